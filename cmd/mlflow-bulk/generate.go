@@ -1,0 +1,45 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdGenerate builds the hidden `mlflow-bulk generate`, which writes synthetic file
+// stores for tests and benchmarks.
+func NewCmdGenerate(io *IOStreams) *cobra.Command {
+	var o synth.Options
+	cmd := &cobra.Command{
+		Use:    "generate DIR",
+		Short:  "Write a synthetic MLflow file store (for tests and benchmarks)",
+		Hidden: true,
+		Args:   func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := synth.Write(args[0], o)
+			if err != nil {
+				return err
+			}
+			return json.NewEncoder(io.Out).Encode(st)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.Experiments, "experiments", 2, "experiments besides Default")
+	f.IntVar(&o.Runs, "runs", 10, "runs")
+	f.IntVar(&o.MetricKeys, "metrics", 3, "metric keys per run")
+	f.IntVar(&o.Steps, "steps", 10, "points per metric key")
+	f.IntVar(&o.Params, "params", 5, "params per run")
+	f.IntVar(&o.Tags, "tags", 3, "tags per run besides mlflow.runName")
+	f.Uint64Var(&o.Seed, "seed", 1, "random seed")
+	f.BoolVar(&o.Special, "special", false, "include NaN/inf values and duplicate lines")
+	return cmd
+}
+
+func exactlyOne(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return &usageError{fmt.Errorf("%s takes exactly one argument, got %d", cmd.CommandPath(), len(args))}
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+)
+
+// defaultTarget is MLflow's own default tracking database since 3.7.
+const defaultTarget = "sqlite:///mlflow.db"
+
+// ImportOptions are the import command's inputs.
+type ImportOptions struct {
+	IO                  *IOStreams
+	Sources             []string
+	Target              string
+	SkipInvalid         bool
+	JSON                bool
+	BatchRows           int
+	DefaultArtifactRoot string
+	Progress            string
+}
+
+// NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
+func NewCmdImport(io *IOStreams, runF func(context.Context, *ImportOptions) error) *cobra.Command {
+	opts := &ImportOptions{IO: io}
+	cmd := &cobra.Command{
+		Use:   "import SOURCE... [--to URI]",
+		Short: "Import MLflow tracking data into an MLflow database",
+		Long: `Import one or more sources into an MLflow database, in one run.
+
+A SOURCE is an MLflow file store folder (./mlruns, or file:///abs/mlruns).
+
+The target (--to) takes MLflow's backend-store URI forms:
+  sqlite:///relative/mlflow.db   sqlite:////absolute/mlflow.db   ./mlflow.db
+  postgresql://user:password@host:5432/db   (also postgresql+psycopg2://, postgres://)
+An empty database gets MLflow's complete schema first; a non-empty one must be an MLflow
+database at a revision mlflow-bulk knows.
+
+Experiments are matched by name: a source experiment whose name the target has is merged
+into it (the source's Default into the target's Default, id 0); others keep their id
+when it fits and is free, or get the next one. Runs keep their ids; a run the target
+already holds is skipped, so importing the same source twice changes nothing.
+
+Each run is committed whole or not at all. Invalid input stops the import before
+anything of the bad run is committed, unless --skip-invalid.
+
+` + exitCodesHelp,
+		Example: `  mlflow-bulk import ./mlruns
+  mlflow-bulk import ./mlruns --to postgresql://user:pw@host:5432/mlflow
+  mlflow-bulk import ./a/mlruns ./b/mlruns --to sqlite:////abs/path/mlflow.db --json`,
+		Args: minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Sources = args
+			if opts.Progress != "auto" && opts.Progress != "always" && opts.Progress != "never" {
+				return &usageError{fmt.Errorf("--progress must be auto, always or never, not %q", opts.Progress)}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runImport(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Target, "to", defaultTarget, "target MLflow database URI")
+	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
+	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
+	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
+	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
+	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
+	return cmd
+}
+
+func runImport(ctx context.Context, opts *ImportOptions) error {
+	srcs := make([]sources.Source, 0, len(opts.Sources))
+	defer func() {
+		for _, s := range srcs {
+			s.Close()
+		}
+	}()
+	for _, loc := range opts.Sources {
+		src, err := sources.Open(ctx, loc, sources.Options{})
+		if err != nil {
+			if errors.Is(err, sources.ErrNotRecognised) {
+				return &usageError{err}
+			}
+			return err
+		}
+		srcs = append(srcs, src)
+	}
+	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{})
+	if err != nil {
+		return redactError(err, opts.Target)
+	}
+	defer sink.Close()
+
+	progress := newProgress(opts)
+	report, err := importer.Import(ctx, sink, srcs, importer.Options{
+		SkipInvalid:         opts.SkipInvalid,
+		BatchRows:           opts.BatchRows,
+		DefaultArtifactRoot: opts.DefaultArtifactRoot,
+		Progress:            progress.update,
+	})
+	progress.finish()
+	if err != nil {
+		if !opts.JSON && report != nil && report.Count("runs").Created > 0 {
+			fmt.Fprintf(opts.IO.ErrOut, "mlflow-bulk: %d runs were committed before the failure; re-running the import skips them\n", report.Count("runs").Created)
+		}
+		return redactError(err, opts.Target)
+	}
+	if opts.JSON {
+		enc := json.NewEncoder(opts.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		printReport(opts.IO, report)
+	}
+	if len(report.Rejected) > 0 {
+		return errSkippedInvalid
+	}
+	return nil
+}
+
+// redactError makes sure no password of the target URI survives in a message.
+func redactError(err error, target string) error {
+	uri, perr := sinks.ParseURI(target)
+	if perr != nil {
+		return errors.New(sinks.Redact(err.Error()))
+	}
+	msg := strings.ReplaceAll(err.Error(), target, uri.Redacted())
+	if pw := uri.Password(); len(pw) >= 3 {
+		msg = strings.ReplaceAll(msg, pw, "xxxxx")
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
+}
+
+// progressDisplay shows the import's progress on stderr when it is a terminal.
+type progressDisplay struct {
+	bar *progressbar.ProgressBar
+}
+
+func newProgress(opts *ImportOptions) *progressDisplay {
+	show := opts.Progress == "always" || (opts.Progress == "auto" && opts.IO.IsStderrTTY())
+	if !show {
+		return &progressDisplay{}
+	}
+	bar := progressbar.NewOptions64(-1,
+		progressbar.OptionSetWriter(opts.IO.ErrOut),
+		progressbar.OptionSetDescription("importing"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionSetItsString("metric rows"),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	return &progressDisplay{bar: bar}
+}
+
+func (p *progressDisplay) update(pr importer.Progress) {
+	if p.bar == nil {
+		return
+	}
+	p.bar.Describe(fmt.Sprintf("importing: %d runs", pr.Runs))
+	_ = p.bar.Set64(pr.MetricRows)
+}
+
+func (p *progressDisplay) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+	}
+}

@@ -1,0 +1,56 @@
+package main
+
+import (
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+)
+
+// printReport writes the human summary of an import to Out.
+func printReport(io *IOStreams, r *importer.Report) {
+	out := io.Out
+	fmt.Fprintf(out, "Imported into %s (schema %s", r.Target, r.Revision)
+	if r.SchemaCreated {
+		fmt.Fprint(out, ", created")
+	}
+	fmt.Fprintf(out, ") in %.1fs\n\n", r.Seconds)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "entity\tread\tcreated\tmerged\tskipped\trejected\t")
+	for _, c := range r.Counts {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t\n", c.Entity, c.Read, c.Created, c.Merged, c.Skipped, c.Rejected)
+	}
+	tw.Flush()
+	if len(r.Experiments) > 0 {
+		fmt.Fprintln(out, "\nExperiment ids (source -> target):")
+		for _, m := range r.Experiments {
+			note := ""
+			if m.IDChanged {
+				note = "  (id changed)"
+			}
+			fmt.Fprintf(out, "  %s  %s -> %d  %s %q%s\n", m.Source, m.SourceID, m.TargetID, m.Action, m.Name, note)
+		}
+	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintln(out, "\nSkipped:")
+		for _, n := range r.Skipped {
+			path := n.Path
+			if path == "" {
+				path = n.Source
+			}
+			fmt.Fprintf(out, "  %s: %s\n", path, n.Reason)
+		}
+		if r.SkippedMore > 0 {
+			fmt.Fprintf(out, "  … and %d more\n", r.SkippedMore)
+		}
+	}
+	if len(r.Rejected) > 0 {
+		fmt.Fprintln(out, "\nRejected (invalid input):")
+		for _, n := range r.Rejected {
+			fmt.Fprintf(out, "  %s\n", n.Reason)
+		}
+	}
+	if r.NothingNew() {
+		fmt.Fprintln(out, "\nNothing new: the target already held everything.")
+	}
+}

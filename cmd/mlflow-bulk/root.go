@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// version is set at build time (-ldflags "-X main.version=…").
+var version = "dev"
+
+// Main runs the command line and returns the exit code.
+func Main(args []string, io *IOStreams) ExitCode {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	root := NewCmdRoot(io)
+	root.SetArgs(args)
+	_, err := root.ExecuteContextC(ctx)
+	if err != nil && !errors.Is(err, errSkippedInvalid) {
+		msg := err.Error()
+		if ctx.Err() != nil {
+			msg = "interrupted: nothing of the open batch was committed; run the same command again to finish"
+		}
+		fmt.Fprintln(io.ErrOut, "mlflow-bulk: "+strings.TrimSpace(msg))
+	}
+	return exitCodeFor(err)
+}
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(io *IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "mlflow-bulk",
+		Short: "Move MLflow tracking data in bulk, fast and exactly",
+		Long: `mlflow-bulk moves MLflow tracking data (experiments, runs, params, tags, metric
+histories, datasets) from file stores into MLflow's own SQL schema on PostgreSQL or
+SQLite, and recomputes latest_metrics exactly as MLflow does.
+
+` + exitCodesHelp,
+		Version:       version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.SetOut(io.Out)
+	root.SetErr(io.ErrOut)
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())}
+	})
+	root.AddCommand(NewCmdImport(io, nil))
+	root.AddCommand(NewCmdGenerate(io))
+	return root
+}
+
+// exactArgs and minArgs wrap cobra's checks so that they count as usage errors.
+func minArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.MinimumNArgs(n)(cmd, args); err != nil {
+			return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())}
+		}
+		return nil
+	}
+}

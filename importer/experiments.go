@@ -1,0 +1,226 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// experiment maps a source experiment to the target. Names are unique in MLflow, so an
+// experiment whose name the target has is merged into it; any other is created, keeping
+// its source id when the target's column holds it and no experiment has it.
+func (im *importer) experiment(ctx context.Context, source int, e *sources.Experiment) error {
+	key := expKey{source, e.SourceID}
+	im.committed["experiments"].Read++
+	if err := im.checkExperiment(e); err != nil {
+		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
+	}
+	mapping := ExperimentMapping{Source: im.sourceName, SourceID: e.SourceID, Name: e.Name}
+	id, found, err := im.experimentByName(ctx, e.Name)
+	if err != nil {
+		return err
+	}
+	if found {
+		mapping.Action = "merged"
+		im.committed["experiments"].Merged++
+	} else {
+		if id, err = im.createExperiment(ctx, e); err != nil {
+			return err
+		}
+		mapping.Action = "created"
+		im.batch["experiments"].Created++
+	}
+	mapping.TargetID = id
+	mapping.IDChanged = strconv.FormatInt(id, 10) != e.SourceID
+	im.expIDs[key] = id
+	im.report.Experiments = append(im.report.Experiments, mapping)
+	return im.experimentTags(ctx, id, e.Tags, !found)
+}
+
+func (im *importer) checkExperiment(e *sources.Experiment) error {
+	if e.Name == "" {
+		return fmt.Errorf("experiment %s has no name", e.SourceID)
+	}
+	what := fmt.Sprintf("experiment %s", e.SourceID)
+	if err := im.checkText("experiments", "name", what+" name", e.Name); err != nil {
+		return err
+	}
+	if err := im.checkText("experiments", "artifact_location", what+" artifact_location", e.ArtifactLocation); err != nil {
+		return err
+	}
+	if !im.rev.HasTable("experiment_tags") {
+		return nil
+	}
+	for _, t := range e.Tags {
+		if err := im.checkText("experiment_tags", "key", what+" tag key "+strconv.Quote(t.Key), t.Key); err != nil {
+			return err
+		}
+		if err := im.checkText("experiment_tags", "value", what+" tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// workspaceFilter restricts experiment look-ups to the default workspace where the
+// revision has workspaces (names are unique per workspace there).
+func (im *importer) workspaceFilter() string {
+	if im.rev.HasColumn("experiments", "workspace") {
+		return " AND workspace = 'default'"
+	}
+	return ""
+}
+
+func (im *importer) experimentByName(ctx context.Context, name string) (int64, bool, error) {
+	var id int64
+	found, err := im.queryRowFound(ctx, []any{&id}, "SELECT experiment_id FROM experiments WHERE name = ?"+im.workspaceFilter(), name)
+	return id, found, err
+}
+
+func (im *importer) createExperiment(ctx context.Context, e *sources.Experiment) (int64, error) {
+	id, err := im.chooseExperimentID(ctx, e.SourceID)
+	if err != nil {
+		return 0, err
+	}
+	cols := []string{"experiment_id", "name", "artifact_location", "lifecycle_stage"}
+	args := []any{id, e.Name, e.ArtifactLocation, e.LifecycleStage}
+	if im.rev.HasColumn("experiments", "creation_time") {
+		cols = append(cols, "creation_time", "last_update_time")
+		args = append(args, optional(e.CreationTime), optional(e.LastUpdateTime))
+	}
+	query := fmt.Sprintf("INSERT INTO experiments (%s) VALUES (%s)", strings.Join(cols, ", "),
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+	if _, err := im.tx.Exec(ctx, query, args...); err != nil {
+		return 0, fmt.Errorf("create experiment %q: %w", e.Name, err)
+	}
+	// Explicit ids do not move PostgreSQL's sequence; without this MLflow's next
+	// create_experiment would collide with an imported id.
+	if q := schema.ExperimentIDSequenceReset(im.dialect); q != "" {
+		if _, err := im.tx.Exec(ctx, q); err != nil {
+			return 0, fmt.Errorf("advance experiment id sequence: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// chooseExperimentID keeps the source id when it is an integer the target's column
+// holds and no experiment uses; otherwise it takes the next id after the largest.
+func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (int64, error) {
+	if id, err := strconv.ParseInt(sourceID, 10, 64); err == nil && id >= 0 && id <= im.dialect.MaxExperimentID() {
+		taken, err := im.exists(ctx, "SELECT COUNT(*) FROM experiments WHERE experiment_id = ?", id)
+		if err != nil {
+			return 0, err
+		}
+		if !taken {
+			return id, nil
+		}
+	}
+	var maxID int64
+	if err := im.queryRow(ctx, []any{&maxID}, "SELECT COALESCE(MAX(experiment_id), 0) FROM experiments"); err != nil {
+		return 0, err
+	}
+	if maxID >= im.dialect.MaxExperimentID() {
+		return 0, errors.New("no experiment id left in the target: its largest id is the column's maximum")
+	}
+	return maxID + 1, nil
+}
+
+// experimentTags writes a source experiment's tags. Into an experiment that already
+// existed only keys it lacks are added: an import never overwrites the target's tags.
+func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources.Tag, created bool) error {
+	count := im.committed["experiment_tags"]
+	count.Read += int64(len(tags))
+	if len(tags) == 0 {
+		return nil
+	}
+	if !im.rev.HasTable("experiment_tags") {
+		count.Skipped += int64(len(tags))
+		im.noteOnce(fmt.Sprintf("experiment tags left out: the target's revision %s has no experiment_tags table", im.rev.ID))
+		return nil
+	}
+	existing := map[string]bool{}
+	if !created {
+		rows, err := im.tx.Query(ctx, "SELECT key FROM experiment_tags WHERE experiment_id = ?", id)
+		if err != nil {
+			return fmt.Errorf("read experiment tags: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			if err := rows.Scan(&k); err != nil {
+				rows.Close()
+				return fmt.Errorf("read experiment tags: %w", err)
+			}
+			existing[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+	}
+	for _, t := range tags {
+		if existing[t.Key] {
+			count.Skipped++
+			continue
+		}
+		if _, err := im.tx.Exec(ctx, "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?)", t.Key, t.Value, id); err != nil {
+			return fmt.Errorf("experiment %d tag %q: %w", id, t.Key, err)
+		}
+		existing[t.Key] = true
+		im.batch["experiment_tags"].Created++
+	}
+	return nil
+}
+
+// dataset maps a source dataset to the target's row for (experiment, name, digest),
+// creating it when missing, as MLflow's log_inputs does.
+func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset) error {
+	count := im.committed["datasets"]
+	count.Read++
+	exp := expKey{source, d.ExperimentSourceID}
+	expID, ok := im.expIDs[exp]
+	if !ok {
+		count.Skipped++
+		return nil
+	}
+	if !im.rev.HasTable("datasets") {
+		count.Skipped++
+		im.noteOnce(fmt.Sprintf("datasets and inputs left out: the target's revision %s has no datasets table", im.rev.ID))
+		return nil
+	}
+	what := fmt.Sprintf("dataset %q", d.Name)
+	for _, c := range []struct{ column, value string }{{"name", d.Name}, {"digest", d.Digest}, {"dataset_source_type", d.SourceType}} {
+		if err := im.checkText("datasets", c.column, what+" "+c.column, c.value); err != nil {
+			return im.invalid(ctx, &sources.InputError{File: d.Origin.File, Err: err})
+		}
+	}
+	var uuid string
+	found, err := im.queryRowFound(ctx, []any{&uuid},
+		"SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?", expID, d.Name, d.Digest)
+	if err != nil {
+		return err
+	}
+	if found {
+		count.Merged++
+	} else {
+		uuid = newUUID()
+		_, err := im.tx.Exec(ctx, "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			uuid, expID, d.Name, d.Digest, d.SourceType, d.Source, optionalText(d.Schema), optionalText(d.Profile))
+		if err != nil {
+			return fmt.Errorf("create dataset %q: %w", d.Name, err)
+		}
+		im.batch["datasets"].Created++
+	}
+	im.datasets[datasetKey{exp, d.Key}] = uuid
+	return nil
+}
+
+func optionalText(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}

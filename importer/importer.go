@@ -1,0 +1,433 @@
+// Package importer is mlflow-bulk's pipeline: it pulls records from sources, maps
+// experiment ids, applies MLflow's write rules (NaN/inf, metric de-duplication,
+// latest_metrics, run names), batches rows and writes them through a sink, and keeps
+// the report. Sources and sinks stay dumb; every rule lives here.
+//
+// Transactions: the importer writes through one transaction at a time and commits only
+// at run boundaries, once a batch holds BatchRows rows, so every run is committed whole
+// or not at all and a crash loses at most the open batch. A run bigger than the memory
+// budget is flushed to the open transaction under a savepoint, so it can still be
+// dropped whole when its input turns out to be invalid.
+package importer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Options control an import.
+type Options struct {
+	// SkipInvalid leaves invalid runs and experiments out (reported as rejected) instead
+	// of stopping the import.
+	SkipInvalid bool
+	// BatchRows is the number of rows after which the importer commits, at the next run
+	// boundary. Default 100,000.
+	BatchRows int
+	// DefaultArtifactRoot is the artifact root of the Default experiment when the
+	// importer creates the schema. Default "mlflow-artifacts:/", MLflow's server default.
+	DefaultArtifactRoot string
+	// Progress, when set, is called after every run with the totals so far.
+	Progress func(Progress)
+}
+
+// Progress is a snapshot of the work done.
+type Progress struct {
+	Source     string
+	Runs       int64
+	MetricRows int64
+}
+
+func (o Options) batchRows() int {
+	if o.BatchRows <= 0 {
+		return 100_000
+	}
+	return o.BatchRows
+}
+
+// ErrInvalidInput wraps the input error that stopped an import (without SkipInvalid).
+var ErrInvalidInput = errors.New("invalid input")
+
+// Import reads every source in turn and writes it into the sink's database, creating
+// MLflow's schema first when the database is empty.
+func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Options) (*Report, error) {
+	started := time.Now()
+	im := &importer{
+		opts:      opts,
+		sink:      sink,
+		dialect:   sink.Dialect(),
+		report:    &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}},
+		committed: newTally(),
+		batch:     newTally(),
+		run:       newTally(),
+		seenRuns:  map[string]struct{}{},
+		expIDs:    map[expKey]int64{},
+		datasets:  map[datasetKey]string{},
+		latest:    NewLatestMetrics(),
+		notedOnce: map[string]bool{},
+	}
+	for _, s := range srcs {
+		im.report.Sources = append(im.report.Sources, s.Describe())
+	}
+	err := im.importAll(ctx, srcs)
+	if im.tx != nil {
+		if rbErr := im.tx.Rollback(ctx); rbErr != nil && err == nil {
+			err = rbErr
+		}
+	}
+	im.report.finish(im.committed, started, err == nil)
+	return im.report, err
+}
+
+type expKey struct {
+	source int
+	id     string
+}
+
+type datasetKey struct {
+	experiment expKey
+	key        string
+}
+
+type pointKey struct {
+	key         string
+	value       float64
+	timestamp   int64
+	step        int64
+	isNaN       bool
+}
+
+// runState is the run being read.
+type runState struct {
+	id        string
+	source    int
+	skip      bool // not written: already in the target, or its experiment is not
+	savepoint bool // part of it was flushed under a savepoint
+	points    map[pointKey]struct{}
+	origin    sources.Origin
+}
+
+type importer struct {
+	opts    Options
+	sink    sinks.Sink
+	dialect schema.Dialect
+	rev     *schema.Revision
+	tx      sinks.Tx
+	report  *Report
+
+	// committed counts what is in the target; batch what the open transaction holds;
+	// run what the current run adds (merged into batch when the run is complete).
+	committed, batch, run tally
+
+	runs      *buffer[runRow]
+	params    *buffer[keyValueRow]
+	tags      *buffer[keyValueRow]
+	metrics   *buffer[metricRow]
+	latestBuf *buffer[metricRow]
+	inputs    *buffer[inputRow]
+	inputTags *buffer[inputTagRow]
+	flushers  []flusher // in foreign-key order
+	marks     []int     // buffer lengths when the current run started
+	batchRows int       // rows of complete runs since the last commit
+
+	cur           *runState
+	latest        *LatestMetrics
+	targetHasRuns bool
+	seenRuns      map[string]struct{}
+	expIDs        map[expKey]int64
+	datasets      map[datasetKey]string
+	sourceName    string
+	notedOnce     map[string]bool
+	progress      Progress
+}
+
+func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {
+	if err := im.prepareTarget(ctx); err != nil {
+		return err
+	}
+	for i, src := range srcs {
+		im.sourceName = src.Describe()
+		im.progress.Source = im.sourceName
+		if err := im.importSource(ctx, i, src); err != nil {
+			return err
+		}
+	}
+	return im.commit(ctx, false)
+}
+
+// prepareTarget detects the target's revision, creating the schema in an empty database.
+func (im *importer) prepareTarget(ctx context.Context) error {
+	tx, err := im.sink.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	im.tx = tx
+	rev, err := schema.Detect(ctx, tx, im.dialect)
+	if err != nil {
+		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
+	}
+	if rev == nil {
+		rev = schema.Newest()
+		if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot}); err != nil {
+			return err
+		}
+		im.report.SchemaCreated = true
+	} else if im.targetHasRuns, err = im.exists(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM runs LIMIT 1) AS r"); err != nil {
+		return err
+	}
+	im.rev = rev
+	im.report.Revision = rev.String()
+	im.runs = newBuffer(rev, "runs", runColumns)
+	im.params = newBuffer(rev, "params", keyValueColumns)
+	im.tags = newBuffer(rev, "tags", keyValueColumns)
+	im.metrics = newBuffer(rev, "metrics", metricColumns)
+	im.latestBuf = newBuffer(rev, "latest_metrics", metricColumns)
+	im.inputs = newBuffer(rev, "inputs", inputColumns)
+	im.inputTags = newBuffer(rev, "input_tags", inputTagColumns)
+	im.flushers = []flusher{im.runs, im.params, im.tags, im.metrics, im.latestBuf, im.inputs, im.inputTags}
+	im.marks = make([]int, len(im.flushers))
+	// The schema is committed on its own: an import that fails later still leaves a
+	// valid, empty MLflow database.
+	return im.commit(ctx, true)
+}
+
+func (im *importer) exists(ctx context.Context, query string, args ...any) (bool, error) {
+	var n int64
+	if err := im.queryRow(ctx, []any{&n}, query, args...); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+// queryRow runs a query expected to return at most one row; found is false without one.
+func (im *importer) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
+	_, err := im.queryRowFound(ctx, dest, query, args...)
+	return err
+}
+
+func (im *importer) queryRowFound(ctx context.Context, dest []any, query string, args ...any) (bool, error) {
+	rows, err := im.tx.Query(ctx, query, args...)
+	if err != nil {
+		return false, fmt.Errorf("query target: %w", err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return false, rows.Err()
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return false, fmt.Errorf("query target: %w", err)
+	}
+	return true, rows.Err()
+}
+
+func (im *importer) importSource(ctx context.Context, index int, src sources.Source) error {
+	for src.Next() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("import stopped: %w", err)
+		}
+		var err error
+		switch r := src.Record().(type) {
+		case *sources.Experiment:
+			if err = im.finishRun(ctx); err == nil {
+				err = im.experiment(ctx, index, r)
+			}
+		case *sources.Dataset:
+			if err = im.finishRun(ctx); err == nil {
+				err = im.dataset(ctx, index, r)
+			}
+		case *sources.Run:
+			if err = im.finishRun(ctx); err == nil {
+				err = im.startRun(ctx, index, r)
+			}
+		case *sources.Metrics:
+			err = im.addMetrics(ctx, r)
+		case *sources.Skipped:
+			im.noteSkipped(r.Path, r.Reason)
+		case *sources.Invalid:
+			err = im.invalid(ctx, r.Err)
+		default:
+			err = fmt.Errorf("%s: unexpected record %T", src.Describe(), r)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := src.Err(); err != nil {
+		return fmt.Errorf("%s: %w", src.Describe(), err)
+	}
+	return im.finishRun(ctx)
+}
+
+func (im *importer) noteSkipped(path, reason string) {
+	if len(im.report.Skipped) >= maxNotes {
+		im.report.SkippedMore++
+		return
+	}
+	im.report.Skipped = append(im.report.Skipped, Note{Source: im.sourceName, Path: path, Reason: reason})
+}
+
+// noteOnce records a limitation of the target once per import.
+func (im *importer) noteOnce(reason string) {
+	if !im.notedOnce[reason] {
+		im.notedOnce[reason] = true
+		im.noteSkipped("", reason)
+	}
+}
+
+// invalid handles bad input: stop, or (SkipInvalid) drop what it spoils and go on.
+func (im *importer) invalid(ctx context.Context, inErr *sources.InputError) error {
+	if !im.opts.SkipInvalid {
+		return fmt.Errorf("%w: %w\nNothing of this run was committed; fix the input, or re-run with --skip-invalid to import everything else", ErrInvalidInput, inErr)
+	}
+	im.report.Rejected = append(im.report.Rejected, Note{Source: im.sourceName, Path: inErr.File, Reason: inErr.Error()})
+	if im.cur != nil && inErr.RunID == im.cur.id {
+		return im.dropRun(ctx)
+	}
+	if err := im.finishRun(ctx); err != nil {
+		return err
+	}
+	if inErr.RunID != "" {
+		im.committed["runs"].Rejected++
+	}
+	return nil
+}
+
+// dropRun discards everything of the current run. The run stays current, marked
+// skip, so the rest of its records pass by unwritten.
+func (im *importer) dropRun(ctx context.Context) error {
+	cur := im.cur
+	if cur.skip {
+		return nil
+	}
+	cur.skip = true
+	if cur.savepoint {
+		if _, err := im.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT mlflow_bulk_run"); err != nil {
+			return fmt.Errorf("drop run %s: %w", cur.id, err)
+		}
+		if _, err := im.tx.Exec(ctx, "RELEASE SAVEPOINT mlflow_bulk_run"); err != nil {
+			return fmt.Errorf("drop run %s: %w", cur.id, err)
+		}
+	}
+	for i, f := range im.flushers {
+		f.truncate(im.marks[i])
+	}
+	im.run.reset()
+	im.latest.Reset()
+	im.committed["runs"].Rejected++
+	return nil
+}
+
+// rowsWritten is how many rows of this tally went into buffers or the transaction.
+func (t tally) rowsWritten() int {
+	n := 0
+	for _, c := range t {
+		n += int(c.Created)
+	}
+	return n
+}
+
+// commit writes all buffered rows and commits; reopen starts the next transaction.
+func (im *importer) commit(ctx context.Context, reopen bool) error {
+	if err := im.flushAll(ctx); err != nil {
+		return err
+	}
+	if err := im.tx.Commit(ctx); err != nil {
+		return err
+	}
+	im.tx = nil
+	im.committed.merge(im.batch)
+	im.batch.reset()
+	im.batchRows = 0
+	if !reopen {
+		return nil
+	}
+	tx, err := im.sink.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	im.tx = tx
+	return nil
+}
+
+func (im *importer) flushAll(ctx context.Context) error {
+	for _, f := range im.flushers {
+		if _, err := f.flush(ctx, im.tx, 0, f.len()); err != nil {
+			return err
+		}
+		f.truncate(0)
+	}
+	clear(im.marks)
+	return nil
+}
+
+// memoryRows bounds the rows buffered in memory; past it the current run is flushed
+// into the open transaction before it is complete.
+func (im *importer) memoryRows() int { return 2 * im.opts.batchRows() }
+
+func (im *importer) buffered() int {
+	n := 0
+	for _, f := range im.flushers {
+		n += f.len()
+	}
+	return n
+}
+
+// flushRunEarly writes the buffers while a run is open: complete runs first, then a
+// savepoint, then the open run's rows, so the run can still be dropped whole.
+func (im *importer) flushRunEarly(ctx context.Context) error {
+	for i, f := range im.flushers {
+		if _, err := f.flush(ctx, im.tx, 0, im.marks[i]); err != nil {
+			return err
+		}
+	}
+	if !im.cur.savepoint {
+		if _, err := im.tx.Exec(ctx, "SAVEPOINT mlflow_bulk_run"); err != nil {
+			return fmt.Errorf("savepoint: %w", err)
+		}
+		im.cur.savepoint = true
+	}
+	for i, f := range im.flushers {
+		if _, err := f.flush(ctx, im.tx, im.marks[i], f.len()); err != nil {
+			return err
+		}
+	}
+	for _, f := range im.flushers {
+		f.truncate(0)
+	}
+	clear(im.marks)
+	return nil
+}
+
+// newUUID returns a random UUID as 32 hex digits, the form MLflow's SQL store uses.
+func newUUID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return hex.EncodeToString(b[:])
+}
+
+// checkText enforces what the target cannot store: values wider than the column on
+// databases that reject them (never cut silently), NUL characters on PostgreSQL.
+func (im *importer) checkText(table, column, what, value string) error {
+	if max := im.rev.MaxChars(table, column); max > 0 && im.dialect.EnforcesWidths() && len(value) > max {
+		if n := utf8.RuneCountInString(value); n > max {
+			return fmt.Errorf("%s is %d characters; %s.%s holds %d at revision %s", what, n, table, column, max, im.rev.ID)
+		}
+	}
+	if im.dialect == schema.Postgres && strings.IndexByte(value, 0) >= 0 {
+		return fmt.Errorf("%s contains a NUL character, which PostgreSQL cannot store", what)
+	}
+	return nil
+}

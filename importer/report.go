@@ -1,0 +1,132 @@
+package importer
+
+import (
+	"time"
+)
+
+// Entities in report order.
+var entities = []string{
+	"experiments", "experiment_tags", "datasets", "runs", "params", "tags",
+	"metrics", "latest_metrics", "inputs", "input_tags",
+}
+
+// Count tallies one entity. Read counts what the sources held; Created rows were
+// written; Merged source items went into something the target already had; Skipped
+// were not written on purpose (already present, duplicates, or not representable in
+// the target); Rejected were invalid input.
+type Count struct {
+	Read     int64 `json:"read"`
+	Created  int64 `json:"created"`
+	Merged   int64 `json:"merged"`
+	Skipped  int64 `json:"skipped"`
+	Rejected int64 `json:"rejected"`
+}
+
+func (c *Count) add(o Count) {
+	c.Read += o.Read
+	c.Created += o.Created
+	c.Merged += o.Merged
+	c.Skipped += o.Skipped
+	c.Rejected += o.Rejected
+}
+
+// EntityCount is the Count of one entity, for ordered output.
+type EntityCount struct {
+	Entity string `json:"entity"`
+	Count
+}
+
+// ExperimentMapping says where one source experiment went.
+type ExperimentMapping struct {
+	Source   string `json:"source"`
+	SourceID string `json:"source_id"`
+	Name     string `json:"name"`
+	TargetID int64  `json:"target_id"`
+	// Action is "created" or "merged" (into an experiment of the same name).
+	Action string `json:"action"`
+	// IDChanged is set when the experiment could not keep its source id.
+	IDChanged bool `json:"id_changed"`
+}
+
+// Note is something passed over, with the reason.
+type Note struct {
+	Source string `json:"source"`
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// maxNotes bounds the notes kept in a report; the rest are only counted.
+const maxNotes = 1000
+
+// Report is the outcome of an import.
+type Report struct {
+	Target        string              `json:"target"`
+	Revision      string              `json:"revision"`
+	SchemaCreated bool                `json:"schema_created"`
+	Sources       []string            `json:"sources"`
+	Counts        []EntityCount       `json:"counts"`
+	Experiments   []ExperimentMapping `json:"experiment_ids"`
+	Skipped       []Note              `json:"skipped"`
+	SkippedMore   int                 `json:"skipped_not_listed,omitempty"`
+	Rejected      []Note              `json:"rejected"`
+	Seconds       float64             `json:"seconds"`
+	// Complete is false when the import stopped early; counts are what was committed.
+	Complete bool `json:"complete"`
+}
+
+// Count returns the tally of one entity.
+func (r *Report) Count(entity string) Count {
+	for _, c := range r.Counts {
+		if c.Entity == entity {
+			return c.Count
+		}
+	}
+	return Count{}
+}
+
+// NothingNew reports whether the import wrote no rows at all.
+func (r *Report) NothingNew() bool {
+	for _, c := range r.Counts {
+		if c.Created > 0 {
+			return false
+		}
+	}
+	return !r.SchemaCreated
+}
+
+// tally is a set of counts being accumulated.
+type tally map[string]*Count
+
+func newTally() tally {
+	t := tally{}
+	for _, e := range entities {
+		t[e] = &Count{}
+	}
+	return t
+}
+
+func (t tally) merge(o tally) {
+	for e, c := range o {
+		t[e].add(*c)
+	}
+}
+
+func (t tally) reset() {
+	for _, c := range t {
+		*c = Count{}
+	}
+}
+
+func (t tally) ordered() []EntityCount {
+	out := make([]EntityCount, 0, len(entities))
+	for _, e := range entities {
+		out = append(out, EntityCount{Entity: e, Count: *t[e]})
+	}
+	return out
+}
+
+func (r *Report) finish(committed tally, started time.Time, complete bool) {
+	r.Counts = committed.ordered()
+	r.Seconds = time.Since(started).Seconds()
+	r.Complete = complete
+}

@@ -1,0 +1,249 @@
+package schema
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Dialect is the SQL dialect of a target database.
+type Dialect string
+
+const (
+	Postgres Dialect = "postgresql"
+	MySQL    Dialect = "mysql"
+	SQLite   Dialect = "sqlite"
+)
+
+// EnforcesWidths reports whether VARCHAR(n) rejects longer values. SQLite stores them.
+func (d Dialect) EnforcesWidths() bool { return d != SQLite }
+
+// MaxExperimentID is the largest experiment id the dialect's INTEGER column holds.
+// SQLite's INTEGER is 64-bit, so MLflow 2's 18-digit file-store ids fit there only.
+func (d Dialect) MaxExperimentID() int64 {
+	if d == SQLite {
+		return 1<<63 - 1
+	}
+	return 1<<31 - 1
+}
+
+// DB is what schema needs of a connection or transaction. Queries use '?' placeholders;
+// sinks translate them for their dialect.
+type DB interface {
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+}
+
+// Rows is the result of Query, in the shape of database/sql's Rows.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+//go:embed ddl
+var ddlFiles embed.FS
+
+// CanCreate reports whether mlflow-bulk holds the DDL of revision r for dialect d.
+func CanCreate(r *Revision, d Dialect) bool {
+	_, err := ddlFiles.ReadFile(ddlPath(r, d))
+	return err == nil
+}
+
+// CreatableRevisions lists the revisions whose complete schema mlflow-bulk can create.
+func CreatableRevisions(d Dialect) []*Revision {
+	var out []*Revision
+	for i := range chain {
+		if CanCreate(&chain[i], d) {
+			out = append(out, &chain[i])
+		}
+	}
+	return out
+}
+
+func ddlPath(r *Revision, d Dialect) string { return fmt.Sprintf("ddl/%s/%s.sql", r.ID, d) }
+
+// Statements returns the DDL of a complete MLflow database at revision r: every table,
+// constraint and index, without the rows Create adds.
+func Statements(r *Revision, d Dialect) ([]string, error) {
+	data, err := ddlFiles.ReadFile(ddlPath(r, d))
+	if err != nil {
+		return nil, fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", r.ID, d, revisionList(CreatableRevisions(d)))
+	}
+	// Comment lines go first: they may hold ';' themselves.
+	var code []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			code = append(code, line)
+		}
+	}
+	var stmts []string
+	for _, part := range strings.Split(strings.Join(code, "\n"), ";") {
+		if stmt := strings.TrimSpace(part); stmt != "" {
+			stmts = append(stmts, stmt)
+		}
+	}
+	return stmts, nil
+}
+
+func revisionList(revs []*Revision) string {
+	var ids []string
+	for _, r := range revs {
+		ids = append(ids, r.String())
+	}
+	return strings.Join(ids, ", ")
+}
+
+// CreateOptions are the values MLflow itself would choose when it creates a database.
+type CreateOptions struct {
+	// DefaultArtifactRoot is where the Default experiment keeps artifacts: MLflow's server
+	// default is "mlflow-artifacts:/", a local client's "./mlruns" made absolute.
+	DefaultArtifactRoot string
+	Now                 time.Time
+}
+
+// Create builds a complete, empty MLflow database of revision r in db (which should be
+// a transaction): all tables, the alembic_version row, the default workspace where the
+// revision has workspaces, and the Default experiment 0, as MLflow does on first start.
+func Create(ctx context.Context, db DB, d Dialect, r *Revision, opts CreateOptions) error {
+	stmts, err := Statements(r, d)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range stmts {
+		if _, err := db.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("create schema %s: %w", r.ID, err)
+		}
+	}
+	if _, err := db.Exec(ctx, "INSERT INTO alembic_version (version_num) VALUES (?)", r.ID); err != nil {
+		return fmt.Errorf("stamp schema revision: %w", err)
+	}
+	if r.AtLeast("1b5f0d9ad7c1") {
+		if _, err := db.Exec(ctx, "INSERT INTO workspaces (name, description) VALUES ('default', 'Default workspace for legacy resources')"); err != nil {
+			return fmt.Errorf("create default workspace: %w", err)
+		}
+	}
+	root := opts.DefaultArtifactRoot
+	if root == "" {
+		root = "mlflow-artifacts:/"
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	cols := []string{"experiment_id", "name", "artifact_location", "lifecycle_stage"}
+	args := []any{int64(0), "Default", JoinArtifactURI(root, "0"), "active"}
+	if r.HasColumn("experiments", "creation_time") {
+		cols = append(cols, "creation_time", "last_update_time")
+		args = append(args, now.UnixMilli(), now.UnixMilli())
+	}
+	query := fmt.Sprintf("INSERT INTO experiments (%s) VALUES (%s)", strings.Join(cols, ", "), placeholders(len(cols)))
+	if _, err := db.Exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("create Default experiment: %w", err)
+	}
+	return nil
+}
+
+// JoinArtifactURI appends a path segment to an artifact root the way MLflow joins URIs:
+// exactly one '/' between them, and "scheme:/" roots such as mlflow-artifacts:/ kept.
+func JoinArtifactURI(root, segment string) string {
+	if strings.HasSuffix(root, "/") {
+		return root + segment
+	}
+	return root + "/" + segment
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// ErrNotMLflow means the target holds tables but no alembic_version: it is some other
+// database, and mlflow-bulk will not write into it.
+var ErrNotMLflow = errors.New("the target holds tables but no alembic_version: not an MLflow database")
+
+// UnknownRevisionError is a target at a revision mlflow-bulk does not know.
+type UnknownRevisionError struct{ ID string }
+
+func (e *UnknownRevisionError) Error() string {
+	return fmt.Sprintf("the target is at alembic revision %s, which mlflow-bulk does not know "+
+		"(a newer MLflow, or a branch); it writes into %s. Upgrade mlflow-bulk, or use a database of a supported MLflow version",
+		e.ID, SupportedReleases())
+}
+
+// Detect reads the revision of the database behind db. It returns (nil, nil) for an
+// empty database (no tables at all), the revision for an MLflow database, and
+// ErrNotMLflow or *UnknownRevisionError otherwise.
+func Detect(ctx context.Context, db DB, d Dialect) (*Revision, error) {
+	tables, err := listTables(ctx, db, d)
+	if err != nil {
+		return nil, err
+	}
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	if !tables["alembic_version"] {
+		return nil, ErrNotMLflow
+	}
+	rows, err := db.Query(ctx, "SELECT version_num FROM alembic_version")
+	if err != nil {
+		return nil, fmt.Errorf("read alembic_version: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read alembic_version: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read alembic_version: %w", err)
+	}
+	if len(ids) != 1 {
+		return nil, fmt.Errorf("alembic_version holds %d rows, expected exactly 1: the database is not a consistent MLflow database", len(ids))
+	}
+	r, ok := Lookup(ids[0])
+	if !ok {
+		return nil, &UnknownRevisionError{ID: ids[0]}
+	}
+	return r, nil
+}
+
+var listTablesQuery = map[Dialect]string{
+	SQLite:   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+	Postgres: "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+	MySQL:    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+}
+
+func listTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
+	rows, err := db.Query(ctx, listTablesQuery[d])
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	tables := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		tables[name] = true
+	}
+	return tables, rows.Err()
+}
+
+// ExperimentIDSequenceReset is the statement that moves the dialect's experiment id
+// generator past explicitly inserted ids, "" where the database does that itself
+// (MySQL's AUTO_INCREMENT, SQLite's rowid).
+func ExperimentIDSequenceReset(d Dialect) string {
+	if d != Postgres {
+		return ""
+	}
+	return "SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'), m) " +
+		"FROM (SELECT MAX(experiment_id) AS m FROM experiments) AS x WHERE m >= 1"
+}

@@ -1,0 +1,168 @@
+package schema
+
+// The tracking tables mlflow-bulk writes, with the revision each table and column
+// appeared in and the history of their widths. The importer asks a Revision for the
+// columns to write and the widths to check; nothing else in the code knows revisions.
+
+type width struct {
+	since string
+	chars int
+}
+
+type column struct {
+	name   string
+	since  string  // "" = present since the tables MLflow created before the first revision
+	widths []width // character limits over time, oldest first; nil = no limit (numbers, TEXT)
+}
+
+type table struct {
+	name    string
+	since   string
+	columns []column
+}
+
+func w(chars int) []width { return []width{{"", chars}} }
+
+var trackingTables = []table{
+	{name: "experiments", columns: []column{
+		{name: "experiment_id"},
+		{name: "name", widths: w(256)},
+		{name: "artifact_location", widths: w(256)},
+		{name: "lifecycle_stage", widths: w(32)},
+		{name: "creation_time", since: "97727af70f4d"},
+		{name: "last_update_time", since: "97727af70f4d"},
+		{name: "workspace", since: "1b5f0d9ad7c1", widths: w(63)},
+	}},
+	{name: "experiment_tags", since: "df50e92ffc5e", columns: []column{
+		{name: "key", widths: w(250)},
+		{name: "value", widths: w(5000)},
+		{name: "experiment_id"},
+	}},
+	{name: "runs", columns: []column{
+		{name: "run_uuid", widths: w(32)},
+		{name: "name", widths: w(250)},
+		{name: "source_type", widths: w(20)},
+		{name: "source_name", widths: w(500)},
+		{name: "entry_point_name", widths: w(50)},
+		{name: "user_id", widths: w(256)},
+		{name: "status", widths: w(20)},
+		{name: "start_time"},
+		{name: "end_time"},
+		{name: "source_version", widths: w(50)},
+		{name: "lifecycle_stage", widths: w(20)},
+		{name: "artifact_uri", widths: w(200)},
+		{name: "experiment_id"},
+		{name: "deleted_time", since: "0c779009ac13"},
+	}},
+	{name: "params", columns: []column{
+		{name: "key", widths: w(250)},
+		{name: "value", widths: []width{{"", 250}, {"cc1f77228345", 500}, {"2d6e25af4d3e", 8000}}},
+		{name: "run_uuid", widths: w(32)},
+	}},
+	{name: "tags", columns: []column{
+		{name: "key", widths: w(250)},
+		{name: "value", widths: []width{{"", 250}, {"7ac759974ad8", 5000}, {"f5a4f2784254", 8000}}},
+		{name: "run_uuid", widths: w(32)},
+	}},
+	{name: "metrics", columns: []column{
+		{name: "key", widths: w(250)},
+		{name: "value"},
+		{name: "timestamp"},
+		{name: "run_uuid", widths: w(32)},
+		{name: "step", since: "451aebb31d03"},
+		{name: "is_nan", since: "181f10493468"},
+	}},
+	{name: "latest_metrics", since: "89d4b8295536", columns: []column{
+		{name: "key", widths: w(250)},
+		{name: "value"},
+		{name: "timestamp"},
+		{name: "step"},
+		{name: "is_nan"},
+		{name: "run_uuid", widths: w(32)},
+	}},
+	{name: "datasets", since: "7f2a7d5fae7d", columns: []column{
+		{name: "dataset_uuid", widths: w(36)},
+		{name: "experiment_id"},
+		{name: "name", widths: w(500)},
+		{name: "digest", widths: w(36)},
+		{name: "dataset_source_type", widths: w(36)},
+		{name: "dataset_source"},
+		{name: "dataset_schema"},
+		{name: "dataset_profile"},
+	}},
+	{name: "inputs", since: "7f2a7d5fae7d", columns: []column{
+		{name: "input_uuid", widths: w(36)},
+		{name: "source_type", widths: w(36)},
+		{name: "source_id", widths: w(36)},
+		{name: "destination_type", widths: w(36)},
+		{name: "destination_id", widths: w(36)},
+		{name: "step", since: "6953534de441"},
+	}},
+	{name: "input_tags", since: "7f2a7d5fae7d", columns: []column{
+		{name: "input_uuid", widths: w(36)},
+		{name: "name", widths: w(255)},
+		{name: "value", widths: w(500)},
+	}},
+}
+
+func findTable(name string) *table {
+	for i := range trackingTables {
+		if trackingTables[i].name == name {
+			return &trackingTables[i]
+		}
+	}
+	panic("schema: unknown tracking table " + name)
+}
+
+func (r *Revision) has(since string) bool { return since == "" || r.AtLeast(since) }
+
+// HasTable reports whether the tracking table exists at this revision.
+func (r *Revision) HasTable(name string) bool { return r.has(findTable(name).since) }
+
+// HasColumn reports whether the column of a tracking table exists at this revision.
+func (r *Revision) HasColumn(tableName, columnName string) bool {
+	t := findTable(tableName)
+	if !r.has(t.since) {
+		return false
+	}
+	for _, c := range t.columns {
+		if c.name == columnName {
+			return r.has(c.since)
+		}
+	}
+	return false
+}
+
+// Columns lists the columns of a tracking table at this revision, in table order;
+// nil when the table does not exist yet.
+func (r *Revision) Columns(tableName string) []string {
+	t := findTable(tableName)
+	if !r.has(t.since) {
+		return nil
+	}
+	var out []string
+	for _, c := range t.columns {
+		if r.has(c.since) {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
+
+// MaxChars is the declared character width of a column at this revision, 0 when it has
+// none (numbers, TEXT). Whether the database enforces it depends on the dialect.
+func (r *Revision) MaxChars(tableName, columnName string) int {
+	for _, c := range findTable(tableName).columns {
+		if c.name != columnName {
+			continue
+		}
+		chars := 0
+		for _, w := range c.widths {
+			if r.has(w.since) {
+				chars = w.chars
+			}
+		}
+		return chars
+	}
+	panic("schema: unknown column " + tableName + "." + columnName)
+}

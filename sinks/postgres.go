@@ -1,0 +1,137 @@
+package sinks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// OpenPostgres connects to a PostgreSQL MLflow database. It accepts MLflow's URI forms
+// (postgresql://, postgresql+psycopg2://, postgres://) with libpq query options.
+func OpenPostgres(ctx context.Context, uri *URI, opts Options) (Sink, error) {
+	u := *uri.URL
+	u.Scheme = "postgres"
+	cfg, err := pgx.ParseConfig(u.String())
+	if err != nil {
+		// pgx's ParseConfigError already redacts; say where without the URI's secrets.
+		return nil, fmt.Errorf("%s: %w", uri.Redacted(), err)
+	}
+	if opts.Password != "" {
+		cfg.Password = opts.Password
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %s", uri.Redacted(), describeConnectError(err))
+	}
+	return &pgSink{uri: uri, conn: conn}, nil
+}
+
+// describeConnectError keeps the server's reason (wrong password, unknown database,
+// refused connection) and drops pgx's repetition of the connection string.
+func describeConnectError(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Message
+	}
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ": "); i >= 0 && strings.HasPrefix(msg, "failed to connect") {
+		return msg[i+2:]
+	}
+	return msg
+}
+
+type pgSink struct {
+	uri  *URI
+	conn *pgx.Conn
+}
+
+func (s *pgSink) Dialect() schema.Dialect { return schema.Postgres }
+func (s *pgSink) Describe() string        { return s.uri.Redacted() }
+
+func (s *pgSink) Close() error {
+	return s.conn.Close(context.Background())
+}
+
+func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
+	}
+	return &pgTx{tx: tx}, nil
+}
+
+type pgTx struct {
+	tx pgx.Tx
+}
+
+func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(ctx, rebindDollar(query), args...)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (t *pgTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+	rows, err := t.tx.Query(ctx, rebindDollar(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgRows{rows}, nil
+}
+
+type pgRows struct{ pgx.Rows }
+
+func (r pgRows) Close() error { r.Rows.Close(); return nil }
+
+// CopyFrom streams the rows through COPY. A failing row source makes pgx send CopyFail,
+// so the server discards the whole COPY.
+func (t *pgTx) CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+	n, err := t.tx.CopyFrom(ctx, pgx.Identifier{table}, columns, rows)
+	if err != nil {
+		return n, fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return n, nil
+}
+
+func (t *pgTx) Commit(ctx context.Context) error {
+	if err := t.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (t *pgTx) Rollback(ctx context.Context) error {
+	err := t.tx.Rollback(context.WithoutCancel(ctx))
+	if errors.Is(err, pgx.ErrTxClosed) {
+		return nil
+	}
+	return err
+}
+
+// rebindDollar turns '?' placeholders into $1, $2, … outside quoted strings.
+func rebindDollar(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	n, quoted := 0, false
+	for _, r := range query {
+		switch {
+		case r == '\'':
+			quoted = !quoted
+		case r == '?' && !quoted:
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}

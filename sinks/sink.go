@@ -1,0 +1,57 @@
+// Package sinks writes rows into MLflow databases. Sinks are dumb: they open a
+// connection, run statements, bulk-load rows and commit. What to write, in which order
+// and with which ids is the importer's business.
+//
+// How to implement a sink:
+//  1. Open takes everything from the URI and Options; never read the environment.
+//  2. Begin starts the one transaction the importer writes through; a sink serialises
+//     writers the way its database needs (SQLite takes the write lock at Begin).
+//  3. Exec and Query take '?' placeholders; translate them for the dialect.
+//  4. CopyFrom loads rows with the fastest path the database has (COPY, LOAD DATA,
+//     multi-row INSERT) inside the transaction. An error from the row source, or a
+//     cancelled context, aborts it: nothing of it may become visible.
+//  5. Never print or return the password of the URI.
+//  6. Pass the conformance suite in sinktest.
+package sinks
+
+import (
+	"context"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// Sink is an open connection to a target database.
+type Sink interface {
+	Dialect() schema.Dialect
+	// Begin starts a transaction. Only one is open at a time.
+	Begin(ctx context.Context) (Tx, error)
+	// Describe names the target for messages, with any password redacted.
+	Describe() string
+	Close() error
+}
+
+// Tx is a transaction on the target. Queries use '?' placeholders.
+type Tx interface {
+	schema.DB
+	// CopyFrom appends rows to table. The rows must not conflict with existing ones.
+	// It returns the number of rows written.
+	CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error)
+	Commit(ctx context.Context) error
+	// Rollback aborts the transaction; after Commit it does nothing.
+	Rollback(ctx context.Context) error
+}
+
+// RowSource streams rows for CopyFrom; it has the shape of pgx's CopyFromSource so the
+// PostgreSQL sink hands it to COPY as it is.
+type RowSource interface {
+	Next() bool
+	// Values returns the current row. The slice may be reused after the next Next.
+	Values() ([]any, error)
+	Err() error
+}
+
+// Options configure sinks.
+type Options struct {
+	// Password overrides the URI's password (from a password file or prompt).
+	Password string
+}

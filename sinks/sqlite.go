@@ -1,0 +1,186 @@
+package sinks
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
+)
+
+// sqliteMaxVariables is SQLite's limit on bound parameters in one statement (since 3.32).
+const sqliteMaxVariables = 32766
+
+// sqliteRowsPerInsert bounds multi-row INSERTs: larger statements stop paying off.
+const sqliteRowsPerInsert = 500
+
+// OpenSQLite opens (creating if needed) an SQLite MLflow database file. MLflow runs
+// every session with foreign keys on, so this sink does too.
+func OpenSQLite(ctx context.Context, uri *URI, _ Options) (Sink, error) {
+	dir := filepath.Dir(uri.Path)
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil, fmt.Errorf("%s: folder %s does not exist; create it first", uri.Raw, dir)
+	}
+	dsn := "file:" + (&url.URL{Path: uri.Path}).EscapedPath() +
+		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(60000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
+	}
+	// One connection: SQLite has a single writer, and per-connection pragmas must hold.
+	db.SetMaxOpenConns(1)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
+	}
+	if err := conn.PingContext(ctx); err != nil {
+		conn.Close()
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
+	}
+	return &sqliteSink{uri: uri, db: db, conn: conn}, nil
+}
+
+type sqliteSink struct {
+	uri  *URI
+	db   *sql.DB
+	conn *sql.Conn
+}
+
+func (s *sqliteSink) Dialect() schema.Dialect { return schema.SQLite }
+func (s *sqliteSink) Describe() string        { return "sqlite:///" + filepath.ToSlash(s.uri.Path) }
+
+func (s *sqliteSink) Close() error {
+	errConn := s.conn.Close()
+	return errors.Join(errConn, s.db.Close())
+}
+
+// Begin takes SQLite's write lock at once (BEGIN IMMEDIATE), so a concurrent writer
+// waits here for busy_timeout instead of failing halfway through an import.
+func (s *sqliteSink) Begin(ctx context.Context) (Tx, error) {
+	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
+	}
+	return &sqliteTx{conn: s.conn, stmts: map[string]*sql.Stmt{}}, nil
+}
+
+type sqliteTx struct {
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+	done  bool
+}
+
+func (t *sqliteTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := t.conn.ExecContext(ctx, query, sqliteArgs(args)...)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+func (t *sqliteTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+	return t.conn.QueryContext(ctx, query, sqliteArgs(args)...)
+}
+
+// sqliteArgs stores booleans as 0/1, as MLflow's SQLite databases hold them.
+func sqliteArgs(args []any) []any {
+	for i, a := range args {
+		if b, ok := a.(bool); ok {
+			if b {
+				args[i] = int64(1)
+			} else {
+				args[i] = int64(0)
+			}
+		}
+	}
+	return args
+}
+
+func (t *sqliteTx) CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+	perStmt := min(sqliteRowsPerInsert, sqliteMaxVariables/len(columns))
+	args := make([]any, 0, perStmt*len(columns))
+	var total int64
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		stmt, err := t.insertStmt(ctx, table, columns, len(args)/len(columns))
+		if err != nil {
+			return err
+		}
+		if _, err := stmt.ExecContext(ctx, sqliteArgs(args)...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		total += int64(len(args) / len(columns))
+		args = args[:0]
+		return nil
+	}
+	for rows.Next() {
+		values, err := rows.Values()
+		if err != nil {
+			return total, err
+		}
+		args = append(args, values...)
+		if len(args) == cap(args) {
+			if err := flush(); err != nil {
+				return total, err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return total, err
+	}
+	return total, flush()
+}
+
+// insertStmt returns a prepared multi-row INSERT, cached per shape for the transaction.
+func (t *sqliteTx) insertStmt(ctx context.Context, table string, columns []string, nrows int) (*sql.Stmt, error) {
+	key := fmt.Sprintf("%s|%s|%d", table, strings.Join(columns, ","), nrows)
+	if stmt, ok := t.stmts[key]; ok {
+		return stmt, nil
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?,", len(columns)), ",") + ")"
+	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", table, strings.Join(columns, ", "),
+		strings.TrimSuffix(strings.Repeat(row+",", nrows), ","))
+	stmt, err := t.conn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare insert into %s: %w", table, err)
+	}
+	t.stmts[key] = stmt
+	return stmt, nil
+}
+
+func (t *sqliteTx) closeStmts() {
+	for k, stmt := range t.stmts {
+		stmt.Close()
+		delete(t.stmts, k)
+	}
+}
+
+func (t *sqliteTx) Commit(ctx context.Context) error {
+	t.closeStmts()
+	if _, err := t.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	t.done = true
+	return nil
+}
+
+func (t *sqliteTx) Rollback(ctx context.Context) error {
+	if t.done {
+		return nil
+	}
+	t.closeStmts()
+	t.done = true
+	// Roll back even when ctx is cancelled: that is exactly when it matters.
+	_, err := t.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+	return err
+}

@@ -1,0 +1,721 @@
+package sources
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The file store ("mlruns") reader. Layout and formats: every MLflow version's, mixed in
+// one store (1.x run meta with `name: ''`, 1.30+ `run_name`, 3.x without `run_uuid`;
+// experiment ids as ints before 1.0; metric lines of 2 to 6 fields).
+
+const (
+	trashFolder  = ".trash"
+	modelsFolder = "models"
+	metaFile     = "meta.yaml"
+)
+
+var runIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// experimentChildren are the folders inside an experiment that are not runs.
+var experimentChildren = map[string]string{
+	"tags":     "",
+	"datasets": "",
+	"traces":   "traces are not imported from file stores yet",
+	"models":   "logged models are not imported from file stores yet",
+}
+
+// runStatusNames maps the file store's integer run status to MLflow's SQL names.
+var runStatusNames = map[int64]string{1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
+
+// sourceTypeNames maps the file store's integer source type to MLflow's SQL names.
+var sourceTypeNames = map[int64]string{1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 5: "UNKNOWN"}
+
+// IsFileStore reports whether dir looks like an MLflow file store root: a directory
+// holding at least one experiment folder (a folder with meta.yaml, or the trash folder,
+// or the default experiment's folder 0).
+func IsFileStore(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if e.Name() == trashFolder || e.Name() == "0" {
+			return true
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), metaFile)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// OpenFileStore opens an MLflow file store for reading. Reading happens in a goroutine
+// that stays at most a bounded number of records ahead of the consumer, so parsing
+// overlaps writing and memory does not grow with the store.
+func OpenFileStore(ctx context.Context, root string, opts Options) (Source, error) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("open file store: %w", err)
+	}
+	if !info.IsDir() || !IsFileStore(root) {
+		return nil, fmt.Errorf("%s: %w (no experiment folders found)", root, ErrNotRecognised)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	s := &fileStore{
+		root:   root,
+		chunk:  opts.metricChunk(),
+		out:    make(chan Record, 64),
+		cancel: cancel,
+		done:   make(chan struct{}),
+	}
+	go s.produce(ctx)
+	return s, nil
+}
+
+type fileStore struct {
+	root   string
+	chunk  int
+	out    chan Record
+	cancel context.CancelFunc
+	done   chan struct{} // closed when produce has returned
+	err    error         // set by produce before done is closed
+	cur    Record
+}
+
+func (s *fileStore) Describe() string { return "file store " + s.root }
+
+func (s *fileStore) Next() bool {
+	rec, ok := <-s.out
+	if !ok {
+		<-s.done
+		return false
+	}
+	s.cur = rec
+	return true
+}
+
+func (s *fileStore) Record() Record { return s.cur }
+
+func (s *fileStore) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+func (s *fileStore) Close() error {
+	s.cancel()
+	// Drain so the producer can observe the cancellation and exit.
+	for range s.out {
+	}
+	<-s.done
+	return nil
+}
+
+// emit sends a record to the consumer, or gives up when the context ends.
+func (s *fileStore) emit(ctx context.Context, r Record) error {
+	select {
+	case s.out <- r:
+		return nil
+	case <-ctx.Done():
+		return checkContext(ctx)
+	}
+}
+
+func (s *fileStore) produce(ctx context.Context) {
+	defer close(s.done)
+	defer close(s.out)
+	s.err = s.walk(ctx)
+}
+
+func (s *fileStore) skip(ctx context.Context, path, reason string) error {
+	return s.emit(ctx, &Skipped{Path: path, Reason: reason})
+}
+
+func (s *fileStore) walk(ctx context.Context) error {
+	entries, err := os.ReadDir(s.root)
+	if err != nil {
+		return fmt.Errorf("read file store: %w", err)
+	}
+	active := map[string]bool{}
+	for _, e := range entries {
+		name, path := e.Name(), filepath.Join(s.root, e.Name())
+		switch {
+		case name == trashFolder && e.IsDir():
+			continue // read after the active experiments
+		case !e.IsDir():
+			if err := s.skip(ctx, path, "not a folder, so not an experiment"); err != nil {
+				return err
+			}
+		case name == modelsFolder:
+			if err := s.skip(ctx, path, "model registry folder, not tracking data"); err != nil {
+				return err
+			}
+		case strings.HasPrefix(name, "."):
+			if err := s.skip(ctx, path, "hidden folder, not an experiment"); err != nil {
+				return err
+			}
+		case runIDPattern.MatchString(name) && !fileExists(filepath.Join(path, metaFile)):
+			if err := s.skip(ctx, path, "run-id folder outside any experiment without meta.yaml (artifacts only), not a run"); err != nil {
+				return err
+			}
+		default:
+			active[name] = true
+			if err := s.readExperiment(ctx, path, name, false); err != nil {
+				return err
+			}
+		}
+	}
+	trash := filepath.Join(s.root, trashFolder)
+	trashed, err := os.ReadDir(trash)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read file store trash: %w", err)
+	}
+	for _, e := range trashed {
+		name, path := e.Name(), filepath.Join(trash, e.Name())
+		switch {
+		case !e.IsDir() || strings.HasPrefix(name, "."):
+			if err := s.skip(ctx, path, "not an experiment folder"); err != nil {
+				return err
+			}
+		case active[name]:
+			// MLflow looks an id up among active experiments first, so this copy is unreachable.
+			if err := s.skip(ctx, path, "experiment "+name+" also exists outside the trash; MLflow shows the active one"); err != nil {
+				return err
+			}
+		default:
+			if err := s.readExperiment(ctx, path, name, true); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// readExperiment streams one experiment folder: the experiment, its datasets, its runs.
+// It returns only fatal errors; bad input is emitted as Invalid.
+func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed bool) error {
+	if err := checkContext(ctx); err != nil {
+		return err
+	}
+	exp, err := s.parseExperiment(dir, id, trashed)
+	if errors.Is(err, errEmptyMeta) {
+		if id != "0" {
+			return s.skip(ctx, dir, "no meta.yaml, so not an experiment")
+		}
+		// MLflow creates experiment 0 when it creates the store; stores copied around
+		// often lose its meta.yaml while keeping its runs.
+		exp = &Experiment{SourceID: "0", Name: "Default", LifecycleStage: "active", Origin: Origin{File: dir}}
+		if err := s.skip(ctx, filepath.Join(dir, metaFile), "missing; folder 0 read as MLflow's Default experiment"); err != nil {
+			return err
+		}
+	} else if err != nil {
+		var inErr *InputError
+		if errors.As(err, &inErr) {
+			return s.emit(ctx, &Invalid{Err: inErr})
+		}
+		return err
+	}
+	if exp == nil { // ignored, reason already given
+		return s.skip(ctx, dir, "experiment_id in meta.yaml differs from the folder name; MLflow ignores this experiment")
+	}
+	if exp.Tags, err = readKeyValueFiles(filepath.Join(dir, "tags")); err != nil {
+		return s.invalidOrFatal(ctx, err)
+	}
+	if err := s.emit(ctx, exp); err != nil {
+		return err
+	}
+	if err := s.readDatasets(ctx, dir, id); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("read experiment folder: %w", err)
+	}
+	for _, e := range entries {
+		name, path := e.Name(), filepath.Join(dir, e.Name())
+		if name == metaFile {
+			continue
+		}
+		if reason, ok := experimentChildren[name]; ok && e.IsDir() {
+			if reason != "" && !isEmptyDir(path) {
+				if err := s.skip(ctx, path, reason); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if !e.IsDir() || strings.HasPrefix(name, ".") {
+			if err := s.skip(ctx, path, "not a run folder"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.readRun(ctx, path, name, id, exp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+
+func (s *fileStore) invalidOrFatal(ctx context.Context, err error) error {
+	var inErr *InputError
+	if errors.As(err, &inErr) {
+		return s.emit(ctx, &Invalid{Err: inErr})
+	}
+	return err
+}
+
+func (s *fileStore) parseExperiment(dir, id string, trashed bool) (*Experiment, error) {
+	m, err := readMeta(filepath.Join(dir, metaFile))
+	if err != nil {
+		return nil, err
+	}
+	exp := &Experiment{Origin: Origin{File: m.file}}
+	if exp.SourceID, err = m.str("experiment_id"); err != nil {
+		return nil, err
+	}
+	if exp.SourceID != id {
+		return nil, nil
+	}
+	if exp.Name, err = m.str("name"); err != nil {
+		return nil, err
+	}
+	if exp.Name == "" {
+		return nil, m.errorf(m.fields["name"], "experiment %s has no name", id)
+	}
+	if exp.ArtifactLocation, err = m.str("artifact_location"); err != nil {
+		return nil, err
+	}
+	if exp.LifecycleStage, err = m.str("lifecycle_stage"); err != nil {
+		return nil, err
+	}
+	switch {
+	case trashed:
+		// MLflow moves deleted experiments to .trash; some stores still say "active" there.
+		exp.LifecycleStage = "deleted"
+	case exp.LifecycleStage == "":
+		exp.LifecycleStage = "active"
+	case exp.LifecycleStage != "active" && exp.LifecycleStage != "deleted":
+		return nil, m.errorf(m.fields["lifecycle_stage"], "lifecycle_stage %q is neither active nor deleted", exp.LifecycleStage)
+	}
+	if exp.CreationTime, err = m.optInt("creation_time"); err != nil {
+		return nil, err
+	}
+	if exp.LastUpdateTime, err = m.optInt("last_update_time"); err != nil {
+		return nil, err
+	}
+	return exp, nil
+}
+
+func (s *fileStore) readDatasets(ctx context.Context, expDir, expID string) error {
+	dir := filepath.Join(expDir, "datasets")
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read datasets: %w", err)
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		ds, err := parseDataset(filepath.Join(dir, e.Name(), metaFile), expID, e.Name())
+		if errors.Is(err, errEmptyMeta) {
+			if err := s.skip(ctx, filepath.Join(dir, e.Name()), "dataset folder without meta.yaml"); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			if err := s.invalidOrFatal(ctx, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.emit(ctx, ds); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseDataset(path, expID, key string) (*Dataset, error) {
+	m, err := readMeta(path)
+	if err != nil {
+		return nil, err
+	}
+	ds := &Dataset{ExperimentSourceID: expID, Key: key, Origin: Origin{File: path}}
+	for field, dst := range map[string]*string{"name": &ds.Name, "digest": &ds.Digest, "source_type": &ds.SourceType, "source": &ds.Source} {
+		if *dst, err = m.str(field); err != nil {
+			return nil, err
+		}
+	}
+	for field, dst := range map[string]**string{"schema": &ds.Schema, "profile": &ds.Profile} {
+		if isNull(m.fields[field]) {
+			continue
+		}
+		v, err := m.str(field)
+		if err != nil {
+			return nil, err
+		}
+		*dst = &v
+	}
+	if ds.Name == "" || ds.Digest == "" {
+		return nil, &InputError{File: path, Err: errors.New("dataset without name or digest")}
+	}
+	return ds, nil
+}
+
+// readRun streams one run: the Run record, then its metric history in chunks.
+func (s *fileStore) readRun(ctx context.Context, dir, folder, expID string, exp *Experiment) error {
+	if err := checkContext(ctx); err != nil {
+		return err
+	}
+	run, err := parseRun(dir, folder, expID)
+	if errors.Is(err, errEmptyMeta) {
+		return s.skip(ctx, dir, "no meta.yaml (artifacts only), not a run")
+	}
+	if err != nil {
+		return s.invalidOrFatal(ctx, err)
+	}
+	if run == nil {
+		return s.skip(ctx, dir, "run_id or experiment_id in meta.yaml differ from the folders; MLflow ignores this run")
+	}
+	if err := s.emit(ctx, run); err != nil {
+		return err
+	}
+	return s.readMetrics(ctx, filepath.Join(dir, "metrics"), run.RunID)
+}
+
+func parseRun(dir, folder, expID string) (*Run, error) {
+	m, err := readMeta(filepath.Join(dir, metaFile))
+	if err != nil {
+		return nil, err
+	}
+	run := &Run{ExperimentSourceID: expID, Origin: Origin{File: m.file}}
+	if run.RunID, err = m.str("run_id"); err != nil {
+		return nil, err
+	}
+	if run.RunID == "" {
+		if run.RunID, err = m.str("run_uuid"); err != nil {
+			return nil, err
+		}
+	}
+	runExp, err := m.str("experiment_id")
+	if err != nil {
+		return nil, err
+	}
+	if run.RunID != folder || runExp != expID {
+		return nil, nil
+	}
+	fail := func(err error) (*Run, error) {
+		var inErr *InputError
+		if errors.As(err, &inErr) {
+			inErr.RunID = run.RunID
+		}
+		return nil, err
+	}
+	if run.Name, err = m.str("run_name"); err != nil {
+		return fail(err)
+	}
+	if run.Name == "" {
+		if run.Name, err = m.str("name"); err != nil {
+			return fail(err)
+		}
+	}
+	strFields := map[string]*string{
+		"source_name": &run.SourceName, "entry_point_name": &run.EntryPointName,
+		"source_version": &run.SourceVersion, "user_id": &run.UserID,
+		"lifecycle_stage": &run.LifecycleStage, "artifact_uri": &run.ArtifactURI,
+	}
+	for field, dst := range strFields {
+		if *dst, err = m.str(field); err != nil {
+			return fail(err)
+		}
+	}
+	if run.LifecycleStage == "" {
+		run.LifecycleStage = "active"
+	}
+	if run.LifecycleStage != "active" && run.LifecycleStage != "deleted" {
+		return fail(m.errorf(m.fields["lifecycle_stage"], "lifecycle_stage %q is neither active nor deleted", run.LifecycleStage))
+	}
+	if run.Status, err = enumField(m, "status", runStatusNames, "RUNNING"); err != nil {
+		return fail(err)
+	}
+	if run.SourceType, err = enumField(m, "source_type", sourceTypeNames, "LOCAL"); err != nil {
+		return fail(err)
+	}
+	for field, dst := range map[string]**int64{"start_time": &run.StartTime, "end_time": &run.EndTime, "deleted_time": &run.DeletedTime} {
+		if *dst, err = m.optInt(field); err != nil {
+			return fail(err)
+		}
+	}
+	if run.Params, err = readKeyValueFiles(filepath.Join(dir, "params")); err != nil {
+		return fail(err)
+	}
+	if run.Tags, err = readKeyValueFiles(filepath.Join(dir, "tags")); err != nil {
+		return fail(err)
+	}
+	if run.Inputs, err = readInputs(dir, run.RunID); err != nil {
+		return fail(err)
+	}
+	return run, nil
+}
+
+// enumField reads a field the file store writes as an integer enum (older or foreign
+// writers may use the name): the SQL name, def when missing.
+func enumField(m *meta, key string, names map[int64]string, def string) (string, error) {
+	n := m.fields[key]
+	if isNull(n) {
+		return def, nil
+	}
+	if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+		if name, ok := names[v]; ok {
+			return name, nil
+		}
+		return "", m.errorf(n, "%s: unknown value %d", key, v)
+	}
+	upper := strings.ToUpper(n.Value)
+	for _, name := range names {
+		if name == upper {
+			return name, nil
+		}
+	}
+	return "", m.errorf(n, "%s: unknown value %q", key, n.Value)
+}
+
+// readInputs reads a run's dataset and model inputs and its model outputs.
+func readInputs(runDir, runID string) ([]Input, error) {
+	var inputs []Input
+	for _, folder := range []string{"inputs", "outputs"} {
+		dir := filepath.Join(runDir, folder)
+		entries, err := os.ReadDir(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, &InputError{File: dir, Err: err}
+		}
+		for _, e := range entries {
+			if !e.IsDir() {
+				continue
+			}
+			m, err := readMeta(filepath.Join(dir, e.Name(), metaFile))
+			if errors.Is(err, errEmptyMeta) {
+				continue
+			}
+			if err != nil {
+				return nil, err
+			}
+			in, err := parseInput(m, folder, runID)
+			if err != nil {
+				return nil, err
+			}
+			inputs = append(inputs, in)
+		}
+	}
+	return inputs, nil
+}
+
+func parseInput(m *meta, folder, runID string) (Input, error) {
+	var in Input
+	sourceType, err := m.str("source_type")
+	if err != nil {
+		return in, err
+	}
+	sourceID, err := m.str("source_id")
+	if err != nil {
+		return in, err
+	}
+	if in.Tags, err = m.stringMap("tags"); err != nil {
+		return in, err
+	}
+	// destination_id is not trusted (MLflow wrote the source id there): the run is the
+	// folder the input lives in.
+	switch {
+	case folder == "inputs" && sourceType == "DATASET":
+		in.SourceType, in.SourceID, in.DestinationType, in.DestinationID = "DATASET", sourceID, "RUN", runID
+	case folder == "inputs" && sourceType == "MODEL":
+		in.SourceType, in.SourceID, in.DestinationType, in.DestinationID = "RUN_INPUT", runID, "MODEL_INPUT", sourceID
+	case folder == "outputs":
+		in.SourceType, in.SourceID, in.DestinationType, in.DestinationID = "RUN_OUTPUT", runID, "MODEL_OUTPUT", sourceID
+		step, err := m.optInt("step")
+		if err != nil {
+			return in, err
+		}
+		if step != nil {
+			in.Step = *step
+		}
+	default:
+		return in, m.errorf(m.fields["source_type"], "unknown input source_type %q", sourceType)
+	}
+	if sourceID == "" {
+		return in, m.errorf(m.fields["source_id"], "input without source_id")
+	}
+	return in, nil
+}
+
+// readKeyValueFiles reads a params/ or tags/ folder: one file per key, nested folders for
+// keys with '/', the file's content verbatim as the value.
+func readKeyValueFiles(dir string) ([]Tag, error) {
+	var out []Tag
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && path == dir {
+				return fs.SkipDir
+			}
+			return &InputError{File: path, Err: err}
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		value, err := os.ReadFile(path)
+		if err != nil {
+			return &InputError{File: path, Err: err}
+		}
+		out = append(out, Tag{Key: filepath.ToSlash(rel), Value: string(value)})
+		return nil
+	})
+	return out, err
+}
+
+// readMetrics streams every metric file of a run, key by key in name order, each in
+// logging (line) order.
+func (s *fileStore) readMetrics(ctx context.Context, dir, runID string) error {
+	var files []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && path == dir {
+				return fs.SkipDir
+			}
+			return err
+		}
+		if !d.IsDir() {
+			files = append(files, path)
+		}
+		return nil
+	})
+	if err != nil {
+		return s.emit(ctx, &Invalid{Err: &InputError{File: dir, RunID: runID, Err: err}})
+	}
+	sort.Strings(files)
+	for _, path := range files {
+		rel, _ := filepath.Rel(dir, path)
+		if err := s.readMetricFile(ctx, path, filepath.ToSlash(rel), runID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *fileStore) readMetricFile(ctx context.Context, path, key, runID string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return s.emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: err}})
+	}
+	defer f.Close()
+	scanner := bufio.NewScanner(f)
+	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
+	points := make([]Metric, 0, s.chunk)
+	line, first := 0, 1
+	for scanner.Scan() {
+		line++
+		text := strings.TrimSpace(scanner.Text())
+		if text == "" {
+			continue
+		}
+		p, err := ParseMetricLine(key, text)
+		if err != nil {
+			return s.emit(ctx, &Invalid{Err: &InputError{File: path, Line: line, RunID: runID, Err: err}})
+		}
+		points = append(points, p)
+		if len(points) == s.chunk {
+			if err := s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: path, Line: first}}); err != nil {
+				return err
+			}
+			points, first = make([]Metric, 0, s.chunk), line+1
+		}
+	}
+	if err := scanner.Err(); err != nil {
+		return s.emit(ctx, &Invalid{Err: &InputError{File: path, Line: line + 1, RunID: runID, Err: err}})
+	}
+	if line == 0 {
+		return s.emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: errors.New("malformed metric file: no data")}})
+	}
+	if len(points) > 0 {
+		return s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: path, Line: first}})
+	}
+	return nil
+}
+
+// ParseMetricLine parses one line of a file-store metric file:
+//
+//	<timestamp> <value>                                     (before MLflow 1.0; step 0)
+//	<timestamp> <value> <step>
+//	<timestamp> <value> <step> <run_id>                     (logged-model metric files)
+//	<timestamp> <value> <step> <dataset_name> <dataset_digest>   (3.x, metric tied to a dataset)
+//	<timestamp> <value> <step> <run_id> <dataset_name> <dataset_digest>
+//
+// Values are Python's str() of a float: nan, inf and -inf included. The dataset and run
+// fields are not part of MLflow's metrics table and are dropped, as MLflow's converter does.
+func ParseMetricLine(key, line string) (Metric, error) {
+	fields := strings.Fields(line)
+	if len(fields) < 2 || len(fields) > 6 {
+		return Metric{}, fmt.Errorf("malformed metric line: %d fields, expected 2 to 6 (timestamp value [step …])", len(fields))
+	}
+	ts, err := strconv.ParseInt(fields[0], 10, 64)
+	if err != nil {
+		return Metric{}, fmt.Errorf("malformed metric line: timestamp %q is not an integer", fields[0])
+	}
+	value, err := strconv.ParseFloat(fields[1], 64)
+	if err != nil {
+		var numErr *strconv.NumError
+		// Out-of-range literals ("1e999") are what Python reads as ±inf.
+		if !(errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange) && math.IsInf(value, 0)) {
+			return Metric{}, fmt.Errorf("malformed metric line: value %q is not a number", fields[1])
+		}
+	}
+	var step int64
+	if len(fields) >= 3 {
+		if step, err = strconv.ParseInt(fields[2], 10, 64); err != nil {
+			return Metric{}, fmt.Errorf("malformed metric line: step %q is not an integer", fields[2])
+		}
+	}
+	return Metric{Key: key, Value: value, Timestamp: ts, Step: step}, nil
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func isEmptyDir(path string) bool {
+	entries, err := os.ReadDir(path)
+	return err == nil && len(entries) == 0
+}

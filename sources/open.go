@@ -1,0 +1,38 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Format is one input format mlflow-bulk reads.
+type Format struct {
+	Name string
+	// Detect reports whether the location holds this format. It must be cheap.
+	Detect func(location string) bool
+	Open   Opener
+}
+
+// Formats is the explicit table of input formats, tried in order.
+func Formats() []Format {
+	return []Format{
+		{Name: "MLflow file store (mlruns)", Detect: IsFileStore, Open: OpenFileStore},
+	}
+}
+
+// Open opens a source location with the first format that recognises it. MLflow's
+// file-store URIs (file:///path/mlruns) are accepted as well as plain paths.
+func Open(ctx context.Context, location string, opts Options) (Source, error) {
+	path := strings.TrimPrefix(location, "file://")
+	for _, f := range Formats() {
+		if f.Detect(path) {
+			return f.Open(ctx, path, opts)
+		}
+	}
+	var names []string
+	for _, f := range Formats() {
+		names = append(names, f.Name)
+	}
+	return nil, fmt.Errorf("%s: %w; mlflow-bulk reads: %s", location, ErrNotRecognised, strings.Join(names, ", "))
+}

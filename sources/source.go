@@ -1,0 +1,143 @@
+// Package sources reads MLflow tracking data from the formats users have (file stores,
+// MLflow databases, dumps) and streams it as Records.
+//
+// How to implement a source:
+//  1. Open validates the location and reads nothing big: no listing of a whole store.
+//  2. Next advances to the next record and returns false at the end or on a fatal error;
+//     Err then tells which. Record returns the current record, valid until the next Next.
+//  3. Memory stays bounded by a window of runs, never the whole input: stream metric
+//     histories in chunks.
+//  4. Input that cannot be read is an *InputError naming the file, line and run. When it
+//     spoils one run or experiment, emit an *Invalid record and go on with the next; only
+//     what makes the rest of the source unreadable ends the stream through Err.
+//  5. Never write to the source: open files read-only.
+//  6. Pass the conformance suite in sourcetest.
+package sources
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Source is a pull iterator over the records of one input, in the shape of pgx's
+// CopyFromSource. The context given at open bounds all its reads, as database/sql
+// does for Rows. A Source is used by one goroutine.
+type Source interface {
+	// Next advances to the next record. It returns false when the stream has ended or
+	// failed; Err distinguishes the two.
+	Next() bool
+	// Record returns the current record. It is valid until the next call to Next.
+	Record() Record
+	// Err returns the error that ended the stream, or nil at a clean end.
+	Err() error
+	// Close releases the source's resources. It is safe to call more than once.
+	Close() error
+	// Describe names the source for messages and reports ("file store ./mlruns").
+	Describe() string
+}
+
+// InputError is bad input: what is wrong and where. It unwraps to the cause.
+type InputError struct {
+	File  string
+	Line  int    // 0 when the problem is not at a line
+	RunID string // empty when not about a run
+	Err   error
+}
+
+func (e *InputError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.RunID != "" {
+		return fmt.Sprintf("%s: run %s: %v", loc, e.RunID, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", loc, e.Err)
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// ErrNotRecognised is returned by Open when the location holds no format the source
+// reads. Callers try the next format or tell the user which formats exist.
+var ErrNotRecognised = errors.New("not a recognised MLflow source")
+
+// Opener opens a source at a location. All configuration comes from the location and
+// Options, never from the environment.
+type Opener func(ctx context.Context, location string, opts Options) (Source, error)
+
+// Options configure how sources read.
+type Options struct {
+	// MetricChunk is the largest number of points in one Metrics record (default 4096).
+	MetricChunk int
+}
+
+func (o Options) metricChunk() int {
+	if o.MetricChunk <= 0 {
+		return 4096
+	}
+	return o.MetricChunk
+}
+
+// FromRecords returns a Source that streams the given records, for tests and for
+// callers that already hold records in memory.
+func FromRecords(name string, records []Record) Source {
+	return &recordSlice{name: name, records: records, pos: -1}
+}
+
+type recordSlice struct {
+	name    string
+	records []Record
+	pos     int
+}
+
+func (s *recordSlice) Next() bool {
+	if s.pos+1 >= len(s.records) {
+		s.pos = len(s.records)
+		return false
+	}
+	s.pos++
+	return true
+}
+func (s *recordSlice) Record() Record   { return s.records[s.pos] }
+func (s *recordSlice) Err() error       { return nil }
+func (s *recordSlice) Close() error     { return nil }
+func (s *recordSlice) Describe() string { return s.name }
+
+// FromFunc returns a Source that calls next for each record; next returns (nil, nil) at
+// the end of the stream.
+func FromFunc(name string, next func() (Record, error)) Source {
+	return &funcSource{name: name, next: next}
+}
+
+type funcSource struct {
+	name string
+	next func() (Record, error)
+	cur  Record
+	err  error
+	done bool
+}
+
+func (s *funcSource) Next() bool {
+	if s.done {
+		return false
+	}
+	s.cur, s.err = s.next()
+	if s.err != nil || s.cur == nil {
+		s.done = true
+		return false
+	}
+	return true
+}
+func (s *funcSource) Record() Record   { return s.cur }
+func (s *funcSource) Err() error       { return s.err }
+func (s *funcSource) Close() error     { return nil }
+func (s *funcSource) Describe() string { return s.name }
+
+// checkContext is how sources honour cancellation between reads.
+func checkContext(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("reading stopped: %w", err)
+	}
+	return nil
+}
