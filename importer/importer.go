@@ -99,11 +99,11 @@ type datasetKey struct {
 }
 
 type pointKey struct {
-	key         string
-	value       float64
-	timestamp   int64
-	step        int64
-	isNaN       bool
+	key       string
+	value     float64
+	timestamp int64
+	step      int64
+	isNaN     bool
 }
 
 // runState is the run being read.

@@ -14,9 +14,9 @@ import (
 
 type runRow struct {
 	runUUID, name, sourceType, sourceName, entryPointName, userID, status string
-	sourceVersion, lifecycleStage, artifactURI                             string
-	startTime, endTime, deletedTime                                        *int64
-	experimentID                                                           int64
+	sourceVersion, lifecycleStage, artifactURI                            string
+	startTime, endTime, deletedTime                                       *int64
+	experimentID                                                          int64
 }
 
 type keyValueRow struct{ key, value, runUUID string }

@@ -277,7 +277,6 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 	return nil
 }
 
-
 func (s *fileStore) invalidOrFatal(ctx context.Context, err error) error {
 	var inErr *InputError
 	if errors.As(err, &inErr) {
