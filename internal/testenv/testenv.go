@@ -1,0 +1,122 @@
+// Package testenv gives tests what they need from outside the repository: the real
+// MLflow samples beside it and throw-away databases on the servers scripts/test-servers
+// starts. Under CI (CI=true) anything missing fails the test; elsewhere it skips with
+// the reason.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// PostgresEnv names the variable holding a PostgreSQL URI with rights to create databases.
+const PostgresEnv = "MLFLOW_BULK_TEST_POSTGRES"
+
+func unavailable(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s (CI must have it: run the tests with 'make test')", why)
+	}
+	t.Skipf("%s; 'make test' provides it", why)
+}
+
+// ModuleRoot is the repository's root folder.
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test's folder")
+		}
+		dir = parent
+	}
+}
+
+// Samples is the folder of real MLflow data beside the repository, read in place.
+func Samples(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(filepath.Dir(ModuleRoot(t)), "shared", "real-mlflow-samples")
+	if _, err := os.Stat(dir); err != nil {
+		unavailable(t, "real MLflow samples not found at ../shared/real-mlflow-samples")
+	}
+	return dir
+}
+
+// Sample is one sample folder, failing when it is missing.
+func Sample(t testing.TB, rel string) string {
+	t.Helper()
+	p := filepath.Join(Samples(t), rel)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("sample %s missing: %v", rel, err)
+	}
+	return p
+}
+
+// Postgres creates an empty database for the test on the test server and returns its
+// URI; the database is dropped when the test ends.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	admin := os.Getenv(PostgresEnv)
+	if admin == "" {
+		unavailable(t, PostgresEnv+" is not set, so there is no PostgreSQL server to test against")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("connect to the test PostgreSQL server: %v", err)
+	}
+	defer conn.Close(ctx)
+	name := "mb_" + randomHex(6)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c, err := pgx.Connect(ctx, admin)
+		if err != nil {
+			t.Errorf("drop test database: %v", err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// SQLite returns the URI of a new database file in the test's temporary folder.
+func SQLite(t testing.TB) string {
+	t.Helper()
+	return "sqlite:///" + filepath.ToSlash(filepath.Join(t.TempDir(), "mlflow.db"))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
