@@ -27,4 +27,4 @@ demo: build
 	$(BIN) import demo-mlruns
 
 clean:
-	rm -rf bin demo-mlruns mlflow.db .testdb
+	rm -rf bin demo-mlruns mlflow.db
