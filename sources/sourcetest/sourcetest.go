@@ -1,0 +1,90 @@
+// Package sourcetest is the conformance suite every source passes.
+package sourcetest
+
+import (
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Run checks the stream contract of sources: experiments before their datasets and
+// runs, metrics right after their run, a clean end, and Close that is safe early and
+// twice. open must return a fresh source over the same input each time.
+func Run(t *testing.T, open func(t *testing.T) sources.Source) {
+	t.Run("order", func(t *testing.T) {
+		src := open(t)
+		defer src.Close()
+		if src.Describe() == "" {
+			t.Error("Describe is empty")
+		}
+		experiments := map[string]bool{}
+		var curRun string
+		var runs, records int
+		for src.Next() {
+			records++
+			switch r := src.Record().(type) {
+			case *sources.Experiment:
+				curRun = ""
+				if experiments[r.SourceID] {
+					t.Errorf("experiment %s streamed twice", r.SourceID)
+				}
+				experiments[r.SourceID] = true
+				if r.LifecycleStage != "active" && r.LifecycleStage != "deleted" {
+					t.Errorf("experiment %s: lifecycle %q", r.SourceID, r.LifecycleStage)
+				}
+			case *sources.Dataset:
+				curRun = ""
+				if !experiments[r.ExperimentSourceID] {
+					t.Errorf("dataset %s before its experiment %s", r.Key, r.ExperimentSourceID)
+				}
+			case *sources.Run:
+				runs++
+				curRun = r.RunID
+				if !experiments[r.ExperimentSourceID] {
+					t.Errorf("run %s before its experiment %s", r.RunID, r.ExperimentSourceID)
+				}
+				switch r.Status {
+				case "RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED":
+				default:
+					t.Errorf("run %s: status %q is not one of MLflow's", r.RunID, r.Status)
+				}
+			case *sources.Metrics:
+				if r.RunID != curRun {
+					t.Errorf("metrics of run %s outside that run (current %q)", r.RunID, curRun)
+				}
+				if len(r.Points) == 0 {
+					t.Errorf("empty metrics record for run %s", r.RunID)
+				}
+			case *sources.Skipped:
+				if r.Reason == "" {
+					t.Errorf("skipped %s without a reason", r.Path)
+				}
+			case *sources.Invalid:
+				if r.Err == nil || r.Err.File == "" {
+					t.Errorf("invalid record without a file: %+v", r.Err)
+				}
+			default:
+				t.Errorf("unknown record %T", r)
+			}
+		}
+		if err := src.Err(); err != nil {
+			t.Fatalf("stream ended with %v", err)
+		}
+		if src.Next() {
+			t.Error("Next returned true after the end")
+		}
+		if records == 0 {
+			t.Error("no records")
+		}
+	})
+	t.Run("close early and twice", func(t *testing.T) {
+		src := open(t)
+		src.Next()
+		if err := src.Close(); err != nil {
+			t.Fatalf("Close: %v", err)
+		}
+		if err := src.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+	})
+}
