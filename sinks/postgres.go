@@ -95,6 +95,10 @@ func (r pgRows) Close() error { r.Rows.Close(); return nil }
 func (t *pgTx) CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
 	n, err := t.tx.CopyFrom(ctx, pgx.Identifier{table}, columns, rows)
 	if err != nil {
+		// The server only reports "COPY from stdin failed"; the cause is the source's.
+		if srcErr := rows.Err(); srcErr != nil {
+			return n, fmt.Errorf("copy into %s: %w", table, srcErr)
+		}
 		return n, fmt.Errorf("copy into %s: %w", table, err)
 	}
 	return n, nil

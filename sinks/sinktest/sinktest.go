@@ -1,0 +1,161 @@
+// Package sinktest is the conformance suite every sink passes.
+package sinktest
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+)
+
+type rows struct {
+	data [][]any
+	pos  int
+	fail error // returned after failAt rows
+	at   int
+}
+
+func (r *rows) Next() bool {
+	if r.fail != nil && r.pos == r.at {
+		return false
+	}
+	r.pos++
+	return r.pos <= len(r.data)
+}
+func (r *rows) Values() ([]any, error) { return r.data[r.pos-1], nil }
+func (r *rows) Err() error {
+	if r.fail != nil && r.pos == r.at {
+		return r.fail
+	}
+	return nil
+}
+
+func manyRows(n int) [][]any {
+	out := make([][]any, n)
+	for i := range out {
+		out[i] = []any{int64(i), "k?'x", float64(i) / 3, i%2 == 0, nil}
+	}
+	return out
+}
+
+// Run checks a sink against an empty database opened by open.
+func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := open(t)
+	defer s.Close()
+	if s.Describe() == "" {
+		t.Error("Describe is empty")
+	}
+	exec := func(tx sinks.Tx, q string, args ...any) {
+		t.Helper()
+		if _, err := tx.Exec(ctx, q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	count := func() int {
+		t.Helper()
+		tx, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		r, err := tx.Query(ctx, "SELECT COUNT(*) FROM t WHERE s = ?", "k?'x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var n int64
+		if !r.Next() {
+			t.Fatal("no row")
+		}
+		if err := r.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return int(n)
+	}
+	tx, err := s.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec(tx, "CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, s VARCHAR(10), v DOUBLE PRECISION, b BOOLEAN, n BIGINT)")
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cols := []string{"id", "s", "v", "b", "n"}
+
+	t.Run("copy and commit", func(t *testing.T) {
+		tx, _ := s.Begin(ctx)
+		defer tx.Rollback(ctx)
+		n, err := tx.CopyFrom(ctx, "t", cols, &rows{data: manyRows(1234)})
+		if err != nil || n != 1234 {
+			t.Fatalf("CopyFrom = %d, %v", n, err)
+		}
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got != 1234 {
+			t.Fatalf("%d rows visible, want 1234", got)
+		}
+		tx, _ = s.Begin(ctx)
+		defer tx.Rollback(ctx)
+		r, err := tx.Query(ctx, "SELECT v, b, n FROM t WHERE id = ?", int64(3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		var v float64
+		var b bool
+		var nn *int64
+		if !r.Next() || r.Scan(&v, &b, &nn) != nil || v != 1.0 || b || nn != nil {
+			t.Fatalf("row 3 read back as %v %v %v", v, b, nn)
+		}
+	})
+	t.Run("rollback leaves nothing", func(t *testing.T) {
+		before := count()
+		tx, _ := s.Begin(ctx)
+		defer tx.Rollback(ctx)
+		data := manyRows(2000)[1500:]
+		if _, err := tx.CopyFrom(ctx, "t", cols, &rows{data: data}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got != before {
+			t.Fatalf("%d rows after rollback, want %d", got, before)
+		}
+	})
+	t.Run("failing row source aborts and the connection stays usable", func(t *testing.T) {
+		before := count()
+		tx, _ := s.Begin(ctx)
+		defer tx.Rollback(ctx)
+		boom := errors.New("source failed")
+		_, err := tx.CopyFrom(ctx, "t", cols, &rows{data: manyRows(3000)[2000:], fail: boom, at: 700})
+		if !errors.Is(err, boom) {
+			t.Fatalf("CopyFrom error %v, want the source's", err)
+		}
+		tx.Rollback(ctx)
+		if got := count(); got != before {
+			t.Fatalf("%d rows after a failed copy, want %d", got, before)
+		}
+	})
+	t.Run("savepoints", func(t *testing.T) {
+		before := count()
+		tx, _ := s.Begin(ctx)
+		defer tx.Rollback(ctx)
+		exec(tx, "INSERT INTO t (id, s) VALUES (?, ?)", int64(90001), "k?'x")
+		exec(tx, "SAVEPOINT p")
+		exec(tx, "INSERT INTO t (id, s) VALUES (?, ?)", int64(90002), "k?'x")
+		exec(tx, "ROLLBACK TO SAVEPOINT p")
+		exec(tx, "RELEASE SAVEPOINT p")
+		if err := tx.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got != before+1 {
+			t.Fatalf("%d rows, want %d", got, before+1)
+		}
+	})
+}
