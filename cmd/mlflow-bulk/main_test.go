@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+)
+
+func TestNewCmdImportFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		want    ImportOptions
+		wantErr string
+	}{
+		{args: []string{"./mlruns"}, want: ImportOptions{Sources: []string{"./mlruns"}, Target: defaultTarget, BatchRows: 100_000, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "auto"}},
+		{args: []string{"a", "b", "--to", "postgresql://u:p@h/db", "--skip-invalid", "--json", "--batch-size", "10", "--progress", "never"},
+			want: ImportOptions{Sources: []string{"a", "b"}, Target: "postgresql://u:p@h/db", SkipInvalid: true, JSON: true, BatchRows: 10, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "never"}},
+		{args: []string{}, wantErr: "requires at least 1 arg"},
+		{args: []string{"x", "--progress", "sometimes"}, wantErr: "--progress must be"},
+		{args: []string{"x", "--nope"}, wantErr: "unknown flag"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			io, _, _ := TestStreams()
+			var got *ImportOptions
+			cmd := NewCmdImport(io, func(_ context.Context, o *ImportOptions) error { got = o; return nil })
+			root := NewCmdRoot(io)
+			root.RemoveCommand(root.Commands()...)
+			root.AddCommand(cmd)
+			root.SetArgs(append([]string{"import"}, tt.args...))
+			_, err := root.ExecuteC()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || exitCodeFor(err) != ExitUsage {
+					t.Fatalf("error %v (exit %d), want usage error containing %q", err, exitCodeFor(err), tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.IO = nil
+			if strings.Join(got.Sources, ",") != strings.Join(tt.want.Sources, ",") {
+				t.Fatalf("sources %v, want %v", got.Sources, tt.want.Sources)
+			}
+			got.Sources, tt.want.Sources = nil, nil
+			if !reflect.DeepEqual(*got, tt.want) {
+				t.Fatalf("options %+v, want %+v", *got, tt.want)
+			}
+		})
+	}
+}
+
+func store(t *testing.T, o synth.Options) string {
+	root := filepath.Join(t.TempDir(), "mlruns")
+	if _, err := synth.Write(root, o); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestImportJSONAndExitCodes(t *testing.T) {
+	root := store(t, synth.Options{Experiments: 2, Runs: 3, MetricKeys: 2, Steps: 5, Seed: 9})
+	target := testenv.SQLite(t)
+
+	io, out, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", target, "--json"}, io); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var report struct {
+		SchemaCreated bool `json:"schema_created"`
+		Counts        []struct {
+			Entity  string `json:"entity"`
+			Created int    `json:"created"`
+		} `json:"counts"`
+		ExperimentIDs []struct {
+			Name     string `json:"name"`
+			TargetID int64  `json:"target_id"`
+		} `json:"experiment_ids"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &report); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	if !report.SchemaCreated || report.Counts[3].Entity != "runs" || report.Counts[3].Created != 3 || len(report.ExperimentIDs) != 3 {
+		t.Fatalf("report %+v", report)
+	}
+	if errOut.Len() != 0 {
+		t.Errorf("stderr not empty without a terminal: %q", errOut)
+	}
+
+	io, out, _ = TestStreams()
+	if code := Main([]string{"import", root, "--to", target}, io); code != ExitOK {
+		t.Fatalf("second import exit %d", code)
+	}
+	if !strings.Contains(out.String(), "Nothing new") {
+		t.Errorf("second import does not say nothing new:\n%s", out)
+	}
+
+	io, _, errOut = TestStreams()
+	if code := Main([]string{"import", filepath.Join(root, "no-such-store"), "--to", target}, io); code != ExitUsage {
+		t.Errorf("missing source: exit %d, want %d (%s)", code, ExitUsage, errOut)
+	}
+}
+
+func TestSkipInvalidExitCode(t *testing.T) {
+	root := store(t, synth.Options{Runs: 3, MetricKeys: 1, Steps: 5, Seed: 2})
+	runs, _ := filepath.Glob(filepath.Join(root, "*", strings.Repeat("[0-9a-f]", 32), "metrics", "metric_0"))
+	if err := os.WriteFile(runs[0], []byte("1 2 3\nbroken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	io, _, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", testenv.SQLite(t)}, io); code != ExitFailed {
+		t.Fatalf("invalid input: exit %d, want %d", code, ExitFailed)
+	}
+	if !strings.Contains(errOut.String(), runs[0]+":2") {
+		t.Errorf("error does not name file and line: %s", errOut)
+	}
+	io, out, _ := TestStreams()
+	if code := Main([]string{"import", root, "--to", testenv.SQLite(t), "--skip-invalid"}, io); code != ExitSkippedInvalid {
+		t.Fatalf("--skip-invalid: exit %d, want %d", code, ExitSkippedInvalid)
+	}
+	if !strings.Contains(out.String(), "Rejected (invalid input)") {
+		t.Errorf("report does not list the rejected run:\n%s", out)
+	}
+}
+
+func TestWrongPasswordNeverPrinted(t *testing.T) {
+	uri := testenv.Postgres(t)
+	wrong := strings.Replace(uri, "mlflow-bulk-test-pw", "S3cretWrongPw", 1)
+	if wrong == uri {
+		t.Fatal("test server URI has an unexpected password")
+	}
+	root := store(t, synth.Options{Runs: 1, Seed: 1})
+	for _, args := range [][]string{
+		{"import", root, "--to", wrong},
+		{"import", root, "--to", wrong, "--json"},
+		{"import", root, "--to", strings.Replace(wrong, "postgresql://", "postgresql+psycopg2://", 1)},
+	} {
+		io, out, errOut := TestStreams()
+		code := Main(args, io)
+		all := out.String() + errOut.String()
+		if code != ExitFailed || strings.Contains(all, "S3cretWrongPw") || !strings.Contains(all, "password authentication failed") {
+			t.Errorf("%v: exit %d, output %q", args, code, all)
+		}
+		if strings.Count(strings.TrimSpace(errOut.String()), "\n") != 0 {
+			t.Errorf("want one line, got %q", errOut)
+		}
+	}
+}
