@@ -300,3 +300,57 @@ func setUp(t *testing.T, uri string, stmts ...string) {
 		t.Fatal(err)
 	}
 }
+
+// TestMergeExperimentsByName imports two stores that share an experiment name: one
+// experiment results, the runs of both, and tags the target has keep their value.
+func TestMergeExperimentsByName(t *testing.T) {
+	store := func(id, runID, tagValue string) string {
+		root := filepath.Join(t.TempDir(), "mlruns")
+		files := map[string]string{
+			id + "/meta.yaml":                  "artifact_location: /a/" + id + "\nexperiment_id: '" + id + "'\nlifecycle_stage: active\nname: shared\n",
+			id + "/tags/owner":                 tagValue,
+			id + "/tags/only-" + id:            "x",
+			id + "/" + runID + "/meta.yaml":    "artifact_uri: /a\nexperiment_id: '" + id + "'\nlifecycle_stage: active\nrun_id: " + runID + "\nrun_name: r\nstart_time: 1\nstatus: 3\nuser_id: u\n",
+			id + "/" + runID + "/metrics/loss": "5 0.5 0\n",
+		}
+		for p, c := range files {
+			full := filepath.Join(root, filepath.FromSlash(p))
+			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return root
+	}
+	a := store("4", strings.Repeat("a", 32), "alice")
+	b := store("9", strings.Repeat("b", 32), "bob")
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			report, err := importPaths(t, uri, importer.Options{}, a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := report.Count("experiments"); c.Created != 1 || c.Merged != 1 {
+				t.Errorf("experiments %+v, want one created and one merged", c)
+			}
+			if c := report.Count("experiment_tags"); c.Created != 3 || c.Skipped != 1 {
+				t.Errorf("experiment tags %+v", c)
+			}
+			d := openDB(t, uri)
+			var id int64
+			d.scanOne([]any{&id}, "SELECT experiment_id FROM experiments WHERE name = 'shared'")
+			if id != 4 {
+				t.Errorf("shared experiment has id %d, want the first source's 4", id)
+			}
+			if n := d.count("SELECT COUNT(*) FROM runs WHERE experiment_id = ?", id); n != 2 {
+				t.Errorf("%d runs in the merged experiment, want 2", n)
+			}
+			if got := d.rows("SELECT key || '=' || value FROM experiment_tags WHERE experiment_id = ?", id); strings.Join(got, ",") != "only-4=x,only-9=x,owner=alice" {
+				t.Errorf("tags %v", got)
+			}
+		})
+	}
+}
