@@ -109,11 +109,9 @@ type pointKey struct {
 // runState is the run being read.
 type runState struct {
 	id        string
-	source    int
 	skip      bool // not written: already in the target, or its experiment is not
 	savepoint bool // part of it was flushed under a savepoint
 	points    map[pointKey]struct{}
-	origin    sources.Origin
 }
 
 type importer struct {
@@ -286,7 +284,7 @@ func (im *importer) noteOnce(reason string) {
 // invalid handles bad input: stop, or (SkipInvalid) drop what it spoils and go on.
 func (im *importer) invalid(ctx context.Context, inErr *sources.InputError) error {
 	if !im.opts.SkipInvalid {
-		return fmt.Errorf("%w: %w\nNothing of this run was committed; fix the input, or re-run with --skip-invalid to import everything else", ErrInvalidInput, inErr)
+		return fmt.Errorf("%w: %w\nNothing of the invalid run or experiment was committed; fix the input, or re-run with --skip-invalid to import everything else", ErrInvalidInput, inErr)
 	}
 	im.report.Rejected = append(im.report.Rejected, Note{Source: im.sourceName, Path: inErr.File, Reason: inErr.Error()})
 	if im.cur != nil && inErr.RunID == im.cur.id {

@@ -18,7 +18,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	im.committed["params"].Read += int64(len(r.Params))
 	im.committed["tags"].Read += int64(len(r.Tags))
 	im.committed["inputs"].Read += int64(len(r.Inputs))
-	im.cur = &runState{id: r.RunID, source: source, origin: r.Origin, points: map[pointKey]struct{}{}}
+	im.cur = &runState{id: r.RunID, points: map[pointKey]struct{}{}}
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}

@@ -235,7 +235,7 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 		}
 		return err
 	}
-	if exp == nil { // ignored, reason already given
+	if exp == nil { // its meta.yaml names another experiment
 		return s.skip(ctx, dir, "experiment_id in meta.yaml differs from the folder name; MLflow ignores this experiment")
 	}
 	if exp.Tags, err = readKeyValueFiles(filepath.Join(dir, "tags")); err != nil {

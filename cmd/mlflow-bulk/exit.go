@@ -1,9 +1,6 @@
 package main
 
-import (
-	"context"
-	"errors"
-)
+import "errors"
 
 // ExitCode is the process exit status. The values are part of mlflow-bulk's contract.
 type ExitCode int
@@ -45,8 +42,6 @@ func exitCodeFor(err error) ExitCode {
 		return ExitUsage
 	case errors.Is(err, errSkippedInvalid):
 		return ExitSkippedInvalid
-	case errors.Is(err, context.Canceled):
-		return ExitFailed
 	}
 	return ExitFailed
 }

@@ -55,7 +55,7 @@ SQLite, and recomputes latest_metrics exactly as MLflow does.
 	return root
 }
 
-// exactArgs and minArgs wrap cobra's checks so that they count as usage errors.
+// minArgs wraps cobra's check so that a missing argument counts as a usage error.
 func minArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.MinimumNArgs(n)(cmd, args); err != nil {
