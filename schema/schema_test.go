@@ -210,3 +210,40 @@ func diff(t *testing.T, ours, theirs []string) {
 		t.Errorf("schema differs from MLflow's dump in %d items:\n%s", len(problems), strings.Join(problems, "\n"))
 	}
 }
+
+// TestCreateIndexes checks the indexes MLflow's migrations create, which the dumps
+// compared above leave out.
+func TestCreateIndexes(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, testenv.SQLite(t))
+	tx, _ := s.Begin(ctx)
+	defer tx.Rollback(ctx)
+	if err := schema.Create(ctx, tx, schema.SQLite, schema.Newest(), schema.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `SELECT i.name || ' unique=' || i."unique" FROM sqlite_master m, pragma_index_list(m.name) i WHERE m.type = 'table' AND i.origin = 'c'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		got[s] = true
+	}
+	rows.Close()
+	for _, want := range []string{
+		"index_metrics_run_uuid unique=0", "index_metrics_run_uuid_key_step unique=0", "index_latest_metrics_run_uuid unique=0",
+		"index_params_run_uuid unique=0", "index_tags_run_uuid unique=0", "index_inputs_input_uuid unique=0",
+		"idx_experiments_workspace_creation_time unique=0", "index_trace_info_experiment_id_timestamp_ms unique=0",
+		"index_scorers_experiment_id_scorer_name unique=1", "unique_endpoint_model_linkage_mapping unique=1",
+		"idx_model_version_tags_workspace_name_version unique=0",
+	} {
+		if !got[want] {
+			t.Errorf("index %s missing", want)
+		}
+	}
+	if len(got) != 61 {
+		t.Errorf("%d indexes, MLflow's schema at %s has 61", len(got), schema.Newest().ID)
+	}
+}

@@ -1,6 +1,6 @@
 -- MLflow schema at alembic revision 0584bdc529eb, postgresql dialect.
 -- Tables in foreign-key order; statements end with ';'. Derived from MLflow's schema dumps
--- plus the indexes its migrations create on the tracking tables.
+-- plus the indexes its migrations create (dumps of that kind leave indexes out).
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL,
@@ -205,3 +205,6 @@ CREATE INDEX index_datasets_dataset_uuid ON datasets (dataset_uuid);
 CREATE INDEX index_datasets_experiment_id_dataset_source_type ON datasets (experiment_id, dataset_source_type);
 CREATE INDEX index_inputs_input_uuid ON inputs (input_uuid);
 CREATE INDEX index_inputs_destination_type_destination_id_source_type ON inputs (destination_type, destination_id, source_type);
+CREATE INDEX index_trace_info_experiment_id_timestamp_ms ON trace_info (experiment_id, timestamp_ms);
+CREATE INDEX index_trace_tags_request_id ON trace_tags (request_id);
+CREATE INDEX index_trace_request_metadata_request_id ON trace_request_metadata (request_id);

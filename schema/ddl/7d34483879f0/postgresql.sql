@@ -1,6 +1,6 @@
 -- MLflow schema at alembic revision 7d34483879f0, postgresql dialect.
 -- Tables in foreign-key order; statements end with ';'. Derived from MLflow's schema dumps
--- plus the indexes its migrations create on the tracking tables.
+-- plus the indexes its migrations create (dumps of that kind leave indexes out).
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL,
@@ -605,3 +605,51 @@ CREATE INDEX idx_experiments_workspace_creation_time ON experiments (workspace, 
 CREATE INDEX index_metrics_run_uuid_key_step ON metrics (run_uuid, key, step);
 CREATE INDEX idx_model_version_tags_workspace_name_version ON model_version_tags (workspace, name, version);
 CREATE INDEX idx_registered_model_tags_workspace_name ON registered_model_tags (workspace, name);
+CREATE INDEX index_trace_info_experiment_id_timestamp_ms ON trace_info (experiment_id, timestamp_ms);
+CREATE INDEX index_trace_tags_request_id ON trace_tags (request_id);
+CREATE INDEX index_trace_request_metadata_request_id ON trace_request_metadata (request_id);
+CREATE INDEX index_logged_model_metrics_model_id ON logged_model_metrics (model_id);
+CREATE INDEX index_assessments_trace_id_created_timestamp ON assessments (trace_id, created_timestamp);
+CREATE INDEX index_assessments_run_id_created_timestamp ON assessments (run_id, created_timestamp);
+CREATE INDEX index_assessments_last_updated_timestamp ON assessments (last_updated_timestamp);
+CREATE INDEX index_assessments_assessment_type ON assessments (assessment_type);
+CREATE INDEX index_spans_experiment_id ON spans (experiment_id);
+CREATE INDEX index_spans_experiment_id_status_type ON spans (experiment_id, status, type);
+CREATE INDEX index_spans_experiment_id_type_status ON spans (experiment_id, type, status);
+CREATE INDEX index_spans_experiment_id_duration ON spans (experiment_id, duration_ns);
+CREATE INDEX index_entity_associations_association_id ON entity_associations (association_id);
+CREATE INDEX index_entity_associations_reverse_lookup ON entity_associations (destination_type, destination_id, source_type, source_id);
+CREATE INDEX idx_webhook_events_entity ON webhook_events (entity);
+CREATE INDEX idx_webhook_events_action ON webhook_events (action);
+CREATE INDEX idx_webhook_events_entity_action ON webhook_events (entity, action);
+CREATE UNIQUE INDEX index_scorers_experiment_id_scorer_name ON scorers (experiment_id, scorer_name);
+CREATE INDEX index_scorer_versions_scorer_id ON scorer_versions (scorer_id);
+CREATE INDEX index_evaluation_dataset_tags_dataset_id ON evaluation_dataset_tags (dataset_id);
+CREATE INDEX index_evaluation_dataset_records_dataset_id ON evaluation_dataset_records (dataset_id);
+CREATE INDEX index_endpoint_model_mappings_endpoint_id ON endpoint_model_mappings (endpoint_id);
+CREATE INDEX index_endpoint_model_mappings_model_definition_id ON endpoint_model_mappings (model_definition_id);
+CREATE INDEX index_endpoint_tags_endpoint_id ON endpoint_tags (endpoint_id);
+CREATE INDEX index_trace_metrics_request_id ON trace_metrics (request_id);
+CREATE UNIQUE INDEX unique_endpoint_model_linkage_mapping ON endpoint_model_mappings (endpoint_id, model_definition_id, linkage_type);
+CREATE INDEX index_span_metrics_trace_id_span_id ON span_metrics (trace_id, span_id);
+CREATE INDEX index_evaluation_datasets_created_time ON evaluation_datasets (created_time);
+CREATE INDEX index_evaluation_datasets_name ON evaluation_datasets (name);
+CREATE INDEX idx_webhooks_name ON webhooks (name);
+CREATE INDEX idx_webhooks_status ON webhooks (status);
+CREATE INDEX index_model_definitions_provider ON model_definitions (provider);
+CREATE INDEX index_model_definitions_secret_id ON model_definitions (secret_id);
+CREATE INDEX index_jobs_name_status_creation_time ON jobs (job_name, workspace, status, creation_time);
+CREATE INDEX idx_registered_models_workspace ON registered_models (workspace);
+CREATE INDEX idx_evaluation_datasets_workspace ON evaluation_datasets (workspace);
+CREATE INDEX idx_webhooks_workspace ON webhooks (workspace);
+CREATE INDEX idx_secrets_workspace ON secrets (workspace);
+CREATE INDEX idx_endpoints_workspace ON endpoints (workspace);
+CREATE INDEX idx_model_definitions_workspace ON model_definitions (workspace);
+CREATE INDEX idx_budget_policies_workspace ON budget_policies (workspace);
+CREATE INDEX index_issues_experiment_id ON issues (experiment_id);
+CREATE INDEX index_issues_source_run_id ON issues (source_run_id);
+CREATE INDEX index_issues_status ON issues (status);
+CREATE INDEX idx_guardrails_workspace ON guardrails (workspace);
+CREATE INDEX idx_guardrails_scorer ON guardrails (scorer_id, scorer_version);
+CREATE INDEX idx_guardrail_configs_endpoint_id ON guardrail_configs (endpoint_id);
+CREATE INDEX idx_guardrail_configs_guardrail_id ON guardrail_configs (guardrail_id);

@@ -1,6 +1,6 @@
 -- MLflow schema at alembic revision acf3f17fdcc7, sqlite dialect.
 -- Tables in foreign-key order; statements end with ';'. Derived from MLflow's schema dumps
--- plus the indexes its migrations create on the tracking tables.
+-- plus the indexes its migrations create (dumps of that kind leave indexes out).
 
 CREATE TABLE alembic_version (
 	version_num VARCHAR(32) NOT NULL,
