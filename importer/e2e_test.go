@@ -33,6 +33,7 @@ var targets = []struct {
 }{
 	{"sqlite", testenv.SQLite},
 	{"postgres", testenv.Postgres},
+	{"mariadb", testenv.MySQL},
 }
 
 func ctxT(t *testing.T) context.Context {
@@ -309,12 +310,12 @@ func TestImportRealFileStores(t *testing.T) {
 					t.Errorf("report says %d metric rows created, the store holds %d", got, want.metrics)
 				}
 				// Every run's name equals its mlflow.runName tag, as MLflow keeps them.
-				if n := d.count("SELECT COUNT(*) FROM runs r JOIN tags t ON t.run_uuid = r.run_uuid AND t.key = 'mlflow.runName' WHERE t.value <> r.name"); n != 0 {
+				if n := d.count(`SELECT COUNT(*) FROM runs r JOIN tags t ON t.run_uuid = r.run_uuid AND t."key" = 'mlflow.runName' WHERE t.value <> r.name`); n != 0 {
 					t.Errorf("%d runs whose name differs from their mlflow.runName tag", n)
 				}
 				// latest_metrics is the maximum of (step, timestamp, value) of the history.
 				if n := d.count(`SELECT COUNT(*) FROM latest_metrics l WHERE EXISTS (
-					SELECT 1 FROM metrics m WHERE m.run_uuid = l.run_uuid AND m.key = l.key AND
+					SELECT 1 FROM metrics m WHERE m.run_uuid = l.run_uuid AND m."key" = l."key" AND
 					(m.step > l.step OR (m.step = l.step AND (m.timestamp > l.timestamp OR
 					(m.timestamp = l.timestamp AND m.value > l.value)))))`); n != 0 {
 					t.Errorf("%d latest_metrics rows are not the latest point of their history", n)
@@ -395,10 +396,10 @@ func TestImportRowByRow(t *testing.T) {
 			if len(wantRuns) != 30 || deleted != 11 || len(wantMetrics) != 453 {
 				t.Fatalf("the sample's README promises 30 runs (11 deleted) and 453 metric rows; the test read %d (%d) and %d", len(wantRuns), deleted, len(wantMetrics))
 			}
-			gotRuns := d.rows(`SELECT run_uuid || '|' || name || '|' || status || '|' || CAST(start_time AS VARCHAR(20)) || '|' ||
-				COALESCE(CAST(end_time AS VARCHAR(20)), 'null') || '|' || lifecycle_stage || '|' || artifact_uri || '|' || user_id FROM runs`)
+			gotRuns := d.rows(`SELECT run_uuid || '|' || name || '|' || status || '|' || CAST(start_time AS CHAR(20)) || '|' ||
+				COALESCE(CAST(end_time AS CHAR(20)), 'null') || '|' || lifecycle_stage || '|' || artifact_uri || '|' || user_id FROM runs`)
 			compareSets(t, "runs", gotRuns, wantRuns)
-			compareSets(t, "params", d.rows("SELECT run_uuid || '|' || key || '|' || value FROM params"), wantParams)
+			compareSets(t, "params", d.rows(`SELECT run_uuid || '|' || "key" || '|' || value FROM params`), wantParams)
 			compareSets(t, "metrics", readMetrics(t, d, "metrics"), wantMetrics)
 			compareSets(t, "latest_metrics", readMetrics(t, d, "latest_metrics"), wantLatest)
 		})
@@ -410,7 +411,7 @@ func metricText(run, key string, v float64, ts, step int64, isNaN bool) string {
 }
 
 func readMetrics(t *testing.T, d *db, table string) []string {
-	rows, err := d.tx.Query(context.Background(), "SELECT run_uuid, key, value, timestamp, step, is_nan FROM "+table)
+	rows, err := d.tx.Query(context.Background(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM `+table)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,9 +143,11 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 		im.noteOnce(fmt.Sprintf("experiment tags left out: the target's revision %s has no experiment_tags table", im.rev.ID))
 		return nil
 	}
-	existing := map[string]bool{}
+	// Keys are compared as the target compares them, so a collation that folds case
+	// cannot turn an existing key into a duplicate-key error.
+	existing := map[string]string{}
 	if !created {
-		rows, err := im.tx.Query(ctx, "SELECT key FROM experiment_tags WHERE experiment_id = ?", id)
+		rows, err := im.tx.Query(ctx, `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("read experiment tags: %w", err)
 		}
@@ -155,21 +157,24 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 				rows.Close()
 				return fmt.Errorf("read experiment tags: %w", err)
 			}
-			existing[k] = true
+			existing[im.collation.Fold(k)] = k
 		}
 		if err := rows.Close(); err != nil {
 			return err
 		}
 	}
 	for _, t := range tags {
-		if existing[t.Key] {
+		if first, ok := existing[im.collation.Fold(t.Key)]; ok {
 			count.Skipped++
+			if first != t.Key {
+				im.noteSkipped("", fmt.Sprintf("experiment %d: tag %q left out: the experiment has %q, the same key under the target's collation %s", id, t.Key, first, im.collation.Name))
+			}
 			continue
 		}
-		if _, err := im.tx.Exec(ctx, "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?)", t.Key, t.Value, id); err != nil {
+		if _, err := im.tx.Exec(ctx, `INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (?, ?, ?)`, t.Key, t.Value, id); err != nil {
 			return fmt.Errorf("experiment %d tag %q: %w", id, t.Key, err)
 		}
-		existing[t.Key] = true
+		existing[im.collation.Fold(t.Key)] = t.Key
 		im.batch["experiment_tags"].Created++
 	}
 	return nil

@@ -36,9 +36,20 @@ type Options struct {
 	// DefaultArtifactRoot is the artifact root of the Default experiment when the
 	// importer creates the schema. Default "mlflow-artifacts:/", MLflow's server default.
 	DefaultArtifactRoot string
+	// OnKeyCollision decides what happens when two keys of one run (params, tags,
+	// metrics) or experiment (tags) are one key under the target's collation, as "lr"
+	// and "LR" are on MySQL's case-insensitive collations: "fail" (default) treats the
+	// run as invalid input; "keep-first" keeps the first key and reports the others.
+	OnKeyCollision string
 	// Progress, when set, is called after every run with the totals so far.
 	Progress func(Progress)
 }
+
+// Key collision policies.
+const (
+	CollisionFail      = "fail"
+	CollisionKeepFirst = "keep-first"
+)
 
 // Progress is a snapshot of the work done.
 type Progress struct {
@@ -65,7 +76,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		opts:      opts,
 		sink:      sink,
 		dialect:   sink.Dialect(),
-		report:    &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}},
+		report:    &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}, Notices: []string{}},
 		committed: newTally(),
 		batch:     newTally(),
 		run:       newTally(),
@@ -112,15 +123,21 @@ type runState struct {
 	skip      bool // not written: already in the target, or its experiment is not
 	savepoint bool // part of it was flushed under a savepoint
 	points    map[pointKey]struct{}
+	// metricKeys maps folded metric keys to the key kept, where the target's collation
+	// folds; dropped holds keys left out under keep-first.
+	metricKeys map[string]string
+	dropped    map[string]bool
+	file       string
 }
 
 type importer struct {
-	opts    Options
-	sink    sinks.Sink
-	dialect schema.Dialect
-	rev     *schema.Revision
-	tx      sinks.Tx
-	report  *Report
+	opts      Options
+	sink      sinks.Sink
+	dialect   schema.Dialect
+	rev       *schema.Revision
+	collation schema.Collation
+	tx        sinks.Tx
+	report    *Report
 
 	// committed counts what is in the target; batch what the open transaction holds;
 	// run what the current run adds (merged into batch when the run is complete).
@@ -184,6 +201,16 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	}
 	im.rev = rev
 	im.report.Revision = rev.String()
+	if im.collation, err = schema.KeyCollation(ctx, tx, im.dialect); err != nil {
+		return err
+	}
+	if n, ok := im.sink.(sinks.Noticer); ok {
+		im.report.Notices = append(im.report.Notices, n.Notices()...)
+	}
+	if !im.collation.Exact() {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target compares keys with collation %s (case-insensitive: %t, trailing spaces ignored: %t); keys that collide under it are handled by --on-key-collision=%s",
+			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.collisionPolicy()))
+	}
 	im.runs = newBuffer(rev, "runs", runColumns)
 	im.params = newBuffer(rev, "params", keyValueColumns)
 	im.tags = newBuffer(rev, "tags", keyValueColumns)
@@ -403,6 +430,33 @@ func (im *importer) flushRunEarly(ctx context.Context) error {
 	}
 	clear(im.marks)
 	return nil
+}
+
+func (im *importer) collisionPolicy() string {
+	if im.opts.OnKeyCollision == "" {
+		return CollisionFail
+	}
+	return im.opts.OnKeyCollision
+}
+
+// keyCollision checks key against the keys seen so far (folded key -> kept key) under
+// the target's collation. It returns the earlier key it collides with, or "".
+func (im *importer) keyCollision(seen map[string]string, key string) string {
+	if im.collation.Exact() {
+		return ""
+	}
+	folded := im.collation.Fold(key)
+	if first, ok := seen[folded]; ok && first != key {
+		return first
+	}
+	seen[folded] = key
+	return ""
+}
+
+// collisionError is the message for colliding keys under the fail policy.
+func (im *importer) collisionError(what, first, later string) error {
+	return fmt.Errorf("%s keys %q and %q are one key under the target's collation %s; re-run with --on-key-collision keep-first to keep %q and leave %q out",
+		what, first, later, im.collation.Name, first, later)
 }
 
 // newUUID returns a random UUID as 32 hex digits, the form MLflow's SQL store uses.

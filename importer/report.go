@@ -69,7 +69,10 @@ type Report struct {
 	Skipped       []Note              `json:"skipped"`
 	SkippedMore   int                 `json:"skipped_not_listed,omitempty"`
 	Rejected      []Note              `json:"rejected"`
-	Seconds       float64             `json:"seconds"`
+	// Notices are facts about the target that shaped the import (a slower write path, a
+	// collation that merges keys).
+	Notices []string `json:"notices"`
+	Seconds float64  `json:"seconds"`
 	// Complete is false when the import stopped early; counts are what was committed.
 	Complete bool `json:"complete"`
 }

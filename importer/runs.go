@@ -18,7 +18,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	im.committed["params"].Read += int64(len(r.Params))
 	im.committed["tags"].Read += int64(len(r.Tags))
 	im.committed["inputs"].Read += int64(len(r.Inputs))
-	im.cur = &runState{id: r.RunID, points: map[pointKey]struct{}{}}
+	im.cur = &runState{id: r.RunID, points: map[pointKey]struct{}{}, metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File}
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}
@@ -98,6 +98,10 @@ func (im *importer) runRows(r *sources.Run, expID int64) (runRow, []sources.Tag,
 		seenParams[p.Key] = p.Value
 		params = append(params, p)
 	}
+	params, err := im.dropCollisions(r, "param", params)
+	if err != nil {
+		return row, nil, nil, err
+	}
 	tags := make([]sources.Tag, 0, len(r.Tags)+1)
 	tagIndex := make(map[string]int, len(r.Tags))
 	for _, t := range r.Tags {
@@ -118,7 +122,30 @@ func (im *importer) runRows(r *sources.Run, expID int64) (runRow, []sources.Tag,
 	} else if row.name != "" {
 		tags = append(tags, sources.Tag{Key: runNameTag, Value: row.name})
 	}
-	return row, params, tags, nil
+	tags, err = im.dropCollisions(r, "tag", tags)
+	return row, params, tags, err
+}
+
+// dropCollisions applies the key-collision policy to a run's params or tags.
+func (im *importer) dropCollisions(r *sources.Run, what string, kvs []sources.Tag) ([]sources.Tag, error) {
+	if im.collation.Exact() {
+		return kvs, nil
+	}
+	seen := make(map[string]string, len(kvs))
+	kept := kvs[:0]
+	for _, kv := range kvs {
+		first := im.keyCollision(seen, kv.Key)
+		if first == "" {
+			kept = append(kept, kv)
+			continue
+		}
+		if im.collisionPolicy() != CollisionKeepFirst {
+			return nil, im.collisionError(what, first, kv.Key)
+		}
+		im.committed[what+"s"].Skipped++
+		im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: %s %q left out: it is the same key as %q under the target's collation %s", r.RunID, what, kv.Key, first, im.collation.Name))
+	}
+	return kept, nil
 }
 
 // checkRun rejects values the target cannot store, naming the run's field.
@@ -215,6 +242,10 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		return nil
 	}
 	for _, p := range m.Points {
+		if cur.dropped[p.Key] {
+			im.run["metrics"].Skipped++
+			continue
+		}
 		value, isNaN := Sanitize(p.Value)
 		pt := MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		k := pointKey{key: p.Key, value: value, timestamp: p.Timestamp, step: p.Step, isNaN: isNaN}
@@ -225,6 +256,15 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		if !im.latest.Seen(p.Key) {
 			if err := im.checkText("metrics", "key", "metric key "+strconv.Quote(p.Key), p.Key); err != nil {
 				return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: err})
+			}
+			if first := im.keyCollision(cur.metricKeys, p.Key); first != "" {
+				if im.collisionPolicy() != CollisionKeepFirst {
+					return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: im.collisionError("metric", first, p.Key)})
+				}
+				cur.dropped[p.Key] = true
+				im.run["metrics"].Skipped++
+				im.noteSkipped(m.Origin.File, fmt.Sprintf("run %s: metric %q left out: it is the same key as %q under the target's collation %s", m.RunID, p.Key, first, im.collation.Name))
+				continue
 			}
 		}
 		if p.Timestamp < 0 {

@@ -247,3 +247,57 @@ func ExperimentIDSequenceReset(d Dialect) string {
 	return "SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'), m) " +
 		"FROM (SELECT MAX(experiment_id) AS m FROM experiments) AS x WHERE m >= 1"
 }
+
+// Collation says how the target compares the key columns of params, tags and metrics.
+// MySQL and MariaDB usually compare case-insensitively and ignore trailing spaces (PAD
+// SPACE), so keys MLflow keeps apart on PostgreSQL and SQLite ("lr" and "LR", "x" and
+// "x ") collide on their primary keys.
+type Collation struct {
+	Name            string
+	CaseInsensitive bool
+	PadSpace        bool
+}
+
+// Exact reports whether distinct strings stay distinct.
+func (c Collation) Exact() bool { return !c.CaseInsensitive && !c.PadSpace }
+
+// Fold maps a key to what the collation compares. It covers case and trailing spaces;
+// accent-insensitive collations may merge more, which the MySQL sink's row-count check
+// then catches.
+func (c Collation) Fold(s string) string {
+	if c.PadSpace {
+		s = strings.TrimRight(s, " ")
+	}
+	if c.CaseInsensitive {
+		s = strings.ToLower(s)
+	}
+	return s
+}
+
+// KeyCollation reads the collation of the tracking tables' key columns.
+func KeyCollation(ctx context.Context, db DB, d Dialect) (Collation, error) {
+	if d != MySQL {
+		return Collation{Name: "binary"}, nil
+	}
+	rows, err := db.Query(ctx, "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'params' AND COLUMN_NAME = 'key'")
+	if err != nil {
+		return Collation{}, fmt.Errorf("read key collation: %w", err)
+	}
+	defer rows.Close()
+	var name string
+	if rows.Next() {
+		if err := rows.Scan(&name); err != nil {
+			return Collation{}, fmt.Errorf("read key collation: %w", err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return Collation{}, err
+	}
+	lower := strings.ToLower(name)
+	return Collation{
+		Name:            name,
+		CaseInsensitive: strings.Contains(lower, "_ci"),
+		// MariaDB's *_nopad_* and MySQL 8's *_0900_* collations compare trailing spaces.
+		PadSpace: !strings.Contains(lower, "nopad") && !strings.Contains(lower, "_0900_"),
+	}, nil
+}

@@ -28,6 +28,7 @@ func NewRegistry(drivers ...Driver) *Registry { return &Registry{drivers: driver
 func Default() *Registry {
 	return NewRegistry(
 		Driver{Name: "PostgreSQL", Schemes: []string{"postgresql", "postgres"}, Open: OpenPostgres},
+		Driver{Name: "MySQL/MariaDB", Schemes: []string{"mysql", "mariadb"}, Open: OpenMySQL},
 		Driver{Name: "SQLite", Schemes: []string{"sqlite"}, Open: OpenSQLite},
 	)
 }

@@ -50,6 +50,12 @@ type RowSource interface {
 	Err() error
 }
 
+// Noticer is implemented by sinks with something to tell about how they write (a slower
+// path chosen, a server setting). The importer puts it in the report once.
+type Noticer interface {
+	Notices() []string
+}
+
 // Options configure sinks.
 type Options struct {
 	// Password overrides the URI's password (from a password file or prompt).

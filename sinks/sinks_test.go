@@ -106,3 +106,17 @@ func TestSQLiteMissingFolder(t *testing.T) {
 		t.Fatal("the folder was created")
 	}
 }
+
+func TestMySQLConformance(t *testing.T) {
+	for _, variant := range []string{"", "?x-local-infile=false"} {
+		t.Run("path"+variant, func(t *testing.T) {
+			sinktest.Run(t, func(t *testing.T) sinks.Sink {
+				s, err := sinks.Default().Open(context.Background(), testenv.MySQL(t)+variant, sinks.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return s
+			})
+		})
+	}
+}

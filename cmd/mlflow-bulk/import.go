@@ -28,6 +28,7 @@ type ImportOptions struct {
 	BatchRows           int
 	DefaultArtifactRoot string
 	Progress            string
+	OnKeyCollision      string
 }
 
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
@@ -43,6 +44,8 @@ A SOURCE is an MLflow file store folder (./mlruns, or file:///abs/mlruns).
 The target (--to) takes MLflow's backend-store URI forms:
   sqlite:///relative/mlflow.db   sqlite:////absolute/mlflow.db   ./mlflow.db
   postgresql://user:password@host:5432/db   (also postgresql+psycopg2://, postgres://)
+  mysql://user:password@host:3306/db        (also mysql+pymysql://, mysql+mysqldb://, mariadb://;
+                                             ?charset=utf8mb4; ?x-local-infile=false forces INSERTs)
 An empty database gets MLflow's complete schema first; a non-empty one must be an MLflow
 database at a revision mlflow-bulk knows.
 
@@ -61,6 +64,9 @@ anything of the bad run is committed, unless --skip-invalid.
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Sources = args
+			if opts.OnKeyCollision != importer.CollisionFail && opts.OnKeyCollision != importer.CollisionKeepFirst {
+				return &usageError{fmt.Errorf("--on-key-collision must be fail or keep-first, not %q", opts.OnKeyCollision)}
+			}
 			if opts.Progress != "auto" && opts.Progress != "always" && opts.Progress != "never" {
 				return &usageError{fmt.Errorf("--progress must be auto, always or never, not %q", opts.Progress)}
 			}
@@ -77,6 +83,8 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
 	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
+	f.StringVar(&opts.OnKeyCollision, "on-key-collision", importer.CollisionFail,
+		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
 	return cmd
 }
 
@@ -108,6 +116,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		SkipInvalid:         opts.SkipInvalid,
 		BatchRows:           opts.BatchRows,
 		DefaultArtifactRoot: opts.DefaultArtifactRoot,
+		OnKeyCollision:      opts.OnKeyCollision,
 		Progress:            progress.update,
 	})
 	progress.finish()

@@ -44,6 +44,12 @@ func printReport(io *IOStreams, r *importer.Report) {
 			fmt.Fprintf(out, "  … and %d more\n", r.SkippedMore)
 		}
 	}
+	if len(r.Notices) > 0 {
+		fmt.Fprintln(out, "\nNotes:")
+		for _, n := range r.Notices {
+			fmt.Fprintf(out, "  %s\n", n)
+		}
+	}
 	if len(r.Rejected) > 0 {
 		fmt.Fprintln(out, "\nRejected (invalid input):")
 		for _, n := range r.Rejected {

@@ -1,0 +1,211 @@
+package importer_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+)
+
+// content is every row a target holds, rendered the same way whatever the database:
+// generated uuids are replaced by what they point at.
+func content(t *testing.T, uri string) map[string][]string {
+	d := openDB(t, uri)
+	defer d.close()
+	out := map[string][]string{}
+	add := func(table, query string, kinds string) {
+		rows, err := d.tx.Query(context.Background(), query)
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			dest := make([]any, len(kinds))
+			for i, k := range kinds {
+				switch k {
+				case 's':
+					dest[i] = new(sql.NullString)
+				case 'f':
+					dest[i] = new(float64)
+				case 'b':
+					dest[i] = new(bool)
+				}
+			}
+			if err := rows.Scan(dest...); err != nil {
+				t.Fatalf("%s: %v", table, err)
+			}
+			var parts []string
+			for _, v := range dest {
+				switch x := v.(type) {
+				case *sql.NullString:
+					if x.Valid {
+						parts = append(parts, x.String)
+					} else {
+						parts = append(parts, "NULL")
+					}
+				case *float64:
+					parts = append(parts, fmt.Sprint(*x))
+				case *bool:
+					parts = append(parts, fmt.Sprint(*x))
+				}
+			}
+			out[table] = append(out[table], strings.Join(parts, "|"))
+		}
+		sort.Strings(out[table])
+	}
+	add("experiments", "SELECT experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time FROM experiments WHERE experiment_id <> 0", "ssssss")
+	add("experiment_tags", `SELECT "key", value, experiment_id FROM experiment_tags`, "sss")
+	add("runs", "SELECT run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, end_time, source_version, lifecycle_stage, artifact_uri, experiment_id, deleted_time FROM runs", "ssssssssssssss")
+	add("params", `SELECT "key", value, run_uuid FROM params`, "sss")
+	add("tags", `SELECT "key", value, run_uuid FROM tags`, "sss")
+	add("metrics", `SELECT "key", value, "timestamp", step, is_nan, run_uuid FROM metrics`, "sfssbs")
+	add("latest_metrics", `SELECT "key", value, "timestamp", step, is_nan, run_uuid FROM latest_metrics`, "sfssbs")
+	add("datasets", "SELECT experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile FROM datasets", "sssssss")
+	add("inputs", `SELECT d.name, d.digest, i.destination_type, i.destination_id, i.step, t.name, t.value FROM inputs i
+		JOIN datasets d ON d.dataset_uuid = i.source_id LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid`, "sssssss")
+	return out
+}
+
+// TestMariaDBSameContentAsPostgres imports every real file store and a synthetic store
+// with NaN/inf into PostgreSQL and into MariaDB (both write paths) and compares every row.
+func TestMariaDBSameContentAsPostgres(t *testing.T) {
+	synthetic := filepath.Join(t.TempDir(), "mlruns")
+	if _, err := synth.Write(synthetic, synth.Options{Experiments: 2, Runs: 8, MetricKeys: 3, Steps: 120, Params: 3, Tags: 2, Special: true, Seed: 11}); err != nil {
+		t.Fatal(err)
+	}
+	stores := []string{synthetic}
+	for _, s := range fileStoreSamples {
+		stores = append(stores, testenv.Sample(t, s))
+	}
+	pg := testenv.Postgres(t)
+	if _, err := importPaths(t, pg, importer.Options{}, stores...); err != nil {
+		t.Fatal(err)
+	}
+	want := content(t, pg)
+	for _, variant := range []string{"", "?x-local-infile=false"} {
+		t.Run("mariadb"+variant, func(t *testing.T) {
+			my := testenv.MySQL(t) + variant
+			report, err := importPaths(t, my, importer.Options{}, stores...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if variant != "" && !strings.Contains(strings.Join(report.Notices, "\n"), "INSERT") {
+				t.Errorf("the report does not say INSERTs were used: %v", report.Notices)
+			}
+			got := content(t, my)
+			for table, rows := range want {
+				if len(rows) == 0 && table != "experiment_tags" {
+					t.Errorf("%s: no rows to compare", table)
+				}
+				compareSets(t, table, got[table], rows)
+			}
+		})
+	}
+}
+
+// writeRun writes one run with the given params, tags and metric files into a new store.
+func storeWith(t *testing.T, files map[string]string) string {
+	root := filepath.Join(t.TempDir(), "mlruns")
+	const run = "0123456789abcdef0123456789abcdef"
+	all := map[string]string{
+		"1/meta.yaml":             "artifact_location: /a/1\nexperiment_id: '1'\nlifecycle_stage: active\nname: traps\n",
+		"1/" + run + "/meta.yaml": "artifact_uri: /a\nexperiment_id: '1'\nlifecycle_stage: active\nrun_id: " + run + "\nrun_name: r\nstart_time: 1\nstatus: 3\nuser_id: u\n",
+	}
+	for p, c := range files {
+		all["1/"+run+"/"+p] = c
+	}
+	for p, c := range all {
+		full := filepath.Join(root, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+func TestFourByteUTF8(t *testing.T) {
+	root := storeWith(t, map[string]string{
+		"params/emoji": "🚀 ünïcödé 𝔘",
+		"tags/note":    "多言語 🎉",
+		"metrics/loss": "5 0.5 0\n",
+	})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			d := openDB(t, uri)
+			if got := d.rows(`SELECT value FROM params WHERE "key" = 'emoji'`); len(got) != 1 || got[0] != "🚀 ünïcödé 𝔘" {
+				t.Errorf("param value %q", got)
+			}
+			if got := d.rows(`SELECT value FROM tags WHERE "key" = 'note'`); len(got) != 1 || got[0] != "多言語 🎉" {
+				t.Errorf("tag value %q", got)
+			}
+		})
+	}
+}
+
+// TestKeyCollisions: keys MLflow keeps apart ("lr"/"LR", "x"/"x ") are one key under
+// MariaDB's default collation. By default the run is rejected with a message naming both
+// keys; keep-first keeps the first; PostgreSQL and SQLite keep both.
+func TestKeyCollisions(t *testing.T) {
+	root := storeWith(t, map[string]string{
+		"params/lr":    "0.1",
+		"params/LR":    "0.2",
+		"tags/x":       "a",
+		"tags/x ":      "b",
+		"metrics/loss": "5 0.5 0\n",
+		"metrics/Loss": "5 0.7 0\n",
+	})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			_, err := importPaths(t, uri, importer.Options{}, root)
+			if target.name != "mariadb" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := openDB(t, uri)
+				if n := d.count("SELECT COUNT(*) FROM params"); n != 2 {
+					t.Errorf("%d params, want both keys", n)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), `"LR" and "lr"`) || !strings.Contains(err.Error(), "keep-first") {
+				t.Fatalf("want a collision error naming both keys and the way out, got %v", err)
+			}
+			report, err := importPaths(t, uri, importer.Options{OnKeyCollision: importer.CollisionKeepFirst}, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := openDB(t, uri)
+			if got := d.rows(`SELECT "key" || '=' || value FROM params`); strings.Join(got, ",") != "LR=0.2" {
+				t.Errorf("params %v, want the first key only", got)
+			}
+			if got := d.rows(`SELECT "key" || '=' || value FROM tags WHERE "key" <> 'mlflow.runName'`); len(got) != 1 {
+				t.Errorf("tags %q, want one of x and 'x '", got)
+			}
+			if n := d.count("SELECT COUNT(*) FROM latest_metrics"); n != 1 {
+				t.Errorf("%d latest metrics, want 1", n)
+			}
+			notes := fmt.Sprint(report.Skipped)
+			for _, want := range []string{`param "lr" left out`, `metric "loss" left out`, `tag "x " left out`} {
+				if !strings.Contains(notes, want) {
+					t.Errorf("report lacks %q: %s", want, notes)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,367 @@
+package sinks
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// sessionSQLMode is added to the server's sql_mode for mlflow-bulk's session:
+//   - STRICT_ALL_TABLES: an over-long value is an error, never a silent cut;
+//   - NO_AUTO_VALUE_ON_ZERO: experiment 0 (Default) keeps id 0, as MLflow does;
+//   - ANSI_QUOTES, PIPES_AS_CONCAT: identifiers such as "key" and || mean what they
+//     mean on PostgreSQL and SQLite, so the importer's SQL is the same everywhere.
+const sessionSQLMode = "STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ANSI_QUOTES,PIPES_AS_CONCAT"
+
+// mysqlURIOptions are the query options of MLflow's MySQL URIs mlflow-bulk understands;
+// x- options are its own and never reach the server.
+var mysqlURIOptions = map[string]bool{"charset": true, "x-local-infile": true}
+
+// OpenMySQL connects to a MySQL or MariaDB MLflow database. It accepts MLflow's URI forms
+// (mysql://, mysql+pymysql://, mysql+mysqldb://, mariadb://) with ?charset=. The option
+// x-local-infile=false makes it use INSERTs even where the server allows LOAD DATA LOCAL.
+func OpenMySQL(ctx context.Context, uri *URI, opts Options) (Sink, error) {
+	u := uri.URL
+	cfg := mysql.NewConfig()
+	cfg.Net = "tcp"
+	host, port := u.Hostname(), u.Port()
+	if host == "" {
+		host = "localhost"
+	}
+	if port == "" {
+		port = "3306"
+	}
+	cfg.Addr = net.JoinHostPort(host, port)
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	if cfg.DBName == "" {
+		return nil, fmt.Errorf("%s: name the database, e.g. mysql://user:pw@host:3306/mlflow", uri.Redacted())
+	}
+	if u.User != nil {
+		cfg.User = u.User.Username()
+		cfg.Passwd, _ = u.User.Password()
+	}
+	if opts.Password != "" {
+		cfg.Passwd = opts.Password
+	}
+	useLoadData := true
+	for key, values := range u.Query() {
+		if !mysqlURIOptions[key] {
+			return nil, fmt.Errorf("%s: unsupported option %q (mlflow-bulk understands charset and x-local-infile)", uri.Redacted(), key)
+		}
+		switch key {
+		case "charset":
+			if v := values[0]; v != "utf8mb4" {
+				return nil, fmt.Errorf("%s: charset %s cannot hold every MLflow value; use utf8mb4", uri.Redacted(), v)
+			}
+		case "x-local-infile":
+			useLoadData = values[0] != "false"
+		}
+	}
+	// utf8mb4 end to end: 4-byte characters in params and tags arrive intact.
+	cfg.Collation = "utf8mb4_general_ci"
+	cfg.AllowNativePasswords = true
+	cfg.InterpolateParams = true
+	cfg.Timeout = 30 * time.Second
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", uri.Redacted(), err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(1)
+	// One pinned connection: the session settings below must hold for every statement.
+	conn, err := db.Conn(ctx)
+	if err == nil {
+		err = conn.PingContext(ctx)
+	}
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to %s: %s", uri.Redacted(), describeMySQLError(err))
+	}
+	s := &mysqlSink{uri: uri, db: db, conn: conn}
+	if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), '"+sessionSQLMode+"')"); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: set session sql_mode: %w", uri.Redacted(), err)
+	}
+	var localInfile int64
+	var maxPacket int64
+	if err := conn.QueryRowContext(ctx, "SELECT @@local_infile, @@max_allowed_packet").Scan(&localInfile, &maxPacket); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: read server settings: %w", uri.Redacted(), err)
+	}
+	s.maxPacket = int(maxPacket)
+	switch {
+	case !useLoadData:
+		s.notices = append(s.notices, "x-local-infile=false: rows are written with multi-row INSERTs")
+	case localInfile == 0:
+		s.notices = append(s.notices, "the server has local_infile off, so rows are written with multi-row INSERTs instead of LOAD DATA LOCAL INFILE (slower); SET GLOBAL local_infile = 1 to allow it")
+	default:
+		s.loadData = true
+	}
+	return s, nil
+}
+
+func describeMySQLError(err error) string {
+	var myErr *mysql.MySQLError
+	if errors.As(err, &myErr) {
+		return myErr.Message
+	}
+	return err.Error()
+}
+
+type mysqlSink struct {
+	uri       *URI
+	db        *sql.DB
+	conn      *sql.Conn
+	loadData  bool
+	maxPacket int
+	notices   []string
+}
+
+func (s *mysqlSink) Dialect() schema.Dialect { return schema.MySQL }
+func (s *mysqlSink) Describe() string        { return s.uri.Redacted() }
+func (s *mysqlSink) Notices() []string       { return s.notices }
+
+func (s *mysqlSink) Close() error {
+	errConn := s.conn.Close()
+	return errors.Join(errConn, s.db.Close())
+}
+
+func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
+	tx, err := s.conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
+	}
+	return &mysqlTx{sink: s, tx: tx}, nil
+}
+
+type mysqlTx struct {
+	sink *mysqlSink
+	tx   *sql.Tx
+	done bool
+}
+
+func (t *mysqlTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := t.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}
+
+func (t *mysqlTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t *mysqlTx) Commit(ctx context.Context) error {
+	if err := t.tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	t.done = true
+	return nil
+}
+
+func (t *mysqlTx) Rollback(ctx context.Context) error {
+	if t.done {
+		return nil
+	}
+	t.done = true
+	err := t.tx.Rollback()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}
+
+func quoteColumns(columns []string) string {
+	quoted := make([]string, len(columns))
+	for i, c := range columns {
+		quoted[i] = "`" + c + "`"
+	}
+	return strings.Join(quoted, ", ")
+}
+
+func (t *mysqlTx) CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+	if t.sink.loadData {
+		return t.loadData(ctx, table, columns, rows)
+	}
+	return t.insertRows(ctx, table, columns, rows)
+}
+
+var readerHandlerSeq atomic.Int64
+
+// loadData streams the rows as tab-separated text through LOAD DATA LOCAL INFILE,
+// from memory: a goroutine encodes rows into a pipe the driver reads.
+func (t *mysqlTx) loadData(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+	name := fmt.Sprintf("mlflow-bulk-%d", readerHandlerSeq.Add(1))
+	pr, pw := io.Pipe()
+	mysql.RegisterReaderHandler(name, func() io.Reader { return pr })
+	defer mysql.DeregisterReaderHandler(name)
+	var sent int64
+	encodeErr := make(chan error, 1)
+	go func() {
+		w := bufio.NewWriterSize(pw, 64*1024)
+		var buf []byte
+		err := func() error {
+			for rows.Next() {
+				values, err := rows.Values()
+				if err != nil {
+					return err
+				}
+				buf = buf[:0]
+				for i, v := range values {
+					if i > 0 {
+						buf = append(buf, '\t')
+					}
+					if buf, err = appendTSV(buf, v); err != nil {
+						return fmt.Errorf("column %s: %w", columns[i], err)
+					}
+				}
+				buf = append(buf, '\n')
+				if _, err := w.Write(buf); err != nil {
+					return err
+				}
+				sent++
+			}
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			return w.Flush()
+		}()
+		encodeErr <- err
+		pw.CloseWithError(err)
+	}()
+	query := fmt.Sprintf("LOAD DATA LOCAL INFILE 'Reader::%s' INTO TABLE `%s` CHARACTER SET utf8mb4 "+
+		"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (%s)", name, table, quoteColumns(columns))
+	res, execErr := t.tx.ExecContext(ctx, query)
+	// Unblock the encoder if the server stopped reading early.
+	pr.CloseWithError(io.ErrClosedPipe)
+	if err := <-encodeErr; err != nil && !errors.Is(err, io.ErrClosedPipe) {
+		return 0, fmt.Errorf("load into %s: %w", table, err)
+	}
+	if execErr != nil {
+		return 0, fmt.Errorf("load into %s: %w", table, execErr)
+	}
+	loaded, _ := res.RowsAffected()
+	// With LOCAL, the server turns duplicate keys and bad values into warnings and goes
+	// on; a row count short of what was sent is such a silent loss: fail instead.
+	if loaded != sent {
+		return loaded, fmt.Errorf("load into %s: the server stored %d of %d rows (%s)", table, loaded, sent, t.firstWarning(ctx))
+	}
+	return loaded, nil
+}
+
+func (t *mysqlTx) firstWarning(ctx context.Context) string {
+	var level, msg string
+	var code int
+	if err := t.tx.QueryRowContext(ctx, "SHOW WARNINGS LIMIT 1").Scan(&level, &code, &msg); err != nil {
+		return "no warning given"
+	}
+	return msg
+}
+
+// appendTSV encodes one value for LOAD DATA: \N is NULL; backslash, tab and newline
+// are escaped; floats in their shortest exact form.
+func appendTSV(buf []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(buf, '\\', 'N'), nil
+	case string:
+		for i := 0; i < len(x); i++ {
+			switch c := x[i]; c {
+			case '\\':
+				buf = append(buf, '\\', '\\')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case 0:
+				buf = append(buf, '\\', '0')
+			default:
+				buf = append(buf, c)
+			}
+		}
+		return buf, nil
+	case int64:
+		return strconv.AppendInt(buf, x, 10), nil
+	case int:
+		return strconv.AppendInt(buf, int64(x), 10), nil
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return buf, fmt.Errorf("%v cannot be stored; sanitise it first", x)
+		}
+		return strconv.AppendFloat(buf, x, 'g', -1, 64), nil
+	case bool:
+		if x {
+			return append(buf, '1'), nil
+		}
+		return append(buf, '0'), nil
+	}
+	return buf, fmt.Errorf("unsupported value type %T", v)
+}
+
+// insertRows is the path without LOAD DATA: multi-row INSERTs, each below the server's
+// max_allowed_packet and MySQL's 65,535 placeholders.
+func (t *mysqlTx) insertRows(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+	budget := min(t.sink.maxPacket/2, 8<<20)
+	maxRows := 65535 / len(columns)
+	prefix := fmt.Sprintf("INSERT INTO `%s` (%s) VALUES ", table, quoteColumns(columns))
+	rowPlaceholder := "(" + strings.TrimSuffix(strings.Repeat("?,", len(columns)), ",") + ")"
+	var args []any
+	var total int64
+	size, n := len(prefix), 0
+	flush := func() error {
+		if n == 0 {
+			return nil
+		}
+		query := prefix + strings.TrimSuffix(strings.Repeat(rowPlaceholder+",", n), ",")
+		res, err := t.tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		affected, _ := res.RowsAffected()
+		total += affected
+		args, size, n = args[:0], len(prefix), 0
+		return nil
+	}
+	for rows.Next() {
+		values, err := rows.Values()
+		if err != nil {
+			return total, err
+		}
+		rowSize := len(rowPlaceholder)
+		for _, v := range values {
+			if s, ok := v.(string); ok {
+				rowSize += 2*len(s) + 3 // worst case: every byte escaped, quotes
+			} else {
+				rowSize += 24
+			}
+		}
+		if n > 0 && (size+rowSize > budget || n >= maxRows) {
+			if err := flush(); err != nil {
+				return total, err
+			}
+		}
+		args = append(args, values...)
+		size += rowSize
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return total, err
+	}
+	return total, flush()
+}
