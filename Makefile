@@ -12,9 +12,10 @@ vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-# Every test, against real servers started for the run.
+# Every test, against real servers started for the run. Packages run one at a time: one
+# test switches a server setting off and on.
 test: vet
-	scripts/test-servers run $(GO) test -count=1 -timeout 20m ./...
+	scripts/test-servers run $(GO) test -count=1 -p 1 -timeout 20m ./...
 
 # Tests that need no server (the others skip, saying why).
 unit-test:

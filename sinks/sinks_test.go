@@ -120,3 +120,40 @@ func TestMySQLConformance(t *testing.T) {
 		})
 	}
 }
+
+// TestMySQLServerWithoutLocalInfile switches the test server's local_infile off: the sink
+// must notice, say so once, and write through INSERTs. make test runs packages one at a
+// time (-p 1), so no other test sees the server in this state.
+func TestMySQLServerWithoutLocalInfile(t *testing.T) {
+	uri := testenv.MySQL(t)
+	setGlobal := func(v int) {
+		s, err := sinks.Default().Open(context.Background(), uri, sinks.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		tx, _ := s.Begin(context.Background())
+		defer tx.Rollback(context.Background())
+		if _, err := tx.Exec(context.Background(), "SET GLOBAL local_infile = ?", v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setGlobal(0)
+	t.Cleanup(func() { setGlobal(1) })
+	s, err := sinks.Default().Open(context.Background(), uri, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notices := s.(sinks.Noticer).Notices()
+	s.Close()
+	if len(notices) != 1 || !strings.Contains(notices[0], "local_infile off") {
+		t.Fatalf("notices %q", notices)
+	}
+	sinktest.Run(t, func(t *testing.T) sinks.Sink {
+		s, err := sinks.Default().Open(context.Background(), uri, sinks.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
