@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -62,6 +63,10 @@ func (im *importer) checkExperiment(e *sources.Experiment) error {
 		}
 		if err := im.checkText("experiment_tags", "value", what+" tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
 			return err
+		}
+		// MLflow rejects, never truncates, long experiment tag values, whatever the database.
+		if limit := im.rev.Limits().ExperimentTagValue; len(t.Value) > limit && utf8.RuneCountInString(t.Value) > limit {
+			return fmt.Errorf("%s tag %q value is %d characters; MLflow refuses experiment tag values over %d", what, t.Key, utf8.RuneCountInString(t.Value), limit)
 		}
 	}
 	return nil

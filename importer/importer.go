@@ -41,6 +41,10 @@ type Options struct {
 	// and "LR" are on MySQL's case-insensitive collations: "fail" (default) treats the
 	// run as invalid input; "keep-first" keeps the first key and reports the others.
 	OnKeyCollision string
+	// AllowUnknownRevision lets the import write into a target at a revision
+	// mlflow-bulk does not know (a newer MLflow), after checking that its tracking tables
+	// hold every column of the newest revision it knows, at least as wide.
+	AllowUnknownRevision bool
 	// Progress, when set, is called after every run with the totals so far.
 	Progress func(Progress)
 }
@@ -187,7 +191,18 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	}
 	im.tx = tx
 	rev, err := schema.Detect(ctx, tx, im.dialect)
+	var unknown *schema.UnknownRevisionError
+	if errors.As(err, &unknown) && im.opts.AllowUnknownRevision {
+		if err := schema.CheckColumns(ctx, tx, im.dialect, schema.Newest()); err != nil {
+			return fmt.Errorf("%s: revision %s is unknown and %w", im.sink.Describe(), unknown.ID, err)
+		}
+		rev, err = schema.Newest(), nil
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk; its tracking tables hold every column of %s, so it was written as that revision (--allow-unknown-revision)", unknown.ID, rev.ID))
+	}
 	if err != nil {
+		if unknown != nil {
+			err = fmt.Errorf("%w; --allow-unknown-revision writes into it anyway when its tables hold every column mlflow-bulk writes", err)
+		}
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
 	if rev == nil {

@@ -111,7 +111,8 @@ func TestMariaDBSameContentAsPostgres(t *testing.T) {
 	}
 }
 
-// writeRun writes one run with the given params, tags and metric files into a new store.
+// storeWith writes a store of one experiment and one run holding the given files
+// (paths relative to the run folder).
 func storeWith(t *testing.T, files map[string]string) string {
 	root := filepath.Join(t.TempDir(), "mlruns")
 	const run = "0123456789abcdef0123456789abcdef"
@@ -207,5 +208,16 @@ func TestKeyCollisions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// setUpFile writes one more file into a store.
+func setUpFile(t *testing.T, root, rel, content string) {
+	full := filepath.Join(root, filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

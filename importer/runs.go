@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -98,6 +99,10 @@ func (im *importer) runRows(r *sources.Run, expID int64) (runRow, []sources.Tag,
 		seenParams[p.Key] = p.Value
 		params = append(params, p)
 	}
+	limits := im.rev.Limits()
+	if err := im.limitValues(r, "param", params, limits.ParamValue); err != nil {
+		return row, nil, nil, err
+	}
 	params, err := im.dropCollisions(r, "param", params)
 	if err != nil {
 		return row, nil, nil, err
@@ -122,8 +127,45 @@ func (im *importer) runRows(r *sources.Run, expID int64) (runRow, []sources.Tag,
 	} else if row.name != "" {
 		tags = append(tags, sources.Tag{Key: runNameTag, Value: row.name})
 	}
+	if err := im.limitValues(r, "tag", tags, limits.TagValue); err != nil {
+		return row, nil, nil, err
+	}
 	tags, err = im.dropCollisions(r, "tag", tags)
 	return row, params, tags, err
+}
+
+// limitValues applies MLflow's value limit of the target's revision, on every database:
+// values over it are cut where that MLflow truncates (2.11 and later) and reported,
+// otherwise the run is invalid, as MLflow would have refused them.
+func (im *importer) limitValues(r *sources.Run, what string, kvs []sources.Tag, limit int) error {
+	truncates := im.rev.Limits().Truncates
+	for i, kv := range kvs {
+		if len(kv.Value) <= limit {
+			continue
+		}
+		n := utf8.RuneCountInString(kv.Value)
+		if n <= limit {
+			continue
+		}
+		if !truncates {
+			return fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, im.rev, limit)
+		}
+		kvs[i].Value = truncateRunes(kv.Value, limit)
+		im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, im.rev))
+	}
+	return nil
+}
+
+// truncateRunes cuts s to n characters (Python counts code points, as this does).
+func truncateRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
 }
 
 // dropCollisions applies the key-collision policy to a run's params or tags.

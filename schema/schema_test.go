@@ -2,8 +2,6 @@ package schema_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -50,7 +48,6 @@ var dialects = []dialectCase{{schema.SQLite, testenv.SQLite}, {schema.Postgres, 
 // same revision from MLflow's own schema dump, and compares them table by table,
 // column by column and constraint by constraint.
 func TestCreateMatchesMLflowDumps(t *testing.T) {
-	ref := filepath.Join(filepath.Dir(testenv.Samples(t)), "mlflow-reference", "schemas")
 	for _, d := range dialects {
 		revs := schema.CreatableRevisions(d.dialect)
 		if len(revs) < 4 {
@@ -67,17 +64,17 @@ func TestCreateMatchesMLflowDumps(t *testing.T) {
 				if got, err := schema.Detect(ctx, tx, d.dialect); err != nil || got != rev {
 					t.Fatalf("Detect = %v, %v", got, err)
 				}
+				// The column knowledge the importer writes by matches the DDL.
+				if err := schema.CheckColumns(ctx, tx, d.dialect, rev); err != nil {
+					t.Fatal(err)
+				}
 				oursDesc := describe(t, tx, d.dialect)
 				tx.Commit(ctx)
 
 				theirs := open(t, d.uri(t))
 				tx2, _ := theirs.Begin(ctx)
 				defer tx2.Rollback(ctx)
-				dump, err := os.ReadFile(filepath.Join(ref, rev.ID, string(d.dialect)+".sql"))
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, stmt := range dumpStatements(string(dump), d.dialect) {
+				for _, stmt := range testenv.MLflowDump(t, rev.ID, string(d.dialect)) {
 					if _, err := tx2.Exec(ctx, stmt); err != nil {
 						t.Fatalf("MLflow's dump: %v\n%s", err, stmt)
 					}
@@ -99,55 +96,6 @@ func open(t *testing.T, uri string) sinks.Sink {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// dumpStatements makes MLflow's dump executable: statements separated by blank lines,
-// the sequence PostgreSQL's dump refers to without creating it.
-func dumpStatements(dump string, d schema.Dialect) []string {
-	var out []string
-	if d == schema.Postgres {
-		out = append(out, "CREATE SEQUENCE experiments_experiment_id_seq AS integer")
-		dump = strings.ReplaceAll(dump, "DOUBLE_PRECISION", "DOUBLE PRECISION")
-	}
-	if d == schema.MySQL {
-		// MLflow's MySQL dump leaves the reserved words key and schema unquoted.
-		dump = regexp.MustCompile(`(?m)^\t(key|schema) `).ReplaceAllString(dump, "\t`$1` ")
-		dump = regexp.MustCompile(`([(,] ?)key([,)])`).ReplaceAllString(dump, "$1`key`$2")
-	}
-	var stmts []string
-	for _, s := range regexp.MustCompile(`\n\s*\n`).Split(dump, -1) {
-		if s = strings.TrimSpace(s); s != "" {
-			stmts = append(stmts, s)
-		}
-	}
-	// The newest dumps list tables out of foreign-key order: retry until all are made.
-	return append(out, fkOrder(stmts)...)
-}
-
-func fkOrder(stmts []string) []string {
-	name := regexp.MustCompile(`CREATE TABLE (\w+)`)
-	ref := regexp.MustCompile(`REFERENCES (\w+)`)
-	done := map[string]bool{}
-	var out []string
-	for len(out) < len(stmts) {
-		for _, s := range stmts {
-			n := name.FindStringSubmatch(s)[1]
-			if done[n] {
-				continue
-			}
-			ready := true
-			for _, m := range ref.FindAllStringSubmatch(s, -1) {
-				if m[1] != n && !done[m[1]] {
-					ready = false
-				}
-			}
-			if ready {
-				done[n] = true
-				out = append(out, s)
-			}
-		}
-	}
-	return out
 }
 
 var describeQueries = map[schema.Dialect][]string{
@@ -285,5 +233,61 @@ func TestCreateIndexes(t *testing.T) {
 	}
 	if len(got) != 61 {
 		t.Errorf("%d indexes, MLflow's schema at %s has 61", len(got), schema.Newest().ID)
+	}
+}
+
+func TestForRelease(t *testing.T) {
+	for version, want := range map[string]string{
+		"1.0": "90e64c465722", "1.26": "bd07f7e963c5", "1.30": "97727af70f4d", "1.30.1": "97727af70f4d",
+		"2.2.5": "97727af70f4d", "2.9": "acf3f17fdcc7", "2.13": "867495a8f9d4", "2.20": "0584bdc529eb",
+		"3.0": "6953534de441", "3.1.0": "6953534de441", "3.1.1": "bda7b8c39065", "3.10.1": "1b5f0d9ad7c1",
+	} {
+		r, err := schema.ForRelease(version)
+		if err != nil || r.ID != want {
+			t.Errorf("ForRelease(%s) = %v, %v; want %s", version, r, err, want)
+		}
+	}
+	for _, bad := range []string{"9.0", "x.y", "0.9"} {
+		if _, err := schema.ForRelease(bad); err == nil {
+			t.Errorf("ForRelease(%s) found a revision", bad)
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	for rev, want := range map[string]schema.ValueLimits{
+		"bd07f7e963c5": {ParamValue: 250, TagValue: 5000, ExperimentTagValue: 5000},
+		"97727af70f4d": {ParamValue: 500, TagValue: 5000, ExperimentTagValue: 5000},
+		"acf3f17fdcc7": {ParamValue: 6000, TagValue: 5000, ExperimentTagValue: 5000, Truncates: true},
+		"7d34483879f0": {ParamValue: 6000, TagValue: 8000, ExperimentTagValue: 5000, Truncates: true},
+	} {
+		r, _ := schema.Lookup(rev)
+		if got := r.Limits(); got != want {
+			t.Errorf("%s: %+v, want %+v", rev, got, want)
+		}
+	}
+}
+
+func TestCheckColumns(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			s := open(t, d.uri(t))
+			tx, _ := s.Begin(ctx)
+			defer tx.Rollback(ctx)
+			if err := schema.Create(ctx, tx, d.dialect, schema.Newest(), schema.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := schema.CheckColumns(ctx, tx, d.dialect, schema.Newest()); err != nil {
+				t.Fatalf("a schema mlflow-bulk created fails the check: %v", err)
+			}
+			if _, err := tx.Exec(ctx, "ALTER TABLE runs DROP COLUMN deleted_time"); err != nil {
+				t.Fatal(err)
+			}
+			err := schema.CheckColumns(ctx, tx, d.dialect, schema.Newest())
+			if err == nil || !strings.Contains(err.Error(), "runs.deleted_time is missing") {
+				t.Fatalf("error %v", err)
+			}
+		})
 	}
 }

@@ -45,7 +45,7 @@ var trackingTables = []table{
 		{name: "source_name", widths: w(500)},
 		{name: "entry_point_name", widths: w(50)},
 		{name: "user_id", widths: w(256)},
-		{name: "status", widths: w(20)},
+		{name: "status", widths: []width{{"", 20}, {"cfd24bdc0731", 9}}},
 		{name: "start_time"},
 		{name: "end_time"},
 		{name: "source_version", widths: w(50)},

@@ -124,6 +124,7 @@ type mysqlSink struct {
 	uri       *URI
 	db        *sql.DB
 	conn      *sql.Conn
+	open      *mysqlTx // the transaction in progress, rolled back by Close
 	loadData  bool
 	maxPacket int
 	notices   []string
@@ -133,7 +134,12 @@ func (s *mysqlSink) Dialect() schema.Dialect { return schema.MySQL }
 func (s *mysqlSink) Describe() string        { return s.uri.Redacted() }
 func (s *mysqlSink) Notices() []string       { return s.notices }
 
+// Close rolls back a transaction still open (database/sql would otherwise wait for it
+// forever) and closes the connection.
 func (s *mysqlSink) Close() error {
+	if s.open != nil {
+		s.open.Rollback(context.Background())
+	}
 	errConn := s.conn.Close()
 	return errors.Join(errConn, s.db.Close())
 }
@@ -143,7 +149,8 @@ func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
-	return &mysqlTx{sink: s, tx: tx}, nil
+	s.open = &mysqlTx{sink: s, tx: tx}
+	return s.open, nil
 }
 
 type mysqlTx struct {

@@ -49,12 +49,17 @@ func describeConnectError(err error) string {
 type pgSink struct {
 	uri  *URI
 	conn *pgx.Conn
+	open *pgTx // the transaction in progress, rolled back by Close
 }
 
 func (s *pgSink) Dialect() schema.Dialect { return schema.Postgres }
 func (s *pgSink) Describe() string        { return s.uri.Redacted() }
 
+// Close rolls back a transaction still open and closes the connection.
 func (s *pgSink) Close() error {
+	if s.open != nil {
+		s.open.Rollback(context.Background())
+	}
 	return s.conn.Close(context.Background())
 }
 
@@ -63,7 +68,8 @@ func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
-	return &pgTx{tx: tx}, nil
+	s.open = &pgTx{tx: tx}
+	return s.open, nil
 }
 
 type pgTx struct {

@@ -52,12 +52,17 @@ type sqliteSink struct {
 	uri  *URI
 	db   *sql.DB
 	conn *sql.Conn
+	open *sqliteTx // the transaction in progress, rolled back by Close
 }
 
 func (s *sqliteSink) Dialect() schema.Dialect { return schema.SQLite }
 func (s *sqliteSink) Describe() string        { return "sqlite:///" + filepath.ToSlash(s.uri.Path) }
 
+// Close rolls back a transaction still open, so the write lock is never left behind.
 func (s *sqliteSink) Close() error {
+	if s.open != nil {
+		s.open.Rollback(context.Background())
+	}
 	errConn := s.conn.Close()
 	return errors.Join(errConn, s.db.Close())
 }
@@ -68,7 +73,8 @@ func (s *sqliteSink) Begin(ctx context.Context) (Tx, error) {
 	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
-	return &sqliteTx{conn: s.conn, stmts: map[string]*sql.Stmt{}}, nil
+	s.open = &sqliteTx{conn: s.conn, stmts: map[string]*sql.Stmt{}}
+	return s.open, nil
 }
 
 type sqliteTx struct {

@@ -29,6 +29,7 @@ type ImportOptions struct {
 	DefaultArtifactRoot string
 	Progress            string
 	OnKeyCollision      string
+	AllowUnknown        bool
 }
 
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
@@ -83,6 +84,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
 	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
+	f.BoolVar(&opts.AllowUnknown, "allow-unknown-revision", false, "write into a target at an alembic revision mlflow-bulk does not know, when its tables hold every column it writes")
 	f.StringVar(&opts.OnKeyCollision, "on-key-collision", importer.CollisionFail,
 		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
 	return cmd
@@ -113,11 +115,12 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 
 	progress := newProgress(opts)
 	report, err := importer.Import(ctx, sink, srcs, importer.Options{
-		SkipInvalid:         opts.SkipInvalid,
-		BatchRows:           opts.BatchRows,
-		DefaultArtifactRoot: opts.DefaultArtifactRoot,
-		OnKeyCollision:      opts.OnKeyCollision,
-		Progress:            progress.update,
+		SkipInvalid:          opts.SkipInvalid,
+		BatchRows:            opts.BatchRows,
+		DefaultArtifactRoot:  opts.DefaultArtifactRoot,
+		OnKeyCollision:       opts.OnKeyCollision,
+		AllowUnknownRevision: opts.AllowUnknown,
+		Progress:             progress.update,
 	})
 	progress.finish()
 	if err != nil {

@@ -154,3 +154,38 @@ func TestWrongPasswordNeverPrinted(t *testing.T) {
 		}
 	}
 }
+
+func TestSchemaCommands(t *testing.T) {
+	target := testenv.SQLite(t)
+	run := func(args ...string) (ExitCode, string, string) {
+		io, out, errOut := TestStreams()
+		code := Main(args, io)
+		return code, out.String(), errOut.String()
+	}
+	code, out, _ := run("schema", "show", "--to", target, "--json")
+	var st SchemaStatus
+	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || !st.Empty || !st.Writable {
+		t.Fatalf("show on an empty database: exit %d, %s", code, out)
+	}
+	if code, _, errOut := run("schema", "init", "--to", target, "--revision", "ffffffffffff"); code != ExitUsage || !strings.Contains(errOut, "unknown revision") {
+		t.Errorf("unknown revision: exit %d, %s", code, errOut)
+	}
+	if code, _, errOut := run("schema", "init", "--to", target, "--revision", "bd07f7e963c5"); code != ExitUsage || !strings.Contains(errOut, "cannot create") {
+		t.Errorf("revision without DDL: exit %d, %s", code, errOut)
+	}
+	if code, out, errOut := run("schema", "init", "--to", target, "--mlflow-version", "2.20"); code != ExitOK || !strings.Contains(out, "0584bdc529eb") {
+		t.Fatalf("init: exit %d, %s %s", code, out, errOut)
+	}
+	code, out, _ = run("schema", "show", "--to", target)
+	if code != ExitOK || !strings.Contains(out, "Revision:  0584bdc529eb") || !strings.Contains(out, "MLflow:    2.18 – 2.22") || !strings.Contains(out, "Writable:  yes") {
+		t.Errorf("show after init: %s", out)
+	}
+	if code, _, errOut := run("schema", "init", "--to", target); code != ExitFailed || !strings.Contains(errOut, "already holds MLflow's schema at revision 0584bdc529eb") {
+		t.Errorf("init on a non-empty database: exit %d, %s", code, errOut)
+	}
+	// An import writes into the revision init made.
+	root := store(t, synth.Options{Runs: 2, Seed: 3})
+	if code, out, errOut := run("import", root, "--to", target); code != ExitOK || !strings.Contains(out, "schema 0584bdc529eb") {
+		t.Errorf("import: exit %d, %s %s", code, out, errOut)
+	}
+}

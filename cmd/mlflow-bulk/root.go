@@ -51,6 +51,7 @@ SQLite, and recomputes latest_metrics exactly as MLflow does.
 		return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())}
 	})
 	root.AddCommand(NewCmdImport(io, nil))
+	root.AddCommand(NewCmdSchema(io))
 	root.AddCommand(NewCmdGenerate(io))
 	return root
 }

@@ -142,6 +142,23 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 			t.Fatalf("%d rows after a failed copy, want %d", got, before)
 		}
 	})
+	t.Run("close with an open transaction", func(t *testing.T) {
+		s2 := open(t)
+		tx, err := s2.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, "SELECT 1"); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- s2.Close() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close hangs while a transaction is open")
+		}
+	})
 	t.Run("savepoints", func(t *testing.T) {
 		before := count()
 		tx, _ := s.Begin(ctx)

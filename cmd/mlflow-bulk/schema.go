@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdSchema builds `mlflow-bulk schema show|init`.
+func NewCmdSchema(io *IOStreams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "schema",
+		Short: "Show or create the MLflow schema of a database",
+	}
+	cmd.AddCommand(newCmdSchemaShow(io), newCmdSchemaInit(io))
+	return cmd
+}
+
+// SchemaStatus is what `schema show` reports.
+type SchemaStatus struct {
+	Target   string `json:"target"`
+	Empty    bool   `json:"empty"`
+	Revision string `json:"revision,omitempty"`
+	Releases string `json:"mlflow_releases,omitempty"`
+	Known    bool   `json:"known"`
+	Writable bool   `json:"writable"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+func newCmdSchemaShow(io *IOStreams) *cobra.Command {
+	var target string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show --to URI",
+		Short: "Show a database's MLflow schema revision and whether mlflow-bulk can write into it",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := schemaStatus(cmd.Context(), target)
+			if err != nil {
+				return redactError(err, target)
+			}
+			if asJSON {
+				enc := json.NewEncoder(io.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			fmt.Fprintf(io.Out, "Target:    %s\n", st.Target)
+			switch {
+			case st.Empty:
+				fmt.Fprintln(io.Out, "Schema:    none (empty database)")
+			default:
+				fmt.Fprintf(io.Out, "Revision:  %s\n", st.Revision)
+				if st.Releases != "" {
+					fmt.Fprintf(io.Out, "MLflow:    %s\n", st.Releases)
+				}
+			}
+			writable := "yes"
+			if !st.Writable {
+				writable = "no"
+			}
+			fmt.Fprintf(io.Out, "Writable:  %s", writable)
+			if st.Reason != "" {
+				fmt.Fprintf(io.Out, " (%s)", st.Reason)
+			}
+			fmt.Fprintln(io.Out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&target, "to", defaultTarget, "MLflow database URI")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as one JSON object")
+	return cmd
+}
+
+func schemaStatus(ctx context.Context, target string) (*SchemaStatus, error) {
+	sink, err := sinks.Default().Open(ctx, target, sinks.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer sink.Close()
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	st := &SchemaStatus{Target: sink.Describe()}
+	rev, err := schema.Detect(ctx, tx, sink.Dialect())
+	var unknown *schema.UnknownRevisionError
+	switch {
+	case errors.As(err, &unknown):
+		st.Revision = unknown.ID
+		st.Reason = "unknown revision; mlflow-bulk writes into " + schema.SupportedReleases()
+		if cerr := schema.CheckColumns(ctx, tx, sink.Dialect(), schema.Newest()); cerr == nil {
+			st.Reason += "; its tables hold every column of " + schema.Newest().ID + ", so --allow-unknown-revision can write into it"
+		}
+	case errors.Is(err, schema.ErrNotMLflow):
+		st.Reason = err.Error()
+	case err != nil:
+		return nil, err
+	case rev == nil:
+		st.Empty, st.Writable = true, true
+		st.Reason = "import creates MLflow's schema at " + schema.Newest().ID + "; schema init creates any of " + creatable(sink.Dialect())
+	default:
+		st.Revision, st.Releases, st.Known, st.Writable = rev.ID, rev.Releases, true, true
+	}
+	return st, nil
+}
+
+func creatable(d schema.Dialect) string {
+	var ids []string
+	for _, r := range schema.CreatableRevisions(d) {
+		ids = append(ids, r.String())
+	}
+	return strings.Join(ids, ", ")
+}
+
+func newCmdSchemaInit(io *IOStreams) *cobra.Command {
+	var target, revision, release, artifactRoot string
+	cmd := &cobra.Command{
+		Use:   "init --to URI [--revision REV | --mlflow-version X.Y]",
+		Short: "Create MLflow's complete schema in an empty database",
+		Long: `Create MLflow's complete schema (every table, constraint and index, the alembic_version
+row and the Default experiment) in an empty database, so that MLflow of that version
+starts on it without an upgrade. Refuses a database that holds any table.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rev := schema.Newest()
+			switch {
+			case revision != "" && release != "":
+				return &usageError{errors.New("give --revision or --mlflow-version, not both")}
+			case revision != "":
+				r, ok := schema.Lookup(revision)
+				if !ok {
+					return &usageError{fmt.Errorf("unknown revision %s; mlflow-bulk knows %s", revision, schema.SupportedReleases())}
+				}
+				rev = r
+			case release != "":
+				r, err := schema.ForRelease(release)
+				if err != nil {
+					return &usageError{err}
+				}
+				rev = r
+			}
+			err := initSchema(cmd.Context(), target, rev, artifactRoot)
+			if err != nil {
+				return redactError(err, target)
+			}
+			fmt.Fprintf(io.Out, "Created MLflow's schema at revision %s\n", rev)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&target, "to", defaultTarget, "MLflow database URI (an empty database)")
+	f.StringVar(&revision, "revision", "", "alembic revision to create (default: the newest known)")
+	f.StringVar(&release, "mlflow-version", "", "create the schema this MLflow release uses, e.g. 2.9")
+	f.StringVar(&artifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment")
+	return cmd
+}
+
+func initSchema(ctx context.Context, target string, rev *schema.Revision, artifactRoot string) error {
+	sink, err := sinks.Default().Open(ctx, target, sinks.Options{})
+	if err != nil {
+		return err
+	}
+	defer sink.Close()
+	if !schema.CanCreate(rev, sink.Dialect()) {
+		return &usageError{fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", rev, sink.Dialect(), creatable(sink.Dialect()))}
+	}
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	existing, err := schema.Detect(ctx, tx, sink.Dialect())
+	switch {
+	case existing != nil:
+		return fmt.Errorf("%s already holds MLflow's schema at revision %s; schema init only fills an empty database", sink.Describe(), existing)
+	case err != nil:
+		return fmt.Errorf("%s is not empty (%v); schema init only fills an empty database", sink.Describe(), err)
+	}
+	if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{DefaultArtifactRoot: artifactRoot}); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &usageError{fmt.Errorf("%s takes no arguments; name the database with --to", cmd.CommandPath())}
+	}
+	return nil
+}

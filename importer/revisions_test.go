@@ -1,0 +1,197 @@
+package importer_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+)
+
+var dialectOf = map[string]string{"sqlite": "sqlite", "postgres": "postgresql", "mariadb": "mysql"}
+
+// fromMLflowDump builds the target from MLflow's own dump of a revision, stamped with
+// it and holding the Default experiment, as MLflow would have left it.
+func fromMLflowDump(t *testing.T, uri, revision, dialect string) {
+	stmts := testenv.MLflowDump(t, revision, dialect)
+	stmts = append(stmts, "INSERT INTO alembic_version (version_num) VALUES ('"+revision+"')",
+		"INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage) VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active')")
+	setUp(t, uri, stmts...)
+}
+
+// TestImportIntoMLflowCreatedDatabases imports every real file store into databases built
+// from MLflow's own dumps, for each dumped revision and each dialect.
+func TestImportIntoMLflowCreatedDatabases(t *testing.T) {
+	for _, rev := range []string{"97727af70f4d", "acf3f17fdcc7", "0584bdc529eb", "7d34483879f0"} {
+		r, _ := schema.Lookup(rev)
+		for _, target := range targets {
+			t.Run(rev+"/"+target.name, func(t *testing.T) {
+				uri := target.uri(t)
+				fromMLflowDump(t, uri, rev, dialectOf[target.name])
+				var stores []string
+				want := storeCounts{}
+				for _, s := range fileStoreSamples {
+					root := testenv.Sample(t, s)
+					stores = append(stores, root)
+					c := countStore(t, root)
+					want.runs += c.runs
+					want.metrics += c.metrics
+					want.params += c.params
+					want.latest += c.latest
+					want.inputs += c.inputs
+				}
+				report, err := importPaths(t, uri, importer.Options{}, stores...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if report.SchemaCreated || !strings.HasPrefix(report.Revision, rev) {
+					t.Errorf("report: schema created %v, revision %s", report.SchemaCreated, report.Revision)
+				}
+				d := openDB(t, uri)
+				tables := map[string]int{"runs": want.runs, "metrics": want.metrics, "params": want.params, "latest_metrics": want.latest}
+				if r.HasTable("inputs") {
+					tables["inputs"] = want.inputs
+				} else if got := report.Count("inputs"); got.Created != 0 || int(got.Skipped) != want.inputs {
+					t.Errorf("inputs into a revision without the table: %+v", got)
+				}
+				for table, n := range tables {
+					if got := d.count("SELECT COUNT(*) FROM " + table); got != n {
+						t.Errorf("%s: %d rows, want %d", table, got, n)
+					}
+				}
+			})
+		}
+	}
+}
+
+// bd07Target builds a database at bd07f7e963c5 (MLflow 1.25 to 1.27): the 97727af70f4d
+// schema without the columns added after it and with params.value back at 250.
+func bd07Target(t *testing.T, uri, name string) {
+	ctx := context.Background()
+	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	tx, _ := sink.Begin(ctx)
+	defer tx.Rollback(ctx)
+	old, _ := schema.Lookup("97727af70f4d")
+	if err := schema.Create(ctx, tx, sink.Dialect(), old, schema.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	stmts := []string{
+		"ALTER TABLE experiments DROP COLUMN creation_time",
+		"ALTER TABLE experiments DROP COLUMN last_update_time",
+		"ALTER TABLE runs DROP COLUMN deleted_time",
+		"UPDATE alembic_version SET version_num = 'bd07f7e963c5'",
+	}
+	switch name {
+	case "postgres":
+		stmts = append(stmts, "ALTER TABLE params ALTER COLUMN value TYPE VARCHAR(250)")
+	case "mariadb":
+		stmts = append(stmts, "ALTER TABLE params MODIFY value VARCHAR(250) NOT NULL")
+	}
+	for _, s := range stmts {
+		if _, err := tx.Exec(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOldRevisionLimits: MLflow 1.26 refused param values over 250 characters; an import
+// into its schema does the same, on every database, naming the run and the key.
+func TestOldRevisionLimits(t *testing.T) {
+	long := strings.Repeat("é", 300)
+	root := storeWith(t, map[string]string{"params/long": long, "params/short": "ok", "metrics/m": "1 2 3\n"})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			bd07Target(t, uri, target.name)
+			_, err := importPaths(t, uri, importer.Options{}, root)
+			if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), `param "long" value is 300 characters`) ||
+				!strings.Contains(err.Error(), "0123456789abcdef0123456789abcdef") || !strings.Contains(err.Error(), "over 250") {
+				t.Fatalf("error %v", err)
+			}
+			report, err := importPaths(t, uri, importer.Options{SkipInvalid: true}, root)
+			if err != nil || report.Count("runs").Rejected != 1 {
+				t.Fatalf("skip-invalid: %v, %+v", err, report.Count("runs"))
+			}
+			d := openDB(t, uri)
+			if n := d.count("SELECT COUNT(*) FROM params"); n != 0 {
+				t.Errorf("%d params of the refused run written", n)
+			}
+		})
+	}
+}
+
+// TestTruncationAsNewMLflow: MLflow 2.11 and later cut long run-tag values to the limit
+// (8000 at the newest revision) and refuse long experiment tag values.
+func TestTruncationAsNewMLflow(t *testing.T) {
+	tag := strings.Repeat("x", 8999) + "🎉"
+	root := storeWith(t, map[string]string{"tags/huge": tag, "metrics/m": "1 2 3\n"})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			report, err := importPaths(t, uri, importer.Options{}, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := openDB(t, uri)
+			got := d.rows(`SELECT value FROM tags WHERE "key" = 'huge'`)
+			if len(got) != 1 || got[0] != tag[:8000] {
+				t.Errorf("tag not truncated to 8000 characters: %d", len(got[0]))
+			}
+			if !strings.Contains(fmt.Sprint(report.Skipped), `tag "huge" value truncated from 9000 to 8000`) {
+				t.Errorf("truncation not reported: %v", report.Skipped)
+			}
+		})
+	}
+	expTag := storeWith(t, map[string]string{"metrics/m": "1 2 3\n"})
+	setUpFile(t, expTag, "1/tags/description", strings.Repeat("d", 5001))
+	for _, target := range targets {
+		t.Run(target.name+"/experiment tag", func(t *testing.T) {
+			_, err := importPaths(t, target.uri(t), importer.Options{}, expTag)
+			if err == nil || !strings.Contains(err.Error(), `tag "description" value is 5001 characters`) {
+				t.Fatalf("error %v", err)
+			}
+		})
+	}
+}
+
+func TestUnknownRevision(t *testing.T) {
+	root := storeWith(t, map[string]string{"params/p": "1", "metrics/m": "1 2 3\n"})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			// A first import creates the newest schema; then the database claims a revision
+			// from the future.
+			first, _ := synthStore(t, synth.Options{Runs: 1, Seed: 99})
+			if _, err := importPaths(t, uri, importer.Options{}, first); err != nil {
+				t.Fatal(err)
+			}
+			setUp(t, uri, "UPDATE alembic_version SET version_num = 'aaaabbbbcccc'")
+			_, err := importPaths(t, uri, importer.Options{}, root)
+			if err == nil || !strings.Contains(err.Error(), "aaaabbbbcccc") || !strings.Contains(err.Error(), "--allow-unknown-revision") {
+				t.Fatalf("error %v", err)
+			}
+			report, err := importPaths(t, uri, importer.Options{AllowUnknownRevision: true}, root)
+			if err != nil || report.Count("params").Created != 1 || !strings.Contains(strings.Join(report.Notices, " "), "aaaabbbbcccc") {
+				t.Fatalf("with --allow-unknown-revision: %v, %+v", err, report.Notices)
+			}
+			setUp(t, uri, "ALTER TABLE runs DROP COLUMN deleted_time")
+			_, err = importPaths(t, uri, importer.Options{AllowUnknownRevision: true}, storeWith(t, map[string]string{"params/q": "1"}))
+			if err == nil || !strings.Contains(err.Error(), "runs.deleted_time is missing") {
+				t.Fatalf("a table without a column it writes: %v", err)
+			}
+		})
+	}
+}
