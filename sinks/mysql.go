@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -25,55 +23,18 @@ import (
 //     mean on PostgreSQL and SQLite, so the importer's SQL is the same everywhere.
 const sessionSQLMode = "STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ANSI_QUOTES,PIPES_AS_CONCAT"
 
-// mysqlURIOptions are the query options of MLflow's MySQL URIs mlflow-bulk understands;
-// x- options are its own and never reach the server.
-var mysqlURIOptions = map[string]bool{"charset": true, "x-local-infile": true}
-
 // OpenMySQL connects to a MySQL or MariaDB MLflow database. It accepts MLflow's URI forms
 // (mysql://, mysql+pymysql://, mysql+mysqldb://, mariadb://) with ?charset=. The option
 // x-local-infile=false makes it use INSERTs even where the server allows LOAD DATA LOCAL.
 func OpenMySQL(ctx context.Context, uri *URI, opts Options) (Sink, error) {
-	u := uri.URL
-	cfg := mysql.NewConfig()
-	cfg.Net = "tcp"
-	host, port := u.Hostname(), u.Port()
-	if host == "" {
-		host = "localhost"
-	}
-	if port == "" {
-		port = "3306"
-	}
-	cfg.Addr = net.JoinHostPort(host, port)
-	cfg.DBName = strings.TrimPrefix(u.Path, "/")
-	if cfg.DBName == "" {
-		return nil, fmt.Errorf("%s: name the database, e.g. mysql://user:pw@host:3306/mlflow", uri.Redacted())
-	}
-	if u.User != nil {
-		cfg.User = u.User.Username()
-		cfg.Passwd, _ = u.User.Password()
+	cfg, tool, err := uri.MySQLConfig()
+	if err != nil {
+		return nil, err
 	}
 	if opts.Password != "" {
 		cfg.Passwd = opts.Password
 	}
-	useLoadData := true
-	for key, values := range u.Query() {
-		if !mysqlURIOptions[key] {
-			return nil, fmt.Errorf("%s: unsupported option %q (mlflow-bulk understands charset and x-local-infile)", uri.Redacted(), key)
-		}
-		switch key {
-		case "charset":
-			if v := values[0]; v != "utf8mb4" {
-				return nil, fmt.Errorf("%s: charset %s cannot hold every MLflow value; use utf8mb4", uri.Redacted(), v)
-			}
-		case "x-local-infile":
-			useLoadData = values[0] != "false"
-		}
-	}
-	// utf8mb4 end to end: 4-byte characters in params and tags arrive intact.
-	cfg.Collation = "utf8mb4_general_ci"
-	cfg.AllowNativePasswords = true
-	cfg.InterpolateParams = true
-	cfg.Timeout = 30 * time.Second
+	useLoadData := tool["x-local-infile"] != "false"
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", uri.Redacted(), err)

@@ -15,9 +15,7 @@ import (
 // OpenPostgres connects to a PostgreSQL MLflow database. It accepts MLflow's URI forms
 // (postgresql://, postgresql+psycopg2://, postgres://) with libpq query options.
 func OpenPostgres(ctx context.Context, uri *URI, opts Options) (Sink, error) {
-	u := *uri.URL
-	u.Scheme = "postgres"
-	cfg, err := pgx.ParseConfig(u.String())
+	cfg, err := pgx.ParseConfig(uri.PostgresURL())
 	if err != nil {
 		// pgx's ParseConfigError already redacts; say where without the URI's secrets.
 		return nil, fmt.Errorf("%s: %w", uri.Redacted(), err)
