@@ -29,6 +29,11 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 	if found {
 		mapping.Action = "merged"
 		im.committed["experiments"].Merged++
+		if id == 0 && im.freshDefault {
+			if err := im.adoptDefault(ctx, e); err != nil {
+				return err
+			}
+		}
 	} else {
 		if id, err = im.createExperiment(ctx, e); err != nil {
 			return err
@@ -216,7 +221,14 @@ func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset)
 	if found {
 		count.Merged++
 	} else {
-		uuid = newUUID()
+		uuid = d.UUID
+		if uuid == "" {
+			uuid = newUUID()
+		} else if taken, err := im.exists(ctx, "SELECT COUNT(*) FROM datasets WHERE dataset_uuid = ?", uuid); err != nil {
+			return err
+		} else if taken {
+			uuid = newUUID()
+		}
 		_, err := im.tx.Exec(ctx, "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
 			uuid, expID, d.Name, d.Digest, d.SourceType, d.Source, optionalText(d.Schema), optionalText(d.Profile))
 		if err != nil {
@@ -233,4 +245,20 @@ func optionalText(s *string) any {
 		return nil
 	}
 	return *s
+}
+
+// adoptDefault gives the Default experiment this import created the attributes of the
+// source's Default: the target then holds what the source's MLflow made.
+func (im *importer) adoptDefault(ctx context.Context, e *sources.Experiment) error {
+	im.freshDefault = false
+	set := "artifact_location = ?, lifecycle_stage = ?"
+	args := []any{e.ArtifactLocation, e.LifecycleStage}
+	if im.rev.HasColumn("experiments", "creation_time") {
+		set += ", creation_time = ?, last_update_time = ?"
+		args = append(args, optional(e.CreationTime), optional(e.LastUpdateTime))
+	}
+	if _, err := im.tx.Exec(ctx, "UPDATE experiments SET "+set+" WHERE experiment_id = 0", args...); err != nil {
+		return fmt.Errorf("update the Default experiment: %w", err)
+	}
+	return nil
 }

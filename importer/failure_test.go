@@ -17,8 +17,12 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// synthStore writes a synthetic store and returns its root and the ids of its runs in
-// the order the reader streams them.
+// syntheticOptions is a small store; different seeds give different run ids.
+func syntheticOptions(seed uint64) synth.Options {
+	return synth.Options{Experiments: 2, Runs: 6, MetricKeys: 2, Steps: 20, Params: 2, Tags: 1, Seed: seed}
+}
+
+// synthStore writes a synthetic store and returns its root and what it holds.
 func synthStore(t *testing.T, o synth.Options) (string, synth.Stats) {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "mlruns")

@@ -132,6 +132,8 @@ type runState struct {
 	metricKeys map[string]string
 	dropped    map[string]bool
 	file       string
+	// sourceLatest is the source's own latest_metrics, compared when the run is complete.
+	sourceLatest []sources.Metric
 }
 
 type importer struct {
@@ -166,7 +168,10 @@ type importer struct {
 	datasets      map[datasetKey]string
 	sourceName    string
 	notedOnce     map[string]bool
-	progress      Progress
+	// freshDefault: the Default experiment was created by this import, so the first
+	// source Default merged into it lends it its attributes, as if MLflow had made it.
+	freshDefault bool
+	progress     Progress
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {
@@ -211,6 +216,7 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 			return err
 		}
 		im.report.SchemaCreated = true
+		im.freshDefault = true
 	} else if im.targetHasRuns, err = im.exists(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM runs LIMIT 1) AS r"); err != nil {
 		return err
 	}

@@ -21,11 +21,11 @@ func Sanitize(v float64) (value float64, isNaN bool) {
 
 // MetricPoint is a sanitised metric point: one row of MLflow's metrics table.
 type MetricPoint struct {
-	Key       string
-	Value     float64
-	Timestamp int64
-	Step      int64
-	IsNaN     bool
+	Key       string  `json:"key"`
+	Value     float64 `json:"value"`
+	Timestamp int64   `json:"timestamp"`
+	Step      int64   `json:"step"`
+	IsNaN     bool    `json:"is_nan"`
 }
 
 // Supersedes reports whether p replaces the current latest point c under MLflow's rule:

@@ -48,6 +48,18 @@ type ExperimentMapping struct {
 	IDChanged bool `json:"id_changed"`
 }
 
+// LatestDifference is one run and key whose source latest metric differs from the
+// recomputed one.
+type LatestDifference struct {
+	Source      string      `json:"source"`
+	RunID       string      `json:"run_id"`
+	Key         string      `json:"key"`
+	SourceValue MetricPoint `json:"source_value"`
+	Recomputed  MetricPoint `json:"recomputed"`
+	// InHistory is false when the run has no history for the key at all.
+	InHistory bool `json:"in_history"`
+}
+
 // Note is something passed over, with the reason.
 type Note struct {
 	Source string `json:"source"`
@@ -69,6 +81,9 @@ type Report struct {
 	Skipped       []Note              `json:"skipped"`
 	SkippedMore   int                 `json:"skipped_not_listed,omitempty"`
 	Rejected      []Note              `json:"rejected"`
+	// LatestMetricDifferences lists where a source's own latest_metrics disagreed with
+	// the one recomputed from its history; the recomputed one was written.
+	LatestMetricDifferences []LatestDifference `json:"latest_metric_differences"`
 	// Notices are facts about the target that shaped the import (a slower write path, a
 	// collation that merges keys).
 	Notices []string `json:"notices"`

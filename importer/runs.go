@@ -19,7 +19,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	im.committed["params"].Read += int64(len(r.Params))
 	im.committed["tags"].Read += int64(len(r.Tags))
 	im.committed["inputs"].Read += int64(len(r.Inputs))
-	im.cur = &runState{id: r.RunID, points: map[pointKey]struct{}{}, metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File}
+	im.cur = &runState{id: r.RunID, points: map[pointKey]struct{}{}, metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics}
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}
@@ -117,8 +117,11 @@ func (im *importer) runRows(r *sources.Run, expID int64) (runRow, []sources.Tag,
 		tagIndex[t.Key] = len(tags)
 		tags = append(tags, t)
 	}
-	// Runs before MLflow 1.30 keep their name only in the tag; later ones in both.
-	if i, ok := tagIndex[runNameTag]; ok {
+	// Runs before MLflow 1.30 keep their name only in the tag; later ones in both. Rows
+	// MLflow wrote itself (a database source) are copied as they are.
+	if r.Verbatim {
+		// nothing to reconcile
+	} else if i, ok := tagIndex[runNameTag]; ok {
 		if row.name == "" {
 			row.name = tags[i].Value
 		} else {
@@ -253,7 +256,10 @@ func (im *importer) runInputs(r *sources.Run, exp expKey) error {
 				return err
 			}
 		}
-		uuid := newUUID()
+		uuid := in.UUID
+		if uuid == "" {
+			uuid = newUUID()
+		}
 		im.inputs.add(inputRow{inputUUID: uuid, sourceType: e.st, sourceID: e.sid, destinationType: e.dt, destinationID: e.did, step: in.Step})
 		im.run["inputs"].Created++
 		for _, t := range in.Tags {
@@ -342,6 +348,7 @@ func (im *importer) finishRun(ctx context.Context) error {
 			im.run["latest_metrics"].Created++
 		}
 	}
+	im.compareLatest(cur)
 	im.latest.Reset()
 	if cur.savepoint {
 		if _, err := im.tx.Exec(ctx, "RELEASE SAVEPOINT mlflow_bulk_run"); err != nil {
@@ -360,4 +367,26 @@ func (im *importer) finishRun(ctx context.Context) error {
 		return im.commit(ctx, true)
 	}
 	return nil
+}
+
+// compareLatest reports, per key, where the source's own latest_metrics differs from
+// the one recomputed from the history (which is what is written).
+func (im *importer) compareLatest(cur *runState) {
+	if len(cur.sourceLatest) == 0 {
+		return
+	}
+	recomputed := map[string]MetricPoint{}
+	for _, p := range im.latest.Points() {
+		recomputed[p.Key] = p
+	}
+	for _, m := range cur.sourceLatest {
+		value, isNaN := Sanitize(m.Value)
+		theirs := MetricPoint{Key: m.Key, Value: value, Timestamp: m.Timestamp, Step: m.Step, IsNaN: isNaN}
+		ours, ok := recomputed[m.Key]
+		if ok && ours == theirs {
+			continue
+		}
+		im.report.LatestMetricDifferences = append(im.report.LatestMetricDifferences, LatestDifference{
+			Source: im.sourceName, RunID: cur.id, Key: m.Key, SourceValue: theirs, Recomputed: ours, InHistory: ok})
+	}
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
@@ -75,7 +75,7 @@ type pgTx struct {
 }
 
 func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := t.tx.Exec(ctx, rebindDollar(query), args...)
+	tag, err := t.tx.Exec(ctx, dburi.DollarPlaceholders(query), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -83,7 +83,7 @@ func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, erro
 }
 
 func (t *pgTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
-	rows, err := t.tx.Query(ctx, rebindDollar(query), args...)
+	rows, err := t.tx.Query(ctx, dburi.DollarPlaceholders(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -121,25 +121,4 @@ func (t *pgTx) Rollback(ctx context.Context) error {
 		return nil
 	}
 	return err
-}
-
-// rebindDollar turns '?' placeholders into $1, $2, … outside quoted strings.
-func rebindDollar(query string) string {
-	if !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	n, quoted := 0, false
-	for _, r := range query {
-		switch {
-		case r == '\'':
-			quoted = !quoted
-		case r == '?' && !quoted:
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

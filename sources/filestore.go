@@ -74,78 +74,15 @@ func OpenFileStore(ctx context.Context, root string, opts Options) (Source, erro
 	if !info.IsDir() || !IsFileStore(root) {
 		return nil, fmt.Errorf("%s: %w (no experiment folders found)", root, ErrNotRecognised)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s := &fileStore{
-		root:   root,
-		chunk:  opts.metricChunk(),
-		out:    make(chan Record, 64),
-		cancel: cancel,
-		done:   make(chan struct{}),
-	}
-	go s.produce(ctx)
+	s := &fileStore{root: root, chunk: opts.metricChunk()}
+	s.start(ctx, "file store "+root, s.walk)
 	return s, nil
 }
 
 type fileStore struct {
-	root   string
-	chunk  int
-	out    chan Record
-	cancel context.CancelFunc
-	done   chan struct{} // closed when produce has returned
-	err    error         // set by produce before done is closed
-	cur    Record
-}
-
-func (s *fileStore) Describe() string { return "file store " + s.root }
-
-func (s *fileStore) Next() bool {
-	rec, ok := <-s.out
-	if !ok {
-		<-s.done
-		return false
-	}
-	s.cur = rec
-	return true
-}
-
-func (s *fileStore) Record() Record { return s.cur }
-
-func (s *fileStore) Err() error {
-	select {
-	case <-s.done:
-		return s.err
-	default:
-		return nil
-	}
-}
-
-func (s *fileStore) Close() error {
-	s.cancel()
-	// Drain so the producer can observe the cancellation and exit.
-	for range s.out {
-	}
-	<-s.done
-	return nil
-}
-
-// emit sends a record to the consumer, or gives up when the context ends.
-func (s *fileStore) emit(ctx context.Context, r Record) error {
-	select {
-	case s.out <- r:
-		return nil
-	case <-ctx.Done():
-		return checkContext(ctx)
-	}
-}
-
-func (s *fileStore) produce(ctx context.Context) {
-	defer close(s.done)
-	defer close(s.out)
-	s.err = s.walk(ctx)
-}
-
-func (s *fileStore) skip(ctx context.Context, path, reason string) error {
-	return s.emit(ctx, &Skipped{Path: path, Reason: reason})
+	producer
+	root  string
+	chunk int
 }
 
 func (s *fileStore) walk(ctx context.Context) error {

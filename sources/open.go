@@ -17,6 +17,7 @@ type Format struct {
 // Formats is the explicit table of input formats, tried in order.
 func Formats() []Format {
 	return []Format{
+		{Name: "MLflow database (sqlite:///mlflow.db, a .db file, postgresql://, mysql://)", Detect: IsDatabase, Open: OpenDatabase},
 		{Name: "MLflow file store (mlruns)", Detect: IsFileStore, Open: OpenFileStore},
 	}
 }
@@ -24,7 +25,10 @@ func Formats() []Format {
 // Open opens a source location with the first format that recognises it. MLflow's
 // file-store URIs (file:///path/mlruns) are accepted as well as plain paths.
 func Open(ctx context.Context, location string, opts Options) (Source, error) {
-	path := strings.TrimPrefix(location, "file://")
+	path := location
+	if strings.HasPrefix(location, "file://") {
+		path = strings.TrimPrefix(location, "file://")
+	}
 	for _, f := range Formats() {
 		if f.Detect(path) {
 			return f.Open(ctx, path, opts)

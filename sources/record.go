@@ -47,7 +47,10 @@ type Experiment struct {
 type Dataset struct {
 	ExperimentSourceID string
 	// Key identifies the dataset within its source experiment; Inputs refer to it.
-	Key        string
+	Key string
+	// UUID is the dataset_uuid an MLflow database gave it, kept where the target allows;
+	// empty for sources without one (the file store).
+	UUID       string
 	Name       string
 	Digest     string
 	SourceType string
@@ -77,7 +80,13 @@ type Run struct {
 	Params             []Tag
 	Tags               []Tag
 	Inputs             []Input
-	Origin             Origin
+	// LatestMetrics is the source's own latest_metrics (MLflow databases): the importer
+	// recomputes them from the history and reports where the two differ.
+	LatestMetrics []Metric
+	// Verbatim marks rows written by MLflow itself (a database source): the importer
+	// copies them as they are instead of reconciling runs.name with mlflow.runName.
+	Verbatim bool
+	Origin   Origin
 }
 
 // Input is an edge of MLflow's inputs table seen from a run: a dataset used by the run
@@ -85,6 +94,8 @@ type Run struct {
 // used or produced by it (RUN_INPUT/MODEL_INPUT, RUN_OUTPUT/MODEL_OUTPUT with the model id
 // as DestinationID).
 type Input struct {
+	// UUID is the input_uuid of an MLflow database, kept; empty for other sources.
+	UUID            string
 	SourceType      string
 	SourceID        string
 	DestinationType string

@@ -44,6 +44,13 @@ func printReport(io *IOStreams, r *importer.Report) {
 			fmt.Fprintf(out, "  … and %d more\n", r.SkippedMore)
 		}
 	}
+	if len(r.LatestMetricDifferences) > 0 {
+		fmt.Fprintln(out, "\nLatest metrics that differ from the source's own (the one recomputed from the history was written):")
+		for _, d := range r.LatestMetricDifferences {
+			fmt.Fprintf(out, "  run %s key %q: source step %d time %d value %v, recomputed step %d time %d value %v\n", d.RunID, d.Key,
+				d.SourceValue.Step, d.SourceValue.Timestamp, d.SourceValue.Value, d.Recomputed.Step, d.Recomputed.Timestamp, d.Recomputed.Value)
+		}
+	}
 	if len(r.Notices) > 0 {
 		fmt.Fprintln(out, "\nNotes:")
 		for _, n := range r.Notices {

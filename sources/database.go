@@ -1,0 +1,492 @@
+package sources
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// The MLflow database reader: SQLite files and PostgreSQL or MySQL/MariaDB servers at
+// any revision of MLflow's chain, opened read-only, streamed a page of runs at a time.
+
+// runsPerPage bounds how many runs (with their params, tags and inputs) are in memory.
+const runsPerPage = 256
+
+var sqliteMagic = []byte("SQLite format 3\x00")
+
+// IsDatabase reports whether location names an MLflow database: a URI with a database
+// scheme, or a file that is an SQLite database.
+func IsDatabase(location string) bool {
+	if scheme, _, ok := strings.Cut(location, "://"); ok {
+		base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
+		switch base {
+		case "sqlite", "postgresql", "postgres", "mysql", "mariadb":
+			return true
+		}
+		return false
+	}
+	f, err := os.Open(location)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	n, _ := f.Read(head)
+	return n == len(head) && bytes.Equal(head, sqliteMagic)
+}
+
+// OpenDatabase opens an MLflow database read-only: SQLite with mode=ro and query_only
+// (no journal is ever written), servers in read-only transactions.
+func OpenDatabase(ctx context.Context, location string, opts Options) (Source, error) {
+	u, err := dburi.Parse(location)
+	if err != nil {
+		return nil, err
+	}
+	var db *sql.DB
+	var dialect schema.Dialect
+	switch u.Scheme {
+	case "sqlite":
+		if _, err := os.Stat(u.Path); err != nil {
+			return nil, fmt.Errorf("open MLflow database: %w", err)
+		}
+		dialect = schema.SQLite
+		db, err = sql.Open("sqlite", "file:"+(&url.URL{Path: u.Path}).EscapedPath()+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(30000)")
+		if err != nil {
+			return nil, err
+		}
+	case "postgresql", "postgres":
+		dialect = schema.Postgres
+		cfg, err := pgx.ParseConfig(u.PostgresURL())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+		}
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		db = stdlib.OpenDB(*cfg)
+	case "mysql", "mariadb":
+		dialect = schema.MySQL
+		cfg, _, err := u.MySQLConfig()
+		if err != nil {
+			return nil, err
+		}
+		connector, err := mysql.NewConnector(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+		}
+		db = sql.OpenDB(connector)
+	default:
+		return nil, fmt.Errorf("%s: %w", u.Redacted(), ErrNotRecognised)
+	}
+	db.SetMaxOpenConns(1)
+	s := &dbSource{db: db, dialect: dialect, chunk: opts.metricChunk(), where: u.Redacted()}
+	if err := s.connect(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.start(ctx, "MLflow database "+u.Redacted(), s.read)
+	return s, nil
+}
+
+type dbSource struct {
+	producer
+	db      *sql.DB
+	conn    *sql.Conn
+	dialect schema.Dialect
+	rev     *schema.Revision
+	chunk   int
+	where   string
+}
+
+func (s *dbSource) connect(ctx context.Context) error {
+	conn, err := s.db.Conn(ctx)
+	if err == nil {
+		err = conn.PingContext(ctx)
+	}
+	if err != nil {
+		var pgErr interface{ SQLState() string }
+		if errors.As(err, &pgErr) {
+			return fmt.Errorf("connect to %s: %v", s.where, err)
+		}
+		return fmt.Errorf("connect to %s: %w", s.where, err)
+	}
+	s.conn = conn
+	if s.dialect == schema.MySQL {
+		for _, stmt := range []string{"SET SESSION TRANSACTION READ ONLY", "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), 'ANSI_QUOTES')"} {
+			if _, err := conn.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("%s: %w", s.where, err)
+			}
+		}
+	}
+	rev, err := schema.Detect(ctx, connDB{conn, s.dialect}, s.dialect)
+	switch {
+	case err != nil:
+		return fmt.Errorf("%s: %w", s.where, err)
+	case rev == nil:
+		return fmt.Errorf("%s: the database is empty: %w", s.where, ErrNotRecognised)
+	}
+	s.rev = rev
+	return nil
+}
+
+func (s *dbSource) Close() error {
+	err := s.producer.Close()
+	s.conn.Close()
+	s.db.Close()
+	return err
+}
+
+// connDB lets schema query through the source's connection.
+type connDB struct {
+	conn    *sql.Conn
+	dialect schema.Dialect
+}
+
+func (c connDB) query(query string) string {
+	if c.dialect == schema.Postgres {
+		return dburi.DollarPlaceholders(query)
+	}
+	return query
+}
+
+func (c connDB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return 0, errors.New("the source is read-only")
+}
+
+func (c connDB) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+	return c.conn.QueryContext(ctx, c.query(query), args...)
+}
+
+func (s *dbSource) q(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", s.where, err)
+	}
+	return rows, nil
+}
+
+func (s *dbSource) origin(table string) Origin {
+	return Origin{File: s.where + " table " + table}
+}
+
+func (s *dbSource) read(ctx context.Context) error {
+	if err := s.readExperiments(ctx); err != nil {
+		return err
+	}
+	if s.rev.HasTable("datasets") {
+		if err := s.readDatasets(ctx); err != nil {
+			return err
+		}
+	}
+	return s.readRuns(ctx)
+}
+
+func nullable(v sql.NullInt64) *int64 {
+	if !v.Valid {
+		return nil
+	}
+	x := v.Int64
+	return &x
+}
+
+func (s *dbSource) readExperiments(ctx context.Context) error {
+	tags := map[int64][]Tag{}
+	if s.rev.HasTable("experiment_tags") {
+		rows, err := s.q(ctx, `SELECT experiment_id, "key", value FROM experiment_tags ORDER BY experiment_id, "key"`)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			var k string
+			var v sql.NullString
+			if err := rows.Scan(&id, &k, &v); err != nil {
+				rows.Close()
+				return err
+			}
+			tags[id] = append(tags[id], Tag{Key: k, Value: v.String})
+		}
+		rows.Close()
+	}
+	times := "NULL, NULL"
+	if s.rev.HasColumn("experiments", "creation_time") {
+		times = "creation_time, last_update_time"
+	}
+	rows, err := s.q(ctx, "SELECT experiment_id, name, artifact_location, lifecycle_stage, "+times+" FROM experiments ORDER BY experiment_id")
+	if err != nil {
+		return err
+	}
+	var exps []*Experiment
+	for rows.Next() {
+		var id int64
+		var name string
+		var loc, stage sql.NullString
+		var created, updated sql.NullInt64
+		if err := rows.Scan(&id, &name, &loc, &stage, &created, &updated); err != nil {
+			rows.Close()
+			return err
+		}
+		lifecycle := stage.String
+		if lifecycle == "" {
+			lifecycle = "active"
+		}
+		exps = append(exps, &Experiment{SourceID: fmt.Sprint(id), Name: name, ArtifactLocation: loc.String, LifecycleStage: lifecycle,
+			CreationTime: nullable(created), LastUpdateTime: nullable(updated), Tags: tags[id], Origin: s.origin("experiments")})
+	}
+	rows.Close()
+	for _, e := range exps {
+		if err := s.emit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *dbSource) readDatasets(ctx context.Context) error {
+	rows, err := s.q(ctx, "SELECT dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile FROM datasets ORDER BY experiment_id, name, digest")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d Dataset
+		var expID int64
+		var dsSchema, profile sql.NullString
+		if err := rows.Scan(&d.UUID, &expID, &d.Name, &d.Digest, &d.SourceType, &d.Source, &dsSchema, &profile); err != nil {
+			return err
+		}
+		d.ExperimentSourceID, d.Key, d.Origin = fmt.Sprint(expID), d.UUID, s.origin("datasets")
+		if dsSchema.Valid {
+			d.Schema = &dsSchema.String
+		}
+		if profile.Valid {
+			d.Profile = &profile.String
+		}
+		if err := s.emit(ctx, &d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// readRuns pages through runs by id; each page's params, tags, inputs and latest
+// metrics come in one query per table, then each run's history streams in chunks.
+func (s *dbSource) readRuns(ctx context.Context) error {
+	deleted := "NULL"
+	if s.rev.HasColumn("runs", "deleted_time") {
+		deleted = "deleted_time"
+	}
+	after := ""
+	for {
+		if err := checkContext(ctx); err != nil {
+			return err
+		}
+		rows, err := s.q(ctx, "SELECT run_uuid, experiment_id, name, source_type, source_name, entry_point_name, source_version, user_id, status, "+
+			"start_time, end_time, "+deleted+", lifecycle_stage, artifact_uri FROM runs WHERE run_uuid > ? ORDER BY run_uuid LIMIT ?", after, runsPerPage)
+		if err != nil {
+			return err
+		}
+		var page []*Run
+		byID := map[string]*Run{}
+		for rows.Next() {
+			r := &Run{Verbatim: true, Origin: s.origin("runs")}
+			var expID sql.NullInt64
+			var name, st, sn, ep, sv, user, status, stage, art sql.NullString
+			var start, end, del sql.NullInt64
+			if err := rows.Scan(&r.RunID, &expID, &name, &st, &sn, &ep, &sv, &user, &status, &start, &end, &del, &stage, &art); err != nil {
+				rows.Close()
+				return err
+			}
+			r.ExperimentSourceID = fmt.Sprint(expID.Int64)
+			r.Name, r.SourceType, r.SourceName, r.EntryPointName = name.String, st.String, sn.String, ep.String
+			r.SourceVersion, r.UserID, r.Status, r.LifecycleStage, r.ArtifactURI = sv.String, user.String, status.String, stage.String, art.String
+			r.StartTime, r.EndTime, r.DeletedTime = nullable(start), nullable(end), nullable(del)
+			page = append(page, r)
+			byID[r.RunID] = r
+		}
+		rows.Close()
+		if len(page) == 0 {
+			return nil
+		}
+		after = page[len(page)-1].RunID
+		if err := s.readPageChildren(ctx, page, byID); err != nil {
+			return err
+		}
+		for _, r := range page {
+			if err := s.emit(ctx, r); err != nil {
+				return err
+			}
+			if err := s.readMetrics(ctx, r.RunID); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func inList(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+func (s *dbSource) readPageChildren(ctx context.Context, page []*Run, byID map[string]*Run) error {
+	ids := make([]any, len(page))
+	for i, r := range page {
+		ids[i] = r.RunID
+	}
+	in := inList(len(ids))
+	kv := func(table string, add func(r *Run, k, v string)) error {
+		rows, err := s.q(ctx, `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN (`+in+`) ORDER BY run_uuid, "key"`, ids...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id, k string
+			var v sql.NullString
+			if err := rows.Scan(&id, &k, &v); err != nil {
+				return err
+			}
+			add(byID[id], k, v.String)
+		}
+		return rows.Err()
+	}
+	if err := kv("params", func(r *Run, k, v string) { r.Params = append(r.Params, Tag{k, v}) }); err != nil {
+		return err
+	}
+	if err := kv("tags", func(r *Run, k, v string) { r.Tags = append(r.Tags, Tag{k, v}) }); err != nil {
+		return err
+	}
+	if s.rev.HasTable("latest_metrics") {
+		rows, err := s.q(ctx, `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid IN (`+in+`) ORDER BY run_uuid, "key"`, ids...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			var m Metric
+			var ts sql.NullInt64
+			var isNaN bool
+			if err := rows.Scan(&id, &m.Key, &m.Value, &ts, &m.Step, &isNaN); err != nil {
+				rows.Close()
+				return err
+			}
+			m.Timestamp = ts.Int64
+			if isNaN {
+				m.Value = math.NaN()
+			}
+			byID[id].LatestMetrics = append(byID[id].LatestMetrics, m)
+		}
+		rows.Close()
+	}
+	if s.rev.HasTable("inputs") {
+		return s.readInputs(ctx, ids, in, byID)
+	}
+	return nil
+}
+
+// readInputs reads the page's edges: datasets used by a run (destination = run) and
+// logged models used or produced by it (source = run).
+func (s *dbSource) readInputs(ctx context.Context, ids []any, in string, byID map[string]*Run) error {
+	step := "0"
+	if s.rev.HasColumn("inputs", "step") {
+		step = "step"
+	}
+	args := append(append([]any{}, ids...), ids...)
+	rows, err := s.q(ctx, "SELECT input_uuid, source_type, source_id, destination_type, destination_id, "+step+
+		" FROM inputs WHERE (destination_type = 'RUN' AND destination_id IN ("+in+")) OR (source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND source_id IN ("+in+"))"+
+		" ORDER BY input_uuid", args...)
+	if err != nil {
+		return err
+	}
+	type located struct {
+		run *Run
+		i   int
+	}
+	byUUID := map[string]located{}
+	var uuids []any
+	for rows.Next() {
+		var in Input
+		if err := rows.Scan(&in.UUID, &in.SourceType, &in.SourceID, &in.DestinationType, &in.DestinationID, &in.Step); err != nil {
+			rows.Close()
+			return err
+		}
+		run := byID[in.DestinationID]
+		if in.DestinationType != "RUN" {
+			run = byID[in.SourceID]
+		}
+		run.Inputs = append(run.Inputs, in)
+		byUUID[in.UUID] = located{run, len(run.Inputs) - 1}
+		uuids = append(uuids, in.UUID)
+	}
+	rows.Close()
+	if len(uuids) == 0 {
+		return nil
+	}
+	tagRows, err := s.q(ctx, "SELECT input_uuid, name, value FROM input_tags WHERE input_uuid IN ("+inList(len(uuids))+") ORDER BY input_uuid, name", uuids...)
+	if err != nil {
+		return err
+	}
+	defer tagRows.Close()
+	for tagRows.Next() {
+		var id, k, v string
+		if err := tagRows.Scan(&id, &k, &v); err != nil {
+			return err
+		}
+		loc := byUUID[id]
+		loc.run.Inputs[loc.i].Tags = append(loc.run.Inputs[loc.i].Tags, Tag{k, v})
+	}
+	return tagRows.Err()
+}
+
+// metricOrder approximates the order points were logged in, which decides MLflow's
+// latest-metric ties: SQLite's rowid and PostgreSQL's ctid follow insertion (metrics rows
+// are never updated); MySQL keeps no such order, so the history's own order serves.
+var metricOrder = map[schema.Dialect]string{
+	schema.SQLite:   "rowid",
+	schema.Postgres: "ctid",
+	schema.MySQL:    `"timestamp", step, "key", value`,
+}
+
+func (s *dbSource) readMetrics(ctx context.Context, runID string) error {
+	isNaN := "is_nan"
+	if !s.rev.HasColumn("metrics", "is_nan") {
+		isNaN = "0"
+	}
+	rows, err := s.q(ctx, `SELECT "key", value, "timestamp", step, `+isNaN+` FROM metrics WHERE run_uuid = ? ORDER BY `+metricOrder[s.dialect], runID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	points := make([]Metric, 0, s.chunk)
+	for rows.Next() {
+		var m Metric
+		var nan bool
+		if err := rows.Scan(&m.Key, &m.Value, &m.Timestamp, &m.Step, &nan); err != nil {
+			return err
+		}
+		if nan {
+			m.Value = math.NaN()
+		}
+		points = append(points, m)
+		if len(points) == s.chunk {
+			if err := s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")}); err != nil {
+				return err
+			}
+			points = make([]Metric, 0, s.chunk)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(points) > 0 {
+		return s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")})
+	}
+	return nil
+}

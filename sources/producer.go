@@ -1,0 +1,78 @@
+package sources
+
+import "context"
+
+// producer runs a reader in a goroutine that stays at most a bounded number of records
+// ahead of the consumer, so reading overlaps writing and memory does not grow with the
+// input. Formats embed it and implement only the reading.
+type producer struct {
+	name   string
+	out    chan Record
+	cancel context.CancelFunc
+	done   chan struct{} // closed when read has returned
+	err    error         // set by read before done is closed
+	cur    Record
+}
+
+// aheadRecords bounds how far a reader runs ahead of the importer.
+const aheadRecords = 64
+
+// start runs read in a goroutine; read emits records with p.emit and returns nil at the
+// end of the input or the error that ends it.
+func (p *producer) start(ctx context.Context, name string, read func(context.Context) error) {
+	ctx, p.cancel = context.WithCancel(ctx)
+	p.name = name
+	p.out = make(chan Record, aheadRecords)
+	p.done = make(chan struct{})
+	go func() {
+		defer close(p.done)
+		defer close(p.out)
+		p.err = read(ctx)
+	}()
+}
+
+func (p *producer) Describe() string { return p.name }
+
+func (p *producer) Next() bool {
+	rec, ok := <-p.out
+	if !ok {
+		<-p.done
+		return false
+	}
+	p.cur = rec
+	return true
+}
+
+func (p *producer) Record() Record { return p.cur }
+
+func (p *producer) Err() error {
+	select {
+	case <-p.done:
+		return p.err
+	default:
+		return nil
+	}
+}
+
+// Close stops the reader and waits for it; it is safe to call more than once.
+func (p *producer) Close() error {
+	p.cancel()
+	for range p.out { // drain, so the reader sees the cancellation and returns
+	}
+	<-p.done
+	return nil
+}
+
+// emit hands a record to the consumer, or gives up when the context ends.
+func (p *producer) emit(ctx context.Context, r Record) error {
+	select {
+	case p.out <- r:
+		return nil
+	case <-ctx.Done():
+		return checkContext(ctx)
+	}
+}
+
+func (p *producer) skip(ctx context.Context, path, reason string) error {
+	return p.emit(ctx, &Skipped{Path: path, Reason: reason})
+}
