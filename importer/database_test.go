@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -193,5 +194,61 @@ func createAt(t *testing.T, uri string, rev *schema.Revision) {
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// registryDB is a source database holding one registered model with the given versions
+// (version -> source) and an alias on the first.
+func registryDB(t *testing.T, versions map[int]string) string {
+	uri := testenv.SQLite(t)
+	createAt(t, uri, schema.Newest())
+	stmts := []string{"INSERT INTO registered_models (name, creation_time, last_updated_time) VALUES ('churn', 1, 2)"}
+	for v, src := range versions {
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO model_versions (name, version, creation_time, last_updated_time, current_stage, source, status) VALUES ('churn', %d, 1, 2, 'None', '%s', 'READY')", v, src))
+	}
+	stmts = append(stmts, "INSERT INTO registered_model_aliases (alias, version, name) VALUES ('champion', 1, 'churn')",
+		"INSERT INTO registered_model_tags (key, value, name) VALUES ('team', 'a', 'churn')")
+	setUp(t, uri, stmts...)
+	return uri
+}
+
+func TestRegistryMergeByName(t *testing.T) {
+	a := registryDB(t, map[int]string{1: "s3://models/a1"})
+	same := registryDB(t, map[int]string{1: "s3://models/a1", 2: "s3://models/a2"})
+	clash := registryDB(t, map[int]string{1: "s3://models/OTHER", 3: "s3://models/b3"})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, a); err != nil {
+				t.Fatal(err)
+			}
+			// The same model with one more version: merged, the new version added.
+			report, err := importPaths(t, uri, importer.Options{}, same)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := report.Count("model_versions"); c.Created != 1 || c.Skipped != 1 {
+				t.Errorf("versions %+v, want 1 added and 1 already there", c)
+			}
+			// Another model of the same name: version 1 differs.
+			_, err = importPaths(t, uri, importer.Options{}, clash)
+			if err == nil || !strings.Contains(err.Error(), `registered model "churn": version 1 differs`) || !strings.Contains(err.Error(), "keep-target") {
+				t.Fatalf("clash: %v", err)
+			}
+			report, err = importPaths(t, uri, importer.Options{OnModelConflict: importer.ModelConflictKeepTarget}, clash)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(fmt.Sprint(report.Skipped), "the target's is kept") {
+				t.Errorf("conflict not reported: %v", report.Skipped)
+			}
+			d := openDB(t, uri)
+			if got := d.rows("SELECT CAST(version AS CHAR(5)) || '=' || source FROM model_versions"); strings.Join(got, ",") != "1=s3://models/a1,2=s3://models/a2,3=s3://models/b3" {
+				t.Errorf("versions %v", got)
+			}
+			if n := d.count("SELECT COUNT(*) FROM registered_models"); n != 1 {
+				t.Errorf("%d registered models", n)
+			}
+		})
 	}
 }

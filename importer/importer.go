@@ -41,6 +41,10 @@ type Options struct {
 	// and "LR" are on MySQL's case-insensitive collations: "fail" (default) treats the
 	// run as invalid input; "keep-first" keeps the first key and reports the others.
 	OnKeyCollision string
+	// OnModelConflict decides what happens when a registered model of the source has the
+	// name of one in the target with different content: "fail" (default) stops the
+	// import, "keep-target" keeps the target's and imports the rest.
+	OnModelConflict string
 	// AllowUnknownRevision lets the import write into a target at a revision
 	// mlflow-bulk does not know (a newer MLflow), after checking that its tracking tables
 	// hold every column of the newest revision it knows, at least as wide.
@@ -296,6 +300,14 @@ func (im *importer) importSource(ctx context.Context, index int, src sources.Sou
 			}
 		case *sources.Metrics:
 			err = im.addMetrics(ctx, r)
+		case *sources.LoggedModel:
+			if err = im.finishRun(ctx); err == nil {
+				err = im.loggedModel(ctx, index, r)
+			}
+		case *sources.RegisteredModel:
+			if err = im.finishRun(ctx); err == nil {
+				err = im.registeredModel(ctx, r)
+			}
 		case *sources.Skipped:
 			im.noteSkipped(r.Path, r.Reason)
 		case *sources.Invalid:

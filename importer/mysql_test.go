@@ -43,6 +43,8 @@ func content(t *testing.T, q querier, rev *schema.Revision) map[string][]string 
 					dest[i] = new(float64)
 				case 'b':
 					dest[i] = new(bool)
+				case 'n':
+					dest[i] = new(sql.NullFloat64)
 				}
 			}
 			if err := rows.Scan(dest...); err != nil {
@@ -61,13 +63,17 @@ func content(t *testing.T, q querier, rev *schema.Revision) map[string][]string 
 					parts = append(parts, fmt.Sprint(*x))
 				case *bool:
 					parts = append(parts, fmt.Sprint(*x))
+				case *sql.NullFloat64:
+					parts = append(parts, fmt.Sprint(x.Float64, x.Valid))
 				}
 			}
 			out[table] = append(out[table], strings.Join(parts, "|"))
 		}
 		sort.Strings(out[table])
 	}
-	for _, table := range []string{"experiments", "experiment_tags", "runs", "params", "tags", "metrics", "latest_metrics", "datasets"} {
+	for _, table := range []string{"experiments", "experiment_tags", "runs", "params", "tags", "metrics", "latest_metrics", "datasets",
+		"logged_models", "logged_model_params", "logged_model_tags", "logged_model_metrics",
+		"registered_models", "model_versions", "registered_model_tags", "model_version_tags", "registered_model_aliases"} {
 		if !rev.HasTable(table) {
 			continue
 		}
@@ -83,6 +89,8 @@ func content(t *testing.T, q querier, rev *schema.Revision) map[string][]string 
 				kinds += "f"
 			case c == "is_nan":
 				kinds += "b"
+			case c == "metric_value":
+				kinds += "n"
 			default:
 				kinds += "s"
 			}

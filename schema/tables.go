@@ -1,7 +1,7 @@
 package schema
 
-// The tracking tables mlflow-bulk writes, with the revision each table and column
-// appeared in and the history of their widths. The importer asks a Revision for the
+// The tables mlflow-bulk writes (tracking, model registry, logged models), with the
+// revision each table and column appeared in and the history of their widths. The importer asks a Revision for the
 // columns to write and the widths to check; nothing else in the code knows revisions.
 
 type width struct {
@@ -102,6 +102,82 @@ var trackingTables = []table{
 		{name: "input_uuid", widths: w(36)},
 		{name: "name", widths: w(255)},
 		{name: "value", widths: w(500)},
+	}},
+	// The model registry (MLflow 1.4 on). Its rows are keyed by model name and version.
+	{name: "registered_models", since: "2b4d017a5e9b", columns: []column{
+		{name: "name", widths: w(256)},
+		{name: "creation_time"},
+		{name: "last_updated_time"},
+		{name: "description", widths: w(5000)},
+	}},
+	{name: "model_versions", since: "2b4d017a5e9b", columns: []column{
+		{name: "name", widths: w(256)},
+		{name: "version"},
+		{name: "creation_time"},
+		{name: "last_updated_time"},
+		{name: "description", widths: w(5000)},
+		{name: "user_id", widths: w(256)},
+		{name: "current_stage", widths: w(20)},
+		{name: "source", widths: w(500)},
+		{name: "run_id", widths: w(32)},
+		{name: "status", widths: w(20)},
+		{name: "status_message", widths: w(500)},
+		{name: "run_link", since: "84291f40a231", widths: w(500)},
+		{name: "storage_location", since: "acf3f17fdcc7", widths: w(500)},
+	}},
+	{name: "registered_model_tags", since: "728d730b5ebd", columns: []column{
+		{name: "key", widths: w(250)},
+		{name: "value", widths: w(5000)},
+		{name: "name", widths: w(256)},
+	}},
+	{name: "model_version_tags", since: "27a6a02d2cf1", columns: []column{
+		{name: "key", widths: w(250)},
+		{name: "value", widths: []width{{"", 5000}, {"bda7b8c39065", 0}}},
+		{name: "name", widths: w(256)},
+		{name: "version"},
+	}},
+	{name: "registered_model_aliases", since: "3500859a5d39", columns: []column{
+		{name: "alias", widths: w(256)},
+		{name: "version"},
+		{name: "name", widths: w(256)},
+	}},
+	// Logged models (MLflow 3).
+	{name: "logged_models", since: "400f98739977", columns: []column{
+		{name: "model_id", widths: w(36)},
+		{name: "experiment_id"},
+		{name: "name", widths: w(500)},
+		{name: "artifact_location", widths: w(1000)},
+		{name: "creation_timestamp_ms"},
+		{name: "last_updated_timestamp_ms"},
+		{name: "status"},
+		{name: "lifecycle_stage", widths: w(32)},
+		{name: "model_type", widths: w(500)},
+		{name: "source_run_id", widths: w(32)},
+		{name: "status_message", widths: w(1000)},
+	}},
+	{name: "logged_model_params", since: "400f98739977", columns: []column{
+		{name: "model_id", widths: w(36)},
+		{name: "experiment_id"},
+		{name: "param_key", widths: w(255)},
+		{name: "param_value"},
+	}},
+	{name: "logged_model_tags", since: "400f98739977", columns: []column{
+		{name: "model_id", widths: w(36)},
+		{name: "experiment_id"},
+		{name: "tag_key", widths: w(255)},
+		{name: "tag_value"},
+	}},
+	{name: "logged_model_metrics", since: "400f98739977", columns: []column{
+		{name: "model_id", widths: w(36)},
+		{name: "metric_name", widths: w(500)},
+		{name: "metric_timestamp_ms"},
+		{name: "metric_step"},
+		{name: "metric_value"},
+		{name: "experiment_id"},
+		{name: "run_id", widths: w(32)},
+		{name: "dataset_uuid", widths: w(36)},
+		{name: "dataset_name", widths: w(500)},
+		{name: "dataset_digest", widths: w(36)},
 	}},
 }
 

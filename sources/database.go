@@ -188,7 +188,20 @@ func (s *dbSource) read(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.readRuns(ctx)
+	if err := s.readRuns(ctx); err != nil {
+		return err
+	}
+	if s.rev.HasTable("logged_models") {
+		if err := s.readLoggedModels(ctx); err != nil {
+			return err
+		}
+	}
+	if s.rev.HasTable("registered_models") {
+		if err := s.readRegistry(ctx); err != nil {
+			return err
+		}
+	}
+	return s.noteTraces(ctx)
 }
 
 func nullable(v sql.NullInt64) *int64 {
@@ -489,4 +502,201 @@ func (s *dbSource) readMetrics(ctx context.Context, runID string) error {
 		return s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")})
 	}
 	return nil
+}
+
+func nullString(v sql.NullString) *string {
+	if !v.Valid {
+		return nil
+	}
+	x := v.String
+	return &x
+}
+
+// readLoggedModels streams MLflow 3's logged models, each with its params, tags and
+// metrics (one query per model and table: models are few next to runs).
+func (s *dbSource) readLoggedModels(ctx context.Context) error {
+	rows, err := s.q(ctx, "SELECT model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, "+
+		"lifecycle_stage, model_type, source_run_id, status_message FROM logged_models ORDER BY model_id")
+	if err != nil {
+		return err
+	}
+	var models []*LoggedModel
+	for rows.Next() {
+		m := &LoggedModel{Origin: s.origin("logged_models")}
+		var expID int64
+		var stage, typ, run, msg sql.NullString
+		if err := rows.Scan(&m.ModelID, &expID, &m.Name, &m.ArtifactLocation, &m.CreationTimestamp, &m.LastUpdatedTimestamp, &m.Status, &stage, &typ, &run, &msg); err != nil {
+			rows.Close()
+			return err
+		}
+		m.ExperimentSourceID = fmt.Sprint(expID)
+		m.LifecycleStage, m.ModelType, m.SourceRunID, m.StatusMessage = nullString(stage), nullString(typ), nullString(run), nullString(msg)
+		models = append(models, m)
+	}
+	rows.Close()
+	for _, m := range models {
+		if err := s.keyValues(ctx, "SELECT param_key, param_value FROM logged_model_params WHERE model_id = ? ORDER BY param_key", m.ModelID, &m.Params); err != nil {
+			return err
+		}
+		if err := s.keyValues(ctx, "SELECT tag_key, tag_value FROM logged_model_tags WHERE model_id = ? ORDER BY tag_key", m.ModelID, &m.Tags); err != nil {
+			return err
+		}
+		mrows, err := s.q(ctx, "SELECT experiment_id, metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_uuid, dataset_name, dataset_digest "+
+			"FROM logged_model_metrics WHERE model_id = ? ORDER BY metric_name, metric_timestamp_ms, metric_step, run_id", m.ModelID)
+		if err != nil {
+			return err
+		}
+		for mrows.Next() {
+			var mm ModelMetric
+			var metricExp int64
+			var value sql.NullFloat64
+			var du, dn, dd sql.NullString
+			if err := mrows.Scan(&metricExp, &mm.Name, &mm.Timestamp, &mm.Step, &value, &mm.RunID, &du, &dn, &dd); err != nil {
+				mrows.Close()
+				return err
+			}
+			if value.Valid {
+				v := value.Float64
+				mm.Value = &v
+			}
+			mm.ExperimentSourceID = fmt.Sprint(metricExp)
+			mm.DatasetUUID, mm.DatasetName, mm.DatasetDigest = nullString(du), nullString(dn), nullString(dd)
+			m.Metrics = append(m.Metrics, mm)
+		}
+		mrows.Close()
+		if err := s.emit(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *dbSource) keyValues(ctx context.Context, query, id string, into *[]Tag) error {
+	rows, err := s.q(ctx, query, id)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		var v sql.NullString
+		if err := rows.Scan(&k, &v); err != nil {
+			return err
+		}
+		*into = append(*into, Tag{Key: k, Value: v.String})
+	}
+	return rows.Err()
+}
+
+// readRegistry streams the model registry, one registered model with its versions,
+// tags and aliases at a time.
+func (s *dbSource) readRegistry(ctx context.Context) error {
+	rows, err := s.q(ctx, "SELECT name, creation_time, last_updated_time, description FROM registered_models ORDER BY name")
+	if err != nil {
+		return err
+	}
+	var models []*RegisteredModel
+	for rows.Next() {
+		m := &RegisteredModel{Origin: s.origin("registered_models")}
+		var created, updated sql.NullInt64
+		var desc sql.NullString
+		if err := rows.Scan(&m.Name, &created, &updated, &desc); err != nil {
+			rows.Close()
+			return err
+		}
+		m.CreationTime, m.LastUpdatedTime, m.Description = nullable(created), nullable(updated), nullString(desc)
+		models = append(models, m)
+	}
+	rows.Close()
+	link, storage := "NULL", "NULL"
+	if s.rev.HasColumn("model_versions", "run_link") {
+		link = "run_link"
+	}
+	if s.rev.HasColumn("model_versions", "storage_location") {
+		storage = "storage_location"
+	}
+	for _, m := range models {
+		vrows, err := s.q(ctx, "SELECT version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, status, status_message, "+
+			link+", "+storage+" FROM model_versions WHERE name = ? ORDER BY version", m.Name)
+		if err != nil {
+			return err
+		}
+		for vrows.Next() {
+			var v ModelVersion
+			var created, updated sql.NullInt64
+			var desc, user, stage, src, run, status, msg, rl, sl sql.NullString
+			if err := vrows.Scan(&v.Version, &created, &updated, &desc, &user, &stage, &src, &run, &status, &msg, &rl, &sl); err != nil {
+				vrows.Close()
+				return err
+			}
+			v.CreationTime, v.LastUpdatedTime = nullable(created), nullable(updated)
+			v.Description, v.UserID, v.CurrentStage, v.Source, v.RunID = nullString(desc), nullString(user), nullString(stage), nullString(src), nullString(run)
+			v.Status, v.StatusMessage, v.RunLink, v.StorageLocation = nullString(status), nullString(msg), nullString(rl), nullString(sl)
+			m.Versions = append(m.Versions, v)
+		}
+		vrows.Close()
+		if s.rev.HasTable("registered_model_tags") {
+			if err := s.keyValues(ctx, `SELECT "key", value FROM registered_model_tags WHERE name = ? ORDER BY "key"`, m.Name, &m.Tags); err != nil {
+				return err
+			}
+		}
+		if s.rev.HasTable("model_version_tags") {
+			for i := range m.Versions {
+				trows, err := s.q(ctx, `SELECT "key", value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY "key"`, m.Name, m.Versions[i].Version)
+				if err != nil {
+					return err
+				}
+				for trows.Next() {
+					var k string
+					var v sql.NullString
+					if err := trows.Scan(&k, &v); err != nil {
+						trows.Close()
+						return err
+					}
+					m.Versions[i].Tags = append(m.Versions[i].Tags, Tag{Key: k, Value: v.String})
+				}
+				trows.Close()
+			}
+		}
+		if s.rev.HasTable("registered_model_aliases") {
+			arows, err := s.q(ctx, "SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias", m.Name)
+			if err != nil {
+				return err
+			}
+			for arows.Next() {
+				var a ModelAlias
+				if err := arows.Scan(&a.Alias, &a.Version); err != nil {
+					arows.Close()
+					return err
+				}
+				m.Aliases = append(m.Aliases, a)
+			}
+			arows.Close()
+		}
+		if err := s.emit(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noteTraces reports traces, which mlflow-bulk does not copy yet, rather than dropping
+// them silently.
+func (s *dbSource) noteTraces(ctx context.Context) error {
+	if !s.rev.AtLeast("867495a8f9d4") {
+		return nil
+	}
+	var n int64
+	rows, err := s.q(ctx, "SELECT COUNT(*) FROM trace_info")
+	if err != nil {
+		return err
+	}
+	if rows.Next() {
+		rows.Scan(&n)
+	}
+	rows.Close()
+	if n == 0 {
+		return nil
+	}
+	return s.skip(ctx, s.where+" table trace_info", fmt.Sprintf("%d traces (with their tags, request metadata, spans and assessments) are not copied yet", n))
 }

@@ -7,11 +7,12 @@ package sources
 //
 // Order of a stream: an Experiment comes before its Datasets and Runs; a Run comes
 // before the Metrics records that belong to it, and all Metrics of a run follow it
-// directly (the next Run, Experiment or the end of the stream closes the run). Skipped
-// and Invalid records may appear anywhere.
+// directly (the next Run, Experiment or the end of the stream closes the run). Logged
+// models and registered models come after all runs. Skipped and Invalid records may
+// appear anywhere.
 
 // Record is one item of a source's stream: *Experiment, *Dataset, *Run, *Metrics,
-// *Skipped or *Invalid.
+// *LoggedModel, *RegisteredModel, *Skipped or *Invalid.
 type Record interface{ isRecord() }
 
 // Origin says where a record came from, for messages: a file (or table) and a line
@@ -140,3 +141,76 @@ func (*Run) isRecord()        {}
 func (*Metrics) isRecord()    {}
 func (*Skipped) isRecord()    {}
 func (*Invalid) isRecord()    {}
+
+// LoggedModel is an MLflow 3 logged model with its params, tags and metrics. It comes
+// after the runs of its source, which its metrics refer to.
+type LoggedModel struct {
+	ModelID              string
+	ExperimentSourceID   string
+	Name                 string
+	ArtifactLocation     string
+	CreationTimestamp    int64
+	LastUpdatedTimestamp int64
+	Status               int64
+	LifecycleStage       *string
+	ModelType            *string
+	SourceRunID          *string
+	StatusMessage        *string
+	Params               []Tag
+	Tags                 []Tag
+	Metrics              []ModelMetric
+	Origin               Origin
+}
+
+// ModelMetric is a metric logged against a logged model, as MLflow stores it.
+type ModelMetric struct {
+	// ExperimentSourceID is the row's own experiment id, which MLflow does not always
+	// set to the model's (metrics logged from a run of another experiment).
+	ExperimentSourceID string
+	Name               string
+	Timestamp          int64
+	Step               int64
+	Value              *float64
+	RunID              string
+	DatasetUUID        *string
+	DatasetName        *string
+	DatasetDigest      *string
+}
+
+// RegisteredModel is a model of the model registry with its versions, tags and aliases.
+type RegisteredModel struct {
+	Name            string
+	CreationTime    *int64
+	LastUpdatedTime *int64
+	Description     *string
+	Tags            []Tag
+	Versions        []ModelVersion
+	Aliases         []ModelAlias
+	Origin          Origin
+}
+
+// ModelVersion is one version of a registered model.
+type ModelVersion struct {
+	Version         int64
+	CreationTime    *int64
+	LastUpdatedTime *int64
+	Description     *string
+	UserID          *string
+	CurrentStage    *string
+	Source          *string
+	RunID           *string
+	Status          *string
+	StatusMessage   *string
+	RunLink         *string
+	StorageLocation *string
+	Tags            []Tag
+}
+
+// ModelAlias names a version of a registered model.
+type ModelAlias struct {
+	Alias   string
+	Version int64
+}
+
+func (*LoggedModel) isRecord()     {}
+func (*RegisteredModel) isRecord() {}

@@ -30,6 +30,7 @@ type ImportOptions struct {
 	Progress            string
 	OnKeyCollision      string
 	AllowUnknown        bool
+	OnModelConflict     string
 }
 
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
@@ -40,7 +41,11 @@ func NewCmdImport(io *IOStreams, runF func(context.Context, *ImportOptions) erro
 		Short: "Import MLflow tracking data into an MLflow database",
 		Long: `Import one or more sources into an MLflow database, in one run.
 
-A SOURCE is an MLflow file store folder (./mlruns, or file:///abs/mlruns).
+A SOURCE is an MLflow file store folder (./mlruns, or file:///abs/mlruns) or an MLflow
+database in the same URI forms as the target (sqlite:///mlflow.db, a .db file,
+postgresql://…, mysql://…), opened read-only. From databases everything MLflow keeps
+with runs moves: experiments and tags, runs, params, tags, metric histories, datasets
+and inputs, logged models, and the model registry (merged by model name).
 
 The target (--to) takes MLflow's backend-store URI forms:
   sqlite:///relative/mlflow.db   sqlite:////absolute/mlflow.db   ./mlflow.db
@@ -68,6 +73,9 @@ anything of the bad run is committed, unless --skip-invalid.
 			if opts.OnKeyCollision != importer.CollisionFail && opts.OnKeyCollision != importer.CollisionKeepFirst {
 				return &usageError{fmt.Errorf("--on-key-collision must be fail or keep-first, not %q", opts.OnKeyCollision)}
 			}
+			if opts.OnModelConflict != importer.ModelConflictFail && opts.OnModelConflict != importer.ModelConflictKeepTarget {
+				return &usageError{fmt.Errorf("--on-model-conflict must be fail or keep-target, not %q", opts.OnModelConflict)}
+			}
 			if opts.Progress != "auto" && opts.Progress != "always" && opts.Progress != "never" {
 				return &usageError{fmt.Errorf("--progress must be auto, always or never, not %q", opts.Progress)}
 			}
@@ -84,6 +92,8 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
 	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
+	f.StringVar(&opts.OnModelConflict, "on-model-conflict", importer.ModelConflictFail,
+		"a registered model whose name the target has, with a version or alias that differs: fail, or keep-target (keep the target's, import the rest, report it)")
 	f.BoolVar(&opts.AllowUnknown, "allow-unknown-revision", false, "write into a target at an alembic revision mlflow-bulk does not know, when its tables hold every column it writes")
 	f.StringVar(&opts.OnKeyCollision, "on-key-collision", importer.CollisionFail,
 		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
@@ -120,6 +130,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		DefaultArtifactRoot:  opts.DefaultArtifactRoot,
 		OnKeyCollision:       opts.OnKeyCollision,
 		AllowUnknownRevision: opts.AllowUnknown,
+		OnModelConflict:      opts.OnModelConflict,
 		Progress:             progress.update,
 	})
 	progress.finish()

@@ -1,0 +1,303 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Model conflict policies: what happens when a registered model of the source has the
+// name of one in the target and their contents differ (a version with other values, an
+// alias on another version).
+const (
+	ModelConflictFail       = "fail"
+	ModelConflictKeepTarget = "keep-target"
+)
+
+// insertRow inserts one row, writing only the columns the target's revision has.
+func (im *importer) insertRow(ctx context.Context, table string, values map[string]any) error {
+	var cols []string
+	var args []any
+	for _, c := range im.rev.Columns(table) {
+		if v, ok := values[c]; ok {
+			cols = append(cols, `"`+c+`"`)
+			args = append(args, v)
+		}
+	}
+	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+	if _, err := im.tx.Exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+func text(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// loggedModel writes an MLflow 3 logged model into the experiment its source experiment
+// went to. A model the target already holds (same id) is skipped, as runs are.
+func (im *importer) loggedModel(ctx context.Context, source int, m *sources.LoggedModel) error {
+	count := im.committed["logged_models"]
+	count.Read++
+	if !im.rev.HasTable("logged_models") {
+		count.Skipped++
+		im.noteOnce(fmt.Sprintf("logged models left out: the target's revision %s has no logged_models table", im.rev.ID))
+		return nil
+	}
+	expID, ok := im.expIDs[expKey{source, m.ExperimentSourceID}]
+	if !ok {
+		count.Skipped++
+		return nil
+	}
+	present, err := im.exists(ctx, "SELECT COUNT(*) FROM logged_models WHERE model_id = ?", m.ModelID)
+	if err != nil {
+		return err
+	}
+	if present {
+		count.Skipped++
+		return nil
+	}
+	// The model's metrics refer to runs: write the buffered ones first.
+	if err := im.flushAll(ctx); err != nil {
+		return err
+	}
+	err = im.insertRow(ctx, "logged_models", map[string]any{
+		"model_id": m.ModelID, "experiment_id": expID, "name": m.Name, "artifact_location": m.ArtifactLocation,
+		"creation_timestamp_ms": m.CreationTimestamp, "last_updated_timestamp_ms": m.LastUpdatedTimestamp, "status": m.Status,
+		"lifecycle_stage": text(m.LifecycleStage), "model_type": text(m.ModelType), "source_run_id": text(m.SourceRunID), "status_message": text(m.StatusMessage),
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range m.Params {
+		if err := im.insertRow(ctx, "logged_model_params", map[string]any{"model_id": m.ModelID, "experiment_id": expID, "param_key": p.Key, "param_value": p.Value}); err != nil {
+			return err
+		}
+	}
+	for _, tag := range m.Tags {
+		if err := im.insertRow(ctx, "logged_model_tags", map[string]any{"model_id": m.ModelID, "experiment_id": expID, "tag_key": tag.Key, "tag_value": tag.Value}); err != nil {
+			return err
+		}
+	}
+	for _, mm := range m.Metrics {
+		present, err := im.runPresent(ctx, mm.RunID)
+		if err != nil {
+			return err
+		}
+		if !present {
+			im.noteSkipped(m.Origin.File, fmt.Sprintf("logged model %s: metric %q of run %s left out: the run is not in the target", m.ModelID, mm.Name, mm.RunID))
+			continue
+		}
+		var value any
+		if mm.Value != nil {
+			value, _ = Sanitize(*mm.Value)
+		}
+		metricExp, ok := im.expIDs[expKey{source, mm.ExperimentSourceID}]
+		if !ok {
+			metricExp = expID
+		}
+		err = im.insertRow(ctx, "logged_model_metrics", map[string]any{
+			"model_id": m.ModelID, "metric_name": mm.Name, "metric_timestamp_ms": mm.Timestamp, "metric_step": mm.Step, "metric_value": value,
+			"experiment_id": metricExp, "run_id": mm.RunID, "dataset_uuid": text(mm.DatasetUUID), "dataset_name": text(mm.DatasetName), "dataset_digest": text(mm.DatasetDigest),
+		})
+		if err != nil {
+			return err
+		}
+	}
+	im.batch["logged_models"].Created++
+	return nil
+}
+
+// registeredModel merges a registered model by name: a new name is created with all its
+// versions, tags and aliases; into an existing model only what it lacks is added, and a
+// version or alias that differs from the target's is a conflict, handled by the policy.
+func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredModel) error {
+	count, versions := im.committed["registered_models"], im.committed["model_versions"]
+	count.Read++
+	versions.Read += int64(len(m.Versions))
+	if !im.rev.HasTable("registered_models") {
+		count.Skipped++
+		versions.Skipped += int64(len(m.Versions))
+		im.noteOnce(fmt.Sprintf("model registry left out: the target's revision %s has none", im.rev.ID))
+		return nil
+	}
+	if err := im.flushAll(ctx); err != nil {
+		return err
+	}
+	where := "name = ?" + im.registryWorkspace()
+	exists, err := im.exists(ctx, "SELECT COUNT(*) FROM registered_models WHERE "+where, m.Name)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		err := im.insertRow(ctx, "registered_models", map[string]any{"name": m.Name, "creation_time": optional(m.CreationTime),
+			"last_updated_time": optional(m.LastUpdatedTime), "description": text(m.Description)})
+		if err != nil {
+			return err
+		}
+		im.batch["registered_models"].Created++
+	} else {
+		count.Merged++
+	}
+	target, err := im.targetVersions(ctx, m.Name)
+	if err != nil {
+		return err
+	}
+	for _, v := range m.Versions {
+		if have, ok := target[v.Version]; ok {
+			if have == versionSignature(v) {
+				versions.Skipped++
+				continue
+			}
+			if err := im.modelConflict(m.Name, fmt.Sprintf("version %d differs from the target's (%s against %s)", v.Version, versionSignature(v), have)); err != nil {
+				return err
+			}
+			versions.Skipped++
+			continue
+		}
+		if err := im.insertVersion(ctx, m.Name, v); err != nil {
+			return err
+		}
+		target[v.Version] = versionSignature(v)
+		im.batch["model_versions"].Created++
+	}
+	if err := im.registryTags(ctx, m); err != nil {
+		return err
+	}
+	return im.registryAliases(ctx, m, target)
+}
+
+func (im *importer) registryWorkspace() string {
+	if im.rev.AtLeast("1b5f0d9ad7c1") {
+		return " AND workspace = 'default'"
+	}
+	return ""
+}
+
+func (im *importer) modelConflict(name, what string) error {
+	if im.opts.OnModelConflict == ModelConflictKeepTarget {
+		im.noteSkipped("", fmt.Sprintf("registered model %q: %s; the target's is kept (--on-model-conflict keep-target)", name, what))
+		return nil
+	}
+	return fmt.Errorf("registered model %q: %s; re-run with --on-model-conflict keep-target to keep the target's and import the rest", name, what)
+}
+
+// versionSignature is what makes two versions of a model the same version.
+func versionSignature(v sources.ModelVersion) string {
+	s := func(p *string) string {
+		if p == nil {
+			return "∅"
+		}
+		return *p
+	}
+	return fmt.Sprintf("source=%s run=%s status=%s stage=%s", s(v.Source), s(v.RunID), s(v.Status), s(v.CurrentStage))
+}
+
+func (im *importer) targetVersions(ctx context.Context, name string) (map[int64]string, error) {
+	rows, err := im.tx.Query(ctx, "SELECT version, source, run_id, status, current_stage FROM model_versions WHERE name = ?"+im.registryWorkspace(), name)
+	if err != nil {
+		return nil, fmt.Errorf("read model versions: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]string{}
+	for rows.Next() {
+		var v sources.ModelVersion
+		var src, run, status, stage *string
+		if err := rows.Scan(&v.Version, &src, &run, &status, &stage); err != nil {
+			return nil, fmt.Errorf("read model versions: %w", err)
+		}
+		v.Source, v.RunID, v.Status, v.CurrentStage = src, run, status, stage
+		out[v.Version] = versionSignature(v)
+	}
+	return out, rows.Err()
+}
+
+func (im *importer) insertVersion(ctx context.Context, name string, v sources.ModelVersion) error {
+	err := im.insertRow(ctx, "model_versions", map[string]any{
+		"name": name, "version": v.Version, "creation_time": optional(v.CreationTime), "last_updated_time": optional(v.LastUpdatedTime),
+		"description": text(v.Description), "user_id": text(v.UserID), "current_stage": text(v.CurrentStage), "source": text(v.Source),
+		"run_id": text(v.RunID), "status": text(v.Status), "status_message": text(v.StatusMessage), "run_link": text(v.RunLink),
+		"storage_location": text(v.StorageLocation),
+	})
+	if err != nil {
+		return err
+	}
+	if len(v.Tags) > 0 && !im.rev.HasTable("model_version_tags") {
+		im.noteOnce(fmt.Sprintf("model version tags left out: the target's revision %s has no model_version_tags table", im.rev.ID))
+		return nil
+	}
+	for _, t := range v.Tags {
+		if err := im.insertRow(ctx, "model_version_tags", map[string]any{"key": t.Key, "value": t.Value, "name": name, "version": v.Version}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (im *importer) registryTags(ctx context.Context, m *sources.RegisteredModel) error {
+	if len(m.Tags) == 0 {
+		return nil
+	}
+	if !im.rev.HasTable("registered_model_tags") {
+		im.noteOnce(fmt.Sprintf("registered model tags left out: the target's revision %s has no registered_model_tags table", im.rev.ID))
+		return nil
+	}
+	for _, t := range m.Tags {
+		var have *string
+		found, err := im.queryRowFound(ctx, []any{&have}, `SELECT value FROM registered_model_tags WHERE "key" = ? AND name = ?`+im.registryWorkspace(), t.Key, m.Name)
+		if err != nil {
+			return err
+		}
+		if found {
+			if have == nil || *have != t.Value {
+				if err := im.modelConflict(m.Name, fmt.Sprintf("tag %q differs from the target's", t.Key)); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		if err := im.insertRow(ctx, "registered_model_tags", map[string]any{"key": t.Key, "value": t.Value, "name": m.Name}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredModel, versions map[int64]string) error {
+	if len(m.Aliases) == 0 {
+		return nil
+	}
+	if !im.rev.HasTable("registered_model_aliases") {
+		im.noteOnce(fmt.Sprintf("model aliases left out: the target's revision %s has no registered_model_aliases table", im.rev.ID))
+		return nil
+	}
+	for _, a := range m.Aliases {
+		var have int64
+		found, err := im.queryRowFound(ctx, []any{&have}, "SELECT version FROM registered_model_aliases WHERE alias = ? AND name = ?"+im.registryWorkspace(), a.Alias, m.Name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case found && have == a.Version:
+		case found:
+			if err := im.modelConflict(m.Name, fmt.Sprintf("alias %q points at version %d, the target's at %d", a.Alias, a.Version, have)); err != nil {
+				return err
+			}
+		default:
+			if _, ok := versions[a.Version]; !ok {
+				im.noteSkipped("", fmt.Sprintf("registered model %q: alias %q left out: version %d is not in the target", m.Name, a.Alias, a.Version))
+				continue
+			}
+			if err := im.insertRow(ctx, "registered_model_aliases", map[string]any{"alias": a.Alias, "version": a.Version, "name": m.Name}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
