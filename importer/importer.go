@@ -81,18 +81,19 @@ var ErrInvalidInput = errors.New("invalid input")
 func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Options) (*Report, error) {
 	started := time.Now()
 	im := &importer{
-		opts:      opts,
-		sink:      sink,
-		dialect:   sink.Dialect(),
-		report:    &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}, Notices: []string{}},
-		committed: newTally(),
-		batch:     newTally(),
-		run:       newTally(),
-		seenRuns:  map[string]struct{}{},
-		expIDs:    map[expKey]int64{},
-		datasets:  map[datasetKey]string{},
-		latest:    NewLatestMetrics(),
-		notedOnce: map[string]bool{},
+		opts:         opts,
+		sink:         sink,
+		dialect:      sink.Dialect(),
+		report:       &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}, Notices: []string{}},
+		committed:    newTally(),
+		batch:        newTally(),
+		run:          newTally(),
+		seenRuns:     map[string]struct{}{},
+		expIDs:       map[expKey]int64{},
+		datasets:     map[datasetKey]string{},
+		latest:       NewLatestMetrics(),
+		notedOnce:    map[string]bool{},
+		tableColumns: map[string]map[string]schema.Column{},
 	}
 	for _, s := range srcs {
 		im.report.Sources = append(im.report.Sources, s.Describe())
@@ -176,6 +177,8 @@ type importer struct {
 	// source Default merged into it lends it its attributes, as if MLflow had made it.
 	freshDefault bool
 	progress     Progress
+	// tableColumns caches the target's columns of tables copied as rows (traces).
+	tableColumns map[string]map[string]schema.Column
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {
@@ -307,6 +310,10 @@ func (im *importer) importSource(ctx context.Context, index int, src sources.Sou
 		case *sources.RegisteredModel:
 			if err = im.finishRun(ctx); err == nil {
 				err = im.registeredModel(ctx, r)
+			}
+		case *sources.Trace:
+			if err = im.finishRun(ctx); err == nil {
+				err = im.trace(ctx, index, r)
 			}
 		case *sources.Skipped:
 			im.noteSkipped(r.Path, r.Reason)

@@ -8,7 +8,7 @@ import (
 var entities = []string{
 	"experiments", "experiment_tags", "datasets", "runs", "params", "tags",
 	"metrics", "latest_metrics", "inputs", "input_tags",
-	"logged_models", "registered_models", "model_versions",
+	"logged_models", "registered_models", "model_versions", "traces",
 }
 
 // Count tallies one entity. Read counts what the sources held; Created rows were

@@ -150,3 +150,36 @@ func CheckColumns(ctx context.Context, db DB, d Dialect, r *Revision) error {
 	}
 	return nil
 }
+
+// Column is a column of a target table as the database reports it.
+type Column struct {
+	Name    string
+	Boolean bool // PostgreSQL BOOLEAN: integers from SQLite or MySQL need converting
+}
+
+var insertableQuery = map[Dialect]string{
+	// hidden 2 and 3 are generated columns.
+	SQLite:   "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",
+	Postgres: "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER'",
+	MySQL:    "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%'",
+}
+
+// InsertableColumns lists the columns of a table that take inserted values (generated
+// ones left out), as the database has them; nil when the table does not exist. It serves
+// tables whose shape mlflow-bulk copies rather than models (traces).
+func InsertableColumns(ctx context.Context, db DB, d Dialect, table string) ([]Column, error) {
+	rows, err := db.Query(ctx, insertableQuery[d], table)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var cols []Column
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, fmt.Errorf("read columns of %s: %w", table, err)
+		}
+		cols = append(cols, Column{Name: strings.ToLower(name), Boolean: d == Postgres && typ == "boolean"})
+	}
+	return cols, rows.Err()
+}

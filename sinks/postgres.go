@@ -94,6 +94,15 @@ type pgRows struct{ pgx.Rows }
 
 func (r pgRows) Close() error { r.Rows.Close(); return nil }
 
+// Columns names the result's columns, as database/sql's Rows does.
+func (r pgRows) Columns() ([]string, error) {
+	var names []string
+	for _, f := range r.FieldDescriptions() {
+		names = append(names, f.Name)
+	}
+	return names, nil
+}
+
 // CopyFrom streams the rows through COPY. A failing row source makes pgx send CopyFail,
 // so the server discards the whole COPY.
 func (t *pgTx) CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {

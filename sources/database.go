@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -201,7 +202,7 @@ func (s *dbSource) read(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.noteTraces(ctx)
+	return s.readTraces(ctx)
 }
 
 func nullable(v sql.NullInt64) *int64 {
@@ -680,23 +681,104 @@ func (s *dbSource) readRegistry(ctx context.Context) error {
 	return nil
 }
 
-// noteTraces reports traces, which mlflow-bulk does not copy yet, rather than dropping
-// them silently.
-func (s *dbSource) noteTraces(ctx context.Context) error {
+// traceTables are the tables that hang off trace_info, the column naming the trace, and
+// the revision that created them, in foreign-key order.
+var traceTables = []struct{ table, key, since string }{
+	{"trace_tags", "request_id", "867495a8f9d4"},
+	{"trace_request_metadata", "request_id", "867495a8f9d4"},
+	{"assessments", "trace_id", "770bee3ae1dd"},
+	{"spans", "trace_id", "a1b2c3d4e5f6"},
+	{"trace_metrics", "request_id", "b7c8d9e0f1a2"},
+	{"span_metrics", "trace_id", "c8d9e0f1a2b3"},
+}
+
+// readTraces streams traces a page of trace_info rows at a time, each with the rows
+// of the tables that refer to it.
+func (s *dbSource) readTraces(ctx context.Context) error {
 	if !s.rev.AtLeast("867495a8f9d4") {
 		return nil
 	}
-	var n int64
-	rows, err := s.q(ctx, "SELECT COUNT(*) FROM trace_info")
+	after := ""
+	for {
+		page, err := s.tableRows(ctx, "trace_info", "SELECT * FROM trace_info WHERE request_id > ? ORDER BY request_id LIMIT ?", after, runsPerPage)
+		if err != nil {
+			return err
+		}
+		if len(page.Rows) == 0 {
+			return nil
+		}
+		idCol, expCol := indexOf(page.Columns, "request_id"), indexOf(page.Columns, "experiment_id")
+		for _, row := range page.Rows {
+			id := fmt.Sprint(row[idCol])
+			tr := &Trace{RequestID: id, ExperimentSourceID: fmt.Sprint(row[expCol]), Origin: s.origin("trace_info"),
+				Tables: []TableRows{{Table: "trace_info", Columns: page.Columns, Rows: [][]any{row}}}}
+			for _, child := range traceTables {
+				if !s.rev.AtLeast(child.since) {
+					continue
+				}
+				rows, err := s.tableRows(ctx, child.table, "SELECT * FROM "+child.table+" WHERE "+child.key+" = ?", id)
+				if err != nil {
+					return err
+				}
+				if len(rows.Rows) > 0 {
+					tr.Tables = append(tr.Tables, rows)
+				}
+			}
+			if err := s.emit(ctx, tr); err != nil {
+				return err
+			}
+			after = id
+		}
+	}
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if strings.EqualFold(x, s) {
+			return i
+		}
+	}
+	return -1
+}
+
+// tableRows reads a query's rows as generic values: text as strings, JSON documents
+// re-encoded as text, numbers and booleans as they come.
+func (s *dbSource) tableRows(ctx context.Context, table, query string, args ...any) (TableRows, error) {
+	rows, err := s.q(ctx, query, args...)
 	if err != nil {
-		return err
+		return TableRows{}, err
 	}
-	if rows.Next() {
-		rows.Scan(&n)
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return TableRows{}, err
 	}
-	rows.Close()
-	if n == 0 {
-		return nil
+	out := TableRows{Table: table}
+	for _, c := range cols {
+		out.Columns = append(out.Columns, strings.ToLower(c))
 	}
-	return s.skip(ctx, s.where+" table trace_info", fmt.Sprintf("%d traces (with their tags, request metadata, spans and assessments) are not copied yet", n))
+	for rows.Next() {
+		values := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range values {
+			ptrs[i] = &values[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return TableRows{}, err
+		}
+		for i, v := range values {
+			switch x := v.(type) {
+			case []byte:
+				values[i] = string(x)
+			case map[string]any, []any:
+				b, err := json.Marshal(x)
+				if err != nil {
+					return TableRows{}, err
+				}
+				values[i] = string(b)
+			}
+		}
+		out.Rows = append(out.Rows, values)
+	}
+	return out, rows.Err()
 }

@@ -8,11 +8,11 @@ package sources
 // Order of a stream: an Experiment comes before its Datasets and Runs; a Run comes
 // before the Metrics records that belong to it, and all Metrics of a run follow it
 // directly (the next Run, Experiment or the end of the stream closes the run). Logged
-// models and registered models come after all runs. Skipped and Invalid records may
+// models, registered models and traces come after all runs. Skipped and Invalid records may
 // appear anywhere.
 
 // Record is one item of a source's stream: *Experiment, *Dataset, *Run, *Metrics,
-// *LoggedModel, *RegisteredModel, *Skipped or *Invalid.
+// *LoggedModel, *RegisteredModel, *Trace, *Skipped or *Invalid.
 type Record interface{ isRecord() }
 
 // Origin says where a record came from, for messages: a file (or table) and a line
@@ -214,3 +214,24 @@ type ModelAlias struct {
 
 func (*LoggedModel) isRecord()     {}
 func (*RegisteredModel) isRecord() {}
+
+// Trace is an MLflow trace: its trace_info row and the rows of every table that refers
+// to it (tags, request metadata, spans, assessments, metrics), column by column as the
+// source's revision has them. Traces change shape from release to release, so they
+// travel as rows and the importer writes the columns the target has.
+type Trace struct {
+	RequestID          string
+	ExperimentSourceID string
+	// Tables starts with trace_info; the others follow in foreign-key order.
+	Tables []TableRows
+	Origin Origin
+}
+
+// TableRows are rows of one table.
+type TableRows struct {
+	Table   string
+	Columns []string
+	Rows    [][]any
+}
+
+func (*Trace) isRecord() {}

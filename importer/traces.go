@@ -1,0 +1,103 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// trace writes an MLflow trace, row by row, into the trace tables the target has: the
+// columns both sides have are copied, experiment ids mapped, generated columns left to
+// the database. A trace the target holds (same request id) is skipped, as runs are.
+func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) error {
+	count := im.committed["traces"]
+	count.Read++
+	if !im.rev.AtLeast("867495a8f9d4") {
+		count.Skipped++
+		im.noteOnce(fmt.Sprintf("traces left out: the target's revision %s has no trace tables", im.rev.ID))
+		return nil
+	}
+	expID, ok := im.expIDs[expKey{source, tr.ExperimentSourceID}]
+	if !ok {
+		count.Skipped++
+		return nil
+	}
+	present, err := im.exists(ctx, "SELECT COUNT(*) FROM trace_info WHERE request_id = ?", tr.RequestID)
+	if err != nil {
+		return err
+	}
+	if present {
+		count.Skipped++
+		return nil
+	}
+	if err := im.flushAll(ctx); err != nil {
+		return err
+	}
+	for _, t := range tr.Tables {
+		cols, err := im.targetColumns(ctx, t.Table)
+		if err != nil {
+			return err
+		}
+		if cols == nil {
+			im.noteOnce(fmt.Sprintf("trace rows of table %s left out: the target has no such table", t.Table))
+			continue
+		}
+		for _, row := range t.Rows {
+			if err := im.insertTraceRow(ctx, t, row, cols, expID); err != nil {
+				return fmt.Errorf("trace %s: %w", tr.RequestID, err)
+			}
+		}
+	}
+	im.batch["traces"].Created++
+	return nil
+}
+
+// targetColumns are the insertable columns of a table in the target, read once.
+func (im *importer) targetColumns(ctx context.Context, table string) (map[string]schema.Column, error) {
+	if cols, ok := im.tableColumns[table]; ok {
+		return cols, nil
+	}
+	list, err := schema.InsertableColumns(ctx, im.tx, im.dialect, table)
+	if err != nil {
+		return nil, err
+	}
+	var cols map[string]schema.Column
+	if len(list) > 0 {
+		cols = map[string]schema.Column{}
+		for _, c := range list {
+			cols[c.Name] = c
+		}
+	}
+	im.tableColumns[table] = cols
+	return cols, nil
+}
+
+func (im *importer) insertTraceRow(ctx context.Context, t sources.TableRows, row []any, cols map[string]schema.Column, expID int64) error {
+	var names []string
+	var args []any
+	for i, name := range t.Columns {
+		col, ok := cols[name]
+		if !ok {
+			continue
+		}
+		v := row[i]
+		switch {
+		case name == "experiment_id":
+			v = expID
+		case col.Boolean:
+			if n, isInt := v.(int64); isInt {
+				v = n != 0
+			}
+		}
+		names = append(names, `"`+name+`"`)
+		args = append(args, v)
+	}
+	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", t.Table, strings.Join(names, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", "))
+	if _, err := im.tx.Exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("insert into %s: %w", t.Table, err)
+	}
+	return nil
+}
