@@ -252,3 +252,29 @@ func TestRegistryMergeByName(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceLatestMetricsDisagree: a source whose latest_metrics row is not the latest
+// point of its history gets the recomputed row, and the report names run and key.
+func TestSourceLatestMetricsDisagree(t *testing.T) {
+	src := testenv.SQLite(t)
+	createAt(t, src, schema.Newest())
+	run := strings.Repeat("d", 32)
+	setUp(t, src,
+		"INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage) VALUES (4, 'e', '/a', 'active')",
+		"INSERT INTO runs (run_uuid, name, source_type, status, start_time, lifecycle_stage, artifact_uri, experiment_id) VALUES ('"+run+"', 'r', 'LOCAL', 'FINISHED', 1, 'active', '/a', 4)",
+		"INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES ('loss', 0.5, 10, '"+run+"', 1, 0), ('loss', 0.25, 20, '"+run+"', 2, 0)",
+		"INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES ('loss', 0.5, 10, 1, 0, '"+run+"')")
+	uri := testenv.SQLite(t)
+	report, err := importPaths(t, uri, importer.Options{}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffs := report.LatestMetricDifferences
+	if len(diffs) != 1 || diffs[0].RunID != run || diffs[0].Key != "loss" || diffs[0].Recomputed.Step != 2 || diffs[0].SourceValue.Step != 1 {
+		t.Fatalf("differences %+v", diffs)
+	}
+	d := openDB(t, uri)
+	if got := d.rows(`SELECT CAST(step AS CHAR(3)) FROM latest_metrics`); len(got) != 1 || got[0] != "2" {
+		t.Errorf("latest_metrics step %v, want the recomputed 2", got)
+	}
+}
