@@ -41,6 +41,12 @@ type Options struct {
 	// and "LR" are on MySQL's case-insensitive collations: "fail" (default) treats the
 	// run as invalid input; "keep-first" keeps the first key and reports the others.
 	OnKeyCollision string
+	// OnExistingRun decides what happens to a run the target already holds: "merge"
+	// (default) adds what the target lacks, "skip" leaves it, "fail" stops the import.
+	OnExistingRun string
+	// OnParamConflict decides what happens when a merged run's param has another value
+	// in the target: "fail" (default: the run is invalid input) or "keep-target".
+	OnParamConflict string
 	// OnModelConflict decides what happens when a registered model of the source has the
 	// name of one in the target with different content: "fail" (default) stops the
 	// import, "keep-target" keeps the target's and imports the rest.
@@ -139,6 +145,8 @@ type runState struct {
 	file       string
 	// sourceLatest is the source's own latest_metrics, compared when the run is complete.
 	sourceLatest []sources.Metric
+	// merge is set when the run is already in the target and is being merged.
+	merge *mergeState
 }
 
 type importer struct {

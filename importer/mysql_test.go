@@ -262,3 +262,15 @@ func setUpFile(t *testing.T, root, rel, content string) {
 		t.Fatal(err)
 	}
 }
+
+func equalContent(a, b map[string][]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for table, rows := range a {
+		if strings.Join(rows, "\n") != strings.Join(b[table], "\n") {
+			return false
+		}
+	}
+	return true
+}

@@ -35,12 +35,18 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		return err
 	}
 	if present {
-		im.cur.skip = true
-		im.committed["runs"].Skipped++
-		im.committed["params"].Skipped += int64(len(r.Params))
-		im.committed["tags"].Skipped += int64(len(r.Tags))
-		im.committed["inputs"].Skipped += int64(len(r.Inputs))
-		return nil
+		switch im.opts.OnExistingRun {
+		case ExistingRunSkip:
+			im.cur.skip = true
+			im.committed["runs"].Skipped++
+			im.committed["params"].Skipped += int64(len(r.Params))
+			im.committed["tags"].Skipped += int64(len(r.Tags))
+			im.committed["inputs"].Skipped += int64(len(r.Inputs))
+			return nil
+		case ExistingRunFail:
+			return fmt.Errorf("%s: run %s is already in the target (--on-existing-run fail); merge adds what it lacks, skip leaves it as it is", r.Origin.File, r.RunID)
+		}
+		return im.startMerge(ctx, source, r, expID)
 	}
 	row, params, tags, err := im.runRows(r, expID)
 	if err == nil {
@@ -60,7 +66,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		im.tags.add(keyValueRow{key: t.Key, value: t.Value, runUUID: r.RunID})
 	}
 	im.run["tags"].Created += int64(len(tags))
-	if err := im.runInputs(r, expKey{source, r.ExperimentSourceID}); err != nil {
+	if err := im.runInputs(r, expKey{source, r.ExperimentSourceID}, nil); err != nil {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
 	return nil
@@ -225,7 +231,7 @@ func (im *importer) checkRun(row runRow, params, tags []sources.Tag) error {
 
 // runInputs buffers the run's inputs: dataset edges point at the target's dataset row,
 // duplicates of an edge are dropped (MLflow keeps the first and its tags).
-func (im *importer) runInputs(r *sources.Run, exp expKey) error {
+func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge]bool) error {
 	if len(r.Inputs) == 0 {
 		return nil
 	}
@@ -234,8 +240,10 @@ func (im *importer) runInputs(r *sources.Run, exp expKey) error {
 		im.noteOnce(fmt.Sprintf("datasets and inputs left out: the target's revision %s has no inputs table", im.rev.ID))
 		return nil
 	}
-	type edge struct{ st, sid, dt, did string }
-	seen := map[edge]bool{}
+	seen := map[inputEdge]bool{}
+	for e := range existing {
+		seen[e] = true
+	}
 	for _, in := range r.Inputs {
 		sourceID := in.SourceID
 		if in.SourceType == "DATASET" {
@@ -245,13 +253,13 @@ func (im *importer) runInputs(r *sources.Run, exp expKey) error {
 			}
 			sourceID = uuid
 		}
-		e := edge{in.SourceType, sourceID, in.DestinationType, in.DestinationID}
+		e := inputEdge{in.SourceType, sourceID, in.DestinationType, in.DestinationID}
 		if seen[e] {
 			im.run["inputs"].Skipped++
 			continue
 		}
 		seen[e] = true
-		for _, c := range []struct{ column, value string }{{"source_type", e.st}, {"source_id", e.sid}, {"destination_type", e.dt}, {"destination_id", e.did}} {
+		for _, c := range []struct{ column, value string }{{"source_type", e.sourceType}, {"source_id", e.sourceID}, {"destination_type", e.destType}, {"destination_id", e.destID}} {
 			if err := im.checkText("inputs", c.column, "input "+c.column, c.value); err != nil {
 				return err
 			}
@@ -260,7 +268,7 @@ func (im *importer) runInputs(r *sources.Run, exp expKey) error {
 		if uuid == "" {
 			uuid = newUUID()
 		}
-		im.inputs.add(inputRow{inputUUID: uuid, sourceType: e.st, sourceID: e.sid, destinationType: e.dt, destinationID: e.did, step: in.Step})
+		im.inputs.add(inputRow{inputUUID: uuid, sourceType: e.sourceType, sourceID: e.sourceID, destinationType: e.destType, destinationID: e.destID, step: in.Step})
 		im.run["inputs"].Created++
 		for _, t := range in.Tags {
 			if err := im.checkText("input_tags", "name", "input tag "+strconv.Quote(t.Key), t.Key); err != nil {
@@ -342,13 +350,21 @@ func (im *importer) finishRun(ctx context.Context) error {
 	if cur.skip {
 		return nil
 	}
-	if im.rev.HasTable("latest_metrics") {
+	switch {
+	case !im.rev.HasTable("latest_metrics"):
+	case cur.merge != nil:
+		if err := im.writeMergedLatest(ctx, cur); err != nil {
+			return err
+		}
+	default:
 		for _, p := range im.latest.Points() {
 			im.latestBuf.add(metricRow{MetricPoint: p, runUUID: cur.id})
 			im.run["latest_metrics"].Created++
 		}
 	}
-	im.compareLatest(cur)
+	if cur.merge == nil {
+		im.compareLatest(cur)
+	}
 	im.latest.Reset()
 	if cur.savepoint {
 		if _, err := im.tx.Exec(ctx, "RELEASE SAVEPOINT mlflow_bulk_run"); err != nil {

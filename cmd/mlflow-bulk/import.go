@@ -31,6 +31,8 @@ type ImportOptions struct {
 	OnKeyCollision      string
 	AllowUnknown        bool
 	OnModelConflict     string
+	OnExistingRun       string
+	OnParamConflict     string
 }
 
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
@@ -73,6 +75,12 @@ anything of the bad run is committed, unless --skip-invalid.
 			if opts.OnKeyCollision != importer.CollisionFail && opts.OnKeyCollision != importer.CollisionKeepFirst {
 				return &usageError{fmt.Errorf("--on-key-collision must be fail or keep-first, not %q", opts.OnKeyCollision)}
 			}
+			if err := oneOf("--on-existing-run", opts.OnExistingRun, importer.ExistingRunMerge, importer.ExistingRunSkip, importer.ExistingRunFail); err != nil {
+				return err
+			}
+			if err := oneOf("--on-param-conflict", opts.OnParamConflict, importer.ParamConflictFail, importer.ParamConflictKeepTarget); err != nil {
+				return err
+			}
 			if opts.OnModelConflict != importer.ModelConflictFail && opts.OnModelConflict != importer.ModelConflictKeepTarget {
 				return &usageError{fmt.Errorf("--on-model-conflict must be fail or keep-target, not %q", opts.OnModelConflict)}
 			}
@@ -92,6 +100,10 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
 	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
+	f.StringVar(&opts.OnExistingRun, "on-existing-run", importer.ExistingRunMerge,
+		"a run the target already holds: merge (add its new metric points, params and tags; move status and end time forward), skip, or fail")
+	f.StringVar(&opts.OnParamConflict, "on-param-conflict", importer.ParamConflictFail,
+		"a merged run's param with another value in the target (MLflow never changes a param): fail (the run is invalid input) or keep-target")
 	f.StringVar(&opts.OnModelConflict, "on-model-conflict", importer.ModelConflictFail,
 		"a registered model whose name the target has, with a version or alias that differs: fail, or keep-target (keep the target's, import the rest, report it)")
 	f.BoolVar(&opts.AllowUnknown, "allow-unknown-revision", false, "write into a target at an alembic revision mlflow-bulk does not know, when its tables hold every column it writes")
@@ -131,6 +143,8 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		OnKeyCollision:       opts.OnKeyCollision,
 		AllowUnknownRevision: opts.AllowUnknown,
 		OnModelConflict:      opts.OnModelConflict,
+		OnExistingRun:        opts.OnExistingRun,
+		OnParamConflict:      opts.OnParamConflict,
 		Progress:             progress.update,
 	})
 	progress.finish()
@@ -205,4 +219,14 @@ func (p *progressDisplay) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
+}
+
+// oneOf checks an enumerated flag value.
+func oneOf(flag, value string, allowed ...string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return &usageError{fmt.Errorf("%s must be %s, not %q", flag, strings.Join(allowed, ", "), value)}
 }

@@ -1,0 +1,261 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Policies for a run the target already holds (--on-existing-run), and for a param
+// whose stored value differs (--on-param-conflict).
+const (
+	ExistingRunMerge = "merge"
+	ExistingRunSkip  = "skip"
+	ExistingRunFail  = "fail"
+
+	ParamConflictFail       = "fail"
+	ParamConflictKeepTarget = "keep-target"
+)
+
+// mergeState is what the target already holds of a run being merged.
+type mergeState struct {
+	storedLatest map[string]MetricPoint
+}
+
+// inputEdge is the primary key of MLflow's inputs table.
+type inputEdge struct{ sourceType, sourceID, destType, destID string }
+
+var terminalStatus = map[string]bool{"FINISHED": true, "FAILED": true, "KILLED": true}
+
+// startMerge brings a run the target already holds up to date, the way MLflow would
+// have had the source's logging calls reached it: new metric points, params and tags
+// are added; a param whose value differs is a conflict (MLflow never changes one); tags
+// the target has keep its value; status, end time and deletion move forward; the
+// latest metric of each touched key is recomputed against the stored one. It all
+// happens under a savepoint, so the run can still be dropped whole.
+func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, expID int64) error {
+	// Rows of this run written earlier in this import must be visible to the reads below.
+	if err := im.flushAll(ctx); err != nil {
+		return err
+	}
+	cur := im.cur
+	if _, err := im.tx.Exec(ctx, "SAVEPOINT mlflow_bulk_run"); err != nil {
+		return fmt.Errorf("savepoint: %w", err)
+	}
+	cur.savepoint = true
+	cur.merge = &mergeState{storedLatest: map[string]MetricPoint{}}
+	row, params, tags, err := im.runRows(r, expID)
+	if err == nil {
+		err = im.checkRun(row, params, tags)
+	}
+	if err == nil {
+		err = im.moveRunForward(ctx, row)
+	}
+	if err == nil {
+		params, err = im.newParams(ctx, r, params)
+	}
+	if err != nil {
+		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
+	}
+	for _, p := range params {
+		im.params.add(keyValueRow{key: p.Key, value: p.Value, runUUID: r.RunID})
+	}
+	im.run["params"].Created += int64(len(params))
+	storedTags, err := im.storedKeyValues(ctx, "tags", r.RunID)
+	if err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if _, ok := storedTags[im.collation.Fold(t.Key)]; ok {
+			im.run["tags"].Skipped++
+			continue
+		}
+		im.tags.add(keyValueRow{key: t.Key, value: t.Value, runUUID: r.RunID})
+		im.run["tags"].Created++
+	}
+	if err := im.loadStoredMetrics(ctx, cur); err != nil {
+		return err
+	}
+	existing, err := im.storedInputs(ctx, r.RunID)
+	if err != nil {
+		return err
+	}
+	if err := im.runInputs(r, expKey{source, r.ExperimentSourceID}, existing); err != nil {
+		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
+	}
+	im.run["runs"].Merged++
+	return nil
+}
+
+// moveRunForward updates the stored run where the source is further along: a run still
+// running in the target that ended in the source takes its status and end time; a run
+// deleted in the source is deleted. A run is never moved back (restored, reopened).
+func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
+	deleted := "NULL"
+	if im.rev.HasColumn("runs", "deleted_time") {
+		deleted = "deleted_time"
+	}
+	var status, stage *string
+	var end, del *int64
+	found, err := im.queryRowFound(ctx, []any{&status, &end, &stage, &del}, "SELECT status, end_time, lifecycle_stage, "+deleted+" FROM runs WHERE run_uuid = ?", src.runUUID)
+	if err != nil || !found {
+		return err
+	}
+	set, args := "", []any{}
+	add := func(col string, v any) {
+		if set != "" {
+			set += ", "
+		}
+		set += col + " = ?"
+		args = append(args, v)
+	}
+	stored := ""
+	if status != nil {
+		stored = *status
+	}
+	if !terminalStatus[stored] && terminalStatus[src.status] {
+		add("status", src.status)
+		add("end_time", optional(src.endTime))
+	} else if end == nil && src.endTime != nil {
+		add("end_time", *src.endTime)
+	}
+	if (stage == nil || *stage == "active") && src.lifecycleStage == "deleted" {
+		add("lifecycle_stage", "deleted")
+		if deleted != "NULL" {
+			add("deleted_time", optional(src.deletedTime))
+		}
+	}
+	if set == "" {
+		return nil
+	}
+	_, err = im.tx.Exec(ctx, "UPDATE runs SET "+set+" WHERE run_uuid = ?", append(args, src.runUUID)...)
+	return err
+}
+
+func (im *importer) storedKeyValues(ctx context.Context, table, runID string) (map[string]string, error) {
+	rows, err := im.tx.Query(ctx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read %s of run %s: %w", table, runID, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k string
+		var v *string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[im.collation.Fold(k)] = ""
+		if v != nil {
+			out[im.collation.Fold(k)] = *v
+		}
+	}
+	return out, rows.Err()
+}
+
+// newParams keeps the params the target lacks. One the target has with another value
+// is a conflict: the run is invalid input, or (keep-target) the stored value stays.
+func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sources.Tag) ([]sources.Tag, error) {
+	stored, err := im.storedKeyValues(ctx, "params", r.RunID)
+	if err != nil {
+		return nil, err
+	}
+	var out []sources.Tag
+	for _, p := range params {
+		v, ok := stored[im.collation.Fold(p.Key)]
+		switch {
+		case !ok:
+			out = append(out, p)
+		case v == p.Value:
+			im.run["params"].Skipped++
+		case im.opts.OnParamConflict == ParamConflictKeepTarget:
+			im.run["params"].Skipped++
+			im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (--on-param-conflict keep-target)", r.RunID, p.Key, v, p.Value))
+		default:
+			return nil, fmt.Errorf("param %q is %q in the target and %q in the source; MLflow never changes a param: re-run with --on-param-conflict keep-target to keep the target's", p.Key, v, p.Value)
+		}
+	}
+	return out, nil
+}
+
+// loadStoredMetrics makes the run's stored history part of the de-duplication and its
+// stored latest metrics the first points of the latest-metric rule, as if logged first.
+func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
+	rows, err := im.tx.Query(ctx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, cur.id)
+	if err != nil {
+		return fmt.Errorf("read metrics of run %s: %w", cur.id, err)
+	}
+	for rows.Next() {
+		var k pointKey
+		if err := rows.Scan(&k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
+			rows.Close()
+			return err
+		}
+		cur.points[k] = struct{}{}
+		cur.metricKeys[im.collation.Fold(k.key)] = k.key
+	}
+	rows.Close()
+	if !im.rev.HasTable("latest_metrics") {
+		return nil
+	}
+	rows, err = im.tx.Query(ctx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, cur.id)
+	if err != nil {
+		return fmt.Errorf("read latest metrics of run %s: %w", cur.id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p MetricPoint
+		var ts *int64
+		if err := rows.Scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
+			return err
+		}
+		if ts != nil {
+			p.Timestamp = *ts
+		}
+		cur.merge.storedLatest[p.Key] = p
+		im.latest.Observe(p)
+	}
+	return rows.Err()
+}
+
+func (im *importer) storedInputs(ctx context.Context, runID string) (map[inputEdge]bool, error) {
+	out := map[inputEdge]bool{}
+	if !im.rev.HasTable("inputs") {
+		return out, nil
+	}
+	rows, err := im.tx.Query(ctx, "SELECT source_type, source_id, destination_type, destination_id FROM inputs WHERE destination_id = ? OR source_id = ?", runID, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read inputs of run %s: %w", runID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e inputEdge
+		if err := rows.Scan(&e.sourceType, &e.sourceID, &e.destType, &e.destID); err != nil {
+			return nil, err
+		}
+		out[e] = true
+	}
+	return out, rows.Err()
+}
+
+// writeMergedLatest writes the latest metrics of a merged run: changed keys updated in
+// place, new keys added.
+func (im *importer) writeMergedLatest(ctx context.Context, cur *runState) error {
+	for _, p := range im.latest.Points() {
+		stored, ok := cur.merge.storedLatest[p.Key]
+		switch {
+		case !ok:
+			im.latestBuf.add(metricRow{MetricPoint: p, runUUID: cur.id})
+			im.run["latest_metrics"].Created++
+		case stored != p:
+			_, err := im.tx.Exec(ctx, `UPDATE latest_metrics SET value = ?, "timestamp" = ?, step = ?, is_nan = ? WHERE run_uuid = ? AND "key" = ?`,
+				p.Value, p.Timestamp, p.Step, p.IsNaN, cur.id, p.Key)
+			if err != nil {
+				return fmt.Errorf("update latest metric %q of run %s: %w", p.Key, cur.id, err)
+			}
+			im.run["latest_metrics"].Merged++
+		}
+	}
+	return nil
+}

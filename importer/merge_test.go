@@ -1,0 +1,118 @@
+package importer_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+)
+
+func appendFile(t *testing.T, path, text string) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func rewriteMeta(t *testing.T, runDir string, replace map[string]string) {
+	path := filepath.Join(runDir, "meta.yaml")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	for i, l := range lines {
+		key, _, _ := strings.Cut(l, ":")
+		if v, ok := replace[key]; ok {
+			lines[i] = key + ": " + v
+		}
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNightlyMerge: a run still running at the first import gains points, a param and a
+// tag, and ends; a second import brings the target to exactly what a clean import of
+// the final store gives.
+func TestNightlyMerge(t *testing.T) {
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			root, _ := synthStore(t, syntheticOptions(5))
+			run := runDirs(t, root)[0]
+			rewriteMeta(t, run, map[string]string{"status": "1", "end_time": "null"})
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			// The night's work: more points (a new latest), a NaN tie, a param, a tag, the end.
+			appendFile(t, filepath.Join(run, "metrics", "metric_0"), "1800000000000 0.125 50\n1800000000001 nan 50\n1800000000001 0 50\n")
+			setUpFile(t, run, "params/late_param", "7")
+			setUpFile(t, run, "tags/note", "finished overnight")
+			setUpFile(t, run, "metrics/new_metric", "1800000000000 3 0\n")
+			rewriteMeta(t, run, map[string]string{"status": "3", "end_time": "1800000000100"})
+			report, err := importPaths(t, uri, importer.Options{}, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := report.Count("metrics"); c.Created != 4 {
+				t.Errorf("metrics %+v, want the 4 new points", c)
+			}
+			if c := report.Count("params"); c.Created != 1 {
+				t.Errorf("params %+v, want 1 new", c)
+			}
+			clean := target.uri(t)
+			if _, err := importPaths(t, clean, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			want, got := targetContent(t, clean), targetContent(t, uri)
+			for table, rows := range want {
+				compareSets(t, table, got[table], rows)
+			}
+		})
+	}
+}
+
+func TestParamConflict(t *testing.T) {
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			root, _ := synthStore(t, syntheticOptions(6))
+			run := runDirs(t, root)[1]
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			setUpFile(t, run, "params/param_0", "changed")
+			_, err := importPaths(t, uri, importer.Options{}, root)
+			if err == nil || !strings.Contains(err.Error(), `param "param_0"`) || !strings.Contains(err.Error(), filepath.Base(run)) || !strings.Contains(err.Error(), "keep-target") {
+				t.Fatalf("conflict: %v", err)
+			}
+			report, err := importPaths(t, uri, importer.Options{OnParamConflict: importer.ParamConflictKeepTarget}, root)
+			if err != nil || !strings.Contains(strings.Join(noteReasons(report), " "), "the target's is kept") {
+				t.Fatalf("keep-target: %v, %v", err, report.Skipped)
+			}
+			d := openDB(t, uri)
+			if got := d.rows(`SELECT value FROM params WHERE run_uuid = ? AND "key" = 'param_0'`, filepath.Base(run)); len(got) != 1 || got[0] == "changed" {
+				t.Errorf("param %v, want the target's", got)
+			}
+			d.close()
+			if _, err := importPaths(t, uri, importer.Options{OnExistingRun: importer.ExistingRunFail}, root); err == nil || !strings.Contains(err.Error(), "already in the target") {
+				t.Errorf("--on-existing-run fail: %v", err)
+			}
+		})
+	}
+}
+
+func noteReasons(r *importer.Report) []string {
+	var out []string
+	for _, n := range r.Skipped {
+		out = append(out, n.Reason)
+	}
+	return out
+}
