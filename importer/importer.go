@@ -55,6 +55,10 @@ type Options struct {
 	// mlflow-bulk does not know (a newer MLflow), after checking that its tracking tables
 	// hold every column of the newest revision it knows, at least as wide.
 	AllowUnknownRevision bool
+	// DryRun reads and validates everything and writes it inside one transaction that
+	// is rolled back: the report says what would be created, merged, skipped or
+	// rejected, and the target is left as it was.
+	DryRun bool
 	// Progress, when set, is called after every run with the totals so far.
 	Progress func(Progress)
 }
@@ -110,6 +114,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 			err = rbErr
 		}
 	}
+	im.report.DryRun = opts.DryRun
 	im.report.finish(im.committed, started, err == nil)
 	return im.report, err
 }
@@ -211,6 +216,10 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	}
 	im.tx = tx
 	rev, err := schema.Detect(ctx, tx, im.dialect)
+	resume := errors.Is(err, schema.ErrPartialSchema)
+	if resume {
+		err = nil
+	}
 	var unknown *schema.UnknownRevisionError
 	if errors.As(err, &unknown) && im.opts.AllowUnknownRevision {
 		if err := schema.CheckColumns(ctx, tx, im.dialect, schema.Newest()); err != nil {
@@ -226,17 +235,20 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
 	if rev == nil {
+		if im.opts.DryRun && im.dialect == schema.MySQL {
+			return fmt.Errorf("%s is empty: a dry run would have to create MLflow's schema, and MySQL commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe())
+		}
 		rev = schema.Newest()
-		if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot}); err != nil {
+		if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
 			return err
 		}
 		im.report.SchemaCreated = true
-		im.freshDefault = true
-	} else if im.targetHasRuns, err = im.exists(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM runs LIMIT 1) AS r"); err != nil {
-		return err
 	}
 	im.rev = rev
 	im.report.Revision = rev.String()
+	if err := im.refreshTargetState(ctx); err != nil {
+		return err
+	}
 	if im.collation, err = schema.KeyCollation(ctx, tx, im.dialect); err != nil {
 		return err
 	}
@@ -408,18 +420,43 @@ func (t tally) rowsWritten() int {
 	return n
 }
 
-// commit writes all buffered rows and commits; reopen starts the next transaction.
+// refreshTargetState reads what decides the fast paths: whether the target holds runs
+// (else no run needs looking up), and whether it is still empty of data, in which case
+// the Default experiment takes the attributes of the source's Default as if MLflow had
+// made it from the source (also after a crash that left only the schema).
+func (im *importer) refreshTargetState(ctx context.Context) error {
+	var err error
+	if im.targetHasRuns, err = im.exists(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM runs LIMIT 1) AS r"); err != nil {
+		return err
+	}
+	im.freshDefault = false
+	if im.targetHasRuns {
+		return nil
+	}
+	var experiments, maxID int64
+	if err := im.queryRow(ctx, []any{&experiments, &maxID}, "SELECT COUNT(*), COALESCE(MAX(experiment_id), 0) FROM experiments"); err != nil {
+		return err
+	}
+	im.freshDefault = experiments == 1 && maxID == 0
+	return nil
+}
+
+// commit writes all buffered rows and commits; reopen starts the next transaction. A
+// dry run only writes: its one transaction is rolled back at the end.
 func (im *importer) commit(ctx context.Context, reopen bool) error {
 	if err := im.flushAll(ctx); err != nil {
 		return err
+	}
+	im.committed.merge(im.batch)
+	im.batch.reset()
+	im.batchRows = 0
+	if im.opts.DryRun {
+		return nil
 	}
 	if err := im.tx.Commit(ctx); err != nil {
 		return err
 	}
 	im.tx = nil
-	im.committed.merge(im.batch)
-	im.batch.reset()
-	im.batchRows = 0
 	if !reopen {
 		return nil
 	}
@@ -428,6 +465,10 @@ func (im *importer) commit(ctx context.Context, reopen bool) error {
 		return err
 	}
 	im.tx = tx
+	// Another import wrote in between: what was read of the target may be stale.
+	if tx.Waited() {
+		return im.refreshTargetState(ctx)
+	}
 	return nil
 }
 

@@ -91,6 +91,8 @@ type Report struct {
 	Seconds float64  `json:"seconds"`
 	// Complete is false when the import stopped early; counts are what was committed.
 	Complete bool `json:"complete"`
+	// DryRun: nothing was written; the counts are what the import would have done.
+	DryRun bool `json:"dry_run"`
 }
 
 // Count returns the tally of one entity.

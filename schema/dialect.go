@@ -100,6 +100,9 @@ func revisionList(revs []*Revision) string {
 
 // CreateOptions are the values MLflow itself would choose when it creates a database.
 type CreateOptions struct {
+	// Resume completes an interrupted creation (ErrPartialSchema): tables and indexes
+	// that exist are left as they are.
+	Resume bool
 	// DefaultArtifactRoot is where the Default experiment keeps artifacts: MLflow's server
 	// default is "mlflow-artifacts:/", a local client's "./mlruns" made absolute.
 	DefaultArtifactRoot string
@@ -114,7 +117,16 @@ func Create(ctx context.Context, db DB, d Dialect, r *Revision, opts CreateOptio
 	if err != nil {
 		return err
 	}
+	var have map[string]bool
+	if opts.Resume {
+		if have, err = existingObjects(ctx, db, d); err != nil {
+			return err
+		}
+	}
 	for _, stmt := range stmts {
+		if have[createdObject(stmt)] {
+			continue
+		}
 		if _, err := db.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("create schema %s: %w", r.ID, err)
 		}
@@ -174,9 +186,14 @@ func (e *UnknownRevisionError) Error() string {
 		e.ID, SupportedReleases())
 }
 
+// ErrPartialSchema means the target holds only empty tables of MLflow's schema and no
+// revision: a creation that was interrupted (MySQL commits each CREATE at once, so a
+// crash can leave half a schema). Create with Resume completes it.
+var ErrPartialSchema = errors.New("the target holds part of MLflow's schema, empty and unstamped: an interrupted schema creation")
+
 // Detect reads the revision of the database behind db. It returns (nil, nil) for an
 // empty database (no tables at all), the revision for an MLflow database, and
-// ErrNotMLflow or *UnknownRevisionError otherwise.
+// ErrPartialSchema, ErrNotMLflow or *UnknownRevisionError otherwise.
 func Detect(ctx context.Context, db DB, d Dialect) (*Revision, error) {
 	tables, err := listTables(ctx, db, d)
 	if err != nil {
@@ -184,6 +201,12 @@ func Detect(ctx context.Context, db DB, d Dialect) (*Revision, error) {
 	}
 	if len(tables) == 0 {
 		return nil, nil
+	}
+	if partial, err := isPartialSchema(ctx, db, d, tables); err != nil || partial {
+		if err == nil {
+			err = ErrPartialSchema
+		}
+		return nil, err
 	}
 	if !tables["alembic_version"] {
 		return nil, ErrNotMLflow
@@ -300,4 +323,77 @@ func KeyCollation(ctx context.Context, db DB, d Dialect) (Collation, error) {
 		// MariaDB's *_nopad_* and MySQL 8's *_0900_* collations compare trailing spaces.
 		PadSpace: !strings.Contains(lower, "nopad") && !strings.Contains(lower, "_0900_"),
 	}, nil
+}
+
+// isPartialSchema reports whether every table is one of MLflow's newest schema and all
+// of them, alembic_version included, are empty.
+func isPartialSchema(ctx context.Context, db DB, d Dialect, tables map[string]bool) (bool, error) {
+	stmts, err := Statements(Newest(), d)
+	if err != nil {
+		return false, nil
+	}
+	known := map[string]bool{}
+	for _, s := range stmts {
+		if strings.HasPrefix(s, "CREATE TABLE ") {
+			known[createdObject(s)] = true
+		}
+	}
+	for t := range tables {
+		if !known[t] {
+			return false, nil
+		}
+	}
+	for t := range tables {
+		rows, err := db.Query(ctx, "SELECT 1 FROM "+t+" LIMIT 1")
+		if err != nil {
+			return false, fmt.Errorf("read %s: %w", t, err)
+		}
+		hasRow := rows.Next()
+		rows.Close()
+		if hasRow {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// createdObject is the table or index a DDL statement creates.
+func createdObject(stmt string) string {
+	fields := strings.Fields(stmt)
+	switch {
+	case len(fields) > 2 && fields[1] == "TABLE":
+		return fields[2]
+	case len(fields) > 2 && (fields[1] == "INDEX" || fields[1] == "SEQUENCE"):
+		return fields[2]
+	case len(fields) > 3 && fields[1] == "UNIQUE" && fields[2] == "INDEX":
+		return fields[3]
+	}
+	return ""
+}
+
+var listIndexesQuery = map[Dialect]string{
+	SQLite:   "SELECT name FROM sqlite_master WHERE type = 'index'",
+	Postgres: "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() UNION SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
+	MySQL:    "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
+}
+
+// existingObjects lists the tables, indexes and sequences the database has.
+func existingObjects(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
+	have, err := listTables(ctx, db, d)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.Query(ctx, listIndexesQuery[d])
+	if err != nil {
+		return nil, fmt.Errorf("list indexes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		have[name] = true
+	}
+	return have, rows.Err()
 }

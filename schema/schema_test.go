@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"sort"
 	"strings"
@@ -287,6 +288,52 @@ func TestCheckColumns(t *testing.T) {
 			err := schema.CheckColumns(ctx, tx, d.dialect, schema.Newest())
 			if err == nil || !strings.Contains(err.Error(), "runs.deleted_time is missing") {
 				t.Fatalf("error %v", err)
+			}
+		})
+	}
+}
+
+// TestResumePartialSchema: half a schema, as a crash during creation leaves on MySQL, is
+// recognised and completed into exactly the full schema.
+func TestResumePartialSchema(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			stmts, err := schema.Statements(schema.Newest(), d.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := open(t, d.uri(t))
+			tx, _ := s.Begin(ctx)
+			defer tx.Rollback(ctx)
+			for _, stmt := range stmts[:len(stmts)/2] {
+				if _, err := tx.Exec(ctx, stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := schema.Detect(ctx, tx, d.dialect); !errors.Is(err, schema.ErrPartialSchema) {
+				t.Fatalf("Detect: %v, want ErrPartialSchema", err)
+			}
+			if err := schema.Create(ctx, tx, d.dialect, schema.Newest(), schema.CreateOptions{Resume: true}); err != nil {
+				t.Fatal(err)
+			}
+			if rev, err := schema.Detect(ctx, tx, d.dialect); err != nil || rev != schema.Newest() {
+				t.Fatalf("after resuming: %v %v", rev, err)
+			}
+			resumed := describe(t, tx, d.dialect)
+			full := open(t, d.uri(t))
+			tx2, _ := full.Begin(ctx)
+			defer tx2.Rollback(ctx)
+			if err := schema.Create(ctx, tx2, d.dialect, schema.Newest(), schema.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			diff(t, resumed, describe(t, tx2, d.dialect), nil)
+			// A table with rows is data, not an interrupted creation.
+			if _, err := tx2.Exec(ctx, "DELETE FROM alembic_version"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := schema.Detect(ctx, tx2, d.dialect); errors.Is(err, schema.ErrPartialSchema) {
+				t.Error("a schema holding the Default experiment taken for an interrupted creation")
 			}
 		})
 	}

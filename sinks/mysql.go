@@ -50,7 +50,7 @@ func OpenMySQL(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to %s: %s", uri.Redacted(), describeMySQLError(err))
 	}
-	s := &mysqlSink{uri: uri, db: db, conn: conn}
+	s := &mysqlSink{uri: uri, db: db, conn: conn, opts: opts, lockName: "mlflow-bulk:" + cfg.DBName}
 	if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), '"+sessionSQLMode+"')"); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: set session sql_mode: %w", uri.Redacted(), err)
@@ -83,6 +83,8 @@ func describeMySQLError(err error) string {
 
 type mysqlSink struct {
 	uri       *URI
+	opts      Options
+	lockName  string
 	db        *sql.DB
 	conn      *sql.Conn
 	open      *mysqlTx // the transaction in progress, rolled back by Close
@@ -106,19 +108,60 @@ func (s *mysqlSink) Close() error {
 }
 
 func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
-	tx, err := s.conn.BeginTx(ctx, nil)
+	t := &mysqlTx{sink: s}
+	if !s.opts.ReadOnly {
+		// MySQL's named locks belong to the session, not the transaction: taken here,
+		// released when the transaction ends.
+		if err := s.lock(ctx, t); err != nil {
+			return nil, err
+		}
+	}
+	tx, err := s.conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.opts.ReadOnly})
 	if err != nil {
+		s.unlock(t)
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
-	s.open = &mysqlTx{sink: s, tx: tx}
+	t.tx = tx
+	s.open = t
 	return s.open, nil
 }
 
-type mysqlTx struct {
-	sink *mysqlSink
-	tx   *sql.Tx
-	done bool
+func (s *mysqlSink) lock(ctx context.Context, t *mysqlTx) error {
+	var got sql.NullInt64
+	if err := s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", s.lockName).Scan(&got); err != nil {
+		return fmt.Errorf("take the import lock: %w", err)
+	}
+	if got.Int64 != 1 {
+		t.waited = true
+		// GET_LOCK counts whole seconds: round up, never down to "do not wait".
+		secs := int64(math.Ceil(s.opts.lockTimeout().Seconds()))
+		if err := s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", s.lockName, secs).Scan(&got); err != nil {
+			return fmt.Errorf("take the import lock: %w", err)
+		}
+		if got.Int64 != 1 {
+			return fmt.Errorf("%s: %w (waited %s; --lock-timeout waits longer)", s.Describe(), ErrLocked, s.opts.lockTimeout())
+		}
+	}
+	t.locked = true
+	return nil
 }
+
+func (s *mysqlSink) unlock(t *mysqlTx) {
+	if t.locked {
+		s.conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", s.lockName)
+		t.locked = false
+	}
+}
+
+type mysqlTx struct {
+	sink   *mysqlSink
+	tx     *sql.Tx
+	done   bool
+	waited bool
+	locked bool
+}
+
+func (t *mysqlTx) Waited() bool { return t.waited }
 
 func (t *mysqlTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.tx.ExecContext(ctx, query, args...)
@@ -134,7 +177,9 @@ func (t *mysqlTx) Query(ctx context.Context, query string, args ...any) (schema.
 }
 
 func (t *mysqlTx) Commit(ctx context.Context) error {
-	if err := t.tx.Commit(); err != nil {
+	err := t.tx.Commit()
+	t.sink.unlock(t)
+	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	t.done = true
@@ -147,6 +192,7 @@ func (t *mysqlTx) Rollback(ctx context.Context) error {
 	}
 	t.done = true
 	err := t.tx.Rollback()
+	t.sink.unlock(t)
 	if errors.Is(err, sql.ErrTxDone) {
 		return nil
 	}

@@ -23,11 +23,14 @@ func OpenPostgres(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	if opts.Password != "" {
 		cfg.Password = opts.Password
 	}
+	if opts.ReadOnly {
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %s", uri.Redacted(), describeConnectError(err))
 	}
-	return &pgSink{uri: uri, conn: conn}, nil
+	return &pgSink{uri: uri, conn: conn, opts: opts}, nil
 }
 
 // describeConnectError keeps the server's reason (wrong password, unknown database,
@@ -46,6 +49,7 @@ func describeConnectError(err error) string {
 
 type pgSink struct {
 	uri  *URI
+	opts Options
 	conn *pgx.Conn
 	open *pgTx // the transaction in progress, rolled back by Close
 }
@@ -67,12 +71,45 @@ func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
 	s.open = &pgTx{tx: tx}
+	if !s.opts.ReadOnly {
+		if err := s.lock(ctx, s.open); err != nil {
+			tx.Rollback(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
 	return s.open, nil
 }
 
-type pgTx struct {
-	tx pgx.Tx
+// lock takes the import lock for the transaction; it is released at its end.
+func (s *pgSink) lock(ctx context.Context, t *pgTx) error {
+	var got bool
+	if err := t.tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", int64(importLockKey)).Scan(&got); err != nil {
+		return fmt.Errorf("take the import lock: %w", err)
+	}
+	if got {
+		return nil
+	}
+	t.waited = true
+	if _, err := t.tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", s.opts.lockTimeout().Milliseconds())); err != nil {
+		return err
+	}
+	if _, err := t.tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(importLockKey)); err != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
+			return fmt.Errorf("%s: %w (waited %s; --lock-timeout waits longer)", s.Describe(), ErrLocked, s.opts.lockTimeout())
+		}
+		return fmt.Errorf("take the import lock: %w", err)
+	}
+	_, err := t.tx.Exec(ctx, "SET LOCAL lock_timeout = 0")
+	return err
 }
+
+type pgTx struct {
+	tx     pgx.Tx
+	waited bool
+}
+
+func (t *pgTx) Waited() bool { return t.waited }
 
 func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := t.tx.Exec(ctx, dburi.DollarPlaceholders(query), args...)

@@ -16,6 +16,8 @@ package sinks
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
@@ -23,7 +25,10 @@ import (
 // Sink is an open connection to a target database.
 type Sink interface {
 	Dialect() schema.Dialect
-	// Begin starts a transaction. Only one is open at a time.
+	// Begin starts a transaction. Only one is open at a time. Unless the sink is
+	// read-only, Begin takes the target's import lock, held until Commit or Rollback,
+	// so concurrent mlflow-bulk imports into one database write one transaction at a
+	// time; it waits for the lock up to Options.LockTimeout.
 	Begin(ctx context.Context) (Tx, error)
 	// Describe names the target for messages, with any password redacted.
 	Describe() string
@@ -39,6 +44,10 @@ type Tx interface {
 	Commit(ctx context.Context) error
 	// Rollback aborts the transaction; after Commit it does nothing.
 	Rollback(ctx context.Context) error
+	// Waited reports whether another writer held the target when this transaction began
+	// or has written to it since this sink's previous transaction: what was read
+	// before may be out of date.
+	Waited() bool
 }
 
 // RowSource streams rows for CopyFrom; it has the shape of pgx's CopyFromSource so the
@@ -60,4 +69,22 @@ type Noticer interface {
 type Options struct {
 	// Password overrides the URI's password (from a password file or prompt).
 	Password string
+	// LockTimeout bounds the wait for another import's lock (default 10 minutes).
+	LockTimeout time.Duration
+	// ReadOnly opens the target for reading only (verify): no lock, no writes.
+	ReadOnly bool
 }
+
+func (o Options) lockTimeout() time.Duration {
+	if o.LockTimeout <= 0 {
+		return 10 * time.Minute
+	}
+	return o.LockTimeout
+}
+
+// ErrLocked means another import held the target's lock for longer than LockTimeout.
+var ErrLocked = errors.New("another mlflow-bulk import is writing to the target")
+
+// importLockKey is the PostgreSQL advisory lock key of mlflow-bulk imports ("mlflow"
+// in ASCII), and the base of MySQL's named lock.
+const importLockKey = 0x6d6c666c6f77

@@ -157,3 +157,9 @@ func TestMySQLServerWithoutLocalInfile(t *testing.T) {
 		return s
 	})
 }
+
+func TestImportLock(t *testing.T) {
+	for name, uri := range map[string]func(testing.TB) string{"sqlite": testenv.SQLite, "postgres": testenv.Postgres, "mariadb": testenv.MySQL} {
+		t.Run(name, func(t *testing.T) { sinktest.RunLock(t, uri(t)) })
+	}
+}

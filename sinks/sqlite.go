@@ -22,13 +22,17 @@ const sqliteRowsPerInsert = 500
 
 // OpenSQLite opens (creating if needed) an SQLite MLflow database file. MLflow runs
 // every session with foreign keys on, so this sink does too.
-func OpenSQLite(ctx context.Context, uri *URI, _ Options) (Sink, error) {
+func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	dir := filepath.Dir(uri.Path)
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return nil, fmt.Errorf("%s: folder %s does not exist; create it first", uri.Raw, dir)
 	}
+	// busy_timeout is SQLite's wait for the single writer's lock: the import lock.
 	dsn := "file:" + (&url.URL{Path: uri.Path}).EscapedPath() +
-		"?_pragma=foreign_keys(1)&_pragma=busy_timeout(60000)"
+		fmt.Sprintf("?_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)", opts.lockTimeout().Milliseconds())
+	if opts.ReadOnly {
+		dsn += "&mode=ro&_pragma=query_only(1)"
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
@@ -45,14 +49,17 @@ func OpenSQLite(ctx context.Context, uri *URI, _ Options) (Sink, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
 	}
-	return &sqliteSink{uri: uri, db: db, conn: conn}, nil
+	return &sqliteSink{uri: uri, db: db, conn: conn, opts: opts}, nil
 }
 
 type sqliteSink struct {
 	uri  *URI
-	db   *sql.DB
-	conn *sql.Conn
-	open *sqliteTx // the transaction in progress, rolled back by Close
+	opts Options
+	// dataVersion is SQLite's counter of commits by other connections, as last seen.
+	dataVersion int64
+	db          *sql.DB
+	conn        *sql.Conn
+	open        *sqliteTx // the transaction in progress, rolled back by Close
 }
 
 func (s *sqliteSink) Dialect() schema.Dialect { return schema.SQLite }
@@ -70,18 +77,38 @@ func (s *sqliteSink) Close() error {
 // Begin takes SQLite's write lock at once (BEGIN IMMEDIATE), so a concurrent writer
 // waits here for busy_timeout instead of failing halfway through an import.
 func (s *sqliteSink) Begin(ctx context.Context) (Tx, error) {
-	if _, err := s.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	begin := "BEGIN IMMEDIATE"
+	if s.opts.ReadOnly {
+		begin = "BEGIN"
+	}
+	if _, err := s.conn.ExecContext(ctx, begin); err != nil {
+		if strings.Contains(err.Error(), "SQLITE_BUSY") {
+			return nil, fmt.Errorf("%s: %w (waited %s; --lock-timeout waits longer)", s.Describe(), ErrLocked, s.opts.lockTimeout())
+		}
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
-	s.open = &sqliteTx{conn: s.conn, stmts: map[string]*sql.Stmt{}}
+	t := &sqliteTx{conn: s.conn, stmts: map[string]*sql.Stmt{}}
+	// data_version changes when another connection commits: then what this sink read
+	// before may be stale.
+	var v int64
+	if err := s.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		t.Rollback(ctx)
+		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
+	}
+	t.waited = s.dataVersion != 0 && v != s.dataVersion
+	s.dataVersion = v
+	s.open = t
 	return s.open, nil
 }
 
 type sqliteTx struct {
-	conn  *sql.Conn
-	stmts map[string]*sql.Stmt
-	done  bool
+	conn   *sql.Conn
+	stmts  map[string]*sql.Stmt
+	done   bool
+	waited bool
 }
+
+func (t *sqliteTx) Waited() bool { return t.waited }
 
 func (t *sqliteTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.conn.ExecContext(ctx, query, sqliteArgs(args)...)

@@ -42,6 +42,8 @@ func exitCodeFor(err error) ExitCode {
 		return ExitUsage
 	case errors.Is(err, errSkippedInvalid):
 		return ExitSkippedInvalid
+	case errors.Is(err, errDifferences):
+		return ExitDifferences
 	}
 	return ExitFailed
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -33,6 +32,9 @@ type ImportOptions struct {
 	OnModelConflict     string
 	OnExistingRun       string
 	OnParamConflict     string
+	DryRun              bool
+	Verify              bool
+	LockTimeout         time.Duration
 }
 
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
@@ -100,6 +102,9 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
 	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
+	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
+	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
+	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target")
 	f.StringVar(&opts.OnExistingRun, "on-existing-run", importer.ExistingRunMerge,
 		"a run the target already holds: merge (add its new metric points, params and tags; move status and end time forward), skip, or fail")
 	f.StringVar(&opts.OnParamConflict, "on-param-conflict", importer.ParamConflictFail,
@@ -113,23 +118,12 @@ anything of the bad run is committed, unless --skip-invalid.
 }
 
 func runImport(ctx context.Context, opts *ImportOptions) error {
-	srcs := make([]sources.Source, 0, len(opts.Sources))
-	defer func() {
-		for _, s := range srcs {
-			s.Close()
-		}
-	}()
-	for _, loc := range opts.Sources {
-		src, err := sources.Open(ctx, loc, sources.Options{})
-		if err != nil {
-			if errors.Is(err, sources.ErrNotRecognised) {
-				return &usageError{err}
-			}
-			return err
-		}
-		srcs = append(srcs, src)
+	srcs, err := openSources(ctx, opts.Sources)
+	defer closeSources(srcs)
+	if err != nil {
+		return err
 	}
-	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{})
+	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: opts.LockTimeout})
 	if err != nil {
 		return redactError(err, opts.Target)
 	}
@@ -144,6 +138,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		AllowUnknownRevision: opts.AllowUnknown,
 		OnModelConflict:      opts.OnModelConflict,
 		OnExistingRun:        opts.OnExistingRun,
+		DryRun:               opts.DryRun,
 		OnParamConflict:      opts.OnParamConflict,
 		Progress:             progress.update,
 	})
@@ -162,6 +157,20 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		}
 	} else {
 		printReport(opts.IO, report)
+	}
+	if opts.Verify && !opts.DryRun {
+		sink.Close()
+		vr, err := verify(ctx, opts.Sources, opts.Target)
+		if err != nil {
+			return redactError(err, opts.Target)
+		}
+		if !opts.JSON {
+			fmt.Fprintln(opts.IO.Out)
+			writeVerify(opts.IO.Out, vr)
+		}
+		if len(vr.Differences) > 0 {
+			return errDifferences
+		}
 	}
 	if len(report.Rejected) > 0 {
 		return errSkippedInvalid

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
@@ -19,9 +20,9 @@ func TestNewCmdImportFlags(t *testing.T) {
 		want    ImportOptions
 		wantErr string
 	}{
-		{args: []string{"./mlruns"}, want: ImportOptions{Sources: []string{"./mlruns"}, Target: defaultTarget, BatchRows: 100_000, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "auto", OnKeyCollision: "fail", OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail"}},
+		{args: []string{"./mlruns"}, want: ImportOptions{Sources: []string{"./mlruns"}, Target: defaultTarget, BatchRows: 100_000, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "auto", OnKeyCollision: "fail", OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute}},
 		{args: []string{"a", "b", "--to", "postgresql://u:p@h/db", "--skip-invalid", "--json", "--batch-size", "10", "--progress", "never", "--on-key-collision", "keep-first"},
-			want: ImportOptions{Sources: []string{"a", "b"}, Target: "postgresql://u:p@h/db", SkipInvalid: true, JSON: true, BatchRows: 10, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "never", OnKeyCollision: "keep-first", OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail"}},
+			want: ImportOptions{Sources: []string{"a", "b"}, Target: "postgresql://u:p@h/db", SkipInvalid: true, JSON: true, BatchRows: 10, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "never", OnKeyCollision: "keep-first", OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute}},
 		{args: []string{"x", "--on-key-collision", "merge"}, wantErr: "--on-key-collision must be"},
 		{args: []string{}, wantErr: "requires at least 1 arg"},
 		{args: []string{"x", "--progress", "sometimes"}, wantErr: "--progress must be"},

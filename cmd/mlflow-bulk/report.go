@@ -63,7 +63,10 @@ func printReport(io *IOStreams, r *importer.Report) {
 			fmt.Fprintf(out, "  %s\n", n.Reason)
 		}
 	}
-	if r.NothingNew() {
+	switch {
+	case r.DryRun:
+		fmt.Fprintln(out, "\nDry run: nothing was written.")
+	case r.NothingNew():
 		fmt.Fprintln(out, "\nNothing new: the target already held everything.")
 	}
 }

@@ -21,7 +21,7 @@ func Main(args []string, io *IOStreams) ExitCode {
 	root := NewCmdRoot(io)
 	root.SetArgs(args)
 	_, err := root.ExecuteContextC(ctx)
-	if err != nil && !errors.Is(err, errSkippedInvalid) {
+	if err != nil && !errors.Is(err, errSkippedInvalid) && !errors.Is(err, errDifferences) {
 		msg := err.Error()
 		if ctx.Err() != nil {
 			msg = "interrupted: nothing of the open batch was committed; run the same command again to finish"
@@ -37,8 +37,9 @@ func NewCmdRoot(io *IOStreams) *cobra.Command {
 		Use:   "mlflow-bulk",
 		Short: "Move MLflow tracking data in bulk, fast and exactly",
 		Long: `mlflow-bulk moves MLflow tracking data (experiments, runs, params, tags, metric
-histories, datasets) from file stores into MLflow's own SQL schema on PostgreSQL or
-SQLite, and recomputes latest_metrics exactly as MLflow does.
+histories, datasets, logged models, the model registry, traces) from file stores and
+MLflow databases into MLflow's own SQL schema on PostgreSQL, MySQL/MariaDB or SQLite,
+and recomputes latest_metrics exactly as MLflow does.
 
 ` + exitCodesHelp,
 		Version:       version,
@@ -52,6 +53,7 @@ SQLite, and recomputes latest_metrics exactly as MLflow does.
 	})
 	root.AddCommand(NewCmdImport(io, nil))
 	root.AddCommand(NewCmdSchema(io))
+	root.AddCommand(NewCmdVerify(io))
 	root.AddCommand(NewCmdGenerate(io))
 	return root
 }

@@ -100,6 +100,9 @@ func schemaStatus(ctx context.Context, target string) (*SchemaStatus, error) {
 		}
 	case errors.Is(err, schema.ErrNotMLflow):
 		st.Reason = err.Error()
+	case errors.Is(err, schema.ErrPartialSchema):
+		st.Writable = true
+		st.Reason = err.Error() + "; import or schema init completes it"
 	case err != nil:
 		return nil, err
 	case rev == nil:
@@ -177,13 +180,15 @@ func initSchema(ctx context.Context, target string, rev *schema.Revision, artifa
 	}
 	defer tx.Rollback(ctx)
 	existing, err := schema.Detect(ctx, tx, sink.Dialect())
+	resume := errors.Is(err, schema.ErrPartialSchema)
 	switch {
+	case resume:
 	case existing != nil:
 		return fmt.Errorf("%s already holds MLflow's schema at revision %s; schema init only fills an empty database", sink.Describe(), existing)
 	case err != nil:
 		return fmt.Errorf("%s is not empty (%v); schema init only fills an empty database", sink.Describe(), err)
 	}
-	if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{DefaultArtifactRoot: artifactRoot}); err != nil {
+	if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{DefaultArtifactRoot: artifactRoot, Resume: resume}); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/spf13/cobra"
+)
+
+// errDifferences is returned when verify found the target lacking what a source holds.
+var errDifferences = errors.New("the target does not hold everything the sources hold")
+
+// NewCmdVerify builds `mlflow-bulk verify`.
+func NewCmdVerify(io *IOStreams) *cobra.Command {
+	var target string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "verify SOURCE... --to URI",
+		Short: "Check that a database holds everything the sources hold, changing nothing",
+		Long: `Compare an MLflow database with the sources, read-only: every run with its params,
+tags and every point of its metric history (a digest per run and key names the
+histories that differ), and the target's latest_metrics against its own history.
+
+Exit code 0 when the target holds everything the sources hold, 3 with a list of
+differences per run otherwise.`,
+		Args: minArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			report, err := verify(cmd.Context(), args, target)
+			if err != nil {
+				return redactError(err, target)
+			}
+			return printVerify(io, report, asJSON)
+		},
+	}
+	cmd.Flags().StringVar(&target, "to", defaultTarget, "MLflow database URI to check")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
+	return cmd
+}
+
+func verify(ctx context.Context, locations []string, target string) (*importer.VerifyReport, error) {
+	srcs, err := openSources(ctx, locations)
+	defer closeSources(srcs)
+	if err != nil {
+		return nil, err
+	}
+	sink, err := sinks.Default().Open(ctx, target, sinks.Options{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer sink.Close()
+	return importer.Verify(ctx, sink, srcs)
+}
+
+func printVerify(io *IOStreams, r *importer.VerifyReport, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			return err
+		}
+	} else {
+		writeVerify(io.Out, r)
+	}
+	if len(r.Differences) > 0 {
+		return errDifferences
+	}
+	return nil
+}
+
+func writeVerify(out io.Writer, r *importer.VerifyReport) {
+	fmt.Fprintf(out, "Verified %d runs and %d metric histories against %s in %.1fs: ", r.Runs, r.MetricKeys, r.Target, r.Seconds)
+	if len(r.Differences) == 0 {
+		fmt.Fprintln(out, "the target holds everything the sources hold.")
+		return
+	}
+	fmt.Fprintf(out, "%d differences.\n", len(r.Differences))
+	for _, d := range r.Differences {
+		where := "experiment"
+		if d.RunID != "" {
+			where = "run " + d.RunID
+		}
+		fmt.Fprintf(out, "  %s: %s: %s\n", where, d.Kind, d.Detail)
+	}
+}
+
+func openSources(ctx context.Context, locations []string) ([]sources.Source, error) {
+	var srcs []sources.Source
+	for _, loc := range locations {
+		src, err := sources.Open(ctx, loc, sources.Options{})
+		if err != nil {
+			if errors.Is(err, sources.ErrNotRecognised) {
+				return srcs, &usageError{err}
+			}
+			return srcs, err
+		}
+		srcs = append(srcs, src)
+	}
+	return srcs, nil
+}
+
+func closeSources(srcs []sources.Source) {
+	for _, s := range srcs {
+		s.Close()
+	}
+}

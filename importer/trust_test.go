@@ -1,0 +1,280 @@
+package importer_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+func verifyPaths(t *testing.T, uri string, paths ...string) *importer.VerifyReport {
+	t.Helper()
+	ctx := context.Background()
+	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	var srcs []sources.Source
+	for _, p := range paths {
+		src, err := sources.Open(ctx, p, sources.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		srcs = append(srcs, src)
+	}
+	report, err := importer.Verify(ctx, sink, srcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return report
+}
+
+// TestVerifyFindsDifferences: verify passes on a faithful import and names the run of
+// each kind of damage: a deleted metric row, a changed param, a wrong latest metric, a
+// missing run.
+func TestVerifyFindsDifferences(t *testing.T) {
+	root, _ := synthStore(t, syntheticOptions(8))
+	runs := runDirs(t, root)
+	ids := make([]string, 4)
+	for i := range ids {
+		ids[i] = filepath.Base(runs[i])
+	}
+	damage := []struct {
+		kind string
+		stmt string
+	}{
+		{"metric points missing", `DELETE FROM metrics WHERE run_uuid = '` + ids[0] + `' AND "key" = 'metric_0' AND step = 3`},
+		{"param differs", `UPDATE params SET value = 'tampered' WHERE run_uuid = '` + ids[1] + `' AND "key" = 'param_0'`},
+		{"latest metric wrong", `UPDATE latest_metrics SET value = -1 WHERE run_uuid = '` + ids[2] + `' AND "key" = 'metric_1'`},
+		{"run missing", ""},
+	}
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			if r := verifyPaths(t, uri, root); len(r.Differences) != 0 || r.Runs != 6 {
+				t.Fatalf("a faithful import: %+v", r)
+			}
+			var stmts []string
+			for _, d := range damage[:3] {
+				stmts = append(stmts, d.stmt)
+			}
+			for _, table := range []string{"metrics", "latest_metrics", "params", "tags"} {
+				stmts = append(stmts, "DELETE FROM "+table+" WHERE run_uuid = '"+ids[3]+"'")
+			}
+			stmts = append(stmts, "DELETE FROM runs WHERE run_uuid = '"+ids[3]+"'")
+			setUp(t, uri, stmts...)
+			r := verifyPaths(t, uri, root)
+			for i, d := range damage {
+				found := false
+				for _, diff := range r.Differences {
+					found = found || (diff.RunID == ids[i] && diff.Kind == d.kind)
+				}
+				if !found {
+					t.Errorf("%s in run %s not found: %+v", d.kind, ids[i], r.Differences)
+				}
+			}
+		})
+	}
+}
+
+// TestDryRunWritesNothing: a dry run reports what it would do and leaves the target as
+// it was, a fresh database included.
+func TestDryRunWritesNothing(t *testing.T) {
+	root, st := synthStore(t, syntheticOptions(9))
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if target.name != "mariadb" {
+				report, err := importPaths(t, uri, importer.Options{DryRun: true}, root)
+				if err != nil || !report.DryRun || int(report.Count("runs").Created) != st.Runs {
+					t.Fatalf("dry run into an empty database: %v %+v", err, report)
+				}
+				d := openDB(t, uri)
+				if n := len(d.rows(tablesQuery[target.name])); n != 0 {
+					t.Errorf("a dry run left %d tables behind", n)
+				}
+				d.close()
+			} else if _, err := importPaths(t, uri, importer.Options{DryRun: true}, root); err == nil || !strings.Contains(err.Error(), "schema init") {
+				t.Fatalf("dry run into an empty MySQL database: %v", err)
+			}
+			first, _ := synthStore(t, syntheticOptions(10))
+			if _, err := importPaths(t, uri, importer.Options{}, first); err != nil {
+				t.Fatal(err)
+			}
+			before := targetContent(t, uri)
+			report, err := importPaths(t, uri, importer.Options{DryRun: true}, root, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := report.Count("runs"); int(c.Created) != st.Runs || c.Merged != 6 {
+				t.Errorf("dry run counts %+v", c)
+			}
+			if !equalContent(targetContent(t, uri), before) {
+				t.Error("the dry run changed the target")
+			}
+		})
+	}
+}
+
+var tablesQuery = map[string]string{
+	"sqlite":   "SELECT name FROM sqlite_master WHERE type = 'table'",
+	"postgres": "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+	"mariadb":  "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+}
+
+// TestConcurrentImports: two imports of overlapping sources into one database at once
+// end with the content a serial import gives, in one order or the other (whichever
+// creates an experiment first gives it its attributes).
+func TestConcurrentImports(t *testing.T) {
+	shared, _ := synthStore(t, syntheticOptions(11))
+	a, _ := synthStore(t, syntheticOptions(12))
+	b, _ := synthStore(t, syntheticOptions(13))
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			var serial []map[string][]string
+			for _, order := range [][][]string{{{a, shared}, {b, shared}}, {{b, shared}, {a, shared}}} {
+				uri := target.uri(t)
+				for _, set := range order {
+					if _, err := importPaths(t, uri, importer.Options{}, set...); err != nil {
+						t.Fatal(err)
+					}
+				}
+				serial = append(serial, targetContent(t, uri))
+			}
+			uri := target.uri(t)
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			for i, set := range [][]string{{a, shared}, {b, shared}} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, errs[i] = importPaths(t, uri, importer.Options{BatchRows: 50}, set...)
+				}()
+			}
+			wg.Wait()
+			for _, err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := targetContent(t, uri)
+			if !equalContent(got, serial[0]) && !equalContent(got, serial[1]) {
+				for table, rows := range serial[0] {
+					compareSets(t, table, got[table], rows)
+				}
+			}
+		})
+	}
+}
+
+var buildOnce sync.Once
+var binaryPath string
+
+// binary builds mlflow-bulk once for tests that run it as a process.
+func binary(t *testing.T) string {
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "mlflow-bulk-test-bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		binaryPath = filepath.Join(dir, "mlflow-bulk")
+		out, err := exec.Command("go", "build", "-o", binaryPath, "../cmd/mlflow-bulk").CombinedOutput()
+		if err != nil {
+			t.Fatalf("build mlflow-bulk: %v\n%s", err, out)
+		}
+	})
+	if binaryPath == "" {
+		t.Fatal("mlflow-bulk was not built")
+	}
+	return binaryPath
+}
+
+// TestKillAtAnyMoment kills the import process with SIGKILL at random moments (7 per
+// target, 21 in all): no run is ever half-visible, and running the same command again
+// ends with exactly what an uninterrupted import gives.
+func TestKillAtAnyMoment(t *testing.T) {
+	bin := binary(t)
+	o := synth.Options{Experiments: 2, Runs: 40, MetricKeys: 3, Steps: 300, Params: 3, Tags: 2, Seed: 21}
+	root, _ := synthStore(t, o)
+	rng := rand.New(rand.NewPCG(42, 7))
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			clean := target.uri(t)
+			if _, err := importPaths(t, clean, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			want := targetContent(t, clean)
+			start := time.Now()
+			cmd := exec.Command(bin, "import", root, "--to", target.uri(t), "--batch-size", "2000", "--json")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("uninterrupted run: %v\n%s", err, out)
+			}
+			full := time.Since(start)
+			for k := 0; k < 7; k++ {
+				uri := target.uri(t)
+				args := []string{"import", root, "--to", uri, "--batch-size", "2000", "--json"}
+				cmd := exec.Command(bin, args...)
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				delay := time.Duration(rng.Int64N(int64(full)))
+				time.Sleep(delay)
+				cmd.Process.Signal(syscall.SIGKILL)
+				cmd.Wait()
+				checkWholeRuns(t, target.name, uri, o)
+				t.Logf("killed after %s: %d runs committed", delay, committedRuns(t, target.name, uri))
+				if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+					t.Fatalf("kill after %s, then re-run: %v\n%s", delay, err, out)
+				}
+				got := targetContent(t, uri)
+				for table, rows := range want {
+					compareSets(t, fmt.Sprintf("kill after %s: %s", delay, table), got[table], rows)
+				}
+			}
+		})
+	}
+}
+
+// checkWholeRuns asserts every run in the target is complete.
+func checkWholeRuns(t *testing.T, target, uri string, o synth.Options) {
+	d := openDB(t, uri)
+	defer d.close()
+	tables := d.rows(tablesQuery[target])
+	for _, needed := range []string{"runs", "metrics", "latest_metrics", "params"} {
+		if !contains(tables, needed) {
+			return // killed while the schema was being created
+		}
+	}
+	for table, per := range map[string]int{"metrics": o.MetricKeys * o.Steps, "latest_metrics": o.MetricKeys, "params": o.Params} {
+		if n := d.count(`SELECT COUNT(*) FROM runs r WHERE (SELECT COUNT(*) FROM ` + table + ` x WHERE x.run_uuid = r.run_uuid) <> ` + fmt.Sprint(per)); n != 0 {
+			t.Errorf("%d runs visible without all their %s", n, table)
+		}
+	}
+}
+
+// committedRuns is how many runs a killed import left behind, for the log.
+func committedRuns(t *testing.T, target, uri string) int {
+	d := openDB(t, uri)
+	defer d.close()
+	if !contains(d.rows(tablesQuery[target]), "runs") {
+		return 0
+	}
+	return d.count("SELECT COUNT(*) FROM runs")
+}

@@ -1,0 +1,352 @@
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Difference is one way the target does not hold what a source holds.
+type Difference struct {
+	Source string `json:"source"`
+	RunID  string `json:"run_id,omitempty"`
+	// Kind is one of: experiment missing, run missing, param missing, param differs,
+	// tag missing, tag differs, metric points missing, latest metric wrong.
+	Kind   string `json:"kind"`
+	Key    string `json:"key,omitempty"`
+	Detail string `json:"detail"`
+}
+
+// VerifyReport is the outcome of a verification.
+type VerifyReport struct {
+	Target      string       `json:"target"`
+	Sources     []string     `json:"sources"`
+	Runs        int64        `json:"runs_checked"`
+	MetricKeys  int64        `json:"metric_histories_checked"`
+	Differences []Difference `json:"differences"`
+	Seconds     float64      `json:"seconds"`
+}
+
+// maxDifferences bounds the list; verification goes on counting.
+const maxDifferences = 10000
+
+// Verify compares the target with the sources without changing anything: every run of
+// the sources must be in the target with its params and tags and every point of its
+// metric history (a digest per run and key says which histories differ), and the
+// target's latest_metrics must be what MLflow's rule gives for the target's history.
+// Values the import was entitled to change are accepted: truncation to the revision's
+// limit, keys left out under keep-first collisions, and tags a merge kept.
+func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source) (*VerifyReport, error) {
+	started := time.Now()
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx)
+	rev, err := schema.Detect(ctx, tx, sink.Dialect())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
+	}
+	if rev == nil {
+		return nil, fmt.Errorf("%s is empty: nothing to verify", sink.Describe())
+	}
+	collation, err := schema.KeyCollation(ctx, tx, sink.Dialect())
+	if err != nil {
+		return nil, err
+	}
+	v := &verifier{tx: tx, rev: rev, collation: collation, report: &VerifyReport{Target: sink.Describe(), Differences: []Difference{}}}
+	for _, src := range srcs {
+		v.report.Sources = append(v.report.Sources, src.Describe())
+		v.source = src.Describe()
+		v.experiments = map[string]bool{}
+		if err := v.verifySource(ctx, src); err != nil {
+			return v.report, err
+		}
+	}
+	v.report.Seconds = time.Since(started).Seconds()
+	return v.report, nil
+}
+
+type verifier struct {
+	tx          sinks.Tx
+	rev         *schema.Revision
+	collation   schema.Collation
+	report      *VerifyReport
+	source      string
+	experiments map[string]bool // source experiment ids the target holds (by name)
+	run         *verifyRun
+}
+
+type verifyRun struct {
+	id      string
+	missing bool
+	points  map[string][]MetricPoint // the source's history per key
+}
+
+func (v *verifier) differ(runID, kind, key, detail string) {
+	if len(v.report.Differences) < maxDifferences {
+		v.report.Differences = append(v.report.Differences, Difference{Source: v.source, RunID: runID, Kind: kind, Key: key, Detail: detail})
+	}
+}
+
+func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
+	for src.Next() {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		switch r := src.Record().(type) {
+		case *sources.Experiment:
+			err = v.finishRun(ctx)
+			if err == nil {
+				err = v.experiment(ctx, r)
+			}
+		case *sources.Run:
+			err = v.finishRun(ctx)
+			if err == nil {
+				err = v.startRun(ctx, r)
+			}
+		case *sources.Metrics:
+			if v.run != nil && v.run.id == r.RunID && !v.run.missing {
+				for _, p := range r.Points {
+					value, isNaN := Sanitize(p.Value)
+					v.run.points[p.Key] = append(v.run.points[p.Key], MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN})
+				}
+			}
+		case *sources.Invalid:
+			v.differ(r.Err.RunID, "source invalid", "", r.Err.Error())
+		default:
+			err = v.finishRun(ctx)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if err := src.Err(); err != nil {
+		return fmt.Errorf("%s: %w", src.Describe(), err)
+	}
+	return v.finishRun(ctx)
+}
+
+func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error {
+	where := "name = ?"
+	if v.rev.HasColumn("experiments", "workspace") {
+		where += " AND workspace = 'default'"
+	}
+	rows, err := v.tx.Query(ctx, "SELECT COUNT(*) FROM experiments WHERE "+where, e.Name)
+	if err != nil {
+		return err
+	}
+	var n int64
+	if rows.Next() {
+		rows.Scan(&n)
+	}
+	rows.Close()
+	if n == 0 {
+		v.differ("", "experiment missing", e.Name, fmt.Sprintf("experiment %s %q is not in the target", e.SourceID, e.Name))
+		return nil
+	}
+	v.experiments[e.SourceID] = true
+	return nil
+}
+
+func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
+	v.report.Runs++
+	v.run = &verifyRun{id: r.RunID, points: map[string][]MetricPoint{}}
+	var n int64
+	rows, err := v.tx.Query(ctx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", r.RunID)
+	if err != nil {
+		return err
+	}
+	if rows.Next() {
+		rows.Scan(&n)
+	}
+	rows.Close()
+	if n == 0 {
+		v.run.missing = true
+		v.differ(r.RunID, "run missing", "", "the run is not in the target")
+		return nil
+	}
+	limits := v.rev.Limits()
+	for _, set := range []struct {
+		table, what string
+		kvs         []sources.Tag
+		limit       int
+		mutable     bool
+	}{{"params", "param", r.Params, limits.ParamValue, false}, {"tags", "tag", r.Tags, limits.TagValue, true}} {
+		stored, err := v.keyValues(ctx, set.table, r.RunID)
+		if err != nil {
+			return err
+		}
+		for _, kv := range set.kvs {
+			have, ok := stored[v.collation.Fold(kv.Key)]
+			switch {
+			case !ok:
+				v.differ(r.RunID, set.what+" missing", kv.Key, fmt.Sprintf("%s %q is not in the target", set.what, kv.Key))
+			case have.value == kv.Value:
+			case limits.Truncates && utf8.RuneCountInString(kv.Value) > set.limit && have.value == truncateRunes(kv.Value, set.limit):
+				// truncated as that MLflow does
+			case have.key != kv.Key:
+				// another key under the target's collation, kept first (keep-first)
+			case set.mutable:
+				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("tag %q is %q in the target, %q in the source (an import keeps the target's tag values)", kv.Key, have.value, kv.Value))
+			default:
+				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("param %q is %q in the target, %q in the source", kv.Key, have.value, kv.Value))
+			}
+		}
+	}
+	return nil
+}
+
+type storedValue struct{ key, value string }
+
+func (v *verifier) keyValues(ctx context.Context, table, runID string) (map[string]storedValue, error) {
+	rows, err := v.tx.Query(ctx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]storedValue{}
+	for rows.Next() {
+		var k string
+		var val *string
+		if err := rows.Scan(&k, &val); err != nil {
+			return nil, err
+		}
+		s := ""
+		if val != nil {
+			s = *val
+		}
+		out[v.collation.Fold(k)] = storedValue{k, s}
+	}
+	return out, rows.Err()
+}
+
+// finishRun checks the run's metric histories and the target's latest metrics for it.
+func (v *verifier) finishRun(ctx context.Context) error {
+	run := v.run
+	v.run = nil
+	if run == nil || run.missing {
+		return nil
+	}
+	stored := map[string][]MetricPoint{}
+	rows, err := v.tx.Query(ctx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, run.id)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var p MetricPoint
+		if err := rows.Scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
+			rows.Close()
+			return err
+		}
+		stored[p.Key] = append(stored[p.Key], p)
+	}
+	rows.Close()
+	keys := make([]string, 0, len(run.points))
+	for k := range run.points {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		v.report.MetricKeys++
+		have := map[MetricPoint]bool{}
+		for _, p := range stored[key] {
+			have[p] = true
+		}
+		if len(stored[key]) == 0 && !v.collation.Exact() && v.foldedKeyStored(key, stored) {
+			continue // left out as a collision under keep-first
+		}
+		missing := 0
+		for _, p := range run.points[key] {
+			if !have[p] {
+				missing++
+			}
+		}
+		if missing > 0 {
+			v.differ(run.id, "metric points missing", key, fmt.Sprintf("%d of the source's points are not in the target (source history digest %s, target %s)",
+				missing, historyDigest(run.points[key]), historyDigest(stored[key])))
+		}
+	}
+	if !v.rev.HasTable("latest_metrics") {
+		return nil
+	}
+	return v.checkLatest(ctx, run.id, stored)
+}
+
+// checkLatest compares the target's latest_metrics of a run with MLflow's rule over the
+// target's history. Equal (step, timestamp, value) tuples are a tie the history's order
+// would decide, so either point is accepted there.
+func (v *verifier) checkLatest(ctx context.Context, runID string, history map[string][]MetricPoint) error {
+	rows, err := v.tx.Query(ctx, `SELECT "key", value, "timestamp", step FROM latest_metrics WHERE run_uuid = ?`, runID)
+	if err != nil {
+		return err
+	}
+	latest := map[string]MetricPoint{}
+	for rows.Next() {
+		var p MetricPoint
+		var ts *int64
+		if err := rows.Scan(&p.Key, &p.Value, &ts, &p.Step); err != nil {
+			rows.Close()
+			return err
+		}
+		if ts != nil {
+			p.Timestamp = *ts
+		}
+		latest[p.Key] = p
+	}
+	rows.Close()
+	for key, points := range history {
+		best := points[0]
+		for _, p := range points[1:] {
+			if p.Supersedes(best) {
+				best = p
+			}
+		}
+		got, ok := latest[key]
+		switch {
+		case !ok:
+			v.differ(runID, "latest metric wrong", key, "latest_metrics has no row for a key with history")
+		case got.Step != best.Step || got.Timestamp != best.Timestamp || got.Value != best.Value:
+			v.differ(runID, "latest metric wrong", key, fmt.Sprintf("latest_metrics holds step %d time %d value %v; the history's latest is step %d time %d value %v",
+				got.Step, got.Timestamp, got.Value, best.Step, best.Timestamp, best.Value))
+		}
+	}
+	return nil
+}
+
+// historyDigest is a short digest of a set of points, the same for the same set in any order.
+func historyDigest(points []MetricPoint) string {
+	lines := make([]string, 0, len(points))
+	seen := map[MetricPoint]bool{}
+	for _, p := range points {
+		if !seen[p] {
+			seen[p] = true
+			lines = append(lines, strconv.FormatInt(p.Step, 10)+" "+strconv.FormatInt(p.Timestamp, 10)+" "+strconv.FormatFloat(p.Value, 'g', -1, 64)+" "+strconv.FormatBool(p.IsNaN))
+		}
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l + "\n"))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+func (v *verifier) foldedKeyStored(key string, stored map[string][]MetricPoint) bool {
+	for k := range stored {
+		if k != key && v.collation.Fold(k) == v.collation.Fold(key) {
+			return true
+		}
+	}
+	return false
+}
