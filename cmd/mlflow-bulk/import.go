@@ -104,7 +104,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
-	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target")
+	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
 	f.StringVar(&opts.OnExistingRun, "on-existing-run", importer.ExistingRunMerge,
 		"a run the target already holds: merge (add its new metric points, params and tags; move status and end time forward), skip, or fail")
 	f.StringVar(&opts.OnParamConflict, "on-param-conflict", importer.ParamConflictFail,
@@ -123,7 +123,11 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: opts.LockTimeout})
+	lockTimeout := opts.LockTimeout
+	if lockTimeout <= 0 {
+		lockTimeout = time.Millisecond // 0: give up at once when another import writes
+	}
+	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout})
 	if err != nil {
 		return redactError(err, opts.Target)
 	}

@@ -190,3 +190,28 @@ func TestSchemaCommands(t *testing.T) {
 		t.Errorf("import: exit %d, %s %s", code, out, errOut)
 	}
 }
+
+func TestVerifyExitCodes(t *testing.T) {
+	root := store(t, synth.Options{Experiments: 1, Runs: 3, MetricKeys: 2, Steps: 5, Params: 2, Seed: 4})
+	target := testenv.SQLite(t)
+	io, out, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", target, "--verify"}, io); code != ExitOK || !strings.Contains(out.String(), "the target holds everything") {
+		t.Fatalf("import --verify: exit %d\n%s%s", code, out, errOut)
+	}
+	runs, _ := filepath.Glob(filepath.Join(root, "*", strings.Repeat("[0-9a-f]", 32)))
+	if err := os.WriteFile(filepath.Join(runs[0], "params", "added_later"), []byte("1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	io, out, _ = TestStreams()
+	code := Main([]string{"verify", root, "--to", target, "--json"}, io)
+	var report struct {
+		Differences []struct {
+			RunID string `json:"run_id"`
+			Kind  string `json:"kind"`
+		} `json:"differences"`
+	}
+	if code != ExitDifferences || json.Unmarshal(out.Bytes(), &report) != nil || len(report.Differences) != 1 ||
+		report.Differences[0].RunID != filepath.Base(runs[0]) || report.Differences[0].Kind != "param missing" {
+		t.Fatalf("verify: exit %d, %s", code, out)
+	}
+}
