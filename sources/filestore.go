@@ -214,14 +214,6 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 	return nil
 }
 
-func (s *fileStore) invalidOrFatal(ctx context.Context, err error) error {
-	var inErr *InputError
-	if errors.As(err, &inErr) {
-		return s.emit(ctx, &Invalid{Err: inErr})
-	}
-	return err
-}
-
 func (s *fileStore) parseExperiment(dir, id string, trashed bool) (*Experiment, error) {
 	m, err := readMeta(filepath.Join(dir, metaFile))
 	if err != nil {

@@ -19,6 +19,7 @@ func Formats() []Format {
 	return []Format{
 		{Name: "MLflow database (sqlite:///mlflow.db, a .db file, postgresql://, mysql://)", Detect: IsDatabase, Open: OpenDatabase},
 		{Name: "MLflow file store (mlruns)", Detect: IsFileStore, Open: OpenFileStore},
+		{Name: "mlflow-export-import export (experiment.json, run.json)", Detect: IsExportImport, Open: OpenExportImport},
 	}
 }
 

@@ -1,0 +1,128 @@
+package sources
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// pythonJSON makes JSON written by Python's json module decodable: Python writes NaN,
+// Infinity and -Infinity as bare tokens, which are quoted here (outside strings) so
+// that jsonFloat reads them back.
+func pythonJSON(data []byte) []byte {
+	if !bytes.Contains(data, []byte("NaN")) && !bytes.Contains(data, []byte("Infinity")) {
+		return data
+	}
+	var out bytes.Buffer
+	inString, escaped := false, false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		if inString {
+			out.WriteByte(c)
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		matched := false
+		for _, tok := range []string{"-Infinity", "Infinity", "NaN"} {
+			if bytes.HasPrefix(data[i:], []byte(tok)) {
+				out.WriteString(`"` + tok + `"`)
+				i += len(tok) - 1
+				matched = true
+				break
+			}
+		}
+		if matched {
+			continue
+		}
+		if c == '"' {
+			inString = true
+		}
+		out.WriteByte(c)
+	}
+	return out.Bytes()
+}
+
+// jsonFloat is a number that may also be written as "NaN", "Infinity" or "-Infinity".
+type jsonFloat float64
+
+func (f *jsonFloat) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", s)
+		}
+		*f = jsonFloat(v)
+		return nil
+	}
+	var v float64
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*f = jsonFloat(v)
+	return nil
+}
+
+// MarshalJSON writes NaN and infinities as strings, which JSON cannot hold as numbers.
+func (f jsonFloat) MarshalJSON() ([]byte, error) {
+	v := float64(f)
+	switch {
+	case math.IsNaN(v):
+		return []byte(`"NaN"`), nil
+	case math.IsInf(v, 1):
+		return []byte(`"Infinity"`), nil
+	case math.IsInf(v, -1):
+		return []byte(`"-Infinity"`), nil
+	}
+	return strconv.AppendFloat(nil, v, 'g', -1, 64), nil
+}
+
+// decodeJSONFile decodes a JSON file, turning syntax errors into InputErrors that name
+// the file, line and column.
+func decodeJSONFile(path string, data []byte, into any) error {
+	err := json.Unmarshal(pythonJSON(data), into)
+	if err == nil {
+		return nil
+	}
+	var syntax *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	offset := int64(-1)
+	switch {
+	case errors.As(err, &syntax):
+		offset = syntax.Offset
+	case errors.As(err, &typeErr):
+		offset = typeErr.Offset
+	}
+	if offset < 0 {
+		return &InputError{File: path, Err: fmt.Errorf("invalid JSON: %w", err)}
+	}
+	line, col := lineCol(data, offset)
+	return &InputError{File: path, Line: line, Err: fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)}
+}
+
+// lineCol turns a byte offset into a 1-based line and column. The offset is in the
+// possibly requoted text, which only grows on lines with NaN or Infinity tokens.
+func lineCol(data []byte, offset int64) (int, int) {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	line, col := 1, 1
+	for _, c := range data[:offset] {
+		if c == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}
