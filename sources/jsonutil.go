@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 )
@@ -126,3 +127,5 @@ func lineCol(data []byte, offset int64) (int, int) {
 	}
 	return line, col
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

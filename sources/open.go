@@ -18,6 +18,7 @@ type Format struct {
 func Formats() []Format {
 	return []Format{
 		{Name: "MLflow database (sqlite:///mlflow.db, a .db file, postgresql://, mysql://)", Detect: IsDatabase, Open: OpenDatabase},
+		{Name: "mlflow-bulk dump (manifest.json)", Detect: IsDump, Open: OpenDump},
 		{Name: "MLflow file store (mlruns)", Detect: IsFileStore, Open: OpenFileStore},
 		{Name: "mlflow-export-import export (experiment.json, run.json)", Detect: IsExportImport, Open: OpenExportImport},
 	}

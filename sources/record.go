@@ -18,76 +18,76 @@ type Record interface{ isRecord() }
 // Origin says where a record came from, for messages: a file (or table) and a line
 // (or row) number, 0 when unknown.
 type Origin struct {
-	File string
-	Line int
+	File string `json:"file"`
+	Line int    `json:"line"`
 }
 
 // Tag is a key/value pair (run tags, experiment tags, input tags). The file store keeps
 // no NULL values; Value is the text as stored.
 type Tag struct {
-	Key   string
-	Value string
+	Key   string `json:"key"`
+	Value string `json:"value"`
 }
 
 // Experiment is an MLflow experiment as the source holds it.
 type Experiment struct {
 	// SourceID is the experiment id in the source ("0", "7", "269502884478771284").
-	SourceID         string
-	Name             string
-	ArtifactLocation string
+	SourceID         string `json:"id"`
+	Name             string `json:"name"`
+	ArtifactLocation string `json:"artifact_location"`
 	// LifecycleStage is "active" or "deleted". File-store experiments under .trash are
 	// reported as deleted whatever their meta.yaml says.
-	LifecycleStage string
-	CreationTime   *int64 // epoch ms; nil before MLflow 1.29
-	LastUpdateTime *int64
-	Tags           []Tag
-	Origin         Origin
+	LifecycleStage string `json:"lifecycle_stage"`
+	CreationTime   *int64 `json:"creation_time,omitempty"` // epoch ms; nil before MLflow 1.29
+	LastUpdateTime *int64 `json:"last_update_time,omitempty"`
+	Tags           []Tag  `json:"tags,omitempty"`
+	Origin         Origin `json:"-"`
 }
 
 // Dataset is a dataset logged to an experiment (MLflow ≥ 2.4).
 type Dataset struct {
-	ExperimentSourceID string
+	ExperimentSourceID string `json:"experiment_id"`
 	// Key identifies the dataset within its source experiment; Inputs refer to it.
-	Key string
+	Key string `json:"key"`
 	// UUID is the dataset_uuid an MLflow database gave it, kept where the target allows;
 	// empty for sources without one (the file store).
-	UUID       string
-	Name       string
-	Digest     string
-	SourceType string
-	Source     string
-	Schema     *string
-	Profile    *string
-	Origin     Origin
+	UUID       string  `json:"uuid,omitempty"`
+	Name       string  `json:"name"`
+	Digest     string  `json:"digest"`
+	SourceType string  `json:"source_type"`
+	Source     string  `json:"source"`
+	Schema     *string `json:"schema,omitempty"`
+	Profile    *string `json:"profile,omitempty"`
+	Origin     Origin  `json:"-"`
 }
 
 // Run is one run with its params, tags and inputs. Its metric history follows as
 // Metrics records.
 type Run struct {
-	RunID              string
-	ExperimentSourceID string
-	Name               string
-	SourceType         string // NOTEBOOK, JOB, PROJECT, LOCAL, UNKNOWN
-	SourceName         string
-	EntryPointName     string
-	SourceVersion      string
-	UserID             string
-	Status             string // RUNNING, SCHEDULED, FINISHED, FAILED, KILLED
-	StartTime          *int64
-	EndTime            *int64
-	DeletedTime        *int64
-	LifecycleStage     string // active, deleted
-	ArtifactURI        string
-	Params             []Tag
-	Tags               []Tag
-	Inputs             []Input
+	RunID              string  `json:"run_id"`
+	ExperimentSourceID string  `json:"experiment_id"`
+	Name               string  `json:"name"`
+	SourceType         string  `json:"source_type"` // NOTEBOOK, JOB, PROJECT, LOCAL, UNKNOWN
+	SourceName         string  `json:"source_name"`
+	EntryPointName     string  `json:"entry_point_name"`
+	SourceVersion      string  `json:"source_version"`
+	UserID             string  `json:"user_id"`
+	Status             string  `json:"status"` // RUNNING, SCHEDULED, FINISHED, FAILED, KILLED
+	StartTime          *int64  `json:"start_time,omitempty"`
+	EndTime            *int64  `json:"end_time,omitempty"`
+	DeletedTime        *int64  `json:"deleted_time,omitempty"`
+	LifecycleStage     string  `json:"lifecycle_stage"` // active, deleted
+	ArtifactURI        string  `json:"artifact_uri"`
+	Params             []Tag   `json:"params,omitempty"`
+	Tags               []Tag   `json:"tags,omitempty"`
+	Inputs             []Input `json:"inputs,omitempty"`
 	// LatestMetrics is the source's own latest_metrics (MLflow databases): the importer
 	// recomputes them from the history and reports where the two differ.
-	LatestMetrics []Metric
+	LatestMetrics []Metric `json:"-"`
 	// Verbatim marks rows written by MLflow itself (a database source): the importer
 	// copies them as they are instead of reconciling runs.name with mlflow.runName.
-	Verbatim bool
-	Origin   Origin
+	Verbatim bool   `json:"verbatim"`
+	Origin   Origin `json:"-"`
 }
 
 // Input is an edge of MLflow's inputs table seen from a run: a dataset used by the run
@@ -96,36 +96,36 @@ type Run struct {
 // as DestinationID).
 type Input struct {
 	// UUID is the input_uuid of an MLflow database, kept; empty for other sources.
-	UUID            string
-	SourceType      string
-	SourceID        string
-	DestinationType string
-	DestinationID   string
-	Step            int64
-	Tags            []Tag
+	UUID            string `json:"uuid,omitempty"`
+	SourceType      string `json:"source_type"`
+	SourceID        string `json:"source_id"`
+	DestinationType string `json:"destination_type"`
+	DestinationID   string `json:"destination_id"`
+	Step            int64  `json:"step"`
+	Tags            []Tag  `json:"tags,omitempty"`
 }
 
 // Metric is one logged point with its raw value.
 type Metric struct {
-	Key       string
-	Value     float64
-	Timestamp int64
-	Step      int64
+	Key       string  `json:"key"`
+	Value     float64 `json:"value"`
+	Timestamp int64   `json:"timestamp"`
+	Step      int64   `json:"step"`
 }
 
 // Metrics is a chunk of the metric history of one run, in logging order. Sources may
 // reuse Points between calls to Next: the importer copies what it keeps.
 type Metrics struct {
-	RunID  string
-	Points []Metric
-	Origin Origin
+	RunID  string   `json:"run_id"`
+	Points []Metric `json:"points,omitempty"`
+	Origin Origin   `json:"-"`
 }
 
 // Skipped reports something in the source that is not MLflow tracking data, or not
 // data mlflow-bulk imports, and was therefore passed over on purpose.
 type Skipped struct {
-	Path   string
-	Reason string
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
 }
 
 // Invalid reports input that could not be read: the run (or experiment, with all its
@@ -145,71 +145,71 @@ func (*Invalid) isRecord()    {}
 // LoggedModel is an MLflow 3 logged model with its params, tags and metrics. It comes
 // after the runs of its source, which its metrics refer to.
 type LoggedModel struct {
-	ModelID              string
-	ExperimentSourceID   string
-	Name                 string
-	ArtifactLocation     string
-	CreationTimestamp    int64
-	LastUpdatedTimestamp int64
-	Status               int64
-	LifecycleStage       *string
-	ModelType            *string
-	SourceRunID          *string
-	StatusMessage        *string
-	Params               []Tag
-	Tags                 []Tag
-	Metrics              []ModelMetric
-	Origin               Origin
+	ModelID              string        `json:"model_id"`
+	ExperimentSourceID   string        `json:"experiment_id"`
+	Name                 string        `json:"name"`
+	ArtifactLocation     string        `json:"artifact_location"`
+	CreationTimestamp    int64         `json:"creation_timestamp"`
+	LastUpdatedTimestamp int64         `json:"last_updated_timestamp"`
+	Status               int64         `json:"status"`
+	LifecycleStage       *string       `json:"lifecycle_stage,omitempty"`
+	ModelType            *string       `json:"model_type,omitempty"`
+	SourceRunID          *string       `json:"source_run_id,omitempty"`
+	StatusMessage        *string       `json:"status_message,omitempty"`
+	Params               []Tag         `json:"params,omitempty"`
+	Tags                 []Tag         `json:"tags,omitempty"`
+	Metrics              []ModelMetric `json:"metrics,omitempty"`
+	Origin               Origin        `json:"-"`
 }
 
 // ModelMetric is a metric logged against a logged model, as MLflow stores it.
 type ModelMetric struct {
 	// ExperimentSourceID is the row's own experiment id, which MLflow does not always
 	// set to the model's (metrics logged from a run of another experiment).
-	ExperimentSourceID string
-	Name               string
-	Timestamp          int64
-	Step               int64
-	Value              *float64
-	RunID              string
-	DatasetUUID        *string
-	DatasetName        *string
-	DatasetDigest      *string
+	ExperimentSourceID string   `json:"experiment_id"`
+	Name               string   `json:"name"`
+	Timestamp          int64    `json:"timestamp"`
+	Step               int64    `json:"step"`
+	Value              *float64 `json:"value,omitempty"`
+	RunID              string   `json:"run_id"`
+	DatasetUUID        *string  `json:"dataset_uuid,omitempty"`
+	DatasetName        *string  `json:"dataset_name,omitempty"`
+	DatasetDigest      *string  `json:"dataset_digest,omitempty"`
 }
 
 // RegisteredModel is a model of the model registry with its versions, tags and aliases.
 type RegisteredModel struct {
-	Name            string
-	CreationTime    *int64
-	LastUpdatedTime *int64
-	Description     *string
-	Tags            []Tag
-	Versions        []ModelVersion
-	Aliases         []ModelAlias
-	Origin          Origin
+	Name            string         `json:"name"`
+	CreationTime    *int64         `json:"creation_time,omitempty"`
+	LastUpdatedTime *int64         `json:"last_updated_time,omitempty"`
+	Description     *string        `json:"description,omitempty"`
+	Tags            []Tag          `json:"tags,omitempty"`
+	Versions        []ModelVersion `json:"versions,omitempty"`
+	Aliases         []ModelAlias   `json:"aliases,omitempty"`
+	Origin          Origin         `json:"-"`
 }
 
 // ModelVersion is one version of a registered model.
 type ModelVersion struct {
-	Version         int64
-	CreationTime    *int64
-	LastUpdatedTime *int64
-	Description     *string
-	UserID          *string
-	CurrentStage    *string
-	Source          *string
-	RunID           *string
-	Status          *string
-	StatusMessage   *string
-	RunLink         *string
-	StorageLocation *string
-	Tags            []Tag
+	Version         int64   `json:"version"`
+	CreationTime    *int64  `json:"creation_time,omitempty"`
+	LastUpdatedTime *int64  `json:"last_updated_time,omitempty"`
+	Description     *string `json:"description,omitempty"`
+	UserID          *string `json:"user_id,omitempty"`
+	CurrentStage    *string `json:"current_stage,omitempty"`
+	Source          *string `json:"source,omitempty"`
+	RunID           *string `json:"run_id,omitempty"`
+	Status          *string `json:"status,omitempty"`
+	StatusMessage   *string `json:"status_message,omitempty"`
+	RunLink         *string `json:"run_link,omitempty"`
+	StorageLocation *string `json:"storage_location,omitempty"`
+	Tags            []Tag   `json:"tags,omitempty"`
 }
 
 // ModelAlias names a version of a registered model.
 type ModelAlias struct {
-	Alias   string
-	Version int64
+	Alias   string `json:"alias"`
+	Version int64  `json:"version"`
 }
 
 func (*LoggedModel) isRecord()     {}
@@ -220,18 +220,18 @@ func (*RegisteredModel) isRecord() {}
 // source's revision has them. Traces change shape from release to release, so they
 // travel as rows and the importer writes the columns the target has.
 type Trace struct {
-	RequestID          string
-	ExperimentSourceID string
+	RequestID          string `json:"request_id"`
+	ExperimentSourceID string `json:"experiment_id"`
 	// Tables starts with trace_info; the others follow in foreign-key order.
-	Tables []TableRows
-	Origin Origin
+	Tables []TableRows `json:"tables,omitempty"`
+	Origin Origin      `json:"-"`
 }
 
 // TableRows are rows of one table.
 type TableRows struct {
-	Table   string
-	Columns []string
-	Rows    [][]any
+	Table   string   `json:"table"`
+	Columns []string `json:"columns,omitempty"`
+	Rows    [][]any  `json:"rows,omitempty"`
 }
 
 func (*Trace) isRecord() {}

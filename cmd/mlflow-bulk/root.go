@@ -54,6 +54,7 @@ and recomputes latest_metrics exactly as MLflow does.
 	root.AddCommand(NewCmdImport(io, nil))
 	root.AddCommand(NewCmdSchema(io))
 	root.AddCommand(NewCmdVerify(io))
+	root.AddCommand(NewCmdExport(io))
 	root.AddCommand(NewCmdGenerate(io))
 	return root
 }

@@ -1,0 +1,167 @@
+// Package export writes mlflow-bulk's dump format from any source: the record stream
+// written down as JSON Lines, one file per entity, a manifest last. docs/dump-format.md
+// describes it.
+package export
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Options control an export.
+type Options struct {
+	// Gzip compresses every entity file.
+	Gzip bool
+	// SkipInvalid leaves invalid runs out (listed in the manifest) instead of stopping.
+	SkipInvalid bool
+}
+
+// Report is what an export wrote.
+type Report struct {
+	Directory string            `json:"directory"`
+	Source    string            `json:"source"`
+	Counts    map[string]int64  `json:"counts"`
+	Skipped   []sources.Skipped `json:"skipped"`
+	Rejected  []string          `json:"rejected"`
+	Seconds   float64           `json:"seconds"`
+}
+
+// ErrInvalidInput wraps the input error that stopped an export.
+var ErrInvalidInput = errors.New("invalid input")
+
+type entityFile struct {
+	file *os.File
+	gz   *gzip.Writer
+	buf  *bufio.Writer
+	enc  *json.Encoder
+}
+
+// Write exports the source into dir, which must not exist or be empty. The manifest is
+// written last: a dump without one is incomplete and no reader takes it.
+func Write(ctx context.Context, src sources.Source, dir string, opts Options) (*Report, error) {
+	started := time.Now()
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return nil, fmt.Errorf("%s is not empty; export into a new folder", dir)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	w := &writer{dir: dir, opts: opts, files: map[string]*entityFile{},
+		report:   &Report{Directory: dir, Source: src.Describe(), Counts: map[string]int64{}, Skipped: []sources.Skipped{}, Rejected: []string{}},
+		manifest: sources.DumpManifest{Format: sources.DumpFormat, Version: sources.DumpVersion, Source: src.Describe(), Gzip: opts.Gzip}}
+	err := w.writeAll(ctx, src)
+	if cerr := w.closeFiles(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return w.report, err
+	}
+	w.manifest.CreatedMs = time.Now().UnixMilli()
+	w.manifest.Counts = w.report.Counts
+	data, err := json.MarshalIndent(w.manifest, "", "  ")
+	if err != nil {
+		return w.report, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), append(data, '\n'), 0o644); err != nil {
+		return w.report, err
+	}
+	w.report.Seconds = time.Since(started).Seconds()
+	return w.report, nil
+}
+
+type writer struct {
+	dir      string
+	opts     Options
+	files    map[string]*entityFile
+	report   *Report
+	manifest sources.DumpManifest
+	runID    string
+}
+
+func (w *writer) write(entity string, v any) error {
+	f, ok := w.files[entity]
+	if !ok {
+		file, err := os.Create(filepath.Join(w.dir, sources.DumpFileName(entity, w.opts.Gzip)))
+		if err != nil {
+			return err
+		}
+		f = &entityFile{file: file}
+		var out io.Writer = file
+		if w.opts.Gzip {
+			f.gz = gzip.NewWriter(file)
+			out = f.gz
+		}
+		f.buf = bufio.NewWriterSize(out, 256*1024)
+		f.enc = json.NewEncoder(f.buf)
+		f.enc.SetEscapeHTML(false)
+		w.files[entity] = f
+	}
+	w.report.Counts[entity]++
+	return f.enc.Encode(v)
+}
+
+func (w *writer) closeFiles() error {
+	var errs []error
+	for _, f := range w.files {
+		errs = append(errs, f.buf.Flush())
+		if f.gz != nil {
+			errs = append(errs, f.gz.Close())
+		}
+		errs = append(errs, f.file.Sync(), f.file.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (w *writer) writeAll(ctx context.Context, src sources.Source) error {
+	for src.Next() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("export stopped: %w", err)
+		}
+		var err error
+		switch r := src.Record().(type) {
+		case *sources.Experiment:
+			err = w.write("experiments", r)
+		case *sources.Dataset:
+			err = w.write("datasets", r)
+		case *sources.Run:
+			w.runID = r.RunID
+			err = w.write("runs", r)
+		case *sources.Metrics:
+			for _, p := range r.Points {
+				if err = w.write("metrics", sources.NewDumpMetric(r.RunID, p)); err != nil {
+					break
+				}
+			}
+		case *sources.LoggedModel:
+			err = w.write("logged_models", r)
+		case *sources.RegisteredModel:
+			err = w.write("registered_models", r)
+		case *sources.Trace:
+			err = w.write("traces", r)
+		case *sources.Skipped:
+			w.report.Skipped = append(w.report.Skipped, *r)
+		case *sources.Invalid:
+			if !w.opts.SkipInvalid {
+				return fmt.Errorf("%w: %w; fix the input, or re-run with --skip-invalid to export everything else", ErrInvalidInput, r.Err)
+			}
+			w.report.Rejected = append(w.report.Rejected, r.Err.Error())
+			if r.Err.RunID != "" && r.Err.RunID == w.runID {
+				w.manifest.RejectedRuns = append(w.manifest.RejectedRuns, r.Err.RunID)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return src.Err()
+}

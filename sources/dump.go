@@ -1,0 +1,346 @@
+package sources
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// mlflow-bulk's own dump: a folder of JSON Lines files, one per entity, optionally
+// gzip-compressed, and a manifest.json written last. The format is documented in
+// docs/dump-format.md so that other tools can write it.
+
+// DumpFormat and DumpVersion identify the format in manifest.json.
+const (
+	DumpFormat  = "mlflow-bulk-dump"
+	DumpVersion = 1
+)
+
+// DumpFiles are the entity files of a dump, in the order they are read.
+var DumpFiles = []string{"experiments", "datasets", "runs", "metrics", "logged_models", "registered_models", "traces"}
+
+// DumpManifest is manifest.json.
+type DumpManifest struct {
+	Format    string           `json:"format"`
+	Version   int              `json:"version"`
+	CreatedMs int64            `json:"created_ms"`
+	Source    string           `json:"source"`
+	Gzip      bool             `json:"gzip"`
+	Counts    map[string]int64 `json:"counts"`
+	// RejectedRuns are runs whose lines were written before their input turned out
+	// invalid (an export with --skip-invalid): readers leave them out.
+	RejectedRuns []string `json:"rejected_runs,omitempty"`
+}
+
+// DumpMetric is a line of metrics.jsonl.
+type DumpMetric struct {
+	RunID     string    `json:"run_id"`
+	Key       string    `json:"key"`
+	Value     jsonFloat `json:"value"`
+	Timestamp int64     `json:"timestamp"`
+	Step      int64     `json:"step"`
+}
+
+// NewDumpMetric makes the line of one point.
+func NewDumpMetric(runID string, m Metric) DumpMetric {
+	return DumpMetric{RunID: runID, Key: m.Key, Value: jsonFloat(m.Value), Timestamp: m.Timestamp, Step: m.Step}
+}
+
+// DumpFileName is the file of an entity.
+func DumpFileName(entity string, gz bool) string {
+	if gz {
+		return entity + ".jsonl.gz"
+	}
+	return entity + ".jsonl"
+}
+
+// IsDump reports whether dir holds an mlflow-bulk dump.
+func IsDump(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "manifest.json"))
+	return err == nil
+}
+
+// OpenDump opens a dump folder for reading.
+func OpenDump(ctx context.Context, dir string, opts Options) (Source, error) {
+	path := filepath.Join(dir, "manifest.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNotRecognised)
+	}
+	var m DumpManifest
+	if err := decodeJSONFile(path, data, &m); err != nil {
+		return nil, err
+	}
+	switch {
+	case m.Format != DumpFormat:
+		return nil, fmt.Errorf("%s: format %q is not %s: %w", path, m.Format, DumpFormat, ErrNotRecognised)
+	case m.Version > DumpVersion:
+		return nil, fmt.Errorf("%s: dump format version %d is newer than this mlflow-bulk reads (%d); upgrade mlflow-bulk", path, m.Version, DumpVersion)
+	}
+	s := &dumpSource{dir: dir, manifest: m, chunk: opts.metricChunk(), rejected: map[string]bool{}}
+	for _, id := range m.RejectedRuns {
+		s.rejected[id] = true
+	}
+	s.start(ctx, "mlflow-bulk dump "+dir, s.read)
+	return s, nil
+}
+
+type dumpSource struct {
+	producer
+	dir      string
+	manifest DumpManifest
+	chunk    int
+	rejected map[string]bool
+}
+
+// lines reads one entity file line by line; a missing file is an empty entity.
+type lines struct {
+	path   string
+	file   *os.File
+	gz     *gzip.Reader
+	scan   *bufio.Scanner
+	line   int
+	peeked []byte
+}
+
+func (s *dumpSource) open(entity string) (*lines, error) {
+	path := filepath.Join(s.dir, DumpFileName(entity, s.manifest.Gzip))
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	l := &lines{path: path, file: f}
+	var r io.Reader = f
+	if s.manifest.Gzip {
+		if l.gz, err = gzip.NewReader(f); err != nil {
+			f.Close()
+			return nil, &InputError{File: path, Err: err}
+		}
+		r = l.gz
+	}
+	l.scan = bufio.NewScanner(r)
+	l.scan.Buffer(make([]byte, 0, 1<<20), 256<<20)
+	return l, nil
+}
+
+// next returns the next non-empty line, or nil at the end.
+func (l *lines) next() ([]byte, error) {
+	if l.peeked != nil {
+		b := l.peeked
+		l.peeked = nil
+		return b, nil
+	}
+	for l.scan.Scan() {
+		l.line++
+		if b := l.scan.Bytes(); len(b) > 0 {
+			return append([]byte(nil), b...), nil
+		}
+	}
+	if err := l.scan.Err(); err != nil {
+		return nil, &InputError{File: l.path, Line: l.line + 1, Err: err}
+	}
+	return nil, nil
+}
+
+func (l *lines) close() {
+	if l.gz != nil {
+		l.gz.Close()
+	}
+	l.file.Close()
+}
+
+func (l *lines) decode(b []byte, into any) error {
+	dec := json.NewDecoder(bytesReader(pythonJSON(b)))
+	dec.UseNumber()
+	if err := dec.Decode(into); err != nil {
+		return &InputError{File: l.path, Line: l.line, Err: fmt.Errorf("invalid JSON: %w", err)}
+	}
+	return nil
+}
+
+func (s *dumpSource) read(ctx context.Context) error {
+	if err := s.readEach(ctx, "experiments", func() Record { return &Experiment{} }); err != nil {
+		return err
+	}
+	if err := s.readEach(ctx, "datasets", func() Record { return &Dataset{} }); err != nil {
+		return err
+	}
+	if err := s.readRuns(ctx); err != nil {
+		return err
+	}
+	if err := s.readEach(ctx, "logged_models", func() Record { return &LoggedModel{} }); err != nil {
+		return err
+	}
+	if err := s.readEach(ctx, "registered_models", func() Record { return &RegisteredModel{} }); err != nil {
+		return err
+	}
+	return s.readEach(ctx, "traces", func() Record { return &Trace{} })
+}
+
+// readEach emits every line of an entity file as a record.
+func (s *dumpSource) readEach(ctx context.Context, entity string, make func() Record) error {
+	l, err := s.open(entity)
+	if err != nil || l == nil {
+		return err
+	}
+	defer l.close()
+	for {
+		b, err := l.next()
+		if err != nil {
+			return s.invalidOrFatal(ctx, err)
+		}
+		if b == nil {
+			return nil
+		}
+		rec := make()
+		if err := l.decode(b, rec); err != nil {
+			if err := s.invalidOrFatal(ctx, err); err != nil {
+				return err
+			}
+			continue
+		}
+		setOrigin(rec, Origin{File: l.path, Line: l.line})
+		if tr, ok := rec.(*Trace); ok {
+			numbersToValues(tr)
+		}
+		if err := s.emit(ctx, rec); err != nil {
+			return err
+		}
+	}
+}
+
+func setOrigin(r Record, o Origin) {
+	switch x := r.(type) {
+	case *Experiment:
+		x.Origin = o
+	case *Dataset:
+		x.Origin = o
+	case *Run:
+		x.Origin = o
+	case *LoggedModel:
+		x.Origin = o
+	case *RegisteredModel:
+		x.Origin = o
+	case *Trace:
+		x.Origin = o
+	}
+}
+
+// numbersToValues turns the JSON numbers of trace rows into int64 where they are whole
+// and float64 otherwise, as the databases gave them.
+func numbersToValues(tr *Trace) {
+	for _, t := range tr.Tables {
+		for _, row := range t.Rows {
+			for i, v := range row {
+				if n, ok := v.(json.Number); ok {
+					if x, err := n.Int64(); err == nil {
+						row[i] = x
+					} else if f, err := n.Float64(); err == nil {
+						row[i] = f
+					}
+				}
+			}
+		}
+	}
+}
+
+// readRuns streams runs.jsonl with the lines of metrics.jsonl that follow each run in
+// the same order: a run's points are contiguous and come in runs.jsonl's order.
+func (s *dumpSource) readRuns(ctx context.Context) error {
+	runs, err := s.open("runs")
+	if err != nil || runs == nil {
+		return err
+	}
+	defer runs.close()
+	metrics, err := s.open("metrics")
+	if err != nil {
+		return err
+	}
+	if metrics != nil {
+		defer metrics.close()
+	}
+	for {
+		b, err := runs.next()
+		if err != nil {
+			return s.invalidOrFatal(ctx, err)
+		}
+		if b == nil {
+			break
+		}
+		run := &Run{}
+		if err := runs.decode(b, run); err != nil {
+			return s.invalidOrFatal(ctx, err)
+		}
+		run.Origin = Origin{File: runs.path, Line: runs.line}
+		drop := s.rejected[run.RunID]
+		if !drop {
+			if err := s.emit(ctx, run); err != nil {
+				return err
+			}
+		}
+		if metrics != nil {
+			if err := s.readRunMetrics(ctx, metrics, run.RunID, drop); err != nil {
+				return err
+			}
+		}
+	}
+	if metrics != nil {
+		if b, _ := metrics.next(); b != nil {
+			var m DumpMetric
+			metrics.decode(b, &m)
+			return s.emit(ctx, &Invalid{Err: &InputError{File: metrics.path, Line: metrics.line, RunID: m.RunID,
+				Err: errors.New("metric of a run that runs.jsonl does not list at this point: a run's points must follow in runs.jsonl's order")}})
+		}
+	}
+	return nil
+}
+
+func (s *dumpSource) readRunMetrics(ctx context.Context, l *lines, runID string, drop bool) error {
+	points := make([]Metric, 0, s.chunk)
+	first := 0
+	flush := func() error {
+		if len(points) == 0 || drop {
+			points = points[:0]
+			return nil
+		}
+		err := s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: l.path, Line: first}})
+		points = make([]Metric, 0, s.chunk)
+		return err
+	}
+	for {
+		b, err := l.next()
+		if err != nil {
+			return s.invalidOrFatal(ctx, err)
+		}
+		if b == nil {
+			return flush()
+		}
+		var m DumpMetric
+		if err := l.decode(b, &m); err != nil {
+			err.(*InputError).RunID = runID
+			return s.emit(ctx, &Invalid{Err: err.(*InputError)})
+		}
+		if m.RunID != runID {
+			l.peeked = b
+			return flush()
+		}
+		if len(points) == 0 {
+			first = l.line
+		}
+		points = append(points, Metric{Key: m.Key, Value: float64(m.Value), Timestamp: m.Timestamp, Step: m.Step})
+		if len(points) == s.chunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
