@@ -70,9 +70,10 @@ type db struct {
 	close func()
 }
 
+// openDB opens a target read-only for assertions: it takes no import lock.
 func openDB(t *testing.T, uri string) *db {
 	ctx := ctxT(t)
-	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

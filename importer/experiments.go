@@ -18,6 +18,11 @@ import (
 func (im *importer) experiment(ctx context.Context, source int, e *sources.Experiment) error {
 	key := expKey{source, e.SourceID}
 	im.committed["experiments"].Read++
+	if im.opts.TargetExperiment != "" {
+		renamed := *e
+		renamed.Name, renamed.Tags = im.opts.TargetExperiment, nil
+		e = &renamed
+	}
 	if err := im.checkExperiment(e); err != nil {
 		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
 	}

@@ -55,6 +55,9 @@ type Options struct {
 	// mlflow-bulk does not know (a newer MLflow), after checking that its tracking tables
 	// hold every column of the newest revision it knows, at least as wide.
 	AllowUnknownRevision bool
+	// TargetExperiment puts every run into the experiment of this name (created if the
+	// target lacks it), whatever experiment the sources had them in.
+	TargetExperiment string
 	// DryRun reads and validates everything and writes it inside one transaction that
 	// is rolled back: the report says what would be created, merged, skipped or
 	// rejected, and the target is left as it was.
@@ -337,6 +340,8 @@ func (im *importer) importSource(ctx context.Context, index int, src sources.Sou
 			}
 		case *sources.Skipped:
 			im.noteSkipped(r.Path, r.Reason)
+		case *sources.Notice:
+			im.report.Notices = append(im.report.Notices, r.Path+": "+r.Message)
 		case *sources.Invalid:
 			err = im.invalid(ctx, r.Err)
 		default:

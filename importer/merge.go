@@ -49,7 +49,7 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	if err == nil {
 		err = im.checkRun(row, params, tags)
 	}
-	if err == nil {
+	if err == nil && !r.MetricsOnly {
 		err = im.moveRunForward(ctx, row)
 	}
 	if err == nil {

@@ -36,7 +36,7 @@ func verifyPaths(t *testing.T, uri string, paths ...string) *importer.VerifyRepo
 		defer src.Close()
 		srcs = append(srcs, src)
 	}
-	report, err := importer.Verify(ctx, sink, srcs)
+	report, err := importer.Verify(ctx, sink, srcs, importer.VerifyOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,7 +45,13 @@ const maxDifferences = 10000
 // target's latest_metrics must be what MLflow's rule gives for the target's history.
 // Values the import was entitled to change are accepted: truncation to the revision's
 // limit, keys left out under keep-first collisions, and tags a merge kept.
-func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source) (*VerifyReport, error) {
+// VerifyOptions mirror the import options that change where things go.
+type VerifyOptions struct {
+	// TargetExperiment: the runs were imported into the experiment of this name.
+	TargetExperiment string
+}
+
+func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts VerifyOptions) (*VerifyReport, error) {
 	started := time.Now()
 	tx, err := sink.Begin(ctx)
 	if err != nil {
@@ -63,7 +69,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source) (*Verif
 	if err != nil {
 		return nil, err
 	}
-	v := &verifier{tx: tx, rev: rev, collation: collation, report: &VerifyReport{Target: sink.Describe(), Differences: []Difference{}}}
+	v := &verifier{tx: tx, rev: rev, collation: collation, opts: opts, report: &VerifyReport{Target: sink.Describe(), Differences: []Difference{}}}
 	for _, src := range srcs {
 		v.report.Sources = append(v.report.Sources, src.Describe())
 		v.source = src.Describe()
@@ -77,6 +83,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source) (*Verif
 }
 
 type verifier struct {
+	opts        VerifyOptions
 	tx          sinks.Tx
 	rev         *schema.Revision
 	collation   schema.Collation
@@ -138,6 +145,11 @@ func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
 }
 
 func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error {
+	if v.opts.TargetExperiment != "" {
+		renamed := *e
+		renamed.Name = v.opts.TargetExperiment
+		e = &renamed
+	}
 	where := "name = ?"
 	if v.rev.HasColumn("experiments", "workspace") {
 		where += " AND workspace = 'default'"

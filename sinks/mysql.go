@@ -55,6 +55,12 @@ func OpenMySQL(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: set session sql_mode: %w", uri.Redacted(), err)
 	}
+	if !opts.ReadOnly {
+		if err := s.lock(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	var localInfile int64
 	var maxPacket int64
 	if err := conn.QueryRowContext(ctx, "SELECT @@local_infile, @@max_allowed_packet").Scan(&localInfile, &maxPacket); err != nil {
@@ -109,16 +115,8 @@ func (s *mysqlSink) Close() error {
 
 func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
 	t := &mysqlTx{sink: s}
-	if !s.opts.ReadOnly {
-		// MySQL's named locks belong to the session, not the transaction: taken here,
-		// released when the transaction ends.
-		if err := s.lock(ctx, t); err != nil {
-			return nil, err
-		}
-	}
 	tx, err := s.conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.opts.ReadOnly})
 	if err != nil {
-		s.unlock(t)
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
 	t.tx = tx
@@ -126,13 +124,14 @@ func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
 	return s.open, nil
 }
 
-func (s *mysqlSink) lock(ctx context.Context, t *mysqlTx) error {
+// lock takes the import lock, a named lock of the session: closing the connection
+// releases it.
+func (s *mysqlSink) lock(ctx context.Context) error {
 	var got sql.NullInt64
 	if err := s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", s.lockName).Scan(&got); err != nil {
 		return fmt.Errorf("take the import lock: %w", err)
 	}
 	if got.Int64 != 1 {
-		t.waited = true
 		// GET_LOCK counts whole seconds: round up, never down to "do not wait".
 		secs := int64(math.Ceil(s.opts.lockTimeout().Seconds()))
 		if err := s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", s.lockName, secs).Scan(&got); err != nil {
@@ -142,26 +141,17 @@ func (s *mysqlSink) lock(ctx context.Context, t *mysqlTx) error {
 			return fmt.Errorf("%s: %w (waited %s; --lock-timeout waits longer)", s.Describe(), ErrLocked, s.opts.lockTimeout())
 		}
 	}
-	t.locked = true
 	return nil
 }
 
-func (s *mysqlSink) unlock(t *mysqlTx) {
-	if t.locked {
-		s.conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", s.lockName)
-		t.locked = false
-	}
-}
-
 type mysqlTx struct {
-	sink   *mysqlSink
-	tx     *sql.Tx
-	done   bool
-	waited bool
-	locked bool
+	sink *mysqlSink
+	tx   *sql.Tx
+	done bool
 }
 
-func (t *mysqlTx) Waited() bool { return t.waited }
+// Waited is false: MySQL cannot tell cheaply whether others wrote.
+func (t *mysqlTx) Waited() bool { return false }
 
 func (t *mysqlTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.tx.ExecContext(ctx, query, args...)
@@ -178,7 +168,6 @@ func (t *mysqlTx) Query(ctx context.Context, query string, args ...any) (schema.
 
 func (t *mysqlTx) Commit(ctx context.Context) error {
 	err := t.tx.Commit()
-	t.sink.unlock(t)
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -192,7 +181,6 @@ func (t *mysqlTx) Rollback(ctx context.Context) error {
 	}
 	t.done = true
 	err := t.tx.Rollback()
-	t.sink.unlock(t)
 	if errors.Is(err, sql.ErrTxDone) {
 		return nil
 	}

@@ -30,7 +30,14 @@ func OpenPostgres(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %s", uri.Redacted(), describeConnectError(err))
 	}
-	return &pgSink{uri: uri, conn: conn, opts: opts}, nil
+	s := &pgSink{uri: uri, conn: conn, opts: opts}
+	if !opts.ReadOnly {
+		if err := s.lock(ctx); err != nil {
+			conn.Close(context.WithoutCancel(ctx))
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // describeConnectError keeps the server's reason (wrong password, unknown database,
@@ -71,45 +78,38 @@ func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
 	s.open = &pgTx{tx: tx}
-	if !s.opts.ReadOnly {
-		if err := s.lock(ctx, s.open); err != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
-			return nil, err
-		}
-	}
 	return s.open, nil
 }
 
-// lock takes the import lock for the transaction; it is released at its end.
-func (s *pgSink) lock(ctx context.Context, t *pgTx) error {
+// lock takes the import lock for the session; closing the connection releases it.
+func (s *pgSink) lock(ctx context.Context) error {
 	var got bool
-	if err := t.tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock($1)", int64(importLockKey)).Scan(&got); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", int64(importLockKey)).Scan(&got); err != nil {
 		return fmt.Errorf("take the import lock: %w", err)
 	}
 	if got {
 		return nil
 	}
-	t.waited = true
-	if _, err := t.tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", s.opts.lockTimeout().Milliseconds())); err != nil {
+	if _, err := s.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", s.opts.lockTimeout().Milliseconds())); err != nil {
 		return err
 	}
-	if _, err := t.tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(importLockKey)); err != nil {
+	defer s.conn.Exec(context.WithoutCancel(ctx), "SET lock_timeout = 0")
+	if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(importLockKey)); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
 			return fmt.Errorf("%s: %w (waited %s; --lock-timeout waits longer)", s.Describe(), ErrLocked, s.opts.lockTimeout())
 		}
 		return fmt.Errorf("take the import lock: %w", err)
 	}
-	_, err := t.tx.Exec(ctx, "SET LOCAL lock_timeout = 0")
-	return err
+	return nil
 }
 
 type pgTx struct {
-	tx     pgx.Tx
-	waited bool
+	tx pgx.Tx
 }
 
-func (t *pgTx) Waited() bool { return t.waited }
+// Waited is false: PostgreSQL cannot tell cheaply whether others wrote.
+func (t *pgTx) Waited() bool { return false }
 
 func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	tag, err := t.tx.Exec(ctx, dburi.DollarPlaceholders(query), args...)

@@ -25,10 +25,7 @@ import (
 // Sink is an open connection to a target database.
 type Sink interface {
 	Dialect() schema.Dialect
-	// Begin starts a transaction. Only one is open at a time. Unless the sink is
-	// read-only, Begin takes the target's import lock, held until Commit or Rollback,
-	// so concurrent mlflow-bulk imports into one database write one transaction at a
-	// time; it waits for the lock up to Options.LockTimeout.
+	// Begin starts a transaction. Only one is open at a time.
 	Begin(ctx context.Context) (Tx, error)
 	// Describe names the target for messages, with any password redacted.
 	Describe() string
@@ -44,9 +41,9 @@ type Tx interface {
 	Commit(ctx context.Context) error
 	// Rollback aborts the transaction; after Commit it does nothing.
 	Rollback(ctx context.Context) error
-	// Waited reports whether another writer held the target when this transaction began
-	// or has written to it since this sink's previous transaction: what was read
-	// before may be out of date.
+	// Waited reports whether another writer (an MLflow server, say) has written to the
+	// target since this sink's previous transaction, where the database can tell:
+	// what was read before may be out of date.
 	Waited() bool
 }
 
@@ -69,7 +66,9 @@ type Noticer interface {
 type Options struct {
 	// Password overrides the URI's password (from a password file or prompt).
 	Password string
-	// LockTimeout bounds the wait for another import's lock (default 10 minutes).
+	// LockTimeout bounds the wait for another import's lock (default 10 minutes). A
+	// sink that writes holds the target's import lock from Open to Close, so concurrent
+	// mlflow-bulk imports into one database run one after the other, each whole.
 	LockTimeout time.Duration
 	// ReadOnly opens the target for reading only (verify): no lock, no writes.
 	ReadOnly bool

@@ -23,6 +23,7 @@ const sqliteRowsPerInsert = 500
 // OpenSQLite opens (creating if needed) an SQLite MLflow database file. MLflow runs
 // every session with foreign keys on, so this sink does too.
 func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
+	var err error
 	dir := filepath.Dir(uri.Path)
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return nil, fmt.Errorf("%s: folder %s does not exist; create it first", uri.Raw, dir)
@@ -33,8 +34,15 @@ func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	if opts.ReadOnly {
 		dsn += "&mode=ro&_pragma=query_only(1)"
 	}
+	var lock *os.File
+	if !opts.ReadOnly {
+		if lock, err = lockFile(ctx, uri.Path, opts.lockTimeout()); err != nil {
+			return nil, fmt.Errorf("%s: %w", uri.Raw, err)
+		}
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
+		unlockFile(lock)
 		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
 	}
 	// One connection: SQLite has a single writer, and per-connection pragmas must hold.
@@ -42,19 +50,22 @@ func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		db.Close()
+		unlockFile(lock)
 		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
 	}
 	if err := conn.PingContext(ctx); err != nil {
 		conn.Close()
 		db.Close()
+		unlockFile(lock)
 		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
 	}
-	return &sqliteSink{uri: uri, db: db, conn: conn, opts: opts}, nil
+	return &sqliteSink{uri: uri, db: db, conn: conn, opts: opts, lock: lock}, nil
 }
 
 type sqliteSink struct {
 	uri  *URI
 	opts Options
+	lock *os.File // the import lock, a flock on the database file
 	// dataVersion is SQLite's counter of commits by other connections, as last seen.
 	dataVersion int64
 	db          *sql.DB
@@ -71,7 +82,9 @@ func (s *sqliteSink) Close() error {
 		s.open.Rollback(context.Background())
 	}
 	errConn := s.conn.Close()
-	return errors.Join(errConn, s.db.Close())
+	errDB := s.db.Close()
+	unlockFile(s.lock)
+	return errors.Join(errConn, errDB)
 }
 
 // Begin takes SQLite's write lock at once (BEGIN IMMEDIATE), so a concurrent writer

@@ -21,6 +21,7 @@ func Formats() []Format {
 		{Name: "mlflow-bulk dump (manifest.json)", Detect: IsDump, Open: OpenDump},
 		{Name: "MLflow file store (mlruns)", Detect: IsFileStore, Open: OpenFileStore},
 		{Name: "mlflow-export-import export (experiment.json, run.json)", Detect: IsExportImport, Open: OpenExportImport},
+		{Name: "CSV (a runs CSV, the UI's Download CSV, or run_id,key,value,timestamp,step)", Detect: IsCSV, Open: OpenCSV},
 	}
 }
 

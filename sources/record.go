@@ -12,7 +12,7 @@ package sources
 // appear anywhere.
 
 // Record is one item of a source's stream: *Experiment, *Dataset, *Run, *Metrics,
-// *LoggedModel, *RegisteredModel, *Trace, *Skipped or *Invalid.
+// *LoggedModel, *RegisteredModel, *Trace, *Skipped, *Notice or *Invalid.
 type Record interface{ isRecord() }
 
 // Origin says where a record came from, for messages: a file (or table) and a line
@@ -86,8 +86,11 @@ type Run struct {
 	LatestMetrics []Metric `json:"-"`
 	// Verbatim marks rows written by MLflow itself (a database source): the importer
 	// copies them as they are instead of reconciling runs.name with mlflow.runName.
-	Verbatim bool   `json:"verbatim"`
-	Origin   Origin `json:"-"`
+	Verbatim bool `json:"verbatim"`
+	// MetricsOnly marks a run known only by its metric points (a long-format CSV): a
+	// run the target holds keeps everything but gains the points.
+	MetricsOnly bool   `json:"metrics_only,omitempty"`
+	Origin      Origin `json:"-"`
 }
 
 // Input is an edge of MLflow's inputs table seen from a run: a dataset used by the run
@@ -235,3 +238,12 @@ type TableRows struct {
 }
 
 func (*Trace) isRecord() {}
+
+// Notice tells the report how the source read ambiguous input (which CSV columns were
+// taken for params and which for metrics).
+type Notice struct {
+	Path    string
+	Message string
+}
+
+func (*Notice) isRecord() {}

@@ -68,6 +68,9 @@ type Opener func(ctx context.Context, location string, opts Options) (Source, er
 
 // Options configure how sources read.
 type Options struct {
+	// CSVParams, CSVMetrics and CSVTags name the columns of a UI "Download CSV" file
+	// that are params, metrics and tags; columns not named are inferred.
+	CSVParams, CSVMetrics, CSVTags []string
 	// MetricChunk is the largest number of points in one Metrics record (default 4096).
 	MetricChunk int
 }

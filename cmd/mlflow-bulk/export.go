@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/mlflow-bulk/mlflow-bulk/export"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/spf13/cobra"
 )
 
@@ -30,7 +31,7 @@ memory exports in constant memory.`,
 			if dir == "" {
 				return &usageError{errors.New("name the dump folder with --to DIR")}
 			}
-			srcs, err := openSources(cmd.Context(), args)
+			srcs, err := openSources(cmd.Context(), args, sources.Options{})
 			defer closeSources(srcs)
 			if err != nil {
 				return err

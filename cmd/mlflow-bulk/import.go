@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"strings"
 	"time"
 
@@ -33,6 +34,10 @@ type ImportOptions struct {
 	OnExistingRun       string
 	OnParamConflict     string
 	DryRun              bool
+	TargetExperiment    string
+	CSVParams           []string
+	CSVMetrics          []string
+	CSVTags             []string
 	Verify              bool
 	LockTimeout         time.Duration
 }
@@ -102,6 +107,10 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
 	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
+	f.StringVar(&opts.TargetExperiment, "target-experiment", "", "put every run into the experiment of this name (CSV files, which carry no experiment names, otherwise go into one named after the file)")
+	f.StringSliceVar(&opts.CSVParams, "csv-params", nil, "columns of a UI \"Download CSV\" file that are params (others are inferred)")
+	f.StringSliceVar(&opts.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")
+	f.StringSliceVar(&opts.CSVTags, "csv-tags", nil, "columns of a UI \"Download CSV\" file that are tags")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
@@ -118,7 +127,7 @@ anything of the bad run is committed, unless --skip-invalid.
 }
 
 func runImport(ctx context.Context, opts *ImportOptions) error {
-	srcs, err := openSources(ctx, opts.Sources)
+	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags})
 	defer closeSources(srcs)
 	if err != nil {
 		return err
@@ -143,6 +152,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		OnModelConflict:      opts.OnModelConflict,
 		OnExistingRun:        opts.OnExistingRun,
 		DryRun:               opts.DryRun,
+		TargetExperiment:     opts.TargetExperiment,
 		OnParamConflict:      opts.OnParamConflict,
 		Progress:             progress.update,
 	})
@@ -164,7 +174,8 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
-		vr, err := verify(ctx, opts.Sources, opts.Target)
+		vr, err := verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags},
+			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment})
 		if err != nil {
 			return redactError(err, opts.Target)
 		}

@@ -18,7 +18,7 @@ var errDifferences = errors.New("the target does not hold everything the sources
 
 // NewCmdVerify builds `mlflow-bulk verify`.
 func NewCmdVerify(io *IOStreams) *cobra.Command {
-	var target string
+	var target, targetExperiment string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify SOURCE... --to URI",
@@ -31,7 +31,7 @@ Exit code 0 when the target holds everything the sources hold, 3 with a list of
 differences per run otherwise.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			report, err := verify(cmd.Context(), args, target)
+			report, err := verify(cmd.Context(), args, target, sources.Options{}, importer.VerifyOptions{TargetExperiment: targetExperiment})
 			if err != nil {
 				return redactError(err, target)
 			}
@@ -40,11 +40,12 @@ differences per run otherwise.`,
 	}
 	cmd.Flags().StringVar(&target, "to", defaultTarget, "MLflow database URI to check")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
+	cmd.Flags().StringVar(&targetExperiment, "target-experiment", "", "the runs were imported with --target-experiment NAME")
 	return cmd
 }
 
-func verify(ctx context.Context, locations []string, target string) (*importer.VerifyReport, error) {
-	srcs, err := openSources(ctx, locations)
+func verify(ctx context.Context, locations []string, target string, srcOpts sources.Options, opts importer.VerifyOptions) (*importer.VerifyReport, error) {
+	srcs, err := openSources(ctx, locations, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
 		return nil, err
@@ -54,7 +55,7 @@ func verify(ctx context.Context, locations []string, target string) (*importer.V
 		return nil, err
 	}
 	defer sink.Close()
-	return importer.Verify(ctx, sink, srcs)
+	return importer.Verify(ctx, sink, srcs, opts)
 }
 
 func printVerify(io *IOStreams, r *importer.VerifyReport, asJSON bool) error {
@@ -89,10 +90,10 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 	}
 }
 
-func openSources(ctx context.Context, locations []string) ([]sources.Source, error) {
+func openSources(ctx context.Context, locations []string, opts sources.Options) ([]sources.Source, error) {
 	var srcs []sources.Source
 	for _, loc := range locations {
-		src, err := sources.Open(ctx, loc, sources.Options{})
+		src, err := sources.Open(ctx, loc, opts)
 		if err != nil {
 			if errors.Is(err, sources.ErrNotRecognised) {
 				return srcs, &usageError{err}

@@ -55,6 +55,12 @@ func Run(t *testing.T, open func(t *testing.T) sources.Source) {
 				if len(r.Points) == 0 {
 					t.Errorf("empty metrics record for run %s", r.RunID)
 				}
+			case *sources.LoggedModel, *sources.RegisteredModel, *sources.Trace:
+				curRun = ""
+			case *sources.Notice:
+				if r.Message == "" {
+					t.Errorf("notice without a message")
+				}
 			case *sources.Skipped:
 				if r.Reason == "" {
 					t.Errorf("skipped %s without a reason", r.Path)

@@ -1,0 +1,556 @@
+package sources
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The CSV reader: MLflow's runs CSV (search_runs, `mlflow experiments csv`), the MLflow
+// UI's "Download CSV", and long-format metric histories. docs/dump-format.md says what
+// each can and cannot carry.
+
+type csvLayout int
+
+const (
+	csvNone csvLayout = iota
+	csvSearchRuns
+	csvUI
+	csvLong
+)
+
+// csvExperimentID is the source id of the one experiment a CSV file holds.
+const csvExperimentID = "csv"
+
+var uiColumns = []string{"Start Time", "Duration", "Run ID", "Name", "Source Type", "Source Name", "User", "Status"}
+
+func detectCSV(header []string) csvLayout {
+	if len(header) >= len(uiColumns) {
+		ui := true
+		for i, c := range uiColumns {
+			ui = ui && header[i] == c
+		}
+		if ui {
+			return csvUI
+		}
+	}
+	cols := map[string]bool{}
+	prefixed := false
+	for _, h := range header {
+		cols[h] = true
+		prefixed = prefixed || strings.HasPrefix(h, "metrics.") || strings.HasPrefix(h, "params.") || strings.HasPrefix(h, "tags.")
+	}
+	switch {
+	case len(header) == 5 && cols["run_id"] && cols["key"] && cols["value"] && cols["timestamp"] && cols["step"]:
+		return csvLong
+	case cols["run_id"] && (prefixed || cols["status"]):
+		return csvSearchRuns
+	}
+	return csvNone
+}
+
+// newCSVReader reads CSV with a byte-order mark, CRLF line ends and quoted fields over
+// several lines.
+func newCSVReader(path string) (*csv.Reader, *os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReader(f)
+	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
+		br.Discard(3)
+	}
+	r := csv.NewReader(br)
+	r.FieldsPerRecord = -1
+	return r, f, nil
+}
+
+// IsCSV reports whether path is a CSV file in one of the layouts mlflow-bulk reads.
+func IsCSV(path string) bool {
+	info, err := os.Stat(path)
+	if err != nil || info.IsDir() {
+		return false
+	}
+	r, f, err := newCSVReader(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	header, err := r.Read()
+	return err == nil && detectCSV(header) != csvNone
+}
+
+// OpenCSV opens a CSV file of runs or metric histories.
+func OpenCSV(ctx context.Context, path string, opts Options) (Source, error) {
+	r, f, err := newCSVReader(path)
+	if err != nil {
+		return nil, err
+	}
+	header, err := r.Read()
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRecognised)
+	}
+	s := &csvSource{path: path, layout: detectCSV(header), opts: opts, chunk: opts.metricChunk()}
+	if s.layout == csvNone {
+		return nil, fmt.Errorf("%s: %w (not a runs CSV, a UI CSV or a long-format metric history)", path, ErrNotRecognised)
+	}
+	s.start(ctx, "CSV "+path, s.read)
+	return s, nil
+}
+
+type csvSource struct {
+	producer
+	path   string
+	layout csvLayout
+	opts   Options
+	chunk  int
+}
+
+func (s *csvSource) read(ctx context.Context) error {
+	stem := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
+	if err := s.emit(ctx, &Experiment{SourceID: csvExperimentID, Name: stem, LifecycleStage: "active", Origin: Origin{File: s.path}}); err != nil {
+		return err
+	}
+	switch s.layout {
+	case csvSearchRuns:
+		return s.readRows(ctx, s.searchRunsRow)
+	case csvUI:
+		roles, err := s.uiRoles(ctx)
+		if err != nil {
+			return err
+		}
+		return s.readRows(ctx, func(ctx context.Context, header, row []string, line int) error {
+			return s.uiRow(ctx, header, row, line, roles)
+		})
+	default:
+		return s.readLong(ctx)
+	}
+}
+
+// readRows calls each for every data row, with bad rows reported as Invalid.
+func (s *csvSource) readRows(ctx context.Context, each func(ctx context.Context, header, row []string, line int) error) error {
+	r, f, err := newCSVReader(s.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	header, err := r.Read()
+	if err != nil {
+		return err
+	}
+	for {
+		if err := checkContext(ctx); err != nil {
+			return err
+		}
+		row, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return s.emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: pe.Line, Err: fmt.Errorf("malformed CSV: %w", pe.Err)}})
+			}
+			return err
+		}
+		if len(row) != len(header) {
+			if err := s.emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: line, Err: fmt.Errorf("%d fields, the header has %d", len(row), len(header))}}); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := each(ctx, header, row, line); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *csvSource) invalid(ctx context.Context, line int, runID string, err error) error {
+	return s.emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: line, RunID: runID, Err: err}})
+}
+
+// parseTime reads the times these files hold: pandas' "2026-05-25 09:31:08.198000+00:00",
+// ISO 8601, the UI's "2021-12-08 00:32:32" (taken as UTC) or epoch milliseconds.
+func parseTime(v string) (*int64, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "None" || v == "NaT" || v == "nan" {
+		return nil, nil
+	}
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
+		return &ms, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05-07:00", time.RFC3339Nano,
+		"2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			ms := t.UnixMilli()
+			return &ms, nil
+		}
+	}
+	return nil, fmt.Errorf("time %q is not a date such as 2026-05-25 09:31:08+00:00 or epoch milliseconds", v)
+}
+
+func csvStatus(v string) string {
+	v = strings.ToUpper(strings.TrimSpace(v))
+	if runStatusNamesByName[v] {
+		return v
+	}
+	return "FINISHED"
+}
+
+func (s *csvSource) searchRunsRow(ctx context.Context, header, row []string, line int) error {
+	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: "active", SourceType: "LOCAL", Origin: Origin{File: s.path, Line: line}}
+	var metrics []Metric
+	for i, h := range header {
+		v := row[i]
+		var err error
+		switch {
+		case h == "run_id":
+			run.RunID = v
+		case h == "status":
+			run.Status = csvStatus(v)
+		case h == "artifact_uri":
+			run.ArtifactURI = v
+		case h == "start_time":
+			run.StartTime, err = parseTime(v)
+		case h == "end_time":
+			run.EndTime, err = parseTime(v)
+		case v == "": // not logged
+		case strings.HasPrefix(h, "params."):
+			run.Params = append(run.Params, Tag{Key: strings.TrimPrefix(h, "params."), Value: v})
+		case strings.HasPrefix(h, "tags."):
+			run.Tags = append(run.Tags, Tag{Key: strings.TrimPrefix(h, "tags."), Value: v})
+		case strings.HasPrefix(h, "metrics."):
+			var f float64
+			if f, err = strconv.ParseFloat(v, 64); err == nil {
+				metrics = append(metrics, Metric{Key: strings.TrimPrefix(h, "metrics."), Value: f})
+			} else {
+				err = fmt.Errorf("metric %s: %q is not a number", h, v)
+			}
+		}
+		if err != nil {
+			return s.invalid(ctx, line, run.RunID, err)
+		}
+	}
+	for _, t := range run.Tags {
+		switch t.Key {
+		case "mlflow.user":
+			run.UserID = t.Value
+		case "mlflow.source.type":
+			if _, ok := sourceTypeByName[t.Value]; ok {
+				run.SourceType = t.Value
+			}
+		}
+	}
+	return s.emitRun(ctx, run, metrics, line)
+}
+
+var sourceTypeByName = func() map[string]bool {
+	m := map[string]bool{}
+	for _, n := range sourceTypeNames {
+		m[n] = true
+	}
+	return m
+}()
+
+// emitRun emits a run of a runs CSV with its latest metric values as one point each,
+// at step 0, timed at the run's end (or start).
+func (s *csvSource) emitRun(ctx context.Context, run *Run, metrics []Metric, line int) error {
+	if !runIDPattern.MatchString(run.RunID) {
+		return s.invalid(ctx, line, run.RunID, fmt.Errorf("run id %q is not 32 lowercase hex digits", run.RunID))
+	}
+	if run.Status == "" {
+		run.Status = "FINISHED"
+	}
+	var ts int64
+	switch {
+	case run.EndTime != nil:
+		ts = *run.EndTime
+	case run.StartTime != nil:
+		ts = *run.StartTime
+	}
+	for i := range metrics {
+		metrics[i].Timestamp = ts
+	}
+	if err := s.emit(ctx, run); err != nil {
+		return err
+	}
+	if len(metrics) == 0 {
+		return nil
+	}
+	return s.emit(ctx, &Metrics{RunID: run.RunID, Points: metrics, Origin: run.Origin})
+}
+
+type csvRole int
+
+const (
+	roleParam csvRole = iota
+	roleMetric
+	roleTag
+)
+
+// uiRoles decides which of a UI CSV's columns after Status are params, metrics and
+// tags. The UI writes params, then metrics, then tags; columns named by --csv-params,
+// --csv-metrics or --csv-tags take that role, the rest follow the values: the last run
+// of all-numeric columns is taken for the metrics, what comes before for params, what
+// comes after for tags. The source says how it read them.
+func (s *csvSource) uiRoles(ctx context.Context) (map[string]csvRole, error) {
+	r, f, err := newCSVReader(s.path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	header, err := r.Read()
+	if err != nil {
+		return nil, err
+	}
+	cols := header[len(uiColumns):]
+	numeric := make([]bool, len(cols))
+	seen := make([]bool, len(cols))
+	for i := range numeric {
+		numeric[i] = true
+	}
+	for {
+		row, err := r.Read()
+		if err != nil {
+			break
+		}
+		for i := range cols {
+			if len(uiColumns)+i >= len(row) {
+				continue
+			}
+			if v := row[len(uiColumns)+i]; v != "" {
+				seen[i] = true
+				if _, err := strconv.ParseFloat(v, 64); err != nil {
+					numeric[i] = false
+				}
+			}
+		}
+	}
+	roles := map[string]csvRole{}
+	named := map[string]bool{}
+	for role, names := range map[csvRole][]string{roleParam: s.opts.CSVParams, roleMetric: s.opts.CSVMetrics, roleTag: s.opts.CSVTags} {
+		for _, n := range names {
+			roles[n], named[n] = role, true
+		}
+	}
+	last := -1
+	for i := range cols {
+		if !named[cols[i]] && numeric[i] && seen[i] {
+			last = i
+		}
+	}
+	first := last
+	for first > 0 && !named[cols[first-1]] && numeric[first-1] && seen[first-1] {
+		first--
+	}
+	var inferred []string
+	for i, c := range cols {
+		if named[c] {
+			continue
+		}
+		switch {
+		case last >= 0 && i >= first && i <= last:
+			roles[c] = roleMetric
+		case last >= 0 && i > last:
+			roles[c] = roleTag
+		default:
+			roles[c] = roleParam
+		}
+		inferred = append(inferred, c)
+	}
+	if len(inferred) > 0 {
+		var p, m, t []string
+		for _, c := range cols {
+			switch roles[c] {
+			case roleParam:
+				p = append(p, c)
+			case roleMetric:
+				m = append(m, c)
+			default:
+				t = append(t, c)
+			}
+		}
+		msg := fmt.Sprintf("UI CSV without prefixes: read %q as params, %q as metrics, %q as tags (the UI writes params, metrics, tags in that order; "+
+			"the last run of numeric columns was taken for the metrics). Name them with --csv-params, --csv-metrics, --csv-tags if that is wrong", p, m, t)
+		if err := s.emit(ctx, &Notice{Path: s.path, Message: msg}); err != nil {
+			return nil, err
+		}
+	}
+	return roles, nil
+}
+
+var durationPattern = regexp.MustCompile(`^([0-9.]+)\s*(ms|s|min|h|d)$`)
+
+func parseUIDuration(v string) (int64, bool) {
+	m := durationPattern.FindStringSubmatch(strings.TrimSpace(v))
+	if m == nil {
+		return 0, false
+	}
+	n, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, false
+	}
+	unit := map[string]float64{"ms": 1, "s": 1000, "min": 60000, "h": 3600000, "d": 86400000}[m[2]]
+	return int64(math.Round(n * unit)), true
+}
+
+func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, roles map[string]csvRole) error {
+	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: "active", RunID: row[2], Name: row[3],
+		SourceType: "LOCAL", Status: csvStatus(row[7]), UserID: row[6], Origin: Origin{File: s.path, Line: line}}
+	start, err := parseTime(row[0])
+	if err != nil {
+		return s.invalid(ctx, line, run.RunID, err)
+	}
+	run.StartTime = start
+	if d, ok := parseUIDuration(row[1]); ok && start != nil {
+		end := *start + d
+		run.EndTime = &end
+	}
+	if t := strings.ToUpper(row[4]); sourceTypeByName[t] {
+		run.SourceType = t
+		run.Tags = append(run.Tags, Tag{Key: "mlflow.source.type", Value: t})
+	}
+	if row[5] != "" {
+		run.Tags = append(run.Tags, Tag{Key: "mlflow.source.name", Value: row[5]})
+	}
+	if row[6] != "" {
+		run.Tags = append(run.Tags, Tag{Key: "mlflow.user", Value: row[6]})
+	}
+	var metrics []Metric
+	for i := len(uiColumns); i < len(header); i++ {
+		h, v := header[i], row[i]
+		if v == "" {
+			continue
+		}
+		switch roles[h] {
+		case roleParam:
+			run.Params = append(run.Params, Tag{Key: h, Value: v})
+		case roleTag:
+			run.Tags = append(run.Tags, Tag{Key: h, Value: v})
+		case roleMetric:
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return s.invalid(ctx, line, run.RunID, fmt.Errorf("metric %s: %q is not a number", h, v))
+			}
+			metrics = append(metrics, Metric{Key: h, Value: f})
+		}
+	}
+	return s.emitRun(ctx, run, metrics, line)
+}
+
+// readLong streams a long-format history, a run record whenever the run changes.
+func (s *csvSource) readLong(ctx context.Context) error {
+	r, f, err := newCSVReader(s.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	header, err := r.Read()
+	if err != nil {
+		return err
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[h] = i
+	}
+	var run string
+	rejected := map[string]bool{} // runs with a bad row: their other rows are left out too
+	points := make([]Metric, 0, s.chunk)
+	first := 0
+	flush := func() error {
+		if len(points) == 0 {
+			return nil
+		}
+		err := s.emit(ctx, &Metrics{RunID: run, Points: points, Origin: Origin{File: s.path, Line: first}})
+		points = make([]Metric, 0, s.chunk)
+		return err
+	}
+	for {
+		row, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return flush()
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			if err := flush(); err != nil {
+				return err
+			}
+			return s.invalid(ctx, line, run, fmt.Errorf("malformed CSV: %w", err))
+		}
+		var id string
+		var m Metric
+		var perr error
+		if len(row) != len(header) {
+			perr = fmt.Errorf("%d fields, the header has %d", len(row), len(header))
+		} else {
+			id = row[col["run_id"]]
+			m, perr = parseLongPoint(row, col)
+		}
+		if rejected[id] {
+			continue
+		}
+		if perr != nil {
+			if err := flush(); err != nil {
+				return err
+			}
+			rejected[id] = true
+			if err := s.invalid(ctx, line, id, perr); err != nil {
+				return err
+			}
+			run = ""
+			continue
+		}
+		if id != run {
+			if err := flush(); err != nil {
+				return err
+			}
+			if !runIDPattern.MatchString(id) {
+				return s.invalid(ctx, line, id, fmt.Errorf("run id %q is not 32 lowercase hex digits", id))
+			}
+			run, first = id, line
+			start := m.Timestamp
+			if err := s.emit(ctx, &Run{RunID: id, ExperimentSourceID: csvExperimentID, Status: "FINISHED", LifecycleStage: "active",
+				SourceType: "LOCAL", StartTime: &start, MetricsOnly: true, Origin: Origin{File: s.path, Line: line}}); err != nil {
+				return err
+			}
+		}
+		if len(points) == 0 {
+			first = line
+		}
+		points = append(points, m)
+		if len(points) == s.chunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func parseLongPoint(row []string, col map[string]int) (Metric, error) {
+	key := row[col["key"]]
+	value, err := strconv.ParseFloat(row[col["value"]], 64)
+	if err != nil {
+		return Metric{}, fmt.Errorf("metric %q: value %q is not a number", key, row[col["value"]])
+	}
+	ts, err := strconv.ParseInt(row[col["timestamp"]], 10, 64)
+	if err != nil {
+		return Metric{}, fmt.Errorf("metric %q: timestamp %q is not epoch milliseconds", key, row[col["timestamp"]])
+	}
+	step, err := strconv.ParseInt(row[col["step"]], 10, 64)
+	if err != nil {
+		return Metric{}, fmt.Errorf("metric %q: step %q is not an integer", key, row[col["step"]])
+	}
+	return Metric{Key: key, Value: value, Timestamp: ts, Step: step}, nil
+}
