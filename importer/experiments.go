@@ -18,6 +18,22 @@ import (
 func (im *importer) experiment(ctx context.Context, source int, e *sources.Experiment) error {
 	key := expKey{source, e.SourceID}
 	im.committed["experiments"].Read++
+	if ok, why := im.opts.Filter.takesExperiment(e); !ok {
+		im.filtered[key] = true
+		im.committed["experiments"].Skipped++
+		im.noteFiltered(fmt.Sprintf("experiment %q left out: %s", e.Name, why))
+		return nil
+	}
+	if newName, ok := im.opts.Filter.Rename[e.Name]; ok {
+		renamed := *e
+		renamed.Name = newName
+		e = &renamed
+	}
+	if mapped, ok := mapArtifact(im.opts.ArtifactMap, e.ArtifactLocation); ok {
+		remapped := *e
+		remapped.ArtifactLocation = mapped
+		e = &remapped
+	}
 	if im.opts.TargetExperiment != "" {
 		renamed := *e
 		renamed.Name, renamed.Tags = im.opts.TargetExperiment, nil

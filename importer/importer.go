@@ -55,6 +55,11 @@ type Options struct {
 	// mlflow-bulk does not know (a newer MLflow), after checking that its tracking tables
 	// hold every column of the newest revision it knows, at least as wide.
 	AllowUnknownRevision bool
+	// Filter chooses the experiments and runs imported.
+	Filter Filter
+	// ArtifactMap rewrites experiment artifact locations and run artifact URIs (the
+	// longest matching prefix wins), for artifacts copied to another store.
+	ArtifactMap []ArtifactMapping
 	// TargetExperiment puts every run into the experiment of this name (created if the
 	// target lacks it), whatever experiment the sources had them in.
 	TargetExperiment string
@@ -107,6 +112,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		latest:       NewLatestMetrics(),
 		notedOnce:    map[string]bool{},
 		tableColumns: map[string]map[string]schema.Column{},
+		filtered:     map[expKey]bool{},
 	}
 	for _, s := range srcs {
 		im.report.Sources = append(im.report.Sources, s.Describe())
@@ -118,6 +124,9 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		}
 	}
 	im.report.DryRun = opts.DryRun
+	if im.filteredRuns > 0 {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (--experiment, --exclude-experiment, --runs-since, --include-deleted)", im.filteredRuns))
+	}
 	im.report.finish(im.committed, started, err == nil)
 	return im.report, err
 }
@@ -193,6 +202,9 @@ type importer struct {
 	// source Default merged into it lends it its attributes, as if MLflow had made it.
 	freshDefault bool
 	progress     Progress
+	// filtered holds source experiments the filter left out; filteredRuns counts runs.
+	filtered     map[expKey]bool
+	filteredRuns int
 	// tableColumns caches the target's columns of tables copied as rows (traces).
 	tableColumns map[string]map[string]schema.Column
 }

@@ -24,11 +24,21 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		im.marks[i] = f.len()
 	}
 	expID, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]
-	if !ok {
-		// Its experiment was rejected; the rejection names it.
+	if !ok || !im.opts.Filter.takesRun(r) {
 		im.cur.skip = true
-		im.committed["runs"].Rejected++
+		if !ok && !im.filteredExp(source, r.ExperimentSourceID) {
+			// Its experiment was rejected; the rejection names it.
+			im.committed["runs"].Rejected++
+		} else {
+			im.committed["runs"].Skipped++
+			im.filteredRuns++
+		}
 		return nil
+	}
+	if mapped, ok := mapArtifact(im.opts.ArtifactMap, r.ArtifactURI); ok {
+		remapped := *r
+		remapped.ArtifactURI = mapped
+		r = &remapped
 	}
 	present, err := im.runPresent(ctx, r.RunID)
 	if err != nil {

@@ -49,6 +49,8 @@ const maxDifferences = 10000
 type VerifyOptions struct {
 	// TargetExperiment: the runs were imported into the experiment of this name.
 	TargetExperiment string
+	// Filter: what the import left out is not looked for; renames are followed.
+	Filter Filter
 }
 
 func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts VerifyOptions) (*VerifyReport, error) {
@@ -74,6 +76,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Ve
 		v.report.Sources = append(v.report.Sources, src.Describe())
 		v.source = src.Describe()
 		v.experiments = map[string]bool{}
+		v.missingExperiment = map[string]bool{}
 		if err := v.verifySource(ctx, src); err != nil {
 			return v.report, err
 		}
@@ -90,7 +93,9 @@ type verifier struct {
 	report      *VerifyReport
 	source      string
 	experiments map[string]bool // source experiment ids the target holds (by name)
-	run         *verifyRun
+	// missingExperiment: source experiments the target lacks (their runs are missing too)
+	missingExperiment map[string]bool
+	run               *verifyRun
 }
 
 type verifyRun struct {
@@ -145,6 +150,14 @@ func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
 }
 
 func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error {
+	if ok, _ := v.opts.Filter.takesExperiment(e); !ok {
+		return nil
+	}
+	if newName, ok := v.opts.Filter.Rename[e.Name]; ok {
+		renamed := *e
+		renamed.Name = newName
+		e = &renamed
+	}
 	if v.opts.TargetExperiment != "" {
 		renamed := *e
 		renamed.Name = v.opts.TargetExperiment
@@ -164,6 +177,7 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 	}
 	rows.Close()
 	if n == 0 {
+		v.missingExperiment[e.SourceID] = true
 		v.differ("", "experiment missing", e.Name, fmt.Sprintf("experiment %s %q is not in the target", e.SourceID, e.Name))
 		return nil
 	}
@@ -172,6 +186,10 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 }
 
 func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
+	if !v.experiments[r.ExperimentSourceID] && !v.missingExperiment[r.ExperimentSourceID] || !v.opts.Filter.takesRun(r) {
+		v.run = nil // left out by the import's filters
+		return nil
+	}
 	v.report.Runs++
 	v.run = &verifyRun{id: r.RunID, points: map[string][]MetricPoint{}}
 	var n int64

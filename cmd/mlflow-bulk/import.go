@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"os"
 	"strings"
 	"time"
 
@@ -38,6 +39,13 @@ type ImportOptions struct {
 	CSVParams           []string
 	CSVMetrics          []string
 	CSVTags             []string
+	Experiments         []string
+	ExcludeExperiments  []string
+	RunsSince           string
+	IncludeDeleted      bool
+	Renames             []string
+	ArtifactRootMap     []string
+	PasswordFile        string
 	Verify              bool
 	LockTimeout         time.Duration
 }
@@ -101,7 +109,14 @@ anything of the bad run is committed, unless --skip-invalid.
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Target, "to", defaultTarget, "target MLflow database URI")
+	f.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "target MLflow database URI (default: MLFLOW_TRACKING_URI when it names a database, else sqlite:///mlflow.db)")
+	f.StringArrayVar(&opts.Experiments, "experiment", nil, "import only experiments with this name or glob pattern (repeatable)")
+	f.StringArrayVar(&opts.ExcludeExperiments, "exclude-experiment", nil, "leave out experiments with this name or glob pattern (repeatable)")
+	f.StringVar(&opts.RunsSince, "runs-since", "", "import only runs started at or after this time (RFC 3339, a date, or epoch milliseconds)")
+	f.BoolVar(&opts.IncludeDeleted, "include-deleted", true, "import deleted runs and experiments too (as deleted)")
+	f.StringArrayVar(&opts.Renames, "rename-experiment", nil, "import experiment OLD under the name NEW: OLD=NEW (repeatable), or a CSV file of old,new lines")
+	f.StringArrayVar(&opts.ArtifactRootMap, "artifact-root-map", nil, "rewrite artifact locations starting with OLD to start with NEW: OLD=NEW (repeatable; the longest match wins)")
+	f.StringVar(&opts.PasswordFile, "password-file", "", "read the database password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
 	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
 	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
@@ -127,6 +142,24 @@ anything of the bad run is committed, unless --skip-invalid.
 }
 
 func runImport(ctx context.Context, opts *ImportOptions) error {
+	since, err := parseRunsSince(opts.RunsSince)
+	if err != nil {
+		return err
+	}
+	renames, err := parseRenames(opts.Renames)
+	if err != nil {
+		return err
+	}
+	artifactMap, err := parseArtifactMap(opts.ArtifactRootMap)
+	if err != nil {
+		return err
+	}
+	password, err := readPasswordFile(opts.PasswordFile)
+	if err != nil {
+		return err
+	}
+	filter := importer.Filter{Experiments: opts.Experiments, ExcludeExperiments: opts.ExcludeExperiments, RunsSince: since,
+		ExcludeDeleted: !opts.IncludeDeleted, Rename: renames}
 	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags})
 	defer closeSources(srcs)
 	if err != nil {
@@ -136,7 +169,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if lockTimeout <= 0 {
 		lockTimeout = time.Millisecond // 0: give up at once when another import writes
 	}
-	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout})
+	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password})
 	if err != nil {
 		return redactError(err, opts.Target)
 	}
@@ -153,11 +186,14 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		OnExistingRun:        opts.OnExistingRun,
 		DryRun:               opts.DryRun,
 		TargetExperiment:     opts.TargetExperiment,
+		Filter:               filter,
+		ArtifactMap:          artifactMap,
 		OnParamConflict:      opts.OnParamConflict,
 		Progress:             progress.update,
 	})
 	progress.finish()
 	if err != nil {
+		err = redactPassword(err, password)
 		if !opts.JSON && report != nil && report.Count("runs").Created > 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "mlflow-bulk: %d runs were committed before the failure; re-running the import skips them\n", report.Count("runs").Created)
 		}
@@ -175,7 +211,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
 		vr, err := verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags},
-			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment})
+			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter})
 		if err != nil {
 			return redactError(err, opts.Target)
 		}
@@ -253,4 +289,12 @@ func oneOf(flag, value string, allowed ...string) error {
 		}
 	}
 	return &usageError{fmt.Errorf("%s must be %s, not %q", flag, strings.Join(allowed, ", "), value)}
+}
+
+// redactPassword hides a password that came from a file rather than the URI.
+func redactPassword(err error, password string) error {
+	if len(password) < 3 || !strings.Contains(err.Error(), password) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), password, "xxxxx"))
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -72,7 +73,7 @@ func newCmdSchemaShow(io *IOStreams) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&target, "to", defaultTarget, "MLflow database URI")
+	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as one JSON object")
 	return cmd
 }
@@ -158,7 +159,7 @@ starts on it without an upgrade. Refuses a database that holds any table.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&target, "to", defaultTarget, "MLflow database URI (an empty database)")
+	f.StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI (an empty database)")
 	f.StringVar(&revision, "revision", "", "alembic revision to create (default: the newest known)")
 	f.StringVar(&release, "mlflow-version", "", "create the schema this MLflow release uses, e.g. 2.9")
 	f.StringVar(&artifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment")

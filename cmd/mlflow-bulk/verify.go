@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -38,7 +39,7 @@ differences per run otherwise.`,
 			return printVerify(io, report, asJSON)
 		},
 	}
-	cmd.Flags().StringVar(&target, "to", defaultTarget, "MLflow database URI to check")
+	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI to check")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	cmd.Flags().StringVar(&targetExperiment, "target-experiment", "", "the runs were imported with --target-experiment NAME")
 	return cmd

@@ -1,0 +1,122 @@
+package importer
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Filter chooses what of the sources is imported. The zero value takes everything.
+type Filter struct {
+	// Experiments are names or glob patterns (path.Match syntax) of the source
+	// experiments to import; empty means all.
+	Experiments []string
+	// ExcludeExperiments are names or patterns to leave out.
+	ExcludeExperiments []string
+	// RunsSince leaves out runs that started before it (epoch ms); 0 means no limit.
+	RunsSince int64
+	// ExcludeDeleted leaves out deleted runs and deleted experiments with their runs.
+	ExcludeDeleted bool
+	// Rename maps source experiment names to target names.
+	Rename map[string]string
+}
+
+func matchAny(patterns []string, name string) bool {
+	for _, p := range patterns {
+		if p == name {
+			return true
+		}
+		if ok, err := path.Match(p, name); err == nil && ok {
+			return true
+		}
+	}
+	return false
+}
+
+// takesExperiment reports whether the filter lets a source experiment in, and why not.
+func (f Filter) takesExperiment(e *sources.Experiment) (bool, string) {
+	switch {
+	case len(f.Experiments) > 0 && !matchAny(f.Experiments, e.Name):
+		return false, "not among --experiment"
+	case matchAny(f.ExcludeExperiments, e.Name):
+		return false, "matched by --exclude-experiment"
+	case f.ExcludeDeleted && e.LifecycleStage == "deleted":
+		return false, "deleted (--include-deleted=false)"
+	}
+	return true, ""
+}
+
+// takesRun reports whether the filter lets a run in.
+func (f Filter) takesRun(r *sources.Run) bool {
+	if f.ExcludeDeleted && r.LifecycleStage == "deleted" {
+		return false
+	}
+	if f.RunsSince > 0 && (r.StartTime == nil || *r.StartTime < f.RunsSince) {
+		return false
+	}
+	return true
+}
+
+// ArtifactMapping rewrites artifact locations that start with Old to start with New.
+type ArtifactMapping struct {
+	Old, New string
+}
+
+// mapArtifact rewrites an experiment's artifact_location or a run's artifact_uri with
+// the longest matching prefix. Prefixes match at path boundaries, with Windows
+// backslashes read as slashes, drive letters in either case, and a leading "./" of
+// relative locations ignored.
+func mapArtifact(maps []ArtifactMapping, location string) (string, bool) {
+	best, bestLen := "", -1
+	norm := normalizeLocation(location)
+	for _, m := range maps {
+		old := strings.TrimSuffix(normalizeLocation(m.Old), "/")
+		if !strings.HasPrefix(strings.ToLower(norm), strings.ToLower(old)) {
+			continue
+		}
+		// Case matters past a drive letter only for Windows paths, which ignore it.
+		if !isWindowsLocation(norm) && !strings.HasPrefix(norm, old) {
+			continue
+		}
+		rest := norm[len(old):]
+		if rest != "" && !strings.HasPrefix(rest, "/") {
+			continue
+		}
+		if len(old) > bestLen {
+			best, bestLen = strings.TrimSuffix(m.New, "/")+rest, len(old)
+		}
+	}
+	return best, bestLen >= 0
+}
+
+func normalizeLocation(s string) string {
+	if isWindowsLocation(s) {
+		s = strings.ReplaceAll(s, `\`, "/")
+	}
+	return strings.TrimPrefix(s, "./")
+}
+
+func isWindowsLocation(s string) bool {
+	t := strings.TrimPrefix(s, "file:///")
+	return len(t) >= 2 && t[1] == ':' && (t[0]|0x20) >= 'a' && (t[0]|0x20) <= 'z'
+}
+
+// ParseMapping reads OLD=NEW.
+func ParseMapping(s string) (string, string, error) {
+	old, nw, ok := strings.Cut(s, "=")
+	if !ok || old == "" {
+		return "", "", fmt.Errorf("%q is not OLD=NEW", s)
+	}
+	return old, nw, nil
+}
+
+// noteFiltered records an experiment the filter left out.
+func (im *importer) noteFiltered(reason string) {
+	im.report.Notices = append(im.report.Notices, reason)
+}
+
+func (im *importer) filteredExp(source int, id string) bool {
+	return im.filtered[expKey{source, id}]
+}
