@@ -32,7 +32,9 @@ func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	dsn := "file:" + (&url.URL{Path: uri.Path}).EscapedPath() +
 		fmt.Sprintf("?_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)", opts.lockTimeout().Milliseconds())
 	if opts.ReadOnly {
-		dsn += "&mode=ro&_pragma=query_only(1)"
+		// query_only refuses writes; mode=ro would also refuse rolling back the journal
+		// a crashed import left behind, which SQLite must do before anyone reads.
+		dsn += "&_pragma=query_only(1)"
 	}
 	var lock *os.File
 	if !opts.ReadOnly {

@@ -181,6 +181,9 @@ func (s *dbSource) origin(table string) Origin {
 }
 
 func (s *dbSource) read(ctx context.Context) error {
+	if err := s.emit(ctx, &Notice{Path: s.where, Message: "MLflow database at alembic revision " + s.rev.String()}); err != nil {
+		return err
+	}
 	if err := s.readExperiments(ctx); err != nil {
 		return err
 	}

@@ -34,6 +34,7 @@ func NewCmdGenerate(io *IOStreams) *cobra.Command {
 	f.IntVar(&o.Tags, "tags", 3, "tags per run besides mlflow.runName")
 	f.Uint64Var(&o.Seed, "seed", 1, "random seed")
 	f.BoolVar(&o.Special, "special", false, "include NaN/inf values and duplicate lines")
+	f.StringVar(&o.ArtifactRoot, "artifact-root", "", "artifact root the experiments name (default: the store's folder as a file URI)")
 	return cmd
 }
 

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"io"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -121,7 +122,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
-	f.StringVar(&opts.Progress, "progress", "auto", "progress display on stderr: auto (on a terminal), always, never")
+	f.StringVar(&opts.Progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal, else a line every few seconds), always (a bar), never (only the lines)")
 	f.StringVar(&opts.TargetExperiment, "target-experiment", "", "put every run into the experiment of this name (CSV files, which carry no experiment names, otherwise go into one named after the file)")
 	f.StringSliceVar(&opts.CSVParams, "csv-params", nil, "columns of a UI \"Download CSV\" file that are params (others are inferred)")
 	f.StringSliceVar(&opts.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")
@@ -245,34 +246,46 @@ func redactError(err error, target string) error {
 	return errors.New(msg)
 }
 
-// progressDisplay shows the import's progress on stderr when it is a terminal.
+// progressDisplay shows the import's progress on stderr: a bar on a terminal, else a
+// plain line every few seconds. Results, --json included, go to stdout alone.
 type progressDisplay struct {
-	bar *progressbar.ProgressBar
+	bar     *progressbar.ProgressBar
+	errOut  io.Writer
+	started time.Time
+	logged  time.Time
 }
 
+// progressLogEvery is how often the plain progress line is written.
+const progressLogEvery = 5 * time.Second
+
 func newProgress(opts *ImportOptions) *progressDisplay {
-	show := opts.Progress == "always" || (opts.Progress == "auto" && opts.IO.IsStderrTTY())
-	if !show {
-		return &progressDisplay{}
+	p := &progressDisplay{errOut: opts.IO.ErrOut, started: time.Now()}
+	p.logged = p.started
+	if opts.Progress == "always" || (opts.Progress == "auto" && opts.IO.IsStderrTTY()) {
+		p.bar = progressbar.NewOptions64(-1,
+			progressbar.OptionSetWriter(opts.IO.ErrOut),
+			progressbar.OptionSetDescription("importing"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("metric rows"),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
 	}
-	bar := progressbar.NewOptions64(-1,
-		progressbar.OptionSetWriter(opts.IO.ErrOut),
-		progressbar.OptionSetDescription("importing"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("metric rows"),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	)
-	return &progressDisplay{bar: bar}
+	return p
 }
 
 func (p *progressDisplay) update(pr importer.Progress) {
-	if p.bar == nil {
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("importing: %d runs", pr.Runs))
+		_ = p.bar.Set64(pr.MetricRows)
 		return
 	}
-	p.bar.Describe(fmt.Sprintf("importing: %d runs", pr.Runs))
-	_ = p.bar.Set64(pr.MetricRows)
+	if now := time.Now(); now.Sub(p.logged) >= progressLogEvery {
+		p.logged = now
+		secs := now.Sub(p.started).Seconds()
+		fmt.Fprintf(p.errOut, "mlflow-bulk: %s: %d runs, %d metric rows, %.0f rows/s\n", pr.Source, pr.Runs, pr.MetricRows, float64(pr.MetricRows)/secs)
+	}
 }
 
 func (p *progressDisplay) finish() {

@@ -14,7 +14,11 @@ func printReport(io *IOStreams, r *importer.Report) {
 	if r.SchemaCreated {
 		fmt.Fprint(out, ", created")
 	}
-	fmt.Fprintf(out, ") in %.1fs\n\n", r.Seconds)
+	fmt.Fprintf(out, ") in %.1fs", r.Seconds)
+	if m := r.Count("metrics"); m.Created > 0 && r.Seconds > 0 {
+		fmt.Fprintf(out, ", %.0f metric rows/s", float64(m.Created)/r.Seconds)
+	}
+	fmt.Fprint(out, "\n\n")
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "entity\tread\tcreated\tmerged\tskipped\trejected\t")
 	for _, c := range r.Counts {

@@ -55,6 +55,7 @@ and recomputes latest_metrics exactly as MLflow does.
 	root.AddCommand(NewCmdSchema(io))
 	root.AddCommand(NewCmdVerify(io))
 	root.AddCommand(NewCmdExport(io))
+	root.AddCommand(NewCmdInspect(io))
 	root.AddCommand(NewCmdGenerate(io))
 	return root
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Options size a synthetic store.
@@ -21,6 +22,9 @@ type Options struct {
 	Params      int
 	Tags        int
 	Seed        uint64
+	// ArtifactRoot is where artifacts are said to live: experiment n's location is
+	// ArtifactRoot/n. Default: the store's own folder as a file URI.
+	ArtifactRoot string
 	// Special makes some points NaN, +Inf or -Inf and repeats some lines, to exercise
 	// MLflow's sanitising and de-duplication.
 	Special bool
@@ -45,12 +49,21 @@ func Write(root string, o Options) (Stats, error) {
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 	expIDs := []string{"0"}
-	if err := writeExperiment(root, "0", "Default"); err != nil {
+	artifactRoot := o.ArtifactRoot
+	if artifactRoot == "" {
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return st, err
+		}
+		artifactRoot = "file://" + filepath.ToSlash(abs)
+	}
+	artifactRoot = strings.TrimSuffix(artifactRoot, "/")
+	if err := writeExperiment(root, artifactRoot, "0", "Default"); err != nil {
 		return st, err
 	}
 	for i := 1; i <= o.Experiments; i++ {
 		id := strconv.Itoa(i)
-		if err := writeExperiment(root, id, fmt.Sprintf("synthetic-%d", i)); err != nil {
+		if err := writeExperiment(root, artifactRoot, id, fmt.Sprintf("synthetic-%d", i)); err != nil {
 			return st, err
 		}
 		expIDs = append(expIDs, id)
@@ -61,24 +74,24 @@ func Write(root string, o Options) (Stats, error) {
 	}
 	for r := 0; r < o.Runs; r++ {
 		exp := expIDs[r%len(expIDs)]
-		if err := writeRun(root, exp, r, o, rng, &st); err != nil {
+		if err := writeRun(root, artifactRoot, exp, r, o, rng, &st); err != nil {
 			return st, err
 		}
 	}
 	return st, nil
 }
 
-func writeExperiment(root, id, name string) error {
+func writeExperiment(root, artifactRoot, id, name string) error {
 	dir := filepath.Join(root, id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	meta := fmt.Sprintf("artifact_location: file://%s\ncreation_time: 1700000000000\nexperiment_id: '%s'\nlast_update_time: 1700000000000\nlifecycle_stage: active\nname: %s\n",
-		filepath.ToSlash(dir), id, name)
+	meta := fmt.Sprintf("artifact_location: %s/%s\ncreation_time: 1700000000000\nexperiment_id: '%s'\nlast_update_time: 1700000000000\nlifecycle_stage: active\nname: %s\n",
+		artifactRoot, id, id, name)
 	return os.WriteFile(filepath.Join(dir, "meta.yaml"), []byte(meta), 0o644)
 }
 
-func writeRun(root, exp string, n int, o Options, rng *rand.Rand, st *Stats) error {
+func writeRun(root, artifactRoot, exp string, n int, o Options, rng *rand.Rand, st *Stats) error {
 	runID := fmt.Sprintf("%032x", uint64(n)*0x9e3779b97f4a7c15^o.Seed)
 	dir := filepath.Join(root, exp, runID)
 	for _, sub := range []string{"params", "tags", "metrics", "artifacts"} {
@@ -88,8 +101,8 @@ func writeRun(root, exp string, n int, o Options, rng *rand.Rand, st *Stats) err
 	}
 	start := int64(1700000000000 + n*1000)
 	name := fmt.Sprintf("run-%d", n)
-	meta := fmt.Sprintf("artifact_uri: file://%s/artifacts\nend_time: %d\nentry_point_name: ''\nexperiment_id: '%s'\nlifecycle_stage: active\nrun_id: %s\nrun_name: %s\nrun_uuid: %s\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: %d\nstatus: 3\ntags: []\nuser_id: synth\n",
-		filepath.ToSlash(dir), start+int64(o.Steps)+1, exp, runID, name, runID, start)
+	meta := fmt.Sprintf("artifact_uri: %s/%s/%s/artifacts\nend_time: %d\nentry_point_name: ''\nexperiment_id: '%s'\nlifecycle_stage: active\nrun_id: %s\nrun_name: %s\nrun_uuid: %s\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: %d\nstatus: 3\ntags: []\nuser_id: synth\n",
+		artifactRoot, exp, runID, start+int64(o.Steps)+1, exp, runID, name, runID, start)
 	if err := os.WriteFile(filepath.Join(dir, "meta.yaml"), []byte(meta), 0o644); err != nil {
 		return err
 	}

@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/spf13/cobra"
+)
+
+// NewCmdInspect builds `mlflow-bulk inspect`.
+func NewCmdInspect(io *IOStreams) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "inspect SOURCE",
+		Short: "Describe what a source holds, without a target",
+		Long: `Read a source through and describe it: its format, what MLflow version wrote it (from
+what it contains), counts of everything in it, and what an import will have to handle:
+values over MLflow's limits, experiment ids that need new ones on PostgreSQL or MySQL,
+keys that collide on MySQL's case-insensitive collations, NaN and infinite values,
+duplicate points, invalid input.`,
+		Args: func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
+		RunE: func(cmd *cobra.Command, args []string) error {
+			srcs, err := openSources(cmd.Context(), args, sources.Options{})
+			defer closeSources(srcs)
+			if err != nil {
+				return err
+			}
+			in, err := importer.Inspect(cmd.Context(), srcs[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(io.Out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(in)
+			}
+			out := io.Out
+			fmt.Fprintf(out, "Source: %s\n\nCounts:\n", in.Source)
+			keys := make([]string, 0, len(in.Counts))
+			for k := range in.Counts {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(out, "  %-18s %d\n", k, in.Counts[k])
+			}
+			fmt.Fprintln(out, "\nExperiments:")
+			for _, e := range in.Experiments {
+				fmt.Fprintf(out, "  %s  %q  %s  %d runs\n", e.ID, e.Name, e.LifecycleStage, e.Runs)
+			}
+			for _, section := range []struct {
+				title string
+				lines []string
+			}{{"Written by", in.Evidence}, {"Anomalies", in.Anomalies}, {"Notes", in.Notes}} {
+				if len(section.lines) > 0 {
+					fmt.Fprintf(out, "\n%s:\n", section.title)
+					for _, l := range section.lines {
+						fmt.Fprintf(out, "  %s\n", l)
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the description as one JSON object")
+	return cmd
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+)
+
+func sampleReport() *importer.Report {
+	return &importer.Report{
+		Target: "postgresql://mlflow:xxxxx@db:5432/mlflow", Revision: "7d34483879f0", SchemaCreated: true,
+		Sources: []string{"file store ./mlruns"},
+		Counts: []importer.EntityCount{
+			{Entity: "experiments", Count: importer.Count{Read: 2, Created: 1, Merged: 1}},
+			{Entity: "runs", Count: importer.Count{Read: 3, Created: 2, Rejected: 1}},
+			{Entity: "metrics", Count: importer.Count{Read: 1001, Created: 1000, Skipped: 1}},
+		},
+		Experiments: []importer.ExperimentMapping{
+			{Source: "file store ./mlruns", SourceID: "0", Name: "Default", TargetID: 0, Action: "merged"},
+			{Source: "file store ./mlruns", SourceID: "269502884478771284", Name: "big", TargetID: 1, Action: "created", IDChanged: true},
+		},
+		Skipped:  []importer.Note{{Source: "file store ./mlruns", Path: "./mlruns/models", Reason: "model registry folder, not tracking data"}},
+		Rejected: []importer.Note{{Reason: "./mlruns/1/abc/metrics/loss:3: run abc: malformed metric line"}},
+		Notices:  []string{}, LatestMetricDifferences: []importer.LatestDifference{},
+		Seconds: 2, Complete: true,
+	}
+}
+
+func TestReportText(t *testing.T) {
+	io, out, _ := TestStreams()
+	printReport(io, sampleReport())
+	want := `Imported into postgresql://mlflow:xxxxx@db:5432/mlflow (schema 7d34483879f0, created) in 2.0s, 500 metric rows/s
+
+       entity  read  created  merged  skipped  rejected
+  experiments     2        1       1        0         0
+         runs     3        2       0        0         1
+      metrics  1001     1000       0        1         0
+
+Experiment ids (source -> target):
+  file store ./mlruns  0 -> 0  merged "Default"
+  file store ./mlruns  269502884478771284 -> 1  created "big"  (id changed)
+
+Skipped:
+  ./mlruns/models: model registry folder, not tracking data
+
+Rejected (invalid input):
+  ./mlruns/1/abc/metrics/loss:3: run abc: malformed metric line
+`
+	if out.String() != want {
+		t.Errorf("report:\n%s\nwant:\n%s", out, want)
+	}
+}
+
+func TestReportJSON(t *testing.T) {
+	b, err := json.Marshal(sampleReport())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"target":"postgresql://mlflow:xxxxx@db:5432/mlflow","revision":"7d34483879f0","schema_created":true,"sources":["file store ./mlruns"],` +
+		`"counts":[{"entity":"experiments","read":2,"created":1,"merged":1,"skipped":0,"rejected":0},{"entity":"runs","read":3,"created":2,"merged":0,"skipped":0,"rejected":1},` +
+		`{"entity":"metrics","read":1001,"created":1000,"merged":0,"skipped":1,"rejected":0}],` +
+		`"experiment_ids":[{"source":"file store ./mlruns","source_id":"0","name":"Default","target_id":0,"action":"merged","id_changed":false},` +
+		`{"source":"file store ./mlruns","source_id":"269502884478771284","name":"big","target_id":1,"action":"created","id_changed":true}],` +
+		`"skipped":[{"source":"file store ./mlruns","path":"./mlruns/models","reason":"model registry folder, not tracking data"}],` +
+		`"rejected":[{"source":"","path":"","reason":"./mlruns/1/abc/metrics/loss:3: run abc: malformed metric line"}],` +
+		`"latest_metric_differences":[],"notices":[],"seconds":2,"complete":true,"dry_run":false}`
+	if string(b) != want {
+		t.Errorf("JSON:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+// buildCLI builds the mlflow-bulk binary for tests that run it as a process.
+func buildCLI(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "mlflow-bulk")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestProgressOnlyOnATerminal runs the binary under a pseudo-terminal (script) and sees
+// the progress bar on stderr; piped, it sees none, and --json stays one JSON object.
+func TestProgressOnlyOnATerminal(t *testing.T) {
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Fatalf("script (util-linux) is needed to run under a pseudo-terminal: %v", err)
+	}
+	bin := buildCLI(t)
+	root := filepath.Join(t.TempDir(), "mlruns")
+	if _, err := synth.Write(root, synth.Options{Experiments: 1, Runs: 60, MetricKeys: 5, Steps: 400, Seed: 8}); err != nil {
+		t.Fatal(err)
+	}
+	pty := exec.Command("script", "-qfec", bin+" import "+root+" --to "+testenv.SQLite(t), "/dev/null")
+	pty.Env = append(os.Environ(), "TERM=xterm")
+	out, err := pty.CombinedOutput()
+	if err != nil {
+		t.Fatalf("under a terminal: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("importing")) || !bytes.Contains(out, []byte("metric rows")) {
+		t.Errorf("no progress bar on a terminal:\n%q", out)
+	}
+	var stdout, stderr bytes.Buffer
+	piped := exec.Command(bin, "import", root, "--to", testenv.SQLite(t), "--json")
+	piped.Stdout, piped.Stderr = &stdout, &stderr
+	if err := piped.Run(); err != nil {
+		t.Fatal(err)
+	}
+	if stderr.Len() != 0 || strings.Contains(stdout.String(), "importing") {
+		t.Errorf("progress without a terminal: stderr %q", stderr.String())
+	}
+	var report map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &report); err != nil {
+		t.Errorf("stdout is not one JSON object: %v", err)
+	}
+}
+
+func TestVersionAndCompletion(t *testing.T) {
+	io, out, _ := TestStreams()
+	if code := Main([]string{"--version"}, io); code != ExitOK || !strings.Contains(out.String(), "mlflow-bulk version") {
+		t.Errorf("--version: %d %q", code, out)
+	}
+	io, out, _ = TestStreams()
+	if code := Main([]string{"completion", "bash"}, io); code != ExitOK || !strings.Contains(out.String(), "mlflow-bulk") {
+		t.Errorf("completion: %d", code)
+	}
+	io, out, _ = TestStreams()
+	Main([]string{"import", "--help"}, io)
+	for _, want := range []string{"--on-existing-run", "--artifact-root-map", "Exit codes:", "4  finished, but invalid input was skipped"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("import --help lacks %q", want)
+		}
+	}
+}
+
+func TestInspect(t *testing.T) {
+	io, out, errOut := TestStreams()
+	code := Main([]string{"inspect", testenv.Sample(t, "heart-mlops-bigids-mlflow3/mlruns"), "--json"}, io)
+	var in importer.Inspection
+	if code != ExitOK || json.Unmarshal(out.Bytes(), &in) != nil {
+		t.Fatalf("inspect: exit %d %s %s", code, out, errOut)
+	}
+	if in.Counts["runs"] != 22 || in.Counts["metric_points"] != 72 || len(in.Experiments) != 2 {
+		t.Errorf("counts %v", in.Counts)
+	}
+	if !strings.Contains(strings.Join(in.Evidence, "\n"), "MLflow 2.0 or later") || !strings.Contains(strings.Join(in.Anomalies, "\n"), "does not fit PostgreSQL's or MySQL's INTEGER") {
+		t.Errorf("evidence %v, anomalies %v", in.Evidence, in.Anomalies)
+	}
+	io, out, _ = TestStreams()
+	if code := Main([]string{"inspect", testenv.Sample(t, "sqlite-peco602-zoomcamp-mlflow1.26/02-experiment-tracking/mlflow.db")}, io); code != ExitOK ||
+		!strings.Contains(out.String(), "bd07f7e963c5 (MLflow 1.25 – 1.27)") || !strings.Contains(out.String(), "registered_models") {
+		t.Errorf("inspect of a database: %d\n%s", code, out)
+	}
+}
+
+func TestPasswordSources(t *testing.T) {
+	uri := testenv.Postgres(t)
+	bare := strings.Replace(uri, ":mlflow-bulk-test-pw@", "@", 1)
+	root := store(t, synth.Options{Runs: 1, Seed: 2})
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("mlflow-bulk-test-pw\n"), 0o600)
+	io, _, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", bare, "--password-file", pwFile}, io); code != ExitOK {
+		t.Errorf("--password-file: exit %d %s", code, errOut)
+	}
+	t.Setenv("PGPASSWORD", "mlflow-bulk-test-pw")
+	io, _, errOut = TestStreams()
+	if code := Main([]string{"import", root, "--to", bare}, io); code != ExitOK {
+		t.Errorf("PGPASSWORD: exit %d %s", code, errOut)
+	}
+	os.WriteFile(pwFile, []byte("Wr0ngFromFile\n"), 0o600)
+	io, out, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", bare, "--password-file", pwFile}, io); code != ExitFailed || strings.Contains(out.String()+errOut.String(), "Wr0ngFromFile") {
+		t.Errorf("wrong password from a file: exit %d, output %q", code, out.String()+errOut.String())
+	}
+}
+
+func TestTrackingURIDefault(t *testing.T) {
+	target := testenv.SQLite(t)
+	t.Setenv("MLFLOW_TRACKING_URI", target)
+	root := store(t, synth.Options{Runs: 2, Seed: 3})
+	io, out, _ := TestStreams()
+	if code := Main([]string{"import", root}, io); code != ExitOK || !strings.Contains(out.String(), target) {
+		t.Errorf("MLFLOW_TRACKING_URI as the target: %q", out)
+	}
+	t.Setenv("MLFLOW_TRACKING_URI", "http://localhost:5000")
+	if got := defaultTargetURI(os.Getenv); got != defaultTarget {
+		t.Errorf("a server URI taken for a database: %s", got)
+	}
+}
+
+func TestRenameFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "renames.csv")
+	os.WriteFile(path, []byte("old,new\nexample1,tuning\n\"a, b\",c\n"), 0o644)
+	got, err := parseRenames([]string{path, "x=y"})
+	if err != nil || got["example1"] != "tuning" || got["a, b"] != "c" || got["x"] != "y" || len(got) != 3 {
+		t.Errorf("renames %v %v", got, err)
+	}
+	if _, err := parseRenames([]string{"no-such-file"}); exitCodeFor(err) != ExitUsage {
+		t.Errorf("a bad --rename-experiment: %v", err)
+	}
+}

@@ -1,0 +1,186 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Inspection is what a source holds, read without a target.
+type Inspection struct {
+	Source      string           `json:"source"`
+	Counts      map[string]int64 `json:"counts"`
+	Experiments []InspectedExp   `json:"experiments"`
+	// Evidence says which MLflow versions wrote the data, from what it contains.
+	Evidence []string `json:"mlflow_version_evidence"`
+	// Anomalies are what an import will have to handle: values over MLflow's limits,
+	// ids that need mapping, keys that collide on case-insensitive databases, NaN.
+	Anomalies []string `json:"anomalies"`
+	Notes     []string `json:"notes"`
+}
+
+// InspectedExp is one experiment of the source.
+type InspectedExp struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	LifecycleStage string `json:"lifecycle_stage"`
+	Runs           int64  `json:"runs"`
+}
+
+// maxAnomalies bounds the list; the rest are counted.
+const maxAnomalies = 200
+
+// Inspect reads a source through and describes it.
+func Inspect(ctx context.Context, src sources.Source) (*Inspection, error) {
+	in := &Inspection{Source: src.Describe(), Counts: map[string]int64{}, Experiments: []InspectedExp{}, Evidence: []string{}, Anomalies: []string{}, Notes: []string{}}
+	evidence := map[string]bool{}
+	byID := map[string]*InspectedExp{}
+	limits := schema.Newest().Limits()
+	anomalies := 0
+	anomaly := func(format string, args ...any) {
+		if anomalies++; anomalies <= maxAnomalies {
+			in.Anomalies = append(in.Anomalies, fmt.Sprintf(format, args...))
+		}
+	}
+	metricKeys := map[string]bool{}
+	seenPoints := map[string]bool{}
+	for src.Next() {
+		if err := ctx.Err(); err != nil {
+			return in, err
+		}
+		switch r := src.Record().(type) {
+		case *sources.Experiment:
+			in.Counts["experiments"]++
+			in.Counts["experiment_tags"] += int64(len(r.Tags))
+			e := &InspectedExp{ID: r.SourceID, Name: r.Name, LifecycleStage: r.LifecycleStage}
+			byID[r.SourceID] = e
+			in.Experiments = append(in.Experiments, *e)
+			if id, err := strconv.ParseInt(r.SourceID, 10, 64); err == nil && id > math.MaxInt32 {
+				evidence["experiment ids of 18 digits: MLflow 2.0 or later (file store)"] = true
+				anomaly("experiment %s %q: its id does not fit PostgreSQL's or MySQL's INTEGER and gets a new one there", r.SourceID, r.Name)
+			}
+			if r.CreationTime != nil {
+				evidence["experiment creation times: MLflow 1.29 or later"] = true
+			}
+			if utf8.RuneCountInString(r.Name) > 256 {
+				anomaly("experiment %s: name of %d characters, over the column's 256", r.SourceID, utf8.RuneCountInString(r.Name))
+			}
+			if len(r.ArtifactLocation) > 256 {
+				anomaly("experiment %s: artifact location of %d characters, over the column's 256", r.SourceID, len(r.ArtifactLocation))
+			}
+			for _, t := range r.Tags {
+				if n := utf8.RuneCountInString(t.Value); n > limits.ExperimentTagValue {
+					anomaly("experiment %s: tag %q value of %d characters; MLflow refuses over %d", r.SourceID, t.Key, n, limits.ExperimentTagValue)
+				}
+			}
+		case *sources.Dataset:
+			in.Counts["datasets"]++
+			evidence["datasets: MLflow 2.4 or later"] = true
+		case *sources.Run:
+			in.Counts["runs"]++
+			in.Counts["params"] += int64(len(r.Params))
+			in.Counts["tags"] += int64(len(r.Tags))
+			in.Counts["inputs"] += int64(len(r.Inputs))
+			if r.LifecycleStage == "deleted" {
+				in.Counts["deleted_runs"]++
+			}
+			clear(metricKeys)
+			clear(seenPoints)
+			for i := range in.Experiments {
+				if in.Experiments[i].ID == r.ExperimentSourceID {
+					in.Experiments[i].Runs++
+				}
+			}
+			if r.Name != "" && !r.Verbatim {
+				evidence["run names in run metadata: MLflow 1.30 or later"] = true
+			}
+			for _, in2 := range r.Inputs {
+				if strings.HasPrefix(in2.SourceType, "RUN_") {
+					evidence["logged-model inputs and outputs: MLflow 3"] = true
+				}
+			}
+			if len(r.ArtifactURI) > 200 {
+				anomaly("run %s: artifact URI of %d characters, over the column's 200 (PostgreSQL and MySQL refuse it; --artifact-root-map can shorten it)", r.RunID, len(r.ArtifactURI))
+			}
+			checkKeys(r, "param", r.Params, limits.ParamValue, limits.Truncates, anomaly)
+			checkKeys(r, "tag", r.Tags, limits.TagValue, limits.Truncates, anomaly)
+		case *sources.Metrics:
+			for _, p := range r.Points {
+				in.Counts["metric_points"]++
+				if math.IsNaN(p.Value) {
+					in.Counts["nan_points"]++
+				} else if math.IsInf(p.Value, 0) {
+					in.Counts["infinite_points"]++
+				}
+				if !metricKeys[p.Key] {
+					metricKeys[p.Key] = true
+					in.Counts["metric_histories"]++
+				}
+				k := fmt.Sprint(p.Key, p.Timestamp, p.Step, p.Value)
+				if seenPoints[k] {
+					in.Counts["duplicate_points"]++
+				}
+				seenPoints[k] = true
+			}
+		case *sources.LoggedModel:
+			in.Counts["logged_models"]++
+		case *sources.RegisteredModel:
+			in.Counts["registered_models"]++
+			in.Counts["model_versions"] += int64(len(r.Versions))
+		case *sources.Trace:
+			in.Counts["traces"]++
+		case *sources.Skipped:
+			in.Counts["skipped"]++
+			if len(in.Notes) < maxAnomalies {
+				in.Notes = append(in.Notes, r.Path+": "+r.Reason)
+			}
+		case *sources.Notice:
+			in.Notes = append(in.Notes, r.Message)
+			if strings.Contains(r.Message, "alembic revision") {
+				evidence[r.Message] = true
+			}
+		case *sources.Invalid:
+			in.Counts["invalid"]++
+			anomaly("invalid input: %v", r.Err)
+		}
+	}
+	if anomalies > maxAnomalies {
+		in.Anomalies = append(in.Anomalies, fmt.Sprintf("… and %d more", anomalies-maxAnomalies))
+	}
+	if in.Counts["duplicate_points"] > 0 {
+		in.Notes = append(in.Notes, fmt.Sprintf("%d metric points repeat another exactly; MLflow stores them once", in.Counts["duplicate_points"]))
+	}
+	for e := range evidence {
+		in.Evidence = append(in.Evidence, e)
+	}
+	sort.Strings(in.Evidence)
+	return in, src.Err()
+}
+
+// checkKeys reports values over MLflow's limits and keys that differ only in case or
+// trailing spaces (one key on MySQL's usual collations).
+func checkKeys(r *sources.Run, what string, kvs []sources.Tag, limit int, truncates bool, anomaly func(string, ...any)) {
+	folded := map[string]string{}
+	fold := schema.Collation{CaseInsensitive: true, PadSpace: true}
+	for _, kv := range kvs {
+		if n := utf8.RuneCountInString(kv.Value); n > limit {
+			verb := "refuses"
+			if truncates {
+				verb = "truncates"
+			}
+			anomaly("run %s: %s %q value of %d characters; MLflow %s over %d", r.RunID, what, kv.Key, n, verb, limit)
+		}
+		f := fold.Fold(kv.Key)
+		if other, ok := folded[f]; ok && other != kv.Key {
+			anomaly("run %s: %s keys %q and %q are one key on MySQL/MariaDB's usual case-insensitive collations (see --on-key-collision)", r.RunID, what, other, kv.Key)
+		}
+		folded[f] = kv.Key
+	}
+}
