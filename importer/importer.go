@@ -82,6 +82,8 @@ type Progress struct {
 	Source     string
 	Runs       int64
 	MetricRows int64
+	// TotalRuns is how many runs the sources hold, 0 when they cannot tell.
+	TotalRuns int64
 }
 
 func (o Options) batchRows() int {
@@ -117,6 +119,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	for _, s := range srcs {
 		im.report.Sources = append(im.report.Sources, s.Describe())
 	}
+	im.progress.TotalRuns = countRuns(ctx, srcs)
 	err := im.importAll(ctx, srcs)
 	if im.tx != nil {
 		if rbErr := im.tx.Rollback(ctx); rbErr != nil && err == nil {
@@ -588,4 +591,21 @@ func (im *importer) checkText(table, column, what, value string) error {
 		return fmt.Errorf("%s contains a NUL character, which PostgreSQL cannot store", what)
 	}
 	return nil
+}
+
+// countRuns adds up what the sources can tell of their size; 0 when any cannot.
+func countRuns(ctx context.Context, srcs []sources.Source) int64 {
+	var total int64
+	for _, s := range srcs {
+		sizer, ok := s.(sources.Sizer)
+		if !ok {
+			return 0
+		}
+		n, err := sizer.CountRuns(ctx)
+		if err != nil {
+			return 0
+		}
+		total += n
+	}
+	return total
 }

@@ -785,3 +785,12 @@ func (s *dbSource) tableRows(ctx context.Context, table, query string, args ...a
 	}
 	return out, rows.Err()
 }
+
+// CountRuns counts the runs table. It runs on a connection of its own, since the
+// source's own is busy streaming.
+func (s *dbSource) CountRuns(ctx context.Context) (int64, error) {
+	s.db.SetMaxOpenConns(2)
+	var n int64
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM runs").Scan(&n)
+	return n, err
+}

@@ -647,3 +647,26 @@ func isEmptyDir(path string) bool {
 	entries, err := os.ReadDir(path)
 	return err == nil && len(entries) == 0
 }
+
+// CountRuns counts run folders (those with a meta.yaml), active and in the trash.
+func (s *fileStore) CountRuns(ctx context.Context) (int64, error) {
+	var n int64
+	for _, parent := range []string{s.root, filepath.Join(s.root, trashFolder)} {
+		exps, _ := os.ReadDir(parent)
+		for _, e := range exps {
+			if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			runs, _ := os.ReadDir(filepath.Join(parent, e.Name()))
+			for _, r := range runs {
+				if r.IsDir() && fileExists(filepath.Join(parent, e.Name(), r.Name(), metaFile)) {
+					n++
+				}
+			}
+		}
+		if err := checkContext(ctx); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

@@ -37,6 +37,12 @@ type Source interface {
 	Describe() string
 }
 
+// Sizer is implemented by sources that can count their runs cheaply before streaming
+// them (a folder listing, a COUNT), so progress can show how much is left.
+type Sizer interface {
+	CountRuns(ctx context.Context) (int64, error)
+}
+
 // InputError is bad input: what is wrong and where. It unwraps to the cause.
 type InputError struct {
 	File  string

@@ -249,6 +249,7 @@ func redactError(err error, target string) error {
 // progressDisplay shows the import's progress on stderr: a bar on a terminal, else a
 // plain line every few seconds. Results, --json included, go to stdout alone.
 type progressDisplay struct {
+	wantBar bool
 	bar     *progressbar.ProgressBar
 	errOut  io.Writer
 	started time.Time
@@ -259,32 +260,51 @@ type progressDisplay struct {
 const progressLogEvery = 5 * time.Second
 
 func newProgress(opts *ImportOptions) *progressDisplay {
-	p := &progressDisplay{errOut: opts.IO.ErrOut, started: time.Now()}
+	p := &progressDisplay{errOut: opts.IO.ErrOut, started: time.Now(), wantBar: opts.Progress == "always" || (opts.Progress == "auto" && opts.IO.IsStderrTTY())}
 	p.logged = p.started
-	if opts.Progress == "always" || (opts.Progress == "auto" && opts.IO.IsStderrTTY()) {
-		p.bar = progressbar.NewOptions64(-1,
-			progressbar.OptionSetWriter(opts.IO.ErrOut),
-			progressbar.OptionSetDescription("importing"),
-			progressbar.OptionShowCount(),
-			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("metric rows"),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			progressbar.OptionClearOnFinish(),
-		)
-	}
 	return p
 }
 
+// newBar makes the bar once the total is known: runs against the total (with rate and
+// ETA) when the sources can count them, metric rows with their rate otherwise.
+func (p *progressDisplay) newBar(total int64) {
+	options := []progressbar.Option{
+		progressbar.OptionSetWriter(p.errOut),
+		progressbar.OptionSetDescription("importing"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowIts(),
+		progressbar.OptionThrottle(100 * time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	}
+	if total > 0 {
+		p.bar = progressbar.NewOptions64(total, append(options, progressbar.OptionSetItsString("runs"), progressbar.OptionSetPredictTime(true))...)
+		return
+	}
+	p.bar = progressbar.NewOptions64(-1, append(options, progressbar.OptionSetItsString("metric rows"))...)
+}
+
 func (p *progressDisplay) update(pr importer.Progress) {
-	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("importing: %d runs", pr.Runs))
-		_ = p.bar.Set64(pr.MetricRows)
+	if p.wantBar {
+		if p.bar == nil {
+			p.newBar(pr.TotalRuns)
+		}
+		if pr.TotalRuns > 0 {
+			p.bar.Describe(fmt.Sprintf("importing (%d metric rows)", pr.MetricRows))
+			_ = p.bar.Set64(pr.Runs)
+		} else {
+			p.bar.Describe(fmt.Sprintf("importing: %d runs, metric rows", pr.Runs))
+			_ = p.bar.Set64(pr.MetricRows)
+		}
 		return
 	}
 	if now := time.Now(); now.Sub(p.logged) >= progressLogEvery {
 		p.logged = now
 		secs := now.Sub(p.started).Seconds()
-		fmt.Fprintf(p.errOut, "mlflow-bulk: %s: %d runs, %d metric rows, %.0f rows/s\n", pr.Source, pr.Runs, pr.MetricRows, float64(pr.MetricRows)/secs)
+		of := ""
+		if pr.TotalRuns > 0 {
+			of = fmt.Sprintf(" of %d", pr.TotalRuns)
+		}
+		fmt.Fprintf(p.errOut, "mlflow-bulk: %s: %d runs%s, %d metric rows, %.0f rows/s\n", pr.Source, pr.Runs, of, pr.MetricRows, float64(pr.MetricRows)/secs)
 	}
 }
 
