@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/mlflow-bulk
 
-.PHONY: build test unit-test vet demo clean
+.PHONY: build test unit-test vet demo clean bench
 
 build:
 	$(GO) build -o $(BIN) ./cmd/mlflow-bulk
@@ -29,3 +29,7 @@ demo: build
 
 clean:
 	rm -rf bin demo-mlruns mlflow.db
+
+# Speed and memory against each database's own bulk path (several minutes; BENCH_RUNS=200 for a quick run).
+bench:
+	scripts/bench
