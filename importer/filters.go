@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"hash/fnv"
 	"path"
 	"strings"
 
@@ -21,7 +22,25 @@ type Filter struct {
 	ExcludeDeleted bool
 	// Rename maps source experiment names to target names.
 	Rename map[string]string
+	// Shard, when ShardCount > 1, imports only the runs whose id hashes to it (and, in
+	// shard 0 alone, what is not a run: logged models, registered models, traces), so
+	// ShardCount processes load one source into one database side by side.
+	Shard, ShardCount int
 }
+
+// inShard reports whether a run id belongs to this import's shard: FNV-1a of the id,
+// modulo the number of shards.
+func (f Filter) inShard(runID string) bool {
+	if f.ShardCount <= 1 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(runID))
+	return int(h.Sum32()%uint32(f.ShardCount)) == f.Shard
+}
+
+// firstShard is the shard that imports what is not a run.
+func (f Filter) firstShard() bool { return f.ShardCount <= 1 || f.Shard == 0 }
 
 func matchAny(patterns []string, name string) bool {
 	for _, p := range patterns {
@@ -56,7 +75,7 @@ func (f Filter) takesRun(r *sources.Run) bool {
 	if f.RunsSince > 0 && (r.StartTime == nil || *r.StartTime < f.RunsSince) {
 		return false
 	}
-	return true
+	return f.inShard(r.RunID)
 }
 
 // ArtifactMapping rewrites artifact locations that start with Old to start with New.

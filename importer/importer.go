@@ -342,15 +342,15 @@ func (im *importer) importSource(ctx context.Context, index int, src sources.Sou
 		case *sources.Metrics:
 			err = im.addMetrics(ctx, r)
 		case *sources.LoggedModel:
-			if err = im.finishRun(ctx); err == nil {
+			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
 				err = im.loggedModel(ctx, index, r)
 			}
 		case *sources.RegisteredModel:
-			if err = im.finishRun(ctx); err == nil {
+			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
 				err = im.registeredModel(ctx, r)
 			}
 		case *sources.Trace:
-			if err = im.finishRun(ctx); err == nil {
+			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
 				err = im.trace(ctx, index, r)
 			}
 		case *sources.Skipped:

@@ -55,7 +55,7 @@ func OpenMySQL(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 		s.Close()
 		return nil, fmt.Errorf("%s: set session sql_mode: %w", uri.Redacted(), err)
 	}
-	if !opts.ReadOnly {
+	if !opts.ReadOnly && !opts.LockPerTransaction {
 		if err := s.lock(ctx); err != nil {
 			s.Close()
 			return nil, err
@@ -115,8 +115,17 @@ func (s *mysqlSink) Close() error {
 
 func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
 	t := &mysqlTx{sink: s}
+	if s.opts.LockPerTransaction && !s.opts.ReadOnly {
+		// Named locks belong to the session: taken here, released when the
+		// transaction ends.
+		if err := s.lock(ctx); err != nil {
+			return nil, err
+		}
+		t.locked = true
+	}
 	tx, err := s.conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.opts.ReadOnly})
 	if err != nil {
+		t.release()
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
 	t.tx = tx
@@ -145,9 +154,17 @@ func (s *mysqlSink) lock(ctx context.Context) error {
 }
 
 type mysqlTx struct {
-	sink *mysqlSink
-	tx   *sql.Tx
-	done bool
+	sink   *mysqlSink
+	tx     *sql.Tx
+	done   bool
+	locked bool // holds the per-transaction import lock
+}
+
+func (t *mysqlTx) release() {
+	if t.locked {
+		t.sink.conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", t.sink.lockName)
+		t.locked = false
+	}
 }
 
 // Waited is false: MySQL cannot tell cheaply whether others wrote.
@@ -168,6 +185,7 @@ func (t *mysqlTx) Query(ctx context.Context, query string, args ...any) (schema.
 
 func (t *mysqlTx) Commit(ctx context.Context) error {
 	err := t.tx.Commit()
+	t.release()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
@@ -181,6 +199,7 @@ func (t *mysqlTx) Rollback(ctx context.Context) error {
 	}
 	t.done = true
 	err := t.tx.Rollback()
+	t.release()
 	if errors.Is(err, sql.ErrTxDone) {
 		return nil
 	}

@@ -31,7 +31,7 @@ func OpenPostgres(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 		return nil, fmt.Errorf("connect to %s: %s", uri.Redacted(), describeConnectError(err))
 	}
 	s := &pgSink{uri: uri, conn: conn, opts: opts}
-	if !opts.ReadOnly {
+	if !opts.ReadOnly && !opts.LockPerTransaction {
 		if err := s.lock(ctx); err != nil {
 			conn.Close(context.WithoutCancel(ctx))
 			return nil, err
@@ -78,6 +78,19 @@ func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
 	s.open = &pgTx{tx: tx}
+	if s.opts.LockPerTransaction && !s.opts.ReadOnly {
+		// A transaction-scoped advisory lock, released at commit or rollback.
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", s.opts.lockTimeout().Milliseconds())); err != nil {
+			return nil, err
+		}
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(importLockKey)); err != nil {
+			tx.Rollback(context.WithoutCancel(ctx))
+			return nil, fmt.Errorf("%s: %w (%v)", s.Describe(), ErrLocked, err)
+		}
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
+			return nil, err
+		}
+	}
 	return s.open, nil
 }
 

@@ -72,6 +72,10 @@ type Options struct {
 	LockTimeout time.Duration
 	// ReadOnly opens the target for reading only (verify): no lock, no writes.
 	ReadOnly bool
+	// LockPerTransaction takes the import lock for each transaction instead of the
+	// whole session, so imports of disjoint runs (shards) interleave: each transaction
+	// still sees and creates experiments alone.
+	LockPerTransaction bool
 }
 
 func (o Options) lockTimeout() time.Duration {

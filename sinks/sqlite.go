@@ -37,7 +37,8 @@ func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 		dsn += "&_pragma=query_only(1)"
 	}
 	var lock *os.File
-	if !opts.ReadOnly {
+	// Per transaction, SQLite's own single writer (BEGIN IMMEDIATE) is the lock.
+	if !opts.ReadOnly && !opts.LockPerTransaction {
 		if lock, err = lockFile(ctx, uri.Path, opts.lockTimeout()); err != nil {
 			return nil, fmt.Errorf("%s: %w", uri.Raw, err)
 		}

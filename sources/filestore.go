@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // The file store ("mlruns") reader. Layout and formats: every MLflow version's, mixed in
@@ -74,15 +75,126 @@ func OpenFileStore(ctx context.Context, root string, opts Options) (Source, erro
 	if !info.IsDir() || !IsFileStore(root) {
 		return nil, fmt.Errorf("%s: %w (no experiment folders found)", root, ErrNotRecognised)
 	}
-	s := &fileStore{root: root, chunk: opts.metricChunk()}
-	s.start(ctx, "file store "+root, s.walk)
+	s := &fileStore{root: root, chunk: opts.metricChunk(), workers: opts.Workers}
+	s.start(ctx, "file store "+root, s.read)
 	return s, nil
 }
 
 type fileStore struct {
 	producer
-	root  string
-	chunk int
+	root    string
+	chunk   int
+	workers int
+	// With several workers every record travels in a unit: the records of one run, or a
+	// single record of the walk. Units are emitted in walk order, while workers fill the
+	// units of the runs ahead side by side.
+	order chan chan Record
+	jobs  chan runJob
+}
+
+type runJob struct {
+	dir, folder, expID string
+	out                chan Record
+}
+
+// recordEmitter is where reading code sends records: the producer itself, or a unit.
+type recordEmitter func(ctx context.Context, r Record) error
+
+// read walks the store, reading runs on several goroutines when workers > 1.
+func (s *fileStore) read(ctx context.Context) error {
+	if s.workers <= 1 {
+		return s.walk(ctx)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.order = make(chan chan Record, 2*s.workers)
+	s.jobs = make(chan runJob)
+	var workersDone sync.WaitGroup
+	workerErr := make(chan error, s.workers)
+	for i := 0; i < s.workers; i++ {
+		workersDone.Add(1)
+		go func() {
+			defer workersDone.Done()
+			for job := range s.jobs {
+				out := job.out
+				err := s.readRun(ctx, func(ctx context.Context, r Record) error {
+					select {
+					case out <- r:
+						return nil
+					case <-ctx.Done():
+						return checkContext(ctx)
+					}
+				}, job.dir, job.folder, job.expID)
+				close(out)
+				if err != nil {
+					workerErr <- err
+					cancel()
+				}
+			}
+		}()
+	}
+	emitted := make(chan error, 1)
+	go func() {
+		var err error
+		for unit := range s.order {
+			for r := range unit {
+				if err == nil {
+					err = s.emit(ctx, r)
+				}
+			}
+		}
+		emitted <- err
+	}()
+	walkErr := s.walk(ctx)
+	close(s.jobs)
+	workersDone.Wait()
+	close(s.order)
+	emitErr := <-emitted
+	select {
+	case err := <-workerErr:
+		return err
+	default:
+	}
+	if walkErr != nil {
+		return walkErr
+	}
+	return emitErr
+}
+
+// send emits a record of the walk: straight to the consumer, or as a unit of its own.
+func (s *fileStore) send(ctx context.Context, r Record) error {
+	if s.order == nil {
+		return s.emit(ctx, r)
+	}
+	unit := make(chan Record, 1)
+	unit <- r
+	close(unit)
+	select {
+	case s.order <- unit:
+		return nil
+	case <-ctx.Done():
+		return checkContext(ctx)
+	}
+}
+
+// dispatchRun reads a run now, or hands it to a worker with its place in the order.
+func (s *fileStore) dispatchRun(ctx context.Context, dir, folder, expID string) error {
+	if s.order == nil {
+		return s.readRun(ctx, s.emit, dir, folder, expID)
+	}
+	unit := make(chan Record, 8)
+	select {
+	case s.order <- unit:
+	case <-ctx.Done():
+		return checkContext(ctx)
+	}
+	select {
+	case s.jobs <- runJob{dir: dir, folder: folder, expID: expID, out: unit}:
+		return nil
+	case <-ctx.Done():
+		close(unit)
+		return checkContext(ctx)
+	}
 }
 
 func (s *fileStore) walk(ctx context.Context) error {
@@ -97,19 +209,19 @@ func (s *fileStore) walk(ctx context.Context) error {
 		case name == trashFolder && e.IsDir():
 			continue // read after the active experiments
 		case !e.IsDir():
-			if err := s.skip(ctx, path, "not a folder, so not an experiment"); err != nil {
+			if err := s.sendSkip(ctx, path, "not a folder, so not an experiment"); err != nil {
 				return err
 			}
 		case name == modelsFolder:
-			if err := s.skip(ctx, path, "model registry folder, not tracking data"); err != nil {
+			if err := s.sendSkip(ctx, path, "model registry folder, not tracking data"); err != nil {
 				return err
 			}
 		case strings.HasPrefix(name, "."):
-			if err := s.skip(ctx, path, "hidden folder, not an experiment"); err != nil {
+			if err := s.sendSkip(ctx, path, "hidden folder, not an experiment"); err != nil {
 				return err
 			}
 		case runIDPattern.MatchString(name) && !fileExists(filepath.Join(path, metaFile)):
-			if err := s.skip(ctx, path, "run-id folder outside any experiment without meta.yaml (artifacts only), not a run"); err != nil {
+			if err := s.sendSkip(ctx, path, "run-id folder outside any experiment without meta.yaml (artifacts only), not a run"); err != nil {
 				return err
 			}
 		default:
@@ -131,12 +243,12 @@ func (s *fileStore) walk(ctx context.Context) error {
 		name, path := e.Name(), filepath.Join(trash, e.Name())
 		switch {
 		case !e.IsDir() || strings.HasPrefix(name, "."):
-			if err := s.skip(ctx, path, "not an experiment folder"); err != nil {
+			if err := s.sendSkip(ctx, path, "not an experiment folder"); err != nil {
 				return err
 			}
 		case active[name]:
 			// MLflow looks an id up among active experiments first, so this copy is unreachable.
-			if err := s.skip(ctx, path, "experiment "+name+" also exists outside the trash; MLflow shows the active one"); err != nil {
+			if err := s.sendSkip(ctx, path, "experiment "+name+" also exists outside the trash; MLflow shows the active one"); err != nil {
 				return err
 			}
 		default:
@@ -157,28 +269,28 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 	exp, err := s.parseExperiment(dir, id, trashed)
 	if errors.Is(err, errEmptyMeta) {
 		if id != "0" {
-			return s.skip(ctx, dir, "no meta.yaml, so not an experiment")
+			return s.sendSkip(ctx, dir, "no meta.yaml, so not an experiment")
 		}
 		// MLflow creates experiment 0 when it creates the store; stores copied around
 		// often lose its meta.yaml while keeping its runs.
 		exp = &Experiment{SourceID: "0", Name: "Default", LifecycleStage: "active", Origin: Origin{File: dir}}
-		if err := s.skip(ctx, filepath.Join(dir, metaFile), "missing; folder 0 read as MLflow's Default experiment"); err != nil {
+		if err := s.sendSkip(ctx, filepath.Join(dir, metaFile), "missing; folder 0 read as MLflow's Default experiment"); err != nil {
 			return err
 		}
 	} else if err != nil {
 		var inErr *InputError
 		if errors.As(err, &inErr) {
-			return s.emit(ctx, &Invalid{Err: inErr})
+			return s.send(ctx, &Invalid{Err: inErr})
 		}
 		return err
 	}
 	if exp == nil { // its meta.yaml names another experiment
-		return s.skip(ctx, dir, "experiment_id in meta.yaml differs from the folder name; MLflow ignores this experiment")
+		return s.sendSkip(ctx, dir, "experiment_id in meta.yaml differs from the folder name; MLflow ignores this experiment")
 	}
 	if exp.Tags, err = readKeyValueFiles(filepath.Join(dir, "tags")); err != nil {
-		return s.invalidOrFatal(ctx, err)
+		return s.sendInvalidOrFatal(ctx, err)
 	}
-	if err := s.emit(ctx, exp); err != nil {
+	if err := s.send(ctx, exp); err != nil {
 		return err
 	}
 	if err := s.readDatasets(ctx, dir, id); err != nil {
@@ -195,19 +307,19 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 		}
 		if reason, ok := experimentChildren[name]; ok && e.IsDir() {
 			if reason != "" && !isEmptyDir(path) {
-				if err := s.skip(ctx, path, reason); err != nil {
+				if err := s.sendSkip(ctx, path, reason); err != nil {
 					return err
 				}
 			}
 			continue
 		}
 		if !e.IsDir() || strings.HasPrefix(name, ".") {
-			if err := s.skip(ctx, path, "not a run folder"); err != nil {
+			if err := s.sendSkip(ctx, path, "not a run folder"); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := s.readRun(ctx, path, name, id, exp); err != nil {
+		if err := s.dispatchRun(ctx, path, name, id); err != nil {
 			return err
 		}
 	}
@@ -271,18 +383,18 @@ func (s *fileStore) readDatasets(ctx context.Context, expDir, expID string) erro
 		}
 		ds, err := parseDataset(filepath.Join(dir, e.Name(), metaFile), expID, e.Name())
 		if errors.Is(err, errEmptyMeta) {
-			if err := s.skip(ctx, filepath.Join(dir, e.Name()), "dataset folder without meta.yaml"); err != nil {
+			if err := s.sendSkip(ctx, filepath.Join(dir, e.Name()), "dataset folder without meta.yaml"); err != nil {
 				return err
 			}
 			continue
 		}
 		if err != nil {
-			if err := s.invalidOrFatal(ctx, err); err != nil {
+			if err := s.sendInvalidOrFatal(ctx, err); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := s.emit(ctx, ds); err != nil {
+		if err := s.send(ctx, ds); err != nil {
 			return err
 		}
 	}
@@ -317,24 +429,28 @@ func parseDataset(path, expID, key string) (*Dataset, error) {
 }
 
 // readRun streams one run: the Run record, then its metric history in chunks.
-func (s *fileStore) readRun(ctx context.Context, dir, folder, expID string, exp *Experiment) error {
+func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder, expID string) error {
 	if err := checkContext(ctx); err != nil {
 		return err
 	}
 	run, err := parseRun(dir, folder, expID)
 	if errors.Is(err, errEmptyMeta) {
-		return s.skip(ctx, dir, "no meta.yaml (artifacts only), not a run")
+		return emit(ctx, &Skipped{Path: dir, Reason: "no meta.yaml (artifacts only), not a run"})
 	}
 	if err != nil {
-		return s.invalidOrFatal(ctx, err)
-	}
-	if run == nil {
-		return s.skip(ctx, dir, "run_id or experiment_id in meta.yaml differ from the folders; MLflow ignores this run")
-	}
-	if err := s.emit(ctx, run); err != nil {
+		var inErr *InputError
+		if errors.As(err, &inErr) {
+			return emit(ctx, &Invalid{Err: inErr})
+		}
 		return err
 	}
-	return s.readMetrics(ctx, filepath.Join(dir, "metrics"), run.RunID)
+	if run == nil {
+		return emit(ctx, &Skipped{Path: dir, Reason: "run_id or experiment_id in meta.yaml differ from the folders; MLflow ignores this run"})
+	}
+	if err := emit(ctx, run); err != nil {
+		return err
+	}
+	return s.readMetrics(ctx, emit, filepath.Join(dir, "metrics"), run.RunID)
 }
 
 func parseRun(dir, folder, expID string) (*Run, error) {
@@ -535,7 +651,7 @@ func readKeyValueFiles(dir string) ([]Tag, error) {
 
 // readMetrics streams every metric file of a run, key by key in name order, each in
 // logging (line) order.
-func (s *fileStore) readMetrics(ctx context.Context, dir, runID string) error {
+func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, runID string) error {
 	var files []string
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -550,22 +666,22 @@ func (s *fileStore) readMetrics(ctx context.Context, dir, runID string) error {
 		return nil
 	})
 	if err != nil {
-		return s.emit(ctx, &Invalid{Err: &InputError{File: dir, RunID: runID, Err: err}})
+		return emit(ctx, &Invalid{Err: &InputError{File: dir, RunID: runID, Err: err}})
 	}
 	sort.Strings(files)
 	for _, path := range files {
 		rel, _ := filepath.Rel(dir, path)
-		if err := s.readMetricFile(ctx, path, filepath.ToSlash(rel), runID); err != nil {
+		if err := s.readMetricFile(ctx, emit, path, filepath.ToSlash(rel), runID); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *fileStore) readMetricFile(ctx context.Context, path, key, runID string) error {
+func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path, key, runID string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return s.emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: err}})
+		return emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: err}})
 	}
 	defer f.Close()
 	scanner := bufio.NewScanner(f)
@@ -580,24 +696,24 @@ func (s *fileStore) readMetricFile(ctx context.Context, path, key, runID string)
 		}
 		p, err := ParseMetricLine(key, text)
 		if err != nil {
-			return s.emit(ctx, &Invalid{Err: &InputError{File: path, Line: line, RunID: runID, Err: err}})
+			return emit(ctx, &Invalid{Err: &InputError{File: path, Line: line, RunID: runID, Err: err}})
 		}
 		points = append(points, p)
 		if len(points) == s.chunk {
-			if err := s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: path, Line: first}}); err != nil {
+			if err := emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: path, Line: first}}); err != nil {
 				return err
 			}
 			points, first = make([]Metric, 0, s.chunk), line+1
 		}
 	}
 	if err := scanner.Err(); err != nil {
-		return s.emit(ctx, &Invalid{Err: &InputError{File: path, Line: line + 1, RunID: runID, Err: err}})
+		return emit(ctx, &Invalid{Err: &InputError{File: path, Line: line + 1, RunID: runID, Err: err}})
 	}
 	if line == 0 {
-		return s.emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: errors.New("malformed metric file: no data")}})
+		return emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: errors.New("malformed metric file: no data")}})
 	}
 	if len(points) > 0 {
-		return s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: path, Line: first}})
+		return emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: path, Line: first}})
 	}
 	return nil
 }
@@ -669,4 +785,16 @@ func (s *fileStore) CountRuns(ctx context.Context) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+func (s *fileStore) sendSkip(ctx context.Context, path, reason string) error {
+	return s.send(ctx, &Skipped{Path: path, Reason: reason})
+}
+
+func (s *fileStore) sendInvalidOrFatal(ctx context.Context, err error) error {
+	var inErr *InputError
+	if errors.As(err, &inErr) {
+		return s.send(ctx, &Invalid{Err: inErr})
+	}
+	return err
 }

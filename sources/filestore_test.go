@@ -2,7 +2,9 @@ package sources_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -295,4 +297,47 @@ func TestFromRecordsConformance(t *testing.T) {
 		&sources.Metrics{RunID: "r", Points: []sources.Metric{{Key: "k", Value: 1}}},
 	}
 	sourcetest.Run(t, func(t *testing.T) sources.Source { return sources.FromRecords("records", recs) })
+}
+
+// TestFileStoreWorkersKeepOrder: reading runs on several goroutines gives the very same
+// stream, record for record, as reading on one.
+func TestFileStoreWorkersKeepOrder(t *testing.T) {
+	roots := []string{mixedStore(t)}
+	for _, sample := range []string{"packt-hyperparam-mlflow1.x", "lostpet-textintel-mlflow1.30", "khangtt-zoomcamp-datasets-mlflow2", "heart-mlops-bigids-mlflow3"} {
+		roots = append(roots, testenv.Sample(t, sample+"/mlruns"))
+	}
+	render := func(recs []sources.Record) []string {
+		var out []string
+		for _, r := range recs {
+			switch x := r.(type) {
+			case *sources.Metrics:
+				out = append(out, fmt.Sprintf("metrics %s %v", x.RunID, x.Points))
+			case *sources.Invalid:
+				out = append(out, "invalid "+x.Err.Error())
+			default:
+				b, err := json.Marshal(x)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, fmt.Sprintf("%T %s", r, b))
+			}
+		}
+		return out
+	}
+	for _, root := range roots {
+		one := render(readAll(t, root, sources.Options{Workers: 1, MetricChunk: 3}))
+		for _, workers := range []int{2, 4, 16} {
+			many := render(readAll(t, root, sources.Options{Workers: workers, MetricChunk: 3}))
+			if strings.Join(one, "\n") != strings.Join(many, "\n") {
+				t.Errorf("%s with %d workers: the stream differs (%d records, want %d)", root, workers, len(many), len(one))
+			}
+		}
+		sourcetest.Run(t, func(t *testing.T) sources.Source {
+			src, err := sources.OpenFileStore(context.Background(), root, sources.Options{Workers: 4})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return src
+		})
+	}
 }

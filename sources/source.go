@@ -79,6 +79,9 @@ type Options struct {
 	CSVParams, CSVMetrics, CSVTags []string
 	// MetricChunk is the largest number of points in one Metrics record (default 4096).
 	MetricChunk int
+	// Workers is how many goroutines read runs of a file store side by side (records
+	// still come in order); 0 or 1 reads on one.
+	Workers int
 }
 
 func (o Options) metricChunk() int {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -47,6 +48,8 @@ type ImportOptions struct {
 	Renames             []string
 	ArtifactRootMap     []string
 	PasswordFile        string
+	Shard               string
+	Workers             int
 	Verify              bool
 	LockTimeout         time.Duration
 }
@@ -117,6 +120,8 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.BoolVar(&opts.IncludeDeleted, "include-deleted", true, "import deleted runs and experiments too (as deleted)")
 	f.StringArrayVar(&opts.Renames, "rename-experiment", nil, "import experiment OLD under the name NEW: OLD=NEW (repeatable), or a CSV file of old,new lines")
 	f.StringArrayVar(&opts.ArtifactRootMap, "artifact-root-map", nil, "rewrite artifact locations starting with OLD to start with NEW: OLD=NEW (repeatable; the longest match wins)")
+	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs side by side (default: the machine's CPUs)")
+	f.StringVar(&opts.Shard, "shard", "", "K/N: import only the runs whose id hashes to shard K of N (0-based), so N processes load one source into one database side by side")
 	f.StringVar(&opts.PasswordFile, "password-file", "", "read the database password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
 	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
 	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
@@ -161,7 +166,10 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	filter := importer.Filter{Experiments: opts.Experiments, ExcludeExperiments: opts.ExcludeExperiments, RunsSince: since,
 		ExcludeDeleted: !opts.IncludeDeleted, Rename: renames}
-	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags})
+	if filter.Shard, filter.ShardCount, err = parseShard(opts.Shard); err != nil {
+		return err
+	}
+	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, Workers: opts.Workers})
 	defer closeSources(srcs)
 	if err != nil {
 		return err
@@ -170,7 +178,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if lockTimeout <= 0 {
 		lockTimeout = time.Millisecond // 0: give up at once when another import writes
 	}
-	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password})
+	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password, LockPerTransaction: filter.ShardCount > 1})
 	if err != nil {
 		return redactError(err, opts.Target)
 	}

@@ -120,3 +120,17 @@ func defaultTargetURI(getenv func(string) string) string {
 	}
 	return defaultTarget
 }
+
+// parseShard reads --shard K/N.
+func parseShard(v string) (int, int, error) {
+	if v == "" {
+		return 0, 0, nil
+	}
+	k, n, ok := strings.Cut(v, "/")
+	shard, err1 := strconv.Atoi(k)
+	count, err2 := strconv.Atoi(n)
+	if !ok || err1 != nil || err2 != nil || count < 1 || shard < 0 || shard >= count {
+		return 0, 0, &usageError{fmt.Errorf("--shard %q is not K/N with 0 <= K < N, e.g. 0/4", v)}
+	}
+	return shard, count, nil
+}

@@ -207,3 +207,17 @@ func TestRenameFile(t *testing.T) {
 		t.Errorf("a bad --rename-experiment: %v", err)
 	}
 }
+
+func TestParseShard(t *testing.T) {
+	for v, want := range map[string][2]int{"": {0, 0}, "0/1": {0, 1}, "3/4": {3, 4}} {
+		k, n, err := parseShard(v)
+		if err != nil || k != want[0] || n != want[1] {
+			t.Errorf("parseShard(%q) = %d, %d, %v", v, k, n, err)
+		}
+	}
+	for _, bad := range []string{"4/4", "-1/2", "1", "a/b", "0/0"} {
+		if _, _, err := parseShard(bad); exitCodeFor(err) != ExitUsage {
+			t.Errorf("parseShard(%q): %v", bad, err)
+		}
+	}
+}
