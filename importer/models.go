@@ -43,28 +43,9 @@ func text(s *string) any {
 // loggedModel writes an MLflow 3 logged model into the experiment its source experiment
 // went to. A model the target already holds (same id) is skipped, as runs are.
 func (im *importer) loggedModel(ctx context.Context, source int, m *sources.LoggedModel) error {
-	count := im.committed["logged_models"]
-	count.Read++
-	if !im.rev.HasTable("logged_models") {
-		count.Skipped++
-		im.noteOnce(fmt.Sprintf("logged models left out: the target's revision %s has no logged_models table", im.rev.ID))
-		return nil
-	}
-	expID, ok := im.expIDs[expKey{source, m.ExperimentSourceID}]
-	if !ok {
-		count.Skipped++
-		return nil
-	}
-	present, err := im.exists(ctx, "SELECT COUNT(*) FROM logged_models WHERE model_id = ?", m.ModelID)
-	if err != nil {
-		return err
-	}
-	if present {
-		count.Skipped++
-		return nil
-	}
-	// The model's metrics refer to runs: write the buffered ones first.
-	if err := im.flushAll(ctx); err != nil {
+	expID, write, err := im.newExperimentEntity(ctx, "logged_models", im.rev.HasTable("logged_models"), expKey{source, m.ExperimentSourceID},
+		"SELECT COUNT(*) FROM logged_models WHERE model_id = ?", m.ModelID)
+	if err != nil || !write {
 		return err
 	}
 	err = im.insertRow(ctx, "logged_models", map[string]any{
@@ -300,4 +281,32 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 		}
 	}
 	return nil
+}
+
+// newExperimentEntity decides whether an entity of an experiment (a logged model, a
+// trace) is written: the target's revision has its tables, its experiment was imported,
+// and the target does not hold it yet (same id), as for runs. It counts the entity as
+// read, and as skipped when not written; before a write it flushes the buffered runs,
+// which the entity may refer to.
+func (im *importer) newExperimentEntity(ctx context.Context, entity string, targetHasIt bool, exp expKey, existsQuery, id string) (int64, bool, error) {
+	count := im.committed[entity]
+	count.Read++
+	if !targetHasIt {
+		count.Skipped++
+		im.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no table for them", strings.ReplaceAll(entity, "_", " "), im.rev.ID))
+		return 0, false, nil
+	}
+	expID, ok := im.expIDs[exp]
+	if !ok {
+		count.Skipped++
+		return 0, false, nil
+	}
+	present, err := im.exists(ctx, existsQuery, id)
+	if err != nil || present {
+		if present {
+			count.Skipped++
+		}
+		return 0, false, err
+	}
+	return expID, true, im.flushAll(ctx)
 }

@@ -13,27 +13,9 @@ import (
 // columns both sides have are copied, experiment ids mapped, generated columns left to
 // the database. A trace the target holds (same request id) is skipped, as runs are.
 func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) error {
-	count := im.committed["traces"]
-	count.Read++
-	if !im.rev.AtLeast("867495a8f9d4") {
-		count.Skipped++
-		im.noteOnce(fmt.Sprintf("traces left out: the target's revision %s has no trace tables", im.rev.ID))
-		return nil
-	}
-	expID, ok := im.expIDs[expKey{source, tr.ExperimentSourceID}]
-	if !ok {
-		count.Skipped++
-		return nil
-	}
-	present, err := im.exists(ctx, "SELECT COUNT(*) FROM trace_info WHERE request_id = ?", tr.RequestID)
-	if err != nil {
-		return err
-	}
-	if present {
-		count.Skipped++
-		return nil
-	}
-	if err := im.flushAll(ctx); err != nil {
+	expID, write, err := im.newExperimentEntity(ctx, "traces", im.rev.AtLeast("867495a8f9d4"), expKey{source, tr.ExperimentSourceID},
+		"SELECT COUNT(*) FROM trace_info WHERE request_id = ?", tr.RequestID)
+	if err != nil || !write {
 		return err
 	}
 	for _, t := range tr.Tables {
