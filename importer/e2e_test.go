@@ -322,6 +322,7 @@ func TestImportRealFileStores(t *testing.T) {
 					t.Errorf("%d latest_metrics rows are not the latest point of their history", n)
 				}
 				d.close()
+				checkKeysBuilt(t, target.name, uri)
 				before := targetContent(t, uri)
 
 				again, err := importPaths(t, uri, importer.Options{}, root)

@@ -204,6 +204,9 @@ type importer struct {
 	// freshDefault: the Default experiment was created by this import, so the first
 	// source Default merged into it lends it its attributes, as if MLflow had made it.
 	freshDefault bool
+	// keysDeferred: metrics has no keys or indexes yet (a bulk load into a new
+	// database); they are built at the end.
+	keysDeferred bool
 	progress     Progress
 	// filtered holds source experiments the filter left out; filteredRuns counts runs.
 	filtered     map[expKey]bool
@@ -223,7 +226,35 @@ func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error 
 			return err
 		}
 	}
-	return im.commit(ctx, false)
+	if err := im.commit(ctx, false); err != nil {
+		return err
+	}
+	return im.buildDeferredKeys(ctx)
+}
+
+// buildDeferredKeys gives metrics its primary key, foreign key and indexes, with
+// MLflow's names, once the bulk load into a new database is complete.
+func (im *importer) buildDeferredKeys(ctx context.Context) error {
+	if !im.keysDeferred || im.opts.DryRun {
+		return nil
+	}
+	tx, err := im.sink.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	im.tx = tx
+	_, add := schema.DeferKeys(im.dialect, im.rev)
+	for _, stmt := range add {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("build metrics' keys after the load: %w", err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	im.tx = nil
+	im.keysDeferred = false
+	return nil
 }
 
 // prepareTarget detects the target's revision, creating the schema in an empty database.
@@ -261,6 +292,22 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 			return err
 		}
 		im.report.SchemaCreated = true
+		// A new database is loaded in bulk: metrics' keys and indexes are built after
+		// the load, which is much faster than keeping them up to date row by row.
+		if drop, _ := schema.DeferKeys(im.dialect, rev); drop != nil && !im.opts.DryRun {
+			for _, stmt := range drop {
+				if _, err := tx.Exec(ctx, stmt); err != nil {
+					return fmt.Errorf("prepare the bulk load: %w", err)
+				}
+			}
+		}
+	}
+	if !im.opts.DryRun {
+		// Also true when an earlier import into a new database was interrupted before
+		// it built the keys: this one finishes that.
+		if im.keysDeferred, err = schema.KeysDeferred(ctx, tx, im.dialect); err != nil {
+			return err
+		}
 	}
 	im.rev = rev
 	im.report.Revision = rev.String()

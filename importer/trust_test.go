@@ -247,6 +247,7 @@ func TestKillAtAnyMoment(t *testing.T) {
 				for table, rows := range want {
 					compareSets(t, fmt.Sprintf("kill after %s: %s", delay, table), got[table], rows)
 				}
+				checkKeysBuilt(t, target.name, uri)
 			}
 		})
 	}
@@ -277,4 +278,19 @@ func committedRuns(t *testing.T, target, uri string) int {
 		return 0
 	}
 	return d.count("SELECT COUNT(*) FROM runs")
+}
+
+// checkKeysBuilt asserts metrics has MLflow's keys and indexes (built after a bulk load
+// into a new PostgreSQL database).
+func checkKeysBuilt(t *testing.T, target, uri string) {
+	if target != "postgres" {
+		return
+	}
+	d := openDB(t, uri)
+	defer d.close()
+	got := d.rows("SELECT conname::text FROM pg_constraint WHERE conrelid = 'metrics'::regclass AND contype IN ('p', 'f') UNION ALL SELECT indexname::text FROM pg_indexes WHERE tablename = 'metrics'")
+	want := "index_metrics_run_uuid,index_metrics_run_uuid_key_step,metric_pk,metric_pk,metrics_run_uuid_fkey"
+	if strings.Join(got, ",") != want {
+		t.Errorf("metrics' keys and indexes: %v, want %s", got, want)
+	}
 }

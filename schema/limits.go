@@ -183,3 +183,58 @@ func InsertableColumns(ctx context.Context, db DB, d Dialect, table string) ([]C
 	}
 	return cols, rows.Err()
 }
+
+// deferredKeys are, per dialect, the statements that take the keys and indexes off
+// metrics for a bulk load into a new database, and those that put them back with
+// MLflow's names. Only PostgreSQL gains from it enough to be worth it (indexes built
+// after a load are twice as fast there); elsewhere the keys stay.
+var deferredKeys = map[Dialect]struct{ drop, add []string }{
+	Postgres: {
+		drop: []string{
+			"ALTER TABLE metrics DROP CONSTRAINT metric_pk, DROP CONSTRAINT metrics_run_uuid_fkey",
+			"DROP INDEX index_metrics_run_uuid",
+			"DROP INDEX IF EXISTS index_metrics_run_uuid_key_step",
+		},
+		add: []string{
+			`ALTER TABLE metrics ADD CONSTRAINT metric_pk PRIMARY KEY ("key", "timestamp", step, run_uuid, value, is_nan), ` +
+				"ADD CONSTRAINT metrics_run_uuid_fkey FOREIGN KEY (run_uuid) REFERENCES runs (run_uuid)",
+			"CREATE INDEX index_metrics_run_uuid ON metrics (run_uuid)",
+		},
+	},
+}
+
+// DeferKeys returns the statements that take metrics' keys off for a bulk load, and
+// those that put them back; none where the dialect keeps them. The revision decides
+// whether the newer (run_uuid, key, step) index is part of it.
+func DeferKeys(d Dialect, r *Revision) (drop, add []string) {
+	k, ok := deferredKeys[d]
+	if !ok || !r.AtLeast("bd07f7e963c5") {
+		return nil, nil
+	}
+	add = append([]string{}, k.add...)
+	if r.AtLeast("a5b4c3d2e1f0") {
+		add = append(add, `CREATE INDEX index_metrics_run_uuid_key_step ON metrics (run_uuid, "key", step)`)
+	}
+	return k.drop, add
+}
+
+// KeysDeferred reports whether metrics is in the state DeferKeys leaves it in: a bulk
+// load into a new database that has not finished (its keys are still to be built).
+func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
+	if d != Postgres {
+		return false, nil
+	}
+	// A metrics table without any primary key is only ever left by DeferKeys.
+	rows, err := db.Query(ctx, "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'metrics'::regclass")
+	if err != nil {
+		return false, fmt.Errorf("read metrics' keys: %w", err)
+	}
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return false, err
+		}
+	}
+	return n == 0, rows.Err()
+}
