@@ -243,7 +243,16 @@ func (im *importer) buildDeferredKeys(ctx context.Context) error {
 		return err
 	}
 	im.tx = tx
+	// Parallel imports (--shard) into the same new database each get here; the first
+	// one builds the keys, the others find them built.
+	still, err := schema.KeysDeferred(ctx, tx, im.dialect)
+	if err != nil {
+		return err
+	}
 	_, add := schema.DeferKeys(im.dialect, im.rev)
+	if !still {
+		add = nil
+	}
 	for _, stmt := range add {
 		if _, err := tx.Exec(ctx, stmt); err != nil {
 			return fmt.Errorf("build metrics' keys after the load: %w", err)
