@@ -70,16 +70,15 @@ func (u *URI) Password() string {
 }
 
 // Redact replaces the password of a URI-like string with "xxxxx". It works on strings
-// url.Parse rejects too, since those are the ones that end up in error messages.
+// url.Parse rejects too, since those are the ones that end up in error messages. A
+// password may hold unescaped '@', '/' or '?', so everything up to the last '@' is
+// taken as user information: hiding too much is harmless, showing a password is not.
 func Redact(raw string) string {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return raw
 	}
 	at := strings.LastIndex(rest, "@")
-	if slash := strings.Index(rest, "/"); slash >= 0 && slash < at {
-		at = strings.LastIndex(rest[:slash], "@")
-	}
 	if at < 0 {
 		return raw
 	}

@@ -1,0 +1,91 @@
+package dburi
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseMLflowForms(t *testing.T) {
+	cases := []struct {
+		raw, scheme, path, host, db string
+	}{
+		{"postgresql://u:pw@db.example:5432/mlflow", "postgresql", "", "db.example:5432", "/mlflow"},
+		{"postgresql+psycopg2://u:pw@h/mlflow", "postgresql", "", "h", "/mlflow"},
+		{"mysql+pymysql://u:pw@h:3306/mlflow", "mysql", "", "h:3306", "/mlflow"},
+		{"mariadb://u@h/mlflow", "mariadb", "", "h", "/mlflow"},
+		{"sqlite:///mlflow.db", "sqlite", "mlflow.db", "", ""},
+		{"sqlite:////var/lib/mlflow.db", "sqlite", "/var/lib/mlflow.db", "", ""},
+		{"sqlite:///mlflow.db?mode=ro", "sqlite", "mlflow.db", "", ""},
+		{"runs/mlflow.db", "sqlite", "runs/mlflow.db", "", ""},
+	}
+	for _, c := range cases {
+		u, err := Parse(c.raw)
+		if err != nil {
+			t.Errorf("%s: %v", c.raw, err)
+			continue
+		}
+		if u.Scheme != c.scheme || u.Path != c.path {
+			t.Errorf("%s: scheme %q path %q, want %q %q", c.raw, u.Scheme, u.Path, c.scheme, c.path)
+		}
+		if c.host != "" && (u.URL.Host != c.host || u.URL.Path != c.db) {
+			t.Errorf("%s: host %q db %q, want %q %q", c.raw, u.URL.Host, u.URL.Path, c.host, c.db)
+		}
+	}
+	for _, bad := range []string{"", "sqlite://", "sqlite:///"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("%q: parsed, want an error", bad)
+		}
+	}
+}
+
+func TestRedactNeverShowsThePassword(t *testing.T) {
+	for _, c := range []struct{ raw, pw string }{
+		{"postgresql://u:s3cret@h:5432/db", "s3cret"},
+		{"mysql+pymysql://u:p@ss@h/db", "p@ss"},
+		{"postgresql://u:pa/ss@h/db", "pa/ss"},
+		{"postgresql://u:pa?ss@h/db?sslmode=disable", "pa?ss"},
+		{"postgresql://u:p%40ss@h/db", "p%40ss"},
+		{"postgresql://u:bad%zz@h/db", "bad%zz"}, // url.Parse rejects it
+	} {
+		got := Redact(c.raw)
+		if strings.Contains(got, c.pw) || !strings.Contains(got, "xxxxx") {
+			t.Errorf("Redact(%q) = %q", c.raw, got)
+		}
+		if _, err := Parse(c.raw); err != nil && strings.Contains(err.Error(), c.pw) {
+			t.Errorf("Parse(%q) error shows the password: %v", c.raw, err)
+		}
+	}
+	for _, raw := range []string{"postgresql://u@h/db", "postgresql://h/db", "sqlite:///x.db"} {
+		if got := Redact(raw); got != raw {
+			t.Errorf("Redact(%q) = %q, want it unchanged", raw, got)
+		}
+	}
+	u, _ := Parse("postgresql+psycopg2://u:pw@h:5/db?sslmode=disable")
+	if got := u.PostgresURL(); got != "postgres://u:pw@h:5/db?sslmode=disable" {
+		t.Errorf("PostgresURL = %s", got)
+	}
+}
+
+func TestMySQLConfig(t *testing.T) {
+	u, _ := Parse("mysql+pymysql://u:pw@h/mlflow?charset=utf8mb4&x-local-infile=off")
+	cfg, tool, err := u.MySQLConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Addr != "h:3306" || cfg.DBName != "mlflow" || cfg.User != "u" || cfg.Passwd != "pw" || tool["x-local-infile"] != "off" {
+		t.Errorf("config %+v, tool options %v", cfg, tool)
+	}
+	for _, bad := range []string{"mysql://u:pw@h/", "mysql://u:pw@h/db?charset=latin1", "mysql://u:pw@h/db?ssl=x"} {
+		u, _ := Parse(bad)
+		if _, _, err := u.MySQLConfig(); err == nil || strings.Contains(err.Error(), "u:pw") {
+			t.Errorf("%s: error %v, want one without the password", bad, err)
+		}
+	}
+}
+
+func TestDollarPlaceholders(t *testing.T) {
+	got := DollarPlaceholders("SELECT '?' FROM t WHERE a = ? AND b = ?")
+	if got != "SELECT '?' FROM t WHERE a = $1 AND b = $2" {
+		t.Errorf("got %s", got)
+	}
+}
