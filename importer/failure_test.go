@@ -317,13 +317,7 @@ func TestMergeExperimentsByName(t *testing.T) {
 			id + "/" + runID + "/metrics/loss": "5 0.5 0\n",
 		}
 		for p, c := range files {
-			full := filepath.Join(root, filepath.FromSlash(p))
-			if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			setUpFile(t, root, p, c)
 		}
 		return root
 	}

@@ -165,13 +165,7 @@ func storeWith(t *testing.T, files map[string]string) string {
 		all["1/"+run+"/"+p] = c
 	}
 	for p, c := range all {
-		full := filepath.Join(root, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		setUpFile(t, root, p, c)
 	}
 	return root
 }
@@ -254,6 +248,7 @@ func TestKeyCollisions(t *testing.T) {
 
 // setUpFile writes one more file into a store.
 func setUpFile(t *testing.T, root, rel, content string) {
+	t.Helper()
 	full := filepath.Join(root, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 		t.Fatal(err)
