@@ -107,6 +107,9 @@ func TestInvalidInputStopsBeforeCommittingTheRun(t *testing.T) {
 					t.Errorf("%d rows of the invalid run in %s", n, table)
 				}
 			}
+			d.close()
+			// An import stopped by bad input still leaves metrics with its keys.
+			checkKeysBuilt(t, target.name, uri)
 		})
 	}
 }

@@ -121,10 +121,14 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	}
 	im.progress.TotalRuns = countRuns(ctx, srcs)
 	err := im.importAll(ctx, srcs)
-	if im.tx != nil {
-		if rbErr := im.tx.Rollback(ctx); rbErr != nil && err == nil {
-			err = rbErr
+	im.rollback(ctx, &err)
+	if err != nil && im.keysDeferred && ctx.Err() == nil {
+		// Stopped by bad input, not by a cancel: what was committed is whole runs, so
+		// metrics gets its keys now rather than waiting for the next import.
+		if keysErr := im.buildDeferredKeys(ctx); keysErr != nil {
+			err = fmt.Errorf("%w (and metrics' keys are still to be built, which the next import does: %v)", err, keysErr)
 		}
+		im.rollback(ctx, &err)
 	}
 	im.report.DryRun = opts.DryRun
 	if im.filteredRuns > 0 {
@@ -132,6 +136,18 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	}
 	im.report.finish(im.committed, started, err == nil)
 	return im.report, err
+}
+
+// rollback ends a transaction left open by an error; its own failure is reported only
+// when nothing else went wrong.
+func (im *importer) rollback(ctx context.Context, err *error) {
+	if im.tx == nil {
+		return
+	}
+	if rbErr := im.tx.Rollback(ctx); rbErr != nil && *err == nil {
+		*err = rbErr
+	}
+	im.tx = nil
 }
 
 type expKey struct {
