@@ -59,20 +59,24 @@ func detectCSV(header []string) csvLayout {
 	return csvNone
 }
 
-// newCSVReader reads CSV with a byte-order mark, CRLF line ends and quoted fields over
-// several lines.
-func newCSVReader(path string) (*csv.Reader, *os.File, error) {
-	f, err := os.Open(path)
+// openCSV opens a CSV file (byte-order mark, CRLF line ends and quoted fields over
+// several lines allowed) and reads its header. The caller closes f.
+func openCSV(path string) (r *csv.Reader, header []string, f *os.File, err error) {
+	f, err = os.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	br := bufio.NewReader(f)
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
 		br.Discard(3)
 	}
-	r := csv.NewReader(br)
+	r = csv.NewReader(br)
 	r.FieldsPerRecord = -1
-	return r, f, nil
+	if header, err = r.Read(); err != nil {
+		f.Close()
+		return nil, nil, nil, err
+	}
+	return r, header, f, nil
 }
 
 // IsCSV reports whether path is a CSV file in one of the layouts mlflow-bulk reads.
@@ -81,26 +85,24 @@ func IsCSV(path string) bool {
 	if err != nil || info.IsDir() {
 		return false
 	}
-	r, f, err := newCSVReader(path)
+	_, header, f, err := openCSV(path)
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	header, err := r.Read()
-	return err == nil && detectCSV(header) != csvNone
+	return detectCSV(header) != csvNone
 }
 
 // OpenCSV opens a CSV file of runs or metric histories.
 func OpenCSV(ctx context.Context, path string, opts Options) (Source, error) {
-	r, f, err := newCSVReader(path)
+	_, header, f, err := openCSV(path)
+	if errors.Is(err, io.EOF) || errors.As(err, new(*csv.ParseError)) {
+		return nil, fmt.Errorf("%s: %w", path, ErrNotRecognised)
+	}
 	if err != nil {
 		return nil, err
 	}
-	header, err := r.Read()
 	f.Close()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, ErrNotRecognised)
-	}
 	s := &csvSource{path: path, layout: detectCSV(header), opts: opts, chunk: opts.metricChunk()}
 	if s.layout == csvNone {
 		return nil, fmt.Errorf("%s: %w (not a runs CSV, a UI CSV or a long-format metric history)", path, ErrNotRecognised)
@@ -140,15 +142,11 @@ func (s *csvSource) read(ctx context.Context) error {
 
 // readRows calls each for every data row, with bad rows reported as Invalid.
 func (s *csvSource) readRows(ctx context.Context, each func(ctx context.Context, header, row []string, line int) error) error {
-	r, f, err := newCSVReader(s.path)
+	r, header, f, err := openCSV(s.path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	header, err := r.Read()
-	if err != nil {
-		return err
-	}
 	for {
 		if err := checkContext(ctx); err != nil {
 			return err
@@ -306,15 +304,11 @@ const (
 // of all-numeric columns is taken for the metrics, what comes before for params, what
 // comes after for tags. The source says how it read them.
 func (s *csvSource) uiRoles(ctx context.Context) (map[string]csvRole, error) {
-	r, f, err := newCSVReader(s.path)
+	r, header, f, err := openCSV(s.path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	header, err := r.Read()
-	if err != nil {
-		return nil, err
-	}
 	cols := header[len(uiColumns):]
 	numeric := make([]bool, len(cols))
 	seen := make([]bool, len(cols))
@@ -452,15 +446,11 @@ func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, r
 
 // readLong streams a long-format history, a run record whenever the run changes.
 func (s *csvSource) readLong(ctx context.Context) error {
-	r, f, err := newCSVReader(s.path)
+	r, header, f, err := openCSV(s.path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	header, err := r.Read()
-	if err != nil {
-		return err
-	}
 	col := map[string]int{}
 	for i, h := range header {
 		col[h] = i
