@@ -89,7 +89,6 @@ var inputTagColumns = map[string]func(*inputTagRow) any{
 
 // flusher is a buffer of one table's rows that can write itself and forget them.
 type flusher interface {
-	table() string
 	len() int
 	flush(ctx context.Context, tx sinks.Tx, from, to int) (int64, error)
 	truncate(n int)
@@ -115,7 +114,6 @@ func newBuffer[T any](rev *schema.Revision, table string, all map[string]func(*T
 	return b
 }
 
-func (b *buffer[T]) table() string  { return b.name }
 func (b *buffer[T]) len() int       { return len(b.rows) }
 func (b *buffer[T]) add(row T)      { b.rows = append(b.rows, row) }
 func (b *buffer[T]) truncate(n int) { clear(b.rows[n:]); b.rows = b.rows[:n] }

@@ -116,36 +116,6 @@ func (s *recordSlice) Err() error       { return nil }
 func (s *recordSlice) Close() error     { return nil }
 func (s *recordSlice) Describe() string { return s.name }
 
-// FromFunc returns a Source that calls next for each record; next returns (nil, nil) at
-// the end of the stream.
-func FromFunc(name string, next func() (Record, error)) Source {
-	return &funcSource{name: name, next: next}
-}
-
-type funcSource struct {
-	name string
-	next func() (Record, error)
-	cur  Record
-	err  error
-	done bool
-}
-
-func (s *funcSource) Next() bool {
-	if s.done {
-		return false
-	}
-	s.cur, s.err = s.next()
-	if s.err != nil || s.cur == nil {
-		s.done = true
-		return false
-	}
-	return true
-}
-func (s *funcSource) Record() Record   { return s.cur }
-func (s *funcSource) Err() error       { return s.err }
-func (s *funcSource) Close() error     { return nil }
-func (s *funcSource) Describe() string { return s.name }
-
 // checkContext is how sources honour cancellation between reads.
 func checkContext(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
