@@ -74,10 +74,13 @@ var chain = []Revision{
 	{ID: "1b5f0d9ad7c1", Releases: "3.10", Summary: "workspaces"},
 	{ID: "e1f2a3b4c5d6", Summary: "budget_policies"},
 	{ID: "76601a5f987d", Summary: "issues"},
-	{ID: "c3d6457b6d8a", Releases: "3.11.1", Summary: "jobs.status_details"},
+	{ID: "c3d6457b6d8a", Releases: "3.11", Summary: "jobs.status_details"},
 	{ID: "a5b4c3d2e1f0", Summary: "metrics (run_uuid, key, step) index"},
 	{ID: "ae8bbe7743c9", Summary: "guardrails"},
-	{ID: "7d34483879f0", Releases: "after 3.11.1 (master 2026-04)", Summary: "registry tag indexes"},
+	{ID: "7d34483879f0", Summary: "registry tag indexes"},
+	{ID: "da6fb0208061", Summary: "workspaces trace archival, trace_info.db_payload_generation"},
+	{ID: "89d3d66ed43f", Summary: "label_schemas"},
+	{ID: "b7e4c1a90f23", Releases: "3.14", Summary: "review queues"},
 }
 
 var byID = func() map[string]*Revision {

@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"regexp"
 	"sort"
@@ -14,7 +15,7 @@ import (
 )
 
 func TestRevisionChain(t *testing.T) {
-	if schema.Newest().ID != "7d34483879f0" || schema.Oldest().ID != "451aebb31d03" {
+	if schema.Newest().ID != "b7e4c1a90f23" || schema.Oldest().ID != "451aebb31d03" {
 		t.Fatal("chain ends moved")
 	}
 	r, ok := schema.Lookup("bd07f7e963c5")
@@ -55,6 +56,9 @@ func TestCreateMatchesMLflowDumps(t *testing.T) {
 			t.Fatalf("%s: only %d creatable revisions", d.dialect, len(revs))
 		}
 		for _, rev := range revs {
+			if rev.ID == "b7e4c1a90f23" {
+				continue // no dump of MLflow's beside the project: TestCreate314MatchesMLflow
+			}
 			t.Run(string(d.dialect)+"/"+rev.ID, func(t *testing.T) {
 				ctx := context.Background()
 				ours := open(t, d.uri(t))
@@ -88,6 +92,138 @@ func TestCreateMatchesMLflowDumps(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestCreate314MatchesMLflow checks the 3.14 schema (alembic b7e4c1a90f23), for which
+// there is no dump of MLflow's beside the project, against a database MLflow 3.14 made:
+// on SQLite item by item, and on the servers by what 3.14 adds to 7d34483879f0 (itself
+// checked against MLflow's dumps above): the same tables, columns and indexes.
+func TestCreate314MatchesMLflow(t *testing.T) {
+	ctx := context.Background()
+	rev314, _ := schema.Lookup("b7e4c1a90f23")
+	rev311, _ := schema.Lookup("7d34483879f0")
+	real, err := sql.Open("sqlite", "file:"+testenv.Sample(t, "hcigu-pgpt-sqlite-prompts/backend/mlflow.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer real.Close()
+	theirs := describe(t, sqlDB{real}, schema.SQLite)
+	create := func(t *testing.T, d dialectCase, rev *schema.Revision) []string {
+		s := open(t, d.uri(t))
+		tx, err := s.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if err := schema.Create(ctx, tx, d.dialect, rev, schema.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return describe(t, tx, d.dialect)
+	}
+	// The items MLflow 3.14 has that 7d34483879f0 lacks, as "table.column" and index names.
+	wantAdded := columnsOf(added(checksOnly(create(t, dialects[0], rev311)), checksOnly(theirs)))
+	if len(wantAdded) < 30 {
+		t.Fatalf("3.14 adds only %d items to 7d34483879f0", len(wantAdded))
+	}
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			ours := create(t, d, rev314)
+			if d.dialect == schema.SQLite {
+				// A table's SQL text shows the ALTERs that built it, so only the CHECK
+				// constraints in it are compared.
+				diff(t, checksOnly(ours), checksOnly(theirs), nil)
+				return
+			}
+			got := columnsOf(added(create(t, d, rev311), ours))
+			if strings.Join(got, "\n") != strings.Join(wantAdded, "\n") {
+				t.Errorf("3.14 adds the columns\n%s\nwhere MLflow's 3.14 database adds\n%s", strings.Join(got, "\n"), strings.Join(wantAdded, "\n"))
+			}
+			indexes := declaredIndexes(t, rev314, d.dialect)
+			sort.Strings(indexes)
+			if theirs := indexNames(t, real); strings.Join(indexes, " ") != strings.Join(theirs, " ") {
+				t.Errorf("indexes\n%v\nwhere MLflow's 3.14 database has\n%v", indexes, theirs)
+			}
+		})
+	}
+}
+
+// indexNames lists the named indexes of an SQLite database MLflow made.
+func indexNames(t *testing.T, db *sql.DB) []string {
+	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, name)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checksOnly replaces the SQLite description's table SQL by the CHECK constraints in it.
+func checksOnly(items []string) []string {
+	check := regexp.MustCompile(`CHECK \(([^()]*(?:\([^()]*\))?[^()]*)\)`)
+	var out []string
+	for _, s := range items {
+		table, sqlText, ok := strings.Cut(s, " CREATE TABLE ")
+		if !ok {
+			out = append(out, s)
+			continue
+		}
+		for _, m := range check.FindAllStringSubmatch(sqlText, -1) {
+			out = append(out, table+" check "+strings.ReplaceAll(m[1], `"`, ""))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// added lists the description items of after that before lacks.
+func added(before, after []string) []string {
+	had := map[string]bool{}
+	for _, s := range before {
+		had[s] = true
+	}
+	var out []string
+	for _, s := range after {
+		if !had[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// columnsOf reduces description items to the "table.column" of the columns among them.
+func columnsOf(items []string) []string {
+	col := regexp.MustCompile(`^(\w+\.\w+) `)
+	var out []string
+	for _, s := range items {
+		if m := col.FindStringSubmatch(s); m != nil {
+			out = append(out, m[1])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// sqlDB lets describe read a database/sql handle.
+type sqlDB struct{ db *sql.DB }
+
+func (s sqlDB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	return 0, errors.New("read-only")
+}
+
+func (s sqlDB) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+	return s.db.QueryContext(ctx, query, args...)
 }
 
 func open(t *testing.T, uri string) sinks.Sink {
@@ -232,8 +368,8 @@ func TestCreateIndexes(t *testing.T) {
 			t.Errorf("index %s missing", want)
 		}
 	}
-	if len(got) != 61 {
-		t.Errorf("%d indexes, MLflow's schema at %s has 61", len(got), schema.Newest().ID)
+	if len(got) != 67 {
+		t.Errorf("%d indexes, MLflow's schema at %s has 67", len(got), schema.Newest().ID)
 	}
 }
 
@@ -242,6 +378,7 @@ func TestForRelease(t *testing.T) {
 		"1.0": "90e64c465722", "1.26": "bd07f7e963c5", "1.30": "97727af70f4d", "1.30.1": "97727af70f4d",
 		"2.2.5": "97727af70f4d", "2.9": "acf3f17fdcc7", "2.13": "867495a8f9d4", "2.20": "0584bdc529eb",
 		"3.0": "6953534de441", "3.1.0": "6953534de441", "3.1.1": "bda7b8c39065", "3.10.1": "1b5f0d9ad7c1",
+		"3.11": "c3d6457b6d8a", "3.11.0": "c3d6457b6d8a", "3.11.1": "c3d6457b6d8a", "3.14": "b7e4c1a90f23", "3.14.0": "b7e4c1a90f23",
 	} {
 		r, err := schema.ForRelease(version)
 		if err != nil || r.ID != want {
