@@ -1,0 +1,278 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// The schema as a live database describes it: what the importer copies for tables it
+// has no rules for (every table MLflow adds in a release), and what it compares between
+// a source and a target before writing. Unlike the revision data in tables.go, nothing
+// here is known in advance: it is read at run time.
+
+// TableInfo is one table of a database.
+type TableInfo struct {
+	Name    string
+	Columns []ColumnInfo // in table order
+	// PrimaryKey names the primary key's columns in key order; empty without one.
+	PrimaryKey  []string
+	ForeignKeys []ForeignKey
+}
+
+// ColumnInfo is one column of a table.
+type ColumnInfo struct {
+	Name string
+	// Type is the declared type as the database reports it, lower case.
+	Type string
+	// Default is the column's default as the database reports it ("'default'", "0",
+	// "'default'::character varying"), empty without one.
+	Default   string
+	Generated bool // computed by the database; never written
+	Boolean   bool
+	Binary    bool // bytes, not text (BYTEA, BLOB)
+}
+
+// ForeignKey is a reference from columns of a table to columns of another.
+type ForeignKey struct {
+	Columns    []string
+	RefTable   string
+	RefColumns []string
+}
+
+// Column returns the named column, or nil.
+func (t *TableInfo) Column(name string) *ColumnInfo {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return &t.Columns[i]
+		}
+	}
+	return nil
+}
+
+// References returns the table and column that a single column refers to through a
+// foreign key of its own, or "" and "".
+func (t *TableInfo) References(column string) (table, refColumn string) {
+	for _, fk := range t.ForeignKeys {
+		for i, c := range fk.Columns {
+			if c == column {
+				return fk.RefTable, fk.RefColumns[i]
+			}
+		}
+	}
+	return "", ""
+}
+
+// LiteralDefault is the column's default as a plain value ("default" for
+// "'default'::character varying", "0" for "'0'" or 0) and whether it is one at all
+// (not an expression such as nextval(...)).
+func (c *ColumnInfo) LiteralDefault() (string, bool) {
+	d := strings.TrimSpace(c.Default)
+	if i := strings.Index(d, "::"); i > 0 {
+		d = d[:i]
+	}
+	switch {
+	case d == "" || strings.EqualFold(d, "null"):
+		return "", false
+	case len(d) >= 2 && d[0] == '\'' && d[len(d)-1] == '\'':
+		return strings.ReplaceAll(d[1:len(d)-1], "''", "'"), true
+	case d == "false":
+		return "0", true
+	case d == "true":
+		return "1", true
+	}
+	for _, r := range d {
+		if (r < '0' || r > '9') && r != '.' && r != '-' {
+			return "", false
+		}
+	}
+	return d, true
+}
+
+// introspection holds a dialect's queries for the live schema. Each returns rows of
+// (table, ...) for every table of the current database or schema.
+type introspection struct {
+	// columns: table, column, type, default, generated ("1"/"0"), in column order.
+	columns string
+	// primaryKeys: table, column, in key order.
+	primaryKeys string
+	// foreignKeys: constraint, table, column, referenced table, referenced column, in
+	// key order.
+	foreignKeys string
+}
+
+var introspect = map[Dialect]introspection{
+	SQLite: {
+		columns: `SELECT m.name, p.name, LOWER(p.type), COALESCE(p.dflt_value, ''), CASE WHEN p.hidden IN (2, 3) THEN '1' ELSE '0' END
+			FROM sqlite_master m, pragma_table_xinfo(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`,
+		primaryKeys: `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND p.pk > 0 ORDER BY m.name, p.pk`,
+		foreignKeys: `SELECT m.name || '#' || f.id, m.name, f."from", f."table", COALESCE(f."to", '') FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, f.id, f.seq`,
+	},
+	Postgres: {
+		columns: `SELECT table_name::text, column_name::text, LOWER(data_type::text), COALESCE(column_default::text, ''), CASE WHEN is_generated = 'NEVER' THEN '0' ELSE '1' END
+			FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
+		primaryKeys: `SELECT rel.relname::text, a.attname::text FROM pg_constraint c
+			JOIN pg_class rel ON rel.oid = c.conrelid
+			CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
+			JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+			WHERE c.contype = 'p' AND c.connamespace = current_schema()::regnamespace ORDER BY rel.relname, k.ord`,
+		foreignKeys: `SELECT c.conname::text, rel.relname::text, a.attname::text, ref.relname::text, ra.attname::text FROM pg_constraint c
+			JOIN pg_class rel ON rel.oid = c.conrelid
+			JOIN pg_class ref ON ref.oid = c.confrelid
+			CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord)
+			JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+			JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum
+			WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace ORDER BY rel.relname, c.conname, k.ord`,
+	},
+	MySQL: {
+		columns: `SELECT TABLE_NAME, COLUMN_NAME, LOWER(COLUMN_TYPE), COALESCE(COLUMN_DEFAULT, ''), CASE WHEN EXTRA LIKE '%GENERATED%' THEN '1' ELSE '0' END
+			FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+		primaryKeys: `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+			WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+		foreignKeys: `SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+			WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
+	},
+}
+
+// Inspect reads every table of the database with its columns, primary key and foreign
+// keys. Names are lower case, as MLflow writes them.
+func Inspect(ctx context.Context, db DB, d Dialect) (map[string]*TableInfo, error) {
+	q, ok := introspect[d]
+	if !ok {
+		return nil, fmt.Errorf("schema: no introspection for %s", d)
+	}
+	tables := map[string]*TableInfo{}
+	get := func(name string) *TableInfo {
+		name = strings.ToLower(name)
+		t, ok := tables[name]
+		if !ok {
+			t = &TableInfo{Name: name}
+			tables[name] = t
+		}
+		return t
+	}
+	err := EachRow(ctx, db, q.columns, nil, func(scan func(...any) error) error {
+		var table, name, typ, def, generated string
+		if err := scan(&table, &name, &typ, &def, &generated); err != nil {
+			return err
+		}
+		t := get(table)
+		t.Columns = append(t.Columns, ColumnInfo{
+			Name: strings.ToLower(name), Type: typ, Default: def, Generated: generated == "1",
+			Boolean: typ == "boolean" || typ == "tinyint(1)" || typ == "bool",
+			Binary:  strings.Contains(typ, "blob") || strings.Contains(typ, "binary") || typ == "bytea",
+		})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the columns of the database's tables: %w", err)
+	}
+	err = EachRow(ctx, db, q.primaryKeys, nil, func(scan func(...any) error) error {
+		var table, column string
+		if err := scan(&table, &column); err != nil {
+			return err
+		}
+		t := get(table)
+		t.PrimaryKey = append(t.PrimaryKey, strings.ToLower(column))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the primary keys of the database's tables: %w", err)
+	}
+	var lastKey string
+	err = EachRow(ctx, db, q.foreignKeys, nil, func(scan func(...any) error) error {
+		var name, table, column, refTable, refColumn string
+		if err := scan(&name, &table, &column, &refTable, &refColumn); err != nil {
+			return err
+		}
+		t := get(table)
+		key := strings.ToLower(table) + "/" + name
+		if key != lastKey || len(t.ForeignKeys) == 0 {
+			t.ForeignKeys = append(t.ForeignKeys, ForeignKey{RefTable: strings.ToLower(refTable)})
+			lastKey = key
+		}
+		fk := &t.ForeignKeys[len(t.ForeignKeys)-1]
+		fk.Columns = append(fk.Columns, strings.ToLower(column))
+		fk.RefColumns = append(fk.RefColumns, strings.ToLower(refColumn))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the foreign keys of the database's tables: %w", err)
+	}
+	// SQLite names the referenced column only where it is not the primary key.
+	for _, t := range tables {
+		for i := range t.ForeignKeys {
+			fk := &t.ForeignKeys[i]
+			for j, c := range fk.RefColumns {
+				if ref := tables[fk.RefTable]; c == "" && ref != nil && j < len(ref.PrimaryKey) {
+					fk.RefColumns[j] = ref.PrimaryKey[j]
+				}
+			}
+		}
+	}
+	return tables, nil
+}
+
+// ParentsFirst orders the named tables so that a table comes after the tables its
+// foreign keys refer to (among those named); references in a cycle keep name order.
+func ParentsFirst(tables map[string]*TableInfo, names []string) []string {
+	sorted := append([]string{}, names...)
+	sort.Strings(sorted)
+	wanted := map[string]bool{}
+	for _, n := range sorted {
+		wanted[n] = true
+	}
+	done := map[string]bool{}
+	visiting := map[string]bool{}
+	var out []string
+	var visit func(string)
+	visit = func(n string) {
+		if done[n] || visiting[n] {
+			return
+		}
+		visiting[n] = true
+		if t := tables[n]; t != nil {
+			for _, fk := range t.ForeignKeys {
+				if wanted[fk.RefTable] && fk.RefTable != n {
+					visit(fk.RefTable)
+				}
+			}
+		}
+		visiting[n] = false
+		done[n] = true
+		out = append(out, n)
+	}
+	for _, n := range sorted {
+		visit(n)
+	}
+	return out
+}
+
+// EachRow runs a query and calls fn for every row with the row's Scan, then checks the
+// rows' own error: a read that fails half-way is an error, never a short result.
+func EachRow(ctx context.Context, db DB, query string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := db.Query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	return ScanRows(rows, fn)
+}
+
+// ScanRows calls fn for every row, closes the rows and returns the first error of fn,
+// of the rows while reading, or of closing them.
+func ScanRows(rows Rows, fn func(scan func(...any) error) error) error {
+	for rows.Next() {
+		if err := fn(rows.Scan); err != nil {
+			rows.Close()
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		rows.Close()
+		return err
+	}
+	return rows.Close()
+}
