@@ -55,6 +55,10 @@ type Options struct {
 	// mlflow-bulk does not know (a newer MLflow), after checking that its tracking tables
 	// hold every column of the newest revision it knows, at least as wide.
 	AllowUnknownRevision bool
+	// SkipUnsupported goes on when a source holds tables or columns the target lacks,
+	// leaving them out and listing them in the report, instead of stopping before
+	// anything is written.
+	SkipUnsupported bool
 	// Filter chooses the experiments and runs imported.
 	Filter Filter
 	// ArtifactMap rewrites experiment artifact locations and run artifact URIs (the
@@ -104,7 +108,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		opts:         opts,
 		sink:         sink,
 		dialect:      sink.Dialect(),
-		report:       &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}, Notices: []string{}},
+		report:       &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}, Notices: []string{}, Unsupported: []UnsupportedData{}},
 		committed:    newTally(),
 		batch:        newTally(),
 		run:          newTally(),
@@ -229,10 +233,15 @@ type importer struct {
 	filteredRuns int
 	// tableColumns caches the target's columns of tables copied as rows (traces).
 	tableColumns map[string]map[string]schema.Column
+	// targetTables is the target's schema as it describes itself.
+	targetTables map[string]*schema.TableInfo
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {
 	if err := im.prepareTarget(ctx); err != nil {
+		return err
+	}
+	if err := im.checkUnsupported(ctx, srcs); err != nil {
 		return err
 	}
 	for i, src := range srcs {
@@ -336,6 +345,9 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	}
 	im.rev = rev
 	im.report.Revision = rev.String()
+	if im.targetTables, err = schema.Inspect(ctx, tx, im.dialect); err != nil {
+		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
+	}
 	if err := im.refreshTargetState(ctx); err != nil {
 		return err
 	}
@@ -424,6 +436,10 @@ func (im *importer) importSource(ctx context.Context, index int, src sources.Sou
 		case *sources.Trace:
 			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
 				err = im.trace(ctx, index, r)
+			}
+		case *sources.TableChunk:
+			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
+				err = im.tableChunk(ctx, index, r)
 			}
 		case *sources.Skipped:
 			im.noteSkipped(r.Path, r.Reason)

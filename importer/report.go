@@ -2,6 +2,8 @@ package importer
 
 import (
 	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
 // Entities in report order.
@@ -61,6 +63,12 @@ type LatestDifference struct {
 	InHistory bool `json:"in_history"`
 }
 
+// UnsupportedData is a table or column of a source that the target lacks.
+type UnsupportedData struct {
+	Source string `json:"source"`
+	sources.Unsupported
+}
+
 // Note is something passed over, with the reason.
 type Note struct {
 	Source string `json:"source"`
@@ -85,6 +93,9 @@ type Report struct {
 	// LatestMetricDifferences lists where a source's own latest_metrics disagreed with
 	// the one recomputed from its history; the recomputed one was written.
 	LatestMetricDifferences []LatestDifference `json:"latest_metric_differences"`
+	// Unsupported lists data of the sources the target has no table or column for, left
+	// out under --skip-unsupported (without it the import stops before writing).
+	Unsupported []UnsupportedData `json:"unsupported"`
 	// Notices are facts about the target that shaped the import (a slower write path, a
 	// collation that merges keys).
 	Notices []string `json:"notices"`
@@ -126,9 +137,19 @@ func newTally() tally {
 	return t
 }
 
+// get returns the count of an entity, adding it for tables copied as rows.
+func (t tally) get(e string) *Count {
+	c, ok := t[e]
+	if !ok {
+		c = &Count{}
+		t[e] = c
+	}
+	return c
+}
+
 func (t tally) merge(o tally) {
 	for e, c := range o {
-		t[e].add(*c)
+		t.get(e).add(*c)
 	}
 }
 
@@ -141,6 +162,10 @@ func (t tally) reset() {
 func (t tally) ordered() []EntityCount {
 	out := make([]EntityCount, 0, len(entities))
 	for _, e := range entities {
+		out = append(out, EntityCount{Entity: e, Count: *t[e]})
+	}
+	// Then the tables copied as rows, by name.
+	for _, e := range sortedExtra(t) {
 		out = append(out, EntityCount{Entity: e, Count: *t[e]})
 	}
 	return out

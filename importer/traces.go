@@ -28,7 +28,7 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 			continue
 		}
 		for _, row := range t.Rows {
-			if err := im.insertTraceRow(ctx, t, row, cols, expID); err != nil {
+			if err := im.insertTraceRow(ctx, source, t, row, cols, expID); err != nil {
 				return fmt.Errorf("trace %s: %w", tr.RequestID, err)
 			}
 		}
@@ -57,7 +57,10 @@ func (im *importer) targetColumns(ctx context.Context, table string) (map[string
 	return cols, nil
 }
 
-func (im *importer) insertTraceRow(ctx context.Context, t sources.TableRows, row []any, cols map[string]schema.Column, expID int64) error {
+// insertTraceRow writes one row of a trace. Experiment ids are mapped by their own value
+// (a span may name another experiment than its trace, as MLflow allows); one the import
+// did not map takes the trace's experiment, which the report says.
+func (im *importer) insertTraceRow(ctx context.Context, source int, t sources.TableRows, row []any, cols map[string]schema.Column, expID int64) error {
 	var names []string
 	var args []any
 	for i, name := range t.Columns {
@@ -67,8 +70,13 @@ func (im *importer) insertTraceRow(ctx context.Context, t sources.TableRows, row
 		}
 		v := row[i]
 		switch {
-		case name == "experiment_id":
-			v = expID
+		case name == "experiment_id" && v != nil:
+			own, ok := im.expIDs[expKey{source, idText(v)}]
+			if !ok {
+				own = expID
+				im.report.Notices = append(im.report.Notices, fmt.Sprintf("%s.experiment_id %s of a row of trace %s names no imported experiment: written as the trace's experiment %d", t.Table, idText(v), idText(row[0]), expID))
+			}
+			v = own
 		case col.Boolean:
 			if n, isInt := v.(int64); isInt {
 				v = n != 0

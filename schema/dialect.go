@@ -18,6 +18,15 @@ const (
 	SQLite   Dialect = "sqlite"
 )
 
+// Quote quotes an identifier (a table or column name) for the dialect, whatever mode
+// the session is in.
+func (d Dialect) Quote(name string) string {
+	if d == MySQL {
+		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
+}
+
 // EnforcesWidths reports whether VARCHAR(n) rejects longer values. SQLite stores them.
 func (d Dialect) EnforcesWidths() bool { return d != SQLite }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -90,7 +89,7 @@ func OpenDatabase(ctx context.Context, location string, opts Options) (Source, e
 		return nil, fmt.Errorf("%s: %w", u.Redacted(), ErrNotRecognised)
 	}
 	db.SetMaxOpenConns(1)
-	s := &dbSource{db: db, dialect: dialect, chunk: opts.metricChunk(), where: u.Redacted()}
+	s := &dbSource{db: db, dialect: dialect, chunk: opts.metricChunk(), where: u.Redacted(), allowUnknown: opts.AllowUnknownRevision}
 	if err := s.connect(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -107,6 +106,11 @@ type dbSource struct {
 	rev     *schema.Revision
 	chunk   int
 	where   string
+	// tables is the source's schema as read at open; unknownRev the revision id when
+	// mlflow-bulk does not know it and reads it as the newest it knows.
+	tables       map[string]*schema.TableInfo
+	allowUnknown bool
+	unknownRev   string
 }
 
 func (s *dbSource) connect(ctx context.Context) error {
@@ -130,6 +134,14 @@ func (s *dbSource) connect(ctx context.Context) error {
 		}
 	}
 	rev, err := schema.Detect(ctx, connDB{conn, s.dialect}, s.dialect)
+	var unknown *schema.UnknownRevisionError
+	if errors.As(err, &unknown) {
+		if !s.allowUnknown {
+			return fmt.Errorf("%s: the source is at alembic revision %s, which mlflow-bulk does not know (a newer MLflow, or a branch); it knows %s. "+
+				"--allow-unknown-revision reads it as %s and copies the tables it has no rules for as they are", s.where, unknown.ID, schema.SupportedReleases(), schema.Newest().ID)
+		}
+		rev, err, s.unknownRev = schema.Newest(), nil, unknown.ID
+	}
 	switch {
 	case err != nil:
 		return fmt.Errorf("%s: %w", s.where, err)
@@ -137,6 +149,9 @@ func (s *dbSource) connect(ctx context.Context) error {
 		return fmt.Errorf("%s: the database is empty: %w", s.where, ErrNotRecognised)
 	}
 	s.rev = rev
+	if s.tables, err = schema.Inspect(ctx, connDB{conn, s.dialect}, s.dialect); err != nil {
+		return fmt.Errorf("%s: %w", s.where, err)
+	}
 	return nil
 }
 
@@ -176,12 +191,29 @@ func (s *dbSource) q(ctx context.Context, query string, args ...any) (*sql.Rows,
 	return rows, nil
 }
 
+// each runs a query and calls fn for every row. A read that fails half-way (a dropped
+// connection, a table gone) is an error, never a short stream.
+func (s *dbSource) each(ctx context.Context, query string, args []any, fn func(scan func(...any) error) error) error {
+	rows, err := s.q(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if err := schema.ScanRows(rows, fn); err != nil {
+		return fmt.Errorf("read %s: %w", s.where, err)
+	}
+	return nil
+}
+
 func (s *dbSource) origin(table string) Origin {
 	return Origin{File: s.where + " table " + table}
 }
 
 func (s *dbSource) read(ctx context.Context) error {
-	if err := s.emit(ctx, &Notice{Path: s.where, Message: "MLflow database at alembic revision " + s.rev.String()}); err != nil {
+	notice := "MLflow database at alembic revision " + s.rev.String()
+	if s.unknownRev != "" {
+		notice = fmt.Sprintf("MLflow database at alembic revision %s, unknown to mlflow-bulk: read as %s, its other tables copied as they are (--allow-unknown-revision)", s.unknownRev, s.rev.ID)
+	}
+	if err := s.emit(ctx, &Notice{Path: s.where, Message: notice}); err != nil {
 		return err
 	}
 	if err := s.readExperiments(ctx); err != nil {
@@ -205,7 +237,10 @@ func (s *dbSource) read(ctx context.Context) error {
 			return err
 		}
 	}
-	return s.readTraces(ctx)
+	if err := s.readTraces(ctx); err != nil {
+		return err
+	}
+	return s.readOtherTables(ctx)
 }
 
 func nullable(v sql.NullInt64) *int64 {
@@ -219,38 +254,31 @@ func nullable(v sql.NullInt64) *int64 {
 func (s *dbSource) readExperiments(ctx context.Context) error {
 	tags := map[int64][]Tag{}
 	if s.rev.HasTable("experiment_tags") {
-		rows, err := s.q(ctx, `SELECT experiment_id, "key", value FROM experiment_tags ORDER BY experiment_id, "key"`)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
+		err := s.each(ctx, `SELECT experiment_id, "key", value FROM experiment_tags ORDER BY experiment_id, "key"`, nil, func(scan func(...any) error) error {
 			var id int64
 			var k string
 			var v sql.NullString
-			if err := rows.Scan(&id, &k, &v); err != nil {
-				rows.Close()
+			if err := scan(&id, &k, &v); err != nil {
 				return err
 			}
 			tags[id] = append(tags[id], Tag{Key: k, Value: v.String})
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		rows.Close()
 	}
 	times := "NULL, NULL"
 	if s.rev.HasColumn("experiments", "creation_time") {
 		times = "creation_time, last_update_time"
 	}
-	rows, err := s.q(ctx, "SELECT experiment_id, name, artifact_location, lifecycle_stage, "+times+" FROM experiments ORDER BY experiment_id")
-	if err != nil {
-		return err
-	}
 	var exps []*Experiment
-	for rows.Next() {
+	err := s.each(ctx, "SELECT experiment_id, name, artifact_location, lifecycle_stage, "+times+" FROM experiments ORDER BY experiment_id", nil, func(scan func(...any) error) error {
 		var id int64
 		var name string
 		var loc, stage sql.NullString
 		var created, updated sql.NullInt64
-		if err := rows.Scan(&id, &name, &loc, &stage, &created, &updated); err != nil {
-			rows.Close()
+		if err := scan(&id, &name, &loc, &stage, &created, &updated); err != nil {
 			return err
 		}
 		lifecycle := stage.String
@@ -259,8 +287,11 @@ func (s *dbSource) readExperiments(ctx context.Context) error {
 		}
 		exps = append(exps, &Experiment{SourceID: fmt.Sprint(id), Name: name, ArtifactLocation: loc.String, LifecycleStage: lifecycle,
 			CreationTime: nullable(created), LastUpdateTime: nullable(updated), Tags: tags[id], Origin: s.origin("experiments")})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	for _, e := range exps {
 		if err := s.emit(ctx, e); err != nil {
 			return err
@@ -270,30 +301,18 @@ func (s *dbSource) readExperiments(ctx context.Context) error {
 }
 
 func (s *dbSource) readDatasets(ctx context.Context) error {
-	rows, err := s.q(ctx, "SELECT dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile FROM datasets ORDER BY experiment_id, name, digest")
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var d Dataset
-		var expID int64
-		var dsSchema, profile sql.NullString
-		if err := rows.Scan(&d.UUID, &expID, &d.Name, &d.Digest, &d.SourceType, &d.Source, &dsSchema, &profile); err != nil {
-			return err
-		}
-		d.ExperimentSourceID, d.Key, d.Origin = fmt.Sprint(expID), d.UUID, s.origin("datasets")
-		if dsSchema.Valid {
-			d.Schema = &dsSchema.String
-		}
-		if profile.Valid {
-			d.Profile = &profile.String
-		}
-		if err := s.emit(ctx, &d); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return s.each(ctx, "SELECT dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile FROM datasets ORDER BY experiment_id, name, digest", nil,
+		func(scan func(...any) error) error {
+			var d Dataset
+			var expID int64
+			var dsSchema, profile sql.NullString
+			if err := scan(&d.UUID, &expID, &d.Name, &d.Digest, &d.SourceType, &d.Source, &dsSchema, &profile); err != nil {
+				return err
+			}
+			d.ExperimentSourceID, d.Key, d.Origin = fmt.Sprint(expID), d.UUID, s.origin("datasets")
+			d.Schema, d.Profile = nullString(dsSchema), nullString(profile)
+			return s.emit(ctx, &d)
+		})
 }
 
 // readRuns pages through runs by id; each page's params, tags, inputs and latest
@@ -308,30 +327,29 @@ func (s *dbSource) readRuns(ctx context.Context) error {
 		if err := checkContext(ctx); err != nil {
 			return err
 		}
-		rows, err := s.q(ctx, "SELECT run_uuid, experiment_id, name, source_type, source_name, entry_point_name, source_version, user_id, status, "+
-			"start_time, end_time, "+deleted+", lifecycle_stage, artifact_uri FROM runs WHERE run_uuid > ? ORDER BY run_uuid LIMIT ?", after, runsPerPage)
+		var page []*Run
+		byID := map[string]*Run{}
+		err := s.each(ctx, "SELECT run_uuid, experiment_id, name, source_type, source_name, entry_point_name, source_version, user_id, status, "+
+			"start_time, end_time, "+deleted+", lifecycle_stage, artifact_uri FROM runs WHERE run_uuid > ? ORDER BY run_uuid LIMIT ?", []any{after, runsPerPage},
+			func(scan func(...any) error) error {
+				r := &Run{Verbatim: true, Origin: s.origin("runs")}
+				var expID sql.NullInt64
+				var name, st, sn, ep, sv, user, status, stage, art sql.NullString
+				var start, end, del sql.NullInt64
+				if err := scan(&r.RunID, &expID, &name, &st, &sn, &ep, &sv, &user, &status, &start, &end, &del, &stage, &art); err != nil {
+					return err
+				}
+				r.ExperimentSourceID = fmt.Sprint(expID.Int64)
+				r.Name, r.SourceType, r.SourceName, r.EntryPointName = name.String, st.String, sn.String, ep.String
+				r.SourceVersion, r.UserID, r.Status, r.LifecycleStage, r.ArtifactURI = sv.String, user.String, status.String, stage.String, art.String
+				r.StartTime, r.EndTime, r.DeletedTime = nullable(start), nullable(end), nullable(del)
+				page = append(page, r)
+				byID[r.RunID] = r
+				return nil
+			})
 		if err != nil {
 			return err
 		}
-		var page []*Run
-		byID := map[string]*Run{}
-		for rows.Next() {
-			r := &Run{Verbatim: true, Origin: s.origin("runs")}
-			var expID sql.NullInt64
-			var name, st, sn, ep, sv, user, status, stage, art sql.NullString
-			var start, end, del sql.NullInt64
-			if err := rows.Scan(&r.RunID, &expID, &name, &st, &sn, &ep, &sv, &user, &status, &start, &end, &del, &stage, &art); err != nil {
-				rows.Close()
-				return err
-			}
-			r.ExperimentSourceID = fmt.Sprint(expID.Int64)
-			r.Name, r.SourceType, r.SourceName, r.EntryPointName = name.String, st.String, sn.String, ep.String
-			r.SourceVersion, r.UserID, r.Status, r.LifecycleStage, r.ArtifactURI = sv.String, user.String, status.String, stage.String, art.String
-			r.StartTime, r.EndTime, r.DeletedTime = nullable(start), nullable(end), nullable(del)
-			page = append(page, r)
-			byID[r.RunID] = r
-		}
-		rows.Close()
 		if len(page) == 0 {
 			return nil
 		}
@@ -359,20 +377,15 @@ func (s *dbSource) readPageChildren(ctx context.Context, page []*Run, byID map[s
 	}
 	in := inList(len(ids))
 	kv := func(table string, add func(r *Run, k, v string)) error {
-		rows, err := s.q(ctx, `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN (`+in+`) ORDER BY run_uuid, "key"`, ids...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return s.each(ctx, `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN (`+in+`) ORDER BY run_uuid, "key"`, ids, func(scan func(...any) error) error {
 			var id, k string
 			var v sql.NullString
-			if err := rows.Scan(&id, &k, &v); err != nil {
+			if err := scan(&id, &k, &v); err != nil {
 				return err
 			}
 			add(byID[id], k, v.String)
-		}
-		return rows.Err()
+			return nil
+		})
 	}
 	if err := kv("params", func(r *Run, k, v string) { r.Params = append(r.Params, Tag{k, v}) }); err != nil {
 		return err
@@ -381,26 +394,25 @@ func (s *dbSource) readPageChildren(ctx context.Context, page []*Run, byID map[s
 		return err
 	}
 	if s.rev.HasTable("latest_metrics") {
-		rows, err := s.q(ctx, `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid IN (`+in+`) ORDER BY run_uuid, "key"`, ids...)
+		err := s.each(ctx, `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid IN (`+in+`) ORDER BY run_uuid, "key"`, ids,
+			func(scan func(...any) error) error {
+				var id string
+				var m Metric
+				var ts sql.NullInt64
+				var isNaN bool
+				if err := scan(&id, &m.Key, &m.Value, &ts, &m.Step, &isNaN); err != nil {
+					return err
+				}
+				m.Timestamp = ts.Int64
+				if isNaN {
+					m.Value = math.NaN()
+				}
+				byID[id].LatestMetrics = append(byID[id].LatestMetrics, m)
+				return nil
+			})
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var id string
-			var m Metric
-			var ts sql.NullInt64
-			var isNaN bool
-			if err := rows.Scan(&id, &m.Key, &m.Value, &ts, &m.Step, &isNaN); err != nil {
-				rows.Close()
-				return err
-			}
-			m.Timestamp = ts.Int64
-			if isNaN {
-				m.Value = math.NaN()
-			}
-			byID[id].LatestMetrics = append(byID[id].LatestMetrics, m)
-		}
-		rows.Close()
 	}
 	if s.rev.HasTable("inputs") {
 		return s.readInputs(ctx, ids, in, byID)
@@ -416,22 +428,17 @@ func (s *dbSource) readInputs(ctx context.Context, ids []any, in string, byID ma
 		step = "step"
 	}
 	args := append(append([]any{}, ids...), ids...)
-	rows, err := s.q(ctx, "SELECT input_uuid, source_type, source_id, destination_type, destination_id, "+step+
-		" FROM inputs WHERE (destination_type = 'RUN' AND destination_id IN ("+in+")) OR (source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND source_id IN ("+in+"))"+
-		" ORDER BY input_uuid", args...)
-	if err != nil {
-		return err
-	}
 	type located struct {
 		run *Run
 		i   int
 	}
 	byUUID := map[string]located{}
 	var uuids []any
-	for rows.Next() {
+	err := s.each(ctx, "SELECT input_uuid, source_type, source_id, destination_type, destination_id, "+step+
+		" FROM inputs WHERE (destination_type = 'RUN' AND destination_id IN ("+in+")) OR (source_type IN ('RUN_INPUT', 'RUN_OUTPUT') AND source_id IN ("+in+"))"+
+		" ORDER BY input_uuid", args, func(scan func(...any) error) error {
 		var in Input
-		if err := rows.Scan(&in.UUID, &in.SourceType, &in.SourceID, &in.DestinationType, &in.DestinationID, &in.Step); err != nil {
-			rows.Close()
+		if err := scan(&in.UUID, &in.SourceType, &in.SourceID, &in.DestinationType, &in.DestinationID, &in.Step); err != nil {
 			return err
 		}
 		run := byID[in.DestinationID]
@@ -441,25 +448,21 @@ func (s *dbSource) readInputs(ctx context.Context, ids []any, in string, byID ma
 		run.Inputs = append(run.Inputs, in)
 		byUUID[in.UUID] = located{run, len(run.Inputs) - 1}
 		uuids = append(uuids, in.UUID)
-	}
-	rows.Close()
-	if len(uuids) == 0 {
 		return nil
-	}
-	tagRows, err := s.q(ctx, "SELECT input_uuid, name, value FROM input_tags WHERE input_uuid IN ("+inList(len(uuids))+") ORDER BY input_uuid, name", uuids...)
-	if err != nil {
+	})
+	if err != nil || len(uuids) == 0 {
 		return err
 	}
-	defer tagRows.Close()
-	for tagRows.Next() {
-		var id, k, v string
-		if err := tagRows.Scan(&id, &k, &v); err != nil {
-			return err
-		}
-		loc := byUUID[id]
-		loc.run.Inputs[loc.i].Tags = append(loc.run.Inputs[loc.i].Tags, Tag{k, v})
-	}
-	return tagRows.Err()
+	return s.each(ctx, "SELECT input_uuid, name, value FROM input_tags WHERE input_uuid IN ("+inList(len(uuids))+") ORDER BY input_uuid, name", uuids,
+		func(scan func(...any) error) error {
+			var id, k, v string
+			if err := scan(&id, &k, &v); err != nil {
+				return err
+			}
+			loc := byUUID[id]
+			loc.run.Inputs[loc.i].Tags = append(loc.run.Inputs[loc.i].Tags, Tag{k, v})
+			return nil
+		})
 }
 
 // metricOrder approximates the order points were logged in, which decides MLflow's
@@ -476,30 +479,27 @@ func (s *dbSource) readMetrics(ctx context.Context, runID string) error {
 	if !s.rev.HasColumn("metrics", "is_nan") {
 		isNaN = "0"
 	}
-	rows, err := s.q(ctx, `SELECT "key", value, "timestamp", step, `+isNaN+` FROM metrics WHERE run_uuid = ? ORDER BY `+metricOrder[s.dialect], runID)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
 	points := make([]Metric, 0, s.chunk)
-	for rows.Next() {
-		var m Metric
-		var nan bool
-		if err := rows.Scan(&m.Key, &m.Value, &m.Timestamp, &m.Step, &nan); err != nil {
-			return err
-		}
-		if nan {
-			m.Value = math.NaN()
-		}
-		points = append(points, m)
-		if len(points) == s.chunk {
-			if err := s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")}); err != nil {
+	err := s.each(ctx, `SELECT "key", value, "timestamp", step, `+isNaN+` FROM metrics WHERE run_uuid = ? ORDER BY `+metricOrder[s.dialect], []any{runID},
+		func(scan func(...any) error) error {
+			var m Metric
+			var nan bool
+			if err := scan(&m.Key, &m.Value, &m.Timestamp, &m.Step, &nan); err != nil {
 				return err
 			}
-			points = make([]Metric, 0, s.chunk)
-		}
-	}
-	if err := rows.Err(); err != nil {
+			if nan {
+				m.Value = math.NaN()
+			}
+			points = append(points, m)
+			if len(points) == s.chunk {
+				if err := s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")}); err != nil {
+					return err
+				}
+				points = make([]Metric, 0, s.chunk)
+			}
+			return nil
+		})
+	if err != nil {
 		return err
 	}
 	if len(points) > 0 {
@@ -516,102 +516,119 @@ func nullString(v sql.NullString) *string {
 	return &x
 }
 
-// readLoggedModels streams MLflow 3's logged models, each with its params, tags and
-// metrics (one query per model and table: models are few next to runs).
-func (s *dbSource) readLoggedModels(ctx context.Context) error {
-	rows, err := s.q(ctx, "SELECT model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, "+
-		"lifecycle_stage, model_type, source_run_id, status_message FROM logged_models ORDER BY model_id")
-	if err != nil {
-		return err
-	}
-	var models []*LoggedModel
-	for rows.Next() {
-		m := &LoggedModel{Origin: s.origin("logged_models")}
-		var expID int64
-		var stage, typ, run, msg sql.NullString
-		if err := rows.Scan(&m.ModelID, &expID, &m.Name, &m.ArtifactLocation, &m.CreationTimestamp, &m.LastUpdatedTimestamp, &m.Status, &stage, &typ, &run, &msg); err != nil {
-			rows.Close()
-			return err
+// pagesOf calls fn with the ids in pages of at most runsPerPage, each with its IN list.
+func pagesOf[T any](items []T, id func(T) any, fn func(page []T, ids []any, in string) error) error {
+	for start := 0; start < len(items); start += runsPerPage {
+		page := items[start:min(start+runsPerPage, len(items))]
+		ids := make([]any, len(page))
+		for i, it := range page {
+			ids[i] = id(it)
 		}
-		m.ExperimentSourceID = fmt.Sprint(expID)
-		m.LifecycleStage, m.ModelType, m.SourceRunID, m.StatusMessage = nullString(stage), nullString(typ), nullString(run), nullString(msg)
-		models = append(models, m)
-	}
-	rows.Close()
-	for _, m := range models {
-		if err := s.keyValues(ctx, "SELECT param_key, param_value FROM logged_model_params WHERE model_id = ? ORDER BY param_key", m.ModelID, &m.Params); err != nil {
-			return err
-		}
-		if err := s.keyValues(ctx, "SELECT tag_key, tag_value FROM logged_model_tags WHERE model_id = ? ORDER BY tag_key", m.ModelID, &m.Tags); err != nil {
-			return err
-		}
-		mrows, err := s.q(ctx, "SELECT experiment_id, metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_uuid, dataset_name, dataset_digest "+
-			"FROM logged_model_metrics WHERE model_id = ? ORDER BY metric_name, metric_timestamp_ms, metric_step, run_id", m.ModelID)
-		if err != nil {
-			return err
-		}
-		for mrows.Next() {
-			var mm ModelMetric
-			var metricExp int64
-			var value sql.NullFloat64
-			var du, dn, dd sql.NullString
-			if err := mrows.Scan(&metricExp, &mm.Name, &mm.Timestamp, &mm.Step, &value, &mm.RunID, &du, &dn, &dd); err != nil {
-				mrows.Close()
-				return err
-			}
-			if value.Valid {
-				v := value.Float64
-				mm.Value = &v
-			}
-			mm.ExperimentSourceID = fmt.Sprint(metricExp)
-			mm.DatasetUUID, mm.DatasetName, mm.DatasetDigest = nullString(du), nullString(dn), nullString(dd)
-			m.Metrics = append(m.Metrics, mm)
-		}
-		mrows.Close()
-		if err := s.emit(ctx, m); err != nil {
+		if err := fn(page, ids, inList(len(ids))); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *dbSource) keyValues(ctx context.Context, query, id string, into *[]Tag) error {
-	rows, err := s.q(ctx, query, id)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var k string
-		var v sql.NullString
-		if err := rows.Scan(&k, &v); err != nil {
+// readLoggedModels streams MLflow 3's logged models with their params, tags and metrics,
+// a page of models at a time with one query per table.
+func (s *dbSource) readLoggedModels(ctx context.Context) error {
+	var models []*LoggedModel
+	byID := map[string]*LoggedModel{}
+	err := s.each(ctx, "SELECT model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status, "+
+		"lifecycle_stage, model_type, source_run_id, status_message FROM logged_models ORDER BY model_id", nil, func(scan func(...any) error) error {
+		m := &LoggedModel{Origin: s.origin("logged_models")}
+		var expID int64
+		var stage, typ, run, msg sql.NullString
+		if err := scan(&m.ModelID, &expID, &m.Name, &m.ArtifactLocation, &m.CreationTimestamp, &m.LastUpdatedTimestamp, &m.Status, &stage, &typ, &run, &msg); err != nil {
 			return err
 		}
-		*into = append(*into, Tag{Key: k, Value: v.String})
-	}
-	return rows.Err()
-}
-
-// readRegistry streams the model registry, one registered model with its versions,
-// tags and aliases at a time.
-func (s *dbSource) readRegistry(ctx context.Context) error {
-	rows, err := s.q(ctx, "SELECT name, creation_time, last_updated_time, description FROM registered_models ORDER BY name")
+		m.ExperimentSourceID = fmt.Sprint(expID)
+		m.LifecycleStage, m.ModelType, m.SourceRunID, m.StatusMessage = nullString(stage), nullString(typ), nullString(run), nullString(msg)
+		models = append(models, m)
+		byID[m.ModelID] = m
+		return nil
+	})
 	if err != nil {
 		return err
 	}
+	return pagesOf(models, func(m *LoggedModel) any { return m.ModelID }, func(page []*LoggedModel, ids []any, in string) error {
+		err := s.keyValuesOf(ctx, "SELECT model_id, param_key, param_value FROM logged_model_params WHERE model_id IN ("+in+") ORDER BY model_id, param_key", ids,
+			func(id string, t Tag) { byID[id].Params = append(byID[id].Params, t) })
+		if err != nil {
+			return err
+		}
+		err = s.keyValuesOf(ctx, "SELECT model_id, tag_key, tag_value FROM logged_model_tags WHERE model_id IN ("+in+") ORDER BY model_id, tag_key", ids,
+			func(id string, t Tag) { byID[id].Tags = append(byID[id].Tags, t) })
+		if err != nil {
+			return err
+		}
+		err = s.each(ctx, "SELECT model_id, experiment_id, metric_name, metric_timestamp_ms, metric_step, metric_value, run_id, dataset_uuid, dataset_name, dataset_digest "+
+			"FROM logged_model_metrics WHERE model_id IN ("+in+") ORDER BY model_id, metric_name, metric_timestamp_ms, metric_step, run_id", ids,
+			func(scan func(...any) error) error {
+				var id string
+				var mm ModelMetric
+				var metricExp int64
+				var value sql.NullFloat64
+				var du, dn, dd sql.NullString
+				if err := scan(&id, &metricExp, &mm.Name, &mm.Timestamp, &mm.Step, &value, &mm.RunID, &du, &dn, &dd); err != nil {
+					return err
+				}
+				if value.Valid {
+					v := value.Float64
+					mm.Value = &v
+				}
+				mm.ExperimentSourceID = fmt.Sprint(metricExp)
+				mm.DatasetUUID, mm.DatasetName, mm.DatasetDigest = nullString(du), nullString(dn), nullString(dd)
+				byID[id].Metrics = append(byID[id].Metrics, mm)
+				return nil
+			})
+		if err != nil {
+			return err
+		}
+		for _, m := range page {
+			if err := s.emit(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// keyValuesOf reads (owner id, key, value) rows.
+func (s *dbSource) keyValuesOf(ctx context.Context, query string, ids []any, add func(id string, t Tag)) error {
+	return s.each(ctx, query, ids, func(scan func(...any) error) error {
+		var id, k string
+		var v sql.NullString
+		if err := scan(&id, &k, &v); err != nil {
+			return err
+		}
+		add(id, Tag{Key: k, Value: v.String})
+		return nil
+	})
+}
+
+// readRegistry streams the model registry, a page of registered models at a time, each
+// with its versions, tags and aliases, one query per table and page.
+func (s *dbSource) readRegistry(ctx context.Context) error {
 	var models []*RegisteredModel
-	for rows.Next() {
+	byName := map[string]*RegisteredModel{}
+	err := s.each(ctx, "SELECT name, creation_time, last_updated_time, description FROM registered_models ORDER BY name", nil, func(scan func(...any) error) error {
 		m := &RegisteredModel{Origin: s.origin("registered_models")}
 		var created, updated sql.NullInt64
 		var desc sql.NullString
-		if err := rows.Scan(&m.Name, &created, &updated, &desc); err != nil {
-			rows.Close()
+		if err := scan(&m.Name, &created, &updated, &desc); err != nil {
 			return err
 		}
 		m.CreationTime, m.LastUpdatedTime, m.Description = nullable(created), nullable(updated), nullString(desc)
 		models = append(models, m)
+		byName[m.Name] = m
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	link, storage := "NULL", "NULL"
 	if s.rev.HasColumn("model_versions", "run_link") {
 		link = "run_link"
@@ -619,69 +636,75 @@ func (s *dbSource) readRegistry(ctx context.Context) error {
 	if s.rev.HasColumn("model_versions", "storage_location") {
 		storage = "storage_location"
 	}
-	for _, m := range models {
-		vrows, err := s.q(ctx, "SELECT version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, status, status_message, "+
-			link+", "+storage+" FROM model_versions WHERE name = ? ORDER BY version", m.Name)
-		if err != nil {
-			return err
-		}
-		for vrows.Next() {
+	return pagesOf(models, func(m *RegisteredModel) any { return m.Name }, func(page []*RegisteredModel, ids []any, in string) error {
+		err := s.each(ctx, "SELECT name, version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, status, status_message, "+
+			link+", "+storage+" FROM model_versions WHERE name IN ("+in+") ORDER BY name, version", ids, func(scan func(...any) error) error {
+			var name string
 			var v ModelVersion
 			var created, updated sql.NullInt64
 			var desc, user, stage, src, run, status, msg, rl, sl sql.NullString
-			if err := vrows.Scan(&v.Version, &created, &updated, &desc, &user, &stage, &src, &run, &status, &msg, &rl, &sl); err != nil {
-				vrows.Close()
+			if err := scan(&name, &v.Version, &created, &updated, &desc, &user, &stage, &src, &run, &status, &msg, &rl, &sl); err != nil {
 				return err
 			}
 			v.CreationTime, v.LastUpdatedTime = nullable(created), nullable(updated)
 			v.Description, v.UserID, v.CurrentStage, v.Source, v.RunID = nullString(desc), nullString(user), nullString(stage), nullString(src), nullString(run)
 			v.Status, v.StatusMessage, v.RunLink, v.StorageLocation = nullString(status), nullString(msg), nullString(rl), nullString(sl)
-			m.Versions = append(m.Versions, v)
+			byName[name].Versions = append(byName[name].Versions, v)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		vrows.Close()
 		if s.rev.HasTable("registered_model_tags") {
-			if err := s.keyValues(ctx, `SELECT "key", value FROM registered_model_tags WHERE name = ? ORDER BY "key"`, m.Name, &m.Tags); err != nil {
+			err := s.keyValuesOf(ctx, `SELECT name, "key", value FROM registered_model_tags WHERE name IN (`+in+`) ORDER BY name, "key"`, ids,
+				func(name string, t Tag) { byName[name].Tags = append(byName[name].Tags, t) })
+			if err != nil {
 				return err
 			}
 		}
 		if s.rev.HasTable("model_version_tags") {
-			for i := range m.Versions {
-				trows, err := s.q(ctx, `SELECT "key", value FROM model_version_tags WHERE name = ? AND version = ? ORDER BY "key"`, m.Name, m.Versions[i].Version)
-				if err != nil {
-					return err
-				}
-				for trows.Next() {
-					var k string
+			err := s.each(ctx, `SELECT name, version, "key", value FROM model_version_tags WHERE name IN (`+in+`) ORDER BY name, version, "key"`, ids,
+				func(scan func(...any) error) error {
+					var name, k string
+					var version int64
 					var v sql.NullString
-					if err := trows.Scan(&k, &v); err != nil {
-						trows.Close()
+					if err := scan(&name, &version, &k, &v); err != nil {
 						return err
 					}
-					m.Versions[i].Tags = append(m.Versions[i].Tags, Tag{Key: k, Value: v.String})
-				}
-				trows.Close()
-			}
-		}
-		if s.rev.HasTable("registered_model_aliases") {
-			arows, err := s.q(ctx, "SELECT alias, version FROM registered_model_aliases WHERE name = ? ORDER BY alias", m.Name)
+					m := byName[name]
+					for i := range m.Versions {
+						if m.Versions[i].Version == version {
+							m.Versions[i].Tags = append(m.Versions[i].Tags, Tag{Key: k, Value: v.String})
+						}
+					}
+					return nil
+				})
 			if err != nil {
 				return err
 			}
-			for arows.Next() {
-				var a ModelAlias
-				if err := arows.Scan(&a.Alias, &a.Version); err != nil {
-					arows.Close()
-					return err
-				}
-				m.Aliases = append(m.Aliases, a)
+		}
+		if s.rev.HasTable("registered_model_aliases") {
+			err := s.each(ctx, "SELECT name, alias, version FROM registered_model_aliases WHERE name IN ("+in+") ORDER BY name, alias", ids,
+				func(scan func(...any) error) error {
+					var name string
+					var a ModelAlias
+					if err := scan(&name, &a.Alias, &a.Version); err != nil {
+						return err
+					}
+					byName[name].Aliases = append(byName[name].Aliases, a)
+					return nil
+				})
+			if err != nil {
+				return err
 			}
-			arows.Close()
 		}
-		if err := s.emit(ctx, m); err != nil {
-			return err
+		for _, m := range page {
+			if err := s.emit(ctx, m); err != nil {
+				return err
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // traceTables are the tables that hang off trace_info, the column naming the trace, and
@@ -695,8 +718,8 @@ var traceTables = []struct{ table, key, since string }{
 	{"span_metrics", "trace_id", "c8d9e0f1a2b3"},
 }
 
-// readTraces streams traces a page of trace_info rows at a time, each with the rows
-// of the tables that refer to it.
+// readTraces streams traces a page of trace_info rows at a time, each with the rows of
+// the tables that refer to it: one query per table and page.
 func (s *dbSource) readTraces(ctx context.Context) error {
 	if !s.rev.AtLeast("867495a8f9d4") {
 		return nil
@@ -711,27 +734,39 @@ func (s *dbSource) readTraces(ctx context.Context) error {
 			return nil
 		}
 		idCol, expCol := indexOf(page.Columns, "request_id"), indexOf(page.Columns, "experiment_id")
-		for _, row := range page.Rows {
+		traces := make([]*Trace, len(page.Rows))
+		byID := map[string]*Trace{}
+		ids := make([]any, len(page.Rows))
+		for i, row := range page.Rows {
 			id := fmt.Sprint(row[idCol])
-			tr := &Trace{RequestID: id, ExperimentSourceID: fmt.Sprint(row[expCol]), Origin: s.origin("trace_info"),
+			traces[i] = &Trace{RequestID: id, ExperimentSourceID: fmt.Sprint(row[expCol]), Origin: s.origin("trace_info"),
 				Tables: []TableRows{{Table: "trace_info", Columns: page.Columns, Rows: [][]any{row}}}}
-			for _, child := range traceTables {
-				if !s.rev.AtLeast(child.since) {
-					continue
-				}
-				rows, err := s.tableRows(ctx, child.table, "SELECT * FROM "+child.table+" WHERE "+child.key+" = ?", id)
-				if err != nil {
-					return err
-				}
-				if len(rows.Rows) > 0 {
-					tr.Tables = append(tr.Tables, rows)
-				}
+			byID[id], ids[i] = traces[i], id
+		}
+		for _, child := range traceTables {
+			if !s.rev.AtLeast(child.since) {
+				continue
 			}
+			rows, err := s.tableRows(ctx, child.table, "SELECT * FROM "+child.table+" WHERE "+child.key+" IN ("+inList(len(ids))+")", ids...)
+			if err != nil {
+				return err
+			}
+			key := indexOf(rows.Columns, child.key)
+			for _, row := range rows.Rows {
+				tr := byID[fmt.Sprint(row[key])]
+				if last := len(tr.Tables) - 1; tr.Tables[last].Table != child.table {
+					tr.Tables = append(tr.Tables, TableRows{Table: child.table, Columns: rows.Columns})
+				}
+				last := &tr.Tables[len(tr.Tables)-1]
+				last.Rows = append(last.Rows, row)
+			}
+		}
+		for _, tr := range traces {
 			if err := s.emit(ctx, tr); err != nil {
 				return err
 			}
-			after = id
 		}
+		after = traces[len(traces)-1].RequestID
 	}
 }
 
@@ -744,46 +779,51 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-// tableRows reads a query's rows as generic values: text as strings, JSON documents
-// re-encoded as text, numbers and booleans as they come.
+// tableRows reads a query's rows as generic values: text as strings, bytes of binary
+// columns as bytes, JSON documents re-encoded as text, numbers and booleans as they come.
 func (s *dbSource) tableRows(ctx context.Context, table, query string, args ...any) (TableRows, error) {
 	rows, err := s.q(ctx, query, args...)
 	if err != nil {
 		return TableRows{}, err
 	}
-	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
+		rows.Close()
 		return TableRows{}, err
 	}
 	out := TableRows{Table: table}
-	for _, c := range cols {
+	binary := make([]bool, len(cols))
+	info := s.tables[table]
+	for i, c := range cols {
 		out.Columns = append(out.Columns, strings.ToLower(c))
+		if info != nil {
+			if col := info.Column(out.Columns[i]); col != nil {
+				binary[i] = col.Binary
+			}
+		}
 	}
-	for rows.Next() {
+	err = schema.ScanRows(rows, func(scan func(...any) error) error {
 		values := make([]any, len(cols))
 		ptrs := make([]any, len(cols))
 		for i := range values {
 			ptrs[i] = &values[i]
 		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return TableRows{}, err
+		if err := scan(ptrs...); err != nil {
+			return err
 		}
 		for i, v := range values {
-			switch x := v.(type) {
-			case []byte:
-				values[i] = string(x)
-			case map[string]any, []any:
-				b, err := json.Marshal(x)
-				if err != nil {
-					return TableRows{}, err
-				}
-				values[i] = string(b)
+			var err error
+			if values[i], err = plainValue(v, binary[i]); err != nil {
+				return err
 			}
 		}
 		out.Rows = append(out.Rows, values)
+		return nil
+	})
+	if err != nil {
+		return TableRows{}, fmt.Errorf("read %s table %s: %w", s.where, table, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CountRuns counts the runs table. It runs on a connection of its own, since the

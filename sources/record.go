@@ -1,5 +1,7 @@
 package sources
 
+import "github.com/mlflow-bulk/mlflow-bulk/schema"
+
 // Records are what sources stream to the importer. They carry MLflow's entities in
 // source terms: experiment ids are the source's own strings (the importer maps them to
 // target ids), metric values are raw (NaN and ±Inf kept; the importer sanitises them the
@@ -12,7 +14,7 @@ package sources
 // appear anywhere.
 
 // Record is one item of a source's stream: *Experiment, *Dataset, *Run, *Metrics,
-// *LoggedModel, *RegisteredModel, *Trace, *Skipped, *Notice or *Invalid.
+// *LoggedModel, *RegisteredModel, *Trace, *TableChunk, *Skipped, *Notice or *Invalid.
 type Record interface{ isRecord() }
 
 // Origin says where a record came from, for messages: a file (or table) and a line
@@ -238,6 +240,23 @@ type TableRows struct {
 }
 
 func (*Trace) isRecord() {}
+
+// TableChunk is rows of a table mlflow-bulk has no rules for (jobs, scorers, gateway
+// endpoints, review queues, whatever a newer MLflow adds), copied as MLflow wrote them. A
+// database source sends each such table after everything else, parents before children,
+// in chunks of bounded size.
+type TableChunk struct {
+	// Table describes the table in the source: its columns, key and references, which
+	// tell the importer which values are experiment ids to map.
+	Table   *schema.TableInfo
+	Columns []string
+	// Rows hold text as strings, bytes of binary columns as []byte, numbers and
+	// booleans as the driver gives them, NULL as nil.
+	Rows   [][]any
+	Origin Origin
+}
+
+func (*TableChunk) isRecord() {}
 
 // Notice tells the report how the source read ambiguous input (which CSV columns were
 // taken for params and which for metrics).

@@ -18,6 +18,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // Source is a pull iterator over the records of one input, in the shape of pgx's
@@ -41,6 +43,22 @@ type Source interface {
 // them (a folder listing, a COUNT), so progress can show how much is left.
 type Sizer interface {
 	CountRuns(ctx context.Context) (int64, error)
+}
+
+// TableSource is implemented by sources whose data sits in database tables, so the
+// importer can compare them with the target's before it writes anything.
+type TableSource interface {
+	// Unsupported lists the source's tables and columns holding data that the target's
+	// tables (as Inspect describes them) have no place for.
+	Unsupported(ctx context.Context, target map[string]*schema.TableInfo) ([]Unsupported, error)
+}
+
+// Unsupported is data of a source the target cannot hold: a whole table (Column empty)
+// or one column, with the number of rows holding a value other than its default.
+type Unsupported struct {
+	Table  string `json:"table"`
+	Column string `json:"column,omitempty"`
+	Rows   int64  `json:"rows"`
 }
 
 // InputError is bad input: what is wrong and where. It unwraps to the cause.
@@ -82,6 +100,10 @@ type Options struct {
 	// Workers is how many goroutines read runs of a file store side by side (records
 	// still come in order); 0 or 1 reads on one.
 	Workers int
+	// AllowUnknownRevision reads an MLflow database at an alembic revision mlflow-bulk
+	// does not know (a newer MLflow) as the newest revision it knows; its tables
+	// without rules are copied as they are, whatever their shape.
+	AllowUnknownRevision bool
 }
 
 func (o Options) metricChunk() int {

@@ -33,6 +33,7 @@ type ImportOptions struct {
 	Progress            string
 	OnKeyCollision      string
 	AllowUnknown        bool
+	SkipUnsupported     bool
 	OnModelConflict     string
 	OnExistingRun       string
 	OnParamConflict     string
@@ -141,7 +142,9 @@ anything of the bad run is committed, unless --skip-invalid.
 		"a merged run's param with another value in the target (MLflow never changes a param): fail (the run is invalid input) or keep-target")
 	f.StringVar(&opts.OnModelConflict, "on-model-conflict", importer.ModelConflictFail,
 		"a registered model whose name the target has, with a version or alias that differs: fail, or keep-target (keep the target's, import the rest, report it)")
-	f.BoolVar(&opts.AllowUnknown, "allow-unknown-revision", false, "write into a target at an alembic revision mlflow-bulk does not know, when its tables hold every column it writes")
+	f.BoolVar(&opts.AllowUnknown, "allow-unknown-revision", false, "read a source, or write into a target, at an alembic revision mlflow-bulk does not know (a newer MLflow): "+
+		"a target's tables must hold every column mlflow-bulk writes; a source's tables without rules are copied as they are")
+	f.BoolVar(&opts.SkipUnsupported, "skip-unsupported", false, "when a source holds tables or columns the target lacks, leave them out and list them in the report instead of stopping before writing")
 	f.StringVar(&opts.OnKeyCollision, "on-key-collision", importer.CollisionFail,
 		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
 	return cmd
@@ -169,7 +172,8 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	if filter.Shard, filter.ShardCount, err = parseShard(opts.Shard); err != nil {
 		return err
 	}
-	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, Workers: opts.Workers})
+	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, Workers: opts.Workers,
+		AllowUnknownRevision: opts.AllowUnknown})
 	defer closeSources(srcs)
 	if err != nil {
 		return err
@@ -191,6 +195,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		DefaultArtifactRoot:  opts.DefaultArtifactRoot,
 		OnKeyCollision:       opts.OnKeyCollision,
 		AllowUnknownRevision: opts.AllowUnknown,
+		SkipUnsupported:      opts.SkipUnsupported,
 		OnModelConflict:      opts.OnModelConflict,
 		OnExistingRun:        opts.OnExistingRun,
 		DryRun:               opts.DryRun,

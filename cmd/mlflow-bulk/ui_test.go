@@ -12,6 +12,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
 func sampleReport() *importer.Report {
@@ -30,7 +31,8 @@ func sampleReport() *importer.Report {
 		Skipped:  []importer.Note{{Source: "file store ./mlruns", Path: "./mlruns/models", Reason: "model registry folder, not tracking data"}},
 		Rejected: []importer.Note{{Reason: "./mlruns/1/abc/metrics/loss:3: run abc: malformed metric line"}},
 		Notices:  []string{}, LatestMetricDifferences: []importer.LatestDifference{},
-		Seconds: 2, Complete: true,
+		Unsupported: []importer.UnsupportedData{{Source: "MLflow database sqlite:///new.db", Unsupported: sources.Unsupported{Table: "review_queues", Rows: 3}}},
+		Seconds:     2, Complete: true,
 	}
 }
 
@@ -71,7 +73,8 @@ func TestReportJSON(t *testing.T) {
 		`{"source":"file store ./mlruns","source_id":"269502884478771284","name":"big","target_id":1,"action":"created","id_changed":true}],` +
 		`"skipped":[{"source":"file store ./mlruns","path":"./mlruns/models","reason":"model registry folder, not tracking data"}],` +
 		`"rejected":[{"source":"","path":"","reason":"./mlruns/1/abc/metrics/loss:3: run abc: malformed metric line"}],` +
-		`"latest_metric_differences":[],"notices":[],"seconds":2,"complete":true,"dry_run":false}`
+		`"latest_metric_differences":[],"unsupported":[{"source":"MLflow database sqlite:///new.db","table":"review_queues","rows":3}],` +
+		`"notices":[],"seconds":2,"complete":true,"dry_run":false}`
 	if string(b) != want {
 		t.Errorf("JSON:\n%s\nwant:\n%s", b, want)
 	}

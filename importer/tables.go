@@ -1,0 +1,393 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Tables without rules of their own (jobs, scorers, gateway endpoints, review queues,
+// and whatever a newer MLflow adds) are copied row by row as the source database holds
+// them. The only values that change are experiment ids, mapped as the experiments were;
+// a row the target already holds (same primary key) is left as the target has it.
+
+// polymorphicRefs are references that no foreign key declares: a type column saying
+// what an id column names. Where the type is EXPERIMENT the id is an experiment id.
+var polymorphicRefs = map[string][][2]string{
+	"entity_associations": {{"source_type", "source_id"}, {"destination_type", "destination_id"}},
+}
+
+// experimentColumns are the columns of a table that hold experiment ids: those whose
+// foreign key refers to experiments, and columns named experiment_id that no foreign key
+// declares (spans.experiment_id).
+func experimentColumns(t *schema.TableInfo, columns []string) []int {
+	var out []int
+	for i, c := range columns {
+		ref, refCol := t.References(c)
+		if (ref == "experiments" && refCol == "experiment_id") || (ref == "" && c == "experiment_id") {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// ErrUnsupported stops an import whose sources hold data the target has no place for.
+var ErrUnsupported = errors.New("the target cannot hold everything the sources have")
+
+// checkUnsupported compares, before anything is written, what table sources hold with
+// what the target's tables can hold.
+func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source) error {
+	var problems []string
+	for _, src := range srcs {
+		ts, ok := src.(sources.TableSource)
+		if !ok {
+			continue
+		}
+		found, err := ts.Unsupported(ctx, im.targetTables)
+		if err != nil {
+			return err
+		}
+		for _, u := range found {
+			im.report.Unsupported = append(im.report.Unsupported, UnsupportedData{Source: src.Describe(), Unsupported: u})
+			what := "table " + u.Table
+			if u.Column != "" {
+				what = "column " + u.Table + "." + u.Column
+			}
+			problems = append(problems, fmt.Sprintf("  %s: %s, %d rows", src.Describe(), what, u.Rows))
+			if im.opts.SkipUnsupported {
+				im.noteSkipped(src.Describe()+" "+u.Table, fmt.Sprintf("%s left out: the target at revision %s has no such %s (%d rows, --skip-unsupported)",
+					what, im.rev.ID, strings.Fields(what)[0], u.Rows))
+			}
+		}
+	}
+	if len(problems) == 0 || im.opts.SkipUnsupported {
+		return nil
+	}
+	return fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Create the target with a newer schema ('mlflow-bulk schema init --revision ...' on an empty database), "+
+		"upgrade it with 'mlflow db upgrade' from the MLflow release the source comes from, or re-run with --skip-unsupported to import the rest and list these in the report",
+		ErrUnsupported, im.sink.Describe(), im.rev.ID, strings.Join(problems, "\n"))
+}
+
+// tableChunk copies rows of a table without rules.
+func (im *importer) tableChunk(ctx context.Context, source int, c *sources.TableChunk) error {
+	name := c.Table.Name
+	count := im.committed.get(name)
+	count.Read += int64(len(c.Rows))
+	target := im.targetTables[name]
+	if target == nil {
+		// Only with --skip-unsupported does a table the target lacks get this far (the
+		// check before writing names it); its rows are counted as skipped.
+		count.Skipped += int64(len(c.Rows))
+		return nil
+	}
+	// Rows of earlier records (runs that issues refer to, say) go first.
+	if err := im.flushAll(ctx); err != nil {
+		return err
+	}
+	var cols []int // positions in c.Columns of the columns the target takes
+	var names []string
+	for i, col := range c.Columns {
+		if tc := target.Column(col); tc != nil && !tc.Generated {
+			cols = append(cols, i)
+			names = append(names, col)
+		}
+	}
+	expCols := experimentColumns(c.Table, c.Columns)
+	rows := make([][]any, 0, len(c.Rows))
+	var unmapped int64
+	for _, row := range c.Rows {
+		out, ok := im.mapRow(source, c, row, expCols)
+		if !ok {
+			unmapped++
+			continue
+		}
+		picked := make([]any, len(cols))
+		for j, i := range cols {
+			picked[j] = targetValue(out[i], target.Column(c.Columns[i]), im.dialect)
+		}
+		rows = append(rows, picked)
+	}
+	if unmapped > 0 {
+		count.Skipped += unmapped
+		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s left out: they belong to experiments not imported (filtered out, or not in the source)", unmapped, name))
+	}
+	key := keyColumns(target, names)
+	existing, err := im.existingRows(ctx, name, names, key, rows)
+	if err != nil {
+		return err
+	}
+	var fresh [][]any
+	var differ int64
+	for _, row := range rows {
+		held, ok := existing[rowKey(row, key)]
+		switch {
+		case !ok:
+			fresh = append(fresh, row)
+		case sameRow(row, held):
+			count.Merged++
+		default:
+			count.Skipped++
+			differ++
+		}
+	}
+	if differ > 0 {
+		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s kept as the target has them: the target holds rows with the same primary key and other values", differ, name))
+	}
+	if err := im.insertRows(ctx, name, names, fresh); err != nil {
+		return fmt.Errorf("%s: %w", c.Origin.File, err)
+	}
+	if name == "secrets" && len(fresh) > 0 && !im.notedOnce["secrets"] {
+		im.notedOnce["secrets"] = true
+		im.report.Notices = append(im.report.Notices, "gateway secrets were copied encrypted, as they are: the target's MLflow server reads them only with the "+
+			"source server's key (the same MLFLOW_CRYPTO_KEK_PASSPHRASE and MLFLOW_CRYPTO_KEK_VERSION)")
+	}
+	im.batch.get(name).Created += int64(len(fresh))
+	im.batchRows += len(fresh)
+	if im.batchRows >= im.opts.batchRows() {
+		return im.commit(ctx, true)
+	}
+	return nil
+}
+
+// mapRow maps the experiment ids of a row; false when one names an experiment that was
+// not imported.
+func (im *importer) mapRow(source int, c *sources.TableChunk, row []any, expCols []int) ([]any, bool) {
+	out := row
+	cloned := false
+	set := func(i int, v any) {
+		if !cloned {
+			out = append([]any(nil), row...)
+			cloned = true
+		}
+		out[i] = v
+	}
+	for _, i := range expCols {
+		if row[i] == nil {
+			continue
+		}
+		id, ok := im.expIDs[expKey{source, idText(row[i])}]
+		if !ok {
+			return nil, false
+		}
+		set(i, id)
+	}
+	for _, ref := range polymorphicRefs[c.Table.Name] {
+		ti, ii := indexOf(c.Columns, ref[0]), indexOf(c.Columns, ref[1])
+		if ti < 0 || ii < 0 || idText(row[ti]) != "EXPERIMENT" || row[ii] == nil {
+			continue
+		}
+		id, ok := im.expIDs[expKey{source, idText(row[ii])}]
+		if !ok {
+			return nil, false
+		}
+		set(ii, strconv.FormatInt(id, 10))
+	}
+	return out, true
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// idText is an id value as text, as experiment ids are keyed.
+func idText(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []byte:
+		return string(x)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	}
+	return fmt.Sprint(v)
+}
+
+// targetValue converts a value to what the target's column takes where drivers differ:
+// SQLite and MySQL keep booleans as integers, PostgreSQL wants them as booleans.
+func targetValue(v any, col *schema.ColumnInfo, d schema.Dialect) any {
+	if d == schema.Postgres && col.Boolean {
+		switch x := v.(type) {
+		case int64:
+			return x != 0
+		case string:
+			return x == "1" || strings.EqualFold(x, "true")
+		}
+	}
+	if b, ok := v.(bool); ok && d != schema.Postgres {
+		if b {
+			return int64(1)
+		}
+		return int64(0)
+	}
+	return v
+}
+
+// keyColumns are the positions of the target's primary key among the written columns;
+// all columns where the table has no primary key.
+func keyColumns(t *schema.TableInfo, names []string) []int {
+	var key []int
+	for _, k := range t.PrimaryKey {
+		if i := indexOf(names, k); i >= 0 {
+			key = append(key, i)
+		}
+	}
+	if len(key) == 0 || len(key) != len(t.PrimaryKey) {
+		key = key[:0]
+		for i := range names {
+			key = append(key, i)
+		}
+	}
+	return key
+}
+
+// comparableText renders a value so that what one database wrote and another read back
+// compare equal: booleans and integers as digits, floats exactly, bytes as text.
+func comparableText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "\x00null"
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	case []byte:
+		return string(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+func rowKey(row []any, key []int) string {
+	parts := make([]string, len(key))
+	for i, k := range key {
+		parts[i] = comparableText(row[k])
+	}
+	return strings.Join(parts, "\x1f")
+}
+
+func sameRow(a, b []any) bool {
+	for i := range a {
+		if comparableText(a[i]) != comparableText(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// maxParams bounds the placeholders of one statement, well inside every dialect's limit.
+const maxParams = 900
+
+// existingRows reads the target's rows with the primary keys of rows, keyed by rowKey.
+func (im *importer) existingRows(ctx context.Context, table string, names []string, key []int, rows [][]any) (map[string][]any, error) {
+	out := map[string][]any{}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = im.dialect.Quote(n)
+	}
+	cond := make([]string, len(key))
+	for i, k := range key {
+		cond[i] = quoted[k] + " = ?"
+	}
+	match := "(" + strings.Join(cond, " AND ") + ")"
+	per := max(1, maxParams/len(key))
+	for start := 0; start < len(rows); start += per {
+		end := min(start+per, len(rows))
+		var where []string
+		var args []any
+		for _, row := range rows[start:end] {
+			where = append(where, match)
+			for _, k := range key {
+				args = append(args, row[k])
+			}
+		}
+		query := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(quoted, ", "), im.dialect.Quote(table), strings.Join(where, " OR "))
+		err := schema.EachRow(ctx, im.tx, query, args, func(scan func(...any) error) error {
+			values := make([]any, len(names))
+			ptrs := make([]any, len(names))
+			for i := range values {
+				ptrs[i] = &values[i]
+			}
+			if err := scan(ptrs...); err != nil {
+				return err
+			}
+			out[rowKey(values, key)] = values
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read %s in the target: %w", table, err)
+		}
+	}
+	return out, nil
+}
+
+// insertRows writes rows with multi-row INSERTs.
+func (im *importer) insertRows(ctx context.Context, table string, names []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(names))
+	for i, n := range names {
+		quoted[i] = im.dialect.Quote(n)
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
+	per := max(1, maxParams/len(names))
+	for start := 0; start < len(rows); start += per {
+		end := min(start+per, len(rows))
+		var args []any
+		for _, row := range rows[start:end] {
+			args = append(args, row...)
+		}
+		query := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", im.dialect.Quote(table), strings.Join(quoted, ", "),
+			strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", "))
+		if _, err := im.tx.Exec(ctx, query, args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// sortedExtra lists the names of a tally beyond the fixed entities, for the report.
+func sortedExtra(t tally) []string {
+	fixed := map[string]bool{}
+	for _, e := range entities {
+		fixed[e] = true
+	}
+	var out []string
+	for e := range t {
+		if !fixed[e] {
+			out = append(out, e)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
