@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -120,9 +122,9 @@ func everyTableDB(t *testing.T) (string, []string) {
 	return uri, names
 }
 
-// tableRows reads every row of a table as text, columns in name order, with the
-// experiment ids in experiment columns given as "exp:<id>".
-func tableRows(t *testing.T, uri, table string, expCols map[string]bool) []string {
+// tableRows reads every row of a table as text, columns in name order; only the
+// columns named in only, where it is not nil.
+func tableRows(t *testing.T, uri, table string, only map[string]bool) []string {
 	t.Helper()
 	d := openDB(t, uri)
 	defer d.close()
@@ -148,7 +150,7 @@ func tableRows(t *testing.T, uri, table string, expCols map[string]bool) []strin
 		var parts []string
 		for i, c := range cols {
 			c = strings.ToLower(c)
-			if c == "duration_ns" {
+			if c == "duration_ns" || (only != nil && !only[c]) {
 				continue
 			}
 			parts = append(parts, c+"="+text(values[i]))
@@ -284,5 +286,126 @@ func TestUnsupportedStopsBeforeWriting(t *testing.T) {
 				t.Errorf("unsupported %+v, scorers %+v", report.Unsupported, report.Count("scorers"))
 			}
 		})
+	}
+}
+
+// TestRealDatabasesEveryTable moves real MLflow 3 databases into new databases on every
+// target and compares every table of the source, row for row, on the source's columns,
+// with experiment ids mapped as the report says.
+func TestRealDatabasesEveryTable(t *testing.T) {
+	for _, sample := range []string{"yizhehong-ecu-agent-sqlite/mlflow.db", "hcigu-pgpt-sqlite-prompts/backend/mlflow.db", "sqlite-bloodglucose-mlflow3/mlflow/mlflow.db"} {
+		path := testenv.Sample(t, sample)
+		srcURI := "sqlite:///" + filepath.ToSlash(path)
+		ro, _ := openSQLiteReadOnly(t, path)
+		tables, err := schema.Inspect(context.Background(), ro, schema.SQLite)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, target := range targets {
+			t.Run(strings.Split(sample, "/")[0]+"/"+target.name, func(t *testing.T) {
+				uri := target.uri(t)
+				report, err := importPaths(t, uri, importer.Options{}, srcURI)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mapped := map[string]string{}
+				for _, m := range report.Experiments {
+					mapped[m.SourceID] = strconv.FormatInt(m.TargetID, 10)
+				}
+				compared := 0
+				for name, info := range tables {
+					if name == "alembic_version" {
+						continue
+					}
+					cols := map[string]bool{}
+					exp := map[string]bool{}
+					for _, c := range info.Columns {
+						cols[c.Name] = !c.Generated
+						if ref, _ := info.References(c.Name); ref == "experiments" || (ref == "" && c.Name == "experiment_id") {
+							exp[c.Name] = true
+						}
+					}
+					want := tableRows(t, srcURI, name, cols)
+					for i, row := range want {
+						parts := strings.Split(row, " ")
+						for j, p := range parts {
+							col, v, _ := strings.Cut(p, "=")
+							if exp[col] && v != "NULL" {
+								parts[j] = col + "=" + mapped[strings.Trim(v, `"`)]
+							}
+						}
+						want[i] = strings.Join(parts, " ")
+					}
+					got := tableRows(t, uri, name, cols)
+					if strings.Join(got, "\n") != strings.Join(want, "\n") {
+						t.Errorf("%s differs:\n got %d rows %.600v\nwant %d rows %.600v", name, len(got), got, len(want), want)
+					}
+					compared += len(want)
+				}
+				t.Logf("%d rows compared", compared)
+				if compared < 10 {
+					t.Errorf("only %d rows compared", compared)
+				}
+			})
+		}
+	}
+}
+
+// killingSource ends the source database's other connections once it has handed over
+// a number of records, as a server restart or a dropped link would.
+type killingSource struct {
+	sources.Source
+	after int
+	seen  int
+	kill  func()
+}
+
+func (k *killingSource) Next() bool {
+	if k.seen++; k.seen == k.after {
+		k.kill()
+	}
+	return k.Source.Next()
+}
+
+// TestSourceConnectionLostHalfway: a database source whose server connection is cut
+// while it streams ends the import with an error, never with a short, clean result.
+func TestSourceConnectionLostHalfway(t *testing.T) {
+	ctx := ctxT(t)
+	srcURI := testenv.Postgres(t)
+	if _, err := importPaths(t, srcURI, importer.Options{}, "sqlite:///"+filepath.ToSlash(testenv.Sample(t, "sqlite-peco602-zoomcamp-mlflow1.26/02-experiment-tracking/mlflow.db"))); err != nil {
+		t.Fatal(err)
+	}
+	src, err := sources.Open(ctx, srcURI, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	killed := false
+	kill := func() {
+		admin, err := pgx.Connect(ctx, srcURI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer admin.Close(ctx)
+		tag, err := admin.Exec(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+		if err != nil {
+			t.Fatal(err)
+		}
+		killed = tag.RowsAffected() > 0
+	}
+	sink, err := sinks.Default().Open(ctx, testenv.SQLite(t), sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	report, err := importer.Import(ctx, sink, []sources.Source{&killingSource{Source: src, after: 20, kill: kill}}, importer.Options{})
+	if !killed {
+		t.Fatal("no connection was cut")
+	}
+	if err == nil {
+		t.Fatalf("the import ended cleanly with %d of 125 runs", report.Count("runs").Created)
+	}
+	if report.Complete {
+		t.Error("the report says complete")
 	}
 }
