@@ -15,6 +15,7 @@ CREATE TABLE experiments (
 	`creation_time` BIGINT,
 	`last_update_time` BIGINT,
 	PRIMARY KEY (`experiment_id`),
+	UNIQUE (`name`),
 	CONSTRAINT experiments_lifecycle_stage CHECK ((`lifecycle_stage` in (_utf8mb4'active',_utf8mb4'deleted')))
 );
 
@@ -36,7 +37,7 @@ CREATE TABLE experiment_tags (
 	`value` VARCHAR(5000),
 	`experiment_id` INTEGER NOT NULL,
 	PRIMARY KEY (`key`, `experiment_id`),
-	CONSTRAINT experiment_tags_ibfk_1 FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`)
+	FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`)
 );
 
 CREATE TABLE input_tags (
@@ -71,7 +72,7 @@ CREATE TABLE runs (
 	`experiment_id` INTEGER,
 	`deleted_time` BIGINT,
 	PRIMARY KEY (`run_uuid`),
-	CONSTRAINT runs_ibfk_1 FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`),
+	FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`),
 	CONSTRAINT runs_chk_1 CHECK ((`status` in (_utf8mb4'SCHEDULED',_utf8mb4'FAILED',_utf8mb4'FINISHED',_utf8mb4'RUNNING',_utf8mb4'KILLED'))),
 	CONSTRAINT runs_lifecycle_stage CHECK ((`lifecycle_stage` in (_utf8mb4'active',_utf8mb4'deleted'))),
 	CONSTRAINT source_type CHECK ((`source_type` in (_utf8mb4'NOTEBOOK',_utf8mb4'JOB',_utf8mb4'LOCAL',_utf8mb4'UNKNOWN',_utf8mb4'PROJECT')))
@@ -82,10 +83,10 @@ CREATE TABLE latest_metrics (
 	`value` DOUBLE NOT NULL,
 	`timestamp` BIGINT,
 	`step` BIGINT NOT NULL,
-	`is_nan` TINYINT NOT NULL,
+	`is_nan` TINYINT(1) NOT NULL,
 	`run_uuid` VARCHAR(32) NOT NULL,
 	PRIMARY KEY (`key`, `run_uuid`),
-	CONSTRAINT latest_metrics_ibfk_1 FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`),
+	FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`),
 	CONSTRAINT latest_metrics_chk_1 CHECK ((`is_nan` in (0,1)))
 );
 
@@ -95,9 +96,9 @@ CREATE TABLE metrics (
 	`timestamp` BIGINT NOT NULL,
 	`run_uuid` VARCHAR(32) NOT NULL,
 	`step` BIGINT DEFAULT '0' NOT NULL,
-	`is_nan` TINYINT DEFAULT '0' NOT NULL,
+	`is_nan` TINYINT(1) DEFAULT '0' NOT NULL,
 	PRIMARY KEY (`key`, `timestamp`, `step`, `run_uuid`, `value`, `is_nan`),
-	CONSTRAINT metrics_ibfk_1 FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`),
+	FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`),
 	CONSTRAINT metrics_chk_1 CHECK ((`is_nan` in (0,1))),
 	CONSTRAINT metrics_chk_2 CHECK ((`is_nan` in (0,1)))
 );
@@ -125,7 +126,7 @@ CREATE TABLE model_versions (
 	`run_link` VARCHAR(500),
 	`storage_location` VARCHAR(500),
 	PRIMARY KEY (`name`, `version`),
-	CONSTRAINT model_versions_ibfk_1 FOREIGN KEY(`name`) REFERENCES registered_models (`name`) ON UPDATE CASCADE
+	FOREIGN KEY(`name`) REFERENCES registered_models (`name`) ON UPDATE CASCADE
 );
 
 CREATE TABLE model_version_tags (
@@ -134,7 +135,7 @@ CREATE TABLE model_version_tags (
 	`name` VARCHAR(256) NOT NULL,
 	`version` INTEGER NOT NULL,
 	PRIMARY KEY (`key`, `name`, `version`),
-	CONSTRAINT model_version_tags_ibfk_1 FOREIGN KEY(`name`, `version`) REFERENCES model_versions (`name`, `version`) ON UPDATE CASCADE
+	FOREIGN KEY(`name`, `version`) REFERENCES model_versions (`name`, `version`) ON UPDATE CASCADE
 );
 
 CREATE TABLE params (
@@ -142,7 +143,7 @@ CREATE TABLE params (
 	`value` VARCHAR(8000) NOT NULL,
 	`run_uuid` VARCHAR(32) NOT NULL,
 	PRIMARY KEY (`key`, `run_uuid`),
-	CONSTRAINT params_ibfk_1 FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`)
+	FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`)
 );
 
 CREATE TABLE registered_model_aliases (
@@ -158,7 +159,7 @@ CREATE TABLE registered_model_tags (
 	`value` VARCHAR(5000),
 	`name` VARCHAR(256) NOT NULL,
 	PRIMARY KEY (`key`, `name`),
-	CONSTRAINT registered_model_tags_ibfk_1 FOREIGN KEY(`name`) REFERENCES registered_models (`name`) ON UPDATE CASCADE
+	FOREIGN KEY(`name`) REFERENCES registered_models (`name`) ON UPDATE CASCADE
 );
 
 CREATE TABLE tags (
@@ -166,7 +167,7 @@ CREATE TABLE tags (
 	`value` VARCHAR(8000),
 	`run_uuid` VARCHAR(32) NOT NULL,
 	PRIMARY KEY (`key`, `run_uuid`),
-	CONSTRAINT tags_ibfk_1 FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`)
+	FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`)
 );
 
 CREATE TABLE trace_info (

@@ -49,7 +49,7 @@ CREATE TABLE assessments (
 	`span_id` VARCHAR(50),
 	`rationale` TEXT,
 	`overrides` VARCHAR(50),
-	`valid` TINYINT NOT NULL,
+	`valid` TINYINT(1) NOT NULL,
 	`assessment_metadata` TEXT,
 	PRIMARY KEY (`assessment_id`),
 	CONSTRAINT fk_assessments_trace_id FOREIGN KEY(`trace_id`) REFERENCES trace_info (`request_id`) ON DELETE CASCADE
@@ -94,7 +94,7 @@ CREATE TABLE endpoints (
 	`routing_strategy` VARCHAR(64),
 	`fallback_config_json` TEXT,
 	`experiment_id` INTEGER,
-	`usage_tracking` TINYINT DEFAULT '0' NOT NULL,
+	`usage_tracking` TINYINT(1) DEFAULT '0' NOT NULL,
 	`workspace` VARCHAR(63) DEFAULT 'default' NOT NULL,
 	PRIMARY KEY (`endpoint_id`),
 	CONSTRAINT fk_endpoints_experiment_id FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`) ON DELETE SET NULL,
@@ -211,7 +211,8 @@ CREATE TABLE evaluation_dataset_records (
 	`input_hash` VARCHAR(64) NOT NULL,
 	`outputs` JSON,
 	PRIMARY KEY (`dataset_record_id`),
-	CONSTRAINT fk_evaluation_dataset_records_dataset_id FOREIGN KEY(`dataset_id`) REFERENCES evaluation_datasets (`dataset_id`) ON DELETE CASCADE
+	CONSTRAINT fk_evaluation_dataset_records_dataset_id FOREIGN KEY(`dataset_id`) REFERENCES evaluation_datasets (`dataset_id`) ON DELETE CASCADE,
+	CONSTRAINT unique_dataset_input UNIQUE (`dataset_id`, `input_hash`)
 );
 
 CREATE TABLE evaluation_dataset_tags (
@@ -227,7 +228,7 @@ CREATE TABLE experiment_tags (
 	`value` VARCHAR(5000),
 	`experiment_id` INTEGER NOT NULL,
 	PRIMARY KEY (`key`, `experiment_id`),
-	CONSTRAINT experiment_tags_ibfk_1 FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`)
+	FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`)
 );
 
 CREATE TABLE scorers (
@@ -310,7 +311,7 @@ CREATE TABLE runs (
 	`experiment_id` INTEGER,
 	`deleted_time` BIGINT,
 	PRIMARY KEY (`run_uuid`),
-	CONSTRAINT runs_ibfk_1 FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`),
+	FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`),
 	CONSTRAINT runs_chk_1 CHECK ((`status` in (_utf8mb4'SCHEDULED',_utf8mb4'FAILED',_utf8mb4'FINISHED',_utf8mb4'RUNNING',_utf8mb4'KILLED'))),
 	CONSTRAINT runs_lifecycle_stage CHECK ((`lifecycle_stage` in (_utf8mb4'active',_utf8mb4'deleted'))),
 	CONSTRAINT source_type CHECK ((`source_type` in (_utf8mb4'NOTEBOOK',_utf8mb4'JOB',_utf8mb4'LOCAL',_utf8mb4'UNKNOWN',_utf8mb4'PROJECT')))
@@ -354,10 +355,10 @@ CREATE TABLE latest_metrics (
 	`value` DOUBLE NOT NULL,
 	`timestamp` BIGINT,
 	`step` BIGINT NOT NULL,
-	`is_nan` TINYINT NOT NULL,
+	`is_nan` TINYINT(1) NOT NULL,
 	`run_uuid` VARCHAR(32) NOT NULL,
 	PRIMARY KEY (`key`, `run_uuid`),
-	CONSTRAINT latest_metrics_ibfk_1 FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`),
+	FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`),
 	CONSTRAINT latest_metrics_chk_1 CHECK ((`is_nan` in (0,1)))
 );
 
@@ -421,9 +422,9 @@ CREATE TABLE metrics (
 	`timestamp` BIGINT NOT NULL,
 	`run_uuid` VARCHAR(32) NOT NULL,
 	`step` BIGINT DEFAULT '0' NOT NULL,
-	`is_nan` TINYINT DEFAULT '0' NOT NULL,
+	`is_nan` TINYINT(1) DEFAULT '0' NOT NULL,
 	PRIMARY KEY (`key`, `timestamp`, `step`, `run_uuid`, `value`, `is_nan`),
-	CONSTRAINT metrics_ibfk_1 FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`),
+	FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`),
 	CONSTRAINT metrics_chk_1 CHECK ((`is_nan` in (0,1))),
 	CONSTRAINT metrics_chk_2 CHECK ((`is_nan` in (0,1)))
 );
@@ -482,7 +483,7 @@ CREATE TABLE params (
 	`value` VARCHAR(8000) NOT NULL,
 	`run_uuid` VARCHAR(32) NOT NULL,
 	PRIMARY KEY (`key`, `run_uuid`),
-	CONSTRAINT params_ibfk_1 FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`)
+	FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`)
 );
 
 CREATE TABLE registered_model_aliases (
@@ -535,7 +536,7 @@ CREATE TABLE tags (
 	`value` VARCHAR(8000),
 	`run_uuid` VARCHAR(32) NOT NULL,
 	PRIMARY KEY (`key`, `run_uuid`),
-	CONSTRAINT tags_ibfk_1 FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`)
+	FOREIGN KEY(`run_uuid`) REFERENCES runs (`run_uuid`)
 );
 
 CREATE TABLE trace_metrics (
@@ -581,7 +582,7 @@ CREATE TABLE webhook_events (
 	`entity` VARCHAR(50) NOT NULL,
 	`action` VARCHAR(50) NOT NULL,
 	PRIMARY KEY (`webhook_id`, `entity`, `action`),
-	CONSTRAINT webhook_events_ibfk_1 FOREIGN KEY(`webhook_id`) REFERENCES webhooks (`webhook_id`) ON DELETE CASCADE
+	FOREIGN KEY(`webhook_id`) REFERENCES webhooks (`webhook_id`) ON DELETE CASCADE
 );
 
 CREATE TABLE workspaces (
@@ -599,13 +600,13 @@ CREATE TABLE label_schemas (
 	`name` VARCHAR(250) NOT NULL,
 	`type` VARCHAR(16) NOT NULL,
 	`instruction` TEXT,
-	`enable_comment` TINYINT DEFAULT '0' NOT NULL,
+	`enable_comment` TINYINT(1) DEFAULT '0' NOT NULL,
 	`input_type` VARCHAR(32) NOT NULL,
 	`input_config` TEXT NOT NULL,
 	`created_by` VARCHAR(255),
 	`created_time` BIGINT NOT NULL,
 	`last_update_time` BIGINT NOT NULL,
-	`is_default` TINYINT DEFAULT '0' NOT NULL,
+	`is_default` TINYINT(1) DEFAULT '0' NOT NULL,
 	PRIMARY KEY (`schema_id`),
 	CONSTRAINT fk_label_schemas_experiment_id FOREIGN KEY(`experiment_id`) REFERENCES experiments (`experiment_id`) ON DELETE CASCADE,
 	CONSTRAINT uq_label_schemas_exp_name UNIQUE (`experiment_id`, `name`)
