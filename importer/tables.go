@@ -91,14 +91,7 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	if err := im.flushAll(ctx); err != nil {
 		return err
 	}
-	var cols []int // positions in c.Columns of the columns the target takes
-	var names []string
-	for i, col := range c.Columns {
-		if tc := target.Column(col); tc != nil && !tc.Generated {
-			cols = append(cols, i)
-			names = append(names, col)
-		}
-	}
+	cols, names := writableColumns(target, c.Columns)
 	expCols := experimentColumns(c.Table, c.Columns)
 	rows := make([][]any, 0, len(c.Rows))
 	var unmapped int64
@@ -119,7 +112,7 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s left out: they belong to experiments not imported (filtered out, or not in the source)", unmapped, name))
 	}
 	key := keyColumns(target, names)
-	existing, err := im.existingRows(ctx, name, names, key, rows)
+	existing, err := readRowsByKey(ctx, im.tx, im.dialect, target, names, key, rows)
 	if err != nil {
 		return err
 	}
@@ -156,9 +149,33 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	return nil
 }
 
+// writableColumns are the positions and names of the columns a target table takes
+// values for: those it has, generated ones left out.
+func writableColumns(target *schema.TableInfo, columns []string) ([]int, []string) {
+	var positions []int
+	var names []string
+	for i, col := range columns {
+		if tc := target.Column(col); tc != nil && !tc.Generated {
+			positions = append(positions, i)
+			names = append(names, col)
+		}
+	}
+	return positions, names
+}
+
 // mapRow maps the experiment ids of a row; false when one names an experiment that was
 // not imported.
 func (im *importer) mapRow(source int, c *sources.TableChunk, row []any, expCols []int) ([]any, bool) {
+	return mapExperimentIDs(c.Table.Name, c.Columns, row, expCols, func(id string) (int64, bool) {
+		target, ok := im.expIDs[expKey{source, id}]
+		return target, ok
+	})
+}
+
+// mapExperimentIDs rewrites the experiment ids of a row (the columns expCols, and the
+// polymorphic references of the table) with lookup; false when lookup knows one not.
+// The row itself is not changed.
+func mapExperimentIDs(table string, columns []string, row []any, expCols []int, lookup func(string) (int64, bool)) ([]any, bool) {
 	out := row
 	cloned := false
 	set := func(i int, v any) {
@@ -172,18 +189,18 @@ func (im *importer) mapRow(source int, c *sources.TableChunk, row []any, expCols
 		if row[i] == nil {
 			continue
 		}
-		id, ok := im.expIDs[expKey{source, idText(row[i])}]
+		id, ok := lookup(idText(row[i]))
 		if !ok {
 			return nil, false
 		}
 		set(i, id)
 	}
-	for _, ref := range polymorphicRefs[c.Table.Name] {
-		ti, ii := indexOf(c.Columns, ref[0]), indexOf(c.Columns, ref[1])
+	for _, ref := range polymorphicRefs[table] {
+		ti, ii := indexOf(columns, ref[0]), indexOf(columns, ref[1])
 		if ti < 0 || ii < 0 || idText(row[ti]) != "EXPERIMENT" || row[ii] == nil {
 			continue
 		}
-		id, ok := im.expIDs[expKey{source, idText(row[ii])}]
+		id, ok := lookup(idText(row[ii]))
 		if !ok {
 			return nil, false
 		}
@@ -304,15 +321,22 @@ func sameRow(a, b []any) bool {
 // maxParams bounds the placeholders of one statement, well inside every dialect's limit.
 const maxParams = 900
 
-// existingRows reads the target's rows with the primary keys of rows, keyed by rowKey.
-func (im *importer) existingRows(ctx context.Context, table string, names []string, key []int, rows [][]any) (map[string][]any, error) {
+// readRowsByKey reads the rows of a table that have the keys of rows (the columns at
+// the positions key), keyed by rowKey.
+// JSON documents are read as the text stored, as the source's are.
+func readRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, rows [][]any) (map[string][]any, error) {
 	out := map[string][]any{}
 	if len(rows) == 0 {
 		return out, nil
 	}
+	table := target.Name
 	quoted := make([]string, len(names))
+	selected := make([]string, len(names))
 	for i, n := range names {
-		quoted[i] = im.dialect.Quote(n)
+		quoted[i], selected[i] = d.Quote(n), d.Quote(n)
+		if c := target.Column(n); d == schema.Postgres && c != nil && c.Type == "json" {
+			selected[i] = "CAST(" + quoted[i] + " AS TEXT)"
+		}
 	}
 	cond := make([]string, len(key))
 	for i, k := range key {
@@ -330,8 +354,8 @@ func (im *importer) existingRows(ctx context.Context, table string, names []stri
 				args = append(args, row[k])
 			}
 		}
-		query := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(quoted, ", "), im.dialect.Quote(table), strings.Join(where, " OR "))
-		err := schema.EachRow(ctx, im.tx, query, args, func(scan func(...any) error) error {
+		query := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(selected, ", "), d.Quote(table), strings.Join(where, " OR "))
+		err := schema.EachRow(ctx, db, query, args, func(scan func(...any) error) error {
 			values := make([]any, len(names))
 			ptrs := make([]any, len(names))
 			for i := range values {
@@ -344,7 +368,7 @@ func (im *importer) existingRows(ctx context.Context, table string, names []stri
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("read %s in the target: %w", table, err)
+			return nil, fmt.Errorf("read %s: %w", table, err)
 		}
 	}
 	return out, nil

@@ -244,8 +244,24 @@ func TestEveryTableRoundTrips(t *testing.T) {
 			if !again.NothingNew() {
 				t.Errorf("a second import wrote rows: %+v", again.Counts)
 			}
-			if c := again.Count("scorers"); c.Merged != 1 {
-				t.Errorf("scorers on the second import: %+v", c)
+			for _, table := range tables {
+				if c := again.Count(table); c.Merged != c.Read || c.Read == 0 {
+					t.Errorf("%s on the second import: %+v", table, c)
+				}
+			}
+			// verify compares every table, and finds them equal.
+			vr := verifyPaths(t, uri, src)
+			if len(vr.Differences) > 0 {
+				t.Errorf("verify: %+v", vr.Differences)
+			}
+			checked := map[string]bool{}
+			for _, c := range vr.Tables {
+				checked[c.Table] = c.Rows > 0
+			}
+			for _, table := range tables {
+				if !checked[table] {
+					t.Errorf("verify did not check %s: %+v", table, vr.Tables)
+				}
 			}
 		})
 	}
@@ -342,9 +358,21 @@ func TestRealDatabasesEveryTable(t *testing.T) {
 					}
 					compared += len(want)
 				}
-				t.Logf("%d rows compared", compared)
 				if compared < 10 {
 					t.Errorf("only %d rows compared", compared)
+				}
+				vr := verifyPaths(t, uri, srcURI)
+				if len(vr.Differences) > 0 {
+					t.Errorf("verify: %+v", vr.Differences)
+				}
+				if tables["trace_info"] != nil && count(t, srcURI, "trace_info") > 0 {
+					found := false
+					for _, c := range vr.Tables {
+						found = found || (c.Table == "spans" && c.Rows == int64(count(t, srcURI, "spans")))
+					}
+					if !found {
+						t.Errorf("verify did not compare every span: %+v", vr.Tables)
+					}
 				}
 			})
 		}

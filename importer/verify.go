@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -28,12 +29,23 @@ type Difference struct {
 
 // VerifyReport is the outcome of a verification.
 type VerifyReport struct {
-	Target      string       `json:"target"`
-	Sources     []string     `json:"sources"`
-	Runs        int64        `json:"runs_checked"`
-	MetricKeys  int64        `json:"metric_histories_checked"`
+	Target     string   `json:"target"`
+	Sources    []string `json:"sources"`
+	Runs       int64    `json:"runs_checked"`
+	MetricKeys int64    `json:"metric_histories_checked"`
+	// Tables lists the tables checked and how many source rows each compared, beyond
+	// the runs' own tables (runs, params, tags, metrics, latest_metrics), which always are.
+	Tables []TableCheck `json:"tables_checked"`
+	// NotChecked names what the sources held that verify does not compare.
+	NotChecked  []string     `json:"not_checked"`
 	Differences []Difference `json:"differences"`
 	Seconds     float64      `json:"seconds"`
+}
+
+// TableCheck is one table verify compared row by row, by primary key.
+type TableCheck struct {
+	Table string `json:"table"`
+	Rows  int64  `json:"rows"`
 }
 
 // maxDifferences bounds the list; verification goes on counting.
@@ -71,24 +83,50 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Ve
 	if err != nil {
 		return nil, err
 	}
-	v := &verifier{tx: tx, rev: rev, collation: collation, opts: opts, report: &VerifyReport{Target: sink.Describe(), Differences: []Difference{}}}
+	tables, err := schema.Inspect(ctx, tx, sink.Dialect())
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
+	}
+	v := &verifier{tx: tx, dialect: sink.Dialect(), rev: rev, collation: collation, opts: opts, tables: tables, checked: map[string]int64{}, notChecked: map[string]bool{},
+		report: &VerifyReport{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}}}
 	for _, src := range srcs {
 		v.report.Sources = append(v.report.Sources, src.Describe())
 		v.source = src.Describe()
 		v.experiments = map[string]bool{}
 		v.missingExperiment = map[string]bool{}
+		v.expTarget = map[string]int64{}
 		if err := v.verifySource(ctx, src); err != nil {
 			return v.report, err
 		}
+	}
+	for _, name := range sortedKeys(v.checked) {
+		v.report.Tables = append(v.report.Tables, TableCheck{Table: name, Rows: v.checked[name]})
+	}
+	for _, what := range sortedKeys(v.notChecked) {
+		v.report.NotChecked = append(v.report.NotChecked, what)
 	}
 	v.report.Seconds = time.Since(started).Seconds()
 	return v.report, nil
 }
 
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 type verifier struct {
 	opts        VerifyOptions
 	tx          sinks.Tx
+	dialect     schema.Dialect
 	rev         *schema.Revision
+	tables      map[string]*schema.TableInfo
+	checked     map[string]int64 // rows compared per table copied as rows
+	notChecked  map[string]bool
+	expTarget   map[string]int64 // source experiment id -> the target's, by name
 	collation   schema.Collation
 	report      *VerifyReport
 	source      string
@@ -136,6 +174,29 @@ func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
 			}
 		case *sources.Invalid:
 			v.differ(r.Err.RunID, "source invalid", "", r.Err.Error())
+		case *sources.TableChunk:
+			if err = v.finishRun(ctx); err == nil {
+				err = v.tableRows(ctx, r.Table, r.Columns, r.Rows)
+			}
+		case *sources.Trace:
+			if err = v.finishRun(ctx); err != nil {
+				break
+			}
+			for _, t := range r.Tables {
+				info := v.tables[t.Table]
+				if info == nil {
+					info = &schema.TableInfo{Name: t.Table}
+				}
+				if err = v.tableRows(ctx, info, t.Columns, t.Rows); err != nil {
+					break
+				}
+			}
+		case *sources.Dataset:
+			v.notChecked["datasets"] = true
+		case *sources.LoggedModel:
+			v.notChecked["logged models"] = true
+		case *sources.RegisteredModel:
+			v.notChecked["the model registry"] = true
 		default:
 			err = v.finishRun(ctx)
 		}
@@ -167,21 +228,21 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 	if v.rev.HasColumn("experiments", "workspace") {
 		where += " AND workspace = 'default'"
 	}
-	rows, err := v.tx.Query(ctx, "SELECT COUNT(*) FROM experiments WHERE "+where, e.Name)
+	var n, id int64
+	err := schema.EachRow(ctx, v.tx, "SELECT experiment_id FROM experiments WHERE "+where, []any{e.Name}, func(scan func(...any) error) error {
+		n++
+		return scan(&id)
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("read experiments of the target: %w", err)
 	}
-	var n int64
-	if rows.Next() {
-		rows.Scan(&n)
-	}
-	rows.Close()
 	if n == 0 {
 		v.missingExperiment[e.SourceID] = true
 		v.differ("", "experiment missing", e.Name, fmt.Sprintf("experiment %s %q is not in the target", e.SourceID, e.Name))
 		return nil
 	}
 	v.experiments[e.SourceID] = true
+	v.expTarget[e.SourceID] = id
 	return nil
 }
 
@@ -193,14 +254,10 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	v.report.Runs++
 	v.run = &verifyRun{id: r.RunID, points: map[string][]MetricPoint{}}
 	var n int64
-	rows, err := v.tx.Query(ctx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", r.RunID)
+	err := schema.EachRow(ctx, v.tx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error { return scan(&n) })
 	if err != nil {
-		return err
+		return fmt.Errorf("read runs of the target: %w", err)
 	}
-	if rows.Next() {
-		rows.Scan(&n)
-	}
-	rows.Close()
 	if n == 0 {
 		v.run.missing = true
 		v.differ(r.RunID, "run missing", "", "the run is not in the target")
@@ -240,25 +297,24 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 type storedValue struct{ key, value string }
 
 func (v *verifier) keyValues(ctx context.Context, table, runID string) (map[string]storedValue, error) {
-	rows, err := v.tx.Query(ctx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, runID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
 	out := map[string]storedValue{}
-	for rows.Next() {
+	err := schema.EachRow(ctx, v.tx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
 		var k string
 		var val *string
-		if err := rows.Scan(&k, &val); err != nil {
-			return nil, err
+		if err := scan(&k, &val); err != nil {
+			return err
 		}
 		s := ""
 		if val != nil {
 			s = *val
 		}
 		out[v.collation.Fold(k)] = storedValue{k, s}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s of run %s in the target: %w", table, runID, err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // finishRun checks the run's metric histories and the target's latest metrics for it.
@@ -269,19 +325,17 @@ func (v *verifier) finishRun(ctx context.Context) error {
 		return nil
 	}
 	stored := map[string][]MetricPoint{}
-	rows, err := v.tx.Query(ctx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, run.id)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
+	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
 		var p MetricPoint
-		if err := rows.Scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
-			rows.Close()
+		if err := scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
 			return err
 		}
 		stored[p.Key] = append(stored[p.Key], p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read metrics of run %s in the target: %w", run.id, err)
 	}
-	rows.Close()
 	keys := make([]string, 0, len(run.points))
 	for k := range run.points {
 		keys = append(keys, k)
@@ -317,24 +371,22 @@ func (v *verifier) finishRun(ctx context.Context) error {
 // target's history. Equal (step, timestamp, value) tuples are a tie the history's order
 // would decide, so either point is accepted there.
 func (v *verifier) checkLatest(ctx context.Context, runID string, history map[string][]MetricPoint) error {
-	rows, err := v.tx.Query(ctx, `SELECT "key", value, "timestamp", step FROM latest_metrics WHERE run_uuid = ?`, runID)
-	if err != nil {
-		return err
-	}
 	latest := map[string]MetricPoint{}
-	for rows.Next() {
+	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
 		var p MetricPoint
 		var ts *int64
-		if err := rows.Scan(&p.Key, &p.Value, &ts, &p.Step); err != nil {
-			rows.Close()
+		if err := scan(&p.Key, &p.Value, &ts, &p.Step); err != nil {
 			return err
 		}
 		if ts != nil {
 			p.Timestamp = *ts
 		}
 		latest[p.Key] = p
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read latest_metrics of run %s in the target: %w", runID, err)
 	}
-	rows.Close()
 	for key, points := range history {
 		best := points[0]
 		for _, p := range points[1:] {
@@ -351,6 +403,53 @@ func (v *verifier) checkLatest(ctx context.Context, runID string, history map[st
 				got.Step, got.Timestamp, got.Value, best.Step, best.Timestamp, best.Value))
 		}
 	}
+	return nil
+}
+
+// tableRows compares rows a source holds of a table (one copied as rows, or a trace's)
+// with the target's, by primary key, after mapping experiment ids as the import did.
+func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, columns []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	target := v.tables[info.Name]
+	if target == nil {
+		v.differ("", "table missing", info.Name, fmt.Sprintf("the target has no table %s for %d rows of the source", info.Name, len(rows)))
+		return nil
+	}
+	positions, names := writableColumns(target, columns)
+	expCols := experimentColumns(info, columns)
+	var want [][]any
+	for _, row := range rows {
+		mapped, ok := mapExperimentIDs(info.Name, columns, row, expCols, func(id string) (int64, bool) {
+			target, ok := v.expTarget[id]
+			return target, ok
+		})
+		if !ok {
+			continue // an experiment left out by the filters, or missing (reported as such)
+		}
+		picked := make([]any, len(positions))
+		for j, i := range positions {
+			picked[j] = mapped[i]
+		}
+		want = append(want, picked)
+	}
+	key := keyColumns(target, names)
+	held, err := readRowsByKey(ctx, v.tx, v.dialect, target, names, key, want)
+	if err != nil {
+		return fmt.Errorf("read the target: %w", err)
+	}
+	for _, row := range want {
+		k := rowKey(row, key)
+		got, ok := held[k]
+		switch {
+		case !ok:
+			v.differ("", "row missing", info.Name, fmt.Sprintf("%s has no row with key %s", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
+		case !sameRow(row, got):
+			v.differ("", "row differs", info.Name, fmt.Sprintf("the row of %s with key %s differs from the source's", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
+		}
+	}
+	v.checked[info.Name] += int64(len(want))
 	return nil
 }
 

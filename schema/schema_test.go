@@ -79,7 +79,7 @@ func TestCreateMatchesMLflowDumps(t *testing.T) {
 				theirs := open(t, d.uri(t))
 				tx2, _ := theirs.Begin(ctx)
 				defer tx2.Rollback(ctx)
-				for _, stmt := range testenv.MLflowDump(t, rev.ID, string(d.dialect)) {
+				for _, stmt := range dumpOf(t, rev.ID, d.dialect) {
 					if _, err := tx2.Exec(ctx, stmt); err != nil {
 						t.Fatalf("MLflow's dump: %v\n%s", err, stmt)
 					}
@@ -229,6 +229,34 @@ func (s sqlDB) Exec(ctx context.Context, query string, args ...any) (int64, erro
 
 func (s sqlDB) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
 	return s.db.QueryContext(ctx, query, args...)
+}
+
+// derivedDumps are revisions MLflow has no dump of that are a dumped revision less
+// what later migrations added: 3.11.1's head is 7d34483879f0 without the guardrail
+// tables of ae8bbe7743c9 (and without indexes, which dumps leave out anyway).
+var derivedDumps = map[string]struct {
+	from    string
+	without []string
+}{
+	"c3d6457b6d8a": {"7d34483879f0", []string{"guardrails", "guardrail_configs"}},
+}
+
+func dumpOf(t *testing.T, rev string, d schema.Dialect) []string {
+	derived, ok := derivedDumps[rev]
+	if !ok {
+		return testenv.MLflowDump(t, rev, string(d))
+	}
+	var out []string
+outer:
+	for _, stmt := range testenv.MLflowDump(t, derived.from, string(d)) {
+		for _, table := range derived.without {
+			if strings.HasPrefix(stmt, "CREATE TABLE "+table+" (") {
+				continue outer
+			}
+		}
+		out = append(out, stmt)
+	}
+	return out
 }
 
 // mysqlUniqueKeys are the unique keys MLflow creates on MySQL that its dumps leave out.

@@ -224,3 +224,43 @@ func TestVerifyExitCodes(t *testing.T) {
 		t.Fatalf("verify: exit %d, %s", code, out)
 	}
 }
+
+// TestSchemaInit314 creates MLflow 3.14's schema with `schema init --mlflow-version 3.14`
+// on every dialect, and a 3.14 database moves into it whole with `import`.
+func TestSchemaInit314(t *testing.T) {
+	real314 := "sqlite:///" + filepath.ToSlash(testenv.Sample(t, "hcigu-pgpt-sqlite-prompts/backend/mlflow.db"))
+	for _, target := range []func(testing.TB) string{testenv.SQLite, testenv.Postgres, testenv.MySQL} {
+		uri := target(t)
+		io, out, errOut := TestStreams()
+		if code := Main([]string{"schema", "init", "--to", uri, "--mlflow-version", "3.14"}, io); code != ExitOK || !strings.Contains(out.String(), "b7e4c1a90f23") {
+			t.Fatalf("init 3.14: exit %d, %s %s", code, out, errOut)
+		}
+		io, out, errOut = TestStreams()
+		if code := Main([]string{"import", real314, "--to", uri, "--json"}, io); code != ExitOK {
+			t.Fatalf("import a 3.14 database: exit %d, %s %s", code, out, errOut)
+		}
+		var report struct {
+			Revision string `json:"revision"`
+			Counts   []struct {
+				Entity  string `json:"entity"`
+				Created int    `json:"created"`
+			} `json:"counts"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &report); err != nil || !strings.HasPrefix(report.Revision, "b7e4c1a90f23") {
+			t.Fatalf("report: %v %s", err, out)
+		}
+		created := map[string]int{}
+		for _, c := range report.Counts {
+			created[c.Entity] = c.Created
+		}
+		if created["registered_models"] != 1 || created["model_versions"] != 4 {
+			t.Errorf("a 3.14 database's prompt: %v", created)
+		}
+	}
+	for _, version := range []string{"3.11", "3.11.0", "3.11.1"} {
+		io, out, errOut := TestStreams()
+		if code := Main([]string{"schema", "init", "--to", testenv.SQLite(t), "--mlflow-version", version}, io); code != ExitOK || !strings.Contains(out.String(), "c3d6457b6d8a") {
+			t.Errorf("init %s: exit %d, %s %s", version, code, out, errOut)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -79,13 +80,26 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 	fmt.Fprintf(out, "Verified %d runs and %d metric histories against %s in %.1fs: ", r.Runs, r.MetricKeys, r.Target, r.Seconds)
 	if len(r.Differences) == 0 {
 		fmt.Fprintln(out, "the target holds everything the sources hold.")
-		return
+	} else {
+		fmt.Fprintf(out, "%d differences.\n", len(r.Differences))
 	}
-	fmt.Fprintf(out, "%d differences.\n", len(r.Differences))
+	if len(r.Tables) > 0 {
+		var parts []string
+		for _, c := range r.Tables {
+			parts = append(parts, fmt.Sprintf("%s (%d)", c.Table, c.Rows))
+		}
+		fmt.Fprintf(out, "Rows compared by primary key: %s.\n", strings.Join(parts, ", "))
+	}
+	if len(r.NotChecked) > 0 {
+		fmt.Fprintf(out, "Not compared: %s.\n", strings.Join(r.NotChecked, ", "))
+	}
 	for _, d := range r.Differences {
 		where := "experiment"
-		if d.RunID != "" {
+		switch {
+		case d.RunID != "":
 			where = "run " + d.RunID
+		case strings.HasPrefix(d.Kind, "row") || strings.HasPrefix(d.Kind, "table"):
+			where = "table " + d.Key
 		}
 		fmt.Fprintf(out, "  %s: %s: %s\n", where, d.Kind, d.Detail)
 	}

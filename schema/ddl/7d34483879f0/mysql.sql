@@ -210,8 +210,8 @@ CREATE TABLE evaluation_dataset_records (
 	`input_hash` VARCHAR(64) NOT NULL,
 	`outputs` JSON,
 	PRIMARY KEY (`dataset_record_id`),
-	CONSTRAINT fk_evaluation_dataset_records_dataset_id FOREIGN KEY(`dataset_id`) REFERENCES evaluation_datasets (`dataset_id`) ON DELETE CASCADE,
-	CONSTRAINT unique_dataset_input UNIQUE (`dataset_id`, `input_hash`)
+	CONSTRAINT unique_dataset_input UNIQUE (`dataset_id`, `input_hash`),
+	CONSTRAINT fk_evaluation_dataset_records_dataset_id FOREIGN KEY(`dataset_id`) REFERENCES evaluation_datasets (`dataset_id`) ON DELETE CASCADE
 );
 
 CREATE TABLE evaluation_dataset_tags (
