@@ -726,7 +726,7 @@ func (s *dbSource) readTraces(ctx context.Context) error {
 	}
 	after := ""
 	for {
-		page, err := s.tableRows(ctx, "trace_info", "SELECT * FROM trace_info WHERE request_id > ? ORDER BY request_id LIMIT ?", after, runsPerPage)
+		page, err := s.tableRows(ctx, "trace_info", "SELECT "+s.selectList("trace_info")+" FROM trace_info WHERE request_id > ? ORDER BY request_id LIMIT ?", after, runsPerPage)
 		if err != nil {
 			return err
 		}
@@ -747,7 +747,7 @@ func (s *dbSource) readTraces(ctx context.Context) error {
 			if !s.rev.AtLeast(child.since) {
 				continue
 			}
-			rows, err := s.tableRows(ctx, child.table, "SELECT * FROM "+child.table+" WHERE "+child.key+" IN ("+inList(len(ids))+")", ids...)
+			rows, err := s.tableRows(ctx, child.table, "SELECT "+s.selectList(child.table)+" FROM "+child.table+" WHERE "+child.key+" IN ("+inList(len(ids))+")", ids...)
 			if err != nil {
 				return err
 			}
@@ -777,6 +777,29 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return -1
+}
+
+// selectList is the column list that reads a table's values as MLflow wrote them:
+// generated columns left out (the target computes its own) and JSON documents as their
+// stored text (PostgreSQL's driver would decode them, losing key order and spacing).
+// Column names come out as the table's.
+func (s *dbSource) selectList(table string) string {
+	info := s.tables[table]
+	if info == nil {
+		return "*"
+	}
+	var exprs []string
+	for _, c := range info.Columns {
+		if c.Generated {
+			continue
+		}
+		q := s.dialect.Quote(c.Name)
+		if s.dialect == schema.Postgres && (c.Type == "json" || c.Type == "jsonb") {
+			q = "CAST(" + q + " AS TEXT) AS " + q
+		}
+		exprs = append(exprs, q)
+	}
+	return strings.Join(exprs, ", ")
 }
 
 // tableRows reads a query's rows as generic values: text as strings, bytes of binary

@@ -66,6 +66,7 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 		quoted = append(quoted, s.dialect.Quote(c.Name))
 		binary = append(binary, c.Binary)
 	}
+	selected := s.selectList(t.Name)
 	order := make([]string, 0, len(t.PrimaryKey))
 	for _, c := range t.PrimaryKey {
 		order = append(order, s.dialect.Quote(c))
@@ -74,7 +75,7 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 		order = quoted
 	}
 	// The argument makes MySQL's driver use its binary protocol, which types values.
-	query := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = ? ORDER BY %s", strings.Join(quoted, ", "), s.dialect.Quote(t.Name), strings.Join(order, ", "))
+	query := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = ? ORDER BY %s", selected, s.dialect.Quote(t.Name), strings.Join(order, ", "))
 	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), 1)
 	if err != nil {
 		return fmt.Errorf("read %s table %s: %w", s.where, t.Name, err)
