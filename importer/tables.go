@@ -125,6 +125,9 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 			fresh = append(fresh, row)
 		case sameRow(row, held):
 			count.Merged++
+		case im.opts.OnExistingRun == ExistingRunFail:
+			return fmt.Errorf("%s: a row of %s with key %s is in the target with other values (--on-existing-run fail); merge or skip keeps the target's row and reports it",
+				c.Origin.File, name, strings.ReplaceAll(rowKey(row, key), "\x1f", ", "))
 		default:
 			count.Skipped++
 			differ++

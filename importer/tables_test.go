@@ -456,3 +456,40 @@ func TestSourceConnectionLostHalfway(t *testing.T) {
 		t.Error("the report says complete")
 	}
 }
+
+// TestRowHeldWithOtherValues: a row the target holds under the same key with other values
+// stays as the target has it, and the report, verify and --on-existing-run fail say so.
+func TestRowHeldWithOtherValues(t *testing.T) {
+	src, _ := everyTableDB(t)
+	uri := testenv.SQLite(t)
+	if _, err := importPaths(t, uri, importer.Options{}, src); err != nil {
+		t.Fatal(err)
+	}
+	setUp(t, uri, "UPDATE jobs SET job_name = 'changed in the target'")
+	report, err := importPaths(t, uri, importer.Options{}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := report.Count("jobs"); c.Skipped != 1 || c.Merged != 0 || c.Created != 0 {
+		t.Errorf("jobs: %+v", c)
+	}
+	noted := false
+	for _, n := range report.Skipped {
+		noted = noted || strings.Contains(n.Reason, "1 rows of jobs kept as the target has them")
+	}
+	if !noted {
+		t.Errorf("not in the report: %+v", report.Skipped)
+	}
+	if d := openDB(t, uri); len(d.rows("SELECT job_name FROM jobs WHERE job_name = 'changed in the target'")) != 1 {
+		t.Error("the target's row was changed")
+	} else {
+		d.close()
+	}
+	if _, err := importPaths(t, uri, importer.Options{OnExistingRun: importer.ExistingRunFail}, src); err == nil || !strings.Contains(err.Error(), "a row of jobs") {
+		t.Errorf("--on-existing-run fail: %v", err)
+	}
+	vr := verifyPaths(t, uri, src)
+	if len(vr.Differences) != 1 || vr.Differences[0].Kind != "row differs" || vr.Differences[0].Key != "jobs" {
+		t.Errorf("verify: %+v", vr.Differences)
+	}
+}

@@ -192,11 +192,17 @@ func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
 				}
 			}
 		case *sources.Dataset:
-			v.notChecked["datasets"] = true
+			if err = v.finishRun(ctx); err == nil {
+				err = v.verifyRecordRows(ctx, datasetRows(r))
+			}
 		case *sources.LoggedModel:
-			v.notChecked["logged models"] = true
+			if err = v.finishRun(ctx); err == nil {
+				err = v.verifyRecordRows(ctx, loggedModelRows(r, func(id string) bool { return v.runInTarget(ctx, id) }))
+			}
 		case *sources.RegisteredModel:
-			v.notChecked["the model registry"] = true
+			if err = v.finishRun(ctx); err == nil {
+				err = v.verifyRecordRows(ctx, registryRows(r))
+			}
 		default:
 			err = v.finishRun(ctx)
 		}
@@ -243,7 +249,11 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 	}
 	v.experiments[e.SourceID] = true
 	v.expTarget[e.SourceID] = id
-	return nil
+	tags := recordRows{table: "experiment_tags", columns: []string{"experiment_id", "key", "value"}}
+	for _, t := range e.Tags {
+		tags.rows = append(tags.rows, []any{e.SourceID, t.Key, t.Value})
+	}
+	return v.verifyRecordRows(ctx, []recordRows{tags})
 }
 
 func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
@@ -253,6 +263,9 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	}
 	v.report.Runs++
 	v.run = &verifyRun{id: r.RunID, points: map[string][]MetricPoint{}}
+	if len(r.Inputs) > 0 {
+		v.notChecked["inputs and input tags (they name datasets by the target's ids)"] = true
+	}
 	var n int64
 	err := schema.EachRow(ctx, v.tx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error { return scan(&n) })
 	if err != nil {
