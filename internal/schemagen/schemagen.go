@@ -32,7 +32,9 @@ type Input struct {
 	// Dumps holds MLflow's dump per dialect, as the files are.
 	Dumps map[string]string
 	// Indexes are the CREATE INDEX statements of an SQLite database MLflow created at
-	// the revision (sqlite_master's sql of its named indexes).
+	// the revision (sqlite_master's sql of its named indexes), for dumps that leave
+	// indexes out (MLflow's dumps list them only from mid-2026 on). A dialect's own
+	// dump's indexes win where it has them.
 	Indexes []string
 }
 
@@ -54,12 +56,18 @@ func Generate(in Input) (map[string]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("no %s dump", d)
 		}
-		tables, err := splitTables(dump)
+		tables, indexes, err := splitTables(dump)
 		if err != nil {
 			return nil, fmt.Errorf("%s dump: %w", d, err)
 		}
+		if len(indexes) == 0 {
+			indexes = in.Indexes
+		}
+		if len(indexes) == 0 {
+			return nil, fmt.Errorf("the %s dump lists no indexes: give those of a database MLflow created at %s", d, in.Revision)
+		}
 		if d == "mysql" {
-			pgTables, err := splitTables(in.Dumps["postgresql"])
+			pgTables, _, err := splitTables(in.Dumps["postgresql"])
 			if err != nil {
 				return nil, fmt.Errorf("postgresql dump: %w", err)
 			}
@@ -85,7 +93,7 @@ func Generate(in Input) (map[string]string, error) {
 				b.WriteString("ALTER SEQUENCE experiments_experiment_id_seq OWNED BY experiments.experiment_id;\n\n")
 			}
 		}
-		for _, stmt := range in.Indexes {
+		for _, stmt := range indexes {
 			idx, err := indexFor(d, stmt)
 			if err != nil {
 				return nil, err
@@ -97,24 +105,30 @@ func Generate(in Input) (map[string]string, error) {
 	return out, nil
 }
 
-// splitTables reads a dump's CREATE TABLE statements by table name.
-func splitTables(dump string) (map[string]string, error) {
+// splitTables reads a dump's CREATE TABLE statements by table name, and its CREATE
+// INDEX lines (newer dumps list a table's indexes after it, one a line).
+func splitTables(dump string) (map[string]string, []string, error) {
 	tables := map[string]string{}
+	var indexes []string
 	for _, stmt := range blankLines.Split(dump, -1) {
 		stmt = strings.TrimSpace(stmt)
 		if stmt == "" {
 			continue
 		}
+		if strings.HasPrefix(stmt, "CREATE INDEX") || strings.HasPrefix(stmt, "CREATE UNIQUE INDEX") {
+			indexes = append(indexes, strings.Split(stmt, "\n")...)
+			continue
+		}
 		m := createTable.FindStringSubmatch(stmt)
 		if m == nil {
-			return nil, fmt.Errorf("not a CREATE TABLE statement: %.60q", stmt)
+			return nil, nil, fmt.Errorf("not a CREATE TABLE or CREATE INDEX statement: %.60q", stmt)
 		}
 		tables[m[1]] = stmt
 	}
 	if len(tables) == 0 {
-		return nil, fmt.Errorf("no tables")
+		return nil, nil, fmt.Errorf("no tables")
 	}
-	return tables, nil
+	return tables, indexes, nil
 }
 
 // parentsFirst orders tables so that referenced ones come first, alembic_version first

@@ -2,6 +2,7 @@ package schemagen_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -133,5 +134,33 @@ func diff(t *testing.T, d string, got, want []string) {
 		if !g[s] {
 			t.Errorf("%s: shipped, not generated:\n  %s", d, s)
 		}
+	}
+}
+
+// TestDumpsWithIndexes: newer dumps list each table's indexes after it; those are used,
+// and a MySQL table gets its column names quoted, tinyint(1) booleans and the unique key
+// of the PostgreSQL dump.
+func TestDumpsWithIndexes(t *testing.T) {
+	table := "CREATE TABLE things (\n\tid VARCHAR(36) NOT NULL,\n\tkey VARCHAR(250) NOT NULL,\n\tflag %s NOT NULL,\n\tCONSTRAINT things_pk PRIMARY KEY (id)%s\n)\n\nCREATE INDEX index_things_key ON things (key)\nCREATE INDEX index_things_flag ON things (flag)\n"
+	in := schemagen.Input{Revision: "0123456789ab", Dumps: map[string]string{
+		"postgresql": fmt.Sprintf(table, "BOOLEAN", ",\n\tCONSTRAINT uq_things_key UNIQUE (key)"),
+		"mysql":      fmt.Sprintf(table, "TINYINT", ""),
+		"sqlite":     fmt.Sprintf(table, "BOOLEAN", ",\n\tCONSTRAINT uq_things_key UNIQUE (key)"),
+	}}
+	out, err := schemagen.Generate(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"`flag` TINYINT(1) NOT NULL", "PRIMARY KEY (`id`),\n\tCONSTRAINT uq_things_key UNIQUE (`key`)", "CREATE INDEX index_things_key ON things (`key`);"} {
+		if !strings.Contains(out["mysql"], want) {
+			t.Errorf("mysql lacks %q:\n%s", want, out["mysql"])
+		}
+	}
+	if !strings.Contains(out["postgresql"], `CREATE INDEX index_things_key ON things ("key");`) || !strings.Contains(out["sqlite"], "CREATE INDEX index_things_flag ON things (flag);") {
+		t.Errorf("indexes:\n%s\n%s", out["postgresql"], out["sqlite"])
+	}
+	in.Dumps["sqlite"] = strings.Split(in.Dumps["sqlite"], "\n\nCREATE INDEX")[0]
+	if _, err := schemagen.Generate(in); err == nil || !strings.Contains(err.Error(), "lists no indexes") {
+		t.Errorf("a dump without indexes and no database to take them from: %v", err)
 	}
 }
