@@ -148,6 +148,8 @@ func (w *writer) writeAll(ctx context.Context, src sources.Source) error {
 			err = w.write("registered_models", r)
 		case *sources.Trace:
 			err = w.write("traces", r)
+		case *sources.TableChunk:
+			err = w.write("tables", r)
 		case *sources.Skipped:
 			w.report.Skipped = append(w.report.Skipped, *r)
 		case *sources.Invalid:

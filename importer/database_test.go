@@ -25,7 +25,7 @@ var sqliteSamples = []string{
 type readOnly struct{ db *sql.DB }
 
 func (r readOnly) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
-	return r.db.QueryContext(ctx, query, args...)
+	return r.db.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 }
 
 func openSQLiteReadOnly(t *testing.T, path string) (readOnly, *schema.Revision) {

@@ -86,7 +86,7 @@ func openDB(t *testing.T, uri string) *db {
 	closeDB := func() {
 		if !done {
 			done = true
-			tx.Rollback(ctx)
+			_ = tx.Rollback(ctx) // read only
 			sink.Close()
 		}
 	}
@@ -238,7 +238,7 @@ func subdirsWithMeta(dir, sub string) []string {
 func filesUnder(dir, sub string) []string {
 	var out []string
 	base := filepath.Join(dir, sub)
-	filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+	_ = filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error { // a missing folder lists nothing
 		if err == nil && !d.IsDir() {
 			rel, _ := filepath.Rel(base, p)
 			out = append(out, filepath.ToSlash(rel))

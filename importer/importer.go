@@ -130,7 +130,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		// Stopped by bad input, not by a cancel: what was committed is whole runs, so
 		// metrics gets its keys now rather than waiting for the next import.
 		if keysErr := im.buildDeferredKeys(ctx); keysErr != nil {
-			err = fmt.Errorf("%w (and metrics' keys are still to be built, which the next import does: %v)", err, keysErr)
+			err = fmt.Errorf("%w (and metrics' keys are still to be built, which the next import does: %w)", err, keysErr)
 		}
 		im.rollback(ctx, &err)
 	}

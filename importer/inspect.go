@@ -39,129 +39,162 @@ const maxAnomalies = 200
 
 // Inspect reads a source through and describes it.
 func Inspect(ctx context.Context, src sources.Source) (*Inspection, error) {
-	in := &Inspection{Source: src.Describe(), Counts: map[string]int64{}, Experiments: []InspectedExp{}, Evidence: []string{}, Anomalies: []string{}, Notes: []string{}}
-	evidence := map[string]bool{}
-	byID := map[string]*InspectedExp{}
-	limits := schema.Newest().Limits()
-	anomalies := 0
-	anomaly := func(format string, args ...any) {
-		if anomalies++; anomalies <= maxAnomalies {
-			in.Anomalies = append(in.Anomalies, fmt.Sprintf(format, args...))
-		}
+	ins := &inspector{
+		in:       &Inspection{Source: src.Describe(), Counts: map[string]int64{}, Experiments: []InspectedExp{}, Evidence: []string{}, Anomalies: []string{}, Notes: []string{}},
+		evidence: map[string]bool{}, limits: schema.Newest().Limits(), metricKeys: map[string]bool{}, seenPoints: map[string]bool{},
 	}
-	metricKeys := map[string]bool{}
-	seenPoints := map[string]bool{}
 	for src.Next() {
 		if err := ctx.Err(); err != nil {
-			return in, err
+			return ins.in, err
 		}
-		switch r := src.Record().(type) {
-		case *sources.Experiment:
-			in.Counts["experiments"]++
-			in.Counts["experiment_tags"] += int64(len(r.Tags))
-			e := &InspectedExp{ID: r.SourceID, Name: r.Name, LifecycleStage: r.LifecycleStage}
-			byID[r.SourceID] = e
-			in.Experiments = append(in.Experiments, *e)
-			if id, err := strconv.ParseInt(r.SourceID, 10, 64); err == nil && id > math.MaxInt32 {
-				evidence["experiment ids of 18 digits: MLflow 2.0 or later (file store)"] = true
-				anomaly("experiment %s %q: its id does not fit PostgreSQL's or MySQL's INTEGER and gets a new one there", r.SourceID, r.Name)
-			}
-			if r.CreationTime != nil {
-				evidence["experiment creation times: MLflow 1.29 or later"] = true
-			}
-			if utf8.RuneCountInString(r.Name) > 256 {
-				anomaly("experiment %s: name of %d characters, over the column's 256", r.SourceID, utf8.RuneCountInString(r.Name))
-			}
-			if len(r.ArtifactLocation) > 256 {
-				anomaly("experiment %s: artifact location of %d characters, over the column's 256", r.SourceID, len(r.ArtifactLocation))
-			}
-			for _, t := range r.Tags {
-				if n := utf8.RuneCountInString(t.Value); n > limits.ExperimentTagValue {
-					anomaly("experiment %s: tag %q value of %d characters; MLflow refuses over %d", r.SourceID, t.Key, n, limits.ExperimentTagValue)
-				}
-			}
-		case *sources.Dataset:
-			in.Counts["datasets"]++
-			evidence["datasets: MLflow 2.4 or later"] = true
-		case *sources.Run:
-			in.Counts["runs"]++
-			in.Counts["params"] += int64(len(r.Params))
-			in.Counts["tags"] += int64(len(r.Tags))
-			in.Counts["inputs"] += int64(len(r.Inputs))
-			if r.LifecycleStage == "deleted" {
-				in.Counts["deleted_runs"]++
-			}
-			clear(metricKeys)
-			clear(seenPoints)
-			for i := range in.Experiments {
-				if in.Experiments[i].ID == r.ExperimentSourceID {
-					in.Experiments[i].Runs++
-				}
-			}
-			if r.Name != "" && !r.Verbatim {
-				evidence["run names in run metadata: MLflow 1.30 or later"] = true
-			}
-			for _, in2 := range r.Inputs {
-				if strings.HasPrefix(in2.SourceType, "RUN_") {
-					evidence["logged-model inputs and outputs: MLflow 3"] = true
-				}
-			}
-			if len(r.ArtifactURI) > 200 {
-				anomaly("run %s: artifact URI of %d characters, over the column's 200 (PostgreSQL and MySQL refuse it; --artifact-root-map can shorten it)", r.RunID, len(r.ArtifactURI))
-			}
-			checkKeys(r, "param", r.Params, limits.ParamValue, limits.Truncates, anomaly)
-			checkKeys(r, "tag", r.Tags, limits.TagValue, limits.Truncates, anomaly)
-		case *sources.Metrics:
-			for _, p := range r.Points {
-				in.Counts["metric_points"]++
-				if math.IsNaN(p.Value) {
-					in.Counts["nan_points"]++
-				} else if math.IsInf(p.Value, 0) {
-					in.Counts["infinite_points"]++
-				}
-				if !metricKeys[p.Key] {
-					metricKeys[p.Key] = true
-					in.Counts["metric_histories"]++
-				}
-				k := fmt.Sprint(p.Key, p.Timestamp, p.Step, p.Value)
-				if seenPoints[k] {
-					in.Counts["duplicate_points"]++
-				}
-				seenPoints[k] = true
-			}
-		case *sources.LoggedModel:
-			in.Counts["logged_models"]++
-		case *sources.RegisteredModel:
-			in.Counts["registered_models"]++
-			in.Counts["model_versions"] += int64(len(r.Versions))
-		case *sources.Trace:
-			in.Counts["traces"]++
-		case *sources.Skipped:
-			in.Counts["skipped"]++
-			if len(in.Notes) < maxAnomalies {
-				in.Notes = append(in.Notes, r.Path+": "+r.Reason)
-			}
-		case *sources.Notice:
-			in.Notes = append(in.Notes, r.Message)
-			if strings.Contains(r.Message, "alembic revision") {
-				evidence[r.Message] = true
-			}
-		case *sources.Invalid:
-			in.Counts["invalid"]++
-			anomaly("invalid input: %v", r.Err)
+		ins.record(src.Record())
+	}
+	return ins.finish(), src.Err()
+}
+
+// inspector accumulates an Inspection record by record.
+type inspector struct {
+	in        *Inspection
+	evidence  map[string]bool
+	limits    schema.ValueLimits
+	anomalies int
+	// metricKeys and seenPoints are the current run's, for histories and repeats.
+	metricKeys, seenPoints map[string]bool
+}
+
+func (ins *inspector) anomaly(format string, args ...any) {
+	if ins.anomalies++; ins.anomalies <= maxAnomalies {
+		ins.in.Anomalies = append(ins.in.Anomalies, fmt.Sprintf(format, args...))
+	}
+}
+
+func (ins *inspector) record(rec sources.Record) {
+	in := ins.in
+	switch r := rec.(type) {
+	case *sources.Experiment:
+		ins.experiment(r)
+	case *sources.Dataset:
+		in.Counts["datasets"]++
+		ins.evidence["datasets: MLflow 2.4 or later"] = true
+	case *sources.Run:
+		ins.run(r)
+	case *sources.Metrics:
+		ins.metrics(r)
+	case *sources.LoggedModel:
+		in.Counts["logged_models"]++
+	case *sources.RegisteredModel:
+		in.Counts["registered_models"]++
+		in.Counts["model_versions"] += int64(len(r.Versions))
+	case *sources.Trace:
+		in.Counts["traces"]++
+	case *sources.TableChunk:
+		in.Counts[r.Table.Name] += int64(len(r.Rows))
+	case *sources.Skipped:
+		in.Counts["skipped"]++
+		if len(in.Notes) < maxAnomalies {
+			in.Notes = append(in.Notes, r.Path+": "+r.Reason)
+		}
+	case *sources.Notice:
+		in.Notes = append(in.Notes, r.Message)
+		if strings.Contains(r.Message, "alembic revision") {
+			ins.evidence[r.Message] = true
+		}
+	case *sources.Invalid:
+		in.Counts["invalid"]++
+		ins.anomaly("invalid input: %v", r.Err)
+	}
+}
+
+func (ins *inspector) experiment(r *sources.Experiment) {
+	in := ins.in
+	in.Counts["experiments"]++
+	in.Counts["experiment_tags"] += int64(len(r.Tags))
+	in.Experiments = append(in.Experiments, InspectedExp{ID: r.SourceID, Name: r.Name, LifecycleStage: r.LifecycleStage})
+	if id, err := strconv.ParseInt(r.SourceID, 10, 64); err == nil && id > math.MaxInt32 {
+		ins.evidence["experiment ids of 18 digits: MLflow 2.0 or later (file store)"] = true
+		ins.anomaly("experiment %s %q: its id does not fit PostgreSQL's or MySQL's INTEGER and gets a new one there", r.SourceID, r.Name)
+	}
+	if r.CreationTime != nil {
+		ins.evidence["experiment creation times: MLflow 1.29 or later"] = true
+	}
+	if utf8.RuneCountInString(r.Name) > 256 {
+		ins.anomaly("experiment %s: name of %d characters, over the column's 256", r.SourceID, utf8.RuneCountInString(r.Name))
+	}
+	if len(r.ArtifactLocation) > 256 {
+		ins.anomaly("experiment %s: artifact location of %d characters, over the column's 256", r.SourceID, len(r.ArtifactLocation))
+	}
+	for _, t := range r.Tags {
+		if n := utf8.RuneCountInString(t.Value); n > ins.limits.ExperimentTagValue {
+			ins.anomaly("experiment %s: tag %q value of %d characters; MLflow refuses over %d", r.SourceID, t.Key, n, ins.limits.ExperimentTagValue)
 		}
 	}
-	if anomalies > maxAnomalies {
-		in.Anomalies = append(in.Anomalies, fmt.Sprintf("… and %d more", anomalies-maxAnomalies))
+}
+
+func (ins *inspector) run(r *sources.Run) {
+	in := ins.in
+	in.Counts["runs"]++
+	in.Counts["params"] += int64(len(r.Params))
+	in.Counts["tags"] += int64(len(r.Tags))
+	in.Counts["inputs"] += int64(len(r.Inputs))
+	if r.LifecycleStage == "deleted" {
+		in.Counts["deleted_runs"]++
+	}
+	clear(ins.metricKeys)
+	clear(ins.seenPoints)
+	for i := range in.Experiments {
+		if in.Experiments[i].ID == r.ExperimentSourceID {
+			in.Experiments[i].Runs++
+		}
+	}
+	if r.Name != "" && !r.Verbatim {
+		ins.evidence["run names in run metadata: MLflow 1.30 or later"] = true
+	}
+	for _, input := range r.Inputs {
+		if strings.HasPrefix(input.SourceType, "RUN_") {
+			ins.evidence["logged-model inputs and outputs: MLflow 3"] = true
+		}
+	}
+	if len(r.ArtifactURI) > 200 {
+		ins.anomaly("run %s: artifact URI of %d characters, over the column's 200 (PostgreSQL and MySQL refuse it; --artifact-root-map can shorten it)", r.RunID, len(r.ArtifactURI))
+	}
+	checkKeys(r, "param", r.Params, ins.limits.ParamValue, ins.limits.Truncates, ins.anomaly)
+	checkKeys(r, "tag", r.Tags, ins.limits.TagValue, ins.limits.Truncates, ins.anomaly)
+}
+
+func (ins *inspector) metrics(r *sources.Metrics) {
+	in := ins.in
+	for _, p := range r.Points {
+		in.Counts["metric_points"]++
+		if math.IsNaN(p.Value) {
+			in.Counts["nan_points"]++
+		} else if math.IsInf(p.Value, 0) {
+			in.Counts["infinite_points"]++
+		}
+		if !ins.metricKeys[p.Key] {
+			ins.metricKeys[p.Key] = true
+			in.Counts["metric_histories"]++
+		}
+		k := fmt.Sprint(p.Key, p.Timestamp, p.Step, p.Value)
+		if ins.seenPoints[k] {
+			in.Counts["duplicate_points"]++
+		}
+		ins.seenPoints[k] = true
+	}
+}
+
+func (ins *inspector) finish() *Inspection {
+	in := ins.in
+	if ins.anomalies > maxAnomalies {
+		in.Anomalies = append(in.Anomalies, fmt.Sprintf("… and %d more", ins.anomalies-maxAnomalies))
 	}
 	if in.Counts["duplicate_points"] > 0 {
 		in.Notes = append(in.Notes, fmt.Sprintf("%d metric points repeat another exactly; MLflow stores them once", in.Counts["duplicate_points"]))
 	}
-	for e := range evidence {
+	for e := range ins.evidence {
 		in.Evidence = append(in.Evidence, e)
 	}
 	sort.Strings(in.Evidence)
-	return in, src.Err()
+	return in
 }
 
 // checkKeys reports values over MLflow's limits and keys that differ only in case or

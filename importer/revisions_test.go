@@ -80,7 +80,7 @@ func bd07Target(t *testing.T, uri, name string) {
 	}
 	defer sink.Close()
 	tx, _ := sink.Begin(ctx)
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	old, _ := schema.Lookup("97727af70f4d")
 	if err := schema.Create(ctx, tx, sink.Dialect(), old, schema.CreateOptions{}); err != nil {
 		t.Fatal(err)

@@ -71,7 +71,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Ve
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to undo
 	rev, err := schema.Detect(ctx, tx, sink.Dialect())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
@@ -102,9 +102,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Ve
 	for _, name := range sortedKeys(v.checked) {
 		v.report.Tables = append(v.report.Tables, TableCheck{Table: name, Rows: v.checked[name]})
 	}
-	for _, what := range sortedKeys(v.notChecked) {
-		v.report.NotChecked = append(v.report.NotChecked, what)
-	}
+	v.report.NotChecked = append(v.report.NotChecked, sortedKeys(v.notChecked)...)
 	v.report.Seconds = time.Since(started).Seconds()
 	return v.report, nil
 }

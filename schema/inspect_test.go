@@ -19,7 +19,7 @@ func TestInspect(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer tx.Rollback(ctx)
+			defer func() { _ = tx.Rollback(ctx) }()
 			if err := schema.Create(ctx, tx, d.dialect, schema.Newest(), schema.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}

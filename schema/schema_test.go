@@ -74,11 +74,13 @@ func TestCreateMatchesMLflowDumps(t *testing.T) {
 					t.Fatal(err)
 				}
 				oursDesc := describe(t, tx, d.dialect)
-				tx.Commit(ctx)
+				if err := tx.Commit(ctx); err != nil {
+					t.Fatal(err)
+				}
 
 				theirs := open(t, d.uri(t))
 				tx2, _ := theirs.Begin(ctx)
-				defer tx2.Rollback(ctx)
+				defer func() { _ = tx2.Rollback(ctx) }()
 				for _, stmt := range dumpOf(t, rev.ID, d.dialect) {
 					if _, err := tx2.Exec(ctx, stmt); err != nil {
 						t.Fatalf("MLflow's dump: %v\n%s", err, stmt)
@@ -119,7 +121,7 @@ func TestCreate314MatchesMLflow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer tx.Rollback(ctx)
+		defer func() { _ = tx.Rollback(ctx) }()
 		if err := schema.Create(ctx, tx, d.dialect, rev, schema.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +230,7 @@ func (s sqlDB) Exec(ctx context.Context, query string, args ...any) (int64, erro
 }
 
 func (s sqlDB) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
-	return s.db.QueryContext(ctx, query, args...)
+	return s.db.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 }
 
 // derivedDumps are revisions MLflow has no dump of that are a dumped revision less
@@ -273,7 +275,7 @@ func TestMySQLUniqueKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer tx.Rollback(ctx)
+			defer func() { _ = tx.Rollback(ctx) }()
 			if err := schema.Create(ctx, tx, schema.MySQL, rev, schema.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
@@ -416,7 +418,7 @@ func TestCreateIndexes(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, testenv.SQLite(t))
 	tx, _ := s.Begin(ctx)
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	if err := schema.Create(ctx, tx, schema.SQLite, schema.Newest(), schema.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -427,8 +429,13 @@ func TestCreateIndexes(t *testing.T) {
 	got := map[string]bool{}
 	for rows.Next() {
 		var s string
-		rows.Scan(&s)
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
 		got[s] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	rows.Close()
 	for _, want := range []string{
@@ -486,7 +493,7 @@ func TestCheckColumns(t *testing.T) {
 		t.Run(string(d.dialect), func(t *testing.T) {
 			s := open(t, d.uri(t))
 			tx, _ := s.Begin(ctx)
-			defer tx.Rollback(ctx)
+			defer func() { _ = tx.Rollback(ctx) }()
 			if err := schema.Create(ctx, tx, d.dialect, schema.Newest(), schema.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
@@ -516,7 +523,7 @@ func TestResumePartialSchema(t *testing.T) {
 			}
 			s := open(t, d.uri(t))
 			tx, _ := s.Begin(ctx)
-			defer tx.Rollback(ctx)
+			defer func() { _ = tx.Rollback(ctx) }()
 			for _, stmt := range stmts[:len(stmts)/2] {
 				if _, err := tx.Exec(ctx, stmt); err != nil {
 					t.Fatal(err)
@@ -534,7 +541,7 @@ func TestResumePartialSchema(t *testing.T) {
 			resumed := describe(t, tx, d.dialect)
 			full := open(t, d.uri(t))
 			tx2, _ := full.Begin(ctx)
-			defer tx2.Rollback(ctx)
+			defer func() { _ = tx2.Rollback(ctx) }()
 			if err := schema.Create(ctx, tx2, d.dialect, schema.Newest(), schema.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}

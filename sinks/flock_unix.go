@@ -44,7 +44,7 @@ func lockFile(ctx context.Context, path string, timeout time.Duration) (*os.File
 
 func unlockFile(f *os.File) {
 	if f != nil {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) // closing the file releases it anyway
 		f.Close()
 	}
 }

@@ -106,11 +106,12 @@ func (s *mysqlSink) Notices() []string       { return s.notices }
 // Close rolls back a transaction still open (database/sql would otherwise wait for it
 // forever) and closes the connection.
 func (s *mysqlSink) Close() error {
+	var errTx error
 	if s.open != nil {
-		s.open.Rollback(context.Background())
+		errTx = s.open.Rollback(context.Background())
 	}
 	errConn := s.conn.Close()
-	return errors.Join(errConn, s.db.Close())
+	return errors.Join(errTx, errConn, s.db.Close())
 }
 
 func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
@@ -125,8 +126,7 @@ func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
 	}
 	tx, err := s.conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: s.opts.ReadOnly})
 	if err != nil {
-		t.release()
-		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
+		return nil, errors.Join(fmt.Errorf("begin transaction on %s: %w", s.Describe(), err), t.release())
 	}
 	t.tx = tx
 	s.open = t
@@ -160,11 +160,17 @@ type mysqlTx struct {
 	locked bool // holds the per-transaction import lock
 }
 
-func (t *mysqlTx) release() {
-	if t.locked {
-		t.sink.conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", t.sink.lockName)
-		t.locked = false
+// release gives up the per-transaction import lock; an error leaves it held until the
+// connection closes, which the caller reports.
+func (t *mysqlTx) release() error {
+	if !t.locked {
+		return nil
 	}
+	t.locked = false
+	if _, err := t.sink.conn.ExecContext(context.Background(), "DO RELEASE_LOCK(?)", t.sink.lockName); err != nil {
+		return fmt.Errorf("release the import lock: %w", err)
+	}
+	return nil
 }
 
 // Waited is false: MySQL cannot tell cheaply whether others wrote.
@@ -180,17 +186,17 @@ func (t *mysqlTx) Exec(ctx context.Context, query string, args ...any) (int64, e
 }
 
 func (t *mysqlTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
-	return t.tx.QueryContext(ctx, query, args...)
+	return t.tx.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 }
 
 func (t *mysqlTx) Commit(ctx context.Context) error {
 	err := t.tx.Commit()
-	t.release()
+	errLock := t.release()
 	if err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	t.done = true
-	return nil
+	return errLock
 }
 
 func (t *mysqlTx) Rollback(ctx context.Context) error {
@@ -199,11 +205,11 @@ func (t *mysqlTx) Rollback(ctx context.Context) error {
 	}
 	t.done = true
 	err := t.tx.Rollback()
-	t.release()
+	errLock := t.release()
 	if errors.Is(err, sql.ErrTxDone) {
-		return nil
+		err = nil
 	}
-	return err
+	return errors.Join(err, errLock)
 }
 
 func quoteColumns(columns []string) string {

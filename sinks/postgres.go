@@ -66,10 +66,11 @@ func (s *pgSink) Describe() string        { return s.uri.Redacted() }
 
 // Close rolls back a transaction still open and closes the connection.
 func (s *pgSink) Close() error {
+	var errTx error
 	if s.open != nil {
-		s.open.Rollback(context.Background())
+		errTx = s.open.Rollback(context.Background())
 	}
-	return s.conn.Close(context.Background())
+	return errors.Join(errTx, s.conn.Close(context.Background()))
 }
 
 func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
@@ -84,8 +85,8 @@ func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
 			return nil, err
 		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(importLockKey)); err != nil {
-			tx.Rollback(context.WithoutCancel(ctx))
-			return nil, fmt.Errorf("%s: %w (%v)", s.Describe(), ErrLocked, err)
+			errRollback := tx.Rollback(context.WithoutCancel(ctx))
+			return nil, errors.Join(fmt.Errorf("%s: %w (%w)", s.Describe(), ErrLocked, err), errRollback)
 		}
 		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
 			return nil, err
@@ -95,7 +96,7 @@ func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
 }
 
 // lock takes the import lock for the session; closing the connection releases it.
-func (s *pgSink) lock(ctx context.Context) error {
+func (s *pgSink) lock(ctx context.Context) (err error) {
 	var got bool
 	if err := s.conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", int64(importLockKey)).Scan(&got); err != nil {
 		return fmt.Errorf("take the import lock: %w", err)
@@ -106,7 +107,11 @@ func (s *pgSink) lock(ctx context.Context) error {
 	if _, err := s.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", s.opts.lockTimeout().Milliseconds())); err != nil {
 		return err
 	}
-	defer s.conn.Exec(context.WithoutCancel(ctx), "SET lock_timeout = 0")
+	defer func() {
+		if _, resetErr := s.conn.Exec(context.WithoutCancel(ctx), "SET lock_timeout = 0"); resetErr != nil && err == nil {
+			err = fmt.Errorf("reset lock_timeout after taking the import lock: %w", resetErr)
+		}
+	}()
 	if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(importLockKey)); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {

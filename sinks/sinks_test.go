@@ -133,7 +133,7 @@ func TestMySQLServerWithoutLocalInfile(t *testing.T) {
 		}
 		defer s.Close()
 		tx, _ := s.Begin(context.Background())
-		defer tx.Rollback(context.Background())
+		defer func() { _ = tx.Rollback(context.Background()) }()
 		if _, err := tx.Exec(context.Background(), "SET GLOBAL local_infile = ?", v); err != nil {
 			t.Fatal(err)
 		}

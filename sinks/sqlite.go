@@ -81,13 +81,14 @@ func (s *sqliteSink) Describe() string        { return "sqlite:///" + filepath.T
 
 // Close rolls back a transaction still open, so the write lock is never left behind.
 func (s *sqliteSink) Close() error {
+	var errTx error
 	if s.open != nil {
-		s.open.Rollback(context.Background())
+		errTx = s.open.Rollback(context.Background())
 	}
 	errConn := s.conn.Close()
 	errDB := s.db.Close()
 	unlockFile(s.lock)
-	return errors.Join(errConn, errDB)
+	return errors.Join(errTx, errConn, errDB)
 }
 
 // Begin takes SQLite's write lock at once (BEGIN IMMEDIATE), so a concurrent writer
@@ -108,8 +109,7 @@ func (s *sqliteSink) Begin(ctx context.Context) (Tx, error) {
 	// before may be stale.
 	var v int64
 	if err := s.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
-		t.Rollback(ctx)
-		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
+		return nil, errors.Join(fmt.Errorf("begin transaction on %s: %w", s.Describe(), err), t.Rollback(context.WithoutCancel(ctx)))
 	}
 	t.waited = s.dataVersion != 0 && v != s.dataVersion
 	s.dataVersion = v
@@ -136,7 +136,7 @@ func (t *sqliteTx) Exec(ctx context.Context, query string, args ...any) (int64, 
 }
 
 func (t *sqliteTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
-	return t.conn.QueryContext(ctx, query, sqliteArgs(args)...)
+	return t.conn.QueryContext(ctx, query, sqliteArgs(args)...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 }
 
 // sqliteArgs stores booleans as 0/1, as MLflow's SQLite databases hold them.
@@ -161,7 +161,7 @@ func (t *sqliteTx) CopyFrom(ctx context.Context, table string, columns []string,
 		if len(args) == 0 {
 			return nil
 		}
-		stmt, err := t.insertStmt(ctx, table, columns, len(args)/len(columns))
+		stmt, err := t.insertStmt(ctx, table, columns, len(args)/len(columns)) //nolint:sqlclosecheck // cached; closeStmts closes it at the transaction's end
 		if err != nil {
 			return err
 		}

@@ -68,7 +68,7 @@ func openCSV(path string) (r *csv.Reader, header []string, f *os.File, err error
 	}
 	br := bufio.NewReader(f)
 	if bom, _ := br.Peek(3); string(bom) == "\xef\xbb\xbf" {
-		br.Discard(3)
+		_, _ = br.Discard(3) // the 3 bytes were just peeked: discarding them cannot fail
 	}
 	r = csv.NewReader(br)
 	r.FieldsPerRecord = -1
@@ -298,6 +298,32 @@ const (
 	roleTag
 )
 
+// numericColumns reads the rest of a CSV and tells, for the n columns from offset on,
+// which hold only numbers (numeric) and which hold any value at all (seen).
+func numericColumns(r *csv.Reader, offset, n int) (numeric, seen []bool, err error) {
+	numeric, seen = make([]bool, n), make([]bool, n)
+	for i := range numeric {
+		numeric[i] = true
+	}
+	for {
+		row, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return numeric, seen, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := 0; i < n && offset+i < len(row); i++ {
+			if v := row[offset+i]; v != "" {
+				seen[i] = true
+				if _, err := strconv.ParseFloat(v, 64); err != nil {
+					numeric[i] = false
+				}
+			}
+		}
+	}
+}
+
 // uiRoles decides which of a UI CSV's columns after Status are params, metrics and
 // tags. The UI writes params, then metrics, then tags; columns named by --csv-params,
 // --csv-metrics or --csv-tags take that role, the rest follow the values: the last run
@@ -310,27 +336,9 @@ func (s *csvSource) uiRoles(ctx context.Context) (map[string]csvRole, error) {
 	}
 	defer f.Close()
 	cols := header[len(uiColumns):]
-	numeric := make([]bool, len(cols))
-	seen := make([]bool, len(cols))
-	for i := range numeric {
-		numeric[i] = true
-	}
-	for {
-		row, err := r.Read()
-		if err != nil {
-			break
-		}
-		for i := range cols {
-			if len(uiColumns)+i >= len(row) {
-				continue
-			}
-			if v := row[len(uiColumns)+i]; v != "" {
-				seen[i] = true
-				if _, err := strconv.ParseFloat(v, 64); err != nil {
-					numeric[i] = false
-				}
-			}
-		}
+	numeric, seen, err := numericColumns(r, len(uiColumns), len(cols))
+	if err != nil {
+		return nil, &InputError{File: s.path, Err: err}
 	}
 	roles := map[string]csvRole{}
 	named := map[string]bool{}

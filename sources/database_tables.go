@@ -76,7 +76,7 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 	}
 	// The argument makes MySQL's driver use its binary protocol, which types values.
 	query := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = ? ORDER BY %s", selected, s.dialect.Quote(t.Name), strings.Join(order, ", "))
-	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), 1)
+	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), 1) //nolint:rowserrcheck // schema.ScanRows checks them
 	if err != nil {
 		return fmt.Errorf("read %s table %s: %w", s.where, t.Name, err)
 	}

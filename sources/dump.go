@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +24,7 @@ const (
 )
 
 // DumpFiles are the entity files of a dump, in the order they are read.
-var DumpFiles = []string{"experiments", "datasets", "runs", "metrics", "logged_models", "registered_models", "traces"}
+var DumpFiles = []string{"experiments", "datasets", "runs", "metrics", "logged_models", "registered_models", "traces", "tables"}
 
 // DumpManifest is manifest.json.
 type DumpManifest struct {
@@ -158,7 +159,8 @@ func (l *lines) close() {
 	l.file.Close()
 }
 
-func (l *lines) decode(b []byte, into any) error {
+// decode returns the concrete type: every caller attaches the run it was reading.
+func (l *lines) decode(b []byte, into any) *InputError {
 	dec := json.NewDecoder(bytesReader(pythonJSON(b)))
 	dec.UseNumber()
 	if err := dec.Decode(into); err != nil {
@@ -183,7 +185,10 @@ func (s *dumpSource) read(ctx context.Context) error {
 	if err := s.readEach(ctx, "registered_models", func() Record { return &RegisteredModel{} }); err != nil {
 		return err
 	}
-	return s.readEach(ctx, "traces", func() Record { return &Trace{} })
+	if err := s.readEach(ctx, "traces", func() Record { return &Trace{} }); err != nil {
+		return err
+	}
+	return s.readEach(ctx, "tables", func() Record { return &TableChunk{} })
 }
 
 // readEach emits every line of an entity file as a record.
@@ -209,8 +214,26 @@ func (s *dumpSource) readEach(ctx context.Context, entity string, make func() Re
 			continue
 		}
 		setOrigin(rec, Origin{File: l.path, Line: l.line})
-		if tr, ok := rec.(*Trace); ok {
-			numbersToValues(tr)
+		switch r := rec.(type) {
+		case *Trace:
+			for _, t := range r.Tables {
+				numbersToValues(t.Rows)
+			}
+		case *TableChunk:
+			if r.Table == nil {
+				err := &InputError{File: l.path, Line: l.line, Err: errors.New("a line of tables.jsonl without its table")}
+				if err := s.invalidOrFatal(ctx, err); err != nil {
+					return err
+				}
+				continue
+			}
+			numbersToValues(r.Rows)
+			if err := bytesOfBinaryColumns(r); err != nil {
+				if err := s.invalidOrFatal(ctx, &InputError{File: l.path, Line: l.line, Err: err}); err != nil {
+					return err
+				}
+				continue
+			}
 		}
 		if err := s.emit(ctx, rec); err != nil {
 			return err
@@ -232,25 +255,51 @@ func setOrigin(r Record, o Origin) {
 		x.Origin = o
 	case *Trace:
 		x.Origin = o
+	case *TableChunk:
+		x.Origin = o
 	}
 }
 
-// numbersToValues turns the JSON numbers of trace rows into int64 where they are whole
-// and float64 otherwise, as the databases gave them.
-func numbersToValues(tr *Trace) {
-	for _, t := range tr.Tables {
-		for _, row := range t.Rows {
-			for i, v := range row {
-				if n, ok := v.(json.Number); ok {
-					if x, err := n.Int64(); err == nil {
-						row[i] = x
-					} else if f, err := n.Float64(); err == nil {
-						row[i] = f
-					}
+// numbersToValues turns the JSON numbers of rows into int64 where they are whole and
+// float64 otherwise, as the databases gave them.
+func numbersToValues(rows [][]any) {
+	for _, row := range rows {
+		for i, v := range row {
+			if n, ok := v.(json.Number); ok {
+				if x, err := n.Int64(); err == nil {
+					row[i] = x
+				} else if f, err := n.Float64(); err == nil {
+					row[i] = f
 				}
 			}
 		}
 	}
+}
+
+// bytesOfBinaryColumns turns the base64 text JSON holds for binary columns back into
+// bytes.
+func bytesOfBinaryColumns(c *TableChunk) error {
+	for i, name := range c.Columns {
+		col := c.Table.Column(name)
+		if col == nil || !col.Binary {
+			continue
+		}
+		for _, row := range c.Rows {
+			if i >= len(row) {
+				return fmt.Errorf("table %s: a row of %d values for %d columns", c.Table.Name, len(row), len(c.Columns))
+			}
+			text, ok := row[i].(string)
+			if !ok {
+				continue
+			}
+			b, err := base64.StdEncoding.DecodeString(text)
+			if err != nil {
+				return fmt.Errorf("table %s column %s: not base64: %w", c.Table.Name, name, err)
+			}
+			row[i] = b
+		}
+	}
+	return nil
 }
 
 // readRuns streams runs.jsonl with the lines of metrics.jsonl that follow each run in
@@ -296,7 +345,7 @@ func (s *dumpSource) readRuns(ctx context.Context) error {
 	if metrics != nil {
 		if b, _ := metrics.next(); b != nil {
 			var m DumpMetric
-			metrics.decode(b, &m)
+			_ = metrics.decode(b, &m) // for the run id only; the message is about the line's place
 			return s.emit(ctx, &Invalid{Err: &InputError{File: metrics.path, Line: metrics.line, RunID: m.RunID,
 				Err: errors.New("metric of a run that runs.jsonl does not list at this point: a run's points must follow in runs.jsonl's order")}})
 		}
@@ -326,8 +375,8 @@ func (s *dumpSource) readRunMetrics(ctx context.Context, l *lines, runID string,
 		}
 		var m DumpMetric
 		if err := l.decode(b, &m); err != nil {
-			err.(*InputError).RunID = runID
-			return s.emit(ctx, &Invalid{Err: err.(*InputError)})
+			err.RunID = runID
+			return s.emit(ctx, &Invalid{Err: err})
 		}
 		if m.RunID != runID {
 			l.peeked = b

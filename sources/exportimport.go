@@ -36,7 +36,9 @@ func IsExportImport(dir string) bool {
 }
 
 func walkDepth(root string, depth int, visit func(string, fs.DirEntry)) {
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	// The visit never fails: a folder that cannot be listed is not searched further,
+	// and opening what was found reports any error there.
+	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}

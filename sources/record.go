@@ -248,12 +248,12 @@ func (*Trace) isRecord() {}
 type TableChunk struct {
 	// Table describes the table in the source: its columns, key and references, which
 	// tell the importer which values are experiment ids to map.
-	Table   *schema.TableInfo
-	Columns []string
+	Table   *schema.TableInfo `json:"table"`
+	Columns []string          `json:"columns"`
 	// Rows hold text as strings, bytes of binary columns as []byte, numbers and
 	// booleans as the driver gives them, NULL as nil.
-	Rows   [][]any
-	Origin Origin
+	Rows   [][]any `json:"rows"`
+	Origin Origin  `json:"-"`
 }
 
 func (*TableChunk) isRecord() {}

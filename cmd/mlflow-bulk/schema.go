@@ -88,7 +88,7 @@ func schemaStatus(ctx context.Context, target string) (*SchemaStatus, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to undo
 	st := &SchemaStatus{Target: sink.Describe()}
 	rev, err := schema.Detect(ctx, tx, sink.Dialect())
 	var unknown *schema.UnknownRevisionError
@@ -179,7 +179,7 @@ func initSchema(ctx context.Context, target string, rev *schema.Revision, artifa
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit it does nothing
 	existing, err := schema.Detect(ctx, tx, sink.Dialect())
 	resume := errors.Is(err, schema.ErrPartialSchema)
 	switch {
@@ -187,7 +187,7 @@ func initSchema(ctx context.Context, target string, rev *schema.Revision, artifa
 	case existing != nil:
 		return fmt.Errorf("%s already holds MLflow's schema at revision %s; schema init only fills an empty database", sink.Describe(), existing)
 	case err != nil:
-		return fmt.Errorf("%s is not empty (%v); schema init only fills an empty database", sink.Describe(), err)
+		return fmt.Errorf("%s is not empty (%w); schema init only fills an empty database", sink.Describe(), err)
 	}
 	if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{DefaultArtifactRoot: artifactRoot, Resume: resume}); err != nil {
 		return err

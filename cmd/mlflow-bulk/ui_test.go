@@ -168,7 +168,9 @@ func TestPasswordSources(t *testing.T) {
 	bare := strings.Replace(uri, ":mlflow-bulk-test-pw@", "@", 1)
 	root := store(t, synth.Options{Runs: 1, Seed: 2})
 	pwFile := filepath.Join(t.TempDir(), "pw")
-	os.WriteFile(pwFile, []byte("mlflow-bulk-test-pw\n"), 0o600)
+	if err := os.WriteFile(pwFile, []byte("mlflow-bulk-test-pw\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	io, _, errOut := TestStreams()
 	if code := Main([]string{"import", root, "--to", bare, "--password-file", pwFile}, io); code != ExitOK {
 		t.Errorf("--password-file: exit %d %s", code, errOut)
@@ -178,7 +180,9 @@ func TestPasswordSources(t *testing.T) {
 	if code := Main([]string{"import", root, "--to", bare}, io); code != ExitOK {
 		t.Errorf("PGPASSWORD: exit %d %s", code, errOut)
 	}
-	os.WriteFile(pwFile, []byte("Wr0ngFromFile\n"), 0o600)
+	if err := os.WriteFile(pwFile, []byte("Wr0ngFromFile\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	io, out, errOut := TestStreams()
 	if code := Main([]string{"import", root, "--to", bare, "--password-file", pwFile}, io); code != ExitFailed || strings.Contains(out.String()+errOut.String(), "Wr0ngFromFile") {
 		t.Errorf("wrong password from a file: exit %d, output %q", code, out.String()+errOut.String())
@@ -201,7 +205,9 @@ func TestTrackingURIDefault(t *testing.T) {
 
 func TestRenameFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "renames.csv")
-	os.WriteFile(path, []byte("old,new\nexample1,tuning\n\"a, b\",c\n"), 0o644)
+	if err := os.WriteFile(path, []byte("old,new\nexample1,tuning\n\"a, b\",c\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	got, err := parseRenames([]string{path, "x=y"})
 	if err != nil || got["example1"] != "tuning" || got["a, b"] != "c" || got["x"] != "y" || len(got) != 3 {
 		t.Errorf("renames %v %v", got, err)

@@ -64,7 +64,7 @@ func sqliteIndexes(t *testing.T, rev string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback(ctx)
+	defer func() { _ = tx.Rollback(ctx) }()
 	if err := schema.Create(ctx, tx, schema.SQLite, r, schema.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}

@@ -149,11 +149,11 @@ func writeMetric(path string, start int64, o Options, rng *rand.Rand, st *Stats)
 			}
 		}
 		line := formatPoint(start+int64(s), v, s)
-		w.WriteString(line)
+		_, _ = w.WriteString(line) // a write error sticks; Flush reports it
 		st.MetricLines++
 		st.Metrics++
 		if o.Special && s%101 == 7 { // an exact duplicate line, which MLflow stores once
-			w.WriteString(line)
+			_, _ = w.WriteString(line)
 			st.MetricLines++
 		}
 	}

@@ -61,7 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer tx.Rollback(ctx)
+		defer func() { _ = tx.Rollback(ctx) }()
 		r, err := tx.Query(ctx, "SELECT COUNT(*) FROM t WHERE s = ?", "k?'x")
 		if err != nil {
 			t.Fatal(err)
@@ -88,7 +88,7 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 
 	t.Run("copy and commit", func(t *testing.T) {
 		tx, _ := s.Begin(ctx)
-		defer tx.Rollback(ctx)
+		defer func() { _ = tx.Rollback(ctx) }()
 		n, err := tx.CopyFrom(ctx, "t", cols, &rows{data: manyRows(1234)})
 		if err != nil || n != 1234 {
 			t.Fatalf("CopyFrom = %d, %v", n, err)
@@ -100,7 +100,7 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 			t.Fatalf("%d rows visible, want 1234", got)
 		}
 		tx, _ = s.Begin(ctx)
-		defer tx.Rollback(ctx)
+		defer func() { _ = tx.Rollback(ctx) }()
 		r, err := tx.Query(ctx, "SELECT v, b, n FROM t WHERE id = ?", int64(3))
 		if err != nil {
 			t.Fatal(err)
@@ -116,7 +116,7 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 	t.Run("rollback leaves nothing", func(t *testing.T) {
 		before := count()
 		tx, _ := s.Begin(ctx)
-		defer tx.Rollback(ctx)
+		defer func() { _ = tx.Rollback(ctx) }()
 		data := manyRows(2000)[1500:]
 		if _, err := tx.CopyFrom(ctx, "t", cols, &rows{data: data}); err != nil {
 			t.Fatal(err)
@@ -131,13 +131,15 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 	t.Run("failing row source aborts and the connection stays usable", func(t *testing.T) {
 		before := count()
 		tx, _ := s.Begin(ctx)
-		defer tx.Rollback(ctx)
+		defer func() { _ = tx.Rollback(ctx) }()
 		boom := errors.New("source failed")
 		_, err := tx.CopyFrom(ctx, "t", cols, &rows{data: manyRows(3000)[2000:], fail: boom, at: 700})
 		if !errors.Is(err, boom) {
 			t.Fatalf("CopyFrom error %v, want the source's", err)
 		}
-		tx.Rollback(ctx)
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatalf("rollback after a failed copy: %v", err)
+		}
 		if got := count(); got != before {
 			t.Fatalf("%d rows after a failed copy, want %d", got, before)
 		}
@@ -154,7 +156,10 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 		done := make(chan error, 1)
 		go func() { done <- s2.Close() }()
 		select {
-		case <-done:
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Close with an open transaction: %v", err)
+			}
 		case <-time.After(10 * time.Second):
 			t.Fatal("Close hangs while a transaction is open")
 		}
@@ -162,7 +167,7 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 	t.Run("savepoints", func(t *testing.T) {
 		before := count()
 		tx, _ := s.Begin(ctx)
-		defer tx.Rollback(ctx)
+		defer func() { _ = tx.Rollback(ctx) }()
 		exec(tx, "INSERT INTO t (id, s) VALUES (?, ?)", int64(90001), "k?'x")
 		exec(tx, "SAVEPOINT p")
 		exec(tx, "INSERT INTO t (id, s) VALUES (?, ?)", int64(90002), "k?'x")
