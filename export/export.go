@@ -123,47 +123,62 @@ func (w *writer) closeFiles() error {
 }
 
 func (w *writer) writeAll(ctx context.Context, src sources.Source) error {
-	for src.Next() {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("export stopped: %w", err)
-		}
-		var err error
-		switch r := src.Record().(type) {
-		case *sources.Experiment:
-			err = w.write("experiments", r)
-		case *sources.Dataset:
-			err = w.write("datasets", r)
-		case *sources.Run:
-			w.runID = r.RunID
-			err = w.write("runs", r)
-		case *sources.Metrics:
-			for _, p := range r.Points {
-				if err = w.write("metrics", sources.NewDumpMetric(r.RunID, p)); err != nil {
-					break
-				}
-			}
-		case *sources.LoggedModel:
-			err = w.write("logged_models", r)
-		case *sources.RegisteredModel:
-			err = w.write("registered_models", r)
-		case *sources.Trace:
-			err = w.write("traces", r)
-		case *sources.TableChunk:
-			err = w.write("tables", r)
-		case *sources.Skipped:
-			w.report.Skipped = append(w.report.Skipped, *r)
-		case *sources.Invalid:
-			if !w.opts.SkipInvalid {
-				return fmt.Errorf("%w: %w; fix the input, or re-run with --skip-invalid to export everything else", ErrInvalidInput, r.Err)
-			}
-			w.report.Rejected = append(w.report.Rejected, r.Err.Error())
-			if r.Err.RunID != "" && r.Err.RunID == w.runID {
-				w.manifest.RejectedRuns = append(w.manifest.RejectedRuns, r.Err.RunID)
-			}
-		}
-		if err != nil {
+	if err := sources.Each(ctx, src, w); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
+
+func (w *writer) Experiment(_ context.Context, r *sources.Experiment) error {
+	return w.write("experiments", r)
+}
+
+func (w *writer) Dataset(_ context.Context, r *sources.Dataset) error { return w.write("datasets", r) }
+
+func (w *writer) Run(_ context.Context, r *sources.Run) error {
+	w.runID = r.RunID
+	return w.write("runs", r)
+}
+
+func (w *writer) Metrics(_ context.Context, r *sources.Metrics) error {
+	for _, p := range r.Points {
+		if err := w.write("metrics", sources.NewDumpMetric(r.RunID, p)); err != nil {
 			return err
 		}
 	}
-	return src.Err()
+	return nil
+}
+
+func (w *writer) LoggedModel(_ context.Context, r *sources.LoggedModel) error {
+	return w.write("logged_models", r)
+}
+
+func (w *writer) RegisteredModel(_ context.Context, r *sources.RegisteredModel) error {
+	return w.write("registered_models", r)
+}
+
+func (w *writer) Trace(_ context.Context, r *sources.Trace) error { return w.write("traces", r) }
+
+func (w *writer) TableChunk(_ context.Context, r *sources.TableChunk) error {
+	return w.write("tables", r)
+}
+
+func (w *writer) Skipped(_ context.Context, r *sources.Skipped) error {
+	w.report.Skipped = append(w.report.Skipped, *r)
+	return nil
+}
+
+// Notice: how a source read ambiguous input is the reading's business, not data; the
+// dump holds what was read.
+func (w *writer) Notice(context.Context, *sources.Notice) error { return nil }
+
+func (w *writer) Invalid(_ context.Context, r *sources.Invalid) error {
+	if !w.opts.SkipInvalid {
+		return fmt.Errorf("%w: %w; fix the input, or re-run with --skip-invalid to export everything else", ErrInvalidInput, r.Err)
+	}
+	w.report.Rejected = append(w.report.Rejected, r.Err.Error())
+	if r.Err.RunID != "" && r.Err.RunID == w.runID {
+		w.manifest.RejectedRuns = append(w.manifest.RejectedRuns, r.Err.RunID)
+	}
+	return nil
 }

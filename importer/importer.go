@@ -12,7 +12,6 @@ package importer
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/uuid"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -405,57 +405,8 @@ func (im *importer) queryRowFound(ctx context.Context, dest []any, query string,
 }
 
 func (im *importer) importSource(ctx context.Context, index int, src sources.Source) error {
-	for src.Next() {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("import stopped: %w", err)
-		}
-		var err error
-		switch r := src.Record().(type) {
-		case *sources.Experiment:
-			if err = im.finishRun(ctx); err == nil {
-				err = im.experiment(ctx, index, r)
-			}
-		case *sources.Dataset:
-			if err = im.finishRun(ctx); err == nil {
-				err = im.dataset(ctx, index, r)
-			}
-		case *sources.Run:
-			if err = im.finishRun(ctx); err == nil {
-				err = im.startRun(ctx, index, r)
-			}
-		case *sources.Metrics:
-			err = im.addMetrics(ctx, r)
-		case *sources.LoggedModel:
-			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
-				err = im.loggedModel(ctx, index, r)
-			}
-		case *sources.RegisteredModel:
-			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
-				err = im.registeredModel(ctx, r)
-			}
-		case *sources.Trace:
-			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
-				err = im.trace(ctx, index, r)
-			}
-		case *sources.TableChunk:
-			if err = im.finishRun(ctx); err == nil && im.opts.Filter.firstShard() {
-				err = im.tableChunk(ctx, index, r)
-			}
-		case *sources.Skipped:
-			im.noteSkipped(r.Path, r.Reason)
-		case *sources.Notice:
-			im.report.Notices = append(im.report.Notices, r.Path+": "+r.Message)
-		case *sources.Invalid:
-			err = im.invalid(ctx, r.Err)
-		default:
-			err = fmt.Errorf("%s: unexpected record %T", src.Describe(), r)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := src.Err(); err != nil {
-		return fmt.Errorf("%s: %w", src.Describe(), err)
+	if err := sources.Each(ctx, src, &importHandler{im: im, source: index}); err != nil {
+		return err
 	}
 	return im.finishRun(ctx)
 }
@@ -656,15 +607,11 @@ func (im *importer) collisionError(what, first, later string) error {
 		what, first, later, im.collation.Name, first, later)
 }
 
-// newUUID returns a random UUID as 32 hex digits, the form MLflow's SQL store uses.
+// newUUID returns a random (version 4) UUID as 32 hex digits, the form MLflow's SQL
+// store uses.
 func newUUID() string {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		panic(err) // crypto/rand never fails on supported platforms
-	}
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	return hex.EncodeToString(b[:])
+	u := uuid.New()
+	return hex.EncodeToString(u[:])
 }
 
 // checkText enforces what the target cannot store: values wider than the column on

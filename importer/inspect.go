@@ -43,13 +43,8 @@ func Inspect(ctx context.Context, src sources.Source) (*Inspection, error) {
 		in:       &Inspection{Source: src.Describe(), Counts: map[string]int64{}, Experiments: []InspectedExp{}, Evidence: []string{}, Anomalies: []string{}, Notes: []string{}},
 		evidence: map[string]bool{}, limits: schema.Newest().Limits(), metricKeys: map[string]bool{}, seenPoints: map[string]bool{},
 	}
-	for src.Next() {
-		if err := ctx.Err(); err != nil {
-			return ins.in, err
-		}
-		ins.record(src.Record())
-	}
-	return ins.finish(), src.Err()
+	err := sources.Each(ctx, src, ins)
+	return ins.finish(), err
 }
 
 // inspector accumulates an Inspection record by record.
@@ -68,44 +63,56 @@ func (ins *inspector) anomaly(format string, args ...any) {
 	}
 }
 
-func (ins *inspector) record(rec sources.Record) {
-	in := ins.in
-	switch r := rec.(type) {
-	case *sources.Experiment:
-		ins.experiment(r)
-	case *sources.Dataset:
-		in.Counts["datasets"]++
-		ins.evidence["datasets: MLflow 2.4 or later"] = true
-	case *sources.Run:
-		ins.run(r)
-	case *sources.Metrics:
-		ins.metrics(r)
-	case *sources.LoggedModel:
-		in.Counts["logged_models"]++
-	case *sources.RegisteredModel:
-		in.Counts["registered_models"]++
-		in.Counts["model_versions"] += int64(len(r.Versions))
-	case *sources.Trace:
-		in.Counts["traces"]++
-	case *sources.TableChunk:
-		in.Counts[r.Table.Name] += int64(len(r.Rows))
-	case *sources.Skipped:
-		in.Counts["skipped"]++
-		if len(in.Notes) < maxAnomalies {
-			in.Notes = append(in.Notes, r.Path+": "+r.Reason)
-		}
-	case *sources.Notice:
-		in.Notes = append(in.Notes, r.Message)
-		if strings.Contains(r.Message, "alembic revision") {
-			ins.evidence[r.Message] = true
-		}
-	case *sources.Invalid:
-		in.Counts["invalid"]++
-		ins.anomaly("invalid input: %v", r.Err)
-	}
+func (ins *inspector) Dataset(context.Context, *sources.Dataset) error {
+	ins.in.Counts["datasets"]++
+	ins.evidence["datasets: MLflow 2.4 or later"] = true
+	return nil
 }
 
-func (ins *inspector) experiment(r *sources.Experiment) {
+func (ins *inspector) LoggedModel(context.Context, *sources.LoggedModel) error {
+	ins.in.Counts["logged_models"]++
+	return nil
+}
+
+func (ins *inspector) RegisteredModel(_ context.Context, r *sources.RegisteredModel) error {
+	ins.in.Counts["registered_models"]++
+	ins.in.Counts["model_versions"] += int64(len(r.Versions))
+	return nil
+}
+
+func (ins *inspector) Trace(context.Context, *sources.Trace) error {
+	ins.in.Counts["traces"]++
+	return nil
+}
+
+func (ins *inspector) TableChunk(_ context.Context, r *sources.TableChunk) error {
+	ins.in.Counts[r.Table.Name] += int64(len(r.Rows))
+	return nil
+}
+
+func (ins *inspector) Skipped(_ context.Context, r *sources.Skipped) error {
+	ins.in.Counts["skipped"]++
+	if len(ins.in.Notes) < maxAnomalies {
+		ins.in.Notes = append(ins.in.Notes, r.Path+": "+r.Reason)
+	}
+	return nil
+}
+
+func (ins *inspector) Notice(_ context.Context, r *sources.Notice) error {
+	ins.in.Notes = append(ins.in.Notes, r.Message)
+	if strings.Contains(r.Message, "alembic revision") {
+		ins.evidence[r.Message] = true
+	}
+	return nil
+}
+
+func (ins *inspector) Invalid(_ context.Context, r *sources.Invalid) error {
+	ins.in.Counts["invalid"]++
+	ins.anomaly("invalid input: %v", r.Err)
+	return nil
+}
+
+func (ins *inspector) Experiment(_ context.Context, r *sources.Experiment) error {
 	in := ins.in
 	in.Counts["experiments"]++
 	in.Counts["experiment_tags"] += int64(len(r.Tags))
@@ -128,9 +135,10 @@ func (ins *inspector) experiment(r *sources.Experiment) {
 			ins.anomaly("experiment %s: tag %q value of %d characters; MLflow refuses over %d", r.SourceID, t.Key, n, ins.limits.ExperimentTagValue)
 		}
 	}
+	return nil
 }
 
-func (ins *inspector) run(r *sources.Run) {
+func (ins *inspector) Run(_ context.Context, r *sources.Run) error {
 	in := ins.in
 	in.Counts["runs"]++
 	in.Counts["params"] += int64(len(r.Params))
@@ -159,9 +167,10 @@ func (ins *inspector) run(r *sources.Run) {
 	}
 	checkKeys(r, "param", r.Params, ins.limits.ParamValue, ins.limits.Truncates, ins.anomaly)
 	checkKeys(r, "tag", r.Tags, ins.limits.TagValue, ins.limits.Truncates, ins.anomaly)
+	return nil
 }
 
-func (ins *inspector) metrics(r *sources.Metrics) {
+func (ins *inspector) Metrics(_ context.Context, r *sources.Metrics) error {
 	in := ins.in
 	for _, p := range r.Points {
 		in.Counts["metric_points"]++
@@ -180,6 +189,7 @@ func (ins *inspector) metrics(r *sources.Metrics) {
 		}
 		ins.seenPoints[k] = true
 	}
+	return nil
 }
 
 func (ins *inspector) finish() *Inspection {

@@ -147,71 +147,90 @@ func (v *verifier) differ(runID, kind, key, detail string) {
 }
 
 func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
-	for src.Next() {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		var err error
-		switch r := src.Record().(type) {
-		case *sources.Experiment:
-			err = v.finishRun(ctx)
-			if err == nil {
-				err = v.experiment(ctx, r)
-			}
-		case *sources.Run:
-			err = v.finishRun(ctx)
-			if err == nil {
-				err = v.startRun(ctx, r)
-			}
-		case *sources.Metrics:
-			if v.run != nil && v.run.id == r.RunID && !v.run.missing {
-				for _, p := range r.Points {
-					value, isNaN := Sanitize(p.Value)
-					v.run.points[p.Key] = append(v.run.points[p.Key], MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN})
-				}
-			}
-		case *sources.Invalid:
-			v.differ(r.Err.RunID, "source invalid", "", r.Err.Error())
-		case *sources.TableChunk:
-			if err = v.finishRun(ctx); err == nil {
-				err = v.tableRows(ctx, r.Table, r.Columns, r.Rows)
-			}
-		case *sources.Trace:
-			if err = v.finishRun(ctx); err != nil {
-				break
-			}
-			for _, t := range r.Tables {
-				info := v.tables[t.Table]
-				if info == nil {
-					info = &schema.TableInfo{Name: t.Table}
-				}
-				if err = v.tableRows(ctx, info, t.Columns, t.Rows); err != nil {
-					break
-				}
-			}
-		case *sources.Dataset:
-			if err = v.finishRun(ctx); err == nil {
-				err = v.verifyRecordRows(ctx, datasetRows(r))
-			}
-		case *sources.LoggedModel:
-			if err = v.finishRun(ctx); err == nil {
-				err = v.verifyRecordRows(ctx, loggedModelRows(r, func(id string) bool { return v.runInTarget(ctx, id) }))
-			}
-		case *sources.RegisteredModel:
-			if err = v.finishRun(ctx); err == nil {
-				err = v.verifyRecordRows(ctx, registryRows(r))
-			}
-		default:
-			err = v.finishRun(ctx)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if err := src.Err(); err != nil {
-		return fmt.Errorf("%s: %w", src.Describe(), err)
+	if err := sources.Each(ctx, src, (*verifyHandler)(v)); err != nil {
+		return err
 	}
 	return v.finishRun(ctx)
+}
+
+// verifyHandler takes a source's records into the verification: a record other than a
+// run's Metrics closes the run being compared.
+type verifyHandler verifier
+
+func (h *verifyHandler) v() *verifier { return (*verifier)(h) }
+
+// afterRun finishes the run being compared, then does the rest.
+func (h *verifyHandler) afterRun(ctx context.Context, then func() error) error {
+	if err := h.v().finishRun(ctx); err != nil {
+		return err
+	}
+	return then()
+}
+
+func (h *verifyHandler) Experiment(ctx context.Context, r *sources.Experiment) error {
+	return h.afterRun(ctx, func() error { return h.v().experiment(ctx, r) })
+}
+
+func (h *verifyHandler) Dataset(ctx context.Context, r *sources.Dataset) error {
+	return h.afterRun(ctx, func() error { return h.v().verifyRecordRows(ctx, datasetRows(r)) })
+}
+
+func (h *verifyHandler) Run(ctx context.Context, r *sources.Run) error {
+	return h.afterRun(ctx, func() error { return h.v().startRun(ctx, r) })
+}
+
+func (h *verifyHandler) Metrics(_ context.Context, r *sources.Metrics) error {
+	run := h.run
+	if run == nil || run.id != r.RunID || run.missing {
+		return nil
+	}
+	for _, p := range r.Points {
+		value, isNaN := Sanitize(p.Value)
+		run.points[p.Key] = append(run.points[p.Key], MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN})
+	}
+	return nil
+}
+
+func (h *verifyHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel) error {
+	return h.afterRun(ctx, func() error {
+		return h.v().verifyRecordRows(ctx, loggedModelRows(r, func(id string) bool { return h.v().runInTarget(ctx, id) }))
+	})
+}
+
+func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.RegisteredModel) error {
+	return h.afterRun(ctx, func() error { return h.v().verifyRecordRows(ctx, registryRows(r)) })
+}
+
+func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
+	return h.afterRun(ctx, func() error {
+		for _, t := range r.Tables {
+			info := h.tables[t.Table]
+			if info == nil {
+				info = &schema.TableInfo{Name: t.Table}
+			}
+			if err := h.v().tableRows(ctx, info, t.Columns, t.Rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (h *verifyHandler) TableChunk(ctx context.Context, r *sources.TableChunk) error {
+	return h.afterRun(ctx, func() error { return h.v().tableRows(ctx, r.Table, r.Columns, r.Rows) })
+}
+
+func (h *verifyHandler) Skipped(ctx context.Context, _ *sources.Skipped) error {
+	return h.v().finishRun(ctx)
+}
+
+func (h *verifyHandler) Notice(ctx context.Context, _ *sources.Notice) error {
+	return h.v().finishRun(ctx)
+}
+
+func (h *verifyHandler) Invalid(_ context.Context, r *sources.Invalid) error {
+	h.v().differ(r.Err.RunID, "source invalid", "", r.Err.Error())
+	return nil
 }
 
 func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error {

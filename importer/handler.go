@@ -1,0 +1,78 @@
+package importer
+
+import (
+	"context"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// importHandler takes one source's records into the import. A record other than a Run's
+// Metrics closes the run being read; entities outside runs (logged models, the registry,
+// traces, tables copied as rows) are written by the first shard only.
+type importHandler struct {
+	im     *importer
+	source int
+}
+
+func (h *importHandler) Experiment(ctx context.Context, r *sources.Experiment) error {
+	if err := h.im.finishRun(ctx); err != nil {
+		return err
+	}
+	return h.im.experiment(ctx, h.source, r)
+}
+
+func (h *importHandler) Dataset(ctx context.Context, r *sources.Dataset) error {
+	if err := h.im.finishRun(ctx); err != nil {
+		return err
+	}
+	return h.im.dataset(ctx, h.source, r)
+}
+
+func (h *importHandler) Run(ctx context.Context, r *sources.Run) error {
+	if err := h.im.finishRun(ctx); err != nil {
+		return err
+	}
+	return h.im.startRun(ctx, h.source, r)
+}
+
+func (h *importHandler) Metrics(ctx context.Context, r *sources.Metrics) error {
+	return h.im.addMetrics(ctx, r)
+}
+
+// outsideRuns runs write for an entity that is not part of a run, on the first shard.
+func (h *importHandler) outsideRuns(ctx context.Context, write func() error) error {
+	if err := h.im.finishRun(ctx); err != nil || !h.im.opts.Filter.firstShard() {
+		return err
+	}
+	return write()
+}
+
+func (h *importHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel) error {
+	return h.outsideRuns(ctx, func() error { return h.im.loggedModel(ctx, h.source, r) })
+}
+
+func (h *importHandler) RegisteredModel(ctx context.Context, r *sources.RegisteredModel) error {
+	return h.outsideRuns(ctx, func() error { return h.im.registeredModel(ctx, r) })
+}
+
+func (h *importHandler) Trace(ctx context.Context, r *sources.Trace) error {
+	return h.outsideRuns(ctx, func() error { return h.im.trace(ctx, h.source, r) })
+}
+
+func (h *importHandler) TableChunk(ctx context.Context, r *sources.TableChunk) error {
+	return h.outsideRuns(ctx, func() error { return h.im.tableChunk(ctx, h.source, r) })
+}
+
+func (h *importHandler) Skipped(_ context.Context, r *sources.Skipped) error {
+	h.im.noteSkipped(r.Path, r.Reason)
+	return nil
+}
+
+func (h *importHandler) Notice(_ context.Context, r *sources.Notice) error {
+	h.im.report.Notices = append(h.im.report.Notices, r.Path+": "+r.Message)
+	return nil
+}
+
+func (h *importHandler) Invalid(ctx context.Context, r *sources.Invalid) error {
+	return h.im.invalid(ctx, r.Err)
+}
