@@ -8,9 +8,11 @@ BIN := bin/mlflow-bulk
 build:
 	$(GO) build -o $(BIN) ./cmd/mlflow-bulk
 
+# go vet, gofmt and golangci-lint with the project's .golangci.yml (built once into bin/).
 vet:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	scripts/lint
 
 # Every test, against real servers started for the run. Packages run one at a time: one
 # test switches a server setting off and on.

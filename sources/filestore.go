@@ -13,7 +13,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // The file store ("mlruns") reader. Layout and formats: every MLflow version's, mixed in
@@ -100,65 +101,55 @@ type runJob struct {
 // recordEmitter is where reading code sends records: the producer itself, or a unit.
 type recordEmitter func(ctx context.Context, r Record) error
 
-// read walks the store, reading runs on several goroutines when workers > 1.
+// read walks the store, reading runs on several goroutines when workers > 1. The walk
+// puts a unit (a channel of records) in order for each thing it meets, in walk order;
+// workers fill the units of runs; one goroutine empties the units in order into the
+// stream. The first error of any of them cancels the others (errgroup), so none is left
+// blocked on a send.
 func (s *fileStore) read(ctx context.Context) error {
 	if s.workers <= 1 {
 		return s.walk(ctx)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	g, ctx := errgroup.WithContext(ctx)
 	s.order = make(chan chan Record, 2*s.workers)
 	s.jobs = make(chan runJob)
-	var workersDone sync.WaitGroup
-	workerErr := make(chan error, s.workers)
 	for i := 0; i < s.workers; i++ {
-		workersDone.Add(1)
-		go func() {
-			defer workersDone.Done()
+		g.Go(func() error {
 			for job := range s.jobs {
-				out := job.out
 				err := s.readRun(ctx, func(ctx context.Context, r Record) error {
 					select {
-					case out <- r:
+					case job.out <- r:
 						return nil
 					case <-ctx.Done():
 						return checkContext(ctx)
 					}
 				}, job.dir, job.folder, job.expID)
-				close(out)
+				close(job.out)
 				if err != nil {
-					workerErr <- err
-					cancel()
+					return err
 				}
 			}
-		}()
+			return nil
+		})
 	}
-	emitted := make(chan error, 1)
-	go func() {
-		var err error
+	g.Go(func() error {
 		for unit := range s.order {
 			for r := range unit {
-				if err == nil {
-					err = s.emit(ctx, r)
+				if err := s.emit(ctx, r); err != nil {
+					return err
 				}
 			}
 		}
-		emitted <- err
-	}()
+		return nil
+	})
 	walkErr := s.walk(ctx)
+	// The walk is the only sender on both: nothing is sent after this.
 	close(s.jobs)
-	workersDone.Wait()
 	close(s.order)
-	emitErr := <-emitted
-	select {
-	case err := <-workerErr:
-		return err
-	default:
+	if err := g.Wait(); err != nil {
+		return err // a worker's or the stream's error; the walk's is then the cancel it caused
 	}
-	if walkErr != nil {
-		return walkErr
-	}
-	return emitErr
+	return walkErr
 }
 
 // send emits a record of the walk: straight to the consumer, or as a unit of its own.

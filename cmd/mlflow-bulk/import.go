@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -245,18 +244,38 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 
 // redactError makes sure no password of the target URI survives in a message.
 func redactError(err error, target string) error {
+	if err == nil {
+		return nil
+	}
 	uri, perr := sinks.ParseURI(target)
-	if perr != nil {
-		return errors.New(sinks.Redact(err.Error()))
-	}
-	msg := strings.ReplaceAll(err.Error(), target, uri.Redacted())
-	if pw := uri.Password(); len(pw) >= 3 {
-		msg = strings.ReplaceAll(msg, pw, "xxxxx")
-	}
-	if msg == err.Error() {
+	return redacted(err, func(msg string) string {
+		if perr != nil {
+			return sinks.Redact(msg)
+		}
+		msg = strings.ReplaceAll(msg, target, uri.Redacted())
+		if pw := uri.Password(); len(pw) >= 3 {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+		return msg
+	})
+}
+
+// redactedError masks secrets in an error's message and unwraps to the error itself,
+// so errors.Is and errors.As (exit codes, lock timeouts) still see the whole chain.
+type redactedError struct {
+	err  error
+	mask func(string) string
+}
+
+func (e *redactedError) Error() string { return e.mask(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redacted wraps err in a redactedError where mask changes its message.
+func redacted(err error, mask func(string) string) error {
+	if err == nil || mask(err.Error()) == err.Error() {
 		return err
 	}
-	return errors.New(msg)
+	return &redactedError{err: err, mask: mask}
 }
 
 // progressDisplay shows the import's progress on stderr: a bar on a terminal, else a
@@ -339,8 +358,8 @@ func oneOf(flag, value string, allowed ...string) error {
 
 // redactPassword hides a password that came from a file rather than the URI.
 func redactPassword(err error, password string) error {
-	if len(password) < 3 || !strings.Contains(err.Error(), password) {
+	if len(password) < 3 {
 		return err
 	}
-	return errors.New(strings.ReplaceAll(err.Error(), password, "xxxxx"))
+	return redacted(err, func(msg string) string { return strings.ReplaceAll(msg, password, "xxxxx") })
 }

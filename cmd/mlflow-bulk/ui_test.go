@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -228,5 +231,28 @@ func TestParseShard(t *testing.T) {
 		if _, _, err := parseShard(bad); exitCodeFor(err) != ExitUsage {
 			t.Errorf("parseShard(%q): %v", bad, err)
 		}
+	}
+}
+
+// TestRedactionKeepsTheChain: a redacted error hides the password and still is what it
+// wraps, for exit codes and errors.Is.
+func TestRedactionKeepsTheChain(t *testing.T) {
+	t.Parallel()
+	target := "postgresql://u:s3cret-pw@db:5432/mlflow"
+	err := redactError(fmt.Errorf("open %s: %w", target, sinks.ErrLocked), target)
+	if strings.Contains(err.Error(), "s3cret-pw") || !strings.Contains(err.Error(), "xxxxx") {
+		t.Errorf("message: %s", err)
+	}
+	if !errors.Is(err, sinks.ErrLocked) {
+		t.Error("errors.Is lost the cause")
+	}
+	var usage *usageError
+	wrapped := redactPassword(&usageError{fmt.Errorf("bad flag near from-file-pw")}, "from-file-pw")
+	if !errors.As(wrapped, &usage) || strings.Contains(wrapped.Error(), "from-file-pw") || exitCodeFor(wrapped) != ExitUsage {
+		t.Errorf("usage error through redaction: %v, exit %d", wrapped, exitCodeFor(wrapped))
+	}
+	plain := errors.New("nothing secret")
+	if redactError(plain, target) != plain {
+		t.Error("an error without secrets is wrapped")
 	}
 }
