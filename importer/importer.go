@@ -318,8 +318,8 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
 	if rev == nil {
-		if im.opts.DryRun && im.dialect == schema.MySQL {
-			return fmt.Errorf("%s is empty: a dry run would have to create MLflow's schema, and MySQL commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe())
+		if im.opts.DryRun && !im.dialect.Database().TransactionalDDL {
+			return fmt.Errorf("%s is empty: a dry run would have to create MLflow's schema, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe())
 		}
 		rev = schema.Newest()
 		if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
@@ -622,8 +622,8 @@ func (im *importer) checkText(table, column, what, value string) error {
 			return fmt.Errorf("%s is %d characters; %s.%s holds %d at revision %s", what, n, table, column, max, im.rev.ID)
 		}
 	}
-	if im.dialect == schema.Postgres && strings.IndexByte(value, 0) >= 0 {
-		return fmt.Errorf("%s contains a NUL character, which PostgreSQL cannot store", what)
+	if im.dialect.Database().RejectsNUL && strings.IndexByte(value, 0) >= 0 {
+		return fmt.Errorf("%s contains a NUL character, which %s cannot store", what, im.dialect.Database().Name)
 	}
 	return nil
 }

@@ -237,7 +237,7 @@ func idText(v any) string {
 // targetValue converts a value to what the target's column takes where drivers differ:
 // SQLite and MySQL keep booleans as integers, PostgreSQL wants them as booleans.
 func targetValue(v any, col *schema.ColumnInfo, d schema.Dialect) any {
-	if d == schema.Postgres && col.Boolean {
+	if d.Database().NativeBooleans && col.Boolean {
 		switch x := v.(type) {
 		case int64:
 			return x != 0
@@ -245,7 +245,7 @@ func targetValue(v any, col *schema.ColumnInfo, d schema.Dialect) any {
 			return x == "1" || strings.EqualFold(x, "true")
 		}
 	}
-	if b, ok := v.(bool); ok && d != schema.Postgres {
+	if b, ok := v.(bool); ok && !d.Database().NativeBooleans {
 		if b {
 			return int64(1)
 		}
@@ -337,8 +337,8 @@ func readRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *
 	selected := make([]string, len(names))
 	for i, n := range names {
 		quoted[i], selected[i] = d.Quote(n), d.Quote(n)
-		if c := target.Column(n); d == schema.Postgres && c != nil && c.Type == "json" {
-			selected[i] = "CAST(" + quoted[i] + " AS TEXT)"
+		if c, text := target.Column(n), d.Database().JSONText; text != nil && c != nil && (c.Type == "json" || c.Type == "jsonb") {
+			selected[i] = text(quoted[i])
 		}
 	}
 	cond := make([]string, len(key))

@@ -20,24 +20,13 @@ const (
 
 // Quote quotes an identifier (a table or column name) for the dialect, whatever mode
 // the session is in.
-func (d Dialect) Quote(name string) string {
-	if d == MySQL {
-		return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-	}
-	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
-}
+func (d Dialect) Quote(name string) string { return d.Database().Quote(name) }
 
 // EnforcesWidths reports whether VARCHAR(n) rejects longer values. SQLite stores them.
-func (d Dialect) EnforcesWidths() bool { return d != SQLite }
+func (d Dialect) EnforcesWidths() bool { return d.Database().EnforcesWidths }
 
 // MaxExperimentID is the largest experiment id the dialect's INTEGER column holds.
-// SQLite's INTEGER is 64-bit, so MLflow 2's 18-digit file-store ids fit there only.
-func (d Dialect) MaxExperimentID() int64 {
-	if d == SQLite {
-		return 1<<63 - 1
-	}
-	return 1<<31 - 1
-}
+func (d Dialect) MaxExperimentID() int64 { return d.Database().MaxExperimentID }
 
 // DB is what schema needs of a connection or transaction. Queries use '?' placeholders;
 // sinks translate them for their dialect.
@@ -246,14 +235,8 @@ func Detect(ctx context.Context, db DB, d Dialect) (*Revision, error) {
 	return r, nil
 }
 
-var listTablesQuery = map[Dialect]string{
-	SQLite:   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-	Postgres: "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
-	MySQL:    "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
-}
-
 func listTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
-	rows, err := db.Query(ctx, listTablesQuery[d])
+	rows, err := db.Query(ctx, d.Database().listTables)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
@@ -272,13 +255,7 @@ func listTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) 
 // ExperimentIDSequenceReset is the statement that moves the dialect's experiment id
 // generator past explicitly inserted ids, "" where the database does that itself
 // (MySQL's AUTO_INCREMENT, SQLite's rowid).
-func ExperimentIDSequenceReset(d Dialect) string {
-	if d != Postgres {
-		return ""
-	}
-	return "SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'), m) " +
-		"FROM (SELECT MAX(experiment_id) AS m FROM experiments) AS x WHERE m >= 1"
-}
+func ExperimentIDSequenceReset(d Dialect) string { return d.Database().sequenceReset }
 
 // Collation says how the target compares the key columns of params, tags and metrics.
 // MySQL and MariaDB usually compare case-insensitively and ignore trailing spaces (PAD
@@ -308,10 +285,11 @@ func (c Collation) Fold(s string) string {
 
 // KeyCollation reads the collation of the tracking tables' key columns.
 func KeyCollation(ctx context.Context, db DB, d Dialect) (Collation, error) {
-	if d != MySQL {
+	query := d.Database().keyCollation
+	if query == "" {
 		return Collation{Name: "binary"}, nil
 	}
-	rows, err := db.Query(ctx, "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'params' AND COLUMN_NAME = 'key'")
+	rows, err := db.Query(ctx, query)
 	if err != nil {
 		return Collation{}, fmt.Errorf("read key collation: %w", err)
 	}
@@ -380,19 +358,13 @@ func createdObject(stmt string) string {
 	return ""
 }
 
-var listIndexesQuery = map[Dialect]string{
-	SQLite:   "SELECT name FROM sqlite_master WHERE type = 'index'",
-	Postgres: "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() UNION SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
-	MySQL:    "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
-}
-
 // existingObjects lists the tables, indexes and sequences the database has.
 func existingObjects(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
 	have, err := listTables(ctx, db, d)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, listIndexesQuery[d])
+	rows, err := db.Query(ctx, d.Database().listIndexes)
 	if err != nil {
 		return nil, fmt.Errorf("list indexes: %w", err)
 	}

@@ -102,48 +102,10 @@ type introspection struct {
 	foreignKeys string
 }
 
-var introspect = map[Dialect]introspection{
-	SQLite: {
-		columns: `SELECT m.name, p.name, LOWER(p.type), COALESCE(p.dflt_value, ''), CASE WHEN p.hidden IN (2, 3) THEN '1' ELSE '0' END
-			FROM sqlite_master m, pragma_table_xinfo(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`,
-		primaryKeys: `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
-			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND p.pk > 0 ORDER BY m.name, p.pk`,
-		foreignKeys: `SELECT m.name || '#' || f.id, m.name, f."from", f."table", COALESCE(f."to", '') FROM sqlite_master m, pragma_foreign_key_list(m.name) f
-			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, f.id, f.seq`,
-	},
-	Postgres: {
-		columns: `SELECT table_name::text, column_name::text, LOWER(data_type::text), COALESCE(column_default::text, ''), CASE WHEN is_generated = 'NEVER' THEN '0' ELSE '1' END
-			FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
-		primaryKeys: `SELECT rel.relname::text, a.attname::text FROM pg_constraint c
-			JOIN pg_class rel ON rel.oid = c.conrelid
-			CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord)
-			JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
-			WHERE c.contype = 'p' AND c.connamespace = current_schema()::regnamespace ORDER BY rel.relname, k.ord`,
-		foreignKeys: `SELECT c.conname::text, rel.relname::text, a.attname::text, ref.relname::text, ra.attname::text FROM pg_constraint c
-			JOIN pg_class rel ON rel.oid = c.conrelid
-			JOIN pg_class ref ON ref.oid = c.confrelid
-			CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, refnum, ord)
-			JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
-			JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = k.refnum
-			WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace ORDER BY rel.relname, c.conname, k.ord`,
-	},
-	MySQL: {
-		columns: `SELECT TABLE_NAME, COLUMN_NAME, LOWER(COLUMN_TYPE), COALESCE(COLUMN_DEFAULT, ''), CASE WHEN EXTRA LIKE '%GENERATED%' THEN '1' ELSE '0' END
-			FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
-		primaryKeys: `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
-			WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
-		foreignKeys: `SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
-			WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
-	},
-}
-
 // Inspect reads every table of the database with its columns, primary key and foreign
 // keys. Names are lower case, as MLflow writes them.
 func Inspect(ctx context.Context, db DB, d Dialect) (map[string]*TableInfo, error) {
-	q, ok := introspect[d]
-	if !ok {
-		return nil, fmt.Errorf("schema: no introspection for %s", d)
-	}
+	q := d.Database().introspection
 	tables := map[string]*TableInfo{}
 	get := func(name string) *TableInfo {
 		name = strings.ToLower(name)

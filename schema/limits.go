@@ -101,13 +101,6 @@ func compareVersions(a, b []int) int {
 	return 0
 }
 
-var columnsQuery = map[Dialect]string{
-	// SQLite does not enforce widths, so it reports none.
-	SQLite:   "SELECT name, '0' FROM pragma_table_info(?)",
-	Postgres: "SELECT column_name::text, COALESCE(character_maximum_length, 0)::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
-	MySQL:    "SELECT COLUMN_NAME, CAST(COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-}
-
 // CheckColumns verifies that the database holds every tracking table and column of
 // revision r, at least as wide: the check for a target at an unknown revision. It
 // returns what is missing or too narrow.
@@ -117,7 +110,7 @@ func CheckColumns(ctx context.Context, db DB, d Dialect, r *Revision) error {
 		if !r.HasTable(t.name) {
 			continue
 		}
-		rows, err := db.Query(ctx, columnsQuery[d], t.name)
+		rows, err := db.Query(ctx, d.Database().columnWidths, t.name)
 		if err != nil {
 			return fmt.Errorf("read columns of %s: %w", t.name, err)
 		}
@@ -140,7 +133,7 @@ func CheckColumns(ctx context.Context, db DB, d Dialect, r *Revision) error {
 			switch {
 			case !ok:
 				problems = append(problems, fmt.Sprintf("column %s.%s is missing", t.name, c))
-			case d != SQLite && w > 0 && w < r.MaxChars(t.name, c):
+			case d.EnforcesWidths() && w > 0 && w < r.MaxChars(t.name, c):
 				problems = append(problems, fmt.Sprintf("column %s.%s holds %d characters, mlflow-bulk writes up to %d", t.name, c, w, r.MaxChars(t.name, c)))
 			}
 		}
@@ -154,21 +147,14 @@ func CheckColumns(ctx context.Context, db DB, d Dialect, r *Revision) error {
 // Column is a column of a target table as the database reports it.
 type Column struct {
 	Name    string
-	Boolean bool // PostgreSQL BOOLEAN: integers from SQLite or MySQL need converting
-}
-
-var insertableQuery = map[Dialect]string{
-	// hidden 2 and 3 are generated columns.
-	SQLite:   "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",
-	Postgres: "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER'",
-	MySQL:    "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%'",
+	Boolean bool // a BOOLEAN of a database with NativeBooleans: integers from others need converting
 }
 
 // InsertableColumns lists the columns of a table that take inserted values (generated
 // ones left out), as the database has them; nil when the table does not exist. It serves
 // tables whose shape mlflow-bulk copies rather than models (traces).
 func InsertableColumns(ctx context.Context, db DB, d Dialect, table string) ([]Column, error) {
-	rows, err := db.Query(ctx, insertableQuery[d], table)
+	rows, err := db.Query(ctx, d.Database().insertable, table)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s: %w", table, err)
 	}
@@ -179,36 +165,17 @@ func InsertableColumns(ctx context.Context, db DB, d Dialect, table string) ([]C
 		if err := rows.Scan(&name, &typ); err != nil {
 			return nil, fmt.Errorf("read columns of %s: %w", table, err)
 		}
-		cols = append(cols, Column{Name: strings.ToLower(name), Boolean: d == Postgres && typ == "boolean"})
+		cols = append(cols, Column{Name: strings.ToLower(name), Boolean: d.Database().NativeBooleans && typ == "boolean"})
 	}
 	return cols, rows.Err()
-}
-
-// deferredKeys are, per dialect, the statements that take the keys and indexes off
-// metrics for a bulk load into a new database, and those that put them back with
-// MLflow's names. Only PostgreSQL gains from it enough to be worth it (indexes built
-// after a load are twice as fast there); elsewhere the keys stay.
-var deferredKeys = map[Dialect]struct{ drop, add []string }{
-	Postgres: {
-		drop: []string{
-			"ALTER TABLE metrics DROP CONSTRAINT metric_pk, DROP CONSTRAINT metrics_run_uuid_fkey",
-			"DROP INDEX index_metrics_run_uuid",
-			"DROP INDEX IF EXISTS index_metrics_run_uuid_key_step",
-		},
-		add: []string{
-			`ALTER TABLE metrics ADD CONSTRAINT metric_pk PRIMARY KEY ("key", "timestamp", step, run_uuid, value, is_nan), ` +
-				"ADD CONSTRAINT metrics_run_uuid_fkey FOREIGN KEY (run_uuid) REFERENCES runs (run_uuid)",
-			"CREATE INDEX index_metrics_run_uuid ON metrics (run_uuid)",
-		},
-	},
 }
 
 // DeferKeys returns the statements that take metrics' keys off for a bulk load, and
 // those that put them back; none where the dialect keeps them. The revision decides
 // whether the newer (run_uuid, key, step) index is part of it.
 func DeferKeys(d Dialect, r *Revision) (drop, add []string) {
-	k, ok := deferredKeys[d]
-	if !ok || !r.AtLeast("bd07f7e963c5") {
+	k := d.Database().deferredKeys
+	if k == nil || !r.AtLeast("bd07f7e963c5") {
 		return nil, nil
 	}
 	add = append([]string{}, k.add...)
@@ -221,11 +188,11 @@ func DeferKeys(d Dialect, r *Revision) (drop, add []string) {
 // KeysDeferred reports whether metrics is in the state DeferKeys leaves it in: a bulk
 // load into a new database that has not finished (its keys are still to be built).
 func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
-	if d != Postgres {
+	k := d.Database().deferredKeys
+	if k == nil {
 		return false, nil
 	}
-	// A metrics table without any primary key is only ever left by DeferKeys.
-	rows, err := db.Query(ctx, "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'metrics'::regclass")
+	rows, err := db.Query(ctx, k.pending)
 	if err != nil {
 		return false, fmt.Errorf("read metrics' keys: %w", err)
 	}

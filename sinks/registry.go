@@ -5,14 +5,15 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
-// Driver opens sinks of one database family.
+// Driver opens sinks of one database; the database's descriptor says which URI
+// schemes name it.
 type Driver struct {
-	Name string
-	// Schemes are the URI schemes (before any "+driver" suffix) the driver accepts.
-	Schemes []string
-	Open    func(ctx context.Context, uri *URI, opts Options) (Sink, error)
+	Database *schema.Database
+	Open     func(ctx context.Context, uri *URI, opts Options) (Sink, error)
 }
 
 // Registry chooses a driver by URI scheme. It is a value, not global state, so tests
@@ -27,9 +28,9 @@ func NewRegistry(drivers ...Driver) *Registry { return &Registry{drivers: driver
 // Default is the table of every database mlflow-bulk writes to.
 func Default() *Registry {
 	return NewRegistry(
-		Driver{Name: "PostgreSQL", Schemes: []string{"postgresql", "postgres"}, Open: OpenPostgres},
-		Driver{Name: "MySQL/MariaDB", Schemes: []string{"mysql", "mariadb"}, Open: OpenMySQL},
-		Driver{Name: "SQLite", Schemes: []string{"sqlite"}, Open: OpenSQLite},
+		Driver{Database: schema.Postgres.Database(), Open: OpenPostgres},
+		Driver{Database: schema.MySQL.Database(), Open: OpenMySQL},
+		Driver{Database: schema.SQLite.Database(), Open: OpenSQLite},
 	)
 }
 
@@ -37,7 +38,7 @@ func Default() *Registry {
 func (r *Registry) Schemes() []string {
 	var out []string
 	for _, d := range r.drivers {
-		for _, s := range d.Schemes {
+		for _, s := range d.Database.Schemes {
 			out = append(out, s+"://")
 		}
 	}
@@ -52,7 +53,7 @@ func (r *Registry) Open(ctx context.Context, raw string, opts Options) (Sink, er
 		return nil, err
 	}
 	for _, d := range r.drivers {
-		for _, s := range d.Schemes {
+		for _, s := range d.Database.Schemes {
 			if s == uri.Scheme {
 				return d.Open(ctx, uri, opts)
 			}

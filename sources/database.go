@@ -30,12 +30,8 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 // scheme, or a file that is an SQLite database.
 func IsDatabase(location string) bool {
 	if scheme, _, ok := strings.Cut(location, "://"); ok {
-		base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
-		switch base {
-		case "sqlite", "postgresql", "postgres", "mysql", "mariadb":
-			return true
-		}
-		return false
+		_, known := schema.DatabaseFor(scheme)
+		return known
 	}
 	f, err := os.Open(location)
 	if err != nil {
@@ -54,39 +50,14 @@ func OpenDatabase(ctx context.Context, location string, opts Options) (Source, e
 	if err != nil {
 		return nil, err
 	}
-	var db *sql.DB
-	var dialect schema.Dialect
-	switch u.Scheme {
-	case "sqlite":
-		if _, err := os.Stat(u.Path); err != nil {
-			return nil, fmt.Errorf("open MLflow database: %w", err)
-		}
-		dialect = schema.SQLite
-		db, err = sql.Open("sqlite", "file:"+(&url.URL{Path: u.Path}).EscapedPath()+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(30000)")
-		if err != nil {
-			return nil, err
-		}
-	case "postgresql", "postgres":
-		dialect = schema.Postgres
-		cfg, err := pgx.ParseConfig(u.PostgresURL())
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
-		}
-		cfg.RuntimeParams["default_transaction_read_only"] = "on"
-		db = stdlib.OpenDB(*cfg)
-	case "mysql", "mariadb":
-		dialect = schema.MySQL
-		cfg, _, err := u.MySQLConfig()
-		if err != nil {
-			return nil, err
-		}
-		connector, err := mysql.NewConnector(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
-		}
-		db = sql.OpenDB(connector)
-	default:
+	known, ok := schema.DatabaseFor(u.Scheme)
+	if !ok {
 		return nil, fmt.Errorf("%s: %w", u.Redacted(), ErrNotRecognised)
+	}
+	dialect := known.Dialect
+	db, err := openReadOnly(u, dialect)
+	if err != nil {
+		return nil, err
 	}
 	db.SetMaxOpenConns(1)
 	s := &dbSource{db: db, dialect: dialect, chunk: opts.metricChunk(), where: u.Redacted(), allowUnknown: opts.AllowUnknownRevision}
@@ -96,6 +67,37 @@ func OpenDatabase(ctx context.Context, location string, opts Options) (Source, e
 	}
 	s.start(ctx, "MLflow database "+u.Redacted(), s.read)
 	return s, nil
+}
+
+// openReadOnly opens a database with its driver so that nothing can be written: SQLite
+// with mode=ro and query_only (not even a journal), PostgreSQL in read-only
+// transactions; MySQL sessions are made read-only in connect.
+func openReadOnly(u *dburi.URI, dialect schema.Dialect) (*sql.DB, error) {
+	switch dialect {
+	case schema.SQLite:
+		if _, err := os.Stat(u.Path); err != nil {
+			return nil, fmt.Errorf("open MLflow database: %w", err)
+		}
+		return sql.Open("sqlite", "file:"+(&url.URL{Path: u.Path}).EscapedPath()+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(30000)")
+	case schema.Postgres:
+		cfg, err := pgx.ParseConfig(u.PostgresURL())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+		}
+		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		return stdlib.OpenDB(*cfg), nil
+	case schema.MySQL:
+		cfg, _, err := u.MySQLConfig()
+		if err != nil {
+			return nil, err
+		}
+		connector, err := mysql.NewConnector(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+		}
+		return sql.OpenDB(connector), nil
+	}
+	return nil, fmt.Errorf("%s: mlflow-bulk has no driver to read %s", u.Redacted(), dialect.Database().Name)
 }
 
 type dbSource struct {
@@ -168,12 +170,7 @@ type connDB struct {
 	dialect schema.Dialect
 }
 
-func (c connDB) query(query string) string {
-	if c.dialect == schema.Postgres {
-		return dburi.DollarPlaceholders(query)
-	}
-	return query
-}
+func (c connDB) query(query string) string { return c.dialect.Database().Query(query) }
 
 func (c connDB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	return 0, errors.New("the source is read-only")
@@ -186,9 +183,18 @@ func (c connDB) Query(ctx context.Context, query string, args ...any) (schema.Ro
 func (s *dbSource) q(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), args...) //nolint:rowserrcheck,sqlclosecheck // callers scan them with schema.ScanRows
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", s.where, err)
+		return nil, s.readError(ctx, err)
 	}
 	return rows, nil
+}
+
+// readError names the source in a read error; a read cut short by a cancel is the
+// cancel (drivers report a closed connection instead).
+func (s *dbSource) readError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return checkContext(ctx)
+	}
+	return fmt.Errorf("read %s: %w", s.where, err)
 }
 
 // each runs a query and calls fn for every row. A read that fails half-way (a dropped
@@ -199,7 +205,10 @@ func (s *dbSource) each(ctx context.Context, query string, args []any, fn func(s
 		return err
 	}
 	if err := schema.ScanRows(rows, fn); err != nil {
-		return fmt.Errorf("read %s: %w", s.where, err)
+		if ctx.Err() != nil {
+			return checkContext(ctx)
+		}
+		return s.readError(ctx, err)
 	}
 	return nil
 }
@@ -465,22 +474,13 @@ func (s *dbSource) readInputs(ctx context.Context, ids []any, in string, byID ma
 		})
 }
 
-// metricOrder approximates the order points were logged in, which decides MLflow's
-// latest-metric ties: SQLite's rowid and PostgreSQL's ctid follow insertion (metrics rows
-// are never updated); MySQL keeps no such order, so the history's own order serves.
-var metricOrder = map[schema.Dialect]string{
-	schema.SQLite:   "rowid",
-	schema.Postgres: "ctid",
-	schema.MySQL:    `"timestamp", step, "key", value`,
-}
-
 func (s *dbSource) readMetrics(ctx context.Context, runID string) error {
 	isNaN := "is_nan"
 	if !s.rev.HasColumn("metrics", "is_nan") {
 		isNaN = "0"
 	}
 	points := make([]Metric, 0, s.chunk)
-	err := s.each(ctx, `SELECT "key", value, "timestamp", step, `+isNaN+` FROM metrics WHERE run_uuid = ? ORDER BY `+metricOrder[s.dialect], []any{runID},
+	err := s.each(ctx, `SELECT "key", value, "timestamp", step, `+isNaN+` FROM metrics WHERE run_uuid = ? ORDER BY `+s.dialect.Database().MetricOrder, []any{runID},
 		func(scan func(...any) error) error {
 			var m Metric
 			var nan bool
@@ -794,8 +794,8 @@ func (s *dbSource) selectList(table string) string {
 			continue
 		}
 		q := s.dialect.Quote(c.Name)
-		if s.dialect == schema.Postgres && (c.Type == "json" || c.Type == "jsonb") {
-			q = "CAST(" + q + " AS TEXT) AS " + q
+		if text := s.dialect.Database().JSONText; text != nil && (c.Type == "json" || c.Type == "jsonb") {
+			q = text(q) + " AS " + q
 		}
 		exprs = append(exprs, q)
 	}
@@ -844,6 +844,9 @@ func (s *dbSource) tableRows(ctx context.Context, table, query string, args ...a
 		return nil
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return TableRows{}, checkContext(ctx)
+		}
 		return TableRows{}, fmt.Errorf("read %s table %s: %w", s.where, table, err)
 	}
 	return out, nil

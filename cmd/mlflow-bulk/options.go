@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // parseRunsSince reads --runs-since: RFC 3339 (or a date) or epoch milliseconds.
@@ -113,9 +115,7 @@ func defaultTargetURI(getenv func(string) string) string {
 	if !ok {
 		return defaultTarget
 	}
-	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
-	switch base {
-	case "sqlite", "postgresql", "postgres", "mysql", "mariadb":
+	if _, ok := schema.DatabaseFor(scheme); ok {
 		return v
 	}
 	return defaultTarget

@@ -1,0 +1,122 @@
+package schema
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Database is everything mlflow-bulk knows of one SQL database product, in one value that
+// schema, sources, sinks and the command line all read: the URI schemes that name it,
+// how queries are written for it, how it describes its own schema, how a bulk load
+// defers its keys, and what it can and cannot store. Each lives in a file of its own
+// (database_sqlite.go, database_postgres.go, database_mysql.go); adding a database is one
+// such file, its DDL under ddl/, a sink, and the conformance runs (docs/ARCHITECTURE.md).
+type Database struct {
+	Dialect Dialect
+	// Name is the product's name, for messages ("PostgreSQL").
+	Name string
+	// Schemes are the URI schemes that name it, before any SQLAlchemy "+driver" suffix.
+	Schemes []string
+
+	// Placeholders rewrites the '?' placeholders of mlflow-bulk's queries into the
+	// database's own; nil where '?' is its own.
+	Placeholders func(query string) string
+	// Quote quotes an identifier (a table or column name) in any session mode.
+	Quote func(name string) string
+
+	// EnforcesWidths: VARCHAR(n) refuses longer values (SQLite stores them).
+	EnforcesWidths bool
+	// RejectsNUL: text cannot hold the NUL character.
+	RejectsNUL bool
+	// NativeBooleans: BOOLEAN columns take booleans only; elsewhere booleans are 0 and 1.
+	NativeBooleans bool
+	// TransactionalDDL: a CREATE inside a transaction is undone by its rollback (MySQL
+	// commits DDL at once).
+	TransactionalDDL bool
+	// MaxExperimentID is the largest experiment id its INTEGER column holds.
+	MaxExperimentID int64
+	// MetricOrder is the ORDER BY that reads a run's metrics in the order they were
+	// logged, which decides MLflow's latest-metric ties: the insertion order where the
+	// database keeps one (metrics rows are never updated), the history's own otherwise.
+	MetricOrder string
+	// JSONText reads a JSON column (quoted) as the text stored, where a driver would
+	// decode it; nil where JSON columns read as text anyway.
+	JSONText func(quoted string) string
+
+	listTables  string
+	listIndexes string
+	// columnWidths: (column, width as text) of one table, the argument.
+	columnWidths string
+	// insertable: (column, type) of one table's columns that take values.
+	insertable    string
+	introspection introspection
+	// keyCollation reads the collation of params.key; empty where comparisons are binary.
+	keyCollation string
+	// sequenceReset moves the experiment id generator past explicit ids; empty where the
+	// database does that itself.
+	sequenceReset string
+	// deferredKeys take metrics' keys off for a bulk load into a new database and put
+	// them back; nil where the keys stay (see DeferKeys).
+	deferredKeys *deferredKeys
+}
+
+type deferredKeys struct {
+	drop, add []string
+	// pending tells whether metrics is without its keys (a load not finished).
+	pending string
+}
+
+// databases is the table of every database mlflow-bulk reads and writes.
+var databases = []*Database{sqliteDatabase, postgresDatabase, mysqlDatabase}
+
+// Database returns the descriptor of the dialect.
+func (d Dialect) Database() *Database {
+	for _, db := range databases {
+		if db.Dialect == d {
+			return db
+		}
+	}
+	panic("schema: no database for dialect " + string(d))
+}
+
+// DatabaseFor returns the database a URI scheme names ("postgresql+psycopg2" names
+// PostgreSQL), or false.
+func DatabaseFor(scheme string) (*Database, bool) {
+	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
+	for _, db := range databases {
+		for _, s := range db.Schemes {
+			if s == base {
+				return db, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Databases lists every database mlflow-bulk knows.
+func Databases() []*Database { return append([]*Database(nil), databases...) }
+
+// URISchemes lists the URI schemes of every database, as "scheme://", sorted.
+func URISchemes() []string {
+	var out []string
+	for _, db := range databases {
+		for _, s := range db.Schemes {
+			out = append(out, s+"://")
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Query rewrites a query of mlflow-bulk's ('?' placeholders) for the database.
+func (db *Database) Query(query string) string {
+	if db.Placeholders == nil {
+		return query
+	}
+	return db.Placeholders(query)
+}
+
+func (db *Database) String() string { return fmt.Sprintf("%s (%s)", db.Name, db.Dialect) }
+
+func doubleQuote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }

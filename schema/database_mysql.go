@@ -1,0 +1,31 @@
+package schema
+
+import "strings"
+
+// MySQL and MariaDB.
+var mysqlDatabase = &Database{
+	Dialect:        MySQL,
+	Name:           "MySQL/MariaDB",
+	Schemes:        []string{"mysql", "mariadb"},
+	Quote:          func(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" },
+	EnforcesWidths: true,
+	// MySQL commits each CREATE at once: a crash can leave half a schema (ErrPartialSchema).
+	TransactionalDDL: false,
+	MaxExperimentID:  1<<31 - 1,
+	// MySQL keeps no insertion order: the history's own order serves.
+	MetricOrder: `"timestamp", step, "key", value`,
+
+	listTables:   "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+	listIndexes:  "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
+	columnWidths: "SELECT COLUMN_NAME, CAST(COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+	insertable:   "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%'",
+	introspection: introspection{
+		columns: `SELECT TABLE_NAME, COLUMN_NAME, LOWER(COLUMN_TYPE), COALESCE(COLUMN_DEFAULT, ''), CASE WHEN EXTRA LIKE '%GENERATED%' THEN '1' ELSE '0' END
+			FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+		primaryKeys: `SELECT TABLE_NAME, COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+			WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY TABLE_NAME, ORDINAL_POSITION`,
+		foreignKeys: `SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
+			WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
+	},
+	keyCollation: "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'params' AND COLUMN_NAME = 'key'",
+}
