@@ -98,8 +98,8 @@ func TestDumpStreamsTheSameRecords(t *testing.T) {
 
 func TestDumpConformance(t *testing.T) {
 	dir, _ := exportFixture(t, export.Options{})
-	sourcetest.Run(t, func(t *testing.T) sources.Source {
-		src, err := sources.Open(context.Background(), dir, sources.Options{})
+	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
+		src, err := sources.Open(ctx, dir, sources.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

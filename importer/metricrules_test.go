@@ -30,7 +30,7 @@ func pt(step, ts int64, raw float64) MetricPoint {
 	return MetricPoint{Key: "k", Step: step, Timestamp: ts, Value: v, IsNaN: isNaN}
 }
 
-// TestLatestMetricRule covers every case of MLflow's rule in SEMANTICS.md: the greatest
+// TestLatestMetricRule covers every case of MLflow's rule in docs/SEMANTICS.md: the greatest
 // (step, timestamp, sanitised value) wins, and on equal tuples the first logged stays.
 func TestLatestMetricRule(t *testing.T) {
 	tests := []struct {

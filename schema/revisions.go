@@ -21,7 +21,7 @@ type Revision struct {
 }
 
 // chain is MLflow's linear revision chain, oldest first (root 451aebb31d03). Release
-// heads follow MLflow's changelog; see the project's docs for how they were derived.
+// heads follow MLflow's changelog; docs/REVISIONS.md says how they were derived.
 var chain = []Revision{
 	{ID: "451aebb31d03", Summary: "metrics.step"},
 	{ID: "90e64c465722", Releases: "1.0", Summary: "mlflow.user tags from runs.user_id"},

@@ -112,8 +112,8 @@ func TestLongCSV(t *testing.T) {
 
 func TestCSVConformance(t *testing.T) {
 	path := writeCSV(t, "history.csv", "run_id,key,value,timestamp,step\n"+runA+",loss,0.5,10,0\n")
-	sourcetest.Run(t, func(t *testing.T) sources.Source {
-		src, err := sources.Open(context.Background(), path, sources.Options{})
+	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
+		src, err := sources.Open(ctx, path, sources.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

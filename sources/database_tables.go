@@ -78,7 +78,7 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 	query := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = ? ORDER BY %s", selected, s.dialect.Quote(t.Name), strings.Join(order, ", "))
 	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), 1) //nolint:rowserrcheck // schema.ScanRows checks them
 	if err != nil {
-		return fmt.Errorf("read %s table %s: %w", s.where, t.Name, err)
+		return s.readError(ctx, err)
 	}
 	chunk := &TableChunk{Table: t, Columns: cols, Origin: s.origin(t.Name)}
 	line := 0
@@ -107,6 +107,9 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 		return nil
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return checkContext(ctx)
+		}
 		return fmt.Errorf("read %s table %s: %w", s.where, t.Name, err)
 	}
 	if len(chunk.Rows) > 0 {

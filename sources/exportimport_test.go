@@ -24,8 +24,8 @@ func TestExportImportConformance(t *testing.T) {
 	for _, rel := range exportRoots {
 		t.Run(rel, func(t *testing.T) {
 			root := exportSample(t, rel)
-			sourcetest.Run(t, func(t *testing.T) sources.Source {
-				src, err := sources.Open(context.Background(), root, sources.Options{MetricChunk: 2})
+			sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
+				src, err := sources.Open(ctx, root, sources.Options{MetricChunk: 2})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -268,8 +268,8 @@ func TestOpenRejectsNonStores(t *testing.T) {
 func TestFileStoreConformance(t *testing.T) {
 	t.Run("synthetic", func(t *testing.T) {
 		root := mixedStore(t)
-		sourcetest.Run(t, func(t *testing.T) sources.Source {
-			src, err := sources.Open(context.Background(), "file://"+root, sources.Options{MetricChunk: 1})
+		sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
+			src, err := sources.Open(ctx, "file://"+root, sources.Options{MetricChunk: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -279,8 +279,8 @@ func TestFileStoreConformance(t *testing.T) {
 	for _, sample := range []string{"packt-hyperparam-mlflow1.x", "lostpet-textintel-mlflow1.30", "khangtt-zoomcamp-datasets-mlflow2", "heart-mlops-bigids-mlflow3"} {
 		t.Run(sample, func(t *testing.T) {
 			root := testenv.Sample(t, sample+"/mlruns")
-			sourcetest.Run(t, func(t *testing.T) sources.Source {
-				src, err := sources.OpenFileStore(context.Background(), root, sources.Options{})
+			sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
+				src, err := sources.OpenFileStore(ctx, root, sources.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -296,7 +296,7 @@ func TestFromRecordsConformance(t *testing.T) {
 		&sources.Run{RunID: "r", ExperimentSourceID: "1", Status: "FINISHED"},
 		&sources.Metrics{RunID: "r", Points: []sources.Metric{{Key: "k", Value: 1}}},
 	}
-	sourcetest.Run(t, func(t *testing.T) sources.Source { return sources.FromRecords("records", recs) })
+	sourcetest.Run(t, func(t *testing.T, _ context.Context) sources.Source { return sources.FromRecords("records", recs) })
 }
 
 // TestFileStoreWorkersKeepOrder: reading runs on several goroutines gives the very same
@@ -332,8 +332,8 @@ func TestFileStoreWorkersKeepOrder(t *testing.T) {
 				t.Errorf("%s with %d workers: the stream differs (%d records, want %d)", root, workers, len(many), len(one))
 			}
 		}
-		sourcetest.Run(t, func(t *testing.T) sources.Source {
-			src, err := sources.OpenFileStore(context.Background(), root, sources.Options{Workers: 4})
+		sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
+			src, err := sources.OpenFileStore(ctx, root, sources.Options{Workers: 4})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
@@ -15,11 +16,17 @@ type rows struct {
 	pos  int
 	fail error // returned after failAt rows
 	at   int
+	// cancel, when set, is called once cancelAt rows have been handed over.
+	cancel   func()
+	cancelAt int
 }
 
 func (r *rows) Next() bool {
 	if r.fail != nil && r.pos == r.at {
 		return false
+	}
+	if r.cancel != nil && r.pos == r.cancelAt {
+		r.cancel()
 	}
 	r.pos++
 	return r.pos <= len(r.data)
@@ -39,6 +46,9 @@ func manyRows(n int) [][]any {
 	}
 	return out
 }
+
+// createTable is the table the suite writes.
+const createTable = "CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, s VARCHAR(10), v DOUBLE PRECISION, b BOOLEAN, n BIGINT)"
 
 // Run checks a sink against an empty database opened by open.
 func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
@@ -80,7 +90,7 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec(tx, "CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, s VARCHAR(10), v DOUBLE PRECISION, b BOOLEAN, n BIGINT)")
+	exec(tx, createTable)
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -142,6 +152,47 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 		}
 		if got := count(); got != before {
 			t.Fatalf("%d rows after a failed copy, want %d", got, before)
+		}
+	})
+	t.Run("a cancelled context aborts the copy", func(t *testing.T) {
+		// On a sink of its own: a cancel may take the connection down with it (pgx
+		// closes it), which ends that import but must never commit half a copy.
+		s3 := open(t)
+		setup, err := s3.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(setup, createTable)
+		if err := setup.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		copyCtx, cancelCopy := context.WithCancel(ctx)
+		defer cancelCopy()
+		tx, err := s3.Begin(copyCtx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = tx.CopyFrom(copyCtx, "t", cols, &rows{data: manyRows(3000)[2000:], cancel: cancelCopy, cancelAt: 400})
+		if err == nil {
+			err = tx.Commit(copyCtx)
+		}
+		if err == nil {
+			t.Fatal("a copy whose context was cancelled half-way committed")
+		}
+		_ = tx.Rollback(ctx) // the connection may be gone: nothing to undo then
+		if check, err := s3.Begin(ctx); err == nil {
+			var n int64
+			if err := schema.EachRow(ctx, check, "SELECT COUNT(*) FROM t", nil, func(scan func(...any) error) error { return scan(&n) }); err == nil && n != 0 {
+				t.Errorf("%d rows visible after a cancelled copy", n)
+			}
+			_ = check.Rollback(ctx)
+		}
+		done := make(chan struct{})
+		go func() { _ = s3.Close(); close(done) }() // its error is the connection the cancel closed
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("Close hangs after a cancelled copy")
 		}
 	})
 	t.Run("close with an open transaction", func(t *testing.T) {

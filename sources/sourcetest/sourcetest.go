@@ -2,17 +2,22 @@
 package sourcetest
 
 import (
+	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
 // Run checks the stream contract of sources: experiments before their datasets and
-// runs, metrics right after their run, a clean end, and Close that is safe early and
-// twice. open must return a fresh source over the same input each time.
-func Run(t *testing.T, open func(t *testing.T) sources.Source) {
+// runs, metrics right after their run, tables copied as rows after everything else, a
+// clean end, Close that is safe early and twice, and a cancelled context that ends the
+// stream with its error. open must return a fresh source over the same input each
+// time, reading under ctx.
+func Run(t *testing.T, open func(t *testing.T, ctx context.Context) sources.Source) {
 	t.Run("order", func(t *testing.T) {
-		src := open(t)
+		src := open(t, context.Background())
 		defer src.Close()
 		if src.Describe() == "" {
 			t.Error("Describe is empty")
@@ -20,9 +25,18 @@ func Run(t *testing.T, open func(t *testing.T) sources.Source) {
 		experiments := map[string]bool{}
 		var curRun string
 		var runs, records int
+		tablesBegun := false
 		for src.Next() {
 			records++
-			switch r := src.Record().(type) {
+			rec := src.Record()
+			if _, isChunk := rec.(*sources.TableChunk); tablesBegun && !isChunk {
+				switch rec.(type) {
+				case *sources.Notice, *sources.Skipped, *sources.Invalid:
+				default:
+					t.Errorf("%T after tables copied as rows", rec)
+				}
+			}
+			switch r := rec.(type) {
 			case *sources.Experiment:
 				curRun = ""
 				if experiments[r.SourceID] {
@@ -57,6 +71,18 @@ func Run(t *testing.T, open func(t *testing.T) sources.Source) {
 				}
 			case *sources.LoggedModel, *sources.RegisteredModel, *sources.Trace:
 				curRun = ""
+			case *sources.TableChunk:
+				curRun, tablesBegun = "", true
+				if r.Table == nil || r.Table.Name == "" || len(r.Rows) == 0 {
+					t.Errorf("table chunk without its table or rows: %+v", r)
+					break
+				}
+				for _, row := range r.Rows {
+					if len(row) != len(r.Columns) {
+						t.Errorf("table %s: a row of %d values for %d columns", r.Table.Name, len(row), len(r.Columns))
+						break
+					}
+				}
 			case *sources.Notice:
 				if r.Message == "" {
 					t.Errorf("notice without a message")
@@ -83,8 +109,29 @@ func Run(t *testing.T, open func(t *testing.T) sources.Source) {
 			t.Error("no records")
 		}
 	})
+	t.Run("cancel", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		src := open(t, ctx)
+		defer src.Close()
+		src.Next()
+		cancel()
+		done := make(chan bool, 1)
+		go func() {
+			for src.Next() { // a source may hand over what it read ahead
+			}
+			done <- true
+		}()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the stream goes on after its context was cancelled")
+		}
+		if err := src.Err(); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("ended with %v, not the cancel", err)
+		}
+	})
 	t.Run("close early and twice", func(t *testing.T) {
-		src := open(t)
+		src := open(t, context.Background())
 		src.Next()
 		if err := src.Close(); err != nil {
 			t.Fatalf("Close: %v", err)
