@@ -40,17 +40,17 @@ type Options struct {
 	// metrics) or experiment (tags) are one key under the target's collation, as "lr"
 	// and "LR" are on MySQL's case-insensitive collations: "fail" (default) treats the
 	// run as invalid input; "keep-first" keeps the first key and reports the others.
-	OnKeyCollision string
+	OnKeyCollision CollisionPolicy
 	// OnExistingRun decides what happens to a run the target already holds: "merge"
 	// (default) adds what the target lacks, "skip" leaves it, "fail" stops the import.
-	OnExistingRun string
+	OnExistingRun ExistingRunPolicy
 	// OnParamConflict decides what happens when a merged run's param has another value
 	// in the target: "fail" (default: the run is invalid input) or "keep-target".
-	OnParamConflict string
+	OnParamConflict ParamConflictPolicy
 	// OnModelConflict decides what happens when a registered model of the source has the
 	// name of one in the target with different content: "fail" (default) stops the
 	// import, "keep-target" keeps the target's and imports the rest.
-	OnModelConflict string
+	OnModelConflict ModelConflictPolicy
 	// AllowUnknownRevision lets the import write into a target at a revision
 	// mlflow-bulk does not know (a newer MLflow), after checking that its tracking tables
 	// hold every column of the newest revision it knows, at least as wide.
@@ -74,12 +74,6 @@ type Options struct {
 	// Progress, when set, is called after every run with the totals so far.
 	Progress func(Progress)
 }
-
-// Key collision policies.
-const (
-	CollisionFail      = "fail"
-	CollisionKeepFirst = "keep-first"
-)
 
 // Progress is a snapshot of the work done.
 type Progress struct {
@@ -580,7 +574,7 @@ func (im *importer) flushRunEarly(ctx context.Context) error {
 	return nil
 }
 
-func (im *importer) collisionPolicy() string {
+func (im *importer) collisionPolicy() CollisionPolicy {
 	if im.opts.OnKeyCollision == "" {
 		return CollisionFail
 	}

@@ -7,17 +7,6 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// Policies for a run the target already holds (--on-existing-run), and for a param
-// whose stored value differs (--on-param-conflict).
-const (
-	ExistingRunMerge = "merge"
-	ExistingRunSkip  = "skip"
-	ExistingRunFail  = "fail"
-
-	ParamConflictFail       = "fail"
-	ParamConflictKeepTarget = "keep-target"
-)
-
 // mergeState is what the target already holds of a run being merged.
 type mergeState struct {
 	storedLatest map[string]MetricPoint

@@ -8,14 +8,6 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// Model conflict policies: what happens when a registered model of the source has the
-// name of one in the target and their contents differ (a version with other values, an
-// alias on another version).
-const (
-	ModelConflictFail       = "fail"
-	ModelConflictKeepTarget = "keep-target"
-)
-
 // insertRow inserts one row, writing only the columns the target's revision has.
 func (im *importer) insertRow(ctx context.Context, table string, values map[string]any) error {
 	var cols []string

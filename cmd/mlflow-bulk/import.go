@@ -30,12 +30,12 @@ type ImportOptions struct {
 	BatchRows           int
 	DefaultArtifactRoot string
 	Progress            string
-	OnKeyCollision      string
+	OnKeyCollision      importer.CollisionPolicy
 	AllowUnknown        bool
 	SkipUnsupported     bool
-	OnModelConflict     string
-	OnExistingRun       string
-	OnParamConflict     string
+	OnModelConflict     importer.ModelConflictPolicy
+	OnExistingRun       importer.ExistingRunPolicy
+	OnParamConflict     importer.ParamConflictPolicy
 	DryRun              bool
 	TargetExperiment    string
 	CSVParams           []string
@@ -91,21 +91,6 @@ anything of the bad run is committed, unless --skip-invalid.
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Sources = args
-			if opts.OnKeyCollision != importer.CollisionFail && opts.OnKeyCollision != importer.CollisionKeepFirst {
-				return &usageError{fmt.Errorf("--on-key-collision must be fail or keep-first, not %q", opts.OnKeyCollision)}
-			}
-			if err := oneOf("--on-existing-run", opts.OnExistingRun, importer.ExistingRunMerge, importer.ExistingRunSkip, importer.ExistingRunFail); err != nil {
-				return err
-			}
-			if err := oneOf("--on-param-conflict", opts.OnParamConflict, importer.ParamConflictFail, importer.ParamConflictKeepTarget); err != nil {
-				return err
-			}
-			if opts.OnModelConflict != importer.ModelConflictFail && opts.OnModelConflict != importer.ModelConflictKeepTarget {
-				return &usageError{fmt.Errorf("--on-model-conflict must be fail or keep-target, not %q", opts.OnModelConflict)}
-			}
-			if opts.Progress != "auto" && opts.Progress != "always" && opts.Progress != "never" {
-				return &usageError{fmt.Errorf("--progress must be auto, always or never, not %q", opts.Progress)}
-			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -127,7 +112,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
-	f.StringVar(&opts.Progress, "progress", "auto", "progress on stderr: auto (a bar on a terminal, else a line every few seconds), always (a bar), never (only the lines)")
+	f.Var(newChoice("progress", &opts.Progress, []string{"auto", "always", "never"}), "progress", "progress on stderr: auto (a bar on a terminal, else a line every few seconds), always (a bar), never (only the lines)")
 	f.StringVar(&opts.TargetExperiment, "target-experiment", "", "put every run into the experiment of this name (CSV files, which carry no experiment names, otherwise go into one named after the file)")
 	f.StringSliceVar(&opts.CSVParams, "csv-params", nil, "columns of a UI \"Download CSV\" file that are params (others are inferred)")
 	f.StringSliceVar(&opts.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")
@@ -135,16 +120,16 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
-	f.StringVar(&opts.OnExistingRun, "on-existing-run", importer.ExistingRunMerge,
+	f.Var(newChoice("on-existing-run", &opts.OnExistingRun, opts.OnExistingRun.Values()), "on-existing-run",
 		"a run the target already holds: merge (add its new metric points, params and tags; move status and end time forward), skip, or fail")
-	f.StringVar(&opts.OnParamConflict, "on-param-conflict", importer.ParamConflictFail,
+	f.Var(newChoice("on-param-conflict", &opts.OnParamConflict, opts.OnParamConflict.Values()), "on-param-conflict",
 		"a merged run's param with another value in the target (MLflow never changes a param): fail (the run is invalid input) or keep-target")
-	f.StringVar(&opts.OnModelConflict, "on-model-conflict", importer.ModelConflictFail,
+	f.Var(newChoice("on-model-conflict", &opts.OnModelConflict, opts.OnModelConflict.Values()), "on-model-conflict",
 		"a registered model whose name the target has, with a version or alias that differs: fail, or keep-target (keep the target's, import the rest, report it)")
 	f.BoolVar(&opts.AllowUnknown, "allow-unknown-revision", false, "read a source, or write into a target, at an alembic revision mlflow-bulk does not know (a newer MLflow): "+
 		"a target's tables must hold every column mlflow-bulk writes; a source's tables without rules are copied as they are")
 	f.BoolVar(&opts.SkipUnsupported, "skip-unsupported", false, "when a source holds tables or columns the target lacks, leave them out and list them in the report instead of stopping before writing")
-	f.StringVar(&opts.OnKeyCollision, "on-key-collision", importer.CollisionFail,
+	f.Var(newChoice("on-key-collision", &opts.OnKeyCollision, opts.OnKeyCollision.Values()), "on-key-collision",
 		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
 	return cmd
 }
@@ -344,16 +329,6 @@ func (p *progressDisplay) finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}
-}
-
-// oneOf checks an enumerated flag value.
-func oneOf(flag, value string, allowed ...string) error {
-	for _, a := range allowed {
-		if value == a {
-			return nil
-		}
-	}
-	return &usageError{fmt.Errorf("%s must be %s, not %q", flag, strings.Join(allowed, ", "), value)}
 }
 
 // redactPassword hides a password that came from a file rather than the URI.

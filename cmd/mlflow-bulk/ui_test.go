@@ -256,3 +256,18 @@ func TestRedactionKeepsTheChain(t *testing.T) {
 		t.Error("an error without secrets is wrapped")
 	}
 }
+
+func TestChoiceFlag(t *testing.T) {
+	t.Parallel()
+	var p importer.ExistingRunPolicy
+	c := newChoice("on-existing-run", &p, p.Values())
+	if p != importer.ExistingRunMerge || c.String() != "merge" || c.Type() != "merge|skip|fail" {
+		t.Fatalf("default %q, type %q", p, c.Type())
+	}
+	if err := c.Set("skip"); err != nil || p != importer.ExistingRunSkip {
+		t.Errorf("Set skip: %v, %q", err, p)
+	}
+	if err := c.Set("merged"); err == nil || !strings.Contains(err.Error(), `--on-existing-run must be merge, skip or fail, not "merged"`) || p != importer.ExistingRunSkip {
+		t.Errorf("Set merged: %v, %q", err, p)
+	}
+}
