@@ -61,7 +61,7 @@ func (f Filter) takesExperiment(e *sources.Experiment) (bool, string) {
 		return false, "not among --experiment"
 	case matchAny(f.ExcludeExperiments, e.Name):
 		return false, "matched by --exclude-experiment"
-	case f.ExcludeDeleted && e.LifecycleStage == "deleted":
+	case f.ExcludeDeleted && e.LifecycleStage == sources.LifecycleDeleted:
 		return false, "deleted (--include-deleted=false)"
 	}
 	return true, ""
@@ -69,7 +69,7 @@ func (f Filter) takesExperiment(e *sources.Experiment) (bool, string) {
 
 // takesRun reports whether the filter lets a run in.
 func (f Filter) takesRun(r *sources.Run) bool {
-	if f.ExcludeDeleted && r.LifecycleStage == "deleted" {
+	if f.ExcludeDeleted && r.LifecycleStage == sources.LifecycleDeleted {
 		return false
 	}
 	if f.RunsSince > 0 && (r.StartTime == nil || *r.StartTime < f.RunsSince) {

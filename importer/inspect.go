@@ -28,10 +28,10 @@ type Inspection struct {
 
 // InspectedExp is one experiment of the source.
 type InspectedExp struct {
-	ID             string `json:"id"`
-	Name           string `json:"name"`
-	LifecycleStage string `json:"lifecycle_stage"`
-	Runs           int64  `json:"runs"`
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	LifecycleStage sources.Lifecycle `json:"lifecycle_stage"`
+	Runs           int64             `json:"runs"`
 }
 
 // maxAnomalies bounds the list; the rest are counted.
@@ -144,7 +144,7 @@ func (ins *inspector) Run(_ context.Context, r *sources.Run) error {
 	in.Counts["params"] += int64(len(r.Params))
 	in.Counts["tags"] += int64(len(r.Tags))
 	in.Counts["inputs"] += int64(len(r.Inputs))
-	if r.LifecycleStage == "deleted" {
+	if r.LifecycleStage == sources.LifecycleDeleted {
 		in.Counts["deleted_runs"]++
 	}
 	clear(ins.metricKeys)

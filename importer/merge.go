@@ -15,7 +15,7 @@ type mergeState struct {
 // inputEdge is the primary key of MLflow's inputs table.
 type inputEdge struct{ sourceType, sourceID, destType, destID string }
 
-var terminalStatus = map[string]bool{"FINISHED": true, "FAILED": true, "KILLED": true}
+var terminalStatus = map[string]bool{string(sources.StatusFinished): true, string(sources.StatusFailed): true, string(sources.StatusKilled): true}
 
 // startMerge brings a run the target already holds up to date, the way MLflow would
 // have had the source's logging calls reached it: new metric points, params and tags
@@ -109,8 +109,8 @@ func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
 	} else if end == nil && src.endTime != nil {
 		add("end_time", *src.endTime)
 	}
-	if (stage == nil || *stage == "active") && src.lifecycleStage == "deleted" {
-		add("lifecycle_stage", "deleted")
+	if (stage == nil || *stage == string(sources.LifecycleActive)) && src.lifecycleStage == string(sources.LifecycleDeleted) {
+		add("lifecycle_stage", string(sources.LifecycleDeleted))
 		if deleted != "NULL" {
 			add("deleted_time", optional(src.deletedTime))
 		}

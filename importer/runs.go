@@ -98,9 +98,9 @@ func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 // an error, as in MLflow), tags unique per key with the last value winning.
 func (im *importer) runRows(r *sources.Run, expID int64) (runRow, []sources.Tag, []sources.Tag, error) {
 	row := runRow{
-		runUUID: r.RunID, name: r.Name, sourceType: r.SourceType, sourceName: r.SourceName,
-		entryPointName: r.EntryPointName, userID: r.UserID, status: r.Status,
-		sourceVersion: r.SourceVersion, lifecycleStage: r.LifecycleStage, artifactURI: r.ArtifactURI,
+		runUUID: r.RunID, name: r.Name, sourceType: string(r.SourceType), sourceName: r.SourceName,
+		entryPointName: r.EntryPointName, userID: r.UserID, status: string(r.Status),
+		sourceVersion: r.SourceVersion, lifecycleStage: string(r.LifecycleStage), artifactURI: r.ArtifactURI,
 		startTime: r.StartTime, endTime: r.EndTime, deletedTime: r.DeletedTime, experimentID: expID,
 	}
 	params := make([]sources.Tag, 0, len(r.Params))

@@ -121,7 +121,7 @@ type csvSource struct {
 
 func (s *csvSource) read(ctx context.Context) error {
 	stem := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
-	if err := s.emit(ctx, &Experiment{SourceID: csvExperimentID, Name: stem, LifecycleStage: "active", Origin: Origin{File: s.path}}); err != nil {
+	if err := s.emit(ctx, &Experiment{SourceID: csvExperimentID, Name: stem, LifecycleStage: LifecycleActive, Origin: Origin{File: s.path}}); err != nil {
 		return err
 	}
 	switch s.layout {
@@ -199,16 +199,15 @@ func parseTime(v string) (*int64, error) {
 	return nil, fmt.Errorf("time %q is not a date such as 2026-05-25 09:31:08+00:00 or epoch milliseconds", v)
 }
 
-func csvStatus(v string) string {
-	v = strings.ToUpper(strings.TrimSpace(v))
-	if runStatusNamesByName[v] {
-		return v
+func csvStatus(v string) RunStatus {
+	if s := RunStatus(strings.ToUpper(strings.TrimSpace(v))); s.Valid() {
+		return s
 	}
-	return "FINISHED"
+	return StatusFinished
 }
 
 func (s *csvSource) searchRunsRow(ctx context.Context, header, row []string, line int) error {
-	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: "active", SourceType: "LOCAL", Origin: Origin{File: s.path, Line: line}}
+	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: LifecycleActive, SourceType: SourceLocal, Origin: Origin{File: s.path, Line: line}}
 	var metrics []Metric
 	for i, h := range header {
 		v := row[i]
@@ -246,21 +245,13 @@ func (s *csvSource) searchRunsRow(ctx context.Context, header, row []string, lin
 		case "mlflow.user":
 			run.UserID = t.Value
 		case "mlflow.source.type":
-			if _, ok := sourceTypeByName[t.Value]; ok {
-				run.SourceType = t.Value
+			if st := SourceType(t.Value); st.Valid() {
+				run.SourceType = st
 			}
 		}
 	}
 	return s.emitRun(ctx, run, metrics, line)
 }
-
-var sourceTypeByName = func() map[string]bool {
-	m := map[string]bool{}
-	for _, n := range sourceTypeNames {
-		m[n] = true
-	}
-	return m
-}()
 
 // emitRun emits a run of a runs CSV with its latest metric values as one point each,
 // at step 0, timed at the run's end (or start).
@@ -269,7 +260,7 @@ func (s *csvSource) emitRun(ctx context.Context, run *Run, metrics []Metric, lin
 		return s.invalid(ctx, line, run.RunID, fmt.Errorf("run id %q is not 32 lowercase hex digits", run.RunID))
 	}
 	if run.Status == "" {
-		run.Status = "FINISHED"
+		run.Status = StatusFinished
 	}
 	var ts int64
 	switch {
@@ -409,8 +400,8 @@ func parseUIDuration(v string) (int64, bool) {
 }
 
 func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, roles map[string]csvRole) error {
-	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: "active", RunID: row[2], Name: row[3],
-		SourceType: "LOCAL", Status: csvStatus(row[7]), UserID: row[6], Origin: Origin{File: s.path, Line: line}}
+	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: LifecycleActive, RunID: row[2], Name: row[3],
+		SourceType: SourceLocal, Status: csvStatus(row[7]), UserID: row[6], Origin: Origin{File: s.path, Line: line}}
 	start, err := parseTime(row[0])
 	if err != nil {
 		return s.invalid(ctx, line, run.RunID, err)
@@ -420,9 +411,9 @@ func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, r
 		end := *start + d
 		run.EndTime = &end
 	}
-	if t := strings.ToUpper(row[4]); sourceTypeByName[t] {
+	if t := SourceType(strings.ToUpper(row[4])); t.Valid() {
 		run.SourceType = t
-		run.Tags = append(run.Tags, Tag{Key: "mlflow.source.type", Value: t})
+		run.Tags = append(run.Tags, Tag{Key: "mlflow.source.type", Value: string(t)})
 	}
 	if row[5] != "" {
 		run.Tags = append(run.Tags, Tag{Key: "mlflow.source.name", Value: row[5]})
@@ -519,8 +510,8 @@ func (s *csvSource) readLong(ctx context.Context) error {
 			}
 			run, first = id, line
 			start := m.Timestamp
-			if err := s.emit(ctx, &Run{RunID: id, ExperimentSourceID: csvExperimentID, Status: "FINISHED", LifecycleStage: "active",
-				SourceType: "LOCAL", StartTime: &start, MetricsOnly: true, Origin: Origin{File: s.path, Line: line}}); err != nil {
+			if err := s.emit(ctx, &Run{RunID: id, ExperimentSourceID: csvExperimentID, Status: StatusFinished, LifecycleStage: LifecycleActive,
+				SourceType: SourceLocal, StartTime: &start, MetricsOnly: true, Origin: Origin{File: s.path, Line: line}}); err != nil {
 				return err
 			}
 		}

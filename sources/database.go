@@ -290,9 +290,9 @@ func (s *dbSource) readExperiments(ctx context.Context) error {
 		if err := scan(&id, &name, &loc, &stage, &created, &updated); err != nil {
 			return err
 		}
-		lifecycle := stage.String
+		lifecycle := Lifecycle(stage.String)
 		if lifecycle == "" {
-			lifecycle = "active"
+			lifecycle = LifecycleActive
 		}
 		exps = append(exps, &Experiment{SourceID: fmt.Sprint(id), Name: name, ArtifactLocation: loc.String, LifecycleStage: lifecycle,
 			CreationTime: nullable(created), LastUpdateTime: nullable(updated), Tags: tags[id], Origin: s.origin("experiments")})
@@ -349,8 +349,8 @@ func (s *dbSource) readRuns(ctx context.Context) error {
 					return err
 				}
 				r.ExperimentSourceID = fmt.Sprint(expID.Int64)
-				r.Name, r.SourceType, r.SourceName, r.EntryPointName = name.String, st.String, sn.String, ep.String
-				r.SourceVersion, r.UserID, r.Status, r.LifecycleStage, r.ArtifactURI = sv.String, user.String, status.String, stage.String, art.String
+				r.Name, r.SourceType, r.SourceName, r.EntryPointName = name.String, SourceType(st.String), sn.String, ep.String
+				r.SourceVersion, r.UserID, r.Status, r.LifecycleStage, r.ArtifactURI = sv.String, user.String, RunStatus(status.String), Lifecycle(stage.String), art.String
 				r.StartTime, r.EndTime, r.DeletedTime = nullable(start), nullable(end), nullable(del)
 				page = append(page, r)
 				byID[r.RunID] = r

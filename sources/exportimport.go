@@ -179,7 +179,7 @@ func (s *exportImport) readExperiment(ctx context.Context, dir, listedName strin
 		return err
 	}
 	metaPath := filepath.Join(dir, "experiment.json")
-	exp := &Experiment{Name: listedName, LifecycleStage: "active", Origin: Origin{File: metaPath}}
+	exp := &Experiment{Name: listedName, LifecycleStage: LifecycleActive, Origin: Origin{File: metaPath}}
 	var listed []string
 	f, err := readEIFile(metaPath)
 	switch {
@@ -188,7 +188,7 @@ func (s *exportImport) readExperiment(ctx context.Context, dir, listedName strin
 		exp.SourceID, exp.Name, exp.ArtifactLocation = e.ExperimentID, e.Name, e.ArtifactLocation
 		exp.CreationTime, exp.LastUpdateTime = e.CreationTime, e.LastUpdateTime
 		if e.LifecycleStage != "" {
-			exp.LifecycleStage = e.LifecycleStage
+			exp.LifecycleStage = Lifecycle(e.LifecycleStage)
 		}
 		keys := make([]string, 0, len(e.Tags))
 		for k := range e.Tags {
@@ -262,8 +262,8 @@ func (s *exportImport) readRun(ctx context.Context, path, folder, expID string) 
 	}
 	info := f.Mlflow.Info
 	run := &Run{ExperimentSourceID: expID, Origin: Origin{File: path},
-		Name: info.RunName, UserID: info.UserID, Status: strings.ToUpper(info.Status), StartTime: info.StartTime, EndTime: info.EndTime,
-		LifecycleStage: info.LifecycleStage, ArtifactURI: info.ArtifactURI, SourceType: "LOCAL"}
+		Name: info.RunName, UserID: info.UserID, Status: RunStatus(strings.ToUpper(info.Status)), StartTime: info.StartTime, EndTime: info.EndTime,
+		LifecycleStage: Lifecycle(info.LifecycleStage), ArtifactURI: info.ArtifactURI, SourceType: SourceLocal}
 	// The folder names the run (experiment.json lists runs by it); run.json's own id is
 	// used only when the folder is not a run id.
 	run.RunID = folder
@@ -275,13 +275,13 @@ func (s *exportImport) readRun(ctx context.Context, path, folder, expID string) 
 		}
 	}
 	if run.Status == "" {
-		run.Status = "FINISHED"
+		run.Status = StatusFinished
 	}
-	if _, ok := runStatusNamesByName[run.Status]; !ok {
+	if !run.Status.Valid() {
 		return s.emit(ctx, &Invalid{Err: &InputError{File: path, RunID: run.RunID, Err: fmt.Errorf("unknown run status %q", info.Status)}})
 	}
 	if run.LifecycleStage == "" {
-		run.LifecycleStage = "active"
+		run.LifecycleStage = LifecycleActive
 	}
 	run.Params = sortedTags(f.Mlflow.Params)
 	run.Tags = sortedTags(f.Mlflow.Tags)
@@ -323,14 +323,6 @@ func (s *exportImport) readRun(ctx context.Context, path, folder, expID string) 
 	}
 	return nil
 }
-
-var runStatusNamesByName = func() map[string]bool {
-	m := map[string]bool{}
-	for _, n := range runStatusNames {
-		m[n] = true
-	}
-	return m
-}()
 
 func sortedTags(m map[string]string) []Tag {
 	keys := make([]string, 0, len(m))

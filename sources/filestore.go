@@ -37,12 +37,6 @@ var experimentChildren = map[string]string{
 	"models":   "logged models are not imported from file stores yet",
 }
 
-// runStatusNames maps the file store's integer run status to MLflow's SQL names.
-var runStatusNames = map[int64]string{1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
-
-// sourceTypeNames maps the file store's integer source type to MLflow's SQL names.
-var sourceTypeNames = map[int64]string{1: "NOTEBOOK", 2: "JOB", 3: "PROJECT", 4: "LOCAL", 5: "UNKNOWN"}
-
 // IsFileStore reports whether dir looks like an MLflow file store root: a directory
 // holding at least one experiment folder (a folder with meta.yaml, or the trash folder,
 // or the default experiment's folder 0).
@@ -264,7 +258,7 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 		}
 		// MLflow creates experiment 0 when it creates the store; stores copied around
 		// often lose its meta.yaml while keeping its runs.
-		exp = &Experiment{SourceID: "0", Name: "Default", LifecycleStage: "active", Origin: Origin{File: dir}}
+		exp = &Experiment{SourceID: "0", Name: "Default", LifecycleStage: LifecycleActive, Origin: Origin{File: dir}}
 		if err := s.sendSkip(ctx, filepath.Join(dir, metaFile), "missing; folder 0 read as MLflow's Default experiment"); err != nil {
 			return err
 		}
@@ -338,16 +332,18 @@ func (s *fileStore) parseExperiment(dir, id string, trashed bool) (*Experiment, 
 	if exp.ArtifactLocation, err = m.str("artifact_location"); err != nil {
 		return nil, err
 	}
-	if exp.LifecycleStage, err = m.str("lifecycle_stage"); err != nil {
+	stage, err := m.str("lifecycle_stage")
+	if err != nil {
 		return nil, err
 	}
+	exp.LifecycleStage = Lifecycle(stage)
 	switch {
 	case trashed:
 		// MLflow moves deleted experiments to .trash; some stores still say "active" there.
-		exp.LifecycleStage = "deleted"
+		exp.LifecycleStage = LifecycleDeleted
 	case exp.LifecycleStage == "":
-		exp.LifecycleStage = "active"
-	case exp.LifecycleStage != "active" && exp.LifecycleStage != "deleted":
+		exp.LifecycleStage = LifecycleActive
+	case exp.LifecycleStage != LifecycleActive && exp.LifecycleStage != LifecycleDeleted:
 		return nil, m.errorf(m.fields["lifecycle_stage"], "lifecycle_stage %q is neither active nor deleted", exp.LifecycleStage)
 	}
 	if exp.CreationTime, err = m.optInt("creation_time"); err != nil {
@@ -483,23 +479,28 @@ func parseRun(dir, folder, expID string) (*Run, error) {
 	strFields := map[string]*string{
 		"source_name": &run.SourceName, "entry_point_name": &run.EntryPointName,
 		"source_version": &run.SourceVersion, "user_id": &run.UserID,
-		"lifecycle_stage": &run.LifecycleStage, "artifact_uri": &run.ArtifactURI,
+		"artifact_uri": &run.ArtifactURI,
 	}
 	for field, dst := range strFields {
 		if *dst, err = m.str(field); err != nil {
 			return fail(err)
 		}
 	}
-	if run.LifecycleStage == "" {
-		run.LifecycleStage = "active"
-	}
-	if run.LifecycleStage != "active" && run.LifecycleStage != "deleted" {
-		return fail(m.errorf(m.fields["lifecycle_stage"], "lifecycle_stage %q is neither active nor deleted", run.LifecycleStage))
-	}
-	if run.Status, err = enumField(m, "status", runStatusNames, "RUNNING"); err != nil {
+	stage, err := m.str("lifecycle_stage")
+	if err != nil {
 		return fail(err)
 	}
-	if run.SourceType, err = enumField(m, "source_type", sourceTypeNames, "LOCAL"); err != nil {
+	run.LifecycleStage = Lifecycle(stage)
+	if run.LifecycleStage == "" {
+		run.LifecycleStage = LifecycleActive
+	}
+	if run.LifecycleStage != LifecycleActive && run.LifecycleStage != LifecycleDeleted {
+		return fail(m.errorf(m.fields["lifecycle_stage"], "lifecycle_stage %q is neither active nor deleted", run.LifecycleStage))
+	}
+	if run.Status, err = enumField(m, "status", RunStatuses, StatusRunning); err != nil {
+		return fail(err)
+	}
+	if run.SourceType, err = enumField(m, "source_type", SourceTypes, SourceLocal); err != nil {
 		return fail(err)
 	}
 	for field, dst := range map[string]**int64{"start_time": &run.StartTime, "end_time": &run.EndTime, "deleted_time": &run.DeletedTime} {
@@ -521,18 +522,20 @@ func parseRun(dir, folder, expID string) (*Run, error) {
 
 // enumField reads a field the file store writes as an integer enum (older or foreign
 // writers may use the name): the SQL name, def when missing.
-func enumField(m *meta, key string, names map[int64]string, def string) (string, error) {
+// enumField reads one of MLflow's enumerations: the file store's number (1 for the
+// first of names) or the name itself.
+func enumField[T ~string](m *meta, key string, names []T, def T) (T, error) {
 	n := m.fields[key]
 	if isNull(n) {
 		return def, nil
 	}
 	if v, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
-		if name, ok := names[v]; ok {
-			return name, nil
+		if v >= 1 && v <= int64(len(names)) {
+			return names[v-1], nil
 		}
 		return "", m.errorf(n, "%s: unknown value %d", key, v)
 	}
-	upper := strings.ToUpper(n.Value)
+	upper := T(strings.ToUpper(n.Value))
 	for _, name := range names {
 		if name == upper {
 			return name, nil

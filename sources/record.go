@@ -17,6 +17,64 @@ import "github.com/mlflow-bulk/mlflow-bulk/schema"
 // *LoggedModel, *RegisteredModel, *Trace, *TableChunk, *Skipped, *Notice or *Invalid.
 type Record interface{ isRecord() }
 
+// Lifecycle is the lifecycle stage MLflow keeps for experiments and runs.
+type Lifecycle string
+
+const (
+	LifecycleActive  Lifecycle = "active"
+	LifecycleDeleted Lifecycle = "deleted"
+)
+
+// RunStatus is a run's status as MLflow's SQL store names it (the file store writes the
+// numbers 1 to 5 for them, in this order).
+type RunStatus string
+
+const (
+	StatusRunning   RunStatus = "RUNNING"
+	StatusScheduled RunStatus = "SCHEDULED"
+	StatusFinished  RunStatus = "FINISHED"
+	StatusFailed    RunStatus = "FAILED"
+	StatusKilled    RunStatus = "KILLED"
+)
+
+// RunStatuses are the statuses in the file store's numbering, 1 first.
+var RunStatuses = []RunStatus{StatusRunning, StatusScheduled, StatusFinished, StatusFailed, StatusKilled}
+
+// Valid reports whether the status is one of MLflow's.
+func (s RunStatus) Valid() bool {
+	for _, v := range RunStatuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// SourceType is a run's legacy source type column (NOTEBOOK, JOB, PROJECT, LOCAL,
+// UNKNOWN; the file store numbers them 1 to 5 in this order).
+type SourceType string
+
+const (
+	SourceNotebook SourceType = "NOTEBOOK"
+	SourceJob      SourceType = "JOB"
+	SourceProject  SourceType = "PROJECT"
+	SourceLocal    SourceType = "LOCAL"
+	SourceUnknown  SourceType = "UNKNOWN"
+)
+
+// SourceTypes are the source types in the file store's numbering, 1 first.
+var SourceTypes = []SourceType{SourceNotebook, SourceJob, SourceProject, SourceLocal, SourceUnknown}
+
+// Valid reports whether the source type is one of MLflow's.
+func (t SourceType) Valid() bool {
+	for _, v := range SourceTypes {
+		if t == v {
+			return true
+		}
+	}
+	return false
+}
+
 // Origin says where a record came from, for messages: a file (or table) and a line
 // (or row) number, 0 when unknown.
 type Origin struct {
@@ -39,11 +97,11 @@ type Experiment struct {
 	ArtifactLocation string `json:"artifact_location"`
 	// LifecycleStage is "active" or "deleted". File-store experiments under .trash are
 	// reported as deleted whatever their meta.yaml says.
-	LifecycleStage string `json:"lifecycle_stage"`
-	CreationTime   *int64 `json:"creation_time,omitempty"` // epoch ms; nil before MLflow 1.29
-	LastUpdateTime *int64 `json:"last_update_time,omitempty"`
-	Tags           []Tag  `json:"tags,omitempty"`
-	Origin         Origin `json:"-"`
+	LifecycleStage Lifecycle `json:"lifecycle_stage"`
+	CreationTime   *int64    `json:"creation_time,omitempty"` // epoch ms; nil before MLflow 1.29
+	LastUpdateTime *int64    `json:"last_update_time,omitempty"`
+	Tags           []Tag     `json:"tags,omitempty"`
+	Origin         Origin    `json:"-"`
 }
 
 // Dataset is a dataset logged to an experiment (MLflow ≥ 2.4).
@@ -66,23 +124,23 @@ type Dataset struct {
 // Run is one run with its params, tags and inputs. Its metric history follows as
 // Metrics records.
 type Run struct {
-	RunID              string  `json:"run_id"`
-	ExperimentSourceID string  `json:"experiment_id"`
-	Name               string  `json:"name"`
-	SourceType         string  `json:"source_type"` // NOTEBOOK, JOB, PROJECT, LOCAL, UNKNOWN
-	SourceName         string  `json:"source_name"`
-	EntryPointName     string  `json:"entry_point_name"`
-	SourceVersion      string  `json:"source_version"`
-	UserID             string  `json:"user_id"`
-	Status             string  `json:"status"` // RUNNING, SCHEDULED, FINISHED, FAILED, KILLED
-	StartTime          *int64  `json:"start_time,omitempty"`
-	EndTime            *int64  `json:"end_time,omitempty"`
-	DeletedTime        *int64  `json:"deleted_time,omitempty"`
-	LifecycleStage     string  `json:"lifecycle_stage"` // active, deleted
-	ArtifactURI        string  `json:"artifact_uri"`
-	Params             []Tag   `json:"params,omitempty"`
-	Tags               []Tag   `json:"tags,omitempty"`
-	Inputs             []Input `json:"inputs,omitempty"`
+	RunID              string     `json:"run_id"`
+	ExperimentSourceID string     `json:"experiment_id"`
+	Name               string     `json:"name"`
+	SourceType         SourceType `json:"source_type"`
+	SourceName         string     `json:"source_name"`
+	EntryPointName     string     `json:"entry_point_name"`
+	SourceVersion      string     `json:"source_version"`
+	UserID             string     `json:"user_id"`
+	Status             RunStatus  `json:"status"`
+	StartTime          *int64     `json:"start_time,omitempty"`
+	EndTime            *int64     `json:"end_time,omitempty"`
+	DeletedTime        *int64     `json:"deleted_time,omitempty"`
+	LifecycleStage     Lifecycle  `json:"lifecycle_stage"`
+	ArtifactURI        string     `json:"artifact_uri"`
+	Params             []Tag      `json:"params,omitempty"`
+	Tags               []Tag      `json:"tags,omitempty"`
+	Inputs             []Input    `json:"inputs,omitempty"`
 	// LatestMetrics is the source's own latest_metrics (MLflow databases): the importer
 	// recomputes them from the history and reports where the two differ.
 	LatestMetrics []Metric `json:"-"`

@@ -43,7 +43,7 @@ func Run(t *testing.T, open func(t *testing.T, ctx context.Context) sources.Sour
 					t.Errorf("experiment %s streamed twice", r.SourceID)
 				}
 				experiments[r.SourceID] = true
-				if r.LifecycleStage != "active" && r.LifecycleStage != "deleted" {
+				if r.LifecycleStage != sources.LifecycleActive && r.LifecycleStage != sources.LifecycleDeleted {
 					t.Errorf("experiment %s: lifecycle %q", r.SourceID, r.LifecycleStage)
 				}
 			case *sources.Dataset:
@@ -57,9 +57,7 @@ func Run(t *testing.T, open func(t *testing.T, ctx context.Context) sources.Sour
 				if !experiments[r.ExperimentSourceID] {
 					t.Errorf("run %s before its experiment %s", r.RunID, r.ExperimentSourceID)
 				}
-				switch r.Status {
-				case "RUNNING", "SCHEDULED", "FINISHED", "FAILED", "KILLED":
-				default:
+				if !r.Status.Valid() {
 					t.Errorf("run %s: status %q is not one of MLflow's", r.RunID, r.Status)
 				}
 			case *sources.Metrics:
