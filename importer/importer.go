@@ -15,9 +15,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -189,8 +187,10 @@ type importer struct {
 	dialect   schema.Dialect
 	rev       *schema.Revision
 	collation schema.Collation
-	tx        sinks.Tx
-	report    *Report
+	// asm assembles runs by MLflow's rules for the target (assemble.go).
+	asm    assembler
+	tx     sinks.Tx
+	report *Report
 
 	// committed counts what is in the target; batch what the open transaction holds;
 	// run what the current run adds (merged into batch when the run is complete).
@@ -348,12 +348,13 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	if im.collation, err = schema.KeyCollation(ctx, tx, im.dialect); err != nil {
 		return err
 	}
+	im.asm = assembler{rev: rev, db: im.dialect.Database(), collation: im.collation, collisions: im.opts.OnKeyCollision}
 	if n, ok := im.sink.(sinks.Noticer); ok {
 		im.report.Notices = append(im.report.Notices, n.Notices()...)
 	}
 	if !im.collation.Exact() {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target compares keys with collation %s (case-insensitive: %t, trailing spaces ignored: %t); keys that collide under it are handled by --on-key-collision=%s",
-			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.collisionPolicy()))
+			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.asm.policy()))
 	}
 	im.runs = newBuffer(rev, "runs", runColumns)
 	im.params = newBuffer(rev, "params", keyValueColumns)
@@ -574,52 +575,11 @@ func (im *importer) flushRunEarly(ctx context.Context) error {
 	return nil
 }
 
-func (im *importer) collisionPolicy() CollisionPolicy {
-	if im.opts.OnKeyCollision == "" {
-		return CollisionFail
-	}
-	return im.opts.OnKeyCollision
-}
-
-// keyCollision checks key against the keys seen so far (folded key -> kept key) under
-// the target's collation. It returns the earlier key it collides with, or "".
-func (im *importer) keyCollision(seen map[string]string, key string) string {
-	if im.collation.Exact() {
-		return ""
-	}
-	folded := im.collation.Fold(key)
-	if first, ok := seen[folded]; ok && first != key {
-		return first
-	}
-	seen[folded] = key
-	return ""
-}
-
-// collisionError is the message for colliding keys under the fail policy.
-func (im *importer) collisionError(what, first, later string) error {
-	return fmt.Errorf("%s keys %q and %q are one key under the target's collation %s; re-run with --on-key-collision keep-first to keep %q and leave %q out",
-		what, first, later, im.collation.Name, first, later)
-}
-
 // newUUID returns a random (version 4) UUID as 32 hex digits, the form MLflow's SQL
 // store uses.
 func newUUID() string {
 	u := uuid.New()
 	return hex.EncodeToString(u[:])
-}
-
-// checkText enforces what the target cannot store: values wider than the column on
-// databases that reject them (never cut silently), NUL characters on PostgreSQL.
-func (im *importer) checkText(table, column, what, value string) error {
-	if max := im.rev.MaxChars(table, column); max > 0 && im.dialect.EnforcesWidths() && len(value) > max {
-		if n := utf8.RuneCountInString(value); n > max {
-			return fmt.Errorf("%s is %d characters; %s.%s holds %d at revision %s", what, n, table, column, max, im.rev.ID)
-		}
-	}
-	if im.dialect.Database().RejectsNUL && strings.IndexByte(value, 0) >= 0 {
-		return fmt.Errorf("%s contains a NUL character, which %s cannot store", what, im.dialect.Database().Name)
-	}
-	return nil
 }
 
 // countRuns adds up what the sources can tell of their size; 0 when any cannot.

@@ -35,9 +35,6 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	cur.savepoint = true
 	cur.merge = &mergeState{storedLatest: map[string]MetricPoint{}}
 	row, params, tags, err := im.runRows(r, expID)
-	if err == nil {
-		err = im.checkRun(row, params, tags)
-	}
 	if err == nil && !r.MetricsOnly {
 		err = im.moveRunForward(ctx, row)
 	}

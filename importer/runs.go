@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -59,9 +58,6 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		return im.startMerge(ctx, source, r, expID)
 	}
 	row, params, tags, err := im.runRows(r, expID)
-	if err == nil {
-		err = im.checkRun(row, params, tags)
-	}
 	if err != nil {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
@@ -93,150 +89,15 @@ func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 	return im.exists(ctx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", id)
 }
 
-// runRows builds the run's rows the way MLflow's SQL store holds them: runs.name and
-// the mlflow.runName tag equal, params unique per key (a conflicting second value is
-// an error, as in MLflow), tags unique per key with the last value winning.
+// runRows assembles a run (assemble.go) and puts what changed on the way in the report.
 func (im *importer) runRows(r *sources.Run, expID int64) (runRow, []sources.Tag, []sources.Tag, error) {
-	row := runRow{
-		runUUID: r.RunID, name: r.Name, sourceType: string(r.SourceType), sourceName: r.SourceName,
-		entryPointName: r.EntryPointName, userID: r.UserID, status: string(r.Status),
-		sourceVersion: r.SourceVersion, lifecycleStage: string(r.LifecycleStage), artifactURI: r.ArtifactURI,
-		startTime: r.StartTime, endTime: r.EndTime, deletedTime: r.DeletedTime, experimentID: expID,
+	out, err := im.asm.run(r, expID)
+	for _, n := range out.notes {
+		im.noteSkipped(r.Origin.File, n)
 	}
-	params := make([]sources.Tag, 0, len(r.Params))
-	seenParams := make(map[string]string, len(r.Params))
-	for _, p := range r.Params {
-		if old, ok := seenParams[p.Key]; ok {
-			if old != p.Value {
-				return row, nil, nil, fmt.Errorf("param %q has two values (%q and %q); MLflow never changes a param", p.Key, old, p.Value)
-			}
-			continue
-		}
-		seenParams[p.Key] = p.Value
-		params = append(params, p)
-	}
-	limits := im.rev.Limits()
-	if err := im.limitValues(r, "param", params, limits.ParamValue); err != nil {
-		return row, nil, nil, err
-	}
-	params, err := im.dropCollisions(r, "param", params)
-	if err != nil {
-		return row, nil, nil, err
-	}
-	tags := make([]sources.Tag, 0, len(r.Tags)+1)
-	tagIndex := make(map[string]int, len(r.Tags))
-	for _, t := range r.Tags {
-		if i, ok := tagIndex[t.Key]; ok {
-			tags[i].Value = t.Value
-			continue
-		}
-		tagIndex[t.Key] = len(tags)
-		tags = append(tags, t)
-	}
-	// Runs before MLflow 1.30 keep their name only in the tag; later ones in both. Rows
-	// MLflow wrote itself (a database source) are copied as they are.
-	if r.Verbatim {
-		// nothing to reconcile
-	} else if i, ok := tagIndex[runNameTag]; ok {
-		if row.name == "" {
-			row.name = tags[i].Value
-		} else {
-			tags[i].Value = row.name
-		}
-	} else if row.name != "" {
-		tags = append(tags, sources.Tag{Key: runNameTag, Value: row.name})
-	}
-	if err := im.limitValues(r, "tag", tags, limits.TagValue); err != nil {
-		return row, nil, nil, err
-	}
-	tags, err = im.dropCollisions(r, "tag", tags)
-	return row, params, tags, err
-}
-
-// limitValues applies MLflow's value limit of the target's revision, on every database:
-// values over it are cut where that MLflow truncates (2.11 and later) and reported,
-// otherwise the run is invalid, as MLflow would have refused them.
-func (im *importer) limitValues(r *sources.Run, what string, kvs []sources.Tag, limit int) error {
-	truncates := im.rev.Limits().Truncates
-	for i, kv := range kvs {
-		if len(kv.Value) <= limit {
-			continue
-		}
-		n := utf8.RuneCountInString(kv.Value)
-		if n <= limit {
-			continue
-		}
-		if !truncates {
-			return fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, im.rev, limit)
-		}
-		kvs[i].Value = truncateRunes(kv.Value, limit)
-		im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, im.rev))
-	}
-	return nil
-}
-
-// truncateRunes cuts s to n characters (Python counts code points, as this does).
-func truncateRunes(s string, n int) string {
-	i := 0
-	for pos := range s {
-		if i == n {
-			return s[:pos]
-		}
-		i++
-	}
-	return s
-}
-
-// dropCollisions applies the key-collision policy to a run's params or tags.
-func (im *importer) dropCollisions(r *sources.Run, what string, kvs []sources.Tag) ([]sources.Tag, error) {
-	if im.collation.Exact() {
-		return kvs, nil
-	}
-	seen := make(map[string]string, len(kvs))
-	kept := kvs[:0]
-	for _, kv := range kvs {
-		first := im.keyCollision(seen, kv.Key)
-		if first == "" {
-			kept = append(kept, kv)
-			continue
-		}
-		if im.collisionPolicy() != CollisionKeepFirst {
-			return nil, im.collisionError(what, first, kv.Key)
-		}
-		im.committed[what+"s"].Skipped++
-		im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: %s %q left out: it is the same key as %q under the target's collation %s", r.RunID, what, kv.Key, first, im.collation.Name))
-	}
-	return kept, nil
-}
-
-// checkRun rejects values the target cannot store, naming the run's field.
-func (im *importer) checkRun(row runRow, params, tags []sources.Tag) error {
-	fields := []struct{ column, value string }{
-		{"run_uuid", row.runUUID}, {"name", row.name}, {"source_type", row.sourceType},
-		{"source_name", row.sourceName}, {"entry_point_name", row.entryPointName},
-		{"user_id", row.userID}, {"status", row.status}, {"source_version", row.sourceVersion},
-		{"lifecycle_stage", row.lifecycleStage}, {"artifact_uri", row.artifactURI},
-	}
-	for _, f := range fields {
-		if err := im.checkText("runs", f.column, f.column, f.value); err != nil {
-			return err
-		}
-	}
-	for _, set := range []struct {
-		table string
-		kvs   []sources.Tag
-	}{{"params", params}, {"tags", tags}} {
-		what := map[string]string{"params": "param", "tags": "tag"}[set.table]
-		for _, kv := range set.kvs {
-			if err := im.checkText(set.table, "key", what+" key "+strconv.Quote(kv.Key), kv.Key); err != nil {
-				return err
-			}
-			if err := im.checkText(set.table, "value", what+" "+strconv.Quote(kv.Key)+" value", kv.Value); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	im.committed["params"].Skipped += out.droppedParams
+	im.committed["tags"].Skipped += out.droppedTags
+	return out.row, out.params, out.tags, err
 }
 
 // runInputs buffers the run's inputs: dataset edges point at the target's dataset row,
@@ -270,7 +131,7 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 		}
 		seen[e] = true
 		for _, c := range []struct{ column, value string }{{"source_type", e.sourceType}, {"source_id", e.sourceID}, {"destination_type", e.destType}, {"destination_id", e.destID}} {
-			if err := im.checkText("inputs", c.column, "input "+c.column, c.value); err != nil {
+			if err := im.asm.checkText("inputs", c.column, "input "+c.column, c.value); err != nil {
 				return err
 			}
 		}
@@ -281,10 +142,10 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 		im.inputs.add(inputRow{inputUUID: uuid, sourceType: e.sourceType, sourceID: e.sourceID, destinationType: e.destType, destinationID: e.destID, step: in.Step})
 		im.run["inputs"].Created++
 		for _, t := range in.Tags {
-			if err := im.checkText("input_tags", "name", "input tag "+strconv.Quote(t.Key), t.Key); err != nil {
+			if err := im.asm.checkText("input_tags", "name", "input tag "+strconv.Quote(t.Key), t.Key); err != nil {
 				return err
 			}
-			if err := im.checkText("input_tags", "value", "input tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
+			if err := im.asm.checkText("input_tags", "value", "input tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
 				return err
 			}
 			im.inputTags.add(inputTagRow{inputUUID: uuid, name: t.Key, value: t.Value})
@@ -320,12 +181,12 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 			continue
 		}
 		if !im.latest.Seen(p.Key) {
-			if err := im.checkText("metrics", "key", "metric key "+strconv.Quote(p.Key), p.Key); err != nil {
+			if err := im.asm.checkText("metrics", "key", "metric key "+strconv.Quote(p.Key), p.Key); err != nil {
 				return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: err})
 			}
-			if first := im.keyCollision(cur.metricKeys, p.Key); first != "" {
-				if im.collisionPolicy() != CollisionKeepFirst {
-					return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: im.collisionError("metric", first, p.Key)})
+			if first := im.asm.keyCollision(cur.metricKeys, p.Key); first != "" {
+				if im.asm.policy() != CollisionKeepFirst {
+					return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: im.asm.collisionError("metric", first, p.Key)})
 				}
 				cur.dropped[p.Key] = true
 				im.run["metrics"].Skipped++

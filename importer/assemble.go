@@ -1,0 +1,226 @@
+package importer
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// assembler turns what a source holds into the rows the target takes, by MLflow's
+// rules at the target's revision: a param never changes, run tags are last-write-wins,
+// the run's name and its mlflow.runName tag agree, values over MLflow's limits are cut
+// or refused as that MLflow does, keys the target's collation makes one follow the
+// collision policy, and what the target's columns cannot store is refused by name. It
+// reads no database, so every rule is tested without one (assemble_test.go).
+type assembler struct {
+	rev        *schema.Revision
+	db         *schema.Database
+	collation  schema.Collation
+	collisions CollisionPolicy
+}
+
+// assembledRun is a run as the target takes it, with what was changed on the way.
+type assembledRun struct {
+	row          runRow
+	params, tags []sources.Tag
+	// notes are lines for the report (values cut, keys left out); dropped counts the
+	// params and tags left out as collisions.
+	notes                      []string
+	droppedParams, droppedTags int64
+}
+
+func (a assembler) policy() CollisionPolicy {
+	if a.collisions == "" {
+		return CollisionFail
+	}
+	return a.collisions
+}
+
+// run assembles a run's row, params and tags; an error is invalid input of the run.
+func (a assembler) run(r *sources.Run, expID int64) (assembledRun, error) {
+	out := assembledRun{row: runRow{
+		runUUID: r.RunID, name: r.Name, sourceType: string(r.SourceType), sourceName: r.SourceName,
+		entryPointName: r.EntryPointName, userID: r.UserID, status: string(r.Status),
+		sourceVersion: r.SourceVersion, lifecycleStage: string(r.LifecycleStage), artifactURI: r.ArtifactURI,
+		startTime: r.StartTime, endTime: r.EndTime, deletedTime: r.DeletedTime, experimentID: expID,
+	}}
+	params := make([]sources.Tag, 0, len(r.Params))
+	seenParams := make(map[string]string, len(r.Params))
+	for _, p := range r.Params {
+		if old, ok := seenParams[p.Key]; ok {
+			if old != p.Value {
+				return out, fmt.Errorf("param %q has two values (%q and %q); MLflow never changes a param", p.Key, old, p.Value)
+			}
+			continue
+		}
+		seenParams[p.Key] = p.Value
+		params = append(params, p)
+	}
+	limits := a.rev.Limits()
+	if err := a.limitValues(r, "param", params, limits.ParamValue, &out.notes); err != nil {
+		return out, err
+	}
+	params, dropped, err := a.dropCollisions(r, "param", params, &out.notes)
+	if err != nil {
+		return out, err
+	}
+	out.params, out.droppedParams = params, dropped
+	tags := make([]sources.Tag, 0, len(r.Tags)+1)
+	tagIndex := make(map[string]int, len(r.Tags))
+	for _, t := range r.Tags {
+		if i, ok := tagIndex[t.Key]; ok {
+			tags[i].Value = t.Value
+			continue
+		}
+		tagIndex[t.Key] = len(tags)
+		tags = append(tags, t)
+	}
+	// Runs before MLflow 1.30 keep their name only in the tag; later ones in both. Rows
+	// MLflow wrote itself (a database source) are copied as they are.
+	if r.Verbatim {
+		// nothing to reconcile
+	} else if i, ok := tagIndex[runNameTag]; ok {
+		if out.row.name == "" {
+			out.row.name = tags[i].Value
+		} else {
+			tags[i].Value = out.row.name
+		}
+	} else if out.row.name != "" {
+		tags = append(tags, sources.Tag{Key: runNameTag, Value: out.row.name})
+	}
+	if err := a.limitValues(r, "tag", tags, limits.TagValue, &out.notes); err != nil {
+		return out, err
+	}
+	tags, dropped, err = a.dropCollisions(r, "tag", tags, &out.notes)
+	out.tags, out.droppedTags = tags, dropped
+	if err != nil {
+		return out, err
+	}
+	return out, a.checkRun(out.row, out.params, out.tags)
+}
+
+// limitValues applies MLflow's value limit of the target's revision, on every database:
+// values over it are cut where that MLflow truncates (2.11 and later) and noted,
+// otherwise the run is invalid, as MLflow would have refused them.
+func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, limit int, notes *[]string) error {
+	truncates := a.rev.Limits().Truncates
+	for i, kv := range kvs {
+		if len(kv.Value) <= limit {
+			continue
+		}
+		n := utf8.RuneCountInString(kv.Value)
+		if n <= limit {
+			continue
+		}
+		if !truncates {
+			return fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, a.rev, limit)
+		}
+		kvs[i].Value = truncateRunes(kv.Value, limit)
+		*notes = append(*notes, fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, a.rev))
+	}
+	return nil
+}
+
+// truncateRunes cuts s to n characters (Python counts code points, as this does).
+func truncateRunes(s string, n int) string {
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
+}
+
+// dropCollisions applies the key-collision policy to a run's params or tags; it returns
+// the keys kept and how many were left out.
+func (a assembler) dropCollisions(r *sources.Run, what string, kvs []sources.Tag, notes *[]string) ([]sources.Tag, int64, error) {
+	if a.collation.Exact() {
+		return kvs, 0, nil
+	}
+	seen := make(map[string]string, len(kvs))
+	kept := kvs[:0]
+	var dropped int64
+	for _, kv := range kvs {
+		first := a.keyCollision(seen, kv.Key)
+		if first == "" {
+			kept = append(kept, kv)
+			continue
+		}
+		if a.policy() != CollisionKeepFirst {
+			return nil, dropped, a.collisionError(what, first, kv.Key)
+		}
+		dropped++
+		*notes = append(*notes, fmt.Sprintf("run %s: %s %q left out: it is the same key as %q under the target's collation %s", r.RunID, what, kv.Key, first, a.collation.Name))
+	}
+	return kept, dropped, nil
+}
+
+// keyCollision checks key against the keys seen so far (folded key -> kept key) under
+// the target's collation. It returns the earlier key it collides with, or "".
+func (a assembler) keyCollision(seen map[string]string, key string) string {
+	if a.collation.Exact() {
+		return ""
+	}
+	folded := a.collation.Fold(key)
+	if first, ok := seen[folded]; ok && first != key {
+		return first
+	}
+	seen[folded] = key
+	return ""
+}
+
+// collisionError is the message for colliding keys under the fail policy.
+func (a assembler) collisionError(what, first, later string) error {
+	return fmt.Errorf("%s keys %q and %q are one key under the target's collation %s; re-run with --on-key-collision keep-first to keep %q and leave %q out",
+		what, first, later, a.collation.Name, first, later)
+}
+
+// checkRun rejects values the target cannot store, naming the run's field.
+func (a assembler) checkRun(row runRow, params, tags []sources.Tag) error {
+	fields := []struct{ column, value string }{
+		{"run_uuid", row.runUUID}, {"name", row.name}, {"source_type", row.sourceType},
+		{"source_name", row.sourceName}, {"entry_point_name", row.entryPointName},
+		{"user_id", row.userID}, {"status", row.status}, {"source_version", row.sourceVersion},
+		{"lifecycle_stage", row.lifecycleStage}, {"artifact_uri", row.artifactURI},
+	}
+	for _, f := range fields {
+		if err := a.checkText("runs", f.column, f.column, f.value); err != nil {
+			return err
+		}
+	}
+	for _, set := range []struct {
+		table, what string
+		kvs         []sources.Tag
+	}{{"params", "param", params}, {"tags", "tag", tags}} {
+		for _, kv := range set.kvs {
+			if err := a.checkText(set.table, "key", set.what+" key "+strconv.Quote(kv.Key), kv.Key); err != nil {
+				return err
+			}
+			if err := a.checkText(set.table, "value", set.what+" "+strconv.Quote(kv.Key)+" value", kv.Value); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkText enforces what the target cannot store: values wider than the column on
+// databases that refuse them (never cut silently), NUL characters where text cannot
+// hold them.
+func (a assembler) checkText(table, column, what, value string) error {
+	if max := a.rev.MaxChars(table, column); max > 0 && a.db.EnforcesWidths && len(value) > max {
+		if n := utf8.RuneCountInString(value); n > max {
+			return fmt.Errorf("%s is %d characters; %s.%s holds %d at revision %s", what, n, table, column, max, a.rev.ID)
+		}
+	}
+	if a.db.RejectsNUL && strings.IndexByte(value, 0) >= 0 {
+		return fmt.Errorf("%s contains a NUL character, which %s cannot store", what, a.db.Name)
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package importer
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+func rev(t *testing.T, id string) *schema.Revision {
+	t.Helper()
+	r, ok := schema.Lookup(id)
+	if !ok {
+		t.Fatalf("no revision %s", id)
+	}
+	return r
+}
+
+func tagValue(tags []sources.Tag, key string) (string, bool) {
+	for _, t := range tags {
+		if t.Key == key {
+			return t.Value, true
+		}
+	}
+	return "", false
+}
+
+// TestAssembleRunNames: runs.name and mlflow.runName agree as MLflow keeps them; rows
+// MLflow wrote itself are left as they are.
+func TestAssembleRunNames(t *testing.T) {
+	t.Parallel()
+	a := assembler{rev: schema.Newest(), db: schema.SQLite.Database()}
+	for _, c := range []struct {
+		name, tag        string
+		hasTag, verbatim bool
+		wantName         string
+		wantTag          string
+		wantHasTag       bool
+	}{
+		{name: "", tag: "from-tag", hasTag: true, wantName: "from-tag", wantTag: "from-tag", wantHasTag: true},
+		{name: "run-a", tag: "old", hasTag: true, wantName: "run-a", wantTag: "run-a", wantHasTag: true},
+		{name: "run-b", wantName: "run-b", wantTag: "run-b", wantHasTag: true},
+		{name: "", wantName: "", wantHasTag: false},
+		{name: "db-name", tag: "db-tag", hasTag: true, verbatim: true, wantName: "db-name", wantTag: "db-tag", wantHasTag: true},
+	} {
+		r := &sources.Run{RunID: "r1", Name: c.name, Verbatim: c.verbatim, Status: sources.StatusFinished, LifecycleStage: sources.LifecycleActive}
+		if c.hasTag {
+			r.Tags = []sources.Tag{{Key: runNameTag, Value: c.tag}}
+		}
+		out, err := a.run(r, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag, has := tagValue(out.tags, runNameTag)
+		if out.row.name != c.wantName || has != c.wantHasTag || tag != c.wantTag {
+			t.Errorf("%+v: name %q, tag %q %v", c, out.row.name, tag, has)
+		}
+	}
+}
+
+// TestAssembleParamsAndTags: a param never changes; a tag's last value wins.
+func TestAssembleParamsAndTags(t *testing.T) {
+	t.Parallel()
+	a := assembler{rev: schema.Newest(), db: schema.SQLite.Database()}
+	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "lr", Value: "0.1"}, {Key: "lr", Value: "0.1"}},
+		Tags: []sources.Tag{{Key: "t", Value: "1"}, {Key: "t", Value: "2"}}}
+	out, err := a.run(r, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.params) != 1 || len(out.tags) != 1 || out.tags[0].Value != "2" {
+		t.Errorf("params %v, tags %v", out.params, out.tags)
+	}
+	r.Params = append(r.Params, sources.Tag{Key: "lr", Value: "0.2"})
+	if _, err := a.run(r, 1); err == nil || !strings.Contains(err.Error(), `param "lr" has two values`) {
+		t.Errorf("a changed param: %v", err)
+	}
+}
+
+// TestAssembleLimits: values over MLflow's limit are cut where that MLflow cuts them
+// (2.11 on), and refused before.
+func TestAssembleLimits(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("é", 6001)
+	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "p", Value: long}}}
+	out, err := assembler{rev: rev(t, "0584bdc529eb"), db: schema.Postgres.Database()}.run(r, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := out.params[0].Value; got != strings.Repeat("é", 6000) || len(out.notes) != 1 || !strings.Contains(out.notes[0], "truncated from 6001 to 6000 characters") {
+		t.Errorf("truncation: %d characters, notes %v", len([]rune(got)), out.notes)
+	}
+	r.Params[0].Value = strings.Repeat("x", 501)
+	if _, err := (assembler{rev: rev(t, "97727af70f4d"), db: schema.Postgres.Database()}).run(r, 1); err == nil || !strings.Contains(err.Error(), "refuses values over 500") {
+		t.Errorf("1.29 refuses a 501-character param: %v", err)
+	}
+}
+
+// TestAssembleCollisions: keys one under a case-insensitive collation fail, or keep the
+// first under keep-first.
+func TestAssembleCollisions(t *testing.T) {
+	t.Parallel()
+	ci := schema.Collation{Name: "utf8mb4_general_ci", CaseInsensitive: true, PadSpace: true}
+	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "lr", Value: "1"}, {Key: "LR", Value: "2"}}, Tags: []sources.Tag{{Key: "x", Value: "1"}, {Key: "x ", Value: "2"}}}
+	a := assembler{rev: schema.Newest(), db: schema.MySQL.Database(), collation: ci}
+	if _, err := a.run(r, 1); err == nil || !strings.Contains(err.Error(), "--on-key-collision keep-first") {
+		t.Errorf("fail policy: %v", err)
+	}
+	a.collisions = CollisionKeepFirst
+	out, err := a.run(r, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.params) != 1 || out.params[0].Key != "lr" || out.droppedParams != 1 || out.droppedTags != 1 || len(out.notes) != 2 {
+		t.Errorf("keep-first: params %v, dropped %d/%d, notes %v", out.params, out.droppedParams, out.droppedTags, out.notes)
+	}
+	exact := assembler{rev: schema.Newest(), db: schema.Postgres.Database()}
+	if out, err := exact.run(r, 1); err != nil || len(out.params) != 2 {
+		t.Errorf("an exact collation keeps both: %v %v", out.params, err)
+	}
+}
+
+// TestAssembleWhatTheTargetCannotStore: widths where the database enforces them, NUL
+// where text cannot hold it.
+func TestAssembleWhatTheTargetCannotStore(t *testing.T) {
+	t.Parallel()
+	r := &sources.Run{RunID: "r1", ArtifactURI: strings.Repeat("a", 201)}
+	if _, err := (assembler{rev: schema.Newest(), db: schema.Postgres.Database()}).run(r, 1); err == nil || !strings.Contains(err.Error(), "runs.artifact_uri holds 200") {
+		t.Errorf("PostgreSQL: %v", err)
+	}
+	if _, err := (assembler{rev: schema.Newest(), db: schema.SQLite.Database()}).run(r, 1); err != nil {
+		t.Errorf("SQLite stores wide values: %v", err)
+	}
+	r = &sources.Run{RunID: "r1", Tags: []sources.Tag{{Key: "t", Value: "a\x00b"}}}
+	if _, err := (assembler{rev: schema.Newest(), db: schema.Postgres.Database()}).run(r, 1); err == nil || !strings.Contains(err.Error(), "NUL") {
+		t.Errorf("NUL on PostgreSQL: %v", err)
+	}
+	if _, err := (assembler{rev: schema.Newest(), db: schema.MySQL.Database()}).run(r, 1); err != nil {
+		t.Errorf("NUL on MySQL: %v", err)
+	}
+}
