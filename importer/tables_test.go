@@ -526,3 +526,66 @@ func TestEveryTableThroughADump(t *testing.T) {
 		}
 	}
 }
+
+// TestTableOfANewerMLflow: a source at a revision mlflow-bulk does not know, holding a
+// table it has never heard of, is refused without --allow-unknown-revision; with it the
+// table is named before anything is written when the target lacks it, and copied, its
+// experiment ids mapped, into a target that has it.
+func TestTableOfANewerMLflow(t *testing.T) {
+	src, _ := everyTableDB(t)
+	setUp(t, src,
+		"UPDATE alembic_version SET version_num = 'f00dfeedbeef'",
+		"CREATE TABLE future_things (thing_id VARCHAR(36) NOT NULL, experiment_id INTEGER NOT NULL, label VARCHAR(100), "+
+			"CONSTRAINT future_things_pk PRIMARY KEY (thing_id), CONSTRAINT fk_future_things_experiment_id FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id))",
+		fmt.Sprintf("INSERT INTO future_things VALUES ('t-1', %d, 'from the future')", sourceExperiment))
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			createAt(t, uri, schema.Newest())
+			setUp(t, uri, fmt.Sprintf("INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage) VALUES (%d, 'occupied', 'x', 'active')", sourceExperiment))
+			ctx := ctxT(t)
+			if _, err := sources.Open(ctx, src, sources.Options{}); err == nil || !strings.Contains(err.Error(), "the source is at alembic revision f00dfeedbeef") {
+				t.Fatalf("an unknown source revision without --allow-unknown-revision: %v", err)
+			}
+			importUnknown := func(opts importer.Options) (*importer.Report, error) {
+				sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer sink.Close()
+				s, err := sources.Open(ctx, src, sources.Options{AllowUnknownRevision: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				return importer.Import(ctx, sink, []sources.Source{s}, opts)
+			}
+			if _, err := importUnknown(importer.Options{}); !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "table future_things, 1 rows") {
+				t.Fatalf("a table the target lacks: %v", err)
+			}
+			if n := count(t, uri, "experiments"); n != 2 {
+				t.Errorf("%d experiments after a refused import", n)
+			}
+			setUp(t, uri, "CREATE TABLE future_things (thing_id VARCHAR(36) NOT NULL, experiment_id INTEGER NOT NULL, label VARCHAR(100), "+
+				"CONSTRAINT future_things_pk PRIMARY KEY (thing_id), CONSTRAINT fk_future_things_experiment_id FOREIGN KEY(experiment_id) REFERENCES experiments (experiment_id))")
+			report, err := importUnknown(importer.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var mapped int64 = -1
+			for _, m := range report.Experiments {
+				if m.SourceID == strconv.Itoa(sourceExperiment) {
+					mapped = m.TargetID
+				}
+			}
+			d := openDB(t, uri)
+			defer d.close()
+			if got := d.rows("SELECT thing_id || ' ' || CAST(experiment_id AS CHAR(20)) || ' ' || label FROM future_things"); len(got) != 1 || got[0] != fmt.Sprintf("t-1 %d from the future", mapped) || mapped == sourceExperiment {
+				t.Errorf("future_things: %v (experiment %d mapped to %d)", got, sourceExperiment, mapped)
+			}
+			if c := report.Count("future_things"); c.Created != 1 {
+				t.Errorf("future_things counted %+v", c)
+			}
+		})
+	}
+}
