@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/mlflow-bulk
 
-.PHONY: build test unit-test vet demo clean bench
+.PHONY: build test unit-test vet demo clean bench bench-go
 
 build:
 	$(GO) build -o $(BIN) ./cmd/mlflow-bulk
@@ -35,3 +35,7 @@ clean:
 # Speed and memory against each database's own bulk path (several minutes; BENCH_RUNS=200 for a quick run).
 bench:
 	scripts/bench
+
+# The hot paths on their own (no server): go test benchmarks, figures in BENCHMARKS.md.
+bench-go:
+	$(GO) test ./importer ./sinks -run '^$$' -bench .
