@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -211,16 +212,85 @@ func (a assembler) checkRun(row runRow, params, tags []sources.Tag) error {
 }
 
 // checkText enforces what the target cannot store: values wider than the column on
-// databases that refuse them (never cut silently), NUL characters where text cannot
-// hold them.
+// databases that refuse them (never cut silently), and what checkValue refuses.
 func (a assembler) checkText(table, column, what, value string) error {
 	if max := a.rev.MaxChars(table, column); max > 0 && a.db.EnforcesWidths && len(value) > max {
 		if n := utf8.RuneCountInString(value); n > max {
 			return fmt.Errorf("%s is %d characters; %s.%s holds %d at revision %s", what, n, table, column, max, a.rev.ID)
 		}
 	}
-	if a.db.RejectsNUL && strings.IndexByte(value, 0) >= 0 {
+	return a.checkValue(what, value)
+}
+
+// checkValue refuses text no target should get, alike on every database: bytes that are
+// not UTF-8 (MLflow reads and writes text as UTF-8; MariaDB would turn them into '?',
+// PostgreSQL refuse them with a message naming no input), and NUL characters where the
+// database cannot hold them. Values other than strings pass.
+func (a assembler) checkValue(what string, v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	if !utf8.ValidString(s) {
+		at := 0
+		for at < len(s) {
+			r, size := utf8.DecodeRuneInString(s[at:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			at += size
+		}
+		return fmt.Errorf("%s is not UTF-8 (byte 0x%02x at offset %d); MLflow keeps text as UTF-8, so fix the input's encoding", what, s[at], at)
+	}
+	if a.db.RejectsNUL && strings.IndexByte(s, 0) >= 0 {
 		return fmt.Errorf("%s contains a NUL character, which %s cannot store", what, a.db.Name)
+	}
+	return nil
+}
+
+// checkRecord checks every text of a record (a logged model, a registered model, a
+// dataset) with checkValue, naming the field of the first it refuses.
+func (a assembler) checkRecord(what string, record any) error {
+	return a.checkFields(what, reflect.ValueOf(record))
+}
+
+func (a assembler) checkFields(path string, v reflect.Value) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return a.checkFields(path, v.Elem())
+	case reflect.String:
+		return a.checkValue(path, v.String())
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			if err := a.checkFields(fmt.Sprintf("%s[%d]", path, i), v.Index(i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			// Origin says where the record was read: a file name, not data.
+			if f := v.Type().Field(i); f.IsExported() && f.Type != reflect.TypeOf(sources.Origin{}) {
+				if err := a.checkFields(path+"."+f.Name, v.Field(i)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkRow checks every value of a row copied as it is (a table without rules, a
+// trace's rows); what names the row.
+func (a assembler) checkRow(what string, columns []string, row []any) error {
+	for i, v := range row {
+		if i < len(columns) {
+			if err := a.checkValue(what+" column "+columns[i], v); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -140,3 +140,32 @@ func TestAssembleWhatTheTargetCannotStore(t *testing.T) {
 		t.Errorf("NUL on MySQL: %v", err)
 	}
 }
+
+// TestAssembleInvalidUTF8: bytes that are not UTF-8 are invalid input on every database,
+// named by field, never altered; records are checked field by field.
+func TestAssembleInvalidUTF8(t *testing.T) {
+	t.Parallel()
+	for _, db := range schema.Databases() {
+		a := assembler{rev: schema.Newest(), db: db}
+		r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "p", Value: "ok\xff\xfebad"}}}
+		if _, err := a.run(r, 1); err == nil || !strings.Contains(err.Error(), `param "p" value is not UTF-8 (byte 0xff at offset 2)`) {
+			t.Errorf("%s: %v", db.Name, err)
+		}
+		r = &sources.Run{RunID: "r1", Tags: []sources.Tag{{Key: "m\xc3(", Value: "v"}}}
+		if _, err := a.run(r, 1); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+			t.Errorf("%s: a tag key: %v", db.Name, err)
+		}
+		bad := "d\xe9j\xe0"
+		m := &sources.LoggedModel{ModelID: "m-1", Name: "ok", Tags: []sources.Tag{{Key: "k", Value: bad}}, Origin: sources.Origin{File: "f\xff"}}
+		if err := a.checkRecord("logged model m-1", m); err == nil || !strings.Contains(err.Error(), "logged model m-1.Tags[0].Value is not UTF-8") {
+			t.Errorf("%s: a logged model: %v", db.Name, err)
+		}
+		m.Tags[0].Value = "déjà"
+		if err := a.checkRecord("logged model m-1", m); err != nil {
+			t.Errorf("%s: valid text refused (or the origin checked): %v", db.Name, err)
+		}
+		if err := a.checkRow("a row of jobs", []string{"id", "params"}, []any{"j-1", "\xff"}); err == nil || !strings.Contains(err.Error(), "column params") {
+			t.Errorf("%s: a row: %v", db.Name, err)
+		}
+	}
+}

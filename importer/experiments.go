@@ -44,6 +44,10 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 	}
 	mapping := ExperimentMapping{Source: im.sourceName, SourceID: e.SourceID, Name: e.Name}
 	id, found, err := im.experimentByName(ctx, e.Name)
+	var colliding *collidingNameError
+	if errors.As(err, &colliding) {
+		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
+	}
 	if err != nil {
 		return err
 	}
@@ -107,10 +111,32 @@ func (im *importer) workspaceFilter() string {
 	return ""
 }
 
+// experimentByName finds the target's experiment of a name. The database compares by
+// its collation: where that makes another name equal ("Case-Exp" and "case-exp",
+// "résumé" and "resume", "trail" and "trail " on MariaDB's usual ones), the two cannot
+// both exist there, and merging them would put two experiments' runs in one: that is
+// an error naming both.
 func (im *importer) experimentByName(ctx context.Context, name string) (int64, bool, error) {
 	var id int64
-	found, err := im.queryRowFound(ctx, []any{&id}, "SELECT experiment_id FROM experiments WHERE name = ?"+im.workspaceFilter(), name)
+	var stored string
+	found, err := im.queryRowFound(ctx, []any{&id, &stored}, "SELECT experiment_id, name FROM experiments WHERE name = ?"+im.workspaceFilter(), name)
+	if err == nil && found && stored != name {
+		return 0, false, &collidingNameError{name: name, stored: stored, id: id, collation: im.collation.Name}
+	}
 	return id, found, err
+}
+
+// collidingNameError is an experiment name the target's collation makes equal to the
+// name of another experiment.
+type collidingNameError struct {
+	name, stored string
+	id           int64
+	collation    string
+}
+
+func (e *collidingNameError) Error() string {
+	return fmt.Sprintf("experiment %q is the same name as the target's experiment %d %q under the target's collation %s, so the database cannot hold both and MLflow "+
+		"would merge them; import it under another name with --rename-experiment %q=NEW", e.name, e.id, e.stored, e.collation, e.name)
 }
 
 func (im *importer) createExperiment(ctx context.Context, e *sources.Experiment) (int64, error) {
@@ -228,6 +254,10 @@ func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset)
 		return nil
 	}
 	what := fmt.Sprintf("dataset %q", d.Name)
+	if err := im.asm.checkRecord(what, d); err != nil {
+		count.Rejected++
+		return im.invalid(ctx, &sources.InputError{File: d.Origin.File, Err: err})
+	}
 	for _, c := range []struct{ column, value string }{{"name", d.Name}, {"digest", d.Digest}, {"dataset_source_type", d.SourceType}} {
 		if err := im.asm.checkText("datasets", c.column, what+" "+c.column, c.value); err != nil {
 			return im.invalid(ctx, &sources.InputError{File: d.Origin.File, Err: err})

@@ -104,7 +104,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		committed:    newTally(),
 		batch:        newTally(),
 		run:          newTally(),
-		seenRuns:     map[string]struct{}{},
+		seenRuns:     map[string]seenRun{},
 		expIDs:       map[expKey]int64{},
 		datasets:     map[datasetKey]string{},
 		latest:       NewLatestMetrics(),
@@ -164,6 +164,14 @@ type pointKey struct {
 	isNaN     bool
 }
 
+// seenRun is where a run of this import was read, to tell a run a second source holds
+// (merged) from one its own source holds in two experiments (invalid).
+type seenRun struct {
+	source     int
+	experiment string
+	file       string
+}
+
 // runState is the run being read.
 type runState struct {
 	id        string
@@ -175,6 +183,9 @@ type runState struct {
 	metricKeys map[string]string
 	dropped    map[string]bool
 	file       string
+	// source and experiment are where the run was read.
+	source     int
+	experiment string
 	// sourceLatest is the source's own latest_metrics, compared when the run is complete.
 	sourceLatest []sources.Metric
 	// merge is set when the run is already in the target and is being merged.
@@ -210,7 +221,7 @@ type importer struct {
 	cur           *runState
 	latest        *LatestMetrics
 	targetHasRuns bool
-	seenRuns      map[string]struct{}
+	seenRuns      map[string]seenRun
 	expIDs        map[expKey]int64
 	datasets      map[datasetKey]string
 	sourceName    string

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -14,6 +15,9 @@ func (im *importer) insertRow(ctx context.Context, table string, values map[stri
 	var args []any
 	for _, c := range im.rev.Columns(table) {
 		if v, ok := values[c]; ok {
+			if err := im.asm.checkValue(table+"."+c, v); err != nil {
+				return err // the record was checked whole before (checkRecord): a backstop
+			}
 			cols = append(cols, `"`+c+`"`)
 			args = append(args, v)
 		}
@@ -35,6 +39,11 @@ func text(s *string) any {
 // loggedModel writes an MLflow 3 logged model into the experiment its source experiment
 // went to. A model the target already holds (same id) is skipped, as runs are.
 func (im *importer) loggedModel(ctx context.Context, source int, m *sources.LoggedModel) error {
+	if err := im.asm.checkRecord("logged model "+m.ModelID, m); err != nil {
+		im.committed["logged_models"].Read++
+		im.committed["logged_models"].Rejected++
+		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
+	}
 	expID, write, err := im.newExperimentEntity(ctx, "logged_models", im.rev.HasTable("logged_models"), expKey{source, m.ExperimentSourceID},
 		"SELECT COUNT(*) FROM logged_models WHERE model_id = ?", m.ModelID)
 	if err != nil || !write {
@@ -94,6 +103,11 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	count, versions := im.committed["registered_models"], im.committed["model_versions"]
 	count.Read++
 	versions.Read += int64(len(m.Versions))
+	if err := im.asm.checkRecord("registered model "+strconv.Quote(m.Name), m); err != nil {
+		count.Rejected++
+		versions.Rejected += int64(len(m.Versions))
+		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
+	}
 	if !im.rev.HasTable("registered_models") {
 		count.Skipped++
 		versions.Skipped += int64(len(m.Versions))

@@ -22,6 +22,11 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}
+	im.cur.source, im.cur.experiment = source, r.ExperimentSourceID
+	if prev, ok := im.seenRuns[r.RunID]; ok && prev.source == source && prev.experiment != r.ExperimentSourceID {
+		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID,
+			Err: fmt.Errorf("the run is also in experiment %s (%s), imported from there; MLflow keeps a run in one experiment, so this copy is left out", prev.experiment, prev.file)})
+	}
 	expID, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]
 	if !ok || !im.opts.Filter.takesRun(r) {
 		im.cur.skip = true
@@ -242,7 +247,7 @@ func (im *importer) finishRun(ctx context.Context) error {
 			return fmt.Errorf("run %s: %w", cur.id, err)
 		}
 	}
-	im.seenRuns[cur.id] = struct{}{}
+	im.seenRuns[cur.id] = seenRun{source: cur.source, experiment: cur.experiment, file: cur.file}
 	im.batchRows += im.run.rowsWritten()
 	im.batch.merge(im.run)
 	im.run.reset()

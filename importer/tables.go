@@ -95,7 +95,15 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	expCols := experimentColumns(c.Table, c.Columns)
 	rows := make([][]any, 0, len(c.Rows))
 	var unmapped int64
-	for _, row := range c.Rows {
+	for i, row := range c.Rows {
+		if err := im.asm.checkRow("a row of "+name, c.Columns, row); err != nil {
+			count.Rejected++
+			inErr := &sources.InputError{File: c.Origin.File, Line: c.Origin.Line + i, Err: err}
+			if err := im.invalid(ctx, inErr); err != nil {
+				return err
+			}
+			continue
+		}
 		out, ok := im.mapRow(source, c, row, expCols)
 		if !ok {
 			unmapped++

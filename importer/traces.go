@@ -19,6 +19,14 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 		return err
 	}
 	for _, t := range tr.Tables {
+		for _, row := range t.Rows {
+			if err := im.asm.checkRow("trace "+tr.RequestID+" "+t.Table, t.Columns, row); err != nil {
+				im.committed["traces"].Rejected++
+				return im.invalid(ctx, &sources.InputError{File: tr.Origin.File, Err: err})
+			}
+		}
+	}
+	for _, t := range tr.Tables {
 		cols, err := im.targetColumns(ctx, t.Table)
 		if err != nil {
 			return err

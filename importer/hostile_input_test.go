@@ -1,0 +1,140 @@
+package importer_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+)
+
+// TestInvalidUTF8IsInvalidInput: a param value and a metric key that are not UTF-8 are
+// invalid input on every target alike, named by file and run, left out whole under
+// --skip-invalid, never stored altered (MariaDB's LOAD DATA would have written '?').
+func TestInvalidUTF8IsInvalidInput(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "mlruns")
+	if _, err := synth.Write(root, synth.Options{Runs: 3, MetricKeys: 1, Steps: 3, Params: 1, Seed: 5}); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := filepath.Glob(filepath.Join(root, "0", strings.Repeat("[0-9a-f]", 32)))
+	if len(runs) != 3 {
+		t.Fatalf("%d runs", len(runs))
+	}
+	setUpFile(t, runs[0], "params/bad", "ok\xff\xfebad")
+	setUpFile(t, runs[1], "metrics/m\xc3(", "1700000000000 0.5 0\n")
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			_, err := importPaths(t, uri, importer.Options{}, root)
+			if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), "not UTF-8") || !strings.Contains(err.Error(), filepath.Base(runs[0])) && !strings.Contains(err.Error(), filepath.Base(runs[1])) {
+				t.Fatalf("err = %v", err)
+			}
+			report, err := importPaths(t, uri, importer.Options{SkipInvalid: true}, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := report.Count("runs"); c.Rejected != 2 || c.Created != 1 {
+				t.Errorf("runs %+v, rejected %+v", c, report.Rejected)
+			}
+			d := openDB(t, uri)
+			defer d.close()
+			if n := d.count("SELECT COUNT(*) FROM params WHERE value LIKE 'ok%bad'"); n != 0 {
+				t.Errorf("%d altered params stored", n)
+			}
+			if n := d.count("SELECT COUNT(*) FROM runs"); n != 1 {
+				t.Errorf("%d runs stored", n)
+			}
+		})
+	}
+	if _, err := os.Stat(root); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// collidingStore writes a file store with experiments of the given names, one run each.
+func collidingStore(t *testing.T, names ...string) string {
+	root := filepath.Join(t.TempDir(), "mlruns")
+	for i, name := range names {
+		id := strconv.Itoa(i + 1)
+		run := fmt.Sprintf("%032x", i+1)
+		setUpFile(t, root, id+"/meta.yaml", "artifact_location: mlflow-artifacts:/"+id+"\nexperiment_id: '"+id+"'\nlifecycle_stage: active\nname: "+strconv.Quote(name)+"\n")
+		setUpFile(t, root, id+"/"+run+"/meta.yaml", "artifact_uri: mlflow-artifacts:/"+id+"/"+run+"/artifacts\nexperiment_id: '"+id+"'\nlifecycle_stage: active\n"+
+			"run_id: "+run+"\nrun_name: r"+id+"\nsource_type: 4\nstart_time: 1700000000000\nstatus: 3\nuser_id: u\n")
+		setUpFile(t, root, id+"/"+run+"/params/p", id)
+	}
+	return root
+}
+
+// TestExperimentNamesOneUnderTheCollation: experiments whose names MariaDB's collation
+// makes one are never merged: the second is an error naming both, or left out with its
+// runs under --skip-invalid. PostgreSQL and SQLite keep them apart.
+func TestExperimentNamesOneUnderTheCollation(t *testing.T) {
+	pairs := [][2]string{{"Case-Exp", "case-exp"}, {"résumé", "resume"}, {"trail", "trail "}, {"x😀", "x😁"}}
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			for _, pair := range pairs {
+				root := collidingStore(t, pair[0], pair[1])
+				uri := target.uri(t)
+				_, err := importPaths(t, uri, importer.Options{}, root)
+				if target.name != "mariadb" {
+					if err != nil {
+						t.Fatalf("%q and %q: %v", pair[0], pair[1], err)
+					}
+					if n := count(t, uri, "experiments"); n != 3 {
+						t.Errorf("%q and %q: %d experiments", pair[0], pair[1], n)
+					}
+					continue
+				}
+				if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), "under the target's collation") || !strings.Contains(err.Error(), strconv.Quote(pair[1])) {
+					t.Errorf("%q and %q: %v", pair[0], pair[1], err)
+				}
+				report, err := importPaths(t, uri, importer.Options{SkipInvalid: true}, root)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if c := report.Count("runs"); c.Rejected != 1 {
+					t.Errorf("%q and %q: runs %+v", pair[0], pair[1], c)
+				}
+				d := openDB(t, uri)
+				n := d.count("SELECT COUNT(*) FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id WHERE e.experiment_id <> 0")
+				d.close()
+				if n != 1 {
+					t.Errorf("%q and %q: %d runs in the target, want the first experiment's one", pair[0], pair[1], n)
+				}
+			}
+		})
+	}
+}
+
+// TestRunInTwoExperiments: a run id that one file store holds in two experiments is
+// not merged into the first: the second copy is invalid input naming both folders.
+func TestRunInTwoExperiments(t *testing.T) {
+	root := collidingStore(t, "first", "second")
+	run := fmt.Sprintf("%032x", 1)
+	setUpFile(t, root, "2/"+run+"/meta.yaml", "artifact_uri: mlflow-artifacts:/2/"+run+"/artifacts\nexperiment_id: '2'\nlifecycle_stage: active\n"+
+		"run_id: "+run+"\nrun_name: copy\nsource_type: 4\nstart_time: 1700000000000\nstatus: 3\nuser_id: u\n")
+	setUpFile(t, root, "2/"+run+"/params/other", "x")
+	uri := testenv.SQLite(t)
+	_, err := importPaths(t, uri, importer.Options{}, root)
+	if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), "also in experiment 1") || !strings.Contains(err.Error(), filepath.Join(root, "2", run)) {
+		t.Fatalf("err = %v", err)
+	}
+	report, err := importPaths(t, uri, importer.Options{SkipInvalid: true}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := report.Count("runs"); c.Rejected != 1 || c.Created+c.Merged+c.Skipped != 2 {
+		t.Errorf("runs %+v", c)
+	}
+	d := openDB(t, uri)
+	defer d.close()
+	if got := d.rows("SELECT \"key\" FROM params WHERE run_uuid = ?", run); strings.Join(got, ",") != "p" {
+		t.Errorf("the run's params: %v (the copy's were merged in)", got)
+	}
+}
