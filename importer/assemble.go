@@ -22,6 +22,9 @@ type assembler struct {
 	db         *schema.Database
 	collation  schema.Collation
 	collisions CollisionPolicy
+	// fold is what the target compares a key as (the database's own answer, see
+	// collation.go); nil folds by the collation's case and space rules alone.
+	fold func(string) string
 }
 
 // assembledRun is a run as the target takes it, with what was changed on the way.
@@ -169,6 +172,9 @@ func (a assembler) keyCollision(seen map[string]string, key string) string {
 		return ""
 	}
 	folded := a.collation.Fold(key)
+	if a.fold != nil {
+		folded = a.fold(key)
+	}
 	if first, ok := seen[folded]; ok && first != key {
 		return first
 	}

@@ -204,24 +204,24 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 	// cannot turn an existing key into a duplicate-key error.
 	existing := map[string]string{}
 	if !created {
-		rows, err := im.tx.Query(ctx, `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, id)
+		var keys []string
+		err := schema.EachRow(ctx, im.tx, `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
+			var k string
+			if err := scan(&k); err != nil {
+				return err
+			}
+			keys = append(keys, k)
+			return nil
+		})
 		if err != nil {
 			return fmt.Errorf("read experiment tags: %w", err)
 		}
-		for rows.Next() {
-			var k string
-			if err := rows.Scan(&k); err != nil {
-				rows.Close()
-				return fmt.Errorf("read experiment tags: %w", err)
-			}
-			existing[im.collation.Fold(k)] = k
-		}
-		if err := rows.Close(); err != nil {
-			return err
+		for _, k := range keys { // folded after the read: see storedKeyValues
+			existing[im.keys.fold(k)] = k
 		}
 	}
 	for _, t := range tags {
-		if first, ok := existing[im.collation.Fold(t.Key)]; ok {
+		if first, ok := existing[im.keys.fold(t.Key)]; ok {
 			count.Skipped++
 			if first != t.Key {
 				im.noteSkipped("", fmt.Sprintf("experiment %d: tag %q left out: the experiment has %q, the same key under the target's collation %s", id, t.Key, first, im.collation.Name))
@@ -231,7 +231,7 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 		if _, err := im.tx.Exec(ctx, `INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (?, ?, ?)`, t.Key, t.Value, id); err != nil {
 			return fmt.Errorf("experiment %d tag %q: %w", id, t.Key, err)
 		}
-		existing[im.collation.Fold(t.Key)] = t.Key
+		existing[im.keys.fold(t.Key)] = t.Key
 		im.batch["experiment_tags"].Created++
 	}
 	return nil

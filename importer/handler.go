@@ -18,7 +18,15 @@ func (h *importHandler) Experiment(ctx context.Context, r *sources.Experiment) e
 	if err := h.im.finishRun(ctx); err != nil {
 		return err
 	}
-	return h.im.experiment(ctx, h.source, r)
+	return h.keysAsked(h.im.experiment(ctx, h.source, r))
+}
+
+// keysAsked returns err, or the failure of a look-up of how the target compares keys.
+func (h *importHandler) keysAsked(err error) error {
+	if err != nil {
+		return err
+	}
+	return h.im.keys.failed()
 }
 
 func (h *importHandler) Dataset(ctx context.Context, r *sources.Dataset) error {
@@ -32,11 +40,11 @@ func (h *importHandler) Run(ctx context.Context, r *sources.Run) error {
 	if err := h.im.finishRun(ctx); err != nil {
 		return err
 	}
-	return h.im.startRun(ctx, h.source, r)
+	return h.keysAsked(h.im.startRun(ctx, h.source, r))
 }
 
 func (h *importHandler) Metrics(ctx context.Context, r *sources.Metrics) error {
-	return h.im.addMetrics(ctx, r)
+	return h.keysAsked(h.im.addMetrics(ctx, r))
 }
 
 // outsideRuns runs write for an entity that is not part of a run, on the first shard.

@@ -138,3 +138,30 @@ func TestRunInTwoExperiments(t *testing.T) {
 		t.Errorf("the run's params: %v (the copy's were merged in)", got)
 	}
 }
+
+// TestKeysTheDatabaseMakesOne: MariaDB's collation decides which keys are one, beyond
+// case and trailing spaces (é and e, ß and s, one emoji and another): they are handled
+// by --on-key-collision, never a duplicate-key error from the server naming no input.
+func TestKeysTheDatabaseMakesOne(t *testing.T) {
+	uri := testenv.MySQL(t)
+	root := collidingStore(t, "keys")
+	run := fmt.Sprintf("%032x", 1)
+	for key, value := range map[string]string{"k😀": "1", "k😁": "2", "café": "3", "cafe": "4", "straße": "5", "strase": "6"} {
+		setUpFile(t, root, "1/"+run+"/params/"+key, value)
+	}
+	_, err := importPaths(t, uri, importer.Options{}, root)
+	if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), "are one key under the target's collation") || !strings.Contains(err.Error(), run) {
+		t.Fatalf("fail policy: %v", err)
+	}
+	report, err := importPaths(t, uri, importer.Options{OnKeyCollision: importer.CollisionKeepFirst}, root)
+	if err != nil {
+		t.Fatalf("keep-first: %v", err)
+	}
+	// p (collidingStore's own), and one of each pair.
+	if c := report.Count("params"); c.Created != 4 || c.Skipped != 3 || c.Read != c.Created+c.Skipped {
+		t.Errorf("params %+v; skipped %+v", c, report.Skipped)
+	}
+	if n := count(t, uri, "params"); n != 4 {
+		t.Errorf("%d params in the target", n)
+	}
+}

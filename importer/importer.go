@@ -198,8 +198,10 @@ type importer struct {
 	dialect   schema.Dialect
 	rev       *schema.Revision
 	collation schema.Collation
-	// asm assembles runs by MLflow's rules for the target (assemble.go).
+	// asm assembles runs by MLflow's rules for the target (assemble.go); keys folds keys
+	// as the target's collation compares them (collation.go).
 	asm    assembler
+	keys   *keyFolder
 	tx     sinks.Tx
 	report *Report
 
@@ -359,7 +361,8 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	if im.collation, err = schema.KeyCollation(ctx, tx, im.dialect); err != nil {
 		return err
 	}
-	im.asm = assembler{rev: rev, db: im.dialect.Database(), collation: im.collation, collisions: im.opts.OnKeyCollision}
+	im.keys = &keyFolder{im: im, ctx: ctx, weights: map[string]string{}}
+	im.asm = assembler{rev: rev, db: im.dialect.Database(), collation: im.collation, collisions: im.opts.OnKeyCollision, fold: im.keys.fold}
 	if n, ok := im.sink.(sinks.Noticer); ok {
 		im.report.Notices = append(im.report.Notices, n.Notices()...)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -34,7 +35,10 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	}
 	cur.savepoint = true
 	cur.merge = &mergeState{storedLatest: map[string]MetricPoint{}}
-	row, params, tags, err := im.runRows(r, expID)
+	out, err := im.runRows(r, expID)
+	row, params, tags := out.row, out.params, out.tags
+	im.run["params"].Skipped += out.droppedParams
+	im.run["tags"].Skipped += out.droppedTags
 	if err == nil && !r.MetricsOnly {
 		err = im.moveRunForward(ctx, row)
 	}
@@ -53,7 +57,7 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 		return err
 	}
 	for _, t := range tags {
-		if _, ok := storedTags[im.collation.Fold(t.Key)]; ok {
+		if _, ok := storedTags[im.keys.fold(t.Key)]; ok {
 			im.run["tags"].Skipped++
 			continue
 		}
@@ -119,25 +123,32 @@ func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
 	return err
 }
 
+// storedKeyValues reads a run's params or tags, keyed as the target compares keys. The
+// keys are folded after the read: folding may ask the database, which MySQL cannot
+// answer while rows are open on the connection.
 func (im *importer) storedKeyValues(ctx context.Context, table, runID string) (map[string]string, error) {
-	rows, err := im.tx.Query(ctx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, runID)
+	var stored []sources.Tag
+	err := schema.EachRow(ctx, im.tx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
+		var k string
+		var v *string
+		if err := scan(&k, &v); err != nil {
+			return err
+		}
+		t := sources.Tag{Key: k}
+		if v != nil {
+			t.Value = *v
+		}
+		stored = append(stored, t)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read %s of run %s: %w", table, runID, err)
 	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var k string
-		var v *string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		out[im.collation.Fold(k)] = ""
-		if v != nil {
-			out[im.collation.Fold(k)] = *v
-		}
+	out := make(map[string]string, len(stored))
+	for _, t := range stored {
+		out[im.keys.fold(t.Key)] = t.Value
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // newParams keeps the params the target lacks. One the target has with another value
@@ -149,7 +160,7 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 	}
 	var out []sources.Tag
 	for _, p := range params {
-		v, ok := stored[im.collation.Fold(p.Key)]
+		v, ok := stored[im.keys.fold(p.Key)]
 		switch {
 		case !ok:
 			out = append(out, p)
@@ -168,32 +179,29 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 // loadStoredMetrics makes the run's stored history part of the de-duplication and its
 // stored latest metrics the first points of the latest-metric rule, as if logged first.
 func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
-	rows, err := im.tx.Query(ctx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, cur.id)
-	if err != nil {
-		return fmt.Errorf("read metrics of run %s: %w", cur.id, err)
-	}
-	for rows.Next() {
+	keys := map[string]bool{}
+	err := schema.EachRow(ctx, im.tx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{cur.id}, func(scan func(...any) error) error {
 		var k pointKey
-		if err := rows.Scan(&k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
-			rows.Close()
+		if err := scan(&k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
 			return err
 		}
 		cur.points[k] = struct{}{}
-		cur.metricKeys[im.collation.Fold(k.key)] = k.key
+		keys[k.key] = true
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read metrics of run %s: %w", cur.id, err)
 	}
-	rows.Close()
+	for k := range keys { // folded after the read: see storedKeyValues
+		cur.metricKeys[im.keys.fold(k)] = k
+	}
 	if !im.rev.HasTable("latest_metrics") {
 		return nil
 	}
-	rows, err = im.tx.Query(ctx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, cur.id)
-	if err != nil {
-		return fmt.Errorf("read latest metrics of run %s: %w", cur.id, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = schema.EachRow(ctx, im.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{cur.id}, func(scan func(...any) error) error {
 		var p MetricPoint
 		var ts *int64
-		if err := rows.Scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
+		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
 			return err
 		}
 		if ts != nil {
@@ -201,8 +209,12 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 		}
 		cur.merge.storedLatest[p.Key] = p
 		im.latest.Observe(p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read latest metrics of run %s: %w", cur.id, err)
 	}
-	return rows.Err()
+	return nil
 }
 
 func (im *importer) storedInputs(ctx context.Context, runID string) (map[inputEdge]bool, error) {

@@ -62,7 +62,8 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		}
 		return im.startMerge(ctx, source, r, expID)
 	}
-	row, params, tags, err := im.runRows(r, expID)
+	out, err := im.runRows(r, expID)
+	row, params, tags := out.row, out.params, out.tags
 	if err != nil {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
@@ -77,6 +78,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		im.tags.add(keyValueRow{key: t.Key, value: t.Value, runUUID: r.RunID})
 	}
 	im.run["tags"].Created += int64(len(tags))
+	im.run["tags"].Skipped += out.droppedTags // params left out are in the difference above
 	if err := im.runInputs(r, expKey{source, r.ExperimentSourceID}, nil); err != nil {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
@@ -95,14 +97,13 @@ func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 }
 
 // runRows assembles a run (assemble.go) and puts what changed on the way in the report.
-func (im *importer) runRows(r *sources.Run, expID int64) (runRow, []sources.Tag, []sources.Tag, error) {
+// The caller counts the keys left out (out.droppedParams, out.droppedTags).
+func (im *importer) runRows(r *sources.Run, expID int64) (assembledRun, error) {
 	out, err := im.asm.run(r, expID)
 	for _, n := range out.notes {
 		im.noteSkipped(r.Origin.File, n)
 	}
-	im.committed["params"].Skipped += out.droppedParams
-	im.committed["tags"].Skipped += out.droppedTags
-	return out.row, out.params, out.tags, err
+	return out, err
 }
 
 // runInputs buffers the run's inputs: dataset edges point at the target's dataset row,

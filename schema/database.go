@@ -43,6 +43,10 @@ type Database struct {
 	// JSONText reads a JSON column (quoted) as the text stored, where a driver would
 	// decode it; nil where JSON columns read as text anyway.
 	JSONText func(quoted string) string
+	// KeyWeight is an expression with one placeholder that gives what a collation
+	// compares a text as (equal for texts it makes one); nil where key comparison is
+	// binary.
+	KeyWeight func(collation string) string
 
 	listTables  string
 	listIndexes string

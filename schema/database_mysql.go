@@ -27,5 +27,19 @@ var mysqlDatabase = &Database{
 		foreignKeys: `SELECT CONSTRAINT_NAME, TABLE_NAME, COLUMN_NAME, REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE
 			WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION`,
 	},
+	KeyWeight: func(collation string) string {
+		return "HEX(WEIGHT_STRING(CONVERT(? USING utf8mb4) COLLATE " + collationName(collation) + "))"
+	},
 	keyCollation: "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'params' AND COLUMN_NAME = 'key'",
+}
+
+// collationName keeps a collation name (read from information_schema) to the letters,
+// digits and underscores such names have, since it is written into SQL.
+func collationName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
+			return r
+		}
+		return -1
+	}, name)
 }
