@@ -60,10 +60,17 @@ func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source)
 			if u.Column != "" {
 				what = "column " + u.Table + "." + u.Column
 			}
-			problems = append(problems, fmt.Sprintf("  %s: %s, %d rows", src.Describe(), what, u.Rows))
+			why := fmt.Sprintf("the target at revision %s has no such %s", im.rev.ID, strings.Fields(what)[0])
+			if u.Reason != "" {
+				why = u.Reason
+			}
+			problems = append(problems, fmt.Sprintf("  %s: %s, %d rows: %s", src.Describe(), what, u.Rows, why))
 			if im.opts.SkipUnsupported {
-				im.noteSkipped(src.Describe()+" "+u.Table, fmt.Sprintf("%s left out: the target at revision %s has no such %s (%d rows, --skip-unsupported)",
-					what, im.rev.ID, strings.Fields(what)[0], u.Rows))
+				done := "left out"
+				if u.Reason != "" {
+					done = "imported as that says"
+				}
+				im.noteSkipped(src.Describe()+" "+u.Table, fmt.Sprintf("%s, %d rows: %s; %s (--skip-unsupported)", what, u.Rows, why, done))
 			}
 		}
 	}
@@ -367,12 +374,8 @@ func readRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *
 		}
 		query := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(selected, ", "), d.Quote(table), strings.Join(where, " OR "))
 		err := schema.EachRow(ctx, db, query, args, func(scan func(...any) error) error {
-			values := make([]any, len(names))
-			ptrs := make([]any, len(names))
-			for i := range values {
-				ptrs[i] = &values[i]
-			}
-			if err := scan(ptrs...); err != nil {
+			values, err := schema.ScanValues(scan, len(names))
+			if err != nil {
 				return err
 			}
 			out[rowKey(values, key)] = values

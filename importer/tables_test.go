@@ -589,3 +589,23 @@ func TestTableOfANewerMLflow(t *testing.T) {
 		})
 	}
 }
+
+// TestOtherWorkspacesNamedBeforeWriting: experiments of a workspace other than the
+// default would move into the default one (the rules write that); the import says so
+// before writing.
+func TestOtherWorkspacesNamedBeforeWriting(t *testing.T) {
+	src, _ := everyTableDB(t)
+	setUp(t, src, fmt.Sprintf("UPDATE experiments SET workspace = 'team-a' WHERE experiment_id = %d", sourceExperiment))
+	uri := testenv.SQLite(t)
+	_, err := importPaths(t, uri, importer.Options{}, src)
+	if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "column experiments.workspace, 1 rows: rows in workspaces other than 'default'") {
+		t.Fatalf("err = %v", err)
+	}
+	report, err := importPaths(t, uri, importer.Options{SkipUnsupported: true}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(report.Unsupported) != 1 || report.Unsupported[0].Reason == "" {
+		t.Errorf("unsupported: %+v", report.Unsupported)
+	}
+}

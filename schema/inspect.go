@@ -223,6 +223,19 @@ func EachRow(ctx context.Context, db DB, query string, args []any, fn func(scan 
 	return ScanRows(rows, fn)
 }
 
+// ScanValues scans a row of n columns into generic values, as the driver gives them.
+func ScanValues(scan func(...any) error, n int) ([]any, error) {
+	values := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range values {
+		ptrs[i] = &values[i]
+	}
+	if err := scan(ptrs...); err != nil {
+		return nil, err
+	}
+	return values, nil
+}
+
 // ScanRows calls fn for every row, closes the rows and returns the first error of fn,
 // of the rows while reading, or of closing them.
 func ScanRows(rows Rows, fn func(scan func(...any) error) error) error {

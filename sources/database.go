@@ -826,12 +826,8 @@ func (s *dbSource) tableRows(ctx context.Context, table, query string, args ...a
 		}
 	}
 	err = schema.ScanRows(rows, func(scan func(...any) error) error {
-		values := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range values {
-			ptrs[i] = &values[i]
-		}
-		if err := scan(ptrs...); err != nil {
+		values, err := schema.ScanValues(scan, len(cols))
+		if err != nil {
 			return err
 		}
 		for i, v := range values {

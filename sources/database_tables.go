@@ -83,12 +83,8 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 	chunk := &TableChunk{Table: t, Columns: cols, Origin: s.origin(t.Name)}
 	line := 0
 	err = schema.ScanRows(rows, func(scan func(...any) error) error {
-		values := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range values {
-			ptrs[i] = &values[i]
-		}
-		if err := scan(ptrs...); err != nil {
+		values, err := schema.ScanValues(scan, len(cols))
+		if err != nil {
 			return err
 		}
 		line++
@@ -163,6 +159,17 @@ func (s *dbSource) Unsupported(ctx context.Context, target map[string]*schema.Ta
 				out = append(out, Unsupported{Table: name, Rows: n})
 			}
 			continue
+		}
+		if c := src.Column("workspace"); c != nil && modelledTables[name] && dst.Column("workspace") != nil {
+			// Tables with rules write the default workspace: rows of others would move.
+			n, err := s.count(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <> 'default'", s.dialect.Quote(name), s.dialect.Quote("workspace")))
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				out = append(out, Unsupported{Table: name, Column: "workspace", Rows: n,
+					Reason: "rows in workspaces other than 'default', which mlflow-bulk imports into the default workspace only"})
+			}
 		}
 		for _, c := range src.Columns {
 			if c.Generated || dst.Column(c.Name) != nil {

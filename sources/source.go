@@ -54,11 +54,13 @@ type TableSource interface {
 }
 
 // Unsupported is data of a source the target cannot hold: a whole table (Column empty)
-// or one column, with the number of rows holding a value other than its default.
+// or one column, with the number of rows holding a value other than its default, and
+// why, where it is not that the target lacks the table or column.
 type Unsupported struct {
 	Table  string `json:"table"`
 	Column string `json:"column,omitempty"`
 	Rows   int64  `json:"rows"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // InputError is bad input: what is wrong and where. It unwraps to the cause.
