@@ -55,7 +55,9 @@ func (r *Registry) Open(ctx context.Context, raw string, opts Options) (Sink, er
 	for _, d := range r.drivers {
 		for _, s := range d.Database.Schemes {
 			if s == uri.Scheme {
-				return d.Open(ctx, uri, opts)
+				sink, err := d.Open(ctx, uri, opts)
+				// Drivers repeat the URI in their errors, query-string passwords included.
+				return sink, uri.RedactError(err)
 			}
 		}
 	}

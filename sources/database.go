@@ -50,6 +50,12 @@ func OpenDatabase(ctx context.Context, location string, opts Options) (Source, e
 	if err != nil {
 		return nil, err
 	}
+	src, err := openDatabase(ctx, u, opts)
+	// Drivers repeat the URI in their errors, query-string passwords included.
+	return src, u.RedactError(err)
+}
+
+func openDatabase(ctx context.Context, u *dburi.URI, opts Options) (Source, error) {
 	known, ok := schema.DatabaseFor(u.Scheme)
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", u.Redacted(), ErrNotRecognised)

@@ -271,3 +271,21 @@ func TestChoiceFlag(t *testing.T) {
 		t.Errorf("Set merged: %v, %q", err, p)
 	}
 }
+
+// TestQueryStringPasswordsNeverShown: a password in a URI's query string stays hidden in
+// every message, for targets and database sources, whatever else is wrong in the URI.
+func TestQueryStringPasswordsNeverShown(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"import", "testdata-missing", "--to", "postgresql://u@127.0.0.1:1/db?password=Qs3cretPW&sslmode=bogus"},
+		{"import", "postgresql://u@127.0.0.1:1/db?sslmode=bogus&password=Qs3cretPW", "--to", "sqlite:///" + filepath.ToSlash(filepath.Join(t.TempDir(), "t.db"))},
+		{"import", "mysql://u@127.0.0.1:1/db?password=Qs3cretPW&bogus=1", "--to", "sqlite:///" + filepath.ToSlash(filepath.Join(t.TempDir(), "t.db"))},
+		{"schema", "show", "--to", "mysql+pymysql://u@127.0.0.1:1/db?password=Qs3cretPW", "--json"},
+	} {
+		io, out, errOut := TestStreams()
+		code := Main(args, io)
+		if all := out.String() + errOut.String(); code == ExitOK || strings.Contains(all, "Qs3cretPW") || all == "" {
+			t.Errorf("%v: exit %d, output %q", args, code, all)
+		}
+	}
+}

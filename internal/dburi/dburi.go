@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -69,11 +70,14 @@ func (u *URI) Password() string {
 	return pw
 }
 
-// Redact replaces the password of a URI-like string with "xxxxx". It works on strings
+// Redact replaces the password of a URI-like string with "xxxxx", in its user
+// information and in every query parameter that carries one (password=, sslpassword=,
+// and any other whose name says pass, pwd, secret or token). It works on strings
 // url.Parse rejects too, since those are the ones that end up in error messages. A
 // password may hold unescaped '@', '/' or '?', so everything up to the last '@' is
 // taken as user information: hiding too much is harmless, showing a password is not.
 func Redact(raw string) string {
+	raw = secretParams.ReplaceAllString(raw, "${1}xxxxx")
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		return raw
@@ -88,6 +92,72 @@ func Redact(raw string) string {
 	}
 	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
+
+// secretParams matches a query parameter that carries a secret, up to the next
+// parameter, fragment or quote.
+var secretParams = regexp.MustCompile(`(?i)([?&;\s]\w*(?:pass|pwd|secret|token)\w*=)[^&#\s'"` + "`" + `]*`)
+
+// Secrets lists the secrets of the URI as written and as decoded: the user
+// information's password and the values of the query parameters Redact hides.
+func (u *URI) Secrets() []string {
+	var out []string
+	add := func(s string) {
+		if len(s) >= 3 {
+			out = append(out, s)
+		}
+	}
+	if pw := u.Password(); pw != "" {
+		add(pw)
+		add(url.PathEscape(pw))
+		add(url.QueryEscape(pw))
+	}
+	if u.URL != nil {
+		for name, values := range u.URL.Query() {
+			if secretParams.MatchString("?" + name + "=") {
+				for _, v := range values {
+					add(v)
+					add(url.QueryEscape(v))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// RedactError masks the URI and its secrets in an error's message and keeps the error
+// chain (errors.Is and errors.As see through it), so that a driver's message that
+// repeats a password cannot be shown, however the error is wrapped later.
+func (u *URI) RedactError(err error) error {
+	if err == nil {
+		return nil
+	}
+	secrets := u.Secrets()
+	forms := []string{u.Raw}
+	if u.URL != nil {
+		forms = append(forms, u.URL.String(), u.PostgresURL())
+	}
+	mask := func(msg string) string {
+		for _, f := range forms {
+			msg = strings.ReplaceAll(msg, f, Redact(f))
+		}
+		for _, s := range secrets {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+		}
+		return msg
+	}
+	if mask(err.Error()) == err.Error() {
+		return err
+	}
+	return &redactedError{err: err, mask: mask}
+}
+
+type redactedError struct {
+	err  error
+	mask func(string) string
+}
+
+func (e *redactedError) Error() string { return e.mask(e.err.Error()) }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // PostgresURL is the URI in the form pgx parses (MLflow's postgresql+psycopg2:// and
 // postgresql:// become postgres://).

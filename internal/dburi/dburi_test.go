@@ -1,6 +1,8 @@
 package dburi
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -87,5 +89,34 @@ func TestDollarPlaceholders(t *testing.T) {
 	got := DollarPlaceholders("SELECT '?' FROM t WHERE a = ? AND b = ?")
 	if got != "SELECT '?' FROM t WHERE a = $1 AND b = $2" {
 		t.Errorf("got %s", got)
+	}
+}
+
+// TestRedactQueryPasswords: a password in the query string is hidden too, in the URI and
+// in any error that repeats it, whatever else the query holds.
+func TestRedactQueryPasswords(t *testing.T) {
+	for _, raw := range []string{
+		"postgresql://u@h/db?password=S3cret",
+		"postgresql://u@h/db?sslmode=bogus&password=S3cret",
+		"postgresql://u@h/db?password=S3cret&sslmode=bogus",
+		"postgresql://u@h/db?sslpassword=S3cret",
+		"mysql://u@h/db?password=S3cret&charset=utf8mb4",
+		"mysql+pymysql://u@h/db?Passwd=S3cret",
+	} {
+		if got := Redact(raw); strings.Contains(got, "S3cret") || !strings.Contains(got, "xxxxx") {
+			t.Errorf("Redact(%q) = %q", raw, got)
+		}
+		u, err := Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cause := errors.New("boom")
+		wrapped := fmt.Errorf("outer: %w", u.RedactError(fmt.Errorf("cannot parse `%s`: unsupported option password=S3cret: %w", raw, cause)))
+		if strings.Contains(wrapped.Error(), "S3cret") || !errors.Is(wrapped, cause) {
+			t.Errorf("%s: %v (chain kept: %v)", raw, wrapped, errors.Is(wrapped, cause))
+		}
+	}
+	if got := Redact("postgresql://u@h/db?sslmode=disable&application_name=x"); got != "postgresql://u@h/db?sslmode=disable&application_name=x" {
+		t.Errorf("a query without secrets changed: %s", got)
 	}
 }
