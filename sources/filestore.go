@@ -70,13 +70,14 @@ func OpenFileStore(ctx context.Context, root string, opts Options) (Source, erro
 	if !info.IsDir() || !IsFileStore(root) {
 		return nil, fmt.Errorf("%s: %w (no experiment folders found)", root, ErrNotRecognised)
 	}
-	s := &fileStore{root: root, chunk: opts.metricChunk(), workers: opts.Workers}
+	s := &fileStore{root: root, chunk: opts.metricChunk(), workers: opts.Workers, files: newStoreFiles(root, opts.FollowSymlinks)}
 	s.start(ctx, "file store "+root, s.read)
 	return s, nil
 }
 
 type fileStore struct {
 	producer
+	files   storeFiles
 	root    string
 	chunk   int
 	workers int
@@ -272,7 +273,7 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 	if exp == nil { // its meta.yaml names another experiment
 		return s.sendSkip(ctx, dir, "experiment_id in meta.yaml differs from the folder name; MLflow ignores this experiment")
 	}
-	if exp.Tags, err = readKeyValueFiles(filepath.Join(dir, "tags")); err != nil {
+	if exp.Tags, err = readKeyValueFiles(s.files, filepath.Join(dir, "tags")); err != nil {
 		return s.sendInvalidOrFatal(ctx, err)
 	}
 	if err := s.send(ctx, exp); err != nil {
@@ -312,7 +313,7 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 }
 
 func (s *fileStore) parseExperiment(dir, id string, trashed bool) (*Experiment, error) {
-	m, err := readMeta(filepath.Join(dir, metaFile))
+	m, err := readMeta(s.files, filepath.Join(dir, metaFile))
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +369,7 @@ func (s *fileStore) readDatasets(ctx context.Context, expDir, expID string) erro
 		if !e.IsDir() {
 			continue
 		}
-		ds, err := parseDataset(filepath.Join(dir, e.Name(), metaFile), expID, e.Name())
+		ds, err := parseDataset(s.files, filepath.Join(dir, e.Name(), metaFile), expID, e.Name())
 		if errors.Is(err, errEmptyMeta) {
 			if err := s.sendSkip(ctx, filepath.Join(dir, e.Name()), "dataset folder without meta.yaml"); err != nil {
 				return err
@@ -388,8 +389,8 @@ func (s *fileStore) readDatasets(ctx context.Context, expDir, expID string) erro
 	return nil
 }
 
-func parseDataset(path, expID, key string) (*Dataset, error) {
-	m, err := readMeta(path)
+func parseDataset(files storeFiles, path, expID, key string) (*Dataset, error) {
+	m, err := readMeta(files, path)
 	if err != nil {
 		return nil, err
 	}
@@ -420,7 +421,7 @@ func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder
 	if err := checkContext(ctx); err != nil {
 		return err
 	}
-	run, err := parseRun(dir, folder, expID)
+	run, err := parseRun(s.files, dir, folder, expID)
 	if errors.Is(err, errEmptyMeta) {
 		return emit(ctx, &Skipped{Path: dir, Reason: "no meta.yaml (artifacts only), not a run"})
 	}
@@ -440,8 +441,8 @@ func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder
 	return s.readMetrics(ctx, emit, filepath.Join(dir, "metrics"), run.RunID)
 }
 
-func parseRun(dir, folder, expID string) (*Run, error) {
-	m, err := readMeta(filepath.Join(dir, metaFile))
+func parseRun(files storeFiles, dir, folder, expID string) (*Run, error) {
+	m, err := readMeta(files, filepath.Join(dir, metaFile))
 	if err != nil {
 		return nil, err
 	}
@@ -508,13 +509,13 @@ func parseRun(dir, folder, expID string) (*Run, error) {
 			return fail(err)
 		}
 	}
-	if run.Params, err = readKeyValueFiles(filepath.Join(dir, "params")); err != nil {
+	if run.Params, err = readKeyValueFiles(files, filepath.Join(dir, "params")); err != nil {
 		return fail(err)
 	}
-	if run.Tags, err = readKeyValueFiles(filepath.Join(dir, "tags")); err != nil {
+	if run.Tags, err = readKeyValueFiles(files, filepath.Join(dir, "tags")); err != nil {
 		return fail(err)
 	}
-	if run.Inputs, err = readInputs(dir, run.RunID); err != nil {
+	if run.Inputs, err = readInputs(files, dir, run.RunID); err != nil {
 		return fail(err)
 	}
 	return run, nil
@@ -545,7 +546,7 @@ func enumField[T ~string](m *meta, key string, names []T, def T) (T, error) {
 }
 
 // readInputs reads a run's dataset and model inputs and its model outputs.
-func readInputs(runDir, runID string) ([]Input, error) {
+func readInputs(files storeFiles, runDir, runID string) ([]Input, error) {
 	var inputs []Input
 	for _, folder := range []string{"inputs", "outputs"} {
 		dir := filepath.Join(runDir, folder)
@@ -560,7 +561,7 @@ func readInputs(runDir, runID string) ([]Input, error) {
 			if !e.IsDir() {
 				continue
 			}
-			m, err := readMeta(filepath.Join(dir, e.Name(), metaFile))
+			m, err := readMeta(files, filepath.Join(dir, e.Name(), metaFile))
 			if errors.Is(err, errEmptyMeta) {
 				continue
 			}
@@ -617,7 +618,7 @@ func parseInput(m *meta, folder, runID string) (Input, error) {
 
 // readKeyValueFiles reads a params/ or tags/ folder: one file per key, nested folders for
 // keys with '/', the file's content verbatim as the value.
-func readKeyValueFiles(dir string) ([]Tag, error) {
+func readKeyValueFiles(files storeFiles, dir string) ([]Tag, error) {
 	var out []Tag
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -632,6 +633,9 @@ func readKeyValueFiles(dir string) ([]Tag, error) {
 		rel, err := filepath.Rel(dir, path)
 		if err != nil {
 			return err
+		}
+		if err := files.check(path); err != nil {
+			return &InputError{File: path, Err: err}
 		}
 		value, err := os.ReadFile(path)
 		if err != nil {
@@ -673,6 +677,9 @@ func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, ru
 }
 
 func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path, key, runID string) error {
+	if err := s.files.check(path); err != nil {
+		return emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: err}})
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: err}})

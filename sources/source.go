@@ -102,6 +102,10 @@ type Options struct {
 	// Workers is how many goroutines read runs of a file store side by side (records
 	// still come in order); 0 or 1 reads on one.
 	Workers int
+	// FollowSymlinks reads files of a file store that are symbolic links to places
+	// outside the store; by default they are invalid input, so a store from someone else
+	// cannot pull this machine's files into the database.
+	FollowSymlinks bool
 	// AllowUnknownRevision reads an MLflow database at an alembic revision mlflow-bulk
 	// does not know (a newer MLflow) as the newest revision it knows; its tables
 	// without rules are copied as they are, whatever their shape.

@@ -21,7 +21,13 @@ type meta struct {
 // as "not an experiment/run" rather than as corrupt.
 var errEmptyMeta = errors.New("meta.yaml is missing or empty")
 
-func readMeta(path string) (*meta, error) {
+func readMeta(files storeFiles, path string) (*meta, error) {
+	if err := files.check(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, errEmptyMeta
+		}
+		return nil, &InputError{File: path, Err: err}
+	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, errEmptyMeta

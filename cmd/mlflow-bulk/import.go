@@ -33,6 +33,7 @@ type ImportOptions struct {
 	OnKeyCollision      importer.CollisionPolicy
 	AllowUnknown        bool
 	SkipUnsupported     bool
+	FollowSymlinks      bool
 	OnModelConflict     importer.ModelConflictPolicy
 	OnExistingRun       importer.ExistingRunPolicy
 	OnParamConflict     importer.ParamConflictPolicy
@@ -128,6 +129,7 @@ anything of the bad run is committed, unless --skip-invalid.
 		"a registered model whose name the target has, with a version or alias that differs: fail, or keep-target (keep the target's, import the rest, report it)")
 	f.BoolVar(&opts.AllowUnknown, "allow-unknown-revision", false, "read a source, or write into a target, at an alembic revision mlflow-bulk does not know (a newer MLflow): "+
 		"a target's tables must hold every column mlflow-bulk writes; a source's tables without rules are copied as they are")
+	f.BoolVar(&opts.FollowSymlinks, "follow-symlinks", false, "read files of a file store that are symbolic links to places outside the store (by default they are invalid input)")
 	f.BoolVar(&opts.SkipUnsupported, "skip-unsupported", false, "when a source holds tables or columns the target lacks, leave them out and list them in the report instead of stopping before writing")
 	f.Var(newChoice("on-key-collision", &opts.OnKeyCollision, opts.OnKeyCollision.Values()), "on-key-collision",
 		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
@@ -157,7 +159,7 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 		return err
 	}
 	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, Workers: opts.Workers,
-		AllowUnknownRevision: opts.AllowUnknown})
+		AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks})
 	defer closeSources(srcs)
 	if err != nil {
 		return err
@@ -208,7 +210,8 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	}
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
-		vr, err := verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags},
+		vr, err := verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags,
+			AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks},
 			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter})
 		if err != nil {
 			return redactError(err, opts.Target)
