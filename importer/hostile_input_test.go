@@ -12,6 +12,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // TestInvalidUTF8IsInvalidInput: a param value and a metric key that are not UTF-8 are
@@ -163,5 +164,44 @@ func TestKeysTheDatabaseMakesOne(t *testing.T) {
 	}
 	if n := count(t, uri, "params"); n != 4 {
 		t.Errorf("%d params in the target", n)
+	}
+}
+
+// TestDuplicateRowWhileKeysDeferred: a metric row stored twice while PostgreSQL's
+// metrics keys are off (a second writer, a kill at the wrong moment) no longer makes
+// every later import fail building the key: the extra copy goes, and the report says so.
+func TestDuplicateRowWhileKeysDeferred(t *testing.T) {
+	uri := testenv.Postgres(t)
+	root := filepath.Join(t.TempDir(), "mlruns")
+	st, err := synth.Write(root, synth.Options{Runs: 3, MetricKeys: 2, Steps: 10, Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+		t.Fatal(err)
+	}
+	drop, _ := schema.DeferKeys(schema.Postgres, schema.Newest())
+	setUp(t, uri, append(drop, "INSERT INTO metrics SELECT * FROM metrics LIMIT 1")...)
+	if n := count(t, uri, "metrics"); n != st.Metrics+1 {
+		t.Fatalf("%d metric rows after the duplicate, want %d", n, st.Metrics+1)
+	}
+	report, err := importPaths(t, uri, importer.Options{})
+	if err != nil {
+		t.Fatalf("the import after a duplicate: %v", err)
+	}
+	said := false
+	for _, n := range report.Notices {
+		said = said || strings.Contains(n, "1 metric rows were in the target twice")
+	}
+	if !said {
+		t.Errorf("notices: %v", report.Notices)
+	}
+	if n := count(t, uri, "metrics"); n != st.Metrics {
+		t.Errorf("%d metric rows, want %d", n, st.Metrics)
+	}
+	d := openDB(t, uri)
+	defer d.close()
+	if n := d.count("SELECT COUNT(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'metrics'::regclass"); n != 1 {
+		t.Errorf("metrics has %d primary keys after the import", n)
 	}
 }

@@ -270,6 +270,19 @@ func (im *importer) buildDeferredKeys(ctx context.Context) error {
 	if !im.keysDeferred || im.opts.DryRun {
 		return nil
 	}
+	err := im.tryBuildKeys(ctx, false)
+	var state interface{ SQLState() string }
+	if errors.As(err, &state) && state.SQLState() == "23505" && schema.DedupeDeferred(im.dialect) != "" {
+		// A row stored twice while the key was off: the same point, so one copy goes.
+		im.rollback(ctx, &err)
+		err = im.tryBuildKeys(ctx, true)
+	}
+	return err
+}
+
+// tryBuildKeys builds metrics' keys in a transaction of its own, removing rows that
+// repeat another on MLflow's whole key first when dedupe is set.
+func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 	tx, err := im.sink.Begin(ctx)
 	if err != nil {
 		return err
@@ -284,6 +297,14 @@ func (im *importer) buildDeferredKeys(ctx context.Context) error {
 	_, add := schema.DeferKeys(im.dialect, im.rev)
 	if !still {
 		add = nil
+	}
+	if dedupe && still {
+		n, err := tx.Exec(ctx, schema.DedupeDeferred(im.dialect))
+		if err != nil {
+			return fmt.Errorf("remove repeated metric rows before building the keys: %w", err)
+		}
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d metric rows were in the target twice, equal on MLflow's whole key (key, timestamp, step, run, value, is_nan), "+
+			"left while the keys were off (a second writer, or an import killed at the wrong moment): the extra copies were removed, as MLflow stores a point once", n))
 	}
 	for _, stmt := range add {
 		if _, err := tx.Exec(ctx, stmt); err != nil {

@@ -69,6 +69,9 @@ type deferredKeys struct {
 	drop, add []string
 	// pending tells whether metrics is without its keys (a load not finished).
 	pending string
+	// dedupe removes the extra copies of rows equal on MLflow's whole key, which a
+	// table without its key can take (a second writer, a kill at the wrong moment).
+	dedupe string
 }
 
 // databases is the table of every database mlflow-bulk reads and writes.

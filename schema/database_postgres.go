@@ -53,5 +53,7 @@ var postgresDatabase = &Database{
 		},
 		// A metrics table without any primary key is only ever left by the drop above.
 		pending: "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'metrics'::regclass",
+		dedupe: `DELETE FROM metrics a USING metrics b WHERE a.ctid > b.ctid AND a."key" = b."key" AND a."timestamp" = b."timestamp" ` +
+			"AND a.step = b.step AND a.run_uuid = b.run_uuid AND a.value = b.value AND a.is_nan = b.is_nan",
 	},
 }

@@ -185,6 +185,15 @@ func DeferKeys(d Dialect, r *Revision) (drop, add []string) {
 	return k.drop, add
 }
 
+// DedupeDeferred is the statement that removes the extra copies of metric rows equal on
+// MLflow's whole key while the keys are deferred, "" where keys are never deferred.
+func DedupeDeferred(d Dialect) string {
+	if k := d.Database().deferredKeys; k != nil {
+		return k.dedupe
+	}
+	return ""
+}
+
 // KeysDeferred reports whether metrics is in the state DeferKeys leaves it in: a bulk
 // load into a new database that has not finished (its keys are still to be built).
 func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
