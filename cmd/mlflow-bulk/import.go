@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -137,6 +137,36 @@ anything of the bad run is committed, unless --skip-invalid.
 }
 
 func runImport(ctx context.Context, opts *ImportOptions) error {
+	if !opts.JSON {
+		return importCommand(ctx, opts)
+	}
+	// Under --json every invocation prints one JSON object, a failure before the import
+	// began (a bad flag value, a target that refuses the connection) included.
+	out := &countingWriter{w: opts.IO.Out}
+	io := *opts.IO
+	io.Out = out
+	withCount := *opts
+	withCount.IO = &io
+	err := importCommand(ctx, &withCount)
+	if err != nil && out.n == 0 {
+		return failedJSON(opts, nil, nil, err)
+	}
+	return err
+}
+
+// countingWriter counts what is written through it.
+type countingWriter struct {
+	w interface{ Write([]byte) (int, error) }
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+func importCommand(ctx context.Context, opts *ImportOptions) error {
 	since, err := parseRunsSince(opts.RunsSince)
 	if err != nil {
 		return err
@@ -193,41 +223,62 @@ func runImport(ctx context.Context, opts *ImportOptions) error {
 	})
 	progress.finish()
 	if err != nil {
-		err = redactPassword(err, password)
+		err = redactError(redactPassword(err, password), opts.Target)
 		if !opts.JSON && report != nil && report.Count("runs").Created > 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "mlflow-bulk: %d runs were committed before the failure; re-running the import skips them\n", report.Count("runs").Created)
 		}
-		return redactError(err, opts.Target)
+		return failedJSON(opts, report, nil, err)
 	}
-	if opts.JSON {
-		enc := json.NewEncoder(opts.IO.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
-			return err
-		}
-	} else {
-		printReport(opts.IO, report)
-	}
+	var vr *importer.VerifyReport
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
-		vr, err := verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags,
+		vr, err = verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags,
 			AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks},
 			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter})
 		if err != nil {
-			return redactError(err, opts.Target)
-		}
-		if !opts.JSON {
-			fmt.Fprintln(opts.IO.Out)
-			writeVerify(opts.IO.Out, vr)
-		}
-		if len(vr.Differences) > 0 {
-			return errDifferences
+			if !opts.JSON {
+				printReport(opts.IO, report)
+			}
+			return failedJSON(opts, report, nil, redactError(err, opts.Target))
 		}
 	}
-	if len(report.Rejected) > 0 {
-		return errSkippedInvalid
+	switch {
+	case vr != nil && len(vr.Differences) > 0:
+		err = errDifferences
+	case len(report.Rejected) > 0:
+		err = errSkippedInvalid
 	}
-	return nil
+	if opts.JSON {
+		out := importJSON{Report: report, Verify: vr, ExitCode: exitCodeFor(err)}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		if werr := writeJSON(opts.IO.Out, out); werr != nil {
+			return werr
+		}
+		return err
+	}
+	printReport(opts.IO, report)
+	if vr != nil {
+		fmt.Fprintln(opts.IO.Out)
+		writeVerify(opts.IO.Out, vr)
+	}
+	return err
+}
+
+// failedJSON prints, under --json, the error that ended the import and what was
+// committed before it, so a cron log is never empty; it returns err.
+func failedJSON(opts *ImportOptions, report *importer.Report, vr *importer.VerifyReport, err error) error {
+	if !opts.JSON {
+		return err
+	}
+	if report == nil {
+		report = &importer.Report{Target: sinks.Redact(opts.Target), Sources: []string{}, Counts: []importer.EntityCount{}}
+	}
+	if werr := writeJSON(opts.IO.Out, importJSON{Report: report, Verify: vr, Error: err.Error(), ExitCode: exitCodeFor(err)}); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
 }
 
 // redactError makes sure no password of the target URI survives in a message.

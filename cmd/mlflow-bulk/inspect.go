@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -33,9 +32,7 @@ duplicate points, invalid input.`,
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(in)
+				return writeJSON(io.Out, in)
 			}
 			out := io.Out
 			fmt.Fprintf(out, "Source: %s\n\nCounts:\n", in.Source)

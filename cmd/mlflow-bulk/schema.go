@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -47,9 +46,7 @@ func newCmdSchemaShow(io *IOStreams) *cobra.Command {
 				return redactError(err, target)
 			}
 			if asJSON {
-				enc := json.NewEncoder(io.Out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return writeJSON(io.Out, st)
 			}
 			fmt.Fprintf(io.Out, "Target:    %s\n", st.Target)
 			switch {

@@ -289,3 +289,50 @@ func TestQueryStringPasswordsNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONOneLinePerInvocation: --json prints exactly one line of JSON per invocation,
+// with the verification of --verify in it, and a failure as an object too.
+func TestJSONOneLinePerInvocation(t *testing.T) {
+	root := store(t, synth.Options{Experiments: 1, Runs: 2, MetricKeys: 1, Steps: 3, Params: 1, Seed: 21})
+	target := testenv.SQLite(t)
+	var lines []string
+	for night := 0; night < 2; night++ {
+		io, out, _ := TestStreams()
+		if code := Main([]string{"import", root, "--to", target, "--verify", "--json"}, io); code != ExitOK {
+			t.Fatalf("night %d: exit %d", night, code)
+		}
+		lines = append(lines, strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")...)
+	}
+	if len(lines) != 2 {
+		t.Fatalf("%d lines for two nights:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	for _, line := range lines {
+		var got struct {
+			Counts []json.RawMessage `json:"counts"`
+			Verify *struct {
+				Runs        int   `json:"runs_checked"`
+				Differences []any `json:"differences"`
+			} `json:"verify"`
+			ExitCode int `json:"exit_code"`
+		}
+		if err := json.Unmarshal([]byte(line), &got); err != nil || got.Verify == nil || got.Verify.Runs != 2 || len(got.Counts) == 0 || got.ExitCode != 0 {
+			t.Errorf("line %s: %+v, %v", line, got, err)
+		}
+	}
+	for _, args := range [][]string{
+		{"import", root, "--to", "postgresql://u:pw-secret@127.0.0.1:1/db", "--json"},
+		{"import", filepath.Join(t.TempDir(), "missing"), "--to", target, "--json"},
+	} {
+		io, out, _ := TestStreams()
+		code := Main(args, io)
+		var got struct {
+			Error    string `json:"error"`
+			ExitCode int    `json:"exit_code"`
+			Complete bool   `json:"complete"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Error == "" || got.ExitCode != int(code) || code == ExitOK || strings.Count(out.String(), "\n") != 1 ||
+			strings.Contains(out.String(), "pw-secret") {
+			t.Errorf("%v: exit %d, stdout %q (%v)", args, code, out, err)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -62,9 +61,7 @@ func verify(ctx context.Context, locations []string, target string, srcOpts sour
 
 func printVerify(io *IOStreams, r *importer.VerifyReport, asJSON bool) error {
 	if asJSON {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(r); err != nil {
+		if err := writeJSON(io.Out, r); err != nil {
 			return err
 		}
 	} else {
