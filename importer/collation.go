@@ -28,8 +28,7 @@ func (f *keyFolder) fold(key string) string {
 	if c.Exact() {
 		return key
 	}
-	weight := f.im.dialect.Database().KeyWeight
-	if weight == nil || f.err != nil {
+	if f.err != nil {
 		return c.Fold(key)
 	}
 	if w, ok := f.weights[key]; ok {
@@ -40,10 +39,13 @@ func (f *keyFolder) fold(key string) string {
 	if c.PadSpace {
 		asked = strings.TrimRight(asked, " ")
 	}
-	var w string
-	if err := f.im.queryRow(f.ctx, []any{&w}, "SELECT "+weight(c.Name), asked); err != nil {
+	w, ok, err := f.im.store.KeyWeight(f.ctx, c.Name, asked)
+	if err != nil {
 		f.err = fmt.Errorf("ask the target how its collation %s compares %q: %w", c.Name, key, err)
 		return c.Fold(key)
+	}
+	if !ok {
+		w = c.Fold(key) // the target has no way to say: its case and space rules
 	}
 	if len(f.weights) >= maxWeights {
 		clear(f.weights)

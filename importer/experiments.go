@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -102,24 +100,13 @@ func (im *importer) checkExperiment(e *sources.Experiment) error {
 	return nil
 }
 
-// workspaceFilter restricts experiment look-ups to the default workspace where the
-// revision has workspaces (names are unique per workspace there).
-func (im *importer) workspaceFilter() string {
-	if im.rev.HasColumn("experiments", "workspace") {
-		return " AND workspace = 'default'"
-	}
-	return ""
-}
-
 // experimentByName finds the target's experiment of a name. The database compares by
 // its collation: where that makes another name equal ("Case-Exp" and "case-exp",
 // "résumé" and "resume", "trail" and "trail " on MariaDB's usual ones), the two cannot
 // both exist there, and merging them would put two experiments' runs in one: that is
 // an error naming both.
 func (im *importer) experimentByName(ctx context.Context, name string) (int64, bool, error) {
-	var id int64
-	var stored string
-	found, err := im.queryRowFound(ctx, []any{&id, &stored}, "SELECT experiment_id, name FROM experiments WHERE name = ?"+im.workspaceFilter(), name)
+	id, stored, found, err := im.store.ExperimentByName(ctx, name)
 	if err == nil && found && stored != name {
 		return 0, false, &collidingNameError{name: name, stored: stored, id: id, collation: im.collation.Name}
 	}
@@ -144,32 +131,14 @@ func (im *importer) createExperiment(ctx context.Context, e *sources.Experiment)
 	if err != nil {
 		return 0, err
 	}
-	cols := []string{"experiment_id", "name", "artifact_location", "lifecycle_stage"}
-	args := []any{id, e.Name, e.ArtifactLocation, e.LifecycleStage}
-	if im.rev.HasColumn("experiments", "creation_time") {
-		cols = append(cols, "creation_time", "last_update_time")
-		args = append(args, optional(e.CreationTime), optional(e.LastUpdateTime))
-	}
-	query := fmt.Sprintf("INSERT INTO experiments (%s) VALUES (%s)", strings.Join(cols, ", "),
-		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
-	if _, err := im.tx.Exec(ctx, query, args...); err != nil {
-		return 0, fmt.Errorf("create experiment %q: %w", e.Name, err)
-	}
-	// Explicit ids do not move PostgreSQL's sequence; without this MLflow's next
-	// create_experiment would collide with an imported id.
-	if q := schema.ExperimentIDSequenceReset(im.dialect); q != "" {
-		if _, err := im.tx.Exec(ctx, q); err != nil {
-			return 0, fmt.Errorf("advance experiment id sequence: %w", err)
-		}
-	}
-	return id, nil
+	return id, im.store.CreateExperiment(ctx, id, e)
 }
 
 // chooseExperimentID keeps the source id when it is an integer the target's column
 // holds and no experiment uses; otherwise it takes the next id after the largest.
 func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (int64, error) {
 	if id, err := strconv.ParseInt(sourceID, 10, 64); err == nil && id >= 0 && id <= im.dialect.MaxExperimentID() {
-		taken, err := im.exists(ctx, "SELECT COUNT(*) FROM experiments WHERE experiment_id = ?", id)
+		taken, err := im.store.ExperimentIDTaken(ctx, id)
 		if err != nil {
 			return 0, err
 		}
@@ -177,8 +146,8 @@ func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (in
 			return id, nil
 		}
 	}
-	var maxID int64
-	if err := im.queryRow(ctx, []any{&maxID}, "SELECT COALESCE(MAX(experiment_id), 0) FROM experiments"); err != nil {
+	maxID, err := im.store.MaxExperimentID(ctx)
+	if err != nil {
 		return 0, err
 	}
 	if maxID >= im.dialect.MaxExperimentID() {
@@ -204,17 +173,9 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 	// cannot turn an existing key into a duplicate-key error.
 	existing := map[string]string{}
 	if !created {
-		var keys []string
-		err := schema.EachRow(ctx, im.tx, `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
-			var k string
-			if err := scan(&k); err != nil {
-				return err
-			}
-			keys = append(keys, k)
-			return nil
-		})
+		keys, err := im.store.ExperimentTagKeys(ctx, id)
 		if err != nil {
-			return fmt.Errorf("read experiment tags: %w", err)
+			return err
 		}
 		for _, k := range keys { // folded after the read: see storedKeyValues
 			existing[im.keys.fold(k)] = k
@@ -228,8 +189,8 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 			}
 			continue
 		}
-		if _, err := im.tx.Exec(ctx, `INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (?, ?, ?)`, t.Key, t.Value, id); err != nil {
-			return fmt.Errorf("experiment %d tag %q: %w", id, t.Key, err)
+		if err := im.store.AddExperimentTag(ctx, id, t); err != nil {
+			return fmt.Errorf("experiment %d: %w", id, err)
 		}
 		existing[im.keys.fold(t.Key)] = t.Key
 		im.batch["experiment_tags"].Created++
@@ -263,9 +224,7 @@ func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset)
 			return im.invalid(ctx, &sources.InputError{File: d.Origin.File, Err: err})
 		}
 	}
-	var uuid string
-	found, err := im.queryRowFound(ctx, []any{&uuid},
-		"SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?", expID, d.Name, d.Digest)
+	uuid, found, err := im.store.DatasetUUID(ctx, expID, d.Name, d.Digest)
 	if err != nil {
 		return err
 	}
@@ -275,15 +234,13 @@ func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset)
 		uuid = d.UUID
 		if uuid == "" {
 			uuid = newUUID()
-		} else if taken, err := im.exists(ctx, "SELECT COUNT(*) FROM datasets WHERE dataset_uuid = ?", uuid); err != nil {
+		} else if taken, err := im.store.DatasetUUIDTaken(ctx, uuid); err != nil {
 			return err
 		} else if taken {
 			uuid = newUUID()
 		}
-		_, err := im.tx.Exec(ctx, "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-			uuid, expID, d.Name, d.Digest, d.SourceType, d.Source, optionalText(d.Schema), optionalText(d.Profile))
-		if err != nil {
-			return fmt.Errorf("create dataset %q: %w", d.Name, err)
+		if err := im.store.CreateDataset(ctx, uuid, expID, d); err != nil {
+			return err
 		}
 		im.batch["datasets"].Created++
 	}
@@ -302,14 +259,5 @@ func optionalText(s *string) any {
 // source's Default: the target then holds what the source's MLflow made.
 func (im *importer) adoptDefault(ctx context.Context, e *sources.Experiment) error {
 	im.freshDefault = false
-	set := "artifact_location = ?, lifecycle_stage = ?"
-	args := []any{e.ArtifactLocation, e.LifecycleStage}
-	if im.rev.HasColumn("experiments", "creation_time") {
-		set += ", creation_time = ?, last_update_time = ?"
-		args = append(args, optional(e.CreationTime), optional(e.LastUpdateTime))
-	}
-	if _, err := im.tx.Exec(ctx, "UPDATE experiments SET "+set+" WHERE experiment_id = 0", args...); err != nil {
-		return fmt.Errorf("update the Default experiment: %w", err)
-	}
-	return nil
+	return im.store.AdoptDefault(ctx, e)
 }

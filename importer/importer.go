@@ -200,8 +200,10 @@ type importer struct {
 	collation schema.Collation
 	// asm assembles runs by MLflow's rules for the target (assemble.go); keys folds keys
 	// as the target's collation compares them (collation.go).
-	asm    assembler
-	keys   *keyFolder
+	asm  assembler
+	keys *keyFolder
+	// store is the target in MLflow's terms (store.go); the bulk paths use tx.
+	store  Store
 	tx     sinks.Tx
 	report *Report
 
@@ -373,6 +375,7 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	}
 	im.rev = rev
 	im.report.Revision = rev.String()
+	im.store = sqlStore{tx: func() sinks.Tx { return im.tx }, rev: rev, dialect: im.dialect}
 	if im.targetTables, err = schema.Inspect(ctx, tx, im.dialect); err != nil {
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
@@ -403,35 +406,6 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	// The schema is committed on its own: an import that fails later still leaves a
 	// valid, empty MLflow database.
 	return im.commit(ctx, true)
-}
-
-func (im *importer) exists(ctx context.Context, query string, args ...any) (bool, error) {
-	var n int64
-	if err := im.queryRow(ctx, []any{&n}, query, args...); err != nil {
-		return false, err
-	}
-	return n > 0, nil
-}
-
-// queryRow runs a query expected to return at most one row; found is false without one.
-func (im *importer) queryRow(ctx context.Context, dest []any, query string, args ...any) error {
-	_, err := im.queryRowFound(ctx, dest, query, args...)
-	return err
-}
-
-func (im *importer) queryRowFound(ctx context.Context, dest []any, query string, args ...any) (bool, error) {
-	rows, err := im.tx.Query(ctx, query, args...)
-	if err != nil {
-		return false, fmt.Errorf("query target: %w", err)
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		return false, rows.Err()
-	}
-	if err := rows.Scan(dest...); err != nil {
-		return false, fmt.Errorf("query target: %w", err)
-	}
-	return true, rows.Err()
 }
 
 func (im *importer) importSource(ctx context.Context, index int, src sources.Source) error {
@@ -514,19 +488,12 @@ func (t tally) rowsWritten() int {
 // the Default experiment takes the attributes of the source's Default as if MLflow had
 // made it from the source (also after a crash that left only the schema).
 func (im *importer) refreshTargetState(ctx context.Context) error {
-	var err error
-	if im.targetHasRuns, err = im.exists(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM runs LIMIT 1) AS r"); err != nil {
+	hasRuns, experiments, maxID, err := im.store.TargetState(ctx)
+	if err != nil {
 		return err
 	}
-	im.freshDefault = false
-	if im.targetHasRuns {
-		return nil
-	}
-	var experiments, maxID int64
-	if err := im.queryRow(ctx, []any{&experiments, &maxID}, "SELECT COUNT(*), COALESCE(MAX(experiment_id), 0) FROM experiments"); err != nil {
-		return err
-	}
-	im.freshDefault = experiments == 1 && maxID == 0
+	im.targetHasRuns = hasRuns
+	im.freshDefault = !hasRuns && experiments == 1 && maxID == 0
 	return nil
 }
 

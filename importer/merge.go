@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -82,67 +81,36 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 // running in the target that ended in the source takes its status and end time; a run
 // deleted in the source is deleted. A run is never moved back (restored, reopened).
 func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
-	deleted := "NULL"
-	if im.rev.HasColumn("runs", "deleted_time") {
-		deleted = "deleted_time"
-	}
-	var status, stage *string
-	var end, del *int64
-	found, err := im.queryRowFound(ctx, []any{&status, &end, &stage, &del}, "SELECT status, end_time, lifecycle_stage, "+deleted+" FROM runs WHERE run_uuid = ?", src.runUUID)
+	stored, found, err := im.store.RunProgress(ctx, src.runUUID)
 	if err != nil || !found {
 		return err
 	}
-	set, args := "", []any{}
-	add := func(col string, v any) {
-		if set != "" {
-			set += ", "
-		}
-		set += col + " = ?"
-		args = append(args, v)
+	var set []columnValue
+	status := ""
+	if stored.status != nil {
+		status = *stored.status
 	}
-	stored := ""
-	if status != nil {
-		stored = *status
+	if !terminalStatus[status] && terminalStatus[src.status] {
+		set = append(set, columnValue{"status", src.status}, columnValue{"end_time", optional(src.endTime)})
+	} else if stored.end == nil && src.endTime != nil {
+		set = append(set, columnValue{"end_time", *src.endTime})
 	}
-	if !terminalStatus[stored] && terminalStatus[src.status] {
-		add("status", src.status)
-		add("end_time", optional(src.endTime))
-	} else if end == nil && src.endTime != nil {
-		add("end_time", *src.endTime)
-	}
-	if (stage == nil || *stage == string(sources.LifecycleActive)) && src.lifecycleStage == string(sources.LifecycleDeleted) {
-		add("lifecycle_stage", string(sources.LifecycleDeleted))
-		if deleted != "NULL" {
-			add("deleted_time", optional(src.deletedTime))
+	if (stored.lifecycle == nil || *stored.lifecycle == string(sources.LifecycleActive)) && src.lifecycleStage == string(sources.LifecycleDeleted) {
+		set = append(set, columnValue{"lifecycle_stage", string(sources.LifecycleDeleted)})
+		if im.rev.HasColumn("runs", "deleted_time") {
+			set = append(set, columnValue{"deleted_time", optional(src.deletedTime)})
 		}
 	}
-	if set == "" {
-		return nil
-	}
-	_, err = im.tx.Exec(ctx, "UPDATE runs SET "+set+" WHERE run_uuid = ?", append(args, src.runUUID)...)
-	return err
+	return im.store.UpdateRun(ctx, src.runUUID, set)
 }
 
 // storedKeyValues reads a run's params or tags, keyed as the target compares keys. The
 // keys are folded after the read: folding may ask the database, which MySQL cannot
 // answer while rows are open on the connection.
 func (im *importer) storedKeyValues(ctx context.Context, table, runID string) (map[string]string, error) {
-	var stored []sources.Tag
-	err := schema.EachRow(ctx, im.tx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
-		var k string
-		var v *string
-		if err := scan(&k, &v); err != nil {
-			return err
-		}
-		t := sources.Tag{Key: k}
-		if v != nil {
-			t.Value = *v
-		}
-		stored = append(stored, t)
-		return nil
-	})
+	stored, err := im.store.RunKeyValues(ctx, table, runID)
 	if err != nil {
-		return nil, fmt.Errorf("read %s of run %s: %w", table, runID, err)
+		return nil, err
 	}
 	out := make(map[string]string, len(stored))
 	for _, t := range stored {
@@ -180,17 +148,12 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 // stored latest metrics the first points of the latest-metric rule, as if logged first.
 func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
 	keys := map[string]bool{}
-	err := schema.EachRow(ctx, im.tx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{cur.id}, func(scan func(...any) error) error {
-		var k pointKey
-		if err := scan(&k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
-			return err
-		}
+	err := im.store.RunMetrics(ctx, cur.id, func(k pointKey) {
 		cur.points[k] = struct{}{}
 		keys[k.key] = true
-		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("read metrics of run %s: %w", cur.id, err)
+		return err
 	}
 	for k := range keys { // folded after the read: see storedKeyValues
 		cur.metricKeys[im.keys.fold(k)] = k
@@ -198,43 +161,17 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 	if !im.rev.HasTable("latest_metrics") {
 		return nil
 	}
-	err = schema.EachRow(ctx, im.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{cur.id}, func(scan func(...any) error) error {
-		var p MetricPoint
-		var ts *int64
-		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
-			return err
-		}
-		if ts != nil {
-			p.Timestamp = *ts
-		}
+	return im.store.RunLatestMetrics(ctx, cur.id, func(p MetricPoint) {
 		cur.merge.storedLatest[p.Key] = p
 		im.latest.Observe(p)
-		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("read latest metrics of run %s: %w", cur.id, err)
-	}
-	return nil
 }
 
 func (im *importer) storedInputs(ctx context.Context, runID string) (map[inputEdge]bool, error) {
-	out := map[inputEdge]bool{}
 	if !im.rev.HasTable("inputs") {
-		return out, nil
+		return map[inputEdge]bool{}, nil
 	}
-	rows, err := im.tx.Query(ctx, "SELECT source_type, source_id, destination_type, destination_id FROM inputs WHERE destination_id = ? OR source_id = ?", runID, runID)
-	if err != nil {
-		return nil, fmt.Errorf("read inputs of run %s: %w", runID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e inputEdge
-		if err := rows.Scan(&e.sourceType, &e.sourceID, &e.destType, &e.destID); err != nil {
-			return nil, err
-		}
-		out[e] = true
-	}
-	return out, rows.Err()
+	return im.store.RunInputEdges(ctx, runID)
 }
 
 // writeMergedLatest writes the latest metrics of a merged run: changed keys updated in
@@ -247,10 +184,8 @@ func (im *importer) writeMergedLatest(ctx context.Context, cur *runState) error 
 			im.latestBuf.add(metricRow{MetricPoint: p, runUUID: cur.id})
 			im.run["latest_metrics"].Created++
 		case stored != p:
-			_, err := im.tx.Exec(ctx, `UPDATE latest_metrics SET value = ?, "timestamp" = ?, step = ?, is_nan = ? WHERE run_uuid = ? AND "key" = ?`,
-				p.Value, p.Timestamp, p.Step, p.IsNaN, cur.id, p.Key)
-			if err != nil {
-				return fmt.Errorf("update latest metric %q of run %s: %w", p.Key, cur.id, err)
+			if err := im.store.UpdateLatestMetric(ctx, cur.id, p); err != nil {
+				return err
 			}
 			im.run["latest_metrics"].Merged++
 		}

@@ -9,24 +9,15 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// insertRow inserts one row, writing only the columns the target's revision has.
+// insertRow inserts one row of the registry or a logged model, the columns the target's
+// revision has; its values were checked whole before (checkRecord), this is a backstop.
 func (im *importer) insertRow(ctx context.Context, table string, values map[string]any) error {
-	var cols []string
-	var args []any
-	for _, c := range im.rev.Columns(table) {
-		if v, ok := values[c]; ok {
-			if err := im.asm.checkValue(table+"."+c, v); err != nil {
-				return err // the record was checked whole before (checkRecord): a backstop
-			}
-			cols = append(cols, `"`+c+`"`)
-			args = append(args, v)
+	for c, v := range values {
+		if err := im.asm.checkValue(table+"."+c, v); err != nil {
+			return err
 		}
 	}
-	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
-	if _, err := im.tx.Exec(ctx, query, args...); err != nil {
-		return fmt.Errorf("insert into %s: %w", table, err)
-	}
-	return nil
+	return im.store.InsertRow(ctx, table, values)
 }
 
 func text(s *string) any {
@@ -45,7 +36,7 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
 	}
 	expID, write, err := im.newExperimentEntity(ctx, "logged_models", im.rev.HasTable("logged_models"), expKey{source, m.ExperimentSourceID},
-		"SELECT COUNT(*) FROM logged_models WHERE model_id = ?", m.ModelID)
+		"logged_models", "model_id", m.ModelID)
 	if err != nil || !write {
 		return err
 	}
@@ -117,8 +108,7 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	if err := im.flushAll(ctx); err != nil {
 		return err
 	}
-	where := "name = ?" + im.registryWorkspace()
-	exists, err := im.exists(ctx, "SELECT COUNT(*) FROM registered_models WHERE "+where, m.Name)
+	exists, err := im.store.RegisteredModelExists(ctx, m.Name)
 	if err != nil {
 		return err
 	}
@@ -160,13 +150,6 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	return im.registryAliases(ctx, m, target)
 }
 
-func (im *importer) registryWorkspace() string {
-	if im.rev.AtLeast("1b5f0d9ad7c1") {
-		return " AND workspace = 'default'"
-	}
-	return ""
-}
-
 func (im *importer) modelConflict(name, what string) error {
 	if im.opts.OnModelConflict == ModelConflictKeepTarget {
 		im.noteSkipped("", fmt.Sprintf("registered model %q: %s; the target's is kept (--on-model-conflict keep-target)", name, what))
@@ -187,22 +170,7 @@ func versionSignature(v sources.ModelVersion) string {
 }
 
 func (im *importer) targetVersions(ctx context.Context, name string) (map[int64]string, error) {
-	rows, err := im.tx.Query(ctx, "SELECT version, source, run_id, status, current_stage FROM model_versions WHERE name = ?"+im.registryWorkspace(), name)
-	if err != nil {
-		return nil, fmt.Errorf("read model versions: %w", err)
-	}
-	defer rows.Close()
-	out := map[int64]string{}
-	for rows.Next() {
-		var v sources.ModelVersion
-		var src, run, status, stage *string
-		if err := rows.Scan(&v.Version, &src, &run, &status, &stage); err != nil {
-			return nil, fmt.Errorf("read model versions: %w", err)
-		}
-		v.Source, v.RunID, v.Status, v.CurrentStage = src, run, status, stage
-		out[v.Version] = versionSignature(v)
-	}
-	return out, rows.Err()
+	return im.store.ModelVersions(ctx, name)
 }
 
 func (im *importer) insertVersion(ctx context.Context, name string, v sources.ModelVersion) error {
@@ -236,8 +204,7 @@ func (im *importer) registryTags(ctx context.Context, m *sources.RegisteredModel
 		return nil
 	}
 	for _, t := range m.Tags {
-		var have *string
-		found, err := im.queryRowFound(ctx, []any{&have}, `SELECT value FROM registered_model_tags WHERE "key" = ? AND name = ?`+im.registryWorkspace(), t.Key, m.Name)
+		have, found, err := im.store.RegisteredModelTag(ctx, m.Name, t.Key)
 		if err != nil {
 			return err
 		}
@@ -265,8 +232,7 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 		return nil
 	}
 	for _, a := range m.Aliases {
-		var have int64
-		found, err := im.queryRowFound(ctx, []any{&have}, "SELECT version FROM registered_model_aliases WHERE alias = ? AND name = ?"+im.registryWorkspace(), a.Alias, m.Name)
+		have, found, err := im.store.ModelAliasVersion(ctx, m.Name, a.Alias)
 		if err != nil {
 			return err
 		}
@@ -294,7 +260,7 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 // and the target does not hold it yet (same id), as for runs. It counts the entity as
 // read, and as skipped when not written; before a write it flushes the buffered runs,
 // which the entity may refer to.
-func (im *importer) newExperimentEntity(ctx context.Context, entity string, targetHasIt bool, exp expKey, existsQuery, id string) (int64, bool, error) {
+func (im *importer) newExperimentEntity(ctx context.Context, entity string, targetHasIt bool, exp expKey, table, keyColumn, id string) (int64, bool, error) {
 	count := im.committed[entity]
 	count.Read++
 	if !targetHasIt {
@@ -307,7 +273,7 @@ func (im *importer) newExperimentEntity(ctx context.Context, entity string, targ
 		count.Skipped++
 		return 0, false, nil
 	}
-	present, err := im.exists(ctx, existsQuery, id)
+	present, err := im.store.Exists(ctx, table, keyColumn, id)
 	if err != nil || present {
 		if present {
 			count.Skipped++

@@ -93,7 +93,7 @@ func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 	if !im.targetHasRuns {
 		return false, nil
 	}
-	return im.exists(ctx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", id)
+	return im.store.RunExists(ctx, id)
 }
 
 // runRows assembles a run (assemble.go) and puts what changed on the way in the report.

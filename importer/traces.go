@@ -14,7 +14,7 @@ import (
 // the database. A trace the target holds (same request id) is skipped, as runs are.
 func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) error {
 	expID, write, err := im.newExperimentEntity(ctx, "traces", im.rev.AtLeast("867495a8f9d4"), expKey{source, tr.ExperimentSourceID},
-		"SELECT COUNT(*) FROM trace_info WHERE request_id = ?", tr.RequestID)
+		"trace_info", "request_id", tr.RequestID)
 	if err != nil || !write {
 		return err
 	}

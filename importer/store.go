@@ -1,0 +1,402 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Store is the target as the importer's rules see it: MLflow's entities, looked up and
+// written inside the transaction the import holds open. The rules (which experiment a
+// source's maps to, what a merge adds, the latest-metric rule, limits, conflicts) stay
+// in the importer; a Store only answers and writes. sqlStore implements it once for
+// every SQL database; a target that is not SQL (an MLflow tracking server's REST API)
+// would implement the same methods. The bulk paths (rows buffered and copied, tables
+// copied as rows) write through the sink's transaction directly.
+type Store interface {
+	// TargetState says whether the target holds runs, and how many experiments with
+	// which largest id.
+	TargetState(ctx context.Context) (hasRuns bool, experiments, maxExperimentID int64, err error)
+
+	// ExperimentByName finds an experiment of the default workspace by name, as the
+	// database compares names; storedName is the name as it is stored.
+	ExperimentByName(ctx context.Context, name string) (id int64, storedName string, found bool, err error)
+	ExperimentIDTaken(ctx context.Context, id int64) (bool, error)
+	MaxExperimentID(ctx context.Context) (int64, error)
+	// CreateExperiment writes an experiment with the id given, and moves the database's
+	// id generator past it.
+	CreateExperiment(ctx context.Context, id int64, e *sources.Experiment) error
+	// AdoptDefault gives the Default experiment (id 0) the attributes of e.
+	AdoptDefault(ctx context.Context, e *sources.Experiment) error
+	ExperimentTagKeys(ctx context.Context, id int64) ([]string, error)
+	AddExperimentTag(ctx context.Context, id int64, t sources.Tag) error
+
+	// DatasetUUID finds an experiment's dataset by name and digest.
+	DatasetUUID(ctx context.Context, experimentID int64, name, digest string) (uuid string, found bool, err error)
+	DatasetUUIDTaken(ctx context.Context, uuid string) (bool, error)
+	CreateDataset(ctx context.Context, uuid string, experimentID int64, d *sources.Dataset) error
+
+	RunExists(ctx context.Context, id string) (bool, error)
+	// RunProgress is how far a stored run is: status, end time, lifecycle, deletion.
+	RunProgress(ctx context.Context, id string) (p storedRun, found bool, err error)
+	// UpdateRun sets columns of a stored run.
+	UpdateRun(ctx context.Context, id string, set []columnValue) error
+	// RunKeyValues are a stored run's params or tags ("params", "tags").
+	RunKeyValues(ctx context.Context, table, id string) ([]sources.Tag, error)
+	// RunMetrics hands over every stored metric point of a run.
+	RunMetrics(ctx context.Context, id string, each func(pointKey)) error
+	// RunLatestMetrics hands over a run's stored latest metrics.
+	RunLatestMetrics(ctx context.Context, id string, each func(MetricPoint)) error
+	RunInputEdges(ctx context.Context, id string) (map[inputEdge]bool, error)
+	UpdateLatestMetric(ctx context.Context, runID string, p MetricPoint) error
+
+	// Exists reports whether an entity the importer writes whole (a logged model, a
+	// trace) is stored, by the key column of its table.
+	Exists(ctx context.Context, table, keyColumn, id string) (bool, error)
+	// RegisteredModelExists finds a registered model of the default workspace.
+	RegisteredModelExists(ctx context.Context, name string) (bool, error)
+	ModelVersions(ctx context.Context, name string) (map[int64]string, error)
+	// RegisteredModelTag is a registered model's tag value (nil for NULL).
+	RegisteredModelTag(ctx context.Context, name, key string) (value *string, found bool, err error)
+	ModelAliasVersion(ctx context.Context, name, alias string) (version int64, found bool, err error)
+	// InsertRow writes one row of the registry or of a logged model, the columns the
+	// target's revision has.
+	InsertRow(ctx context.Context, table string, values map[string]any) error
+
+	// KeyWeight is what the target's collation compares a key as (equal for keys it
+	// makes one); false where the target compares keys exactly.
+	KeyWeight(ctx context.Context, collation, key string) (weight string, ok bool, err error)
+}
+
+// storedRun is how far a stored run has got.
+type storedRun struct {
+	status, lifecycle *string
+	end, deleted      *int64
+}
+
+// columnValue is one column to set.
+type columnValue struct {
+	column string
+	value  any
+}
+
+// sqlStore is Store over an SQL database's transaction, the one open at each call.
+type sqlStore struct {
+	tx      func() sinks.Tx
+	rev     *schema.Revision
+	dialect schema.Dialect
+}
+
+func (s sqlStore) queryRow(ctx context.Context, dest []any, query string, args ...any) (bool, error) {
+	found := false
+	err := schema.EachRow(ctx, s.tx(), query, args, func(scan func(...any) error) error {
+		if found {
+			return nil
+		}
+		found = true
+		return scan(dest...)
+	})
+	if err != nil {
+		return false, fmt.Errorf("query target: %w", err)
+	}
+	return found, nil
+}
+
+func (s sqlStore) count(ctx context.Context, query string, args ...any) (bool, error) {
+	var n int64
+	_, err := s.queryRow(ctx, []any{&n}, query, args...)
+	return n > 0, err
+}
+
+func (s sqlStore) exec(ctx context.Context, query string, args ...any) error {
+	_, err := s.tx().Exec(ctx, query, args...)
+	return err
+}
+
+// workspace restricts look-ups to the default workspace where the revision has
+// workspaces (names are unique per workspace there).
+func (s sqlStore) workspace() string {
+	if s.rev.AtLeast("1b5f0d9ad7c1") {
+		return " AND workspace = 'default'"
+	}
+	return ""
+}
+
+func (s sqlStore) TargetState(ctx context.Context) (bool, int64, int64, error) {
+	hasRuns, err := s.count(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM runs LIMIT 1) AS r")
+	if err != nil || hasRuns {
+		return hasRuns, 0, 0, err
+	}
+	var experiments, maxID int64
+	_, err = s.queryRow(ctx, []any{&experiments, &maxID}, "SELECT COUNT(*), COALESCE(MAX(experiment_id), 0) FROM experiments")
+	return false, experiments, maxID, err
+}
+
+func (s sqlStore) ExperimentByName(ctx context.Context, name string) (int64, string, bool, error) {
+	var id int64
+	var stored string
+	found, err := s.queryRow(ctx, []any{&id, &stored}, "SELECT experiment_id, name FROM experiments WHERE name = ?"+s.workspace(), name)
+	return id, stored, found, err
+}
+
+func (s sqlStore) ExperimentIDTaken(ctx context.Context, id int64) (bool, error) {
+	return s.count(ctx, "SELECT COUNT(*) FROM experiments WHERE experiment_id = ?", id)
+}
+
+func (s sqlStore) MaxExperimentID(ctx context.Context) (int64, error) {
+	var maxID int64
+	_, err := s.queryRow(ctx, []any{&maxID}, "SELECT COALESCE(MAX(experiment_id), 0) FROM experiments")
+	return maxID, err
+}
+
+func (s sqlStore) CreateExperiment(ctx context.Context, id int64, e *sources.Experiment) error {
+	cols := []string{"experiment_id", "name", "artifact_location", "lifecycle_stage"}
+	args := []any{id, e.Name, e.ArtifactLocation, string(e.LifecycleStage)}
+	if s.rev.HasColumn("experiments", "creation_time") {
+		cols = append(cols, "creation_time", "last_update_time")
+		args = append(args, optional(e.CreationTime), optional(e.LastUpdateTime))
+	}
+	query := fmt.Sprintf("INSERT INTO experiments (%s) VALUES (%s)", strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+	if err := s.exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("create experiment %q: %w", e.Name, err)
+	}
+	// Explicit ids do not move PostgreSQL's sequence; without this MLflow's next
+	// create_experiment would collide with an imported id.
+	if q := schema.ExperimentIDSequenceReset(s.dialect); q != "" {
+		if err := s.exec(ctx, q); err != nil {
+			return fmt.Errorf("advance experiment id sequence: %w", err)
+		}
+	}
+	return nil
+}
+
+func (s sqlStore) AdoptDefault(ctx context.Context, e *sources.Experiment) error {
+	set := "artifact_location = ?, lifecycle_stage = ?"
+	args := []any{e.ArtifactLocation, string(e.LifecycleStage)}
+	if s.rev.HasColumn("experiments", "creation_time") {
+		set += ", creation_time = ?, last_update_time = ?"
+		args = append(args, optional(e.CreationTime), optional(e.LastUpdateTime))
+	}
+	if err := s.exec(ctx, "UPDATE experiments SET "+set+" WHERE experiment_id = 0", args...); err != nil {
+		return fmt.Errorf("update the Default experiment: %w", err)
+	}
+	return nil
+}
+
+func (s sqlStore) ExperimentTagKeys(ctx context.Context, id int64) ([]string, error) {
+	var keys []string
+	err := schema.EachRow(ctx, s.tx(), `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
+		var k string
+		if err := scan(&k); err != nil {
+			return err
+		}
+		keys = append(keys, k)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read experiment tags: %w", err)
+	}
+	return keys, nil
+}
+
+func (s sqlStore) AddExperimentTag(ctx context.Context, id int64, t sources.Tag) error {
+	if err := s.exec(ctx, `INSERT INTO experiment_tags ("key", value, experiment_id) VALUES (?, ?, ?)`, t.Key, t.Value, id); err != nil {
+		return fmt.Errorf("write experiment tag %q: %w", t.Key, err)
+	}
+	return nil
+}
+
+func (s sqlStore) DatasetUUID(ctx context.Context, experimentID int64, name, digest string) (string, bool, error) {
+	var uuid string
+	found, err := s.queryRow(ctx, []any{&uuid}, "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?", experimentID, name, digest)
+	return uuid, found, err
+}
+
+func (s sqlStore) DatasetUUIDTaken(ctx context.Context, uuid string) (bool, error) {
+	return s.count(ctx, "SELECT COUNT(*) FROM datasets WHERE dataset_uuid = ?", uuid)
+}
+
+func (s sqlStore) CreateDataset(ctx context.Context, uuid string, experimentID int64, d *sources.Dataset) error {
+	err := s.exec(ctx, "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source, dataset_schema, dataset_profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		uuid, experimentID, d.Name, d.Digest, d.SourceType, d.Source, optionalText(d.Schema), optionalText(d.Profile))
+	if err != nil {
+		return fmt.Errorf("create dataset %q: %w", d.Name, err)
+	}
+	return nil
+}
+
+func (s sqlStore) RunExists(ctx context.Context, id string) (bool, error) {
+	return s.count(ctx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", id)
+}
+
+func (s sqlStore) RunProgress(ctx context.Context, id string) (storedRun, bool, error) {
+	deleted := "NULL"
+	if s.rev.HasColumn("runs", "deleted_time") {
+		deleted = "deleted_time"
+	}
+	var p storedRun
+	found, err := s.queryRow(ctx, []any{&p.status, &p.end, &p.lifecycle, &p.deleted}, "SELECT status, end_time, lifecycle_stage, "+deleted+" FROM runs WHERE run_uuid = ?", id)
+	return p, found, err
+}
+
+func (s sqlStore) UpdateRun(ctx context.Context, id string, set []columnValue) error {
+	if len(set) == 0 {
+		return nil
+	}
+	parts := make([]string, len(set))
+	args := make([]any, len(set), len(set)+1)
+	for i, c := range set {
+		parts[i], args[i] = c.column+" = ?", c.value
+	}
+	return s.exec(ctx, "UPDATE runs SET "+strings.Join(parts, ", ")+" WHERE run_uuid = ?", append(args, id)...)
+}
+
+func (s sqlStore) RunKeyValues(ctx context.Context, table, id string) ([]sources.Tag, error) {
+	var out []sources.Tag
+	err := schema.EachRow(ctx, s.tx(), `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, []any{id}, func(scan func(...any) error) error {
+		var k string
+		var v *string
+		if err := scan(&k, &v); err != nil {
+			return err
+		}
+		t := sources.Tag{Key: k}
+		if v != nil {
+			t.Value = *v
+		}
+		out = append(out, t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s of run %s: %w", table, id, err)
+	}
+	return out, nil
+}
+
+func (s sqlStore) RunMetrics(ctx context.Context, id string, each func(pointKey)) error {
+	err := schema.EachRow(ctx, s.tx(), `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{id}, func(scan func(...any) error) error {
+		var k pointKey
+		if err := scan(&k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
+			return err
+		}
+		each(k)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read metrics of run %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s sqlStore) RunLatestMetrics(ctx context.Context, id string, each func(MetricPoint)) error {
+	err := schema.EachRow(ctx, s.tx(), `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{id}, func(scan func(...any) error) error {
+		var p MetricPoint
+		var ts *int64
+		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
+			return err
+		}
+		if ts != nil {
+			p.Timestamp = *ts
+		}
+		each(p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read latest metrics of run %s: %w", id, err)
+	}
+	return nil
+}
+
+func (s sqlStore) RunInputEdges(ctx context.Context, id string) (map[inputEdge]bool, error) {
+	out := map[inputEdge]bool{}
+	err := schema.EachRow(ctx, s.tx(), "SELECT source_type, source_id, destination_type, destination_id FROM inputs WHERE destination_id = ? OR source_id = ?", []any{id, id},
+		func(scan func(...any) error) error {
+			var e inputEdge
+			if err := scan(&e.sourceType, &e.sourceID, &e.destType, &e.destID); err != nil {
+				return err
+			}
+			out[e] = true
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read inputs of run %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func (s sqlStore) UpdateLatestMetric(ctx context.Context, runID string, p MetricPoint) error {
+	err := s.exec(ctx, `UPDATE latest_metrics SET value = ?, "timestamp" = ?, step = ?, is_nan = ? WHERE run_uuid = ? AND "key" = ?`,
+		p.Value, p.Timestamp, p.Step, p.IsNaN, runID, p.Key)
+	if err != nil {
+		return fmt.Errorf("update latest metric %q of run %s: %w", p.Key, runID, err)
+	}
+	return nil
+}
+
+func (s sqlStore) Exists(ctx context.Context, table, keyColumn, id string) (bool, error) {
+	return s.count(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+keyColumn+" = ?", id)
+}
+
+func (s sqlStore) RegisteredModelExists(ctx context.Context, name string) (bool, error) {
+	return s.count(ctx, "SELECT COUNT(*) FROM registered_models WHERE name = ?"+s.workspace(), name)
+}
+
+func (s sqlStore) ModelVersions(ctx context.Context, name string) (map[int64]string, error) {
+	out := map[int64]string{}
+	err := schema.EachRow(ctx, s.tx(), "SELECT version, source, run_id, status, current_stage FROM model_versions WHERE name = ?"+s.workspace(), []any{name},
+		func(scan func(...any) error) error {
+			var v sources.ModelVersion
+			if err := scan(&v.Version, &v.Source, &v.RunID, &v.Status, &v.CurrentStage); err != nil {
+				return err
+			}
+			out[v.Version] = versionSignature(v)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read versions of registered model %q: %w", name, err)
+	}
+	return out, nil
+}
+
+func (s sqlStore) RegisteredModelTag(ctx context.Context, name, key string) (*string, bool, error) {
+	var have *string
+	found, err := s.queryRow(ctx, []any{&have}, `SELECT value FROM registered_model_tags WHERE "key" = ? AND name = ?`+s.workspace(), key, name)
+	return have, found, err
+}
+
+func (s sqlStore) ModelAliasVersion(ctx context.Context, name, alias string) (int64, bool, error) {
+	var v int64
+	found, err := s.queryRow(ctx, []any{&v}, "SELECT version FROM registered_model_aliases WHERE alias = ? AND name = ?"+s.workspace(), alias, name)
+	return v, found, err
+}
+
+func (s sqlStore) InsertRow(ctx context.Context, table string, values map[string]any) error {
+	var cols []string
+	var args []any
+	for _, c := range s.rev.Columns(table) {
+		if v, ok := values[c]; ok {
+			cols = append(cols, `"`+c+`"`)
+			args = append(args, v)
+		}
+	}
+	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
+	if err := s.exec(ctx, query, args...); err != nil {
+		return fmt.Errorf("insert into %s: %w", table, err)
+	}
+	return nil
+}
+
+func (s sqlStore) KeyWeight(ctx context.Context, collation, key string) (string, bool, error) {
+	weight := s.dialect.Database().KeyWeight
+	if weight == nil {
+		return "", false, nil
+	}
+	var w string
+	if _, err := s.queryRow(ctx, []any{&w}, "SELECT "+weight(collation), key); err != nil {
+		return "", false, err
+	}
+	return w, true, nil
+}

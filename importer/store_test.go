@@ -1,0 +1,147 @@
+package importer
+
+import (
+	"context"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// TestSQLStore runs the Store contract against sqlStore on every database: what is
+// written is found again, as MLflow keeps it.
+func TestSQLStore(t *testing.T) {
+	for name, uri := range map[string]func(testing.TB) string{"sqlite": testenv.SQLite, "postgres": testenv.Postgres, "mariadb": testenv.MySQL} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			sink, err := sinks.Default().Open(ctx, uri(t), sinks.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer sink.Close()
+			tx, err := sink.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback(ctx) }()
+			rev := schema.Newest()
+			if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			storeContract(t, sqlStore{tx: func() sinks.Tx { return tx }, rev: rev, dialect: sink.Dialect()}, func(query string, args ...any) {
+				if _, err := tx.Exec(ctx, query, args...); err != nil {
+					t.Fatalf("%s: %v", query, err)
+				}
+			})
+		})
+	}
+}
+
+// storeContract checks a Store on a new, empty MLflow target; exec writes a run row,
+// which the importer writes in bulk rather than through the Store.
+func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) {
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	hasRuns, experiments, maxID, err := s.TargetState(ctx)
+	must(err)
+	if hasRuns || experiments != 1 || maxID != 0 {
+		t.Errorf("a new target: runs %v, %d experiments up to id %d", hasRuns, experiments, maxID)
+	}
+	e := &sources.Experiment{Name: "exp-a", ArtifactLocation: "s3://b/7", LifecycleStage: sources.LifecycleActive}
+	must(s.CreateExperiment(ctx, 7, e))
+	id, stored, found, err := s.ExperimentByName(ctx, "exp-a")
+	must(err)
+	if !found || id != 7 || stored != "exp-a" {
+		t.Errorf("ExperimentByName: %d %q %v", id, stored, found)
+	}
+	if taken, err := s.ExperimentIDTaken(ctx, 7); err != nil || !taken {
+		t.Errorf("ExperimentIDTaken(7): %v %v", taken, err)
+	}
+	if max, err := s.MaxExperimentID(ctx); err != nil || max != 7 {
+		t.Errorf("MaxExperimentID: %d %v", max, err)
+	}
+	must(s.AddExperimentTag(ctx, 7, sources.Tag{Key: "team", Value: "a"}))
+	if keys, err := s.ExperimentTagKeys(ctx, 7); err != nil || len(keys) != 1 || keys[0] != "team" {
+		t.Errorf("ExperimentTagKeys: %v %v", keys, err)
+	}
+	created := int64(1700000000000)
+	must(s.AdoptDefault(ctx, &sources.Experiment{ArtifactLocation: "s3://b/0", LifecycleStage: sources.LifecycleActive, CreationTime: &created, LastUpdateTime: &created}))
+
+	d := &sources.Dataset{Name: "ds", Digest: "abc", SourceType: "local", Source: "{}"}
+	must(s.CreateDataset(ctx, "0123456789abcdef0123456789abcdef", 7, d))
+	if uuid, found, err := s.DatasetUUID(ctx, 7, "ds", "abc"); err != nil || !found || uuid != "0123456789abcdef0123456789abcdef" {
+		t.Errorf("DatasetUUID: %q %v %v", uuid, found, err)
+	}
+	if taken, err := s.DatasetUUIDTaken(ctx, "0123456789abcdef0123456789abcdef"); err != nil || !taken {
+		t.Errorf("DatasetUUIDTaken: %v %v", taken, err)
+	}
+
+	run := "00000000000000000000000000000abc"
+	if ok, err := s.RunExists(ctx, run); err != nil || ok {
+		t.Fatalf("RunExists before the run: %v %v", ok, err)
+	}
+	exec("INSERT INTO runs (run_uuid, name, source_type, status, start_time, lifecycle_stage, artifact_uri, experiment_id) VALUES (?, 'r', 'LOCAL', 'RUNNING', 1, 'active', 'x', 7)", run)
+	exec(`INSERT INTO params ("key", value, run_uuid) VALUES ('lr', '0.1', ?)`, run)
+	exec(`INSERT INTO metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('loss', 0.5, 10, 1, ?, ?)`, false, run)
+	exec(`INSERT INTO latest_metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('loss', 0.5, 10, 1, ?, ?)`, false, run)
+	if ok, err := s.RunExists(ctx, run); err != nil || !ok {
+		t.Errorf("RunExists: %v %v", ok, err)
+	}
+	if hasRuns, _, _, err := s.TargetState(ctx); err != nil || !hasRuns {
+		t.Errorf("TargetState with a run: %v %v", hasRuns, err)
+	}
+	end := int64(99)
+	must(s.UpdateRun(ctx, run, []columnValue{{"status", "FINISHED"}, {"end_time", end}}))
+	p, found, err := s.RunProgress(ctx, run)
+	must(err)
+	if !found || p.status == nil || *p.status != "FINISHED" || p.end == nil || *p.end != 99 || p.deleted != nil {
+		t.Errorf("RunProgress after UpdateRun: %+v %v", p, found)
+	}
+	if kvs, err := s.RunKeyValues(ctx, "params", run); err != nil || len(kvs) != 1 || kvs[0] != (sources.Tag{Key: "lr", Value: "0.1"}) {
+		t.Errorf("RunKeyValues: %v %v", kvs, err)
+	}
+	var points []pointKey
+	must(s.RunMetrics(ctx, run, func(k pointKey) { points = append(points, k) }))
+	if len(points) != 1 || points[0].key != "loss" || points[0].step != 1 {
+		t.Errorf("RunMetrics: %+v", points)
+	}
+	must(s.UpdateLatestMetric(ctx, run, MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}))
+	var latest []MetricPoint
+	must(s.RunLatestMetrics(ctx, run, func(p MetricPoint) { latest = append(latest, p) }))
+	if len(latest) != 1 || latest[0] != (MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}) {
+		t.Errorf("RunLatestMetrics after the update: %+v", latest)
+	}
+	if edges, err := s.RunInputEdges(ctx, run); err != nil || len(edges) != 0 {
+		t.Errorf("RunInputEdges: %v %v", edges, err)
+	}
+
+	must(s.InsertRow(ctx, "registered_models", map[string]any{"name": "m", "creation_time": int64(1), "last_updated_time": int64(2)}))
+	must(s.InsertRow(ctx, "model_versions", map[string]any{"name": "m", "version": int64(1), "source": "s3://m/1", "status": "READY", "current_stage": "None", "run_id": run}))
+	must(s.InsertRow(ctx, "registered_model_tags", map[string]any{"key": "k", "value": "v", "name": "m"}))
+	must(s.InsertRow(ctx, "registered_model_aliases", map[string]any{"alias": "champion", "version": int64(1), "name": "m"}))
+	if ok, err := s.RegisteredModelExists(ctx, "m"); err != nil || !ok {
+		t.Errorf("RegisteredModelExists: %v %v", ok, err)
+	}
+	if v, err := s.ModelVersions(ctx, "m"); err != nil || len(v) != 1 || v[1] == "" {
+		t.Errorf("ModelVersions: %v %v", v, err)
+	}
+	if v, found, err := s.RegisteredModelTag(ctx, "m", "k"); err != nil || !found || v == nil || *v != "v" {
+		t.Errorf("RegisteredModelTag: %v %v %v", v, found, err)
+	}
+	if v, found, err := s.ModelAliasVersion(ctx, "m", "champion"); err != nil || !found || v != 1 {
+		t.Errorf("ModelAliasVersion: %d %v %v", v, found, err)
+	}
+	if ok, err := s.Exists(ctx, "trace_info", "request_id", "tr-none"); err != nil || ok {
+		t.Errorf("Exists of no trace: %v %v", ok, err)
+	}
+	if _, _, err := s.KeyWeight(ctx, "utf8mb4_general_ci", "k"); err != nil {
+		t.Errorf("KeyWeight: %v", err)
+	}
+}
