@@ -11,6 +11,7 @@ import (
 // TestFilters runs each filter over the real packt store: 7 experiments (5 of them in
 // .trash, deleted), 19 runs (1 of them deleted).
 func TestFilters(t *testing.T) {
+	t.Parallel()
 	root := testenv.Sample(t, "packt-hyperparam-mlflow1.x/mlruns")
 	tests := []struct {
 		name            string
@@ -59,6 +60,7 @@ func TestFilters(t *testing.T) {
 // TestArtifactRootMap rewrites the real stores' locations: URL-encoded file URIs,
 // Windows file URIs with the drive letter in another case, bare POSIX paths.
 func TestArtifactRootMap(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		sample, old, new, wantExperiment, wantRun string
 	}{

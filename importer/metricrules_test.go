@@ -6,6 +6,7 @@ import (
 )
 
 func TestSanitize(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in    float64
 		value float64
@@ -33,6 +34,7 @@ func pt(step, ts int64, raw float64) MetricPoint {
 // TestLatestMetricRule covers every case of MLflow's rule in docs/SEMANTICS.md: the greatest
 // (step, timestamp, sanitised value) wins, and on equal tuples the first logged stays.
 func TestLatestMetricRule(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		points []MetricPoint
@@ -66,6 +68,7 @@ func TestLatestMetricRule(t *testing.T) {
 }
 
 func TestLatestMetricsKeysAndReset(t *testing.T) {
+	t.Parallel()
 	l := NewLatestMetrics()
 	l.Observe(MetricPoint{Key: "b", Step: 1})
 	l.Observe(MetricPoint{Key: "a", Step: 1})

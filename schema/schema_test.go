@@ -15,6 +15,7 @@ import (
 )
 
 func TestRevisionChain(t *testing.T) {
+	t.Parallel()
 	if schema.Newest().ID != "b7e4c1a90f23" || schema.Oldest().ID != "451aebb31d03" {
 		t.Fatal("chain ends moved")
 	}
@@ -415,6 +416,7 @@ outer:
 // TestCreateIndexes checks the indexes MLflow's migrations create, which the dumps
 // compared above leave out.
 func TestCreateIndexes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := open(t, testenv.SQLite(t))
 	tx, _ := s.Begin(ctx)
@@ -455,6 +457,7 @@ func TestCreateIndexes(t *testing.T) {
 }
 
 func TestForRelease(t *testing.T) {
+	t.Parallel()
 	for version, want := range map[string]string{
 		"1.0": "90e64c465722", "1.26": "bd07f7e963c5", "1.30": "97727af70f4d", "1.30.1": "97727af70f4d",
 		"2.2.5": "97727af70f4d", "2.9": "acf3f17fdcc7", "2.13": "867495a8f9d4", "2.20": "0584bdc529eb",
@@ -474,6 +477,7 @@ func TestForRelease(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
+	t.Parallel()
 	for rev, want := range map[string]schema.ValueLimits{
 		"bd07f7e963c5": {ParamValue: 250, TagValue: 5000, ExperimentTagValue: 5000},
 		"97727af70f4d": {ParamValue: 500, TagValue: 5000, ExperimentTagValue: 5000},

@@ -8,6 +8,7 @@ import (
 )
 
 func TestParseMLflowForms(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		raw, scheme, path, host, db string
 	}{
@@ -41,6 +42,7 @@ func TestParseMLflowForms(t *testing.T) {
 }
 
 func TestRedactNeverShowsThePassword(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ raw, pw string }{
 		{"postgresql://u:s3cret@h:5432/db", "s3cret"},
 		{"mysql+pymysql://u:p@ss@h/db", "p@ss"},
@@ -69,6 +71,7 @@ func TestRedactNeverShowsThePassword(t *testing.T) {
 }
 
 func TestMySQLConfig(t *testing.T) {
+	t.Parallel()
 	u, _ := Parse("mysql+pymysql://u:pw@h/mlflow?charset=utf8mb4&x-local-infile=off")
 	cfg, tool, err := u.MySQLConfig()
 	if err != nil {
@@ -86,6 +89,7 @@ func TestMySQLConfig(t *testing.T) {
 }
 
 func TestDollarPlaceholders(t *testing.T) {
+	t.Parallel()
 	got := DollarPlaceholders("SELECT '?' FROM t WHERE a = ? AND b = ?")
 	if got != "SELECT '?' FROM t WHERE a = $1 AND b = $2" {
 		t.Errorf("got %s", got)
@@ -95,6 +99,7 @@ func TestDollarPlaceholders(t *testing.T) {
 // TestRedactQueryPasswords: a password in the query string is hidden too, in the URI and
 // in any error that repeats it, whatever else the query holds.
 func TestRedactQueryPasswords(t *testing.T) {
+	t.Parallel()
 	for _, raw := range []string{
 		"postgresql://u@h/db?password=S3cret",
 		"postgresql://u@h/db?sslmode=bogus&password=S3cret",
