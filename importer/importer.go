@@ -242,8 +242,10 @@ type importer struct {
 	filteredRuns int
 	// tableColumns caches the target's columns of tables copied as rows (traces).
 	tableColumns map[string]map[string]schema.Column
-	// targetTables is the target's schema as it describes itself.
-	targetTables map[string]*schema.TableInfo
+	// targetTables is the target's schema as it describes itself; tablesChecked the
+	// sources whose tables were compared with it before writing.
+	targetTables  map[string]*schema.TableInfo
+	tablesChecked map[int]bool
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {

@@ -45,11 +45,13 @@ var ErrUnsupported = errors.New("the target cannot hold everything the sources h
 // what the target's tables can hold.
 func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source) error {
 	var problems []string
-	for _, src := range srcs {
+	im.tablesChecked = map[int]bool{}
+	for i, src := range srcs {
 		ts, ok := src.(sources.TableSource)
 		if !ok {
 			continue
 		}
+		im.tablesChecked[i] = true
 		found, err := ts.Unsupported(ctx, im.targetTables)
 		if err != nil {
 			return err
@@ -82,16 +84,61 @@ func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source)
 		ErrUnsupported, im.sink.Describe(), im.rev.ID, strings.Join(problems, "\n"))
 }
 
+// unsupportedRows catches, for sources the check before writing cannot ask (a dump),
+// rows of a table the target lacks, or values of a column it lacks: an error, or under
+// --skip-unsupported a note. A database source's are named before anything is written.
+func (im *importer) unsupportedRows(c *sources.TableChunk, target *schema.TableInfo) error {
+	var what string
+	var n int
+	switch {
+	case target == nil:
+		what, n = "table "+c.Table.Name, len(c.Rows)
+	default:
+		for i, col := range c.Columns {
+			info := c.Table.Column(col)
+			if target.Column(col) != nil || (info != nil && info.Generated) {
+				continue
+			}
+			def, hasDefault := "", false
+			if info != nil {
+				def, hasDefault = info.LiteralDefault()
+			}
+			for _, row := range c.Rows {
+				if i < len(row) && row[i] != nil && !(hasDefault && comparableText(row[i]) == def) {
+					n++
+				}
+			}
+			if n > 0 {
+				what = "column " + c.Table.Name + "." + col
+				break
+			}
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	if !im.opts.SkipUnsupported {
+		return fmt.Errorf("%w: %s: %s, %d rows: the target at revision %s has no such %s; create the target with a newer schema, "+
+			"upgrade it with 'mlflow db upgrade', or re-run with --skip-unsupported to import the rest",
+			ErrUnsupported, c.Origin.File, what, n, im.rev.ID, strings.Fields(what)[0])
+	}
+	im.noteSkipped(c.Origin.File, fmt.Sprintf("%s, %d rows: the target at revision %s has no such %s; left out (--skip-unsupported)", what, n, im.rev.ID, strings.Fields(what)[0]))
+	return nil
+}
+
 // tableChunk copies rows of a table without rules.
 func (im *importer) tableChunk(ctx context.Context, source int, c *sources.TableChunk) error {
 	name := c.Table.Name
 	count := im.committed.get(name)
 	count.Read += int64(len(c.Rows))
 	target := im.targetTables[name]
+	if !im.tablesChecked[source] {
+		if err := im.unsupportedRows(c, target); err != nil {
+			return err
+		}
+	}
 	if target == nil {
-		// Only with --skip-unsupported does a table the target lacks get this far (the
-		// check before writing names it); its rows are counted as skipped.
-		count.Skipped += int64(len(c.Rows))
+		count.Skipped += int64(len(c.Rows)) // --skip-unsupported; unsupportedRows noted it
 		return nil
 	}
 	// Rows of earlier records (runs that issues refer to, say) go first.

@@ -609,3 +609,40 @@ func TestOtherWorkspacesNamedBeforeWriting(t *testing.T) {
 		t.Errorf("unsupported: %+v", report.Unsupported)
 	}
 }
+
+// TestDumpTablesTheTargetLacks: a dump's rows of a table the target lacks are never
+// dropped without a word: the import stops naming the table, or notes it under
+// --skip-unsupported.
+func TestDumpTablesTheTargetLacks(t *testing.T) {
+	ctx := ctxT(t)
+	src, _ := everyTableDB(t)
+	dir := filepath.Join(t.TempDir(), "dump")
+	s, err := sources.Open(ctx, src, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = export.Write(ctx, s, dir, export.Options{})
+	s.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	older, _ := schema.Lookup("7d34483879f0")
+	uri := testenv.SQLite(t)
+	createAt(t, uri, older)
+	if _, err := importPaths(t, uri, importer.Options{}, dir); !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "label_schemas") {
+		t.Fatalf("err = %v", err)
+	}
+	report, err := importPaths(t, uri, importer.Options{SkipUnsupported: true}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	noted := 0
+	for _, n := range report.Skipped {
+		if strings.Contains(n.Reason, "has no such") {
+			noted++
+		}
+	}
+	if noted < 5 || report.Count("label_schemas").Skipped != 1 || report.Count("scorers").Created != 1 {
+		t.Errorf("%d notes, label_schemas %+v, scorers %+v", noted, report.Count("label_schemas"), report.Count("scorers"))
+	}
+}
