@@ -90,10 +90,9 @@ func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source)
 func (im *importer) unsupportedRows(c *sources.TableChunk, target *schema.TableInfo) error {
 	var what string
 	var n int
-	switch {
-	case target == nil:
+	if target == nil {
 		what, n = "table "+c.Table.Name, len(c.Rows)
-	default:
+	} else {
 		for i, col := range c.Columns {
 			info := c.Table.Column(col)
 			if target.Column(col) != nil || (info != nil && info.Generated) {
@@ -104,7 +103,7 @@ func (im *importer) unsupportedRows(c *sources.TableChunk, target *schema.TableI
 				def, hasDefault = info.LiteralDefault()
 			}
 			for _, row := range c.Rows {
-				if i < len(row) && row[i] != nil && !(hasDefault && comparableText(row[i]) == def) {
+				if i < len(row) && row[i] != nil && (!hasDefault || comparableText(row[i]) != def) {
 					n++
 				}
 			}
