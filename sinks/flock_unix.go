@@ -31,7 +31,7 @@ func lockFile(ctx context.Context, path string, timeout time.Duration) (*os.File
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("%w (waited %s; --lock-timeout waits longer)", ErrLocked, timeout)
+			return nil, fmt.Errorf("%w (%s)", ErrLocked, waited(timeout))
 		}
 		select {
 		case <-ctx.Done():

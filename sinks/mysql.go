@@ -147,7 +147,7 @@ func (s *mysqlSink) lock(ctx context.Context) error {
 			return fmt.Errorf("take the import lock: %w", err)
 		}
 		if got.Int64 != 1 {
-			return fmt.Errorf("%s: %w (waited %s; --lock-timeout waits longer)", s.Describe(), ErrLocked, s.opts.lockTimeout())
+			return fmt.Errorf("%s: %w (%s)", s.Describe(), ErrLocked, waited(s.opts.lockTimeout()))
 		}
 	}
 	return nil

@@ -115,7 +115,7 @@ func (s *pgSink) lock(ctx context.Context) (err error) {
 	if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(importLockKey)); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
-			return fmt.Errorf("%s: %w (waited %s; --lock-timeout waits longer)", s.Describe(), ErrLocked, s.opts.lockTimeout())
+			return fmt.Errorf("%s: %w (%s)", s.Describe(), ErrLocked, waited(s.opts.lockTimeout()))
 		}
 		return fmt.Errorf("take the import lock: %w", err)
 	}

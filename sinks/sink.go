@@ -17,6 +17,7 @@ package sinks
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -87,6 +88,14 @@ func (o Options) lockTimeout() time.Duration {
 
 // ErrLocked means another import held the target's lock for longer than LockTimeout.
 var ErrLocked = errors.New("another mlflow-bulk import is writing to the target")
+
+// waited says how long a sink waited for the lock, for ErrLocked's message.
+func waited(d time.Duration) string {
+	if d <= time.Millisecond {
+		return "did not wait: --lock-timeout 0"
+	}
+	return fmt.Sprintf("waited %s; --lock-timeout waits longer", d)
+}
 
 // importLockKey is the PostgreSQL advisory lock key of mlflow-bulk imports ("mlflow"
 // in ASCII), and the base of MySQL's named lock.

@@ -100,7 +100,7 @@ func (s *sqliteSink) Begin(ctx context.Context) (Tx, error) {
 	}
 	if _, err := s.conn.ExecContext(ctx, begin); err != nil {
 		if strings.Contains(err.Error(), "SQLITE_BUSY") {
-			return nil, fmt.Errorf("%s: %w (waited %s; --lock-timeout waits longer)", s.Describe(), ErrLocked, s.opts.lockTimeout())
+			return nil, fmt.Errorf("%s: %w (%s)", s.Describe(), ErrLocked, waited(s.opts.lockTimeout()))
 		}
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}

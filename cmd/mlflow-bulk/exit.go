@@ -1,6 +1,11 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"errors"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+)
 
 // ExitCode is the process exit status. The values are part of mlflow-bulk's contract.
 type ExitCode int
@@ -15,6 +20,12 @@ const (
 	ExitDifferences ExitCode = 3
 	// ExitSkippedInvalid: finished, but invalid input was skipped (--skip-invalid).
 	ExitSkippedInvalid ExitCode = 4
+	// ExitLocked: another import held the target's lock for longer than --lock-timeout;
+	// nothing was written.
+	ExitLocked ExitCode = 5
+	// ExitInterrupted: stopped by Ctrl-C or SIGTERM; what was committed before stays,
+	// and the same command finishes the job (128 + SIGINT, as shells expect).
+	ExitInterrupted ExitCode = 130
 )
 
 const exitCodesHelp = `Exit codes:
@@ -22,7 +33,9 @@ const exitCodesHelp = `Exit codes:
   1  failed (everything committed before the failure stays consistent)
   2  usage error
   3  verify found differences
-  4  finished, but invalid input was skipped (--skip-invalid)`
+  4  finished, but invalid input was skipped (--skip-invalid)
+  5  another import held the target's lock past --lock-timeout; nothing was written
+  130  interrupted (Ctrl-C, SIGTERM); run the same command again to finish`
 
 // usageError marks errors in how the command was called.
 type usageError struct{ err error }
@@ -44,6 +57,10 @@ func exitCodeFor(err error) ExitCode {
 		return ExitSkippedInvalid
 	case errors.Is(err, errDifferences):
 		return ExitDifferences
+	case errors.Is(err, sinks.ErrLocked):
+		return ExitLocked
+	case errors.Is(err, context.Canceled):
+		return ExitInterrupted
 	}
 	return ExitFailed
 }

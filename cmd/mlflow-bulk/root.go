@@ -28,6 +28,9 @@ func Main(args []string, io *IOStreams) ExitCode {
 		}
 		fmt.Fprintln(io.ErrOut, "mlflow-bulk: "+strings.TrimSpace(msg))
 	}
+	if err != nil && ctx.Err() != nil {
+		return ExitInterrupted
+	}
 	return exitCodeFor(err)
 }
 

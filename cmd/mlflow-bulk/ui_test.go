@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -333,6 +334,23 @@ func TestJSONOneLinePerInvocation(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Error == "" || got.ExitCode != int(code) || code == ExitOK || strings.Count(out.String(), "\n") != 1 ||
 			strings.Contains(out.String(), "pw-secret") {
 			t.Errorf("%v: exit %d, stdout %q (%v)", args, code, out, err)
+		}
+	}
+}
+
+// TestExitCodesOfLocksAndInterrupts: the lock timeout and an interrupt have exit codes
+// of their own, through any wrapping.
+func TestExitCodesOfLocksAndInterrupts(t *testing.T) {
+	t.Parallel()
+	if got := exitCodeFor(fmt.Errorf("open target: %w", fmt.Errorf("x: %w (did not wait)", sinks.ErrLocked))); got != ExitLocked {
+		t.Errorf("a lock timeout: %d", got)
+	}
+	if got := exitCodeFor(redactError(fmt.Errorf("import stopped: %w", context.Canceled), "sqlite:///x.db")); got != ExitInterrupted {
+		t.Errorf("an interrupt: %d", got)
+	}
+	for _, code := range []string{"5  another import held", "130  interrupted"} {
+		if !strings.Contains(exitCodesHelp, code) {
+			t.Errorf("the help does not document %q", code)
 		}
 	}
 }
