@@ -198,6 +198,11 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if lockTimeout <= 0 {
 		lockTimeout = time.Millisecond // 0: give up at once when another import writes
 	}
+	if opts.DryRun {
+		// A dry run writes nothing: not even the empty file opening a new SQLite target
+		// makes.
+		defer removeIfCreated(opts.Target)()
+	}
 	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password, LockPerTransaction: filter.ShardCount > 1})
 	if err != nil {
 		return redactError(err, opts.Target)
@@ -391,4 +396,21 @@ func redactPassword(err error, password string) error {
 		return err
 	}
 	return redacted(err, func(msg string) string { return strings.ReplaceAll(msg, password, "xxxxx") })
+}
+
+// removeIfCreated returns a function that removes the SQLite file of target if it did
+// not exist now and is empty then; it does nothing for other targets.
+func removeIfCreated(target string) func() {
+	uri, err := sinks.ParseURI(target)
+	if err != nil || uri.Scheme != "sqlite" {
+		return func() {}
+	}
+	if _, err := os.Stat(uri.Path); err == nil {
+		return func() {}
+	}
+	return func() {
+		if info, err := os.Stat(uri.Path); err == nil && info.Size() == 0 {
+			_ = os.Remove(uri.Path) // the dry run's own empty file; nothing else is there
+		}
+	}
 }

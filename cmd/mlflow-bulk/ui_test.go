@@ -354,3 +354,16 @@ func TestExitCodesOfLocksAndInterrupts(t *testing.T) {
 		}
 	}
 }
+
+// TestDryRunLeavesNoFile: a dry run into a new SQLite database creates no file.
+func TestDryRunLeavesNoFile(t *testing.T) {
+	root := store(t, synth.Options{Runs: 2, MetricKeys: 1, Steps: 2, Seed: 23})
+	path := filepath.Join(t.TempDir(), "new.db")
+	io, out, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", "sqlite:///" + filepath.ToSlash(path), "--dry-run", "--json"}, io); code != ExitOK || !strings.Contains(out.String(), `"dry_run":true`) {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the dry run left %s: %v", path, err)
+	}
+}
