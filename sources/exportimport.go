@@ -71,13 +71,13 @@ type exportImport struct {
 type eiFile struct {
 	Mlflow struct {
 		Experiment *struct {
-			ExperimentID     string            `json:"experiment_id"`
-			Name             string            `json:"name"`
-			ArtifactLocation string            `json:"artifact_location"`
-			LifecycleStage   string            `json:"lifecycle_stage"`
-			Tags             map[string]string `json:"tags"`
-			CreationTime     *int64            `json:"creation_time"`
-			LastUpdateTime   *int64            `json:"last_update_time"`
+			ExperimentID     string `json:"experiment_id"`
+			Name             string `json:"name"`
+			ArtifactLocation string `json:"artifact_location"`
+			LifecycleStage   string `json:"lifecycle_stage"`
+			Tags             tagMap `json:"tags"`
+			CreationTime     *int64 `json:"creation_time"`
+			LastUpdateTime   *int64 `json:"last_update_time"`
 		} `json:"experiment"`
 		Runs        []string `json:"runs"`
 		Experiments []struct {
@@ -96,7 +96,7 @@ type eiFile struct {
 			RunName        string `json:"run_name"`
 		} `json:"info"`
 		Params  map[string]string `json:"params"`
-		Tags    map[string]string `json:"tags"`
+		Tags    tagMap            `json:"tags"`
 		Metrics map[string][]struct {
 			Value     jsonFloat `json:"value"`
 			Timestamp int64     `json:"timestamp"`

@@ -110,3 +110,48 @@ func readAllFrom(t *testing.T, root string) []sources.Record {
 	}
 	return out
 }
+
+// TestExportImportTagForms: tags as an object and as a list of key/value objects read
+// alike; a field of the wrong kind is named in the message without Go's type names.
+func TestExportImportTagForms(t *testing.T) {
+	root := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("exp/experiment.json", `{"mlflow": {"experiment": {"experiment_id": "3", "name": "e",
+		"tags": [{"key": "team", "value": "a"}, {"key": "note", "value": null}]}, "runs": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"]}}`)
+	write("exp/runs/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/run.json", `{"mlflow": {"info": {"run_id": "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "status": "FINISHED", "start_time": 1},
+		"tags": {"mlflow.user": "u"}, "params": {"p": "1"}}}`)
+	write("exp/runs/bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb/run.json", `{"mlflow": {"info": {"run_id": "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "status": "FINISHED", "start_time": 1},
+		"tags": [{"key": "mlflow.user", "value": "v"}], "params": ["not", "an", "object"]}}`)
+	var tags []sources.Tag
+	var runTags []string
+	var invalid []string
+	for _, r := range readAllFrom(t, root) {
+		switch r := r.(type) {
+		case *sources.Experiment:
+			tags = r.Tags
+		case *sources.Run:
+			for _, tag := range r.Tags {
+				runTags = append(runTags, tag.Key+"="+tag.Value)
+			}
+		case *sources.Invalid:
+			invalid = append(invalid, r.Err.Error())
+		}
+	}
+	if len(tags) != 2 {
+		t.Errorf("experiment tags from a list: %+v", tags)
+	}
+	if strings.Join(runTags, ",") != "mlflow.user=u" {
+		t.Errorf("run tags: %v", runTags)
+	}
+	if len(invalid) != 1 || strings.Contains(invalid[0], "Go ") || strings.Contains(invalid[0], "map[") || !strings.Contains(invalid[0], `"mlflow.params" holds a list where an object is expected`) {
+		t.Errorf("invalid: %v", invalid)
+	}
+}

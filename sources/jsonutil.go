@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // pythonJSON makes JSON written by Python's json module decodable: Python writes NaN,
@@ -108,7 +109,74 @@ func decodeJSONFile(path string, data []byte, into any) error {
 		return &InputError{File: path, Err: fmt.Errorf("invalid JSON: %w", err)}
 	}
 	line, col := lineCol(data, offset)
+	if typeErr != nil {
+		// Say what the file holds and what was expected, not Go's type names.
+		return &InputError{File: path, Line: line, Err: fmt.Errorf("unexpected JSON at line %d, column %d: %s holds %s where %s is expected",
+			line, col, fieldName(typeErr.Field), jsonKind(typeErr.Value), jsonKind(typeErr.Type.Kind().String()))}
+	}
 	return &InputError{File: path, Line: line, Err: fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)}
+}
+
+// fieldName is the JSON path of a field in a decode error ("mlflow.info.tags").
+func fieldName(f string) string {
+	if f == "" {
+		return "the document"
+	}
+	return `"` + f + `"`
+}
+
+// jsonKind names a JSON or Go kind the way a reader of the file thinks of it.
+func jsonKind(k string) string {
+	switch k {
+	case "array", "slice":
+		return "a list"
+	case "object", "map", "struct":
+		return "an object"
+	case "string":
+		return "a string"
+	case "number", "int", "int64", "float64", "int32", "float32", "uint", "uint64":
+		return "a number"
+	case "bool":
+		return "true or false"
+	}
+	if strings.HasPrefix(k, "number ") {
+		return "a number"
+	}
+	return k
+}
+
+// tagMap is tags as mlflow-export-import writes them: an object of key to value, or a
+// list of {"key": …, "value": …} objects (model-version exports write experiment tags
+// that way). Both read as the same map.
+type tagMap map[string]string
+
+func (m *tagMap) UnmarshalJSON(b []byte) error {
+	trimmed := bytes.TrimSpace(b)
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		var list []struct {
+			Key   string  `json:"key"`
+			Value *string `json:"value"`
+		}
+		if err := json.Unmarshal(trimmed, &list); err != nil {
+			return err
+		}
+		out := make(tagMap, len(list))
+		for _, t := range list {
+			if t.Value != nil {
+				out[t.Key] = *t.Value
+			} else {
+				out[t.Key] = ""
+			}
+		}
+		*m = out
+		return nil
+	}
+	var obj map[string]string
+	if err := json.Unmarshal(trimmed, &obj); err != nil {
+		return err
+	}
+	*m = obj
+	return nil
 }
 
 // lineCol turns a byte offset into a 1-based line and column. The offset is in the
