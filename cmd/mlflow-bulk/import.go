@@ -286,22 +286,17 @@ func failedJSON(opts *ImportOptions, report *importer.Report, vr *importer.Verif
 	return err
 }
 
-// redactError makes sure no password of the target URI survives in a message.
+// redactError makes sure no password of the target URI survives in a message; a target
+// that does not parse is masked as a URI-like string.
 func redactError(err error, target string) error {
 	if err == nil {
 		return nil
 	}
 	uri, perr := sinks.ParseURI(target)
-	return redacted(err, func(msg string) string {
-		if perr != nil {
-			return sinks.Redact(msg)
-		}
-		msg = strings.ReplaceAll(msg, target, uri.Redacted())
-		if pw := uri.Password(); len(pw) >= 3 {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-		return msg
-	})
+	if perr != nil {
+		return redacted(err, sinks.Redact)
+	}
+	return uri.RedactError(err)
 }
 
 // redactedError masks secrets in an error's message and unwraps to the error itself,
