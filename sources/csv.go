@@ -117,6 +117,9 @@ type csvSource struct {
 	layout csvLayout
 	opts   Options
 	chunk  int
+	// unknownStatuses holds the status values not of MLflow already named in the
+	// report, so each is named once however many rows carry it.
+	unknownStatuses map[string]bool
 }
 
 func (s *csvSource) read(ctx context.Context) error {
@@ -199,11 +202,24 @@ func parseTime(v string) (*int64, error) {
 	return nil, fmt.Errorf("time %q is not a date such as 2026-05-25 09:31:08+00:00 or epoch milliseconds", v)
 }
 
-func csvStatus(v string) RunStatus {
-	if s := RunStatus(strings.ToUpper(strings.TrimSpace(v))); s.Valid() {
-		return s
+// status reads a run status as MLflow or its UI writes it (RUNNING or Running); an empty
+// cell is FINISHED, and any other value is imported as FINISHED with a line in the report.
+func (s *csvSource) status(ctx context.Context, v string, line int) (RunStatus, error) {
+	if st := RunStatus(strings.ToUpper(strings.TrimSpace(v))); st.Valid() {
+		return st, nil
 	}
-	return StatusFinished
+	if strings.TrimSpace(v) != "" && !s.unknownStatuses[v] {
+		if s.unknownStatuses == nil {
+			s.unknownStatuses = map[string]bool{}
+		}
+		s.unknownStatuses[v] = true
+		msg := fmt.Sprintf("line %d: status %q is not one of MLflow's (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED); "+
+			"runs with it were imported as FINISHED", line, v)
+		if err := s.emit(ctx, &Notice{Path: s.path, Message: msg}); err != nil {
+			return "", err
+		}
+	}
+	return StatusFinished, nil
 }
 
 func (s *csvSource) searchRunsRow(ctx context.Context, header, row []string, line int) error {
@@ -216,7 +232,10 @@ func (s *csvSource) searchRunsRow(ctx context.Context, header, row []string, lin
 		case h == "run_id":
 			run.RunID = v
 		case h == "status":
-			run.Status = csvStatus(v)
+			run.Status, err = s.status(ctx, v, line)
+			if err != nil {
+				return err
+			}
 		case h == "artifact_uri":
 			run.ArtifactURI = v
 		case h == "start_time":
@@ -401,7 +420,12 @@ func parseUIDuration(v string) (int64, bool) {
 
 func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, roles map[string]csvRole) error {
 	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: LifecycleActive, RunID: row[2], Name: row[3],
-		SourceType: SourceLocal, Status: csvStatus(row[7]), UserID: row[6], Origin: Origin{File: s.path, Line: line}}
+		SourceType: SourceLocal, UserID: row[6], Origin: Origin{File: s.path, Line: line}}
+	status, err := s.status(ctx, row[7], line)
+	if err != nil {
+		return err
+	}
+	run.Status = status
 	start, err := parseTime(row[0])
 	if err != nil {
 		return s.invalid(ctx, line, run.RunID, err)

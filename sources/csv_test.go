@@ -73,6 +73,23 @@ func TestSearchRunsCSV(t *testing.T) {
 	}
 }
 
+// TestCSVUnknownStatus: a status MLflow does not have is imported as FINISHED and named in
+// the report once per value; MLflow's own statuses, in the UI's capitalisation, are kept.
+func TestCSVUnknownStatus(t *testing.T) {
+	runC := strings.Repeat("c", 32)
+	path := writeCSV(t, "odd.csv", "run_id,status\n"+runA+",Done\n"+runB+",Done\n"+runC+",Killed\n")
+	runs, _, notices, invalid := readCSV(t, path, sources.Options{})
+	if len(invalid) != 0 || len(runs) != 3 {
+		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
+	}
+	if runs[0].Status != "FINISHED" || runs[1].Status != "FINISHED" || runs[2].Status != "KILLED" {
+		t.Errorf("statuses %s %s %s", runs[0].Status, runs[1].Status, runs[2].Status)
+	}
+	if len(notices) != 1 || !strings.Contains(notices[0], `line 2: status "Done"`) || !strings.Contains(notices[0], "FINISHED") {
+		t.Errorf("one notice for the unknown value, naming its first line: %q", notices)
+	}
+}
+
 func TestUICSVRoles(t *testing.T) {
 	content := "Start Time,Duration,Run ID,Name,Source Type,Source Name,User,Status,lr,optimizer,accuracy,loss,git\n" +
 		"2021-12-08 00:32:32,1.5s," + runA + ",run a,LOCAL,train.py,amr,FINISHED,0.1,adam,0.9,0.2,abc\n"
