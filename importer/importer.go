@@ -174,8 +174,12 @@ type seenRun struct {
 
 // runState is the run being read.
 type runState struct {
-	id        string
-	skip      bool // not written: already in the target, or its experiment is not
+	id       string
+	skip     bool // not written: already in the target, or its experiment is not
+	rejected bool // left out as invalid input: what follows of it counts as rejected
+	// read counts what the source held of the run, by entity, for the report when the
+	// run is rejected.
+	read      map[string]int64
 	savepoint bool // part of it was flushed under a savepoint
 	points    map[pointKey]struct{}
 	// metricKeys maps folded metric keys to the key kept, where the target's collation
@@ -473,6 +477,10 @@ func (im *importer) dropRun(ctx context.Context) error {
 	im.run.reset()
 	im.latest.Reset()
 	im.committed["runs"].Rejected++
+	cur.rejected = true
+	for entity, n := range cur.read {
+		im.committed[entity].Rejected += n
+	}
 	return nil
 }
 

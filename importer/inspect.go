@@ -77,11 +77,17 @@ func (ins *inspector) LoggedModel(context.Context, *sources.LoggedModel) error {
 func (ins *inspector) RegisteredModel(_ context.Context, r *sources.RegisteredModel) error {
 	ins.in.Counts["registered_models"]++
 	ins.in.Counts["model_versions"] += int64(len(r.Versions))
+	ins.in.Counts["model_aliases"] += int64(len(r.Aliases))
 	return nil
 }
 
-func (ins *inspector) Trace(context.Context, *sources.Trace) error {
+func (ins *inspector) Trace(_ context.Context, r *sources.Trace) error {
 	ins.in.Counts["traces"]++
+	for _, t := range r.Tables {
+		if t.Table == "assessments" {
+			ins.in.Counts["assessments"] += int64(len(t.Rows))
+		}
+	}
 	return nil
 }
 

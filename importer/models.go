@@ -40,6 +40,11 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 	if err != nil || !write {
 		return err
 	}
+	if mapped, ok := mapArtifact(im.opts.ArtifactMap, m.ArtifactLocation); ok {
+		remapped := *m
+		remapped.ArtifactLocation = mapped
+		m = &remapped
+	}
 	err = im.insertRow(ctx, "logged_models", map[string]any{
 		"model_id": m.ModelID, "experiment_id": expID, "name": m.Name, "artifact_location": m.ArtifactLocation,
 		"creation_timestamp_ms": m.CreationTimestamp, "last_updated_timestamp_ms": m.LastUpdatedTimestamp, "status": m.Status,
@@ -97,11 +102,15 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	if err := im.asm.checkRecord("registered model "+strconv.Quote(m.Name), m); err != nil {
 		count.Rejected++
 		versions.Rejected += int64(len(m.Versions))
+		im.committed["model_aliases"].Read += int64(len(m.Aliases))
+		im.committed["model_aliases"].Rejected += int64(len(m.Aliases))
 		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
 	}
 	if !im.rev.HasTable("registered_models") {
 		count.Skipped++
 		versions.Skipped += int64(len(m.Versions))
+		im.committed["model_aliases"].Read += int64(len(m.Aliases))
+		im.committed["model_aliases"].Skipped += int64(len(m.Aliases))
 		im.noteOnce(fmt.Sprintf("model registry left out: the target's revision %s has none", im.rev.ID))
 		return nil
 	}
@@ -224,10 +233,13 @@ func (im *importer) registryTags(ctx context.Context, m *sources.RegisteredModel
 }
 
 func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredModel, versions map[int64]string) error {
+	count := im.committed["model_aliases"]
+	count.Read += int64(len(m.Aliases))
 	if len(m.Aliases) == 0 {
 		return nil
 	}
 	if !im.rev.HasTable("registered_model_aliases") {
+		count.Skipped += int64(len(m.Aliases))
 		im.noteOnce(fmt.Sprintf("model aliases left out: the target's revision %s has no registered_model_aliases table", im.rev.ID))
 		return nil
 	}
@@ -238,18 +250,22 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 		}
 		switch {
 		case found && have == a.Version:
+			count.Merged++
 		case found:
 			if err := im.modelConflict(m.Name, fmt.Sprintf("alias %q points at version %d, the target's at %d", a.Alias, a.Version, have)); err != nil {
 				return err
 			}
+			count.Skipped++
 		default:
 			if _, ok := versions[a.Version]; !ok {
+				count.Skipped++
 				im.noteSkipped("", fmt.Sprintf("registered model %q: alias %q left out: version %d is not in the target", m.Name, a.Alias, a.Version))
 				continue
 			}
 			if err := im.insertRow(ctx, "registered_model_aliases", map[string]any{"alias": a.Alias, "version": a.Version, "name": m.Name}); err != nil {
 				return err
 			}
+			im.batch["model_aliases"].Created++
 		}
 	}
 	return nil

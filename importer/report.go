@@ -10,7 +10,7 @@ import (
 var entities = []string{
 	"experiments", "experiment_tags", "datasets", "runs", "params", "tags",
 	"metrics", "latest_metrics", "inputs", "input_tags",
-	"logged_models", "registered_models", "model_versions", "traces",
+	"logged_models", "registered_models", "model_versions", "model_aliases", "traces", "assessments",
 }
 
 // Count tallies one entity. Read counts what the sources held; Created rows were

@@ -14,11 +14,12 @@ const runNameTag = "mlflow.runName"
 // startRun begins a run: it decides whether to write it and buffers its row, params,
 // tags and inputs. Its metrics follow in addMetrics; finishRun completes it.
 func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) error {
+	read := map[string]int64{"params": int64(len(r.Params)), "tags": int64(len(r.Tags)), "inputs": int64(len(r.Inputs)), "input_tags": inputTagCount(r.Inputs)}
 	im.committed["runs"].Read++
-	im.committed["params"].Read += int64(len(r.Params))
-	im.committed["tags"].Read += int64(len(r.Tags))
-	im.committed["inputs"].Read += int64(len(r.Inputs))
-	im.cur = &runState{id: r.RunID, points: map[pointKey]struct{}{}, metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics}
+	for entity, n := range read {
+		im.committed[entity].Read += n
+	}
+	im.cur = &runState{id: r.RunID, points: map[pointKey]struct{}{}, metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics, read: read}
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}
@@ -32,10 +33,17 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		im.cur.skip = true
 		if !ok && !im.filteredExp(source, r.ExperimentSourceID) {
 			// Its experiment was rejected; the rejection names it.
+			im.cur.rejected = true
 			im.committed["runs"].Rejected++
+			for entity, n := range read {
+				im.committed[entity].Rejected += n
+			}
 		} else {
 			im.committed["runs"].Skipped++
 			im.filteredRuns++
+			for entity, n := range read {
+				im.committed[entity].Skipped += n
+			}
 		}
 		return nil
 	}
@@ -53,9 +61,9 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		case ExistingRunSkip:
 			im.cur.skip = true
 			im.committed["runs"].Skipped++
-			im.committed["params"].Skipped += int64(len(r.Params))
-			im.committed["tags"].Skipped += int64(len(r.Tags))
-			im.committed["inputs"].Skipped += int64(len(r.Inputs))
+			for entity, n := range read {
+				im.committed[entity].Skipped += n
+			}
 			return nil
 		case ExistingRunFail:
 			return fmt.Errorf("%s: run %s is already in the target (--on-existing-run fail); merge adds what it lacks, skip leaves it as it is", r.Origin.File, r.RunID)
@@ -83,6 +91,15 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
 	return nil
+}
+
+// inputTagCount is how many tags the inputs carry.
+func inputTagCount(inputs []sources.Input) int64 {
+	var n int64
+	for _, in := range inputs {
+		n += int64(len(in.Tags))
+	}
+	return n
 }
 
 // runPresent reports whether the run was already imported or is in the target.
@@ -114,6 +131,7 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 	}
 	if !im.rev.HasTable("inputs") {
 		im.run["inputs"].Skipped += int64(len(r.Inputs))
+		im.run["input_tags"].Skipped += inputTagCount(r.Inputs)
 		im.noteOnce(fmt.Sprintf("datasets and inputs left out: the target's revision %s has no inputs table", im.rev.ID))
 		return nil
 	}
@@ -133,6 +151,7 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 		e := inputEdge{in.SourceType, sourceID, in.DestinationType, in.DestinationID}
 		if seen[e] {
 			im.run["inputs"].Skipped++
+			im.run["input_tags"].Skipped += int64(len(in.Tags))
 			continue
 		}
 		seen[e] = true
@@ -170,7 +189,12 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 	}
 	count := im.committed["metrics"]
 	count.Read += int64(len(m.Points))
-	if cur.skip {
+	cur.read["metrics"] += int64(len(m.Points))
+	switch {
+	case cur.rejected:
+		count.Rejected += int64(len(m.Points))
+		return nil
+	case cur.skip:
 		count.Skipped += int64(len(m.Points))
 		return nil
 	}

@@ -13,19 +13,29 @@ import (
 // columns both sides have are copied, experiment ids mapped, generated columns left to
 // the database. A trace the target holds (same request id) is skipped, as runs are.
 func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) error {
+	assessments := int64(0)
+	for _, t := range tr.Tables {
+		if t.Table == "assessments" {
+			assessments += int64(len(t.Rows))
+		}
+	}
+	im.committed["assessments"].Read += assessments
 	expID, write, err := im.newExperimentEntity(ctx, "traces", im.rev.AtLeast("867495a8f9d4"), expKey{source, tr.ExperimentSourceID},
 		"trace_info", "request_id", tr.RequestID)
 	if err != nil || !write {
+		im.committed["assessments"].Skipped += assessments
 		return err
 	}
 	for _, t := range tr.Tables {
 		for _, row := range t.Rows {
 			if err := im.asm.checkRow("trace "+tr.RequestID+" "+t.Table, t.Columns, row); err != nil {
 				im.committed["traces"].Rejected++
+				im.committed["assessments"].Rejected += assessments
 				return im.invalid(ctx, &sources.InputError{File: tr.Origin.File, Err: err})
 			}
 		}
 	}
+	tr = im.mapTraceArtifacts(tr)
 	for _, t := range tr.Tables {
 		cols, err := im.targetColumns(ctx, t.Table)
 		if err != nil {
@@ -33,7 +43,13 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 		}
 		if cols == nil {
 			im.noteOnce(fmt.Sprintf("trace rows of table %s left out: the target has no such table", t.Table))
+			if t.Table == "assessments" {
+				im.committed["assessments"].Skipped += int64(len(t.Rows))
+			}
 			continue
+		}
+		if t.Table == "assessments" {
+			im.batch["assessments"].Created += int64(len(t.Rows))
 		}
 		for _, row := range t.Rows {
 			if err := im.insertTraceRow(ctx, source, t, row, cols, expID); err != nil {
@@ -43,6 +59,43 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 	}
 	im.batch["traces"].Created++
 	return nil
+}
+
+// traceArtifactTag is the trace tag that holds where a trace's spans are.
+const traceArtifactTag = "mlflow.artifactLocation"
+
+// mapTraceArtifacts rewrites the location of a trace's spans by --artifact-root-map, as
+// experiment and run locations are; the source's record is left as it is.
+func (im *importer) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
+	if len(im.opts.ArtifactMap) == 0 {
+		return tr
+	}
+	return mapTraceArtifactTag(im.opts.ArtifactMap, tr)
+}
+
+func mapTraceArtifactTag(maps []ArtifactMapping, tr *sources.Trace) *sources.Trace {
+	out := *tr
+	out.Tables = append([]sources.TableRows{}, tr.Tables...)
+	for ti, t := range out.Tables {
+		key, value := indexOf(t.Columns, "key"), indexOf(t.Columns, "value")
+		if t.Table != "trace_tags" || key < 0 || value < 0 {
+			continue
+		}
+		rows := make([][]any, len(t.Rows))
+		for i, row := range t.Rows {
+			rows[i] = row
+			location, isText := row[value].(string)
+			if row[key] != traceArtifactTag || !isText {
+				continue
+			}
+			if mapped, ok := mapArtifact(maps, location); ok {
+				rows[i] = append([]any{}, row...)
+				rows[i][value] = mapped
+			}
+		}
+		out.Tables[ti].Rows = rows
+	}
+	return &out
 }
 
 // targetColumns are the insertable columns of a table in the target, read once.
@@ -74,6 +127,9 @@ func (im *importer) insertTraceRow(ctx context.Context, source int, t sources.Ta
 	for i, name := range t.Columns {
 		col, ok := cols[name]
 		if !ok {
+			if row[i] != nil {
+				im.noteOnce(fmt.Sprintf("trace column %s.%s left out: the target's revision %s has no such column", t.Table, name, im.rev.ID))
+			}
 			continue
 		}
 		v := row[i]

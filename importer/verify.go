@@ -63,6 +63,8 @@ type VerifyOptions struct {
 	TargetExperiment string
 	// Filter: what the import left out is not looked for; renames are followed.
 	Filter Filter
+	// ArtifactMap: the import rewrote artifact locations with these mappings.
+	ArtifactMap []ArtifactMapping
 }
 
 func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts VerifyOptions) (*VerifyReport, error) {
@@ -202,6 +204,9 @@ func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.Register
 }
 
 func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
+	if len(h.opts.ArtifactMap) > 0 {
+		r = mapTraceArtifactTag(h.opts.ArtifactMap, r)
+	}
 	return h.afterRun(ctx, func() error {
 		for _, t := range r.Tables {
 			info := h.tables[t.Table]

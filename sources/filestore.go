@@ -29,13 +29,9 @@ const (
 
 var runIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
-// experimentChildren are the folders inside an experiment that are not runs.
-var experimentChildren = map[string]string{
-	"tags":     "",
-	"datasets": "",
-	"traces":   "traces are not imported from file stores yet",
-	"models":   "logged models are not imported from file stores yet",
-}
+// experimentChildren are the folders inside an experiment that are not runs; the walk
+// reads logged models and traces after all runs.
+var experimentChildren = map[string]bool{"tags": true, "datasets": true, "traces": true, "models": true}
 
 // IsFileStore reports whether dir looks like an MLflow file store root: a directory
 // holding at least one experiment folder (a folder with meta.yaml, or the trash folder,
@@ -81,6 +77,11 @@ type fileStore struct {
 	root    string
 	chunk   int
 	workers int
+	// experiments are those the walk streamed, in walk order, for the logged models and
+	// traces read after all runs; models are the ids of the logged models the store holds,
+	// which run inputs and outputs may name.
+	experiments []experimentFolder
+	models      map[string]bool
 	// With several workers every record travels in a unit: the records of one run, or a
 	// single record of the walk. Units are emitted in walk order, while workers fill the
 	// units of the runs ahead side by side.
@@ -89,8 +90,15 @@ type fileStore struct {
 }
 
 type runJob struct {
-	dir, folder, expID string
-	out                chan Record
+	dir, folder string
+	exp         experimentFolder
+	out         chan Record
+}
+
+// experimentFolder is an experiment folder with the id its records carry: the folder's
+// name, except for a trashed experiment whose id an active one also has.
+type experimentFolder struct {
+	dir, id, sourceID string
 }
 
 // recordEmitter is where reading code sends records: the producer itself, or a unit.
@@ -118,7 +126,7 @@ func (s *fileStore) read(ctx context.Context) error {
 					case <-ctx.Done():
 						return checkContext(ctx)
 					}
-				}, job.dir, job.folder, job.expID)
+				}, job.dir, job.folder, job.exp)
 				close(job.out)
 				if err != nil {
 					return err
@@ -164,9 +172,9 @@ func (s *fileStore) send(ctx context.Context, r Record) error {
 }
 
 // dispatchRun reads a run now, or hands it to a worker with its place in the order.
-func (s *fileStore) dispatchRun(ctx context.Context, dir, folder, expID string) error {
+func (s *fileStore) dispatchRun(ctx context.Context, dir, folder string, exp experimentFolder) error {
 	if s.order == nil {
-		return s.readRun(ctx, s.emit, dir, folder, expID)
+		return s.readRun(ctx, s.emit, dir, folder, exp)
 	}
 	unit := make(chan Record, 8)
 	select {
@@ -175,7 +183,7 @@ func (s *fileStore) dispatchRun(ctx context.Context, dir, folder, expID string) 
 		return checkContext(ctx)
 	}
 	select {
-	case s.jobs <- runJob{dir: dir, folder: folder, expID: expID, out: unit}:
+	case s.jobs <- runJob{dir: dir, folder: folder, exp: exp, out: unit}:
 		return nil
 	case <-ctx.Done():
 		close(unit)
@@ -183,12 +191,33 @@ func (s *fileStore) dispatchRun(ctx context.Context, dir, folder, expID string) 
 	}
 }
 
+// walk streams the store: active experiments with their runs, then trashed ones, then
+// the logged models and traces of every experiment streamed, then the model registry.
 func (s *fileStore) walk(ctx context.Context) error {
+	if err := s.walkExperiments(ctx); err != nil {
+		return err
+	}
+	for _, exp := range s.experiments {
+		if err := s.readLoggedModels(ctx, exp); err != nil {
+			return err
+		}
+	}
+	for _, exp := range s.experiments {
+		if err := s.readTraces(ctx, exp); err != nil {
+			return err
+		}
+	}
+	return s.readRegistry(ctx, filepath.Join(s.root, modelsFolder))
+}
+
+func (s *fileStore) walkExperiments(ctx context.Context) error {
 	entries, err := os.ReadDir(s.root)
 	if err != nil {
 		return fmt.Errorf("read file store: %w", err)
 	}
+	s.models = s.scanLoggedModels()
 	active := map[string]bool{}
+	names := map[string]bool{}
 	for _, e := range entries {
 		name, path := e.Name(), filepath.Join(s.root, e.Name())
 		switch {
@@ -199,9 +228,7 @@ func (s *fileStore) walk(ctx context.Context) error {
 				return err
 			}
 		case name == modelsFolder:
-			if err := s.sendSkip(ctx, path, "model registry folder, not tracking data"); err != nil {
-				return err
-			}
+			continue // the model registry, read last
 		case strings.HasPrefix(name, "."):
 			if err := s.sendSkip(ctx, path, "hidden folder, not an experiment"); err != nil {
 				return err
@@ -212,7 +239,7 @@ func (s *fileStore) walk(ctx context.Context) error {
 			}
 		default:
 			active[name] = true
-			if err := s.readExperiment(ctx, path, name, false); err != nil {
+			if err := s.readExperiment(ctx, experimentFolder{dir: path, id: name, sourceID: name}, false, names); err != nil {
 				return err
 			}
 		}
@@ -233,12 +260,14 @@ func (s *fileStore) walk(ctx context.Context) error {
 				return err
 			}
 		case active[name]:
-			// MLflow looks an id up among active experiments first, so this copy is unreachable.
-			if err := s.sendSkip(ctx, path, "experiment "+name+" also exists outside the trash; MLflow shows the active one"); err != nil {
+			// Two experiments with one id (a store copied together from two, or ids reused
+			// by an old MLflow): MLflow shows the active one, and a database can hold only
+			// one of them under that id, so the trashed one gets an id of its own.
+			if err := s.readExperiment(ctx, experimentFolder{dir: path, id: name, sourceID: trashFolder + "/" + name}, true, names); err != nil {
 				return err
 			}
 		default:
-			if err := s.readExperiment(ctx, path, name, true); err != nil {
+			if err := s.readExperiment(ctx, experimentFolder{dir: path, id: name, sourceID: name}, true, names); err != nil {
 				return err
 			}
 		}
@@ -247,11 +276,14 @@ func (s *fileStore) walk(ctx context.Context) error {
 }
 
 // readExperiment streams one experiment folder: the experiment, its datasets, its runs.
-// It returns only fatal errors; bad input is emitted as Invalid.
-func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed bool) error {
+// It returns only fatal errors; bad input is emitted as Invalid. names are the names of
+// the experiments streamed before, which a trashed experiment with a reused id must not
+// take (an import merges experiments by name).
+func (s *fileStore) readExperiment(ctx context.Context, folder experimentFolder, trashed bool, names map[string]bool) error {
 	if err := checkContext(ctx); err != nil {
 		return err
 	}
+	dir, id := folder.dir, folder.id
 	exp, err := s.parseExperiment(dir, id, trashed)
 	if errors.Is(err, errEmptyMeta) {
 		if id != "0" {
@@ -276,10 +308,23 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 	if exp.Tags, err = readKeyValueFiles(s.files, filepath.Join(dir, "tags")); err != nil {
 		return s.sendInvalidOrFatal(ctx, err)
 	}
+	if folder.sourceID != id {
+		exp.SourceID = folder.sourceID
+		message := fmt.Sprintf("experiment %s %q in %s has the id of an active experiment: it is imported as a deleted experiment under an id of its own, with its runs", id, exp.Name, trashFolder)
+		if names[exp.Name] {
+			exp.Name = uniqueName(exp.Name+" (deleted, id "+id+")", names)
+			message += fmt.Sprintf(", named %q because its name is taken", exp.Name)
+		}
+		if err := s.send(ctx, &Notice{Path: dir, Message: message}); err != nil {
+			return err
+		}
+	}
+	names[exp.Name] = true
 	if err := s.send(ctx, exp); err != nil {
 		return err
 	}
-	if err := s.readDatasets(ctx, dir, id); err != nil {
+	s.experiments = append(s.experiments, folder)
+	if err := s.readDatasets(ctx, dir, folder.sourceID); err != nil {
 		return err
 	}
 	entries, err := os.ReadDir(dir)
@@ -291,12 +336,7 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 		if name == metaFile {
 			continue
 		}
-		if reason, ok := experimentChildren[name]; ok && e.IsDir() {
-			if reason != "" && !isEmptyDir(path) {
-				if err := s.sendSkip(ctx, path, reason); err != nil {
-					return err
-				}
-			}
+		if experimentChildren[name] && e.IsDir() {
 			continue
 		}
 		if !e.IsDir() || strings.HasPrefix(name, ".") {
@@ -305,7 +345,7 @@ func (s *fileStore) readExperiment(ctx context.Context, dir, id string, trashed 
 			}
 			continue
 		}
-		if err := s.dispatchRun(ctx, path, name, id); err != nil {
+		if err := s.dispatchRun(ctx, path, name, folder); err != nil {
 			return err
 		}
 	}
@@ -417,11 +457,11 @@ func parseDataset(files storeFiles, path, expID, key string) (*Dataset, error) {
 }
 
 // readRun streams one run: the Run record, then its metric history in chunks.
-func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder, expID string) error {
+func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder string, exp experimentFolder) error {
 	if err := checkContext(ctx); err != nil {
 		return err
 	}
-	run, err := parseRun(s.files, dir, folder, expID)
+	run, err := parseRun(s.files, dir, folder, exp.id)
 	if errors.Is(err, errEmptyMeta) {
 		return emit(ctx, &Skipped{Path: dir, Reason: "no meta.yaml (artifacts only), not a run"})
 	}
@@ -434,6 +474,10 @@ func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder
 	}
 	if run == nil {
 		return emit(ctx, &Skipped{Path: dir, Reason: "run_id or experiment_id in meta.yaml differ from the folders; MLflow ignores this run"})
+	}
+	run.ExperimentSourceID = exp.sourceID
+	if err := s.dropMissingModels(ctx, emit, dir, run); err != nil {
+		return err
 	}
 	if err := emit(ctx, run); err != nil {
 		return err
@@ -760,9 +804,17 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-func isEmptyDir(path string) bool {
-	entries, err := os.ReadDir(path)
-	return err == nil && len(entries) == 0
+
+// uniqueName is name, or name with the first number from 2 that no experiment has.
+func uniqueName(name string, taken map[string]bool) string {
+	if !taken[name] {
+		return name
+	}
+	for i := 2; ; i++ {
+		if candidate := fmt.Sprintf("%s %d", name, i); !taken[candidate] {
+			return candidate
+		}
+	}
 }
 
 // CountRuns counts run folders (those with a meta.yaml), active and in the trash.

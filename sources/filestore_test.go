@@ -119,7 +119,7 @@ func mixedStore(t *testing.T) string {
 		"2/" + run130 + "/meta.yaml":                   "artifact_uri: file:///m/2/" + run130 + "/artifacts\ndeleted_time: null\nend_time: null\nentry_point_name: ''\nexperiment_id: '2'\nlifecycle_stage: active\nrun_id: " + run130 + "\nrun_name: bright-owl-42\nrun_uuid: " + run130 + "\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 7\nstatus: 1\ntags: []\nuser_id: alice\n",
 		"2/datasets/d1/meta.yaml":                      "digest: abc\nname: iris\nprofile: '{\"num_rows\":\n  150}'\nschema: null\nsource: '{\"uri\": \"s3://b/iris.csv\"}'\nsource_type: s3\n",
 		"2/" + run130 + "/inputs/i1/meta.yaml":         "destination_id: d1\ndestination_type: RUN\nsource_id: d1\nsource_type: DATASET\ntags:\n  mlflow.data.context: training\n",
-		"2/traces/tr-1/trace_info.yaml":                "x: 1\n",
+		"2/traces/t1/trace_info.yaml":                  "assessments: []\nexecution_time_ms: 5\nexperiment_id: '2'\nrequest_id: t1\nstatus: OK\ntimestamp_ms: 7\n",
 		".trash/3/meta.yaml":                           "artifact_location: file:///m/3\nexperiment_id: '3'\nlifecycle_stage: active\nname: gone\n",
 		".trash/3/" + run3x + "/meta.yaml":             "artifact_uri: file:///m/3/" + run3x + "/artifacts\ndeleted_time: 99\nend_time: 9\nentry_point_name: ''\nexperiment_id: '3'\nlifecycle_stage: deleted\nrun_id: " + run3x + "\nrun_name: r3\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 8\nstatus: 4\ntags: []\nuser_id: bob\n",
 		".trash/3/.ipynb_checkpoints/x":                "",
@@ -136,8 +136,14 @@ func TestFileStoreDialects(t *testing.T) {
 	points := map[string][]sources.Metric{}
 	var skipped []string
 	var datasets []*sources.Dataset
+	var traces []*sources.Trace
+	var registered []*sources.RegisteredModel
 	for _, r := range recs {
 		switch r := r.(type) {
+		case *sources.Trace:
+			traces = append(traces, r)
+		case *sources.RegisteredModel:
+			registered = append(registered, r)
 		case *sources.Experiment:
 			exps[r.SourceID] = r
 		case *sources.Run:
@@ -190,7 +196,13 @@ func TestFileStoreDialects(t *testing.T) {
 		t.Fatalf("3.x run: %+v", new3)
 	}
 	joined := strings.Join(skipped, "\n")
-	for _, want := range []string{"models", ".DS_Store", "dddddddddddddddddddddddddddddddd", ".ipynb_checkpoints", "traces"} {
+	if len(traces) != 1 || traces[0].RequestID != "t1" || traces[0].ExperimentSourceID != "2" {
+		t.Errorf("traces: %+v", traces)
+	}
+	if len(registered) != 1 || registered[0].Name != "registered" {
+		t.Errorf("registered models: %+v", registered)
+	}
+	for _, want := range []string{".DS_Store", "dddddddddddddddddddddddddddddddd", ".ipynb_checkpoints"} {
 		if !strings.Contains(joined, want) {
 			t.Errorf("%s not reported as skipped; skipped: %s", want, joined)
 		}

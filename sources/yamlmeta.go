@@ -87,6 +87,18 @@ func (m *meta) str(key string) (string, error) {
 	return n.Value, nil
 }
 
+// optStr returns a text field, nil when missing or null (a column MLflow leaves NULL).
+func (m *meta) optStr(key string) (*string, error) {
+	if isNull(m.fields[key]) {
+		return nil, nil
+	}
+	v, err := m.str(key)
+	if err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
 // optInt returns an integer field, nil when missing or null.
 func (m *meta) optInt(key string) (*int64, error) {
 	n := m.fields[key]

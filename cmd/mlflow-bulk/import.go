@@ -239,7 +239,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		sink.Close()
 		vr, err = verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags,
 			AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks},
-			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter})
+			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
 		if err != nil {
 			if !opts.JSON {
 				printReport(opts.IO, report)

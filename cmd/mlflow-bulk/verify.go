@@ -20,6 +20,7 @@ var errDifferences = errors.New("the target does not hold everything the sources
 // NewCmdVerify builds `mlflow-bulk verify`.
 func NewCmdVerify(io *IOStreams) *cobra.Command {
 	var target, targetExperiment string
+	var artifactRootMap []string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify SOURCE... --to URI",
@@ -32,7 +33,11 @@ Exit code 0 when the target holds everything the sources hold, 3 with a list of
 differences per run otherwise.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			report, err := verify(cmd.Context(), args, target, sources.Options{}, importer.VerifyOptions{TargetExperiment: targetExperiment})
+			artifactMap, err := parseArtifactMap(artifactRootMap)
+			if err != nil {
+				return err
+			}
+			report, err := verify(cmd.Context(), args, target, sources.Options{}, importer.VerifyOptions{TargetExperiment: targetExperiment, ArtifactMap: artifactMap})
 			if err != nil {
 				return redactError(err, target)
 			}
@@ -42,6 +47,7 @@ differences per run otherwise.`,
 	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI to check")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	cmd.Flags().StringVar(&targetExperiment, "target-experiment", "", "the runs were imported with --target-experiment NAME")
+	cmd.Flags().StringArrayVar(&artifactRootMap, "artifact-root-map", nil, "the import rewrote artifact locations with --artifact-root-map OLD=NEW (repeatable)")
 	return cmd
 }
 

@@ -1,0 +1,343 @@
+package sources
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+
+	"gopkg.in/yaml.v3"
+)
+
+// MLflow stores some values of its YAML files in the database as the text Python's
+// json.dumps makes of what PyYAML read (assessment values, errors and metadata). To
+// write the same text, a YAML value is read the way PyYAML's safe loader reads it
+// (YAML 1.1: `yes` is true, `1e5` without a dot is text) into a pyValue that keeps
+// mapping order, and encoded the way json.dumps encodes it by default (ASCII only,
+// ", " and ": " between items, floats as Python's repr).
+
+// pyValue is a value as Python holds it after yaml.safe_load or json.loads: nil, bool,
+// int64, float64, string, []pyValue, or pyMap.
+type pyValue any
+
+// pyMap is a dict, in insertion order.
+type pyMap []pyPair
+
+type pyPair struct {
+	key   string
+	value pyValue
+}
+
+func (m pyMap) get(key string) (pyValue, bool) {
+	for _, p := range m {
+		if p.key == key {
+			return p.value, true
+		}
+	}
+	return nil, false
+}
+
+var (
+	pyYAMLInt   = regexp.MustCompile(`^[-+]?(0|[1-9][0-9_]*)$`)
+	pyYAMLFloat = regexp.MustCompile(`^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$`)
+)
+
+// pyFromYAML converts a YAML node as PyYAML's safe loader would. Aliases are followed.
+func pyFromYAML(n *yaml.Node) (pyValue, error) {
+	switch n.Kind {
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return pyFromYAML(n.Content[0])
+	case yaml.AliasNode:
+		return pyFromYAML(n.Alias)
+	case yaml.SequenceNode:
+		out := make([]pyValue, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := pyFromYAML(c)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
+		}
+		return out, nil
+	case yaml.MappingNode:
+		out := make(pyMap, 0, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, err := pyFromYAML(n.Content[i])
+			if err != nil {
+				return nil, err
+			}
+			v, err := pyFromYAML(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			key, err := pyDictKey(k)
+			if err != nil {
+				return nil, fmt.Errorf("line %d: %w", n.Content[i].Line, err)
+			}
+			out = append(out, pyPair{key, v})
+		}
+		return out, nil
+	}
+	return pyScalar(n)
+}
+
+// pyDictKey is the text json.dumps writes for a dict key.
+func pyDictKey(k pyValue) (string, error) {
+	switch x := k.(type) {
+	case string:
+		return x, nil
+	case nil:
+		return "null", nil
+	case bool:
+		if x {
+			return "true", nil
+		}
+		return "false", nil
+	case int64:
+		return strconv.FormatInt(x, 10), nil
+	case float64:
+		return pyFloatRepr(x), nil
+	}
+	return "", errors.New("a mapping key that is not a single value")
+}
+
+func pyScalar(n *yaml.Node) (pyValue, error) {
+	v := n.Value
+	switch n.Tag {
+	case "!!str", "!!binary":
+		return v, nil
+	case "!!null":
+		return nil, nil
+	}
+	if n.Style != 0 && n.Tag != "!!int" && n.Tag != "!!float" && n.Tag != "!!bool" { // quoted or block text
+		return v, nil
+	}
+	switch v {
+	case "", "~", "null", "Null", "NULL":
+		return nil, nil
+	case "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
+		return true, nil
+	case "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
+		return false, nil
+	case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF":
+		return math.Inf(1), nil
+	case "-.inf", "-.Inf", "-.INF":
+		return math.Inf(-1), nil
+	case ".nan", ".NaN", ".NAN":
+		return math.NaN(), nil
+	}
+	clean := strings.ReplaceAll(v, "_", "")
+	if pyYAMLInt.MatchString(v) {
+		i, err := strconv.ParseInt(clean, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: integer %s is larger than this reader holds", n.Line, v)
+		}
+		return i, nil
+	}
+	if pyYAMLFloat.MatchString(v) && clean != "." && clean != "-." && clean != "+." {
+		f, err := strconv.ParseFloat(clean, 64)
+		if err != nil && !math.IsInf(f, 0) {
+			return nil, fmt.Errorf("line %d: %q is not a number", n.Line, v)
+		}
+		return f, nil
+	}
+	return v, nil
+}
+
+// pyFromJSON decodes JSON as Python's json.loads: objects keep their order, integers
+// stay integers.
+func pyFromJSON(text string) (pyValue, error) {
+	dec := json.NewDecoder(strings.NewReader(text))
+	dec.UseNumber()
+	v, err := pyJSONValue(dec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("text after the JSON value")
+	}
+	return v, nil
+}
+
+func pyJSONValue(dec *json.Decoder) (pyValue, error) {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '[':
+			out := []pyValue{}
+			for dec.More() {
+				v, err := pyJSONValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			}
+			_, err := dec.Token()
+			return out, err
+		case '{':
+			out := pyMap{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return nil, err
+				}
+				v, err := pyJSONValue(dec)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, pyPair{fmt.Sprint(k), v})
+			}
+			_, err := dec.Token()
+			return out, err
+		}
+	case json.Number:
+		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
+			return i, nil
+		}
+		f, err := strconv.ParseFloat(string(t), 64)
+		if err != nil && !math.IsInf(f, 0) {
+			return nil, err
+		}
+		return f, nil
+	case string, bool, nil:
+		return t, nil
+	}
+	return nil, fmt.Errorf("unexpected JSON token %v", tok)
+}
+
+// pyJSONDumps is json.dumps(v) with Python's defaults.
+func pyJSONDumps(v pyValue) string {
+	var b bytes.Buffer
+	pyJSONEncode(&b, v)
+	return b.String()
+}
+
+func pyJSONEncode(b *bytes.Buffer, v pyValue) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		if x {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			b.WriteString("NaN")
+		case math.IsInf(x, 1):
+			b.WriteString("Infinity")
+		case math.IsInf(x, -1):
+			b.WriteString("-Infinity")
+		default:
+			b.WriteString(pyFloatRepr(x))
+		}
+	case string:
+		pyJSONString(b, x)
+	case []pyValue:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyJSONEncode(b, e)
+		}
+		b.WriteByte(']')
+	case pyMap:
+		b.WriteByte('{')
+		for i, p := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			pyJSONString(b, p.key)
+			b.WriteString(": ")
+			pyJSONEncode(b, p.value)
+		}
+		b.WriteByte('}')
+	default:
+		pyJSONString(b, fmt.Sprint(x))
+	}
+}
+
+// pyJSONString writes a string as json.dumps does with ensure_ascii: everything outside
+// printable ASCII as \uXXXX (UTF-16 surrogate pairs above U+FFFF).
+func pyJSONString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		default:
+			switch {
+			case r >= 0x20 && r < 0x7f:
+				b.WriteRune(r)
+			case r > 0xffff:
+				r1, r2 := utf16.EncodeRune(r)
+				fmt.Fprintf(b, `\u%04x\u%04x`, r1, r2)
+			default:
+				fmt.Fprintf(b, `\u%04x`, r)
+			}
+		}
+	}
+	b.WriteByte('"')
+}
+
+// pyFloatRepr is Python's repr of a finite float: the shortest digits that read back
+// the same, in positional notation for exponents from -4 to 15 (with ".0" when whole),
+// scientific otherwise ("1e+16", "1.5e-05").
+func pyFloatRepr(f float64) string {
+	sci := strconv.FormatFloat(f, 'e', -1, 64) // "-d.ddde±XX"
+	mantissa, expText, _ := strings.Cut(sci, "e")
+	exp, _ := strconv.Atoi(expText)
+	sign := ""
+	if strings.HasPrefix(mantissa, "-") {
+		sign, mantissa = "-", mantissa[1:]
+	}
+	digits := strings.Replace(mantissa, ".", "", 1)
+	if exp < -4 || exp >= 16 {
+		m := digits[:1]
+		if len(digits) > 1 {
+			m += "." + digits[1:]
+		}
+		es := "+"
+		if exp < 0 {
+			es, exp = "-", -exp
+		}
+		return fmt.Sprintf("%s%se%s%02d", sign, m, es, exp)
+	}
+	if exp < 0 {
+		return sign + "0." + strings.Repeat("0", -exp-1) + digits
+	}
+	if len(digits) <= exp+1 {
+		return sign + digits + strings.Repeat("0", exp+1-len(digits)) + ".0"
+	}
+	return sign + digits[:exp+1] + "." + digits[exp+1:]
+}
