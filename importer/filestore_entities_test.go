@@ -56,9 +56,9 @@ func (d *db) strRows(n int, query string, args ...any) []string {
 // storeEntities is what a file store holds of traces, logged models and the registry,
 // read straight from its files with a plain YAML reader, as rows of the target's tables.
 type storeEntities struct {
-	traces, traceTags, traceMetadata                    []string
-	models, modelParams, modelTags                      []string
-	modelMetrics                                        int
+	traces, traceTags, traceMetadata                   []string
+	models, modelParams, modelTags                     []string
+	modelMetrics                                       int
 	registered, versions, versionTags, aliases, rmTags []string
 }
 
@@ -190,6 +190,152 @@ func TestImportFileStoreEntities(t *testing.T) {
 						t.Errorf("a second import wrote rows: %+v", again.Counts)
 					}
 				})
+			}
+		})
+	}
+}
+
+// writeFiles writes files (path -> content) under a new store folder.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "mlruns")
+	for path, content := range files {
+		p := filepath.Join(root, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+const (
+	entityRun    = "0123456789abcdef0123456789abcdef"
+	trashedRun   = "fedcba9876543210fedcba9876543210"
+	entityModel  = "m-00000000000000000000000000000001"
+	missingModel = "m-00000000000000000000000000000009"
+)
+
+func runMeta(id, exp, stage string) string {
+	return "artifact_uri: file:///s/" + exp + "/" + id + "/artifacts\nend_time: 20\nentry_point_name: ''\nexperiment_id: '" + exp + "'\n" +
+		"lifecycle_stage: " + stage + "\nrun_id: " + id + "\nrun_name: r\nsource_name: ''\nsource_type: 4\nsource_version: ''\nstart_time: 10\nstatus: 3\ntags: []\nuser_id: u\n"
+}
+
+// entityStore holds what the real samples lack: assessments of both kinds (MLflow 3's
+// layout), a stage-era registry with archived versions and an alias map, a version whose
+// source is another version, a prompt, a trashed experiment whose id is active (with the
+// same name and a run), and a run output naming a model the store does not hold.
+func entityStore(t *testing.T) string {
+	trace := "1/traces/tr-aaaa/"
+	return writeFiles(t, map[string]string{
+		"0/meta.yaml":                   "artifact_location: file:///s/0\nexperiment_id: '0'\nlifecycle_stage: active\nname: Default\n",
+		"1/meta.yaml":                   "artifact_location: file:///s/1\nexperiment_id: '1'\nlifecycle_stage: active\nname: agents\n",
+		"1/" + entityRun + "/meta.yaml": runMeta(entityRun, "1", "active"),
+		"1/" + entityRun + "/outputs/" + entityModel + "/meta.yaml":  "destination_id: " + entityModel + "\ndestination_type: MODEL_OUTPUT\nsource_id: " + entityModel + "\nsource_type: RUN_OUTPUT\nstep: 3\ntags: {}\n",
+		"1/" + entityRun + "/outputs/" + missingModel + "/meta.yaml": "destination_id: " + missingModel + "\ndestination_type: MODEL_OUTPUT\nsource_id: " + missingModel + "\nsource_type: RUN_OUTPUT\nstep: 0\ntags: {}\n",
+		"1/models/" + entityModel + "/meta.yaml": "artifact_location: file:///s/1/models/" + entityModel + "/artifacts\ncreation_timestamp: 100\nexperiment_id: '1'\n" +
+			"last_updated_timestamp: 200\nmodel_id: " + entityModel + "\nmodel_type: agent\nname: planner\nsource_run_id: " + entityRun + "\nstatus: READY\nstatus_message: null\n",
+		"1/models/" + entityModel + "/params/temperature": "0.2",
+		"1/models/" + entityModel + "/tags/mlflow.user":   "u",
+		"1/models/" + entityModel + "/metrics/accuracy":   "150 0.75 1 " + entityRun + "\n160 0.8 2 " + entityRun + " eval 1a2b3c\n",
+		trace + "trace_info.yaml": "client_request_id: null\nexecution_duration_ms: 1500\nrequest_preview: '{\"q\": \"hi\"}'\nrequest_time: '2025-12-22T00:29:16.016Z'\n" +
+			"response_preview: ''\nstate: OK\ntrace_id: tr-aaaa\ntrace_location:\n  mlflow_experiment:\n    experiment_id: '1'\n  type: MLFLOW_EXPERIMENT\n",
+		trace + "tags/mlflow.artifactLocation":         "file:///s/1/traces/tr-aaaa/artifacts",
+		trace + "request_metadata/mlflow.traceOutputs": "",
+		trace + "assessments/a-1.yaml": "assessment_id: a-1\nassessment_name: correct\ncreate_time: '2025-12-22T00:30:00.5Z'\nfeedback:\n  error:\n    error_code: TIMEOUT\n    error_message: judge timed out\n" +
+			"  value: yes\nlast_update_time: '2025-12-22T00:31:00Z'\nmetadata:\n  mlflow.assessment.sourceRunId: " + entityRun + "\n  note: é\nrationale: fine\n" +
+			"source:\n  source_id: judge@x\n  source_type: LLM_JUDGE\ntrace_id: tr-aaaa\nvalid: true\n",
+		trace + "assessments/a-2.yaml": "assessment_id: a-2\nassessment_name: expected\ncreate_time: '2025-12-22T00:32:00Z'\nexpectation:\n  serialized_value:\n" +
+			"    serialization_format: JSON_FORMAT\n    value: '{\"b\": [1, 2.0], \"a\": \"x\"}'\nlast_update_time: '2025-12-22T00:32:00Z'\n" +
+			"source:\n  source_id: ann\n  source_type: HUMAN\nspan_id: s1\ntrace_id: tr-aaaa\nvalid: false\noverrides: a-1\n",
+		// The trashed "agents" reused id 1 and has a run.
+		".trash/1/meta.yaml":                    "artifact_location: file:///s/1\nexperiment_id: '1'\nlifecycle_stage: deleted\nname: agents\n",
+		".trash/1/" + trashedRun + "/meta.yaml": runMeta(trashedRun, "1", "deleted"),
+		".trash/1/" + trashedRun + "/params/p":  "v",
+		".trash/1/" + trashedRun + "/metrics/m": "5 1.5 0\n",
+		// A registry of the stage era, and one of MLflow 3 with an alias map.
+		"models/legacy/meta.yaml":                    "creation_timestamp: 1\ndescription: old model\nlast_updated_timestamp: 9\nname: legacy\n",
+		"models/legacy/version-1/meta.yaml":          "creation_timestamp: 2\ncurrent_stage: Archived\ndescription: ''\nlast_updated_timestamp: 3\nname: legacy\nrun_id: " + entityRun + "\nrun_link: ''\nsource: file:///s/1/" + entityRun + "/artifacts/model\nstatus: READY\nstatus_message: null\nuser_id: null\nversion: 1\n",
+		"models/legacy/version-2/meta.yaml":          "creation_timestamp: 4\ncurrent_stage: Production\ndescription: ''\nlast_updated_timestamp: 5\nname: legacy\nrun_id: " + entityRun + "\nrun_link: ''\nsource: file:///s/1/" + entityRun + "/artifacts/model\nstatus: READY\nstatus_message: null\nuser_id: null\nversion: 2\n",
+		"models/legacy/version-2/tags/approved":      "true",
+		"models/prompt/meta.yaml":                    "aliases:\n  latest: '2'\n  prod: '1'\ncreation_timestamp: 1\ndescription: ''\nlast_updated_timestamp: 9\nname: prompt\n",
+		"models/prompt/aliases/prod":                 "1",
+		"models/prompt/tags/mlflow.prompt.is_prompt": "true",
+		"models/prompt/version-1/meta.yaml":          "aliases: []\ncreation_timestamp: 2\ncurrent_stage: None\ndescription: ''\nlast_updated_timestamp: 2\nmodel_id: null\nname: prompt\nrun_id: null\nsource: null\nstatus: READY\nversion: 1\n",
+		"models/prompt/version-2/meta.yaml":          "aliases: []\ncreation_timestamp: 3\ncurrent_stage: None\ndescription: ''\nlast_updated_timestamp: 3\nmodel_id: ''\nname: prompt\nrun_id: null\nsource: models:/prompt/1\nstatus: READY\nversion: 2\n",
+	})
+}
+
+// TestImportFileStoreEntitiesSynthetic checks the rows of what the real stores lack, on
+// every target, value by value.
+func TestImportFileStoreEntitiesSynthetic(t *testing.T) {
+	root := entityStore(t)
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			report, err := importPaths(t, uri, importer.Options{}, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			notes := fmt.Sprint(report.Notices, report.Skipped)
+			for _, want := range []string{"has the id of an active experiment", `"agents (deleted, id 1)"`, "logged model " + missingModel + " left out"} {
+				if !strings.Contains(notes, want) {
+					t.Errorf("the report does not say %q: %s", want, notes)
+				}
+			}
+			d := openDB(t, uri)
+			compareSets(t, "experiments", d.strRows(3, "SELECT experiment_id, name, lifecycle_stage FROM experiments"),
+				[]string{"0|Default|active", "1|agents|active", "2|agents (deleted, id 1)|deleted"})
+			compareSets(t, "runs", d.strRows(3, "SELECT run_uuid, experiment_id, lifecycle_stage FROM runs"),
+				[]string{entityRun + "|1|active", trashedRun + "|2|deleted"})
+			if n := d.count("SELECT COUNT(*) FROM metrics WHERE run_uuid = ?", trashedRun); n != 1 {
+				t.Errorf("the trashed run has %d metric rows, want 1", n)
+			}
+			compareSets(t, "inputs", d.strRows(4, "SELECT source_type, source_id, destination_id, step FROM inputs"),
+				[]string{"RUN_OUTPUT|" + entityRun + "|" + entityModel + "|3"})
+			compareSets(t, "logged_models", d.strRows(8, "SELECT model_id, experiment_id, name, status, lifecycle_stage, model_type, source_run_id, creation_timestamp_ms FROM logged_models"),
+				[]string{entityModel + "|1|planner|2|active|agent|" + entityRun + "|100"})
+			compareSets(t, "logged_model_metrics", d.strRows(6, "SELECT metric_name, metric_timestamp_ms, metric_step, run_id, dataset_name, dataset_digest FROM logged_model_metrics"),
+				[]string{"accuracy|150|1|" + entityRun + "|NULL|NULL", "accuracy|160|2|" + entityRun + "|eval|1a2b3c"})
+			compareSets(t, "trace_info", d.strRows(7, "SELECT request_id, experiment_id, timestamp_ms, execution_time_ms, status, request_preview, response_preview FROM trace_info"),
+				[]string{`tr-aaaa|1|1766363356016|1500|OK|{"q": "hi"}|`})
+			compareSets(t, "trace_request_metadata", d.strRows(2, `SELECT "key", value FROM trace_request_metadata`), []string{"mlflow.traceOutputs|"})
+			compareSets(t, "assessments", d.strRows(14, "SELECT assessment_id, name, assessment_type, value, error, created_timestamp, last_updated_timestamp, source_type, source_id, run_id, span_id, rationale, overrides, assessment_metadata FROM assessments"),
+				[]string{
+					`a-1|correct|feedback|true|{"error_code": "TIMEOUT", "error_message": "judge timed out"}|1766363400500|1766363460000|LLM_JUDGE|judge@x|` + entityRun +
+						`|NULL|fine|NULL|{"mlflow.assessment.sourceRunId": "` + entityRun + `", "note": "\u00e9"}`,
+					`a-2|expected|expectation|{"b": [1, 2.0], "a": "x"}|NULL|1766363520000|1766363520000|HUMAN|ann|NULL|s1|NULL|a-1|NULL`,
+				})
+			compareSets(t, "assessments.valid", d.strRows(1, "SELECT assessment_id FROM assessments WHERE valid = ?", true), []string{"a-1"})
+			compareSets(t, "model_versions", d.strRows(5, "SELECT name, version, current_stage, source, run_id FROM model_versions"), []string{
+				"legacy|1|Archived|file:///s/1/" + entityRun + "/artifacts/model|" + entityRun,
+				"legacy|2|Production|file:///s/1/" + entityRun + "/artifacts/model|" + entityRun,
+				"prompt|1|None|NULL|NULL", "prompt|2|None|models:/prompt/1|NULL",
+			})
+			compareSets(t, "registered_model_aliases", d.strRows(3, "SELECT name, alias, version FROM registered_model_aliases"), []string{"prompt|latest|2", "prompt|prod|1"})
+			compareSets(t, "registered_model_tags", d.strRows(3, `SELECT name, "key", value FROM registered_model_tags`), []string{"prompt|mlflow.prompt.is_prompt|true"})
+			compareSets(t, "model_version_tags", d.strRows(4, `SELECT name, version, "key", value FROM model_version_tags`), []string{"legacy|2|approved|true"})
+			d.close()
+			for _, c := range report.Counts {
+				// latest_metrics are computed, and the run-name tag is added by MLflow's rule.
+				if c.Entity != "latest_metrics" && c.Entity != "tags" && c.Read != c.Created+c.Merged+c.Skipped+c.Rejected {
+					t.Errorf("%s: read %d, but created %d + merged %d + skipped %d + rejected %d", c.Entity, c.Read, c.Created, c.Merged, c.Skipped, c.Rejected)
+				}
+				if c.Entity == "assessments" && c.Created != 2 || c.Entity == "model_aliases" && c.Created != 2 {
+					t.Errorf("%s: %+v", c.Entity, c.Count)
+				}
+			}
+			if vr := verifyPaths(t, uri, root); len(vr.Differences) > 0 {
+				t.Errorf("verify after import: %+v", vr.Differences)
+			}
+			again, err := importPaths(t, uri, importer.Options{}, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !again.NothingNew() {
+				t.Errorf("a second import wrote rows: %+v", again.Counts)
 			}
 		})
 	}

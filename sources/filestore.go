@@ -804,7 +804,6 @@ func fileExists(path string) bool {
 	return err == nil
 }
 
-
 // uniqueName is name, or name with the first number from 2 that no experiment has.
 func uniqueName(name string, taken map[string]bool) string {
 	if !taken[name] {

@@ -51,8 +51,7 @@ func (s *fileStore) dropMissingModels(ctx context.Context, emit recordEmitter, d
 	kept := run.Inputs[:0]
 	for _, in := range run.Inputs {
 		model := ""
-		switch {
-		case in.DestinationType == "MODEL_INPUT" || in.DestinationType == "MODEL_OUTPUT":
+		if in.DestinationType == "MODEL_INPUT" || in.DestinationType == "MODEL_OUTPUT" {
 			model = in.DestinationID
 		}
 		if model == "" || s.models[model] {

@@ -353,3 +353,65 @@ func TestFileStoreWorkersKeepOrder(t *testing.T) {
 		})
 	}
 }
+
+// TestFileStoreEntitiesAfterRuns: logged models, traces and registered models come after
+// every run of the store, trashed ones included; bad files among them are invalid input
+// naming file and line.
+func TestFileStoreEntitiesAfterRuns(t *testing.T) {
+	root := mixedStore(t)
+	extra := map[string]string{
+		"2/models/m-1/meta.yaml":         "experiment_id: '2'\nmodel_id: m-1\nname: m\nstatus: 2\n",
+		"2/models/m-1/metrics/loss":      "1 0.5 0 " + run130 + "\n2 0.4 1 " + run130 + " ds\n",
+		"2/models/m-2/meta.yaml":         "experiment_id: '2'\nmodel_id: m-2\nname: ok\nstatus: FAILED\n",
+		"models/bad/meta.yaml":           "aliases:\n  a: '2'\nname: bad\n",
+		"models/bad/aliases/a":           "1",
+		"models/bad/version-1/meta.yaml": "name: bad\nversion: 1\n",
+		"2/traces/t2/trace_info.yaml":    "assessments:\n- x\nrequest_id: t2\nstatus: OK\ntimestamp_ms: 1\n",
+	}
+	for path, content := range extra {
+		p := filepath.Join(root, filepath.FromSlash(path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lastRun, firstEntity := -1, -1
+	var invalid []string
+	var models []*sources.LoggedModel
+	skipped := ""
+	for i, r := range readAll(t, root, sources.Options{Workers: 3}) {
+		switch r := r.(type) {
+		case *sources.Run, *sources.Metrics:
+			lastRun = i
+		case *sources.LoggedModel, *sources.Trace, *sources.RegisteredModel:
+			if firstEntity < 0 {
+				firstEntity = i
+			}
+			if m, ok := r.(*sources.LoggedModel); ok {
+				models = append(models, m)
+			}
+		case *sources.Invalid:
+			invalid = append(invalid, r.Err.Error())
+		case *sources.Skipped:
+			skipped += r.Path + ": " + r.Reason + "\n"
+		}
+	}
+	if firstEntity < lastRun {
+		t.Errorf("a logged model, trace or registered model (record %d) came before the last run record (%d)", firstEntity, lastRun)
+	}
+	joined := strings.Join(invalid, "\n")
+	if !strings.Contains(joined, filepath.Join("m-1", "metrics", "loss")+":2") || !strings.Contains(joined, "expected 4 or 6") {
+		t.Errorf("a 5-field logged-model metric line is not invalid input naming file and line: %s", joined)
+	}
+	if !strings.Contains(joined, `alias "a" points at version 2 in meta.yaml and at version 1`) {
+		t.Errorf("aliases that disagree are not reported: %s", joined)
+	}
+	if len(models) != 1 || models[0].ModelID != "m-2" || models[0].Status != 3 || models[0].ExperimentSourceID != "2" || *models[0].LifecycleStage != "active" {
+		t.Errorf("logged models: %+v", models)
+	}
+	if !strings.Contains(skipped, "1 assessments listed inside trace_info.yaml left out") {
+		t.Errorf("assessments inside trace_info.yaml are not reported: %s", skipped)
+	}
+}

@@ -326,63 +326,26 @@ func parseAssessment(files storeFiles, path, stem, traceID string) ([]any, error
 	if updated == nil {
 		updated = created
 	}
-	sourceType, sourceID := "SOURCE_TYPE_UNSPECIFIED", any(nil)
-	if n := m.fields["source"]; !isNull(n) {
-		src, err := pyFromYAML(n)
-		if err != nil {
-			return nil, m.errorf(n, "source: %v", err)
-		}
-		srcMap, ok := src.(pyMap)
-		if !ok {
-			return nil, m.errorf(n, "source: expected a mapping of source_type and source_id")
-		}
-		if v, ok := srcMap.get("source_type"); ok && v != nil {
-			sourceType = fmt.Sprint(v)
-		}
-		if v, ok := srcMap.get("source_id"); ok && v != nil {
-			sourceID = fmt.Sprint(v)
-		}
-	}
-	var metadata, runID any
-	if n := m.fields["metadata"]; !isNull(n) {
-		md, err := pyFromYAML(n)
-		if err != nil {
-			return nil, m.errorf(n, "metadata: %v", err)
-		}
-		mdMap, ok := md.(pyMap)
-		if !ok {
-			return nil, m.errorf(n, "metadata: expected a mapping")
-		}
-		if len(mdMap) > 0 {
-			metadata = pyJSONDumps(mdMap)
-		}
-		if v, ok := mdMap.get(assessmentSourceRunID); ok && v != nil {
-			runID = fmt.Sprint(v)
-		}
-	}
-	if v, err := m.optStr("run_id"); err != nil {
+	sourceType, sourceID, err := assessmentSource(m)
+	if err != nil {
 		return nil, err
-	} else if v != nil {
-		runID = *v
 	}
-	optional := func(field string) (any, error) {
+	metadata, runID, err := assessmentMetadata(m)
+	if err != nil {
+		return nil, err
+	}
+	var optional [4]any // run_id, span_id, rationale, overrides
+	for i, field := range []string{"run_id", "span_id", "rationale", "overrides"} {
 		v, err := m.optStr(field)
-		if err != nil || v == nil {
+		if err != nil {
 			return nil, err
 		}
-		return *v, nil
+		if v != nil {
+			optional[i] = *v
+		}
 	}
-	spanID, err := optional("span_id")
-	if err != nil {
-		return nil, err
-	}
-	rationale, err := optional("rationale")
-	if err != nil {
-		return nil, err
-	}
-	overrides, err := optional("overrides")
-	if err != nil {
-		return nil, err
+	if optional[0] == nil {
+		optional[0] = runID
 	}
 	valid := true
 	if n := m.fields["valid"]; !isNull(n) {
@@ -393,7 +356,57 @@ func parseAssessment(files storeFiles, path, stem, traceID string) ([]any, error
 		}
 		valid = b
 	}
-	return []any{id, traceID, name, kind, value, errorJSON, *created, *updated, sourceType, sourceID, runID, spanID, rationale, overrides, valid, metadata}, nil
+	return []any{id, traceID, name, kind, value, errorJSON, *created, *updated, sourceType, sourceID, optional[0], optional[1], optional[2], optional[3], valid, metadata}, nil
+}
+
+// assessmentSource is who made an assessment: its source_type (the enum's default
+// when MLflow left it out) and source_id.
+func assessmentSource(m *meta) (string, any, error) {
+	sourceType, sourceID := "SOURCE_TYPE_UNSPECIFIED", any(nil)
+	n := m.fields["source"]
+	if isNull(n) {
+		return sourceType, sourceID, nil
+	}
+	src, err := pyFromYAML(n)
+	if err != nil {
+		return "", nil, m.errorf(n, "source: %v", err)
+	}
+	srcMap, ok := src.(pyMap)
+	if !ok {
+		return "", nil, m.errorf(n, "source: expected a mapping of source_type and source_id")
+	}
+	if v, ok := srcMap.get("source_type"); ok && v != nil {
+		sourceType = fmt.Sprint(v)
+	}
+	if v, ok := srcMap.get("source_id"); ok && v != nil {
+		sourceID = fmt.Sprint(v)
+	}
+	return sourceType, sourceID, nil
+}
+
+// assessmentMetadata is an assessment's metadata as JSON text (nil when empty) and the
+// run it names, which MLflow takes as the assessment's run when it has none of its own.
+func assessmentMetadata(m *meta) (any, any, error) {
+	n := m.fields["metadata"]
+	if isNull(n) {
+		return nil, nil, nil
+	}
+	md, err := pyFromYAML(n)
+	if err != nil {
+		return nil, nil, m.errorf(n, "metadata: %v", err)
+	}
+	mdMap, ok := md.(pyMap)
+	if !ok {
+		return nil, nil, m.errorf(n, "metadata: expected a mapping")
+	}
+	var metadata, runID any
+	if len(mdMap) > 0 {
+		metadata = pyJSONDumps(mdMap)
+	}
+	if v, ok := mdMap.get(assessmentSourceRunID); ok && v != nil {
+		runID = fmt.Sprint(v)
+	}
+	return metadata, runID, nil
 }
 
 // assessmentValue is an assessment's kind, its value as JSON text and its error as JSON

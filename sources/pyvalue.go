@@ -44,9 +44,28 @@ func (m pyMap) get(key string) (pyValue, bool) {
 }
 
 var (
-	pyYAMLInt   = regexp.MustCompile(`^[-+]?(0|[1-9][0-9_]*)$`)
-	pyYAMLFloat = regexp.MustCompile(`^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$`)
+	pyYAMLDecimal = regexp.MustCompile(`^[-+]?(0|[1-9][0-9_]*)$`)
+	pyYAMLHex     = regexp.MustCompile(`^[-+]?0x[0-9a-fA-F_]+$`)
+	pyYAMLOctal   = regexp.MustCompile(`^[-+]?0[0-7_]+$`)
+	pyYAMLBinary  = regexp.MustCompile(`^[-+]?0b[01_]+$`)
+	pyYAMLFloat   = regexp.MustCompile(`^[-+]?([0-9][0-9_]*)?\.[0-9_]*([eE][-+][0-9]+)?$`)
 )
+
+// pyYAMLIntBase is the base of a YAML 1.1 integer as PyYAML resolves it, 0 for text
+// that is not one (sexagesimal integers are left as text).
+func pyYAMLIntBase(v string) int {
+	switch {
+	case pyYAMLDecimal.MatchString(v):
+		return 10
+	case pyYAMLHex.MatchString(v):
+		return 16
+	case pyYAMLBinary.MatchString(v):
+		return 2
+	case pyYAMLOctal.MatchString(v):
+		return 8
+	}
+	return 0
+}
 
 // pyFromYAML converts a YAML node as PyYAML's safe loader would. Aliases are followed.
 func pyFromYAML(n *yaml.Node) (pyValue, error) {
@@ -112,15 +131,15 @@ func pyDictKey(k pyValue) (string, error) {
 
 func pyScalar(n *yaml.Node) (pyValue, error) {
 	v := n.Value
-	switch n.Tag {
-	case "!!str", "!!binary":
+	switch {
+	case n.Style&yaml.TaggedStyle != 0 && (n.Tag == "!!str" || n.Tag == "!!binary"):
 		return v, nil
-	case "!!null":
+	case n.Style&yaml.TaggedStyle != 0 && n.Tag == "!!null":
 		return nil, nil
+	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0:
+		return v, nil // quoted or block text
 	}
-	if n.Style != 0 && n.Tag != "!!int" && n.Tag != "!!float" && n.Tag != "!!bool" { // quoted or block text
-		return v, nil
-	}
+	// A plain scalar: resolved by YAML 1.1's rules, as PyYAML does, not yaml.v3's.
 	switch v {
 	case "", "~", "null", "Null", "NULL":
 		return nil, nil
@@ -136,10 +155,20 @@ func pyScalar(n *yaml.Node) (pyValue, error) {
 		return math.NaN(), nil
 	}
 	clean := strings.ReplaceAll(v, "_", "")
-	if pyYAMLInt.MatchString(v) {
-		i, err := strconv.ParseInt(clean, 10, 64)
+	if base := pyYAMLIntBase(v); base != 0 {
+		digits, negative := strings.TrimLeft(clean, "+-"), strings.HasPrefix(clean, "-")
+		switch base {
+		case 16, 2:
+			digits = digits[2:]
+		case 8:
+			digits = digits[1:]
+		}
+		i, err := strconv.ParseInt(digits, base, 64)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: integer %s is larger than this reader holds", n.Line, v)
+		}
+		if negative {
+			i = -i
 		}
 		return i, nil
 	}

@@ -1,0 +1,78 @@
+package sources
+
+import (
+	"math"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The expected texts are what CPython 3 prints for repr(float) and json.dumps.
+func TestPyFloatRepr(t *testing.T) {
+	tenth, fifth := 0.1, 0.2
+	for f, want := range map[float64]string{
+		1: "1.0", 0.1: "0.1", 1e16: "1e+16", 1e15: "1000000000000000.0", 1e-05: "1e-05", 0.0001: "0.0001",
+		123456789: "123456789.0", 1.5e300: "1.5e+300", 12345678901234567890: "1.2345678901234567e+19",
+		tenth + fifth: "0.30000000000000004", -2.5: "-2.5", 5e-324: "5e-324", math.Copysign(0, -1): "-0.0",
+	} {
+		if got := pyFloatRepr(f); got != want {
+			t.Errorf("repr(%v) = %s, want %s", f, got, want)
+		}
+	}
+}
+
+func TestPyJSONDumps(t *testing.T) {
+	v := pyMap{
+		{"a", []pyValue{int64(1), 2.5, true, nil, math.Inf(1), math.NaN()}},
+		{"é", "ü😀\n\t\"\\\x01"},
+		{"empty", pyMap{}},
+		{"list", []pyValue{}},
+	}
+	want := `{"a": [1, 2.5, true, null, Infinity, NaN], "\u00e9": "\u00fc\ud83d\ude00\n\t\"\\\u0001", "empty": {}, "list": []}`
+	if got := pyJSONDumps(v); got != want {
+		t.Errorf("json.dumps:\n got %s\nwant %s", got, want)
+	}
+}
+
+// PyYAML's safe loader reads YAML 1.1: these differ from what a YAML 1.2 reader gives.
+func TestPyFromYAML(t *testing.T) {
+	src := "b1: yes\nb2: Off\ni: 0x1F\no: 017\nbin: 0b101\ne: 1e5\nf: 1.5e+3\nd: 1_000\nq: 'yes'\nn: ~\ninf: -.inf\ns: text\nlist: [1, x]\n"
+	var doc yaml.Node
+	if err := yaml.Unmarshal([]byte(src), &doc); err != nil {
+		t.Fatal(err)
+	}
+	v, err := pyFromYAML(&doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"b1": true, "b2": false, "i": 31, "o": 15, "bin": 5, "e": "1e5", "f": 1500.0, "d": 1000, "q": "yes", "n": null, "inf": -Infinity, "s": "text", "list": [1, "x"]}`
+	if got := pyJSONDumps(v); got != want {
+		t.Errorf("read as PyYAML does:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestPyFromJSONKeepsOrderAndIntegers(t *testing.T) {
+	v, err := pyFromJSON(`{"z": 1, "a": [1.0, 2, {"k": null}], "big": 1e400}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := pyJSONDumps(v), `{"z": 1, "a": [1.0, 2, {"k": null}], "big": Infinity}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+	if _, err := pyFromJSON(`{"a": 1} x`); err == nil {
+		t.Error("text after the value was accepted")
+	}
+}
+
+func TestDurationMillis(t *testing.T) {
+	for in, want := range map[string]int64{"0.008s": 8, "1.5s": 1500, "3s": 3000, "-1.0019s": -1001, "0.0009s": 0} {
+		if got, ok := durationMillis(in); !ok || got != want {
+			t.Errorf("%s: %d %v, want %d", in, got, ok, want)
+		}
+	}
+	for _, bad := range []string{"", "s", "1.5", "xs"} {
+		if _, ok := durationMillis(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
