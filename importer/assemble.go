@@ -73,28 +73,10 @@ func (a assembler) run(r *sources.Run, expID int64) (assembledRun, error) {
 		return out, err
 	}
 	out.params, out.droppedParams = params, dropped
-	tags := make([]sources.Tag, 0, len(r.Tags)+1)
-	tagIndex := make(map[string]int, len(r.Tags))
-	for _, t := range r.Tags {
-		if i, ok := tagIndex[t.Key]; ok {
-			tags[i].Value = t.Value
-			continue
-		}
-		tagIndex[t.Key] = len(tags)
-		tags = append(tags, t)
-	}
-	// Runs before MLflow 1.30 keep their name only in the tag; later ones in both. Rows
-	// MLflow wrote itself (a database source) are copied as they are.
-	if r.Verbatim {
-		// nothing to reconcile
-	} else if i, ok := tagIndex[runNameTag]; ok {
-		if out.row.name == "" {
-			out.row.name = tags[i].Value
-		} else {
-			tags[i].Value = out.row.name
-		}
-	} else if out.row.name != "" {
-		tags = append(tags, sources.Tag{Key: runNameTag, Value: out.row.name})
+	name, tags, replaced := runNameAndTags(r)
+	out.row.name = name
+	if replaced != nil {
+		out.notes = append(out.notes, fmt.Sprintf("run %s: tag %s %q replaced by the run's name %q: MLflow keeps the two equal and shows the name", r.RunID, runNameTag, replaced.Value, out.row.name))
 	}
 	if err := a.limitValues(r, "tag", tags, limits.TagValue, &out.notes); err != nil {
 		return out, err
@@ -105,6 +87,41 @@ func (a assembler) run(r *sources.Run, expID int64) (assembledRun, error) {
 		return out, err
 	}
 	return out, a.checkRun(out.row, out.params, out.tags)
+}
+
+// runNameAndTags is a run's name and its tags as MLflow keeps them: the tags once per
+// key (the last value of a repeated key), and the mlflow.runName tag equal to the name.
+// Runs before MLflow 1.30 keep their name only in the tag, later ones in both; where the
+// two differ (exports can), MLflow shows the name, as its stores read it, and the tag
+// follows it: replaced is the tag's value that gave way. Rows MLflow wrote itself (a
+// database source) are copied as they are.
+func runNameAndTags(r *sources.Run) (name string, tags []sources.Tag, replaced *sources.Tag) {
+	name = r.Name
+	tags = make([]sources.Tag, 0, len(r.Tags)+1)
+	tagIndex := make(map[string]int, len(r.Tags))
+	for _, t := range r.Tags {
+		if i, ok := tagIndex[t.Key]; ok {
+			tags[i].Value = t.Value
+			continue
+		}
+		tagIndex[t.Key] = len(tags)
+		tags = append(tags, t)
+	}
+	if r.Verbatim {
+		return name, tags, nil
+	}
+	i, ok := tagIndex[runNameTag]
+	switch {
+	case ok && name == "":
+		name = tags[i].Value
+	case ok && tags[i].Value != name:
+		was := tags[i]
+		replaced = &was
+		tags[i].Value = name
+	case !ok && name != "":
+		tags = append(tags, sources.Tag{Key: runNameTag, Value: name})
+	}
+	return name, tags, replaced
 }
 
 // limitValues applies MLflow's value limit of the target's revision, on every database:

@@ -171,28 +171,34 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 	}
 	// Keys are compared as the target compares them, so a collation that folds case
 	// cannot turn an existing key into a duplicate-key error.
-	existing := map[string]string{}
+	existing := map[string]sources.Tag{}
 	if !created {
-		keys, err := im.store.ExperimentTagKeys(ctx, id)
+		stored, err := im.store.ExperimentTags(ctx, id)
 		if err != nil {
 			return err
 		}
-		for _, k := range keys { // folded after the read: see storedKeyValues
-			existing[im.keys.fold(k)] = k
+		for _, t := range stored { // folded after the read: see storedKeyValues
+			existing[im.keys.fold(t.Key)] = t
 		}
 	}
 	for _, t := range tags {
 		if first, ok := existing[im.keys.fold(t.Key)]; ok {
-			count.Skipped++
-			if first != t.Key {
-				im.noteSkipped("", fmt.Sprintf("experiment %d: tag %q left out: the experiment has %q, the same key under the target's collation %s", id, t.Key, first, im.collation.Name))
+			switch {
+			case first.Key != t.Key:
+				count.Skipped++
+				im.noteSkipped("", fmt.Sprintf("experiment %d: tag %q left out: the experiment has %q, the same key under the target's collation %s", id, t.Key, first.Key, im.collation.Name))
+			case first.Value != t.Value:
+				count.Skipped++
+				im.noteSkipped("", fmt.Sprintf("experiment %d: tag %q = %q left out: the experiment has it as %q, and an import keeps the target's tags", id, t.Key, t.Value, first.Value))
+			default:
+				count.Merged++
 			}
 			continue
 		}
 		if err := im.store.AddExperimentTag(ctx, id, t); err != nil {
 			return fmt.Errorf("experiment %d: %w", id, err)
 		}
-		existing[im.keys.fold(t.Key)] = t.Key
+		existing[im.keys.fold(t.Key)] = t
 		im.batch["experiment_tags"].Created++
 	}
 	return nil

@@ -77,6 +77,17 @@ func TestImportExportImportSamples(t *testing.T) {
 				if n := d.count("SELECT COUNT(*) FROM runs WHERE start_time IS NULL"); n != 0 {
 					t.Errorf("%d runs lost their start time", n)
 				}
+				// The run name wins over a differing mlflow.runName tag, as MLflow shows it.
+				if n := d.count("SELECT COUNT(*) FROM runs r JOIN tags t ON t.run_uuid = r.run_uuid AND t." + `"key"` + " = 'mlflow.runName' WHERE t.value <> r.name"); n != 0 {
+					t.Errorf("%d runs whose mlflow.runName tag differs from their name", n)
+				}
+				d.close()
+				// Import and verify agree: only what the import rejected differs.
+				for _, diff := range verifyPaths(t, uri, root).Differences {
+					if diff.Kind != "source invalid" {
+						t.Errorf("verify after a fresh import: %+v", diff)
+					}
+				}
 			})
 		}
 	}

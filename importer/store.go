@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 
@@ -32,7 +33,8 @@ type Store interface {
 	CreateExperiment(ctx context.Context, id int64, e *sources.Experiment) error
 	// AdoptDefault gives the Default experiment (id 0) the attributes of e.
 	AdoptDefault(ctx context.Context, e *sources.Experiment) error
-	ExperimentTagKeys(ctx context.Context, id int64) ([]string, error)
+	// ExperimentTags are an experiment's tags, a NULL value as "".
+	ExperimentTags(ctx context.Context, id int64) ([]sources.Tag, error)
 	AddExperimentTag(ctx context.Context, id int64, t sources.Tag) error
 
 	// DatasetUUID finds an experiment's dataset by name and digest.
@@ -187,20 +189,21 @@ func (s sqlStore) AdoptDefault(ctx context.Context, e *sources.Experiment) error
 	return nil
 }
 
-func (s sqlStore) ExperimentTagKeys(ctx context.Context, id int64) ([]string, error) {
-	var keys []string
-	err := schema.EachRow(ctx, s.tx(), `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
+func (s sqlStore) ExperimentTags(ctx context.Context, id int64) ([]sources.Tag, error) {
+	var tags []sources.Tag
+	err := schema.EachRow(ctx, s.tx(), `SELECT "key", value FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
 		var k string
-		if err := scan(&k); err != nil {
+		var v sql.NullString
+		if err := scan(&k, &v); err != nil {
 			return err
 		}
-		keys = append(keys, k)
+		tags = append(tags, sources.Tag{Key: k, Value: v.String})
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read experiment tags: %w", err)
 	}
-	return keys, nil
+	return tags, nil
 }
 
 func (s sqlStore) AddExperimentTag(ctx context.Context, id int64, t sources.Tag) error {

@@ -68,8 +68,8 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 		t.Errorf("MaxExperimentID: %d %v", max, err)
 	}
 	must(s.AddExperimentTag(ctx, 7, sources.Tag{Key: "team", Value: "a"}))
-	if keys, err := s.ExperimentTagKeys(ctx, 7); err != nil || len(keys) != 1 || keys[0] != "team" {
-		t.Errorf("ExperimentTagKeys: %v %v", keys, err)
+	if tags, err := s.ExperimentTags(ctx, 7); err != nil || len(tags) != 1 || tags[0].Key != "team" {
+		t.Errorf("ExperimentTags: %v %v", tags, err)
 	}
 	created := int64(1700000000000)
 	must(s.AdoptDefault(ctx, &sources.Experiment{ArtifactLocation: "s3://b/0", LifecycleStage: sources.LifecycleActive, CreationTime: &created, LastUpdateTime: &created}))

@@ -97,6 +97,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Ve
 		v.experiments = map[string]bool{}
 		v.missingExperiment = map[string]bool{}
 		v.expTarget = map[string]int64{}
+		v.runExperiment = map[string]string{}
 		if err := v.verifySource(ctx, src); err != nil {
 			return v.report, err
 		}
@@ -133,7 +134,9 @@ type verifier struct {
 	experiments map[string]bool // source experiment ids the target holds (by name)
 	// missingExperiment: source experiments the target lacks (their runs are missing too)
 	missingExperiment map[string]bool
-	run               *verifyRun
+	// runExperiment: the experiment each run of the source was first seen in
+	runExperiment map[string]string
+	run           *verifyRun
 }
 
 type verifyRun struct {
@@ -283,6 +286,11 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		v.run = nil // left out by the import's filters
 		return nil
 	}
+	if first, ok := v.runExperiment[r.RunID]; ok && first != r.ExperimentSourceID {
+		v.run = nil // a second copy in another experiment, which the import rejects (and says so)
+		return nil
+	}
+	v.runExperiment[r.RunID] = r.ExperimentSourceID
 	v.report.Runs++
 	v.run = &verifyRun{id: r.RunID, points: map[string][]MetricPoint{}}
 	if len(r.Inputs) > 0 {
@@ -299,12 +307,13 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		return nil
 	}
 	limits := v.rev.Limits()
+	_, expectedTags, _ := runNameAndTags(r) // the tags as the import writes them
 	for _, set := range []struct {
 		table, what string
 		kvs         []sources.Tag
 		limit       int
 		mutable     bool
-	}{{"params", "param", r.Params, limits.ParamValue, false}, {"tags", "tag", r.Tags, limits.TagValue, true}} {
+	}{{"params", "param", r.Params, limits.ParamValue, false}, {"tags", "tag", expectedTags, limits.TagValue, true}} {
 		stored, err := v.keyValues(ctx, set.table, r.RunID)
 		if err != nil {
 			return err
