@@ -2,6 +2,7 @@ package importer_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -90,5 +91,143 @@ func TestImportExportImportSamples(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// exportedModels reads what the model.json files under root hold, with Go's own JSON
+// decoder, as rows of the registry tables.
+func exportedModels(t *testing.T, root string) (models, versions, aliases []string) {
+	_ = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error { // errors skip the entry
+		if err != nil || d.IsDir() || d.Name() != "model.json" {
+			return nil
+		}
+		var f struct {
+			Mlflow struct {
+				RegisteredModel struct {
+					Name     string                   `json:"name"`
+					Versions []map[string]any         `json:"versions"`
+					Latest   []map[string]any         `json:"latest_versions"`
+					Aliases  []map[string]interface{} `json:"aliases"`
+				} `json:"registered_model"`
+			} `json:"mlflow"`
+		}
+		data, _ := os.ReadFile(path)
+		if err := json.Unmarshal(data, &f); err != nil {
+			t.Fatal(err)
+		}
+		rm := f.Mlflow.RegisteredModel
+		models = append(models, rm.Name)
+		for _, v := range append(rm.Versions, rm.Latest...) {
+			versions = append(versions, fmt.Sprintf("%s|%v|%v|%v", rm.Name, v["version"], v["current_stage"], v["run_id"]))
+		}
+		for _, a := range rm.Aliases {
+			aliases = append(aliases, fmt.Sprintf("%s|%v|%v", rm.Name, a["alias"], a["version"]))
+		}
+		return nil
+	})
+	return
+}
+
+// TestImportExportImportRegistry imports the real registered-model exports, single and
+// bulk (given as the bulk/models folder, whose manifest.json is the tool's own), into
+// every target: every model, version and alias of the files, linked to the runs.
+func TestImportExportImportRegistry(t *testing.T) {
+	for _, rel := range []string{"single/models/basic", "single/models/src_tags", "bulk/models"} {
+		root := filepath.Join(testenv.Sample(t, "export-mlflow-export-import-oss/oss_mlflow"), rel)
+		models, versions, aliases := exportedModels(t, root)
+		for _, target := range targets {
+			t.Run(rel+"/"+target.name, func(t *testing.T) {
+				uri := target.uri(t)
+				if _, err := importPaths(t, uri, importer.Options{SkipInvalid: true}, root); err != nil {
+					t.Fatal(err)
+				}
+				d := openDB(t, uri)
+				compareSets(t, "registered_models", d.strRows(1, "SELECT name FROM registered_models"), models)
+				compareSets(t, "model_versions", d.strRows(4, "SELECT name, version, current_stage, run_id FROM model_versions"), versions)
+				compareSets(t, "registered_model_aliases", d.strRows(3, "SELECT name, alias, version FROM registered_model_aliases"), aliases)
+				if rel == "bulk/models" {
+					if n := d.count("SELECT COUNT(*) FROM runs"); n != 3 {
+						t.Errorf("bulk/models: %d runs, the export holds 3", n)
+					}
+				}
+				d.close()
+				for _, diff := range verifyPaths(t, uri, root).Differences {
+					t.Errorf("verify after a fresh import: %+v", diff)
+				}
+			})
+		}
+	}
+}
+
+// exportRunJSON is a run.json of export-run: the tool's layout since 1.0, or the older
+// one without the "mlflow" wrapper.
+func exportRunJSON(runID, expID string, legacy bool) string {
+	body := `"info": {"run_id": "` + runID + `", "experiment_id": "` + expID + `", "user_id": "u", "status": "FINISHED", "start_time": 10, "end_time": 20,` +
+		` "lifecycle_stage": "active", "artifact_uri": "/a/` + runID + `", "run_name": "lone"},` +
+		` "params": {"lr": "0.1", "depth": "3"}, "metrics": {"loss": [{"value": 0.5, "timestamp": 11, "step": 0}, {"value": NaN, "timestamp": 12, "step": 1}]},` +
+		` "tags": {"mlflow.runName": "lone", "team": "a"}`
+	if legacy {
+		return `{"export_info": {"mlflow_version": "1.20.0"}, ` + body + `}`
+	}
+	return `{"system": {"package_version": "1.2.0", "script": "export_run.py"}, "mlflow": {` + body + `}}`
+}
+
+// TestImportExportImportLoneRuns: runs exported on their own (export-run, both layouts,
+// given directly or deep inside a tree) and a model version exported with its run come
+// in, into an experiment the report names; logged models of an exported experiment too.
+func TestImportExportImportLoneRuns(t *testing.T) {
+	const (
+		runA = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
+		runB = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2"
+		runC = "ccccccccccccccccccccccccccccccc3"
+		runD = "ddddddddddddddddddddddddddddddd4"
+	)
+	single := writeFiles(t, map[string]string{"run.json": exportRunJSON(runA, "7", false), "artifacts/model/MLmodel": "x"})
+	tree := writeFiles(t, map[string]string{
+		"a/b/c/d/e/legacy/run.json": exportRunJSON(runB, "7", true),
+		"versions/v1/model_version.json": `{"system": {}, "mlflow": {"model_version": {"name": "clf", "version": "4", "current_stage": "Staging",` +
+			` "run_id": "` + runC + `", "source": "/a/` + runC + `/artifacts/model", "status": "READY", "tags": {"k": "v"}, "creation_timestamp": 5}}}`,
+		"versions/v1/run/run.json":             exportRunJSON(runC, "9", false),
+		"exp/experiment.json":                  `{"system": {}, "mlflow": {"experiment": {"experiment_id": "3", "name": "with-models"}, "runs": ["` + runD + `"]}}`,
+		"exp/runs/" + runD + "/run.json":       exportRunJSON(runD, "3", false),
+		"exp/logged_models/logged_models.json": `{"system": {}, "mlflow": {"experiments": [{"id": "3", "name": "with-models", "logged_models": ["m-1", "m-2"]}]}}`,
+		"exp/logged_models/m-1/logged_model.json": `{"system": {}, "mlflow": {"model_id": "m-1", "experiment_id": "3", "name": "net", "artifact_location": "/a/m-1",` +
+			` "creation_timestamp": 1, "last_updated_timestamp": 2, "status": "READY", "source_run_id": "` + runD + `", "params": {"p": "1"}, "tags": {"t": "2"},` +
+			` "metrics": [{"key": "acc", "value": 0.9, "timestamp": 3, "step": 0, "run_id": "` + runD + `", "dataset_name": "ds", "dataset_digest": "d1"}]}}`,
+	})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			report, err := importPaths(t, uri, importer.Options{}, single, tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(report.Notices, "\n"), `imported into experiment "Exported runs of experiment 7"`) {
+				t.Errorf("the report does not say where the lone runs went: %v", report.Notices)
+			}
+			if s := fmt.Sprint(report.Skipped); !strings.Contains(s, "logged model m-2 is listed here but its logged_model.json is missing") {
+				t.Errorf("a listed logged model that is missing is not reported: %s", s)
+			}
+			d := openDB(t, uri)
+			compareSets(t, "runs", d.strRows(3, "SELECT r.run_uuid, e.name, r.name FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id"), []string{
+				runA + "|Exported runs of experiment 7|lone", runB + "|Exported runs of experiment 7|lone",
+				runC + "|Exported runs of experiment 9|lone", runD + "|with-models|lone",
+			})
+			if n := d.count("SELECT COUNT(*) FROM params"); n != 8 {
+				t.Errorf("params: %d rows, the exports hold 8", n)
+			}
+			if n := d.count("SELECT COUNT(*) FROM metrics WHERE is_nan = ?", true); n != 4 {
+				t.Errorf("NaN metric points: %d, the exports hold 4", n)
+			}
+			compareSets(t, "model_versions", d.strRows(5, "SELECT name, version, current_stage, run_id, creation_time FROM model_versions"), []string{"clf|4|Staging|" + runC + "|5"})
+			compareSets(t, "model_version_tags", d.strRows(3, `SELECT name, "key", value FROM model_version_tags`), []string{"clf|k|v"})
+			compareSets(t, "logged_models", d.strRows(4, "SELECT m.model_id, e.name, m.status, m.source_run_id FROM logged_models m JOIN experiments e ON e.experiment_id = m.experiment_id"),
+				[]string{"m-1|with-models|2|" + runD})
+			compareSets(t, "logged_model_metrics", d.strRows(4, "SELECT model_id, metric_name, run_id, dataset_digest FROM logged_model_metrics"), []string{"m-1|acc|" + runD + "|d1"})
+			d.close()
+			for _, diff := range verifyPaths(t, uri, single, tree).Differences {
+				t.Errorf("verify after a fresh import: %+v", diff)
+			}
+		})
 	}
 }

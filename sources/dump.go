@@ -63,8 +63,19 @@ func DumpFileName(entity string, gz bool) string {
 
 // IsDump reports whether dir holds an mlflow-bulk dump.
 func IsDump(dir string) bool {
-	_, err := os.Stat(filepath.Join(dir, "manifest.json"))
-	return err == nil
+	data, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return false
+	}
+	// mlflow-export-import writes a manifest.json of its own (with "system" and
+	// "mlflow"); a broken one is left to the dump reader, which says what is wrong.
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(data, &probe) != nil {
+		return true
+	}
+	_, format := probe["format"]
+	_, system := probe["system"]
+	return format || !system
 }
 
 // OpenDump opens a dump folder for reading.

@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,42 +12,74 @@ import (
 	"strings"
 )
 
-// The reader of mlflow-export-import's JSON exports: single and bulk exports, runs as
-// <experiment>/runs/<run_id>/run.json or <experiment>/<run_id>/run.json, export file
-// versions 1 and 2. Unlike that tool's importer it keeps run ids, start and end times
-// and full metric histories.
+// The reader of mlflow-export-import's JSON exports, found at any depth below the folder
+// given: single and bulk experiment exports (runs as <experiment>/runs/<run_id>/run.json
+// or <experiment>/<run_id>/run.json), single-run exports (a run.json with no experiment
+// around it), registered models (model.json), model versions (model_version.json, with
+// the version's run in run/), logged models (logged_model.json), export file versions 1
+// and 2 and the older layout without the "mlflow" wrapper. Unlike that tool's importer
+// it keeps run ids, start and end times, full metric histories and version numbers.
 
-// exportImportDepth is how deep below the given folder experiment folders are looked for
-// (bulk/models/experiments/<id> is three levels down from bulk).
-const exportImportDepth = 4
+// exportImportFiles are the file names that make a folder an mlflow-export-import export.
+var exportImportFiles = map[string]bool{
+	"experiment.json": true, "experiments.json": true, "run.json": true, "model.json": true,
+	"model_version.json": true, "logged_model.json": true, "logged_models.json": true,
+}
 
-// IsExportImport reports whether dir holds an mlflow-export-import export.
+// IsExportImport reports whether dir holds an mlflow-export-import export: one of its
+// files with the tool's JSON in it, at any depth.
 func IsExportImport(dir string) bool {
 	info, err := os.Stat(dir)
 	if err != nil || !info.IsDir() {
 		return false
 	}
 	found := false
-	walkDepth(dir, exportImportDepth, func(path string, d fs.DirEntry) {
-		if !d.IsDir() && (d.Name() == "experiment.json" || d.Name() == "experiments.json") {
+	walkExport(dir, func(path string, d fs.DirEntry) bool {
+		if exportImportFiles[d.Name()] && looksExported(path) {
 			found = true
 		}
+		return found
 	})
 	return found
 }
 
-func walkDepth(root string, depth int, visit func(string, fs.DirEntry)) {
+// looksExported tells the tool's JSON from any other file of the same name: it has the
+// "mlflow" object, or (before tool 1.0) a run's "info" with "params".
+func looksExported(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var probe map[string]json.RawMessage
+	if json.Unmarshal(pythonJSON(data), &probe) != nil {
+		// experiment.json may be broken (a real export has an unterminated string):
+		// its name still says what it is.
+		return filepath.Base(path) == "experiment.json"
+	}
+	_, hasMlflow := probe["mlflow"]
+	_, hasInfo := probe["info"]
+	_, hasParams := probe["params"]
+	return hasMlflow || hasInfo && hasParams
+}
+
+// walkExport visits the files of an export tree, leaving out artifact folders (copies of
+// whatever the runs logged, possibly huge) and hidden folders, until visit returns true.
+func walkExport(root string, visit func(string, fs.DirEntry) bool) {
 	// The visit never fails: a folder that cannot be listed is not searched further,
 	// and opening what was found reports any error there.
 	_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
-		rel, _ := filepath.Rel(root, path)
-		if d.IsDir() && rel != "." && strings.Count(rel, string(filepath.Separator)) >= depth {
-			return fs.SkipDir
+		if d.IsDir() {
+			if path != root && (d.Name() == "artifacts" || strings.HasPrefix(d.Name(), ".")) {
+				return fs.SkipDir
+			}
+			return nil
 		}
-		visit(path, d)
+		if visit(path, d) {
+			return fs.SkipAll
+		}
 		return nil
 	})
 }
@@ -54,9 +87,9 @@ func walkDepth(root string, depth int, visit func(string, fs.DirEntry)) {
 // OpenExportImport opens an mlflow-export-import export folder for reading.
 func OpenExportImport(ctx context.Context, root string, opts Options) (Source, error) {
 	if !IsExportImport(root) {
-		return nil, fmt.Errorf("%s: %w (no experiment.json found)", root, ErrNotRecognised)
+		return nil, fmt.Errorf("%s: %w (no experiment.json, run.json or model.json of mlflow-export-import found)", root, ErrNotRecognised)
 	}
-	s := &exportImport{root: root, chunk: opts.metricChunk(), usedIDs: map[string]bool{}}
+	s := &exportImport{root: root, chunk: opts.metricChunk(), usedIDs: map[string]bool{}, expByFolder: map[string]string{}}
 	s.start(ctx, "mlflow-export-import export "+root, s.read)
 	return s, nil
 }
@@ -66,6 +99,47 @@ type exportImport struct {
 	root    string
 	chunk   int
 	usedIDs map[string]bool
+	// expByFolder maps an experiment folder to the id its records carry; consumed are
+	// the run.json files read with their experiment.
+	expByFolder map[string]string
+	consumed    map[string]bool
+}
+
+// eiRun is a run as run.json holds it.
+type eiRun struct {
+	Info *struct {
+		RunID          string `json:"run_id"`
+		RunUUID        string `json:"run_uuid"`
+		ExperimentID   string `json:"experiment_id"`
+		UserID         string `json:"user_id"`
+		Status         string `json:"status"`
+		StartTime      *int64 `json:"start_time"`
+		EndTime        *int64 `json:"end_time"`
+		LifecycleStage string `json:"lifecycle_stage"`
+		ArtifactURI    string `json:"artifact_uri"`
+		RunName        string `json:"run_name"`
+	} `json:"info"`
+	Params  map[string]string `json:"params"`
+	Tags    tagMap            `json:"tags"`
+	Metrics map[string][]struct {
+		Value     jsonFloat `json:"value"`
+		Timestamp int64     `json:"timestamp"`
+		Step      int64     `json:"step"`
+	} `json:"metrics"`
+	Inputs []struct {
+		Dataset struct {
+			Name       string  `json:"name"`
+			Digest     string  `json:"digest"`
+			SourceType string  `json:"source_type"`
+			Source     string  `json:"source"`
+			Schema     *string `json:"schema"`
+			Profile    *string `json:"profile"`
+		} `json:"dataset"`
+		Tags []struct {
+			Key   string `json:"key"`
+			Value string `json:"value"`
+		} `json:"tags"`
+	} `json:"inputs"`
 }
 
 type eiFile struct {
@@ -81,94 +155,228 @@ type eiFile struct {
 		} `json:"experiment"`
 		Runs        []string `json:"runs"`
 		Experiments []struct {
-			ID   string `json:"id"`
-			Name string `json:"name"`
+			ID           string   `json:"id"`
+			Name         string   `json:"name"`
+			LoggedModels []string `json:"logged_models"`
 		} `json:"experiments"`
-		Info *struct {
-			RunID          string `json:"run_id"`
-			RunUUID        string `json:"run_uuid"`
-			UserID         string `json:"user_id"`
-			Status         string `json:"status"`
-			StartTime      *int64 `json:"start_time"`
-			EndTime        *int64 `json:"end_time"`
-			LifecycleStage string `json:"lifecycle_stage"`
-			ArtifactURI    string `json:"artifact_uri"`
-			RunName        string `json:"run_name"`
-		} `json:"info"`
-		Params  map[string]string `json:"params"`
-		Tags    tagMap            `json:"tags"`
-		Metrics map[string][]struct {
-			Value     jsonFloat `json:"value"`
-			Timestamp int64     `json:"timestamp"`
-			Step      int64     `json:"step"`
-		} `json:"metrics"`
-		Inputs []struct {
-			Dataset struct {
-				Name       string  `json:"name"`
-				Digest     string  `json:"digest"`
-				SourceType string  `json:"source_type"`
-				Source     string  `json:"source"`
-				Schema     *string `json:"schema"`
-				Profile    *string `json:"profile"`
-			} `json:"dataset"`
-			Tags []struct {
-				Key   string `json:"key"`
-				Value string `json:"value"`
-			} `json:"tags"`
-		} `json:"inputs"`
+		eiRun
 	} `json:"mlflow"`
+	// Run exports before the tool's 1.0 have the run at the top, without "mlflow".
+	Legacy eiRun `json:"-"`
+}
+
+// readJSONInto decodes one of the export's JSON files.
+func readJSONInto(path string, into any) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return &InputError{File: path, Err: err}
+	}
+	return decodeJSONFile(path, data, into)
 }
 
 func readEIFile(path string) (*eiFile, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, &InputError{File: path, Err: err}
-	}
 	var f eiFile
-	if err := decodeJSONFile(path, data, &f); err != nil {
+	if err := readJSONInto(path, &f); err != nil {
 		return nil, err
+	}
+	if f.Mlflow.Info == nil && filepath.Base(path) == "run.json" {
+		if err := readJSONInto(path, &f.Legacy); err != nil {
+			return nil, err
+		}
+		if f.Legacy.Info != nil && (f.Legacy.Info.RunID != "" || f.Legacy.Info.RunUUID != "") {
+			f.Mlflow.eiRun = f.Legacy
+		}
 	}
 	return &f, nil
 }
 
-func (s *exportImport) read(ctx context.Context) error {
-	// Experiment folders: those with an experiment.json, and those experiments.json
-	// lists (their experiment.json may be missing or broken; the list still names them).
-	names := map[string]string{} // experiment folder -> name from experiments.json
-	folders := map[string]bool{}
-	var other []string
-	walkDepth(s.root, exportImportDepth, func(path string, d fs.DirEntry) {
-		switch {
-		case d.IsDir():
-		case d.Name() == "experiment.json":
-			folders[filepath.Dir(path)] = true
-		case d.Name() == "experiments.json":
+// exportFiles are the files of an export tree, by kind.
+type exportFiles struct {
+	experimentDirs                         map[string]bool
+	listedNames                            map[string]string // experiment folder -> name from experiments.json
+	runs, models, loggedModels, modelLists []string
+}
+
+func (s *exportImport) scan() exportFiles {
+	found := exportFiles{experimentDirs: map[string]bool{}, listedNames: map[string]string{}}
+	walkExport(s.root, func(path string, d fs.DirEntry) bool {
+		switch d.Name() {
+		case "experiment.json":
+			found.experimentDirs[filepath.Dir(path)] = true
+		case "experiments.json":
+			// The list names experiments whose experiment.json may be missing or broken.
 			if f, err := readEIFile(path); err == nil {
 				for _, e := range f.Mlflow.Experiments {
 					dir := filepath.Join(filepath.Dir(path), e.ID)
-					names[dir] = e.Name
+					found.listedNames[dir] = e.Name
 					if _, err := os.Stat(dir); err == nil {
-						folders[dir] = true
+						found.experimentDirs[dir] = true
 					}
 				}
 			}
-		case d.Name() == "models.json" || d.Name() == "model.json" || d.Name() == "logged_models.json" || d.Name() == "manifest.json":
-			other = append(other, path)
+		case "run.json":
+			found.runs = append(found.runs, path)
+		case "model.json", "model_version.json":
+			found.models = append(found.models, path)
+		case "logged_model.json":
+			found.loggedModels = append(found.loggedModels, path)
+		case "logged_models.json":
+			found.modelLists = append(found.modelLists, path)
 		}
+		return false
 	})
-	for _, path := range other {
-		if err := s.skip(ctx, path, "model exports are not imported from mlflow-export-import (the runs are)"); err != nil {
-			return err
-		}
-	}
-	dirs := make([]string, 0, len(folders))
-	for d := range folders {
+	sort.Strings(found.runs)
+	sort.Strings(found.models)
+	sort.Strings(found.loggedModels)
+	return found
+}
+
+// read streams experiments with their runs, then the runs exported on their own, then
+// logged models and registered models (which refer to runs).
+func (s *exportImport) read(ctx context.Context) error {
+	found := s.scan()
+	s.consumed = map[string]bool{}
+	dirs := make([]string, 0, len(found.experimentDirs))
+	for d := range found.experimentDirs {
 		dirs = append(dirs, d)
 	}
 	sort.Strings(dirs)
 	for _, dir := range dirs {
-		if err := s.readExperiment(ctx, dir, names[dir]); err != nil {
+		if err := s.readExperiment(ctx, dir, found.listedNames[dir]); err != nil {
 			return err
+		}
+	}
+	if err := s.readLoneRuns(ctx, found.runs); err != nil {
+		return err
+	}
+	if err := s.readLoggedModels(ctx, found.loggedModels, found.modelLists); err != nil {
+		return err
+	}
+	for _, path := range found.models {
+		if err := checkContext(ctx); err != nil {
+			return err
+		}
+		m, err := parseEIRegisteredModel(path)
+		if err != nil {
+			if err := s.invalidOrFatal(ctx, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.emit(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readLoneRuns reads the run.json files no experiment folder holds: what export-run and
+// export-model-version write. A run goes into the experiment of this export with the id
+// it names, or else into one made for its experiment id, which the report names.
+func (s *exportImport) readLoneRuns(ctx context.Context, runs []string) error {
+	made := map[string]string{} // experiment id of the run -> source id of the made experiment
+	for _, path := range runs {
+		if s.consumed[path] {
+			continue
+		}
+		f, err := readEIFile(path)
+		if err == nil && f.Mlflow.Info == nil {
+			err = &InputError{File: path, Err: errors.New("no \"info\" in it")}
+		}
+		if err != nil {
+			if err := s.invalidOrFatal(ctx, err); err != nil {
+				return err
+			}
+			continue
+		}
+		expID := f.Mlflow.Info.ExperimentID
+		sourceID, ok := s.experimentWithID(expID)
+		if !ok {
+			if sourceID, ok = made[expID]; !ok {
+				sourceID = "run export/" + expID
+				name := "Exported runs of experiment " + expID
+				if expID == "" {
+					name = "Exported runs"
+				}
+				exp := &Experiment{SourceID: sourceID, Name: name, LifecycleStage: LifecycleActive, Origin: Origin{File: path}}
+				notice := fmt.Sprintf("runs exported without their experiment (such as %s) name experiment %q only by its id: they are imported into experiment %q; --target-experiment NAME puts them into another",
+					path, expID, name)
+				if err := s.emit(ctx, &Notice{Path: path, Message: notice}); err != nil {
+					return err
+				}
+				if err := s.emit(ctx, exp); err != nil {
+					return err
+				}
+				made[expID] = sourceID
+			}
+		}
+		folder := filepath.Base(filepath.Dir(path))
+		if err := s.emitRun(ctx, f, path, folder, sourceID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// experimentWithID finds the experiment of this export that kept a source id.
+func (s *exportImport) experimentWithID(id string) (string, bool) {
+	if id == "" || !s.usedIDs[id] {
+		return "", false
+	}
+	for _, sourceID := range s.expByFolder {
+		if sourceID == id {
+			return id, true
+		}
+	}
+	return "", false
+}
+
+// readLoggedModels reads logged_model.json files into the experiment folder they sit
+// in; a model listed in logged_models.json whose file is missing is reported.
+func (s *exportImport) readLoggedModels(ctx context.Context, files, lists []string) error {
+	have := map[string]bool{}
+	for _, path := range files {
+		if err := checkContext(ctx); err != nil {
+			return err
+		}
+		have[filepath.Base(filepath.Dir(path))] = true
+		expID, ok := s.expByFolder[loggedModelExperiment(path)]
+		if !ok {
+			var f eiLoggedModelFile
+			if err := readJSONInto(path, &f); err == nil {
+				expID, ok = s.experimentWithID(string(f.Mlflow.ExperimentID))
+			}
+		}
+		if !ok {
+			if err := s.skip(ctx, path, "logged model outside any exported experiment: its experiment is not in this export"); err != nil {
+				return err
+			}
+			continue
+		}
+		m, err := parseEILoggedModel(path, expID)
+		if err != nil {
+			if err := s.invalidOrFatal(ctx, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := s.emit(ctx, m); err != nil {
+			return err
+		}
+	}
+	for _, list := range lists {
+		f, err := readEIFile(list)
+		if err != nil {
+			continue // an index only; the models' own files are what is read
+		}
+		for _, e := range f.Mlflow.Experiments {
+			for _, id := range e.LoggedModels {
+				if !have[id] {
+					if err := s.skip(ctx, list, "logged model "+id+" is listed here but its logged_model.json is missing: it was not exported"); err != nil {
+						return err
+					}
+				}
+			}
 		}
 	}
 	return nil
@@ -222,6 +430,7 @@ func (s *exportImport) readExperiment(ctx context.Context, dir, listedName strin
 		exp.SourceID = filepath.ToSlash(rel)
 	}
 	s.usedIDs[exp.SourceID] = true
+	s.expByFolder[dir] = exp.SourceID
 	if err := s.emit(ctx, exp); err != nil {
 		return err
 	}
@@ -245,6 +454,7 @@ func (s *exportImport) readExperiment(ctx context.Context, dir, listedName strin
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
+		s.consumed[runFiles[id]] = true
 		if err := s.readRun(ctx, runFiles[id], id, exp.SourceID); err != nil {
 			return err
 		}
@@ -260,6 +470,11 @@ func (s *exportImport) readRun(ctx context.Context, path, folder, expID string) 
 	if err != nil {
 		return s.invalidOrFatal(ctx, err)
 	}
+	return s.emitRun(ctx, f, path, folder, expID)
+}
+
+// emitRun streams the run of a run.json, its datasets first, its metric history after.
+func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, expID string) error {
 	info := f.Mlflow.Info
 	run := &Run{ExperimentSourceID: expID, Origin: Origin{File: path},
 		Name: info.RunName, UserID: info.UserID, Status: RunStatus(strings.ToUpper(info.Status)), StartTime: info.StartTime, EndTime: info.EndTime,

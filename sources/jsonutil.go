@@ -117,12 +117,23 @@ func decodeJSONFile(path string, data []byte, into any) error {
 	return &InputError{File: path, Line: line, Err: fmt.Errorf("invalid JSON at line %d, column %d: %w", line, col, err)}
 }
 
+// embeddedJSONTypes are the structs embedded in decoded types, by type name.
+var embeddedJSONTypes = map[string]bool{"eiRun": true}
+
 // fieldName is the JSON path of a field in a decode error ("mlflow.info.tags").
 func fieldName(f string) string {
-	if f == "" {
+	var parts []string
+	for _, p := range strings.Split(f, ".") {
+		// Embedded Go structs appear in the path by their type name; the file has no
+		// such level.
+		if p != "" && !embeddedJSONTypes[p] {
+			parts = append(parts, p)
+		}
+	}
+	if len(parts) == 0 {
 		return "the document"
 	}
-	return `"` + f + `"`
+	return `"` + strings.Join(parts, ".") + `"`
 }
 
 // jsonKind names a JSON or Go kind the way a reader of the file thinks of it.

@@ -1,0 +1,250 @@
+package sources
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// The model side of mlflow-export-import's exports: registered models (model.json, one
+// per model, in single and bulk exports), single model versions (model_version.json,
+// with the version's run exported beside it in run/), and logged models
+// (logged_model.json, one per model, listed per experiment in logged_models.json).
+
+// flexInt is a number mlflow-export-import writes as a JSON number or as text ("3").
+type flexInt int64
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	text := string(bytes.Trim(bytes.TrimSpace(b), `"`))
+	v, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(text, 64)
+		if ferr != nil || f != float64(int64(f)) {
+			return fmt.Errorf("%s is not a whole number", b)
+		}
+		v = int64(f)
+	}
+	*n = flexInt(v)
+	return nil
+}
+
+// flexText is text that the tool may also write as a number or a boolean.
+type flexText string
+
+func (s *flexText) UnmarshalJSON(b []byte) error {
+	var text string
+	if err := json.Unmarshal(b, &text); err == nil {
+		*s = flexText(text)
+		return nil
+	}
+	*s = flexText(bytes.TrimSpace(b))
+	return nil
+}
+
+type eiModelVersion struct {
+	Name                 string   `json:"name"`
+	Version              flexInt  `json:"version"`
+	CreationTimestamp    *int64   `json:"creation_timestamp"`
+	LastUpdatedTimestamp *int64   `json:"last_updated_timestamp"`
+	Description          *string  `json:"description"`
+	UserID               *string  `json:"user_id"`
+	CurrentStage         *string  `json:"current_stage"`
+	Source               *string  `json:"source"`
+	RunID                *string  `json:"run_id"`
+	RunLink              *string  `json:"run_link"`
+	Status               *string  `json:"status"`
+	StatusMessage        *string  `json:"status_message"`
+	StorageLocation      *string  `json:"storage_location"`
+	Tags                 tagMap   `json:"tags"`
+	Aliases              []string `json:"aliases"`
+}
+
+type eiAlias struct {
+	Alias   string  `json:"alias"`
+	Version flexInt `json:"version"`
+}
+
+type eiModelFile struct {
+	Mlflow struct {
+		RegisteredModel *struct {
+			Name                 string           `json:"name"`
+			CreationTimestamp    *int64           `json:"creation_timestamp"`
+			LastUpdatedTimestamp *int64           `json:"last_updated_timestamp"`
+			Description          *string          `json:"description"`
+			Tags                 tagMap           `json:"tags"`
+			Aliases              []eiAlias        `json:"aliases"`
+			Versions             []eiModelVersion `json:"versions"`
+			LatestVersions       []eiModelVersion `json:"latest_versions"`
+		} `json:"registered_model"`
+		ModelVersion *eiModelVersion `json:"model_version"`
+	} `json:"mlflow"`
+}
+
+type eiMetric struct {
+	Key           string    `json:"key"`
+	Value         jsonFloat `json:"value"`
+	Timestamp     int64     `json:"timestamp"`
+	Step          int64     `json:"step"`
+	RunID         string    `json:"run_id"`
+	DatasetName   *string   `json:"dataset_name"`
+	DatasetDigest *string   `json:"dataset_digest"`
+}
+
+type eiLoggedModelFile struct {
+	Mlflow struct {
+		ModelID              string     `json:"model_id"`
+		ExperimentID         flexText   `json:"experiment_id"`
+		Name                 string     `json:"name"`
+		ArtifactLocation     string     `json:"artifact_location"`
+		CreationTimestamp    int64      `json:"creation_timestamp"`
+		LastUpdatedTimestamp int64      `json:"last_updated_timestamp"`
+		Status               *flexText  `json:"status"`
+		StatusMessage        *string    `json:"status_message"`
+		ModelType            *string    `json:"model_type"`
+		SourceRunID          *string    `json:"source_run_id"`
+		LifecycleStage       *string    `json:"lifecycle_stage"`
+		Tags                 tagMap     `json:"tags"`
+		Params               tagMap     `json:"params"`
+		Metrics              []eiMetric `json:"metrics"`
+	} `json:"mlflow"`
+}
+
+func readModelFile(path string) (*eiModelFile, error) {
+	var f eiModelFile
+	return &f, readJSONInto(path, &f)
+}
+
+func (v eiModelVersion) record() ModelVersion {
+	mv := ModelVersion{Version: int64(v.Version), CreationTime: v.CreationTimestamp, LastUpdatedTime: v.LastUpdatedTimestamp,
+		Description: v.Description, UserID: v.UserID, CurrentStage: v.CurrentStage, Source: v.Source, RunID: v.RunID,
+		Status: v.Status, StatusMessage: v.StatusMessage, RunLink: v.RunLink, StorageLocation: v.StorageLocation,
+		Tags: sortedTags(v.Tags)}
+	if mv.CurrentStage == nil {
+		stage := "None"
+		mv.CurrentStage = &stage
+	}
+	if mv.Status == nil {
+		status := "READY"
+		mv.Status = &status
+	}
+	return mv
+}
+
+// parseRegisteredModel reads model.json (a registered model with its versions) or
+// model_version.json (one version, the model named by it).
+func parseEIRegisteredModel(path string) (*RegisteredModel, error) {
+	f, err := readModelFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if mv := f.Mlflow.ModelVersion; mv != nil {
+		if mv.Name == "" {
+			return nil, &InputError{File: path, Err: errors.New("model_version without the name of its registered model")}
+		}
+		return &RegisteredModel{Name: mv.Name, Versions: []ModelVersion{mv.record()}, Origin: Origin{File: path}}, nil
+	}
+	rm := f.Mlflow.RegisteredModel
+	if rm == nil || rm.Name == "" {
+		return nil, &InputError{File: path, Err: errors.New("no \"registered_model\" with a name in it")}
+	}
+	out := &RegisteredModel{Name: rm.Name, CreationTime: rm.CreationTimestamp, LastUpdatedTime: rm.LastUpdatedTimestamp,
+		Description: rm.Description, Tags: sortedTags(rm.Tags), Origin: Origin{File: path}}
+	versions := rm.Versions
+	if len(versions) == 0 {
+		versions = rm.LatestVersions // exports before tool 1.2 keep only the latest version per stage
+	}
+	seen := map[int64]bool{}
+	for _, v := range versions {
+		if seen[int64(v.Version)] {
+			continue
+		}
+		seen[int64(v.Version)] = true
+		out.Versions = append(out.Versions, v.record())
+	}
+	sort.Slice(out.Versions, func(i, j int) bool { return out.Versions[i].Version < out.Versions[j].Version })
+	for _, a := range rm.Aliases {
+		out.Aliases = append(out.Aliases, ModelAlias{Alias: a.Alias, Version: int64(a.Version)})
+	}
+	for _, v := range versions { // versions also list their aliases
+		for _, alias := range v.Aliases {
+			if !hasAlias(out.Aliases, alias) {
+				out.Aliases = append(out.Aliases, ModelAlias{Alias: alias, Version: int64(v.Version)})
+			}
+		}
+	}
+	sort.Slice(out.Aliases, func(i, j int) bool { return out.Aliases[i].Alias < out.Aliases[j].Alias })
+	return out, nil
+}
+
+func hasAlias(list []ModelAlias, alias string) bool {
+	for _, a := range list {
+		if a.Alias == alias {
+			return true
+		}
+	}
+	return false
+}
+
+// parseEILoggedModel reads logged_model.json into the experiment expID names in this
+// source.
+func parseEILoggedModel(path, expID string) (*LoggedModel, error) {
+	var f eiLoggedModelFile
+	if err := readJSONInto(path, &f); err != nil {
+		return nil, err
+	}
+	m := f.Mlflow
+	if m.ModelID == "" {
+		return nil, &InputError{File: path, Err: errors.New("logged model without model_id")}
+	}
+	lm := &LoggedModel{ModelID: m.ModelID, ExperimentSourceID: expID, Name: m.Name, ArtifactLocation: m.ArtifactLocation,
+		CreationTimestamp: m.CreationTimestamp, LastUpdatedTimestamp: m.LastUpdatedTimestamp, StatusMessage: m.StatusMessage,
+		ModelType: m.ModelType, SourceRunID: m.SourceRunID, Params: sortedTags(m.Params), Tags: sortedTags(m.Tags), Origin: Origin{File: path}}
+	stage := string(LifecycleActive)
+	if m.LifecycleStage != nil && *m.LifecycleStage != "" {
+		stage = *m.LifecycleStage
+	}
+	lm.LifecycleStage = &stage
+	if m.Status != nil {
+		status, ok := loggedModelStatusByName(string(*m.Status))
+		if !ok {
+			return nil, &InputError{File: path, Err: fmt.Errorf("unknown logged-model status %q", *m.Status)}
+		}
+		lm.Status = status
+	}
+	for _, mm := range m.Metrics {
+		value := float64(mm.Value)
+		lm.Metrics = append(lm.Metrics, ModelMetric{ExperimentSourceID: expID, Name: mm.Key, Timestamp: mm.Timestamp, Step: mm.Step,
+			Value: &value, RunID: mm.RunID, DatasetName: mm.DatasetName, DatasetDigest: mm.DatasetDigest})
+	}
+	return lm, nil
+}
+
+// loggedModelStatusByName reads a logged-model status given as its number or its name
+// (with or without MLflow's LOGGED_MODEL_ prefix).
+func loggedModelStatusByName(s string) (int64, bool) {
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return v, v >= 0 && v < int64(len(loggedModelStatuses))
+	}
+	name := strings.TrimPrefix(strings.ToUpper(s), "LOGGED_MODEL_")
+	for i, known := range loggedModelStatuses {
+		if name == known || name == "UPLOAD_"+known || name == "STATUS_"+known {
+			return int64(i), true
+		}
+	}
+	return 0, false
+}
+
+// loggedModelExperiment is the experiment folder a logged_model.json sits in:
+// <experiment>/logged_models/<model id>/logged_model.json.
+func loggedModelExperiment(path string) string {
+	dir := filepath.Dir(filepath.Dir(path))
+	if filepath.Base(dir) == "logged_models" {
+		return filepath.Dir(dir)
+	}
+	return ""
+}
