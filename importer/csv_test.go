@@ -106,3 +106,38 @@ func writeFile(t *testing.T, name, content string) string {
 	}
 	return p
 }
+
+// TestImportCSVLayouts imports a UI CSV whose numeric params come before the metrics,
+// with a day-first date and a spreadsheet-escaped cell, and a runs CSV whose prefixes
+// were removed, into every target: params, metrics and tags hold what the cells hold,
+// value by value.
+func TestImportCSVLayouts(t *testing.T) {
+	const runA, runB = "a0000000000000000000000000000001", "b0000000000000000000000000000002"
+	ui := writeFile(t, "ui.csv", "Start Time,Duration,Run ID,Name,Source Type,Source Name,User,Status,learning_rate,n_estimators,weight_decay,accuracy,learning_rate_final,owner\n"+
+		"13-08-2024 09:05,2s,"+runA+",first,LOCAL,t.py,u,FINISHED,0.001,100,'-1,0.9,0.0001,ml\n"+
+		"04-08-2024 14:28,1s,"+runB+",second,LOCAL,t.py,u,FINISHED,0.01,200,0.5,0.8,0.001,ml\n")
+	stripped := writeFile(t, "runs.csv", "run_id,experiment_id,status,artifact_uri,start_time,end_time,loss,optimizer,mlflow.runName,mlflow.user\n"+
+		"c0000000000000000000000000000003,1,FINISHED,s3://c,1700000000000,1700000001000,0.5,adam,bright-owl,alice\n")
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, ui, stripped); err != nil {
+				t.Fatal(err)
+			}
+			d := openDB(t, uri)
+			compareSets(t, "params", d.strRows(3, `SELECT run_uuid, "key", value FROM params`), []string{
+				runA + "|learning_rate|0.001", runA + "|n_estimators|100", runA + "|weight_decay|-1",
+				runB + "|learning_rate|0.01", runB + "|n_estimators|200", runB + "|weight_decay|0.5",
+				"c0000000000000000000000000000003|optimizer|adam",
+			})
+			compareSets(t, "metrics", d.strRows(3, `SELECT run_uuid, "key", value FROM metrics`), []string{
+				runA + "|accuracy|0.9", runA + "|learning_rate_final|0.0001", runB + "|accuracy|0.8", runB + "|learning_rate_final|0.001",
+				"c0000000000000000000000000000003|loss|0.5",
+			})
+			compareSets(t, "tags owner", d.strRows(2, `SELECT run_uuid, value FROM tags WHERE "key" = 'owner'`), []string{runA + "|ml", runB + "|ml"})
+			compareSets(t, "runs", d.strRows(4, "SELECT run_uuid, name, user_id, start_time FROM runs"), []string{
+				runA + "|first|u|1723539900000", runB + "|second|u|1722781680000", "c0000000000000000000000000000003|bright-owl|alice|1700000000000",
+			})
+		})
+	}
+}

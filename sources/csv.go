@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -120,6 +121,14 @@ type csvSource struct {
 	// unknownStatuses holds the status values not of MLflow already named in the
 	// report, so each is named once however many rows carry it.
 	unknownStatuses map[string]bool
+	// roles are the roles of the columns of a file without prefixes, by header index.
+	roles map[int]csvRole
+	// dates reads the file's times where their layout is its own.
+	dates csvDates
+	// cells counts the non-empty cells read and imported; unused counts, per column,
+	// the non-empty cells no field took, for the report.
+	cellsRead, cellsImported int64
+	unused                   map[string]int64
 }
 
 func (s *csvSource) read(ctx context.Context) error {
@@ -127,20 +136,186 @@ func (s *csvSource) read(ctx context.Context) error {
 	if err := s.emit(ctx, &Experiment{SourceID: csvExperimentID, Name: stem, LifecycleStage: LifecycleActive, Origin: Origin{File: s.path}}); err != nil {
 		return err
 	}
+	s.unused = map[string]int64{}
+	var err error
 	switch s.layout {
 	case csvSearchRuns:
-		return s.readRows(ctx, s.searchRunsRow)
-	case csvUI:
-		roles, err := s.uiRoles(ctx)
-		if err != nil {
-			return err
+		var ok bool
+		if ok, err = s.prepare(ctx, stripped(s.header())); ok {
+			err = s.readRows(ctx, s.searchRunsRow)
 		}
-		return s.readRows(ctx, func(ctx context.Context, header, row []string, line int) error {
-			return s.uiRow(ctx, header, row, line, roles)
-		})
+	case csvUI:
+		var ok bool
+		if ok, err = s.prepare(ctx, true); ok {
+			err = s.readRows(ctx, s.uiRow)
+		}
 	default:
 		return s.readLong(ctx)
 	}
+	if err != nil {
+		return err
+	}
+	return s.reportCells(ctx)
+}
+
+// header is the file's header row (already read once by OpenCSV).
+func (s *csvSource) header() []string {
+	_, header, f, err := openCSV(s.path)
+	if err != nil {
+		return nil
+	}
+	f.Close()
+	return header
+}
+
+// stripped reports whether a runs CSV lost its metrics./params./tags. prefixes (user
+// code renaming the columns of search_runs' data frame).
+func stripped(header []string) bool {
+	for _, h := range header {
+		if strings.HasPrefix(h, "metrics.") || strings.HasPrefix(h, "params.") || strings.HasPrefix(h, "tags.") {
+			return false
+		}
+	}
+	return true
+}
+
+// reportCells says, for the file, how many cells it held and how many were imported,
+// naming every column whose cells no field took.
+func (s *csvSource) reportCells(ctx context.Context) error {
+	msg := fmt.Sprintf("%d non-empty cells read, %d imported", s.cellsRead, s.cellsImported)
+	if len(s.unused) > 0 {
+		var parts []string
+		for _, c := range sortedKeysOf(s.unused) {
+			parts = append(parts, fmt.Sprintf("%q (%d cells)", c, s.unused[c]))
+		}
+		msg += "; not imported: " + strings.Join(parts, ", ")
+	}
+	return s.emit(ctx, &Notice{Path: s.path, Message: msg})
+}
+
+func sortedKeysOf(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// prepare reads the file once to decide what its columns are and how its times read,
+// and says so in the report. ok is false when the file cannot be read as it stands
+// (its times fit two orders): that is reported as invalid input naming the flag to give.
+func (s *csvSource) prepare(ctx context.Context, inferRoles bool) (ok bool, err error) {
+	r, header, f, err := openCSV(s.path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	times := map[int]bool{}
+	for i, h := range header {
+		if h == "Start Time" || h == "start_time" || h == "end_time" {
+			times[i] = true
+		}
+	}
+	st, err := scanCSVColumns(r, len(header), times)
+	if err != nil {
+		return false, &InputError{File: s.path, Err: err}
+	}
+	if s.dates, err = st.dates(s.opts.CSVTimeFormat); err != nil {
+		return false, s.emit(ctx, &Invalid{Err: &InputError{File: s.path, Err: err}})
+	}
+	if s.dates.how != "" {
+		if err := s.emit(ctx, &Notice{Path: s.path, Message: s.dates.how}); err != nil {
+			return false, err
+		}
+	}
+	if inferRoles {
+		if err := s.inferRoles(ctx, header, st); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// inferRoles decides the role of every column a file without prefixes holds beyond its
+// fixed ones; --csv-params, --csv-metrics and --csv-tags always win.
+func (s *csvSource) inferRoles(ctx context.Context, header []string, st *csvColumnStats) error {
+	fixed := len(uiColumns)
+	var cols []string
+	var how string
+	var roles []csvRole
+	if s.layout == csvUI {
+		cols = header[fixed:]
+		roles, how = uiColumnRoles(cols, st.numeric[fixed:], st.seen[fixed:])
+	} else {
+		fixed = 0
+		for fixed < len(header) && searchRunsFixed[header[fixed]] {
+			fixed++
+		}
+		cols = header[fixed:]
+		roles, how = strippedColumnRoles(cols, st.numeric[fixed:], st.seen[fixed:])
+	}
+	named := map[string]csvRole{}
+	for role, names := range map[csvRole][]string{roleParam: s.opts.CSVParams, roleMetric: s.opts.CSVMetrics, roleTag: s.opts.CSVTags} {
+		for _, n := range names {
+			named[n] = role
+		}
+	}
+	s.roles = map[int]csvRole{}
+	byRole := map[csvRole][]string{}
+	given := 0
+	for i, c := range cols {
+		role := roles[i]
+		if r, ok := named[c]; ok {
+			role = r
+			given++
+		}
+		s.roles[fixed+i] = role
+		byRole[role] = append(byRole[role], c)
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	if given == len(cols) {
+		how = "the columns were named with --csv-params, --csv-metrics and --csv-tags"
+	} else if given > 0 {
+		how += "; the columns named with --csv-params, --csv-metrics or --csv-tags took those roles"
+	}
+	msg := fmt.Sprintf("columns without prefixes: %q read as params, %q as metrics, %q as tags (%s). Name them with --csv-params, --csv-metrics, --csv-tags if that is wrong",
+		byRole[roleParam], byRole[roleMetric], byRole[roleTag], how)
+	return s.emit(ctx, &Notice{Path: s.path, Message: msg})
+}
+
+// searchRunsFixed are the columns search_runs writes before metrics, params and tags.
+var searchRunsFixed = map[string]bool{"run_id": true, "experiment_id": true, "status": true, "artifact_uri": true, "start_time": true, "end_time": true}
+
+// strippedColumnRoles reads a runs CSV whose prefixes were removed: search_runs writes
+// metrics, then params, then tags (not sorted). MLflow's own tags (mlflow.*) start the
+// tags; before them, the leading numeric columns are taken for metrics.
+func strippedColumnRoles(cols []string, numeric, seen []bool) ([]csvRole, string) {
+	roles := make([]csvRole, len(cols))
+	tagStart := len(cols)
+	for i, c := range cols {
+		if strings.HasPrefix(c, "mlflow.") {
+			tagStart = i
+			break
+		}
+	}
+	metricEnd := 0
+	for metricEnd < tagStart && numeric[metricEnd] && seen[metricEnd] {
+		metricEnd++
+	}
+	for i := range cols {
+		switch {
+		case i < metricEnd:
+			roles[i] = roleMetric
+		case i >= tagStart:
+			roles[i] = roleTag
+		default:
+			roles[i] = roleParam
+		}
+	}
+	return roles, "search_runs writes metrics, params and tags in that order: the leading numeric columns were taken for metrics, the columns from the first mlflow.* one on for tags, the rest for params"
 }
 
 // readRows calls each for every data row, with bad rows reported as Invalid.
@@ -184,10 +359,13 @@ func (s *csvSource) invalid(ctx context.Context, line int, runID string, err err
 
 // parseTime reads the times these files hold: pandas' "2026-05-25 09:31:08.198000+00:00",
 // ISO 8601, the UI's "2021-12-08 00:32:32" (taken as UTC) or epoch milliseconds.
-func parseTime(v string) (*int64, error) {
+func (s *csvSource) parseTime(v string) (*int64, error) {
 	v = strings.TrimSpace(v)
 	if v == "" || v == "None" || v == "NaT" || v == "nan" {
 		return nil, nil
+	}
+	if ms, ok := s.dates.parse(v); ok {
+		return &ms, nil
 	}
 	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return &ms, nil
@@ -199,7 +377,7 @@ func parseTime(v string) (*int64, error) {
 			return &ms, nil
 		}
 	}
-	return nil, fmt.Errorf("time %q is not a date such as 2026-05-25 09:31:08+00:00 or epoch milliseconds", v)
+	return nil, fmt.Errorf("time %q is not a date such as 2026-05-25 09:31:08+00:00 or epoch milliseconds; give its format with --csv-time-format (for example '%%d-%%m-%%Y %%H:%%M')", v)
 }
 
 // status reads a run status as MLflow or its UI writes it (RUNNING or Running); an empty
@@ -225,8 +403,14 @@ func (s *csvSource) status(ctx context.Context, v string, line int) (RunStatus, 
 func (s *csvSource) searchRunsRow(ctx context.Context, header, row []string, line int) error {
 	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: LifecycleActive, SourceType: SourceLocal, Origin: Origin{File: s.path, Line: line}}
 	var metrics []Metric
+	imported, unused := int64(0), map[string]int64{}
 	for i, h := range header {
 		v := row[i]
+		if v == "" {
+			continue
+		}
+		imported++
+		role, stripped := s.roles[i]
 		var err error
 		switch {
 		case h == "run_id":
@@ -239,21 +423,25 @@ func (s *csvSource) searchRunsRow(ctx context.Context, header, row []string, lin
 		case h == "artifact_uri":
 			run.ArtifactURI = v
 		case h == "start_time":
-			run.StartTime, err = parseTime(v)
+			run.StartTime, err = s.parseTime(v)
 		case h == "end_time":
-			run.EndTime, err = parseTime(v)
-		case v == "": // not logged
-		case strings.HasPrefix(h, "params."):
+			run.EndTime, err = s.parseTime(v)
+		case strings.HasPrefix(h, "params.") || stripped && role == roleParam:
 			run.Params = append(run.Params, Tag{Key: strings.TrimPrefix(h, "params."), Value: v})
-		case strings.HasPrefix(h, "tags."):
+		case strings.HasPrefix(h, "tags.") || stripped && role == roleTag:
 			run.Tags = append(run.Tags, Tag{Key: strings.TrimPrefix(h, "tags."), Value: v})
-		case strings.HasPrefix(h, "metrics."):
+		case strings.HasPrefix(h, "metrics.") || stripped && role == roleMetric:
 			var f float64
 			if f, err = strconv.ParseFloat(v, 64); err == nil {
 				metrics = append(metrics, Metric{Key: strings.TrimPrefix(h, "metrics."), Value: f})
 			} else {
 				err = fmt.Errorf("metric %s: %q is not a number", h, v)
 			}
+		default:
+			// experiment_id (the runs go into the file's experiment) and columns of no
+			// kind search_runs writes.
+			imported--
+			unused[h]++
 		}
 		if err != nil {
 			return s.invalid(ctx, line, run.RunID, err)
@@ -263,21 +451,30 @@ func (s *csvSource) searchRunsRow(ctx context.Context, header, row []string, lin
 		switch t.Key {
 		case "mlflow.user":
 			run.UserID = t.Value
+		case "mlflow.runName":
+			run.Name = t.Value
 		case "mlflow.source.type":
 			if st := SourceType(t.Value); st.Valid() {
 				run.SourceType = st
 			}
 		}
 	}
-	return s.emitRun(ctx, run, metrics, line)
+	return s.emitRun(ctx, run, metrics, line, imported, unused)
 }
 
 // emitRun emits a run of a runs CSV with its latest metric values as one point each,
-// at step 0, timed at the run's end (or start).
-func (s *csvSource) emitRun(ctx context.Context, run *Run, metrics []Metric, line int) error {
+// at step 0, timed at the run's end (or start). imported and unused count the row's
+// non-empty cells that became a field and those no field took, by column.
+func (s *csvSource) emitRun(ctx context.Context, run *Run, metrics []Metric, line int, imported int64, unused map[string]int64) error {
+	s.cellsRead += imported
+	for c, n := range unused {
+		s.cellsRead += n
+		s.unused[c] += n
+	}
 	if !runIDPattern.MatchString(run.RunID) {
 		return s.invalid(ctx, line, run.RunID, fmt.Errorf("run id %q is not 32 lowercase hex digits", run.RunID))
 	}
+	s.cellsImported += imported
 	if run.Status == "" {
 		run.Status = StatusFinished
 	}
@@ -308,101 +505,6 @@ const (
 	roleTag
 )
 
-// numericColumns reads the rest of a CSV and tells, for the n columns from offset on,
-// which hold only numbers (numeric) and which hold any value at all (seen).
-func numericColumns(r *csv.Reader, offset, n int) (numeric, seen []bool, err error) {
-	numeric, seen = make([]bool, n), make([]bool, n)
-	for i := range numeric {
-		numeric[i] = true
-	}
-	for {
-		row, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return numeric, seen, nil
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		for i := 0; i < n && offset+i < len(row); i++ {
-			if v := row[offset+i]; v != "" {
-				seen[i] = true
-				if _, err := strconv.ParseFloat(v, 64); err != nil {
-					numeric[i] = false
-				}
-			}
-		}
-	}
-}
-
-// uiRoles decides which of a UI CSV's columns after Status are params, metrics and
-// tags. The UI writes params, then metrics, then tags; columns named by --csv-params,
-// --csv-metrics or --csv-tags take that role, the rest follow the values: the last run
-// of all-numeric columns is taken for the metrics, what comes before for params, what
-// comes after for tags. The source says how it read them.
-func (s *csvSource) uiRoles(ctx context.Context) (map[string]csvRole, error) {
-	r, header, f, err := openCSV(s.path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	cols := header[len(uiColumns):]
-	numeric, seen, err := numericColumns(r, len(uiColumns), len(cols))
-	if err != nil {
-		return nil, &InputError{File: s.path, Err: err}
-	}
-	roles := map[string]csvRole{}
-	named := map[string]bool{}
-	for role, names := range map[csvRole][]string{roleParam: s.opts.CSVParams, roleMetric: s.opts.CSVMetrics, roleTag: s.opts.CSVTags} {
-		for _, n := range names {
-			roles[n], named[n] = role, true
-		}
-	}
-	last := -1
-	for i := range cols {
-		if !named[cols[i]] && numeric[i] && seen[i] {
-			last = i
-		}
-	}
-	first := last
-	for first > 0 && !named[cols[first-1]] && numeric[first-1] && seen[first-1] {
-		first--
-	}
-	var inferred []string
-	for i, c := range cols {
-		if named[c] {
-			continue
-		}
-		switch {
-		case last >= 0 && i >= first && i <= last:
-			roles[c] = roleMetric
-		case last >= 0 && i > last:
-			roles[c] = roleTag
-		default:
-			roles[c] = roleParam
-		}
-		inferred = append(inferred, c)
-	}
-	if len(inferred) > 0 {
-		var p, m, t []string
-		for _, c := range cols {
-			switch roles[c] {
-			case roleParam:
-				p = append(p, c)
-			case roleMetric:
-				m = append(m, c)
-			default:
-				t = append(t, c)
-			}
-		}
-		msg := fmt.Sprintf("UI CSV without prefixes: read %q as params, %q as metrics, %q as tags (the UI writes params, metrics, tags in that order; "+
-			"the last run of numeric columns was taken for the metrics). Name them with --csv-params, --csv-metrics, --csv-tags if that is wrong", p, m, t)
-		if err := s.emit(ctx, &Notice{Path: s.path, Message: msg}); err != nil {
-			return nil, err
-		}
-	}
-	return roles, nil
-}
-
 var durationPattern = regexp.MustCompile(`^([0-9.]+)\s*(ms|s|min|h|d)$`)
 
 func parseUIDuration(v string) (int64, bool) {
@@ -418,15 +520,24 @@ func parseUIDuration(v string) (int64, bool) {
 	return int64(math.Round(n * unit)), true
 }
 
-func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, roles map[string]csvRole) error {
+func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int) error {
+	for i := range row {
+		row[i] = unescapeSpreadsheet(row[i])
+	}
 	run := &Run{ExperimentSourceID: csvExperimentID, LifecycleStage: LifecycleActive, RunID: row[2], Name: row[3],
 		SourceType: SourceLocal, UserID: row[6], Origin: Origin{File: s.path, Line: line}}
+	imported, unused := int64(0), map[string]int64{}
+	for i := 0; i < len(uiColumns); i++ {
+		if row[i] != "" {
+			imported++
+		}
+	}
 	status, err := s.status(ctx, row[7], line)
 	if err != nil {
 		return err
 	}
 	run.Status = status
-	start, err := parseTime(row[0])
+	start, err := s.parseTime(row[0])
 	if err != nil {
 		return s.invalid(ctx, line, run.RunID, err)
 	}
@@ -434,10 +545,16 @@ func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, r
 	if d, ok := parseUIDuration(row[1]); ok && start != nil {
 		end := *start + d
 		run.EndTime = &end
+	} else if row[1] != "" && row[1] != "-" {
+		imported--
+		unused[header[1]]++
 	}
 	if t := SourceType(strings.ToUpper(row[4])); t.Valid() {
 		run.SourceType = t
 		run.Tags = append(run.Tags, Tag{Key: "mlflow.source.type", Value: string(t)})
+	} else if row[4] != "" {
+		imported--
+		unused[header[4]]++
 	}
 	if row[5] != "" {
 		run.Tags = append(run.Tags, Tag{Key: "mlflow.source.name", Value: row[5]})
@@ -451,7 +568,8 @@ func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, r
 		if v == "" {
 			continue
 		}
-		switch roles[h] {
+		imported++
+		switch s.roles[i] {
 		case roleParam:
 			run.Params = append(run.Params, Tag{Key: h, Value: v})
 		case roleTag:
@@ -464,7 +582,7 @@ func (s *csvSource) uiRow(ctx context.Context, header, row []string, line int, r
 			metrics = append(metrics, Metric{Key: h, Value: f})
 		}
 	}
-	return s.emitRun(ctx, run, metrics, line)
+	return s.emitRun(ctx, run, metrics, line, imported, unused)
 }
 
 // readLong streams a long-format history, a run record whenever the run changes.

@@ -85,7 +85,13 @@ func TestCSVUnknownStatus(t *testing.T) {
 	if runs[0].Status != "FINISHED" || runs[1].Status != "FINISHED" || runs[2].Status != "KILLED" {
 		t.Errorf("statuses %s %s %s", runs[0].Status, runs[1].Status, runs[2].Status)
 	}
-	if len(notices) != 1 || !strings.Contains(notices[0], `line 2: status "Done"`) || !strings.Contains(notices[0], "FINISHED") {
+	var statusNotices []string
+	for _, n := range notices {
+		if strings.Contains(n, "status") {
+			statusNotices = append(statusNotices, n)
+		}
+	}
+	if len(statusNotices) != 1 || !strings.Contains(statusNotices[0], `line 2: status "Done"`) || !strings.Contains(statusNotices[0], "FINISHED") {
 		t.Errorf("one notice for the unknown value, naming its first line: %q", notices)
 	}
 }
@@ -95,9 +101,8 @@ func TestUICSVRoles(t *testing.T) {
 		"2021-12-08 00:32:32,1.5s," + runA + ",run a,LOCAL,train.py,amr,FINISHED,0.1,adam,0.9,0.2,abc\n"
 	path := writeCSV(t, "ui.csv", content)
 	runs, points, notices, _ := readCSV(t, path, sources.Options{})
-	// Inferred: the last run of numeric columns (lr, accuracy and loss are numeric,
-	// but optimizer breaks the run) is the metrics.
-	if len(notices) != 1 || !strings.Contains(notices[0], `["lr" "optimizer"] as params`) || !strings.Contains(notices[0], `["accuracy" "loss"] as metrics`) {
+	// The names fall into three sorted groups: params, metrics, tags.
+	if n := strings.Join(notices, "\n"); !strings.Contains(n, `["lr" "optimizer"] read as params, ["accuracy" "loss"] as metrics, ["git"] as tags`) {
 		t.Errorf("notice %v", notices)
 	}
 	if r := runs[0]; *r.EndTime-*r.StartTime != 1500 || r.Name != "run a" || r.UserID != "amr" {
@@ -136,4 +141,107 @@ func TestCSVConformance(t *testing.T) {
 		}
 		return src
 	})
+}
+
+// uiCSV is a UI "Download CSV" file with the given columns after the fixed ones.
+func uiCSV(cols string, rows ...string) string {
+	out := "Start Time,Duration,Run ID,Name,Source Type,Source Name,User,Status," + cols + "\n"
+	for _, r := range rows {
+		out += r + "\n"
+	}
+	return out
+}
+
+// TestUICSVSortOrder: params are told from metrics by where the sorted names break, not
+// by their values: numeric params stay params, and a param never joins a metric's history.
+func TestUICSVSortOrder(t *testing.T) {
+	path := writeCSV(t, "ui.csv", uiCSV("batch_size,learning_rate,n_estimators,vocab_size,warmup_steps,weight_decay,accuracy,learning_rate_final,loss",
+		"2024-08-04 14:28:00,2s,"+runA+",a,LOCAL,t.py,u,FINISHED,32,0.001,100,30000,500,0.01,0.9,0.0001,0.3"))
+	runs, points, notices, invalid := readCSV(t, path, sources.Options{})
+	if len(invalid) != 0 || len(runs) != 1 {
+		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
+	}
+	var params []string
+	for _, p := range runs[0].Params {
+		params = append(params, p.Key+"="+p.Value)
+	}
+	if got := strings.Join(params, ","); got != "batch_size=32,learning_rate=0.001,n_estimators=100,vocab_size=30000,warmup_steps=500,weight_decay=0.01" {
+		t.Errorf("params: %s (notices %v)", got, notices)
+	}
+	if p := points[runA]; len(p) != 3 || p[0].Key != "accuracy" || p[1].Key != "learning_rate_final" || p[2].Key != "loss" {
+		t.Errorf("metrics: %+v", p)
+	}
+	if !strings.Contains(strings.Join(notices, "\n"), "two sorted groups, which the UI writes as params and metrics") {
+		t.Errorf("the report does not say how the columns were split: %v", notices)
+	}
+}
+
+// TestUICSVSpreadsheetEscape: the UI writes '-1 for a cell a spreadsheet would read as a
+// formula; the value is -1. Other apostrophes are data.
+func TestUICSVSpreadsheetEscape(t *testing.T) {
+	path := writeCSV(t, "ui.csv", uiCSV("note,offset,delta",
+		"2024-08-04 14:28:00,2s,"+runA+",'=name,LOCAL,t.py,u,FINISHED,'quoted,'-1,'-0.5"))
+	runs, points, _, invalid := readCSV(t, path, sources.Options{CSVParams: []string{"note", "offset"}, CSVMetrics: []string{"delta"}})
+	if len(invalid) != 0 || len(runs) != 1 {
+		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
+	}
+	if r := runs[0]; r.Name != "=name" || r.Params[0].Value != "'quoted" || r.Params[1].Value != "-1" {
+		t.Errorf("run %+v", r)
+	}
+	if p := points[runA]; len(p) != 1 || p[0].Value != -0.5 {
+		t.Errorf("metrics %+v", p)
+	}
+}
+
+// TestCSVDayFirstTimes: dates whose order only one reading allows are read that way for
+// the whole column; dates both readings allow need --csv-time-format, and say so.
+func TestCSVDayFirstTimes(t *testing.T) {
+	row := func(start, id string) string { return start + ",1s," + id + ",,LOCAL,t.py,u,FINISHED,1" }
+	path := writeCSV(t, "ui.csv", uiCSV("m", row("04-08-2024 14:28", runA), row("13-08-2024 09:05", runB)))
+	runs, _, notices, invalid := readCSV(t, path, sources.Options{})
+	if len(invalid) != 0 || len(runs) != 2 {
+		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
+	}
+	if *runs[0].StartTime != 1722781680000 || *runs[1].StartTime != 1723539900000 { // 2024-08-04 14:28 and 2024-08-13 09:05 UTC
+		t.Errorf("day-first times: %d %d", *runs[0].StartTime, *runs[1].StartTime)
+	}
+	if !strings.Contains(strings.Join(notices, "\n"), "day first (DD-MM-YYYY)") {
+		t.Errorf("the report does not say which order: %v", notices)
+	}
+	ambiguous := writeCSV(t, "ambiguous.csv", uiCSV("m", row("04-08-2024 14:28", runA)))
+	runs, _, _, invalid = readCSV(t, ambiguous, sources.Options{})
+	if len(runs) != 0 || len(invalid) != 1 || !strings.Contains(invalid[0].Error(), "--csv-time-format") {
+		t.Fatalf("an ambiguous date: runs %d, invalid %v", len(runs), invalid)
+	}
+	runs, _, _, invalid = readCSV(t, ambiguous, sources.Options{CSVTimeFormat: "%m-%d-%Y %H:%M"})
+	if len(invalid) != 0 || len(runs) != 1 || *runs[0].StartTime != 1712586480000 { // 2024-04-08 14:28 UTC
+		t.Fatalf("--csv-time-format: runs %+v (start %v), invalid %v", runs, *runs[0].StartTime, invalid)
+	}
+}
+
+// TestSearchRunsCSVStrippedPrefixes: a runs CSV whose metrics./params./tags. prefixes
+// were removed keeps every cell: metrics first, then params, tags from mlflow.* on; the
+// flags win; the report counts the cells.
+func TestSearchRunsCSVStrippedPrefixes(t *testing.T) {
+	path := writeCSV(t, "runs.csv", "run_id,experiment_id,status,artifact_uri,start_time,end_time,loss,acc,optimizer,depth,mlflow.runName,mlflow.user,team\n"+
+		runA+",1,FINISHED,s3://a,1700000000000,1700000001000,0.5,0.9,adam,3,bright-owl,alice,ml\n")
+	runs, points, notices, invalid := readCSV(t, path, sources.Options{})
+	if len(invalid) != 0 || len(runs) != 1 {
+		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
+	}
+	r := runs[0]
+	if len(r.Params) != 2 || r.Params[0] != (sources.Tag{Key: "optimizer", Value: "adam"}) || len(r.Tags) != 3 || r.Name != "bright-owl" || r.UserID != "alice" {
+		t.Errorf("run %+v", r)
+	}
+	if p := points[runA]; len(p) != 2 {
+		t.Errorf("metrics %+v", p)
+	}
+	joined := strings.Join(notices, "\n")
+	if !strings.Contains(joined, "13 non-empty cells read, 12 imported") || !strings.Contains(joined, `not imported: "experiment_id" (1 cells)`) {
+		t.Errorf("cell counts: %v", notices)
+	}
+	runs, points, _, _ = readCSV(t, path, sources.Options{CSVParams: []string{"acc"}})
+	if len(runs[0].Params) != 3 || len(points[runA]) != 1 {
+		t.Errorf("--csv-params acc: params %+v metrics %+v", runs[0].Params, points[runA])
+	}
 }

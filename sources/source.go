@@ -97,6 +97,9 @@ type Options struct {
 	// CSVParams, CSVMetrics and CSVTags name the columns of a UI "Download CSV" file
 	// that are params, metrics and tags; columns not named are inferred.
 	CSVParams, CSVMetrics, CSVTags []string
+	// CSVTimeFormat is the strftime format of a CSV's times (%d-%m-%Y %H:%M) where the
+	// file does not say whether a date puts the day or the month first.
+	CSVTimeFormat string
 	// MetricChunk is the largest number of points in one Metrics record (default 4096).
 	MetricChunk int
 	// Workers is how many goroutines read runs of a file store side by side (records

@@ -42,6 +42,7 @@ type ImportOptions struct {
 	CSVParams           []string
 	CSVMetrics          []string
 	CSVTags             []string
+	CSVTimeFormat       string
 	Experiments         []string
 	ExcludeExperiments  []string
 	RunsSince           string
@@ -118,6 +119,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.StringSliceVar(&opts.CSVParams, "csv-params", nil, "columns of a UI \"Download CSV\" file that are params (others are inferred)")
 	f.StringSliceVar(&opts.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")
 	f.StringSliceVar(&opts.CSVTags, "csv-tags", nil, "columns of a UI \"Download CSV\" file that are tags")
+	f.StringVar(&opts.CSVTimeFormat, "csv-time-format", "", "strftime format of a CSV's times when its dates could put the day or the month first, e.g. '%d-%m-%Y %H:%M'")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
@@ -188,7 +190,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if filter.Shard, filter.ShardCount, err = parseShard(opts.Shard); err != nil {
 		return err
 	}
-	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, Workers: opts.Workers,
+	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, CSVTimeFormat: opts.CSVTimeFormat, Workers: opts.Workers,
 		AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks})
 	defer closeSources(srcs)
 	if err != nil {
@@ -237,7 +239,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	var vr *importer.VerifyReport
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
-		vr, err = verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags,
+		vr, err = verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, CSVTimeFormat: opts.CSVTimeFormat,
 			AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks},
 			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
 		if err != nil {
