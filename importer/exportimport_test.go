@@ -231,3 +231,56 @@ func TestImportExportImportLoneRuns(t *testing.T) {
 		})
 	}
 }
+
+// TestImportExportImportTracesAndPrompts: traces (MLflow 3's fields with assessments, and
+// MLflow 2's) and prompts as the tool's newer versions export them come in as the rows
+// MLflow keeps for them.
+func TestImportExportImportTracesAndPrompts(t *testing.T) {
+	tree := writeFiles(t, map[string]string{
+		"exp/experiment.json": `{"system": {}, "mlflow": {"experiment": {"experiment_id": "5", "name": "agents"}, "runs": []}}`,
+		"exp/traces/tr-1/trace.json": `{"system": {}, "mlflow": {"info": {"trace_id": "tr-1", "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "5"}},` +
+			` "request_time": 1700000000000, "state": "OK", "request_preview": "{\"q\": 1}", "response_preview": "ok", "client_request_id": null, "execution_duration": 42,` +
+			` "trace_metadata": {"mlflow.user": "u"}, "tags": {"mlflow.traceName": "chain"}, "assessments": [` +
+			`{"assessment_type": "feedback", "name": "good", "source": {"source_type": "HUMAN", "source_id": "ann"}, "trace_id": "tr-1", "run_id": null, "rationale": "fine",` +
+			` "metadata": null, "span_id": null, "create_time_ms": 1700000000100, "last_update_time_ms": 1700000000200, "expectation": null,` +
+			` "feedback": {"value": 0.5, "error": null}, "overrides": null, "valid": true, "assessment_id": "a-1"},` +
+			`{"assessment_type": "expectation", "name": "answer", "source": {"source_type": "HUMAN", "source_id": "ann"}, "trace_id": "tr-1",` +
+			` "create_time_ms": 1700000000300, "last_update_time_ms": 1700000000300, "expectation": {"b": [1, 2], "a": "x"}, "feedback": null, "valid": true, "assessment_id": "a-2"}]},` +
+			` "data": [{"name": "root", "trace_id": "tr-1", "span_id": "s1", "parent_id": null}]}}`,
+		"loose/t2/trace.json": `{"system": {}, "mlflow": {"info": {"request_id": "t2", "experiment_id": "5", "timestamp_ms": 1600000000000, "execution_time_ms": 7,` +
+			` "status": "ERROR", "request_metadata": {"mlflow.traceInputs": ""}, "tags": {}}, "data": []}}`,
+		"prompts/qa_v1/prompt.json": `{"system": {}, "mlflow": {"prompt": {"name": "qa", "version": 1, "template": "Answer {{q}}", "tags": {"team": "a"},` +
+			` "creation_timestamp": 10, "last_updated_timestamp": 11, "user_id": null, "description": "first", "commit_message": "first"}}}`,
+		"prompts/qa_v2/prompt.json": `{"system": {}, "mlflow": {"prompt": {"name": "qa", "version": "2", "template": [{"role": "user", "content": "{{q}}?"}], "tags": {},` +
+			` "creation_timestamp": 12, "last_updated_timestamp": 12, "commit_message": "chat"}}}`,
+	})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			report, err := importPaths(t, uri, importer.Options{}, tree)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(report.Notices, "\n"), "spans of exported traces") {
+				t.Errorf("the report does not say where the spans are: %v", report.Notices)
+			}
+			d := openDB(t, uri)
+			compareSets(t, "trace_info", d.strRows(6, "SELECT t.request_id, e.name, t.timestamp_ms, t.execution_time_ms, t.status, t.request_preview FROM trace_info t JOIN experiments e ON e.experiment_id = t.experiment_id"),
+				[]string{`tr-1|agents|1700000000000|42|OK|{"q": 1}`, "t2|agents|1600000000000|7|ERROR|NULL"})
+			compareSets(t, "trace_tags", d.strRows(3, `SELECT request_id, "key", value FROM trace_tags`), []string{"tr-1|mlflow.traceName|chain"})
+			compareSets(t, "trace_request_metadata", d.strRows(3, `SELECT request_id, "key", value FROM trace_request_metadata`), []string{"tr-1|mlflow.user|u", "t2|mlflow.traceInputs|"})
+			compareSets(t, "assessments", d.strRows(8, "SELECT assessment_id, name, assessment_type, value, created_timestamp, last_updated_timestamp, source_type, rationale FROM assessments"),
+				[]string{"a-1|good|feedback|0.5|1700000000100|1700000000200|HUMAN|fine", `a-2|answer|expectation|{"b": [1, 2], "a": "x"}|1700000000300|1700000000300|HUMAN|NULL`})
+			compareSets(t, "model_versions", d.strRows(4, "SELECT name, version, description, source FROM model_versions"), []string{"qa|1|first|dummy-source", "qa|2|chat|dummy-source"})
+			compareSets(t, "model_version_tags", d.strRows(4, `SELECT name, version, "key", value FROM model_version_tags`), []string{
+				"qa|1|team|a", "qa|1|mlflow.prompt.is_prompt|true", "qa|1|mlflow.prompt.text|Answer {{q}}", "qa|1|_mlflow_prompt_type|text",
+				"qa|2|mlflow.prompt.is_prompt|true", `qa|2|mlflow.prompt.text|[{"role": "user", "content": "{{q}}?"}]`, "qa|2|_mlflow_prompt_type|chat",
+			})
+			compareSets(t, "registered_model_tags", d.strRows(3, `SELECT name, "key", value FROM registered_model_tags`), []string{"qa|mlflow.prompt.is_prompt|true"})
+			d.close()
+			for _, diff := range verifyPaths(t, uri, tree).Differences {
+				t.Errorf("verify after a fresh import: %+v", diff)
+			}
+		})
+	}
+}

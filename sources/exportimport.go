@@ -23,7 +23,7 @@ import (
 // exportImportFiles are the file names that make a folder an mlflow-export-import export.
 var exportImportFiles = map[string]bool{
 	"experiment.json": true, "experiments.json": true, "run.json": true, "model.json": true,
-	"model_version.json": true, "logged_model.json": true, "logged_models.json": true,
+	"model_version.json": true, "logged_model.json": true, "logged_models.json": true, "trace.json": true, "prompt.json": true,
 }
 
 // IsExportImport reports whether dir holds an mlflow-export-import export: one of its
@@ -194,7 +194,7 @@ func readEIFile(path string) (*eiFile, error) {
 type exportFiles struct {
 	experimentDirs                         map[string]bool
 	listedNames                            map[string]string // experiment folder -> name from experiments.json
-	runs, models, loggedModels, modelLists []string
+	runs, models, loggedModels, modelLists, traces, prompts []string
 }
 
 func (s *exportImport) scan() exportFiles {
@@ -222,6 +222,10 @@ func (s *exportImport) scan() exportFiles {
 			found.loggedModels = append(found.loggedModels, path)
 		case "logged_models.json":
 			found.modelLists = append(found.modelLists, path)
+		case "trace.json":
+			found.traces = append(found.traces, path)
+		case "prompt.json":
+			found.prompts = append(found.prompts, path)
 		}
 		return false
 	})
@@ -252,11 +256,20 @@ func (s *exportImport) read(ctx context.Context) error {
 	if err := s.readLoggedModels(ctx, found.loggedModels, found.modelLists); err != nil {
 		return err
 	}
-	for _, path := range found.models {
+	if err := s.readTraces(ctx, found.traces); err != nil {
+		return err
+	}
+	registry := make([]string, 0, len(found.models)+len(found.prompts))
+	registry = append(append(registry, found.models...), found.prompts...)
+	for _, path := range registry {
 		if err := checkContext(ctx); err != nil {
 			return err
 		}
-		m, err := parseEIRegisteredModel(path)
+		parse := parseEIRegisteredModel
+		if filepath.Base(path) == "prompt.json" {
+			parse = parseEIPrompt
+		}
+		m, err := parse(path)
 		if err != nil {
 			if err := s.invalidOrFatal(ctx, err); err != nil {
 				return err
@@ -329,6 +342,63 @@ func (s *exportImport) experimentWithID(id string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// readTraces reads trace.json files into the experiment folder they sit in
+// (<experiment>/traces/<id>/), or the experiment of this export their info names.
+func (s *exportImport) readTraces(ctx context.Context, files []string) error {
+	told := false
+	for _, path := range files {
+		if err := checkContext(ctx); err != nil {
+			return err
+		}
+		expID, ok := s.expByFolder[filepath.Dir(filepath.Dir(filepath.Dir(path)))]
+		if !ok {
+			var f struct {
+				Mlflow struct {
+					Info struct {
+						ExperimentID  flexText `json:"experiment_id"`
+						TraceLocation struct {
+							MlflowExperiment struct {
+								ExperimentID flexText `json:"experiment_id"`
+							} `json:"mlflow_experiment"`
+						} `json:"trace_location"`
+					} `json:"info"`
+				} `json:"mlflow"`
+			}
+			if err := readJSONInto(path, &f); err == nil {
+				id := string(f.Mlflow.Info.ExperimentID)
+				if id == "" {
+					id = string(f.Mlflow.Info.TraceLocation.MlflowExperiment.ExperimentID)
+				}
+				expID, ok = s.experimentWithID(id)
+			}
+		}
+		if !ok {
+			if err := s.skip(ctx, path, "trace outside any exported experiment: its experiment is not in this export"); err != nil {
+				return err
+			}
+			continue
+		}
+		tr, err := parseEITrace(path, expID)
+		if err != nil {
+			if err := s.invalidOrFatal(ctx, err); err != nil {
+				return err
+			}
+			continue
+		}
+		if !told {
+			told = true
+			msg := "the spans of exported traces are files of the export (traces.json beside each trace.json): copy them to the location each trace's mlflow.artifactLocation tag names for MLflow to show them"
+			if err := s.emit(ctx, &Notice{Path: path, Message: msg}); err != nil {
+				return err
+			}
+		}
+		if err := s.emit(ctx, tr); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // readLoggedModels reads logged_model.json files into the experiment folder they sit

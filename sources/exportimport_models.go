@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -247,4 +248,234 @@ func loggedModelExperiment(path string) string {
 		return filepath.Dir(dir)
 	}
 	return ""
+}
+
+// parseEIPrompt reads prompt.json (one version of a prompt of MLflow's prompt registry)
+// into the registry rows MLflow keeps for it: a registered model tagged as a prompt,
+// and a version holding the template in its tags, the commit message as its description.
+func parseEIPrompt(path string) (*RegisteredModel, error) {
+	var f struct {
+		Mlflow struct {
+			Prompt *struct {
+				Name                 string          `json:"name"`
+				Version              flexInt         `json:"version"`
+				Template             json.RawMessage `json:"template"`
+				Tags                 tagMap          `json:"tags"`
+				CreationTimestamp    *int64          `json:"creation_timestamp"`
+				LastUpdatedTimestamp *int64          `json:"last_updated_timestamp"`
+				UserID               *string         `json:"user_id"`
+				Description          *string         `json:"description"`
+				CommitMessage        *string         `json:"commit_message"`
+			} `json:"prompt"`
+		} `json:"mlflow"`
+	}
+	if err := readJSONInto(path, &f); err != nil {
+		return nil, err
+	}
+	p := f.Mlflow.Prompt
+	if p == nil || p.Name == "" {
+		return nil, &InputError{File: path, Err: errors.New("no \"prompt\" with a name in it")}
+	}
+	var text, kind string
+	if err := json.Unmarshal(p.Template, &text); err == nil {
+		kind = "text"
+	} else {
+		// A chat prompt: a list of messages, which MLflow keeps as JSON text.
+		v, err := pyFromJSON(string(p.Template))
+		if err != nil {
+			return nil, &InputError{File: path, Err: fmt.Errorf("template: %w", err)}
+		}
+		text, kind = pyJSONDumps(v), "chat"
+	}
+	tags := sortedTags(p.Tags)
+	tags = append(tags, Tag{Key: "mlflow.prompt.is_prompt", Value: "true"}, Tag{Key: "mlflow.prompt.text", Value: text}, Tag{Key: "_mlflow_prompt_type", Value: kind})
+	stage, status, source := "None", "READY", "dummy-source"
+	v := ModelVersion{Version: int64(p.Version), CreationTime: p.CreationTimestamp, LastUpdatedTime: p.LastUpdatedTimestamp, UserID: p.UserID,
+		Description: p.CommitMessage, CurrentStage: &stage, Status: &status, Source: &source, StorageLocation: &source, Tags: tags}
+	rm := &RegisteredModel{Name: p.Name, Tags: []Tag{{Key: "mlflow.prompt.is_prompt", Value: "true"}}, Versions: []ModelVersion{v}, Origin: Origin{File: path}}
+	if p.Description != nil && *p.Description != "" && (p.CommitMessage == nil || *p.Description != *p.CommitMessage) {
+		rm.Description = p.Description
+	}
+	return rm, nil
+}
+
+// parseEITrace reads trace.json (a trace's info as the tool writes it: MLflow 3's trace
+// fields, or MLflow 2's) into the rows of MLflow's trace tables, in the experiment expID
+// names in this source.
+func parseEITrace(path, expID string) (*Trace, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &InputError{File: path, Err: err}
+	}
+	doc, err := pyFromJSON(string(pythonJSON(data)))
+	if err != nil {
+		return nil, &InputError{File: path, Err: fmt.Errorf("invalid JSON: %w", err)}
+	}
+	info := pyPath(doc, "mlflow", "info")
+	infoMap, ok := info.(pyMap)
+	if !ok {
+		return nil, &InputError{File: path, Err: errors.New("no \"mlflow\".\"info\" in it")}
+	}
+	text := func(keys ...string) any {
+		for _, k := range keys {
+			if v, ok := infoMap.get(k); ok && v != nil {
+				return pyText(v)
+			}
+		}
+		return nil
+	}
+	number := func(keys ...string) any {
+		for _, k := range keys {
+			if v, ok := infoMap.get(k); ok && v != nil {
+				switch n := v.(type) {
+				case int64:
+					return n
+				case float64:
+					return int64(n)
+				}
+			}
+		}
+		return nil
+	}
+	id, _ := text("trace_id", "request_id").(string)
+	if id == "" {
+		return nil, &InputError{File: path, Err: errors.New("trace without trace_id or request_id")}
+	}
+	start := number("request_time", "timestamp_ms")
+	if start == nil {
+		return nil, &InputError{File: path, Err: fmt.Errorf("trace %s without a start time", id)}
+	}
+	status := text("state", "status")
+	if status == nil {
+		status = "STATE_UNSPECIFIED"
+	}
+	row := TableRows{Table: "trace_info", Columns: []string{"request_id", "experiment_id", "timestamp_ms", "execution_time_ms", "status"},
+		Rows: [][]any{{id, expID, start, number("execution_duration", "execution_time_ms"), status}}}
+	for _, c := range []string{"client_request_id", "request_preview", "response_preview"} {
+		if v := text(c); v != nil {
+			row.Columns = append(row.Columns, c)
+			row.Rows[0] = append(row.Rows[0], v)
+		}
+	}
+	tr := &Trace{RequestID: id, ExperimentSourceID: expID, Tables: []TableRows{row}, Origin: Origin{File: path}}
+	for _, kv := range []struct {
+		table string
+		keys  []string
+	}{{"trace_tags", []string{"tags"}}, {"trace_request_metadata", []string{"trace_metadata", "request_metadata"}}} {
+		rows := TableRows{Table: kv.table, Columns: []string{"key", "value", "request_id"}}
+		for _, k := range kv.keys {
+			m, _ := pyPath(infoMap, k).(pyMap)
+			for _, p := range m {
+				rows.Rows = append(rows.Rows, []any{p.key, pyText(p.value), id})
+			}
+		}
+		if len(rows.Rows) > 0 {
+			tr.Tables = append(tr.Tables, rows)
+		}
+	}
+	list, _ := pyPath(infoMap, "assessments").([]pyValue)
+	if len(list) > 0 {
+		rows := TableRows{Table: "assessments", Columns: []string{"assessment_id", "trace_id", "name", "assessment_type", "value", "error",
+			"created_timestamp", "last_updated_timestamp", "source_type", "source_id", "run_id", "span_id", "rationale", "overrides", "valid", "assessment_metadata"}}
+		for _, a := range list {
+			r, err := exportedAssessment(a, id)
+			if err != nil {
+				return nil, &InputError{File: path, Err: err}
+			}
+			rows.Rows = append(rows.Rows, r)
+		}
+		tr.Tables = append(tr.Tables, rows)
+	}
+	return tr, nil
+}
+
+// exportedAssessment is an assessment of trace.json as a row of MLflow's assessments
+// table: the tool writes the assessment's own fields, a feedback as {value, error}, an
+// expectation as its bare value.
+func exportedAssessment(a pyValue, traceID string) ([]any, error) {
+	m, ok := a.(pyMap)
+	if !ok {
+		return nil, errors.New("an assessment that is not an object")
+	}
+	get := func(k string) pyValue { v, _ := m.get(k); return v }
+	orNil := func(v pyValue) any {
+		if v == nil {
+			return nil
+		}
+		return pyText(v)
+	}
+	id, _ := orNil(get("assessment_id")).(string)
+	if id == "" {
+		return nil, errors.New("an assessment without assessment_id")
+	}
+	kind, _ := get("assessment_type").(string)
+	var value string
+	var errorJSON any
+	switch {
+	case get("feedback") != nil:
+		kind = "feedback"
+		fb, _ := get("feedback").(pyMap)
+		v, _ := fb.get("value")
+		value = pyJSONDumps(v)
+		if e, _ := fb.get("error"); e != nil {
+			errorJSON = pyJSONDumps(e)
+		}
+	case get("expectation") != nil:
+		kind = "expectation"
+		v := get("expectation")
+		if em, isMap := v.(pyMap); isMap && len(em) == 1 && em[0].key == "value" {
+			v = em[0].value
+		}
+		value = pyJSONDumps(v)
+	default:
+		return nil, fmt.Errorf("assessment %s with neither feedback nor expectation", id)
+	}
+	created, _ := get("create_time_ms").(int64)
+	updated, ok := get("last_update_time_ms").(int64)
+	if !ok {
+		updated = created
+	}
+	sourceType, sourceID := any("SOURCE_TYPE_UNSPECIFIED"), any(nil)
+	if src, isMap := get("source").(pyMap); isMap {
+		if v, _ := src.get("source_type"); v != nil {
+			sourceType = pyText(v)
+		}
+		if v, _ := src.get("source_id"); v != nil {
+			sourceID = pyText(v)
+		}
+	}
+	var metadata any
+	runID := orNil(get("run_id"))
+	if md, isMap := get("metadata").(pyMap); isMap && len(md) > 0 {
+		metadata = pyJSONDumps(md)
+		if v, _ := md.get(assessmentSourceRunID); v != nil && runID == nil {
+			runID = pyText(v)
+		}
+	}
+	valid := true
+	if v, isBool := get("valid").(bool); isBool {
+		valid = v
+	}
+	return []any{id, traceID, orNil(get("name")), kind, value, errorJSON, created, updated, sourceType, sourceID, runID,
+		orNil(get("span_id")), orNil(get("rationale")), orNil(get("overrides")), valid, metadata}, nil
+}
+
+// pyPath follows keys through nested objects, nil where one is missing.
+func pyPath(v pyValue, keys ...string) pyValue {
+	for _, k := range keys {
+		m, ok := v.(pyMap)
+		if !ok {
+			return nil
+		}
+		v, _ = m.get(k)
+	}
+	return v
+}
+
+// pyText is a value as text: strings as they are, anything else as JSON.
+func pyText(v pyValue) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return pyJSONDumps(v)
 }
