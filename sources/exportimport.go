@@ -192,8 +192,8 @@ func readEIFile(path string) (*eiFile, error) {
 
 // exportFiles are the files of an export tree, by kind.
 type exportFiles struct {
-	experimentDirs                         map[string]bool
-	listedNames                            map[string]string // experiment folder -> name from experiments.json
+	experimentDirs                                          map[string]bool
+	listedNames                                             map[string]string // experiment folder -> name from experiments.json
 	runs, models, loggedModels, modelLists, traces, prompts []string
 }
 
