@@ -408,8 +408,7 @@ func exportedAssessment(a pyValue, traceID string) ([]any, error) {
 	if id == "" {
 		return nil, errors.New("an assessment without assessment_id")
 	}
-	kind, _ := get("assessment_type").(string)
-	var value string
+	var kind, value string
 	var errorJSON any
 	switch {
 	case get("feedback") != nil:
