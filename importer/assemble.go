@@ -1,7 +1,9 @@
 package importer
 
 import (
+	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -138,7 +140,8 @@ func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, l
 			continue
 		}
 		if !truncates {
-			return fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, a.rev, limit)
+			return &keyValueError{table: what + "s", key: kv.Key,
+				err: fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, a.rev, limit)}
 		}
 		kvs[i].Value = truncateRunes(kv.Value, limit)
 		*notes = append(*notes, fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, a.rev))
@@ -224,14 +227,35 @@ func (a assembler) checkRun(row runRow, params, tags []sources.Tag) error {
 	}{{"params", "param", params}, {"tags", "tag", tags}} {
 		for _, kv := range set.kvs {
 			if err := a.checkText(set.table, "key", set.what+" key "+strconv.Quote(kv.Key), kv.Key); err != nil {
-				return err
+				return &keyValueError{table: set.table, key: kv.Key, err: err}
 			}
 			if err := a.checkText(set.table, "value", set.what+" "+strconv.Quote(kv.Key)+" value", kv.Value); err != nil {
-				return err
+				return &keyValueError{table: set.table, key: kv.Key, err: err}
 			}
 		}
 	}
 	return nil
+}
+
+// keyValueError is a run's param or tag that cannot be imported, for naming the file
+// that holds it where the source has one file per key.
+type keyValueError struct {
+	table, key string // "params" or "tags", and the key
+	err        error
+}
+
+func (e *keyValueError) Error() string { return e.err.Error() }
+func (e *keyValueError) Unwrap() error { return e.err }
+
+// runInputError is invalid input of a run: it names the param or tag file at fault
+// where the source keeps one file per key, the run's own file otherwise.
+func runInputError(r *sources.Run, err error) *sources.InputError {
+	file := r.Origin.File
+	var kv *keyValueError
+	if errors.As(err, &kv) && r.KeyFolder != "" {
+		file = filepath.Join(r.KeyFolder, kv.table, filepath.FromSlash(kv.key))
+	}
+	return &sources.InputError{File: file, RunID: r.RunID, Err: err}
 }
 
 // checkText enforces what the target cannot store: values wider than the column on

@@ -43,6 +43,14 @@ func TestInvalidUTF8IsInvalidInput(t *testing.T) {
 			if c := report.Count("runs"); c.Rejected != 2 || c.Created != 1 {
 				t.Errorf("runs %+v, rejected %+v", c, report.Rejected)
 			}
+			// The param's own file is named, not the run's meta.yaml.
+			named := false
+			for _, r := range report.Rejected {
+				named = named || r.Path == filepath.Join(runs[0], "params", "bad")
+			}
+			if !named {
+				t.Errorf("the bad param's file is not named: %+v", report.Rejected)
+			}
 			d := openDB(t, uri)
 			defer d.close()
 			if n := d.count("SELECT COUNT(*) FROM params WHERE value LIKE 'ok%bad'"); n != 0 {

@@ -45,7 +45,7 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 		params, err = im.newParams(ctx, r, params)
 	}
 	if err != nil {
-		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
+		return im.invalid(ctx, runInputError(r, err))
 	}
 	for _, p := range params {
 		im.params.add(keyValueRow{key: p.Key, value: p.Value, runUUID: r.RunID})

@@ -73,7 +73,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	out, err := im.runRows(r, expID)
 	row, params, tags := out.row, out.params, out.tags
 	if err != nil {
-		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
+		return im.invalid(ctx, runInputError(r, err))
 	}
 	im.runs.add(row)
 	im.run["runs"].Created++

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -490,7 +489,7 @@ func parseRun(files storeFiles, dir, folder, expID string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{ExperimentSourceID: expID, Origin: Origin{File: m.file}}
+	run := &Run{ExperimentSourceID: expID, KeyFolder: dir, Origin: Origin{File: m.file}}
 	if run.RunID, err = m.str("run_id"); err != nil {
 		return nil, err
 	}
@@ -735,9 +734,10 @@ func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path
 	line, first := 0, 1
 	for scanner.Scan() {
 		line++
-		text := strings.TrimSpace(scanner.Text())
-		if text == "" {
-			continue
+		text := scanner.Text()
+		if strings.TrimSpace(text) == "" {
+			// MLflow's reader fails on a blank line, so the run cannot be shown there.
+			return emit(ctx, &Invalid{Err: &InputError{File: path, Line: line, RunID: runID, Err: errors.New("malformed metric file: a blank line, which MLflow cannot read")}})
 		}
 		p, err := ParseMetricLine(key, text)
 		if err != nil {
@@ -763,40 +763,83 @@ func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path
 	return nil
 }
 
-// ParseMetricLine parses one line of a file-store metric file:
+// ParseMetricLine parses one line of a run's metric file, as MLflow's file store reads
+// it (the line stripped, then split at single spaces):
 //
-//	<timestamp> <value>                                     (before MLflow 1.0; step 0)
+//	<timestamp> <value>                                         (before MLflow 1.0; step 0)
 //	<timestamp> <value> <step>
-//	<timestamp> <value> <step> <run_id>                     (logged-model metric files)
-//	<timestamp> <value> <step> <dataset_name> <dataset_digest>   (3.x, metric tied to a dataset)
-//	<timestamp> <value> <step> <run_id> <dataset_name> <dataset_digest>
+//	<timestamp> <value> <step> <dataset_name> <dataset_digest>  (3.x, metric tied to a dataset)
 //
-// Values are Python's str() of a float: nan, inf and -inf included. The dataset and run
-// fields are not part of MLflow's metrics table and are dropped, as MLflow's converter does.
+// Values are what Python's float() reads (nan, inf and -inf included, digits grouped
+// with _; not hexadecimal), timestamps and steps what its int() reads. The dataset
+// fields are not part of MLflow's metrics table and are dropped, as MLflow's converter
+// does. A negative timestamp is refused, as MLflow refuses to log one.
 func ParseMetricLine(key, line string) (Metric, error) {
-	fields := strings.Fields(line)
-	if len(fields) < 2 || len(fields) > 6 {
-		return Metric{}, fmt.Errorf("malformed metric line: %d fields, expected 2 to 6 (timestamp value [step …])", len(fields))
+	fields := strings.Split(strings.TrimSpace(line), " ")
+	if n := len(fields); n != 2 && n != 3 && n != 5 {
+		return Metric{}, fmt.Errorf("malformed metric line: %d fields, expected 2, 3 or 5 (timestamp value [step [dataset_name dataset_digest]])", n)
 	}
-	ts, err := strconv.ParseInt(fields[0], 10, 64)
-	if err != nil {
+	return parseMetricFields(key, fields)
+}
+
+// parseMetricFields reads the timestamp, value and step of a metric line's fields.
+func parseMetricFields(key string, fields []string) (Metric, error) {
+	ts, ok := pyInt(fields[0])
+	if !ok {
 		return Metric{}, fmt.Errorf("malformed metric line: timestamp %q is not an integer", fields[0])
 	}
-	value, err := strconv.ParseFloat(fields[1], 64)
-	if err != nil {
-		var numErr *strconv.NumError
-		// Out-of-range literals ("1e999") are what Python reads as ±inf.
-		if !(errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange) && math.IsInf(value, 0)) {
-			return Metric{}, fmt.Errorf("malformed metric line: value %q is not a number", fields[1])
-		}
+	if ts < 0 {
+		return Metric{}, fmt.Errorf("metric %q has a negative timestamp %d, which MLflow refuses", key, ts)
+	}
+	value, ok := pyFloat(fields[1])
+	if !ok {
+		return Metric{}, fmt.Errorf("malformed metric line: value %q is not a number", fields[1])
 	}
 	var step int64
 	if len(fields) >= 3 {
-		if step, err = strconv.ParseInt(fields[2], 10, 64); err != nil {
+		if step, ok = pyInt(fields[2]); !ok {
 			return Metric{}, fmt.Errorf("malformed metric line: step %q is not an integer", fields[2])
 		}
 	}
 	return Metric{Key: key, Value: value, Timestamp: ts, Step: step}, nil
+}
+
+// pythonDigits are digits as Python's int() and float() take them: single underscores
+// between digits allowed.
+var pythonDigits = regexp.MustCompile(`^[0-9]+(_[0-9]+)*$`)
+
+// pyInt is Python's int() of a text (sign, digits, underscores between digits).
+func pyInt(s string) (int64, bool) {
+	digits := strings.TrimLeft(s, "+-")
+	if len(s)-len(digits) > 1 || !pythonDigits.MatchString(digits) {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
+	return v, err == nil
+}
+
+var pythonFloat = regexp.MustCompile(`^[+-]?(([0-9]+(_[0-9]+)*)?\.?[0-9]+(_[0-9]+)*|[0-9]+(_[0-9]+)*\.)([eE][+-]?[0-9]+(_[0-9]+)*)?$`)
+
+// pyFloat is Python's float() of a text: decimal numbers with underscores between
+// digits, inf, infinity and nan in any case; an out-of-range literal (1e999) is ±inf.
+func pyFloat(s string) (float64, bool) {
+	switch strings.ToLower(strings.TrimLeft(s, "+-")) {
+	case "inf", "infinity", "nan":
+		if len(s)-len(strings.TrimLeft(s, "+-")) > 1 {
+			return 0, false
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		return v, err == nil
+	}
+	if !pythonFloat.MatchString(s) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	if err != nil {
+		var numErr *strconv.NumError
+		return v, errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)
+	}
+	return v, true
 }
 
 func fileExists(path string) bool {

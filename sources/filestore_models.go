@@ -250,11 +250,11 @@ func readModelMetricFile(path, key, expID string) ([]ModelMetric, error) {
 		if text == "" {
 			continue
 		}
-		fields := strings.Fields(text)
+		fields := strings.Split(text, " ")
 		if len(fields) != 4 && len(fields) != 6 {
 			return nil, &InputError{File: path, Line: line, Err: fmt.Errorf("malformed logged-model metric line: %d fields, expected 4 or 6 (timestamp value step run_id [dataset_name dataset_digest])", len(fields))}
 		}
-		p, err := ParseMetricLine(key, strings.Join(fields[:3], " "))
+		p, err := parseMetricFields(key, fields[:3])
 		if err != nil {
 			return nil, &InputError{File: path, Line: line, Err: err}
 		}

@@ -26,9 +26,18 @@ func TestParseMetricLine(t *testing.T) {
 		{line: "1656994881395 0.5", value: 0.5, ts: 1656994881395},
 		{line: "1656994881395 1e-05 3", value: 1e-05, ts: 1656994881395, step: 3},
 		{line: "10 3 -2", value: 3, ts: 10, step: -2},
-		{line: "10 0.25 4 0123456789abcdef0123456789abcdef", value: 0.25, ts: 10, step: 4},
 		{line: "10 0.25 4 iris 3b5d1e", value: 0.25, ts: 10, step: 4},
-		{line: "10 0.25 4 0123456789abcdef0123456789abcdef iris 3b5d1e", value: 0.25, ts: 10, step: 4},
+		{line: "10 1_000.5 0", value: 1000.5, ts: 10},
+		{line: "1_0 2 0", value: 2, ts: 10},
+		{line: "10 Infinity 0", value: math.Inf(1), ts: 10},
+		// What MLflow's reader refuses: run ids are in logged-model files only, Python's
+		// float() reads no hexadecimal, fields are split at single spaces.
+		{line: "10 0.25 4 0123456789abcdef0123456789abcdef", wantError: "4 fields"},
+		{line: "10 0.25 4 0123456789abcdef0123456789abcdef iris 3b5d1e", wantError: "6 fields"},
+		{line: "10 0x1p3 0", wantError: `value "0x1p3"`},
+		{line: "10 1__0 0", wantError: `value "1__0"`},
+		{line: "10  0.5 0", wantError: "4 fields"},
+		{line: "-5 0.5 0", wantError: "negative timestamp -5"},
 		{line: "10 inf 1", value: math.Inf(1), ts: 10, step: 1},
 		{line: "10 -inf 1", value: math.Inf(-1), ts: 10, step: 1},
 		{line: "10 1e999 1", value: math.Inf(1), ts: 10, step: 1},
@@ -413,5 +422,34 @@ func TestFileStoreEntitiesAfterRuns(t *testing.T) {
 	}
 	if !strings.Contains(skipped, "1 assessments listed inside trace_info.yaml left out") {
 		t.Errorf("assessments inside trace_info.yaml are not reported: %s", skipped)
+	}
+}
+
+// TestFileStoreReadsAsMLflow: what MLflow's file store reads differently from a YAML
+// 1.2 or a lenient reader: an unquoted yes is True (PyYAML), a blank line in a metric
+// file is an error there, so it is invalid input here, naming file and line.
+func TestFileStoreReadsAsMLflow(t *testing.T) {
+	root := mixedStore(t)
+	if err := os.WriteFile(filepath.Join(root, "1", "meta.yaml"), []byte("artifact_location: /m/1\nexperiment_id: 1\nlifecycle_stage: active\nname: yes\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "1", run1x, "metrics", "loss"), []byte("100 0.5\n\n101 0.6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	var invalid []*sources.InputError
+	for _, r := range readAll(t, root, sources.Options{}) {
+		switch r := r.(type) {
+		case *sources.Experiment:
+			names = append(names, r.Name)
+		case *sources.Invalid:
+			invalid = append(invalid, r.Err)
+		}
+	}
+	if !strings.Contains(strings.Join(names, ","), "True") {
+		t.Errorf("experiment names %v: an unquoted yes is True to MLflow", names)
+	}
+	if len(invalid) != 1 || invalid[0].Line != 2 || !strings.Contains(invalid[0].Error(), "blank line") {
+		t.Errorf("invalid %v", invalid)
 	}
 }

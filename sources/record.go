@@ -149,8 +149,11 @@ type Run struct {
 	Verbatim bool `json:"verbatim"`
 	// MetricsOnly marks a run known only by its metric points (a long-format CSV): a
 	// run the target holds keeps everything but gains the points.
-	MetricsOnly bool   `json:"metrics_only,omitempty"`
-	Origin      Origin `json:"-"`
+	MetricsOnly bool `json:"metrics_only,omitempty"`
+	// KeyFolder is the folder whose params/ and tags/ hold one file per key (a file
+	// store's run folder), for naming the file of a bad param or tag; "" for others.
+	KeyFolder string `json:"-"`
+	Origin    Origin `json:"-"`
 }
 
 // Input is an edge of MLflow's inputs table seen from a run: a dataset used by the run

@@ -84,6 +84,23 @@ func (m *meta) str(key string) (string, error) {
 	if n.Kind != yaml.ScalarNode {
 		return "", m.errorf(n, "%s: expected a text value", key)
 	}
+	// MLflow reads these files with PyYAML, which takes an unquoted yes or Off for a
+	// boolean and ~ for null, and then uses str() of what it read. (PyYAML also reads
+	// 0o17-style octal and 0x1f; no MLflow writes ids that way, and the text is kept, so
+	// a store written by a YAML 1.2 tool keeps its ids.)
+	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
+		if v, err := pyScalar(n); err == nil {
+			switch x := v.(type) {
+			case nil:
+				return "", nil
+			case bool:
+				if x {
+					return "True", nil
+				}
+				return "False", nil
+			}
+		}
+	}
 	return n.Value, nil
 }
 
