@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/url"
 	"os"
 	"strings"
 
@@ -61,14 +60,23 @@ func openDatabase(ctx context.Context, u *dburi.URI, opts Options) (Source, erro
 		return nil, fmt.Errorf("%s: %w", u.Redacted(), ErrNotRecognised)
 	}
 	dialect := known.Dialect
-	db, err := openReadOnly(u, dialect)
+	var lite sqliteSource
+	if dialect == schema.SQLite {
+		var err error
+		if lite, err = openSQLiteSource(u.Path); err != nil {
+			return nil, err
+		}
+	}
+	db, err := openReadOnly(u, dialect, lite.dsn)
 	if err != nil {
+		lite.cleanup()
 		return nil, err
 	}
 	db.SetMaxOpenConns(1)
-	s := &dbSource{db: db, dialect: dialect, chunk: opts.metricChunk(), where: u.Redacted(), allowUnknown: opts.AllowUnknownRevision}
+	s := &dbSource{db: db, dialect: dialect, chunk: opts.metricChunk(), where: u.Redacted(), allowUnknown: opts.AllowUnknownRevision, sqlite: lite}
 	if err := s.connect(ctx); err != nil {
 		db.Close()
+		lite.cleanup()
 		return nil, err
 	}
 	s.start(ctx, "MLflow database "+u.Redacted(), s.read)
@@ -76,15 +84,12 @@ func openDatabase(ctx context.Context, u *dburi.URI, opts Options) (Source, erro
 }
 
 // openReadOnly opens a database with its driver so that nothing can be written: SQLite
-// with mode=ro and query_only (not even a journal), PostgreSQL in read-only
-// transactions; MySQL sessions are made read-only in connect.
-func openReadOnly(u *dburi.URI, dialect schema.Dialect) (*sql.DB, error) {
+// by the DSN openSQLiteSource chose (read-only, query_only, nothing beside the file),
+// PostgreSQL in read-only transactions; MySQL sessions are made read-only in connect.
+func openReadOnly(u *dburi.URI, dialect schema.Dialect, sqliteDSN string) (*sql.DB, error) {
 	switch dialect {
 	case schema.SQLite:
-		if _, err := os.Stat(u.Path); err != nil {
-			return nil, fmt.Errorf("open MLflow database: %w", err)
-		}
-		return sql.Open("sqlite", "file:"+(&url.URL{Path: u.Path}).EscapedPath()+"?mode=ro&_pragma=query_only(1)&_pragma=busy_timeout(30000)")
+		return sql.Open("sqlite", sqliteDSN)
 	case schema.Postgres:
 		cfg, err := pgx.ParseConfig(u.PostgresURL())
 		if err != nil {
@@ -119,6 +124,8 @@ type dbSource struct {
 	tables       map[string]*schema.TableInfo
 	allowUnknown bool
 	unknownRev   string
+	// sqlite says how an SQLite file is read (a private copy is removed at Close).
+	sqlite sqliteSource
 }
 
 func (s *dbSource) connect(ctx context.Context) error {
@@ -167,6 +174,7 @@ func (s *dbSource) Close() error {
 	err := s.producer.Close()
 	s.conn.Close()
 	s.db.Close()
+	s.sqlite.cleanup()
 	return err
 }
 
@@ -230,6 +238,11 @@ func (s *dbSource) read(ctx context.Context) error {
 	}
 	if err := s.emit(ctx, &Notice{Path: s.where, Message: notice}); err != nil {
 		return err
+	}
+	if s.sqlite.notice != "" {
+		if err := s.emit(ctx, &Notice{Path: s.where, Message: s.sqlite.notice}); err != nil {
+			return err
+		}
 	}
 	if err := s.readExperiments(ctx); err != nil {
 		return err
