@@ -294,3 +294,96 @@ func checkKeysBuilt(t *testing.T, target, uri string) {
 		t.Errorf("metrics' keys and indexes: %v, want %s", got, want)
 	}
 }
+
+// TestVerifySeesEveryChange: each change to the target after a faithful import, and
+// each change to the source after it, is a difference verify names, both ways: what
+// the target holds beyond the source for an imported run counts as much as what it lacks.
+func TestVerifySeesEveryChange(t *testing.T) {
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			root, _ := synthStore(t, synth.Options{Experiments: 2, Runs: 18, MetricKeys: 2, Steps: 5, Params: 2, Tags: 1, Seed: 21})
+			exps, _ := filepath.Glob(filepath.Join(root, "[1-9]*"))
+			if len(exps) == 0 {
+				t.Fatal("no experiment besides Default")
+			}
+			setUpFile(t, exps[0], "tags/team", "ml")
+			runs := runDirs(t, root)
+			ids := make([]string, len(runs))
+			for i, r := range runs {
+				ids[i] = filepath.Base(r)
+			}
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			if r := verifyPaths(t, uri, root); len(r.Differences) != 0 {
+				t.Fatalf("a faithful import: %+v", r.Differences)
+			}
+			d := openDB(t, uri)
+			var expA, expB, exp13 int64
+			d.scanOne([]any{&expA}, "SELECT experiment_id FROM runs WHERE run_uuid = ?", ids[0])
+			d.scanOne([]any{&expB}, "SELECT MAX(experiment_id) FROM experiments WHERE experiment_id <> ?", expA)
+			d.scanOne([]any{&exp13}, "SELECT MIN(experiment_id) FROM experiments WHERE experiment_id NOT IN (SELECT experiment_id FROM runs WHERE run_uuid = ?)", ids[13])
+			d.close()
+			run := func(i int) string { return "'" + ids[i] + "'" }
+			changes := []struct {
+				run  int // -1: not of a run
+				kind string
+				stmt string
+			}{
+				{0, "metric points extra", `INSERT INTO metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('metric_0', 42, 1, 999, false, ` + run(0) + `)`},
+				{1, "metric key extra", `INSERT INTO metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('added', 1, 1, 0, false, ` + run(1) + `)`},
+				{2, "param extra", `INSERT INTO params ("key", value, run_uuid) VALUES ('added', 'x', ` + run(2) + `)`},
+				{3, "tag extra", `INSERT INTO tags ("key", value, run_uuid) VALUES ('added', 'x', ` + run(3) + `)`},
+				{4, "latest metric extra", `INSERT INTO latest_metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('ghost', 1, 1, 0, false, ` + run(4) + `)`},
+				{5, "latest metric wrong", `UPDATE latest_metrics SET is_nan = NOT is_nan WHERE run_uuid = ` + run(5) + ` AND "key" = 'metric_0'`},
+				{6, "run differs", `UPDATE runs SET end_time = end_time + 1 WHERE run_uuid = ` + run(6)},
+				{7, "run differs", `UPDATE runs SET start_time = start_time - 1 WHERE run_uuid = ` + run(7)},
+				{8, "run differs", `UPDATE runs SET status = 'KILLED' WHERE run_uuid = ` + run(8)},
+				{9, "run differs", `UPDATE runs SET lifecycle_stage = 'deleted' WHERE run_uuid = ` + run(9)},
+				{10, "run differs", `UPDATE runs SET name = 'renamed' WHERE run_uuid = ` + run(10)},
+				{11, "run differs", `UPDATE runs SET user_id = 'mallory' WHERE run_uuid = ` + run(11)},
+				{12, "run differs", `UPDATE runs SET artifact_uri = 's3://elsewhere' WHERE run_uuid = ` + run(12)},
+				{13, "run differs", fmt.Sprintf(`UPDATE runs SET experiment_id = %d WHERE run_uuid = %s`, exp13, run(13))},
+				{-1, "experiment differs", fmt.Sprintf(`UPDATE experiments SET lifecycle_stage = 'deleted' WHERE experiment_id = %d`, expA)},
+				{-1, "experiment differs", fmt.Sprintf(`UPDATE experiments SET artifact_location = 's3://moved' WHERE experiment_id = %d`, expB)},
+				{-1, "experiment tag extra", fmt.Sprintf(`INSERT INTO experiment_tags ("key", value, experiment_id) VALUES ('added', 'x', %d)`, expB)},
+			}
+			var stmts []string
+			for _, c := range changes {
+				stmts = append(stmts, c.stmt)
+			}
+			setUp(t, uri, stmts...)
+			// And the source changes too: a run's end and status, a metric file removed.
+			rewriteMeta(t, runs[14], map[string]string{"end_time": "1", "status": "4"})
+			metricFiles, _ := filepath.Glob(filepath.Join(runs[15], "metrics", "*"))
+			if err := os.Remove(metricFiles[0]); err != nil {
+				t.Fatal(err)
+			}
+			changes = append(changes, struct {
+				run  int
+				kind string
+				stmt string
+			}{14, "run differs", ""}, struct {
+				run  int
+				kind string
+				stmt string
+			}{15, "metric key extra", ""})
+			r := verifyPaths(t, uri, root)
+			for _, c := range changes {
+				found := false
+				for _, diff := range r.Differences {
+					found = found || diff.Kind == c.kind && (c.run < 0 || diff.RunID == ids[c.run])
+				}
+				if !found {
+					t.Errorf("%s (%s) not found", c.kind, c.stmt)
+				}
+			}
+			for _, diff := range r.Differences {
+				if diff.RunID == ids[16] || diff.RunID == ids[17] {
+					t.Errorf("a difference in an untouched run: %+v", diff)
+				}
+			}
+		})
+	}
+}

@@ -140,9 +140,10 @@ type verifier struct {
 }
 
 type verifyRun struct {
-	id      string
-	missing bool
-	points  map[string][]MetricPoint // the source's history per key
+	id          string
+	missing     bool
+	metricsOnly bool                     // a history only: the target may hold other keys
+	points      map[string][]MetricPoint // the source's history per key
 }
 
 func (v *verifier) differ(runID, kind, key, detail string) {
@@ -274,11 +275,67 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 	}
 	v.experiments[e.SourceID] = true
 	v.expTarget[e.SourceID] = id
+	if err := v.experimentRow(ctx, e, id); err != nil {
+		return err
+	}
 	tags := recordRows{table: "experiment_tags", columns: []string{"experiment_id", "key", "value"}}
 	for _, t := range e.Tags {
 		tags.rows = append(tags.rows, []any{e.SourceID, t.Key, t.Value})
 	}
 	return v.verifyRecordRows(ctx, []recordRows{tags})
+}
+
+// experimentRow compares an experiment's lifecycle and artifact location with the
+// target's where the target's experiment is this one (the same creation time): one of
+// another origin merged by name keeps its own, as the import does.
+func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id int64) error {
+	if v.opts.TargetExperiment != "" || !v.rev.HasColumn("experiments", "creation_time") {
+		return nil
+	}
+	var stage, location *string
+	var created *int64
+	err := schema.EachRow(ctx, v.tx, "SELECT lifecycle_stage, artifact_location, creation_time FROM experiments WHERE experiment_id = ?", []any{id},
+		func(scan func(...any) error) error { return scan(&stage, &location, &created) })
+	if err != nil {
+		return fmt.Errorf("read experiment %d of the target: %w", id, err)
+	}
+	same := created == nil && e.CreationTime == nil || created != nil && e.CreationTime != nil && *created == *e.CreationTime
+	if !same || id == 0 && e.CreationTime == nil {
+		return nil // another experiment of that name, or the Default every store shares
+	}
+	want := e.ArtifactLocation
+	if mapped, ok := mapArtifact(v.opts.ArtifactMap, want); ok {
+		want = mapped
+	}
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	if got := deref(stage); got != string(e.LifecycleStage) {
+		v.differ("", "experiment differs", e.Name, fmt.Sprintf("experiment %d %q is %s in the target, %s in the source", id, e.Name, got, e.LifecycleStage))
+	}
+	if got := deref(location); got != want {
+		v.differ("", "experiment differs", e.Name, fmt.Sprintf("experiment %d %q has artifact location %q in the target, %q in the source", id, e.Name, got, want))
+	}
+	if !v.rev.HasTable("experiment_tags") {
+		return nil
+	}
+	inSource := map[string]bool{}
+	for _, t := range e.Tags {
+		inSource[v.collation.Fold(t.Key)] = true
+	}
+	return schema.EachRow(ctx, v.tx, `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
+		var k string
+		if err := scan(&k); err != nil {
+			return err
+		}
+		if !inSource[v.collation.Fold(k)] {
+			v.differ("", "experiment tag extra", k, fmt.Sprintf("experiment %d %q has tag %q in the target, which the source does not", id, e.Name, k))
+		}
+		return nil
+	})
 }
 
 func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
@@ -292,7 +349,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	}
 	v.runExperiment[r.RunID] = r.ExperimentSourceID
 	v.report.Runs++
-	v.run = &verifyRun{id: r.RunID, points: map[string][]MetricPoint{}}
+	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, points: map[string][]MetricPoint{}}
 	if len(r.Inputs) > 0 {
 		v.notChecked["inputs and input tags (they name datasets by the target's ids)"] = true
 	}
@@ -306,6 +363,9 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		v.differ(r.RunID, "run missing", "", "the run is not in the target")
 		return nil
 	}
+	if err := v.runRow(ctx, r); err != nil {
+		return err
+	}
 	limits := v.rev.Limits()
 	_, expectedTags, _ := runNameAndTags(r) // the tags as the import writes them
 	for _, set := range []struct {
@@ -317,6 +377,18 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		stored, err := v.keyValues(ctx, set.table, r.RunID)
 		if err != nil {
 			return err
+		}
+		inSource := map[string]bool{}
+		for _, kv := range set.kvs {
+			inSource[v.collation.Fold(kv.Key)] = true
+		}
+		// What the target holds of the run beyond the source: added since, or by hand.
+		if !r.MetricsOnly {
+			for folded, have := range stored {
+				if !inSource[folded] {
+					v.differ(r.RunID, set.what+" extra", have.key, fmt.Sprintf("the target has %s %q = %q, which the source does not", set.what, have.key, have.value))
+				}
+			}
 		}
 		for _, kv := range set.kvs {
 			have, ok := stored[v.collation.Fold(kv.Key)]
@@ -333,6 +405,65 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 			default:
 				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("param %q is %q in the target, %q in the source", kv.Key, have.value, kv.Value))
 			}
+		}
+	}
+	return nil
+}
+
+// runRow compares the target's runs row with the run as the import writes it: times,
+// status, lifecycle, name, user, source fields, artifact location and experiment.
+func (v *verifier) runRow(ctx context.Context, r *sources.Run) error {
+	if r.MetricsOnly {
+		return nil // a history: the import takes nothing else of the run from it
+	}
+	cols := []string{"experiment_id", "name", "user_id", "status", "start_time", "end_time", "lifecycle_stage", "artifact_uri",
+		"source_type", "source_name", "entry_point_name", "source_version"}
+	if v.rev.HasColumn("runs", "deleted_time") {
+		cols = append(cols, "deleted_time")
+	}
+	name, _, _ := runNameAndTags(r)
+	artifact := r.ArtifactURI
+	if mapped, ok := mapArtifact(v.opts.ArtifactMap, artifact); ok {
+		artifact = mapped
+	}
+	text := func(s string) string { return s }
+	num := func(p *int64) string {
+		if p == nil {
+			return "NULL"
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	want := []string{strconv.FormatInt(v.expTarget[r.ExperimentSourceID], 10), text(name), text(r.UserID), string(r.Status), num(r.StartTime), num(r.EndTime),
+		string(r.LifecycleStage), text(artifact), string(r.SourceType), text(r.SourceName), text(r.EntryPointName), text(r.SourceVersion), num(r.DeletedTime)}
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = `"` + c + `"`
+	}
+	var got []string
+	err := schema.EachRow(ctx, v.tx, "SELECT "+strings.Join(quoted, ", ")+" FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error {
+		dest := make([]any, len(cols))
+		vals := make([]*string, len(cols))
+		for i := range dest {
+			dest[i] = &vals[i]
+		}
+		if err := scan(dest...); err != nil {
+			return err
+		}
+		for _, val := range vals {
+			if val == nil {
+				got = append(got, "NULL")
+			} else {
+				got = append(got, *val)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read run %s in the target: %w", r.RunID, err)
+	}
+	for i, c := range cols {
+		if i < len(got) && got[i] != want[i] && (want[i] != "" || got[i] != "NULL") {
+			v.differ(r.RunID, "run differs", c, fmt.Sprintf("runs.%s is %q in the target, %q in the source", c, got[i], want[i]))
 		}
 	}
 	return nil
@@ -404,6 +535,27 @@ func (v *verifier) finishRun(ctx context.Context) error {
 			v.differ(run.id, "metric points missing", key, fmt.Sprintf("%d of the source's points are not in the target (source history digest %s, target %s)",
 				missing, historyDigest(run.points[key]), historyDigest(stored[key])))
 		}
+		inSource := make(map[MetricPoint]bool, len(run.points[key]))
+		for _, p := range run.points[key] {
+			inSource[p] = true
+		}
+		extra := 0
+		for p := range have {
+			if !inSource[p] {
+				extra++
+			}
+		}
+		if extra > 0 {
+			v.differ(run.id, "metric points extra", key, fmt.Sprintf("the target has %d points the source does not (source history digest %s, target %s)",
+				extra, historyDigest(run.points[key]), historyDigest(stored[key])))
+		}
+	}
+	if !run.metricsOnly {
+		for key := range stored {
+			if _, ok := run.points[key]; !ok && (v.collation.Exact() || !v.foldedKeyStored(key, run.points)) {
+				v.differ(run.id, "metric key extra", key, fmt.Sprintf("the target has %d points of metric %q, which the source does not have", len(stored[key]), key))
+			}
+		}
 	}
 	if !v.rev.HasTable("latest_metrics") {
 		return nil
@@ -416,10 +568,10 @@ func (v *verifier) finishRun(ctx context.Context) error {
 // would decide, so either point is accepted there.
 func (v *verifier) checkLatest(ctx context.Context, runID string, history map[string][]MetricPoint) error {
 	latest := map[string]MetricPoint{}
-	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
+	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
 		var p MetricPoint
 		var ts *int64
-		if err := scan(&p.Key, &p.Value, &ts, &p.Step); err != nil {
+		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
 			return err
 		}
 		if ts != nil {
@@ -442,9 +594,14 @@ func (v *verifier) checkLatest(ctx context.Context, runID string, history map[st
 		switch {
 		case !ok:
 			v.differ(runID, "latest metric wrong", key, "latest_metrics has no row for a key with history")
-		case got.Step != best.Step || got.Timestamp != best.Timestamp || got.Value != best.Value:
-			v.differ(runID, "latest metric wrong", key, fmt.Sprintf("latest_metrics holds step %d time %d value %v; the history's latest is step %d time %d value %v",
-				got.Step, got.Timestamp, got.Value, best.Step, best.Timestamp, best.Value))
+		case got.Step != best.Step || got.Timestamp != best.Timestamp || got.Value != best.Value || got.IsNaN != best.IsNaN:
+			v.differ(runID, "latest metric wrong", key, fmt.Sprintf("latest_metrics holds step %d time %d value %v is_nan %v; the history's latest is step %d time %d value %v is_nan %v",
+				got.Step, got.Timestamp, got.Value, got.IsNaN, best.Step, best.Timestamp, best.Value, best.IsNaN))
+		}
+	}
+	for key := range latest {
+		if _, ok := history[key]; !ok {
+			v.differ(runID, "latest metric extra", key, "latest_metrics has a row for a key without history")
 		}
 	}
 	return nil
