@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -8,8 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -211,5 +215,67 @@ func TestDuplicateRowWhileKeysDeferred(t *testing.T) {
 	defer d.close()
 	if n := d.count("SELECT COUNT(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'metrics'::regclass"); n != 1 {
 		t.Errorf("metrics has %d primary keys after the import", n)
+	}
+}
+
+// TestKeyBuildWaitsForALiveWriter: building PostgreSQL's metrics keys while an MLflow
+// server writes (a transaction that inserted a run and is about to log its metrics)
+// neither deadlocks nor fails: the build takes its locks in the writer's order and waits.
+func TestKeyBuildWaitsForALiveWriter(t *testing.T) {
+	uri := testenv.Postgres(t)
+	root := filepath.Join(t.TempDir(), "mlruns")
+	if _, err := synth.Write(root, synth.Options{Runs: 2, MetricKeys: 1, Steps: 5, Seed: 13}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+		t.Fatal(err)
+	}
+	drop, _ := schema.DeferKeys(schema.Postgres, schema.Newest())
+	setUp(t, uri, drop...)
+	u, err := dburi.Parse(uri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writer, err := sql.Open("pgx", u.PostgresURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close()
+	const run = "feedfacefeedfacefeedfacefeedface"
+	holding, done := make(chan struct{}), make(chan error, 1)
+	go func() {
+		tx, err := writer.Begin()
+		if err != nil {
+			done <- err
+			return
+		}
+		_, err = tx.Exec(`INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, source_version, lifecycle_stage, artifact_uri, experiment_id)
+			VALUES ($1, 'live', 'LOCAL', '', '', 'u', 'RUNNING', 1, '', 'active', '', 0)`, run)
+		close(holding)
+		if err == nil {
+			time.Sleep(300 * time.Millisecond) // the import starts building the keys meanwhile
+			_, err = tx.Exec(`INSERT INTO metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('live', 1, 1, 0, false, $1)`, run)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+			done <- err
+			return
+		}
+		done <- tx.Commit()
+	}()
+	<-holding
+	if _, err := importPaths(t, uri, importer.Options{}); err != nil {
+		t.Fatalf("building the keys beside a live writer: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the live writer failed: %v", err)
+	}
+	d := openDB(t, uri)
+	defer d.close()
+	if n := d.count("SELECT COUNT(*) FROM pg_constraint WHERE conname = 'metric_pk'"); n != 1 {
+		t.Errorf("metric_pk not built")
+	}
+	if n := d.count("SELECT COUNT(*) FROM metrics WHERE run_uuid = ?", run); n != 1 {
+		t.Errorf("the live writer's metric is not there")
 	}
 }

@@ -278,15 +278,42 @@ func (im *importer) buildDeferredKeys(ctx context.Context) error {
 	if !im.keysDeferred || im.opts.DryRun {
 		return nil
 	}
-	err := im.tryBuildKeys(ctx, false)
-	var state interface{ SQLState() string }
-	if errors.As(err, &state) && state.SQLState() == "23505" && schema.DedupeDeferred(im.dialect) != "" {
-		// A row stored twice while the key was off: the same point, so one copy goes.
+	dedupe := false
+	for attempt := 1; ; attempt++ {
+		err := im.tryBuildKeys(ctx, dedupe)
+		var state interface{ SQLState() string }
+		if !errors.As(err, &state) {
+			return err
+		}
+		switch code := state.SQLState(); {
+		case code == "23505" && !dedupe && schema.DedupeDeferred(im.dialect) != "":
+			// A row stored twice while the key was off: the same point, so one copy goes.
+			dedupe = true
+		case (code == "55P03" || code == "40P01") && attempt < keyLockAttempts:
+			// Another session (a live MLflow server) holds runs or metrics: give it the
+			// moment it needs and take the locks again, rather than fail.
+			if attempt == 1 {
+				im.report.Notices = append(im.report.Notices, "building metrics' keys waited for another session using runs or metrics (an MLflow server writing): retried until the locks were free")
+			}
+			select {
+			case <-ctx.Done():
+				im.rollback(ctx, &err)
+				return err
+			case <-time.After(time.Duration(attempt) * 200 * time.Millisecond):
+			}
+		default:
+			return err
+		}
 		im.rollback(ctx, &err)
-		err = im.tryBuildKeys(ctx, true)
 	}
-	return err
 }
+
+// keyLockAttempts bounds how often building the keys waits for the locks it needs
+// (about two minutes in all).
+const keyLockAttempts = 40
+
+// keyLockTimeout is how long one attempt waits for each lock.
+const keyLockTimeout = "2s"
 
 // tryBuildKeys builds metrics' keys in a transaction of its own, removing rows that
 // repeat another on MLflow's whole key first when dedupe is set.
@@ -305,6 +332,11 @@ func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 	_, add := schema.DeferKeys(im.dialect, im.rev)
 	if !still {
 		add = nil
+	}
+	if still {
+		if err := im.lockForKeys(ctx, tx); err != nil {
+			return err
+		}
 	}
 	if dedupe && still {
 		n, err := tx.Exec(ctx, schema.DedupeDeferred(im.dialect))
@@ -325,6 +357,25 @@ func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 	im.tx = nil
 	im.keysDeferred = false
 	return nil
+}
+
+// lockForKeys takes the locks building the keys needs, each waiting at most
+// keyLockTimeout, so that it never holds one while waiting on a writer that waits on it.
+func (im *importer) lockForKeys(ctx context.Context, tx sinks.Tx) error {
+	locks := schema.LockForKeys(im.dialect)
+	if len(locks) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+keyLockTimeout+"'"); err != nil {
+		return err
+	}
+	for _, stmt := range locks {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("take the locks to build metrics' keys: %w", err)
+		}
+	}
+	_, err := tx.Exec(ctx, "SET LOCAL lock_timeout = 0")
+	return err
 }
 
 // prepareTarget detects the target's revision, creating the schema in an empty database.

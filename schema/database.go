@@ -72,6 +72,9 @@ type deferredKeys struct {
 	// dedupe removes the extra copies of rows equal on MLflow's whole key, which a
 	// table without its key can take (a second writer, a kill at the wrong moment).
 	dedupe string
+	// lock takes, in one order, every lock building the keys needs, so that a live
+	// MLflow server writing meanwhile waits instead of deadlocking with the build.
+	lock []string
 }
 
 // databases is the table of every database mlflow-bulk reads and writes.

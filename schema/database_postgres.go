@@ -55,5 +55,9 @@ var postgresDatabase = &Database{
 		pending: "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'metrics'::regclass",
 		dedupe: `DELETE FROM metrics a USING metrics b WHERE a.ctid > b.ctid AND a."key" = b."key" AND a."timestamp" = b."timestamp" ` +
 			"AND a.step = b.step AND a.run_uuid = b.run_uuid AND a.value = b.value AND a.is_nan = b.is_nan",
+		// The foreign key needs runs in SHARE ROW EXCLUSIVE mode (which still lets a
+		// writer's own foreign-key checks through), the primary key metrics exclusively;
+		// taken runs first, as MLflow's writers reach runs before they wait on metrics.
+		lock: []string{"LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE", "LOCK TABLE metrics IN ACCESS EXCLUSIVE MODE"},
 	},
 }

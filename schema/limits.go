@@ -185,6 +185,15 @@ func DeferKeys(d Dialect, r *Revision) (drop, add []string) {
 	return k.drop, add
 }
 
+// LockForKeys are the statements that take every lock building the deferred keys
+// needs, in one order; none where the database needs none.
+func LockForKeys(d Dialect) []string {
+	if k := d.Database().deferredKeys; k != nil {
+		return k.lock
+	}
+	return nil
+}
+
 // DedupeDeferred is the statement that removes the extra copies of metric rows equal on
 // MLflow's whole key while the keys are deferred, "" where keys are never deferred.
 func DedupeDeferred(d Dialect) string {
