@@ -296,9 +296,19 @@ func redactError(err error, target string) error {
 	}
 	uri, perr := sinks.ParseURI(target)
 	if perr != nil {
-		return redacted(err, sinks.Redact)
+		return redacted(err, redactWords)
 	}
 	return uri.RedactError(err)
+}
+
+// redactWords masks the password of every URI-like word of a message: a whole message
+// is not one URI (it may name several, such as the forms a usage error lists).
+func redactWords(msg string) string {
+	words := strings.Split(msg, " ")
+	for i, w := range words {
+		words[i] = sinks.Redact(w)
+	}
+	return strings.Join(words, " ")
 }
 
 // redactedError masks secrets in an error's message and unwraps to the error itself,

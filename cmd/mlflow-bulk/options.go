@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
-
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // parseRunsSince reads --runs-since: RFC 3339 (or a date) or epoch milliseconds.
@@ -112,13 +110,12 @@ func readPasswordFile(path string) (string, error) {
 func defaultTargetURI(getenv func(string) string) string {
 	v := getenv("MLFLOW_TRACKING_URI")
 	scheme, _, ok := strings.Cut(v, "://")
-	if !ok {
-		return defaultTarget
+	if !ok || strings.EqualFold(scheme, "file") {
+		return defaultTarget // unset, or MLflow's own file store: a source, never a target
 	}
-	if _, ok := schema.DatabaseFor(scheme); ok {
-		return v
-	}
-	return defaultTarget
+	// A database is the target; a tracking server (http://, databricks://) is not a
+	// database, which parsing it says, rather than writing ./mlflow.db unasked.
+	return v
 }
 
 // parseShard reads --shard K/N.

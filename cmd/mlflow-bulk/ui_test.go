@@ -201,9 +201,36 @@ func TestTrackingURIDefault(t *testing.T) {
 	if code := Main([]string{"import", root}, io); code != ExitOK || !strings.Contains(out.String(), target) {
 		t.Errorf("MLFLOW_TRACKING_URI as the target: %q", out)
 	}
+	// A tracking server is not a database: say so and exit 2, writing nothing.
 	t.Setenv("MLFLOW_TRACKING_URI", "http://localhost:5000")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	io, _, errOut := TestStreams()
+	if code := Main([]string{"import", root}, io); code != ExitUsage || !strings.Contains(errOut.String(), "tracking server, not a database") {
+		t.Errorf("an HTTP tracking URI: exit %d, %q", code, errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "mlflow.db")); err == nil {
+		t.Error("./mlflow.db was written for an HTTP tracking URI")
+	}
+	t.Setenv("MLFLOW_TRACKING_URI", "file:///elsewhere/mlruns")
 	if got := defaultTargetURI(os.Getenv); got != defaultTarget {
-		t.Errorf("a server URI taken for a database: %s", got)
+		t.Errorf("a file store taken for the target: %s", got)
+	}
+}
+
+// TestTargetURIMistakes: a URI MLflow would not take exits 2 with the forms it takes.
+func TestTargetURIMistakes(t *testing.T) {
+	root := store(t, synth.Options{Runs: 1, Seed: 4})
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, to := range []string{"", "postgres:/x", "sqlite:/one.db", "sqlite://rel.db", "postgersql://u@h/db", "postgresql://user@host:5432"} {
+		io, _, errOut := TestStreams()
+		if code := Main([]string{"import", root, "--to", to}, io); code != ExitUsage || !strings.Contains(errOut.String(), "sqlite:///mlflow.db") {
+			t.Errorf("--to %q: exit %d, %q", to, code, errOut.String())
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a mistaken URI left files: %v", entries)
 	}
 }
 

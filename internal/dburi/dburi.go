@@ -3,6 +3,7 @@
 package dburi
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -29,22 +30,54 @@ type URI struct {
 	Path string
 }
 
+// ErrMalformed marks a location that is not written the way MLflow writes database
+// URIs: a mistake in how the command was called, not a failure of the database.
+var ErrMalformed = errors.New("not a database URI of the forms MLflow accepts")
+
+// Forms are the URI forms, for messages.
+const Forms = "sqlite:///mlflow.db (a file here), sqlite:////abs/path/mlflow.db, postgresql://user@host:5432/mlflow, mysql://user@host:3306/mlflow (or a path to a .db file)"
+
+func malformed(format string, args ...any) error {
+	return fmt.Errorf("%s: %w; use one of %s", fmt.Sprintf(format, args...), ErrMalformed, Forms)
+}
+
+// schemeLike is a text that starts like a URI scheme ("postgres:", "sqlite:").
+var schemeLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:/`)
+
+// knownSchemes are the database families MLflow's URIs name, with SQLAlchemy's aliases.
+var knownSchemes = map[string]bool{"sqlite": true, "postgresql": true, "postgres": true, "mysql": true, "mariadb": true}
+
 // Parse parses a database URI. A string without "scheme://" is a SQLite file path.
 func Parse(raw string) (*URI, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
-		if raw == "" {
-			return nil, fmt.Errorf("empty database URI")
+		switch {
+		case strings.TrimSpace(raw) == "":
+			return nil, malformed("the database URI is empty")
+		case schemeLike.MatchString(raw) && !isWindowsPath(raw):
+			return nil, malformed("%s has one slash after its scheme", Redact(raw))
 		}
 		return &URI{Scheme: "sqlite", Raw: raw, Path: raw}, nil
 	}
 	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
 	u := &URI{Scheme: base, Raw: raw}
+	switch {
+	case base == "http" || base == "https":
+		return nil, malformed("%s is an MLflow tracking server, not a database: mlflow-bulk writes the server's database itself, so give the URI the server was started with (--backend-store-uri)", Redact(raw))
+	case base == "file":
+		return nil, malformed("%s is a file store, not a database", Redact(raw))
+	case !knownSchemes[base]:
+		return nil, malformed("%s: unknown database scheme %q", Redact(raw), scheme)
+	}
 	if base == "sqlite" {
-		// SQLAlchemy: sqlite:///rel.db is relative, sqlite:////abs.db absolute.
+		// SQLAlchemy: sqlite:///rel.db is relative, sqlite:////abs.db absolute; with two
+		// slashes what follows is a host, which SQLite has not.
+		if rest != "" && !strings.HasPrefix(rest, "/") {
+			return nil, malformed("%s has two slashes: SQLite URIs take three for a file relative to here (sqlite:///%s) and four for an absolute path", raw, rest)
+		}
 		path, _, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "?")
 		if path == "" {
-			return nil, fmt.Errorf("%s: in-memory SQLite is not a place to import into; name a file, e.g. sqlite:///mlflow.db", raw)
+			return nil, malformed("%s: in-memory SQLite is not a place to import into; name a file", raw)
 		}
 		u.Path = filepath.FromSlash(path)
 		return u, nil
@@ -52,10 +85,21 @@ func Parse(raw string) (*URI, error) {
 	parsed, err := url.Parse(raw)
 	if err != nil {
 		// url.Error repeats the input; say what is wrong without it.
-		return nil, fmt.Errorf("malformed database URI %s", Redact(raw))
+		return nil, malformed("%s cannot be read as a URI", Redact(raw))
+	}
+	if parsed.Host == "" && parsed.Query().Get("host") == "" {
+		return nil, malformed("%s names no server", Redact(raw))
+	}
+	if strings.Trim(parsed.Path, "/") == "" && parsed.Query().Get("dbname") == "" {
+		return nil, malformed("%s names no database: MLflow's tables would land in the server's default database", Redact(raw))
 	}
 	u.URL = parsed
 	return u, nil
+}
+
+// isWindowsPath tells C:/x or C:\x (a drive letter) from a URI scheme.
+func isWindowsPath(s string) bool {
+	return len(s) > 2 && s[1] == ':' && (s[2] == '/' || s[2] == '\\') && (s[0]|0x20 >= 'a' && s[0]|0x20 <= 'z')
 }
 
 // Redacted is the URI with its password replaced, for messages.

@@ -81,8 +81,11 @@ func TestMySQLConfig(t *testing.T) {
 		t.Errorf("config %+v, tool options %v", cfg, tool)
 	}
 	for _, bad := range []string{"mysql://u:pw@h/", "mysql://u:pw@h/db?charset=latin1", "mysql://u:pw@h/db?ssl=x"} {
-		u, _ := Parse(bad)
-		if _, _, err := u.MySQLConfig(); err == nil || strings.Contains(err.Error(), "u:pw") {
+		u, err := Parse(bad)
+		if err == nil {
+			_, _, err = u.MySQLConfig()
+		}
+		if err == nil || strings.Contains(err.Error(), "u:pw") {
 			t.Errorf("%s: error %v, want one without the password", bad, err)
 		}
 	}
@@ -123,5 +126,35 @@ func TestRedactQueryPasswords(t *testing.T) {
 	}
 	if got := Redact("postgresql://u@h/db?sslmode=disable&application_name=x"); got != "postgresql://u@h/db?sslmode=disable&application_name=x" {
 		t.Errorf("a query without secrets changed: %s", got)
+	}
+}
+
+// TestMalformedURIs: what MLflow would not take as a database URI is a usage error that
+// names the forms it takes, never a file named after the mistake or a server's default
+// database.
+func TestMalformedURIs(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"":                                "empty",
+		"postgres:/x":                     "one slash",
+		"sqlite:/one.db":                  "one slash",
+		"sqlite://rel.db":                 "two slashes",
+		"postgersql://u@h/db":             "unknown database scheme",
+		"postgresql://user@host:5432":     "names no database",
+		"postgresql://user:pw@host:5432/": "names no database",
+		"http://localhost:5000":           "tracking server, not a database",
+		"file:///tmp/mlruns":              "file store",
+		"mysql://u@/mlflow":               "names no server",
+	} {
+		_, err := Parse(raw)
+		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "sqlite:///mlflow.db") || strings.Contains(err.Error(), ":pw@") {
+			t.Errorf("Parse(%q): %v, want a usage error saying %q and the forms", raw, err, want)
+		}
+	}
+	for _, good := range []string{"sqlite:///mlflow.db", "sqlite:////abs/x.db", "mlflow.db", `C:\\x\\mlflow.db`, "C:/x/mlflow.db", "postgresql://u@h/db",
+		"postgresql+psycopg2://u:pw@h:5/db", "mysql+pymysql://u@h/db", "postgresql:///db?host=/var/run/postgresql"} {
+		if _, err := Parse(good); err != nil {
+			t.Errorf("Parse(%q): %v", good, err)
+		}
 	}
 }
