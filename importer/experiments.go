@@ -27,7 +27,7 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 		renamed.Name = newName
 		e = &renamed
 	}
-	if mapped, ok := mapArtifact(im.opts.ArtifactMap, e.ArtifactLocation); ok {
+	if mapped, ok := im.mapLocation(e.ArtifactLocation); ok {
 		remapped := *e
 		remapped.ArtifactLocation = mapped
 		e = &remapped

@@ -88,9 +88,16 @@ type ArtifactMapping struct {
 // backslashes read as slashes, drive letters in either case, and a leading "./" of
 // relative locations ignored.
 func mapArtifact(maps []ArtifactMapping, location string) (string, bool) {
-	best, bestLen := "", -1
+	mapped, i := mapArtifactBy(maps, location)
+	return mapped, i >= 0
+}
+
+// mapArtifactBy is mapArtifact that also says which mapping rewrote the location (-1
+// for none).
+func mapArtifactBy(maps []ArtifactMapping, location string) (string, int) {
+	best, bestLen, which := "", -1, -1
 	norm := normalizeLocation(location)
-	for _, m := range maps {
+	for i, m := range maps {
 		old := strings.TrimSuffix(normalizeLocation(m.Old), "/")
 		if !strings.HasPrefix(strings.ToLower(norm), strings.ToLower(old)) {
 			continue
@@ -104,10 +111,10 @@ func mapArtifact(maps []ArtifactMapping, location string) (string, bool) {
 			continue
 		}
 		if len(old) > bestLen {
-			best, bestLen = strings.TrimSuffix(m.New, "/")+rest, len(old)
+			best, bestLen, which = strings.TrimSuffix(m.New, "/")+rest, len(old), i
 		}
 	}
-	return best, bestLen >= 0
+	return best, which
 }
 
 func normalizeLocation(s string) string {

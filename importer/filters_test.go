@@ -76,8 +76,15 @@ func TestArtifactRootMap(t *testing.T) {
 			t.Run(target.name+"/"+strings.Split(c.sample, "/")[0], func(t *testing.T) {
 				uri := target.uri(t)
 				maps := []importer.ArtifactMapping{{Old: "/unrelated", New: "s3://wrong"}, {Old: c.old, New: c.new}}
-				if _, err := importPaths(t, uri, importer.Options{ArtifactMap: maps}, testenv.Sample(t, c.sample)); err != nil {
+				report, err := importPaths(t, uri, importer.Options{ArtifactMap: maps}, testenv.Sample(t, c.sample))
+				if err != nil {
 					t.Fatal(err)
+				}
+				// Each mapping says what it rewrote; the one that matched nothing warns.
+				notes := strings.Join(report.Notices, "\n")
+				if !strings.Contains(notes, "warning: --artifact-root-map /unrelated=s3://wrong matched no artifact location") ||
+					!strings.Contains(notes, "--artifact-root-map "+c.old+"="+c.new+" rewrote ") {
+					t.Errorf("notices: %s", notes)
 				}
 				d := openDB(t, uri)
 				if n := d.count("SELECT COUNT(*) FROM experiments WHERE artifact_location = ?", c.wantExperiment); n != 1 {

@@ -130,8 +130,49 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	if im.filteredRuns > 0 {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (--experiment, --exclude-experiment, --runs-since, --include-deleted)", im.filteredRuns))
 	}
+	im.reportArtifactMaps()
 	im.report.finish(im.committed, started, err == nil)
 	return im.report, err
+}
+
+// mapLocation rewrites an artifact location by --artifact-root-map, counting what each
+// mapping rewrote and keeping a location none matched, for the report.
+func (im *importer) mapLocation(location string) (string, bool) {
+	if len(im.opts.ArtifactMap) == 0 {
+		return "", false
+	}
+	if im.artifactRewrites == nil {
+		im.artifactRewrites = make([]int64, len(im.opts.ArtifactMap))
+	}
+	mapped, i := mapArtifactBy(im.opts.ArtifactMap, location)
+	if i < 0 {
+		if im.unmappedLocation == "" && location != "" {
+			im.unmappedLocation = location
+		}
+		return "", false
+	}
+	im.artifactRewrites[i]++
+	return mapped, true
+}
+
+// reportArtifactMaps says how many locations each --artifact-root-map rewrote, and
+// warns about one that matched nothing (a typo in its prefix, most likely).
+func (im *importer) reportArtifactMaps() {
+	for i, m := range im.opts.ArtifactMap {
+		var n int64
+		if i < len(im.artifactRewrites) {
+			n = im.artifactRewrites[i]
+		}
+		if n > 0 {
+			im.report.Notices = append(im.report.Notices, fmt.Sprintf("--artifact-root-map %s=%s rewrote %d artifact locations", m.Old, m.New, n))
+			continue
+		}
+		msg := fmt.Sprintf("warning: --artifact-root-map %s=%s matched no artifact location", m.Old, m.New)
+		if im.unmappedLocation != "" {
+			msg += fmt.Sprintf(" (the sources' locations look like %q): check its prefix", im.unmappedLocation)
+		}
+		im.report.Notices = append(im.report.Notices, msg)
+	}
 }
 
 // rollback ends a transaction left open by an error; its own failure is reported only
@@ -237,6 +278,10 @@ type importer struct {
 	// freshDefault: the Default experiment was created by this import, so the first
 	// source Default merged into it lends it its attributes, as if MLflow had made it.
 	freshDefault bool
+	// artifactRewrites counts the locations each --artifact-root-map rewrote;
+	// unmappedLocation is one none of them matched.
+	artifactRewrites []int64
+	unmappedLocation string
 	// keysDeferred: metrics has no keys or indexes yet (a bulk load into a new
 	// database); they are built at the end.
 	keysDeferred bool

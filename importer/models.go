@@ -40,7 +40,7 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 	if err != nil || !write {
 		return err
 	}
-	if mapped, ok := mapArtifact(im.opts.ArtifactMap, m.ArtifactLocation); ok {
+	if mapped, ok := im.mapLocation(m.ArtifactLocation); ok {
 		remapped := *m
 		remapped.ArtifactLocation = mapped
 		m = &remapped

@@ -47,7 +47,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		}
 		return nil
 	}
-	if mapped, ok := mapArtifact(im.opts.ArtifactMap, r.ArtifactURI); ok {
+	if mapped, ok := im.mapLocation(r.ArtifactURI); ok {
 		remapped := *r
 		remapped.ArtifactURI = mapped
 		r = &remapped

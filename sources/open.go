@@ -2,7 +2,10 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 )
 
@@ -37,9 +40,24 @@ func Open(ctx context.Context, location string, opts Options) (Source, error) {
 			return f.Open(ctx, path, opts)
 		}
 	}
+	if !strings.Contains(location, "://") {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, &missingSourceError{location}
+		}
+	}
 	var names []string
 	for _, f := range Formats() {
 		names = append(names, f.Name)
 	}
 	return nil, fmt.Errorf("%s: %w; mlflow-bulk reads: %s", location, ErrNotRecognised, strings.Join(names, ", "))
 }
+
+// missingSourceError is a source path that names nothing. It counts as a source not
+// recognised (a usage error) but says what is wrong.
+type missingSourceError struct{ location string }
+
+func (e *missingSourceError) Error() string {
+	return e.location + " does not exist: give the path of a file store (mlruns), an MLflow database, a dump, an export or a CSV"
+}
+
+func (e *missingSourceError) Unwrap() error { return ErrNotRecognised }

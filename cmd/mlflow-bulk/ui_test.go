@@ -394,3 +394,12 @@ func TestDryRunLeavesNoFile(t *testing.T) {
 		t.Errorf("the dry run left %s: %v", path, err)
 	}
 }
+
+// TestMissingSource: a source path that names nothing says so, exit 2.
+func TestMissingSource(t *testing.T) {
+	io, _, errOut := TestStreams()
+	missing := filepath.Join(t.TempDir(), "mlruns")
+	if code := Main([]string{"import", missing, "--to", testenv.SQLite(t)}, io); code != ExitUsage || !strings.Contains(errOut.String(), missing+" does not exist") {
+		t.Errorf("exit %d, %q", code, errOut.String())
+	}
+}
