@@ -417,7 +417,7 @@ func removeIfCreated(target string) func() {
 	}
 	return func() {
 		if info, err := os.Stat(uri.Path); err == nil && info.Size() == 0 {
-			_ = os.Remove(uri.Path) // the dry run's own empty file; nothing else is there
+			_ = os.Remove(uri.Path) // the command's own empty file; nothing else is there
 		}
 	}
 }

@@ -147,8 +147,10 @@ starts on it without an upgrade. Refuses a database that holds any table.`,
 				}
 				rev = r
 			}
+			cleanup := removeIfCreated(target)
 			err := initSchema(cmd.Context(), target, rev, artifactRoot)
 			if err != nil {
+				cleanup() // a failed init leaves no empty database file behind
 				return redactError(err, target)
 			}
 			fmt.Fprintf(io.Out, "Created MLflow's schema at revision %s\n", rev)

@@ -403,3 +403,15 @@ func TestMissingSource(t *testing.T) {
 		t.Errorf("exit %d, %q", code, errOut.String())
 	}
 }
+
+// TestFailedSchemaInitLeavesNoFile: a schema init that fails creates no database file.
+func TestFailedSchemaInitLeavesNoFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mlflow.db")
+	io, _, errOut := TestStreams()
+	if code := Main([]string{"schema", "init", "--to", "sqlite:///" + path, "--revision", "451aebb31d03"}, io); code != ExitUsage {
+		t.Fatalf("exit %d, %q", code, errOut.String())
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Error("a failed schema init left a database file")
+	}
+}
