@@ -67,7 +67,7 @@ func openDatabase(ctx context.Context, u *dburi.URI, opts Options) (Source, erro
 			return nil, err
 		}
 	}
-	db, err := openReadOnly(u, dialect, lite.dsn)
+	db, err := openReadOnly(u, dialect, lite.dsn, opts.Password)
 	if err != nil {
 		lite.cleanup()
 		return nil, err
@@ -86,7 +86,7 @@ func openDatabase(ctx context.Context, u *dburi.URI, opts Options) (Source, erro
 // openReadOnly opens a database with its driver so that nothing can be written: SQLite
 // by the DSN openSQLiteSource chose (read-only, query_only, nothing beside the file),
 // PostgreSQL in read-only transactions; MySQL sessions are made read-only in connect.
-func openReadOnly(u *dburi.URI, dialect schema.Dialect, sqliteDSN string) (*sql.DB, error) {
+func openReadOnly(u *dburi.URI, dialect schema.Dialect, sqliteDSN, password string) (*sql.DB, error) {
 	switch dialect {
 	case schema.SQLite:
 		return sql.Open("sqlite", sqliteDSN)
@@ -96,11 +96,17 @@ func openReadOnly(u *dburi.URI, dialect schema.Dialect, sqliteDSN string) (*sql.
 			return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
 		}
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
+		if password != "" {
+			cfg.Password = password
+		}
 		return stdlib.OpenDB(*cfg), nil
 	case schema.MySQL:
 		cfg, _, err := u.MySQLConfig()
 		if err != nil {
 			return nil, err
+		}
+		if password != "" {
+			cfg.Passwd = password
 		}
 		connector, err := mysql.NewConnector(cfg)
 		if err != nil {

@@ -97,6 +97,8 @@ type Options struct {
 	// CSVParams, CSVMetrics and CSVTags name the columns of a UI "Download CSV" file
 	// that are params, metrics and tags; columns not named are inferred.
 	CSVParams, CSVMetrics, CSVTags []string
+	// Password overrides the password of a database source's URI (--password-file).
+	Password string
 	// CSVTimeFormat is the strftime format of a CSV's times (%d-%m-%Y %H:%M) where the
 	// file does not say whether a date puts the day or the month first.
 	CSVTimeFormat string

@@ -11,7 +11,7 @@ import (
 
 // NewCmdExport builds `mlflow-bulk export`.
 func NewCmdExport(io *IOStreams) *cobra.Command {
-	var dir string
+	var dir, passwordFile string
 	var opts export.Options
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -30,7 +30,11 @@ memory exports in constant memory.`,
 			if dir == "" {
 				return &usageError{errors.New("name the dump folder with --to DIR")}
 			}
-			srcs, err := openSources(cmd.Context(), args, sources.Options{})
+			password, err := readPasswordFile(passwordFile)
+			if err != nil {
+				return err
+			}
+			srcs, err := openSources(cmd.Context(), args, sources.Options{Password: password})
 			defer closeSources(srcs)
 			if err != nil {
 				return err
@@ -66,5 +70,6 @@ memory exports in constant memory.`,
 	f.BoolVar(&opts.Gzip, "gzip", false, "gzip-compress every file")
 	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs out, list them and go on (exit code 4)")
 	f.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	f.StringVar(&passwordFile, "password-file", "", "read the source database's password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
 	return cmd
 }

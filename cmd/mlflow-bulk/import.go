@@ -109,7 +109,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.StringArrayVar(&opts.ArtifactRootMap, "artifact-root-map", nil, "rewrite artifact locations starting with OLD to start with NEW: OLD=NEW (repeatable; the longest match wins)")
 	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs side by side (default: the machine's CPUs)")
 	f.StringVar(&opts.Shard, "shard", "", "K/N: import only the runs whose id hashes to shard K of N (0-based), so N processes load one source into one database side by side")
-	f.StringVar(&opts.PasswordFile, "password-file", "", "read the database password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
+	addPasswordFile(f, &opts.PasswordFile)
 	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
 	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
@@ -239,7 +239,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	var vr *importer.VerifyReport
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
-		vr, err = verify(ctx, opts.Sources, opts.Target, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, CSVTimeFormat: opts.CSVTimeFormat,
+		vr, err = verify(ctx, opts.Sources, opts.Target, password, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, CSVTimeFormat: opts.CSVTimeFormat,
 			AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks},
 			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
 		if err != nil {

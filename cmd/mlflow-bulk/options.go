@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/spf13/pflag"
 	"os"
 	"strconv"
 	"strings"
@@ -86,6 +87,11 @@ func parseArtifactMap(values []string) ([]importer.ArtifactMapping, error) {
 		out = append(out, importer.ArtifactMapping{Old: old, New: nw})
 	}
 	return out, nil
+}
+
+// addPasswordFile adds --password-file, the same on every command that opens a database.
+func addPasswordFile(f *pflag.FlagSet, dst *string) {
+	f.StringVar(dst, "password-file", "", "read the database password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
 }
 
 // readPasswordFile reads --password-file: the first line, without its line end.

@@ -34,14 +34,18 @@ type SchemaStatus struct {
 }
 
 func newCmdSchemaShow(io *IOStreams) *cobra.Command {
-	var target string
+	var target, passwordFile string
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "show --to URI",
 		Short: "Show a database's MLflow schema revision and whether mlflow-bulk can write into it",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := schemaStatus(cmd.Context(), target)
+			password, err := readPasswordFile(passwordFile)
+			if err != nil {
+				return err
+			}
+			st, err := schemaStatus(cmd.Context(), target, password)
 			if err != nil {
 				return redactError(err, target)
 			}
@@ -71,12 +75,13 @@ func newCmdSchemaShow(io *IOStreams) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI")
+	addPasswordFile(cmd.Flags(), &passwordFile)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status as one JSON object")
 	return cmd
 }
 
-func schemaStatus(ctx context.Context, target string) (*SchemaStatus, error) {
-	sink, err := sinks.Default().Open(ctx, target, sinks.Options{})
+func schemaStatus(ctx context.Context, target, password string) (*SchemaStatus, error) {
+	sink, err := sinks.Default().Open(ctx, target, sinks.Options{Password: password})
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +126,7 @@ func creatable(d schema.Dialect) string {
 }
 
 func newCmdSchemaInit(io *IOStreams) *cobra.Command {
-	var target, revision, release, artifactRoot string
+	var target, revision, release, artifactRoot, passwordFile string
 	cmd := &cobra.Command{
 		Use:   "init --to URI [--revision REV | --mlflow-version X.Y]",
 		Short: "Create MLflow's complete schema in an empty database",
@@ -148,7 +153,11 @@ starts on it without an upgrade. Refuses a database that holds any table.`,
 				rev = r
 			}
 			cleanup := removeIfCreated(target)
-			err := initSchema(cmd.Context(), target, rev, artifactRoot)
+			password, err := readPasswordFile(passwordFile)
+			if err != nil {
+				return err
+			}
+			err = initSchema(cmd.Context(), target, password, rev, artifactRoot)
 			if err != nil {
 				cleanup() // a failed init leaves no empty database file behind
 				return redactError(err, target)
@@ -162,11 +171,12 @@ starts on it without an upgrade. Refuses a database that holds any table.`,
 	f.StringVar(&revision, "revision", "", "alembic revision to create (default: the newest known)")
 	f.StringVar(&release, "mlflow-version", "", "create the schema this MLflow release uses, e.g. 2.9")
 	f.StringVar(&artifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment")
+	addPasswordFile(f, &passwordFile)
 	return cmd
 }
 
-func initSchema(ctx context.Context, target string, rev *schema.Revision, artifactRoot string) error {
-	sink, err := sinks.Default().Open(ctx, target, sinks.Options{})
+func initSchema(ctx context.Context, target, password string, rev *schema.Revision, artifactRoot string) error {
+	sink, err := sinks.Default().Open(ctx, target, sinks.Options{Password: password})
 	if err != nil {
 		return err
 	}

@@ -176,8 +176,19 @@ func TestPasswordSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	io, _, errOut := TestStreams()
-	if code := Main([]string{"import", root, "--to", bare, "--password-file", pwFile}, io); code != ExitOK {
+	if code := Main([]string{"import", root, "--to", bare, "--password-file", pwFile, "--verify"}, io); code != ExitOK {
 		t.Errorf("--password-file: exit %d %s", code, errOut)
+	}
+	// Every command that opens a database takes it alike, export of a database source too.
+	dump := filepath.Join(t.TempDir(), "dump")
+	for _, args := range [][]string{
+		{"verify", root, "--to", bare}, {"schema", "show", "--to", bare}, {"export", bare, "--to", dump},
+		{"schema", "init", "--to", strings.Replace(testenv.Postgres(t), ":mlflow-bulk-test-pw@", "@", 1)},
+	} {
+		io, _, errOut := TestStreams()
+		if code := Main(append(args, "--password-file", pwFile), io); code != ExitOK {
+			t.Errorf("%v --password-file: exit %d %s", args, code, errOut)
+		}
 	}
 	t.Setenv("PGPASSWORD", "mlflow-bulk-test-pw")
 	io, _, errOut = TestStreams()

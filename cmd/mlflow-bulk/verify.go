@@ -19,7 +19,7 @@ var errDifferences = errors.New("the target does not hold everything the sources
 
 // NewCmdVerify builds `mlflow-bulk verify`.
 func NewCmdVerify(io *IOStreams) *cobra.Command {
-	var target, targetExperiment string
+	var target, targetExperiment, passwordFile string
 	var artifactRootMap []string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -37,7 +37,11 @@ differences per run otherwise.`,
 			if err != nil {
 				return err
 			}
-			report, err := verify(cmd.Context(), args, target, sources.Options{}, importer.VerifyOptions{TargetExperiment: targetExperiment, ArtifactMap: artifactMap})
+			password, err := readPasswordFile(passwordFile)
+			if err != nil {
+				return err
+			}
+			report, err := verify(cmd.Context(), args, target, password, sources.Options{}, importer.VerifyOptions{TargetExperiment: targetExperiment, ArtifactMap: artifactMap})
 			if err != nil {
 				return redactError(err, target)
 			}
@@ -47,17 +51,18 @@ differences per run otherwise.`,
 	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI to check")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	cmd.Flags().StringVar(&targetExperiment, "target-experiment", "", "the runs were imported with --target-experiment NAME")
+	addPasswordFile(cmd.Flags(), &passwordFile)
 	cmd.Flags().StringArrayVar(&artifactRootMap, "artifact-root-map", nil, "the import rewrote artifact locations with --artifact-root-map OLD=NEW (repeatable)")
 	return cmd
 }
 
-func verify(ctx context.Context, locations []string, target string, srcOpts sources.Options, opts importer.VerifyOptions) (*importer.VerifyReport, error) {
+func verify(ctx context.Context, locations []string, target, password string, srcOpts sources.Options, opts importer.VerifyOptions) (*importer.VerifyReport, error) {
 	srcs, err := openSources(ctx, locations, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
 		return nil, err
 	}
-	sink, err := sinks.Default().Open(ctx, target, sinks.Options{ReadOnly: true})
+	sink, err := sinks.Default().Open(ctx, target, sinks.Options{ReadOnly: true, Password: password})
 	if err != nil {
 		return nil, err
 	}
