@@ -12,7 +12,6 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -22,6 +21,7 @@ const defaultTarget = "sqlite:///mlflow.db"
 
 // ImportOptions are the import command's inputs.
 type ImportOptions struct {
+	Selection
 	IO                  *IOStreams
 	Sources             []string
 	Target              string
@@ -31,26 +31,12 @@ type ImportOptions struct {
 	DefaultArtifactRoot string
 	Progress            string
 	OnKeyCollision      importer.CollisionPolicy
-	AllowUnknown        bool
 	SkipUnsupported     bool
-	FollowSymlinks      bool
 	OnModelConflict     importer.ModelConflictPolicy
 	OnExistingRun       importer.ExistingRunPolicy
 	OnParamConflict     importer.ParamConflictPolicy
 	DryRun              bool
-	TargetExperiment    string
-	CSVParams           []string
-	CSVMetrics          []string
-	CSVTags             []string
-	CSVTimeFormat       string
-	Experiments         []string
-	ExcludeExperiments  []string
-	RunsSince           string
-	IncludeDeleted      bool
-	Renames             []string
-	ArtifactRootMap     []string
 	PasswordFile        string
-	Shard               string
 	Workers             int
 	Verify              bool
 	LockTimeout         time.Duration
@@ -101,25 +87,14 @@ anything of the bad run is committed, unless --skip-invalid.
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "target MLflow database URI (default: MLFLOW_TRACKING_URI when it names a database, else sqlite:///mlflow.db)")
-	f.StringArrayVar(&opts.Experiments, "experiment", nil, "import only experiments with this name or glob pattern (repeatable)")
-	f.StringArrayVar(&opts.ExcludeExperiments, "exclude-experiment", nil, "leave out experiments with this name or glob pattern (repeatable)")
-	f.StringVar(&opts.RunsSince, "runs-since", "", "import only runs started at or after this time (RFC 3339, a date, or epoch milliseconds)")
-	f.BoolVar(&opts.IncludeDeleted, "include-deleted", true, "import deleted runs and experiments too (as deleted)")
-	f.StringArrayVar(&opts.Renames, "rename-experiment", nil, "import experiment OLD under the name NEW: OLD=NEW (repeatable), or a CSV file of old,new lines")
-	f.StringArrayVar(&opts.ArtifactRootMap, "artifact-root-map", nil, "rewrite artifact locations starting with OLD to start with NEW: OLD=NEW (repeatable; the longest match wins)")
+	opts.Selection.addFlags(f, "import")
 	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs side by side (default: the machine's CPUs)")
-	f.StringVar(&opts.Shard, "shard", "", "K/N: import only the runs whose id hashes to shard K of N (0-based), so N processes load one source into one database side by side")
 	addPasswordFile(f, &opts.PasswordFile)
 	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
 	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
 	f.Var(newChoice("progress", &opts.Progress, []string{"auto", "always", "never"}), "progress", "progress on stderr: auto (a bar on a terminal, else a line every few seconds), always (a bar), never (only the lines)")
-	f.StringVar(&opts.TargetExperiment, "target-experiment", "", "put every run into the experiment of this name (CSV files, which carry no experiment names, otherwise go into one named after the file)")
-	f.StringSliceVar(&opts.CSVParams, "csv-params", nil, "columns of a UI \"Download CSV\" file that are params (others are inferred)")
-	f.StringSliceVar(&opts.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")
-	f.StringSliceVar(&opts.CSVTags, "csv-tags", nil, "columns of a UI \"Download CSV\" file that are tags")
-	f.StringVar(&opts.CSVTimeFormat, "csv-time-format", "", "strftime format of a CSV's times when its dates could put the day or the month first, e.g. '%d-%m-%Y %H:%M'")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
@@ -129,9 +104,6 @@ anything of the bad run is committed, unless --skip-invalid.
 		"a merged run's param with another value in the target (MLflow never changes a param): fail (the run is invalid input) or keep-target")
 	f.Var(newChoice("on-model-conflict", &opts.OnModelConflict, opts.OnModelConflict.Values()), "on-model-conflict",
 		"a registered model whose name the target has, with a version or alias that differs: fail, or keep-target (keep the target's, import the rest, report it)")
-	f.BoolVar(&opts.AllowUnknown, "allow-unknown-revision", false, "read a source, or write into a target, at an alembic revision mlflow-bulk does not know (a newer MLflow): "+
-		"a target's tables must hold every column mlflow-bulk writes; a source's tables without rules are copied as they are")
-	f.BoolVar(&opts.FollowSymlinks, "follow-symlinks", false, "read files of a file store that are symbolic links to places outside the store (by default they are invalid input)")
 	f.BoolVar(&opts.SkipUnsupported, "skip-unsupported", false, "when a source holds tables or columns the target lacks, leave them out and list them in the report instead of stopping before writing")
 	f.Var(newChoice("on-key-collision", &opts.OnKeyCollision, opts.OnKeyCollision.Values()), "on-key-collision",
 		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
@@ -169,15 +141,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func importCommand(ctx context.Context, opts *ImportOptions) error {
-	since, err := parseRunsSince(opts.RunsSince)
-	if err != nil {
-		return err
-	}
-	renames, err := parseRenames(opts.Renames)
-	if err != nil {
-		return err
-	}
-	artifactMap, err := parseArtifactMap(opts.ArtifactRootMap)
+	filter, artifactMap, srcOpts, err := opts.Selection.resolve()
 	if err != nil {
 		return err
 	}
@@ -185,13 +149,8 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	filter := importer.Filter{Experiments: opts.Experiments, ExcludeExperiments: opts.ExcludeExperiments, RunsSince: since,
-		ExcludeDeleted: !opts.IncludeDeleted, Rename: renames}
-	if filter.Shard, filter.ShardCount, err = parseShard(opts.Shard); err != nil {
-		return err
-	}
-	srcs, err := openSources(ctx, opts.Sources, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, CSVTimeFormat: opts.CSVTimeFormat, Workers: opts.Workers,
-		AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks})
+	srcOpts.Workers = opts.Workers
+	srcs, err := openSources(ctx, opts.Sources, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
 		return err
@@ -239,8 +198,8 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	var vr *importer.VerifyReport
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
-		vr, err = verify(ctx, opts.Sources, opts.Target, password, sources.Options{CSVParams: opts.CSVParams, CSVMetrics: opts.CSVMetrics, CSVTags: opts.CSVTags, CSVTimeFormat: opts.CSVTimeFormat,
-			AllowUnknownRevision: opts.AllowUnknown, FollowSymlinks: opts.FollowSymlinks},
+		srcOpts.Workers = 0
+		vr, err = verify(ctx, opts.Sources, opts.Target, password, srcOpts,
 			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
 		if err != nil {
 			if !opts.JSON {

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/spf13/pflag"
 	"os"
 	"strconv"
@@ -136,4 +137,70 @@ func parseShard(v string) (int, int, error) {
 		return 0, 0, &usageError{fmt.Errorf("--shard %q is not K/N with 0 <= K < N, e.g. 0/4", v)}
 	}
 	return shard, count, nil
+}
+
+// Selection is what a command takes of its sources and how it reads them: the filters,
+// renames and relocations of an import, and how CSVs and file stores are read. import
+// and verify share it, so that verify looks for exactly what the import took.
+type Selection struct {
+	Experiments, ExcludeExperiments []string
+	RunsSince                       string
+	IncludeDeleted                  bool
+	Renames, ArtifactRootMap        []string
+	TargetExperiment                string
+	CSVParams, CSVMetrics, CSVTags  []string
+	CSVTimeFormat                   string
+	AllowUnknown, FollowSymlinks    bool
+	Shard                           string
+}
+
+// addFlags adds the selection's flags; verb says what the command does with a source
+// ("import", or "the import took" for verify).
+func (s *Selection) addFlags(f *pflag.FlagSet, verb string) {
+	took := verb == "import"
+	say := func(forImport, forVerify string) string {
+		if took {
+			return forImport
+		}
+		return forVerify
+	}
+	f.StringArrayVar(&s.Experiments, "experiment", nil, say("import only experiments with this name or glob pattern (repeatable)", "the import took only these experiments (name or glob, repeatable)"))
+	f.StringArrayVar(&s.ExcludeExperiments, "exclude-experiment", nil, say("leave out experiments with this name or glob pattern (repeatable)", "the import left out these experiments (repeatable)"))
+	f.StringVar(&s.RunsSince, "runs-since", "", say("import only runs started at or after this time (RFC 3339, a date, or epoch milliseconds)", "the import took only runs started at or after this time"))
+	f.BoolVar(&s.IncludeDeleted, "include-deleted", true, say("import deleted runs and experiments too (as deleted)", "the import took deleted runs and experiments too"))
+	f.StringArrayVar(&s.Renames, "rename-experiment", nil, say("import experiment OLD under the name NEW: OLD=NEW (repeatable), or a CSV file of old,new lines", "the import renamed experiments: OLD=NEW (repeatable), or a CSV file of old,new lines"))
+	f.StringArrayVar(&s.ArtifactRootMap, "artifact-root-map", nil, say("rewrite artifact locations starting with OLD to start with NEW: OLD=NEW (repeatable; the longest match wins)", "the import rewrote artifact locations: OLD=NEW (repeatable)"))
+	f.StringVar(&s.Shard, "shard", "", say("K/N: import only the runs whose id hashes to shard K of N (0-based), so N processes load one source into one database side by side", "the import took only shard K of N"))
+	f.StringVar(&s.TargetExperiment, "target-experiment", "", say("put every run into the experiment of this name (CSV files, which carry no experiment names, otherwise go into one named after the file)", "the import put every run into the experiment of this name"))
+	f.StringSliceVar(&s.CSVParams, "csv-params", nil, "columns of a UI \"Download CSV\" file that are params (others are inferred)")
+	f.StringSliceVar(&s.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")
+	f.StringSliceVar(&s.CSVTags, "csv-tags", nil, "columns of a UI \"Download CSV\" file that are tags")
+	f.StringVar(&s.CSVTimeFormat, "csv-time-format", "", "strftime format of a CSV's times when its dates could put the day or the month first, e.g. '%d-%m-%Y %H:%M'")
+	f.BoolVar(&s.AllowUnknown, "allow-unknown-revision", false, say("read a source, or write into a target, at an alembic revision mlflow-bulk does not know (a newer MLflow): "+
+		"a target's tables must hold every column mlflow-bulk writes; a source's tables without rules are copied as they are", "read a source at an alembic revision mlflow-bulk does not know"))
+	f.BoolVar(&s.FollowSymlinks, "follow-symlinks", false, "read files of a file store that are symbolic links to places outside the store (by default they are invalid input)")
+}
+
+// resolve parses the selection into the importer's filter and relocations and the
+// sources' reading options.
+func (s *Selection) resolve() (importer.Filter, []importer.ArtifactMapping, sources.Options, error) {
+	var filter importer.Filter
+	since, err := parseRunsSince(s.RunsSince)
+	if err != nil {
+		return filter, nil, sources.Options{}, err
+	}
+	renames, err := parseRenames(s.Renames)
+	if err != nil {
+		return filter, nil, sources.Options{}, err
+	}
+	artifactMap, err := parseArtifactMap(s.ArtifactRootMap)
+	if err != nil {
+		return filter, nil, sources.Options{}, err
+	}
+	filter = importer.Filter{Experiments: s.Experiments, ExcludeExperiments: s.ExcludeExperiments, RunsSince: since, ExcludeDeleted: !s.IncludeDeleted, Rename: renames}
+	if filter.Shard, filter.ShardCount, err = parseShard(s.Shard); err != nil {
+		return filter, nil, sources.Options{}, err
+	}
+	return filter, artifactMap, sources.Options{CSVParams: s.CSVParams, CSVMetrics: s.CSVMetrics, CSVTags: s.CSVTags, CSVTimeFormat: s.CSVTimeFormat,
+		AllowUnknownRevision: s.AllowUnknown, FollowSymlinks: s.FollowSymlinks}, nil
 }

@@ -426,3 +426,23 @@ func TestFailedSchemaInitLeavesNoFile(t *testing.T) {
 		t.Error("a failed schema init left a database file")
 	}
 }
+
+// TestVerifyTakesTheImportsSelection: verify given the filters and renames the import
+// took finds no difference; without them it finds what the import left out.
+func TestVerifyTakesTheImportsSelection(t *testing.T) {
+	root := store(t, synth.Options{Experiments: 2, Runs: 4, MetricKeys: 1, Steps: 3, Seed: 6})
+	target := testenv.SQLite(t)
+	selection := []string{"--experiment", "synthetic-1*", "--rename-experiment", "synthetic-1=renamed"}
+	io, _, errOut := TestStreams()
+	if code := Main(append([]string{"import", root, "--to", target}, selection...), io); code != ExitOK {
+		t.Fatalf("import: exit %d %s", code, errOut)
+	}
+	io, out, _ := TestStreams()
+	if code := Main(append([]string{"verify", root, "--to", target}, selection...), io); code != ExitOK {
+		t.Errorf("verify with the import's selection: exit %d\n%s", code, out)
+	}
+	io, _, _ = TestStreams()
+	if code := Main([]string{"verify", root, "--to", target}, io); code != ExitDifferences {
+		t.Errorf("verify without it: exit %d, want %d", code, ExitDifferences)
+	}
+}

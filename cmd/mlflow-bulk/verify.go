@@ -19,8 +19,8 @@ var errDifferences = errors.New("the target does not hold everything the sources
 
 // NewCmdVerify builds `mlflow-bulk verify`.
 func NewCmdVerify(io *IOStreams) *cobra.Command {
-	var target, targetExperiment, passwordFile string
-	var artifactRootMap []string
+	var target, passwordFile string
+	var sel Selection
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify SOURCE... --to URI",
@@ -33,7 +33,7 @@ Exit code 0 when the target holds everything the sources hold, 3 with a list of
 differences per run otherwise.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			artifactMap, err := parseArtifactMap(artifactRootMap)
+			filter, artifactMap, srcOpts, err := sel.resolve()
 			if err != nil {
 				return err
 			}
@@ -41,7 +41,8 @@ differences per run otherwise.`,
 			if err != nil {
 				return err
 			}
-			report, err := verify(cmd.Context(), args, target, password, sources.Options{}, importer.VerifyOptions{TargetExperiment: targetExperiment, ArtifactMap: artifactMap})
+			report, err := verify(cmd.Context(), args, target, password, srcOpts,
+				importer.VerifyOptions{TargetExperiment: sel.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
 			if err != nil {
 				return redactError(err, target)
 			}
@@ -50,9 +51,8 @@ differences per run otherwise.`,
 	}
 	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI to check")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
-	cmd.Flags().StringVar(&targetExperiment, "target-experiment", "", "the runs were imported with --target-experiment NAME")
 	addPasswordFile(cmd.Flags(), &passwordFile)
-	cmd.Flags().StringArrayVar(&artifactRootMap, "artifact-root-map", nil, "the import rewrote artifact locations with --artifact-root-map OLD=NEW (repeatable)")
+	sel.addFlags(cmd.Flags(), "verify")
 	return cmd
 }
 
