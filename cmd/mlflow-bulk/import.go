@@ -87,7 +87,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "target MLflow database URI (default: MLFLOW_TRACKING_URI when it names a database, else sqlite:///mlflow.db)")
-	opts.Selection.addFlags(f, "import")
+	opts.addFlags(f, "import")
 	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs side by side (default: the machine's CPUs)")
 	addPasswordFile(f, &opts.PasswordFile)
 	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
@@ -141,7 +141,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func importCommand(ctx context.Context, opts *ImportOptions) error {
-	filter, artifactMap, srcOpts, err := opts.Selection.resolve()
+	filter, artifactMap, srcOpts, err := opts.resolve()
 	if err != nil {
 		return err
 	}
