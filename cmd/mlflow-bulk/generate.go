@@ -8,15 +8,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// NewCmdGenerate builds the hidden `mlflow-bulk generate`, which writes synthetic file
+// NewCmdGenerate builds `mlflow-bulk generate`, which writes synthetic file
 // stores for tests and benchmarks.
 func NewCmdGenerate(io *IOStreams) *cobra.Command {
 	var o synth.Options
 	cmd := &cobra.Command{
-		Use:    "generate DIR",
-		Short:  "Write a synthetic MLflow file store (for tests and benchmarks)",
-		Hidden: true,
-		Args:   func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
+		Use:   "generate DIR",
+		Short: "Write a synthetic MLflow file store (for tests and benchmarks)",
+		Args:  func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := synth.Write(args[0], o)
 			if err != nil {

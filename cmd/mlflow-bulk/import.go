@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
@@ -42,6 +43,15 @@ type ImportOptions struct {
 	LockTimeout         time.Duration
 }
 
+// sourceFormatsHelp lists the formats sources.Open reads, from its own table.
+func sourceFormatsHelp() string {
+	var b strings.Builder
+	for _, f := range sources.Formats() {
+		b.WriteString("  - " + f.Name + "\n")
+	}
+	return b.String()
+}
+
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
 func NewCmdImport(io *IOStreams, runF func(context.Context, *ImportOptions) error) *cobra.Command {
 	opts := &ImportOptions{IO: io}
@@ -50,11 +60,11 @@ func NewCmdImport(io *IOStreams, runF func(context.Context, *ImportOptions) erro
 		Short: "Import MLflow tracking data into an MLflow database",
 		Long: `Import one or more sources into an MLflow database, in one run.
 
-A SOURCE is an MLflow file store folder (./mlruns, or file:///abs/mlruns) or an MLflow
-database in the same URI forms as the target (sqlite:///mlflow.db, a .db file,
-postgresql://…, mysql://…), opened read-only. From databases everything MLflow keeps
-with runs moves: experiments and tags, runs, params, tags, metric histories, datasets
-and inputs, logged models, and the model registry (merged by model name).
+A SOURCE is any of these, recognised by what it holds, and opened read-only:
+` + sourceFormatsHelp() + `
+Everything MLflow keeps with runs moves: experiments and tags, runs, params, tags,
+metric histories, datasets and inputs, logged models, traces and assessments, and the
+model registry (merged by model name).
 
 The target (--to) takes MLflow's backend-store URI forms:
   sqlite:///relative/mlflow.db   sqlite:////absolute/mlflow.db   ./mlflow.db
@@ -67,7 +77,8 @@ database at a revision mlflow-bulk knows.
 Experiments are matched by name: a source experiment whose name the target has is merged
 into it (the source's Default into the target's Default, id 0); others keep their id
 when it fits and is free, or get the next one. Runs keep their ids; a run the target
-already holds is skipped, so importing the same source twice changes nothing.
+already holds is merged (its new metric points, params and tags added, its status and
+end moved forward; --on-existing-run), so importing the same source twice changes nothing.
 
 Each run is committed whole or not at all. Invalid input stops the import before
 anything of the bad run is committed, unless --skip-invalid.

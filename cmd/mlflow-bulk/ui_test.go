@@ -446,3 +446,17 @@ func TestVerifyTakesTheImportsSelection(t *testing.T) {
 		t.Errorf("verify without it: exit %d, want %d", code, ExitDifferences)
 	}
 }
+
+// TestHelpListsEverySourceFormat: import's help is made from the table of formats.
+func TestHelpListsEverySourceFormat(t *testing.T) {
+	io, out, _ := TestStreams()
+	Main([]string{"import", "--help"}, io)
+	for _, f := range sources.Formats() {
+		if !strings.Contains(out.String(), f.Name) {
+			t.Errorf("import --help does not name %q", f.Name)
+		}
+	}
+	if strings.Contains(out.String(), "already holds is skipped") {
+		t.Error("import --help says an existing run is skipped; it is merged by default")
+	}
+}
