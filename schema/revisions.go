@@ -122,6 +122,29 @@ func (r *Revision) String() string {
 	return fmt.Sprintf("%s (MLflow %s)", r.ID, r.Releases)
 }
 
+// OpenedBy says which MLflow releases open a database at this revision as it is: the
+// releases whose newest revision it is, or, for a revision between releases (a
+// development version's), the releases around it.
+func (r *Revision) OpenedBy() string {
+	if r.Releases != "" {
+		return "MLflow " + r.Releases
+	}
+	before, after := "", ""
+	for i := r.index - 1; i >= 0 && before == ""; i-- {
+		before = chain[i].Releases
+	}
+	for i := r.index + 1; i < len(chain) && after == ""; i++ {
+		after = chain[i].Releases
+	}
+	switch {
+	case before != "" && after != "":
+		return fmt.Sprintf("no release's own revision: it lies between MLflow %s and %s (a development version's); MLflow %s opens it after `mlflow db upgrade`", before, after, after)
+	case after != "":
+		return fmt.Sprintf("no release's own revision; MLflow %s opens it after `mlflow db upgrade`", after)
+	}
+	return fmt.Sprintf("newer than MLflow %s, no release's own revision that mlflow-bulk knows", before)
+}
+
 // SupportedReleases names the MLflow releases whose databases mlflow-bulk writes into,
 // for messages about unknown revisions.
 func SupportedReleases() string {

@@ -560,3 +560,16 @@ func TestResumePartialSchema(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenedBy: a release's revision names the release; one between releases says
+// which release opens it after an upgrade, not a date.
+func TestOpenedBy(t *testing.T) {
+	head, _ := schema.Lookup("b7e4c1a90f23")
+	between, _ := schema.Lookup("7d34483879f0")
+	if got := head.OpenedBy(); got != "MLflow 3.14" {
+		t.Errorf("b7e4c1a90f23: %s", got)
+	}
+	if got := between.OpenedBy(); !strings.Contains(got, "between MLflow 3.11 and 3.14") || !strings.Contains(got, "mlflow db upgrade") {
+		t.Errorf("7d34483879f0: %s", got)
+	}
+}

@@ -187,7 +187,7 @@ func TestSchemaCommands(t *testing.T) {
 		t.Fatalf("init: exit %d, %s %s", code, out, errOut)
 	}
 	code, out, _ = run("schema", "show", "--to", target)
-	if code != ExitOK || !strings.Contains(out, "Revision:  0584bdc529eb") || !strings.Contains(out, "MLflow:    2.18 – 2.22") || !strings.Contains(out, "Writable:  yes") {
+	if code != ExitOK || !strings.Contains(out, "Revision:  0584bdc529eb") || !strings.Contains(out, "Opened by: MLflow 2.18 – 2.22") || !strings.Contains(out, "Writable:  yes") {
 		t.Errorf("show after init: %s", out)
 	}
 	if code, _, errOut := run("schema", "init", "--to", target); code != ExitFailed || !strings.Contains(errOut, "already holds MLflow's schema at revision 0584bdc529eb") {

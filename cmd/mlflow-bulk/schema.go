@@ -27,7 +27,7 @@ type SchemaStatus struct {
 	Target   string `json:"target"`
 	Empty    bool   `json:"empty"`
 	Revision string `json:"revision,omitempty"`
-	Releases string `json:"mlflow_releases,omitempty"`
+	Releases string `json:"opened_by,omitempty"`
 	Known    bool   `json:"known"`
 	Writable bool   `json:"writable"`
 	Reason   string `json:"reason,omitempty"`
@@ -59,7 +59,7 @@ func newCmdSchemaShow(io *IOStreams) *cobra.Command {
 			default:
 				fmt.Fprintf(io.Out, "Revision:  %s\n", st.Revision)
 				if st.Releases != "" {
-					fmt.Fprintf(io.Out, "MLflow:    %s\n", st.Releases)
+					fmt.Fprintf(io.Out, "Opened by: %s\n", st.Releases)
 				}
 			}
 			writable := "yes"
@@ -112,7 +112,7 @@ func schemaStatus(ctx context.Context, target, password string) (*SchemaStatus, 
 		st.Empty, st.Writable = true, true
 		st.Reason = "import creates MLflow's schema at " + schema.Newest().ID + "; schema init creates any of " + creatable(sink.Dialect())
 	default:
-		st.Revision, st.Releases, st.Known, st.Writable = rev.ID, rev.Releases, true, true
+		st.Revision, st.Releases, st.Known, st.Writable = rev.ID, rev.OpenedBy(), true, true
 	}
 	return st, nil
 }
