@@ -27,7 +27,7 @@ func unavailable(t testing.TB, why string) {
 	if os.Getenv("CI") == "true" {
 		t.Fatalf("%s (CI must have it: run the tests with 'make test')", why)
 	}
-	t.Skipf("%s; 'make test' provides it", why)
+	t.Skipf("%s (CI=true makes this a failure)", why)
 }
 
 // ModuleRoot is the repository's root folder.
@@ -54,7 +54,7 @@ func Samples(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(filepath.Dir(ModuleRoot(t)), "shared", "real-mlflow-samples")
 	if _, err := os.Stat(dir); err != nil {
-		unavailable(t, "real MLflow samples not found at ../shared/real-mlflow-samples")
+		unavailable(t, "real MLflow samples not found at ../shared/real-mlflow-samples: put the shared samples folder beside this checkout (the tests read it in place)")
 	}
 	return dir
 }
@@ -75,7 +75,7 @@ func Postgres(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv(PostgresEnv)
 	if admin == "" {
-		unavailable(t, PostgresEnv+" is not set, so there is no PostgreSQL server to test against")
+		unavailable(t, PostgresEnv+" is not set, so there is no PostgreSQL server to test against; 'make test' (scripts/test-servers run) starts one")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -132,7 +132,7 @@ func MySQL(t testing.TB) string {
 	t.Helper()
 	admin := os.Getenv(MySQLEnv)
 	if admin == "" {
-		unavailable(t, MySQLEnv+" is not set, so there is no MariaDB server to test against")
+		unavailable(t, MySQLEnv+" is not set, so there is no MariaDB server to test against; 'make test' (scripts/test-servers run) starts one")
 	}
 	u, err := url.Parse(admin)
 	if err != nil {
