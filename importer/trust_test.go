@@ -387,3 +387,59 @@ func TestVerifySeesEveryChange(t *testing.T) {
 		})
 	}
 }
+
+// TestTermAtAnyMoment sends SIGTERM (and SIGINT, as Ctrl-C does) at random moments (6 per
+// target): the process ends within two seconds with exit code 130, saying what was
+// committed and how to finish, no run is half-visible, and the same command finishes
+// the job.
+func TestTermAtAnyMoment(t *testing.T) {
+	bin := binary(t)
+	o := synth.Options{Experiments: 2, Runs: 40, MetricKeys: 3, Steps: 300, Params: 3, Tags: 2, Seed: 23}
+	root, _ := synthStore(t, o)
+	rng := rand.New(rand.NewPCG(43, 9))
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			start := time.Now()
+			if out, err := exec.Command(bin, "import", root, "--to", target.uri(t), "--batch-size", "2000").CombinedOutput(); err != nil {
+				t.Fatalf("uninterrupted run: %v\n%s", err, out)
+			}
+			full := time.Since(start)
+			for k := 0; k < 6; k++ {
+				uri := target.uri(t)
+				args := []string{"import", root, "--to", uri, "--batch-size", "2000"}
+				cmd := exec.Command(bin, args...)
+				var stderr strings.Builder
+				cmd.Stderr = &stderr
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				delay := time.Duration(rng.Int64N(int64(full)))
+				time.Sleep(delay)
+				sig := syscall.SIGTERM
+				if k%2 == 1 {
+					sig = syscall.SIGINT
+				}
+				signalled := time.Now()
+				_ = cmd.Process.Signal(sig) // it may have finished already
+				err := cmd.Wait()
+				took := time.Since(signalled)
+				code := cmd.ProcessState.ExitCode()
+				switch {
+				case err == nil:
+					// finished before the signal arrived
+				case code != 130:
+					t.Errorf("%s after %s: exit %d, want 130\n%s", sig, delay, code, stderr.String())
+				case took > 2*time.Second:
+					t.Errorf("%s after %s: the process took %s to end", sig, delay, took)
+				case !strings.Contains(stderr.String(), "committed") || !strings.Contains(stderr.String(), "same command"):
+					t.Errorf("%s after %s: the message does not say what was committed and how to finish:\n%s", sig, delay, stderr.String())
+				}
+				checkWholeRuns(t, target.name, uri, o)
+				if out, err := exec.Command(bin, append(args, "--verify")...).CombinedOutput(); err != nil {
+					t.Fatalf("%s after %s, then the same command: %v\n%s", sig, delay, err, out)
+				}
+				checkKeysBuilt(t, target.name, uri)
+			}
+		})
+	}
+}
