@@ -73,8 +73,20 @@ type Options struct {
 	Progress func(Progress)
 }
 
+// Phases of an import, as Progress names them.
+const (
+	PhaseSchema  = "creating MLflow's schema"
+	PhaseImport  = "importing"
+	PhaseCommit  = "committing"
+	PhaseKeys    = "building metrics' keys and indexes"
+	PhaseChecked = "checking the target"
+)
+
 // Progress is a snapshot of the work done.
 type Progress struct {
+	// Phase is what the import is doing (one of the Phase constants); the phases after
+	// the rows take time of their own, which the display shows.
+	Phase      string
 	Source     string
 	Runs       int64
 	MetricRows int64
@@ -298,12 +310,14 @@ type importer struct {
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {
+	im.phase(PhaseChecked)
 	if err := im.prepareTarget(ctx); err != nil {
 		return err
 	}
 	if err := im.checkUnsupported(ctx, srcs); err != nil {
 		return err
 	}
+	im.phase(PhaseImport)
 	for i, src := range srcs {
 		im.sourceName = src.Describe()
 		im.progress.Source = im.sourceName
@@ -311,10 +325,19 @@ func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error 
 			return err
 		}
 	}
+	im.phase(PhaseCommit)
 	if err := im.commit(ctx, false); err != nil {
 		return err
 	}
 	return im.buildDeferredKeys(ctx)
+}
+
+// phase tells the progress display what the import does now.
+func (im *importer) phase(name string) {
+	im.progress.Phase = name
+	if im.opts.Progress != nil {
+		im.opts.Progress(im.progress)
+	}
 }
 
 // buildDeferredKeys gives metrics its primary key, foreign key and indexes, with
@@ -323,6 +346,7 @@ func (im *importer) buildDeferredKeys(ctx context.Context) error {
 	if !im.keysDeferred || im.opts.DryRun {
 		return nil
 	}
+	im.phase(PhaseKeys)
 	dedupe := false
 	for attempt := 1; ; attempt++ {
 		err := im.tryBuildKeys(ctx, dedupe)
@@ -454,6 +478,7 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 			return fmt.Errorf("%s is empty: a dry run would have to create MLflow's schema, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe())
 		}
 		rev = schema.Newest()
+		im.phase(PhaseSchema)
 		if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
@@ -181,7 +182,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	}
 	defer sink.Close()
 
-	progress := newProgress(opts)
+	progress := newProgress(opts.IO, opts.Progress)
 	report, err := importer.Import(ctx, sink, srcs, importer.Options{
 		SkipInvalid:          opts.SkipInvalid,
 		BatchRows:            opts.BatchRows,
@@ -210,8 +211,11 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
 		srcOpts.Workers = 0
+		shown := newProgress(opts.IO, opts.Progress)
+		shown.update(importer.Progress{Phase: phaseVerify})
 		vr, err = verify(ctx, opts.Sources, opts.Target, password, srcOpts,
 			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
+		shown.finish()
 		if err != nil {
 			if !opts.JSON {
 				printReport(opts.IO, report)
@@ -306,16 +310,61 @@ type progressDisplay struct {
 	bar     *progressbar.ProgressBar
 	errOut  io.Writer
 	started time.Time
-	logged  time.Time
+	// mu guards what the heartbeat reads: the last snapshot, when its phase began, when
+	// a line was last written.
+	mu         sync.Mutex
+	last       importer.Progress
+	phaseStart time.Time
+	logged     time.Time
+	stop       chan struct{}
+	done       chan struct{}
 }
+
+// phaseVerify is the phase of verify, shown as the import's phases are.
+const phaseVerify = "verifying the target against the sources"
 
 // progressLogEvery is how often the plain progress line is written.
 const progressLogEvery = 5 * time.Second
 
-func newProgress(opts *ImportOptions) *progressDisplay {
-	p := &progressDisplay{errOut: opts.IO.ErrOut, started: time.Now(), wantBar: opts.Progress == "always" || (opts.Progress == "auto" && opts.IO.IsStderrTTY())}
-	p.logged = p.started
+func newProgress(streams *IOStreams, mode string) *progressDisplay {
+	p := &progressDisplay{errOut: streams.ErrOut, started: time.Now(), wantBar: mode == "always" || (mode == "auto" && streams.IsStderrTTY()),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	p.logged, p.phaseStart = p.started, p.started
+	go p.heartbeat()
 	return p
+}
+
+// heartbeat keeps a long phase without rows (creating the schema, committing, building
+// keys) visible: the bar's text counts its seconds on a terminal; elsewhere a line says
+// what is going on every progressLogEvery.
+func (p *progressDisplay) heartbeat() {
+	defer close(p.done)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case now := <-tick.C:
+			p.mu.Lock()
+			phase, since := p.last.Phase, now.Sub(p.phaseStart)
+			if phase != "" && phase != importer.PhaseImport && since >= time.Second {
+				switch {
+				case p.bar != nil:
+					p.bar.Describe(fmt.Sprintf("%s (%.0fs)", phase, since.Seconds()))
+					_ = p.bar.RenderBlank()
+				case !p.wantBar && now.Sub(p.logged) >= progressLogEvery:
+					p.logged = now
+					done := ""
+					if p.last.Runs > 0 {
+						done = fmt.Sprintf(" (%d runs, %d metric rows imported)", p.last.Runs, p.last.MetricRows)
+					}
+					fmt.Fprintf(p.errOut, "mlflow-bulk: %s, for %.0fs so far%s\n", phase, since.Seconds(), done)
+				}
+			}
+			p.mu.Unlock()
+		}
+	}
 }
 
 // newBar makes the bar once the total is known: runs against the total (with rate and
@@ -337,6 +386,22 @@ func (p *progressDisplay) newBar(total int64) {
 }
 
 func (p *progressDisplay) update(pr importer.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if pr.Phase != p.last.Phase {
+		p.phaseStart = time.Now()
+		if !p.wantBar && pr.Phase != importer.PhaseImport && pr.Phase != importer.PhaseChecked {
+			fmt.Fprintf(p.errOut, "mlflow-bulk: %s\n", pr.Phase)
+			p.logged = p.phaseStart
+		}
+	}
+	p.last = pr
+	if pr.Phase != importer.PhaseImport {
+		if p.bar != nil {
+			p.bar.Describe(pr.Phase)
+		}
+		return
+	}
 	if p.wantBar {
 		if p.bar == nil {
 			p.newBar(pr.TotalRuns)
@@ -362,6 +427,12 @@ func (p *progressDisplay) update(pr importer.Progress) {
 }
 
 func (p *progressDisplay) finish() {
+	select {
+	case <-p.stop:
+	default:
+		close(p.stop)
+		<-p.done
+	}
 	if p.bar != nil {
 		_ = p.bar.Finish()
 	}

@@ -460,3 +460,18 @@ func TestHelpListsEverySourceFormat(t *testing.T) {
 		t.Error("import --help says an existing run is skipped; it is merged by default")
 	}
 }
+
+// TestProgressNamesEveryPhase: off a terminal, each phase after the rows has its line,
+// so a long one is never a silent screen.
+func TestProgressNamesEveryPhase(t *testing.T) {
+	root := store(t, synth.Options{Runs: 3, MetricKeys: 1, Steps: 2, Seed: 8})
+	io, _, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", testenv.SQLite(t), "--progress", "never", "--verify"}, io); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, phase := range []string{"creating MLflow's schema", "committing", "verifying the target against the sources"} {
+		if !strings.Contains(errOut.String(), "mlflow-bulk: "+phase) {
+			t.Errorf("no line for %q:\n%s", phase, errOut)
+		}
+	}
+}

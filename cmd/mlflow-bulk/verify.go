@@ -20,6 +20,7 @@ var errDifferences = errors.New("the target does not hold everything the sources
 // NewCmdVerify builds `mlflow-bulk verify`.
 func NewCmdVerify(io *IOStreams) *cobra.Command {
 	var target, passwordFile string
+	progress := "auto"
 	var sel Selection
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -41,8 +42,11 @@ differences per run otherwise.`,
 			if err != nil {
 				return err
 			}
+			shown := newProgress(io, progress)
+			shown.update(importer.Progress{Phase: phaseVerify})
 			report, err := verify(cmd.Context(), args, target, password, srcOpts,
 				importer.VerifyOptions{TargetExperiment: sel.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
+			shown.finish()
 			if err != nil {
 				return redactError(err, target)
 			}
@@ -52,6 +56,7 @@ differences per run otherwise.`,
 	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI to check")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	addPasswordFile(cmd.Flags(), &passwordFile)
+	cmd.Flags().Var(newChoice("progress", &progress, []string{"auto", "always", "never"}), "progress", "progress on stderr: auto (on a terminal), always, never (only the lines)")
 	sel.addFlags(cmd.Flags(), "verify")
 	return cmd
 }
