@@ -353,7 +353,12 @@ func (p *progressDisplay) heartbeat() {
 				case p.bar != nil:
 					p.bar.Describe(fmt.Sprintf("%s (%.0fs)", phase, since.Seconds()))
 					_ = p.bar.RenderBlank()
-				case !p.wantBar && now.Sub(p.logged) >= progressLogEvery:
+				case p.wantBar:
+				case p.logged.Before(p.phaseStart):
+					// A phase past its first second gets its line at once.
+					p.logged = now
+					fmt.Fprintf(p.errOut, "mlflow-bulk: %s\n", phase)
+				case now.Sub(p.logged) >= progressLogEvery:
 					p.logged = now
 					done := ""
 					if p.last.Runs > 0 {
@@ -390,10 +395,6 @@ func (p *progressDisplay) update(pr importer.Progress) {
 	defer p.mu.Unlock()
 	if pr.Phase != p.last.Phase {
 		p.phaseStart = time.Now()
-		if !p.wantBar && pr.Phase != importer.PhaseImport && pr.Phase != importer.PhaseChecked {
-			fmt.Fprintf(p.errOut, "mlflow-bulk: %s\n", pr.Phase)
-			p.logged = p.phaseStart
-		}
 	}
 	p.last = pr
 	if pr.Phase != importer.PhaseImport {
