@@ -14,7 +14,7 @@ import (
 // lockFile takes an exclusive flock on the SQLite database file, creating it if needed,
 // waiting up to timeout. flock locks are apart from the POSIX locks SQLite itself uses,
 // so they keep mlflow-bulk imports in turn without getting in SQLite's way.
-func lockFile(ctx context.Context, path string, timeout time.Duration) (*os.File, error) {
+func lockFile(ctx context.Context, path string, timeout time.Duration, onWait func(string)) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, err
@@ -28,6 +28,10 @@ func lockFile(ctx context.Context, path string, timeout time.Duration) (*os.File
 		if !errors.Is(err, syscall.EWOULDBLOCK) {
 			f.Close()
 			return nil, fmt.Errorf("take the import lock: %w", err)
+		}
+		if onWait != nil {
+			onWait("") // a file lock does not say whose it is
+			onWait = nil
 		}
 		if time.Now().After(deadline) {
 			f.Close()

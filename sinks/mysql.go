@@ -141,6 +141,12 @@ func (s *mysqlSink) lock(ctx context.Context) error {
 		return fmt.Errorf("take the import lock: %w", err)
 	}
 	if got.Int64 != 1 {
+		var holder sql.NullInt64
+		if err := s.conn.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?)", s.lockName).Scan(&holder); err == nil && holder.Valid {
+			s.opts.lockWait(fmt.Sprintf("connection %d", holder.Int64))
+		} else {
+			s.opts.lockWait("")
+		}
 		// GET_LOCK counts whole seconds: round up, never down to "do not wait".
 		secs := int64(math.Ceil(s.opts.lockTimeout().Seconds()))
 		if err := s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", s.lockName, secs).Scan(&got); err != nil {

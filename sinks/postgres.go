@@ -104,6 +104,7 @@ func (s *pgSink) lock(ctx context.Context) (err error) {
 	if got {
 		return nil
 	}
+	s.opts.lockWait(s.lockHolder(ctx))
 	if _, err := s.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", s.opts.lockTimeout().Milliseconds())); err != nil {
 		return err
 	}
@@ -120,6 +121,26 @@ func (s *pgSink) lock(ctx context.Context) (err error) {
 		return fmt.Errorf("take the import lock: %w", err)
 	}
 	return nil
+}
+
+// lockHolder describes the session holding the import lock, from pg_locks and
+// pg_stat_activity ("" when it cannot be read).
+func (s *pgSink) lockHolder(ctx context.Context) string {
+	var pid int
+	var app, client, since string
+	err := s.conn.QueryRow(ctx, `SELECT a.pid, COALESCE(a.application_name, ''), COALESCE(host(a.client_addr), 'a local socket'),
+		COALESCE(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS'), '')
+		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+		WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 LIMIT 1`,
+		uint32(importLockKey>>32), uint32(importLockKey&0xffffffff)).Scan(&pid, &app, &client, &since)
+	if err != nil {
+		return ""
+	}
+	holder := fmt.Sprintf("server process %d from %s, connected since %s", pid, client, since)
+	if app != "" {
+		holder += " (" + app + ")"
+	}
+	return holder
 }
 
 type pgTx struct {

@@ -77,6 +77,17 @@ type Options struct {
 	// whole session, so imports of disjoint runs (shards) interleave: each transaction
 	// still sees and creates experiments alone.
 	LockPerTransaction bool
+	// OnLockWait, when set, is called once when another import holds the lock and Open
+	// starts to wait for it, with what the database says of the holder ("" when it
+	// cannot tell).
+	OnLockWait func(holder string)
+}
+
+// lockWait tells the caller that Open waits for the lock.
+func (o Options) lockWait(holder string) {
+	if o.OnLockWait != nil {
+		o.OnLockWait(holder)
+	}
 }
 
 func (o Options) lockTimeout() time.Duration {

@@ -39,7 +39,7 @@ func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	var lock *os.File
 	// Per transaction, SQLite's own single writer (BEGIN IMMEDIATE) is the lock.
 	if !opts.ReadOnly && !opts.LockPerTransaction {
-		if lock, err = lockFile(ctx, uri.Path, opts.lockTimeout()); err != nil {
+		if lock, err = lockFile(ctx, uri.Path, opts.lockTimeout(), opts.lockWait); err != nil {
 			return nil, fmt.Errorf("%s: %w", uri.Raw, err)
 		}
 	}

@@ -176,7 +176,10 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		// makes.
 		defer removeIfCreated(opts.Target)()
 	}
-	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password, LockPerTransaction: filter.ShardCount > 1})
+	waiting := newLockWait(opts.IO.ErrOut, sinks.Redact(opts.Target), lockTimeout)
+	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password, LockPerTransaction: filter.ShardCount > 1,
+		OnLockWait: waiting.start})
+	waiting.stop()
 	if err != nil {
 		return redactError(err, opts.Target)
 	}
@@ -318,6 +321,52 @@ type progressDisplay struct {
 	logged     time.Time
 	stop       chan struct{}
 	done       chan struct{}
+}
+
+// lockWait says, at once and every progressLogEvery after, that the import waits for
+// another import's lock on the target, and who holds it where the database can tell.
+type lockWait struct {
+	errOut  io.Writer
+	target  string
+	timeout time.Duration
+	quit    chan struct{}
+	done    chan struct{}
+}
+
+func newLockWait(errOut io.Writer, target string, timeout time.Duration) *lockWait {
+	return &lockWait{errOut: errOut, target: target, timeout: timeout}
+}
+
+// start is the sink's OnLockWait: it runs once, when the wait begins.
+func (w *lockWait) start(holder string) {
+	by := ""
+	if holder != "" {
+		by = ", held by " + holder
+	}
+	fmt.Fprintf(w.errOut, "mlflow-bulk: waiting for another import writing to %s to finish%s (up to %s, --lock-timeout)\n", w.target, by, w.timeout)
+	w.quit, w.done = make(chan struct{}), make(chan struct{})
+	began := time.Now()
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(progressLogEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-w.quit:
+				return
+			case now := <-tick.C:
+				fmt.Fprintf(w.errOut, "mlflow-bulk: still waiting for the lock on %s: %.0fs of %s\n", w.target, now.Sub(began).Seconds(), w.timeout)
+			}
+		}
+	}()
+}
+
+// stop ends the messages once Open returned.
+func (w *lockWait) stop() {
+	if w.quit != nil {
+		close(w.quit)
+		<-w.done
+	}
 }
 
 // phaseVerify is the phase of verify, shown as the import's phases are.

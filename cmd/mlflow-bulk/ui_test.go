@@ -476,3 +476,27 @@ func TestProgressNamesEveryPhase(t *testing.T) {
 		t.Errorf("stderr %q: want a line for the long phase only", errOut.String())
 	}
 }
+
+// TestLockWaitSaysSo: an import that must wait for another's lock says so at once,
+// naming the holder where the database can, and exits 5 when the wait runs out.
+func TestLockWaitSaysSo(t *testing.T) {
+	root := store(t, synth.Options{Runs: 1, Seed: 5})
+	for name, uri := range map[string]func(testing.TB) string{"sqlite": testenv.SQLite, "postgres": testenv.Postgres, "mariadb": testenv.MySQL} {
+		t.Run(name, func(t *testing.T) {
+			target := uri(t)
+			holder, err := sinks.Default().Open(context.Background(), target, sinks.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.Close()
+			io, _, errOut := TestStreams()
+			code := Main([]string{"import", root, "--to", target, "--lock-timeout", "1s"}, io)
+			if code != ExitLocked || !strings.Contains(errOut.String(), "waiting for another import writing to") {
+				t.Errorf("exit %d, %q", code, errOut.String())
+			}
+			if name == "postgres" && !strings.Contains(errOut.String(), "held by server process") {
+				t.Errorf("the holder is not named: %q", errOut.String())
+			}
+		})
+	}
+}
