@@ -69,6 +69,9 @@ type Options struct {
 	// is rolled back: the report says what would be created, merged, skipped or
 	// rejected, and the target is left as it was.
 	DryRun bool
+	// ScratchTarget marks a target made for a dry run alone (a scratch database): a dry
+	// run may create MLflow's schema in it even where DDL cannot be rolled back.
+	ScratchTarget bool
 	// Progress, when set, is called after every run with the totals so far.
 	Progress func(Progress)
 }
@@ -100,6 +103,10 @@ func (o Options) batchRows() int {
 	}
 	return o.BatchRows
 }
+
+// ErrDryRunNeedsSchema: a dry run into an empty database that cannot roll back DDL
+// would have to create MLflow's schema there; the caller may run it in a scratch one.
+var ErrDryRunNeedsSchema = errors.New("a dry run would have to create MLflow's schema")
 
 // ErrInvalidInput wraps the input error that stopped an import (without SkipInvalid).
 var ErrInvalidInput = errors.New("invalid input")
@@ -474,8 +481,8 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
 	if rev == nil {
-		if im.opts.DryRun && !im.dialect.Database().TransactionalDDL {
-			return fmt.Errorf("%s is empty: a dry run would have to create MLflow's schema, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe())
+		if im.opts.DryRun && !im.opts.ScratchTarget && !im.dialect.Database().TransactionalDDL {
+			return fmt.Errorf("%s is empty: %w, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe(), ErrDryRunNeedsSchema)
 		}
 		rev = schema.Newest()
 		im.phase(PhaseSchema)

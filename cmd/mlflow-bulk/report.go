@@ -10,7 +10,11 @@ import (
 // printReport writes the human summary of an import to Out.
 func printReport(io *IOStreams, r *importer.Report) {
 	out := io.Out
-	fmt.Fprintf(out, "Imported into %s (schema %s", r.Target, r.Revision)
+	verb := "Imported into"
+	if r.DryRun {
+		verb = "Dry run into" // the counts are what an import would do
+	}
+	fmt.Fprintf(out, "%s %s (schema %s", verb, r.Target, r.Revision)
 	if r.SchemaCreated {
 		fmt.Fprint(out, ", created")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -498,5 +499,36 @@ func TestLockWaitSaysSo(t *testing.T) {
 				t.Errorf("the holder is not named: %q", errOut.String())
 			}
 		})
+	}
+}
+
+// TestDryRunIntoEmptyMariaDB: a dry run works into an empty MariaDB database too, which
+// cannot roll back DDL: it validates in a scratch database, says so, and leaves the
+// target empty and no scratch database behind.
+func TestDryRunIntoEmptyMariaDB(t *testing.T) {
+	target := testenv.MySQL(t)
+	root := store(t, synth.Options{Runs: 3, MetricKeys: 1, Steps: 2, Seed: 9})
+	io, out, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", target, "--dry-run"}, io); code != ExitOK || !strings.Contains(out.String(), "scratch database") || !strings.Contains(out.String(), "Dry run into") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	sink, err := sinks.Default().Open(context.Background(), target, sinks.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	tx, err := sink.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(context.Background()) }()
+	var tables, scratch int
+	if err := schema.EachRow(context.Background(), tx, "SELECT (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()), "+
+		"(SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'mlflow_bulk_dry_run_%')", nil,
+		func(scan func(...any) error) error { return scan(&tables, &scratch) }); err != nil {
+		t.Fatal(err)
+	}
+	if tables != 0 || scratch != 0 {
+		t.Errorf("%d tables in the target, %d scratch databases left", tables, scratch)
 	}
 }
