@@ -516,6 +516,9 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	if err := im.refreshTargetState(ctx); err != nil {
 		return err
 	}
+	if err := im.indexForResume(ctx, tx); err != nil {
+		return err
+	}
 	if im.collation, err = schema.KeyCollation(ctx, tx, im.dialect); err != nil {
 		return err
 	}
@@ -540,6 +543,21 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	// The schema is committed on its own: an import that fails later still leaves a
 	// valid, empty MLflow database.
 	return im.commit(ctx, true)
+}
+
+// indexForResume prepares an import that resumes an interrupted first import: that one
+// looks up the runs it wrote before in metrics, a scan per run without an index. The
+// index is one of the keys to build anyway, so it is built now.
+func (im *importer) indexForResume(ctx context.Context, tx sinks.Tx) error {
+	if !im.keysDeferred || !im.targetHasRuns {
+		return nil
+	}
+	for _, stmt := range schema.ResumeIndexes(im.dialect) {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			return fmt.Errorf("index metrics by run to resume the load: %w", err)
+		}
+	}
+	return nil
 }
 
 func (im *importer) importSource(ctx context.Context, index int, src sources.Source) error {

@@ -75,6 +75,9 @@ type deferredKeys struct {
 	// lock takes, in one order, every lock building the keys needs, so that a live
 	// MLflow server writing meanwhile waits instead of deadlocking with the build.
 	lock []string
+	// resume builds, ahead of the others, the index an import resuming an interrupted
+	// load needs to find the runs it already wrote without a scan per run.
+	resume []string
 }
 
 // databases is the table of every database mlflow-bulk reads and writes.

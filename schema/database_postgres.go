@@ -49,8 +49,10 @@ var postgresDatabase = &Database{
 		add: []string{
 			`ALTER TABLE metrics ADD CONSTRAINT metric_pk PRIMARY KEY ("key", "timestamp", step, run_uuid, value, is_nan), ` +
 				"ADD CONSTRAINT metrics_run_uuid_fkey FOREIGN KEY (run_uuid) REFERENCES runs (run_uuid)",
-			"CREATE INDEX index_metrics_run_uuid ON metrics (run_uuid)",
+			// Built ahead when an interrupted load is resumed (see resume).
+			"CREATE INDEX IF NOT EXISTS index_metrics_run_uuid ON metrics (run_uuid)",
 		},
+		resume: []string{"CREATE INDEX IF NOT EXISTS index_metrics_run_uuid ON metrics (run_uuid)"},
 		// A metrics table without any primary key is only ever left by the drop above.
 		pending: "SELECT COUNT(*) FROM pg_constraint WHERE contype = 'p' AND conrelid = 'metrics'::regclass",
 		dedupe: `DELETE FROM metrics a USING metrics b WHERE a.ctid > b.ctid AND a."key" = b."key" AND a."timestamp" = b."timestamp" ` +

@@ -194,6 +194,15 @@ func LockForKeys(d Dialect) []string {
 	return nil
 }
 
+// ResumeIndexes are the statements that build, ahead of the other deferred keys, the
+// index a resumed load needs to find its runs' metrics; none where none is needed.
+func ResumeIndexes(d Dialect) []string {
+	if k := d.Database().deferredKeys; k != nil {
+		return k.resume
+	}
+	return nil
+}
+
 // DedupeDeferred is the statement that removes the extra copies of metric rows equal on
 // MLflow's whole key while the keys are deferred, "" where keys are never deferred.
 func DedupeDeferred(d Dialect) string {
