@@ -10,6 +10,8 @@ import (
 // mergeState is what the target already holds of a run being merged.
 type mergeState struct {
 	storedLatest map[string]MetricPoint
+	// moved is set when the stored run's status, end or lifecycle moved forward.
+	moved bool
 }
 
 // inputEdge is the primary key of MLflow's inputs table.
@@ -100,6 +102,9 @@ func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
 		if im.rev.HasColumn("runs", "deleted_time") {
 			set = append(set, columnValue{"deleted_time", optional(src.deletedTime)})
 		}
+	}
+	if len(set) > 0 && im.cur != nil && im.cur.merge != nil {
+		im.cur.merge.moved = true
 	}
 	return im.store.UpdateRun(ctx, src.runUUID, set)
 }

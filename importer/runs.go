@@ -272,6 +272,11 @@ func (im *importer) finishRun(ctx context.Context) error {
 			return fmt.Errorf("run %s: %w", cur.id, err)
 		}
 	}
+	if cur.merge != nil && !cur.merge.moved && im.run.rowsWritten() == 0 {
+		// The target held all of it: nothing was merged, the run was already there.
+		im.run["runs"].Merged--
+		im.run["runs"].Skipped++
+	}
 	im.seenRuns[cur.id] = seenRun{source: cur.source, experiment: cur.experiment, file: cur.file}
 	im.batchRows += im.run.rowsWritten()
 	im.batch.merge(im.run)
