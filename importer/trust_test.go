@@ -348,14 +348,20 @@ func TestVerifySeesEveryChange(t *testing.T) {
 				{-1, "experiment differs", fmt.Sprintf(`UPDATE experiments SET lifecycle_stage = 'deleted' WHERE experiment_id = %d`, expA)},
 				{-1, "experiment differs", fmt.Sprintf(`UPDATE experiments SET artifact_location = 's3://moved' WHERE experiment_id = %d`, expB)},
 				{-1, "experiment tag extra", fmt.Sprintf(`INSERT INTO experiment_tags ("key", value, experiment_id) VALUES ('added', 'x', %d)`, expB)},
+				{-1, "run extra", fmt.Sprintf(`INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, user_id, status, start_time, source_version, lifecycle_stage, artifact_uri, experiment_id)
+					VALUES ('added00000000000000000000000000a', 'added', 'LOCAL', '', '', 'u', 'FINISHED', 1, '', 'active', '', %d)`, expB)},
 			}
 			var stmts []string
 			for _, c := range changes {
 				stmts = append(stmts, c.stmt)
 			}
 			setUp(t, uri, stmts...)
-			// And the source changes too: a run's end and status, a metric file removed.
+			// And the source changes too: a run's end and status, a metric file removed, a
+			// run deleted from it.
 			rewriteMeta(t, runs[14], map[string]string{"end_time": "1", "status": "4"})
+			if err := os.RemoveAll(runs[17]); err != nil {
+				t.Fatal(err)
+			}
 			metricFiles, _ := filepath.Glob(filepath.Join(runs[15], "metrics", "*"))
 			if err := os.Remove(metricFiles[0]); err != nil {
 				t.Fatal(err)
@@ -368,7 +374,11 @@ func TestVerifySeesEveryChange(t *testing.T) {
 				run  int
 				kind string
 				stmt string
-			}{15, "metric key extra", ""})
+			}{15, "metric key extra", ""}, struct {
+				run  int
+				kind string
+				stmt string
+			}{17, "run extra", ""})
 			r := verifyPaths(t, uri, root)
 			for _, c := range changes {
 				found := false
@@ -380,7 +390,7 @@ func TestVerifySeesEveryChange(t *testing.T) {
 				}
 			}
 			for _, diff := range r.Differences {
-				if diff.RunID == ids[16] || diff.RunID == ids[17] {
+				if diff.RunID == ids[16] {
 					t.Errorf("a difference in an untouched run: %+v", diff)
 				}
 			}

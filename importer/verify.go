@@ -98,6 +98,8 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Ve
 		v.missingExperiment = map[string]bool{}
 		v.expTarget = map[string]int64{}
 		v.runExperiment = map[string]string{}
+		v.sourceRuns = map[string]bool{}
+		v.sameExperiments = map[int64]string{}
 		if err := v.verifySource(ctx, src); err != nil {
 			return v.report, err
 		}
@@ -136,7 +138,11 @@ type verifier struct {
 	missingExperiment map[string]bool
 	// runExperiment: the experiment each run of the source was first seen in
 	runExperiment map[string]string
-	run           *verifyRun
+	// sourceRuns are every run id of the source, filtered or not; sameExperiments the
+	// target's experiments that are the source's own, by id, with their names.
+	sourceRuns      map[string]bool
+	sameExperiments map[int64]string
+	run             *verifyRun
 }
 
 type verifyRun struct {
@@ -156,7 +162,41 @@ func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
 	if err := sources.Each(ctx, src, (*verifyHandler)(v)); err != nil {
 		return err
 	}
-	return v.finishRun(ctx)
+	if err := v.finishRun(ctx); err != nil {
+		return err
+	}
+	return v.extraRuns(ctx)
+}
+
+// extraRuns reports the runs the target holds, in an experiment that is the source's
+// own (the same creation time), that the source does not: added since, or deleted from
+// the source. An experiment merged by name from elsewhere gathers other runs rightly.
+func (v *verifier) extraRuns(ctx context.Context) error {
+	for _, id := range sortedInt64Keys(v.sameExperiments) {
+		err := schema.EachRow(ctx, v.tx, "SELECT run_uuid FROM runs WHERE experiment_id = ?", []any{id}, func(scan func(...any) error) error {
+			var run string
+			if err := scan(&run); err != nil {
+				return err
+			}
+			if !v.sourceRuns[run] {
+				v.differ(run, "run extra", "", fmt.Sprintf("experiment %d %q holds this run, which the source does not (added since, or deleted from the source)", id, v.sameExperiments[id]))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read the runs of experiment %d in the target: %w", id, err)
+		}
+	}
+	return nil
+}
+
+func sortedInt64Keys[V any](m map[int64]V) []int64 {
+	out := make([]int64, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // verifyHandler takes a source's records into the verification: a record other than a
@@ -303,6 +343,11 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 	if !same || id == 0 && e.CreationTime == nil {
 		return nil // another experiment of that name, or the Default every store shares
 	}
+	if e.CreationTime != nil && id != 0 {
+		// Its runs are the source's, so extra ones are differences; never the Default's,
+		// which every store shares.
+		v.sameExperiments[id] = e.Name
+	}
 	want := e.ArtifactLocation
 	if mapped, ok := mapArtifact(v.opts.ArtifactMap, want); ok {
 		want = mapped
@@ -339,6 +384,7 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 }
 
 func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
+	v.sourceRuns[r.RunID] = true
 	if !v.experiments[r.ExperimentSourceID] && !v.missingExperiment[r.ExperimentSourceID] || !v.opts.Filter.takesRun(r) {
 		v.run = nil // left out by the import's filters
 		return nil
