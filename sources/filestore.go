@@ -307,13 +307,7 @@ func (s *fileStore) readExperiment(ctx context.Context, folder experimentFolder,
 	if exp.Tags, err = readKeyValueFiles(s.files, filepath.Join(dir, "tags")); err != nil {
 		return s.sendInvalidOrFatal(ctx, err)
 	}
-	if folder.sourceID != id {
-		exp.SourceID = folder.sourceID
-		message := fmt.Sprintf("experiment %s %q in %s has the id of an active experiment: it is imported as a deleted experiment under an id of its own, with its runs", id, exp.Name, trashFolder)
-		if names[exp.Name] {
-			exp.Name = uniqueName(exp.Name+" (deleted, id "+id+")", names)
-			message += fmt.Sprintf(", named %q because its name is taken", exp.Name)
-		}
+	if message := s.ownName(exp, folder, trashed, names); message != "" {
 		if err := s.send(ctx, &Notice{Path: dir, Message: message}); err != nil {
 			return err
 		}
@@ -845,6 +839,32 @@ func pyFloat(s string) (float64, bool) {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// ownName gives an experiment the source id and name it is imported under, and says
+// why they are not its own ("" when they are): a trashed experiment whose id an active
+// one has takes its path as id; two experiments of one name in one store (copied
+// together, or a deleted one kept beside its successor) would be merged by the import,
+// as a database holds a name once, so the later one gets a name of its own.
+func (s *fileStore) ownName(exp *Experiment, folder experimentFolder, trashed bool, names map[string]bool) string {
+	var message string
+	if folder.sourceID != folder.id {
+		exp.SourceID = folder.sourceID
+		message = fmt.Sprintf("experiment %s %q in %s has the id of an active experiment: it is imported as a deleted experiment under an id of its own, with its runs", folder.id, exp.Name, trashFolder)
+	}
+	if !names[exp.Name] {
+		return message
+	}
+	suffix := " (id " + folder.id + ")"
+	if trashed {
+		suffix = " (deleted, id " + folder.id + ")"
+	}
+	was := exp.Name
+	exp.Name = uniqueName(exp.Name+suffix, names)
+	if message == "" {
+		message = fmt.Sprintf("experiment %s %q has the name of another experiment of the store", folder.id, was)
+	}
+	return message + fmt.Sprintf(", named %q because its name is taken", exp.Name)
 }
 
 // uniqueName is name, or name with the first number from 2 that no experiment has.

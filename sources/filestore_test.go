@@ -453,3 +453,25 @@ func TestFileStoreReadsAsMLflow(t *testing.T) {
 		t.Errorf("invalid %v", invalid)
 	}
 }
+
+// TestFileStoreNameTakenTwice: two experiments of one name in one store (a deleted one
+// kept beside its successor) stay two: the second gets a name of its own, said so.
+func TestFileStoreNameTakenTwice(t *testing.T) {
+	root := writeStore(t, map[string]string{
+		"1/meta.yaml":        "artifact_location: /m/1\nexperiment_id: '1'\nlifecycle_stage: active\nname: train\n",
+		".trash/2/meta.yaml": "artifact_location: /m/2\nexperiment_id: '2'\nlifecycle_stage: deleted\nname: train\n",
+	})
+	names := map[string]string{}
+	notices := ""
+	for _, r := range readAll(t, root, sources.Options{}) {
+		switch r := r.(type) {
+		case *sources.Experiment:
+			names[r.SourceID] = r.Name
+		case *sources.Notice:
+			notices += r.Message
+		}
+	}
+	if names["1"] != "train" || names["2"] != "train (deleted, id 2)" || !strings.Contains(notices, "name is taken") {
+		t.Errorf("names %v, notices %q", names, notices)
+	}
+}
