@@ -241,7 +241,7 @@ type runState struct {
 	// run is rejected.
 	read      map[string]int64
 	savepoint bool // part of it was flushed under a savepoint
-	points    map[pointKey]struct{}
+	points    *pointSet
 	// metricKeys maps folded metric keys to the key kept, where the target's collation
 	// folds; dropped holds keys left out under keep-first.
 	metricKeys map[string]string

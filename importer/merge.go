@@ -153,8 +153,9 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 // stored latest metrics the first points of the latest-metric rule, as if logged first.
 func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
 	keys := map[string]bool{}
+	cur.points.whole = true // new points are told apart from all the stored ones
 	err := im.store.RunMetrics(ctx, cur.id, func(k pointKey) {
-		cur.points[k] = struct{}{}
+		cur.points.add(k)
 		keys[k.key] = true
 	})
 	if err != nil {

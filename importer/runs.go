@@ -19,7 +19,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	for entity, n := range read {
 		im.committed[entity].Read += n
 	}
-	im.cur = &runState{id: r.RunID, points: map[pointKey]struct{}{}, metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics, read: read}
+	im.cur = &runState{id: r.RunID, points: newPointSet(), metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics, read: read}
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}
@@ -206,7 +206,7 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		value, isNaN := Sanitize(p.Value)
 		pt := MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		k := pointKey{key: p.Key, value: value, timestamp: p.Timestamp, step: p.Step, isNaN: isNaN}
-		if _, dup := cur.points[k]; dup {
+		if cur.points.has(k) {
 			im.run["metrics"].Skipped++
 			continue
 		}
@@ -228,7 +228,10 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 			return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID,
 				Err: fmt.Errorf("metric %q has a negative timestamp %d", p.Key, p.Timestamp)})
 		}
-		cur.points[k] = struct{}{}
+		if cur.points.add(k) {
+			im.noteOnce(fmt.Sprintf("run %s has over %d metric points: past that, a point is compared with the last %d for repeats (logging one twice puts it next to itself), "+
+				"not with all, to keep memory flat; a repeat further apart meets the database's key (PostgreSQL into a new database removes it before building the key; elsewhere it stops the import)", cur.id, exactPoints, windowPoints))
+		}
 		im.latest.Observe(pt)
 		im.metrics.add(metricRow{MetricPoint: pt, runUUID: cur.id})
 		im.run["metrics"].Created++

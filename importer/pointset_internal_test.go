@@ -1,0 +1,47 @@
+package importer
+
+import "testing"
+
+// TestPointSetBounded: every point is remembered up to exactPoints; past that only the
+// last windowPoints are, so a point logged twice in a row is still caught while the
+// memory stays flat; a set of stored points (a merge) stays whole.
+func TestPointSetBounded(t *testing.T) {
+	s := newPointSet()
+	point := func(i int) pointKey {
+		return pointKey{key: "loss", value: float64(i), timestamp: int64(i), step: int64(i)}
+	}
+	bounded := false
+	for i := 0; i < exactPoints+windowPoints*2; i++ {
+		if s.has(point(i)) {
+			t.Fatalf("point %d seen before it was added", i)
+		}
+		bounded = s.add(point(i)) || bounded
+	}
+	if !bounded || s.exact != nil || len(s.window) != windowPoints {
+		t.Fatalf("bounded %v, exact %d, window %d", bounded, len(s.exact), len(s.window))
+	}
+	last := exactPoints + windowPoints*2 - 1
+	if !s.has(point(last)) || !s.has(point(last-windowPoints+1)) {
+		t.Error("a recent point is not remembered")
+	}
+	if s.has(point(0)) {
+		t.Error("a point far back is still held: memory would grow with the run")
+	}
+	// A repeat across the moment the set became bounded is caught too.
+	across := newPointSet()
+	for i := 0; i < exactPoints-1; i++ {
+		across.add(point(i))
+	}
+	across.add(point(exactPoints - 1)) // bounded from here
+	if !across.has(point(exactPoints - 10)) {
+		t.Error("a point just before the set became bounded was let go")
+	}
+	whole := newPointSet()
+	whole.whole = true
+	for i := 0; i < exactPoints+10; i++ {
+		whole.add(point(i))
+	}
+	if whole.bounded || !whole.has(point(0)) {
+		t.Error("a merge's stored points were let go")
+	}
+}
