@@ -137,22 +137,18 @@ func (s *csvSource) read(ctx context.Context) error {
 		return err
 	}
 	s.unused = map[string]int64{}
-	var err error
+	row, infer := s.searchRunsRow, stripped(s.header())
 	switch s.layout {
-	case csvSearchRuns:
-		var ok bool
-		if ok, err = s.prepare(ctx, stripped(s.header())); ok {
-			err = s.readRows(ctx, s.searchRunsRow)
-		}
 	case csvUI:
-		var ok bool
-		if ok, err = s.prepare(ctx, true); ok {
-			err = s.readRows(ctx, s.uiRow)
-		}
-	default:
+		row, infer = s.uiRow, true
+	case csvLong:
 		return s.readLong(ctx)
 	}
-	if err != nil {
+	ok, err := s.prepare(ctx, infer)
+	if !ok || err != nil {
+		return err // a file that cannot be read as it stands was reported as invalid
+	}
+	if err := s.readRows(ctx, row); err != nil {
 		return err
 	}
 	return s.reportCells(ctx)
