@@ -25,13 +25,17 @@ func NewCmdVerify(io *IOStreams) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify SOURCE... --to URI",
-		Short: "Check that a database holds everything the sources hold, changing nothing",
-		Long: `Compare an MLflow database with the sources, read-only: every run with its params,
-tags and every point of its metric history (a digest per run and key names the
-histories that differ), and the target's latest_metrics against its own history.
+		Short: "Check that a database holds exactly what the sources hold, changing nothing",
+		Long: `Compare an MLflow database with the sources, read-only and both ways: every field
+of every run of the sources, its params, tags and every point of its metric history
+(a digest per run and key names the histories that differ), what the target holds of
+those runs beyond the sources, and the target's latest_metrics against its own history;
+experiments, datasets, logged models, the registry, traces and every table copied as
+rows, by primary key. Give it the selection the import took (--experiment,
+--rename-experiment, --artifact-root-map, ...) so that it looks for exactly that.
 
-Exit code 0 when the target holds everything the sources hold, 3 with a list of
-differences per run otherwise.`,
+Exit code 0 when the target matches the sources, 3 with a list of differences per run
+otherwise.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			filter, artifactMap, srcOpts, err := sel.resolve()
