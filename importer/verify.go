@@ -2,9 +2,10 @@ package importer
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,8 +149,61 @@ type verifier struct {
 type verifyRun struct {
 	id          string
 	missing     bool
-	metricsOnly bool                     // a history only: the target may hold other keys
-	points      map[string][]MetricPoint // the source's history per key
+	metricsOnly bool // a history only: the target may hold other keys
+	// seen tells repeated points apart, as the import does; points sums up the
+	// source's history per key.
+	seen   *pointSet
+	points map[string]*history
+}
+
+func (r *verifyRun) history(key string) *history {
+	h := r.points[key]
+	if h == nil {
+		h = &history{}
+		r.points[key] = h
+	}
+	return h
+}
+
+// history sums up a set of metric points in memory that does not grow with it: how
+// many, a sum of two hashes of each (the same for the same set in any order), and the
+// latest by MLflow's rule (the first of equal ones, in the order they came).
+type history struct {
+	n      int64
+	h1, h2 uint64
+	latest MetricPoint
+}
+
+func (h *history) add(p MetricPoint) {
+	buf := make([]byte, 0, len(p.Key)+26)
+	buf = append(append(buf, p.Key...), 0)
+	buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(p.Value))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Timestamp))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Step))
+	if p.IsNaN {
+		buf = append(buf, 1)
+	}
+	a, b := fnv.New64a(), fnv.New64()
+	_, _ = a.Write(buf) // a hash's writes cannot fail
+	_, _ = b.Write(buf)
+	h.n++
+	h.h1 += a.Sum64()
+	h.h2 += b.Sum64()
+	if h.n == 1 || p.Supersedes(h.latest) {
+		h.latest = p
+	}
+}
+
+// digest is a short name of the set, for messages.
+func (h *history) digest() string {
+	if h == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%016x", h.h1^(h.h2<<1|h.h2>>63))[:12]
+}
+
+func (h *history) same(o *history) bool {
+	return h != nil && o != nil && h.n == o.n && h.h1 == o.h1 && h.h2 == o.h2
 }
 
 func (v *verifier) differ(runID, kind, key, detail string) {
@@ -232,7 +286,13 @@ func (h *verifyHandler) Metrics(_ context.Context, r *sources.Metrics) error {
 	}
 	for _, p := range r.Points {
 		value, isNaN := Sanitize(p.Value)
-		run.points[p.Key] = append(run.points[p.Key], MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN})
+		// Each point once, as the import stores it, with the import's bounded memory.
+		k := pointKey{key: p.Key, value: value, timestamp: p.Timestamp, step: p.Step, isNaN: isNaN}
+		if run.seen.has(k) {
+			continue
+		}
+		run.seen.add(k)
+		run.history(p.Key).add(MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN})
 	}
 	return nil
 }
@@ -395,7 +455,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	}
 	v.runExperiment[r.RunID] = r.ExperimentSourceID
 	v.report.Runs++
-	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, points: map[string][]MetricPoint{}}
+	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, seen: newPointSet(), points: map[string]*history{}}
 	if len(r.Inputs) > 0 {
 		v.notChecked["inputs and input tags (they name datasets by the target's ids)"] = true
 	}
@@ -545,13 +605,18 @@ func (v *verifier) finishRun(ctx context.Context) error {
 	if run == nil || run.missing {
 		return nil
 	}
-	stored := map[string][]MetricPoint{}
+	stored := map[string]*history{}
 	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
 		var p MetricPoint
 		if err := scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
 			return err
 		}
-		stored[p.Key] = append(stored[p.Key], p)
+		h := stored[p.Key]
+		if h == nil {
+			h = &history{}
+			stored[p.Key] = h
+		}
+		h.add(p)
 		return nil
 	})
 	if err != nil {
@@ -564,42 +629,29 @@ func (v *verifier) finishRun(ctx context.Context) error {
 	sort.Strings(keys)
 	for _, key := range keys {
 		v.report.MetricKeys++
-		have := map[MetricPoint]bool{}
-		for _, p := range stored[key] {
-			have[p] = true
-		}
-		if len(stored[key]) == 0 && !v.collation.Exact() && v.foldedKeyStored(key, stored) {
+		src, have := run.points[key], stored[key]
+		if have == nil && !v.collation.Exact() && v.foldedKeyStored(key, stored) {
 			continue // left out as a collision under keep-first
 		}
-		missing := 0
-		for _, p := range run.points[key] {
-			if !have[p] {
-				missing++
-			}
+		var held int64
+		if have != nil {
+			held = have.n
 		}
-		if missing > 0 {
-			v.differ(run.id, "metric points missing", key, fmt.Sprintf("%d of the source's points are not in the target (source history digest %s, target %s)",
-				missing, historyDigest(run.points[key]), historyDigest(stored[key])))
-		}
-		inSource := make(map[MetricPoint]bool, len(run.points[key]))
-		for _, p := range run.points[key] {
-			inSource[p] = true
-		}
-		extra := 0
-		for p := range have {
-			if !inSource[p] {
-				extra++
-			}
-		}
-		if extra > 0 {
-			v.differ(run.id, "metric points extra", key, fmt.Sprintf("the target has %d points the source does not (source history digest %s, target %s)",
-				extra, historyDigest(run.points[key]), historyDigest(stored[key])))
+		digests := fmt.Sprintf("(source history digest %s, target %s)", src.digest(), have.digest())
+		switch {
+		case src.same(have):
+		case held < src.n:
+			v.differ(run.id, "metric points missing", key, fmt.Sprintf("the source has %d points, the target %d %s", src.n, held, digests))
+		case held > src.n:
+			v.differ(run.id, "metric points extra", key, fmt.Sprintf("the target has %d points, the source %d %s", held, src.n, digests))
+		default:
+			v.differ(run.id, "metric points differ", key, fmt.Sprintf("the target's %d points are not the source's %s", held, digests))
 		}
 	}
 	if !run.metricsOnly {
-		for key := range stored {
+		for key, h := range stored {
 			if _, ok := run.points[key]; !ok && (v.collation.Exact() || !v.foldedKeyStored(key, run.points)) {
-				v.differ(run.id, "metric key extra", key, fmt.Sprintf("the target has %d points of metric %q, which the source does not have", len(stored[key]), key))
+				v.differ(run.id, "metric key extra", key, fmt.Sprintf("the target has %d points of metric %q, which the source does not have", h.n, key))
 			}
 		}
 	}
@@ -612,7 +664,7 @@ func (v *verifier) finishRun(ctx context.Context) error {
 // checkLatest compares the target's latest_metrics of a run with MLflow's rule over the
 // target's history. Equal (step, timestamp, value) tuples are a tie the history's order
 // would decide, so either point is accepted there.
-func (v *verifier) checkLatest(ctx context.Context, runID string, history map[string][]MetricPoint) error {
+func (v *verifier) checkLatest(ctx context.Context, runID string, stored map[string]*history) error {
 	latest := map[string]MetricPoint{}
 	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
 		var p MetricPoint
@@ -629,13 +681,8 @@ func (v *verifier) checkLatest(ctx context.Context, runID string, history map[st
 	if err != nil {
 		return fmt.Errorf("read latest_metrics of run %s in the target: %w", runID, err)
 	}
-	for key, points := range history {
-		best := points[0]
-		for _, p := range points[1:] {
-			if p.Supersedes(best) {
-				best = p
-			}
-		}
+	for key, h := range stored {
+		best := h.latest
 		got, ok := latest[key]
 		switch {
 		case !ok:
@@ -646,7 +693,7 @@ func (v *verifier) checkLatest(ctx context.Context, runID string, history map[st
 		}
 	}
 	for key := range latest {
-		if _, ok := history[key]; !ok {
+		if _, ok := stored[key]; !ok {
 			v.differ(runID, "latest metric extra", key, "latest_metrics has a row for a key without history")
 		}
 	}
@@ -700,25 +747,7 @@ func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, column
 	return nil
 }
 
-// historyDigest is a short digest of a set of points, the same for the same set in any order.
-func historyDigest(points []MetricPoint) string {
-	lines := make([]string, 0, len(points))
-	seen := map[MetricPoint]bool{}
-	for _, p := range points {
-		if !seen[p] {
-			seen[p] = true
-			lines = append(lines, strconv.FormatInt(p.Step, 10)+" "+strconv.FormatInt(p.Timestamp, 10)+" "+strconv.FormatFloat(p.Value, 'g', -1, 64)+" "+strconv.FormatBool(p.IsNaN))
-		}
-	}
-	sort.Strings(lines)
-	h := sha256.New()
-	for _, l := range lines {
-		h.Write([]byte(l + "\n"))
-	}
-	return hex.EncodeToString(h.Sum(nil))[:12]
-}
-
-func (v *verifier) foldedKeyStored(key string, stored map[string][]MetricPoint) bool {
+func (v *verifier) foldedKeyStored(key string, stored map[string]*history) bool {
 	for k := range stored {
 		if k != key && v.collation.Fold(k) == v.collation.Fold(key) {
 			return true

@@ -204,7 +204,7 @@ func TestVerifyExitCodes(t *testing.T) {
 	root := store(t, synth.Options{Experiments: 1, Runs: 3, MetricKeys: 2, Steps: 5, Params: 2, Seed: 4})
 	target := testenv.SQLite(t)
 	io, out, errOut := TestStreams()
-	if code := Main([]string{"import", root, "--to", target, "--verify"}, io); code != ExitOK || !strings.Contains(out.String(), "the target holds everything") {
+	if code := Main([]string{"import", root, "--to", target, "--verify"}, io); code != ExitOK || !strings.Contains(out.String(), "the target matches the sources") {
 		t.Fatalf("import --verify: exit %d\n%s%s", code, out, errOut)
 	}
 	runs, _ := filepath.Glob(filepath.Join(root, "*", strings.Repeat("[0-9a-f]", 32)))

@@ -15,7 +15,7 @@ import (
 )
 
 // errDifferences is returned when verify found the target lacking what a source holds.
-var errDifferences = errors.New("the target does not hold everything the sources hold")
+var errDifferences = errors.New("the target does not match the sources")
 
 // NewCmdVerify builds `mlflow-bulk verify`.
 func NewCmdVerify(io *IOStreams) *cobra.Command {
@@ -96,7 +96,7 @@ func printVerify(io *IOStreams, r *importer.VerifyReport, asJSON bool) error {
 func writeVerify(out io.Writer, r *importer.VerifyReport) {
 	fmt.Fprintf(out, "Verified %d runs and %d metric histories against %s in %.1fs: ", r.Runs, r.MetricKeys, r.Target, r.Seconds)
 	if len(r.Differences) == 0 {
-		fmt.Fprintln(out, "the target holds everything the sources hold.")
+		fmt.Fprintln(out, "the target matches the sources.")
 	} else {
 		fmt.Fprintf(out, "%d differences.\n", len(r.Differences))
 	}
