@@ -12,10 +12,20 @@ import (
 type importHandler struct {
 	im     *importer
 	source int
+	// reading is the window of runs whose stored state is being read (readahead.go).
+	reading *windowRead
+}
+
+// closeRun imports the runs held ahead, then completes the last of them.
+func (h *importHandler) closeRun(ctx context.Context) error {
+	if err := h.drain(ctx); err != nil {
+		return err
+	}
+	return h.im.finishRun(ctx)
 }
 
 func (h *importHandler) Experiment(ctx context.Context, r *sources.Experiment) error {
-	if err := h.im.finishRun(ctx); err != nil {
+	if err := h.closeRun(ctx); err != nil {
 		return err
 	}
 	return h.keysAsked(h.im.experiment(ctx, h.source, r))
@@ -30,13 +40,27 @@ func (h *importHandler) keysAsked(err error) error {
 }
 
 func (h *importHandler) Dataset(ctx context.Context, r *sources.Dataset) error {
-	if err := h.im.finishRun(ctx); err != nil {
+	if err := h.closeRun(ctx); err != nil {
 		return err
 	}
 	return h.im.dataset(ctx, h.source, r)
 }
 
 func (h *importHandler) Run(ctx context.Context, r *sources.Run) error {
+	if !h.im.readsAhead() {
+		return h.run(ctx, r)
+	}
+	if h.im.ahead.runs >= aheadRuns {
+		if err := h.rotate(ctx); err != nil {
+			return err
+		}
+	}
+	h.im.ahead.holdRun(r)
+	return nil
+}
+
+// run completes the run before and starts r.
+func (h *importHandler) run(ctx context.Context, r *sources.Run) error {
 	if err := h.im.finishRun(ctx); err != nil {
 		return err
 	}
@@ -44,12 +68,19 @@ func (h *importHandler) Run(ctx context.Context, r *sources.Run) error {
 }
 
 func (h *importHandler) Metrics(ctx context.Context, r *sources.Metrics) error {
-	return h.keysAsked(h.im.addMetrics(ctx, r))
+	if len(h.im.ahead.records) == 0 && h.reading == nil {
+		return h.keysAsked(h.im.addMetrics(ctx, r))
+	}
+	h.im.ahead.holdMetrics(r) // the history of the last run held
+	if h.im.ahead.points >= aheadPoints {
+		return h.rotate(ctx)
+	}
+	return nil
 }
 
 // outsideRuns runs write for an entity that is not part of a run, on the first shard.
 func (h *importHandler) outsideRuns(ctx context.Context, write func() error) error {
-	if err := h.im.finishRun(ctx); err != nil || !h.im.opts.Filter.firstShard() {
+	if err := h.closeRun(ctx); err != nil || !h.im.opts.Filter.firstShard() {
 		return err
 	}
 	return write()
@@ -81,6 +112,10 @@ func (h *importHandler) Notice(_ context.Context, r *sources.Notice) error {
 	return nil
 }
 
+// Invalid first imports the runs held ahead: the run it spoils is the last of them.
 func (h *importHandler) Invalid(ctx context.Context, r *sources.Invalid) error {
+	if err := h.drain(ctx); err != nil {
+		return err
+	}
 	return h.im.invalid(ctx, r.Err)
 }

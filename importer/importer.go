@@ -254,6 +254,9 @@ type runState struct {
 	sourceLatest []sources.Metric
 	// merge is set when the run is already in the target and is being merged.
 	merge *mergeState
+	// stored is what the target held of the run, read with its window (readahead.go)
+	// or when its presence was asked; nil when not known yet.
+	stored *storedRunData
 }
 
 type importer struct {
@@ -289,6 +292,10 @@ type importer struct {
 	cur           *runState
 	latest        *LatestMetrics
 	targetHasRuns bool
+	// ahead holds runs back to ask the target about them together; stored is what the
+	// target answered for the window (readahead.go).
+	ahead  readAhead
+	stored map[string]*storedRunData
 	seenRuns      map[string]seenRun
 	expIDs        map[expKey]int64
 	datasets      map[datasetKey]string
@@ -509,7 +516,7 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	}
 	im.rev = rev
 	im.report.Revision = rev.String()
-	im.store = sqlStore{tx: func() sinks.Tx { return im.tx }, rev: rev, dialect: im.dialect}
+	im.store = wrapStore(sqlStore{tx: func() sinks.Tx { return im.tx }, rev: rev, dialect: im.dialect})
 	if im.targetTables, err = schema.Inspect(ctx, tx, im.dialect); err != nil {
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
@@ -561,10 +568,12 @@ func (im *importer) indexForResume(ctx context.Context, tx sinks.Tx) error {
 }
 
 func (im *importer) importSource(ctx context.Context, index int, src sources.Source) error {
-	if err := sources.Each(ctx, src, &importHandler{im: im, source: index}); err != nil {
+	h := &importHandler{im: im, source: index}
+	if err := sources.Each(ctx, src, h); err != nil {
+		h.abandon()
 		return err
 	}
-	return im.finishRun(ctx)
+	return h.closeRun(ctx)
 }
 
 func (im *importer) noteSkipped(path, reason string) {
@@ -639,6 +648,9 @@ func (t tally) rowsWritten() int {
 	return n
 }
 
+// wrapStore lets a test see what the importer asks the target; it is the identity.
+var wrapStore = func(s Store) Store { return s }
+
 // refreshTargetState reads what decides the fast paths: whether the target holds runs
 // (else no run needs looking up), and whether it is still empty of data, in which case
 // the Default experiment takes the attributes of the source's Default as if MLflow had
@@ -649,6 +661,7 @@ func (im *importer) refreshTargetState(ctx context.Context) error {
 		return err
 	}
 	im.targetHasRuns = hasRuns
+	im.stored = nil // read before another import wrote: ask again
 	im.freshDefault = !hasRuns && experiments == 1 && maxID == 0
 	return nil
 }

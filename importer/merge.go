@@ -10,8 +10,10 @@ import (
 // mergeState is what the target already holds of a run being merged.
 type mergeState struct {
 	storedLatest map[string]MetricPoint
-	// moved is set when the stored run's status, end or lifecycle moved forward.
-	moved bool
+	// moved is set when the stored run's status, end or lifecycle moved forward;
+	// update holds those columns, written when the run is complete.
+	moved  bool
+	update []columnValue
 }
 
 // inputEdge is the primary key of MLflow's inputs table.
@@ -23,18 +25,17 @@ var terminalStatus = map[string]bool{string(sources.StatusFinished): true, strin
 // have had the source's logging calls reached it: new metric points, params and tags
 // are added; a param whose value differs is a conflict (MLflow never changes one); tags
 // the target has keep its value; status, end time and deletion move forward; the
-// latest metric of each touched key is recomputed against the stored one. It all
-// happens under a savepoint, so the run can still be dropped whole.
+// latest metric of each touched key is recomputed against the stored one. Nothing is
+// written to the target before the run is complete, except under the savepoint a long
+// run's early flush takes, so the run can still be dropped whole.
 func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, expID int64) error {
-	// Rows of this run written earlier in this import must be visible to the reads below.
-	if err := im.flushAll(ctx); err != nil {
-		return err
-	}
 	cur := im.cur
-	if _, err := im.tx.Exec(ctx, "SAVEPOINT mlflow_bulk_run"); err != nil {
-		return fmt.Errorf("savepoint: %w", err)
+	if _, seen := im.seenRuns[r.RunID]; seen {
+		// Rows of this run written earlier in this import must be visible to the reads below.
+		if err := im.flushAll(ctx); err != nil {
+			return err
+		}
 	}
-	cur.savepoint = true
 	cur.merge = &mergeState{storedLatest: map[string]MetricPoint{}}
 	out, err := im.runRows(r, expID)
 	row, params, tags := out.row, out.params, out.tags
@@ -68,7 +69,7 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	if err := im.loadStoredMetrics(ctx, cur); err != nil {
 		return err
 	}
-	existing, err := im.storedInputs(ctx, r.RunID)
+	existing, err := im.storedInputs(ctx, r)
 	if err != nil {
 		return err
 	}
@@ -79,11 +80,12 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	return nil
 }
 
-// moveRunForward updates the stored run where the source is further along: a run still
-// running in the target that ended in the source takes its status and end time; a run
-// deleted in the source is deleted. A run is never moved back (restored, reopened).
+// moveRunForward decides what of the stored run moves forward where the source is
+// further along: a run still running in the target that ended in the source takes its
+// status and end time; a run deleted in the source is deleted. A run is never moved back
+// (restored, reopened). finishRun writes it.
 func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
-	stored, found, err := im.store.RunProgress(ctx, src.runUUID)
+	stored, found, err := im.storedProgress(ctx, src.runUUID)
 	if err != nil || !found {
 		return err
 	}
@@ -103,18 +105,33 @@ func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
 			set = append(set, columnValue{"deleted_time", optional(src.deletedTime)})
 		}
 	}
-	if len(set) > 0 && im.cur != nil && im.cur.merge != nil {
-		im.cur.merge.moved = true
+	if len(set) > 0 {
+		im.cur.merge.moved, im.cur.merge.update = true, set
 	}
-	return im.store.UpdateRun(ctx, src.runUUID, set)
+	return nil
+}
+
+// storedProgress is how far the stored run is, as read with its window where it was.
+func (im *importer) storedProgress(ctx context.Context, id string) (storedRun, bool, error) {
+	if d := im.cur.stored; d != nil {
+		return d.progress, d.present, nil
+	}
+	progress, err := im.store.RunsProgress(ctx, []string{id})
+	p, ok := progress[id]
+	return p, ok, err
 }
 
 // storedKeyValues reads a run's params or tags, keyed as the target compares keys. The
 // keys are folded after the read: folding may ask the database, which MySQL cannot
 // answer while rows are open on the connection.
 func (im *importer) storedKeyValues(ctx context.Context, table, runID string) (map[string]string, error) {
-	stored, err := im.store.RunKeyValues(ctx, table, runID)
-	if err != nil {
+	var stored []sources.Tag
+	if d := im.cur.stored; d != nil && d.complete {
+		stored = d.tags
+		if table == "params" {
+			stored = d.params
+		}
+	} else if err := im.store.RunsKeyValues(ctx, table, []string{runID}, func(_ string, t sources.Tag) { stored = append(stored, t) }); err != nil {
 		return nil, err
 	}
 	out := make(map[string]string, len(stored))
@@ -154,11 +171,16 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
 	keys := map[string]bool{}
 	cur.points.whole = true // new points are told apart from all the stored ones
-	err := im.store.RunMetrics(ctx, cur.id, func(k pointKey) {
+	add := func(k pointKey) {
 		cur.points.add(k)
 		keys[k.key] = true
-	})
-	if err != nil {
+	}
+	if d := cur.stored; d != nil && d.metricsRead {
+		for _, k := range d.metrics {
+			add(k)
+		}
+		d.metrics = nil
+	} else if err := im.store.RunsMetrics(ctx, []string{cur.id}, func(_ string, k pointKey) { add(k) }); err != nil {
 		return err
 	}
 	for k := range keys { // folded after the read: see storedKeyValues
@@ -167,17 +189,31 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 	if !im.rev.HasTable("latest_metrics") {
 		return nil
 	}
-	return im.store.RunLatestMetrics(ctx, cur.id, func(p MetricPoint) {
+	observe := func(p MetricPoint) {
 		cur.merge.storedLatest[p.Key] = p
 		im.latest.Observe(p)
-	})
+	}
+	if d := cur.stored; d != nil && d.complete {
+		for _, p := range d.latest {
+			observe(p)
+		}
+		return nil
+	}
+	return im.store.RunsLatestMetrics(ctx, []string{cur.id}, func(_ string, p MetricPoint) { observe(p) })
 }
 
-func (im *importer) storedInputs(ctx context.Context, runID string) (map[inputEdge]bool, error) {
-	if !im.rev.HasTable("inputs") {
+// storedInputs are the inputs rows the target holds of the run, read only when the
+// source has inputs to compare with them.
+func (im *importer) storedInputs(ctx context.Context, r *sources.Run) (map[inputEdge]bool, error) {
+	if len(r.Inputs) == 0 || !im.rev.HasTable("inputs") {
 		return map[inputEdge]bool{}, nil
 	}
-	return im.store.RunInputEdges(ctx, runID)
+	if d := im.cur.stored; d != nil && d.inputs != nil {
+		return d.inputs, nil
+	}
+	out := map[inputEdge]bool{}
+	err := im.store.RunsInputEdges(ctx, []string{r.RunID}, func(_ string, e inputEdge) { out[e] = true })
+	return out, err
 }
 
 // writeMergedLatest writes the latest metrics of a merged run: changed keys updated in

@@ -24,6 +24,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		im.marks[i] = f.len()
 	}
 	im.cur.source, im.cur.experiment = source, r.ExperimentSourceID
+	im.cur.stored = im.takeStored(r.RunID)
 	if prev, ok := im.seenRuns[r.RunID]; ok && prev.source == source && prev.experiment != r.ExperimentSourceID {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID,
 			Err: fmt.Errorf("the run is also in experiment %s (%s), imported from there; MLflow keeps a run in one experiment, so this copy is left out", prev.experiment, prev.file)})
@@ -102,7 +103,8 @@ func inputTagCount(inputs []sources.Input) int64 {
 	return n
 }
 
-// runPresent reports whether the run was already imported or is in the target.
+// runPresent reports whether the run was already imported or is in the target, from
+// what its window read where it can (readahead.go).
 func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 	if _, ok := im.seenRuns[id]; ok {
 		return true, nil
@@ -110,7 +112,18 @@ func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 	if !im.targetHasRuns {
 		return false, nil
 	}
-	return im.store.RunExists(ctx, id)
+	if im.cur.stored != nil {
+		return im.cur.stored.present, nil
+	}
+	progress, err := im.store.RunsProgress(ctx, []string{id})
+	if err != nil {
+		return false, err
+	}
+	p, ok := progress[id]
+	if ok {
+		im.cur.stored = &storedRunData{present: true, progress: p}
+	}
+	return ok, nil
 }
 
 // runRows assembles a run (assemble.go) and puts what changed on the way in the report.
@@ -254,13 +267,17 @@ func (im *importer) finishRun(ctx context.Context) error {
 	if cur.skip {
 		return nil
 	}
-	switch {
-	case !im.rev.HasTable("latest_metrics"):
-	case cur.merge != nil:
-		if err := im.writeMergedLatest(ctx, cur); err != nil {
-			return err
+	hasLatest := im.rev.HasTable("latest_metrics")
+	if cur.merge != nil {
+		if hasLatest {
+			if err := im.writeMergedLatest(ctx, cur); err != nil {
+				return err
+			}
 		}
-	default:
+		if err := im.store.UpdateRun(ctx, cur.id, cur.merge.update); err != nil {
+			return fmt.Errorf("run %s: %w", cur.id, err)
+		}
+	} else if hasLatest {
 		for _, p := range im.latest.Points() {
 			im.latestBuf.add(metricRow{MetricPoint: p, runUUID: cur.id})
 			im.run["latest_metrics"].Created++

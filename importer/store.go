@@ -42,18 +42,22 @@ type Store interface {
 	DatasetUUIDTaken(ctx context.Context, uuid string) (bool, error)
 	CreateDataset(ctx context.Context, uuid string, experimentID int64, d *sources.Dataset) error
 
-	RunExists(ctx context.Context, id string) (bool, error)
-	// RunProgress is how far a stored run is: status, end time, lifecycle, deletion.
-	RunProgress(ctx context.Context, id string) (p storedRun, found bool, err error)
+	// The run reads take many runs at once, so that a re-import asks once per window
+	// of runs rather than once per run (readahead.go). A run the target lacks has no entry.
+	// RunsProgress is how far stored runs are: status, end time, lifecycle, deletion.
+	RunsProgress(ctx context.Context, ids []string) (map[string]storedRun, error)
 	// UpdateRun sets columns of a stored run.
 	UpdateRun(ctx context.Context, id string, set []columnValue) error
-	// RunKeyValues are a stored run's params or tags ("params", "tags").
-	RunKeyValues(ctx context.Context, table, id string) ([]sources.Tag, error)
-	// RunMetrics hands over every stored metric point of a run.
-	RunMetrics(ctx context.Context, id string, each func(pointKey)) error
-	// RunLatestMetrics hands over a run's stored latest metrics.
-	RunLatestMetrics(ctx context.Context, id string, each func(MetricPoint)) error
-	RunInputEdges(ctx context.Context, id string) (map[inputEdge]bool, error)
+	// RunsKeyValues hands over stored runs' params or tags ("params", "tags").
+	RunsKeyValues(ctx context.Context, table string, ids []string, each func(runID string, t sources.Tag)) error
+	// RunsMetricCounts is how many metric points each stored run has.
+	RunsMetricCounts(ctx context.Context, ids []string) (map[string]int64, error)
+	// RunsMetrics hands over every stored metric point of the runs.
+	RunsMetrics(ctx context.Context, ids []string, each func(runID string, k pointKey)) error
+	// RunsLatestMetrics hands over the runs' stored latest metrics.
+	RunsLatestMetrics(ctx context.Context, ids []string, each func(runID string, p MetricPoint)) error
+	// RunsInputEdges hands over the inputs rows that name the runs.
+	RunsInputEdges(ctx context.Context, ids []string, each func(runID string, e inputEdge)) error
 	UpdateLatestMetric(ctx context.Context, runID string, p MetricPoint) error
 
 	// Exists reports whether an entity the importer writes whole (a logged model, a
@@ -232,18 +236,45 @@ func (s sqlStore) CreateDataset(ctx context.Context, uuid string, experimentID i
 	return nil
 }
 
-func (s sqlStore) RunExists(ctx context.Context, id string) (bool, error) {
-	return s.count(ctx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", id)
+// placeholders is a list of n query parameters, for an IN clause.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func (s sqlStore) RunProgress(ctx context.Context, id string) (storedRun, bool, error) {
+// idArgs are run ids as query arguments, repeated times over (once per IN clause).
+func idArgs(ids []string, repeated int) []any {
+	args := make([]any, 0, len(ids)*repeated)
+	for range repeated {
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	return args
+}
+
+func (s sqlStore) RunsProgress(ctx context.Context, ids []string) (map[string]storedRun, error) {
+	out := map[string]storedRun{}
+	if len(ids) == 0 {
+		return out, nil
+	}
 	deleted := "NULL"
 	if s.rev.HasColumn("runs", "deleted_time") {
 		deleted = "deleted_time"
 	}
-	var p storedRun
-	found, err := s.queryRow(ctx, []any{&p.status, &p.end, &p.lifecycle, &p.deleted}, "SELECT status, end_time, lifecycle_stage, "+deleted+" FROM runs WHERE run_uuid = ?", id)
-	return p, found, err
+	err := schema.EachRow(ctx, s.tx(), "SELECT run_uuid, status, end_time, lifecycle_stage, "+deleted+" FROM runs WHERE run_uuid IN ("+placeholders(len(ids))+")", idArgs(ids, 1),
+		func(scan func(...any) error) error {
+			var id string
+			var p storedRun
+			if err := scan(&id, &p.status, &p.end, &p.lifecycle, &p.deleted); err != nil {
+				return err
+			}
+			out[id] = p
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read runs of the target: %w", err)
+	}
+	return out, nil
 }
 
 func (s sqlStore) UpdateRun(ctx context.Context, id string, set []columnValue) error {
@@ -258,76 +289,124 @@ func (s sqlStore) UpdateRun(ctx context.Context, id string, set []columnValue) e
 	return s.exec(ctx, "UPDATE runs SET "+strings.Join(parts, ", ")+" WHERE run_uuid = ?", append(args, id)...)
 }
 
-func (s sqlStore) RunKeyValues(ctx context.Context, table, id string) ([]sources.Tag, error) {
-	var out []sources.Tag
-	err := schema.EachRow(ctx, s.tx(), `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, []any{id}, func(scan func(...any) error) error {
-		var k string
-		var v *string
-		if err := scan(&k, &v); err != nil {
-			return err
-		}
-		t := sources.Tag{Key: k}
-		if v != nil {
-			t.Value = *v
-		}
-		out = append(out, t)
+func (s sqlStore) RunsKeyValues(ctx context.Context, table string, ids []string, each func(runID string, t sources.Tag)) error {
+	if len(ids) == 0 {
 		return nil
-	})
+	}
+	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
+		func(scan func(...any) error) error {
+			var id string
+			var t sources.Tag
+			var v *string
+			if err := scan(&id, &t.Key, &v); err != nil {
+				return err
+			}
+			if v != nil {
+				t.Value = *v
+			}
+			each(id, t)
+			return nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("read %s of run %s: %w", table, id, err)
+		return fmt.Errorf("read %s of runs of the target: %w", table, err)
+	}
+	return nil
+}
+
+func (s sqlStore) RunsMetricCounts(ctx context.Context, ids []string) (map[string]int64, error) {
+	out := map[string]int64{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	err := schema.EachRow(ctx, s.tx(), "SELECT run_uuid, COUNT(*) FROM metrics WHERE run_uuid IN ("+placeholders(len(ids))+") GROUP BY run_uuid", idArgs(ids, 1),
+		func(scan func(...any) error) error {
+			var id string
+			var n int64
+			if err := scan(&id, &n); err != nil {
+				return err
+			}
+			out[id] = n
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("count metrics of runs of the target: %w", err)
 	}
 	return out, nil
 }
 
-func (s sqlStore) RunMetrics(ctx context.Context, id string, each func(pointKey)) error {
-	err := schema.EachRow(ctx, s.tx(), `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{id}, func(scan func(...any) error) error {
-		var k pointKey
-		if err := scan(&k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
-			return err
-		}
-		each(k)
+func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID string, k pointKey)) error {
+	if len(ids) == 0 {
 		return nil
-	})
+	}
+	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
+		func(scan func(...any) error) error {
+			var id string
+			var k pointKey
+			if err := scan(&id, &k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
+				return err
+			}
+			each(id, k)
+			return nil
+		})
 	if err != nil {
-		return fmt.Errorf("read metrics of run %s: %w", id, err)
+		return fmt.Errorf("read metrics of runs of the target: %w", err)
 	}
 	return nil
 }
 
-func (s sqlStore) RunLatestMetrics(ctx context.Context, id string, each func(MetricPoint)) error {
-	err := schema.EachRow(ctx, s.tx(), `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{id}, func(scan func(...any) error) error {
-		var p MetricPoint
-		var ts *int64
-		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
-			return err
-		}
-		if ts != nil {
-			p.Timestamp = *ts
-		}
-		each(p)
+func (s sqlStore) RunsLatestMetrics(ctx context.Context, ids []string, each func(runID string, p MetricPoint)) error {
+	if len(ids) == 0 {
 		return nil
-	})
+	}
+	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
+		func(scan func(...any) error) error {
+			var id string
+			var p MetricPoint
+			var ts *int64
+			if err := scan(&id, &p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
+				return err
+			}
+			if ts != nil {
+				p.Timestamp = *ts
+			}
+			each(id, p)
+			return nil
+		})
 	if err != nil {
-		return fmt.Errorf("read latest metrics of run %s: %w", id, err)
+		return fmt.Errorf("read latest metrics of runs of the target: %w", err)
 	}
 	return nil
 }
 
-func (s sqlStore) RunInputEdges(ctx context.Context, id string) (map[inputEdge]bool, error) {
-	out := map[inputEdge]bool{}
-	err := schema.EachRow(ctx, s.tx(), "SELECT source_type, source_id, destination_type, destination_id FROM inputs WHERE destination_id = ? OR source_id = ?", []any{id, id},
+func (s sqlStore) RunsInputEdges(ctx context.Context, ids []string, each func(runID string, e inputEdge)) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	want := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		want[id] = true
+	}
+	in := placeholders(len(ids))
+	err := schema.EachRow(ctx, s.tx(), "SELECT source_type, source_id, destination_type, destination_id FROM inputs WHERE destination_id IN ("+in+") OR source_id IN ("+in+")", idArgs(ids, 2),
 		func(scan func(...any) error) error {
 			var e inputEdge
 			if err := scan(&e.sourceType, &e.sourceID, &e.destType, &e.destID); err != nil {
 				return err
 			}
-			out[e] = true
+			// An edge names its run on one side: the dataset or model it uses, or the
+			// model it produced, is on the other.
+			if want[e.destID] {
+				each(e.destID, e)
+			}
+			if want[e.sourceID] && e.sourceID != e.destID {
+				each(e.sourceID, e)
+			}
 			return nil
 		})
 	if err != nil {
-		return nil, fmt.Errorf("read inputs of run %s: %w", id, err)
+		return fmt.Errorf("read inputs of runs of the target: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 func (s sqlStore) UpdateLatestMetric(ctx context.Context, runID string, p MetricPoint) error {

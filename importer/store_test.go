@@ -83,43 +83,75 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 		t.Errorf("DatasetUUIDTaken: %v %v", taken, err)
 	}
 
-	run := "00000000000000000000000000000abc"
-	if ok, err := s.RunExists(ctx, run); err != nil || ok {
-		t.Fatalf("RunExists before the run: %v %v", ok, err)
+	run, other, absent := "00000000000000000000000000000abc", "00000000000000000000000000000def", "00000000000000000000000000000fff"
+	if p, err := s.RunsProgress(ctx, []string{run, absent}); err != nil || len(p) != 0 {
+		t.Fatalf("RunsProgress before the runs: %v %v", p, err)
 	}
-	exec("INSERT INTO runs (run_uuid, name, source_type, status, start_time, lifecycle_stage, artifact_uri, experiment_id) VALUES (?, 'r', 'LOCAL', 'RUNNING', 1, 'active', 'x', 7)", run)
+	for _, id := range []string{run, other} {
+		exec("INSERT INTO runs (run_uuid, name, source_type, status, start_time, lifecycle_stage, artifact_uri, experiment_id) VALUES (?, 'r', 'LOCAL', 'RUNNING', 1, 'active', 'x', 7)", id)
+	}
 	exec(`INSERT INTO params ("key", value, run_uuid) VALUES ('lr', '0.1', ?)`, run)
+	exec(`INSERT INTO params ("key", value, run_uuid) VALUES ('lr', '0.2', ?)`, other)
+	exec(`INSERT INTO tags ("key", value, run_uuid) VALUES ('team', NULL, ?)`, other)
 	exec(`INSERT INTO metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('loss', 0.5, 10, 1, ?, ?)`, false, run)
+	exec(`INSERT INTO metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('loss', 0.5, 11, 2, ?, ?)`, false, run)
+	exec(`INSERT INTO metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('acc', 0, 10, 1, ?, ?)`, true, other)
 	exec(`INSERT INTO latest_metrics ("key", value, "timestamp", step, is_nan, run_uuid) VALUES ('loss', 0.5, 10, 1, ?, ?)`, false, run)
-	if ok, err := s.RunExists(ctx, run); err != nil || !ok {
-		t.Errorf("RunExists: %v %v", ok, err)
-	}
+	exec(`INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id) VALUES ('i1', 'DATASET', 'd1', 'RUN', ?)`, other)
+	exec(`INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id) VALUES ('i2', 'RUN_OUTPUT', ?, 'MODEL_OUTPUT', 'm-1')`, other)
 	if hasRuns, _, _, err := s.TargetState(ctx); err != nil || !hasRuns {
 		t.Errorf("TargetState with a run: %v %v", hasRuns, err)
 	}
 	end := int64(99)
 	must(s.UpdateRun(ctx, run, []columnValue{{"status", "FINISHED"}, {"end_time", end}}))
-	p, found, err := s.RunProgress(ctx, run)
+	progress, err := s.RunsProgress(ctx, []string{run, other, absent})
 	must(err)
-	if !found || p.status == nil || *p.status != "FINISHED" || p.end == nil || *p.end != 99 || p.deleted != nil {
-		t.Errorf("RunProgress after UpdateRun: %+v %v", p, found)
+	if p, found := progress[run]; len(progress) != 2 || !found || p.status == nil || *p.status != "FINISHED" || p.end == nil || *p.end != 99 || p.deleted != nil {
+		t.Errorf("RunsProgress after UpdateRun: %+v", progress)
 	}
-	if kvs, err := s.RunKeyValues(ctx, "params", run); err != nil || len(kvs) != 1 || kvs[0] != (sources.Tag{Key: "lr", Value: "0.1"}) {
-		t.Errorf("RunKeyValues: %v %v", kvs, err)
+	if p := progress[other]; p.status == nil || *p.status != "RUNNING" || p.end != nil {
+		t.Errorf("RunsProgress of the run not updated: %+v", p)
 	}
-	var points []pointKey
-	must(s.RunMetrics(ctx, run, func(k pointKey) { points = append(points, k) }))
-	if len(points) != 1 || points[0].key != "loss" || points[0].step != 1 {
-		t.Errorf("RunMetrics: %+v", points)
+	kvs := map[string][]sources.Tag{}
+	must(s.RunsKeyValues(ctx, "params", []string{run, other, absent}, func(id string, t sources.Tag) { kvs[id] = append(kvs[id], t) }))
+	if len(kvs) != 2 || len(kvs[run]) != 1 || kvs[run][0] != (sources.Tag{Key: "lr", Value: "0.1"}) || kvs[other][0].Value != "0.2" {
+		t.Errorf("RunsKeyValues(params): %v", kvs)
+	}
+	clear(kvs)
+	must(s.RunsKeyValues(ctx, "tags", []string{run, other}, func(id string, t sources.Tag) { kvs[id] = append(kvs[id], t) }))
+	if len(kvs) != 1 || len(kvs[other]) != 1 || kvs[other][0] != (sources.Tag{Key: "team"}) {
+		t.Errorf("RunsKeyValues(tags), a NULL value: %v", kvs)
+	}
+	if counts, err := s.RunsMetricCounts(ctx, []string{run, other, absent}); err != nil || len(counts) != 2 || counts[run] != 2 || counts[other] != 1 {
+		t.Errorf("RunsMetricCounts: %v %v", counts, err)
+	}
+	points := map[string][]pointKey{}
+	must(s.RunsMetrics(ctx, []string{run, other}, func(id string, k pointKey) { points[id] = append(points[id], k) }))
+	if len(points[run]) != 2 || points[run][0].key != "loss" || len(points[other]) != 1 || !points[other][0].isNaN {
+		t.Errorf("RunsMetrics: %+v", points)
 	}
 	must(s.UpdateLatestMetric(ctx, run, MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}))
 	var latest []MetricPoint
-	must(s.RunLatestMetrics(ctx, run, func(p MetricPoint) { latest = append(latest, p) }))
+	must(s.RunsLatestMetrics(ctx, []string{run, other}, func(id string, p MetricPoint) {
+		if id != run {
+			t.Errorf("RunsLatestMetrics: a row of run %s", id)
+		}
+		latest = append(latest, p)
+	}))
 	if len(latest) != 1 || latest[0] != (MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}) {
-		t.Errorf("RunLatestMetrics after the update: %+v", latest)
+		t.Errorf("RunsLatestMetrics after the update: %+v", latest)
 	}
-	if edges, err := s.RunInputEdges(ctx, run); err != nil || len(edges) != 0 {
-		t.Errorf("RunInputEdges: %v %v", edges, err)
+	edges := map[string][]inputEdge{}
+	must(s.RunsInputEdges(ctx, []string{run, other}, func(id string, e inputEdge) { edges[id] = append(edges[id], e) }))
+	if len(edges) != 1 || len(edges[other]) != 2 {
+		t.Errorf("RunsInputEdges: the dataset used and the model produced by one run, none of the other: %+v", edges)
+	}
+	for _, empty := range []func() error{
+		func() error { _, err := s.RunsProgress(ctx, nil); return err },
+		func() error { return s.RunsMetrics(ctx, nil, func(string, pointKey) { t.Error("a point of no run") }) },
+		func() error { return s.RunsInputEdges(ctx, nil, func(string, inputEdge) { t.Error("an input of no run") }) },
+	} {
+		must(empty())
 	}
 
 	must(s.InsertRow(ctx, "registered_models", map[string]any{"name": "m", "creation_time": int64(1), "last_updated_time": int64(2)}))

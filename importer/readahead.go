@@ -1,0 +1,263 @@
+package importer
+
+import (
+	"context"
+	"slices"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// A target that already holds runs is asked, for every run read, whether it has it and
+// what it holds of it. Asked run by run, a nightly re-import of many small runs is a
+// handful of round trips per run and takes longer than the first import did. So the
+// importer holds the next runs of a source back, with their metric points, up to a
+// window, and reads what the target holds of all of them in a few queries while the
+// source goes on filling the next window; then it imports the window's runs, each exactly
+// as it would have been one by one. The transaction is the read's alone while it runs:
+// filling a window touches no database.
+// The bounds are variables only so that tests can make windows small.
+var (
+	// aheadRuns and aheadPoints bound a window: its runs, and the metric points of the
+	// source held with them. A run of more points ends its window and streams on.
+	aheadRuns   = 500
+	aheadPoints = 100_000
+	// aheadStoredPoints bounds the stored points read for a window; a run past it has
+	// its stored history read when it is merged.
+	aheadStoredPoints int64 = 200_000
+)
+
+// aheadRecord is a run, or a chunk of its history, held back with what it owned copied:
+// sources may reuse their records once asked for the next.
+type aheadRecord struct {
+	run     *sources.Run
+	metrics *sources.Metrics
+}
+
+// readAhead is the window of records held back.
+type readAhead struct {
+	records []aheadRecord
+	runs    int
+	points  int
+}
+
+func (ra *readAhead) holdRun(r *sources.Run) {
+	c := *r
+	c.Params = slices.Clone(r.Params)
+	c.Tags = slices.Clone(r.Tags)
+	c.LatestMetrics = slices.Clone(r.LatestMetrics)
+	c.Inputs = slices.Clone(r.Inputs)
+	for i := range c.Inputs {
+		c.Inputs[i].Tags = slices.Clone(c.Inputs[i].Tags)
+	}
+	ra.records = append(ra.records, aheadRecord{run: &c})
+	ra.runs++
+}
+
+func (ra *readAhead) holdMetrics(m *sources.Metrics) {
+	c := *m
+	c.Points = slices.Clone(m.Points)
+	ra.records = append(ra.records, aheadRecord{metrics: &c})
+	ra.points += len(m.Points)
+}
+
+// take empties the window and returns what it held.
+func (ra *readAhead) take() []aheadRecord {
+	records := ra.records
+	*ra = readAhead{}
+	return records
+}
+
+// storedRunData is what the target held of a run before the import reached it.
+type storedRunData struct {
+	present  bool
+	progress storedRun
+	// complete is set when params, tags and latest metrics were read with the window.
+	complete     bool
+	params, tags []sources.Tag
+	latest       []MetricPoint
+	// metricsRead is set when the stored history was read with the window (it was
+	// within aheadStoredPoints).
+	metricsRead bool
+	metrics     []pointKey
+	// inputs is nil unless read with the window (only runs whose source has inputs).
+	inputs map[inputEdge]bool
+}
+
+// windowRead is a window whose stored state is being read on its own goroutine.
+type windowRead struct {
+	records []aheadRecord
+	done    chan error
+}
+
+// rotate starts reading the stored state of the window just filled, once the window
+// read before it is imported.
+func (h *importHandler) rotate(ctx context.Context) error {
+	if err := h.importRead(ctx); err != nil {
+		return err
+	}
+	records := h.im.ahead.take()
+	w := &windowRead{records: records, done: make(chan error, 1)}
+	go func() { w.done <- h.im.readStored(ctx, records) }()
+	h.reading = w
+	return nil
+}
+
+// importRead waits for the window being read and imports its runs.
+func (h *importHandler) importRead(ctx context.Context) error {
+	w := h.reading
+	if w == nil {
+		return nil
+	}
+	h.reading = nil
+	if err := <-w.done; err != nil {
+		return err
+	}
+	return h.replay(ctx, w.records)
+}
+
+// drain imports every run held ahead: the window being read, then the one filling.
+func (h *importHandler) drain(ctx context.Context) error {
+	if err := h.importRead(ctx); err != nil {
+		return err
+	}
+	records := h.im.ahead.take()
+	if len(records) == 0 {
+		return nil
+	}
+	if err := h.im.readStored(ctx, records); err != nil {
+		return err
+	}
+	return h.replay(ctx, records)
+}
+
+// abandon drops what is held ahead after the source failed, once the transaction is
+// free again.
+func (h *importHandler) abandon() {
+	if h.reading != nil {
+		<-h.reading.done
+		h.reading = nil
+	}
+	h.im.ahead.take()
+}
+
+// replay imports held records in the order the source gave them.
+func (h *importHandler) replay(ctx context.Context, records []aheadRecord) error {
+	for _, rec := range records {
+		var err error
+		if rec.run != nil {
+			err = h.run(ctx, rec.run)
+		} else {
+			err = h.keysAsked(h.im.addMetrics(ctx, rec.metrics))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readsAhead says whether runs are held back: only where the target holds runs to ask
+// about. An empty target is never asked, so its first import streams straight through.
+func (im *importer) readsAhead() bool { return im.targetHasRuns }
+
+// readStored reads what the target holds of the runs of a window. A run already seen in
+// this import is left to be read when merged: rows of it may still be in the buffers.
+func (im *importer) readStored(ctx context.Context, records []aheadRecord) error {
+	im.stored = map[string]*storedRunData{}
+	var ids []string
+	withInputs := map[string]bool{}
+	for _, rec := range records {
+		r := rec.run
+		if r == nil || im.stored[r.RunID] != nil {
+			continue
+		}
+		if _, seen := im.seenRuns[r.RunID]; seen {
+			continue
+		}
+		im.stored[r.RunID] = &storedRunData{}
+		ids = append(ids, r.RunID)
+		if len(r.Inputs) > 0 {
+			withInputs[r.RunID] = true
+		}
+	}
+	progress, err := im.store.RunsProgress(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var present []string
+	for _, id := range ids {
+		if p, ok := progress[id]; ok {
+			im.stored[id].present, im.stored[id].progress = true, p
+			present = append(present, id)
+		}
+	}
+	if policy := im.opts.OnExistingRun; len(present) == 0 || policy == ExistingRunSkip || policy == ExistingRunFail {
+		return nil // only a merge (the default) reads what a stored run holds
+	}
+	err = im.store.RunsKeyValues(ctx, "params", present, func(id string, t sources.Tag) {
+		im.stored[id].params = append(im.stored[id].params, t)
+	})
+	if err == nil {
+		err = im.store.RunsKeyValues(ctx, "tags", present, func(id string, t sources.Tag) {
+			im.stored[id].tags = append(im.stored[id].tags, t)
+		})
+	}
+	if err == nil && im.rev.HasTable("latest_metrics") {
+		err = im.store.RunsLatestMetrics(ctx, present, func(id string, p MetricPoint) {
+			im.stored[id].latest = append(im.stored[id].latest, p)
+		})
+	}
+	if err != nil {
+		return err
+	}
+	for _, id := range present {
+		im.stored[id].complete = true
+	}
+	if err := im.readStoredMetrics(ctx, present); err != nil {
+		return err
+	}
+	if !im.rev.HasTable("inputs") {
+		return nil
+	}
+	var inputsOf []string
+	for _, id := range present {
+		if withInputs[id] {
+			inputsOf = append(inputsOf, id)
+			im.stored[id].inputs = map[inputEdge]bool{}
+		}
+	}
+	return im.store.RunsInputEdges(ctx, inputsOf, func(id string, e inputEdge) {
+		im.stored[id].inputs[e] = true
+	})
+}
+
+// readStoredMetrics reads the stored histories of the window's runs, as many whole as
+// fit in aheadStoredPoints.
+func (im *importer) readStoredMetrics(ctx context.Context, present []string) error {
+	counts, err := im.store.RunsMetricCounts(ctx, present)
+	if err != nil {
+		return err
+	}
+	var within []string
+	var total int64
+	for _, id := range present {
+		n := counts[id]
+		if total+n > aheadStoredPoints {
+			continue
+		}
+		total += n
+		within = append(within, id)
+		im.stored[id].metricsRead = true
+	}
+	return im.store.RunsMetrics(ctx, within, func(id string, k pointKey) {
+		im.stored[id].metrics = append(im.stored[id].metrics, k)
+	})
+}
+
+// takeStored hands over what the window read of a run, once: a second copy of the run
+// in the same import finds the target changed by the first.
+func (im *importer) takeStored(id string) *storedRunData {
+	d := im.stored[id]
+	delete(im.stored, id)
+	return d
+}
