@@ -713,6 +713,10 @@ func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, ru
 	return nil
 }
 
+// minMetricLine is the shortest line of a metric file ("0 0\n"), which bounds the
+// points a file of a given size can hold.
+const minMetricLine = 4
+
 func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path, key, runID string) error {
 	if err := s.files.check(path); err != nil {
 		return emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: err}})
@@ -722,9 +726,16 @@ func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path
 		return emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: err}})
 	}
 	defer f.Close()
+	// Most metric files are small: buffers sized for the file, not for the largest one,
+	// keep a store of many short runs from allocating (and clearing) memory it never uses.
+	bufSize, chunk := 64*1024, s.chunk
+	if info, err := f.Stat(); err == nil {
+		bufSize = int(min(info.Size()+1, int64(bufSize)))
+		chunk = int(min(info.Size()/minMetricLine+1, int64(chunk)))
+	}
 	scanner := bufio.NewScanner(f)
-	scanner.Buffer(make([]byte, 0, 64*1024), 1024*1024)
-	points := make([]Metric, 0, s.chunk)
+	scanner.Buffer(make([]byte, 0, bufSize), 1024*1024)
+	points := make([]Metric, 0, chunk)
 	line, first := 0, 1
 	for scanner.Scan() {
 		line++
@@ -742,7 +753,7 @@ func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path
 			if err := emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: path, Line: first}}); err != nil {
 				return err
 			}
-			points, first = make([]Metric, 0, s.chunk), line+1
+			points, first = make([]Metric, 0, chunk), line+1
 		}
 	}
 	if err := scanner.Err(); err != nil {
