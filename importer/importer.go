@@ -95,6 +95,9 @@ type Progress struct {
 	MetricRows int64
 	// TotalRuns is how many runs the sources hold, 0 when they cannot tell.
 	TotalRuns int64
+	// KeysAfter says that metrics' keys and indexes are built once the rows are in (a
+	// new PostgreSQL database): a phase that lasts in proportion to the rows.
+	KeysAfter bool
 }
 
 func (o Options) batchRows() int {
@@ -513,6 +516,7 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 		if im.keysDeferred, err = schema.KeysDeferred(ctx, tx, im.dialect); err != nil {
 			return err
 		}
+		im.progress.KeysAfter = im.keysDeferred
 	}
 	im.rev = rev
 	im.report.Revision = rev.String()

@@ -186,6 +186,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	defer sink.Close()
 
 	progress := newProgress(opts.IO, opts.Progress)
+	progress.eta.verify = opts.Verify && !opts.DryRun
 	impOpts := importer.Options{
 		SkipInvalid:          opts.SkipInvalid,
 		BatchRows:            opts.BatchRows,
@@ -323,6 +324,7 @@ type progressDisplay struct {
 	last       importer.Progress
 	phaseStart time.Time
 	logged     time.Time
+	eta        timeLeft
 	stop       chan struct{}
 	done       chan struct{}
 }
@@ -404,20 +406,20 @@ func (p *progressDisplay) heartbeat() {
 			if phase != "" && phase != importer.PhaseImport && since >= time.Second {
 				switch {
 				case p.bar != nil:
-					p.bar.Describe(fmt.Sprintf("%s (%.0fs)", phase, since.Seconds()))
+					p.bar.Describe(fmt.Sprintf("%s (%.0fs%s)", phase, since.Seconds(), withComma(p.eta.leftText(p.last, now))))
 					_ = p.bar.RenderBlank()
 				case p.wantBar:
 				case p.logged.Before(p.phaseStart):
 					// A phase past its first second gets its line at once.
 					p.logged = now
-					fmt.Fprintf(p.errOut, "mlflow-bulk: %s\n", phase)
+					fmt.Fprintf(p.errOut, "mlflow-bulk: %s%s\n", phase, withComma(p.eta.leftText(p.last, now)))
 				case now.Sub(p.logged) >= progressLogEvery:
 					p.logged = now
 					done := ""
 					if p.last.Runs > 0 {
 						done = fmt.Sprintf(" (%d runs, %d metric rows imported)", p.last.Runs, p.last.MetricRows)
 					}
-					fmt.Fprintf(p.errOut, "mlflow-bulk: %s, for %.0fs so far%s\n", phase, since.Seconds(), done)
+					fmt.Fprintf(p.errOut, "mlflow-bulk: %s, for %.0fs so far%s%s\n", phase, since.Seconds(), done, withComma(p.eta.leftText(p.last, now)))
 				}
 			}
 			p.mu.Unlock()
@@ -425,8 +427,9 @@ func (p *progressDisplay) heartbeat() {
 	}
 }
 
-// newBar makes the bar once the total is known: runs against the total (with rate and
-// ETA) when the sources can count them, metric rows with their rate otherwise.
+// newBar makes the bar once the total is known: runs against the total (with rate, and
+// the time left in the text) when the sources can count them, metric rows with their
+// rate otherwise. The bar's own prediction is off: it would count the rows alone.
 func (p *progressDisplay) newBar(total int64) {
 	options := []progressbar.Option{
 		progressbar.OptionSetWriter(p.errOut),
@@ -437,7 +440,7 @@ func (p *progressDisplay) newBar(total int64) {
 		progressbar.OptionClearOnFinish(),
 	}
 	if total > 0 {
-		p.bar = progressbar.NewOptions64(total, append(options, progressbar.OptionSetItsString("runs"), progressbar.OptionSetPredictTime(true))...)
+		p.bar = progressbar.NewOptions64(total, append(options, progressbar.OptionSetItsString("runs"), progressbar.OptionSetPredictTime(false))...)
 		return
 	}
 	p.bar = progressbar.NewOptions64(-1, append(options, progressbar.OptionSetItsString("metric rows"))...)
@@ -446,8 +449,10 @@ func (p *progressDisplay) newBar(total int64) {
 func (p *progressDisplay) update(pr importer.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	now := time.Now()
+	p.eta.observe(pr, p.last.Phase, now)
 	if pr.Phase != p.last.Phase {
-		p.phaseStart = time.Now()
+		p.phaseStart = now
 	}
 	p.last = pr
 	if pr.Phase != importer.PhaseImport {
@@ -461,7 +466,7 @@ func (p *progressDisplay) update(pr importer.Progress) {
 			p.newBar(pr.TotalRuns)
 		}
 		if pr.TotalRuns > 0 {
-			p.bar.Describe(fmt.Sprintf("importing (%d metric rows)", pr.MetricRows))
+			p.bar.Describe(fmt.Sprintf("importing (%d metric rows%s)", pr.MetricRows, withComma(p.eta.leftText(pr, now))))
 			_ = p.bar.Set64(pr.Runs)
 		} else {
 			p.bar.Describe(fmt.Sprintf("importing: %d runs, metric rows", pr.Runs))
@@ -469,15 +474,23 @@ func (p *progressDisplay) update(pr importer.Progress) {
 		}
 		return
 	}
-	if now := time.Now(); now.Sub(p.logged) >= progressLogEvery {
+	if now.Sub(p.logged) >= progressLogEvery {
 		p.logged = now
 		secs := now.Sub(p.started).Seconds()
 		of := ""
 		if pr.TotalRuns > 0 {
 			of = fmt.Sprintf(" of %d", pr.TotalRuns)
 		}
-		fmt.Fprintf(p.errOut, "mlflow-bulk: %s: %d runs%s, %d metric rows, %.0f rows/s\n", pr.Source, pr.Runs, of, pr.MetricRows, float64(pr.MetricRows)/secs)
+		fmt.Fprintf(p.errOut, "mlflow-bulk: %s: %d runs%s, %d metric rows, %.0f rows/s%s\n", pr.Source, pr.Runs, of, pr.MetricRows, float64(pr.MetricRows)/secs, withComma(p.eta.leftText(pr, now)))
 	}
+}
+
+// withComma is text after ", ", or nothing for no text.
+func withComma(text string) string {
+	if text == "" {
+		return ""
+	}
+	return ", " + text
 }
 
 func (p *progressDisplay) finish() {
