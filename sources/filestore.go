@@ -671,7 +671,7 @@ func readKeyValueFiles(files storeFiles, dir string) ([]Tag, error) {
 		if err != nil {
 			return err
 		}
-		if err := files.check(path); err != nil {
+		if err := files.checkEntry(path, d); err != nil {
 			return &InputError{File: path, Err: err}
 		}
 		value, err := os.ReadFile(path)
@@ -688,6 +688,7 @@ func readKeyValueFiles(files storeFiles, dir string) ([]Tag, error) {
 // logging (line) order.
 func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, runID string) error {
 	var files []string
+	entries := map[string]fs.DirEntry{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && path == dir {
@@ -697,6 +698,7 @@ func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, ru
 		}
 		if !d.IsDir() {
 			files = append(files, path)
+			entries[path] = d
 		}
 		return nil
 	})
@@ -706,7 +708,7 @@ func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, ru
 	sort.Strings(files)
 	for _, path := range files {
 		rel, _ := filepath.Rel(dir, path)
-		if err := s.readMetricFile(ctx, emit, path, filepath.ToSlash(rel), runID); err != nil {
+		if err := s.readMetricFile(ctx, emit, path, entries[path], filepath.ToSlash(rel), runID); err != nil {
 			return err
 		}
 	}
@@ -717,8 +719,8 @@ func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, ru
 // points a file of a given size can hold.
 const minMetricLine = 4
 
-func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path, key, runID string) error {
-	if err := s.files.check(path); err != nil {
+func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path string, entry fs.DirEntry, key, runID string) error {
+	if err := s.files.checkEntry(path, entry); err != nil {
 		return emit(ctx, &Invalid{Err: &InputError{File: path, RunID: runID, Err: err}})
 	}
 	f, err := os.Open(path)

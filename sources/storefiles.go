@@ -27,6 +27,16 @@ func newStoreFiles(root string, followLinks bool) storeFiles {
 	return storeFiles{root: resolved, followLinks: followLinks}
 }
 
+// checkEntry is check for a file found by listing its folder: a listing that says the
+// entry is a regular file needs no second look, which for a store of many small runs
+// is a system call per param, tag and metric saved.
+func (f storeFiles) checkEntry(path string, d fs.DirEntry) error {
+	if d != nil && d.Type().IsRegular() {
+		return nil
+	}
+	return f.check(path)
+}
+
 // check says why a file is not to be read, or nil.
 func (f storeFiles) check(path string) error {
 	info, err := os.Lstat(path)
