@@ -297,13 +297,13 @@ type importer struct {
 	targetHasRuns bool
 	// ahead holds runs back to ask the target about them together; stored is what the
 	// target answered for the window (readahead.go).
-	ahead  readAhead
-	stored map[string]*storedRunData
-	seenRuns      map[string]seenRun
-	expIDs        map[expKey]int64
-	datasets      map[datasetKey]string
-	sourceName    string
-	notedOnce     map[string]bool
+	ahead      readAhead
+	stored     map[string]*storedRunData
+	seenRuns   map[string]seenRun
+	expIDs     map[expKey]int64
+	datasets   map[datasetKey]string
+	sourceName string
+	notedOnce  map[string]bool
 	// freshDefault: the Default experiment was created by this import, so the first
 	// source Default merged into it lends it its attributes, as if MLflow had made it.
 	freshDefault bool

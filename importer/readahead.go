@@ -86,7 +86,8 @@ type storedRunData struct {
 // windowRead is a window whose stored state is being read on its own goroutine.
 type windowRead struct {
 	records []aheadRecord
-	done    chan error
+	err     error         // the read's, once done is closed
+	done    chan struct{} // closed when the read is over
 }
 
 // rotate starts reading the stored state of the window just filled, once the window
@@ -96,8 +97,11 @@ func (h *importHandler) rotate(ctx context.Context) error {
 		return err
 	}
 	records := h.im.ahead.take()
-	w := &windowRead{records: records, done: make(chan error, 1)}
-	go func() { w.done <- h.im.readStored(ctx, records) }()
+	w := &windowRead{records: records, done: make(chan struct{})}
+	go func() {
+		defer close(w.done)
+		w.err = h.im.readStored(ctx, records)
+	}()
 	h.reading = w
 	return nil
 }
@@ -109,8 +113,9 @@ func (h *importHandler) importRead(ctx context.Context) error {
 		return nil
 	}
 	h.reading = nil
-	if err := <-w.done; err != nil {
-		return err
+	<-w.done
+	if w.err != nil {
+		return w.err
 	}
 	return h.replay(ctx, w.records)
 }
@@ -131,7 +136,7 @@ func (h *importHandler) drain(ctx context.Context) error {
 }
 
 // abandon drops what is held ahead after the source failed, once the transaction is
-// free again.
+// free again. The read's own error is of no account: the import fails with the source's.
 func (h *importHandler) abandon() {
 	if h.reading != nil {
 		<-h.reading.done

@@ -149,7 +149,9 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	for _, empty := range []func() error{
 		func() error { _, err := s.RunsProgress(ctx, nil); return err },
 		func() error { return s.RunsMetrics(ctx, nil, func(string, pointKey) { t.Error("a point of no run") }) },
-		func() error { return s.RunsInputEdges(ctx, nil, func(string, inputEdge) { t.Error("an input of no run") }) },
+		func() error {
+			return s.RunsInputEdges(ctx, nil, func(string, inputEdge) { t.Error("an input of no run") })
+		},
 	} {
 		must(empty())
 	}
