@@ -242,6 +242,12 @@ func TestKeyCollisions(t *testing.T) {
 					t.Errorf("report lacks %q: %s", want, notes)
 				}
 			}
+			d.close()
+			// verify passes, and says what keep-first left out rather than "matches".
+			vr := verifyPaths(t, uri, root)
+			if len(vr.Differences) != 0 || vr.Accepted.KeysLeftOut != 3 {
+				t.Errorf("verify after keep-first: accepted %+v, differences %+v; want the 3 keys left out counted", vr.Accepted, vr.Differences)
+			}
 		})
 	}
 }

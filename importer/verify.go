@@ -38,9 +38,19 @@ type VerifyReport struct {
 	// the runs' own tables (runs, params, tags, metrics, latest_metrics), which always are.
 	Tables []TableCheck `json:"tables_checked"`
 	// NotChecked names what the sources held that verify does not compare.
-	NotChecked  []string     `json:"not_checked"`
+	NotChecked []string `json:"not_checked"`
+	// Accepted counts what the target holds otherwise than the sources, the way the
+	// import was entitled to: keys left out as another key under the target's collation
+	// (--on-key-collision keep-first), and values cut to the revision's limit.
+	Accepted    Accepted     `json:"accepted"`
 	Differences []Difference `json:"differences"`
 	Seconds     float64      `json:"seconds"`
+}
+
+// Accepted is what verify accepted as the import's own doing rather than a difference.
+type Accepted struct {
+	KeysLeftOut     int64 `json:"keys_left_out_by_collation"`
+	ValuesTruncated int64 `json:"values_truncated"`
 }
 
 // TableCheck is one table verify compared row by row, by primary key.
@@ -503,9 +513,9 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 				v.differ(r.RunID, set.what+" missing", kv.Key, fmt.Sprintf("%s %q is not in the target", set.what, kv.Key))
 			case have.value == kv.Value:
 			case limits.Truncates && utf8.RuneCountInString(kv.Value) > set.limit && have.value == truncateRunes(kv.Value, set.limit):
-				// truncated as that MLflow does
+				v.report.Accepted.ValuesTruncated++ // truncated as that MLflow does
 			case have.key != kv.Key:
-				// another key under the target's collation, kept first (keep-first)
+				v.report.Accepted.KeysLeftOut++ // another key under the target's collation, kept first
 			case set.mutable:
 				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("tag %q is %q in the target, %q in the source (an import keeps the target's tag values)", kv.Key, have.value, kv.Value))
 			default:
@@ -631,7 +641,8 @@ func (v *verifier) finishRun(ctx context.Context) error {
 		v.report.MetricKeys++
 		src, have := run.points[key], stored[key]
 		if have == nil && !v.collation.Exact() && v.foldedKeyStored(key, stored) {
-			continue // left out as a collision under keep-first
+			v.report.Accepted.KeysLeftOut++ // left out as a collision under keep-first
+			continue
 		}
 		var held int64
 		if have != nil {

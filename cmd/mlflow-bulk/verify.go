@@ -110,6 +110,10 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 	if len(r.NotChecked) > 0 {
 		fmt.Fprintf(out, "Not compared: %s.\n", strings.Join(r.NotChecked, ", "))
 	}
+	if a := r.Accepted; a.KeysLeftOut+a.ValuesTruncated > 0 {
+		fmt.Fprintf(out, "Accepted as the import left them: %d keys left out as another key under the target's collation (--on-key-collision keep-first), %d values cut to MLflow's limit.\n",
+			a.KeysLeftOut, a.ValuesTruncated)
+	}
 	for _, d := range r.Differences {
 		where := "experiment"
 		switch {
