@@ -72,20 +72,23 @@ func (s *fileStore) dropMissingModels(ctx context.Context, emit recordEmitter, d
 	return nil
 }
 
-// readLoggedModels streams the logged models of one experiment, in folder-name order.
-func (s *fileStore) readLoggedModels(ctx context.Context, exp experimentFolder) error {
-	dir := filepath.Join(exp.dir, modelsFolder)
+// readEntityFolders streams the entities of dir that each have a folder of their own
+// (logged models, registered models, traces), in folder-name order. A file there is
+// skipped as not a kind folder, and a folder without its metadata file (meta) as empty;
+// a folder parse cannot read is invalid input. Otherwise what parse found to skip is sent
+// first, then the entity.
+func (s *fileStore) readEntityFolders(ctx context.Context, dir, kind, meta string, parse func(path, folder string) (Record, []Record, error)) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("read logged models: %w", err)
+		return fmt.Errorf("read the %s folders: %w", kind, err)
 	}
 	for _, e := range entries {
 		path := filepath.Join(dir, e.Name())
 		if !e.IsDir() {
-			if err := s.sendSkip(ctx, path, "not a logged-model folder"); err != nil {
+			if err := s.sendSkip(ctx, path, "not a "+kind+" folder"); err != nil {
 				return err
 			}
 			continue
@@ -93,9 +96,9 @@ func (s *fileStore) readLoggedModels(ctx context.Context, exp experimentFolder) 
 		if err := checkContext(ctx); err != nil {
 			return err
 		}
-		m, err := parseLoggedModel(s.files, path, e.Name(), exp)
+		rec, skips, err := parse(path, e.Name())
 		if errors.Is(err, errEmptyMeta) {
-			if err := s.sendSkip(ctx, path, "logged-model folder without meta.yaml"); err != nil {
+			if err := s.sendSkip(ctx, path, kind+" folder without "+meta); err != nil {
 				return err
 			}
 			continue
@@ -106,11 +109,22 @@ func (s *fileStore) readLoggedModels(ctx context.Context, exp experimentFolder) 
 			}
 			continue
 		}
-		if err := s.send(ctx, m); err != nil {
-			return err
+		for _, r := range append(skips, rec) {
+			if err := s.send(ctx, r); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// readLoggedModels streams the logged models of one experiment, in folder-name order.
+func (s *fileStore) readLoggedModels(ctx context.Context, exp experimentFolder) error {
+	return s.readEntityFolders(ctx, filepath.Join(exp.dir, modelsFolder), "logged-model", metaFile,
+		func(path, folder string) (Record, []Record, error) {
+			m, err := parseLoggedModel(s.files, path, folder, exp)
+			return m, nil, err
+		})
 }
 
 func parseLoggedModel(files storeFiles, dir, folder string, exp experimentFolder) (*LoggedModel, error) {
@@ -274,47 +288,9 @@ func readModelMetricFile(path, key, expID string) ([]ModelMetric, error) {
 // readRegistry streams the registered models of the model registry folder, in name
 // order, each with its versions, tags and aliases.
 func (s *fileStore) readRegistry(ctx context.Context, dir string) error {
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read the model registry: %w", err)
-	}
-	for _, e := range entries {
-		path := filepath.Join(dir, e.Name())
-		if !e.IsDir() {
-			if err := s.sendSkip(ctx, path, "not a registered-model folder"); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := checkContext(ctx); err != nil {
-			return err
-		}
-		m, skips, err := parseRegisteredModel(s.files, path, e.Name())
-		if errors.Is(err, errEmptyMeta) {
-			if err := s.sendSkip(ctx, path, "registered-model folder without meta.yaml"); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			if err := s.sendInvalidOrFatal(ctx, err); err != nil {
-				return err
-			}
-			continue
-		}
-		for _, skip := range skips {
-			if err := s.send(ctx, skip); err != nil {
-				return err
-			}
-		}
-		if err := s.send(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.readEntityFolders(ctx, dir, "registered-model", metaFile, func(path, folder string) (Record, []Record, error) {
+		return parseRegisteredModel(s.files, path, folder)
+	})
 }
 
 func parseRegisteredModel(files storeFiles, dir, folder string) (*RegisteredModel, []Record, error) {

@@ -32,48 +32,9 @@ const assessmentSourceRunID = "mlflow.assessment.sourceRunId"
 
 // readTraces streams the traces of one experiment, in folder-name order.
 func (s *fileStore) readTraces(ctx context.Context, exp experimentFolder) error {
-	dir := filepath.Join(exp.dir, "traces")
-	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read traces: %w", err)
-	}
-	for _, e := range entries {
-		path := filepath.Join(dir, e.Name())
-		if !e.IsDir() {
-			if err := s.sendSkip(ctx, path, "not a trace folder"); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := checkContext(ctx); err != nil {
-			return err
-		}
-		tr, skips, err := parseTrace(s.files, path, e.Name(), exp)
-		if errors.Is(err, errEmptyMeta) {
-			if err := s.sendSkip(ctx, path, "trace folder without "+traceInfoFile); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			if err := s.sendInvalidOrFatal(ctx, err); err != nil {
-				return err
-			}
-			continue
-		}
-		for _, skip := range skips {
-			if err := s.send(ctx, skip); err != nil {
-				return err
-			}
-		}
-		if err := s.send(ctx, tr); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.readEntityFolders(ctx, filepath.Join(exp.dir, "traces"), "trace", traceInfoFile, func(path, folder string) (Record, []Record, error) {
+		return parseTrace(s.files, path, folder, exp)
+	})
 }
 
 func parseTrace(files storeFiles, dir, folder string, exp experimentFolder) (*Trace, []Record, error) {
