@@ -687,8 +687,11 @@ func readKeyValueFiles(files storeFiles, dir string) ([]Tag, error) {
 // readMetrics streams every metric file of a run, key by key in name order, each in
 // logging (line) order.
 func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, runID string) error {
-	var files []string
-	entries := map[string]fs.DirEntry{}
+	type metricFile struct {
+		path  string
+		entry fs.DirEntry
+	}
+	var files []metricFile
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) && path == dir {
@@ -697,18 +700,17 @@ func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, ru
 			return err
 		}
 		if !d.IsDir() {
-			files = append(files, path)
-			entries[path] = d
+			files = append(files, metricFile{path, d})
 		}
 		return nil
 	})
 	if err != nil {
 		return emit(ctx, &Invalid{Err: &InputError{File: dir, RunID: runID, Err: err}})
 	}
-	sort.Strings(files)
-	for _, path := range files {
-		rel, _ := filepath.Rel(dir, path)
-		if err := s.readMetricFile(ctx, emit, path, entries[path], filepath.ToSlash(rel), runID); err != nil {
+	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
+	for _, f := range files {
+		rel, _ := filepath.Rel(dir, f.path)
+		if err := s.readMetricFile(ctx, emit, f.path, f.entry, filepath.ToSlash(rel), runID); err != nil {
 			return err
 		}
 	}
