@@ -67,15 +67,22 @@ func TestNightlyMerge(t *testing.T) {
 			if c := report.Count("params"); c.Created != 1 {
 				t.Errorf("params %+v, want 1 new", c)
 			}
-			clean := target.uri(t)
-			if _, err := importPaths(t, clean, importer.Options{}, root); err != nil {
-				t.Fatal(err)
-			}
-			want, got := targetContent(t, clean), targetContent(t, uri)
-			for table, rows := range want {
-				compareSets(t, table, got[table], rows)
-			}
+			sameAsCleanImport(t, target.uri, uri, root)
 		})
+	}
+}
+
+// sameAsCleanImport checks that uri holds, table by table, exactly what an import of
+// root into a new database of the same kind gives.
+func sameAsCleanImport(t *testing.T, newTarget func(testing.TB) string, uri, root string) {
+	t.Helper()
+	clean := newTarget(t)
+	if _, err := importPaths(t, clean, importer.Options{}, root); err != nil {
+		t.Fatal(err)
+	}
+	want, got := targetContent(t, clean), targetContent(t, uri)
+	for table, rows := range want {
+		compareSets(t, table, got[table], rows)
 	}
 }
 

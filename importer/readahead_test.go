@@ -78,14 +78,7 @@ func TestReadAheadMerge(t *testing.T) {
 			if c := report.Count("tags"); c.Created < n {
 				t.Errorf("tags %+v, want at least one per changed run", c)
 			}
-			clean := target.uri(t)
-			if _, err := importPaths(t, clean, importer.Options{}, root); err != nil {
-				t.Fatal(err)
-			}
-			want, got := targetContent(t, clean), targetContent(t, uri)
-			for table, rows := range want {
-				compareSets(t, table, got[table], rows)
-			}
+			sameAsCleanImport(t, target.uri, uri, root)
 		})
 	}
 }
