@@ -819,6 +819,11 @@ var pythonDigits = regexp.MustCompile(`^[0-9]+(_[0-9]+)*$`)
 
 // pyInt is Python's int() of a text (sign, digits, underscores between digits).
 func pyInt(s string) (int64, bool) {
+	if plainDecimal(s, false) {
+		// The common case, which Go and Python read alike.
+		v, err := strconv.ParseInt(s, 10, 64)
+		return v, err == nil
+	}
 	digits := strings.TrimLeft(s, "+-")
 	if len(s)-len(digits) > 1 || !pythonDigits.MatchString(digits) {
 		return 0, false
@@ -832,6 +837,16 @@ var pythonFloat = regexp.MustCompile(`^[+-]?(([0-9]+(_[0-9]+)*)?\.?[0-9]+(_[0-9]
 // pyFloat is Python's float() of a text: decimal numbers with underscores between
 // digits, inf, infinity and nan in any case; an out-of-range literal (1e999) is ±inf.
 func pyFloat(s string) (float64, bool) {
+	if plainDecimal(s, true) {
+		// Digits, one optional sign, '.' and an exponent: Go's grammar for these is
+		// Python's (no hex, underscores, inf or nan can be among them).
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			var numErr *strconv.NumError
+			return v, errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)
+		}
+		return v, true
+	}
 	switch strings.ToLower(strings.TrimLeft(s, "+-")) {
 	case "inf", "infinity", "nan":
 		if len(s)-len(strings.TrimLeft(s, "+-")) > 1 {
@@ -849,6 +864,29 @@ func pyFloat(s string) (float64, bool) {
 		return v, errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)
 	}
 	return v, true
+}
+
+// plainDecimal reports whether s is made of digits after at most one leading sign, with
+// also '.', 'e', 'E' and an exponent's sign when fraction is set: text whose reading by
+// strconv matches Python's without the checks the general forms need.
+func plainDecimal(s string, fraction bool) bool {
+	if s == "" {
+		return false
+	}
+	start := 0
+	if s[0] == '+' || s[0] == '-' {
+		start = 1
+	}
+	for i := start; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+		case fraction && (c == '.' || c == 'e' || c == 'E'):
+		case fraction && (c == '+' || c == '-') && (s[i-1] == 'e' || s[i-1] == 'E'):
+		default:
+			return false
+		}
+	}
+	return start < len(s)
 }
 
 func fileExists(path string) bool {

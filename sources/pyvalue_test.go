@@ -1,7 +1,10 @@
 package sources
 
 import (
+	"errors"
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -75,4 +78,55 @@ func TestDurationMillis(t *testing.T) {
 			t.Errorf("%q accepted", bad)
 		}
 	}
+}
+
+// TestPlainDecimalsReadAsPython: the fast path for plain decimals gives what the general
+// reading of Python's int() and float() gives, for texts on both sides of its edges.
+func TestPlainDecimalsReadAsPython(t *testing.T) {
+	texts := []string{"0", "-0", "+7", "12", "007", "1.5", "-1.5", ".5", "5.", "1e5", "1E-5", "1e+5", "-2.5e-3",
+		"1e999", "-1e999", "1e-400", "+", "-", ".", "e5", "1e", "1e+", "1.5.5", "1e5e5", "--1", "+-1", "1+1",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775808"}
+	for _, s := range texts {
+		if plainDecimal(s, true) {
+			got, gotOK := pyFloat(s)
+			want, wantOK := generalFloat(s)
+			if gotOK != wantOK || (gotOK && got != want && !(math.IsNaN(got) && math.IsNaN(want))) {
+				t.Errorf("pyFloat(%q) = %v, %t; the general reading gives %v, %t", s, got, gotOK, want, wantOK)
+			}
+		}
+		if plainDecimal(s, false) {
+			got, gotOK := pyInt(s)
+			want, wantOK := generalInt(s)
+			if gotOK != wantOK || got != want {
+				t.Errorf("pyInt(%q) = %d, %t; the general reading gives %d, %t", s, got, gotOK, want, wantOK)
+			}
+		}
+	}
+	for _, s := range []string{"1_0", "0x1p3", "inf", "nan", "1 ", ""} {
+		if plainDecimal(s, true) {
+			t.Errorf("plainDecimal(%q) is true: the fast path would take a text it does not cover", s)
+		}
+	}
+}
+
+// generalFloat and generalInt are pyFloat and pyInt without their fast path.
+func generalFloat(s string) (float64, bool) {
+	if !pythonFloat.MatchString(s) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	if err != nil {
+		var numErr *strconv.NumError
+		return v, errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)
+	}
+	return v, true
+}
+
+func generalInt(s string) (int64, bool) {
+	digits := strings.TrimLeft(s, "+-")
+	if len(s)-len(digits) > 1 || !pythonDigits.MatchString(digits) {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
+	return v, err == nil
 }
