@@ -367,6 +367,12 @@ func (im *importer) buildDeferredKeys(ctx context.Context) error {
 	dedupe := false
 	for attempt := 1; ; attempt++ {
 		err := im.tryBuildKeys(ctx, dedupe)
+		if err != nil && !dedupe && schema.DedupeDeferred(im.dialect) != "" && isSQLiteUniqueViolation(err) {
+			// A row stored twice while the key was off: the same point, so one copy goes.
+			dedupe = true
+			im.rollback(ctx, &err)
+			continue
+		}
 		var state interface{ SQLState() string }
 		if !errors.As(err, &state) {
 			return err
@@ -437,12 +443,49 @@ func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 			return fmt.Errorf("build metrics' keys after the load: %w", err)
 		}
 	}
+	if query := schema.OrphanMetrics(im.dialect); query != "" && still {
+		orphans, err := countRows(ctx, tx, query)
+		if err != nil {
+			return fmt.Errorf("check metrics' runs after the load: %w", err)
+		}
+		if orphans > 0 {
+			return fmt.Errorf("metric rows of %s name %d runs that are not in runs (another program deleted them while the import ran), so metrics' foreign key cannot be built; "+
+				"delete those rows or start again with a new database", im.sink.Describe(), orphans)
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
 	im.tx = nil
 	im.keysDeferred = false
 	return nil
+}
+
+// countRows runs a query of one count.
+func countRows(ctx context.Context, tx sinks.Tx, query string) (int64, error) {
+	rows, err := tx.Query(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}
+
+// isSQLiteUniqueViolation tells a unique or primary key failure on SQLite (whose errors carry
+// extended result codes, not SQLSTATEs).
+func isSQLiteUniqueViolation(err error) bool {
+	var coded interface{ Code() int }
+	if !errors.As(err, &coded) {
+		return false
+	}
+	const sqliteConstraintPrimaryKey, sqliteConstraintUnique = 1555, 2067
+	return coded.Code() == sqliteConstraintPrimaryKey || coded.Code() == sqliteConstraintUnique
 }
 
 // lockForKeys takes the locks building the keys needs, each waiting at most

@@ -15,6 +15,8 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -280,19 +282,69 @@ func committedRuns(t *testing.T, target, uri string) int {
 	return d.count("SELECT COUNT(*) FROM runs")
 }
 
-// checkKeysBuilt asserts metrics has MLflow's keys and indexes (built after a bulk load
-// into a new PostgreSQL database).
+// checkKeysBuilt asserts metrics has MLflow's keys and indexes, built after a bulk load
+// into a new database: on PostgreSQL by name, on SQLite as the very schema a fresh
+// database of the same revision holds (sqlite_master's texts), with a sound file.
 func checkKeysBuilt(t *testing.T, target, uri string) {
-	if target != "postgres" {
-		return
+	t.Helper()
+	switch target {
+	case "postgres":
+		d := openDB(t, uri)
+		defer d.close()
+		got := d.rows("SELECT conname::text FROM pg_constraint WHERE conrelid = 'metrics'::regclass AND contype IN ('p', 'f') UNION ALL SELECT indexname::text FROM pg_indexes WHERE tablename = 'metrics'")
+		want := "index_metrics_run_uuid,index_metrics_run_uuid_key_step,metric_pk,metric_pk,metrics_run_uuid_fkey"
+		if strings.Join(got, ",") != want {
+			t.Errorf("metrics' keys and indexes: %v, want %s", got, want)
+		}
+	case "sqlite":
+		const objects = "SELECT type || ' ' || name || ' ' || tbl_name || ' ' || COALESCE(sql, '-') FROM sqlite_master"
+		d := openDB(t, uri)
+		got := d.rows(objects)
+		var rev string
+		d.scanOne([]any{&rev}, "SELECT version_num FROM alembic_version")
+		if ok := d.rows("PRAGMA integrity_check"); strings.Join(ok, ",") != "ok" {
+			t.Errorf("integrity_check of the imported database: %v", ok)
+		}
+		if n := d.count("SELECT COUNT(*) FROM pragma_index_list('metrics') WHERE origin = 'pk' AND \"unique\" = 1"); n != 1 {
+			t.Errorf("metrics has %d primary-key indexes", n)
+		}
+		d.close()
+		fresh := testenv.SQLite(t)
+		r, ok := schema.Lookup(rev)
+		if !ok {
+			t.Fatalf("revision %s unknown", rev)
+		}
+		createAt(t, fresh, r)
+		f := openDB(t, fresh)
+		defer f.close()
+		if want := f.rows(objects); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("the imported database's schema differs from a fresh one's:\n%s", cmp(got, want))
+		}
 	}
-	d := openDB(t, uri)
-	defer d.close()
-	got := d.rows("SELECT conname::text FROM pg_constraint WHERE conrelid = 'metrics'::regclass AND contype IN ('p', 'f') UNION ALL SELECT indexname::text FROM pg_indexes WHERE tablename = 'metrics'")
-	want := "index_metrics_run_uuid,index_metrics_run_uuid_key_step,metric_pk,metric_pk,metrics_run_uuid_fkey"
-	if strings.Join(got, ",") != want {
-		t.Errorf("metrics' keys and indexes: %v, want %s", got, want)
+}
+
+// cmp lists the lines of got and want that the other lacks.
+func cmp(got, want []string) string {
+	in := func(list []string) map[string]bool {
+		m := map[string]bool{}
+		for _, s := range list {
+			m[s] = true
+		}
+		return m
 	}
+	g, w := in(got), in(want)
+	var out []string
+	for _, s := range got {
+		if !w[s] {
+			out = append(out, "+ "+s)
+		}
+	}
+	for _, s := range want {
+		if !g[s] {
+			out = append(out, "- "+s)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestVerifySeesEveryChange: each change to the target after a faithful import, and

@@ -66,7 +66,9 @@ type Database struct {
 }
 
 type deferredKeys struct {
-	drop, add []string
+	// statements are those that take the keys off a new database of revision r, and
+	// those that put them back; none where r's metrics has no keys to defer.
+	statements func(r *Revision) (drop, add []string)
 	// pending tells whether metrics is without its keys (a load not finished).
 	pending string
 	// dedupe removes the extra copies of rows equal on MLflow's whole key, which a
@@ -75,6 +77,9 @@ type deferredKeys struct {
 	// lock takes, in one order, every lock building the keys needs, so that a live
 	// MLflow server writing meanwhile waits instead of deadlocking with the build.
 	lock []string
+	// orphans counts metric rows naming no run, where the key build does not check
+	// the foreign key itself; "" where it does.
+	orphans string
 	// resume builds, ahead of the others, the index an import resuming an interrupted
 	// load needs to find the runs it already wrote without a scan per run.
 	resume []string

@@ -41,16 +41,22 @@ var postgresDatabase = &Database{
 		"FROM (SELECT MAX(experiment_id) AS m FROM experiments) AS x WHERE m >= 1",
 	// Indexes built after a load are about twice as fast here; elsewhere the keys stay.
 	deferredKeys: &deferredKeys{
-		drop: []string{
-			"ALTER TABLE metrics DROP CONSTRAINT metric_pk, DROP CONSTRAINT metrics_run_uuid_fkey",
-			"DROP INDEX index_metrics_run_uuid",
-			"DROP INDEX IF EXISTS index_metrics_run_uuid_key_step",
-		},
-		add: []string{
-			`ALTER TABLE metrics ADD CONSTRAINT metric_pk PRIMARY KEY ("key", "timestamp", step, run_uuid, value, is_nan), ` +
-				"ADD CONSTRAINT metrics_run_uuid_fkey FOREIGN KEY (run_uuid) REFERENCES runs (run_uuid)",
-			// Built ahead when an interrupted load is resumed (see resume).
-			"CREATE INDEX IF NOT EXISTS index_metrics_run_uuid ON metrics (run_uuid)",
+		statements: func(r *Revision) (drop, add []string) {
+			drop = []string{
+				"ALTER TABLE metrics DROP CONSTRAINT metric_pk, DROP CONSTRAINT metrics_run_uuid_fkey",
+				"DROP INDEX index_metrics_run_uuid",
+				"DROP INDEX IF EXISTS index_metrics_run_uuid_key_step",
+			}
+			add = []string{
+				`ALTER TABLE metrics ADD CONSTRAINT metric_pk PRIMARY KEY ("key", "timestamp", step, run_uuid, value, is_nan), ` +
+					"ADD CONSTRAINT metrics_run_uuid_fkey FOREIGN KEY (run_uuid) REFERENCES runs (run_uuid)",
+				// Built ahead when an interrupted load is resumed (see resume).
+				"CREATE INDEX IF NOT EXISTS index_metrics_run_uuid ON metrics (run_uuid)",
+			}
+			if r.AtLeast("a5b4c3d2e1f0") {
+				add = append(add, `CREATE INDEX index_metrics_run_uuid_key_step ON metrics (run_uuid, "key", step)`)
+			}
+			return drop, add
 		},
 		resume: []string{"CREATE INDEX IF NOT EXISTS index_metrics_run_uuid ON metrics (run_uuid)"},
 		// A metrics table without any primary key is only ever left by the drop above.

@@ -178,11 +178,7 @@ func DeferKeys(d Dialect, r *Revision) (drop, add []string) {
 	if k == nil || !r.AtLeast("bd07f7e963c5") {
 		return nil, nil
 	}
-	add = append([]string{}, k.add...)
-	if r.AtLeast("a5b4c3d2e1f0") {
-		add = append(add, `CREATE INDEX index_metrics_run_uuid_key_step ON metrics (run_uuid, "key", step)`)
-	}
-	return k.drop, add
+	return k.statements(r)
 }
 
 // LockForKeys are the statements that take every lock building the deferred keys
@@ -208,6 +204,16 @@ func ResumeIndexes(d Dialect) []string {
 func DedupeDeferred(d Dialect) string {
 	if k := d.Database().deferredKeys; k != nil {
 		return k.dedupe
+	}
+	return ""
+}
+
+// OrphanMetrics is the query that counts metric rows naming no run, which building the
+// deferred keys must refuse where the database does not check the foreign key itself;
+// "" where it does.
+func OrphanMetrics(d Dialect) string {
+	if k := d.Database().deferredKeys; k != nil {
+		return k.orphans
 	}
 	return ""
 }
