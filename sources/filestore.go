@@ -86,6 +86,9 @@ type fileStore struct {
 	// units of the runs ahead side by side.
 	order chan chan Record
 	jobs  chan runJob
+	// unchanged, when set, says which runs are as the consumer holds them
+	// (filestore_stamp.go); runs are then stamped.
+	unchanged func(runID string, stamp uint64) bool
 }
 
 type runJob struct {
@@ -454,6 +457,15 @@ func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder
 	if err := checkContext(ctx); err != nil {
 		return err
 	}
+	var stamp uint64
+	if s.unchanged != nil {
+		// Taken before anything is read: a file changed while the run is read then
+		// moves the stamp, and the next import reads the run again.
+		stamp = runStamp(dir)
+		if stamp != 0 && s.unchanged(folder, stamp) {
+			return emit(ctx, &Run{RunID: folder, ExperimentSourceID: exp.sourceID, Stamp: stamp, Unchanged: true, KeyFolder: dir, Origin: Origin{File: filepath.Join(dir, metaFile)}})
+		}
+	}
 	run, err := parseRun(s.files, dir, folder, exp.id)
 	if errors.Is(err, errEmptyMeta) {
 		return emit(ctx, &Skipped{Path: dir, Reason: "no meta.yaml (artifacts only), not a run"})
@@ -469,6 +481,7 @@ func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder
 		return emit(ctx, &Skipped{Path: dir, Reason: "run_id or experiment_id in meta.yaml differ from the folders; MLflow ignores this run"})
 	}
 	run.ExperimentSourceID = exp.sourceID
+	run.Stamp = stamp
 	if err := s.dropMissingModels(ctx, emit, dir, run); err != nil {
 		return err
 	}

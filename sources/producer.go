@@ -1,6 +1,9 @@
 package sources
 
-import "context"
+import (
+	"context"
+	"sync"
+)
 
 // producer runs a reader in a goroutine that stays at most a bounded number of records
 // ahead of the consumer, so reading overlaps writing and memory does not grow with the
@@ -12,6 +15,10 @@ type producer struct {
 	done   chan struct{} // closed when read has returned
 	err    error         // set by read before done is closed
 	cur    Record
+	// launch starts the reader, once: at the first Next, so that a consumer can set the
+	// source up (RunStamper) after Open and before anything is read.
+	launch sync.Once
+	run    func()
 }
 
 // aheadRecords bounds how far a reader runs ahead of the importer.
@@ -24,16 +31,19 @@ func (p *producer) start(ctx context.Context, name string, read func(context.Con
 	p.name = name
 	p.out = make(chan Record, aheadRecords)
 	p.done = make(chan struct{})
-	go func() {
-		defer close(p.done)
-		defer close(p.out)
-		p.err = read(ctx)
-	}()
+	p.run = func() {
+		go func() {
+			defer close(p.done)
+			defer close(p.out)
+			p.err = read(ctx)
+		}()
+	}
 }
 
 func (p *producer) Describe() string { return p.name }
 
 func (p *producer) Next() bool {
+	p.launch.Do(p.run)
 	rec, ok := <-p.out
 	if !ok {
 		<-p.done
@@ -57,7 +67,8 @@ func (p *producer) Err() error {
 // Close stops the reader and waits for it; it is safe to call more than once.
 func (p *producer) Close() error {
 	p.cancel()
-	for range p.out { // drain, so the reader sees the cancellation and returns
+	p.launch.Do(p.run) // a reader never started sees the cancellation and returns at once
+	for range p.out {  // drain, so the reader sees the cancellation and returns
 	}
 	<-p.done
 	return nil

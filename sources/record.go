@@ -154,6 +154,13 @@ type Run struct {
 	// store's run folder), for naming the file of a bad param or tag; "" for others.
 	KeyFolder string `json:"-"`
 	Origin    Origin `json:"-"`
+	// Stamp sums up the sizes and modification times of the run's files as they were
+	// before it was read (file stores); 0 when unknown, as for a run being written.
+	Stamp uint64 `json:"-"`
+	// Unchanged marks a run left unread because its stamp is the one the consumer said
+	// it holds (RunStamper): only RunID, ExperimentSourceID, Stamp, KeyFolder and Origin
+	// are set. Only a consumer that asked for it gets such a record.
+	Unchanged bool `json:"-"`
 }
 
 // Input is an edge of MLflow's inputs table seen from a run: a dataset used by the run

@@ -45,6 +45,15 @@ type Sizer interface {
 	CountRuns(ctx context.Context) (int64, error)
 }
 
+// RunStamper is implemented by sources that can tell, without reading a run, that its
+// data is as it was when its Run.Stamp was taken (a file store compares its files'
+// sizes and modification times). SkipUnchanged must be called before the first Next:
+// from then on a run for which unchanged(runID, stamp) is true is handed over as a Run
+// with Unchanged set, without its data. unchanged is called from several goroutines.
+type RunStamper interface {
+	SkipUnchanged(unchanged func(runID string, stamp uint64) bool)
+}
+
 // TableSource is implemented by sources whose data sits in database tables, so the
 // importer can compare them with the target's before it writes anything.
 type TableSource interface {
