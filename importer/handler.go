@@ -64,6 +64,9 @@ func (h *importHandler) run(ctx context.Context, r *sources.Run) error {
 	if err := h.im.finishRun(ctx); err != nil {
 		return err
 	}
+	if h.im.unchangedRun(h.source, r) {
+		return nil
+	}
 	return h.keysAsked(h.im.startRun(ctx, h.source, r))
 }
 

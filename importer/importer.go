@@ -69,6 +69,9 @@ type Options struct {
 	// is rolled back: the report says what would be created, merged, skipped or
 	// rejected, and the target is left as it was.
 	DryRun bool
+	// Reread reads and compares every run of the sources, also those whose files are as
+	// they were when the target took them (see stamps.go).
+	Reread bool
 	// ScratchTarget marks a target made for a dry run alone (a scratch database): a dry
 	// run may create MLflow's schema in it even where DDL cannot be rolled back.
 	ScratchTarget bool
@@ -149,6 +152,9 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		im.rollback(ctx, &err)
 	}
 	im.report.DryRun = opts.DryRun
+	if im.report.UnchangedRuns > 0 {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were not read again: their files have the sizes and modification times they had when the target took them, and the target still holds them (--reread reads and compares them)", im.report.UnchangedRuns))
+	}
 	if im.filteredRuns > 0 {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (--experiment, --exclude-experiment, --runs-since, --include-deleted)", im.filteredRuns))
 	}
@@ -238,8 +244,9 @@ type seenRun struct {
 // runState is the run being read.
 type runState struct {
 	id       string
-	skip     bool // not written: already in the target, or its experiment is not
-	rejected bool // left out as invalid input: what follows of it counts as rejected
+	stamp    uint64 // the source's stamp of the run (stamps.go), 0 for none
+	skip     bool   // not written: already in the target, or its experiment is not
+	rejected bool   // left out as invalid input: what follows of it counts as rejected
 	// read counts what the source held of the run, by entity, for the report when the
 	// run is rejected.
 	read      map[string]int64
@@ -324,11 +331,15 @@ type importer struct {
 	// sources whose tables were compared with it before writing.
 	targetTables  map[string]*schema.TableInfo
 	tablesChecked map[int]bool
+	// stamps buffers the stamps of the runs written (stamps.go), nil when unused;
+	// stampSalt is mixed into them: the options the runs were imported under.
+	stamps    *stampBuffer
+	stampSalt uint64
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {
 	im.phase(PhaseChecked)
-	if err := im.prepareTarget(ctx); err != nil {
+	if err := im.prepareTarget(ctx, srcs); err != nil {
 		return err
 	}
 	if err := im.checkUnsupported(ctx, srcs); err != nil {
@@ -508,7 +519,7 @@ func (im *importer) lockForKeys(ctx context.Context, tx sinks.Tx) error {
 }
 
 // prepareTarget detects the target's revision, creating the schema in an empty database.
-func (im *importer) prepareTarget(ctx context.Context) error {
+func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) error {
 	tx, err := im.sink.Begin(ctx)
 	if err != nil {
 		return err
@@ -534,23 +545,8 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
 	if rev == nil {
-		if im.opts.DryRun && !im.opts.ScratchTarget && !im.dialect.Database().TransactionalDDL {
-			return fmt.Errorf("%s is empty: %w, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe(), ErrDryRunNeedsSchema)
-		}
-		rev = schema.Newest()
-		im.phase(PhaseSchema)
-		if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
+		if rev, err = im.createSchema(ctx, tx, resume); err != nil {
 			return err
-		}
-		im.report.SchemaCreated = true
-		// A new database is loaded in bulk: metrics' keys and indexes are built after
-		// the load, which is much faster than keeping them up to date row by row.
-		if drop, _ := schema.DeferKeys(im.dialect, rev); drop != nil && !im.opts.DryRun {
-			for _, stmt := range drop {
-				if _, err := tx.Exec(ctx, stmt); err != nil {
-					return fmt.Errorf("prepare the bulk load: %w", err)
-				}
-			}
 		}
 	}
 	if !im.opts.DryRun {
@@ -585,6 +581,43 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target compares keys with collation %s (case-insensitive: %t, trailing spaces ignored: %t); keys that collide under it are handled by --on-key-collision=%s",
 			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.asm.policy()))
 	}
+	im.newBuffers(rev)
+	// Here, as MySQL commits DDL at once and leaves the session outside a transaction:
+	// the commit below begins the import's first one.
+	if err := im.prepareStamps(ctx, srcs); err != nil {
+		return err
+	}
+	// The schema is committed on its own: an import that fails later still leaves a
+	// valid, empty MLflow database.
+	return im.commit(ctx, true)
+}
+
+// createSchema creates MLflow's newest schema in an empty target, metrics' keys
+// deferred for the bulk load.
+func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool) (*schema.Revision, error) {
+	if im.opts.DryRun && !im.opts.ScratchTarget && !im.dialect.Database().TransactionalDDL {
+		return nil, fmt.Errorf("%s is empty: %w, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe(), ErrDryRunNeedsSchema)
+	}
+	rev := schema.Newest()
+	im.phase(PhaseSchema)
+	if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
+		return nil, err
+	}
+	im.report.SchemaCreated = true
+	// A new database is loaded in bulk: metrics' keys and indexes are built after
+	// the load, which is much faster than keeping them up to date row by row.
+	if drop, _ := schema.DeferKeys(im.dialect, rev); drop != nil && !im.opts.DryRun {
+		for _, stmt := range drop {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return nil, fmt.Errorf("prepare the bulk load: %w", err)
+			}
+		}
+	}
+	return rev, nil
+}
+
+// newBuffers makes the buffers of the tables written run by run.
+func (im *importer) newBuffers(rev *schema.Revision) {
 	im.runs = newBuffer(rev, "runs", runColumns)
 	im.params = newBuffer(rev, "params", keyValueColumns)
 	im.tags = newBuffer(rev, "tags", keyValueColumns)
@@ -594,9 +627,6 @@ func (im *importer) prepareTarget(ctx context.Context) error {
 	im.inputTags = newBuffer(rev, "input_tags", inputTagColumns)
 	im.flushers = []flusher{im.runs, im.params, im.tags, im.metrics, im.latestBuf, im.inputs, im.inputTags}
 	im.marks = make([]int, len(im.flushers))
-	// The schema is committed on its own: an import that fails later still leaves a
-	// valid, empty MLflow database.
-	return im.commit(ctx, true)
 }
 
 // indexForResume prepares an import that resumes an interrupted first import: that one

@@ -173,7 +173,7 @@ func (im *importer) readStored(ctx context.Context, records []aheadRecord) error
 	withInputs := map[string]bool{}
 	for _, rec := range records {
 		r := rec.run
-		if r == nil || im.stored[r.RunID] != nil {
+		if r == nil || r.Unchanged || im.stored[r.RunID] != nil {
 			continue
 		}
 		if _, seen := im.seenRuns[r.RunID]; seen {

@@ -99,7 +99,9 @@ type Report struct {
 	// Notices are facts about the target that shaped the import (a slower write path, a
 	// collation that merges keys).
 	Notices []string `json:"notices"`
-	Seconds float64  `json:"seconds"`
+	// UnchangedRuns counts the runs skipped unread, as the target took them (--reread).
+	UnchangedRuns int64   `json:"unchanged_runs"`
+	Seconds       float64 `json:"seconds"`
 	// Complete is false when the import stopped early; counts are what was committed.
 	Complete bool `json:"complete"`
 	// DryRun: nothing was written; the counts are what the import would have done.

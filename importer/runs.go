@@ -23,14 +23,16 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}
-	im.cur.source, im.cur.experiment = source, r.ExperimentSourceID
+	im.cur.source, im.cur.experiment, im.cur.stamp = source, r.ExperimentSourceID, r.Stamp
 	im.cur.stored = im.takeStored(r.RunID)
 	if prev, ok := im.seenRuns[r.RunID]; ok && prev.source == source && prev.experiment != r.ExperimentSourceID {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID,
 			Err: fmt.Errorf("the run is also in experiment %s (%s), imported from there; MLflow keeps a run in one experiment, so this copy is left out", prev.experiment, prev.file)})
 	}
 	expID, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]
-	if !ok || !im.opts.Filter.takesRun(r) {
+	// An unread run (unchangedRun did not take it) is of an experiment left out or
+	// rejected, or of another shard: counted as any run of those.
+	if !ok || !im.opts.Filter.takesRun(r) || r.Unchanged {
 		im.cur.skip = true
 		if !ok && !im.filteredExp(source, r.ExperimentSourceID) {
 			// Its experiment was rejected; the rejection names it.
@@ -298,6 +300,7 @@ func (im *importer) finishRun(ctx context.Context) error {
 		im.run["runs"].Skipped++
 	}
 	im.seenRuns[cur.id] = seenRun{source: cur.source, experiment: cur.experiment, file: cur.file}
+	im.keepStamp(cur.id, cur.stamp)
 	im.batchRows += im.run.rowsWritten()
 	im.batch.merge(im.run)
 	im.run.reset()

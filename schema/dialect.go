@@ -247,7 +247,9 @@ func listTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) 
 		if err := rows.Scan(&name); err != nil {
 			return nil, fmt.Errorf("list tables: %w", err)
 		}
-		tables[name] = true
+		if !OwnTable(name) {
+			tables[name] = true
+		}
 	}
 	return tables, rows.Err()
 }

@@ -164,6 +164,11 @@ func Inspect(ctx context.Context, db DB, d Dialect) (map[string]*TableInfo, erro
 	if err != nil {
 		return nil, fmt.Errorf("read the foreign keys of the database's tables: %w", err)
 	}
+	for name := range tables {
+		if OwnTable(name) {
+			delete(tables, name) // mlflow-bulk's, not MLflow's data
+		}
+	}
 	// SQLite names the referenced column only where it is not the primary key.
 	for _, t := range tables {
 		for i := range t.ForeignKeys {

@@ -38,6 +38,7 @@ type ImportOptions struct {
 	OnExistingRun       importer.ExistingRunPolicy
 	OnParamConflict     importer.ParamConflictPolicy
 	DryRun              bool
+	Reread              bool
 	PasswordFile        string
 	Workers             int
 	Verify              bool
@@ -108,6 +109,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
 	f.Var(newChoice("progress", &opts.Progress, []string{"auto", "always", "never"}), "progress", "progress on stderr: auto (a bar on a terminal, else a line every few seconds), always (a bar), never (only the lines)")
 	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
+	f.BoolVar(&opts.Reread, "reread", false, "read and compare every run, also those whose files have the sizes and modification times they had when the target took them (by default these are skipped unread)")
 	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
 	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
 	f.Var(newChoice("on-existing-run", &opts.OnExistingRun, opts.OnExistingRun.Values()), "on-existing-run",
@@ -197,6 +199,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		OnModelConflict:      opts.OnModelConflict,
 		OnExistingRun:        opts.OnExistingRun,
 		DryRun:               opts.DryRun,
+		Reread:               opts.Reread,
 		TargetExperiment:     opts.TargetExperiment,
 		Filter:               filter,
 		ArtifactMap:          artifactMap,

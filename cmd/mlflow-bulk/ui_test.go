@@ -80,7 +80,7 @@ func TestReportJSON(t *testing.T) {
 		`"skipped":[{"source":"file store ./mlruns","path":"./mlruns/models","reason":"model registry folder, not tracking data"}],` +
 		`"rejected":[{"source":"","path":"","reason":"./mlruns/1/abc/metrics/loss:3: run abc: malformed metric line"}],` +
 		`"latest_metric_differences":[],"unsupported":[{"source":"MLflow database sqlite:///new.db","table":"review_queues","rows":3}],` +
-		`"notices":[],"seconds":2,"complete":true,"dry_run":false}`
+		`"notices":[],"unchanged_runs":0,"seconds":2,"complete":true,"dry_run":false}`
 	if string(b) != want {
 		t.Errorf("JSON:\n%s\nwant:\n%s", b, want)
 	}

@@ -1,0 +1,179 @@
+package importer
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// A nightly re-import of an unchanged store must not cost what the first import did.
+// The target keeps, beside MLflow's tables, the stamp of every run the importer wrote or
+// found whole (sources.Run.Stamp: its files' sizes and modification times), written in
+// the same transaction as the run; a source that can stamp runs (sources.RunStamper)
+// then skips reading a run whose stamp is the one kept. Only runs the target still holds
+// count, so a run deleted from it since is imported again. --reread turns this off.
+
+// runStamps are the stamps the target keeps, by run id.
+type runStamps map[[16]byte]uint64
+
+// runKey is a run id as a map key; false for ids that are not 32 hex digits (never a
+// file store's).
+func runKey(id string) ([16]byte, bool) {
+	var k [16]byte
+	if len(id) != 32 {
+		return k, false
+	}
+	_, err := hex.Decode(k[:], []byte(id))
+	return k, err == nil
+}
+
+// stampRow is a row of the stamps table.
+type stampRow struct {
+	runUUID string
+	stamp   uint64
+}
+
+// stampBuffer holds the stamps of runs until they are written with the runs' rows.
+type stampBuffer struct{ rows []stampRow }
+
+func (b *stampBuffer) len() int       { return len(b.rows) }
+func (b *stampBuffer) truncate(n int) { b.rows = b.rows[:n] }
+
+// flush replaces the stamps of rows[from:to]'s runs.
+func (b *stampBuffer) flush(ctx context.Context, tx sinks.Tx, from, to int) (int64, error) {
+	for start := from; start < to; start += stampDeleteChunk {
+		end := min(start+stampDeleteChunk, to)
+		ids := make([]any, 0, end-start)
+		for _, r := range b.rows[start:end] {
+			ids = append(ids, r.runUUID)
+		}
+		query := fmt.Sprintf("DELETE FROM %s WHERE run_uuid IN (%s)", schema.RunStampsTable, strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", "))
+		if _, err := tx.Exec(ctx, query, ids...); err != nil {
+			return 0, fmt.Errorf("write run stamps: %w", err)
+		}
+	}
+	if from >= to {
+		return 0, nil
+	}
+	src := &bufferSource[stampRow]{rows: b.rows[from:to], getters: stampGetters, pos: -1, values: make([]any, len(stampGetters))}
+	return tx.CopyFrom(ctx, schema.RunStampsTable, []string{"run_uuid", "stamp"}, src)
+}
+
+// stampDeleteChunk bounds the ids of one DELETE.
+const stampDeleteChunk = 500
+
+// The stamp is kept as the signed 64-bit integer of the same bits: every database has one.
+var stampGetters = []func(*stampRow) any{
+	func(r *stampRow) any { return r.runUUID },
+	func(r *stampRow) any { return int64(r.stamp) },
+}
+
+// prepareStamps sets up stamps for the sources that can stamp runs: it makes the
+// target's stamps table if it has none and reads the stamps of the runs it holds. A dry
+// run uses the stamps but writes none; --reread and --on-existing-run fail use none (a
+// run found whole must then be seen).
+func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) error {
+	var stampers []sources.RunStamper
+	for _, src := range srcs {
+		if s, ok := src.(sources.RunStamper); ok {
+			stampers = append(stampers, s)
+		}
+	}
+	if len(stampers) == 0 || im.opts.Reread || im.opts.OnExistingRun == ExistingRunFail {
+		return nil
+	}
+	exists, err := schema.HasRunStamps(ctx, im.tx, im.dialect)
+	if err != nil {
+		return err
+	}
+	if !exists && im.opts.DryRun {
+		return nil
+	}
+	if !exists {
+		if _, err := im.tx.Exec(ctx, schema.RunStampsDDL); err != nil {
+			return fmt.Errorf("%s: create %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
+		}
+	}
+	kept := runStamps{}
+	if exists && im.targetHasRuns {
+		query := fmt.Sprintf("SELECT s.run_uuid, s.stamp FROM %s s JOIN runs r ON r.run_uuid = s.run_uuid", schema.RunStampsTable)
+		err := schema.EachRow(ctx, im.tx, query, nil, func(scan func(...any) error) error {
+			var id string
+			var stamp int64
+			if err := scan(&id, &stamp); err != nil {
+				return err
+			}
+			if k, ok := runKey(id); ok {
+				kept[k] = uint64(stamp)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("%s: read %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
+		}
+	}
+	im.stamps = &stampBuffer{}
+	if !im.opts.DryRun {
+		im.flushers = append(im.flushers, im.stamps)
+		im.marks = make([]int, len(im.flushers))
+	}
+	im.stampSalt = im.optionsStamp()
+	unchanged := func(runID string, stamp uint64) bool {
+		k, ok := runKey(runID)
+		return ok && kept[k] == stamp^im.stampSalt
+	}
+	for _, s := range stampers {
+		s.SkipUnchanged(unchanged)
+	}
+	return nil
+}
+
+// unchangedRun counts a run the source left unread, its files as the target's stamp
+// says they were when it was imported: the target holds it whole. It returns false for
+// any other run, and for an unread run of an experiment left out or rejected, or of
+// another shard, which startRun counts as it counts any run of those.
+func (im *importer) unchangedRun(source int, r *sources.Run) bool {
+	if _, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]; !r.Unchanged || !ok || !im.opts.Filter.inShard(r.RunID) {
+		return false
+	}
+	im.committed["runs"].Read++
+	im.committed["runs"].Skipped++
+	im.report.UnchangedRuns++
+	im.seenRuns[r.RunID] = seenRun{source: source, experiment: r.ExperimentSourceID, file: r.Origin.File}
+	im.progress.Runs++
+	if im.opts.Progress != nil {
+		im.opts.Progress(im.progress)
+	}
+	return true
+}
+
+// keepStamp buffers the stamp of a run the target now holds whole.
+func (im *importer) keepStamp(id string, stamp uint64) {
+	if im.stamps != nil && stamp != 0 && !im.opts.DryRun {
+		im.stamps.rows = append(im.stamps.rows, stampRow{runUUID: id, stamp: stamp ^ im.stampSalt})
+	}
+}
+
+// optionsStamp sums up the options that change what a run becomes in the target, so
+// that a run imported under other ones is read again.
+func (im *importer) optionsStamp() uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%q|%q|%q|%q|%v|%v", im.opts.TargetExperiment, im.opts.OnKeyCollision, im.opts.OnParamConflict, im.opts.OnExistingRun, im.opts.ArtifactMap, sortedRename(im.opts.Filter.Rename))
+	return h.Sum64()
+}
+
+func sortedRename(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, k+"\x00"+v)
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,38 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// RunStampsTable is mlflow-bulk's own table beside MLflow's: the stamp of each run it
+// imported (see the importer), so that a nightly re-import skips unchanged runs unread.
+// MLflow neither reads nor minds a table it does not know; mlflow-bulk leaves it out
+// wherever it lists a database's tables.
+const RunStampsTable = "mlflow_bulk_run_stamps"
+
+// RunStampsDDL creates RunStampsTable, alike on every database. It has no foreign key:
+// MLflow's own deletion of runs (mlflow gc) must not trip over it.
+const RunStampsDDL = "CREATE TABLE " + RunStampsTable + " (run_uuid VARCHAR(32) NOT NULL, stamp BIGINT NOT NULL, PRIMARY KEY (run_uuid))"
+
+// OwnTable reports whether a table is mlflow-bulk's rather than MLflow's.
+func OwnTable(name string) bool { return strings.HasPrefix(strings.ToLower(name), "mlflow_bulk_") }
+
+// HasRunStamps reports whether the database holds RunStampsTable.
+func HasRunStamps(ctx context.Context, db DB, d Dialect) (bool, error) {
+	rows, err := db.Query(ctx, d.Database().listTables)
+	if err != nil {
+		return false, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	found := false
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return false, fmt.Errorf("list tables: %w", err)
+		}
+		found = found || strings.EqualFold(name, RunStampsTable)
+	}
+	return found, rows.Err()
+}
