@@ -14,7 +14,7 @@ const RunStampsTable = "mlflow_bulk_run_stamps"
 
 // RunStampsDDL creates RunStampsTable, alike on every database. It has no foreign key:
 // MLflow's own deletion of runs (mlflow gc) must not trip over it.
-const RunStampsDDL = "CREATE TABLE " + RunStampsTable + " (run_uuid VARCHAR(32) NOT NULL, stamp BIGINT NOT NULL, PRIMARY KEY (run_uuid))"
+const RunStampsDDL = "CREATE TABLE IF NOT EXISTS " + RunStampsTable + " (run_uuid VARCHAR(32) NOT NULL, stamp BIGINT NOT NULL, PRIMARY KEY (run_uuid))"
 
 // OwnTable reports whether a table is mlflow-bulk's rather than MLflow's.
 func OwnTable(name string) bool { return strings.HasPrefix(strings.ToLower(name), "mlflow_bulk_") }
