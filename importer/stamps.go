@@ -138,10 +138,14 @@ func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) er
 // unchangedRun counts a run the source left unread, its files as the target's stamp
 // says they were when it was imported: the target holds it whole. It returns false for
 // any other run, and for an unread run of an experiment left out or rejected, or of
-// another shard, which startRun counts as it counts any run of those.
+// another shard, or a second copy of a run, which startRun counts as it counts any
+// run of those.
 func (im *importer) unchangedRun(source int, r *sources.Run) bool {
 	if _, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]; !r.Unchanged || !ok || !im.opts.Filter.inShard(r.RunID) {
 		return false
+	}
+	if _, seen := im.seenRuns[r.RunID]; seen {
+		return false // a second copy of a run this import took: startRun rejects it
 	}
 	im.committed["runs"].Read++
 	im.committed["runs"].Skipped++

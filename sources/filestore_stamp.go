@@ -29,10 +29,12 @@ func (s *fileStore) SkipUnchanged(unchanged func(runID string, stamp uint64) boo
 	s.unchanged = unchanged
 }
 
-// runStamp is the stamp of the run folder dir; 0 when a file is too recent or the
-// folder cannot be listed (the read then says why).
-func runStamp(dir string) uint64 {
+// runStamp is the stamp of the run folder dir of experiment expID (a run moved to
+// another experiment folder keeps its files' times); 0 when a file is too recent or
+// the folder cannot be listed (the read then says why).
+func runStamp(dir, expID string) uint64 {
 	h := fnv.New64a()
+	h.Write([]byte(expID + "\x00"))
 	recent := time.Now().Add(-stampRacyWindow).UnixNano()
 	var buf [8]byte
 	ok := true

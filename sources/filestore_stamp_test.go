@@ -35,15 +35,18 @@ func TestRunStamp(t *testing.T) {
 	write("tags/a/b", "v")
 	write("metrics/loss", "1 0.5 0\n")
 	write("artifacts/model.pkl", "bytes")
-	base := runStamp(dir)
+	base := runStamp(dir, "1")
 	if base == 0 {
 		t.Fatal("no stamp for a run of old files")
 	}
-	if again := runStamp(dir); again != base {
+	if again := runStamp(dir, "1"); again != base {
 		t.Fatal("the stamp of an unchanged run moved")
 	}
+	if moved := runStamp(dir, "2"); moved == base {
+		t.Error("a run moved to another experiment kept its stamp")
+	}
 	write("artifacts/model.pkl", "other bytes")
-	if got := runStamp(dir); got != base {
+	if got := runStamp(dir, "1"); got != base {
 		t.Error("an artifact moved the stamp")
 	}
 	steps := []struct {
@@ -68,7 +71,7 @@ func TestRunStamp(t *testing.T) {
 	seen := map[uint64]string{base: "the start"}
 	for _, s := range steps {
 		s.do()
-		got := runStamp(dir)
+		got := runStamp(dir, "1")
 		if prev, ok := seen[got]; ok {
 			t.Errorf("after %s the stamp is that of %s", s.what, prev)
 		}
@@ -77,7 +80,7 @@ func TestRunStamp(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "tags", "new"), []byte("now"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if got := runStamp(dir); got != 0 {
+	if got := runStamp(dir, "1"); got != 0 {
 		t.Error("a run with a file written a moment ago has a stamp")
 	}
 }
