@@ -837,6 +837,11 @@ func pyInt(s string) (int64, bool) {
 		v, err := strconv.ParseInt(s, 10, 64)
 		return v, err == nil
 	}
+	return pyIntGeneral(s)
+}
+
+// pyIntGeneral is pyInt for any text.
+func pyIntGeneral(s string) (int64, bool) {
 	digits := strings.TrimLeft(s, "+-")
 	if len(s)-len(digits) > 1 || !pythonDigits.MatchString(digits) {
 		return 0, false
@@ -853,13 +858,13 @@ func pyFloat(s string) (float64, bool) {
 	if plainDecimal(s, true) {
 		// Digits, one optional sign, '.' and an exponent: Go's grammar for these is
 		// Python's (no hex, underscores, inf or nan can be among them).
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			var numErr *strconv.NumError
-			return v, errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)
-		}
-		return v, true
+		return parseFloatOrInf(s)
 	}
+	return pyFloatGeneral(s)
+}
+
+// pyFloatGeneral is pyFloat for any text.
+func pyFloatGeneral(s string) (float64, bool) {
 	switch strings.ToLower(strings.TrimLeft(s, "+-")) {
 	case "inf", "infinity", "nan":
 		if len(s)-len(strings.TrimLeft(s, "+-")) > 1 {
@@ -871,7 +876,12 @@ func pyFloat(s string) (float64, bool) {
 	if !pythonFloat.MatchString(s) {
 		return 0, false
 	}
-	v, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
+	return parseFloatOrInf(strings.ReplaceAll(s, "_", ""))
+}
+
+// parseFloatOrInf reads a decimal float as Python does: out of range is ±inf.
+func parseFloatOrInf(s string) (float64, bool) {
+	v, err := strconv.ParseFloat(s, 64)
 	if err != nil {
 		var numErr *strconv.NumError
 		return v, errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)

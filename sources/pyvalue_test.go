@@ -1,10 +1,7 @@
 package sources
 
 import (
-	"errors"
 	"math"
-	"strconv"
-	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -89,14 +86,14 @@ func TestPlainDecimalsReadAsPython(t *testing.T) {
 	for _, s := range texts {
 		if plainDecimal(s, true) {
 			got, gotOK := pyFloat(s)
-			want, wantOK := generalFloat(s)
+			want, wantOK := pyFloatGeneral(s)
 			if gotOK != wantOK || (gotOK && got != want && !(math.IsNaN(got) && math.IsNaN(want))) {
 				t.Errorf("pyFloat(%q) = %v, %t; the general reading gives %v, %t", s, got, gotOK, want, wantOK)
 			}
 		}
 		if plainDecimal(s, false) {
 			got, gotOK := pyInt(s)
-			want, wantOK := generalInt(s)
+			want, wantOK := pyIntGeneral(s)
 			if gotOK != wantOK || got != want {
 				t.Errorf("pyInt(%q) = %d, %t; the general reading gives %d, %t", s, got, gotOK, want, wantOK)
 			}
@@ -107,26 +104,4 @@ func TestPlainDecimalsReadAsPython(t *testing.T) {
 			t.Errorf("plainDecimal(%q) is true: the fast path would take a text it does not cover", s)
 		}
 	}
-}
-
-// generalFloat and generalInt are pyFloat and pyInt without their fast path.
-func generalFloat(s string) (float64, bool) {
-	if !pythonFloat.MatchString(s) {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(strings.ReplaceAll(s, "_", ""), 64)
-	if err != nil {
-		var numErr *strconv.NumError
-		return v, errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)
-	}
-	return v, true
-}
-
-func generalInt(s string) (int64, bool) {
-	digits := strings.TrimLeft(s, "+-")
-	if len(s)-len(digits) > 1 || !pythonDigits.MatchString(digits) {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 10, 64)
-	return v, err == nil
 }
