@@ -97,7 +97,7 @@ func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) er
 		return nil
 	}
 	if !exists {
-		if _, err := im.tx.Exec(ctx, schema.RunStampsDDL); err != nil {
+		if _, err := im.tx.Exec(ctx, schema.RunStampsDDL(im.dialect)); err != nil {
 			return fmt.Errorf("%s: create %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
 		}
 	}

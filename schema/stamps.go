@@ -12,9 +12,16 @@ import (
 // wherever it lists a database's tables.
 const RunStampsTable = "mlflow_bulk_run_stamps"
 
-// RunStampsDDL creates RunStampsTable, alike on every database. It has no foreign key:
-// MLflow's own deletion of runs (mlflow gc) must not trip over it.
-const RunStampsDDL = "CREATE TABLE IF NOT EXISTS " + RunStampsTable + " (run_uuid VARCHAR(32) NOT NULL, stamp BIGINT NOT NULL, PRIMARY KEY (run_uuid))"
+// RunStampsDDL creates RunStampsTable. It has no foreign key: MLflow's own deletion of
+// runs (mlflow gc) must not trip over it. On MySQL the run id is ASCII, which compares
+// with runs.run_uuid whatever collation MLflow's tables were given.
+func RunStampsDDL(d Dialect) string {
+	runUUID := "VARCHAR(32)"
+	if d == MySQL {
+		runUUID += " CHARACTER SET ascii COLLATE ascii_bin"
+	}
+	return "CREATE TABLE IF NOT EXISTS " + RunStampsTable + " (run_uuid " + runUUID + " NOT NULL, stamp BIGINT NOT NULL, PRIMARY KEY (run_uuid))"
+}
 
 // OwnTable reports whether a table is mlflow-bulk's rather than MLflow's.
 func OwnTable(name string) bool { return strings.HasPrefix(strings.ToLower(name), "mlflow_bulk_") }
