@@ -363,6 +363,11 @@ func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error 
 // phase tells the progress display what the import does now.
 func (im *importer) phase(name string) {
 	im.progress.Phase = name
+	im.notifyProgress()
+}
+
+// notifyProgress hands the totals so far to the progress display, if any.
+func (im *importer) notifyProgress() {
 	if im.opts.Progress != nil {
 		im.opts.Progress(im.progress)
 	}
@@ -378,7 +383,7 @@ func (im *importer) buildDeferredKeys(ctx context.Context) error {
 	dedupe := false
 	for attempt := 1; ; attempt++ {
 		err := im.tryBuildKeys(ctx, dedupe)
-		if err != nil && !dedupe && schema.DedupeDeferred(im.dialect) != "" && isSQLiteUniqueViolation(err) {
+		if err != nil && !dedupe && schema.DedupeDeferred(im.dialect) != "" && isUniqueViolation(err) {
 			// A row stored twice while the key was off: the same point, so one copy goes.
 			dedupe = true
 			im.rollback(ctx, &err)
@@ -389,9 +394,6 @@ func (im *importer) buildDeferredKeys(ctx context.Context) error {
 			return err
 		}
 		switch code := state.SQLState(); {
-		case code == "23505" && !dedupe && schema.DedupeDeferred(im.dialect) != "":
-			// A row stored twice while the key was off: the same point, so one copy goes.
-			dedupe = true
 		case (code == "55P03" || code == "40P01") && attempt < keyLockAttempts:
 			// Another session (a live MLflow server) holds runs or metrics: give it the
 			// moment it needs and take the locks again, rather than fail.
@@ -455,7 +457,7 @@ func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 		}
 	}
 	if query := schema.OrphanMetrics(im.dialect); query != "" && still {
-		orphans, err := countRows(ctx, tx, query)
+		orphans, err := schema.Count(ctx, tx, query)
 		if err != nil {
 			return fmt.Errorf("check metrics' runs after the load: %w", err)
 		}
@@ -472,25 +474,13 @@ func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 	return nil
 }
 
-// countRows runs a query of one count.
-func countRows(ctx context.Context, tx sinks.Tx, query string) (int64, error) {
-	rows, err := tx.Query(ctx, query)
-	if err != nil {
-		return 0, err
+// isUniqueViolation tells a unique or primary key failure: SQLSTATE 23505 on PostgreSQL,
+// an extended result code on SQLite.
+func isUniqueViolation(err error) bool {
+	var state interface{ SQLState() string }
+	if errors.As(err, &state) {
+		return state.SQLState() == "23505"
 	}
-	defer rows.Close()
-	var n int64
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
-}
-
-// isSQLiteUniqueViolation tells a unique or primary key failure on SQLite (whose errors carry
-// extended result codes, not SQLSTATEs).
-func isSQLiteUniqueViolation(err error) bool {
 	var coded interface{ Code() int }
 	if !errors.As(err, &coded) {
 		return false

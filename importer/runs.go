@@ -305,9 +305,7 @@ func (im *importer) finishRun(ctx context.Context) error {
 	im.batch.merge(im.run)
 	im.run.reset()
 	im.progress.Runs++
-	if im.opts.Progress != nil {
-		im.opts.Progress(im.progress)
-	}
+	im.notifyProgress()
 	if im.batchRows >= im.opts.batchRows() {
 		return im.commit(ctx, true)
 	}

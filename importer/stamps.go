@@ -152,9 +152,7 @@ func (im *importer) unchangedRun(source int, r *sources.Run) bool {
 	im.report.UnchangedRuns++
 	im.seenRuns[r.RunID] = seenRun{source: source, experiment: r.ExperimentSourceID, file: r.Origin.File}
 	im.progress.Runs++
-	if im.opts.Progress != nil {
-		im.opts.Progress(im.progress)
-	}
+	im.notifyProgress()
 	return true
 }
 

@@ -235,7 +235,19 @@ func Detect(ctx context.Context, db DB, d Dialect) (*Revision, error) {
 	return r, nil
 }
 
+// listTables lists MLflow's tables (and any other program's), mlflow-bulk's own aside.
 func listTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
+	all, err := allTables(ctx, db, d)
+	for name := range all {
+		if OwnTable(name) {
+			delete(all, name)
+		}
+	}
+	return all, err
+}
+
+// allTables lists every table of the database.
+func allTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
 	rows, err := db.Query(ctx, d.Database().listTables)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
@@ -247,9 +259,7 @@ func listTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) 
 		if err := rows.Scan(&name); err != nil {
 			return nil, fmt.Errorf("list tables: %w", err)
 		}
-		if !OwnTable(name) {
-			tables[name] = true
-		}
+		tables[name] = true
 	}
 	return tables, rows.Err()
 }

@@ -218,6 +218,22 @@ func OrphanMetrics(d Dialect) string {
 	return ""
 }
 
+// Count runs a query of one count (0 when it returns no row).
+func Count(ctx context.Context, db DB, query string) (int64, error) {
+	rows, err := db.Query(ctx, query)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	if rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}
+
 // KeysDeferred reports whether metrics is in the state DeferKeys leaves it in: a bulk
 // load into a new database that has not finished (its keys are still to be built).
 func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
@@ -225,16 +241,9 @@ func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
 	if k == nil {
 		return false, nil
 	}
-	rows, err := db.Query(ctx, k.pending)
+	n, err := Count(ctx, db, k.pending)
 	if err != nil {
 		return false, fmt.Errorf("read metrics' keys: %w", err)
 	}
-	defer rows.Close()
-	var n int64
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return false, err
-		}
-	}
-	return n == 0, rows.Err()
+	return n == 0, nil
 }

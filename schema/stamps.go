@@ -2,7 +2,6 @@ package schema
 
 import (
 	"context"
-	"fmt"
 	"strings"
 )
 
@@ -28,18 +27,11 @@ func OwnTable(name string) bool { return strings.HasPrefix(strings.ToLower(name)
 
 // HasRunStamps reports whether the database holds RunStampsTable.
 func HasRunStamps(ctx context.Context, db DB, d Dialect) (bool, error) {
-	rows, err := db.Query(ctx, d.Database().listTables)
-	if err != nil {
-		return false, fmt.Errorf("list tables: %w", err)
-	}
-	defer rows.Close()
-	found := false
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return false, fmt.Errorf("list tables: %w", err)
+	tables, err := allTables(ctx, db, d)
+	for name := range tables {
+		if strings.EqualFold(name, RunStampsTable) {
+			return true, err
 		}
-		found = found || strings.EqualFold(name, RunStampsTable)
 	}
-	return found, rows.Err()
+	return false, err
 }
