@@ -2,22 +2,29 @@
 # database servers the tests need (scripts/test-servers), runs every test, stops them.
 GO ?= go
 BIN := bin/mlflow-bulk
+SHELL := /bin/bash
 
-.PHONY: build test unit-test vet demo clean bench bench-go
+.PHONY: build test unit-test check vet demo clean bench bench-go
 
 build:
 	$(GO) build -o $(BIN) ./cmd/mlflow-bulk
 
-# go vet, gofmt and golangci-lint with the project's .golangci.yml (built once into bin/).
-vet:
+# go vet and gofmt: quick, and part of make test.
+check:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+# check, and golangci-lint with the project's .golangci.yml (built once into bin/, which
+# takes a few minutes the first time).
+vet: check
 	scripts/lint
 
 # Every test, against real servers started for the run. Packages run one at a time: one
-# test switches a server setting off and on.
-test: vet
-	scripts/test-servers run $(GO) test -count=1 -p 1 -timeout 20m ./...
+# test switches a server setting off and on. The output is each package's result, the
+# output of failed tests, and one closing line: passed, failed, skipped, and why skipped.
+test: check
+	$(GO) build -o bin/testsummary ./internal/tools/testsummary
+	set -o pipefail; scripts/test-servers run $(GO) test -json -count=1 -p 1 -timeout 20m ./... 2>&1 | bin/testsummary
 
 # Tests that need no server (the others skip, saying why).
 unit-test:

@@ -4,17 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 )
 
@@ -107,7 +105,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
 	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
-	f.Var(newChoice("progress", &opts.Progress, []string{"auto", "always", "never"}), "progress", "progress on stderr: auto (a bar on a terminal, else a line every few seconds), always (a bar), never (only the lines)")
+	f.Var(newChoice("progress", &opts.Progress, progress.Modes), "progress", progressHelp)
 	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	f.BoolVar(&opts.Reread, "reread", false, "read and compare every run, also those whose files have the sizes and modification times they had when the target took them (by default these are skipped unread)")
 	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
@@ -178,17 +176,17 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		// makes.
 		defer removeIfCreated(opts.Target)()
 	}
-	waiting := newLockWait(opts.IO.ErrOut, sinks.Redact(opts.Target), lockTimeout)
+	waiting := progress.NewLockWait(opts.IO.ErrOut, sinks.Redact(opts.Target), lockTimeout, opts.IO.Clock)
 	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password, LockPerTransaction: filter.ShardCount > 1,
-		OnLockWait: waiting.start})
-	waiting.stop()
+		OnLockWait: waiting.Start})
+	waiting.Stop()
 	if err != nil {
 		return redactError(err, opts.Target)
 	}
 	defer sink.Close()
 
-	progress := newProgress(opts.IO, opts.Progress)
-	progress.eta.verify = opts.Verify && !opts.DryRun
+	shown := opts.IO.Progress(opts.Progress).Start()
+	shown.VerifyAfter(opts.Verify && !opts.DryRun)
 	impOpts := importer.Options{
 		SkipInvalid:          opts.SkipInvalid,
 		BatchRows:            opts.BatchRows,
@@ -204,13 +202,13 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		Filter:               filter,
 		ArtifactMap:          artifactMap,
 		OnParamConflict:      opts.OnParamConflict,
-		Progress:             progress.update,
+		Progress:             shown.Update,
 	}
 	report, err := importer.Import(ctx, sink, srcs, impOpts)
 	if errors.Is(err, importer.ErrDryRunNeedsSchema) {
 		report, err = importer.DryRunInScratch(ctx, sink, opts.Target, password, srcs, impOpts)
 	}
-	progress.finish()
+	shown.Finish()
 	if err != nil {
 		err = redactError(redactPassword(err, password), opts.Target)
 		if !opts.JSON && report != nil && report.Count("runs").Created > 0 {
@@ -222,11 +220,11 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
 		srcOpts.Workers = 0
-		shown := newProgress(opts.IO, opts.Progress)
-		shown.update(importer.Progress{Phase: phaseVerify})
+		shown := opts.IO.Progress(opts.Progress).Start()
+		shown.Update(importer.Progress{Phase: progress.PhaseVerify})
 		vr, err = verify(ctx, opts.Sources, opts.Target, password, srcOpts,
 			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
-		shown.finish()
+		shown.Finish()
 		if err != nil {
 			if !opts.JSON {
 				printReport(opts.IO, report)
@@ -312,200 +310,6 @@ func redacted(err error, mask func(string) string) error {
 		return err
 	}
 	return &redactedError{err: err, mask: mask}
-}
-
-// progressDisplay shows the import's progress on stderr: a bar on a terminal, else a
-// plain line every few seconds. Results, --json included, go to stdout alone.
-type progressDisplay struct {
-	wantBar bool
-	bar     *progressbar.ProgressBar
-	errOut  io.Writer
-	started time.Time
-	// mu guards what the heartbeat reads: the last snapshot, when its phase began, when
-	// a line was last written.
-	mu         sync.Mutex
-	last       importer.Progress
-	phaseStart time.Time
-	logged     time.Time
-	eta        timeLeft
-	stop       chan struct{}
-	done       chan struct{}
-}
-
-// lockWait says, at once and every progressLogEvery after, that the import waits for
-// another import's lock on the target, and who holds it where the database can tell.
-type lockWait struct {
-	errOut  io.Writer
-	target  string
-	timeout time.Duration
-	quit    chan struct{}
-	done    chan struct{}
-}
-
-func newLockWait(errOut io.Writer, target string, timeout time.Duration) *lockWait {
-	return &lockWait{errOut: errOut, target: target, timeout: timeout}
-}
-
-// start is the sink's OnLockWait: it runs once, when the wait begins.
-func (w *lockWait) start(holder string) {
-	by := ""
-	if holder != "" {
-		by = ", held by " + holder
-	}
-	fmt.Fprintf(w.errOut, "mlflow-bulk: waiting for another import writing to %s to finish%s (up to %s, --lock-timeout)\n", w.target, by, w.timeout)
-	w.quit, w.done = make(chan struct{}), make(chan struct{})
-	began := time.Now()
-	go func() {
-		defer close(w.done)
-		tick := time.NewTicker(progressLogEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-w.quit:
-				return
-			case now := <-tick.C:
-				fmt.Fprintf(w.errOut, "mlflow-bulk: still waiting for the lock on %s: %.0fs of %s\n", w.target, now.Sub(began).Seconds(), w.timeout)
-			}
-		}
-	}()
-}
-
-// stop ends the messages once Open returned.
-func (w *lockWait) stop() {
-	if w.quit != nil {
-		close(w.quit)
-		<-w.done
-	}
-}
-
-// phaseVerify is the phase of verify, shown as the import's phases are.
-const phaseVerify = "verifying the target against the sources"
-
-// progressLogEvery is how often the plain progress line is written.
-const progressLogEvery = 5 * time.Second
-
-func newProgress(streams *IOStreams, mode string) *progressDisplay {
-	p := &progressDisplay{errOut: streams.ErrOut, started: time.Now(), wantBar: mode == "always" || (mode == "auto" && streams.IsStderrTTY()),
-		stop: make(chan struct{}), done: make(chan struct{})}
-	p.logged, p.phaseStart = p.started, p.started
-	go p.heartbeat()
-	return p
-}
-
-// heartbeat keeps a long phase without rows (creating the schema, committing, building
-// keys) visible: the bar's text counts its seconds on a terminal; elsewhere a line says
-// what is going on every progressLogEvery.
-func (p *progressDisplay) heartbeat() {
-	defer close(p.done)
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case now := <-tick.C:
-			p.mu.Lock()
-			phase, since := p.last.Phase, now.Sub(p.phaseStart)
-			if phase != "" && phase != importer.PhaseImport && since >= time.Second {
-				switch {
-				case p.bar != nil:
-					p.bar.Describe(fmt.Sprintf("%s (%.0fs%s)", phase, since.Seconds(), withComma(p.eta.leftText(p.last, now))))
-					_ = p.bar.RenderBlank()
-				case p.wantBar:
-				case p.logged.Before(p.phaseStart):
-					// A phase past its first second gets its line at once.
-					p.logged = now
-					fmt.Fprintf(p.errOut, "mlflow-bulk: %s%s\n", phase, withComma(p.eta.leftText(p.last, now)))
-				case now.Sub(p.logged) >= progressLogEvery:
-					p.logged = now
-					done := ""
-					if p.last.Runs > 0 {
-						done = fmt.Sprintf(" (%d runs, %d metric rows imported)", p.last.Runs, p.last.MetricRows)
-					}
-					fmt.Fprintf(p.errOut, "mlflow-bulk: %s, for %.0fs so far%s%s\n", phase, since.Seconds(), done, withComma(p.eta.leftText(p.last, now)))
-				}
-			}
-			p.mu.Unlock()
-		}
-	}
-}
-
-// newBar makes the bar once the total is known: runs against the total (with rate, and
-// the time left in the text) when the sources can count them, metric rows with their
-// rate otherwise. The bar's own prediction is off: it would count the rows alone.
-func (p *progressDisplay) newBar(total int64) {
-	options := []progressbar.Option{
-		progressbar.OptionSetWriter(p.errOut),
-		progressbar.OptionSetDescription("importing"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionThrottle(100 * time.Millisecond),
-		progressbar.OptionClearOnFinish(),
-	}
-	if total > 0 {
-		p.bar = progressbar.NewOptions64(total, append(options, progressbar.OptionSetItsString("runs"), progressbar.OptionSetPredictTime(false))...)
-		return
-	}
-	p.bar = progressbar.NewOptions64(-1, append(options, progressbar.OptionSetItsString("metric rows"))...)
-}
-
-func (p *progressDisplay) update(pr importer.Progress) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	p.eta.observe(pr, p.last.Phase, now)
-	if pr.Phase != p.last.Phase {
-		p.phaseStart = now
-	}
-	p.last = pr
-	if pr.Phase != importer.PhaseImport {
-		if p.bar != nil {
-			p.bar.Describe(pr.Phase)
-		}
-		return
-	}
-	if p.wantBar {
-		if p.bar == nil {
-			p.newBar(pr.TotalRuns)
-		}
-		if pr.TotalRuns > 0 {
-			p.bar.Describe(fmt.Sprintf("importing (%d metric rows%s)", pr.MetricRows, withComma(p.eta.leftText(pr, now))))
-			_ = p.bar.Set64(pr.Runs)
-		} else {
-			p.bar.Describe(fmt.Sprintf("importing: %d runs, metric rows", pr.Runs))
-			_ = p.bar.Set64(pr.MetricRows)
-		}
-		return
-	}
-	if now.Sub(p.logged) >= progressLogEvery {
-		p.logged = now
-		secs := now.Sub(p.started).Seconds()
-		of := ""
-		if pr.TotalRuns > 0 {
-			of = fmt.Sprintf(" of %d", pr.TotalRuns)
-		}
-		fmt.Fprintf(p.errOut, "mlflow-bulk: %s: %d runs%s, %d metric rows, %.0f rows/s%s\n", pr.Source, pr.Runs, of, pr.MetricRows, float64(pr.MetricRows)/secs, withComma(p.eta.leftText(pr, now)))
-	}
-}
-
-// withComma is text after ", ", or nothing for no text.
-func withComma(text string) string {
-	if text == "" {
-		return ""
-	}
-	return ", " + text
-}
-
-func (p *progressDisplay) finish() {
-	select {
-	case <-p.stop:
-	default:
-		close(p.stop)
-		<-p.done
-	}
-	if p.bar != nil {
-		_ = p.bar.Finish()
-	}
 }
 
 // redactPassword hides a password that came from a file rather than the URI.

@@ -5,14 +5,20 @@ import (
 	"io"
 	"os"
 
+	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"golang.org/x/term"
 )
+
+// progressHelp is the --progress flag's help, the same on every command.
+const progressHelp = "progress on stderr: auto (a bar on a terminal, else a line every few seconds), always (a bar), never (nothing)"
 
 // IOStreams is all terminal I/O: results go to Out, chatter and progress to ErrOut.
 type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
 	ErrOut io.Writer
+	// Clock is the time progress and waits are measured by; tests set their own.
+	Clock progress.Clock
 
 	stdoutTTY bool
 	stderrTTY bool
@@ -21,7 +27,7 @@ type IOStreams struct {
 // System returns the process's standard streams with their terminal state.
 func System() *IOStreams {
 	return &IOStreams{
-		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr,
+		In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr, Clock: progress.SystemClock{},
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
@@ -30,7 +36,7 @@ func System() *IOStreams {
 // TestStreams returns streams backed by buffers, not terminals.
 func TestStreams() (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: &bytes.Buffer{}, Out: out, ErrOut: errOut}, out, errOut
+	return &IOStreams{In: &bytes.Buffer{}, Out: out, ErrOut: errOut, Clock: progress.SystemClock{}}, out, errOut
 }
 
 // IsStderrTTY reports whether progress can be drawn.
@@ -38,3 +44,8 @@ func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 
 // SetStderrTTY overrides terminal detection (tests, --progress).
 func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
+
+// Progress returns a display of a command's progress on ErrOut in mode (--progress).
+func (s *IOStreams) Progress(mode string) *progress.Display {
+	return progress.New(s.ErrOut, progress.Mode(mode), s.stderrTTY, s.Clock)
+}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/spf13/cobra"
@@ -20,7 +21,7 @@ var errDifferences = errors.New("the target does not match the sources")
 // NewCmdVerify builds `mlflow-bulk verify`.
 func NewCmdVerify(io *IOStreams) *cobra.Command {
 	var target, passwordFile string
-	progress := "auto"
+	progressMode := "auto"
 	var sel Selection
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -46,11 +47,11 @@ otherwise.`,
 			if err != nil {
 				return err
 			}
-			shown := newProgress(io, progress)
-			shown.update(importer.Progress{Phase: phaseVerify})
+			shown := io.Progress(progressMode).Start()
+			shown.Update(importer.Progress{Phase: progress.PhaseVerify})
 			report, err := verify(cmd.Context(), args, target, password, srcOpts,
 				importer.VerifyOptions{TargetExperiment: sel.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
-			shown.finish()
+			shown.Finish()
 			if err != nil {
 				return redactError(err, target)
 			}
@@ -60,7 +61,7 @@ otherwise.`,
 	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI to check")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
 	addPasswordFile(cmd.Flags(), &passwordFile)
-	cmd.Flags().Var(newChoice("progress", &progress, []string{"auto", "always", "never"}), "progress", "progress on stderr: auto (on a terminal), always, never (only the lines)")
+	cmd.Flags().Var(newChoice("progress", &progressMode, progress.Modes), "progress", progressHelp)
 	sel.addFlags(cmd.Flags(), "verify")
 	return cmd
 }

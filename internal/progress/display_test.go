@@ -1,0 +1,110 @@
+package progress
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct{ now time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
+func (c *fakeClock) advance(d time.Duration) time.Time {
+	c.now = c.now.Add(d)
+	return c.now
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)}
+}
+
+// TestPlainLinesNameEveryLongPhase: off a terminal, a phase after the rows that lasts
+// over a second (building keys, verifying) gets its line at once and then one every
+// LogEvery; a phase shorter than a second stays quiet.
+func TestPlainLinesNameEveryLongPhase(t *testing.T) {
+	var out bytes.Buffer
+	clock := newFakeClock()
+	d := New(&out, Auto, false, clock)
+	d.Update(importer.Progress{Phase: importer.PhaseCommit})
+	d.Tick(clock.advance(500 * time.Millisecond))
+	d.Update(importer.Progress{Phase: importer.PhaseKeys, Runs: 3, MetricRows: 7})
+	d.Tick(clock.advance(999 * time.Millisecond))
+	if out.Len() != 0 {
+		t.Fatalf("a phase under a second spoke: %q", out.String())
+	}
+	d.Tick(clock.advance(2 * time.Millisecond))
+	d.Tick(clock.advance(time.Second))
+	d.Tick(clock.advance(LogEvery))
+	d.Finish()
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	want := []string{
+		"mlflow-bulk: " + importer.PhaseKeys,
+		"mlflow-bulk: " + importer.PhaseKeys + ", for 7s so far (3 runs, 7 metric rows imported)",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("lines:\n%s\nwant:\n%s", out.String(), strings.Join(want, "\n"))
+	}
+	if strings.Contains(out.String(), importer.PhaseCommit) {
+		t.Errorf("the short phase was named: %q", out.String())
+	}
+}
+
+// TestTerminalShowsThePhasesAfterTheBar: on a terminal the bar makes way, once the rows
+// are in, for a line redrawn in place every second, so the key build is never a blank
+// screen; Finish clears it.
+func TestTerminalShowsThePhasesAfterTheBar(t *testing.T) {
+	var out bytes.Buffer
+	clock := newFakeClock()
+	d := New(&out, Auto, true, clock)
+	d.Update(importer.Progress{Phase: importer.PhaseImport, Source: "s", Runs: 1, TotalRuns: 2})
+	clock.advance(time.Second)
+	d.Update(importer.Progress{Phase: importer.PhaseImport, Source: "s", Runs: 2, TotalRuns: 2})
+	if !strings.Contains(out.String(), "/2, ") {
+		t.Errorf("no bar with the run total: %q", out.String())
+	}
+	d.Update(importer.Progress{Phase: importer.PhaseKeys, Runs: 2, TotalRuns: 2})
+	out.Reset()
+	d.Tick(clock.advance(3 * time.Second))
+	if got := out.String(); !strings.HasPrefix(got, "\r\033[Kmlflow-bulk: "+importer.PhaseKeys+" (3s") || strings.Contains(got, "\n") {
+		t.Errorf("the key build on a terminal shows %q", got)
+	}
+	out.Reset()
+	d.Finish()
+	if out.String() != "\r\033[K" {
+		t.Errorf("Finish left the phase line: %q", out.String())
+	}
+}
+
+// TestNeverIsSilent: --progress never writes nothing, whatever the phase or its length.
+func TestNeverIsSilent(t *testing.T) {
+	var out bytes.Buffer
+	clock := newFakeClock()
+	d := New(&out, Never, true, clock)
+	d.Update(importer.Progress{Phase: importer.PhaseImport, Runs: 1, TotalRuns: 5})
+	clock.advance(LogEvery * 2)
+	d.Update(importer.Progress{Phase: importer.PhaseImport, Runs: 2, TotalRuns: 5})
+	d.Update(importer.Progress{Phase: importer.PhaseKeys})
+	d.Tick(clock.advance(LogEvery * 3))
+	d.Finish()
+	if out.Len() != 0 {
+		t.Errorf("--progress never wrote %q", out.String())
+	}
+}
+
+// TestPlainRowLinesAreEnglish: a row line says "1 run" and gives no rate before a few
+// seconds have passed.
+func TestPlainRowLinesAreEnglish(t *testing.T) {
+	var out bytes.Buffer
+	clock := newFakeClock()
+	d := New(&out, Auto, false, clock)
+	clock.advance(LogEvery)
+	d.Update(importer.Progress{Phase: importer.PhaseImport, Source: "store", Runs: 1, MetricRows: 50})
+	if got := out.String(); got != "mlflow-bulk: store: 1 run, 50 metric rows, 10 rows/s\n" {
+		t.Errorf("row line %q", got)
+	}
+}

@@ -1,0 +1,136 @@
+// Command testsummary reads `go test -json` on stdin and prints what a person needs:
+// each package's result line, the whole output of every failed test, and one closing
+// line "N passed, N failed, N skipped" followed by why tests were skipped, grouped by
+// reason. It exits non-zero when a test or a package failed, or when no test ran.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// event is one line of `go test -json` (test2json's TestEvent).
+type event struct {
+	Action  string
+	Package string
+	Test    string
+	Output  string
+}
+
+// tally is what the stream said, once read.
+type tally struct {
+	passed, failed, skipped int
+	failedPackages          []string
+	// skipReasons counts skipped tests by the reason they gave.
+	skipReasons map[string]int
+}
+
+func main() {
+	t, err := summarize(os.Stdin, os.Stdout)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testsummary:", err)
+		os.Exit(2)
+	}
+	if t.failed > 0 || len(t.failedPackages) > 0 || t.passed == 0 {
+		os.Exit(1)
+	}
+}
+
+// summarize reads events from r and writes the report to w.
+func summarize(r io.Reader, w io.Writer) (tally, error) {
+	t := tally{skipReasons: map[string]int{}}
+	outputs := map[string]*strings.Builder{} // test output so far, by package and test
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		line := sc.Bytes()
+		var e event
+		if err := json.Unmarshal(line, &e); err != nil || e.Action == "" {
+			// Build errors and other text that is not an event pass through as they are.
+			fmt.Fprintln(w, string(line))
+			continue
+		}
+		key := e.Package + "\x00" + e.Test
+		switch {
+		case e.Test == "" && e.Action == "output":
+			// A package's own lines: "ok ...", "FAIL ...", panics outside a test.
+			if !strings.HasPrefix(e.Output, "PASS") && !strings.HasPrefix(e.Output, "FAIL\n") {
+				fmt.Fprint(w, e.Output)
+			}
+		case e.Test == "" && e.Action == "fail":
+			t.failedPackages = append(t.failedPackages, e.Package)
+			// A test that never ended (a panic, a timeout) is shown with its package.
+			for k, b := range outputs {
+				if strings.HasPrefix(k, e.Package+"\x00") {
+					fmt.Fprint(w, b.String())
+					delete(outputs, k)
+				}
+			}
+		case e.Action == "output":
+			b := outputs[key]
+			if b == nil {
+				b = &strings.Builder{}
+				outputs[key] = b
+			}
+			b.WriteString(e.Output)
+		case e.Action == "pass":
+			t.passed++
+			delete(outputs, key)
+		case e.Action == "skip":
+			t.skipped++
+			t.skipReasons[skipReason(outputs[key])]++
+			delete(outputs, key)
+		case e.Action == "fail":
+			t.failed++
+			if b := outputs[key]; b != nil {
+				fmt.Fprint(w, b.String())
+			}
+			delete(outputs, key)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return t, err
+	}
+	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", t.passed, t.failed, t.skipped)
+	reasons := make([]string, 0, len(t.skipReasons))
+	for reason := range t.skipReasons {
+		reasons = append(reasons, reason)
+	}
+	sort.Strings(reasons)
+	for _, reason := range reasons {
+		fmt.Fprintf(w, "  skipped %d: %s\n", t.skipReasons[reason], reason)
+	}
+	return t, nil
+}
+
+// skipReason is the message a skipped test gave (its output after "--- SKIP"), with the
+// test's own name and file position taken off so that one reason groups many tests.
+func skipReason(b *strings.Builder) string {
+	if b == nil {
+		return "no reason given"
+	}
+	var reason []string
+	after := false
+	for _, line := range strings.Split(b.String(), "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(trimmed, "--- SKIP"):
+			after = true
+		case after && trimmed != "" && !strings.HasPrefix(trimmed, "=== "):
+			// "file_test.go:12: message" → "message"
+			if i := strings.Index(trimmed, ": "); i > 0 && strings.Contains(trimmed[:i], ".go:") {
+				trimmed = trimmed[i+2:]
+			}
+			reason = append(reason, trimmed)
+		}
+	}
+	if len(reason) == 0 {
+		return "no reason given"
+	}
+	return strings.Join(reason, " ")
+}
