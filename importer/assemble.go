@@ -318,8 +318,9 @@ func (a assembler) checkFields(path string, v reflect.Value) error {
 		}
 	case reflect.Struct:
 		for i := 0; i < v.NumField(); i++ {
-			// Origin says where the record was read: a file name, not data.
-			if f := v.Type().Field(i); f.IsExported() && f.Type != reflect.TypeOf(sources.Origin{}) {
+			// Origin says where the record was read: a file name, not data; a field
+			// tagged check:"-" links records and is never written.
+			if f := v.Type().Field(i); f.IsExported() && f.Type != reflect.TypeOf(sources.Origin{}) && f.Tag.Get("check") != "-" {
 				if err := a.checkFields(path+"."+f.Name, v.Field(i)); err != nil {
 					return err
 				}

@@ -169,3 +169,18 @@ func TestAssembleInvalidUTF8(t *testing.T) {
 		}
 	}
 }
+
+// TestDatasetKeyIsNotData: a dataset's key links it to its runs' inputs and is never
+// written, so a key holding NUL (as an export-import source builds it) passes on
+// PostgreSQL, while NUL in a written field is still refused.
+func TestDatasetKeyIsNotData(t *testing.T) {
+	a := assembler{rev: schema.Newest(), db: schema.Postgres.Database()}
+	d := &sources.Dataset{Key: "wine\x00abc123", Name: "wine", Digest: "abc123", SourceType: "local", Source: "{}"}
+	if err := a.checkRecord("dataset", d); err != nil {
+		t.Errorf("a dataset whose key holds NUL is refused: %v", err)
+	}
+	d.Name = "wi\x00ne"
+	if err := a.checkRecord("dataset", d); err == nil || !strings.Contains(err.Error(), "dataset.Name contains a NUL") {
+		t.Errorf("NUL in the name: %v", err)
+	}
+}

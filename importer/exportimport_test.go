@@ -284,3 +284,30 @@ func TestImportExportImportTracesAndPrompts(t *testing.T) {
 		})
 	}
 }
+
+// TestImportExportImportDatasetInputs: a run exported with a dataset input (as
+// export-run writes MLflow ≥ 2.4's inputs) comes in on every target, PostgreSQL too, with
+// its dataset, the input and the input's tags, and verifies clean.
+func TestImportExportImportDatasetInputs(t *testing.T) {
+	const runID = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeee5"
+	run := strings.Replace(exportRunJSON(runID, "7", false), `"tags": {"mlflow.runName"`,
+		`"inputs": [{"dataset": {"name": "winequality_white_2", "digest": "6a1d3f0e", "source_type": "local", "source": "{\"uri\": \"/data/wine.csv\"}",`+
+			` "schema": "{}", "profile": "{\"num_rows\": 4898}"}, "tags": [{"key": "mlflow.data.context", "value": "training"}]}], "tags": {"mlflow.runName"`, 1)
+	root := writeFiles(t, map[string]string{"run.json": run})
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			d := openDB(t, uri)
+			compareSets(t, "datasets", d.strRows(3, "SELECT name, digest, dataset_source_type FROM datasets"), []string{"winequality_white_2|6a1d3f0e|local"})
+			compareSets(t, "inputs", d.strRows(2, "SELECT source_type, destination_id FROM inputs"), []string{"DATASET|" + runID})
+			compareSets(t, "input_tags", d.strRows(2, `SELECT name, value FROM input_tags`), []string{"mlflow.data.context|training"})
+			d.close()
+			for _, diff := range verifyPaths(t, uri, root).Differences {
+				t.Errorf("verify after a fresh import: %+v", diff)
+			}
+		})
+	}
+}

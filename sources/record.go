@@ -107,8 +107,9 @@ type Experiment struct {
 // Dataset is a dataset logged to an experiment (MLflow ≥ 2.4).
 type Dataset struct {
 	ExperimentSourceID string `json:"experiment_id"`
-	// Key identifies the dataset within its source experiment; Inputs refer to it.
-	Key string `json:"key"`
+	// Key identifies the dataset within its source experiment; Inputs refer to it. It
+	// is a reference between records, never written, so no value check looks at it.
+	Key string `json:"key" check:"-"`
 	// UUID is the dataset_uuid an MLflow database gave it, kept where the target allows;
 	// empty for sources without one (the file store).
 	UUID       string  `json:"uuid,omitempty"`
