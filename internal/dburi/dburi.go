@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -47,15 +48,24 @@ var schemeLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:/`)
 // knownSchemes are the database families MLflow's URIs name, with SQLAlchemy's aliases.
 var knownSchemes = map[string]bool{"sqlite": true, "postgresql": true, "postgres": true, "mysql": true, "mariadb": true}
 
-// Parse parses a database URI. A string without "scheme://" is a SQLite file path.
+// Parse parses a database URI. A libpq key=value string (host=… dbname=…) is a
+// PostgreSQL location; any other string without "scheme://" is an SQLite file path, as
+// long as it looks like one (a folder in it, or a file extension): a bare word is more
+// likely a tracking URI such as "databricks" than a file to create.
 func Parse(raw string) (*URI, error) {
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
 		switch {
 		case strings.TrimSpace(raw) == "":
 			return nil, malformed("the database URI is empty")
+		case keywordValue.MatchString(raw):
+			return parseKeywordValue(raw)
 		case schemeLike.MatchString(raw) && !isWindowsPath(raw):
 			return nil, malformed("%s has one slash after its scheme", Redact(raw))
+		case raw == "databricks" || strings.HasPrefix(raw, "databricks"):
+			return nil, malformed("%s is a Databricks tracking URI, not a database: mlflow-bulk writes an MLflow database itself", Redact(raw))
+		case !strings.ContainsAny(raw, `/\.`):
+			return nil, malformed("%s is neither a URI nor an SQLite file path: write sqlite:///%s.db for a new SQLite file, or the database's URI", Redact(raw), raw)
 		}
 		return &URI{Scheme: "sqlite", Raw: raw, Path: raw}, nil
 	}
@@ -137,9 +147,9 @@ func Redact(raw string) string {
 	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }
 
-// secretParams matches a query parameter that carries a secret, up to the next
-// parameter, fragment or quote.
-var secretParams = regexp.MustCompile(`(?i)([?&;\s]\w*(?:pass|pwd|secret|token)\w*=)[^&#\s'"` + "`" + `]*`)
+// secretParams matches a query parameter (or a libpq keyword) that carries a secret, up
+// to the next parameter, fragment or quote; a libpq value in single quotes whole.
+var secretParams = regexp.MustCompile(`(?i)((?:^|[?&;\s])\w*(?:pass|pwd|secret|token)\w*=)(?:'(?:[^'\\]|\\.)*'?|[^&#\s'"` + "`" + `]*)`)
 
 // Secrets lists the secrets of the URI as written and as decoded: the user
 // information's password and the values of the query parameters Redact hides.
@@ -236,6 +246,10 @@ func (u *URI) MySQLConfig() (*mysql.Config, map[string]string, error) {
 	if u.URL.User != nil {
 		cfg.User = u.URL.User.Username()
 		cfg.Passwd, _ = u.URL.User.Password()
+	}
+	if cfg.Passwd == "" {
+		// As the mysql client does: a password kept out of argv, where ps shows it.
+		cfg.Passwd = os.Getenv("MYSQL_PWD")
 	}
 	tool := map[string]string{}
 	for key, values := range u.URL.Query() {
