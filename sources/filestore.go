@@ -461,7 +461,10 @@ func (s *fileStore) readRun(ctx context.Context, emit recordEmitter, dir, folder
 	if s.unchanged != nil {
 		// Taken before anything is read: a file changed while the run is read then
 		// moves the stamp, and the next import reads the run again.
-		stamp = runStamp(dir, exp.sourceID)
+		var err error
+		if stamp, err = runStamp(ctx, dir, exp.sourceID); err != nil {
+			return err
+		}
 		if stamp != 0 && s.unchanged(folder, stamp) {
 			return emit(ctx, &Run{RunID: folder, ExperimentSourceID: exp.sourceID, Stamp: stamp, Unchanged: true, KeyFolder: dir, Origin: Origin{File: filepath.Join(dir, metaFile)}})
 		}
