@@ -19,7 +19,7 @@ import (
 // steps (40,000 metric rows) into a new SQLite database per iteration.
 func BenchmarkImportFileStoreSQLite(b *testing.B) {
 	root := filepath.Join(b.TempDir(), "mlruns")
-	st, err := synth.Write(root, synth.Options{Experiments: 2, Runs: 40, MetricKeys: 4, Steps: 250, Params: 5, Seed: 1})
+	st, err := synth.Write(context.Background(), root, synth.Options{Experiments: 2, Runs: 40, MetricKeys: 4, Steps: 250, Params: 5, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

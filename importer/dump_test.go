@@ -31,7 +31,7 @@ func exportTo(t *testing.T, location, dir string, gz bool) *export.Report {
 // infinities included, plain and gzip-compressed.
 func TestDumpRoundTrip(t *testing.T) {
 	special := filepath.Join(t.TempDir(), "mlruns")
-	if _, err := synth.Write(special, synth.Options{Experiments: 2, Runs: 5, MetricKeys: 3, Steps: 200, Params: 2, Tags: 2, Special: true, Seed: 3}); err != nil {
+	if _, err := synth.Write(context.Background(), special, synth.Options{Experiments: 2, Runs: 5, MetricKeys: 3, Steps: 200, Params: 2, Tags: 2, Special: true, Seed: 3}); err != nil {
 		t.Fatal(err)
 	}
 	stores := []string{special, testenv.Sample(t, "lostpet-textintel-mlflow1.30/mlruns"), testenv.Sample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")}

@@ -26,7 +26,7 @@ func syntheticOptions(seed uint64) synth.Options {
 func synthStore(t *testing.T, o synth.Options) (string, synth.Stats) {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "mlruns")
-	st, err := synth.Write(root, o)
+	st, err := synth.Write(context.Background(), root, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -24,7 +25,7 @@ import (
 // --skip-invalid, never stored altered (MariaDB's LOAD DATA would have written '?').
 func TestInvalidUTF8IsInvalidInput(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "mlruns")
-	if _, err := synth.Write(root, synth.Options{Runs: 3, MetricKeys: 1, Steps: 3, Params: 1, Seed: 5}); err != nil {
+	if _, err := synth.Write(context.Background(), root, synth.Options{Runs: 3, MetricKeys: 1, Steps: 3, Params: 1, Seed: 5}); err != nil {
 		t.Fatal(err)
 	}
 	runs, _ := filepath.Glob(filepath.Join(root, "0", strings.Repeat("[0-9a-f]", 32)))
@@ -191,7 +192,7 @@ func TestDuplicateRowWhileKeysDeferred(t *testing.T) {
 		t.Run(target.name, func(t *testing.T) {
 			uri := target.uri(t)
 			root := filepath.Join(t.TempDir(), "mlruns")
-			st, err := synth.Write(root, synth.Options{Runs: 3, MetricKeys: 2, Steps: 10, Seed: 11})
+			st, err := synth.Write(context.Background(), root, synth.Options{Runs: 3, MetricKeys: 2, Steps: 10, Seed: 11})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -236,7 +237,7 @@ func TestDuplicateRowWhileKeysDeferred(t *testing.T) {
 func TestKeyBuildWaitsForALiveWriter(t *testing.T) {
 	uri := testenv.Postgres(t)
 	root := filepath.Join(t.TempDir(), "mlruns")
-	if _, err := synth.Write(root, synth.Options{Runs: 2, MetricKeys: 1, Steps: 5, Seed: 13}); err != nil {
+	if _, err := synth.Write(context.Background(), root, synth.Options{Runs: 2, MetricKeys: 1, Steps: 5, Seed: 13}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {

@@ -119,7 +119,7 @@ func targetContent(t *testing.T, uri string) map[string][]string {
 // with NaN/inf into PostgreSQL and into MariaDB (both write paths) and compares every row.
 func TestMariaDBSameContentAsPostgres(t *testing.T) {
 	synthetic := filepath.Join(t.TempDir(), "mlruns")
-	if _, err := synth.Write(synthetic, synth.Options{Experiments: 2, Runs: 8, MetricKeys: 3, Steps: 120, Params: 3, Tags: 2, Special: true, Seed: 11}); err != nil {
+	if _, err := synth.Write(context.Background(), synthetic, synth.Options{Experiments: 2, Runs: 8, MetricKeys: 3, Steps: 120, Params: 3, Tags: 2, Special: true, Seed: 11}); err != nil {
 		t.Fatal(err)
 	}
 	stores := []string{synthetic}

@@ -45,7 +45,7 @@ func readStore(t *testing.T, root string, opts sources.Options) (invalid []strin
 // inside the store is read; a FIFO among the metrics is refused instead of blocking.
 func TestStoreFilesStayInTheStore(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "mlruns")
-	if _, err := synth.Write(root, synth.Options{Runs: 2, MetricKeys: 1, Steps: 2, Params: 1, Seed: 7}); err != nil {
+	if _, err := synth.Write(context.Background(), root, synth.Options{Runs: 2, MetricKeys: 1, Steps: 2, Params: 1, Seed: 7}); err != nil {
 		t.Fatal(err)
 	}
 	runs, _ := filepath.Glob(filepath.Join(root, "0", strings.Repeat("[0-9a-f]", 32)))

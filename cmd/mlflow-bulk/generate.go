@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
@@ -12,16 +11,22 @@ import (
 // stores for tests and benchmarks.
 func NewCmdGenerate(io *IOStreams) *cobra.Command {
 	var o synth.Options
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "generate DIR",
 		Short: "Write a synthetic MLflow file store (for tests and benchmarks)",
 		Args:  func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := synth.Write(args[0], o)
+			st, err := synth.Write(cmd.Context(), args[0], o)
 			if err != nil {
 				return err
 			}
-			return json.NewEncoder(io.Out).Encode(st)
+			if asJSON {
+				return writeJSON(io.Out, st)
+			}
+			fmt.Fprintf(io.Out, "Wrote %s: %d experiments, %d runs, %d params, %d tags, %d metric lines (%d distinct metric rows)\n",
+				args[0], st.Experiments, st.Runs, st.Params, st.Tags, st.MetricLines, st.Metrics)
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -33,6 +38,7 @@ func NewCmdGenerate(io *IOStreams) *cobra.Command {
 	f.IntVar(&o.Tags, "tags", 3, "tags per run besides mlflow.runName")
 	f.Uint64Var(&o.Seed, "seed", 1, "random seed")
 	f.BoolVar(&o.Special, "special", false, "include NaN/inf values and duplicate lines")
+	f.BoolVar(&asJSON, "json", false, "print the counts as one JSON object")
 	f.StringVar(&o.ArtifactRoot, "artifact-root", "", "artifact root the experiments name (default: the store's folder as a file URI)")
 	return cmd
 }

@@ -70,7 +70,7 @@ func TestNewCmdImportFlags(t *testing.T) {
 
 func store(t *testing.T, o synth.Options) string {
 	root := filepath.Join(t.TempDir(), "mlruns")
-	if _, err := synth.Write(root, o); err != nil {
+	if _, err := synth.Write(context.Background(), root, o); err != nil {
 		t.Fatal(err)
 	}
 	return root

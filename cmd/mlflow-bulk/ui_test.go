@@ -102,7 +102,7 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 	}
 	bin := buildCLI(t)
 	root := filepath.Join(t.TempDir(), "mlruns")
-	if _, err := synth.Write(root, synth.Options{Experiments: 1, Runs: 60, MetricKeys: 5, Steps: 400, Seed: 8}); err != nil {
+	if _, err := synth.Write(context.Background(), root, synth.Options{Experiments: 1, Runs: 60, MetricKeys: 5, Steps: 400, Seed: 8}); err != nil {
 		t.Fatal(err)
 	}
 	pty := exec.Command("script", "-qfec", bin+" import "+root+" --to "+testenv.SQLite(t), "/dev/null")

@@ -4,6 +4,7 @@ package synth
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -16,10 +17,10 @@ import (
 // Options size a synthetic store.
 type Options struct {
 	Experiments int // besides Default (0); runs are spread over all of them
-	Runs        int
+	Runs        int `json:"runs"`
 	MetricKeys  int
 	Steps       int // points per metric key
-	Params      int
+	Params      int `json:"params"`
 	Tags        int
 	Seed        uint64
 	// ArtifactRoot is where artifacts are said to live: experiment n's location is
@@ -32,17 +33,18 @@ type Options struct {
 
 // Stats is what a generated store holds, as MLflow would count it.
 type Stats struct {
-	Experiments int // including Default
+	Experiments int `json:"experiments"` // including Default
 	Runs        int
 	Params      int
-	Tags        int // including mlflow.runName
-	MetricLines int // lines written, duplicates included
-	Metrics     int // distinct metric rows after de-duplication
-	LatestRows  int
+	Tags        int `json:"tags"`         // including mlflow.runName
+	MetricLines int `json:"metric_lines"` // lines written, duplicates included
+	Metrics     int `json:"metric_rows"`  // distinct metric rows after de-duplication
+	LatestRows  int `json:"latest_metric_rows"`
 }
 
-// Write creates the store at root, which must not exist yet.
-func Write(root string, o Options) (Stats, error) {
+// Write creates the store at root, which must not exist yet. It stops between runs
+// when ctx is done.
+func Write(ctx context.Context, root string, o Options) (Stats, error) {
 	var st Stats
 	if _, err := os.Stat(root); err == nil {
 		return st, fmt.Errorf("%s already exists; give a new folder", root)
@@ -73,6 +75,9 @@ func Write(root string, o Options) (Stats, error) {
 		return st, err
 	}
 	for r := 0; r < o.Runs; r++ {
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
 		exp := expIDs[r%len(expIDs)]
 		if err := writeRun(root, artifactRoot, exp, r, o, rng, &st); err != nil {
 			return st, err
