@@ -108,7 +108,7 @@ func OpenCSV(ctx context.Context, path string, opts Options) (Source, error) {
 	if s.layout == csvNone {
 		return nil, fmt.Errorf("%s: %w (not a runs CSV, a UI CSV or a long-format metric history)", path, ErrNotRecognised)
 	}
-	s.start(ctx, "CSV "+path, s.read)
+	s.Start(ctx, "CSV "+path, s.read)
 	return s, nil
 }
 
@@ -133,7 +133,7 @@ type csvSource struct {
 
 func (s *csvSource) read(ctx context.Context) error {
 	stem := strings.TrimSuffix(filepath.Base(s.path), filepath.Ext(s.path))
-	if err := s.emit(ctx, &Experiment{SourceID: csvExperimentID, Name: stem, LifecycleStage: LifecycleActive, Origin: Origin{File: s.path}}); err != nil {
+	if err := s.Emit(ctx, &Experiment{SourceID: csvExperimentID, Name: stem, LifecycleStage: LifecycleActive, Origin: Origin{File: s.path}}); err != nil {
 		return err
 	}
 	s.unused = map[string]int64{}
@@ -186,7 +186,7 @@ func (s *csvSource) reportCells(ctx context.Context) error {
 		}
 		msg += "; not imported: " + strings.Join(parts, ", ")
 	}
-	return s.emit(ctx, &Notice{Path: s.path, Message: msg})
+	return s.Emit(ctx, &Notice{Path: s.path, Message: msg})
 }
 
 func sortedKeysOf(m map[string]int64) []string {
@@ -218,10 +218,10 @@ func (s *csvSource) prepare(ctx context.Context, inferRoles bool) (ok bool, err 
 		return false, &InputError{File: s.path, Err: err}
 	}
 	if s.dates, err = st.dates(s.opts.CSVTimeFormat); err != nil {
-		return false, s.emit(ctx, &Invalid{Err: &InputError{File: s.path, Err: err}})
+		return false, s.Emit(ctx, &Invalid{Err: &InputError{File: s.path, Err: err}})
 	}
 	if s.dates.how != "" {
-		if err := s.emit(ctx, &Notice{Path: s.path, Message: s.dates.how}); err != nil {
+		if err := s.Emit(ctx, &Notice{Path: s.path, Message: s.dates.how}); err != nil {
 			return false, err
 		}
 	}
@@ -279,7 +279,7 @@ func (s *csvSource) inferRoles(ctx context.Context, header []string, st *csvColu
 	}
 	msg := fmt.Sprintf("columns without prefixes: %q read as params, %q as metrics, %q as tags (%s). Name them with --csv-params, --csv-metrics, --csv-tags if that is wrong",
 		byRole[roleParam], byRole[roleMetric], byRole[roleTag], how)
-	return s.emit(ctx, &Notice{Path: s.path, Message: msg})
+	return s.Emit(ctx, &Notice{Path: s.path, Message: msg})
 }
 
 // searchRunsFixed are the columns search_runs writes before metrics, params and tags.
@@ -333,12 +333,12 @@ func (s *csvSource) readRows(ctx context.Context, each func(ctx context.Context,
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return s.emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: pe.Line, Err: fmt.Errorf("malformed CSV: %w", pe.Err)}})
+				return s.Emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: pe.Line, Err: fmt.Errorf("malformed CSV: %w", pe.Err)}})
 			}
 			return err
 		}
 		if len(row) != len(header) {
-			if err := s.emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: line, Err: fmt.Errorf("%d fields, the header has %d", len(row), len(header))}}); err != nil {
+			if err := s.Emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: line, Err: fmt.Errorf("%d fields, the header has %d", len(row), len(header))}}); err != nil {
 				return err
 			}
 			continue
@@ -350,7 +350,7 @@ func (s *csvSource) readRows(ctx context.Context, each func(ctx context.Context,
 }
 
 func (s *csvSource) invalid(ctx context.Context, line int, runID string, err error) error {
-	return s.emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: line, RunID: runID, Err: err}})
+	return s.Emit(ctx, &Invalid{Err: &InputError{File: s.path, Line: line, RunID: runID, Err: err}})
 }
 
 // parseTime reads the times these files hold: pandas' "2026-05-25 09:31:08.198000+00:00",
@@ -389,7 +389,7 @@ func (s *csvSource) status(ctx context.Context, v string, line int) (RunStatus, 
 		s.unknownStatuses[v] = true
 		msg := fmt.Sprintf("line %d: status %q is not one of MLflow's (RUNNING, SCHEDULED, FINISHED, FAILED, KILLED); "+
 			"runs with it were imported as FINISHED", line, v)
-		if err := s.emit(ctx, &Notice{Path: s.path, Message: msg}); err != nil {
+		if err := s.Emit(ctx, &Notice{Path: s.path, Message: msg}); err != nil {
 			return "", err
 		}
 	}
@@ -484,13 +484,13 @@ func (s *csvSource) emitRun(ctx context.Context, run *Run, metrics []Metric, lin
 	for i := range metrics {
 		metrics[i].Timestamp = ts
 	}
-	if err := s.emit(ctx, run); err != nil {
+	if err := s.Emit(ctx, run); err != nil {
 		return err
 	}
 	if len(metrics) == 0 {
 		return nil
 	}
-	return s.emit(ctx, &Metrics{RunID: run.RunID, Points: metrics, Origin: run.Origin})
+	return s.Emit(ctx, &Metrics{RunID: run.RunID, Points: metrics, Origin: run.Origin})
 }
 
 type csvRole int
@@ -600,7 +600,7 @@ func (s *csvSource) readLong(ctx context.Context) error {
 		if len(points) == 0 {
 			return nil
 		}
-		err := s.emit(ctx, &Metrics{RunID: run, Points: points, Origin: Origin{File: s.path, Line: first}})
+		err := s.Emit(ctx, &Metrics{RunID: run, Points: points, Origin: Origin{File: s.path, Line: first}})
 		points = make([]Metric, 0, s.chunk)
 		return err
 	}
@@ -648,7 +648,7 @@ func (s *csvSource) readLong(ctx context.Context) error {
 			}
 			run, first = id, line
 			start := m.Timestamp
-			if err := s.emit(ctx, &Run{RunID: id, ExperimentSourceID: csvExperimentID, Status: StatusFinished, LifecycleStage: LifecycleActive,
+			if err := s.Emit(ctx, &Run{RunID: id, ExperimentSourceID: csvExperimentID, Status: StatusFinished, LifecycleStage: LifecycleActive,
 				SourceType: SourceLocal, StartTime: &start, MetricsOnly: true, Origin: Origin{File: s.path, Line: line}}); err != nil {
 				return err
 			}

@@ -79,7 +79,7 @@ func openDatabase(ctx context.Context, u *dburi.URI, opts Options) (Source, erro
 		lite.cleanup()
 		return nil, err
 	}
-	s.start(ctx, "MLflow database "+u.Redacted(), s.read)
+	s.Start(ctx, "MLflow database "+u.Redacted(), s.read)
 	return s, nil
 }
 
@@ -242,11 +242,11 @@ func (s *dbSource) read(ctx context.Context) error {
 	if s.unknownRev != "" {
 		notice = fmt.Sprintf("MLflow database at alembic revision %s, unknown to mlflow-bulk: read as %s, its other tables copied as they are (--allow-unknown-revision)", s.unknownRev, s.rev.ID)
 	}
-	if err := s.emit(ctx, &Notice{Path: s.where, Message: notice}); err != nil {
+	if err := s.Emit(ctx, &Notice{Path: s.where, Message: notice}); err != nil {
 		return err
 	}
 	if s.sqlite.notice != "" {
-		if err := s.emit(ctx, &Notice{Path: s.where, Message: s.sqlite.notice}); err != nil {
+		if err := s.Emit(ctx, &Notice{Path: s.where, Message: s.sqlite.notice}); err != nil {
 			return err
 		}
 	}
@@ -327,7 +327,7 @@ func (s *dbSource) readExperiments(ctx context.Context) error {
 		return err
 	}
 	for _, e := range exps {
-		if err := s.emit(ctx, e); err != nil {
+		if err := s.Emit(ctx, e); err != nil {
 			return err
 		}
 	}
@@ -345,7 +345,7 @@ func (s *dbSource) readDatasets(ctx context.Context) error {
 			}
 			d.ExperimentSourceID, d.Key, d.Origin = fmt.Sprint(expID), d.UUID, s.origin("datasets")
 			d.Schema, d.Profile = nullString(dsSchema), nullString(profile)
-			return s.emit(ctx, &d)
+			return s.Emit(ctx, &d)
 		})
 }
 
@@ -392,7 +392,7 @@ func (s *dbSource) readRuns(ctx context.Context) error {
 			return err
 		}
 		for _, r := range page {
-			if err := s.emit(ctx, r); err != nil {
+			if err := s.Emit(ctx, r); err != nil {
 				return err
 			}
 			if err := s.readMetrics(ctx, r.RunID); err != nil {
@@ -517,7 +517,7 @@ func (s *dbSource) readMetrics(ctx context.Context, runID string) error {
 			}
 			points = append(points, m)
 			if len(points) == s.chunk {
-				if err := s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")}); err != nil {
+				if err := s.Emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")}); err != nil {
 					return err
 				}
 				points = make([]Metric, 0, s.chunk)
@@ -528,7 +528,7 @@ func (s *dbSource) readMetrics(ctx context.Context, runID string) error {
 		return err
 	}
 	if len(points) > 0 {
-		return s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")})
+		return s.Emit(ctx, &Metrics{RunID: runID, Points: points, Origin: s.origin("metrics")})
 	}
 	return nil
 }
@@ -613,7 +613,7 @@ func (s *dbSource) readLoggedModels(ctx context.Context) error {
 			return err
 		}
 		for _, m := range page {
-			if err := s.emit(ctx, m); err != nil {
+			if err := s.Emit(ctx, m); err != nil {
 				return err
 			}
 		}
@@ -724,7 +724,7 @@ func (s *dbSource) readRegistry(ctx context.Context) error {
 			}
 		}
 		for _, m := range page {
-			if err := s.emit(ctx, m); err != nil {
+			if err := s.Emit(ctx, m); err != nil {
 				return err
 			}
 		}
@@ -787,7 +787,7 @@ func (s *dbSource) readTraces(ctx context.Context) error {
 			}
 		}
 		for _, tr := range traces {
-			if err := s.emit(ctx, tr); err != nil {
+			if err := s.Emit(ctx, tr); err != nil {
 				return err
 			}
 		}

@@ -95,7 +95,7 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 		}
 		chunk.Rows = append(chunk.Rows, values)
 		if len(chunk.Rows) == tableChunkRows {
-			if err := s.emit(ctx, chunk); err != nil {
+			if err := s.Emit(ctx, chunk); err != nil {
 				return err
 			}
 			chunk = &TableChunk{Table: t, Columns: cols, Origin: Origin{File: chunk.Origin.File, Line: line + 1}}
@@ -109,7 +109,7 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 		return fmt.Errorf("read %s table %s: %w", s.where, t.Name, err)
 	}
 	if len(chunk.Rows) > 0 {
-		return s.emit(ctx, chunk)
+		return s.Emit(ctx, chunk)
 	}
 	return nil
 }

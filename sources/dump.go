@@ -99,7 +99,7 @@ func OpenDump(ctx context.Context, dir string, opts Options) (Source, error) {
 	for _, id := range m.RejectedRuns {
 		s.rejected[id] = true
 	}
-	s.start(ctx, "mlflow-bulk dump "+dir, s.read)
+	s.Start(ctx, "mlflow-bulk dump "+dir, s.read)
 	return s, nil
 }
 
@@ -212,14 +212,14 @@ func (s *dumpSource) readEach(ctx context.Context, entity string, make func() Re
 	for {
 		b, err := l.next()
 		if err != nil {
-			return s.invalidOrFatal(ctx, err)
+			return s.InvalidOrFatal(ctx, err)
 		}
 		if b == nil {
 			return nil
 		}
 		rec := make()
 		if err := l.decode(b, rec); err != nil {
-			if err := s.invalidOrFatal(ctx, err); err != nil {
+			if err := s.InvalidOrFatal(ctx, err); err != nil {
 				return err
 			}
 			continue
@@ -233,20 +233,20 @@ func (s *dumpSource) readEach(ctx context.Context, entity string, make func() Re
 		case *TableChunk:
 			if r.Table == nil {
 				err := &InputError{File: l.path, Line: l.line, Err: errors.New("a line of tables.jsonl without its table")}
-				if err := s.invalidOrFatal(ctx, err); err != nil {
+				if err := s.InvalidOrFatal(ctx, err); err != nil {
 					return err
 				}
 				continue
 			}
 			numbersToValues(r.Rows)
 			if err := bytesOfBinaryColumns(r); err != nil {
-				if err := s.invalidOrFatal(ctx, &InputError{File: l.path, Line: l.line, Err: err}); err != nil {
+				if err := s.InvalidOrFatal(ctx, &InputError{File: l.path, Line: l.line, Err: err}); err != nil {
 					return err
 				}
 				continue
 			}
 		}
-		if err := s.emit(ctx, rec); err != nil {
+		if err := s.Emit(ctx, rec); err != nil {
 			return err
 		}
 	}
@@ -331,19 +331,19 @@ func (s *dumpSource) readRuns(ctx context.Context) error {
 	for {
 		b, err := runs.next()
 		if err != nil {
-			return s.invalidOrFatal(ctx, err)
+			return s.InvalidOrFatal(ctx, err)
 		}
 		if b == nil {
 			break
 		}
 		run := &Run{}
 		if err := runs.decode(b, run); err != nil {
-			return s.invalidOrFatal(ctx, err)
+			return s.InvalidOrFatal(ctx, err)
 		}
 		run.Origin = Origin{File: runs.path, Line: runs.line}
 		drop := s.rejected[run.RunID]
 		if !drop {
-			if err := s.emit(ctx, run); err != nil {
+			if err := s.Emit(ctx, run); err != nil {
 				return err
 			}
 		}
@@ -357,7 +357,7 @@ func (s *dumpSource) readRuns(ctx context.Context) error {
 		if b, _ := metrics.next(); b != nil {
 			var m DumpMetric
 			_ = metrics.decode(b, &m) // for the run id only; the message is about the line's place
-			return s.emit(ctx, &Invalid{Err: &InputError{File: metrics.path, Line: metrics.line, RunID: m.RunID,
+			return s.Emit(ctx, &Invalid{Err: &InputError{File: metrics.path, Line: metrics.line, RunID: m.RunID,
 				Err: errors.New("metric of a run that runs.jsonl does not list at this point: a run's points must follow in runs.jsonl's order")}})
 		}
 	}
@@ -372,14 +372,14 @@ func (s *dumpSource) readRunMetrics(ctx context.Context, l *lines, runID string,
 			points = points[:0]
 			return nil
 		}
-		err := s.emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: l.path, Line: first}})
+		err := s.Emit(ctx, &Metrics{RunID: runID, Points: points, Origin: Origin{File: l.path, Line: first}})
 		points = make([]Metric, 0, s.chunk)
 		return err
 	}
 	for {
 		b, err := l.next()
 		if err != nil {
-			return s.invalidOrFatal(ctx, err)
+			return s.InvalidOrFatal(ctx, err)
 		}
 		if b == nil {
 			return flush()
@@ -387,7 +387,7 @@ func (s *dumpSource) readRunMetrics(ctx context.Context, l *lines, runID string,
 		var m DumpMetric
 		if err := l.decode(b, &m); err != nil {
 			err.RunID = runID
-			return s.emit(ctx, &Invalid{Err: err})
+			return s.Emit(ctx, &Invalid{Err: err})
 		}
 		if m.RunID != runID {
 			l.peeked = b

@@ -90,7 +90,7 @@ func OpenExportImport(ctx context.Context, root string, opts Options) (Source, e
 		return nil, fmt.Errorf("%s: %w (no experiment.json, run.json or model.json of mlflow-export-import found)", root, ErrNotRecognised)
 	}
 	s := &exportImport{root: root, chunk: opts.metricChunk(), usedIDs: map[string]bool{}, expByFolder: map[string]string{}}
-	s.start(ctx, "mlflow-export-import export "+root, s.read)
+	s.Start(ctx, "mlflow-export-import export "+root, s.read)
 	return s, nil
 }
 
@@ -271,12 +271,12 @@ func (s *exportImport) read(ctx context.Context) error {
 		}
 		m, err := parse(path)
 		if err != nil {
-			if err := s.invalidOrFatal(ctx, err); err != nil {
+			if err := s.InvalidOrFatal(ctx, err); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := s.emit(ctx, m); err != nil {
+		if err := s.Emit(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -297,7 +297,7 @@ func (s *exportImport) readLoneRuns(ctx context.Context, runs []string) error {
 			err = &InputError{File: path, Err: errors.New("no \"info\" in it")}
 		}
 		if err != nil {
-			if err := s.invalidOrFatal(ctx, err); err != nil {
+			if err := s.InvalidOrFatal(ctx, err); err != nil {
 				return err
 			}
 			continue
@@ -314,10 +314,10 @@ func (s *exportImport) readLoneRuns(ctx context.Context, runs []string) error {
 				exp := &Experiment{SourceID: sourceID, Name: name, LifecycleStage: LifecycleActive, Origin: Origin{File: path}}
 				notice := fmt.Sprintf("runs exported without their experiment (such as %s) name experiment %q only by its id: they are imported into experiment %q; --target-experiment NAME puts them into another",
 					path, expID, name)
-				if err := s.emit(ctx, &Notice{Path: path, Message: notice}); err != nil {
+				if err := s.Emit(ctx, &Notice{Path: path, Message: notice}); err != nil {
 					return err
 				}
-				if err := s.emit(ctx, exp); err != nil {
+				if err := s.Emit(ctx, exp); err != nil {
 					return err
 				}
 				made[expID] = sourceID
@@ -375,14 +375,14 @@ func (s *exportImport) readTraces(ctx context.Context, files []string) error {
 			}
 		}
 		if !ok {
-			if err := s.skip(ctx, path, "trace outside any exported experiment: its experiment is not in this export"); err != nil {
+			if err := s.Skip(ctx, path, "trace outside any exported experiment: its experiment is not in this export"); err != nil {
 				return err
 			}
 			continue
 		}
 		tr, err := parseEITrace(path, expID)
 		if err != nil {
-			if err := s.invalidOrFatal(ctx, err); err != nil {
+			if err := s.InvalidOrFatal(ctx, err); err != nil {
 				return err
 			}
 			continue
@@ -390,11 +390,11 @@ func (s *exportImport) readTraces(ctx context.Context, files []string) error {
 		if !told {
 			told = true
 			msg := "the spans of exported traces are files of the export (traces.json beside each trace.json): copy them to the location each trace's mlflow.artifactLocation tag names for MLflow to show them"
-			if err := s.emit(ctx, &Notice{Path: path, Message: msg}); err != nil {
+			if err := s.Emit(ctx, &Notice{Path: path, Message: msg}); err != nil {
 				return err
 			}
 		}
-		if err := s.emit(ctx, tr); err != nil {
+		if err := s.Emit(ctx, tr); err != nil {
 			return err
 		}
 	}
@@ -418,19 +418,19 @@ func (s *exportImport) readLoggedModels(ctx context.Context, files, lists []stri
 			}
 		}
 		if !ok {
-			if err := s.skip(ctx, path, "logged model outside any exported experiment: its experiment is not in this export"); err != nil {
+			if err := s.Skip(ctx, path, "logged model outside any exported experiment: its experiment is not in this export"); err != nil {
 				return err
 			}
 			continue
 		}
 		m, err := parseEILoggedModel(path, expID)
 		if err != nil {
-			if err := s.invalidOrFatal(ctx, err); err != nil {
+			if err := s.InvalidOrFatal(ctx, err); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := s.emit(ctx, m); err != nil {
+		if err := s.Emit(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -442,7 +442,7 @@ func (s *exportImport) readLoggedModels(ctx context.Context, files, lists []stri
 		for _, e := range f.Mlflow.Experiments {
 			for _, id := range e.LoggedModels {
 				if !have[id] {
-					if err := s.skip(ctx, list, "logged model "+id+" is listed here but its logged_model.json is missing: it was not exported"); err != nil {
+					if err := s.Skip(ctx, list, "logged model "+id+" is listed here but its logged_model.json is missing: it was not exported"); err != nil {
 						return err
 					}
 				}
@@ -485,7 +485,7 @@ func (s *exportImport) readExperiment(ctx context.Context, dir, listedName strin
 		if !errors.As(err, &inErr) {
 			return err
 		}
-		if err := s.emit(ctx, &Invalid{Err: inErr}); err != nil {
+		if err := s.Emit(ctx, &Invalid{Err: inErr}); err != nil {
 			return err
 		}
 		if listedName == "" {
@@ -501,7 +501,7 @@ func (s *exportImport) readExperiment(ctx context.Context, dir, listedName strin
 	}
 	s.usedIDs[exp.SourceID] = true
 	s.expByFolder[dir] = exp.SourceID
-	if err := s.emit(ctx, exp); err != nil {
+	if err := s.Emit(ctx, exp); err != nil {
 		return err
 	}
 	runFiles := map[string]string{} // run id (folder) -> run.json
@@ -513,7 +513,7 @@ func (s *exportImport) readExperiment(ctx context.Context, dir, listedName strin
 	}
 	for _, id := range listed {
 		if _, ok := runFiles[id]; !ok {
-			if err := s.skip(ctx, metaPath, "run "+id+" is listed here but its run.json is missing: it was not exported"); err != nil {
+			if err := s.Skip(ctx, metaPath, "run "+id+" is listed here but its run.json is missing: it was not exported"); err != nil {
 				return err
 			}
 		}
@@ -538,7 +538,7 @@ func (s *exportImport) readRun(ctx context.Context, path, folder, expID string) 
 		err = &InputError{File: path, Err: errors.New("no \"info\" in it")}
 	}
 	if err != nil {
-		return s.invalidOrFatal(ctx, err)
+		return s.InvalidOrFatal(ctx, err)
 	}
 	return s.emitRun(ctx, f, path, folder, expID)
 }
@@ -555,7 +555,7 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 	if !runIDPattern.MatchString(folder) {
 		run.RunID = info.RunID
 	} else if info.RunID != "" && info.RunID != folder {
-		if err := s.skip(ctx, path, "run.json says run_id "+info.RunID+"; the folder name "+folder+" is used, as experiment.json lists it"); err != nil {
+		if err := s.Skip(ctx, path, "run.json says run_id "+info.RunID+"; the folder name "+folder+" is used, as experiment.json lists it"); err != nil {
 			return err
 		}
 	}
@@ -563,7 +563,7 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 		run.Status = StatusFinished
 	}
 	if !run.Status.Valid() {
-		return s.emit(ctx, &Invalid{Err: &InputError{File: path, RunID: run.RunID, Err: fmt.Errorf("unknown run status %q", info.Status)}})
+		return s.Emit(ctx, &Invalid{Err: &InputError{File: path, RunID: run.RunID, Err: fmt.Errorf("unknown run status %q", info.Status)}})
 	}
 	if run.LifecycleStage == "" {
 		run.LifecycleStage = LifecycleActive
@@ -574,7 +574,7 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 		d := in.Dataset
 		ds := &Dataset{ExperimentSourceID: expID, Key: d.Name + "\x00" + d.Digest, Name: d.Name, Digest: d.Digest,
 			SourceType: d.SourceType, Source: d.Source, Schema: d.Schema, Profile: d.Profile, Origin: Origin{File: path}}
-		if err := s.emit(ctx, ds); err != nil {
+		if err := s.Emit(ctx, ds); err != nil {
 			return err
 		}
 		input := Input{SourceType: "DATASET", SourceID: ds.Key, DestinationType: "RUN", DestinationID: run.RunID}
@@ -583,7 +583,7 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 		}
 		run.Inputs = append(run.Inputs, input)
 	}
-	if err := s.emit(ctx, run); err != nil {
+	if err := s.Emit(ctx, run); err != nil {
 		return err
 	}
 	keys := make([]string, 0, len(f.Mlflow.Metrics))
@@ -596,7 +596,7 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 		for _, p := range f.Mlflow.Metrics[k] {
 			points = append(points, Metric{Key: k, Value: float64(p.Value), Timestamp: p.Timestamp, Step: p.Step})
 			if len(points) == s.chunk {
-				if err := s.emit(ctx, &Metrics{RunID: run.RunID, Points: points, Origin: Origin{File: path}}); err != nil {
+				if err := s.Emit(ctx, &Metrics{RunID: run.RunID, Points: points, Origin: Origin{File: path}}); err != nil {
 					return err
 				}
 				points = make([]Metric, 0, s.chunk)
@@ -604,7 +604,7 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 		}
 	}
 	if len(points) > 0 {
-		return s.emit(ctx, &Metrics{RunID: run.RunID, Points: points, Origin: Origin{File: path}})
+		return s.Emit(ctx, &Metrics{RunID: run.RunID, Points: points, Origin: Origin{File: path}})
 	}
 	return nil
 }
@@ -620,13 +620,4 @@ func sortedTags(m map[string]string) []Tag {
 		out = append(out, Tag{Key: k, Value: m[k]})
 	}
 	return out
-}
-
-// invalidOrFatal emits bad input as Invalid and returns other errors.
-func (p *producer) invalidOrFatal(ctx context.Context, err error) error {
-	var inErr *InputError
-	if errors.As(err, &inErr) {
-		return p.emit(ctx, &Invalid{Err: inErr})
-	}
-	return err
 }

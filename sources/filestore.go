@@ -26,8 +26,6 @@ const (
 	metaFile     = "meta.yaml"
 )
 
-var runIDPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
 // experimentChildren are the folders inside an experiment that are not runs; the walk
 // reads logged models and traces after all runs.
 var experimentChildren = map[string]bool{"tags": true, "datasets": true, "traces": true, "models": true}
@@ -66,7 +64,7 @@ func OpenFileStore(ctx context.Context, root string, opts Options) (Source, erro
 		return nil, fmt.Errorf("%s: %w (no experiment folders found)", root, ErrNotRecognised)
 	}
 	s := &fileStore{root: root, chunk: opts.metricChunk(), workers: opts.Workers, files: newStoreFiles(root, opts.FollowSymlinks)}
-	s.start(ctx, "file store "+root, s.read)
+	s.Start(ctx, "file store "+root, s.read)
 	return s, nil
 }
 
@@ -140,7 +138,7 @@ func (s *fileStore) read(ctx context.Context) error {
 	g.Go(func() error {
 		for unit := range s.order {
 			for r := range unit {
-				if err := s.emit(ctx, r); err != nil {
+				if err := s.Emit(ctx, r); err != nil {
 					return err
 				}
 			}
@@ -160,7 +158,7 @@ func (s *fileStore) read(ctx context.Context) error {
 // send emits a record of the walk: straight to the consumer, or as a unit of its own.
 func (s *fileStore) send(ctx context.Context, r Record) error {
 	if s.order == nil {
-		return s.emit(ctx, r)
+		return s.Emit(ctx, r)
 	}
 	unit := make(chan Record, 1)
 	unit <- r
@@ -176,7 +174,7 @@ func (s *fileStore) send(ctx context.Context, r Record) error {
 // dispatchRun reads a run now, or hands it to a worker with its place in the order.
 func (s *fileStore) dispatchRun(ctx context.Context, dir, folder string, exp experimentFolder) error {
 	if s.order == nil {
-		return s.readRun(ctx, s.emit, dir, folder, exp)
+		return s.readRun(ctx, s.Emit, dir, folder, exp)
 	}
 	unit := make(chan Record, 8)
 	select {

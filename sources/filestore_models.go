@@ -19,9 +19,6 @@ import (
 // a file store. Which file field goes to which column follows MLflow's own file-store
 // migration and its registry file store.
 
-// loggedModelStatuses are the logged-model statuses by the number MLflow stores.
-var loggedModelStatuses = []string{"UNSPECIFIED", "PENDING", "READY", "FAILED"}
-
 // scanLoggedModels lists the ids of the logged models of every experiment, active and
 // trashed, so that run inputs and outputs naming a model the store lacks can be told
 // apart before the runs are read. It holds one id per logged model, not their contents.

@@ -26,10 +26,6 @@ import (
 
 const traceInfoFile = "trace_info.yaml"
 
-// assessmentSourceRunID is the metadata key MLflow reads an assessment's run from when
-// the assessment itself names none.
-const assessmentSourceRunID = "mlflow.assessment.sourceRunId"
-
 // readTraces streams the traces of one experiment, in folder-name order.
 func (s *fileStore) readTraces(ctx context.Context, exp experimentFolder) error {
 	return s.readEntityFolders(ctx, filepath.Join(exp.dir, "traces"), "trace", traceInfoFile, func(path, folder string) (Record, []Record, error) {

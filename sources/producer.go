@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"sync"
 )
 
@@ -24,9 +25,9 @@ type producer struct {
 // aheadRecords bounds how far a reader runs ahead of the importer.
 const aheadRecords = 64
 
-// start runs read in a goroutine; read emits records with p.emit and returns nil at the
+// Start runs read in a goroutine; read emits records with p.Emit and returns nil at the
 // end of the input or the error that ends it.
-func (p *producer) start(ctx context.Context, name string, read func(context.Context) error) {
+func (p *producer) Start(ctx context.Context, name string, read func(context.Context) error) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.name = name
 	p.out = make(chan Record, aheadRecords)
@@ -74,8 +75,8 @@ func (p *producer) Close() error {
 	return nil
 }
 
-// emit hands a record to the consumer, or gives up when the context ends.
-func (p *producer) emit(ctx context.Context, r Record) error {
+// Emit hands a record to the consumer, or gives up when the context ends.
+func (p *producer) Emit(ctx context.Context, r Record) error {
 	select {
 	case p.out <- r:
 		return nil
@@ -84,6 +85,15 @@ func (p *producer) emit(ctx context.Context, r Record) error {
 	}
 }
 
-func (p *producer) skip(ctx context.Context, path, reason string) error {
-	return p.emit(ctx, &Skipped{Path: path, Reason: reason})
+func (p *producer) Skip(ctx context.Context, path, reason string) error {
+	return p.Emit(ctx, &Skipped{Path: path, Reason: reason})
+}
+
+// InvalidOrFatal emits bad input as Invalid and returns other errors.
+func (p *producer) InvalidOrFatal(ctx context.Context, err error) error {
+	var inErr *InputError
+	if errors.As(err, &inErr) {
+		return p.Emit(ctx, &Invalid{Err: inErr})
+	}
+	return err
 }
