@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/dump"
 )
 
 // Options control an export.
@@ -58,7 +59,7 @@ func Write(ctx context.Context, src sources.Source, dir string, opts Options) (*
 	}
 	w := &writer{dir: dir, opts: opts, files: map[string]*entityFile{},
 		report:   &Report{Directory: dir, Source: src.Describe(), Counts: map[string]int64{}, Skipped: []sources.Skipped{}, Rejected: []string{}},
-		manifest: sources.DumpManifest{Format: sources.DumpFormat, Version: sources.DumpVersion, Source: src.Describe(), Gzip: opts.Gzip}}
+		manifest: dump.Manifest{Format: dump.FormatName, Version: dump.Version, Source: src.Describe(), Gzip: opts.Gzip}}
 	err := w.writeAll(ctx, src)
 	if cerr := w.closeFiles(); err == nil {
 		err = cerr
@@ -84,14 +85,14 @@ type writer struct {
 	opts     Options
 	files    map[string]*entityFile
 	report   *Report
-	manifest sources.DumpManifest
+	manifest dump.Manifest
 	runID    string
 }
 
 func (w *writer) write(entity string, v any) error {
 	f, ok := w.files[entity]
 	if !ok {
-		file, err := os.Create(filepath.Join(w.dir, sources.DumpFileName(entity, w.opts.Gzip)))
+		file, err := os.Create(filepath.Join(w.dir, dump.FileName(entity, w.opts.Gzip)))
 		if err != nil {
 			return err
 		}
@@ -142,7 +143,7 @@ func (w *writer) Run(_ context.Context, r *sources.Run) error {
 
 func (w *writer) Metrics(_ context.Context, r *sources.Metrics) error {
 	for _, p := range r.Points {
-		if err := w.write("metrics", sources.NewDumpMetric(r.RunID, p)); err != nil {
+		if err := w.write("metrics", dump.NewMetric(r.RunID, p)); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 // The hot paths, for `go test -bench`; scripts/bench measures whole imports against each
@@ -30,7 +31,7 @@ func BenchmarkImportFileStoreSQLite(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		src, err := sources.Open(ctx, root, sources.Options{})
+		src, err := formats.Open(ctx, root, sources.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

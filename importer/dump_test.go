@@ -10,11 +10,12 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 func exportTo(t *testing.T, location, dir string, gz bool) *export.Report {
 	ctx := context.Background()
-	src, err := sources.Open(ctx, location, sources.Options{})
+	src, err := formats.Open(ctx, location, sources.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

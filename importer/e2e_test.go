@@ -16,6 +16,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"gopkg.in/yaml.v3"
 )
 
@@ -53,7 +54,7 @@ func importPaths(t *testing.T, uri string, opts importer.Options, paths ...strin
 	defer sink.Close()
 	var srcs []sources.Source
 	for _, p := range paths {
-		src, err := sources.Open(ctx, p, sources.Options{MetricChunk: 7}) // small chunks: exercise chunking
+		src, err := formats.Open(ctx, p, sources.Options{MetricChunk: 7}) // small chunks: exercise chunking
 		if err != nil {
 			t.Fatalf("open source: %v", err)
 		}

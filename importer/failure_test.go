@@ -15,6 +15,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 // syntheticOptions is a small store; different seeds give different run ids.
@@ -156,7 +157,7 @@ func TestCancelledImportCommitsNothingOfTheOpenBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src, err := sources.Open(ctx, root, sources.Options{})
+			src, err := formats.Open(ctx, root, sources.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 // TestShards: three shards imported side by side into one database give exactly what
@@ -40,7 +41,7 @@ func TestShards(t *testing.T) {
 						return
 					}
 					defer sink.Close()
-					src, err := sources.Open(ctx, root, sources.Options{})
+					src, err := formats.Open(ctx, root, sources.Options{})
 					if err != nil {
 						t.Error(err)
 						return

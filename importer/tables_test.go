@@ -20,6 +20,8 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 // sourceExperiment is the id of the experiment every row of everyTableDB belongs to; the
@@ -53,7 +55,7 @@ func everyTableDB(t *testing.T) (string, []string) {
 	}
 	var names []string
 	for name := range tables {
-		if !sources.IsModelledTable(name) {
+		if !database.IsModelledTable(name) {
 			names = append(names, name)
 		}
 	}
@@ -423,7 +425,7 @@ func TestSourceConnectionLostHalfway(t *testing.T) {
 	if _, err := importPaths(t, srcURI, importer.Options{}, "sqlite:///"+filepath.ToSlash(testenv.Sample(t, "sqlite-peco602-zoomcamp-mlflow1.26/02-experiment-tracking/mlflow.db"))); err != nil {
 		t.Fatal(err)
 	}
-	src, err := sources.Open(ctx, srcURI, sources.Options{})
+	src, err := formats.Open(ctx, srcURI, sources.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +503,7 @@ func TestEveryTableThroughADump(t *testing.T) {
 	ctx := ctxT(t)
 	src, tables := everyTableDB(t)
 	dir := filepath.Join(t.TempDir(), "dump")
-	s, err := sources.Open(ctx, src, sources.Options{})
+	s, err := formats.Open(ctx, src, sources.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -544,7 +546,7 @@ func TestTableOfANewerMLflow(t *testing.T) {
 			createAt(t, uri, schema.Newest())
 			setUp(t, uri, fmt.Sprintf("INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage) VALUES (%d, 'occupied', 'x', 'active')", sourceExperiment))
 			ctx := ctxT(t)
-			if _, err := sources.Open(ctx, src, sources.Options{}); err == nil || !strings.Contains(err.Error(), "the source is at alembic revision f00dfeedbeef") {
+			if _, err := formats.Open(ctx, src, sources.Options{}); err == nil || !strings.Contains(err.Error(), "the source is at alembic revision f00dfeedbeef") {
 				t.Fatalf("an unknown source revision without --allow-unknown-revision: %v", err)
 			}
 			importUnknown := func(opts importer.Options) (*importer.Report, error) {
@@ -553,7 +555,7 @@ func TestTableOfANewerMLflow(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer sink.Close()
-				s, err := sources.Open(ctx, src, sources.Options{AllowUnknownRevision: true})
+				s, err := formats.Open(ctx, src, sources.Options{AllowUnknownRevision: true})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -617,7 +619,7 @@ func TestDumpTablesTheTargetLacks(t *testing.T) {
 	ctx := ctxT(t)
 	src, _ := everyTableDB(t)
 	dir := filepath.Join(t.TempDir(), "dump")
-	s, err := sources.Open(ctx, src, sources.Options{})
+	s, err := formats.Open(ctx, src, sources.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

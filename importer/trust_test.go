@@ -19,6 +19,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 func verifyPaths(t *testing.T, uri string, paths ...string) *importer.VerifyReport {
@@ -31,7 +32,7 @@ func verifyPaths(t *testing.T, uri string, paths ...string) *importer.VerifyRepo
 	defer sink.Close()
 	var srcs []sources.Source
 	for _, p := range paths {
-		src, err := sources.Open(ctx, p, sources.Options{})
+		src, err := formats.Open(ctx, p, sources.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,13 +1,16 @@
 package schema
 
-import "github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
+import (
+	"fmt"
+	"strings"
+)
 
 // PostgreSQL.
 var postgresDatabase = &Database{
 	Dialect:          Postgres,
 	Name:             "PostgreSQL",
 	Schemes:          []string{"postgresql", "postgres"},
-	Placeholders:     dburi.DollarPlaceholders,
+	Placeholders:     DollarPlaceholders,
 	Quote:            doubleQuote,
 	EnforcesWidths:   true,
 	RejectsNUL:       true,
@@ -68,4 +71,26 @@ var postgresDatabase = &Database{
 		// taken runs first, as MLflow's writers reach runs before they wait on metrics.
 		lock: []string{"LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE", "LOCK TABLE metrics IN ACCESS EXCLUSIVE MODE"},
 	},
+}
+
+// DollarPlaceholders turns '?' placeholders into PostgreSQL's $1, $2, … outside quoted
+// strings, so the same query text serves every dialect.
+func DollarPlaceholders(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	n, quoted := 0, false
+	for _, r := range query {
+		switch {
+		case r == '\'':
+			quoted = !quoted
+		case r == '?' && !quoted:
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
@@ -151,7 +150,7 @@ type pgTx struct {
 func (t *pgTx) Waited() bool { return false }
 
 func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := t.tx.Exec(ctx, dburi.DollarPlaceholders(query), args...)
+	tag, err := t.tx.Exec(ctx, schema.DollarPlaceholders(query), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -159,7 +158,7 @@ func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, erro
 }
 
 func (t *pgTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
-	rows, err := t.tx.Query(ctx, dburi.DollarPlaceholders(query), args...)
+	rows, err := t.tx.Query(ctx, schema.DollarPlaceholders(query), args...)
 	if err != nil {
 		return nil, err
 	}

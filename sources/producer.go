@@ -6,10 +6,10 @@ import (
 	"sync"
 )
 
-// producer runs a reader in a goroutine that stays at most a bounded number of records
+// Producer runs a reader in a goroutine that stays at most a bounded number of records
 // ahead of the consumer, so reading overlaps writing and memory does not grow with the
 // input. Formats embed it and implement only the reading.
-type producer struct {
+type Producer struct {
 	name   string
 	out    chan Record
 	cancel context.CancelFunc
@@ -27,7 +27,7 @@ const aheadRecords = 64
 
 // Start runs read in a goroutine; read emits records with p.Emit and returns nil at the
 // end of the input or the error that ends it.
-func (p *producer) Start(ctx context.Context, name string, read func(context.Context) error) {
+func (p *Producer) Start(ctx context.Context, name string, read func(context.Context) error) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.name = name
 	p.out = make(chan Record, aheadRecords)
@@ -41,9 +41,9 @@ func (p *producer) Start(ctx context.Context, name string, read func(context.Con
 	}
 }
 
-func (p *producer) Describe() string { return p.name }
+func (p *Producer) Describe() string { return p.name }
 
-func (p *producer) Next() bool {
+func (p *Producer) Next() bool {
 	p.launch.Do(p.run)
 	rec, ok := <-p.out
 	if !ok {
@@ -54,9 +54,9 @@ func (p *producer) Next() bool {
 	return true
 }
 
-func (p *producer) Record() Record { return p.cur }
+func (p *Producer) Record() Record { return p.cur }
 
-func (p *producer) Err() error {
+func (p *Producer) Err() error {
 	select {
 	case <-p.done:
 		return p.err
@@ -66,7 +66,7 @@ func (p *producer) Err() error {
 }
 
 // Close stops the reader and waits for it; it is safe to call more than once.
-func (p *producer) Close() error {
+func (p *Producer) Close() error {
 	p.cancel()
 	p.launch.Do(p.run) // a reader never started sees the cancellation and returns at once
 	for range p.out {  // drain, so the reader sees the cancellation and returns
@@ -76,21 +76,21 @@ func (p *producer) Close() error {
 }
 
 // Emit hands a record to the consumer, or gives up when the context ends.
-func (p *producer) Emit(ctx context.Context, r Record) error {
+func (p *Producer) Emit(ctx context.Context, r Record) error {
 	select {
 	case p.out <- r:
 		return nil
 	case <-ctx.Done():
-		return checkContext(ctx)
+		return CheckContext(ctx)
 	}
 }
 
-func (p *producer) Skip(ctx context.Context, path, reason string) error {
+func (p *Producer) Skip(ctx context.Context, path, reason string) error {
 	return p.Emit(ctx, &Skipped{Path: path, Reason: reason})
 }
 
 // InvalidOrFatal emits bad input as Invalid and returns other errors.
-func (p *producer) InvalidOrFatal(ctx context.Context, err error) error {
+func (p *Producer) InvalidOrFatal(ctx context.Context, err error) error {
 	var inErr *InputError
 	if errors.As(err, &inErr) {
 		return p.Emit(ctx, &Invalid{Err: inErr})

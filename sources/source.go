@@ -126,7 +126,8 @@ type Options struct {
 	AllowUnknownRevision bool
 }
 
-func (o Options) metricChunk() int {
+// PointsPerRecord is MetricChunk, or its default where it is not set.
+func (o Options) PointsPerRecord() int {
 	if o.MetricChunk <= 0 {
 		return 4096
 	}
@@ -158,8 +159,8 @@ func (s *recordSlice) Err() error       { return nil }
 func (s *recordSlice) Close() error     { return nil }
 func (s *recordSlice) Describe() string { return s.name }
 
-// checkContext is how sources honour cancellation between reads.
-func checkContext(ctx context.Context) error {
+// CheckContext is how sources honour cancellation between reads.
+func CheckContext(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("reading stopped: %w", err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/spf13/cobra"
 )
 
@@ -46,7 +46,7 @@ type ImportOptions struct {
 // sourceFormatsHelp lists the formats sources.Open reads, from its own table.
 func sourceFormatsHelp() string {
 	var b strings.Builder
-	for _, f := range sources.Formats() {
+	for _, f := range formats.Formats() {
 		b.WriteString("  - " + f.Name + "\n")
 	}
 	return b.String()

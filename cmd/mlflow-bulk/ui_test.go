@@ -18,6 +18,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 func sampleReport() *importer.Report {
@@ -459,7 +460,7 @@ func TestVerifyTakesTheImportsSelection(t *testing.T) {
 func TestHelpListsEverySourceFormat(t *testing.T) {
 	io, out, _ := TestStreams()
 	Main([]string{"import", "--help"}, io)
-	for _, f := range sources.Formats() {
+	for _, f := range formats.Formats() {
 		if !strings.Contains(out.String(), f.Name) {
 			t.Errorf("import --help does not name %q", f.Name)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/spf13/cobra"
 )
 
@@ -130,7 +131,7 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 func openSources(ctx context.Context, locations []string, opts sources.Options) ([]sources.Source, error) {
 	var srcs []sources.Source
 	for _, loc := range locations {
-		src, err := sources.Open(ctx, loc, opts)
+		src, err := formats.Open(ctx, loc, opts)
 		if err != nil {
 			if errors.Is(err, sources.ErrNotRecognised) {
 				return srcs, &usageError{err}

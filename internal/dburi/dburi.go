@@ -270,25 +270,3 @@ func (u *URI) MySQLConfig() (*mysql.Config, map[string]string, error) {
 	cfg.Timeout = 30 * time.Second
 	return cfg, tool, nil
 }
-
-// DollarPlaceholders turns '?' placeholders into PostgreSQL's $1, $2, … outside quoted
-// strings, so the same query text serves every dialect.
-func DollarPlaceholders(query string) string {
-	if !strings.Contains(query, "?") {
-		return query
-	}
-	var b strings.Builder
-	n, quoted := 0, false
-	for _, r := range query {
-		switch {
-		case r == '\'':
-			quoted = !quoted
-		case r == '?' && !quoted:
-			n++
-			fmt.Fprintf(&b, "$%d", n)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}

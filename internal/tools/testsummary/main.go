@@ -26,8 +26,8 @@ type event struct {
 type tally struct {
 	passed, failed, skipped int
 	failedPackages          []string
-	// skipReasons counts skipped tests by the reason they gave.
-	skipReasons map[string]int
+	// skipReasons lists skipped tests by the reason they gave.
+	skipReasons map[string][]string
 }
 
 func main() {
@@ -43,7 +43,7 @@ func main() {
 
 // summarize reads events from r and writes the report to w.
 func summarize(r io.Reader, w io.Writer) (tally, error) {
-	t := tally{skipReasons: map[string]int{}}
+	t := tally{skipReasons: map[string][]string{}}
 	outputs := map[string]*strings.Builder{} // test output so far, by package and test
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -83,7 +83,8 @@ func summarize(r io.Reader, w io.Writer) (tally, error) {
 			delete(outputs, key)
 		case e.Action == "skip":
 			t.skipped++
-			t.skipReasons[skipReason(outputs[key])]++
+			reason := skipReason(outputs[key])
+			t.skipReasons[reason] = append(t.skipReasons[reason], e.Test)
 			delete(outputs, key)
 		case e.Action == "fail":
 			t.failed++
@@ -103,31 +104,34 @@ func summarize(r io.Reader, w io.Writer) (tally, error) {
 	}
 	sort.Strings(reasons)
 	for _, reason := range reasons {
-		fmt.Fprintf(w, "  skipped %d: %s\n", t.skipReasons[reason], reason)
+		tests := t.skipReasons[reason]
+		names := strings.Join(tests[:min(len(tests), 3)], ", ")
+		if len(tests) > 3 {
+			names += ", …"
+		}
+		fmt.Fprintf(w, "  skipped %d: %s (%s)\n", len(tests), reason, names)
 	}
 	return t, nil
 }
 
-// skipReason is the message a skipped test gave (its output after "--- SKIP"), with the
-// test's own name and file position taken off so that one reason groups many tests.
+// skipReason is the message a skipped test gave (its output but for the === and ---
+// lines go test adds, which come before or after it), with the file position taken
+// off so that one reason groups many tests.
 func skipReason(b *strings.Builder) string {
 	if b == nil {
 		return "no reason given"
 	}
 	var reason []string
-	after := false
 	for _, line := range strings.Split(b.String(), "\n") {
 		trimmed := strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(trimmed, "--- SKIP"):
-			after = true
-		case after && trimmed != "" && !strings.HasPrefix(trimmed, "=== "):
-			// "file_test.go:12: message" → "message"
-			if i := strings.Index(trimmed, ": "); i > 0 && strings.Contains(trimmed[:i], ".go:") {
-				trimmed = trimmed[i+2:]
-			}
-			reason = append(reason, trimmed)
+		if trimmed == "" || strings.HasPrefix(trimmed, "=== ") || strings.HasPrefix(trimmed, "--- ") {
+			continue
 		}
+		// "file_test.go:12: message" → "message"
+		if i := strings.Index(trimmed, ": "); i > 0 && strings.Contains(trimmed[:i], ".go:") {
+			trimmed = trimmed[i+2:]
+		}
+		reason = append(reason, trimmed)
 	}
 	if len(reason) == 0 {
 		return "no reason given"

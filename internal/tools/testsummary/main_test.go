@@ -13,8 +13,9 @@ func TestSummaryCountsAndGroupsSkips(t *testing.T) {
 	stream := `{"Action":"run","Package":"p","Test":"TestA"}
 {"Action":"output","Package":"p","Test":"TestA","Output":"=== RUN   TestA\n"}
 {"Action":"pass","Package":"p","Test":"TestA"}
-{"Action":"output","Package":"p","Test":"TestB","Output":"--- SKIP: TestB (0.00s)\n"}
+{"Action":"output","Package":"p","Test":"TestB","Output":"=== RUN   TestB\n"}
 {"Action":"output","Package":"p","Test":"TestB","Output":"    b_test.go:9: sample folder missing (CI=true makes this a failure)\n"}
+{"Action":"output","Package":"p","Test":"TestB","Output":"--- SKIP: TestB (0.00s)\n"}
 {"Action":"skip","Package":"p","Test":"TestB"}
 {"Action":"output","Package":"p","Test":"TestC","Output":"--- SKIP: TestC (0.00s)\n"}
 {"Action":"output","Package":"p","Test":"TestC","Output":"    c_test.go:3: sample folder missing (CI=true makes this a failure)\n"}
@@ -34,7 +35,7 @@ func TestSummaryCountsAndGroupsSkips(t *testing.T) {
 	}
 	for _, want := range []string{
 		"1 passed, 1 failed, 2 skipped\n",
-		"  skipped 2: sample folder missing (CI=true makes this a failure)\n",
+		"  skipped 2: sample folder missing (CI=true makes this a failure) (TestB, TestC)\n",
 		"d_test.go:4: the rows differ",
 		"FAIL\tp\t0.1s",
 	} {

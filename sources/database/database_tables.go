@@ -1,0 +1,203 @@
+package database
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// The tables of an MLflow database that mlflow-bulk has no rules for travel as rows:
+// every table the database holds beyond the modelled ones below, as the database
+// describes itself at run time, so tables of releases newer than mlflow-bulk are copied
+// too.
+
+// modelledTables are read into records with MLflow's rules (experiments, runs, the
+// registry, logged models, traces); every other table is copied as rows.
+var modelledTables = map[string]bool{
+	"alembic_version": true,
+	"experiments":     true, "experiment_tags": true,
+	"runs": true, "params": true, "tags": true, "metrics": true, "latest_metrics": true,
+	"datasets": true, "inputs": true, "input_tags": true,
+	"registered_models": true, "model_versions": true, "registered_model_tags": true, "model_version_tags": true, "registered_model_aliases": true,
+	"logged_models": true, "logged_model_params": true, "logged_model_tags": true, "logged_model_metrics": true,
+	"trace_info": true, "trace_tags": true, "trace_request_metadata": true, "assessments": true, "spans": true, "trace_metrics": true, "span_metrics": true,
+}
+
+// IsModelledTable reports whether a table of MLflow's is read with rules of its own
+// rather than copied as rows.
+func IsModelledTable(name string) bool { return modelledTables[name] }
+
+// tableChunkRows bounds the rows of one TableChunk.
+const tableChunkRows = 500
+
+// otherTables lists the source's tables copied as rows, parents first.
+func (s *dbSource) otherTables() []string {
+	var names []string
+	for name := range s.tables {
+		if !modelledTables[name] {
+			names = append(names, name)
+		}
+	}
+	return schema.ParentsFirst(s.tables, names)
+}
+
+// readOtherTables streams every table without rules, one query per table in key order.
+func (s *dbSource) readOtherTables(ctx context.Context) error {
+	for _, name := range s.otherTables() {
+		if err := s.readTable(ctx, s.tables[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
+	var cols, quoted []string
+	var binary []bool
+	for _, c := range t.Columns {
+		if c.Generated {
+			continue // the target computes its own
+		}
+		cols = append(cols, c.Name)
+		quoted = append(quoted, s.dialect.Quote(c.Name))
+		binary = append(binary, c.Binary)
+	}
+	selected := s.selectList(t.Name)
+	order := make([]string, 0, len(t.PrimaryKey))
+	for _, c := range t.PrimaryKey {
+		order = append(order, s.dialect.Quote(c))
+	}
+	if len(order) == 0 {
+		order = quoted
+	}
+	// The argument makes MySQL's driver use its binary protocol, which types values.
+	query := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = ? ORDER BY %s", selected, s.dialect.Quote(t.Name), strings.Join(order, ", "))
+	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), 1) //nolint:rowserrcheck // schema.ScanRows checks them
+	if err != nil {
+		return s.readError(ctx, err)
+	}
+	chunk := &sources.TableChunk{Table: t, Columns: cols, Origin: s.origin(t.Name)}
+	line := 0
+	err = schema.ScanRows(rows, func(scan func(...any) error) error {
+		values, err := schema.ScanValues(scan, len(cols))
+		if err != nil {
+			return err
+		}
+		line++
+		for i, v := range values {
+			if values[i], err = plainValue(v, binary[i]); err != nil {
+				return &sources.InputError{File: s.where + " table " + t.Name, Line: line, Err: fmt.Errorf("column %s: %w", cols[i], err)}
+			}
+		}
+		chunk.Rows = append(chunk.Rows, values)
+		if len(chunk.Rows) == tableChunkRows {
+			if err := s.Emit(ctx, chunk); err != nil {
+				return err
+			}
+			chunk = &sources.TableChunk{Table: t, Columns: cols, Origin: sources.Origin{File: chunk.Origin.File, Line: line + 1}}
+		}
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return sources.CheckContext(ctx)
+		}
+		return fmt.Errorf("read %s table %s: %w", s.where, t.Name, err)
+	}
+	if len(chunk.Rows) > 0 {
+		return s.Emit(ctx, chunk)
+	}
+	return nil
+}
+
+// plainValue turns what a driver scanned into what a TableChunk holds: text as a string,
+// bytes only for binary columns, JSON documents as their text.
+func plainValue(v any, binary bool) (any, error) {
+	switch x := v.(type) {
+	case []byte:
+		if binary {
+			return append([]byte(nil), x...), nil
+		}
+		return string(x), nil
+	case map[string]any, []any:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return nil, err
+		}
+		return string(b), nil
+	}
+	return v, nil
+}
+
+// Unsupported compares the source's tables with the target's: a table the target lacks
+// counts its rows, a column it lacks the rows whose value is not the column's default
+// (MLflow's workspace columns hold 'default' where workspaces are not used). It reads on
+// a connection of its own, since the source's is busy streaming.
+func (s *dbSource) Unsupported(ctx context.Context, target map[string]*schema.TableInfo) ([]sources.Unsupported, error) {
+	s.db.SetMaxOpenConns(2)
+	var out []sources.Unsupported
+	names := make([]string, 0, len(s.tables))
+	for name := range s.tables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if name == "alembic_version" {
+			continue
+		}
+		src, dst := s.tables[name], target[name]
+		if dst == nil {
+			n, err := s.count(ctx, "SELECT COUNT(*) FROM "+s.dialect.Quote(name))
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				out = append(out, sources.Unsupported{Table: name, Rows: n})
+			}
+			continue
+		}
+		if c := src.Column("workspace"); c != nil && modelledTables[name] && dst.Column("workspace") != nil {
+			// Tables with rules write the default workspace: rows of others would move.
+			n, err := s.count(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <> 'default'", s.dialect.Quote(name), s.dialect.Quote("workspace")))
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				out = append(out, sources.Unsupported{Table: name, Column: "workspace", Rows: n,
+					Reason: "rows in workspaces other than 'default', which mlflow-bulk imports into the default workspace only"})
+			}
+		}
+		for _, c := range src.Columns {
+			if c.Generated || dst.Column(c.Name) != nil {
+				continue
+			}
+			query := fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s IS NOT NULL", s.dialect.Quote(name), s.dialect.Quote(c.Name))
+			if _, ok := c.LiteralDefault(); ok {
+				// The default as the database itself spells it, so it compares as its type.
+				query += " AND " + s.dialect.Quote(c.Name) + " <> " + c.Default
+			}
+			n, err := s.count(ctx, query)
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				out = append(out, sources.Unsupported{Table: name, Column: c.Name, Rows: n})
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *dbSource) count(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	if err := s.db.QueryRowContext(ctx, connDB{dialect: s.dialect}.query(query), args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read %s: %w", s.where, err)
+	}
+	return n, nil
+}

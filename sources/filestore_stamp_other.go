@@ -1,9 +1,0 @@
-//go:build !linux
-
-package sources
-
-import "io/fs"
-
-// fileIdentity: where mlflow-bulk does not read no inode or change time, the stamp rests on
-// size and modification time alone.
-func fileIdentity(fs.FileInfo) (uint64, int64) { return 0, 0 }

@@ -1,0 +1,70 @@
+package formats
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/dump"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/exportimport"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
+)
+
+// Format is one input format mlflow-bulk reads.
+type Format struct {
+	Name string
+	// Detect reports whether the location holds this format. It must be cheap.
+	Detect func(location string) bool
+	Open   sources.Opener
+}
+
+// Formats is the explicit table of input formats, tried in order.
+func Formats() []Format {
+	return []Format{
+		{Name: "MLflow database (sqlite:///mlflow.db, a .db file, postgresql://, mysql://)", Detect: database.Detect, Open: database.Open},
+		{Name: "mlflow-bulk dump (manifest.json)", Detect: dump.Detect, Open: dump.Open},
+		{Name: "MLflow file store (mlruns)", Detect: filestore.Detect, Open: filestore.Open},
+		{Name: "mlflow-export-import export (experiment.json, run.json)", Detect: exportimport.Detect, Open: exportimport.Open},
+		{Name: "CSV (a runs CSV, the UI's Download CSV, or run_id,key,value,timestamp,step)", Detect: csvfile.Detect, Open: csvfile.Open},
+	}
+}
+
+// Open opens a source location with the first format that recognises it. MLflow's
+// file-store URIs (file:///path/mlruns) are accepted as well as plain paths.
+func Open(ctx context.Context, location string, opts sources.Options) (sources.Source, error) {
+	path := location
+	if strings.HasPrefix(location, "file://") {
+		path = strings.TrimPrefix(location, "file://")
+	}
+	for _, f := range Formats() {
+		if f.Detect(path) {
+			return f.Open(ctx, path, opts)
+		}
+	}
+	if !strings.Contains(location, "://") {
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			return nil, &missingSourceError{location}
+		}
+	}
+	var names []string
+	for _, f := range Formats() {
+		names = append(names, f.Name)
+	}
+	return nil, fmt.Errorf("%s: %w; mlflow-bulk reads: %s", location, sources.ErrNotRecognised, strings.Join(names, ", "))
+}
+
+// missingSourceError is a source path that names nothing. It counts as a source not
+// recognised (a usage error) but says what is wrong.
+type missingSourceError struct{ location string }
+
+func (e *missingSourceError) Error() string {
+	return e.location + " does not exist: give the path of a file store (mlruns), an MLflow database, a dump, an export or a CSV"
+}
+
+func (e *missingSourceError) Unwrap() error { return sources.ErrNotRecognised }
