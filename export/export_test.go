@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/export"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
@@ -23,7 +24,7 @@ const fixture = "../testdata/mlruns"
 // differently (a dump streams a run's metrics as one record), never change them.
 func stream(t *testing.T, location string) []string {
 	t.Helper()
-	src, err := formats.Open(context.Background(), location, sources.Options{})
+	src, err := formats.Open(context.Background(), location, sources.Options{Drivers: all.Registry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func stream(t *testing.T, location string) []string {
 
 func exportFixture(t *testing.T, opts export.Options) (string, *export.Report) {
 	t.Helper()
-	src, err := formats.Open(context.Background(), fixture, sources.Options{})
+	src, err := formats.Open(context.Background(), fixture, sources.Options{Drivers: all.Registry()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +101,7 @@ func TestDumpStreamsTheSameRecords(t *testing.T) {
 func TestDumpConformance(t *testing.T) {
 	dir, _ := exportFixture(t, export.Options{})
 	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-		src, err := formats.Open(ctx, dir, sources.Options{})
+		src, err := formats.Open(ctx, dir, sources.Options{Drivers: all.Registry()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +115,7 @@ func TestExportRefusesAFullFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, err := formats.Open(context.Background(), fixture, sources.Options{})
+	src, err := formats.Open(context.Background(), fixture, sources.Options{Drivers: all.Registry()})
 	if err != nil {
 		t.Fatal(err)
 	}

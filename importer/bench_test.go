@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -27,11 +28,11 @@ func BenchmarkImportFileStoreSQLite(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		sink, err := sinks.Default().Open(ctx, "sqlite:///"+filepath.ToSlash(filepath.Join(b.TempDir(), "bench.db")), sinks.Options{})
+		sink, err := all.Registry().Open(ctx, "sqlite:///"+filepath.ToSlash(filepath.Join(b.TempDir(), "bench.db")), sinks.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
-		src, err := formats.Open(ctx, root, sources.Options{})
+		src, err := formats.Open(ctx, root, sources.Options{Drivers: all.Registry()})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -183,7 +184,7 @@ func TestDatabaseRowsVerbatim(t *testing.T) {
 
 func createAt(t *testing.T, uri string, rev *schema.Revision) {
 	ctx := context.Background()
-	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

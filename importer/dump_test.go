@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/export"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
@@ -15,7 +16,7 @@ import (
 
 func exportTo(t *testing.T, location, dir string, gz bool) *export.Report {
 	ctx := context.Background()
-	src, err := formats.Open(ctx, location, sources.Options{})
+	src, err := formats.Open(ctx, location, sources.Options{Drivers: all.Registry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -47,14 +48,14 @@ func ctxT(t *testing.T) context.Context {
 func importPaths(t *testing.T, uri string, opts importer.Options, paths ...string) (*importer.Report, error) {
 	t.Helper()
 	ctx := ctxT(t)
-	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
 	if err != nil {
 		t.Fatalf("open target: %v", err)
 	}
 	defer sink.Close()
 	var srcs []sources.Source
 	for _, p := range paths {
-		src, err := formats.Open(ctx, p, sources.Options{MetricChunk: 7}) // small chunks: exercise chunking
+		src, err := formats.Open(ctx, p, sources.Options{Drivers: all.Registry(), MetricChunk: 7}) // small chunks: exercise chunking
 		if err != nil {
 			t.Fatalf("open source: %v", err)
 		}
@@ -74,7 +75,7 @@ type db struct {
 // openDB opens a target read-only for assertions: it takes no import lock.
 func openDB(t *testing.T, uri string) *db {
 	ctx := ctxT(t)
-	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{ReadOnly: true})
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

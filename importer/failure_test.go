@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
@@ -153,11 +154,11 @@ func TestCancelledImportCommitsNothingOfTheOpenBatch(t *testing.T) {
 			root, _ := synthStore(t, synth.Options{Runs: 6, MetricKeys: 1, Steps: 10, Seed: 5})
 			uri := target.uri(t)
 			ctx, cancel := context.WithCancel(context.Background())
-			sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+			sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			src, err := formats.Open(ctx, root, sources.Options{})
+			src, err := formats.Open(ctx, root, sources.Options{Drivers: all.Registry()})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -255,7 +256,7 @@ func TestTargetChecks(t *testing.T) {
 		})
 		t.Run(target.name+"/older revision", func(t *testing.T) {
 			uri := target.uri(t)
-			sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+			sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -289,7 +290,7 @@ func TestTargetChecks(t *testing.T) {
 
 func setUp(t *testing.T, uri string, stmts ...string) {
 	ctx := context.Background()
-	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

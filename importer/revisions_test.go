@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
@@ -74,7 +75,7 @@ func TestImportIntoMLflowCreatedDatabases(t *testing.T) {
 // schema without the columns added after it and with params.value back at 250.
 func bd07Target(t *testing.T, uri, name string) {
 	ctx := context.Background()
-	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

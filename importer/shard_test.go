@@ -5,6 +5,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -35,13 +36,13 @@ func TestShards(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					ctx := context.Background()
-					sink, err := sinks.Default().Open(ctx, uri, sinks.Options{LockPerTransaction: true})
+					sink, err := all.Registry().Open(ctx, uri, sinks.Options{LockPerTransaction: true})
 					if err != nil {
 						t.Error(err)
 						return
 					}
 					defer sink.Close()
-					src, err := formats.Open(ctx, root, sources.Options{})
+					src, err := formats.Open(ctx, root, sources.Options{Drivers: all.Registry()})
 					if err != nil {
 						t.Error(err)
 						return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -16,7 +17,7 @@ func TestSQLStore(t *testing.T) {
 	for name, uri := range map[string]func(testing.TB) string{"sqlite": testenv.SQLite, "postgres": testenv.Postgres, "mariadb": testenv.MySQL} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			sink, err := sinks.Default().Open(ctx, uri(t), sinks.Options{})
+			sink, err := all.Registry().Open(ctx, uri(t), sinks.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
@@ -25,14 +26,14 @@ import (
 func verifyPaths(t *testing.T, uri string, paths ...string) *importer.VerifyReport {
 	t.Helper()
 	ctx := context.Background()
-	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{ReadOnly: true})
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sink.Close()
 	var srcs []sources.Source
 	for _, p := range paths {
-		src, err := formats.Open(ctx, p, sources.Options{})
+		src, err := formats.Open(ctx, p, sources.Options{Drivers: all.Registry()})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,6 +34,9 @@ type Database struct {
 	// TransactionalDDL: a CREATE inside a transaction is undone by its rollback (MySQL
 	// commits DDL at once).
 	TransactionalDDL bool
+	// RunIDColumn is the type of a run id column of mlflow-bulk's own tables; empty
+	// for VARCHAR(32).
+	RunIDColumn string
 	// MaxExperimentID is the largest experiment id its INTEGER column holds.
 	MaxExperimentID int64
 	// MetricOrder is the ORDER BY that reads a run's metrics in the order they were

@@ -12,6 +12,8 @@ var mysqlDatabase = &Database{
 	// MySQL commits each CREATE at once: a crash can leave half a schema (ErrPartialSchema).
 	TransactionalDDL: false,
 	MaxExperimentID:  1<<31 - 1,
+	// ASCII: it compares with runs.run_uuid under any collation MLflow's tables have.
+	RunIDColumn: "VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin",
 	// MySQL keeps no insertion order: the history's own order serves.
 	MetricOrder: `"timestamp", step, "key", value`,
 

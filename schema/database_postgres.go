@@ -69,7 +69,9 @@ var postgresDatabase = &Database{
 		// The foreign key needs runs in SHARE ROW EXCLUSIVE mode (which still lets a
 		// writer's own foreign-key checks through), the primary key metrics exclusively;
 		// taken runs first, as MLflow's writers reach runs before they wait on metrics.
-		lock: []string{"LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE", "LOCK TABLE metrics IN ACCESS EXCLUSIVE MODE"},
+		// Each lock waits at most 2 s, so the build never holds one while waiting on a
+		// writer that waits on it; the importer retries a timeout (sinks.LockTimeout).
+		lock: []string{"SET LOCAL lock_timeout = '2s'", "LOCK TABLE runs IN SHARE ROW EXCLUSIVE MODE", "LOCK TABLE metrics IN ACCESS EXCLUSIVE MODE", "SET LOCAL lock_timeout = 0"},
 	},
 }
 

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
-	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
 // TestDatabases: every database descriptor is complete, its schemes are its own, and
@@ -39,7 +39,7 @@ func TestDatabases(t *testing.T) {
 	if _, ok := schema.DatabaseFor("mssql"); ok {
 		t.Error("a database mlflow-bulk does not know was found")
 	}
-	if got, want := strings.Join(sinks.Default().Schemes(), " "), strings.Join(schema.URISchemes(), " "); got != want {
+	if got, want := strings.Join(all.Registry().Schemes(), " "), strings.Join(schema.URISchemes(), " "); got != want {
 		t.Errorf("sinks write to %s, the descriptors name %s", got, want)
 	}
 	if q := schema.Postgres.Database().Query("a = ? AND b = '?'"); q != "a = $1 AND b = '?'" {

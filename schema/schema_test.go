@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -304,7 +305,7 @@ func TestMySQLUniqueKeys(t *testing.T) {
 }
 
 func open(t *testing.T, uri string) sinks.Sink {
-	s, err := sinks.Default().Open(context.Background(), uri, sinks.Options{})
+	s, err := all.Registry().Open(context.Background(), uri, sinks.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,12 +12,13 @@ import (
 const RunStampsTable = "mlflow_bulk_run_stamps"
 
 // RunStampsDDL creates RunStampsTable. It has no foreign key: MLflow's own deletion of
-// runs (mlflow gc) must not trip over it. On MySQL the run id is ASCII, which compares
-// with runs.run_uuid whatever collation MLflow's tables were given.
+// runs (mlflow gc) must not trip over it. Its run id column is the database's
+// (RunIDColumn), which compares with runs.run_uuid whatever collation MLflow's tables
+// were given.
 func RunStampsDDL(d Dialect) string {
-	runUUID := "VARCHAR(32)"
-	if d == MySQL {
-		runUUID += " CHARACTER SET ascii COLLATE ascii_bin"
+	runUUID := d.Database().RunIDColumn
+	if runUUID == "" {
+		runUUID = "VARCHAR(32)"
 	}
 	return "CREATE TABLE IF NOT EXISTS " + RunStampsTable + " (run_uuid " + runUUID + " NOT NULL, stamp BIGINT NOT NULL, PRIMARY KEY (run_uuid))"
 }

@@ -26,6 +26,8 @@ import (
 // Sink is an open connection to a target database.
 type Sink interface {
 	Dialect() schema.Dialect
+	// Classify says what kind of failure err, returned by this sink, is.
+	Classify(err error) ErrorKind
 	// Begin starts a transaction. Only one is open at a time.
 	Begin(ctx context.Context) (Tx, error)
 	// Describe names the target for messages, with any password redacted.
@@ -63,6 +65,28 @@ type Noticer interface {
 	Notices() []string
 }
 
+// ErrorKind is what the importer must tell apart among a database's failures.
+type ErrorKind int
+
+const (
+	// OtherError is any failure the importer does not act on.
+	OtherError ErrorKind = iota
+	// UniqueViolation is a row refused by a primary key or unique constraint.
+	UniqueViolation
+	// LockTimeout is a lock not granted within the session's lock timeout.
+	LockTimeout
+	// Deadlock is a transaction the database chose to abort to break a deadlock.
+	Deadlock
+)
+
+// Scratcher is implemented by sinks of databases that cannot roll back DDL: a dry run
+// into an empty database of theirs creates MLflow's schema in a scratch database on the
+// same server instead. Scratch creates it (dropping those that killed dry runs left),
+// opens it with opts, and returns its name and how to drop it.
+type Scratcher interface {
+	Scratch(ctx context.Context, opts Options) (scratch Sink, name string, drop func() error, err error)
+}
+
 // Options configure sinks.
 type Options struct {
 	// Password overrides the URI's password (from a password file or prompt).
@@ -83,14 +107,15 @@ type Options struct {
 	OnLockWait func(holder string)
 }
 
-// lockWait tells the caller that Open waits for the lock.
-func (o Options) lockWait(holder string) {
+// NotifyLockWait tells the caller that Open waits for the lock.
+func (o Options) NotifyLockWait(holder string) {
 	if o.OnLockWait != nil {
 		o.OnLockWait(holder)
 	}
 }
 
-func (o Options) lockTimeout() time.Duration {
+// LockWaitLimit is LockTimeout, or its default where it is not set.
+func (o Options) LockWaitLimit() time.Duration {
 	if o.LockTimeout <= 0 {
 		return 10 * time.Minute
 	}
@@ -100,14 +125,14 @@ func (o Options) lockTimeout() time.Duration {
 // ErrLocked means another import held the target's lock for longer than LockTimeout.
 var ErrLocked = errors.New("another mlflow-bulk import is writing to the target")
 
-// waited says how long a sink waited for the lock, for ErrLocked's message.
-func waited(d time.Duration) string {
+// Waited says how long a sink waited for the lock, for ErrLocked's message.
+func Waited(d time.Duration) string {
 	if d <= time.Millisecond {
 		return "did not wait: --lock-timeout 0"
 	}
 	return fmt.Sprintf("waited %s; --lock-timeout waits longer", d)
 }
 
-// importLockKey is the PostgreSQL advisory lock key of mlflow-bulk imports ("mlflow"
+// ImportLockKey is the PostgreSQL advisory lock key of mlflow-bulk imports ("mlflow"
 // in ASCII), and the base of MySQL's named lock.
-const importLockKey = 0x6d6c666c6f77
+const ImportLockKey = 0x6d6c666c6f77

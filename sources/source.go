@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
@@ -124,6 +125,8 @@ type Options struct {
 	// does not know (a newer MLflow) as the newest revision it knows; its tables
 	// without rules are copied as they are, whatever their shape.
 	AllowUnknownRevision bool
+	// Drivers open MLflow databases to read; the command passes the set it built.
+	Drivers *drivers.Registry
 }
 
 // PointsPerRecord is MetricChunk, or its default where it is not set.

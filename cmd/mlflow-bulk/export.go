@@ -10,7 +10,8 @@ import (
 )
 
 // NewCmdExport builds `mlflow-bulk export`.
-func NewCmdExport(io *IOStreams) *cobra.Command {
+func NewCmdExport(f *Factory) *cobra.Command {
+	io := f.IOStreams
 	var dir, passwordFile string
 	var opts export.Options
 	var asJSON bool
@@ -34,7 +35,7 @@ memory exports in constant memory.`,
 			if err != nil {
 				return err
 			}
-			srcs, err := openSources(cmd.Context(), args, sources.Options{Password: password})
+			srcs, err := openSources(cmd.Context(), f.Drivers, args, sources.Options{Password: password})
 			defer closeSources(srcs)
 			if err != nil {
 				return err
@@ -65,11 +66,11 @@ memory exports in constant memory.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&dir, "to", "", "folder to write the dump into (new or empty)")
-	f.BoolVar(&opts.Gzip, "gzip", false, "gzip-compress every file")
-	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs out, list them and go on (exit code 4)")
-	f.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
-	f.StringVar(&passwordFile, "password-file", "", "read the source database's password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
+	flags := cmd.Flags()
+	flags.StringVar(&dir, "to", "", "folder to write the dump into (new or empty)")
+	flags.BoolVar(&opts.Gzip, "gzip", false, "gzip-compress every file")
+	flags.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs out, list them and go on (exit code 4)")
+	flags.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	flags.StringVar(&passwordFile, "password-file", "", "read the source database's password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
 	return cmd
 }

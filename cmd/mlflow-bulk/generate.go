@@ -9,7 +9,8 @@ import (
 
 // NewCmdGenerate builds `mlflow-bulk generate`, which writes synthetic file
 // stores for tests and benchmarks.
-func NewCmdGenerate(io *IOStreams) *cobra.Command {
+func NewCmdGenerate(f *Factory) *cobra.Command {
+	io := f.IOStreams
 	var o synth.Options
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -29,17 +30,17 @@ func NewCmdGenerate(io *IOStreams) *cobra.Command {
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.IntVar(&o.Experiments, "experiments", 2, "experiments besides Default")
-	f.IntVar(&o.Runs, "runs", 10, "runs")
-	f.IntVar(&o.MetricKeys, "metrics", 3, "metric keys per run")
-	f.IntVar(&o.Steps, "steps", 10, "points per metric key")
-	f.IntVar(&o.Params, "params", 5, "params per run")
-	f.IntVar(&o.Tags, "tags", 3, "tags per run besides mlflow.runName")
-	f.Uint64Var(&o.Seed, "seed", 1, "random seed")
-	f.BoolVar(&o.Special, "special", false, "include NaN/inf values and duplicate lines")
-	f.BoolVar(&asJSON, "json", false, "print the counts as one JSON object")
-	f.StringVar(&o.ArtifactRoot, "artifact-root", "", "artifact root the experiments name (default: the store's folder as a file URI)")
+	flags := cmd.Flags()
+	flags.IntVar(&o.Experiments, "experiments", 2, "experiments besides Default")
+	flags.IntVar(&o.Runs, "runs", 10, "runs")
+	flags.IntVar(&o.MetricKeys, "metrics", 3, "metric keys per run")
+	flags.IntVar(&o.Steps, "steps", 10, "points per metric key")
+	flags.IntVar(&o.Params, "params", 5, "params per run")
+	flags.IntVar(&o.Tags, "tags", 3, "tags per run besides mlflow.runName")
+	flags.Uint64Var(&o.Seed, "seed", 1, "random seed")
+	flags.BoolVar(&o.Special, "special", false, "include NaN/inf values and duplicate lines")
+	flags.BoolVar(&asJSON, "json", false, "print the counts as one JSON object")
+	flags.StringVar(&o.ArtifactRoot, "artifact-root", "", "artifact root the experiments name (default: the store's folder as a file URI)")
 	return cmd
 }
 

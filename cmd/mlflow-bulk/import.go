@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -23,6 +24,7 @@ const defaultTarget = "sqlite:///mlflow.db"
 type ImportOptions struct {
 	Selection
 	IO                  *IOStreams
+	Drivers             *drivers.Registry
 	Sources             []string
 	Target              string
 	SkipInvalid         bool
@@ -53,8 +55,9 @@ func sourceFormatsHelp() string {
 }
 
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
-func NewCmdImport(io *IOStreams, runF func(context.Context, *ImportOptions) error) *cobra.Command {
-	opts := &ImportOptions{IO: io}
+func NewCmdImport(f *Factory, runF func(context.Context, *ImportOptions) error) *cobra.Command {
+	io := f.IOStreams
+	opts := &ImportOptions{IO: io, Drivers: f.Drivers}
 	cmd := &cobra.Command{
 		Use:   "import SOURCE... [--to URI]",
 		Short: "Import MLflow tracking data into an MLflow database",
@@ -96,28 +99,28 @@ anything of the bad run is committed, unless --skip-invalid.
 			return runImport(cmd.Context(), opts)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "target MLflow database URI (default: MLFLOW_TRACKING_URI when it names a database, else sqlite:///mlflow.db)")
-	opts.addFlags(f, "import")
-	f.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs side by side (default: the machine's CPUs)")
-	addPasswordFile(f, &opts.PasswordFile)
-	f.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
-	f.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
-	f.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
-	f.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
-	f.Var(newChoice("progress", &opts.Progress, progress.Modes), "progress", progressHelp)
-	f.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
-	f.BoolVar(&opts.Reread, "reread", false, "read and compare every run, also those whose files have the sizes and modification times they had when the target took them (by default these are skipped unread)")
-	f.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
-	f.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
-	f.Var(newChoice("on-existing-run", &opts.OnExistingRun, opts.OnExistingRun.Values()), "on-existing-run",
+	flags := cmd.Flags()
+	flags.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "target MLflow database URI (default: MLFLOW_TRACKING_URI when it names a database, else sqlite:///mlflow.db)")
+	opts.addFlags(flags, "import")
+	flags.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs side by side (default: the machine's CPUs)")
+	addPasswordFile(flags, &opts.PasswordFile)
+	flags.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
+	flags.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
+	flags.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
+	flags.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
+	flags.Var(newChoice("progress", &opts.Progress, progress.Modes), "progress", progressHelp)
+	flags.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
+	flags.BoolVar(&opts.Reread, "reread", false, "read and compare every run, also those whose files have the sizes and modification times they had when the target took them (by default these are skipped unread)")
+	flags.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
+	flags.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
+	flags.Var(newChoice("on-existing-run", &opts.OnExistingRun, opts.OnExistingRun.Values()), "on-existing-run",
 		"a run the target already holds: merge (add its new metric points, params and tags; move status and end time forward), skip, or fail")
-	f.Var(newChoice("on-param-conflict", &opts.OnParamConflict, opts.OnParamConflict.Values()), "on-param-conflict",
+	flags.Var(newChoice("on-param-conflict", &opts.OnParamConflict, opts.OnParamConflict.Values()), "on-param-conflict",
 		"a merged run's param with another value in the target (MLflow never changes a param): fail (the run is invalid input) or keep-target")
-	f.Var(newChoice("on-model-conflict", &opts.OnModelConflict, opts.OnModelConflict.Values()), "on-model-conflict",
+	flags.Var(newChoice("on-model-conflict", &opts.OnModelConflict, opts.OnModelConflict.Values()), "on-model-conflict",
 		"a registered model whose name the target has, with a version or alias that differs: fail, or keep-target (keep the target's, import the rest, report it)")
-	f.BoolVar(&opts.SkipUnsupported, "skip-unsupported", false, "when a source holds tables or columns the target lacks, leave them out and list them in the report instead of stopping before writing")
-	f.Var(newChoice("on-key-collision", &opts.OnKeyCollision, opts.OnKeyCollision.Values()), "on-key-collision",
+	flags.BoolVar(&opts.SkipUnsupported, "skip-unsupported", false, "when a source holds tables or columns the target lacks, leave them out and list them in the report instead of stopping before writing")
+	flags.Var(newChoice("on-key-collision", &opts.OnKeyCollision, opts.OnKeyCollision.Values()), "on-key-collision",
 		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
 	return cmd
 }
@@ -162,7 +165,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		return err
 	}
 	srcOpts.Workers = opts.Workers
-	srcs, err := openSources(ctx, opts.Sources, srcOpts)
+	srcs, err := openSources(ctx, opts.Drivers, opts.Sources, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
 		return err
@@ -177,7 +180,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		defer removeIfCreated(opts.Target)()
 	}
 	waiting := progress.NewLockWait(opts.IO.ErrOut, sinks.Redact(opts.Target), lockTimeout, opts.IO.Clock)
-	sink, err := sinks.Default().Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password, LockPerTransaction: filter.ShardCount > 1,
+	sink, err := opts.Drivers.Open(ctx, opts.Target, sinks.Options{LockTimeout: lockTimeout, Password: password, LockPerTransaction: filter.ShardCount > 1,
 		OnLockWait: waiting.Start})
 	waiting.Stop()
 	if err != nil {
@@ -206,12 +209,12 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	}
 	report, err := importer.Import(ctx, sink, srcs, impOpts)
 	if errors.Is(err, importer.ErrDryRunNeedsSchema) {
-		report, err = importer.DryRunInScratch(ctx, sink, opts.Target, password, srcs, impOpts)
+		report, err = importer.DryRunInScratch(ctx, sink, password, srcs, impOpts)
 	}
 	shown.Finish()
 	if err != nil {
 		err = redactError(redactPassword(err, password), opts.Target)
-		if !opts.JSON && report != nil && report.Count("runs").Created > 0 {
+		if !opts.JSON && !opts.DryRun && report != nil && report.Count("runs").Created > 0 {
 			fmt.Fprintf(opts.IO.ErrOut, "mlflow-bulk: %d runs were committed before the failure; re-running the import skips them\n", report.Count("runs").Created)
 		}
 		return failedJSON(opts, report, nil, err)
@@ -222,7 +225,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		srcOpts.Workers = 0
 		shown := opts.IO.Progress(opts.Progress).Start()
 		shown.Update(importer.Progress{Phase: progress.PhaseVerify})
-		vr, err = verify(ctx, opts.Sources, opts.Target, password, srcOpts,
+		vr, err = verify(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
 			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
 		shown.Finish()
 		if err != nil {

@@ -10,7 +10,8 @@ import (
 )
 
 // NewCmdInspect builds `mlflow-bulk inspect`.
-func NewCmdInspect(io *IOStreams) *cobra.Command {
+func NewCmdInspect(f *Factory) *cobra.Command {
+	io := f.IOStreams
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "inspect SOURCE",
@@ -22,7 +23,7 @@ keys that collide on MySQL's case-insensitive collations, NaN and infinite value
 duplicate points, invalid input.`,
 		Args: func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
-			srcs, err := openSources(cmd.Context(), args, sources.Options{})
+			srcs, err := openSources(cmd.Context(), f.Drivers, args, sources.Options{})
 			defer closeSources(srcs)
 			if err != nil {
 				return err

@@ -41,8 +41,8 @@ func TestNewCmdImportFlags(t *testing.T) {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			io, _, _ := TestStreams()
 			var got *ImportOptions
-			cmd := NewCmdImport(io, func(_ context.Context, o *ImportOptions) error { got = o; return nil })
-			root := NewCmdRoot(io)
+			cmd := NewCmdImport(NewFactory(io), func(_ context.Context, o *ImportOptions) error { got = o; return nil })
+			root := NewCmdRoot(NewFactory(io))
 			root.RemoveCommand(root.Commands()...)
 			root.AddCommand(cmd)
 			root.SetArgs(append([]string{"import"}, tt.args...))
@@ -56,7 +56,10 @@ func TestNewCmdImportFlags(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got.IO = nil
+			if got.Drivers == nil {
+				t.Error("the import's options lack the factory's drivers")
+			}
+			got.IO, got.Drivers = nil, nil
 			if strings.Join(got.Sources, ",") != strings.Join(tt.want.Sources, ",") {
 				t.Fatalf("sources %v, want %v", got.Sources, tt.want.Sources)
 			}

@@ -4,12 +4,13 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
-	"github.com/spf13/pflag"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/spf13/pflag"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 )

@@ -18,7 +18,7 @@ var version = "dev"
 func Main(args []string, io *IOStreams) ExitCode {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	root := NewCmdRoot(io)
+	root := NewCmdRoot(NewFactory(io))
 	root.SetArgs(args)
 	_, err := root.ExecuteContextC(ctx)
 	if err != nil && !errors.Is(err, errSkippedInvalid) && !errors.Is(err, errDifferences) {
@@ -35,7 +35,8 @@ func Main(args []string, io *IOStreams) ExitCode {
 }
 
 // NewCmdRoot builds the command tree.
-func NewCmdRoot(io *IOStreams) *cobra.Command {
+func NewCmdRoot(f *Factory) *cobra.Command {
+	io := f.IOStreams
 	root := &cobra.Command{
 		Use:   "mlflow-bulk",
 		Short: "Move MLflow tracking data in bulk, fast and exactly",
@@ -54,12 +55,12 @@ and recomputes latest_metrics exactly as MLflow does.
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())}
 	})
-	root.AddCommand(NewCmdImport(io, nil))
-	root.AddCommand(NewCmdSchema(io))
-	root.AddCommand(NewCmdVerify(io))
-	root.AddCommand(NewCmdExport(io))
-	root.AddCommand(NewCmdInspect(io))
-	root.AddCommand(NewCmdGenerate(io))
+	root.AddCommand(NewCmdImport(f, nil))
+	root.AddCommand(NewCmdSchema(f))
+	root.AddCommand(NewCmdVerify(f))
+	root.AddCommand(NewCmdExport(f))
+	root.AddCommand(NewCmdInspect(f))
+	root.AddCommand(NewCmdGenerate(f))
 	return root
 }
 

@@ -7,18 +7,19 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/spf13/cobra"
 )
 
 // NewCmdSchema builds `mlflow-bulk schema show|init`.
-func NewCmdSchema(io *IOStreams) *cobra.Command {
+func NewCmdSchema(f *Factory) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schema",
 		Short: "Show or create the MLflow schema of a database",
 	}
-	cmd.AddCommand(newCmdSchemaShow(io), newCmdSchemaInit(io))
+	cmd.AddCommand(newCmdSchemaShow(f), newCmdSchemaInit(f))
 	return cmd
 }
 
@@ -33,7 +34,8 @@ type SchemaStatus struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-func newCmdSchemaShow(io *IOStreams) *cobra.Command {
+func newCmdSchemaShow(f *Factory) *cobra.Command {
+	io := f.IOStreams
 	var target, passwordFile string
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -45,7 +47,7 @@ func newCmdSchemaShow(io *IOStreams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st, err := schemaStatus(cmd.Context(), target, password)
+			st, err := schemaStatus(cmd.Context(), f.Drivers, target, password)
 			if err != nil {
 				return redactError(err, target)
 			}
@@ -80,8 +82,8 @@ func newCmdSchemaShow(io *IOStreams) *cobra.Command {
 	return cmd
 }
 
-func schemaStatus(ctx context.Context, target, password string) (*SchemaStatus, error) {
-	sink, err := sinks.Default().Open(ctx, target, sinks.Options{Password: password})
+func schemaStatus(ctx context.Context, registry *drivers.Registry, target, password string) (*SchemaStatus, error) {
+	sink, err := registry.Open(ctx, target, sinks.Options{Password: password})
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +127,8 @@ func creatable(d schema.Dialect) string {
 	return strings.Join(ids, ", ")
 }
 
-func newCmdSchemaInit(io *IOStreams) *cobra.Command {
+func newCmdSchemaInit(f *Factory) *cobra.Command {
+	io := f.IOStreams
 	var target, revision, release, artifactRoot, passwordFile string
 	cmd := &cobra.Command{
 		Use:   "init --to URI [--revision REV | --mlflow-version X.Y]",
@@ -157,7 +160,7 @@ starts on it without an upgrade. Refuses a database that holds any table.`,
 			if err != nil {
 				return err
 			}
-			err = initSchema(cmd.Context(), target, password, rev, artifactRoot)
+			err = initSchema(cmd.Context(), f.Drivers, target, password, rev, artifactRoot)
 			if err != nil {
 				cleanup() // a failed init leaves no empty database file behind
 				return redactError(err, target)
@@ -166,17 +169,17 @@ starts on it without an upgrade. Refuses a database that holds any table.`,
 			return nil
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI (an empty database)")
-	f.StringVar(&revision, "revision", "", "alembic revision to create (default: the newest known)")
-	f.StringVar(&release, "mlflow-version", "", "create the schema this MLflow release uses, e.g. 2.9")
-	f.StringVar(&artifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment")
-	addPasswordFile(f, &passwordFile)
+	flags := cmd.Flags()
+	flags.StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI (an empty database)")
+	flags.StringVar(&revision, "revision", "", "alembic revision to create (default: the newest known)")
+	flags.StringVar(&release, "mlflow-version", "", "create the schema this MLflow release uses, e.g. 2.9")
+	flags.StringVar(&artifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment")
+	addPasswordFile(flags, &passwordFile)
 	return cmd
 }
 
-func initSchema(ctx context.Context, target, password string, rev *schema.Revision, artifactRoot string) error {
-	sink, err := sinks.Default().Open(ctx, target, sinks.Options{Password: password})
+func initSchema(ctx context.Context, registry *drivers.Registry, target, password string, rev *schema.Revision, artifactRoot string) error {
+	sink, err := registry.Open(ctx, target, sinks.Options{Password: password})
 	if err != nil {
 		return err
 	}

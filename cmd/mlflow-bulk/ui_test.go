@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
@@ -477,7 +478,7 @@ func TestLockWaitSaysSo(t *testing.T) {
 	for name, uri := range map[string]func(testing.TB) string{"sqlite": testenv.SQLite, "postgres": testenv.Postgres, "mariadb": testenv.MySQL} {
 		t.Run(name, func(t *testing.T) {
 			target := uri(t)
-			holder, err := sinks.Default().Open(context.Background(), target, sinks.Options{})
+			holder, err := all.Registry().Open(context.Background(), target, sinks.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -496,15 +497,30 @@ func TestLockWaitSaysSo(t *testing.T) {
 
 // TestDryRunIntoEmptyMariaDB: a dry run works into an empty MariaDB database too, which
 // cannot roll back DDL: it validates in a scratch database, says so, and leaves the
-// target empty and no scratch database behind.
+// target empty and no scratch database behind, dropping one a killed dry run left.
 func TestDryRunIntoEmptyMariaDB(t *testing.T) {
 	target := testenv.MySQL(t)
 	root := store(t, synth.Options{Runs: 3, MetricKeys: 1, Steps: 2, Seed: 9})
+	// A scratch database a killed dry run left: its session (connection 999999999) is gone.
+	stale, err := all.Registry().Open(context.Background(), target, sinks.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staleTx, err := stale.Begin(context.Background())
+	if err == nil {
+		_, err = staleTx.Exec(context.Background(), "CREATE DATABASE IF NOT EXISTS mlflow_bulk_dry_run_999999999_1")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = staleTx.Rollback(context.Background())
+	stale.Close()
 	io, out, errOut := TestStreams()
-	if code := Main([]string{"import", root, "--to", target, "--dry-run"}, io); code != ExitOK || !strings.Contains(out.String(), "scratch database") || !strings.Contains(out.String(), "Dry run into") {
+	if code := Main([]string{"import", root, "--to", target, "--dry-run"}, io); code != ExitOK || !strings.Contains(out.String(), "scratch database") || !strings.Contains(out.String(), "Dry run into") ||
+		!strings.Contains(out.String(), "1 scratch databases left by dry runs that were killed were dropped") {
 		t.Fatalf("exit %d\n%s%s", code, out, errOut)
 	}
-	sink, err := sinks.Default().Open(context.Background(), target, sinks.Options{ReadOnly: true})
+	sink, err := all.Registry().Open(context.Background(), target, sinks.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -20,7 +21,8 @@ import (
 var errDifferences = errors.New("the target does not match the sources")
 
 // NewCmdVerify builds `mlflow-bulk verify`.
-func NewCmdVerify(io *IOStreams) *cobra.Command {
+func NewCmdVerify(f *Factory) *cobra.Command {
+	io := f.IOStreams
 	var target, passwordFile string
 	progressMode := "auto"
 	var sel Selection
@@ -50,7 +52,7 @@ otherwise.`,
 			}
 			shown := io.Progress(progressMode).Start()
 			shown.Update(importer.Progress{Phase: progress.PhaseVerify})
-			report, err := verify(cmd.Context(), args, target, password, srcOpts,
+			report, err := verify(cmd.Context(), f.Drivers, args, target, password, srcOpts,
 				importer.VerifyOptions{TargetExperiment: sel.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
 			shown.Finish()
 			if err != nil {
@@ -67,13 +69,13 @@ otherwise.`,
 	return cmd
 }
 
-func verify(ctx context.Context, locations []string, target, password string, srcOpts sources.Options, opts importer.VerifyOptions) (*importer.VerifyReport, error) {
-	srcs, err := openSources(ctx, locations, srcOpts)
+func verify(ctx context.Context, registry *drivers.Registry, locations []string, target, password string, srcOpts sources.Options, opts importer.VerifyOptions) (*importer.VerifyReport, error) {
+	srcs, err := openSources(ctx, registry, locations, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
 		return nil, err
 	}
-	sink, err := sinks.Default().Open(ctx, target, sinks.Options{ReadOnly: true, Password: password})
+	sink, err := registry.Open(ctx, target, sinks.Options{ReadOnly: true, Password: password})
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +130,8 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 	}
 }
 
-func openSources(ctx context.Context, locations []string, opts sources.Options) ([]sources.Source, error) {
+func openSources(ctx context.Context, registry *drivers.Registry, locations []string, opts sources.Options) ([]sources.Source, error) {
+	opts.Drivers = registry
 	var srcs []sources.Source
 	for _, loc := range locations {
 		src, err := formats.Open(ctx, loc, opts)

@@ -70,27 +70,6 @@ func TestRedactNeverShowsThePassword(t *testing.T) {
 	}
 }
 
-func TestMySQLConfig(t *testing.T) {
-	t.Parallel()
-	u, _ := Parse("mysql+pymysql://u:pw@h/mlflow?charset=utf8mb4&x-local-infile=off")
-	cfg, tool, err := u.MySQLConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cfg.Addr != "h:3306" || cfg.DBName != "mlflow" || cfg.User != "u" || cfg.Passwd != "pw" || tool["x-local-infile"] != "off" {
-		t.Errorf("config %+v, tool options %v", cfg, tool)
-	}
-	for _, bad := range []string{"mysql://u:pw@h/", "mysql://u:pw@h/db?charset=latin1", "mysql://u:pw@h/db?ssl=x"} {
-		u, err := Parse(bad)
-		if err == nil {
-			_, _, err = u.MySQLConfig()
-		}
-		if err == nil || strings.Contains(err.Error(), "u:pw") {
-			t.Errorf("%s: error %v, want one without the password", bad, err)
-		}
-	}
-}
-
 func TestRedactQueryPasswords(t *testing.T) {
 	t.Parallel()
 	for _, raw := range []string{

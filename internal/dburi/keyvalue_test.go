@@ -58,18 +58,3 @@ func TestBareWordIsNotAFile(t *testing.T) {
 		}
 	}
 }
-
-// TestMySQLPasswordFromEnvironment: MYSQL_PWD gives the password when the URI has none,
-// so it need not be in argv; a password in the URI wins.
-func TestMySQLPasswordFromEnvironment(t *testing.T) {
-	t.Setenv("MYSQL_PWD", "from-env")
-	u, _ := Parse("mysql://u@h/mlflow")
-	cfg, _, err := u.MySQLConfig()
-	if err != nil || cfg.Passwd != "from-env" {
-		t.Errorf("password %q, %v", cfg.Passwd, err)
-	}
-	u, _ = Parse("mysql://u:inuri@h/mlflow")
-	if cfg, _, _ := u.MySQLConfig(); cfg.Passwd != "inuri" {
-		t.Errorf("password %q, want the URI's", cfg.Passwd)
-	}
-}

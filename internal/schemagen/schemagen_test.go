@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/schemagen"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -55,7 +56,7 @@ func TestGenerateReproducesDDL(t *testing.T) {
 func sqliteIndexes(t *testing.T, rev string) []string {
 	ctx := context.Background()
 	r, _ := schema.Lookup(rev)
-	s, err := sinks.Default().Open(ctx, testenv.SQLite(t), sinks.Options{})
+	s, err := all.Registry().Open(ctx, testenv.SQLite(t), sinks.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

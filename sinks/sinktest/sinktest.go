@@ -236,9 +236,9 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 // RunLock checks the import lock on one database: a writing sink holds it from Open
 // to Close; another writer's Open waits and gives up after its LockTimeout with
 // ErrLocked, or gets the lock once the first closes; a read-only sink never waits.
-func RunLock(t *testing.T, uri string) {
+// open opens the database under test with the options given.
+func RunLock(t *testing.T, open func(opts sinks.Options) (sinks.Sink, error)) {
 	ctx := context.Background()
-	open := func(opts sinks.Options) (sinks.Sink, error) { return sinks.Default().Open(ctx, uri, opts) }
 	a, err := open(sinks.Options{LockTimeout: time.Minute})
 	if err != nil {
 		t.Fatal(err)

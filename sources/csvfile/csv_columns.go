@@ -285,3 +285,11 @@ func strftimeLayout(format string) (string, error) {
 	}
 	return b.String(), nil
 }
+
+type csvRole int
+
+const (
+	roleParam csvRole = iota
+	roleMetric
+	roleTag
+)

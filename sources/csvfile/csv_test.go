@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/sourcetest"
@@ -136,7 +137,7 @@ func TestLongCSV(t *testing.T) {
 func TestCSVConformance(t *testing.T) {
 	path := writeCSV(t, "history.csv", "run_id,key,value,timestamp,step\n"+runA+",loss,0.5,10,0\n")
 	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-		src, err := formats.Open(ctx, path, sources.Options{})
+		src, err := formats.Open(ctx, path, sources.Options{Drivers: all.Registry()})
 		if err != nil {
 			t.Fatal(err)
 		}

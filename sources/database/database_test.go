@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -37,7 +38,7 @@ func TestDatabaseConformance(t *testing.T) {
 
 func conformance(t *testing.T, uri string) {
 	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-		src, err := database.Open(ctx, uri, sources.Options{MetricChunk: 5})
+		src, err := database.Open(ctx, uri, sources.Options{Drivers: all.Registry(), MetricChunk: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,12 +49,12 @@ func conformance(t *testing.T, uri string) {
 // load imports a source into a database, to serve as a source in turn.
 func load(t *testing.T, uri, from string) {
 	ctx := context.Background()
-	sink, err := sinks.Default().Open(ctx, uri, sinks.Options{})
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	src, err := formats.Open(ctx, from, sources.Options{})
+	src, err := formats.Open(ctx, from, sources.Options{Drivers: all.Registry()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
@@ -26,7 +27,7 @@ func TestExportImportConformance(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			root := exportSample(t, rel)
 			sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-				src, err := formats.Open(ctx, root, sources.Options{MetricChunk: 2})
+				src, err := formats.Open(ctx, root, sources.Options{Drivers: all.Registry(), MetricChunk: 2})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -97,7 +98,7 @@ func TestExportImportListedRunMissing(t *testing.T) {
 }
 
 func readAllFrom(t *testing.T, root string) []sources.Record {
-	src, err := formats.Open(context.Background(), root, sources.Options{})
+	src, err := formats.Open(context.Background(), root, sources.Options{Drivers: all.Registry()})
 	if err != nil {
 		t.Fatal(err)
 	}

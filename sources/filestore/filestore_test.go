@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
@@ -282,7 +283,7 @@ func snapshot(t *testing.T, root string) string {
 }
 
 func TestOpenRejectsNonStores(t *testing.T) {
-	_, err := formats.Open(context.Background(), t.TempDir(), sources.Options{})
+	_, err := formats.Open(context.Background(), t.TempDir(), sources.Options{Drivers: all.Registry()})
 	if !errors.Is(err, sources.ErrNotRecognised) {
 		t.Fatalf("empty folder: %v", err)
 	}
@@ -292,7 +293,7 @@ func TestFileStoreConformance(t *testing.T) {
 	t.Run("synthetic", func(t *testing.T) {
 		root := mixedStore(t)
 		sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-			src, err := formats.Open(ctx, "file://"+root, sources.Options{MetricChunk: 1})
+			src, err := formats.Open(ctx, "file://"+root, sources.Options{Drivers: all.Registry(), MetricChunk: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

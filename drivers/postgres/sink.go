@@ -1,4 +1,4 @@
-package sinks
+package postgres
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
-// OpenPostgres connects to a PostgreSQL MLflow database. It accepts MLflow's URI forms
+// openSink connects to a PostgreSQL MLflow database. It accepts MLflow's URI forms
 // (postgresql://, postgresql+psycopg2://, postgres://) with libpq query options.
-func OpenPostgres(ctx context.Context, uri *URI, opts Options) (Sink, error) {
+func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Sink, error) {
 	cfg, err := pgx.ParseConfig(uri.PostgresURL())
 	if err != nil {
 		// pgx's ParseConfigError already redacts; say where without the URI's secrets.
@@ -54,8 +56,8 @@ func describeConnectError(err error) string {
 }
 
 type pgSink struct {
-	uri  *URI
-	opts Options
+	uri  *dburi.URI
+	opts sinks.Options
 	conn *pgx.Conn
 	open *pgTx // the transaction in progress, rolled back by Close
 }
@@ -72,7 +74,7 @@ func (s *pgSink) Close() error {
 	return errors.Join(errTx, s.conn.Close(context.Background()))
 }
 
-func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
+func (s *pgSink) Begin(ctx context.Context) (sinks.Tx, error) {
 	tx, err := s.conn.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
@@ -80,12 +82,12 @@ func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
 	s.open = &pgTx{tx: tx}
 	if s.opts.LockPerTransaction && !s.opts.ReadOnly {
 		// A transaction-scoped advisory lock, released at commit or rollback.
-		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", s.opts.lockTimeout().Milliseconds())); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", s.opts.LockWaitLimit().Milliseconds())); err != nil {
 			return nil, err
 		}
-		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(importLockKey)); err != nil {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", int64(sinks.ImportLockKey)); err != nil {
 			errRollback := tx.Rollback(context.WithoutCancel(ctx))
-			return nil, errors.Join(fmt.Errorf("%s: %w (%w)", s.Describe(), ErrLocked, err), errRollback)
+			return nil, errors.Join(fmt.Errorf("%s: %w (%w)", s.Describe(), sinks.ErrLocked, err), errRollback)
 		}
 		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
 			return nil, err
@@ -97,14 +99,14 @@ func (s *pgSink) Begin(ctx context.Context) (Tx, error) {
 // lock takes the import lock for the session; closing the connection releases it.
 func (s *pgSink) lock(ctx context.Context) (err error) {
 	var got bool
-	if err := s.conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", int64(importLockKey)).Scan(&got); err != nil {
+	if err := s.conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", int64(sinks.ImportLockKey)).Scan(&got); err != nil {
 		return fmt.Errorf("take the import lock: %w", err)
 	}
 	if got {
 		return nil
 	}
-	s.opts.lockWait(s.lockHolder(ctx))
-	if _, err := s.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", s.opts.lockTimeout().Milliseconds())); err != nil {
+	s.opts.NotifyLockWait(s.lockHolder(ctx))
+	if _, err := s.conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d", s.opts.LockWaitLimit().Milliseconds())); err != nil {
 		return err
 	}
 	defer func() {
@@ -112,10 +114,10 @@ func (s *pgSink) lock(ctx context.Context) (err error) {
 			err = fmt.Errorf("reset lock_timeout after taking the import lock: %w", resetErr)
 		}
 	}()
-	if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(importLockKey)); err != nil {
+	if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(sinks.ImportLockKey)); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
-			return fmt.Errorf("%s: %w (%s)", s.Describe(), ErrLocked, waited(s.opts.lockTimeout()))
+			return fmt.Errorf("%s: %w (%s)", s.Describe(), sinks.ErrLocked, sinks.Waited(s.opts.LockWaitLimit()))
 		}
 		return fmt.Errorf("take the import lock: %w", err)
 	}
@@ -131,7 +133,7 @@ func (s *pgSink) lockHolder(ctx context.Context) string {
 		COALESCE(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS'), '')
 		FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 		WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 LIMIT 1`,
-		uint32(importLockKey>>32), uint32(importLockKey&0xffffffff)).Scan(&pid, &app, &client, &since)
+		uint32(sinks.ImportLockKey>>32), uint32(sinks.ImportLockKey&0xffffffff)).Scan(&pid, &app, &client, &since)
 	if err != nil {
 		return ""
 	}
@@ -180,7 +182,7 @@ func (r pgRows) Columns() ([]string, error) {
 
 // CopyFrom streams the rows through COPY. A failing row source makes pgx send CopyFail,
 // so the server discards the whole COPY.
-func (t *pgTx) CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+func (t *pgTx) CopyFrom(ctx context.Context, table string, columns []string, rows sinks.RowSource) (int64, error) {
 	n, err := t.tx.CopyFrom(ctx, pgx.Identifier{table}, columns, rows)
 	if err != nil {
 		// The server only reports "COPY from stdin failed"; the cause is the source's.

@@ -1,4 +1,4 @@
-package sinks_test
+package all_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks/sinktest"
@@ -14,7 +15,7 @@ import (
 
 func TestSQLiteConformance(t *testing.T) {
 	sinktest.Run(t, func(t *testing.T) sinks.Sink {
-		s, err := sinks.Default().Open(context.Background(), testenv.SQLite(t), sinks.Options{})
+		s, err := all.Registry().Open(context.Background(), testenv.SQLite(t), sinks.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -24,7 +25,7 @@ func TestSQLiteConformance(t *testing.T) {
 
 func TestPostgresConformance(t *testing.T) {
 	sinktest.Run(t, func(t *testing.T) sinks.Sink {
-		s, err := sinks.Default().Open(context.Background(), testenv.Postgres(t), sinks.Options{})
+		s, err := all.Registry().Open(context.Background(), testenv.Postgres(t), sinks.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func TestRedact(t *testing.T) {
 }
 
 func TestUnknownScheme(t *testing.T) {
-	_, err := sinks.Default().Open(context.Background(), "oracle://u:topsecret@h/db", sinks.Options{})
+	_, err := all.Registry().Open(context.Background(), "oracle://u:topsecret@h/db", sinks.Options{})
 	if err == nil || !strings.Contains(err.Error(), "postgresql://") || strings.Contains(err.Error(), "topsecret") {
 		t.Fatalf("error %v should list known schemes and hide the password", err)
 	}
@@ -78,7 +79,7 @@ func TestUnknownScheme(t *testing.T) {
 func TestPostgresWrongPassword(t *testing.T) {
 	uri := testenv.Postgres(t)
 	wrong := strings.Replace(uri, ":"+passwordOf(t, uri)+"@", ":Wr0ngPassw0rd@", 1)
-	_, err := sinks.Default().Open(context.Background(), wrong, sinks.Options{})
+	_, err := all.Registry().Open(context.Background(), wrong, sinks.Options{})
 	if err == nil {
 		t.Fatal("connected with a wrong password")
 	}
@@ -98,7 +99,7 @@ func passwordOf(t *testing.T, uri string) string {
 
 func TestSQLiteMissingFolder(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope", "mlflow.db")
-	_, err := sinks.Default().Open(context.Background(), "sqlite:///"+missing, sinks.Options{})
+	_, err := all.Registry().Open(context.Background(), "sqlite:///"+missing, sinks.Options{})
 	if err == nil || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("error %v", err)
 	}
@@ -111,7 +112,7 @@ func TestMySQLConformance(t *testing.T) {
 	for _, variant := range []string{"", "?x-local-infile=false"} {
 		t.Run("path"+variant, func(t *testing.T) {
 			sinktest.Run(t, func(t *testing.T) sinks.Sink {
-				s, err := sinks.Default().Open(context.Background(), testenv.MySQL(t)+variant, sinks.Options{})
+				s, err := all.Registry().Open(context.Background(), testenv.MySQL(t)+variant, sinks.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -127,7 +128,7 @@ func TestMySQLConformance(t *testing.T) {
 func TestMySQLServerWithoutLocalInfile(t *testing.T) {
 	uri := testenv.MySQL(t)
 	setGlobal := func(v int) {
-		s, err := sinks.Default().Open(context.Background(), uri, sinks.Options{})
+		s, err := all.Registry().Open(context.Background(), uri, sinks.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +141,7 @@ func TestMySQLServerWithoutLocalInfile(t *testing.T) {
 	}
 	setGlobal(0)
 	t.Cleanup(func() { setGlobal(1) })
-	s, err := sinks.Default().Open(context.Background(), uri, sinks.Options{})
+	s, err := all.Registry().Open(context.Background(), uri, sinks.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +152,7 @@ func TestMySQLServerWithoutLocalInfile(t *testing.T) {
 	}
 	// local_infile is the server's: every database of it sees the setting.
 	sinktest.Run(t, func(t *testing.T) sinks.Sink {
-		s, err := sinks.Default().Open(context.Background(), testenv.MySQL(t), sinks.Options{})
+		s, err := all.Registry().Open(context.Background(), testenv.MySQL(t), sinks.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,6 +162,11 @@ func TestMySQLServerWithoutLocalInfile(t *testing.T) {
 
 func TestImportLock(t *testing.T) {
 	for name, uri := range map[string]func(testing.TB) string{"sqlite": testenv.SQLite, "postgres": testenv.Postgres, "mariadb": testenv.MySQL} {
-		t.Run(name, func(t *testing.T) { sinktest.RunLock(t, uri(t)) })
+		t.Run(name, func(t *testing.T) {
+			target := uri(t)
+			sinktest.RunLock(t, func(opts sinks.Options) (sinks.Sink, error) {
+				return all.Registry().Open(context.Background(), target, opts)
+			})
+		})
 	}
 }

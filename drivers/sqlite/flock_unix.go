@@ -1,6 +1,6 @@
 //go:build unix
 
-package sinks
+package sqlite
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
 // lockFile takes an exclusive flock on the SQLite database file, creating it if needed,
@@ -35,7 +37,7 @@ func lockFile(ctx context.Context, path string, timeout time.Duration, onWait fu
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("%w (%s)", ErrLocked, waited(timeout))
+			return nil, fmt.Errorf("%w (%s)", sinks.ErrLocked, sinks.Waited(timeout))
 		}
 		select {
 		case <-ctx.Done():

@@ -1,4 +1,4 @@
-package sinks
+package mysql
 
 import (
 	"bufio"
@@ -13,7 +13,9 @@ import (
 	"sync/atomic"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
 // sessionSQLMode is added to the server's sql_mode for mlflow-bulk's session:
@@ -23,11 +25,11 @@ import (
 //     mean on PostgreSQL and SQLite, so the importer's SQL is the same everywhere.
 const sessionSQLMode = "STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO,ANSI_QUOTES,PIPES_AS_CONCAT"
 
-// OpenMySQL connects to a MySQL or MariaDB MLflow database. It accepts MLflow's URI forms
+// openSink connects to a MySQL or MariaDB MLflow database. It accepts MLflow's URI forms
 // (mysql://, mysql+pymysql://, mysql+mysqldb://, mariadb://) with ?charset=. The option
 // x-local-infile=false makes it use INSERTs even where the server allows LOAD DATA LOCAL.
-func OpenMySQL(ctx context.Context, uri *URI, opts Options) (Sink, error) {
-	cfg, tool, err := uri.MySQLConfig()
+func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Sink, error) {
+	cfg, tool, err := config(uri)
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +90,8 @@ func describeMySQLError(err error) string {
 }
 
 type mysqlSink struct {
-	uri       *URI
-	opts      Options
+	uri       *dburi.URI
+	opts      sinks.Options
 	lockName  string
 	db        *sql.DB
 	conn      *sql.Conn
@@ -114,7 +116,7 @@ func (s *mysqlSink) Close() error {
 	return errors.Join(errTx, errConn, s.db.Close())
 }
 
-func (s *mysqlSink) Begin(ctx context.Context) (Tx, error) {
+func (s *mysqlSink) Begin(ctx context.Context) (sinks.Tx, error) {
 	t := &mysqlTx{sink: s}
 	if s.opts.LockPerTransaction && !s.opts.ReadOnly {
 		// Named locks belong to the session: taken here, released when the
@@ -143,17 +145,17 @@ func (s *mysqlSink) lock(ctx context.Context) error {
 	if got.Int64 != 1 {
 		var holder sql.NullInt64
 		if err := s.conn.QueryRowContext(ctx, "SELECT IS_USED_LOCK(?)", s.lockName).Scan(&holder); err == nil && holder.Valid {
-			s.opts.lockWait(fmt.Sprintf("connection %d", holder.Int64))
+			s.opts.NotifyLockWait(fmt.Sprintf("connection %d", holder.Int64))
 		} else {
-			s.opts.lockWait("")
+			s.opts.NotifyLockWait("")
 		}
 		// GET_LOCK counts whole seconds: round up, never down to "do not wait".
-		secs := int64(math.Ceil(s.opts.lockTimeout().Seconds()))
+		secs := int64(math.Ceil(s.opts.LockWaitLimit().Seconds()))
 		if err := s.conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", s.lockName, secs).Scan(&got); err != nil {
 			return fmt.Errorf("take the import lock: %w", err)
 		}
 		if got.Int64 != 1 {
-			return fmt.Errorf("%s: %w (%s)", s.Describe(), ErrLocked, waited(s.opts.lockTimeout()))
+			return fmt.Errorf("%s: %w (%s)", s.Describe(), sinks.ErrLocked, sinks.Waited(s.opts.LockWaitLimit()))
 		}
 	}
 	return nil
@@ -226,7 +228,7 @@ func quoteColumns(columns []string) string {
 	return strings.Join(quoted, ", ")
 }
 
-func (t *mysqlTx) CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+func (t *mysqlTx) CopyFrom(ctx context.Context, table string, columns []string, rows sinks.RowSource) (int64, error) {
 	if t.sink.loadData {
 		return t.loadData(ctx, table, columns, rows)
 	}
@@ -237,7 +239,7 @@ var readerHandlerSeq atomic.Int64
 
 // loadData streams the rows as tab-separated text through LOAD DATA LOCAL INFILE,
 // from memory: a goroutine encodes rows into a pipe the driver reads.
-func (t *mysqlTx) loadData(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+func (t *mysqlTx) loadData(ctx context.Context, table string, columns []string, rows sinks.RowSource) (int64, error) {
 	name := fmt.Sprintf("mlflow-bulk-%d", readerHandlerSeq.Add(1))
 	pr, pw := io.Pipe()
 	mysql.RegisterReaderHandler(name, func() io.Reader { return pr })
@@ -349,7 +351,7 @@ func appendTSV(buf []byte, v any) ([]byte, error) {
 
 // insertRows is the path without LOAD DATA: multi-row INSERTs, each below the server's
 // max_allowed_packet and MySQL's 65,535 placeholders.
-func (t *mysqlTx) insertRows(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+func (t *mysqlTx) insertRows(ctx context.Context, table string, columns []string, rows sinks.RowSource) (int64, error) {
 	budget := min(t.sink.maxPacket/2, 8<<20)
 	maxRows := 65535 / len(columns)
 	prefix := fmt.Sprintf("INSERT INTO `%s` (%s) VALUES ", table, quoteColumns(columns))

@@ -1,4 +1,4 @@
-package sinks
+package sqlite
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
 )
 
@@ -21,9 +23,9 @@ const sqliteMaxVariables = 32766
 // sqliteRowsPerInsert bounds multi-row INSERTs: larger statements stop paying off.
 const sqliteRowsPerInsert = 500
 
-// OpenSQLite opens (creating if needed) an SQLite MLflow database file. MLflow runs
+// openSink opens (creating if needed) an SQLite MLflow database file. MLflow runs
 // every session with foreign keys on, so this sink does too.
-func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
+func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Sink, error) {
 	var err error
 	dir := filepath.Dir(uri.Path)
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
@@ -33,7 +35,7 @@ func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	// threads lets SQLite's sorter use the other cores: building metrics' keys after a
 	// bulk load (CREATE INDEX sorts) takes about a sixth less time with a second core.
 	dsn := "file:" + (&url.URL{Path: uri.Path}).EscapedPath() +
-		fmt.Sprintf("?_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)&_pragma=threads(%d)", opts.lockTimeout().Milliseconds(), sorterThreads())
+		fmt.Sprintf("?_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)&_pragma=threads(%d)", opts.LockWaitLimit().Milliseconds(), sorterThreads())
 	if opts.ReadOnly {
 		// query_only refuses writes; mode=ro would also refuse rolling back the journal
 		// a crashed import left behind, which SQLite must do before anyone reads.
@@ -42,7 +44,7 @@ func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 	var lock *os.File
 	// Per transaction, SQLite's own single writer (BEGIN IMMEDIATE) is the lock.
 	if !opts.ReadOnly && !opts.LockPerTransaction {
-		if lock, err = lockFile(ctx, uri.Path, opts.lockTimeout(), opts.lockWait); err != nil {
+		if lock, err = lockFile(ctx, uri.Path, opts.LockWaitLimit(), opts.NotifyLockWait); err != nil {
 			return nil, fmt.Errorf("%s: %w", uri.Raw, err)
 		}
 	}
@@ -73,8 +75,8 @@ func OpenSQLite(ctx context.Context, uri *URI, opts Options) (Sink, error) {
 func sorterThreads() int { return min(max(runtime.NumCPU()-1, 0), 4) }
 
 type sqliteSink struct {
-	uri  *URI
-	opts Options
+	uri  *dburi.URI
+	opts sinks.Options
 	lock *os.File // the import lock, a flock on the database file
 	// dataVersion is SQLite's counter of commits by other connections, as last seen.
 	dataVersion int64
@@ -100,14 +102,14 @@ func (s *sqliteSink) Close() error {
 
 // Begin takes SQLite's write lock at once (BEGIN IMMEDIATE), so a concurrent writer
 // waits here for busy_timeout instead of failing halfway through an import.
-func (s *sqliteSink) Begin(ctx context.Context) (Tx, error) {
+func (s *sqliteSink) Begin(ctx context.Context) (sinks.Tx, error) {
 	begin := "BEGIN IMMEDIATE"
 	if s.opts.ReadOnly {
 		begin = "BEGIN"
 	}
 	if _, err := s.conn.ExecContext(ctx, begin); err != nil {
 		if strings.Contains(err.Error(), "SQLITE_BUSY") {
-			return nil, fmt.Errorf("%s: %w (%s)", s.Describe(), ErrLocked, waited(s.opts.lockTimeout()))
+			return nil, fmt.Errorf("%s: %w (%s)", s.Describe(), sinks.ErrLocked, sinks.Waited(s.opts.LockWaitLimit()))
 		}
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
@@ -160,7 +162,7 @@ func sqliteArgs(args []any) []any {
 	return args
 }
 
-func (t *sqliteTx) CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error) {
+func (t *sqliteTx) CopyFrom(ctx context.Context, table string, columns []string, rows sinks.RowSource) (int64, error) {
 	perStmt := min(sqliteRowsPerInsert, sqliteMaxVariables/len(columns))
 	args := make([]any, 0, perStmt*len(columns))
 	var total int64

@@ -1,0 +1,120 @@
+// Package drivers is the contract between mlflow-bulk and the databases it reads and
+// writes, in the manner of golang-migrate's database drivers: each database is one
+// package under drivers/ that owns everything about it (its URI schemes, its read and
+// write connections, its bulk path, its import lock, how its errors read, its scratch
+// databases), and the command builds the set of them once (drivers/all) and passes it
+// down. Nothing below the command names a database.
+package drivers
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+)
+
+// Driver is one database product.
+type Driver interface {
+	// Database describes the product: its dialect, URI schemes and what it stores.
+	Database() *schema.Database
+	// Open connects to a target to write (or, with ReadOnly, to check) it.
+	Open(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Sink, error)
+	// OpenReader connects to a source so that nothing can be written and no file
+	// beside it changes; password overrides the URI's.
+	OpenReader(ctx context.Context, uri *dburi.URI, password string) (*Reader, error)
+}
+
+// Reader is a read-only connection to an MLflow database, for sources.
+type Reader struct {
+	DB      *sql.DB
+	Dialect schema.Dialect
+	// Notice says how the database is read, where a user should know ("" otherwise).
+	Notice string
+	// Prepare makes a session read-only where the connection itself cannot; nil where
+	// nothing is needed.
+	Prepare func(ctx context.Context, conn *sql.Conn) error
+	// Cleanup removes what reading needed (a private copy); nil where nothing.
+	Cleanup func()
+}
+
+// Close closes the connection and removes what reading needed.
+func (r *Reader) Close() error {
+	err := r.DB.Close()
+	if r.Cleanup != nil {
+		r.Cleanup()
+	}
+	return err
+}
+
+// Registry chooses a driver by URI scheme. It is a value, not global state: the command
+// builds it once, tests and embedders can build their own.
+type Registry struct {
+	drivers []Driver
+}
+
+// NewRegistry returns a registry of the given drivers.
+func NewRegistry(drivers ...Driver) *Registry { return &Registry{drivers: drivers} }
+
+// Schemes lists the accepted schemes, for usage text and errors.
+func (r *Registry) Schemes() []string {
+	var out []string
+	for _, d := range r.drivers {
+		for _, s := range d.Database().Schemes {
+			out = append(out, s+"://")
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// For returns the driver of a URI scheme ("postgresql+psycopg2" is PostgreSQL's).
+func (r *Registry) For(scheme string) (Driver, bool) {
+	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
+	for _, d := range r.drivers {
+		for _, s := range d.Database().Schemes {
+			if s == base {
+				return d, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// driverFor parses raw and finds its driver.
+func (r *Registry) driverFor(raw string) (*dburi.URI, Driver, error) {
+	uri, err := dburi.Parse(raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, ok := r.For(uri.Scheme)
+	if !ok {
+		return uri, nil, fmt.Errorf("%s: unknown database scheme %q; mlflow-bulk works with %s", uri.Redacted(), uri.Scheme, strings.Join(r.Schemes(), ", "))
+	}
+	return uri, d, nil
+}
+
+// Open parses the URI and opens it with the driver of its scheme.
+func (r *Registry) Open(ctx context.Context, raw string, opts sinks.Options) (sinks.Sink, error) {
+	uri, d, err := r.driverFor(raw)
+	if err != nil {
+		return nil, err
+	}
+	sink, err := d.Open(ctx, uri, opts)
+	// Drivers repeat the URI in their errors, query-string passwords included.
+	return sink, uri.RedactError(err)
+}
+
+// OpenReader parses the URI and opens it for reading with the driver of its scheme.
+func (r *Registry) OpenReader(ctx context.Context, raw, password string) (*Reader, error) {
+	uri, d, err := r.driverFor(raw)
+	if err != nil {
+		return nil, err
+	}
+	reader, err := d.OpenReader(ctx, uri, password)
+	return reader, uri.RedactError(err)
+}

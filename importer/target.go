@@ -1,0 +1,122 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// prepareTarget detects the target's revision, creating the schema in an empty database.
+func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) error {
+	tx, err := im.sink.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	im.tx = tx
+	rev, err := schema.Detect(ctx, tx, im.dialect)
+	resume := errors.Is(err, schema.ErrPartialSchema)
+	if resume {
+		err = nil
+	}
+	var unknown *schema.UnknownRevisionError
+	if errors.As(err, &unknown) && im.opts.AllowUnknownRevision {
+		if err := schema.CheckColumns(ctx, tx, im.dialect, schema.Newest()); err != nil {
+			return fmt.Errorf("%s: revision %s is unknown and %w", im.sink.Describe(), unknown.ID, err)
+		}
+		rev, err = schema.Newest(), nil
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk; its tracking tables hold every column of %s, so it was written as that revision (--allow-unknown-revision)", unknown.ID, rev.ID))
+	}
+	if err != nil {
+		if unknown != nil {
+			err = fmt.Errorf("%w; --allow-unknown-revision writes into it anyway when its tables hold every column mlflow-bulk writes", err)
+		}
+		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
+	}
+	if rev == nil {
+		if rev, err = im.createSchema(ctx, tx, resume); err != nil {
+			return err
+		}
+	}
+	if !im.opts.DryRun {
+		// Also true when an earlier import into a new database was interrupted before
+		// it built the keys: this one finishes that.
+		if im.keysDeferred, err = schema.KeysDeferred(ctx, tx, im.dialect); err != nil {
+			return err
+		}
+		im.progress.KeysAfter = im.keysDeferred
+	}
+	im.rev = rev
+	im.report.Revision = rev.String()
+	im.store = wrapStore(sqlStore{tx: func() sinks.Tx { return im.tx }, rev: rev, dialect: im.dialect})
+	if im.targetTables, err = schema.Inspect(ctx, tx, im.dialect); err != nil {
+		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
+	}
+	if err := im.refreshTargetState(ctx); err != nil {
+		return err
+	}
+	if err := im.indexForResume(ctx, tx); err != nil {
+		return err
+	}
+	if im.collation, err = schema.KeyCollation(ctx, tx, im.dialect); err != nil {
+		return err
+	}
+	im.keys = &keyFolder{im: im, ctx: ctx, weights: map[string]string{}}
+	im.asm = assembler{rev: rev, db: im.dialect.Database(), collation: im.collation, collisions: im.opts.OnKeyCollision, fold: im.keys.fold}
+	if n, ok := im.sink.(sinks.Noticer); ok {
+		im.report.Notices = append(im.report.Notices, n.Notices()...)
+	}
+	if !im.collation.Exact() {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target compares keys with collation %s (case-insensitive: %t, trailing spaces ignored: %t); keys that collide under it are handled by --on-key-collision=%s",
+			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.asm.policy()))
+	}
+	im.newBuffers(rev)
+	// Here, as MySQL commits DDL at once and leaves the session outside a transaction:
+	// the commit below begins the import's first one.
+	if err := im.prepareStamps(ctx, srcs); err != nil {
+		return err
+	}
+	// The schema is committed on its own: an import that fails later still leaves a
+	// valid, empty MLflow database.
+	return im.commit(ctx, true)
+}
+
+// createSchema creates MLflow's newest schema in an empty target, metrics' keys
+// deferred for the bulk load.
+func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool) (*schema.Revision, error) {
+	if im.opts.DryRun && !im.opts.ScratchTarget && !im.dialect.Database().TransactionalDDL {
+		return nil, fmt.Errorf("%s is empty: %w, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe(), ErrDryRunNeedsSchema)
+	}
+	rev := schema.Newest()
+	im.phase(PhaseSchema)
+	if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
+		return nil, err
+	}
+	im.report.SchemaCreated = true
+	// A new database is loaded in bulk: metrics' keys and indexes are built after
+	// the load, which is much faster than keeping them up to date row by row.
+	if drop, _ := schema.DeferKeys(im.dialect, rev); drop != nil && !im.opts.DryRun {
+		for _, stmt := range drop {
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return nil, fmt.Errorf("prepare the bulk load: %w", err)
+			}
+		}
+	}
+	return rev, nil
+}
+
+// newBuffers makes the buffers of the tables written run by run.
+func (im *importer) newBuffers(rev *schema.Revision) {
+	im.runs = newBuffer(rev, "runs", runColumns)
+	im.params = newBuffer(rev, "params", keyValueColumns)
+	im.tags = newBuffer(rev, "tags", keyValueColumns)
+	im.metrics = newBuffer(rev, "metrics", metricColumns)
+	im.latestBuf = newBuffer(rev, "latest_metrics", metricColumns)
+	im.inputs = newBuffer(rev, "inputs", inputColumns)
+	im.inputTags = newBuffer(rev, "input_tags", inputTagColumns)
+	im.flushers = []flusher{im.runs, im.params, im.tags, im.metrics, im.latestBuf, im.inputs, im.inputTags}
+	im.marks = make([]int, len(im.flushers))
+}

@@ -1,0 +1,97 @@
+package importer
+
+import (
+	"context"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// verifyHandler takes a source's records into the verification: a record other than a
+// run's Metrics closes the run being compared.
+type verifyHandler verifier
+
+func (h *verifyHandler) v() *verifier { return (*verifier)(h) }
+
+// afterRun finishes the run being compared, then does the rest.
+func (h *verifyHandler) afterRun(ctx context.Context, then func() error) error {
+	if err := h.v().finishRun(ctx); err != nil {
+		return err
+	}
+	return then()
+}
+
+func (h *verifyHandler) Experiment(ctx context.Context, r *sources.Experiment) error {
+	return h.afterRun(ctx, func() error { return h.v().experiment(ctx, r) })
+}
+
+func (h *verifyHandler) Dataset(ctx context.Context, r *sources.Dataset) error {
+	return h.afterRun(ctx, func() error { return h.v().verifyRecordRows(ctx, datasetRows(r)) })
+}
+
+func (h *verifyHandler) Run(ctx context.Context, r *sources.Run) error {
+	return h.afterRun(ctx, func() error { return h.v().startRun(ctx, r) })
+}
+
+func (h *verifyHandler) Metrics(_ context.Context, r *sources.Metrics) error {
+	run := h.run
+	if run == nil || run.id != r.RunID || run.missing {
+		return nil
+	}
+	for _, p := range r.Points {
+		value, isNaN := Sanitize(p.Value)
+		// Each point once, as the import stores it, with the import's bounded memory.
+		k := pointKey{key: p.Key, value: value, timestamp: p.Timestamp, step: p.Step, isNaN: isNaN}
+		if run.seen.has(k) {
+			continue
+		}
+		run.seen.add(k)
+		run.history(p.Key).add(MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN})
+	}
+	return nil
+}
+
+func (h *verifyHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel) error {
+	return h.afterRun(ctx, func() error {
+		return h.v().verifyRecordRows(ctx, loggedModelRows(r, func(id string) bool { return h.v().runInTarget(ctx, id) }))
+	})
+}
+
+func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.RegisteredModel) error {
+	return h.afterRun(ctx, func() error { return h.v().verifyRecordRows(ctx, registryRows(r)) })
+}
+
+func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
+	if len(h.opts.ArtifactMap) > 0 {
+		r = mapTraceArtifactTag(h.opts.ArtifactMap, r)
+	}
+	return h.afterRun(ctx, func() error {
+		for _, t := range r.Tables {
+			info := h.tables[t.Table]
+			if info == nil {
+				info = &schema.TableInfo{Name: t.Table}
+			}
+			if err := h.v().tableRows(ctx, info, t.Columns, t.Rows); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func (h *verifyHandler) TableChunk(ctx context.Context, r *sources.TableChunk) error {
+	return h.afterRun(ctx, func() error { return h.v().tableRows(ctx, r.Table, r.Columns, r.Rows) })
+}
+
+func (h *verifyHandler) Skipped(ctx context.Context, _ *sources.Skipped) error {
+	return h.v().finishRun(ctx)
+}
+
+func (h *verifyHandler) Notice(ctx context.Context, _ *sources.Notice) error {
+	return h.v().finishRun(ctx)
+}
+
+func (h *verifyHandler) Invalid(_ context.Context, r *sources.Invalid) error {
+	h.v().differ(r.Err.RunID, "source invalid", "", r.Err.Error())
+	return nil
+}

@@ -1,0 +1,343 @@
+package importer
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/fnv"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+type verifyRun struct {
+	id          string
+	missing     bool
+	metricsOnly bool // a history only: the target may hold other keys
+	// seen tells repeated points apart, as the import does; points sums up the
+	// source's history per key.
+	seen   *pointSet
+	points map[string]*history
+}
+
+func (r *verifyRun) history(key string) *history {
+	h := r.points[key]
+	if h == nil {
+		h = &history{}
+		r.points[key] = h
+	}
+	return h
+}
+
+// history sums up a set of metric points in memory that does not grow with it: how
+// many, a sum of two hashes of each (the same for the same set in any order), and the
+// latest by MLflow's rule (the first of equal ones, in the order they came).
+type history struct {
+	n      int64
+	h1, h2 uint64
+	latest MetricPoint
+}
+
+func (h *history) add(p MetricPoint) {
+	buf := make([]byte, 0, len(p.Key)+26)
+	buf = append(append(buf, p.Key...), 0)
+	buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(p.Value))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Timestamp))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Step))
+	if p.IsNaN {
+		buf = append(buf, 1)
+	}
+	a, b := fnv.New64a(), fnv.New64()
+	_, _ = a.Write(buf) // a hash's writes cannot fail
+	_, _ = b.Write(buf)
+	h.n++
+	h.h1 += a.Sum64()
+	h.h2 += b.Sum64()
+	if h.n == 1 || p.Supersedes(h.latest) {
+		h.latest = p
+	}
+}
+
+// digest is a short name of the set, for messages.
+func (h *history) digest() string {
+	if h == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%016x", h.h1^(h.h2<<1|h.h2>>63))[:12]
+}
+
+func (h *history) same(o *history) bool {
+	return h != nil && o != nil && h.n == o.n && h.h1 == o.h1 && h.h2 == o.h2
+}
+
+func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
+	v.sourceRuns[r.RunID] = true
+	if !v.experiments[r.ExperimentSourceID] && !v.missingExperiment[r.ExperimentSourceID] || !v.opts.Filter.takesRun(r) {
+		v.run = nil // left out by the import's filters
+		return nil
+	}
+	if first, ok := v.runExperiment[r.RunID]; ok && first != r.ExperimentSourceID {
+		v.run = nil // a second copy in another experiment, which the import rejects (and says so)
+		return nil
+	}
+	v.runExperiment[r.RunID] = r.ExperimentSourceID
+	v.report.Runs++
+	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, seen: newPointSet(), points: map[string]*history{}}
+	if len(r.Inputs) > 0 {
+		v.notChecked["inputs and input tags (they name datasets by the target's ids)"] = true
+	}
+	var n int64
+	err := schema.EachRow(ctx, v.tx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error { return scan(&n) })
+	if err != nil {
+		return fmt.Errorf("read runs of the target: %w", err)
+	}
+	if n == 0 {
+		v.run.missing = true
+		v.differ(r.RunID, "run missing", "", "the run is not in the target")
+		return nil
+	}
+	if err := v.runRow(ctx, r); err != nil {
+		return err
+	}
+	limits := v.rev.Limits()
+	_, expectedTags, _ := runNameAndTags(r) // the tags as the import writes them
+	for _, set := range []struct {
+		table, what string
+		kvs         []sources.Tag
+		limit       int
+		mutable     bool
+	}{{"params", "param", r.Params, limits.ParamValue, false}, {"tags", "tag", expectedTags, limits.TagValue, true}} {
+		stored, err := v.keyValues(ctx, set.table, r.RunID)
+		if err != nil {
+			return err
+		}
+		inSource := map[string]bool{}
+		for _, kv := range set.kvs {
+			inSource[v.collation.Fold(kv.Key)] = true
+		}
+		// What the target holds of the run beyond the source: added since, or by hand.
+		if !r.MetricsOnly {
+			for folded, have := range stored {
+				if !inSource[folded] {
+					v.differ(r.RunID, set.what+" extra", have.key, fmt.Sprintf("the target has %s %q = %q, which the source does not", set.what, have.key, have.value))
+				}
+			}
+		}
+		for _, kv := range set.kvs {
+			have, ok := stored[v.collation.Fold(kv.Key)]
+			switch {
+			case !ok:
+				v.differ(r.RunID, set.what+" missing", kv.Key, fmt.Sprintf("%s %q is not in the target", set.what, kv.Key))
+			case have.value == kv.Value:
+			case limits.Truncates && utf8.RuneCountInString(kv.Value) > set.limit && have.value == truncateRunes(kv.Value, set.limit):
+				v.report.Accepted.ValuesTruncated++ // truncated as that MLflow does
+			case have.key != kv.Key:
+				v.report.Accepted.KeysLeftOut++ // another key under the target's collation, kept first
+			case set.mutable:
+				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("tag %q is %q in the target, %q in the source (an import keeps the target's tag values)", kv.Key, have.value, kv.Value))
+			default:
+				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("param %q is %q in the target, %q in the source", kv.Key, have.value, kv.Value))
+			}
+		}
+	}
+	return nil
+}
+
+// runRow compares the target's runs row with the run as the import writes it: times,
+// status, lifecycle, name, user, source fields, artifact location and experiment.
+func (v *verifier) runRow(ctx context.Context, r *sources.Run) error {
+	if r.MetricsOnly {
+		return nil // a history: the import takes nothing else of the run from it
+	}
+	cols := []string{"experiment_id", "name", "user_id", "status", "start_time", "end_time", "lifecycle_stage", "artifact_uri",
+		"source_type", "source_name", "entry_point_name", "source_version"}
+	if v.rev.HasColumn("runs", "deleted_time") {
+		cols = append(cols, "deleted_time")
+	}
+	name, _, _ := runNameAndTags(r)
+	artifact := r.ArtifactURI
+	if mapped, ok := mapArtifact(v.opts.ArtifactMap, artifact); ok {
+		artifact = mapped
+	}
+	text := func(s string) string { return s }
+	num := func(p *int64) string {
+		if p == nil {
+			return "NULL"
+		}
+		return strconv.FormatInt(*p, 10)
+	}
+	want := []string{strconv.FormatInt(v.expTarget[r.ExperimentSourceID], 10), text(name), text(r.UserID), string(r.Status), num(r.StartTime), num(r.EndTime),
+		string(r.LifecycleStage), text(artifact), string(r.SourceType), text(r.SourceName), text(r.EntryPointName), text(r.SourceVersion), num(r.DeletedTime)}
+	quoted := make([]string, len(cols))
+	for i, c := range cols {
+		quoted[i] = `"` + c + `"`
+	}
+	var got []string
+	err := schema.EachRow(ctx, v.tx, "SELECT "+strings.Join(quoted, ", ")+" FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error {
+		dest := make([]any, len(cols))
+		vals := make([]*string, len(cols))
+		for i := range dest {
+			dest[i] = &vals[i]
+		}
+		if err := scan(dest...); err != nil {
+			return err
+		}
+		for _, val := range vals {
+			if val == nil {
+				got = append(got, "NULL")
+			} else {
+				got = append(got, *val)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read run %s in the target: %w", r.RunID, err)
+	}
+	for i, c := range cols {
+		if i < len(got) && got[i] != want[i] && (want[i] != "" || got[i] != "NULL") {
+			v.differ(r.RunID, "run differs", c, fmt.Sprintf("runs.%s is %q in the target, %q in the source", c, got[i], want[i]))
+		}
+	}
+	return nil
+}
+
+type storedValue struct{ key, value string }
+
+func (v *verifier) keyValues(ctx context.Context, table, runID string) (map[string]storedValue, error) {
+	out := map[string]storedValue{}
+	err := schema.EachRow(ctx, v.tx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
+		var k string
+		var val *string
+		if err := scan(&k, &val); err != nil {
+			return err
+		}
+		s := ""
+		if val != nil {
+			s = *val
+		}
+		out[v.collation.Fold(k)] = storedValue{k, s}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %s of run %s in the target: %w", table, runID, err)
+	}
+	return out, nil
+}
+
+// finishRun checks the run's metric histories and the target's latest metrics for it.
+func (v *verifier) finishRun(ctx context.Context) error {
+	run := v.run
+	v.run = nil
+	if run == nil || run.missing {
+		return nil
+	}
+	stored := map[string]*history{}
+	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
+		var p MetricPoint
+		if err := scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
+			return err
+		}
+		h := stored[p.Key]
+		if h == nil {
+			h = &history{}
+			stored[p.Key] = h
+		}
+		h.add(p)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read metrics of run %s in the target: %w", run.id, err)
+	}
+	keys := make([]string, 0, len(run.points))
+	for k := range run.points {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		v.report.MetricKeys++
+		src, have := run.points[key], stored[key]
+		if have == nil && !v.collation.Exact() && v.foldedKeyStored(key, stored) {
+			v.report.Accepted.KeysLeftOut++ // left out as a collision under keep-first
+			continue
+		}
+		var held int64
+		if have != nil {
+			held = have.n
+		}
+		digests := fmt.Sprintf("(source history digest %s, target %s)", src.digest(), have.digest())
+		switch {
+		case src.same(have):
+		case held < src.n:
+			v.differ(run.id, "metric points missing", key, fmt.Sprintf("the source has %d points, the target %d %s", src.n, held, digests))
+		case held > src.n:
+			v.differ(run.id, "metric points extra", key, fmt.Sprintf("the target has %d points, the source %d %s", held, src.n, digests))
+		default:
+			v.differ(run.id, "metric points differ", key, fmt.Sprintf("the target's %d points are not the source's %s", held, digests))
+		}
+	}
+	if !run.metricsOnly {
+		for key, h := range stored {
+			if _, ok := run.points[key]; !ok && (v.collation.Exact() || !v.foldedKeyStored(key, run.points)) {
+				v.differ(run.id, "metric key extra", key, fmt.Sprintf("the target has %d points of metric %q, which the source does not have", h.n, key))
+			}
+		}
+	}
+	if !v.rev.HasTable("latest_metrics") {
+		return nil
+	}
+	return v.checkLatest(ctx, run.id, stored)
+}
+
+// checkLatest compares the target's latest_metrics of a run with MLflow's rule over the
+// target's history. Equal (step, timestamp, value) tuples are a tie the history's order
+// would decide, so either point is accepted there.
+func (v *verifier) checkLatest(ctx context.Context, runID string, stored map[string]*history) error {
+	latest := map[string]MetricPoint{}
+	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
+		var p MetricPoint
+		var ts *int64
+		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
+			return err
+		}
+		if ts != nil {
+			p.Timestamp = *ts
+		}
+		latest[p.Key] = p
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read latest_metrics of run %s in the target: %w", runID, err)
+	}
+	for key, h := range stored {
+		best := h.latest
+		got, ok := latest[key]
+		switch {
+		case !ok:
+			v.differ(runID, "latest metric wrong", key, "latest_metrics has no row for a key with history")
+		case got.Step != best.Step || got.Timestamp != best.Timestamp || got.Value != best.Value || got.IsNaN != best.IsNaN:
+			v.differ(runID, "latest metric wrong", key, fmt.Sprintf("latest_metrics holds step %d time %d value %v is_nan %v; the history's latest is step %d time %d value %v is_nan %v",
+				got.Step, got.Timestamp, got.Value, got.IsNaN, best.Step, best.Timestamp, best.Value, best.IsNaN))
+		}
+	}
+	for key := range latest {
+		if _, ok := stored[key]; !ok {
+			v.differ(runID, "latest metric extra", key, "latest_metrics has a row for a key without history")
+		}
+	}
+	return nil
+}
+
+func (v *verifier) foldedKeyStored(key string, stored map[string]*history) bool {
+	for k := range stored {
+		if k != key && v.collation.Fold(k) == v.collation.Fold(key) {
+			return true
+		}
+	}
+	return false
+}
