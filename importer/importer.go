@@ -49,10 +49,6 @@ type Options struct {
 	// name of one in the target with different content: "fail" (default) stops the
 	// import, "keep-target" keeps the target's and imports the rest.
 	OnModelConflict ModelConflictPolicy
-	// AllowUnknownRevision lets the import write into a target at a revision
-	// mlflow-bulk does not know (a newer MLflow), after checking that its tracking tables
-	// hold every column of the newest revision it knows, at least as wide.
-	AllowUnknownRevision bool
 	// SkipUnsupported goes on when a source holds tables or columns the target lacks,
 	// leaving them out and listing them in the report, instead of stopping before
 	// anything is written.

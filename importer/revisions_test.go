@@ -168,28 +168,48 @@ func TestTruncationAsNewMLflow(t *testing.T) {
 	}
 }
 
+// TestUnknownRevision: a target at a revision mlflow-bulk has never seen, with a column
+// and a table it has never heard of, is written without a flag; the report names the
+// revision and the column left at its default. A required column it cannot fill, or a
+// column it writes that is missing, stops the import before anything is written, naming
+// the table and the column.
 func TestUnknownRevision(t *testing.T) {
 	root := storeWith(t, map[string]string{"params/p": "1", "metrics/m": "1 2 3\n"})
 	for _, target := range targets {
 		t.Run(target.name, func(t *testing.T) {
 			uri := target.uri(t)
 			// A first import creates the newest schema; then the database claims a revision
-			// from the future.
+			// from the future, with a column and a table of its own.
 			first, _ := synthStore(t, synth.Options{Runs: 1, Seed: 99})
 			if _, err := importPaths(t, uri, importer.Options{}, first); err != nil {
 				t.Fatal(err)
 			}
-			setUp(t, uri, "UPDATE alembic_version SET version_num = 'aaaabbbbcccc'")
-			_, err := importPaths(t, uri, importer.Options{}, root)
-			if err == nil || !strings.Contains(err.Error(), "aaaabbbbcccc") || !strings.Contains(err.Error(), "--allow-unknown-revision") {
-				t.Fatalf("error %v", err)
+			setUp(t, uri, "UPDATE alembic_version SET version_num = 'aaaabbbbcccc'",
+				"ALTER TABLE runs ADD COLUMN future_flag VARCHAR(10)",
+				"CREATE TABLE future_registry (id VARCHAR(36) NOT NULL, PRIMARY KEY (id))")
+			report, err := importPaths(t, uri, importer.Options{}, root)
+			if err != nil || report.Count("params").Created != 1 {
+				t.Fatalf("into an unknown revision: %v", err)
 			}
-			report, err := importPaths(t, uri, importer.Options{AllowUnknownRevision: true}, root)
-			if err != nil || report.Count("params").Created != 1 || !strings.Contains(strings.Join(report.Notices, " "), "aaaabbbbcccc") {
-				t.Fatalf("with --allow-unknown-revision: %v, %+v", err, report.Notices)
+			notes := strings.Join(report.Notices, "\n")
+			if !strings.Contains(notes, "revision aaaabbbbcccc is unknown to mlflow-bulk") || !strings.Contains(notes+"\n", "left at their defaults: runs.future_flag\n") {
+				t.Errorf("the report does not name the revision and the column left at its default: %s", notes)
+			}
+			runsBefore := count(t, uri, "runs")
+			// A table a newer MLflow gave a column every row must fill (built anew: SQLite
+			// cannot add a NOT NULL column without a default).
+			setUp(t, uri, "DROP TABLE input_tags", "CREATE TABLE input_tags (input_uuid VARCHAR(36) NOT NULL, name VARCHAR(255) NOT NULL, "+
+				"value VARCHAR(500) NOT NULL, future_required VARCHAR(10) NOT NULL, PRIMARY KEY (input_uuid, name))")
+			_, err = importPaths(t, uri, importer.Options{}, storeWith(t, map[string]string{"params/q": "1"}))
+			var required *schema.RequiredColumnError
+			if !errors.As(err, &required) || !strings.Contains(err.Error(), "input_tags.future_required") {
+				t.Fatalf("a required column mlflow-bulk cannot fill: %v", err)
+			}
+			if n := count(t, uri, "runs"); n != runsBefore {
+				t.Errorf("%d runs after a refused import, %d before", n, runsBefore)
 			}
 			setUp(t, uri, "ALTER TABLE runs DROP COLUMN deleted_time")
-			_, err = importPaths(t, uri, importer.Options{AllowUnknownRevision: true}, storeWith(t, map[string]string{"params/q": "1"}))
+			_, err = importPaths(t, uri, importer.Options{}, storeWith(t, map[string]string{"params/q": "1"}))
 			if err == nil || !strings.Contains(err.Error(), "runs.deleted_time is missing") {
 				t.Fatalf("a table without a column it writes: %v", err)
 			}

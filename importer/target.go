@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -23,17 +24,23 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		err = nil
 	}
 	var unknown *schema.UnknownRevisionError
-	if errors.As(err, &unknown) && im.opts.AllowUnknownRevision {
-		if err := schema.CheckColumns(ctx, tx, im.dialect, schema.Newest()); err != nil {
-			return fmt.Errorf("%s: revision %s is unknown and %w", im.sink.Describe(), unknown.ID, err)
+	if errors.As(err, &unknown) {
+		// A newer MLflow's database (or a branch's) is written by what it has.
+		tables, ierr := schema.Inspect(ctx, tx, im.dialect)
+		if ierr != nil {
+			return fmt.Errorf("%s: %w", im.sink.Describe(), ierr)
+		}
+		left, ferr := schema.Fit(ctx, tx, im.dialect, schema.Newest(), unknown.ID, tables)
+		if ferr != nil {
+			return fmt.Errorf("%s: %w", im.sink.Describe(), ferr)
 		}
 		rev, err = schema.Newest(), nil
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk; its tracking tables hold every column of %s, so it was written as that revision (--allow-unknown-revision)", unknown.ID, rev.ID))
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it was written as %s", unknown.ID, rev))
+		if len(left) > 0 {
+			im.report.Notices = append(im.report.Notices, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
+		}
 	}
 	if err != nil {
-		if unknown != nil {
-			err = fmt.Errorf("%w; --allow-unknown-revision writes into it anyway when its tables hold every column mlflow-bulk writes", err)
-		}
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
 	if rev == nil {

@@ -25,7 +25,8 @@ var postgresDatabase = &Database{
 	columnWidths: "SELECT column_name::text, COALESCE(character_maximum_length, 0)::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
 	insertable:   "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER'",
 	introspection: introspection{
-		columns: `SELECT table_name::text, column_name::text, LOWER(data_type::text), COALESCE(column_default::text, ''), CASE WHEN is_generated = 'NEVER' THEN '0' ELSE '1' END
+		columns: `SELECT table_name::text, column_name::text, LOWER(data_type::text), COALESCE(column_default::text, ''), CASE WHEN is_generated = 'NEVER' THEN '0' ELSE '1' END,
+			CASE WHEN is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO' AND is_generated = 'NEVER' THEN '1' ELSE '0' END
 			FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
 		primaryKeys: `SELECT rel.relname::text, a.attname::text FROM pg_constraint c
 			JOIN pg_class rel ON rel.oid = c.conrelid

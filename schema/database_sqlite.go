@@ -19,7 +19,8 @@ var sqliteDatabase = &Database{
 	// hidden 2 and 3 are generated columns.
 	insertable: "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",
 	introspection: introspection{
-		columns: `SELECT m.name, p.name, LOWER(p.type), COALESCE(p.dflt_value, ''), CASE WHEN p.hidden IN (2, 3) THEN '1' ELSE '0' END
+		columns: `SELECT m.name, p.name, LOWER(p.type), COALESCE(p.dflt_value, ''), CASE WHEN p.hidden IN (2, 3) THEN '1' ELSE '0' END,
+			CASE WHEN p."notnull" = 1 AND p.dflt_value IS NULL AND p.hidden NOT IN (2, 3) AND NOT (p.pk = 1 AND LOWER(p.type) = 'integer') THEN '1' ELSE '0' END
 			FROM sqlite_master m, pragma_table_xinfo(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`,
 		primaryKeys: `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
 			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND p.pk > 0 ORDER BY m.name, p.pk`,

@@ -30,8 +30,11 @@ type ColumnInfo struct {
 	// "'default'::character varying"), empty without one.
 	Default   string
 	Generated bool // computed by the database; never written
-	Boolean   bool
-	Binary    bool // bytes, not text (BYTEA, BLOB)
+	// Required is NOT NULL without a default (nor an identity or auto-increment): every
+	// row written must give it a value.
+	Required bool
+	Boolean  bool
+	Binary   bool // bytes, not text (BYTEA, BLOB)
 }
 
 // ForeignKey is a reference from columns of a table to columns of another.
@@ -93,7 +96,8 @@ func (c *ColumnInfo) LiteralDefault() (string, bool) {
 // introspection holds a dialect's queries for the live schema. Each returns rows of
 // (table, ...) for every table of the current database or schema.
 type introspection struct {
-	// columns: table, column, type, default, generated ("1"/"0"), in column order.
+	// columns: table, column, type, default, generated ("1"/"0"), required ("1"/"0":
+	// NOT NULL with no default, not generated), in column order.
 	columns string
 	// primaryKeys: table, column, in key order.
 	primaryKeys string
@@ -117,13 +121,13 @@ func Inspect(ctx context.Context, db DB, d Dialect) (map[string]*TableInfo, erro
 		return t
 	}
 	err := EachRow(ctx, db, q.columns, nil, func(scan func(...any) error) error {
-		var table, name, typ, def, generated string
-		if err := scan(&table, &name, &typ, &def, &generated); err != nil {
+		var table, name, typ, def, generated, required string
+		if err := scan(&table, &name, &typ, &def, &generated, &required); err != nil {
 			return err
 		}
 		t := get(table)
 		t.Columns = append(t.Columns, ColumnInfo{
-			Name: strings.ToLower(name), Type: typ, Default: def, Generated: generated == "1",
+			Name: strings.ToLower(name), Type: typ, Default: def, Generated: generated == "1", Required: required == "1",
 			Boolean: typ == "boolean" || typ == "tinyint(1)" || typ == "bool",
 			Binary:  strings.Contains(typ, "blob") || strings.Contains(typ, "binary") || typ == "bytea",
 		})

@@ -121,10 +121,6 @@ type Options struct {
 	// outside the store; by default they are invalid input, so a store from someone else
 	// cannot pull this machine's files into the database.
 	FollowSymlinks bool
-	// AllowUnknownRevision reads an MLflow database at an alembic revision mlflow-bulk
-	// does not know (a newer MLflow) as the newest revision it knows; its tables
-	// without rules are copied as they are, whatever their shape.
-	AllowUnknownRevision bool
 	// Drivers open MLflow databases to read; the command passes the set it built.
 	Drivers *drivers.Registry
 }

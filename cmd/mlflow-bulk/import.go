@@ -156,6 +156,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func importCommand(ctx context.Context, opts *ImportOptions) error {
+	opts.noteRetiredFlags(opts.IO.ErrOut)
 	filter, artifactMap, srcOpts, err := opts.resolve()
 	if err != nil {
 		return err
@@ -195,7 +196,6 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		BatchRows:            opts.BatchRows,
 		DefaultArtifactRoot:  opts.DefaultArtifactRoot,
 		OnKeyCollision:       opts.OnKeyCollision,
-		AllowUnknownRevision: opts.AllowUnknown,
 		SkipUnsupported:      opts.SkipUnsupported,
 		OnModelConflict:      opts.OnModelConflict,
 		OnExistingRun:        opts.OnExistingRun,

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -177,13 +178,20 @@ func (s *Selection) addFlags(f *pflag.FlagSet, verb string) {
 	f.StringSliceVar(&s.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")
 	f.StringSliceVar(&s.CSVTags, "csv-tags", nil, "columns of a UI \"Download CSV\" file that are tags")
 	f.StringVar(&s.CSVTimeFormat, "csv-time-format", "", "strftime format of a CSV's times when its dates could put the day or the month first, e.g. '%d-%m-%Y %H:%M'")
-	f.BoolVar(&s.AllowUnknown, "allow-unknown-revision", false, say("read a source, or write into a target, at an alembic revision mlflow-bulk does not know (a newer MLflow): "+
-		"a target's tables must hold every column mlflow-bulk writes; a source's tables without rules are copied as they are", "read a source at an alembic revision mlflow-bulk does not know"))
+	f.BoolVar(&s.AllowUnknown, "allow-unknown-revision", false, "no longer needed, and does nothing: a database at a revision mlflow-bulk does not know is read and written by what its tables hold")
+	_ = f.MarkHidden("allow-unknown-revision")
 	f.BoolVar(&s.FollowSymlinks, "follow-symlinks", false, "read files of a file store that are symbolic links to places outside the store (by default they are invalid input)")
 }
 
 // resolve parses the selection into the importer's filter and relocations and the
 // sources' reading options.
+// noteRetiredFlags says on errOut that a flag which no longer does anything was given.
+func (s *Selection) noteRetiredFlags(errOut io.Writer) {
+	if s.AllowUnknown {
+		fmt.Fprintln(errOut, "mlflow-bulk: --allow-unknown-revision is no longer needed and does nothing: a database at a revision mlflow-bulk does not know is read and written by what its tables hold")
+	}
+}
+
 func (s *Selection) resolve() (importer.Filter, []importer.ArtifactMapping, sources.Options, error) {
 	var filter importer.Filter
 	since, err := parseRunsSince(s.RunsSince)
@@ -203,5 +211,5 @@ func (s *Selection) resolve() (importer.Filter, []importer.ArtifactMapping, sour
 		return filter, nil, sources.Options{}, err
 	}
 	return filter, artifactMap, sources.Options{CSVParams: s.CSVParams, CSVMetrics: s.CSVMetrics, CSVTags: s.CSVTags, CSVTimeFormat: s.CSVTimeFormat,
-		AllowUnknownRevision: s.AllowUnknown, FollowSymlinks: s.FollowSymlinks}, nil
+		FollowSymlinks: s.FollowSymlinks}, nil
 }

@@ -42,6 +42,7 @@ Exit code 0 when the target matches the sources, 3 with a list of differences pe
 otherwise.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sel.noteRetiredFlags(io.ErrOut)
 			filter, artifactMap, srcOpts, err := sel.resolve()
 			if err != nil {
 				return err

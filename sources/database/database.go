@@ -63,7 +63,7 @@ func Open(ctx context.Context, location string, opts sources.Options) (sources.S
 
 func openDatabase(ctx context.Context, u *dburi.URI, reader *drivers.Reader, opts sources.Options) (sources.Source, error) {
 	reader.DB.SetMaxOpenConns(1)
-	s := &dbSource{reader: reader, db: reader.DB, dialect: reader.Dialect, chunk: opts.PointsPerRecord(), where: u.Redacted(), allowUnknown: opts.AllowUnknownRevision}
+	s := &dbSource{reader: reader, db: reader.DB, dialect: reader.Dialect, chunk: opts.PointsPerRecord(), where: u.Redacted()}
 	if err := s.connect(ctx); err != nil {
 		_ = reader.Close()
 		return nil, err
@@ -82,9 +82,8 @@ type dbSource struct {
 	where   string
 	// tables is the source's schema as read at open; unknownRev the revision id when
 	// mlflow-bulk does not know it and reads it as the newest it knows.
-	tables       map[string]*schema.TableInfo
-	allowUnknown bool
-	unknownRev   string
+	tables     map[string]*schema.TableInfo
+	unknownRev string
 	// reader is the driver's connection, closed (and a private copy removed) at Close.
 	reader *drivers.Reader
 }
@@ -110,10 +109,8 @@ func (s *dbSource) connect(ctx context.Context) error {
 	rev, err := schema.Detect(ctx, connDB{conn, s.dialect}, s.dialect)
 	var unknown *schema.UnknownRevisionError
 	if errors.As(err, &unknown) {
-		if !s.allowUnknown {
-			return fmt.Errorf("%s: the source is at alembic revision %s, which mlflow-bulk does not know (a newer MLflow, or a branch); it knows %s. "+
-				"--allow-unknown-revision reads it as %s and copies the tables it has no rules for as they are", s.where, unknown.ID, schema.SupportedReleases(), schema.Newest().ID)
-		}
+		// A newer MLflow's database (or a branch's) is read by what it has: the tables
+		// mlflow-bulk has rules for as the newest revision it knows, the others as rows.
 		rev, err, s.unknownRev = schema.Newest(), nil, unknown.ID
 	}
 	switch {
@@ -192,7 +189,10 @@ func (s *dbSource) origin(table string) sources.Origin {
 func (s *dbSource) read(ctx context.Context) error {
 	notice := "MLflow database at alembic revision " + s.rev.String()
 	if s.unknownRev != "" {
-		notice = fmt.Sprintf("MLflow database at alembic revision %s, unknown to mlflow-bulk: read as %s, its other tables copied as they are (--allow-unknown-revision)", s.unknownRev, s.rev.ID)
+		notice = fmt.Sprintf("MLflow database at alembic revision %s, unknown to mlflow-bulk (a newer MLflow, or a branch): read as %s, its other tables copied as they are", s.unknownRev, s.rev)
+		if required, others := schema.UnknownColumns(s.rev, s.dialect, s.tables); len(required)+len(others) > 0 {
+			notice += "; columns mlflow-bulk does not know, not read: " + strings.Join(append(required, others...), ", ")
+		}
 	}
 	if err := s.Emit(ctx, &sources.Notice{Path: s.where, Message: notice}); err != nil {
 		return err

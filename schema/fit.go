@@ -1,0 +1,107 @@
+package schema
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// MLflow ships a schema change every few weeks, so a database newer than the binary is
+// the common case, not the exception: it is read and written by what it has. A database
+// at a revision mlflow-bulk does not know is written as the newest revision it knows
+// (everything it writes is that revision's) when its tables hold every column it writes,
+// wide enough, and none of the columns it leaves out must be given a value. The columns
+// it leaves out are then at their defaults, and the report names them.
+
+// RequiredColumnError is a column of a target table that every row must give a value
+// (NOT NULL, no default) and that mlflow-bulk does not write: no row could be inserted.
+type RequiredColumnError struct {
+	Revision string
+	Columns  []string // "table.column"
+}
+
+func (e *RequiredColumnError) Error() string {
+	return fmt.Sprintf("the target is at alembic revision %s, which mlflow-bulk does not know, and its tables have columns that every row must fill and that mlflow-bulk does not write: %s. "+
+		"Nothing was written; upgrade mlflow-bulk, or import into a database of an MLflow release it knows (%s)", e.Revision, strings.Join(e.Columns, ", "), SupportedReleases())
+}
+
+// Fit checks a database at an unknown revision, whose tables are tables, against what
+// mlflow-bulk writes at r: CheckColumns, then the columns no row can leave out. It
+// returns the columns of the tables it writes that it leaves at their defaults.
+func Fit(ctx context.Context, db DB, d Dialect, r *Revision, id string, tables map[string]*TableInfo) (leftAtDefault []string, err error) {
+	if err := CheckColumns(ctx, db, d, r); err != nil {
+		return nil, fmt.Errorf("revision %s is unknown to mlflow-bulk and %w", id, err)
+	}
+	required, leftAtDefault := UnknownColumns(r, d, tables)
+	if len(required) > 0 {
+		return nil, &RequiredColumnError{Revision: id, Columns: required}
+	}
+	return leftAtDefault, nil
+}
+
+// UnknownColumns lists the columns of the tables mlflow-bulk has rules for that MLflow's
+// schema at r does not have, as "table.column", sorted: those every row must fill
+// (required), and the others. Generated columns are the database's and left out.
+func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo) (required, others []string) {
+	inDDL := ddlColumns(r, d)
+	for _, t := range trackingTables {
+		info := tables[t.name]
+		if !r.HasTable(t.name) || info == nil {
+			continue
+		}
+		known := map[string]bool{}
+		for _, c := range r.Columns(t.name) {
+			known[c] = true
+		}
+		for c := range inDDL[t.name] {
+			known[c] = true
+		}
+		for _, c := range info.Columns {
+			switch {
+			case known[c.Name] || c.Generated:
+			case c.Required:
+				required = append(required, t.name+"."+c.Name)
+			default:
+				others = append(others, t.name+"."+c.Name)
+			}
+		}
+	}
+	sort.Strings(required)
+	sort.Strings(others)
+	return required, others
+}
+
+// ddlColumns lists the columns of each table of MLflow's schema at r, from the DDL
+// mlflow-bulk holds for it (none where it holds none).
+func ddlColumns(r *Revision, d Dialect) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	stmts, err := Statements(r, d)
+	if err != nil {
+		return out
+	}
+	for _, stmt := range stmts {
+		rest, ok := strings.CutPrefix(stmt, "CREATE TABLE ")
+		if !ok {
+			continue
+		}
+		name, body, ok := strings.Cut(rest, " (")
+		if !ok {
+			continue
+		}
+		cols := map[string]bool{}
+		for _, line := range strings.Split(body, "\n") {
+			fields := strings.Fields(line)
+			if len(fields) < 2 {
+				continue
+			}
+			switch strings.ToUpper(fields[0]) {
+			case "CONSTRAINT", "PRIMARY", "FOREIGN", "UNIQUE", "CHECK", "KEY", "INDEX":
+				continue
+			}
+			cols[strings.ToLower(strings.Trim(fields[0], "`\"[]"))] = true
+		}
+		out[strings.ToLower(strings.Trim(name, "`\""))] = cols
+	}
+	return out
+}
