@@ -33,7 +33,7 @@ func Fit(ctx context.Context, db DB, d Dialect, r *Revision, id string, tables m
 	if err := CheckColumns(ctx, db, d, r); err != nil {
 		return nil, fmt.Errorf("revision %s is unknown to mlflow-bulk and %w", id, err)
 	}
-	required, leftAtDefault := UnknownColumns(r, d, tables)
+	required, leftAtDefault := UnknownColumns(r, d, tables, true)
 	if len(required) > 0 {
 		return nil, &RequiredColumnError{Revision: id, Columns: required}
 	}
@@ -42,34 +42,61 @@ func Fit(ctx context.Context, db DB, d Dialect, r *Revision, id string, tables m
 
 // UnknownColumns lists the columns of the tables mlflow-bulk has rules for that MLflow's
 // schema at r does not have, as "table.column", sorted: those every row must fill
-// (required), and the others. Generated columns are the database's and left out.
-func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo) (required, others []string) {
+// (required), and the others. Generated columns are the database's and left out. With
+// traces, the tables of traces count too: their rows are copied by the columns both
+// sides have, so a source's trace columns are all read, but a target's unknown ones are
+// left at their defaults (MLflow 3.17's trace analytics columns, for one).
+func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo, traces bool) (required, others []string) {
 	inDDL := ddlColumns(r, d)
+	names := make([]string, 0, len(trackingTables)+len(traceTables))
 	for _, t := range trackingTables {
-		info := tables[t.name]
-		if !r.HasTable(t.name) || info == nil {
+		if r.HasTable(t.name) {
+			names = append(names, t.name)
+		}
+	}
+	if traces {
+		names = append(names, traceTables...)
+	}
+	for _, name := range names {
+		info := tables[name]
+		if info == nil {
 			continue
 		}
 		known := map[string]bool{}
-		for _, c := range r.Columns(t.name) {
-			known[c] = true
+		if isTrackingTable(name) {
+			for _, c := range r.Columns(name) {
+				known[c] = true
+			}
 		}
-		for c := range inDDL[t.name] {
+		for c := range inDDL[name] {
 			known[c] = true
 		}
 		for _, c := range info.Columns {
 			switch {
 			case known[c.Name] || c.Generated:
 			case c.Required:
-				required = append(required, t.name+"."+c.Name)
+				required = append(required, name+"."+c.Name)
 			default:
-				others = append(others, t.name+"."+c.Name)
+				others = append(others, name+"."+c.Name)
 			}
 		}
 	}
 	sort.Strings(required)
 	sort.Strings(others)
 	return required, others
+}
+
+// traceTables are the tables a trace is written into, copied by the columns both sides
+// have.
+var traceTables = []string{"trace_info", "trace_tags", "trace_request_metadata", "assessments", "spans"}
+
+func isTrackingTable(name string) bool {
+	for _, t := range trackingTables {
+		if t.name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // ddlColumns lists the columns of each table of MLflow's schema at r, from the DDL
@@ -95,7 +122,8 @@ func ddlColumns(r *Revision, d Dialect) map[string]map[string]bool {
 			if len(fields) < 2 {
 				continue
 			}
-			switch strings.ToUpper(fields[0]) {
+			// Keywords are upper case in MLflow's dumps; a column named key is not.
+			switch fields[0] {
 			case "CONSTRAINT", "PRIMARY", "FOREIGN", "UNIQUE", "CHECK", "KEY", "INDEX":
 				continue
 			}

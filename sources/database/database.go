@@ -190,7 +190,7 @@ func (s *dbSource) read(ctx context.Context) error {
 	notice := "MLflow database at alembic revision " + s.rev.String()
 	if s.unknownRev != "" {
 		notice = fmt.Sprintf("MLflow database at alembic revision %s, unknown to mlflow-bulk (a newer MLflow, or a branch): read as %s, its other tables copied as they are", s.unknownRev, s.rev)
-		if required, others := schema.UnknownColumns(s.rev, s.dialect, s.tables); len(required)+len(others) > 0 {
+		if required, others := schema.UnknownColumns(s.rev, s.dialect, s.tables, false); len(required)+len(others) > 0 {
 			notice += "; columns mlflow-bulk does not know, not read: " + strings.Join(append(required, others...), ", ")
 		}
 	}
