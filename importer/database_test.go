@@ -250,6 +250,10 @@ func TestRegistryMergeByName(t *testing.T) {
 			if n := d.count("SELECT COUNT(*) FROM registered_models"); n != 1 {
 				t.Errorf("%d registered models", n)
 			}
+			d.close()
+			if vr := verifyPathsWith(t, uri, importer.VerifyOptions{OnModelConflict: importer.ModelConflictKeepTarget}, clash); len(vr.Differences) != 0 || vr.Accepted.RegistryRowsKept == 0 {
+				t.Errorf("verify --on-model-conflict keep-target: %+v, accepted %+v", vr.Differences, vr.Accepted)
+			}
 		})
 	}
 }

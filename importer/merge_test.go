@@ -109,6 +109,12 @@ func TestParamConflict(t *testing.T) {
 				t.Errorf("param %v, want the target's", got)
 			}
 			d.close()
+			if diffs := verifyPaths(t, uri, root).Differences; len(diffs) != 1 || diffs[0].Kind != "param differs" {
+				t.Errorf("verify without keep-target: %+v", diffs)
+			}
+			if vr := verifyPathsWith(t, uri, importer.VerifyOptions{OnParamConflict: importer.ParamConflictKeepTarget}, root); len(vr.Differences) != 0 || vr.Accepted.ParamsKept != 1 {
+				t.Errorf("verify --on-param-conflict keep-target: %+v, accepted %+v", vr.Differences, vr.Accepted)
+			}
 			if _, err := importPaths(t, uri, importer.Options{OnExistingRun: importer.ExistingRunFail}, root); err == nil || !strings.Contains(err.Error(), "already in the target") {
 				t.Errorf("--on-existing-run fail: %v", err)
 			}

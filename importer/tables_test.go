@@ -324,6 +324,15 @@ func TestUnsupportedStopsBeforeWriting(t *testing.T) {
 			if len(report.Unsupported) != 7 || report.Count("scorers").Created != 1 || report.Count("review_queues").Created != 0 {
 				t.Errorf("unsupported %+v, scorers %+v", report.Unsupported, report.Count("scorers"))
 			}
+			// verify accepts what --skip-unsupported left out, and counts it; told
+			// nothing, it names the tables the target lacks.
+			if diffs := verifyPaths(t, uri, src).Differences; len(diffs) == 0 || diffs[0].Kind != "table missing" {
+				t.Errorf("verify without --skip-unsupported: %+v", diffs)
+			}
+			vr := verifyPathsWith(t, uri, importer.VerifyOptions{SkipUnsupported: true}, src)
+			if len(vr.Differences) != 0 || vr.Accepted.UnsupportedRows != 5 {
+				t.Errorf("verify --skip-unsupported: %+v, accepted %+v", vr.Differences, vr.Accepted)
+			}
 		})
 	}
 }

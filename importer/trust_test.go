@@ -25,6 +25,12 @@ import (
 
 func verifyPaths(t *testing.T, uri string, paths ...string) *importer.VerifyReport {
 	t.Helper()
+	return verifyPathsWith(t, uri, importer.VerifyOptions{}, paths...)
+}
+
+// verifyPathsWith is verifyPaths told what the import's options accepted.
+func verifyPathsWith(t *testing.T, uri string, opts importer.VerifyOptions, paths ...string) *importer.VerifyReport {
+	t.Helper()
 	ctx := context.Background()
 	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
 	if err != nil {
@@ -40,7 +46,7 @@ func verifyPaths(t *testing.T, uri string, paths ...string) *importer.VerifyRepo
 		defer src.Close()
 		srcs = append(srcs, src)
 	}
-	report, err := importer.Verify(ctx, sink, srcs, importer.VerifyOptions{})
+	report, err := importer.Verify(ctx, sink, srcs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -46,7 +46,24 @@ type VerifyReport struct {
 type Accepted struct {
 	KeysLeftOut     int64 `json:"keys_left_out_by_collation"`
 	ValuesTruncated int64 `json:"values_truncated"`
+	// UnsupportedRows are rows of tables the target lacks (--skip-unsupported).
+	UnsupportedRows int64 `json:"rows_of_unsupported_tables"`
+	// ParamsKept are params whose target value the import kept (--on-param-conflict
+	// keep-target).
+	ParamsKept int64 `json:"params_kept_from_target"`
+	// RegistryRowsKept are registry rows the import kept as the target had them
+	// (--on-model-conflict keep-target).
+	RegistryRowsKept int64 `json:"registry_rows_kept_from_target"`
 }
+
+// Total is how many things verify accepted.
+func (a Accepted) Total() int64 {
+	return a.KeysLeftOut + a.ValuesTruncated + a.UnsupportedRows + a.ParamsKept + a.RegistryRowsKept
+}
+
+// registryTables are the tables --on-model-conflict keep-target may leave as the
+// target had them.
+var registryTables = map[string]bool{"registered_models": true, "model_versions": true, "registered_model_tags": true, "model_version_tags": true, "registered_model_aliases": true}
 
 // TableCheck is one table verify compared row by row, by primary key.
 type TableCheck struct {
@@ -71,6 +88,13 @@ type VerifyOptions struct {
 	Filter Filter
 	// ArtifactMap: the import rewrote artifact locations with these mappings.
 	ArtifactMap []ArtifactMapping
+	// SkipUnsupported: the import left out rows of tables the target lacks.
+	SkipUnsupported bool
+	// OnModelConflict: with keep-target, the import kept the target's registry rows
+	// where they differed from the source's.
+	OnModelConflict ModelConflictPolicy
+	// OnParamConflict: with keep-target, the import kept the target's param values.
+	OnParamConflict ParamConflictPolicy
 }
 
 func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts VerifyOptions) (*VerifyReport, error) {
@@ -307,6 +331,10 @@ func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, column
 	}
 	target := v.tables[info.Name]
 	if target == nil {
+		if v.opts.SkipUnsupported {
+			v.report.Accepted.UnsupportedRows += int64(len(rows))
+			return nil
+		}
 		v.differ("", "table missing", info.Name, fmt.Sprintf("the target has no table %s for %d rows of the source", info.Name, len(rows)))
 		return nil
 	}
@@ -338,6 +366,8 @@ func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, column
 		switch {
 		case !ok:
 			v.differ("", "row missing", info.Name, fmt.Sprintf("%s has no row with key %s", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
+		case !sameRow(row, got) && registryTables[info.Name] && v.opts.OnModelConflict == ModelConflictKeepTarget:
+			v.report.Accepted.RegistryRowsKept++
 		case !sameRow(row, got):
 			v.differ("", "row differs", info.Name, fmt.Sprintf("the row of %s with key %s differs from the source's", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
 		}

@@ -138,6 +138,8 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 				v.report.Accepted.ValuesTruncated++ // truncated as that MLflow does
 			case have.key != kv.Key:
 				v.report.Accepted.KeysLeftOut++ // another key under the target's collation, kept first
+			case !set.mutable && v.opts.OnParamConflict == ParamConflictKeepTarget:
+				v.report.Accepted.ParamsKept++ // the target's value kept, as the import reported
 			case set.mutable:
 				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("tag %q is %q in the target, %q in the source (an import keeps the target's tag values)", kv.Key, have.value, kv.Value))
 			default:

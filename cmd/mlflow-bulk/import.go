@@ -226,7 +226,8 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		shown := opts.IO.Progress(opts.Progress).Start()
 		shown.Update(importer.Progress{Phase: progress.PhaseVerify})
 		vr, err = verify(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
-			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
+			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap,
+				SkipUnsupported: opts.SkipUnsupported, OnModelConflict: opts.OnModelConflict, OnParamConflict: opts.OnParamConflict})
 		shown.Finish()
 		if err != nil {
 			if !opts.JSON {

@@ -27,6 +27,7 @@ func NewCmdVerify(f *Factory) *cobra.Command {
 	progressMode := "auto"
 	var sel Selection
 	var asJSON bool
+	accept := importer.VerifyOptions{OnModelConflict: importer.ModelConflictFail, OnParamConflict: importer.ParamConflictFail}
 	cmd := &cobra.Command{
 		Use:   "verify SOURCE... --to URI",
 		Short: "Check that a database holds exactly what the sources hold, changing nothing",
@@ -36,7 +37,9 @@ of every run of the sources, its params, tags and every point of its metric hist
 those runs beyond the sources, and the target's latest_metrics against its own history;
 experiments, datasets, logged models, the registry, traces and every table copied as
 rows, by primary key. Give it the selection the import took (--experiment,
---rename-experiment, --artifact-root-map, ...) so that it looks for exactly that.
+--rename-experiment, --artifact-root-map, ...) so that it looks for exactly that, and
+the import's --skip-unsupported, --on-param-conflict and --on-model-conflict, so that it
+accepts what they left out or kept, and counts it.
 
 Exit code 0 when the target matches the sources, 3 with a list of differences per run
 otherwise.`,
@@ -53,8 +56,8 @@ otherwise.`,
 			}
 			shown := io.Progress(progressMode).Start()
 			shown.Update(importer.Progress{Phase: progress.PhaseVerify})
-			report, err := verify(cmd.Context(), f.Drivers, args, target, password, srcOpts,
-				importer.VerifyOptions{TargetExperiment: sel.TargetExperiment, Filter: filter, ArtifactMap: artifactMap})
+			accept.TargetExperiment, accept.Filter, accept.ArtifactMap = sel.TargetExperiment, filter, artifactMap
+			report, err := verify(cmd.Context(), f.Drivers, args, target, password, srcOpts, accept)
 			shown.Finish()
 			if err != nil {
 				return redactError(err, target)
@@ -67,6 +70,11 @@ otherwise.`,
 	addPasswordFile(cmd.Flags(), &passwordFile)
 	cmd.Flags().Var(newChoice("progress", &progressMode, progress.Modes), "progress", progressHelp)
 	sel.addFlags(cmd.Flags(), "verify")
+	cmd.Flags().BoolVar(&accept.SkipUnsupported, "skip-unsupported", false, "the import left out tables the target lacks: accept their rows' absence, and count them")
+	cmd.Flags().Var(newChoice("on-param-conflict", &accept.OnParamConflict, accept.OnParamConflict.Values()), "on-param-conflict",
+		"as the import was given: keep-target accepts params whose target value differs, and counts them")
+	cmd.Flags().Var(newChoice("on-model-conflict", &accept.OnModelConflict, accept.OnModelConflict.Values()), "on-model-conflict",
+		"as the import was given: keep-target accepts registry rows the target kept, and counts them")
 	return cmd
 }
 
@@ -115,9 +123,23 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 	if len(r.NotChecked) > 0 {
 		fmt.Fprintf(out, "Not compared: %s.\n", strings.Join(r.NotChecked, ", "))
 	}
-	if a := r.Accepted; a.KeysLeftOut+a.ValuesTruncated > 0 {
-		fmt.Fprintf(out, "Accepted as the import left them: %d keys left out as another key under the target's collation (--on-key-collision keep-first), %d values cut to MLflow's limit.\n",
-			a.KeysLeftOut, a.ValuesTruncated)
+	if a := r.Accepted; a.Total() > 0 {
+		var parts []string
+		for _, p := range []struct {
+			n    int64
+			what string
+		}{
+			{a.KeysLeftOut, "keys left out as another key under the target's collation (--on-key-collision keep-first)"},
+			{a.ValuesTruncated, "values cut to MLflow's limit"},
+			{a.UnsupportedRows, "rows of tables the target lacks (--skip-unsupported)"},
+			{a.ParamsKept, "params whose target value was kept (--on-param-conflict keep-target)"},
+			{a.RegistryRowsKept, "registry rows kept as the target had them (--on-model-conflict keep-target)"},
+		} {
+			if p.n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+			}
+		}
+		fmt.Fprintf(out, "Accepted as the import left them: %s.\n", strings.Join(parts, "; "))
 	}
 	for _, d := range r.Differences {
 		where := "experiment"

@@ -62,6 +62,8 @@ func summarize(r io.Reader, w io.Writer) (tally, error) {
 			if !strings.HasPrefix(e.Output, "PASS") && !strings.HasPrefix(e.Output, "FAIL\n") {
 				fmt.Fprint(w, e.Output)
 			}
+		case e.Test == "" && (e.Action == "skip" || e.Action == "pass" || e.Action == "start" || e.Action == "run"):
+			// A package's own end ("skip" is a package without tests), not a test's.
 		case e.Test == "" && e.Action == "fail":
 			t.failedPackages = append(t.failedPackages, e.Package)
 			// A test that never ended (a panic, a timeout) is shown with its package.

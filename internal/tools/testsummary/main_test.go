@@ -22,6 +22,8 @@ func TestSummaryCountsAndGroupsSkips(t *testing.T) {
 {"Action":"skip","Package":"p","Test":"TestC"}
 {"Action":"output","Package":"p","Test":"TestD","Output":"    d_test.go:4: the rows differ\n"}
 {"Action":"fail","Package":"p","Test":"TestD"}
+{"Action":"output","Package":"q","Output":"?   \tq\t[no test files]\n"}
+{"Action":"skip","Package":"q"}
 {"Action":"output","Package":"p","Output":"FAIL\tp\t0.1s\n"}
 {"Action":"fail","Package":"p"}
 `
