@@ -279,8 +279,11 @@ func (v *verifier) finishRun(ctx context.Context) error {
 			v.differ(run.id, "metric points missing", key, fmt.Sprintf("the source has %d points, the target %d %s", src.n, held, digests))
 		case held > src.n:
 			v.differ(run.id, "metric points extra", key, fmt.Sprintf("the target has %d points, the source %d %s", held, src.n, digests))
+		case !samePoint(src.latest, have.latest):
+			v.differ(run.id, "metric points differ", key, fmt.Sprintf("the target's %d points are not the source's: the latest is %s in the source, %s in the target %s",
+				held, pointText(src.latest), pointText(have.latest), digests))
 		default:
-			v.differ(run.id, "metric points differ", key, fmt.Sprintf("the target's %d points are not the source's %s", held, digests))
+			v.differ(run.id, "metric points differ", key, fmt.Sprintf("the target's %d points are not the source's, the latest (%s) alike %s", held, pointText(src.latest), digests))
 		}
 	}
 	if !run.metricsOnly {
@@ -342,4 +345,18 @@ func (v *verifier) foldedKeyStored(key string, stored map[string]*history) bool 
 		}
 	}
 	return false
+}
+
+// pointText is a metric point as a person reads it: step, timestamp, value.
+func pointText(p MetricPoint) string {
+	value := strconv.FormatFloat(p.Value, 'g', -1, 64)
+	if p.IsNaN {
+		value = "NaN"
+	}
+	return fmt.Sprintf("step %d at %d = %s", p.Step, p.Timestamp, value)
+}
+
+// samePoint compares points bit for bit (NaN is NaN).
+func samePoint(a, b MetricPoint) bool {
+	return a.Key == b.Key && a.Step == b.Step && a.Timestamp == b.Timestamp && a.IsNaN == b.IsNaN && math.Float64bits(a.Value) == math.Float64bits(b.Value)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -225,6 +226,26 @@ func TestVerifyExitCodes(t *testing.T) {
 	if code != ExitDifferences || json.Unmarshal(out.Bytes(), &report) != nil || len(report.Differences) != 1 ||
 		report.Differences[0].RunID != filepath.Base(runs[0]) || report.Differences[0].Kind != "param missing" {
 		t.Fatalf("verify: exit %d, %s", code, out)
+	}
+	// A point whose value changed: the text names the run, the key and both latest points.
+	metricFile := filepath.Join(runs[1], "metrics", "metric_0")
+	data, err := os.ReadFile(metricFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	last := strings.Fields(lines[len(lines)-1])
+	last[1] = "12345.5"
+	lines[len(lines)-1] = strings.Join(last, " ")
+	if err := os.WriteFile(metricFile, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	io, out, _ = TestStreams()
+	code = Main([]string{"verify", root, "--to", target}, io)
+	want := fmt.Sprintf(`run %s, key "metric_0": metric points differ: the target's %d points are not the source's: the latest is step %s at %s = 12345.5 in the source, step %s at %s = `,
+		filepath.Base(runs[1]), len(lines), last[2], last[0], last[2], last[0])
+	if code != ExitDifferences || !strings.Contains(out.String(), want) {
+		t.Errorf("verify's text: exit %d\n%s\nwant a line with\n%s", code, out, want)
 	}
 }
 

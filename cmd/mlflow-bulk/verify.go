@@ -141,9 +141,22 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 		}
 		fmt.Fprintf(out, "Accepted as the import left them: %s.\n", strings.Join(parts, "; "))
 	}
+	// A few of each kind are shown; the JSON has them all.
+	shown, more := map[string]int{}, map[string]int{}
+	var kinds []string
 	for _, d := range r.Differences {
+		if shown[d.Kind] >= differencesShownPerKind {
+			if more[d.Kind] == 0 {
+				kinds = append(kinds, d.Kind)
+			}
+			more[d.Kind]++
+			continue
+		}
+		shown[d.Kind]++
 		where := "experiment"
 		switch {
+		case d.RunID != "" && d.Key != "":
+			where = fmt.Sprintf("run %s, key %q", d.RunID, d.Key)
 		case d.RunID != "":
 			where = "run " + d.RunID
 		case strings.HasPrefix(d.Kind, "row") || strings.HasPrefix(d.Kind, "table"):
@@ -151,7 +164,13 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 		}
 		fmt.Fprintf(out, "  %s: %s: %s\n", where, d.Kind, d.Detail)
 	}
+	for _, kind := range kinds {
+		fmt.Fprintf(out, "  … and %d more %q (--json lists every difference)\n", more[kind], kind)
+	}
 }
+
+// differencesShownPerKind bounds the lines of one kind of difference in the text.
+const differencesShownPerKind = 20
 
 func openSources(ctx context.Context, registry *drivers.Registry, locations []string, opts sources.Options) ([]sources.Source, error) {
 	opts.Drivers = registry
