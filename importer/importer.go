@@ -110,6 +110,10 @@ func (o Options) batchRows() int {
 // would have to create MLflow's schema there; the caller may run it in a scratch one.
 var ErrDryRunNeedsSchema = errors.New("a dry run would have to create MLflow's schema")
 
+// ErrTargetConflict marks a source whose value contradicts one the target holds where
+// MLflow never changes it (a param): neither is wrong, they disagree.
+var ErrTargetConflict = errors.New("conflict with the target")
+
 // ErrInvalidInput wraps the input error that stopped an import (without SkipInvalid).
 var ErrInvalidInput = errors.New("invalid input")
 
@@ -397,6 +401,10 @@ func (im *importer) noteOnce(reason string) {
 // invalid handles bad input: stop, or (SkipInvalid) drop what it spoils and go on.
 func (im *importer) invalid(ctx context.Context, inErr *sources.InputError) error {
 	if !im.opts.SkipInvalid {
+		if errors.Is(inErr, ErrTargetConflict) {
+			return fmt.Errorf("%w\nNothing of the run was committed. The input is not wrong: the target holds another value (changed there since the last import?); "+
+				"keep the target's with the flag above, or re-run with --skip-invalid to leave the run out", inErr)
+		}
 		return fmt.Errorf("%w: %w\nNothing of the invalid run or experiment was committed; fix the input, or re-run with --skip-invalid to import everything else", ErrInvalidInput, inErr)
 	}
 	im.report.Rejected = append(im.report.Rejected, Note{Source: im.sourceName, Path: inErr.File, Reason: inErr.Error()})

@@ -160,7 +160,7 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 			im.run["params"].Skipped++
 			im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (--on-param-conflict keep-target)", r.RunID, p.Key, v, p.Value))
 		default:
-			return nil, fmt.Errorf("param %q is %q in the target and %q in the source; MLflow never changes a param: re-run with --on-param-conflict keep-target to keep the target's", p.Key, v, p.Value)
+			return nil, fmt.Errorf("%w: param %q is %q in the target and %q in the source; MLflow never changes a param: re-run with --on-param-conflict keep-target to keep the target's", ErrTargetConflict, p.Key, v, p.Value)
 		}
 	}
 	return out, nil

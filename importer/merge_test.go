@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,6 +100,10 @@ func TestParamConflict(t *testing.T) {
 			_, err := importPaths(t, uri, importer.Options{}, root)
 			if err == nil || !strings.Contains(err.Error(), `param "param_0"`) || !strings.Contains(err.Error(), filepath.Base(run)) || !strings.Contains(err.Error(), "keep-target") {
 				t.Fatalf("conflict: %v", err)
+			}
+			// A conflict with the target is not called invalid input to fix.
+			if !errors.Is(err, importer.ErrTargetConflict) || errors.Is(err, importer.ErrInvalidInput) || strings.Contains(err.Error(), "fix the input") {
+				t.Errorf("a conflict with the target reads as bad input: %v", err)
 			}
 			report, err := importPaths(t, uri, importer.Options{OnParamConflict: importer.ParamConflictKeepTarget}, root)
 			if err != nil || !strings.Contains(strings.Join(noteReasons(report), " "), "the target's is kept") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"golang.org/x/term"
@@ -33,10 +34,11 @@ func System() *IOStreams {
 	}
 }
 
-// TestStreams returns streams backed by buffers, not terminals.
+// TestStreams returns streams backed by buffers, not terminals, under a clock that does
+// not move: what they receive does not depend on how busy the machine is.
 func TestStreams() (*IOStreams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: &bytes.Buffer{}, Out: out, ErrOut: errOut, Clock: progress.SystemClock{}}, out, errOut
+	return &IOStreams{In: &bytes.Buffer{}, Out: out, ErrOut: errOut, Clock: progress.FixedClock{T: time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)}}, out, errOut
 }
 
 // IsStderrTTY reports whether progress can be drawn.

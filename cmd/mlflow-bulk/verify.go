@@ -167,6 +167,9 @@ func writeVerify(out io.Writer, r *importer.VerifyReport) {
 	for _, kind := range kinds {
 		fmt.Fprintf(out, "  … and %d more %q (--json lists every difference)\n", more[kind], kind)
 	}
+	if len(r.Differences) > 0 {
+		fmt.Fprintln(out, "A nightly import does not read again the runs whose files have not changed: `mlflow-bulk import --reread` reads every run and puts back what the target lost.")
+	}
 }
 
 // differencesShownPerKind bounds the lines of one kind of difference in the text.
