@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -180,6 +181,10 @@ func TestSchemaCommands(t *testing.T) {
 	var st SchemaStatus
 	if code != ExitOK || json.Unmarshal([]byte(out), &st) != nil || !st.Empty || !st.Writable {
 		t.Fatalf("show on an empty database: exit %d, %s", code, out)
+	}
+	// Showing reads: the database file that is not there yet is not created.
+	if _, err := os.Stat(strings.TrimPrefix(target, "sqlite:///")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("schema show created %s: %v", target, err)
 	}
 	if code, _, errOut := run("schema", "init", "--to", target, "--revision", "ffffffffffff"); code != ExitUsage || !strings.Contains(errOut, "unknown revision") {
 		t.Errorf("unknown revision: exit %d, %s", code, errOut)

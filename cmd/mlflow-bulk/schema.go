@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -83,7 +84,12 @@ func newCmdSchemaShow(f *Factory) *cobra.Command {
 }
 
 func schemaStatus(ctx context.Context, registry *drivers.Registry, target, password string) (*SchemaStatus, error) {
-	sink, err := registry.Open(ctx, target, sinks.Options{Password: password})
+	// Read only: showing the schema takes no import lock and creates no file.
+	sink, err := registry.Open(ctx, target, sinks.Options{Password: password, ReadOnly: true})
+	if errors.Is(err, fs.ErrNotExist) {
+		return &SchemaStatus{Target: sinks.Redact(target), Empty: true, Writable: true,
+			Reason: "the database file does not exist yet: import creates it with MLflow's schema at " + schema.Newest().ID + "; schema init can create another revision"}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -99,9 +105,20 @@ func schemaStatus(ctx context.Context, registry *drivers.Registry, target, passw
 	switch {
 	case errors.As(err, &unknown):
 		st.Revision = unknown.ID
-		st.Reason = "unknown revision; mlflow-bulk writes into " + schema.SupportedReleases()
-		if cerr := schema.CheckColumns(ctx, tx, sink.Dialect(), schema.Newest()); cerr == nil {
-			st.Reason += "; its tables hold every column of " + schema.Newest().ID + ", so --allow-unknown-revision can write into it"
+		tables, ierr := schema.Inspect(ctx, tx, sink.Dialect())
+		if ierr != nil {
+			return nil, ierr
+		}
+		left, ferr := schema.Fit(ctx, tx, sink.Dialect(), schema.Newest(), unknown.ID, tables)
+		switch {
+		case ferr != nil:
+			st.Reason = ferr.Error()
+		case len(left) > 0:
+			st.Writable = true
+			st.Reason = "a revision mlflow-bulk does not know (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it is written as " + schema.Newest().ID + ", leaving at their defaults " + strings.Join(left, ", ")
+		default:
+			st.Writable = true
+			st.Reason = "a revision mlflow-bulk does not know (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it is written as " + schema.Newest().ID
 		}
 	case errors.Is(err, schema.ErrNotMLflow):
 		st.Reason = err.Error()

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -37,6 +38,10 @@ func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Si
 	dsn := "file:" + (&url.URL{Path: uri.Path}).EscapedPath() +
 		fmt.Sprintf("?_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)&_pragma=threads(%d)", opts.LockWaitLimit().Milliseconds(), sorterThreads())
 	if opts.ReadOnly {
+		// Reading never creates a file.
+		if _, err := os.Stat(uri.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w: there is no database to read (an import creates it)", uri.Raw, err)
+		}
 		// query_only refuses writes; mode=ro would also refuse rolling back the journal
 		// a crashed import left behind, which SQLite must do before anyone reads.
 		dsn += "&_pragma=query_only(1)"

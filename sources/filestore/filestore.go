@@ -30,10 +30,14 @@ var experimentChildren = map[string]bool{"tags": true, "datasets": true, "traces
 
 // Detect reports whether dir looks like an MLflow file store root: a directory
 // holding at least one experiment folder (a folder with meta.yaml, or the trash folder,
-// or the default experiment's folder 0).
+// or the default experiment's folder 0), and no meta.yaml of its own (an experiment's or
+// a run's folder is part of a store, not one).
 func Detect(dir string) bool {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
+		return false
+	}
+	if fileExists(filepath.Join(dir, metaFile)) {
 		return false
 	}
 	for _, e := range entries {
@@ -311,4 +315,27 @@ func (s *fileStore) sendInvalidOrFatal(ctx context.Context, err error) error {
 		return s.send(ctx, &sources.Invalid{Err: inErr})
 	}
 	return err
+}
+
+// Misplaced says what dir is when it is part of a file store rather than its root (an
+// experiment's or a run's folder), and what to give instead; "" otherwise.
+func Misplaced(dir string) string {
+	data, err := os.ReadFile(filepath.Join(dir, metaFile))
+	if err != nil {
+		return ""
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	text := string(data)
+	switch {
+	case strings.Contains(text, "run_uuid:") || strings.Contains(text, "run_id:"):
+		root := filepath.Dir(filepath.Dir(abs))
+		return fmt.Sprintf("it is a run's folder of the file store %s: give the store's root, with --experiment to take one experiment", root)
+	case strings.Contains(text, "experiment_id:"):
+		root := filepath.Dir(abs)
+		return fmt.Sprintf("it is an experiment's folder of the file store %s: give the store's root, with --experiment NAME to import this experiment alone", root)
+	}
+	return ""
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -44,19 +45,61 @@ func Open(ctx context.Context, location string, opts sources.Options) (sources.S
 	}
 	for _, f := range Formats() {
 		if f.Detect(path) {
-			return f.Open(ctx, path, opts)
+			src, err := f.Open(ctx, path, opts)
+			if errors.Is(err, fs.ErrNotExist) && !strings.HasPrefix(location, "file://") {
+				return nil, &missingSourceError{location} // sqlite:///nope.db
+			}
+			return src, err
 		}
 	}
 	if !strings.Contains(location, "://") {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, &missingSourceError{location}
 		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read %s: %w", location, err) // permission denied, say
+		}
+		f.Close()
+	}
+	if hint := whatIsThere(path); hint != "" {
+		return nil, fmt.Errorf("%s: %w: %s", location, sources.ErrNotRecognised, hint)
 	}
 	var names []string
 	for _, f := range Formats() {
 		names = append(names, f.Name)
 	}
 	return nil, fmt.Errorf("%s: %w; mlflow-bulk reads: %s", location, sources.ErrNotRecognised, strings.Join(names, ", "))
+}
+
+// whatIsThere says, of a folder no format recognises, what it holds that one would: a
+// part of a file store (an experiment's or a run's folder), or sources one level down
+// (a project folder that holds mlruns/, a folder that holds mlflow.db). "" when nothing.
+func whatIsThere(path string) string {
+	if hint := filestore.Misplaced(path); hint != "" {
+		return hint
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return ""
+	}
+	var found []string
+	for _, e := range entries {
+		child := filepath.Join(path, e.Name())
+		for _, f := range Formats() {
+			if f.Detect(child) {
+				found = append(found, fmt.Sprintf("%s (%s)", child, f.Name))
+				break
+			}
+		}
+		if len(found) == 5 {
+			break
+		}
+	}
+	if len(found) == 0 {
+		return ""
+	}
+	return "it is not a source itself, but holds " + strings.Join(found, ", ") + ": give that instead (several sources go in one command)"
 }
 
 // missingSourceError is a source path that names nothing. It counts as a source not

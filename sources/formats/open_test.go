@@ -1,0 +1,55 @@
+package formats_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
+)
+
+// TestWrongFolderSaysWhatToGive: a part of a file store, or a folder that holds sources
+// one level down, is not taken for a source (nothing imported, exit 0), and the error
+// says what it is and what to give instead; a database URI naming no file says so.
+func TestWrongFolderSaysWhatToGive(t *testing.T) {
+	project := t.TempDir()
+	store := filepath.Join(project, "mlruns")
+	if _, err := synth.Write(context.Background(), store, synth.Options{Experiments: 1, Runs: 2, MetricKeys: 1, Steps: 1, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	runs, _ := filepath.Glob(filepath.Join(store, "1", strings.Repeat("[0-9a-f]", 32)))
+	if len(runs) == 0 {
+		t.Fatal("the synthetic store has no run in experiment 1")
+	}
+	dbOnly := filepath.Join(t.TempDir(), "mlruns")
+	if err := os.MkdirAll(filepath.Join(dbOnly, "artifacts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dbOnly, "mlflow.db"), []byte("SQLite format 3\x00"+strings.Repeat("\x00", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for location, want := range map[string]string{
+		filepath.Join(store, "1"): "an experiment's folder of the file store " + store,
+		runs[0]:                   "a run's folder of the file store " + store,
+		project:                   "holds " + store + " (MLflow file store",
+		dbOnly:                    "holds " + filepath.Join(dbOnly, "mlflow.db") + " (MLflow database",
+		"sqlite:///" + filepath.ToSlash(filepath.Join(project, "nope.db")): "does not exist",
+	} {
+		src, err := formats.Open(context.Background(), location, sources.Options{Drivers: all.Registry()})
+		if src != nil {
+			src.Close()
+		}
+		if !errors.Is(err, sources.ErrNotRecognised) || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error saying %q", location, err, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(project, "nope.db")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("opening a missing database as a source created it: %v", err)
+	}
+}
