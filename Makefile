@@ -7,7 +7,7 @@ SHELL := /bin/bash
 .PHONY: build test unit-test check vet demo clean bench bench-go
 
 build:
-	$(GO) build -o $(BIN) ./cmd/mlflow-bulk
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/mlflow-bulk
 
 # go vet and gofmt: quick, and part of make test.
 check:

@@ -43,10 +43,3 @@ func NewCmdGenerate(f *Factory) *cobra.Command {
 	flags.StringVar(&o.ArtifactRoot, "artifact-root", "", "artifact root the experiments name (default: the store's folder as a file URI)")
 	return cmd
 }
-
-func exactlyOne(cmd *cobra.Command, args []string) error {
-	if len(args) != 1 {
-		return &usageError{fmt.Errorf("%s takes exactly one argument, got %d", cmd.CommandPath(), len(args))}
-	}
-	return nil
-}

@@ -100,7 +100,7 @@ anything of the bad run is committed, unless --skip-invalid.
 		},
 	}
 	flags := cmd.Flags()
-	flags.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "target MLflow database URI (default: MLFLOW_TRACKING_URI when it names a database, else sqlite:///mlflow.db)")
+	flags.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "target MLflow database URI (MLFLOW_TRACKING_URI when it names a database)")
 	opts.addFlags(flags, "import")
 	flags.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs side by side (default: the machine's CPUs)")
 	addPasswordFile(flags, &opts.PasswordFile)
@@ -192,20 +192,20 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	shown := opts.IO.Progress(opts.Progress).Start()
 	shown.VerifyAfter(opts.Verify && !opts.DryRun)
 	impOpts := importer.Options{
-		SkipInvalid:          opts.SkipInvalid,
-		BatchRows:            opts.BatchRows,
-		DefaultArtifactRoot:  opts.DefaultArtifactRoot,
-		OnKeyCollision:       opts.OnKeyCollision,
-		SkipUnsupported:      opts.SkipUnsupported,
-		OnModelConflict:      opts.OnModelConflict,
-		OnExistingRun:        opts.OnExistingRun,
-		DryRun:               opts.DryRun,
-		Reread:               opts.Reread,
-		TargetExperiment:     opts.TargetExperiment,
-		Filter:               filter,
-		ArtifactMap:          artifactMap,
-		OnParamConflict:      opts.OnParamConflict,
-		Progress:             shown.Update,
+		SkipInvalid:         opts.SkipInvalid,
+		BatchRows:           opts.BatchRows,
+		DefaultArtifactRoot: opts.DefaultArtifactRoot,
+		OnKeyCollision:      opts.OnKeyCollision,
+		SkipUnsupported:     opts.SkipUnsupported,
+		OnModelConflict:     opts.OnModelConflict,
+		OnExistingRun:       opts.OnExistingRun,
+		DryRun:              opts.DryRun,
+		Reread:              opts.Reread,
+		TargetExperiment:    opts.TargetExperiment,
+		Filter:              filter,
+		ArtifactMap:         artifactMap,
+		OnParamConflict:     opts.OnParamConflict,
+		Progress:            shown.Update,
 	}
 	report, err := importer.Import(ctx, sink, srcs, impOpts)
 	if errors.Is(err, importer.ErrDryRunNeedsSchema) {

@@ -293,3 +293,33 @@ func TestSchemaInit314(t *testing.T) {
 		}
 	}
 }
+
+// TestUsageErrorsSayWhatToDo: each kind of wrong call exits 2 and says what to give.
+func TestUsageErrorsSayWhatToDo(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import"}, "import needs at least 1 SOURCE"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"import", "x", "--dryrun"}, "Did you mean --dry-run?"},
+		{[]string{"import", "x", "--on-existing-runs", "skip"}, "Did you mean --on-existing-run?"},
+		{[]string{"inspect", "a", "b"}, "inspect takes exactly one SOURCE, got 2"},
+	} {
+		io, _, errOut := TestStreams()
+		if code := Main(c.args, io); code != ExitUsage || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%v: exit %d, %q; want exit %d saying %q", c.args, code, errOut, ExitUsage, c.want)
+		}
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want int
+	}{{"dryrun", "dry-run", 1}, {"", "ab", 2}, {"verify", "verify", 0}, {"kitten", "sitting", 3}} {
+		if got := editDistance(c.a, c.b); got != c.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -21,6 +21,9 @@ func Main(args []string, io *IOStreams) ExitCode {
 	root := NewCmdRoot(NewFactory(io))
 	root.SetArgs(args)
 	_, err := root.ExecuteContextC(ctx)
+	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = &usageError{fmt.Errorf("%w\nRun 'mlflow-bulk --help' for the commands", err)}
+	}
 	if err != nil && !errors.Is(err, errSkippedInvalid) && !errors.Is(err, errDifferences) {
 		msg := err.Error()
 		if ctx.Err() != nil {
@@ -46,15 +49,13 @@ MLflow databases into MLflow's own SQL schema on PostgreSQL, MySQL/MariaDB or SQ
 and recomputes latest_metrics exactly as MLflow does.
 
 ` + exitCodesHelp,
-		Version:       version,
+		Version:       versionText(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}
 	root.SetOut(io.Out)
 	root.SetErr(io.ErrOut)
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())}
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(NewCmdImport(f, nil))
 	root.AddCommand(NewCmdSchema(f))
 	root.AddCommand(NewCmdVerify(f))
@@ -62,14 +63,4 @@ and recomputes latest_metrics exactly as MLflow does.
 	root.AddCommand(NewCmdInspect(f))
 	root.AddCommand(NewCmdGenerate(f))
 	return root
-}
-
-// minArgs wraps cobra's check so that a missing argument counts as a usage error.
-func minArgs(n int) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := cobra.MinimumNArgs(n)(cmd, args); err != nil {
-			return &usageError{fmt.Errorf("%w\nRun '%s --help' for usage", err, cmd.CommandPath())}
-		}
-		return nil
-	}
 }
