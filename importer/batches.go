@@ -40,6 +40,8 @@ func (im *importer) commit(ctx context.Context, reopen bool) error {
 	}
 	im.committed.merge(im.batch)
 	im.batch.reset()
+	im.report.addRunIDs(im.batchCreated, im.batchMerged)
+	im.batchCreated, im.batchMerged = im.batchCreated[:0], im.batchMerged[:0]
 	im.batchRows = 0
 	if im.opts.DryRun {
 		return nil

@@ -270,6 +270,9 @@ type runState struct {
 }
 
 type importer struct {
+	// batchCreated and batchMerged are the ids of the runs of the open batch, listed in
+	// the report once it commits.
+	batchCreated, batchMerged []string
 	opts      Options
 	sink      sinks.Sink
 	dialect   schema.Dialect

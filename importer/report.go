@@ -100,7 +100,12 @@ type Report struct {
 	// collation that merges keys).
 	Notices []string `json:"notices"`
 	// UnchangedRuns counts the runs skipped unread, as the target took them (--reread).
-	UnchangedRuns int64   `json:"unchanged_runs"`
+	UnchangedRuns int64 `json:"unchanged_runs"`
+	// CreatedRuns and MergedRuns are the ids of the runs the import created and merged
+	// into, the first maxRunIDs of them; RunIDsNotListed counts the others.
+	CreatedRuns     []string `json:"created_run_ids"`
+	MergedRuns      []string `json:"merged_run_ids"`
+	RunIDsNotListed int64    `json:"run_ids_not_listed,omitempty"`
 	Seconds       float64 `json:"seconds"`
 	// Complete is false when the import stopped early; counts are what was committed.
 	Complete bool `json:"complete"`
@@ -126,6 +131,26 @@ func (r *Report) NothingNew() bool {
 		}
 	}
 	return !r.SchemaCreated
+}
+
+// maxRunIDs bounds the run ids a report lists, so that its memory does not grow with
+// the input.
+const maxRunIDs = 10_000
+
+// addRunIDs lists committed runs, up to maxRunIDs.
+func (r *Report) addRunIDs(created, merged []string) {
+	for _, l := range []struct {
+		ids  []string
+		into *[]string
+	}{{created, &r.CreatedRuns}, {merged, &r.MergedRuns}} {
+		for _, id := range l.ids {
+			if len(r.CreatedRuns)+len(r.MergedRuns) >= maxRunIDs {
+				r.RunIDsNotListed++
+				continue
+			}
+			*l.into = append(*l.into, id)
+		}
+	}
 }
 
 // tally is a set of counts being accumulated.

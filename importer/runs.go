@@ -299,6 +299,12 @@ func (im *importer) finishRun(ctx context.Context) error {
 		im.run["runs"].Merged--
 		im.run["runs"].Skipped++
 	}
+	switch {
+	case im.run["runs"].Created > 0:
+		im.batchCreated = append(im.batchCreated, cur.id)
+	case im.run["runs"].Merged > 0:
+		im.batchMerged = append(im.batchMerged, cur.id)
+	}
 	im.seenRuns[cur.id] = seenRun{source: cur.source, experiment: cur.experiment, file: cur.file}
 	im.keepStamp(cur.id, cur.stamp)
 	im.batchRows += im.run.rowsWritten()

@@ -43,6 +43,9 @@ type ImportOptions struct {
 	Workers             int
 	Verify              bool
 	LockTimeout         time.Duration
+
+	// startedAt is when the command began, for --json.
+	startedAt time.Time
 }
 
 // sourceFormatsHelp lists the formats sources.Open reads, from its own table.
@@ -156,6 +159,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 func importCommand(ctx context.Context, opts *ImportOptions) error {
+	opts.startedAt = opts.IO.Clock.Now()
 	opts.noteRetiredFlags(opts.IO.ErrOut)
 	filter, artifactMap, srcOpts, err := opts.resolve()
 	if err != nil {
@@ -243,11 +247,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		err = errSkippedInvalid
 	}
 	if opts.JSON {
-		out := importJSON{Report: report, Verify: vr, ExitCode: exitCodeFor(err)}
-		if err != nil {
-			out.Error = err.Error()
-		}
-		if werr := writeJSON(opts.IO.Out, out); werr != nil {
+		if werr := writeJSON(opts.IO.Out, newImportJSON(opts, report, vr, err)); werr != nil {
 			return werr
 		}
 		return err
@@ -267,9 +267,12 @@ func failedJSON(opts *ImportOptions, report *importer.Report, vr *importer.Verif
 		return err
 	}
 	if report == nil {
-		report = &importer.Report{Target: sinks.Redact(opts.Target), Sources: []string{}, Counts: []importer.EntityCount{}}
+		report = &importer.Report{Target: sinks.Redact(opts.Target)}
+		for _, s := range opts.Sources {
+			report.Sources = append(report.Sources, sinks.Redact(s))
+		}
 	}
-	if werr := writeJSON(opts.IO.Out, importJSON{Report: report, Verify: vr, Error: err.Error(), ExitCode: exitCodeFor(err)}); werr != nil {
+	if werr := writeJSON(opts.IO.Out, newImportJSON(opts, report, vr, err)); werr != nil {
 		return errors.Join(err, werr)
 	}
 	return err

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 )
@@ -19,7 +20,52 @@ func writeJSON(w io.Writer, v any) error {
 // --verify ran, or the error that ended the command and what was committed before it.
 type importJSON struct {
 	*importer.Report
-	Verify   *importer.VerifyReport `json:"verify,omitempty"`
-	Error    string                 `json:"error,omitempty"`
-	ExitCode ExitCode               `json:"exit_code"`
+	// StartedAt and FinishedAt bound the command, in UTC (RFC 3339): a nightly log of
+	// JSON lines tells its runs apart by them.
+	StartedAt  string `json:"started_at"`
+	FinishedAt string `json:"finished_at"`
+	// NothingNew: the target already held everything (a re-import with nothing to do).
+	NothingNew bool                   `json:"nothing_new"`
+	Verify     *importer.VerifyReport `json:"verify,omitempty"`
+	Error      string                 `json:"error,omitempty"`
+	ExitCode   ExitCode               `json:"exit_code"`
+}
+
+// newImportJSON is what --json prints of an import that ended with err (nil: success).
+// Lists are [] rather than null when empty, so that a script can iterate any of them.
+func newImportJSON(opts *ImportOptions, report *importer.Report, vr *importer.VerifyReport, err error) importJSON {
+	for _, list := range []*[]string{&report.Sources, &report.Notices, &report.CreatedRuns, &report.MergedRuns} {
+		if *list == nil {
+			*list = []string{}
+		}
+	}
+	if report.Counts == nil {
+		report.Counts = []importer.EntityCount{}
+	}
+	if report.Experiments == nil {
+		report.Experiments = []importer.ExperimentMapping{}
+	}
+	if report.Skipped == nil {
+		report.Skipped = []importer.Note{}
+	}
+	if report.Rejected == nil {
+		report.Rejected = []importer.Note{}
+	}
+	if report.LatestMetricDifferences == nil {
+		report.LatestMetricDifferences = []importer.LatestDifference{}
+	}
+	if report.Unsupported == nil {
+		report.Unsupported = []importer.UnsupportedData{}
+	}
+	started := opts.startedAt
+	if started.IsZero() {
+		started = opts.IO.Clock.Now()
+	}
+	out := importJSON{Report: report, Verify: vr, ExitCode: exitCodeFor(err),
+		StartedAt: started.UTC().Format(time.RFC3339), FinishedAt: opts.IO.Clock.Now().UTC().Format(time.RFC3339),
+		NothingNew: err == nil && report.Complete && !report.DryRun && report.NothingNew()}
+	if err != nil {
+		out.Error = err.Error()
+	}
+	return out
 }

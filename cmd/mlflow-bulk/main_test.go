@@ -35,7 +35,7 @@ func TestNewCmdImportFlags(t *testing.T) {
 			want: ImportOptions{Sources: []string{"x"}, Target: defaultTarget, BatchRows: 100_000, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "auto", OnKeyCollision: "fail",
 				OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Selection: Selection{IncludeDeleted: true, Shard: "1/4"}, Workers: 3}},
 		{args: []string{"x", "--on-key-collision", "merge"}, wantErr: "--on-key-collision must be"},
-		{args: []string{}, wantErr: "requires at least 1 arg"},
+		{args: []string{}, wantErr: "import needs at least 1 SOURCE"},
 		{args: []string{"x", "--progress", "sometimes"}, wantErr: "--progress must be"},
 		{args: []string{"x", "--nope"}, wantErr: "unknown flag"},
 	}

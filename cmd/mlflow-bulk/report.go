@@ -15,11 +15,15 @@ func printReport(io *IOStreams, r *importer.Report) {
 		verb = "Dry run into" // the counts are what an import would do
 	}
 	fmt.Fprintf(out, "%s %s (schema %s", verb, r.Target, r.Revision)
-	if r.SchemaCreated {
+	switch {
+	case r.SchemaCreated && r.DryRun:
+		fmt.Fprint(out, ", which the import would create")
+	case r.SchemaCreated:
 		fmt.Fprint(out, ", created")
 	}
 	fmt.Fprintf(out, ") in %.1fs", r.Seconds)
-	if m := r.Count("metrics"); m.Created > 0 && r.Seconds > 0 {
+	// A rate over a second or two of work says nothing but noise.
+	if m := r.Count("metrics"); m.Created >= 10_000 && r.Seconds >= 2 {
 		fmt.Fprintf(out, ", %.0f metric rows/s", float64(m.Created)/r.Seconds)
 	}
 	fmt.Fprint(out, "\n\n")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
@@ -46,7 +47,7 @@ func sampleReport() *importer.Report {
 func TestReportText(t *testing.T) {
 	io, out, _ := TestStreams()
 	printReport(io, sampleReport())
-	want := `Imported into postgresql://mlflow:xxxxx@db:5432/mlflow (schema 7d34483879f0, created) in 2.0s, 500 metric rows/s
+	want := `Imported into postgresql://mlflow:xxxxx@db:5432/mlflow (schema 7d34483879f0, created) in 2.0s
 
        entity  read  created  merged  skipped  rejected
   experiments     2        1       1        0         0
@@ -69,7 +70,9 @@ Rejected (invalid input):
 }
 
 func TestReportJSON(t *testing.T) {
-	b, err := json.Marshal(sampleReport())
+	io, _, _ := TestStreams()
+	opts := &ImportOptions{IO: io, startedAt: io.Clock.Now().Add(-2 * time.Second)}
+	b, err := json.Marshal(newImportJSON(opts, sampleReport(), nil, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +84,8 @@ func TestReportJSON(t *testing.T) {
 		`"skipped":[{"source":"file store ./mlruns","path":"./mlruns/models","reason":"model registry folder, not tracking data"}],` +
 		`"rejected":[{"source":"","path":"","reason":"./mlruns/1/abc/metrics/loss:3: run abc: malformed metric line"}],` +
 		`"latest_metric_differences":[],"unsupported":[{"source":"MLflow database sqlite:///new.db","table":"review_queues","rows":3}],` +
-		`"notices":[],"unchanged_runs":0,"seconds":2,"complete":true,"dry_run":false}`
+		`"notices":[],"unchanged_runs":0,"created_run_ids":[],"merged_run_ids":[],"seconds":2,"complete":true,"dry_run":false,` +
+		`"started_at":"2026-12-03T23:59:58Z","finished_at":"2026-12-04T00:00:00Z","nothing_new":false,"exit_code":0}`
 	if string(b) != want {
 		t.Errorf("JSON:\n%s\nwant:\n%s", b, want)
 	}
