@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -106,6 +107,10 @@ func (w *writer) write(entity string, v any) error {
 		f.enc = json.NewEncoder(f.buf)
 		f.enc.SetEscapeHTML(false)
 		w.files[entity] = f
+	}
+	if bad := invalidText(reflect.ValueOf(v), entity); bad != "" {
+		return fmt.Errorf("%s holds text that is not UTF-8, which JSON cannot carry unchanged: the dump is refused rather than altered; "+
+			"fix the value in the source (MLflow keeps text as UTF-8)", bad)
 	}
 	w.report.Counts[entity]++
 	return f.enc.Encode(v)

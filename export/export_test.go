@@ -3,6 +3,7 @@ package export_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -125,5 +126,53 @@ func TestExportRefusesAFullFolder(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(dir, "keep.txt")); string(b) != "x" {
 		t.Error("the file already there was changed")
+	}
+}
+
+// TestTextThatIsNotUTF8: an export refuses a record whose text JSON could not carry
+// unchanged, naming the field; reading back a dump whose text is not UTF-8 (a raw byte,
+// or the \u escape of a lone surrogate) is invalid input naming file and line, never a
+// U+FFFD that would make two names one.
+func TestTextThatIsNotUTF8(t *testing.T) {
+	src := sources.FromRecords("records", []sources.Record{
+		&sources.Experiment{SourceID: "1", Name: "ok", LifecycleStage: sources.LifecycleActive},
+		&sources.Run{RunID: strings.Repeat("a", 32), ExperimentSourceID: "1", Status: sources.StatusFinished, LifecycleStage: sources.LifecycleActive,
+			Params: []sources.Tag{{Key: "p", Value: "a\xffb"}}},
+	})
+	_, err := export.Write(context.Background(), src, filepath.Join(t.TempDir(), "dump"), export.Options{})
+	if err == nil || !strings.Contains(err.Error(), "runs.Params[0].Value") || !strings.Contains(err.Error(), "not UTF-8") {
+		t.Errorf("export of a param that is not UTF-8: %v", err)
+	}
+
+	dir, _ := exportFixture(t, export.Options{})
+	path := filepath.Join(dir, "experiments.jsonl")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for _, bad := range []string{`\udcff`, "\xff"} {
+		changed := append([]string{}, lines...)
+		changed[len(changed)-1] = strings.Replace(changed[len(changed)-1], `"name":"`, `"name":"exp`+bad, 1)
+		if err := os.WriteFile(path, []byte(strings.Join(changed, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := formats.Open(context.Background(), dir, sources.Options{Drivers: all.Registry()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var inErr *sources.InputError
+		for s.Next() {
+			if inv, ok := s.Record().(*sources.Invalid); ok && inErr == nil {
+				inErr = inv.Err
+			}
+		}
+		if inErr == nil {
+			errors.As(s.Err(), &inErr)
+		}
+		s.Close()
+		if inErr == nil || inErr.File != path || inErr.Line != len(changed) {
+			t.Errorf("%q in a dump's experiment name: %v (want %s line %d)", bad, inErr, path, len(changed))
+		}
 	}
 }

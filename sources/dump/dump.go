@@ -175,6 +175,9 @@ func (l *lines) close() {
 
 // decode returns the concrete type: every caller attaches the run it was reading.
 func (l *lines) decode(b []byte, into any) *sources.InputError {
+	if text := jsonfile.CheckText(b); text != nil {
+		return &sources.InputError{File: l.path, Line: l.line, Err: text}
+	}
 	dec := json.NewDecoder(jsonfile.BytesReader(jsonfile.PythonJSON(b)))
 	dec.UseNumber()
 	if err := dec.Decode(into); err != nil {

@@ -157,3 +157,32 @@ func TestExportImportTagForms(t *testing.T) {
 		t.Errorf("invalid: %v", invalid)
 	}
 }
+
+// TestRunJSONNotUTF8: a run.json whose text is not UTF-8 is invalid input naming the
+// file and line, not a param silently turned into U+FFFD.
+func TestRunJSONNotUTF8(t *testing.T) {
+	dir := t.TempDir()
+	body := "{\"system\": {}, \"mlflow\": {\n\"info\": {\"run_id\": \"" + strings.Repeat("c", 32) + "\", \"experiment_id\": \"7\", \"status\": \"FINISHED\", \"lifecycle_stage\": \"active\"},\n" +
+		"\"params\": {\"p\": \"a\xffb\"}, \"metrics\": {}, \"tags\": {}}}"
+	path := filepath.Join(dir, "run.json")
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src, err := formats.Open(context.Background(), dir, sources.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var inErr *sources.InputError
+	for src.Next() {
+		if inv, ok := src.Record().(*sources.Invalid); ok {
+			inErr = inv.Err
+		}
+	}
+	if inErr == nil {
+		errors.As(src.Err(), &inErr)
+	}
+	if inErr == nil || inErr.File != path || inErr.Line != 3 || !strings.Contains(inErr.Error(), "0xff is not UTF-8") {
+		t.Errorf("a run.json with byte 0xff: %v", inErr)
+	}
+}

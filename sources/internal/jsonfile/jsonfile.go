@@ -94,6 +94,9 @@ func (f Float) MarshalJSON() ([]byte, error) {
 // Decode decodes a JSON file, turning syntax errors into InputErrors that name
 // the file, line and column.
 func Decode(path string, data []byte, into any) error {
+	if text := CheckText(data); text != nil {
+		return &sources.InputError{File: path, Line: text.Line, Err: text}
+	}
 	err := json.Unmarshal(PythonJSON(data), into)
 	if err == nil {
 		return nil
