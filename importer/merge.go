@@ -89,6 +89,12 @@ func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
 	if err != nil || !found {
 		return err
 	}
+	if stored.experiment != nil && *stored.experiment != src.experimentID {
+		// The same run id in two experiments (two stores, or a run moved between
+		// imports): MLflow keeps a run in one experiment, and a merge would mix them.
+		return fmt.Errorf("%w: the run is in experiment %d of the target, and this copy belongs in experiment %d; MLflow keeps a run in one experiment, so this copy is left out "+
+			"(import it with --target-experiment, or into another database, to keep both)", ErrTargetConflict, *stored.experiment, src.experimentID)
+	}
 	var set []columnValue
 	status := ""
 	if stored.status != nil {

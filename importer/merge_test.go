@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 )
 
 func appendFile(t *testing.T, path, text string) {
@@ -133,4 +134,53 @@ func noteReasons(r *importer.Report) []string {
 		out = append(out, n.Reason)
 	}
 	return out
+}
+
+// TestOneRunIDInTwoExperiments: two stores holding one run id in different experiments
+// (one store's copy moved to another experiment) are not merged into one run, neither in
+// one import nor in two: the second copy is a conflict with the target that names both
+// experiments, and nothing of it is written.
+func TestOneRunIDInTwoExperiments(t *testing.T) {
+	a, _ := synthStore(t, synth.Options{Experiments: 2, Runs: 4, MetricKeys: 1, Steps: 2, Params: 1, Seed: 31})
+	b := filepath.Join(t.TempDir(), "mlruns")
+	if err := os.CopyFS(b, os.DirFS(a)); err != nil {
+		t.Fatal(err)
+	}
+	moved, _ := filepath.Glob(filepath.Join(b, "1", strings.Repeat("[0-9a-f]", 32)))
+	if len(moved) == 0 {
+		t.Fatal("no run in experiment 1")
+	}
+	runID := filepath.Base(moved[0])
+	meta, err := os.ReadFile(filepath.Join(moved[0], "meta.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(moved[0], filepath.Join(b, "2", runID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b, "2", runID, "meta.yaml"), []byte(strings.Replace(string(meta), "experiment_id: '1'", "experiment_id: '2'", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	setUpFile(t, filepath.Join(b, "2", runID), "params/only_in_b", "1")
+	for _, target := range targets {
+		for name, imports := range map[string][][]string{"one import": {{a, b}}, "two imports": {{a}, {b}}} {
+			t.Run(target.name+"/"+name, func(t *testing.T) {
+				uri := target.uri(t)
+				var err error
+				for _, paths := range imports {
+					if _, err = importPaths(t, uri, importer.Options{}, paths...); err != nil {
+						break
+					}
+				}
+				if !errors.Is(err, importer.ErrTargetConflict) || !strings.Contains(err.Error(), runID) || !strings.Contains(err.Error(), "MLflow keeps a run in one experiment") {
+					t.Fatalf("the second copy: %v", err)
+				}
+				d := openDB(t, uri)
+				defer d.close()
+				if n := d.count(`SELECT COUNT(*) FROM params WHERE "key" = 'only_in_b'`); n != 0 {
+					t.Errorf("the second copy's param was merged into the first")
+				}
+			})
+		}
+	}
 }

@@ -82,6 +82,7 @@ type Store interface {
 type storedRun struct {
 	status, lifecycle *string
 	end, deleted      *int64
+	experiment        *int64
 }
 
 // columnValue is one column to set.
@@ -261,11 +262,11 @@ func (s sqlStore) RunsProgress(ctx context.Context, ids []string) (map[string]st
 	if s.rev.HasColumn("runs", "deleted_time") {
 		deleted = "deleted_time"
 	}
-	err := schema.EachRow(ctx, s.tx(), "SELECT run_uuid, status, end_time, lifecycle_stage, "+deleted+" FROM runs WHERE run_uuid IN ("+placeholders(len(ids))+")", idArgs(ids, 1),
+	err := schema.EachRow(ctx, s.tx(), "SELECT run_uuid, status, end_time, lifecycle_stage, "+deleted+", experiment_id FROM runs WHERE run_uuid IN ("+placeholders(len(ids))+")", idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
 			var p storedRun
-			if err := scan(&id, &p.status, &p.end, &p.lifecycle, &p.deleted); err != nil {
+			if err := scan(&id, &p.status, &p.end, &p.lifecycle, &p.deleted, &p.experiment); err != nil {
 				return err
 			}
 			out[id] = p

@@ -21,6 +21,9 @@ type RequiredColumnError struct {
 	Columns  []string // "table.column"
 }
 
+// Unwrap makes it an unknown revision to errors.As too.
+func (e *RequiredColumnError) Unwrap() error { return &UnknownRevisionError{ID: e.Revision} }
+
 func (e *RequiredColumnError) Error() string {
 	return fmt.Sprintf("the target is at alembic revision %s, which mlflow-bulk does not know, and its tables have columns that every row must fill and that mlflow-bulk does not write: %s. "+
 		"Nothing was written; upgrade mlflow-bulk, or import into a database of an MLflow release it knows (%s)", e.Revision, strings.Join(e.Columns, ", "), SupportedReleases())
@@ -31,7 +34,7 @@ func (e *RequiredColumnError) Error() string {
 // returns the columns of the tables it writes that it leaves at their defaults.
 func Fit(ctx context.Context, db DB, d Dialect, r *Revision, id string, tables map[string]*TableInfo) (leftAtDefault []string, err error) {
 	if err := CheckColumns(ctx, db, d, r); err != nil {
-		return nil, fmt.Errorf("revision %s is unknown to mlflow-bulk and %w", id, err)
+		return nil, fmt.Errorf("%w; and %w", &UnknownRevisionError{ID: id}, err)
 	}
 	required, leftAtDefault := UnknownColumns(r, d, tables, true)
 	if len(required) > 0 {
