@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // File stores whose traces, logged models and model registry an import must carry over.
@@ -336,6 +338,40 @@ func TestImportFileStoreEntitiesSynthetic(t *testing.T) {
 			}
 			if !again.NothingNew() {
 				t.Errorf("a second import wrote rows: %+v", again.Counts)
+			}
+		})
+	}
+}
+
+// TestLoggedModelsIntoAnOlderSchema: a file store with logged models into a schema of
+// MLflow 2.8 – 2.12, which has no logged_models table, stops before writing, naming the
+// table, as a database source does; with --skip-unsupported the models and the runs'
+// edges to them are left out and said so, and no inputs row points at nothing.
+func TestLoggedModelsIntoAnOlderSchema(t *testing.T) {
+	root := testenv.Sample(t, "dmatrix-logged-models/mlruns")
+	older, _ := schema.Lookup("acf3f17fdcc7")
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			createAt(t, uri, older)
+			_, err := importPaths(t, uri, importer.Options{}, root)
+			if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "table logged_models, 3 rows") || !strings.Contains(err.Error(), "Nothing was written") {
+				t.Fatalf("into a schema without logged_models: %v", err)
+			}
+			if n := count(t, uri, "runs"); n != 0 {
+				t.Errorf("%d runs written before the refusal", n)
+			}
+			report, err := importPaths(t, uri, importer.Options{SkipUnsupported: true}, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(fmt.Sprint(report.Skipped), "run inputs and outputs of logged models left out") {
+				t.Errorf("the model edges left out are not reported: %v", report.Skipped)
+			}
+			d := openDB(t, uri)
+			defer d.close()
+			if n := d.count("SELECT COUNT(*) FROM inputs WHERE destination_type IN ('MODEL_INPUT', 'MODEL_OUTPUT') OR source_type IN ('MODEL_INPUT', 'MODEL_OUTPUT')"); n != 0 {
+				t.Errorf("%d inputs rows point at logged models the target cannot hold", n)
 			}
 		})
 	}

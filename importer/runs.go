@@ -155,6 +155,13 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 		seen[e] = true
 	}
 	for _, in := range r.Inputs {
+		if isModelEdge(in) && !im.rev.HasTable("logged_models") {
+			// The model is left out with its table: an edge to it would point at nothing.
+			im.run["inputs"].Skipped++
+			im.run["input_tags"].Skipped += int64(len(in.Tags))
+			im.noteOnce(fmt.Sprintf("run inputs and outputs of logged models left out: the target's revision %s has no logged_models table for the models they name", im.rev.ID))
+			continue
+		}
 		sourceID := in.SourceID
 		if in.SourceType == "DATASET" {
 			uuid, ok := im.datasets[datasetKey{exp, in.SourceID}]
@@ -338,4 +345,9 @@ func (im *importer) compareLatest(cur *runState) {
 		im.report.LatestMetricDifferences = append(im.report.LatestMetricDifferences, LatestDifference{
 			Source: im.sourceName, RunID: cur.id, Key: m.Key, SourceValue: theirs, Recomputed: ours, InHistory: ok})
 	}
+}
+
+// isModelEdge tells a run's input or output that names a logged model.
+func isModelEdge(in sources.Input) bool {
+	return in.DestinationType == "MODEL_INPUT" || in.DestinationType == "MODEL_OUTPUT" || in.SourceType == "MODEL_INPUT" || in.SourceType == "MODEL_OUTPUT"
 }

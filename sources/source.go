@@ -112,6 +112,10 @@ type Options struct {
 	// CSVTimeFormat is the strftime format of a CSV's times (%d-%m-%Y %H:%M) where the
 	// file does not say whether a date puts the day or the month first.
 	CSVTimeFormat string
+	// CSVTimezone is the IANA time zone (Asia/Kolkata, Europe/Berlin, UTC) of a CSV's
+	// times that carry none: the MLflow UI writes them in the browser's local time.
+	// Empty reads them as UTC, and the report says so.
+	CSVTimezone string
 	// MetricChunk is the largest number of points in one Metrics record (default 4096).
 	MetricChunk int
 	// Workers is how many goroutines read runs of a file store side by side (records

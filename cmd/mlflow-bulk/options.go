@@ -151,7 +151,7 @@ type Selection struct {
 	Renames, ArtifactRootMap        []string
 	TargetExperiment                string
 	CSVParams, CSVMetrics, CSVTags  []string
-	CSVTimeFormat                   string
+	CSVTimeFormat, CSVTimezone      string
 	AllowUnknown, FollowSymlinks    bool
 	Shard                           string
 }
@@ -177,6 +177,7 @@ func (s *Selection) addFlags(f *pflag.FlagSet, verb string) {
 	f.StringSliceVar(&s.CSVParams, "csv-params", nil, "columns of a UI \"Download CSV\" file that are params (others are inferred)")
 	f.StringSliceVar(&s.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")
 	f.StringSliceVar(&s.CSVTags, "csv-tags", nil, "columns of a UI \"Download CSV\" file that are tags")
+	f.StringVar(&s.CSVTimezone, "csv-timezone", "", "time zone of a CSV's times that name none, e.g. Europe/Berlin (the MLflow UI writes the browser's local time; default UTC)")
 	f.StringVar(&s.CSVTimeFormat, "csv-time-format", "", "strftime format of a CSV's times when its dates could put the day or the month first, e.g. '%d-%m-%Y %H:%M'")
 	f.BoolVar(&s.AllowUnknown, "allow-unknown-revision", false, "no longer needed, and does nothing: a database at a revision mlflow-bulk does not know is read and written by what its tables hold")
 	_ = f.MarkHidden("allow-unknown-revision")
@@ -210,6 +211,6 @@ func (s *Selection) resolve() (importer.Filter, []importer.ArtifactMapping, sour
 	if filter.Shard, filter.ShardCount, err = parseShard(s.Shard); err != nil {
 		return filter, nil, sources.Options{}, err
 	}
-	return filter, artifactMap, sources.Options{CSVParams: s.CSVParams, CSVMetrics: s.CSVMetrics, CSVTags: s.CSVTags, CSVTimeFormat: s.CSVTimeFormat,
+	return filter, artifactMap, sources.Options{CSVParams: s.CSVParams, CSVMetrics: s.CSVMetrics, CSVTags: s.CSVTags, CSVTimeFormat: s.CSVTimeFormat, CSVTimezone: s.CSVTimezone,
 		FollowSymlinks: s.FollowSymlinks}, nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -102,7 +103,12 @@ func Open(ctx context.Context, path string, opts sources.Options) (sources.Sourc
 		return nil, err
 	}
 	f.Close()
-	s := &csvSource{path: path, layout: detectCSV(header), opts: opts, chunk: opts.PointsPerRecord()}
+	s := &csvSource{path: path, layout: detectCSV(header), opts: opts, chunk: opts.PointsPerRecord(), loc: time.UTC}
+	if opts.CSVTimezone != "" {
+		if s.loc, err = time.LoadLocation(opts.CSVTimezone); err != nil {
+			return nil, fmt.Errorf("--csv-timezone %q: not a time zone such as Europe/Berlin, Asia/Kolkata or UTC: %w", opts.CSVTimezone, err)
+		}
+	}
 	if s.layout == csvNone {
 		return nil, fmt.Errorf("%s: %w (not a runs CSV, a UI CSV or a long-format metric history)", path, sources.ErrNotRecognised)
 	}
@@ -123,6 +129,10 @@ type csvSource struct {
 	roles map[int]csvRole
 	// dates reads the file's times where their layout is its own.
 	dates csvDates
+	// loc is the time zone of times that carry none (--csv-timezone, UTC by default);
+	// zoneless says such a time was read, for the report.
+	loc      *time.Location
+	zoneless bool
 	// cells counts the non-empty cells read and imported; unused counts, per column,
 	// the non-empty cells no field took, for the report.
 	cellsRead, cellsImported int64
@@ -184,7 +194,17 @@ func (s *csvSource) reportCells(ctx context.Context) error {
 		}
 		msg += "; not imported: " + strings.Join(parts, ", ")
 	}
-	return s.Emit(ctx, &sources.Notice{Path: s.path, Message: msg})
+	if err := s.Emit(ctx, &sources.Notice{Path: s.path, Message: msg}); err != nil {
+		return err
+	}
+	switch {
+	case !s.zoneless:
+		return nil
+	case s.opts.CSVTimezone == "":
+		return s.Emit(ctx, &sources.Notice{Path: s.path, Message: "its times carry no time zone and were read as UTC; the MLflow UI writes them in the browser's local time, " +
+			"so give that zone with --csv-timezone (for example Europe/Berlin or Asia/Kolkata) if they came from it"})
+	}
+	return s.Emit(ctx, &sources.Notice{Path: s.path, Message: "its times carry no time zone and were read in " + s.loc.String() + " (--csv-timezone)"})
 }
 
 func sortedKeysOf(m map[string]int64) []string {

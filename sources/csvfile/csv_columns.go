@@ -113,12 +113,12 @@ func (st *csvColumnStats) dates(given string) (csvDates, error) {
 	return csvDates{}, nil
 }
 
-// parse reads a time in the file's own layout as UTC epoch milliseconds; ok is false
-// when the text is not in it.
-func (d csvDates) parse(v string) (ms int64, ok bool) {
+// parse reads a time in the file's own layout, in loc unless it names its zone, as
+// epoch milliseconds; ok is false when the text is not in it.
+func (d csvDates) parse(v string, loc *time.Location) (ms int64, ok bool) {
 	v = strings.TrimSpace(v)
 	if d.layout != "" {
-		t, err := time.Parse(d.layout, v)
+		t, err := time.ParseInLocation(d.layout, v, loc)
 		return t.UnixMilli(), err == nil
 	}
 	m := numericDates.FindStringSubmatch(v)
@@ -135,7 +135,7 @@ func (d csvDates) parse(v string) (ms int64, ok bool) {
 	if d.dayFirst {
 		day, month = n[1], n[2]
 	}
-	t := time.Date(n[3], time.Month(month), day, n[4], n[5], n[6], 0, time.UTC)
+	t := time.Date(n[3], time.Month(month), day, n[4], n[5], n[6], 0, loc)
 	if t.Day() != day || int(t.Month()) != month || n[4] > 23 || n[5] > 59 || n[6] > 59 {
 		return 0, false // 31-02-2024 and the like
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/sourcetest"
 )
@@ -245,5 +246,30 @@ func TestSearchRunsCSVStrippedPrefixes(t *testing.T) {
 	runs, points, _, _ = readCSV(t, path, sources.Options{CSVParams: []string{"acc"}})
 	if len(runs[0].Params) != 3 || len(points[runA]) != 1 {
 		t.Errorf("--csv-params acc: params %+v metrics %+v", runs[0].Params, points[runA])
+	}
+}
+
+// TestCSVTimezone: a UI CSV's times name no zone: read as UTC, the report says so and
+// names --csv-timezone; with it they are read in that zone (India is 5.5 h ahead of UTC);
+// a zone that does not exist is refused.
+func TestCSVTimezone(t *testing.T) {
+	row := func(start, id string) string { return start + ",1s," + id + ",,LOCAL,t.py,u,FINISHED,1" }
+	path := writeCSV(t, "ui.csv", uiCSV("m", row("2024-08-13 09:05:00", runA)))
+	runs, _, notices, invalid := readCSV(t, path, sources.Options{})
+	if len(invalid) != 0 || len(runs) != 1 || *runs[0].StartTime != 1723539900000 {
+		t.Fatalf("as UTC: runs %d, invalid %v", len(runs), invalid)
+	}
+	if !strings.Contains(strings.Join(notices, "\n"), "read as UTC") || !strings.Contains(strings.Join(notices, "\n"), "--csv-timezone") {
+		t.Errorf("the report does not say the times were read as UTC: %v", notices)
+	}
+	runs, _, notices, invalid = readCSV(t, path, sources.Options{CSVTimezone: "Asia/Kolkata"})
+	if len(invalid) != 0 || len(runs) != 1 || *runs[0].StartTime != 1723539900000-5*3600_000-30*60_000 {
+		t.Fatalf("in Asia/Kolkata: runs %d (%v), invalid %v", len(runs), runs, invalid)
+	}
+	if !strings.Contains(strings.Join(notices, "\n"), "read in Asia/Kolkata") {
+		t.Errorf("the report does not name the zone: %v", notices)
+	}
+	if _, err := csvfile.Open(context.Background(), path, sources.Options{CSVTimezone: "Mars/Olympus"}); err == nil || !strings.Contains(err.Error(), "--csv-timezone") {
+		t.Errorf("an unknown zone: %v", err)
 	}
 }

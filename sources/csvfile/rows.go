@@ -21,15 +21,22 @@ func (s *csvSource) parseTime(v string) (*int64, error) {
 	if v == "" || v == "None" || v == "NaT" || v == "nan" {
 		return nil, nil
 	}
-	if ms, ok := s.dates.parse(v); ok {
+	if ms, ok := s.dates.parse(v, s.loc); ok {
+		s.zoneless = true
 		return &ms, nil
 	}
 	if ms, err := strconv.ParseInt(v, 10, 64); err == nil {
 		return &ms, nil
 	}
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05-07:00", time.RFC3339Nano,
-		"2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04"} {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05-07:00", time.RFC3339Nano} {
 		if t, err := time.Parse(layout, v); err == nil {
+			ms := t.UnixMilli()
+			return &ms, nil
+		}
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05", "2006-01-02T15:04:05.999999999", "2006-01-02 15:04"} {
+		if t, err := time.ParseInLocation(layout, v, s.loc); err == nil {
+			s.zoneless = true
 			ms := t.UnixMilli()
 			return &ms, nil
 		}

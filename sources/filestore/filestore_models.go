@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 
 	"gopkg.in/yaml.v3"
@@ -441,4 +442,44 @@ func readAliases(files storeFiles, m *meta, dir string) ([]sources.ModelAlias, e
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Alias < out[j].Alias })
 	return out, nil
+}
+
+// Unsupported implements sources.TableSource: logged models, the registry and traces
+// of the store that the target has no table for, so that the import stops before
+// writing (or, with --skip-unsupported, leaves them and the runs' edges to them out),
+// as it does for a database source.
+func (s *fileStore) Unsupported(ctx context.Context, target map[string]*schema.TableInfo) ([]sources.Unsupported, error) {
+	var out []sources.Unsupported
+	if target["logged_models"] == nil {
+		if n := len(s.scanLoggedModels()); n > 0 {
+			out = append(out, sources.Unsupported{Table: "logged_models", Rows: int64(n)})
+		}
+	}
+	if target["registered_models"] == nil {
+		if names, _ := os.ReadDir(filepath.Join(s.root, modelsFolder)); len(names) > 0 {
+			out = append(out, sources.Unsupported{Table: "registered_models", Rows: int64(len(names))})
+		}
+	}
+	if target["trace_info"] == nil {
+		if n := s.countTraces(); n > 0 {
+			out = append(out, sources.Unsupported{Table: "trace_info", Rows: n})
+		}
+	}
+	return out, ctx.Err()
+}
+
+// countTraces counts the trace folders of every experiment, active and trashed.
+func (s *fileStore) countTraces() int64 {
+	var n int64
+	for _, parent := range []string{s.root, filepath.Join(s.root, trashFolder)} {
+		exps, _ := os.ReadDir(parent)
+		for _, e := range exps {
+			if !e.IsDir() || e.Name() == modelsFolder && parent == s.root {
+				continue
+			}
+			traces, _ := os.ReadDir(filepath.Join(parent, e.Name(), "traces"))
+			n += int64(len(traces))
+		}
+	}
+	return n
 }
