@@ -311,3 +311,25 @@ func TestImportExportImportDatasetInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestConflictWithinOneImport: two exports of one registered model from two servers,
+// imported together into an empty target, conflict with each other, not with "the
+// target": the error names both files. The same run exported twice into one
+// experiment (bulk/experiments and bulk/models/experiments) is one run, not two copies.
+func TestConflictWithinOneImport(t *testing.T) {
+	root := testenv.Sample(t, "export-mlflow-export-import-oss")
+	uri := testenv.SQLite(t)
+	_, err := importPaths(t, uri, importer.Options{SkipInvalid: true}, root)
+	if err == nil || !strings.Contains(err.Error(), "earlier in this import") || strings.Count(err.Error(), "model.json") != 2 || strings.Contains(err.Error(), "the target's (") {
+		t.Fatalf("two exports of one model: %v", err)
+	}
+	report, err := importPaths(t, uri, importer.Options{SkipInvalid: true, OnModelConflict: importer.ModelConflictKeepTarget}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range report.Rejected {
+		if strings.Contains(r.Reason, "MLflow keeps a run in one experiment") {
+			t.Errorf("a run exported twice into one experiment is rejected as a second copy: %s", r.Reason)
+		}
+	}
+}

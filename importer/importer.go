@@ -270,6 +270,9 @@ type runState struct {
 }
 
 type importer struct {
+	// modelsWritten names where each registered model this import wrote came from, so a
+	// conflict between two of its sources names both.
+	modelsWritten map[string]string
 	// batchCreated and batchMerged are the ids of the runs of the open batch, listed in
 	// the report once it commits.
 	batchCreated, batchMerged []string

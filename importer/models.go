@@ -135,13 +135,30 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	if err != nil {
 		return err
 	}
+	// Where the target's model came from, for conflict messages: this very import (an
+	// earlier source, or an earlier file of this one) or the target as it was.
+	theirs := "the target's"
+	if from, ok := im.modelsWritten[m.Name]; ok {
+		theirs = "the one imported from " + from + " earlier in this import"
+	} else {
+		if im.modelsWritten == nil {
+			im.modelsWritten = map[string]string{}
+		}
+		im.modelsWritten[m.Name] = im.sourceName
+		if m.Origin.File != "" {
+			im.modelsWritten[m.Name] = m.Origin.File
+		}
+	}
+	if m.Origin.File != "" {
+		theirs += " (this one is from " + m.Origin.File + ")"
+	}
 	for _, v := range m.Versions {
 		if have, ok := target[v.Version]; ok {
 			if have == versionSignature(v) {
 				versions.Skipped++
 				continue
 			}
-			if err := im.modelConflict(m.Name, fmt.Sprintf("version %d differs from the target's (%s against %s)", v.Version, versionSignature(v), have)); err != nil {
+			if err := im.modelConflict(m.Name, fmt.Sprintf("version %d differs from %s (%s against %s)", v.Version, theirs, versionSignature(v), have)); err != nil {
 				return err
 			}
 			versions.Skipped++

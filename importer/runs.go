@@ -25,7 +25,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	}
 	im.cur.source, im.cur.experiment, im.cur.stamp = source, r.ExperimentSourceID, r.Stamp
 	im.cur.stored = im.takeStored(r.RunID)
-	if prev, ok := im.seenRuns[r.RunID]; ok && prev.source == source && prev.experiment != r.ExperimentSourceID {
+	if prev, ok := im.seenRuns[r.RunID]; ok && prev.source == source && prev.experiment != r.ExperimentSourceID && !im.sameTargetExperiment(source, prev.experiment, r.ExperimentSourceID) {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID,
 			Err: fmt.Errorf("the run is also in experiment %s (%s), imported from there; MLflow keeps a run in one experiment, so this copy is left out", prev.experiment, prev.file)})
 	}
@@ -350,4 +350,13 @@ func (im *importer) compareLatest(cur *runState) {
 // isModelEdge tells a run's input or output that names a logged model.
 func isModelEdge(in sources.Input) bool {
 	return in.DestinationType == "MODEL_INPUT" || in.DestinationType == "MODEL_OUTPUT" || in.SourceType == "MODEL_INPUT" || in.SourceType == "MODEL_OUTPUT"
+}
+
+// sameTargetExperiment tells whether two experiments of one source go into the same
+// experiment of the target (an export that holds one experiment twice, under
+// bulk/experiments and bulk/models/experiments): a run in both is one run.
+func (im *importer) sameTargetExperiment(source int, a, b string) bool {
+	ta, okA := im.expIDs[expKey{source, a}]
+	tb, okB := im.expIDs[expKey{source, b}]
+	return okA && okB && ta == tb
 }

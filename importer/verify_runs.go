@@ -81,7 +81,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		v.run = nil // left out by the import's filters
 		return nil
 	}
-	if first, ok := v.runExperiment[r.RunID]; ok && first != r.ExperimentSourceID {
+	if first, ok := v.runExperiment[r.RunID]; ok && first != r.ExperimentSourceID && !v.sameTargetExperiment(first, r.ExperimentSourceID) {
 		v.run = nil // a second copy in another experiment, which the import rejects (and says so)
 		return nil
 	}
@@ -359,4 +359,12 @@ func pointText(p MetricPoint) string {
 // samePoint compares points bit for bit (NaN is NaN).
 func samePoint(a, b MetricPoint) bool {
 	return a.Key == b.Key && a.Step == b.Step && a.Timestamp == b.Timestamp && a.IsNaN == b.IsNaN && math.Float64bits(a.Value) == math.Float64bits(b.Value)
+}
+
+// sameTargetExperiment tells whether two source experiments map to one target
+// experiment, as the import takes them (a run in both is one run).
+func (v *verifier) sameTargetExperiment(a, b string) bool {
+	ta, okA := v.expTarget[a]
+	tb, okB := v.expTarget[b]
+	return okA && okB && ta == tb
 }
