@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,35 +14,37 @@ import (
 // here is known in advance: it is read at run time.
 
 // TableInfo is one table of a database.
+// Its JSON (a dump's tables.jsonl carries it) is in snake case; a dump written before,
+// in Go's field names, reads the same (see UnmarshalJSON).
 type TableInfo struct {
-	Name    string
-	Columns []ColumnInfo // in table order
+	Name    string       `json:"name"`
+	Columns []ColumnInfo `json:"columns"` // in table order
 	// PrimaryKey names the primary key's columns in key order; empty without one.
-	PrimaryKey  []string
-	ForeignKeys []ForeignKey
+	PrimaryKey  []string     `json:"primary_key"`
+	ForeignKeys []ForeignKey `json:"foreign_keys"`
 }
 
 // ColumnInfo is one column of a table.
 type ColumnInfo struct {
-	Name string
+	Name string `json:"name"`
 	// Type is the declared type as the database reports it, lower case.
-	Type string
+	Type string `json:"type"`
 	// Default is the column's default as the database reports it ("'default'", "0",
 	// "'default'::character varying"), empty without one.
-	Default   string
-	Generated bool // computed by the database; never written
+	Default   string `json:"default"`
+	Generated bool   `json:"generated"` // computed by the database; never written
 	// Required is NOT NULL without a default (nor an identity or auto-increment): every
 	// row written must give it a value.
-	Required bool
-	Boolean  bool
-	Binary   bool // bytes, not text (BYTEA, BLOB)
+	Required bool `json:"required"`
+	Boolean  bool `json:"boolean"`
+	Binary   bool `json:"binary"` // bytes, not text (BYTEA, BLOB)
 }
 
 // ForeignKey is a reference from columns of a table to columns of another.
 type ForeignKey struct {
-	Columns    []string
-	RefTable   string
-	RefColumns []string
+	Columns    []string `json:"columns"`
+	RefTable   string   `json:"ref_table"`
+	RefColumns []string `json:"ref_columns"`
 }
 
 // Column returns the named column, or nil.
@@ -259,4 +262,48 @@ func ScanRows(rows Rows, fn func(scan func(...any) error) error) error {
 		return err
 	}
 	return rows.Close()
+}
+
+// UnmarshalJSON reads a table's description in either spelling: snake case, or the Go
+// field names dumps of earlier versions carry (PrimaryKey, ForeignKeys), which JSON's
+// case-insensitive matching alone would not take for primary_key and foreign_keys.
+func (t *TableInfo) UnmarshalJSON(b []byte) error {
+	type plain TableInfo
+	var both struct {
+		plain
+		OldPrimaryKey  []string     `json:"PrimaryKey"`
+		OldForeignKeys []ForeignKey `json:"ForeignKeys"`
+	}
+	if err := json.Unmarshal(b, &both); err != nil {
+		return err
+	}
+	*t = TableInfo(both.plain)
+	if t.PrimaryKey == nil {
+		t.PrimaryKey = both.OldPrimaryKey
+	}
+	if t.ForeignKeys == nil {
+		t.ForeignKeys = both.OldForeignKeys
+	}
+	return nil
+}
+
+// UnmarshalJSON reads a reference in either spelling (see TableInfo's).
+func (f *ForeignKey) UnmarshalJSON(b []byte) error {
+	type plain ForeignKey
+	var both struct {
+		plain
+		OldRefTable   string   `json:"RefTable"`
+		OldRefColumns []string `json:"RefColumns"`
+	}
+	if err := json.Unmarshal(b, &both); err != nil {
+		return err
+	}
+	*f = ForeignKey(both.plain)
+	if f.RefTable == "" {
+		f.RefTable = both.OldRefTable
+	}
+	if f.RefColumns == nil {
+		f.RefColumns = both.OldRefColumns
+	}
+	return nil
 }

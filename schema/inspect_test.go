@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -80,5 +81,25 @@ func TestInspect(t *testing.T) {
 				t.Errorf("parents first: %v", order)
 			}
 		})
+	}
+}
+
+// TestTableInfoJSON: a table's description is written in snake case, and one written by
+// an earlier version, in Go's field names, reads the same.
+func TestTableInfoJSON(t *testing.T) {
+	old := `{"Name":"t","Columns":[{"Name":"a","Type":"text","Binary":true}],"PrimaryKey":["a"],"ForeignKeys":[{"Columns":["a"],"RefTable":"x","RefColumns":["b"]}]}`
+	var info schema.TableInfo
+	if err := json.Unmarshal([]byte(old), &info); err != nil {
+		t.Fatal(err)
+	}
+	if info.Name != "t" || len(info.Columns) != 1 || !info.Columns[0].Binary || info.PrimaryKey[0] != "a" || info.ForeignKeys[0].RefTable != "x" {
+		t.Errorf("an earlier dump's table reads as %+v", info)
+	}
+	b, err := json.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"name":"t"`) || !strings.Contains(string(b), `"ref_table":"x"`) || strings.Contains(string(b), `"Name"`) {
+		t.Errorf("written as %s", b)
 	}
 }
