@@ -184,8 +184,13 @@ func (d *Display) showBar(pr importer.Progress, now time.Time) {
 	if d.bar == nil {
 		d.bar = newBar(d.errOut, pr.TotalRuns)
 	}
+	rate := ""
+	// The bar's own rate would say 0 runs/hr at the start: the rate shows once there is one.
+	if secs := now.Sub(d.started).Seconds(); secs >= LogEvery.Seconds() && pr.Runs > 0 {
+		rate = fmt.Sprintf(", %.1f runs/s", float64(pr.Runs)/secs)
+	}
 	if pr.TotalRuns > 0 {
-		d.bar.Describe(fmt.Sprintf("importing (%s%s)", plural(pr.MetricRows, "metric row"), withComma(d.eta.leftText(pr, now))))
+		d.bar.Describe(fmt.Sprintf("importing (%s%s%s)", plural(pr.MetricRows, "metric row"), rate, withComma(d.eta.leftText(pr, now))))
 		_ = d.bar.Set64(pr.Runs)
 		return
 	}
@@ -200,14 +205,13 @@ func newBar(w io.Writer, total int64) *progressbar.ProgressBar {
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription("importing"),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
 		progressbar.OptionThrottle(100 * time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	}
 	if total > 0 {
-		return progressbar.NewOptions64(total, append(options, progressbar.OptionSetItsString("runs"), progressbar.OptionSetPredictTime(false))...)
+		return progressbar.NewOptions64(total, append(options, progressbar.OptionSetPredictTime(false))...)
 	}
-	return progressbar.NewOptions64(-1, append(options, progressbar.OptionSetItsString("metric rows"))...)
+	return progressbar.NewOptions64(-1, append(options, progressbar.OptionShowIts(), progressbar.OptionSetItsString("metric rows"))...)
 }
 
 // clearPhaseLine removes a phase line drawn in place, so what follows starts clean.

@@ -90,7 +90,7 @@ func (t *timeLeft) leftText(pr importer.Progress, now time.Time) string {
 	case !ok:
 		return ""
 	case d < time.Second:
-		return "finishing"
+		return "under a second left"
 	}
 	return "about " + d.Round(time.Second).String() + " left"
 }

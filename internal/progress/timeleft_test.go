@@ -54,7 +54,7 @@ func TestTimeLeftCountsThePhasesAfterTheRows(t *testing.T) {
 	noVerify := timeLeft{}
 	noVerify.observe(rows(0, true), "", at(0))
 	noVerify.observe(keys, importer.PhaseImport, at(10))
-	if text := noVerify.leftText(keys, at(1000)); text != "finishing" {
+	if text := noVerify.leftText(keys, at(1000)); text != "under a second left" {
 		t.Errorf("past the estimate: %q, want finishing", text)
 	}
 
