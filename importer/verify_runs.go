@@ -35,12 +35,62 @@ func (r *verifyRun) history(key string) *history {
 }
 
 // history sums up a set of metric points in memory that does not grow with it: how
-// many, a sum of two hashes of each (the same for the same set in any order), and the
-// latest by MLflow's rule (the first of equal ones, in the order they came).
+// many, a sum of two hashes of each (the same for the same set in any order), the
+// latest by MLflow's rule (the first of equal ones, in the order they came), and the
+// first firstKept points in (step, timestamp, value) order, so that a difference among
+// them can be shown point by point.
 type history struct {
 	n      int64
 	h1, h2 uint64
 	latest MetricPoint
+	first  []MetricPoint
+}
+
+// firstKept bounds the points a history keeps to show where two histories part.
+const firstKept = 16
+
+// keepFirst keeps p among the first firstKept points in pointOrder.
+func (h *history) keepFirst(p MetricPoint) {
+	i := sort.Search(len(h.first), func(i int) bool { return pointOrder(p, h.first[i]) })
+	if i >= firstKept {
+		return
+	}
+	if len(h.first) < firstKept {
+		h.first = append(h.first, MetricPoint{})
+	}
+	copy(h.first[i+1:], h.first[i:])
+	h.first[i] = p
+}
+
+// pointOrder orders points by step, timestamp, then value.
+func pointOrder(a, b MetricPoint) bool {
+	if a.Step != b.Step {
+		return a.Step < b.Step
+	}
+	if a.Timestamp != b.Timestamp {
+		return a.Timestamp < b.Timestamp
+	}
+	return math.Float64bits(a.Value) < math.Float64bits(b.Value)
+}
+
+// firstDifference describes the first point, in pointOrder, where two histories part,
+// when it is among the points each keeps; "" otherwise.
+func firstDifference(src, have *history) string {
+	for i := 0; i < len(src.first) || i < len(have.first); i++ {
+		// Each keeps all its points up to firstKept: a list that ends first is a
+		// history that has no more.
+		if i < len(src.first) && i < len(have.first) && samePoint(src.first[i], have.first[i]) {
+			continue
+		}
+		if i >= len(src.first) {
+			return fmt.Sprintf("the first point that differs: %s in the target, not in the source", pointText(have.first[i]))
+		}
+		if i >= len(have.first) {
+			return fmt.Sprintf("the first point that differs: %s in the source, not in the target", pointText(src.first[i]))
+		}
+		return fmt.Sprintf("the first point that differs: %s in the source, %s in the target", pointText(src.first[i]), pointText(have.first[i]))
+	}
+	return ""
 }
 
 func (h *history) add(p MetricPoint) {
@@ -61,6 +111,7 @@ func (h *history) add(p MetricPoint) {
 	if h.n == 1 || p.Supersedes(h.latest) {
 		h.latest = p
 	}
+	h.keepFirst(p)
 }
 
 // digest is a short name of the set, for messages.
@@ -273,6 +324,11 @@ func (v *verifier) finishRun(ctx context.Context) error {
 			held = have.n
 		}
 		digests := fmt.Sprintf("(source history digest %s, target %s)", src.digest(), have.digest())
+		if have != nil && !src.same(have) {
+			if first := firstDifference(src, have); first != "" {
+				digests = first + " " + digests
+			}
+		}
 		switch {
 		case src.same(have):
 		case held < src.n:

@@ -252,6 +252,10 @@ func TestVerifyExitCodes(t *testing.T) {
 	if code != ExitDifferences || !strings.Contains(out.String(), want) {
 		t.Errorf("verify's text: exit %d\n%s\nwant a line with\n%s", code, out, want)
 	}
+	first := fmt.Sprintf("the first point that differs: step %s at %s = 12345.5 in the source, step %s at %s = ", last[2], last[0], last[2], last[0])
+	if !strings.Contains(out.String(), first) {
+		t.Errorf("verify's text does not show the first point that differs:\n%s\nwant\n%s", out, first)
+	}
 }
 
 // TestSchemaInit314 creates MLflow 3.14's schema with `schema init --mlflow-version 3.14`
