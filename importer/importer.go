@@ -276,11 +276,11 @@ type importer struct {
 	// batchCreated and batchMerged are the ids of the runs of the open batch, listed in
 	// the report once it commits.
 	batchCreated, batchMerged []string
-	opts      Options
-	sink      sinks.Sink
-	dialect   schema.Dialect
-	rev       *schema.Revision
-	collation schema.Collation
+	opts                      Options
+	sink                      sinks.Sink
+	dialect                   schema.Dialect
+	rev                       *schema.Revision
+	collation                 schema.Collation
 	// asm assembles runs by MLflow's rules for the target (assemble.go); keys folds keys
 	// as the target's collation compares them (collation.go).
 	asm  assembler

@@ -106,7 +106,7 @@ type Report struct {
 	CreatedRuns     []string `json:"created_run_ids"`
 	MergedRuns      []string `json:"merged_run_ids"`
 	RunIDsNotListed int64    `json:"run_ids_not_listed,omitempty"`
-	Seconds       float64 `json:"seconds"`
+	Seconds         float64  `json:"seconds"`
 	// Complete is false when the import stopped early; counts are what was committed.
 	Complete bool `json:"complete"`
 	// DryRun: nothing was written; the counts are what the import would have done.

@@ -66,7 +66,9 @@ type TextError struct {
 	Problem      string
 }
 
-func (e *TextError) Error() string { return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Problem) }
+func (e *TextError) Error() string {
+	return fmt.Sprintf("line %d, column %d: %s", e.Line, e.Column, e.Problem)
+}
 
 func loneSurrogate(data []byte, at int, r rune) *TextError {
 	line, col := lineCol(data, int64(at))

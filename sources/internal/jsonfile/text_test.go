@@ -7,9 +7,9 @@ import (
 
 func TestCheckText(t *testing.T) {
 	for text, want := range map[string]string{
-		`{"name":"exp\udcff"}`:            `line 1, column 13: \udcff is half`,
-		`{"name":"a\ud83d"}`:              `\ud83d is half`,
-		`{"name":"a\ud83dx"}`:             `\ud83d is half`,
+		`{"name":"exp\udcff"}`:              `line 1, column 13: \udcff is half`,
+		`{"name":"a\ud83d"}`:                `\ud83d is half`,
+		`{"name":"a\ud83dx"}`:               `\ud83d is half`,
 		"{\"a\": 1,\n \"name\":\"a\xffb\"}": "line 2, column 11: byte 0xff is not UTF-8",
 	} {
 		err := CheckText([]byte(text))
