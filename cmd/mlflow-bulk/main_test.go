@@ -309,6 +309,7 @@ func TestUsageErrorsSayWhatToDo(t *testing.T) {
 		{[]string{"import", "x", "--dryrun"}, "Did you mean --dry-run?"},
 		{[]string{"import", "x", "--on-existing-runs", "skip"}, "Did you mean --on-existing-run?"},
 		{[]string{"inspect", "a", "b"}, "inspect takes exactly one SOURCE, got 2"},
+		{[]string{"import", "x", "--experiment", "["}, `--experiment "[" is not a name or a glob pattern`},
 	} {
 		io, _, errOut := TestStreams()
 		if code := Main(c.args, io); code != ExitUsage || !strings.Contains(errOut.String(), c.want) {

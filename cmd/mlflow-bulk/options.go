@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -206,6 +207,14 @@ func (s *Selection) resolve() (importer.Filter, []importer.ArtifactMapping, sour
 	artifactMap, err := parseArtifactMap(s.ArtifactRootMap)
 	if err != nil {
 		return filter, nil, sources.Options{}, err
+	}
+	for flag, patterns := range map[string][]string{"--experiment": s.Experiments, "--exclude-experiment": s.ExcludeExperiments} {
+		for _, p := range patterns {
+			// A pattern that is not one would silently match nothing.
+			if _, err := path.Match(p, ""); err != nil {
+				return filter, nil, sources.Options{}, &usageError{fmt.Errorf("%s %q is not a name or a glob pattern (*, ?, [a-z]); escape a literal [ as \\[", flag, p)}
+			}
+		}
 	}
 	filter = importer.Filter{Experiments: s.Experiments, ExcludeExperiments: s.ExcludeExperiments, RunsSince: since, ExcludeDeleted: !s.IncludeDeleted, Rename: renames}
 	if filter.Shard, filter.ShardCount, err = parseShard(s.Shard); err != nil {

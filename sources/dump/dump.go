@@ -161,6 +161,9 @@ func (l *lines) next() ([]byte, error) {
 		}
 	}
 	if err := l.scan.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = errors.New("a line over 256 MiB: a dump line holds one record, and no record of MLflow's is that large")
+		}
 		return nil, &sources.InputError{File: l.path, Line: l.line + 1, Err: err}
 	}
 	return nil, nil

@@ -92,6 +92,9 @@ func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path
 		}
 	}
 	if err := scanner.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = errors.New("malformed metric file: a line over 1 MiB, where a metric line is a few dozen bytes")
+		}
 		return emit(ctx, &sources.Invalid{Err: &sources.InputError{File: path, Line: line + 1, RunID: runID, Err: err}})
 	}
 	if line == 0 {
