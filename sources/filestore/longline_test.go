@@ -18,7 +18,7 @@ func TestMetricLineTooLong(t *testing.T) {
 	run := filepath.Join(root, "0", strings.Repeat("a", 32))
 	for path, content := range map[string]string{
 		filepath.Join(root, "0", "meta.yaml"): "experiment_id: '0'\nname: Default\nartifact_location: /a\nlifecycle_stage: active\n",
-		filepath.Join(run, "meta.yaml"): "run_id: " + strings.Repeat("a", 32) + "\nrun_uuid: " + strings.Repeat("a", 32) + "\nexperiment_id: '0'\nstatus: 3\nlifecycle_stage: active\nstart_time: 1\n",
+		filepath.Join(run, "meta.yaml"):       "run_id: " + strings.Repeat("a", 32) + "\nrun_uuid: " + strings.Repeat("a", 32) + "\nexperiment_id: '0'\nstatus: 3\nlifecycle_stage: active\nstart_time: 1\n",
 		filepath.Join(run, "metrics", "loss"): "1 0.5 0\n" + strings.Repeat("9", 2<<20) + " 1 1\n",
 	} {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
