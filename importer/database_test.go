@@ -201,14 +201,19 @@ func createAt(t *testing.T, uri string, rev *schema.Revision) {
 // registryDB is a source database holding one registered model with the given versions
 // (version -> source) and an alias on the first.
 func registryDB(t *testing.T, versions map[int]string) string {
+	return registryDBNamed(t, "churn", versions)
+}
+
+// registryDBNamed is registryDB with the model's name given.
+func registryDBNamed(t *testing.T, name string, versions map[int]string) string {
 	uri := testenv.SQLite(t)
 	createAt(t, uri, schema.Newest())
-	stmts := []string{"INSERT INTO registered_models (name, creation_time, last_updated_time) VALUES ('churn', 1, 2)"}
+	stmts := []string{fmt.Sprintf("INSERT INTO registered_models (name, creation_time, last_updated_time) VALUES ('%s', 1, 2)", name)}
 	for v, src := range versions {
-		stmts = append(stmts, fmt.Sprintf("INSERT INTO model_versions (name, version, creation_time, last_updated_time, current_stage, source, status) VALUES ('churn', %d, 1, 2, 'None', '%s', 'READY')", v, src))
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO model_versions (name, version, creation_time, last_updated_time, current_stage, source, status) VALUES ('%s', %d, 1, 2, 'None', '%s', 'READY')", name, v, src))
 	}
-	stmts = append(stmts, "INSERT INTO registered_model_aliases (alias, version, name) VALUES ('champion', 1, 'churn')",
-		"INSERT INTO registered_model_tags (key, value, name) VALUES ('team', 'a', 'churn')")
+	stmts = append(stmts, fmt.Sprintf("INSERT INTO registered_model_aliases (alias, version, name) VALUES ('champion', 1, '%s')", name),
+		fmt.Sprintf("INSERT INTO registered_model_tags (key, value, name) VALUES ('team', 'a', '%s')", name))
 	setUp(t, uri, stmts...)
 	return uri
 }

@@ -117,9 +117,14 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	if err := im.flushAll(ctx); err != nil {
 		return err
 	}
-	exists, err := im.store.RegisteredModelExists(ctx, m.Name)
+	stored, exists, err := im.store.RegisteredModelName(ctx, m.Name)
 	if err != nil {
 		return err
+	}
+	if exists && stored != m.Name {
+		// Two names MLflow keeps apart that the target's collation makes one: merging
+		// them would mix one model's versions into the other's.
+		return im.modelNameCollision(ctx, m, stored)
 	}
 	if !exists {
 		err := im.insertRow(ctx, "registered_models", map[string]any{"name": m.Name, "creation_time": optional(m.CreationTime),
@@ -314,4 +319,24 @@ func (im *importer) newExperimentEntity(ctx context.Context, entity string, targ
 		return 0, false, err
 	}
 	return expID, true, im.flushAll(ctx)
+}
+
+// modelNameCollision handles a registered model whose name the target holds in another
+// spelling that its collation makes the same (Sklearn_Wine and sklearn_wine on MariaDB's
+// default): left out under --on-key-collision keep-first, a conflict otherwise.
+func (im *importer) modelNameCollision(ctx context.Context, m *sources.RegisteredModel, stored string) error {
+	what := fmt.Sprintf("registered model %q and the target's %q are one name under the target's collation %s, which MLflow on this database keeps as one model",
+		m.Name, stored, im.collation.Name)
+	if im.opts.OnKeyCollision == CollisionKeepFirst {
+		im.committed["registered_models"].Skipped++
+		im.committed["model_versions"].Skipped += int64(len(m.Versions))
+		im.committed["model_aliases"].Read += int64(len(m.Aliases))
+		im.committed["model_aliases"].Skipped += int64(len(m.Aliases))
+		im.noteSkipped(m.Origin.File, what+": this one is left out with its versions (--on-key-collision keep-first)")
+		return nil
+	}
+	im.committed["registered_models"].Rejected++
+	im.committed["model_versions"].Rejected += int64(len(m.Versions))
+	return im.invalid(ctx, &sources.InputError{File: m.Origin.File,
+		Err: fmt.Errorf("%w: %s; rename one, or re-run with --on-key-collision keep-first to keep the first", ErrTargetConflict, what)})
 }

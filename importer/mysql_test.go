@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -274,4 +275,30 @@ func equalContent(a, b map[string][]string) bool {
 		}
 	}
 	return true
+}
+
+// TestModelNamesOnlyCaseApart: on MariaDB's default, case-insensitive collation, two
+// registered models whose names differ only in case are one name to the target: the
+// second is never merged into the first (their versions mixed), but refused as a
+// conflict naming both spellings, or left out under --on-key-collision keep-first.
+func TestModelNamesOnlyCaseApart(t *testing.T) {
+	lower := registryDB(t, map[int]string{1: "s3://models/a1"})
+	upper := registryDBNamed(t, "Churn", map[int]string{1: "s3://models/B1", 2: "s3://models/B2"})
+	uri := testenv.MySQL(t)
+	if _, err := importPaths(t, uri, importer.Options{}, lower); err != nil {
+		t.Fatal(err)
+	}
+	_, err := importPaths(t, uri, importer.Options{}, upper)
+	if !errors.Is(err, importer.ErrTargetConflict) || !strings.Contains(err.Error(), `registered model "Churn" and the target's "churn" are one name`) {
+		t.Fatalf("a model name only case apart: %v", err)
+	}
+	report, err := importPaths(t, uri, importer.Options{OnKeyCollision: importer.CollisionKeepFirst}, upper)
+	if err != nil || !strings.Contains(fmt.Sprint(report.Skipped), "this one is left out with its versions") {
+		t.Fatalf("keep-first: %v, %v", err, report.Skipped)
+	}
+	d := openDB(t, uri)
+	defer d.close()
+	if got := d.rows("SELECT CAST(version AS CHAR(5)) || '=' || source FROM model_versions"); strings.Join(got, ",") != "1=s3://models/a1" {
+		t.Errorf("versions %v: another model's versions were mixed in", got)
+	}
 }

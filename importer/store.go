@@ -63,8 +63,10 @@ type Store interface {
 	// Exists reports whether an entity the importer writes whole (a logged model, a
 	// trace) is stored, by the key column of its table.
 	Exists(ctx context.Context, table, keyColumn, id string) (bool, error)
-	// RegisteredModelExists finds a registered model of the default workspace.
-	RegisteredModelExists(ctx context.Context, name string) (bool, error)
+	// RegisteredModelName finds a registered model of the default workspace as the
+	// target compares names, and returns the name it holds (on a case-insensitive
+	// collation, perhaps another spelling).
+	RegisteredModelName(ctx context.Context, name string) (stored string, found bool, err error)
 	ModelVersions(ctx context.Context, name string) (map[int64]string, error)
 	// RegisteredModelTag is a registered model's tag value (nil for NULL).
 	RegisteredModelTag(ctx context.Context, name, key string) (value *string, found bool, err error)
@@ -423,8 +425,10 @@ func (s sqlStore) Exists(ctx context.Context, table, keyColumn, id string) (bool
 	return s.count(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+keyColumn+" = ?", id)
 }
 
-func (s sqlStore) RegisteredModelExists(ctx context.Context, name string) (bool, error) {
-	return s.count(ctx, "SELECT COUNT(*) FROM registered_models WHERE name = ?"+s.workspace(), name)
+func (s sqlStore) RegisteredModelName(ctx context.Context, name string) (string, bool, error) {
+	var stored string
+	found, err := s.queryRow(ctx, []any{&stored}, "SELECT name FROM registered_models WHERE name = ?"+s.workspace(), name)
+	return stored, found, err
 }
 
 func (s sqlStore) ModelVersions(ctx context.Context, name string) (map[int64]string, error) {

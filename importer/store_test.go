@@ -161,8 +161,8 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	must(s.InsertRow(ctx, "model_versions", map[string]any{"name": "m", "version": int64(1), "source": "s3://m/1", "status": "READY", "current_stage": "None", "run_id": run}))
 	must(s.InsertRow(ctx, "registered_model_tags", map[string]any{"key": "k", "value": "v", "name": "m"}))
 	must(s.InsertRow(ctx, "registered_model_aliases", map[string]any{"alias": "champion", "version": int64(1), "name": "m"}))
-	if ok, err := s.RegisteredModelExists(ctx, "m"); err != nil || !ok {
-		t.Errorf("RegisteredModelExists: %v %v", ok, err)
+	if name, ok, err := s.RegisteredModelName(ctx, "m"); err != nil || !ok || name != "m" {
+		t.Errorf("RegisteredModelName: %q %v %v", name, ok, err)
 	}
 	if v, err := s.ModelVersions(ctx, "m"); err != nil || len(v) != 1 || v[1] == "" {
 		t.Errorf("ModelVersions: %v %v", v, err)
