@@ -48,16 +48,39 @@ type entityFile struct {
 	enc  *json.Encoder
 }
 
-// Write exports the source into dir, which must not exist or be empty. The manifest is
-// written last: a dump without one is incomplete and no reader takes it.
-func Write(ctx context.Context, src sources.Source, dir string, opts Options) (*Report, error) {
+// Write exports the source into dir, which must not exist or be empty. The dump is
+// written into a folder beside it, dir.partial-PID, and renamed to dir once whole with
+// its manifest (written last): an export that fails is removed, one that is killed
+// leaves a folder whose name says it is partial, and dir is never a half dump.
+func Write(ctx context.Context, src sources.Source, dir string, opts Options) (report *Report, err error) {
 	started := time.Now()
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s is not empty; export into a new folder", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	partial := fmt.Sprintf("%s.partial-%d", filepath.Clean(dir), os.Getpid())
+	if err := os.MkdirAll(partial, 0o755); err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(partial) // our own unfinished dump
+		}
+	}()
+	report, err = write(ctx, src, partial, opts)
+	if err != nil {
+		return report, err
+	}
+	// Renaming replaces dir where it is an empty folder.
+	if err := os.Rename(partial, dir); err != nil {
+		return report, fmt.Errorf("move the finished dump into %s: %w", dir, err)
+	}
+	report.Directory = dir
+	report.Seconds = time.Since(started).Seconds()
+	return report, nil
+}
+
+// write exports the source into dir, manifest last.
+func write(ctx context.Context, src sources.Source, dir string, opts Options) (*Report, error) {
 	w := &writer{dir: dir, opts: opts, files: map[string]*entityFile{},
 		report:   &Report{Directory: dir, Source: src.Describe(), Counts: map[string]int64{}, Skipped: []sources.Skipped{}, Rejected: []string{}},
 		manifest: dump.Manifest{Format: dump.FormatName, Version: dump.Version, Source: src.Describe(), Gzip: opts.Gzip}}
@@ -77,7 +100,6 @@ func Write(ctx context.Context, src sources.Source, dir string, opts Options) (*
 	if err := os.WriteFile(filepath.Join(dir, "manifest.json"), append(data, '\n'), 0o644); err != nil {
 		return w.report, err
 	}
-	w.report.Seconds = time.Since(started).Seconds()
 	return w.report, nil
 }
 

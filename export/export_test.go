@@ -139,9 +139,14 @@ func TestTextThatIsNotUTF8(t *testing.T) {
 		&sources.Run{RunID: strings.Repeat("a", 32), ExperimentSourceID: "1", Status: sources.StatusFinished, LifecycleStage: sources.LifecycleActive,
 			Params: []sources.Tag{{Key: "p", Value: "a\xffb"}}},
 	})
-	_, err := export.Write(context.Background(), src, filepath.Join(t.TempDir(), "dump"), export.Options{})
+	parent := t.TempDir()
+	_, err := export.Write(context.Background(), src, filepath.Join(parent, "dump"), export.Options{})
 	if err == nil || !strings.Contains(err.Error(), "runs.Params[0].Value") || !strings.Contains(err.Error(), "not UTF-8") {
 		t.Errorf("export of a param that is not UTF-8: %v", err)
+	}
+	// A refused export leaves nothing behind: neither the dump nor its partial folder.
+	if left, _ := os.ReadDir(parent); len(left) != 0 {
+		t.Errorf("a refused export left %v", left)
 	}
 
 	dir, _ := exportFixture(t, export.Options{})

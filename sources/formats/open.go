@@ -79,6 +79,11 @@ func whatIsThere(path string) string {
 	if hint := filestore.Misplaced(path); hint != "" {
 		return hint
 	}
+	if jsonl, _ := filepath.Glob(filepath.Join(path, "*.jsonl*")); len(jsonl) > 0 {
+		if _, err := os.Stat(filepath.Join(path, "manifest.json")); err != nil {
+			return "it looks like an mlflow-bulk dump without its manifest.json, which an export writes last: the export that wrote it did not finish; export again"
+		}
+	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
 		return ""

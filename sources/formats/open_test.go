@@ -53,3 +53,16 @@ func TestWrongFolderSaysWhatToGive(t *testing.T) {
 		t.Errorf("opening a missing database as a source created it: %v", err)
 	}
 }
+
+// TestUnfinishedDumpSaysSo: a folder of a dump's files without its manifest (an export
+// that did not finish) is named as such.
+func TestUnfinishedDumpSaysSo(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "runs.jsonl"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := formats.Open(context.Background(), dir, sources.Options{})
+	if !errors.Is(err, sources.ErrNotRecognised) || !strings.Contains(err.Error(), "without its manifest.json") {
+		t.Errorf("an unfinished dump: %v", err)
+	}
+}
