@@ -35,7 +35,7 @@ type assembledRun struct {
 	params, tags []sources.Tag
 	// notes are lines for the report (values cut, keys left out); dropped counts the
 	// params and tags left out as collisions.
-	notes                      []string
+	notes                      []runNote
 	droppedParams, droppedTags int64
 }
 
@@ -78,7 +78,7 @@ func (a assembler) run(r *sources.Run, expID int64) (assembledRun, error) {
 	name, tags, replaced := runNameAndTags(r)
 	out.row.name = name
 	if replaced != nil {
-		out.notes = append(out.notes, fmt.Sprintf("run %s: tag %s %q replaced by the run's name %q: MLflow keeps the two equal and shows the name", r.RunID, runNameTag, replaced.Value, out.row.name))
+		out.notes = append(out.notes, runNote{keyFile(r, "tags", runNameTag), fmt.Sprintf("run %s: tag %s %q replaced by the run's name %q: MLflow keeps the two equal and shows the name", r.RunID, runNameTag, replaced.Value, out.row.name)})
 	}
 	if err := a.limitValues(r, "tag", tags, limits.TagValue, &out.notes); err != nil {
 		return out, err
@@ -129,7 +129,7 @@ func runNameAndTags(r *sources.Run) (name string, tags []sources.Tag, replaced *
 // limitValues applies MLflow's value limit of the target's revision, on every database:
 // values over it are cut where that MLflow truncates (2.11 and later) and noted,
 // otherwise the run is invalid, as MLflow would have refused them.
-func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, limit int, notes *[]string) error {
+func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, limit int, notes *[]runNote) error {
 	truncates := a.rev.Limits().Truncates
 	for i, kv := range kvs {
 		if len(kv.Value) <= limit {
@@ -144,7 +144,7 @@ func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, l
 				err: fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, a.rev, limit)}
 		}
 		kvs[i].Value = truncateRunes(kv.Value, limit)
-		*notes = append(*notes, fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, a.rev))
+		*notes = append(*notes, runNote{keyFile(r, what+"s", kv.Key), fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, a.rev)})
 	}
 	return nil
 }
@@ -163,7 +163,7 @@ func truncateRunes(s string, n int) string {
 
 // dropCollisions applies the key-collision policy to a run's params or tags; it returns
 // the keys kept and how many were left out.
-func (a assembler) dropCollisions(r *sources.Run, what string, kvs []sources.Tag, notes *[]string) ([]sources.Tag, int64, error) {
+func (a assembler) dropCollisions(r *sources.Run, what string, kvs []sources.Tag, notes *[]runNote) ([]sources.Tag, int64, error) {
 	if a.collation.Exact() {
 		return kvs, 0, nil
 	}
@@ -180,7 +180,7 @@ func (a assembler) dropCollisions(r *sources.Run, what string, kvs []sources.Tag
 			return nil, dropped, a.collisionError(what, first, kv.Key)
 		}
 		dropped++
-		*notes = append(*notes, fmt.Sprintf("run %s: %s %q left out: it is the same key as %q under the target's collation %s", r.RunID, what, kv.Key, first, a.collation.Name))
+		*notes = append(*notes, runNote{keyFile(r, what+"s", kv.Key), fmt.Sprintf("run %s: %s %q left out: it is the same key as %q under the target's collation %s", r.RunID, what, kv.Key, first, a.collation.Name)})
 	}
 	return kept, dropped, nil
 }
@@ -341,4 +341,16 @@ func (a assembler) checkRow(what string, columns []string, row []any) error {
 		}
 	}
 	return nil
+}
+
+// runNote is a line of the report about one run, with the file it is about.
+type runNote struct{ path, text string }
+
+// keyFile is the file of a run's param or tag where the source keeps one per key (a
+// file store), "" elsewhere.
+func keyFile(r *sources.Run, table, key string) string {
+	if r.KeyFolder == "" {
+		return ""
+	}
+	return filepath.Join(r.KeyFolder, table, filepath.FromSlash(key))
 }

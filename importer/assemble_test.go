@@ -88,7 +88,7 @@ func TestAssembleLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := out.params[0].Value; got != strings.Repeat("é", 6000) || len(out.notes) != 1 || !strings.Contains(out.notes[0], "truncated from 6001 to 6000 characters") {
+	if got := out.params[0].Value; got != strings.Repeat("é", 6000) || len(out.notes) != 1 || !strings.Contains(out.notes[0].text, "truncated from 6001 to 6000 characters") {
 		t.Errorf("truncation: %d characters, notes %v", len([]rune(got)), out.notes)
 	}
 	r.Params[0].Value = strings.Repeat("x", 501)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -153,6 +154,12 @@ func TestTruncationAsNewMLflow(t *testing.T) {
 			}
 			if !strings.Contains(fmt.Sprint(report.Skipped), `tag "huge" value truncated from 9000 to 8000`) {
 				t.Errorf("truncation not reported: %v", report.Skipped)
+			}
+			// The note names the tag's own file, not the run's meta.yaml.
+			for _, n := range report.Skipped {
+				if strings.Contains(n.Reason, `tag "huge" value truncated`) && !strings.HasSuffix(n.Path, filepath.Join("tags", "huge")) {
+					t.Errorf("the truncation names %s, not the tag's file", n.Path)
+				}
 			}
 		})
 	}

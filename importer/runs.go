@@ -133,7 +133,11 @@ func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 func (im *importer) runRows(r *sources.Run, expID int64) (assembledRun, error) {
 	out, err := im.asm.run(r, expID)
 	for _, n := range out.notes {
-		im.noteSkipped(r.Origin.File, n)
+		path := n.path
+		if path == "" {
+			path = r.Origin.File
+		}
+		im.noteSkipped(path, n.text)
 	}
 	return out, err
 }
