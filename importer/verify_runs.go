@@ -128,12 +128,8 @@ func (h *history) same(o *history) bool {
 
 func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	v.sourceRuns[r.RunID] = true
-	if !v.experiments[r.ExperimentSourceID] && !v.missingExperiment[r.ExperimentSourceID] || !v.opts.Filter.takesRun(r) {
-		v.run = nil // left out by the import's filters
-		return nil
-	}
-	if first, ok := v.runExperiment[r.RunID]; ok && first != r.ExperimentSourceID && !v.sameTargetExperiment(first, r.ExperimentSourceID) {
-		v.run = nil // a second copy in another experiment, which the import rejects (and says so)
+	if !v.importTook(r) {
+		v.run = nil
 		return nil
 	}
 	v.runExperiment[r.RunID] = r.ExperimentSourceID
@@ -415,6 +411,16 @@ func pointText(p MetricPoint) string {
 // samePoint compares points bit for bit (NaN is NaN).
 func samePoint(a, b MetricPoint) bool {
 	return a.Key == b.Key && a.Step == b.Step && a.Timestamp == b.Timestamp && a.IsNaN == b.IsNaN && math.Float64bits(a.Value) == math.Float64bits(b.Value)
+}
+
+// importTook tells whether the import took this run: not one its filters left out, nor
+// a second copy in another experiment, which it rejects (and says so).
+func (v *verifier) importTook(r *sources.Run) bool {
+	if !v.experiments[r.ExperimentSourceID] && !v.missingExperiment[r.ExperimentSourceID] || !v.opts.Filter.takesRun(r) {
+		return false
+	}
+	first, ok := v.runExperiment[r.RunID]
+	return !ok || first == r.ExperimentSourceID || v.sameTargetExperiment(first, r.ExperimentSourceID)
 }
 
 // sameTargetExperiment tells whether two source experiments map to one target

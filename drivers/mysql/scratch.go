@@ -63,21 +63,9 @@ func (s *mysqlSink) Scratch(ctx context.Context, opts sinks.Options) (sinks.Sink
 // dropLeftScratch drops the scratch databases whose session is gone (a dry run killed
 // before it could drop its own), and says how many.
 func (s *mysqlSink) dropLeftScratch(ctx context.Context) (int, error) {
-	rows, err := s.conn.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'mlflow\\_bulk\\_dry\\_run\\_%'")
+	names, err := s.scratchNames(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("list scratch databases on the server of %s: %w", s.Describe(), err)
-	}
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		names = append(names, name)
-	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		return 0, err
 	}
 	dropped := 0
 	for _, name := range names {
@@ -99,6 +87,24 @@ func (s *mysqlSink) dropLeftScratch(ctx context.Context) (int, error) {
 		dropped++
 	}
 	return dropped, nil
+}
+
+// scratchNames lists the databases named as scratch databases are.
+func (s *mysqlSink) scratchNames(ctx context.Context) ([]string, error) {
+	rows, err := s.conn.QueryContext(ctx, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'mlflow\\_bulk\\_dry\\_run\\_%'")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
 }
 
 // collationName keeps a character set or collation name (read from information_schema)

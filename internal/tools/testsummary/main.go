@@ -55,45 +55,10 @@ func summarize(r io.Reader, w io.Writer) (tally, error) {
 			fmt.Fprintln(w, string(line))
 			continue
 		}
-		key := e.Package + "\x00" + e.Test
-		switch {
-		case e.Test == "" && e.Action == "output":
-			// A package's own lines: "ok ...", "FAIL ...", panics outside a test.
-			if !strings.HasPrefix(e.Output, "PASS") && !strings.HasPrefix(e.Output, "FAIL\n") {
-				fmt.Fprint(w, e.Output)
-			}
-		case e.Test == "" && (e.Action == "skip" || e.Action == "pass" || e.Action == "start" || e.Action == "run"):
-			// A package's own end ("skip" is a package without tests), not a test's.
-		case e.Test == "" && e.Action == "fail":
-			t.failedPackages = append(t.failedPackages, e.Package)
-			// A test that never ended (a panic, a timeout) is shown with its package.
-			for k, b := range outputs {
-				if strings.HasPrefix(k, e.Package+"\x00") {
-					fmt.Fprint(w, b.String())
-					delete(outputs, k)
-				}
-			}
-		case e.Action == "output":
-			b := outputs[key]
-			if b == nil {
-				b = &strings.Builder{}
-				outputs[key] = b
-			}
-			b.WriteString(e.Output)
-		case e.Action == "pass":
-			t.passed++
-			delete(outputs, key)
-		case e.Action == "skip":
-			t.skipped++
-			reason := skipReason(outputs[key])
-			t.skipReasons[reason] = append(t.skipReasons[reason], e.Test)
-			delete(outputs, key)
-		case e.Action == "fail":
-			t.failed++
-			if b := outputs[key]; b != nil {
-				fmt.Fprint(w, b.String())
-			}
-			delete(outputs, key)
+		if e.Test == "" {
+			t.packageEvent(w, e, outputs)
+		} else {
+			t.testEvent(w, e, outputs)
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -139,4 +104,54 @@ func skipReason(b *strings.Builder) string {
 		return "no reason given"
 	}
 	return strings.Join(reason, " ")
+}
+
+// packageEvent handles an event of a package as a whole.
+func (t *tally) packageEvent(w io.Writer, e event, outputs map[string]*strings.Builder) {
+	switch e.Action {
+	case "output":
+		// A package's own lines: "ok ...", "FAIL ...", panics outside a test.
+		if !strings.HasPrefix(e.Output, "PASS") && !strings.HasPrefix(e.Output, "FAIL\n") {
+			fmt.Fprint(w, e.Output)
+		}
+	case "fail":
+		t.failedPackages = append(t.failedPackages, e.Package)
+		// A test that never ended (a panic, a timeout) is shown with its package.
+		for k, b := range outputs {
+			if strings.HasPrefix(k, e.Package+"\x00") {
+				fmt.Fprint(w, b.String())
+				delete(outputs, k)
+			}
+		}
+	}
+	// "skip" is a package without tests; "pass", "start" and "run" say nothing to count.
+}
+
+// testEvent handles an event of one test: its output is held until it ends, and shown
+// when it fails.
+func (t *tally) testEvent(w io.Writer, e event, outputs map[string]*strings.Builder) {
+	key := e.Package + "\x00" + e.Test
+	switch e.Action {
+	case "output":
+		b := outputs[key]
+		if b == nil {
+			b = &strings.Builder{}
+			outputs[key] = b
+		}
+		b.WriteString(e.Output)
+	case "pass":
+		t.passed++
+		delete(outputs, key)
+	case "skip":
+		t.skipped++
+		reason := skipReason(outputs[key])
+		t.skipReasons[reason] = append(t.skipReasons[reason], e.Test)
+		delete(outputs, key)
+	case "fail":
+		t.failed++
+		if b := outputs[key]; b != nil {
+			fmt.Fprint(w, b.String())
+		}
+		delete(outputs, key)
+	}
 }
