@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -267,7 +268,7 @@ func (s *csvSource) inferRoles(ctx context.Context, header []string, st *csvColu
 			fixed++
 		}
 		cols = header[fixed:]
-		roles, how = strippedColumnRoles(cols, st.numeric[fixed:], st.seen[fixed:])
+		roles, how = strippedColumnRoles(cols, st.numeric[fixed:], st.seen[fixed:], st.floatText[fixed:])
 	}
 	named := map[string]csvRole{}
 	for role, names := range map[csvRole][]string{roleParam: s.opts.CSVParams, roleMetric: s.opts.CSVMetrics, roleTag: s.opts.CSVTags} {
@@ -305,8 +306,11 @@ var searchRunsFixed = map[string]bool{"run_id": true, "experiment_id": true, "st
 
 // strippedColumnRoles reads a runs CSV whose prefixes were removed: search_runs writes
 // metrics, then params, then tags (not sorted). MLflow's own tags (mlflow.*) start the
-// tags; before them, the leading numeric columns are taken for metrics.
-func strippedColumnRoles(cols []string, numeric, seen []bool) ([]csvRole, string) {
+// tags; before them, the leading columns written as floats are metrics: search_runs'
+// metrics are floats, which pandas always writes with a decimal point (250.0), while a
+// param is text, written as given (250). The report names the numeric columns whose
+// integer text made them params.
+func strippedColumnRoles(cols []string, numeric, seen, floatText []bool) ([]csvRole, string) {
 	roles := make([]csvRole, len(cols))
 	tagStart := len(cols)
 	for i, c := range cols {
@@ -316,8 +320,14 @@ func strippedColumnRoles(cols []string, numeric, seen []bool) ([]csvRole, string
 		}
 	}
 	metricEnd := 0
-	for metricEnd < tagStart && numeric[metricEnd] && seen[metricEnd] {
+	for metricEnd < tagStart && numeric[metricEnd] && seen[metricEnd] && floatText[metricEnd] {
 		metricEnd++
+	}
+	var byText []string
+	for i := metricEnd; i < tagStart; i++ {
+		if numeric[i] && seen[i] && !floatText[i] {
+			byText = append(byText, strconv.Quote(cols[i]))
+		}
 	}
 	for i := range cols {
 		switch {
@@ -329,7 +339,11 @@ func strippedColumnRoles(cols []string, numeric, seen []bool) ([]csvRole, string
 			roles[i] = roleParam
 		}
 	}
-	return roles, "search_runs writes metrics, params and tags in that order: the leading numeric columns were taken for metrics, the columns from the first mlflow.* one on for tags, the rest for params"
+	how := "search_runs writes metrics, params and tags in that order: the leading columns written as floats were taken for metrics, the columns from the first mlflow.* one on for tags, the rest for params"
+	if len(byText) > 0 {
+		how += "; numeric columns written as integers (" + strings.Join(byText, ", ") + ") were taken for params, as search_runs writes every metric as a float (250.0); --csv-metrics says otherwise"
+	}
+	return roles, how
 }
 
 // readRows calls each for every data row, with bad rows reported as Invalid.

@@ -19,6 +19,9 @@ import (
 // csvColumnStats is what a pass over a CSV learned of each column.
 type csvColumnStats struct {
 	numeric, seen []bool
+	// floatText: every value is written as pandas writes a float (a decimal point, an
+	// exponent, nan or inf): 250.0, not 250, which is how a param's text reads.
+	floatText []bool
 	// dayFirst and monthFirst count the cells of time columns that only one reading
 	// of a day-month-year or month-day-year date allows.
 	dayFirst, monthFirst int
@@ -34,9 +37,9 @@ var numericDates = regexp.MustCompile(`^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?:[ 
 // whether it held anything and whether every value is a number, and for the time
 // columns which day/month order their dates allow.
 func scanCSVColumns(r *csv.Reader, n int, timeColumns map[int]bool) (*csvColumnStats, error) {
-	st := &csvColumnStats{numeric: make([]bool, n), seen: make([]bool, n)}
+	st := &csvColumnStats{numeric: make([]bool, n), seen: make([]bool, n), floatText: make([]bool, n)}
 	for i := range st.numeric {
-		st.numeric[i] = true
+		st.numeric[i], st.floatText[i] = true, true
 	}
 	for {
 		row, err := r.Read()
@@ -54,6 +57,9 @@ func scanCSVColumns(r *csv.Reader, n int, timeColumns map[int]bool) (*csvColumnS
 			st.seen[i] = true
 			if _, err := strconv.ParseFloat(v, 64); err != nil {
 				st.numeric[i] = false
+			}
+			if !strings.ContainsAny(v, ".eEnNiI") {
+				st.floatText[i] = false // an integer's text: 250, not 250.0
 			}
 			if timeColumns[i] {
 				st.noteDate(v)

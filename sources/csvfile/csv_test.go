@@ -273,3 +273,26 @@ func TestCSVTimezone(t *testing.T) {
 		t.Errorf("an unknown zone: %v", err)
 	}
 }
+
+// TestSearchRunsCSVIntegerColumnsAreParams: in a runs CSV without prefixes, a numeric
+// column written as integers (250, 10) after the metrics is a param, as search_runs
+// writes every metric as a float (250.0); the report names the columns so decided.
+func TestSearchRunsCSVIntegerColumnsAreParams(t *testing.T) {
+	path := writeCSV(t, "runs.csv", "run_id,experiment_id,status,artifact_uri,start_time,end_time,rmse,r2,n_estimators,max_depth,criterion,mlflow.runName\n"+
+		runA+",1,FINISHED,s3://a,1700000000000,1700000001000,5.0,0.93,250,10,gini,a\n"+
+		runB+",1,FINISHED,s3://b,1700000000000,1700000001000,4.5,0.95,100,3,gini,b\n")
+	runs, points, notices, invalid := readCSV(t, path, sources.Options{})
+	if len(invalid) != 0 || len(runs) != 2 {
+		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
+	}
+	var params []string
+	for _, p := range runs[0].Params {
+		params = append(params, p.Key+"="+p.Value)
+	}
+	if strings.Join(params, ",") != "n_estimators=250,max_depth=10,criterion=gini" || len(points[runA]) != 2 {
+		t.Errorf("params %v, metrics %+v", params, points[runA])
+	}
+	if joined := strings.Join(notices, "\n"); !strings.Contains(joined, `numeric columns written as integers ("n_estimators", "max_depth") were taken for params`) {
+		t.Errorf("the report does not say how the integer columns were decided: %v", notices)
+	}
+}
