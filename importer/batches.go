@@ -38,6 +38,9 @@ func (im *importer) commit(ctx context.Context, reopen bool) error {
 	if err := im.flushAll(ctx); err != nil {
 		return err
 	}
+	if err := im.advanceExperimentIDs(ctx); err != nil {
+		return err
+	}
 	im.committed.merge(im.batch)
 	im.batch.reset()
 	im.report.addRunIDs(im.batchCreated, im.batchMerged)
@@ -60,6 +63,7 @@ func (im *importer) commit(ctx context.Context, reopen bool) error {
 	im.tx = tx
 	// Another import wrote in between: what was read of the target may be stale.
 	if tx.Waited() {
+		im.forgetExperiments()
 		return im.refreshTargetState(ctx)
 	}
 	return nil

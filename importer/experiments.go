@@ -106,6 +106,14 @@ func (im *importer) checkExperiment(e *sources.Experiment) error {
 // both exist there, and merging them would put two experiments' runs in one: that is
 // an error naming both.
 func (im *importer) experimentByName(ctx context.Context, name string) (int64, bool, error) {
+	cache, err := im.experimentCache(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	if cache != nil {
+		id, found := cache.byName[name]
+		return id, found, nil // names compare exactly: no other spelling can match
+	}
 	id, stored, found, err := im.store.ExperimentByName(ctx, name)
 	if err == nil && found && stored != name {
 		return 0, false, &collidingNameError{name: name, stored: stored, id: id, collation: im.collation.Name}
@@ -131,23 +139,35 @@ func (im *importer) createExperiment(ctx context.Context, e *sources.Experiment)
 	if err != nil {
 		return 0, err
 	}
-	return id, im.store.CreateExperiment(ctx, id, e)
+	if err := im.store.CreateExperiment(ctx, id, e); err != nil {
+		return 0, err
+	}
+	im.noteCreatedExperiment(id, e.Name)
+	return id, nil
 }
 
 // chooseExperimentID keeps the source id when it is an integer the target's column
 // holds and no experiment uses; otherwise it takes the next id after the largest.
 func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (int64, error) {
+	cache, err := im.experimentCache(ctx)
+	if err != nil {
+		return 0, err
+	}
 	if id, err := strconv.ParseInt(sourceID, 10, 64); err == nil && id >= 0 && id <= im.dialect.MaxExperimentID() {
-		taken, err := im.store.ExperimentIDTaken(ctx, id)
-		if err != nil {
+		var taken bool
+		if cache != nil {
+			taken = cache.ids[id]
+		} else if taken, err = im.store.ExperimentIDTaken(ctx, id); err != nil {
 			return 0, err
 		}
 		if !taken {
 			return id, nil
 		}
 	}
-	maxID, err := im.store.MaxExperimentID(ctx)
-	if err != nil {
+	var maxID int64
+	if cache != nil {
+		maxID = cache.maxID
+	} else if maxID, err = im.store.MaxExperimentID(ctx); err != nil {
 		return 0, err
 	}
 	if maxID >= im.dialect.MaxExperimentID() {

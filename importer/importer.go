@@ -270,6 +270,10 @@ type runState struct {
 }
 
 type importer struct {
+	// expCache is the target's experiments (expcache.go); expCacheOff: ask the
+	// database instead. experimentsCreated: the id sequence must move before commit.
+	expCache                        *experimentCache
+	expCacheOff, experimentsCreated bool
 	// modelsWritten names where each registered model this import wrote came from, so a
 	// conflict between two of its sources names both.
 	modelsWritten map[string]string

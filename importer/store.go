@@ -28,8 +28,11 @@ type Store interface {
 	ExperimentByName(ctx context.Context, name string) (id int64, storedName string, found bool, err error)
 	ExperimentIDTaken(ctx context.Context, id int64) (bool, error)
 	MaxExperimentID(ctx context.Context) (int64, error)
-	// CreateExperiment writes an experiment with the id given, and moves the database's
-	// id generator past it.
+	// Experiments lists the default workspace's experiment names and every experiment
+	// id, or nil names when there are more than limit experiments.
+	Experiments(ctx context.Context, limit int) (names map[string]int64, ids []int64, err error)
+	// CreateExperiment writes an experiment with the id given. The importer moves the
+	// database's id generator past it before the batch commits.
 	CreateExperiment(ctx context.Context, id int64, e *sources.Experiment) error
 	// AdoptDefault gives the Default experiment (id 0) the attributes of e.
 	AdoptDefault(ctx context.Context, e *sources.Experiment) error
@@ -173,14 +176,33 @@ func (s sqlStore) CreateExperiment(ctx context.Context, id int64, e *sources.Exp
 	if err := s.exec(ctx, query, args...); err != nil {
 		return fmt.Errorf("create experiment %q: %w", e.Name, err)
 	}
-	// Explicit ids do not move PostgreSQL's sequence; without this MLflow's next
-	// create_experiment would collide with an imported id.
-	if q := schema.ExperimentIDSequenceReset(s.dialect); q != "" {
-		if err := s.exec(ctx, q); err != nil {
-			return fmt.Errorf("advance experiment id sequence: %w", err)
-		}
-	}
 	return nil
+}
+
+func (s sqlStore) Experiments(ctx context.Context, limit int) (map[string]int64, []int64, error) {
+	var n int64
+	if _, err := s.queryRow(ctx, []any{&n}, "SELECT COUNT(*) FROM experiments"); err != nil || n > int64(limit) {
+		return nil, nil, err
+	}
+	var ids []int64
+	names := map[string]int64{}
+	err := schema.EachRow(ctx, s.tx(), "SELECT experiment_id, name, CASE WHEN 1 = 1"+s.workspace()+" THEN 1 ELSE 0 END FROM experiments", nil,
+		func(scan func(...any) error) error {
+			var id, inDefault int64
+			var name string
+			if err := scan(&id, &name, &inDefault); err != nil {
+				return err
+			}
+			ids = append(ids, id)
+			if inDefault == 1 {
+				names[name] = id
+			}
+			return nil
+		})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read experiments: %w", err)
+	}
+	return names, ids, nil
 }
 
 func (s sqlStore) AdoptDefault(ctx context.Context, e *sources.Experiment) error {
