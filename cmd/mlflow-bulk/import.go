@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
+	"github.com/mlflow-bulk/mlflow-bulk/dryrun"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -213,7 +214,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	}
 	report, err := importer.Import(ctx, sink, srcs, impOpts)
 	if errors.Is(err, importer.ErrDryRunNeedsSchema) {
-		report, err = importer.DryRunInScratch(ctx, sink, password, srcs, impOpts)
+		report, err = dryrun.InScratch(ctx, sink, password, srcs, impOpts)
 	}
 	shown.Finish()
 	if err != nil {

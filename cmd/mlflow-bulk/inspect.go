@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/inspect"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/spf13/cobra"
 )
@@ -28,7 +28,7 @@ duplicate points, invalid input.`,
 			if err != nil {
 				return err
 			}
-			in, err := importer.Inspect(cmd.Context(), srcs[0])
+			in, err := inspect.Inspect(cmd.Context(), srcs[0])
 			if err != nil {
 				return err
 			}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/inspect"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -164,7 +165,7 @@ func TestVersionAndCompletion(t *testing.T) {
 func TestInspect(t *testing.T) {
 	io, out, errOut := TestStreams()
 	code := Main([]string{"inspect", testenv.Sample(t, "heart-mlops-bigids-mlflow3/mlruns"), "--json"}, io)
-	var in importer.Inspection
+	var in inspect.Inspection
 	if code != ExitOK || json.Unmarshal(out.Bytes(), &in) != nil {
 		t.Fatalf("inspect: exit %d %s %s", code, out, errOut)
 	}

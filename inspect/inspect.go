@@ -1,4 +1,5 @@
-package importer
+// Package inspect says what a source holds and what needs care before an import.
+package inspect
 
 import (
 	"context"
