@@ -75,7 +75,7 @@ func (a assembler) run(r *sources.Run, expID int64) (assembledRun, error) {
 		return out, err
 	}
 	out.params, out.droppedParams = params, dropped
-	name, tags, replaced := runNameAndTags(r)
+	name, tags, replaced := RunNameAndTags(r)
 	out.row.name = name
 	if replaced != nil {
 		out.notes = append(out.notes, runNote{keyFile(r, "tags", runNameTag), fmt.Sprintf("run %s: tag %s %q replaced by the run's name %q: MLflow keeps the two equal and shows the name", r.RunID, runNameTag, replaced.Value, out.row.name)})
@@ -91,13 +91,13 @@ func (a assembler) run(r *sources.Run, expID int64) (assembledRun, error) {
 	return out, a.checkRun(out.row, out.params, out.tags)
 }
 
-// runNameAndTags is a run's name and its tags as MLflow keeps them: the tags once per
+// RunNameAndTags is a run's name and its tags as MLflow keeps them: the tags once per
 // key (the last value of a repeated key), and the mlflow.runName tag equal to the name.
 // Runs before MLflow 1.30 keep their name only in the tag, later ones in both; where the
 // two differ (exports can), MLflow shows the name, as its stores read it, and the tag
 // follows it: replaced is the tag's value that gave way. Rows MLflow wrote itself (a
 // database source) are copied as they are.
-func runNameAndTags(r *sources.Run) (name string, tags []sources.Tag, replaced *sources.Tag) {
+func RunNameAndTags(r *sources.Run) (name string, tags []sources.Tag, replaced *sources.Tag) {
 	name = r.Name
 	tags = make([]sources.Tag, 0, len(r.Tags)+1)
 	tagIndex := make(map[string]int, len(r.Tags))
@@ -143,14 +143,14 @@ func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, l
 			return &keyValueError{table: what + "s", key: kv.Key,
 				err: fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, a.rev, limit)}
 		}
-		kvs[i].Value = truncateRunes(kv.Value, limit)
+		kvs[i].Value = TruncateRunes(kv.Value, limit)
 		*notes = append(*notes, runNote{keyFile(r, what+"s", kv.Key), fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, a.rev)})
 	}
 	return nil
 }
 
-// truncateRunes cuts s to n characters (Python counts code points, as this does).
-func truncateRunes(s string, n int) string {
+// TruncateRunes cuts s to n characters (Python counts code points, as this does).
+func TruncateRunes(s string, n int) string {
 	i := 0
 	for pos := range s {
 		if i == n {

@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
 
 var sqliteSamples = []string{
@@ -256,7 +257,7 @@ func TestRegistryMergeByName(t *testing.T) {
 				t.Errorf("%d registered models", n)
 			}
 			d.close()
-			if vr := verifyPathsWith(t, uri, importer.VerifyOptions{OnModelConflict: importer.ModelConflictKeepTarget}, clash); len(vr.Differences) != 0 || vr.Accepted.RegistryRowsKept == 0 {
+			if vr := verifyPathsWith(t, uri, verify.Options{OnModelConflict: importer.ModelConflictKeepTarget}, clash); len(vr.Differences) != 0 || vr.Accepted.RegistryRowsKept == 0 {
 				t.Errorf("verify --on-model-conflict keep-target: %+v, accepted %+v", vr.Differences, vr.Accepted)
 			}
 		})

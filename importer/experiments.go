@@ -16,7 +16,7 @@ import (
 func (im *importer) experiment(ctx context.Context, source int, e *sources.Experiment) error {
 	key := expKey{source, e.SourceID}
 	im.committed["experiments"].Read++
-	if ok, why := im.opts.Filter.takesExperiment(e); !ok {
+	if ok, why := im.opts.Filter.TakesExperiment(e); !ok {
 		im.filtered[key] = true
 		im.committed["experiments"].Skipped++
 		im.noteFiltered(fmt.Sprintf("experiment %q left out: %s", e.Name, why))

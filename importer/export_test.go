@@ -42,7 +42,7 @@ func (c runReadCounter) RunsMetricCounts(ctx context.Context, ids []string) (map
 	return c.Store.RunsMetricCounts(ctx, ids)
 }
 
-func (c runReadCounter) RunsMetrics(ctx context.Context, ids []string, each func(string, pointKey)) error {
+func (c runReadCounter) RunsMetrics(ctx context.Context, ids []string, each func(string, PointKey)) error {
 	c.reads.Add(1)
 	return c.Store.RunsMetrics(ctx, ids, each)
 }

@@ -54,8 +54,8 @@ func matchAny(patterns []string, name string) bool {
 	return false
 }
 
-// takesExperiment reports whether the filter lets a source experiment in, and why not.
-func (f Filter) takesExperiment(e *sources.Experiment) (bool, string) {
+// TakesExperiment reports whether the filter lets a source experiment in, and why not.
+func (f Filter) TakesExperiment(e *sources.Experiment) (bool, string) {
 	switch {
 	case len(f.Experiments) > 0 && !matchAny(f.Experiments, e.Name):
 		return false, "not among --experiment"
@@ -67,8 +67,8 @@ func (f Filter) takesExperiment(e *sources.Experiment) (bool, string) {
 	return true, ""
 }
 
-// takesRun reports whether the filter lets a run in.
-func (f Filter) takesRun(r *sources.Run) bool {
+// TakesRun reports whether the filter lets a run in.
+func (f Filter) TakesRun(r *sources.Run) bool {
 	if f.ExcludeDeleted && r.LifecycleStage == sources.LifecycleDeleted {
 		return false
 	}
@@ -83,11 +83,11 @@ type ArtifactMapping struct {
 	Old, New string
 }
 
-// mapArtifact rewrites an experiment's artifact_location or a run's artifact_uri with
+// MapArtifact rewrites an experiment's artifact_location or a run's artifact_uri with
 // the longest matching prefix. Prefixes match at path boundaries, with Windows
 // backslashes read as slashes, drive letters in either case, and a leading "./" of
 // relative locations ignored.
-func mapArtifact(maps []ArtifactMapping, location string) (string, bool) {
+func MapArtifact(maps []ArtifactMapping, location string) (string, bool) {
 	mapped, i := mapArtifactBy(maps, location)
 	return mapped, i >= 0
 }

@@ -225,12 +225,17 @@ type datasetKey struct {
 	key        string
 }
 
-type pointKey struct {
+type PointKey struct {
 	key       string
 	value     float64
 	timestamp int64
 	step      int64
 	isNaN     bool
+}
+
+// KeyOf is the key a point is stored under, as MLflow's metrics table keys it.
+func KeyOf(p MetricPoint) PointKey {
+	return PointKey{key: p.Key, value: p.Value, timestamp: p.Timestamp, step: p.Step, isNaN: p.IsNaN}
 }
 
 // seenRun is where a run of this import was read, to tell a run a second source holds
@@ -251,7 +256,7 @@ type runState struct {
 	// run is rejected.
 	read      map[string]int64
 	savepoint bool // part of it was flushed under a savepoint
-	points    *pointSet
+	points    *PointSet
 	// metricKeys maps folded metric keys to the key kept, where the target's collation
 	// folds; dropped holds keys left out under keep-first.
 	metricKeys map[string]string

@@ -177,8 +177,8 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
 	keys := map[string]bool{}
 	cur.points.whole = true // new points are told apart from all the stored ones
-	add := func(k pointKey) {
-		cur.points.add(k)
+	add := func(k PointKey) {
+		cur.points.Add(k)
 		keys[k.key] = true
 	}
 	if d := cur.stored; d != nil && d.metricsRead {
@@ -186,7 +186,7 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 			add(k)
 		}
 		d.metrics = nil
-	} else if err := im.store.RunsMetrics(ctx, []string{cur.id}, func(_ string, k pointKey) { add(k) }); err != nil {
+	} else if err := im.store.RunsMetrics(ctx, []string{cur.id}, func(_ string, k PointKey) { add(k) }); err != nil {
 		return err
 	}
 	for k := range keys { // folded after the read: see storedKeyValues

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
 
 func appendFile(t *testing.T, path, text string) {
@@ -118,7 +119,7 @@ func TestParamConflict(t *testing.T) {
 			if diffs := verifyPaths(t, uri, root).Differences; len(diffs) != 1 || diffs[0].Kind != "param differs" {
 				t.Errorf("verify without keep-target: %+v", diffs)
 			}
-			if vr := verifyPathsWith(t, uri, importer.VerifyOptions{OnParamConflict: importer.ParamConflictKeepTarget}, root); len(vr.Differences) != 0 || vr.Accepted.ParamsKept != 1 {
+			if vr := verifyPathsWith(t, uri, verify.Options{OnParamConflict: importer.ParamConflictKeepTarget}, root); len(vr.Differences) != 0 || vr.Accepted.ParamsKept != 1 {
 				t.Errorf("verify --on-param-conflict keep-target: %+v, accepted %+v", vr.Differences, vr.Accepted)
 			}
 			if _, err := importPaths(t, uri, importer.Options{OnExistingRun: importer.ExistingRunFail}, root); err == nil || !strings.Contains(err.Error(), "already in the target") {

@@ -1,16 +1,16 @@
 package importer
 
-// pointSet remembers the metric points of the run being imported, so that each point is
+// PointSet remembers the metric points of the run being imported, so that each point is
 // stored once (MLflow's key is the whole point: key, timestamp, step, value, is_nan).
 // It holds every point up to exactPoints; past that, a run of tens of millions of points
 // would hold them all, so it keeps only the last windowPoints of them. Repeats come from
 // logging the same point twice, next to each other in the history, which the window
 // catches; the rest of a history that long is left to the database's own key.
-type pointSet struct {
-	exact map[pointKey]struct{}
+type PointSet struct {
+	exact map[PointKey]struct{}
 	// window and ring are the last windowPoints points once the set is bounded.
-	window  map[pointKey]int
-	ring    []pointKey
+	window  map[PointKey]int
+	ring    []PointKey
 	next    int
 	bounded bool
 	// whole keeps every point: the set holds the target's points of a run being merged,
@@ -23,21 +23,21 @@ const (
 	windowPoints = 1 << 16
 )
 
-func newPointSet() *pointSet {
-	return &pointSet{exact: map[pointKey]struct{}{}, window: map[pointKey]int{}}
+func NewPointSet() *PointSet {
+	return &PointSet{exact: map[PointKey]struct{}{}, window: map[PointKey]int{}}
 }
 
-func (s *pointSet) has(k pointKey) bool {
+func (s *PointSet) Has(k PointKey) bool {
 	if _, ok := s.exact[k]; ok {
 		return true
 	}
 	return s.window[k] > 0
 }
 
-// add remembers a point; it reports whether the set just became bounded. The window
+// Add remembers a point; it reports whether the set just became bounded. The window
 // is kept from the first point, so that it holds the last points when the exact set is
 // let go.
-func (s *pointSet) add(k pointKey) bool {
+func (s *PointSet) Add(k PointKey) bool {
 	if s.whole {
 		s.exact[k] = struct{}{}
 		return false
@@ -54,7 +54,7 @@ func (s *pointSet) add(k pointKey) bool {
 	return true
 }
 
-func (s *pointSet) push(k pointKey) {
+func (s *PointSet) push(k PointKey) {
 	if len(s.ring) < windowPoints {
 		s.ring = append(s.ring, k)
 	} else {

@@ -78,7 +78,7 @@ type storedRunData struct {
 	// metricsRead is set when the stored history was read with the window (it was
 	// within aheadStoredPoints).
 	metricsRead bool
-	metrics     []pointKey
+	metrics     []PointKey
 	// inputs is nil unless read with the window (only runs whose source has inputs).
 	inputs map[inputEdge]bool
 }
@@ -254,7 +254,7 @@ func (im *importer) readStoredMetrics(ctx context.Context, present []string) err
 		within = append(within, id)
 		im.stored[id].metricsRead = true
 	}
-	return im.store.RunsMetrics(ctx, within, func(id string, k pointKey) {
+	return im.store.RunsMetrics(ctx, within, func(id string, k PointKey) {
 		im.stored[id].metrics = append(im.stored[id].metrics, k)
 	})
 }

@@ -19,7 +19,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	for entity, n := range read {
 		im.committed[entity].Read += n
 	}
-	im.cur = &runState{id: r.RunID, points: newPointSet(), metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics, read: read}
+	im.cur = &runState{id: r.RunID, points: NewPointSet(), metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics, read: read}
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}
@@ -32,7 +32,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	expID, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]
 	// An unread run (unchangedRun did not take it) is of an experiment left out or
 	// rejected, or of another shard: counted as any run of those.
-	if !ok || !im.opts.Filter.takesRun(r) || r.Unchanged {
+	if !ok || !im.opts.Filter.TakesRun(r) || r.Unchanged {
 		im.cur.skip = true
 		if !ok && !im.filteredExp(source, r.ExperimentSourceID) {
 			// Its experiment was rejected; the rejection names it.
@@ -231,8 +231,8 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		}
 		value, isNaN := Sanitize(p.Value)
 		pt := MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
-		k := pointKey{key: p.Key, value: value, timestamp: p.Timestamp, step: p.Step, isNaN: isNaN}
-		if cur.points.has(k) {
+		k := PointKey{key: p.Key, value: value, timestamp: p.Timestamp, step: p.Step, isNaN: isNaN}
+		if cur.points.Has(k) {
 			im.run["metrics"].Skipped++
 			continue
 		}
@@ -254,7 +254,7 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 			return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID,
 				Err: fmt.Errorf("metric %q has a negative timestamp %d", p.Key, p.Timestamp)})
 		}
-		if cur.points.add(k) {
+		if cur.points.Add(k) {
 			im.noteOnce(fmt.Sprintf("run %s has over %d metric points: past that, a point is compared with the last %d for repeats (logging one twice puts it next to itself), "+
 				"not with all, to keep memory flat; a repeat further apart meets the database's key (PostgreSQL into a new database removes it before building the key; elsewhere it stops the import)", cur.id, exactPoints, windowPoints))
 		}

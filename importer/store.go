@@ -56,7 +56,7 @@ type Store interface {
 	// RunsMetricCounts is how many metric points each stored run has.
 	RunsMetricCounts(ctx context.Context, ids []string) (map[string]int64, error)
 	// RunsMetrics hands over every stored metric point of the runs.
-	RunsMetrics(ctx context.Context, ids []string, each func(runID string, k pointKey)) error
+	RunsMetrics(ctx context.Context, ids []string, each func(runID string, k PointKey)) error
 	// RunsLatestMetrics hands over the runs' stored latest metrics.
 	RunsLatestMetrics(ctx context.Context, ids []string, each func(runID string, p MetricPoint)) error
 	// RunsInputEdges hands over the inputs rows that name the runs.
@@ -359,14 +359,14 @@ func (s sqlStore) RunsMetricCounts(ctx context.Context, ids []string) (map[strin
 	return out, nil
 }
 
-func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID string, k pointKey)) error {
+func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID string, k PointKey)) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
-			var k pointKey
+			var k PointKey
 			if err := scan(&id, &k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
 				return err
 			}

@@ -126,8 +126,8 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	if counts, err := s.RunsMetricCounts(ctx, []string{run, other, absent}); err != nil || len(counts) != 2 || counts[run] != 2 || counts[other] != 1 {
 		t.Errorf("RunsMetricCounts: %v %v", counts, err)
 	}
-	points := map[string][]pointKey{}
-	must(s.RunsMetrics(ctx, []string{run, other}, func(id string, k pointKey) { points[id] = append(points[id], k) }))
+	points := map[string][]PointKey{}
+	must(s.RunsMetrics(ctx, []string{run, other}, func(id string, k PointKey) { points[id] = append(points[id], k) }))
 	if len(points[run]) != 2 || points[run][0].key != "loss" || len(points[other]) != 1 || !points[other][0].isNaN {
 		t.Errorf("RunsMetrics: %+v", points)
 	}
@@ -149,7 +149,7 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	}
 	for _, empty := range []func() error{
 		func() error { _, err := s.RunsProgress(ctx, nil); return err },
-		func() error { return s.RunsMetrics(ctx, nil, func(string, pointKey) { t.Error("a point of no run") }) },
+		func() error { return s.RunsMetrics(ctx, nil, func(string, PointKey) { t.Error("a point of no run") }) },
 		func() error {
 			return s.RunsInputEdges(ctx, nil, func(string, inputEdge) { t.Error("an input of no run") })
 		},

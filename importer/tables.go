@@ -24,10 +24,10 @@ var polymorphicRefs = map[string][][2]string{
 	"entity_associations": {{"source_type", "source_id"}, {"destination_type", "destination_id"}},
 }
 
-// experimentColumns are the columns of a table that hold experiment ids: those whose
+// ExperimentColumns are the columns of a table that hold experiment ids: those whose
 // foreign key refers to experiments, and columns named experiment_id that no foreign key
 // declares (spans.experiment_id).
-func experimentColumns(t *schema.TableInfo, columns []string) []int {
+func ExperimentColumns(t *schema.TableInfo, columns []string) []int {
 	var out []int
 	for i, c := range columns {
 		ref, refCol := t.References(c)
@@ -144,8 +144,8 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	if err := im.flushAll(ctx); err != nil {
 		return err
 	}
-	cols, names := writableColumns(target, c.Columns)
-	expCols := experimentColumns(c.Table, c.Columns)
+	cols, names := WritableColumns(target, c.Columns)
+	expCols := ExperimentColumns(c.Table, c.Columns)
 	rows := make([][]any, 0, len(c.Rows))
 	var unmapped int64
 	for i, row := range c.Rows {
@@ -172,23 +172,23 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		count.Skipped += unmapped
 		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s left out: they belong to experiments not imported (filtered out, or not in the source)", unmapped, name))
 	}
-	key := keyColumns(target, names)
-	existing, err := readRowsByKey(ctx, im.tx, im.dialect, target, names, key, rows)
+	key := KeyColumns(target, names)
+	existing, err := ReadRowsByKey(ctx, im.tx, im.dialect, target, names, key, rows)
 	if err != nil {
 		return err
 	}
 	var fresh [][]any
 	var differ int64
 	for _, row := range rows {
-		held, ok := existing[rowKey(row, key)]
+		held, ok := existing[RowKey(row, key)]
 		switch {
 		case !ok:
 			fresh = append(fresh, row)
-		case sameRow(row, held):
+		case SameRow(row, held):
 			count.Merged++
 		case im.opts.OnExistingRun == ExistingRunFail:
 			return fmt.Errorf("%s: a row of %s with key %s is in the target with other values (--on-existing-run fail); merge or skip keeps the target's row and reports it",
-				c.Origin.File, name, strings.ReplaceAll(rowKey(row, key), "\x1f", ", "))
+				c.Origin.File, name, strings.ReplaceAll(RowKey(row, key), "\x1f", ", "))
 		default:
 			count.Skipped++
 			differ++
@@ -213,9 +213,9 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	return nil
 }
 
-// writableColumns are the positions and names of the columns a target table takes
+// WritableColumns are the positions and names of the columns a target table takes
 // values for: those it has, generated ones left out.
-func writableColumns(target *schema.TableInfo, columns []string) ([]int, []string) {
+func WritableColumns(target *schema.TableInfo, columns []string) ([]int, []string) {
 	var positions []int
 	var names []string
 	for i, col := range columns {
@@ -230,16 +230,16 @@ func writableColumns(target *schema.TableInfo, columns []string) ([]int, []strin
 // mapRow maps the experiment ids of a row; false when one names an experiment that was
 // not imported.
 func (im *importer) mapRow(source int, c *sources.TableChunk, row []any, expCols []int) ([]any, bool) {
-	return mapExperimentIDs(c.Table.Name, c.Columns, row, expCols, func(id string) (int64, bool) {
+	return MapExperimentIDs(c.Table.Name, c.Columns, row, expCols, func(id string) (int64, bool) {
 		target, ok := im.expIDs[expKey{source, id}]
 		return target, ok
 	})
 }
 
-// mapExperimentIDs rewrites the experiment ids of a row (the columns expCols, and the
+// MapExperimentIDs rewrites the experiment ids of a row (the columns expCols, and the
 // polymorphic references of the table) with lookup; false when lookup knows one not.
 // The row itself is not changed.
-func mapExperimentIDs(table string, columns []string, row []any, expCols []int, lookup func(string) (int64, bool)) ([]any, bool) {
+func MapExperimentIDs(table string, columns []string, row []any, expCols []int, lookup func(string) (int64, bool)) ([]any, bool) {
 	out := row
 	cloned := false
 	set := func(i int, v any) {
@@ -260,7 +260,7 @@ func mapExperimentIDs(table string, columns []string, row []any, expCols []int, 
 		set(i, id)
 	}
 	for _, ref := range polymorphicRefs[table] {
-		ti, ii := indexOf(columns, ref[0]), indexOf(columns, ref[1])
+		ti, ii := IndexOf(columns, ref[0]), IndexOf(columns, ref[1])
 		if ti < 0 || ii < 0 || idText(row[ti]) != "EXPERIMENT" || row[ii] == nil {
 			continue
 		}
@@ -273,7 +273,7 @@ func mapExperimentIDs(table string, columns []string, row []any, expCols []int, 
 	return out, true
 }
 
-func indexOf(list []string, s string) int {
+func IndexOf(list []string, s string) int {
 	for i, x := range list {
 		if x == s {
 			return i
@@ -315,12 +315,12 @@ func targetValue(v any, col *schema.ColumnInfo, d schema.Dialect) any {
 	return v
 }
 
-// keyColumns are the positions of the target's primary key among the written columns;
+// KeyColumns are the positions of the target's primary key among the written columns;
 // all columns where the table has no primary key.
-func keyColumns(t *schema.TableInfo, names []string) []int {
+func KeyColumns(t *schema.TableInfo, names []string) []int {
 	var key []int
 	for _, k := range t.PrimaryKey {
-		if i := indexOf(names, k); i >= 0 {
+		if i := IndexOf(names, k); i >= 0 {
 			key = append(key, i)
 		}
 	}
@@ -365,7 +365,7 @@ func comparableText(v any) string {
 	return fmt.Sprint(v)
 }
 
-func rowKey(row []any, key []int) string {
+func RowKey(row []any, key []int) string {
 	parts := make([]string, len(key))
 	for i, k := range key {
 		parts[i] = comparableText(row[k])
@@ -373,7 +373,7 @@ func rowKey(row []any, key []int) string {
 	return strings.Join(parts, "\x1f")
 }
 
-func sameRow(a, b []any) bool {
+func SameRow(a, b []any) bool {
 	for i := range a {
 		if comparableText(a[i]) != comparableText(b[i]) {
 			return false
@@ -385,10 +385,10 @@ func sameRow(a, b []any) bool {
 // maxParams bounds the placeholders of one statement, well inside every dialect's limit.
 const maxParams = 900
 
-// readRowsByKey reads the rows of a table that have the keys of rows (the columns at
+// ReadRowsByKey reads the rows of a table that have the keys of rows (the columns at
 // the positions key), keyed by rowKey.
 // JSON documents are read as the text stored, as the source's are.
-func readRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, rows [][]any) (map[string][]any, error) {
+func ReadRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, rows [][]any) (map[string][]any, error) {
 	out := map[string][]any{}
 	if len(rows) == 0 {
 		return out, nil
@@ -424,7 +424,7 @@ func readRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *
 			if err != nil {
 				return err
 			}
-			out[rowKey(values, key)] = values
+			out[RowKey(values, key)] = values
 			return nil
 		})
 		if err != nil {

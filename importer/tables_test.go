@@ -23,6 +23,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
 
 // sourceExperiment is the id of the experiment every row of everyTableDB belongs to; the
@@ -329,7 +330,7 @@ func TestUnsupportedStopsBeforeWriting(t *testing.T) {
 			if diffs := verifyPaths(t, uri, src).Differences; len(diffs) == 0 || diffs[0].Kind != "table missing" {
 				t.Errorf("verify without --skip-unsupported: %+v", diffs)
 			}
-			vr := verifyPathsWith(t, uri, importer.VerifyOptions{SkipUnsupported: true}, src)
+			vr := verifyPathsWith(t, uri, verify.Options{SkipUnsupported: true}, src)
 			if len(vr.Differences) != 0 || vr.Accepted.UnsupportedRows != 5 {
 				t.Errorf("verify --skip-unsupported: %+v, accepted %+v", vr.Differences, vr.Accepted)
 			}

@@ -70,14 +70,14 @@ func (im *importer) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
 	if len(im.opts.ArtifactMap) == 0 {
 		return tr
 	}
-	return mapTraceArtifactTag(im.opts.ArtifactMap, tr)
+	return MapTraceArtifactTag(im.opts.ArtifactMap, tr)
 }
 
-func mapTraceArtifactTag(maps []ArtifactMapping, tr *sources.Trace) *sources.Trace {
+func MapTraceArtifactTag(maps []ArtifactMapping, tr *sources.Trace) *sources.Trace {
 	out := *tr
 	out.Tables = append([]sources.TableRows{}, tr.Tables...)
 	for ti, t := range out.Tables {
-		key, value := indexOf(t.Columns, "key"), indexOf(t.Columns, "value")
+		key, value := IndexOf(t.Columns, "key"), IndexOf(t.Columns, "value")
 		if t.Table != "trace_tags" || key < 0 || value < 0 {
 			continue
 		}
@@ -88,7 +88,7 @@ func mapTraceArtifactTag(maps []ArtifactMapping, tr *sources.Trace) *sources.Tra
 			if row[key] != traceArtifactTag || !isText {
 				continue
 			}
-			if mapped, ok := mapArtifact(maps, location); ok {
+			if mapped, ok := MapArtifact(maps, location); ok {
 				rows[i] = append([]any{}, row...)
 				rows[i][value] = mapped
 			}

@@ -21,15 +21,16 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
 
-func verifyPaths(t *testing.T, uri string, paths ...string) *importer.VerifyReport {
+func verifyPaths(t *testing.T, uri string, paths ...string) *verify.Report {
 	t.Helper()
-	return verifyPathsWith(t, uri, importer.VerifyOptions{}, paths...)
+	return verifyPathsWith(t, uri, verify.Options{}, paths...)
 }
 
 // verifyPathsWith is verifyPaths told what the import's options accepted.
-func verifyPathsWith(t *testing.T, uri string, opts importer.VerifyOptions, paths ...string) *importer.VerifyReport {
+func verifyPathsWith(t *testing.T, uri string, opts verify.Options, paths ...string) *verify.Report {
 	t.Helper()
 	ctx := context.Background()
 	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
@@ -46,7 +47,7 @@ func verifyPathsWith(t *testing.T, uri string, opts importer.VerifyOptions, path
 		defer src.Close()
 		srcs = append(srcs, src)
 	}
-	report, err := importer.Verify(ctx, sink, srcs, opts)
+	report, err := verify.Verify(ctx, sink, srcs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

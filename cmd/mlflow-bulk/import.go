@@ -15,6 +15,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -224,14 +225,14 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		}
 		return failedJSON(opts, report, nil, err)
 	}
-	var vr *importer.VerifyReport
+	var vr *verify.Report
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
 		srcOpts.Workers = 0
 		shown := opts.IO.Progress(opts.Progress).Start()
 		shown.Update(importer.Progress{Phase: progress.PhaseVerify})
-		vr, err = verify(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
-			importer.VerifyOptions{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap,
+		vr, err = verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
+			verify.Options{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap,
 				SkipUnsupported: opts.SkipUnsupported, OnModelConflict: opts.OnModelConflict, OnParamConflict: opts.OnParamConflict})
 		shown.Finish()
 		if err != nil {
@@ -263,7 +264,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 
 // failedJSON prints, under --json, the error that ended the import and what was
 // committed before it, so a cron log is never empty; it returns err.
-func failedJSON(opts *ImportOptions, report *importer.Report, vr *importer.VerifyReport, err error) error {
+func failedJSON(opts *ImportOptions, report *importer.Report, vr *verify.Report, err error) error {
 	if !opts.JSON {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
 
 // writeJSON writes v as one line of JSON: --json output is one line per invocation, so
@@ -25,15 +26,15 @@ type importJSON struct {
 	StartedAt  string `json:"started_at"`
 	FinishedAt string `json:"finished_at"`
 	// NothingNew: the target already held everything (a re-import with nothing to do).
-	NothingNew bool                   `json:"nothing_new"`
-	Verify     *importer.VerifyReport `json:"verify,omitempty"`
-	Error      string                 `json:"error,omitempty"`
-	ExitCode   ExitCode               `json:"exit_code"`
+	NothingNew bool           `json:"nothing_new"`
+	Verify     *verify.Report `json:"verify,omitempty"`
+	Error      string         `json:"error,omitempty"`
+	ExitCode   ExitCode       `json:"exit_code"`
 }
 
 // newImportJSON is what --json prints of an import that ended with err (nil: success).
 // Lists are [] rather than null when empty, so that a script can iterate any of them.
-func newImportJSON(opts *ImportOptions, report *importer.Report, vr *importer.VerifyReport, err error) importJSON {
+func newImportJSON(opts *ImportOptions, report *importer.Report, vr *verify.Report, err error) importJSON {
 	for _, list := range []*[]string{&report.Sources, &report.Notices, &report.CreatedRuns, &report.MergedRuns} {
 		if *list == nil {
 			*list = []string{}

@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -27,7 +28,7 @@ func NewCmdVerify(f *Factory) *cobra.Command {
 	progressMode := "auto"
 	var sel Selection
 	var asJSON bool
-	accept := importer.VerifyOptions{OnModelConflict: importer.ModelConflictFail, OnParamConflict: importer.ParamConflictFail}
+	accept := verify.Options{OnModelConflict: importer.ModelConflictFail, OnParamConflict: importer.ParamConflictFail}
 	cmd := &cobra.Command{
 		Use:   "verify SOURCE... --to URI",
 		Short: "Check that a database holds exactly what the sources hold, changing nothing",
@@ -57,7 +58,7 @@ otherwise.`,
 			shown := io.Progress(progressMode).Start()
 			shown.Update(importer.Progress{Phase: progress.PhaseVerify})
 			accept.TargetExperiment, accept.Filter, accept.ArtifactMap = sel.TargetExperiment, filter, artifactMap
-			report, err := verify(cmd.Context(), f.Drivers, args, target, password, srcOpts, accept)
+			report, err := verifyTarget(cmd.Context(), f.Drivers, args, target, password, srcOpts, accept)
 			shown.Finish()
 			if err != nil {
 				return redactError(err, target)
@@ -78,7 +79,7 @@ otherwise.`,
 	return cmd
 }
 
-func verify(ctx context.Context, registry *drivers.Registry, locations []string, target, password string, srcOpts sources.Options, opts importer.VerifyOptions) (*importer.VerifyReport, error) {
+func verifyTarget(ctx context.Context, registry *drivers.Registry, locations []string, target, password string, srcOpts sources.Options, opts verify.Options) (*verify.Report, error) {
 	srcs, err := openSources(ctx, registry, locations, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
@@ -89,10 +90,10 @@ func verify(ctx context.Context, registry *drivers.Registry, locations []string,
 		return nil, err
 	}
 	defer sink.Close()
-	return importer.Verify(ctx, sink, srcs, opts)
+	return verify.Verify(ctx, sink, srcs, opts)
 }
 
-func printVerify(io *IOStreams, r *importer.VerifyReport, asJSON bool) error {
+func printVerify(io *IOStreams, r *verify.Report, asJSON bool) error {
 	if asJSON {
 		if err := writeJSON(io.Out, r); err != nil {
 			return err
@@ -106,7 +107,7 @@ func printVerify(io *IOStreams, r *importer.VerifyReport, asJSON bool) error {
 	return nil
 }
 
-func writeVerify(out io.Writer, r *importer.VerifyReport) {
+func writeVerify(out io.Writer, r *verify.Report) {
 	fmt.Fprintf(out, "Verified %d runs and %d metric histories against %s in %.1fs: ", r.Runs, r.MetricKeys, r.Target, r.Seconds)
 	if len(r.Differences) == 0 {
 		fmt.Fprintln(out, "the target matches the sources.")

@@ -1,4 +1,6 @@
-package importer
+// Package verify proves an import: it compares a target with the sources, read-only
+// and both ways, accepting what the import's options accepted and saying so.
+package verify
 
 import (
 	"context"
@@ -6,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -23,8 +27,8 @@ type Difference struct {
 	Detail string `json:"detail"`
 }
 
-// VerifyReport is the outcome of a verification.
-type VerifyReport struct {
+// Report is the outcome of a verification.
+type Report struct {
 	Target     string   `json:"target"`
 	Sources    []string `json:"sources"`
 	Runs       int64    `json:"runs_checked"`
@@ -74,30 +78,30 @@ type TableCheck struct {
 // maxDifferences bounds the list; verification goes on counting.
 const maxDifferences = 10000
 
+// Options mirror the import options that change where things go.
+type Options struct {
+	// TargetExperiment: the runs were imported into the experiment of this name.
+	TargetExperiment string
+	// Filter: what the import left out is not looked for; renames are followed.
+	Filter importer.Filter
+	// ArtifactMap: the import rewrote artifact locations with these mappings.
+	ArtifactMap []importer.ArtifactMapping
+	// SkipUnsupported: the import left out rows of tables the target lacks.
+	SkipUnsupported bool
+	// OnModelConflict: with keep-target, the import kept the target's registry rows
+	// where they differed from the source's.
+	OnModelConflict importer.ModelConflictPolicy
+	// OnParamConflict: with keep-target, the import kept the target's param values.
+	OnParamConflict importer.ParamConflictPolicy
+}
+
 // Verify compares the target with the sources without changing anything: every run of
 // the sources must be in the target with its params and tags and every point of its
 // metric history (a digest per run and key says which histories differ), and the
 // target's latest_metrics must be what MLflow's rule gives for the target's history.
 // Values the import was entitled to change are accepted: truncation to the revision's
 // limit, keys left out under keep-first collisions, and tags a merge kept.
-// VerifyOptions mirror the import options that change where things go.
-type VerifyOptions struct {
-	// TargetExperiment: the runs were imported into the experiment of this name.
-	TargetExperiment string
-	// Filter: what the import left out is not looked for; renames are followed.
-	Filter Filter
-	// ArtifactMap: the import rewrote artifact locations with these mappings.
-	ArtifactMap []ArtifactMapping
-	// SkipUnsupported: the import left out rows of tables the target lacks.
-	SkipUnsupported bool
-	// OnModelConflict: with keep-target, the import kept the target's registry rows
-	// where they differed from the source's.
-	OnModelConflict ModelConflictPolicy
-	// OnParamConflict: with keep-target, the import kept the target's param values.
-	OnParamConflict ParamConflictPolicy
-}
-
-func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts VerifyOptions) (*VerifyReport, error) {
+func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Options) (*Report, error) {
 	started := time.Now()
 	tx, err := sink.Begin(ctx)
 	if err != nil {
@@ -120,7 +124,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Ve
 		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
 	}
 	v := &verifier{tx: tx, dialect: sink.Dialect(), rev: rev, collation: collation, opts: opts, tables: tables, checked: map[string]int64{}, notChecked: map[string]bool{},
-		report: &VerifyReport{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}}}
+		report: &Report{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}}}
 	for _, src := range srcs {
 		v.report.Sources = append(v.report.Sources, src.Describe())
 		v.source = src.Describe()
@@ -152,7 +156,7 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 type verifier struct {
-	opts        VerifyOptions
+	opts        Options
 	tx          sinks.Tx
 	dialect     schema.Dialect
 	rev         *schema.Revision
@@ -161,7 +165,7 @@ type verifier struct {
 	notChecked  map[string]bool
 	expTarget   map[string]int64 // source experiment id -> the target's, by name
 	collation   schema.Collation
-	report      *VerifyReport
+	report      *Report
 	source      string
 	experiments map[string]bool // source experiment ids the target holds (by name)
 	// missingExperiment: source experiments the target lacks (their runs are missing too)
@@ -223,7 +227,7 @@ func sortedInt64Keys[V any](m map[int64]V) []int64 {
 }
 
 func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error {
-	if ok, _ := v.opts.Filter.takesExperiment(e); !ok {
+	if ok, _ := v.opts.Filter.TakesExperiment(e); !ok {
 		return nil
 	}
 	if newName, ok := v.opts.Filter.Rename[e.Name]; ok {
@@ -289,7 +293,7 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 		v.sameExperiments[id] = e.Name
 	}
 	want := e.ArtifactLocation
-	if mapped, ok := mapArtifact(v.opts.ArtifactMap, want); ok {
+	if mapped, ok := importer.MapArtifact(v.opts.ArtifactMap, want); ok {
 		want = mapped
 	}
 	deref := func(p *string) string {
@@ -338,11 +342,11 @@ func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, column
 		v.differ("", "table missing", info.Name, fmt.Sprintf("the target has no table %s for %d rows of the source", info.Name, len(rows)))
 		return nil
 	}
-	positions, names := writableColumns(target, columns)
-	expCols := experimentColumns(info, columns)
+	positions, names := importer.WritableColumns(target, columns)
+	expCols := importer.ExperimentColumns(info, columns)
 	var want [][]any
 	for _, row := range rows {
-		mapped, ok := mapExperimentIDs(info.Name, columns, row, expCols, func(id string) (int64, bool) {
+		mapped, ok := importer.MapExperimentIDs(info.Name, columns, row, expCols, func(id string) (int64, bool) {
 			target, ok := v.expTarget[id]
 			return target, ok
 		})
@@ -355,20 +359,20 @@ func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, column
 		}
 		want = append(want, picked)
 	}
-	key := keyColumns(target, names)
-	held, err := readRowsByKey(ctx, v.tx, v.dialect, target, names, key, want)
+	key := importer.KeyColumns(target, names)
+	held, err := importer.ReadRowsByKey(ctx, v.tx, v.dialect, target, names, key, want)
 	if err != nil {
 		return fmt.Errorf("read the target: %w", err)
 	}
 	for _, row := range want {
-		k := rowKey(row, key)
+		k := importer.RowKey(row, key)
 		got, ok := held[k]
 		switch {
 		case !ok:
 			v.differ("", "row missing", info.Name, fmt.Sprintf("%s has no row with key %s", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
-		case !sameRow(row, got) && registryTables[info.Name] && v.opts.OnModelConflict == ModelConflictKeepTarget:
+		case !importer.SameRow(row, got) && registryTables[info.Name] && v.opts.OnModelConflict == importer.ModelConflictKeepTarget:
 			v.report.Accepted.RegistryRowsKept++
-		case !sameRow(row, got):
+		case !importer.SameRow(row, got):
 			v.differ("", "row differs", info.Name, fmt.Sprintf("the row of %s with key %s differs from the source's", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
 		}
 	}

@@ -1,7 +1,9 @@
-package importer
+package verify
 
 import (
 	"context"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -39,14 +41,15 @@ func (h *verifyHandler) Metrics(_ context.Context, r *sources.Metrics) error {
 		return nil
 	}
 	for _, p := range r.Points {
-		value, isNaN := Sanitize(p.Value)
+		value, isNaN := importer.Sanitize(p.Value)
 		// Each point once, as the import stores it, with the import's bounded memory.
-		k := pointKey{key: p.Key, value: value, timestamp: p.Timestamp, step: p.Step, isNaN: isNaN}
-		if run.seen.has(k) {
+		point := importer.MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
+		k := importer.KeyOf(point)
+		if run.seen.Has(k) {
 			continue
 		}
-		run.seen.add(k)
-		run.history(p.Key).add(MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN})
+		run.seen.Add(k)
+		run.history(p.Key).add(point)
 	}
 	return nil
 }
@@ -63,7 +66,7 @@ func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.Register
 
 func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 	if len(h.opts.ArtifactMap) > 0 {
-		r = mapTraceArtifactTag(h.opts.ArtifactMap, r)
+		r = importer.MapTraceArtifactTag(h.opts.ArtifactMap, r)
 	}
 	return h.afterRun(ctx, func() error {
 		for _, t := range r.Tables {

@@ -1,7 +1,9 @@
-package importer
+package verify
 
 import (
 	"context"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -64,7 +66,7 @@ func loggedModelRows(m *sources.LoggedModel, runInTarget func(string) bool) []re
 		}
 		var value any
 		if mm.Value != nil {
-			value, _ = Sanitize(*mm.Value)
+			value, _ = importer.Sanitize(*mm.Value)
 		}
 		metrics.rows = append(metrics.rows, []any{m.ModelID, mm.Name, mm.Timestamp, mm.Step, value, mm.ExperimentSourceID, mm.RunID,
 			textOrNil(mm.DatasetName), textOrNil(mm.DatasetDigest)})
@@ -111,7 +113,7 @@ func (v *verifier) verifyRecordRows(ctx context.Context, sets []recordRows) erro
 			continue
 		}
 		columns, rows := set.columns, set.rows
-		if target.Column("workspace") != nil && indexOf(columns, "workspace") < 0 && !hasExperimentColumn(target) {
+		if target.Column("workspace") != nil && importer.IndexOf(columns, "workspace") < 0 && !hasExperimentColumn(target) {
 			columns = append(append([]string{}, columns...), "workspace")
 			rows = make([][]any, len(set.rows))
 			for i, r := range set.rows {

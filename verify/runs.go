@@ -1,4 +1,4 @@
-package importer
+package verify
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -21,7 +23,7 @@ type verifyRun struct {
 	metricsOnly bool // a history only: the target may hold other keys
 	// seen tells repeated points apart, as the import does; points sums up the
 	// source's history per key.
-	seen   *pointSet
+	seen   *importer.PointSet
 	points map[string]*history
 }
 
@@ -42,28 +44,28 @@ func (r *verifyRun) history(key string) *history {
 type history struct {
 	n      int64
 	h1, h2 uint64
-	latest MetricPoint
-	first  []MetricPoint
+	latest importer.MetricPoint
+	first  []importer.MetricPoint
 }
 
 // firstKept bounds the points a history keeps to show where two histories part.
 const firstKept = 16
 
 // keepFirst keeps p among the first firstKept points in pointOrder.
-func (h *history) keepFirst(p MetricPoint) {
+func (h *history) keepFirst(p importer.MetricPoint) {
 	i := sort.Search(len(h.first), func(i int) bool { return pointOrder(p, h.first[i]) })
 	if i >= firstKept {
 		return
 	}
 	if len(h.first) < firstKept {
-		h.first = append(h.first, MetricPoint{})
+		h.first = append(h.first, importer.MetricPoint{})
 	}
 	copy(h.first[i+1:], h.first[i:])
 	h.first[i] = p
 }
 
 // pointOrder orders points by step, timestamp, then value.
-func pointOrder(a, b MetricPoint) bool {
+func pointOrder(a, b importer.MetricPoint) bool {
 	if a.Step != b.Step {
 		return a.Step < b.Step
 	}
@@ -93,7 +95,7 @@ func firstDifference(src, have *history) string {
 	return ""
 }
 
-func (h *history) add(p MetricPoint) {
+func (h *history) add(p importer.MetricPoint) {
 	buf := make([]byte, 0, len(p.Key)+26)
 	buf = append(append(buf, p.Key...), 0)
 	buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(p.Value))
@@ -134,7 +136,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	}
 	v.runExperiment[r.RunID] = r.ExperimentSourceID
 	v.report.Runs++
-	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, seen: newPointSet(), points: map[string]*history{}}
+	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, seen: importer.NewPointSet(), points: map[string]*history{}}
 	if len(r.Inputs) > 0 {
 		v.notChecked["inputs and input tags (they name datasets by the target's ids)"] = true
 	}
@@ -152,7 +154,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		return err
 	}
 	limits := v.rev.Limits()
-	_, expectedTags, _ := runNameAndTags(r) // the tags as the import writes them
+	_, expectedTags, _ := importer.RunNameAndTags(r) // the tags as the import writes them
 	for _, set := range []struct {
 		table, what string
 		kvs         []sources.Tag
@@ -181,11 +183,11 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 			case !ok:
 				v.differ(r.RunID, set.what+" missing", kv.Key, fmt.Sprintf("%s %q is not in the target", set.what, kv.Key))
 			case have.value == kv.Value:
-			case limits.Truncates && utf8.RuneCountInString(kv.Value) > set.limit && have.value == truncateRunes(kv.Value, set.limit):
+			case limits.Truncates && utf8.RuneCountInString(kv.Value) > set.limit && have.value == importer.TruncateRunes(kv.Value, set.limit):
 				v.report.Accepted.ValuesTruncated++ // truncated as that MLflow does
 			case have.key != kv.Key:
 				v.report.Accepted.KeysLeftOut++ // another key under the target's collation, kept first
-			case !set.mutable && v.opts.OnParamConflict == ParamConflictKeepTarget:
+			case !set.mutable && v.opts.OnParamConflict == importer.ParamConflictKeepTarget:
 				v.report.Accepted.ParamsKept++ // the target's value kept, as the import reported
 			case set.mutable:
 				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("tag %q is %q in the target, %q in the source (an import keeps the target's tag values)", kv.Key, have.value, kv.Value))
@@ -208,9 +210,9 @@ func (v *verifier) runRow(ctx context.Context, r *sources.Run) error {
 	if v.rev.HasColumn("runs", "deleted_time") {
 		cols = append(cols, "deleted_time")
 	}
-	name, _, _ := runNameAndTags(r)
+	name, _, _ := importer.RunNameAndTags(r)
 	artifact := r.ArtifactURI
-	if mapped, ok := mapArtifact(v.opts.ArtifactMap, artifact); ok {
+	if mapped, ok := importer.MapArtifact(v.opts.ArtifactMap, artifact); ok {
 		artifact = mapped
 	}
 	text := func(s string) string { return s }
@@ -288,7 +290,7 @@ func (v *verifier) finishRun(ctx context.Context) error {
 	}
 	stored := map[string]*history{}
 	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
-		var p MetricPoint
+		var p importer.MetricPoint
 		if err := scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
 			return err
 		}
@@ -355,9 +357,9 @@ func (v *verifier) finishRun(ctx context.Context) error {
 // target's history. Equal (step, timestamp, value) tuples are a tie the history's order
 // would decide, so either point is accepted there.
 func (v *verifier) checkLatest(ctx context.Context, runID string, stored map[string]*history) error {
-	latest := map[string]MetricPoint{}
+	latest := map[string]importer.MetricPoint{}
 	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
-		var p MetricPoint
+		var p importer.MetricPoint
 		var ts *int64
 		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
 			return err
@@ -400,7 +402,7 @@ func (v *verifier) foldedKeyStored(key string, stored map[string]*history) bool 
 }
 
 // pointText is a metric point as a person reads it: step, timestamp, value.
-func pointText(p MetricPoint) string {
+func pointText(p importer.MetricPoint) string {
 	value := strconv.FormatFloat(p.Value, 'g', -1, 64)
 	if p.IsNaN {
 		value = "NaN"
@@ -409,14 +411,14 @@ func pointText(p MetricPoint) string {
 }
 
 // samePoint compares points bit for bit (NaN is NaN).
-func samePoint(a, b MetricPoint) bool {
+func samePoint(a, b importer.MetricPoint) bool {
 	return a.Key == b.Key && a.Step == b.Step && a.Timestamp == b.Timestamp && a.IsNaN == b.IsNaN && math.Float64bits(a.Value) == math.Float64bits(b.Value)
 }
 
 // importTook tells whether the import took this run: not one its filters left out, nor
 // a second copy in another experiment, which it rejects (and says so).
 func (v *verifier) importTook(r *sources.Run) bool {
-	if !v.experiments[r.ExperimentSourceID] && !v.missingExperiment[r.ExperimentSourceID] || !v.opts.Filter.takesRun(r) {
+	if !v.experiments[r.ExperimentSourceID] && !v.missingExperiment[r.ExperimentSourceID] || !v.opts.Filter.TakesRun(r) {
 		return false
 	}
 	first, ok := v.runExperiment[r.RunID]
