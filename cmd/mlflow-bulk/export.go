@@ -1,20 +1,30 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/export"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/spf13/cobra"
 )
 
-// NewCmdExport builds `mlflow-bulk export`.
-func NewCmdExport(f *Factory) *cobra.Command {
-	io := f.IOStreams
-	var dir, passwordFile string
-	var opts export.Options
-	var asJSON bool
+// ExportOptions are the export command's inputs.
+type ExportOptions struct {
+	IO           *IOStreams
+	Drivers      *drivers.Registry
+	Source       string
+	Dir          string
+	PasswordFile string
+	JSON         bool
+	Dump         export.Options
+}
+
+// NewCmdExport builds `mlflow-bulk export`. runF replaces the behaviour in tests.
+func NewCmdExport(f *Factory, runF func(context.Context, *ExportOptions) error) *cobra.Command {
+	opts := &ExportOptions{IO: f.IOStreams, Drivers: f.Drivers}
 	cmd := &cobra.Command{
 		Use:   "export SOURCE --to DIR",
 		Short: "Write a source as an mlflow-bulk dump (JSON Lines), which import reads back",
@@ -28,49 +38,59 @@ memory exports in constant memory.`,
   mlflow-bulk import ./mlflow-dump --to postgresql://user:pw@host:5432/mlflow`,
 		Args: func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if dir == "" {
-				return &usageError{errors.New("name the dump folder with --to DIR")}
+			opts.Source = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			password, err := readPasswordFile(passwordFile)
-			if err != nil {
-				return err
-			}
-			srcs, err := openSources(cmd.Context(), f.Drivers, args, sources.Options{Password: password})
-			defer closeSources(srcs)
-			if err != nil {
-				return err
-			}
-			report, err := export.Write(cmd.Context(), srcs[0], dir, opts)
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				if err := writeJSON(io.Out, report); err != nil {
-					return err
-				}
-			} else {
-				fmt.Fprintf(io.Out, "Exported %s to %s in %.1fs:", report.Source, report.Directory, report.Seconds)
-				for _, e := range []string{"experiments", "datasets", "runs", "metrics", "logged_models", "registered_models", "traces"} {
-					if n := report.Counts[e]; n > 0 {
-						fmt.Fprintf(io.Out, " %d %s", n, e)
-					}
-				}
-				fmt.Fprintln(io.Out)
-				for _, r := range report.Rejected {
-					fmt.Fprintf(io.Out, "  rejected: %s\n", r)
-				}
-			}
-			if len(report.Rejected) > 0 {
-				return errSkippedInvalid
-			}
-			return nil
+			return runExport(cmd.Context(), opts)
 		},
 	}
 	flags := cmd.Flags()
-	flags.StringVar(&dir, "to", "", "folder to write the dump into (new or empty)")
-	flags.BoolVar(&opts.Gzip, "gzip", false, "gzip-compress every file")
-	flags.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs out, list them and go on (exit code 4)")
-	flags.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
-	flags.StringVar(&passwordFile, "password-file", "", "read the source database's password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
+	flags.StringVar(&opts.Dir, "to", "", "folder to write the dump into (new or empty)")
+	flags.BoolVar(&opts.Dump.Gzip, "gzip", false, "gzip-compress every file")
+	flags.BoolVar(&opts.Dump.SkipInvalid, "skip-invalid", false, "leave invalid runs out, list them and go on (exit code 4)")
+	flags.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object")
+	flags.StringVar(&opts.PasswordFile, "password-file", "", "read the source database's password from this file's first line (PostgreSQL also reads PGPASSWORD and ~/.pgpass)")
 	return cmd
+}
+
+// runExport is the export command.
+func runExport(ctx context.Context, opts *ExportOptions) error {
+	if opts.Dir == "" {
+		return &usageError{errors.New("name the dump folder with --to DIR")}
+	}
+	password, err := readPasswordFile(opts.PasswordFile)
+	if err != nil {
+		return err
+	}
+	srcs, err := openSources(ctx, opts.Drivers, []string{opts.Source}, sources.Options{Password: password})
+	defer closeSources(srcs)
+	if err != nil {
+		return err
+	}
+	report, err := export.Write(ctx, srcs[0], opts.Dir, opts.Dump)
+	if err != nil {
+		return err
+	}
+	out := opts.IO.Out
+	if opts.JSON {
+		if err := writeJSON(out, report); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(out, "Exported %s to %s in %.1fs:", report.Source, report.Directory, report.Seconds)
+		for _, e := range []string{"experiments", "datasets", "runs", "metrics", "logged_models", "registered_models", "traces"} {
+			if n := report.Counts[e]; n > 0 {
+				fmt.Fprintf(out, " %d %s", n, e)
+			}
+		}
+		fmt.Fprintln(out)
+		for _, r := range report.Rejected {
+			fmt.Fprintf(out, "  rejected: %s\n", r)
+		}
+	}
+	if len(report.Rejected) > 0 {
+		return errSkippedInvalid
+	}
+	return nil
 }

@@ -1,18 +1,27 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
+	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/inspect"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/spf13/cobra"
 )
 
-// NewCmdInspect builds `mlflow-bulk inspect`.
-func NewCmdInspect(f *Factory) *cobra.Command {
-	io := f.IOStreams
-	var asJSON bool
+// InspectOptions are the inspect command's inputs.
+type InspectOptions struct {
+	IO      *IOStreams
+	Drivers *drivers.Registry
+	Source  string
+	JSON    bool
+}
+
+// NewCmdInspect builds `mlflow-bulk inspect`. runF replaces the behaviour in tests.
+func NewCmdInspect(f *Factory, runF func(context.Context, *InspectOptions) error) *cobra.Command {
+	opts := &InspectOptions{IO: f.IOStreams, Drivers: f.Drivers}
 	cmd := &cobra.Command{
 		Use:   "inspect SOURCE",
 		Short: "Describe what a source holds, without a target",
@@ -23,46 +32,55 @@ keys that collide on MySQL's case-insensitive collations, NaN and infinite value
 duplicate points, invalid input.`,
 		Args: func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
-			srcs, err := openSources(cmd.Context(), f.Drivers, args, sources.Options{})
-			defer closeSources(srcs)
-			if err != nil {
-				return err
+			opts.Source = args[0]
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			in, err := inspect.Inspect(cmd.Context(), srcs[0])
-			if err != nil {
-				return err
-			}
-			if asJSON {
-				return writeJSON(io.Out, in)
-			}
-			out := io.Out
-			fmt.Fprintf(out, "Source: %s\n\nCounts:\n", in.Source)
-			keys := make([]string, 0, len(in.Counts))
-			for k := range in.Counts {
-				keys = append(keys, k)
-			}
-			sort.Strings(keys)
-			for _, k := range keys {
-				fmt.Fprintf(out, "  %-18s %d\n", k, in.Counts[k])
-			}
-			fmt.Fprintln(out, "\nExperiments:")
-			for _, e := range in.Experiments {
-				fmt.Fprintf(out, "  %s  %q  %s  %d runs\n", e.ID, e.Name, e.LifecycleStage, e.Runs)
-			}
-			for _, section := range []struct {
-				title string
-				lines []string
-			}{{"Written by", in.Evidence}, {"Anomalies", in.Anomalies}, {"Notes", in.Notes}} {
-				if len(section.lines) > 0 {
-					fmt.Fprintf(out, "\n%s:\n", section.title)
-					for _, l := range section.lines {
-						fmt.Fprintf(out, "  %s\n", l)
-					}
-				}
-			}
-			return nil
+			return runInspect(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the description as one JSON object")
+	cmd.Flags().BoolVar(&opts.JSON, "json", false, "print the description as one JSON object")
 	return cmd
+}
+
+// runInspect is the inspect command.
+func runInspect(ctx context.Context, opts *InspectOptions) error {
+	srcs, err := openSources(ctx, opts.Drivers, []string{opts.Source}, sources.Options{})
+	defer closeSources(srcs)
+	if err != nil {
+		return err
+	}
+	in, err := inspect.Inspect(ctx, srcs[0])
+	if err != nil {
+		return err
+	}
+	if opts.JSON {
+		return writeJSON(opts.IO.Out, in)
+	}
+	out := opts.IO.Out
+	fmt.Fprintf(out, "Source: %s\n\nCounts:\n", in.Source)
+	keys := make([]string, 0, len(in.Counts))
+	for k := range in.Counts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(out, "  %-18s %d\n", k, in.Counts[k])
+	}
+	fmt.Fprintln(out, "\nExperiments:")
+	for _, e := range in.Experiments {
+		fmt.Fprintf(out, "  %s  %q  %s  %d runs\n", e.ID, e.Name, e.LifecycleStage, e.Runs)
+	}
+	for _, section := range []struct {
+		title string
+		lines []string
+	}{{"Written by", in.Evidence}, {"Anomalies", in.Anomalies}, {"Notes", in.Notes}} {
+		if len(section.lines) > 0 {
+			fmt.Fprintf(out, "\n%s:\n", section.title)
+			for _, l := range section.lines {
+				fmt.Fprintf(out, "  %s\n", l)
+			}
+		}
+	}
+	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 )
@@ -326,5 +327,40 @@ func TestEditDistance(t *testing.T) {
 		if got := editDistance(c.a, c.b); got != c.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.want)
 		}
+	}
+}
+
+// TestCommandsTakeTheirOptions: verify, export and inspect parse their flags into their
+// Options, which the run function gets whole.
+func TestCommandsTakeTheirOptions(t *testing.T) {
+	io, _, _ := TestStreams()
+	f := NewFactory(io)
+	var v *VerifyOptions
+	cmd := NewCmdVerify(f, func(_ context.Context, o *VerifyOptions) error { v = o; return nil })
+	cmd.SetArgs([]string{"a", "b", "--to", "sqlite:///x.db", "--skip-unsupported", "--on-param-conflict", "keep-target", "--experiment", "e*", "--json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(v.Sources, ",") != "a,b" || v.Target != "sqlite:///x.db" || !v.Accept.SkipUnsupported || v.Accept.OnParamConflict != importer.ParamConflictKeepTarget ||
+		v.Accept.OnModelConflict != importer.ModelConflictFail || v.Experiments[0] != "e*" || !v.JSON || v.Drivers == nil {
+		t.Errorf("verify options %+v", v)
+	}
+	var e *ExportOptions
+	cmd = NewCmdExport(f, func(_ context.Context, o *ExportOptions) error { e = o; return nil })
+	cmd.SetArgs([]string{"src", "--to", "dump", "--gzip"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if e.Source != "src" || e.Dir != "dump" || !e.Dump.Gzip || e.Dump.SkipInvalid {
+		t.Errorf("export options %+v", e)
+	}
+	var in *InspectOptions
+	cmd = NewCmdInspect(f, func(_ context.Context, o *InspectOptions) error { in = o; return nil })
+	cmd.SetArgs([]string{"src", "--json"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if in.Source != "src" || !in.JSON {
+		t.Errorf("inspect options %+v", in)
 	}
 }

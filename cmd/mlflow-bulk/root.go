@@ -58,9 +58,9 @@ and recomputes latest_metrics exactly as MLflow does.
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(NewCmdImport(f, nil))
 	root.AddCommand(NewCmdSchema(f))
-	root.AddCommand(NewCmdVerify(f))
-	root.AddCommand(NewCmdExport(f))
-	root.AddCommand(NewCmdInspect(f))
+	root.AddCommand(NewCmdVerify(f, nil))
+	root.AddCommand(NewCmdExport(f, nil))
+	root.AddCommand(NewCmdInspect(f, nil))
 	root.AddCommand(NewCmdGenerate(f))
 	return root
 }

@@ -21,14 +21,25 @@ import (
 // errDifferences is returned when verify found the target lacking what a source holds.
 var errDifferences = errors.New("the target does not match the sources")
 
-// NewCmdVerify builds `mlflow-bulk verify`.
-func NewCmdVerify(f *Factory) *cobra.Command {
-	io := f.IOStreams
-	var target, passwordFile string
-	progressMode := "auto"
-	var sel Selection
-	var asJSON bool
-	accept := verify.Options{OnModelConflict: importer.ModelConflictFail, OnParamConflict: importer.ParamConflictFail}
+// VerifyOptions are the verify command's inputs.
+type VerifyOptions struct {
+	Selection
+	IO           *IOStreams
+	Drivers      *drivers.Registry
+	Sources      []string
+	Target       string
+	PasswordFile string
+	Progress     string
+	JSON         bool
+	// Accept is what the import's options accepted (--skip-unsupported, the conflict
+	// policies); the selection fills the rest at run time.
+	Accept verify.Options
+}
+
+// NewCmdVerify builds `mlflow-bulk verify`. runF replaces the behaviour in tests.
+func NewCmdVerify(f *Factory, runF func(context.Context, *VerifyOptions) error) *cobra.Command {
+	opts := &VerifyOptions{IO: f.IOStreams, Drivers: f.Drivers, Progress: "auto",
+		Accept: verify.Options{OnModelConflict: importer.ModelConflictFail, OnParamConflict: importer.ParamConflictFail}}
 	cmd := &cobra.Command{
 		Use:   "verify SOURCE... --to URI",
 		Short: "Check that a database holds exactly what the sources hold, changing nothing",
@@ -46,37 +57,48 @@ Exit code 0 when the target matches the sources, 3 with a list of differences pe
 otherwise.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sel.noteRetiredFlags(io.ErrOut)
-			filter, artifactMap, srcOpts, err := sel.resolve()
-			if err != nil {
-				return err
+			opts.Sources = args
+			if runF != nil {
+				return runF(cmd.Context(), opts)
 			}
-			password, err := readPasswordFile(passwordFile)
-			if err != nil {
-				return err
-			}
-			shown := io.Progress(progressMode).Start()
-			shown.Update(importer.Progress{Phase: progress.PhaseVerify})
-			accept.TargetExperiment, accept.Filter, accept.ArtifactMap = sel.TargetExperiment, filter, artifactMap
-			report, err := verifyTarget(cmd.Context(), f.Drivers, args, target, password, srcOpts, accept)
-			shown.Finish()
-			if err != nil {
-				return redactError(err, target)
-			}
-			return printVerify(io, report, asJSON)
+			return runVerify(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&target, "to", defaultTargetURI(os.Getenv), "MLflow database URI to check")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as one JSON object")
-	addPasswordFile(cmd.Flags(), &passwordFile)
-	cmd.Flags().Var(newChoice("progress", &progressMode, progress.Modes), "progress", progressHelp)
-	sel.addFlags(cmd.Flags(), "verify")
-	cmd.Flags().BoolVar(&accept.SkipUnsupported, "skip-unsupported", false, "the import left out tables the target lacks: accept their rows' absence, and count them")
-	cmd.Flags().Var(newChoice("on-param-conflict", &accept.OnParamConflict, accept.OnParamConflict.Values()), "on-param-conflict",
+	flags := cmd.Flags()
+	flags.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "MLflow database URI to check")
+	flags.BoolVar(&opts.JSON, "json", false, "print the result as one JSON object")
+	addPasswordFile(flags, &opts.PasswordFile)
+	flags.Var(newChoice("progress", &opts.Progress, progress.Modes), "progress", progressHelp)
+	opts.addFlags(flags, "verify")
+	flags.BoolVar(&opts.Accept.SkipUnsupported, "skip-unsupported", false, "the import left out tables the target lacks: accept their rows' absence, and count them")
+	flags.Var(newChoice("on-param-conflict", &opts.Accept.OnParamConflict, opts.Accept.OnParamConflict.Values()), "on-param-conflict",
 		"as the import was given: keep-target accepts params whose target value differs, and counts them")
-	cmd.Flags().Var(newChoice("on-model-conflict", &accept.OnModelConflict, accept.OnModelConflict.Values()), "on-model-conflict",
+	flags.Var(newChoice("on-model-conflict", &opts.Accept.OnModelConflict, opts.Accept.OnModelConflict.Values()), "on-model-conflict",
 		"as the import was given: keep-target accepts registry rows the target kept, and counts them")
 	return cmd
+}
+
+// runVerify is the verify command.
+func runVerify(ctx context.Context, opts *VerifyOptions) error {
+	opts.noteRetiredFlags(opts.IO.ErrOut)
+	filter, artifactMap, srcOpts, err := opts.resolve()
+	if err != nil {
+		return err
+	}
+	password, err := readPasswordFile(opts.PasswordFile)
+	if err != nil {
+		return err
+	}
+	shown := opts.IO.Progress(opts.Progress).Start()
+	shown.Update(importer.Progress{Phase: progress.PhaseVerify})
+	accept := opts.Accept
+	accept.TargetExperiment, accept.Filter, accept.ArtifactMap = opts.TargetExperiment, filter, artifactMap
+	report, err := verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts, accept)
+	shown.Finish()
+	if err != nil {
+		return redactError(err, opts.Target)
+	}
+	return printVerify(opts.IO, report, opts.JSON)
 }
 
 func verifyTarget(ctx context.Context, registry *drivers.Registry, locations []string, target, password string, srcOpts sources.Options, opts verify.Options) (*verify.Report, error) {
