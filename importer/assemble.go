@@ -354,3 +354,13 @@ func keyFile(r *sources.Run, table, key string) string {
 	}
 	return filepath.Join(r.KeyFolder, table, filepath.FromSlash(key))
 }
+
+// runNameTag is the tag MLflow keeps equal to runs.name.
+const runNameTag = "mlflow.runName"
+
+type runRow struct {
+	runUUID, name, sourceType, sourceName, entryPointName, userID, status string
+	sourceVersion, lifecycleStage, artifactURI                            string
+	startTime, endTime, deletedTime                                       *int64
+	experimentID                                                          int64
+}

@@ -287,3 +287,12 @@ func (im *importer) adoptDefault(ctx context.Context, e *sources.Experiment) err
 	im.freshDefault = false
 	return im.store.AdoptDefault(ctx, e)
 }
+
+// noteFiltered records an experiment the filter left out.
+func (im *importer) noteFiltered(reason string) {
+	im.report.Notices = append(im.report.Notices, reason)
+}
+
+func (im *importer) filteredExp(source int, id string) bool {
+	return im.filtered[expKey{source, id}]
+}

@@ -137,12 +137,3 @@ func ParseMapping(s string) (string, string, error) {
 	}
 	return old, nw, nil
 }
-
-// noteFiltered records an experiment the filter left out.
-func (im *importer) noteFiltered(reason string) {
-	im.report.Notices = append(im.report.Notices, reason)
-}
-
-func (im *importer) filteredExp(source int, id string) bool {
-	return im.filtered[expKey{source, id}]
-}

@@ -225,19 +225,6 @@ type datasetKey struct {
 	key        string
 }
 
-type PointKey struct {
-	key       string
-	value     float64
-	timestamp int64
-	step      int64
-	isNaN     bool
-}
-
-// KeyOf is the key a point is stored under, as MLflow's metrics table keys it.
-func KeyOf(p MetricPoint) PointKey {
-	return PointKey{key: p.Key, value: p.Value, timestamp: p.Timestamp, step: p.Step, isNaN: p.IsNaN}
-}
-
 // seenRun is where a run of this import was read, to tell a run a second source holds
 // (merged) from one its own source holds in two experiments (invalid).
 type seenRun struct {

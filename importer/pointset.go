@@ -67,3 +67,16 @@ func (s *PointSet) push(k PointKey) {
 	}
 	s.window[k]++
 }
+
+type PointKey struct {
+	key       string
+	value     float64
+	timestamp int64
+	step      int64
+	isNaN     bool
+}
+
+// KeyOf is the key a point is stored under, as MLflow's metrics table keys it.
+func KeyOf(p MetricPoint) PointKey {
+	return PointKey{key: p.Key, value: p.Value, timestamp: p.Timestamp, step: p.Step, isNaN: p.IsNaN}
+}

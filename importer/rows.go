@@ -12,13 +12,6 @@ import (
 // is read from them. Which columns are written is the target revision's business
 // (schema.Revision.Columns); a column the revision lacks is simply not asked for.
 
-type runRow struct {
-	runUUID, name, sourceType, sourceName, entryPointName, userID, status string
-	sourceVersion, lifecycleStage, artifactURI                            string
-	startTime, endTime, deletedTime                                       *int64
-	experimentID                                                          int64
-}
-
 type keyValueRow struct{ key, value, runUUID string }
 
 type metricRow struct {

@@ -8,9 +8,6 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// runNameTag is the tag MLflow keeps equal to runs.name.
-const runNameTag = "mlflow.runName"
-
 // startRun begins a run: it decides whether to write it and buffers its row, params,
 // tags and inputs. Its metrics follow in addMetrics; finishRun completes it.
 func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) error {
