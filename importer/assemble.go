@@ -20,39 +20,39 @@ import (
 // collision policy, and what the target's columns cannot store is refused by name. It
 // reads no database, so every rule is tested without one (assemble_test.go).
 type assembler struct {
-	rev        *schema.Revision
-	db         *schema.Database
-	collation  schema.Collation
-	collisions CollisionPolicy
-	// fold is what the target compares a key as (the database's own answer, see
+	Rev        *schema.Revision
+	Db         *schema.Database
+	Collation  schema.Collation
+	Collisions CollisionPolicy
+	// Fold is what the target compares a key as (the database's own answer, see
 	// collation.go); nil folds by the collation's case and space rules alone.
-	fold func(string) string
+	Fold func(string) string
 }
 
 // assembledRun is a run as the target takes it, with what was changed on the way.
 type assembledRun struct {
-	row          runRow
-	params, tags []sources.Tag
-	// notes are lines for the report (values cut, keys left out); dropped counts the
+	Row          runRow
+	Params, Tags []sources.Tag
+	// Notes are lines for the report (values cut, keys left out); dropped counts the
 	// params and tags left out as collisions.
-	notes                      []runNote
-	droppedParams, droppedTags int64
+	Notes                      []runNote
+	DroppedParams, DroppedTags int64
 }
 
-func (a assembler) policy() CollisionPolicy {
-	if a.collisions == "" {
+func (a assembler) Policy() CollisionPolicy {
+	if a.Collisions == "" {
 		return CollisionFail
 	}
-	return a.collisions
+	return a.Collisions
 }
 
-// run assembles a run's row, params and tags; an error is invalid input of the run.
-func (a assembler) run(r *sources.Run, expID int64) (assembledRun, error) {
-	out := assembledRun{row: runRow{
-		runUUID: r.RunID, name: r.Name, sourceType: string(r.SourceType), sourceName: r.SourceName,
-		entryPointName: r.EntryPointName, userID: r.UserID, status: string(r.Status),
-		sourceVersion: r.SourceVersion, lifecycleStage: string(r.LifecycleStage), artifactURI: r.ArtifactURI,
-		startTime: r.StartTime, endTime: r.EndTime, deletedTime: r.DeletedTime, experimentID: expID,
+// Run assembles a Run's row, params and tags; an error is invalid input of the Run.
+func (a assembler) Run(r *sources.Run, expID int64) (assembledRun, error) {
+	out := assembledRun{Row: runRow{
+		RunUUID: r.RunID, Name: r.Name, SourceType: string(r.SourceType), SourceName: r.SourceName,
+		EntryPointName: r.EntryPointName, UserID: r.UserID, Status: string(r.Status),
+		SourceVersion: r.SourceVersion, LifecycleStage: string(r.LifecycleStage), ArtifactURI: r.ArtifactURI,
+		StartTime: r.StartTime, EndTime: r.EndTime, DeletedTime: r.DeletedTime, ExperimentID: expID,
 	}}
 	params := make([]sources.Tag, 0, len(r.Params))
 	seenParams := make(map[string]string, len(r.Params))
@@ -66,29 +66,29 @@ func (a assembler) run(r *sources.Run, expID int64) (assembledRun, error) {
 		seenParams[p.Key] = p.Value
 		params = append(params, p)
 	}
-	limits := a.rev.Limits()
-	if err := a.limitValues(r, "param", params, limits.ParamValue, &out.notes); err != nil {
+	limits := a.Rev.Limits()
+	if err := a.limitValues(r, "param", params, limits.ParamValue, &out.Notes); err != nil {
 		return out, err
 	}
-	params, dropped, err := a.dropCollisions(r, "param", params, &out.notes)
+	params, dropped, err := a.dropCollisions(r, "param", params, &out.Notes)
 	if err != nil {
 		return out, err
 	}
-	out.params, out.droppedParams = params, dropped
+	out.Params, out.DroppedParams = params, dropped
 	name, tags, replaced := RunNameAndTags(r)
-	out.row.name = name
+	out.Row.Name = name
 	if replaced != nil {
-		out.notes = append(out.notes, runNote{keyFile(r, "tags", runNameTag), fmt.Sprintf("run %s: tag %s %q replaced by the run's name %q: MLflow keeps the two equal and shows the name", r.RunID, runNameTag, replaced.Value, out.row.name)})
+		out.Notes = append(out.Notes, runNote{keyFile(r, "tags", runNameTag), fmt.Sprintf("run %s: tag %s %q replaced by the run's name %q: MLflow keeps the two equal and shows the name", r.RunID, runNameTag, replaced.Value, out.Row.Name)})
 	}
-	if err := a.limitValues(r, "tag", tags, limits.TagValue, &out.notes); err != nil {
+	if err := a.limitValues(r, "tag", tags, limits.TagValue, &out.Notes); err != nil {
 		return out, err
 	}
-	tags, dropped, err = a.dropCollisions(r, "tag", tags, &out.notes)
-	out.tags, out.droppedTags = tags, dropped
+	tags, dropped, err = a.dropCollisions(r, "tag", tags, &out.Notes)
+	out.Tags, out.DroppedTags = tags, dropped
 	if err != nil {
 		return out, err
 	}
-	return out, a.checkRun(out.row, out.params, out.tags)
+	return out, a.checkRun(out.Row, out.Params, out.Tags)
 }
 
 // RunNameAndTags is a run's name and its tags as MLflow keeps them: the tags once per
@@ -130,7 +130,7 @@ func RunNameAndTags(r *sources.Run) (name string, tags []sources.Tag, replaced *
 // values over it are cut where that MLflow truncates (2.11 and later) and noted,
 // otherwise the run is invalid, as MLflow would have refused them.
 func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, limit int, notes *[]runNote) error {
-	truncates := a.rev.Limits().Truncates
+	truncates := a.Rev.Limits().Truncates
 	for i, kv := range kvs {
 		if len(kv.Value) <= limit {
 			continue
@@ -141,10 +141,10 @@ func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, l
 		}
 		if !truncates {
 			return &keyValueError{table: what + "s", key: kv.Key,
-				err: fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, a.rev, limit)}
+				err: fmt.Errorf("%s %q value is %d characters; MLflow at revision %s refuses values over %d", what, kv.Key, n, a.Rev, limit)}
 		}
 		kvs[i].Value = TruncateRunes(kv.Value, limit)
-		*notes = append(*notes, runNote{keyFile(r, what+"s", kv.Key), fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, a.rev)})
+		*notes = append(*notes, runNote{keyFile(r, what+"s", kv.Key), fmt.Sprintf("run %s: %s %q value truncated from %d to %d characters, as MLflow at revision %s does", r.RunID, what, kv.Key, n, limit, a.Rev)})
 	}
 	return nil
 }
@@ -164,36 +164,36 @@ func TruncateRunes(s string, n int) string {
 // dropCollisions applies the key-collision policy to a run's params or tags; it returns
 // the keys kept and how many were left out.
 func (a assembler) dropCollisions(r *sources.Run, what string, kvs []sources.Tag, notes *[]runNote) ([]sources.Tag, int64, error) {
-	if a.collation.Exact() {
+	if a.Collation.Exact() {
 		return kvs, 0, nil
 	}
 	seen := make(map[string]string, len(kvs))
 	kept := kvs[:0]
 	var dropped int64
 	for _, kv := range kvs {
-		first := a.keyCollision(seen, kv.Key)
+		first := a.KeyCollision(seen, kv.Key)
 		if first == "" {
 			kept = append(kept, kv)
 			continue
 		}
-		if a.policy() != CollisionKeepFirst {
-			return nil, dropped, a.collisionError(what, first, kv.Key)
+		if a.Policy() != CollisionKeepFirst {
+			return nil, dropped, a.CollisionError(what, first, kv.Key)
 		}
 		dropped++
-		*notes = append(*notes, runNote{keyFile(r, what+"s", kv.Key), fmt.Sprintf("run %s: %s %q left out: it is the same key as %q under the target's collation %s", r.RunID, what, kv.Key, first, a.collation.Name)})
+		*notes = append(*notes, runNote{keyFile(r, what+"s", kv.Key), fmt.Sprintf("run %s: %s %q left out: it is the same key as %q under the target's collation %s", r.RunID, what, kv.Key, first, a.Collation.Name)})
 	}
 	return kept, dropped, nil
 }
 
-// keyCollision checks key against the keys seen so far (folded key -> kept key) under
+// KeyCollision checks key against the keys seen so far (folded key -> kept key) under
 // the target's collation. It returns the earlier key it collides with, or "".
-func (a assembler) keyCollision(seen map[string]string, key string) string {
-	if a.collation.Exact() {
+func (a assembler) KeyCollision(seen map[string]string, key string) string {
+	if a.Collation.Exact() {
 		return ""
 	}
-	folded := a.collation.Fold(key)
-	if a.fold != nil {
-		folded = a.fold(key)
+	folded := a.Collation.Fold(key)
+	if a.Fold != nil {
+		folded = a.Fold(key)
 	}
 	if first, ok := seen[folded]; ok && first != key {
 		return first
@@ -202,22 +202,22 @@ func (a assembler) keyCollision(seen map[string]string, key string) string {
 	return ""
 }
 
-// collisionError is the message for colliding keys under the fail policy.
-func (a assembler) collisionError(what, first, later string) error {
+// CollisionError is the message for colliding keys under the fail policy.
+func (a assembler) CollisionError(what, first, later string) error {
 	return fmt.Errorf("%s keys %q and %q are one key under the target's collation %s; re-run with --on-key-collision keep-first to keep %q and leave %q out",
-		what, first, later, a.collation.Name, first, later)
+		what, first, later, a.Collation.Name, first, later)
 }
 
 // checkRun rejects values the target cannot store, naming the run's field.
 func (a assembler) checkRun(row runRow, params, tags []sources.Tag) error {
 	fields := []struct{ column, value string }{
-		{"run_uuid", row.runUUID}, {"name", row.name}, {"source_type", row.sourceType},
-		{"source_name", row.sourceName}, {"entry_point_name", row.entryPointName},
-		{"user_id", row.userID}, {"status", row.status}, {"source_version", row.sourceVersion},
-		{"lifecycle_stage", row.lifecycleStage}, {"artifact_uri", row.artifactURI},
+		{"run_uuid", row.RunUUID}, {"name", row.Name}, {"source_type", row.SourceType},
+		{"source_name", row.SourceName}, {"entry_point_name", row.EntryPointName},
+		{"user_id", row.UserID}, {"status", row.Status}, {"source_version", row.SourceVersion},
+		{"lifecycle_stage", row.LifecycleStage}, {"artifact_uri", row.ArtifactURI},
 	}
 	for _, f := range fields {
-		if err := a.checkText("runs", f.column, f.column, f.value); err != nil {
+		if err := a.CheckText("runs", f.column, f.column, f.value); err != nil {
 			return err
 		}
 	}
@@ -226,10 +226,10 @@ func (a assembler) checkRun(row runRow, params, tags []sources.Tag) error {
 		kvs         []sources.Tag
 	}{{"params", "param", params}, {"tags", "tag", tags}} {
 		for _, kv := range set.kvs {
-			if err := a.checkText(set.table, "key", set.what+" key "+strconv.Quote(kv.Key), kv.Key); err != nil {
+			if err := a.CheckText(set.table, "key", set.what+" key "+strconv.Quote(kv.Key), kv.Key); err != nil {
 				return &keyValueError{table: set.table, key: kv.Key, err: err}
 			}
-			if err := a.checkText(set.table, "value", set.what+" "+strconv.Quote(kv.Key)+" value", kv.Value); err != nil {
+			if err := a.CheckText(set.table, "value", set.what+" "+strconv.Quote(kv.Key)+" value", kv.Value); err != nil {
 				return &keyValueError{table: set.table, key: kv.Key, err: err}
 			}
 		}
@@ -258,22 +258,22 @@ func runInputError(r *sources.Run, err error) *sources.InputError {
 	return &sources.InputError{File: file, RunID: r.RunID, Err: err}
 }
 
-// checkText enforces what the target cannot store: values wider than the column on
+// CheckText enforces what the target cannot store: values wider than the column on
 // databases that refuse them (never cut silently), and what checkValue refuses.
-func (a assembler) checkText(table, column, what, value string) error {
-	if max := a.rev.MaxChars(table, column); max > 0 && a.db.EnforcesWidths && len(value) > max {
+func (a assembler) CheckText(table, column, what, value string) error {
+	if max := a.Rev.MaxChars(table, column); max > 0 && a.Db.EnforcesWidths && len(value) > max {
 		if n := utf8.RuneCountInString(value); n > max {
-			return fmt.Errorf("%s is %d characters; %s.%s holds %d at revision %s", what, n, table, column, max, a.rev.ID)
+			return fmt.Errorf("%s is %d characters; %s.%s holds %d at revision %s", what, n, table, column, max, a.Rev.ID)
 		}
 	}
-	return a.checkValue(what, value)
+	return a.CheckValue(what, value)
 }
 
-// checkValue refuses text no target should get, alike on every database: bytes that are
+// CheckValue refuses text no target should get, alike on every database: bytes that are
 // not UTF-8 (MLflow reads and writes text as UTF-8; MariaDB would turn them into '?',
 // PostgreSQL refuse them with a message naming no input), and NUL characters where the
 // database cannot hold them. Values other than strings pass.
-func (a assembler) checkValue(what string, v any) error {
+func (a assembler) CheckValue(what string, v any) error {
 	s, ok := v.(string)
 	if !ok {
 		return nil
@@ -289,15 +289,15 @@ func (a assembler) checkValue(what string, v any) error {
 		}
 		return fmt.Errorf("%s is not UTF-8 (byte 0x%02x at offset %d); MLflow keeps text as UTF-8, so fix the input's encoding", what, s[at], at)
 	}
-	if a.db.RejectsNUL && strings.IndexByte(s, 0) >= 0 {
-		return fmt.Errorf("%s contains a NUL character, which %s cannot store", what, a.db.Name)
+	if a.Db.RejectsNUL && strings.IndexByte(s, 0) >= 0 {
+		return fmt.Errorf("%s contains a NUL character, which %s cannot store", what, a.Db.Name)
 	}
 	return nil
 }
 
-// checkRecord checks every text of a record (a logged model, a registered model, a
+// CheckRecord checks every text of a record (a logged model, a registered model, a
 // dataset) with checkValue, naming the field of the first it refuses.
-func (a assembler) checkRecord(what string, record any) error {
+func (a assembler) CheckRecord(what string, record any) error {
 	return a.checkFields(what, reflect.ValueOf(record))
 }
 
@@ -309,7 +309,7 @@ func (a assembler) checkFields(path string, v reflect.Value) error {
 		}
 		return a.checkFields(path, v.Elem())
 	case reflect.String:
-		return a.checkValue(path, v.String())
+		return a.CheckValue(path, v.String())
 	case reflect.Slice:
 		for i := 0; i < v.Len(); i++ {
 			if err := a.checkFields(fmt.Sprintf("%s[%d]", path, i), v.Index(i)); err != nil {
@@ -330,12 +330,12 @@ func (a assembler) checkFields(path string, v reflect.Value) error {
 	return nil
 }
 
-// checkRow checks every value of a row copied as it is (a table without rules, a
+// CheckRow checks every value of a row copied as it is (a table without rules, a
 // trace's rows); what names the row.
-func (a assembler) checkRow(what string, columns []string, row []any) error {
+func (a assembler) CheckRow(what string, columns []string, row []any) error {
 	for i, v := range row {
 		if i < len(columns) {
-			if err := a.checkValue(what+" column "+columns[i], v); err != nil {
+			if err := a.CheckValue(what+" column "+columns[i], v); err != nil {
 				return err
 			}
 		}
@@ -344,7 +344,7 @@ func (a assembler) checkRow(what string, columns []string, row []any) error {
 }
 
 // runNote is a line of the report about one run, with the file it is about.
-type runNote struct{ path, text string }
+type runNote struct{ Path, Text string }
 
 // keyFile is the file of a run's param or tag where the source keeps one per key (a
 // file store), "" elsewhere.
@@ -359,8 +359,8 @@ func keyFile(r *sources.Run, table, key string) string {
 const runNameTag = "mlflow.runName"
 
 type runRow struct {
-	runUUID, name, sourceType, sourceName, entryPointName, userID, status string
-	sourceVersion, lifecycleStage, artifactURI                            string
-	startTime, endTime, deletedTime                                       *int64
-	experimentID                                                          int64
+	RunUUID, Name, SourceType, SourceName, EntryPointName, UserID, Status string
+	SourceVersion, LifecycleStage, ArtifactURI                            string
+	StartTime, EndTime, DeletedTime                                       *int64
+	ExperimentID                                                          int64
 }

@@ -30,7 +30,7 @@ func tagValue(tags []sources.Tag, key string) (string, bool) {
 // MLflow wrote itself are left as they are.
 func TestAssembleRunNames(t *testing.T) {
 	t.Parallel()
-	a := assembler{rev: schema.Newest(), db: schema.SQLite.Database()}
+	a := assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}
 	for _, c := range []struct {
 		name, tag        string
 		hasTag, verbatim bool
@@ -48,13 +48,13 @@ func TestAssembleRunNames(t *testing.T) {
 		if c.hasTag {
 			r.Tags = []sources.Tag{{Key: runNameTag, Value: c.tag}}
 		}
-		out, err := a.run(r, 1)
+		out, err := a.Run(r, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tag, has := tagValue(out.tags, runNameTag)
-		if out.row.name != c.wantName || has != c.wantHasTag || tag != c.wantTag {
-			t.Errorf("%+v: name %q, tag %q %v", c, out.row.name, tag, has)
+		tag, has := tagValue(out.Tags, runNameTag)
+		if out.Row.Name != c.wantName || has != c.wantHasTag || tag != c.wantTag {
+			t.Errorf("%+v: name %q, tag %q %v", c, out.Row.Name, tag, has)
 		}
 	}
 }
@@ -62,18 +62,18 @@ func TestAssembleRunNames(t *testing.T) {
 // TestAssembleParamsAndTags: a param never changes; a tag's last value wins.
 func TestAssembleParamsAndTags(t *testing.T) {
 	t.Parallel()
-	a := assembler{rev: schema.Newest(), db: schema.SQLite.Database()}
+	a := assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}
 	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "lr", Value: "0.1"}, {Key: "lr", Value: "0.1"}},
 		Tags: []sources.Tag{{Key: "t", Value: "1"}, {Key: "t", Value: "2"}}}
-	out, err := a.run(r, 1)
+	out, err := a.Run(r, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.params) != 1 || len(out.tags) != 1 || out.tags[0].Value != "2" {
-		t.Errorf("params %v, tags %v", out.params, out.tags)
+	if len(out.Params) != 1 || len(out.Tags) != 1 || out.Tags[0].Value != "2" {
+		t.Errorf("params %v, tags %v", out.Params, out.Tags)
 	}
 	r.Params = append(r.Params, sources.Tag{Key: "lr", Value: "0.2"})
-	if _, err := a.run(r, 1); err == nil || !strings.Contains(err.Error(), `param "lr" has two values`) {
+	if _, err := a.Run(r, 1); err == nil || !strings.Contains(err.Error(), `param "lr" has two values`) {
 		t.Errorf("a changed param: %v", err)
 	}
 }
@@ -84,15 +84,15 @@ func TestAssembleLimits(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", 6001)
 	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "p", Value: long}}}
-	out, err := assembler{rev: rev(t, "0584bdc529eb"), db: schema.Postgres.Database()}.run(r, 1)
+	out, err := assembler{Rev: rev(t, "0584bdc529eb"), Db: schema.Postgres.Database()}.Run(r, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := out.params[0].Value; got != strings.Repeat("é", 6000) || len(out.notes) != 1 || !strings.Contains(out.notes[0].text, "truncated from 6001 to 6000 characters") {
-		t.Errorf("truncation: %d characters, notes %v", len([]rune(got)), out.notes)
+	if got := out.Params[0].Value; got != strings.Repeat("é", 6000) || len(out.Notes) != 1 || !strings.Contains(out.Notes[0].Text, "truncated from 6001 to 6000 characters") {
+		t.Errorf("truncation: %d characters, notes %v", len([]rune(got)), out.Notes)
 	}
 	r.Params[0].Value = strings.Repeat("x", 501)
-	if _, err := (assembler{rev: rev(t, "97727af70f4d"), db: schema.Postgres.Database()}).run(r, 1); err == nil || !strings.Contains(err.Error(), "refuses values over 500") {
+	if _, err := (assembler{Rev: rev(t, "97727af70f4d"), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "refuses values over 500") {
 		t.Errorf("1.29 refuses a 501-character param: %v", err)
 	}
 }
@@ -103,21 +103,21 @@ func TestAssembleCollisions(t *testing.T) {
 	t.Parallel()
 	ci := schema.Collation{Name: "utf8mb4_general_ci", CaseInsensitive: true, PadSpace: true}
 	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "lr", Value: "1"}, {Key: "LR", Value: "2"}}, Tags: []sources.Tag{{Key: "x", Value: "1"}, {Key: "x ", Value: "2"}}}
-	a := assembler{rev: schema.Newest(), db: schema.MySQL.Database(), collation: ci}
-	if _, err := a.run(r, 1); err == nil || !strings.Contains(err.Error(), "--on-key-collision keep-first") {
+	a := assembler{Rev: schema.Newest(), Db: schema.MySQL.Database(), Collation: ci}
+	if _, err := a.Run(r, 1); err == nil || !strings.Contains(err.Error(), "--on-key-collision keep-first") {
 		t.Errorf("fail policy: %v", err)
 	}
-	a.collisions = CollisionKeepFirst
-	out, err := a.run(r, 1)
+	a.Collisions = CollisionKeepFirst
+	out, err := a.Run(r, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.params) != 1 || out.params[0].Key != "lr" || out.droppedParams != 1 || out.droppedTags != 1 || len(out.notes) != 2 {
-		t.Errorf("keep-first: params %v, dropped %d/%d, notes %v", out.params, out.droppedParams, out.droppedTags, out.notes)
+	if len(out.Params) != 1 || out.Params[0].Key != "lr" || out.DroppedParams != 1 || out.DroppedTags != 1 || len(out.Notes) != 2 {
+		t.Errorf("keep-first: params %v, dropped %d/%d, notes %v", out.Params, out.DroppedParams, out.DroppedTags, out.Notes)
 	}
-	exact := assembler{rev: schema.Newest(), db: schema.Postgres.Database()}
-	if out, err := exact.run(r, 1); err != nil || len(out.params) != 2 {
-		t.Errorf("an exact collation keeps both: %v %v", out.params, err)
+	exact := assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}
+	if out, err := exact.Run(r, 1); err != nil || len(out.Params) != 2 {
+		t.Errorf("an exact collation keeps both: %v %v", out.Params, err)
 	}
 }
 
@@ -126,17 +126,17 @@ func TestAssembleCollisions(t *testing.T) {
 func TestAssembleWhatTheTargetCannotStore(t *testing.T) {
 	t.Parallel()
 	r := &sources.Run{RunID: "r1", ArtifactURI: strings.Repeat("a", 201)}
-	if _, err := (assembler{rev: schema.Newest(), db: schema.Postgres.Database()}).run(r, 1); err == nil || !strings.Contains(err.Error(), "runs.artifact_uri holds 200") {
+	if _, err := (assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "runs.artifact_uri holds 200") {
 		t.Errorf("PostgreSQL: %v", err)
 	}
-	if _, err := (assembler{rev: schema.Newest(), db: schema.SQLite.Database()}).run(r, 1); err != nil {
+	if _, err := (assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}).Run(r, 1); err != nil {
 		t.Errorf("SQLite stores wide values: %v", err)
 	}
 	r = &sources.Run{RunID: "r1", Tags: []sources.Tag{{Key: "t", Value: "a\x00b"}}}
-	if _, err := (assembler{rev: schema.Newest(), db: schema.Postgres.Database()}).run(r, 1); err == nil || !strings.Contains(err.Error(), "NUL") {
+	if _, err := (assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "NUL") {
 		t.Errorf("NUL on PostgreSQL: %v", err)
 	}
-	if _, err := (assembler{rev: schema.Newest(), db: schema.MySQL.Database()}).run(r, 1); err != nil {
+	if _, err := (assembler{Rev: schema.Newest(), Db: schema.MySQL.Database()}).Run(r, 1); err != nil {
 		t.Errorf("NUL on MySQL: %v", err)
 	}
 }
@@ -146,25 +146,25 @@ func TestAssembleWhatTheTargetCannotStore(t *testing.T) {
 func TestAssembleInvalidUTF8(t *testing.T) {
 	t.Parallel()
 	for _, db := range schema.Databases() {
-		a := assembler{rev: schema.Newest(), db: db}
+		a := assembler{Rev: schema.Newest(), Db: db}
 		r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "p", Value: "ok\xff\xfebad"}}}
-		if _, err := a.run(r, 1); err == nil || !strings.Contains(err.Error(), `param "p" value is not UTF-8 (byte 0xff at offset 2)`) {
+		if _, err := a.Run(r, 1); err == nil || !strings.Contains(err.Error(), `param "p" value is not UTF-8 (byte 0xff at offset 2)`) {
 			t.Errorf("%s: %v", db.Name, err)
 		}
 		r = &sources.Run{RunID: "r1", Tags: []sources.Tag{{Key: "m\xc3(", Value: "v"}}}
-		if _, err := a.run(r, 1); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
+		if _, err := a.Run(r, 1); err == nil || !strings.Contains(err.Error(), "not UTF-8") {
 			t.Errorf("%s: a tag key: %v", db.Name, err)
 		}
 		bad := "d\xe9j\xe0"
 		m := &sources.LoggedModel{ModelID: "m-1", Name: "ok", Tags: []sources.Tag{{Key: "k", Value: bad}}, Origin: sources.Origin{File: "f\xff"}}
-		if err := a.checkRecord("logged model m-1", m); err == nil || !strings.Contains(err.Error(), "logged model m-1.Tags[0].Value is not UTF-8") {
+		if err := a.CheckRecord("logged model m-1", m); err == nil || !strings.Contains(err.Error(), "logged model m-1.Tags[0].Value is not UTF-8") {
 			t.Errorf("%s: a logged model: %v", db.Name, err)
 		}
 		m.Tags[0].Value = "déjà"
-		if err := a.checkRecord("logged model m-1", m); err != nil {
+		if err := a.CheckRecord("logged model m-1", m); err != nil {
 			t.Errorf("%s: valid text refused (or the origin checked): %v", db.Name, err)
 		}
-		if err := a.checkRow("a row of jobs", []string{"id", "params"}, []any{"j-1", "\xff"}); err == nil || !strings.Contains(err.Error(), "column params") {
+		if err := a.CheckRow("a row of jobs", []string{"id", "params"}, []any{"j-1", "\xff"}); err == nil || !strings.Contains(err.Error(), "column params") {
 			t.Errorf("%s: a row: %v", db.Name, err)
 		}
 	}
@@ -174,13 +174,13 @@ func TestAssembleInvalidUTF8(t *testing.T) {
 // written, so a key holding NUL (as an export-import source builds it) passes on
 // PostgreSQL, while NUL in a written field is still refused.
 func TestDatasetKeyIsNotData(t *testing.T) {
-	a := assembler{rev: schema.Newest(), db: schema.Postgres.Database()}
+	a := assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}
 	d := &sources.Dataset{Key: "wine\x00abc123", Name: "wine", Digest: "abc123", SourceType: "local", Source: "{}"}
-	if err := a.checkRecord("dataset", d); err != nil {
+	if err := a.CheckRecord("dataset", d); err != nil {
 		t.Errorf("a dataset whose key holds NUL is refused: %v", err)
 	}
 	d.Name = "wi\x00ne"
-	if err := a.checkRecord("dataset", d); err == nil || !strings.Contains(err.Error(), "dataset.Name contains a NUL") {
+	if err := a.CheckRecord("dataset", d); err == nil || !strings.Contains(err.Error(), "dataset.Name contains a NUL") {
 		t.Errorf("NUL in the name: %v", err)
 	}
 }

@@ -76,20 +76,20 @@ func (im *importer) checkExperiment(e *sources.Experiment) error {
 		return fmt.Errorf("experiment %s has no name", e.SourceID)
 	}
 	what := fmt.Sprintf("experiment %s", e.SourceID)
-	if err := im.asm.checkText("experiments", "name", what+" name", e.Name); err != nil {
+	if err := im.asm.CheckText("experiments", "name", what+" name", e.Name); err != nil {
 		return err
 	}
-	if err := im.asm.checkText("experiments", "artifact_location", what+" artifact_location", e.ArtifactLocation); err != nil {
+	if err := im.asm.CheckText("experiments", "artifact_location", what+" artifact_location", e.ArtifactLocation); err != nil {
 		return err
 	}
 	if !im.rev.HasTable("experiment_tags") {
 		return nil
 	}
 	for _, t := range e.Tags {
-		if err := im.asm.checkText("experiment_tags", "key", what+" tag key "+strconv.Quote(t.Key), t.Key); err != nil {
+		if err := im.asm.CheckText("experiment_tags", "key", what+" tag key "+strconv.Quote(t.Key), t.Key); err != nil {
 			return err
 		}
-		if err := im.asm.checkText("experiment_tags", "value", what+" tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
+		if err := im.asm.CheckText("experiment_tags", "value", what+" tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
 			return err
 		}
 		// MLflow rejects, never truncates, long experiment tag values, whatever the database.
@@ -241,12 +241,12 @@ func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset)
 		return nil
 	}
 	what := fmt.Sprintf("dataset %q", d.Name)
-	if err := im.asm.checkRecord(what, d); err != nil {
+	if err := im.asm.CheckRecord(what, d); err != nil {
 		count.Rejected++
 		return im.invalid(ctx, &sources.InputError{File: d.Origin.File, Err: err})
 	}
 	for _, c := range []struct{ column, value string }{{"name", d.Name}, {"digest", d.Digest}, {"dataset_source_type", d.SourceType}} {
-		if err := im.asm.checkText("datasets", c.column, what+" "+c.column, c.value); err != nil {
+		if err := im.asm.CheckText("datasets", c.column, what+" "+c.column, c.value); err != nil {
 			return im.invalid(ctx, &sources.InputError{File: d.Origin.File, Err: err})
 		}
 	}

@@ -28,9 +28,9 @@ type Filter struct {
 	Shard, ShardCount int
 }
 
-// inShard reports whether a run id belongs to this import's shard: FNV-1a of the id,
+// InShard reports whether a run id belongs to this import's shard: FNV-1a of the id,
 // modulo the number of shards.
-func (f Filter) inShard(runID string) bool {
+func (f Filter) InShard(runID string) bool {
 	if f.ShardCount <= 1 {
 		return true
 	}
@@ -39,8 +39,8 @@ func (f Filter) inShard(runID string) bool {
 	return int(h.Sum32()%uint32(f.ShardCount)) == f.Shard
 }
 
-// firstShard is the shard that imports what is not a run.
-func (f Filter) firstShard() bool { return f.ShardCount <= 1 || f.Shard == 0 }
+// FirstShard is the shard that imports what is not a run.
+func (f Filter) FirstShard() bool { return f.ShardCount <= 1 || f.Shard == 0 }
 
 func matchAny(patterns []string, name string) bool {
 	for _, p := range patterns {
@@ -75,7 +75,7 @@ func (f Filter) TakesRun(r *sources.Run) bool {
 	if f.RunsSince > 0 && (r.StartTime == nil || *r.StartTime < f.RunsSince) {
 		return false
 	}
-	return f.inShard(r.RunID)
+	return f.InShard(r.RunID)
 }
 
 // ArtifactMapping rewrites artifact locations that start with Old to start with New.

@@ -83,7 +83,7 @@ func (h *importHandler) Metrics(ctx context.Context, r *sources.Metrics) error {
 
 // outsideRuns runs write for an entity that is not part of a run, on the first shard.
 func (h *importHandler) outsideRuns(ctx context.Context, write func() error) error {
-	if err := h.closeRun(ctx); err != nil || !h.im.opts.Filter.firstShard() {
+	if err := h.closeRun(ctx); err != nil || !h.im.opts.Filter.FirstShard() {
 		return err
 	}
 	return write()

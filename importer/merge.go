@@ -38,9 +38,9 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	}
 	cur.merge = &mergeState{storedLatest: map[string]MetricPoint{}}
 	out, err := im.runRows(r, expID)
-	row, params, tags := out.row, out.params, out.tags
-	im.run["params"].Skipped += out.droppedParams
-	im.run["tags"].Skipped += out.droppedTags
+	row, params, tags := out.Row, out.Params, out.Tags
+	im.run["params"].Skipped += out.DroppedParams
+	im.run["tags"].Skipped += out.DroppedTags
 	if err == nil && !r.MetricsOnly {
 		err = im.moveRunForward(ctx, row)
 	}
@@ -85,30 +85,30 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 // status and end time; a run deleted in the source is deleted. A run is never moved back
 // (restored, reopened). finishRun writes it.
 func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
-	stored, found, err := im.storedProgress(ctx, src.runUUID)
+	stored, found, err := im.storedProgress(ctx, src.RunUUID)
 	if err != nil || !found {
 		return err
 	}
-	if stored.experiment != nil && *stored.experiment != src.experimentID {
+	if stored.experiment != nil && *stored.experiment != src.ExperimentID {
 		// The same run id in two experiments (two stores, or a run moved between
 		// imports): MLflow keeps a run in one experiment, and a merge would mix them.
 		return fmt.Errorf("%w: the run is in experiment %d of the target, and this copy belongs in experiment %d; MLflow keeps a run in one experiment, so this copy is left out "+
-			"(import it with --target-experiment, or into another database, to keep both)", ErrTargetConflict, *stored.experiment, src.experimentID)
+			"(import it with --target-experiment, or into another database, to keep both)", ErrTargetConflict, *stored.experiment, src.ExperimentID)
 	}
 	var set []columnValue
 	status := ""
 	if stored.status != nil {
 		status = *stored.status
 	}
-	if !terminalStatus[status] && terminalStatus[src.status] {
-		set = append(set, columnValue{"status", src.status}, columnValue{"end_time", optional(src.endTime)})
-	} else if stored.end == nil && src.endTime != nil {
-		set = append(set, columnValue{"end_time", *src.endTime})
+	if !terminalStatus[status] && terminalStatus[src.Status] {
+		set = append(set, columnValue{"status", src.Status}, columnValue{"end_time", optional(src.EndTime)})
+	} else if stored.end == nil && src.EndTime != nil {
+		set = append(set, columnValue{"end_time", *src.EndTime})
 	}
-	if (stored.lifecycle == nil || *stored.lifecycle == string(sources.LifecycleActive)) && src.lifecycleStage == string(sources.LifecycleDeleted) {
+	if (stored.lifecycle == nil || *stored.lifecycle == string(sources.LifecycleActive)) && src.LifecycleStage == string(sources.LifecycleDeleted) {
 		set = append(set, columnValue{"lifecycle_stage", string(sources.LifecycleDeleted)})
 		if im.rev.HasColumn("runs", "deleted_time") {
-			set = append(set, columnValue{"deleted_time", optional(src.deletedTime)})
+			set = append(set, columnValue{"deleted_time", optional(src.DeletedTime)})
 		}
 	}
 	if len(set) > 0 {
@@ -176,10 +176,10 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 // stored latest metrics the first points of the latest-metric rule, as if logged first.
 func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
 	keys := map[string]bool{}
-	cur.points.whole = true // new points are told apart from all the stored ones
+	cur.points.Whole = true // new points are told apart from all the stored ones
 	add := func(k PointKey) {
 		cur.points.Add(k)
-		keys[k.key] = true
+		keys[k.Key] = true
 	}
 	if d := cur.stored; d != nil && d.metricsRead {
 		for _, k := range d.metrics {

@@ -13,7 +13,7 @@ import (
 // revision has; its values were checked whole before (checkRecord), this is a backstop.
 func (im *importer) insertRow(ctx context.Context, table string, values map[string]any) error {
 	for c, v := range values {
-		if err := im.asm.checkValue(table+"."+c, v); err != nil {
+		if err := im.asm.CheckValue(table+"."+c, v); err != nil {
 			return err
 		}
 	}
@@ -30,7 +30,7 @@ func text(s *string) any {
 // loggedModel writes an MLflow 3 logged model into the experiment its source experiment
 // went to. A model the target already holds (same id) is skipped, as runs are.
 func (im *importer) loggedModel(ctx context.Context, source int, m *sources.LoggedModel) error {
-	if err := im.asm.checkRecord("logged model "+m.ModelID, m); err != nil {
+	if err := im.asm.CheckRecord("logged model "+m.ModelID, m); err != nil {
 		im.committed["logged_models"].Read++
 		im.committed["logged_models"].Rejected++
 		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
@@ -99,7 +99,7 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	count, versions := im.committed["registered_models"], im.committed["model_versions"]
 	count.Read++
 	versions.Read += int64(len(m.Versions))
-	if err := im.asm.checkRecord("registered model "+strconv.Quote(m.Name), m); err != nil {
+	if err := im.asm.CheckRecord("registered model "+strconv.Quote(m.Name), m); err != nil {
 		count.Rejected++
 		versions.Rejected += int64(len(m.Versions))
 		im.committed["model_aliases"].Read += int64(len(m.Aliases))

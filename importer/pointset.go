@@ -13,9 +13,9 @@ type PointSet struct {
 	ring    []PointKey
 	next    int
 	bounded bool
-	// whole keeps every point: the set holds the target's points of a run being merged,
+	// Whole keeps every point: the set holds the target's points of a run being merged,
 	// which new points are told apart from.
-	whole bool
+	Whole bool
 }
 
 const (
@@ -38,7 +38,7 @@ func (s *PointSet) Has(k PointKey) bool {
 // is kept from the first point, so that it holds the last points when the exact set is
 // let go.
 func (s *PointSet) Add(k PointKey) bool {
-	if s.whole {
+	if s.Whole {
 		s.exact[k] = struct{}{}
 		return false
 	}
@@ -69,14 +69,14 @@ func (s *PointSet) push(k PointKey) {
 }
 
 type PointKey struct {
-	key       string
-	value     float64
-	timestamp int64
-	step      int64
-	isNaN     bool
+	Key       string
+	Value     float64
+	Timestamp int64
+	Step      int64
+	IsNaN     bool
 }
 
 // KeyOf is the key a point is stored under, as MLflow's metrics table keys it.
 func KeyOf(p MetricPoint) PointKey {
-	return PointKey{key: p.Key, value: p.Value, timestamp: p.Timestamp, step: p.Step, isNaN: p.IsNaN}
+	return PointKey{Key: p.Key, Value: p.Value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: p.IsNaN}
 }

@@ -8,7 +8,7 @@ import "testing"
 func TestPointSetBounded(t *testing.T) {
 	s := NewPointSet()
 	point := func(i int) PointKey {
-		return PointKey{key: "loss", value: float64(i), timestamp: int64(i), step: int64(i)}
+		return PointKey{Key: "loss", Value: float64(i), Timestamp: int64(i), Step: int64(i)}
 	}
 	bounded := false
 	for i := 0; i < exactPoints+windowPoints*2; i++ {
@@ -37,7 +37,7 @@ func TestPointSetBounded(t *testing.T) {
 		t.Error("a point just before the set became bounded was let go")
 	}
 	whole := NewPointSet()
-	whole.whole = true
+	whole.Whole = true
 	for i := 0; i < exactPoints+10; i++ {
 		whole.Add(point(i))
 	}

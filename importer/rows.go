@@ -34,20 +34,20 @@ func optional(v *int64) any {
 }
 
 var runColumns = map[string]func(*runRow) any{
-	"run_uuid":         func(r *runRow) any { return r.runUUID },
-	"name":             func(r *runRow) any { return r.name },
-	"source_type":      func(r *runRow) any { return r.sourceType },
-	"source_name":      func(r *runRow) any { return r.sourceName },
-	"entry_point_name": func(r *runRow) any { return r.entryPointName },
-	"user_id":          func(r *runRow) any { return r.userID },
-	"status":           func(r *runRow) any { return r.status },
-	"start_time":       func(r *runRow) any { return optional(r.startTime) },
-	"end_time":         func(r *runRow) any { return optional(r.endTime) },
-	"source_version":   func(r *runRow) any { return r.sourceVersion },
-	"lifecycle_stage":  func(r *runRow) any { return r.lifecycleStage },
-	"artifact_uri":     func(r *runRow) any { return r.artifactURI },
-	"experiment_id":    func(r *runRow) any { return r.experimentID },
-	"deleted_time":     func(r *runRow) any { return optional(r.deletedTime) },
+	"run_uuid":         func(r *runRow) any { return r.RunUUID },
+	"name":             func(r *runRow) any { return r.Name },
+	"source_type":      func(r *runRow) any { return r.SourceType },
+	"source_name":      func(r *runRow) any { return r.SourceName },
+	"entry_point_name": func(r *runRow) any { return r.EntryPointName },
+	"user_id":          func(r *runRow) any { return r.UserID },
+	"status":           func(r *runRow) any { return r.Status },
+	"start_time":       func(r *runRow) any { return optional(r.StartTime) },
+	"end_time":         func(r *runRow) any { return optional(r.EndTime) },
+	"source_version":   func(r *runRow) any { return r.SourceVersion },
+	"lifecycle_stage":  func(r *runRow) any { return r.LifecycleStage },
+	"artifact_uri":     func(r *runRow) any { return r.ArtifactURI },
+	"experiment_id":    func(r *runRow) any { return r.ExperimentID },
+	"deleted_time":     func(r *runRow) any { return optional(r.DeletedTime) },
 }
 
 var keyValueColumns = map[string]func(*keyValueRow) any{

@@ -71,7 +71,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		return im.startMerge(ctx, source, r, expID)
 	}
 	out, err := im.runRows(r, expID)
-	row, params, tags := out.row, out.params, out.tags
+	row, params, tags := out.Row, out.Params, out.Tags
 	if err != nil {
 		return im.invalid(ctx, runInputError(r, err))
 	}
@@ -86,7 +86,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		im.tags.add(keyValueRow{key: t.Key, value: t.Value, runUUID: r.RunID})
 	}
 	im.run["tags"].Created += int64(len(tags))
-	im.run["tags"].Skipped += out.droppedTags // params left out are in the difference above
+	im.run["tags"].Skipped += out.DroppedTags // params left out are in the difference above
 	if err := im.runInputs(r, expKey{source, r.ExperimentSourceID}, nil); err != nil {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
@@ -128,13 +128,13 @@ func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 // runRows assembles a run (assemble.go) and puts what changed on the way in the report.
 // The caller counts the keys left out (out.droppedParams, out.droppedTags).
 func (im *importer) runRows(r *sources.Run, expID int64) (assembledRun, error) {
-	out, err := im.asm.run(r, expID)
-	for _, n := range out.notes {
-		path := n.path
+	out, err := im.asm.Run(r, expID)
+	for _, n := range out.Notes {
+		path := n.Path
 		if path == "" {
 			path = r.Origin.File
 		}
-		im.noteSkipped(path, n.text)
+		im.noteSkipped(path, n.Text)
 	}
 	return out, err
 }
@@ -179,7 +179,7 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 		}
 		seen[e] = true
 		for _, c := range []struct{ column, value string }{{"source_type", e.sourceType}, {"source_id", e.sourceID}, {"destination_type", e.destType}, {"destination_id", e.destID}} {
-			if err := im.asm.checkText("inputs", c.column, "input "+c.column, c.value); err != nil {
+			if err := im.asm.CheckText("inputs", c.column, "input "+c.column, c.value); err != nil {
 				return err
 			}
 		}
@@ -190,10 +190,10 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 		im.inputs.add(inputRow{inputUUID: uuid, sourceType: e.sourceType, sourceID: e.sourceID, destinationType: e.destType, destinationID: e.destID, step: in.Step})
 		im.run["inputs"].Created++
 		for _, t := range in.Tags {
-			if err := im.asm.checkText("input_tags", "name", "input tag "+strconv.Quote(t.Key), t.Key); err != nil {
+			if err := im.asm.CheckText("input_tags", "name", "input tag "+strconv.Quote(t.Key), t.Key); err != nil {
 				return err
 			}
-			if err := im.asm.checkText("input_tags", "value", "input tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
+			if err := im.asm.CheckText("input_tags", "value", "input tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
 				return err
 			}
 			im.inputTags.add(inputTagRow{inputUUID: uuid, name: t.Key, value: t.Value})
@@ -228,18 +228,18 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		}
 		value, isNaN := Sanitize(p.Value)
 		pt := MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
-		k := PointKey{key: p.Key, value: value, timestamp: p.Timestamp, step: p.Step, isNaN: isNaN}
+		k := PointKey{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		if cur.points.Has(k) {
 			im.run["metrics"].Skipped++
 			continue
 		}
 		if !im.latest.Seen(p.Key) {
-			if err := im.asm.checkText("metrics", "key", "metric key "+strconv.Quote(p.Key), p.Key); err != nil {
+			if err := im.asm.CheckText("metrics", "key", "metric key "+strconv.Quote(p.Key), p.Key); err != nil {
 				return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: err})
 			}
-			if first := im.asm.keyCollision(cur.metricKeys, p.Key); first != "" {
-				if im.asm.policy() != CollisionKeepFirst {
-					return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: im.asm.collisionError("metric", first, p.Key)})
+			if first := im.asm.KeyCollision(cur.metricKeys, p.Key); first != "" {
+				if im.asm.Policy() != CollisionKeepFirst {
+					return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: im.asm.CollisionError("metric", first, p.Key)})
 				}
 				cur.dropped[p.Key] = true
 				im.run["metrics"].Skipped++

@@ -141,7 +141,7 @@ func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) er
 // another shard, or a second copy of a run, which startRun counts as it counts any
 // run of those.
 func (im *importer) unchangedRun(source int, r *sources.Run) bool {
-	if _, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]; !r.Unchanged || !ok || !im.opts.Filter.inShard(r.RunID) {
+	if _, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]; !r.Unchanged || !ok || !im.opts.Filter.InShard(r.RunID) {
 		return false
 	}
 	if _, seen := im.seenRuns[r.RunID]; seen {

@@ -367,7 +367,7 @@ func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID
 		func(scan func(...any) error) error {
 			var id string
 			var k PointKey
-			if err := scan(&id, &k.key, &k.value, &k.timestamp, &k.step, &k.isNaN); err != nil {
+			if err := scan(&id, &k.Key, &k.Value, &k.Timestamp, &k.Step, &k.IsNaN); err != nil {
 				return err
 			}
 			each(id, k)

@@ -128,7 +128,7 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	}
 	points := map[string][]PointKey{}
 	must(s.RunsMetrics(ctx, []string{run, other}, func(id string, k PointKey) { points[id] = append(points[id], k) }))
-	if len(points[run]) != 2 || points[run][0].key != "loss" || len(points[other]) != 1 || !points[other][0].isNaN {
+	if len(points[run]) != 2 || points[run][0].Key != "loss" || len(points[other]) != 1 || !points[other][0].IsNaN {
 		t.Errorf("RunsMetrics: %+v", points)
 	}
 	must(s.UpdateLatestMetric(ctx, run, MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}))

@@ -149,7 +149,7 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	rows := make([][]any, 0, len(c.Rows))
 	var unmapped int64
 	for i, row := range c.Rows {
-		if err := im.asm.checkRow("a row of "+name, c.Columns, row); err != nil {
+		if err := im.asm.CheckRow("a row of "+name, c.Columns, row); err != nil {
 			count.Rejected++
 			inErr := &sources.InputError{File: c.Origin.File, Line: c.Origin.Line + i, Err: err}
 			if err := im.invalid(ctx, inErr); err != nil {

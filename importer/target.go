@@ -72,13 +72,13 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		return err
 	}
 	im.keys = &keyFolder{im: im, ctx: ctx, weights: map[string]string{}}
-	im.asm = assembler{rev: rev, db: im.dialect.Database(), collation: im.collation, collisions: im.opts.OnKeyCollision, fold: im.keys.fold}
+	im.asm = assembler{Rev: rev, Db: im.dialect.Database(), Collation: im.collation, Collisions: im.opts.OnKeyCollision, Fold: im.keys.fold}
 	if n, ok := im.sink.(sinks.Noticer); ok {
 		im.report.Notices = append(im.report.Notices, n.Notices()...)
 	}
 	if !im.collation.Exact() {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target compares keys with collation %s (case-insensitive: %t, trailing spaces ignored: %t); keys that collide under it are handled by --on-key-collision=%s",
-			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.asm.policy()))
+			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.asm.Policy()))
 	}
 	im.newBuffers(rev)
 	// Here, as MySQL commits DDL at once and leaves the session outside a transaction:

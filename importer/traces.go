@@ -28,7 +28,7 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 	}
 	for _, t := range tr.Tables {
 		for _, row := range t.Rows {
-			if err := im.asm.checkRow("trace "+tr.RequestID+" "+t.Table, t.Columns, row); err != nil {
+			if err := im.asm.CheckRow("trace "+tr.RequestID+" "+t.Table, t.Columns, row); err != nil {
 				im.committed["traces"].Rejected++
 				im.committed["assessments"].Rejected += assessments
 				return im.invalid(ctx, &sources.InputError{File: tr.Origin.File, Err: err})
