@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -51,16 +52,16 @@ func BenchmarkImportFileStoreSQLite(b *testing.B) {
 
 // BenchmarkLatestMetrics observes a history of 10 keys and 10,000 steps.
 func BenchmarkLatestMetrics(b *testing.B) {
-	points := make([]importer.MetricPoint, 0, 100_000)
+	points := make([]rules.MetricPoint, 0, 100_000)
 	for step := int64(0); step < 10_000; step++ {
 		for k := 0; k < 10; k++ {
-			value, isNaN := importer.Sanitize(math.Sin(float64(step)))
-			points = append(points, importer.MetricPoint{Key: string(rune('a' + k)), Value: value, Timestamp: step * 10, Step: step, IsNaN: isNaN})
+			value, isNaN := rules.Sanitize(math.Sin(float64(step)))
+			points = append(points, rules.MetricPoint{Key: string(rune('a' + k)), Value: value, Timestamp: step * 10, Step: step, IsNaN: isNaN})
 		}
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		l := importer.NewLatestMetrics()
+		l := rules.NewLatestMetrics()
 		for _, p := range points {
 			l.Observe(p)
 		}

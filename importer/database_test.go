@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -242,7 +243,7 @@ func TestRegistryMergeByName(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), `registered model "churn": version 1 differs`) || !strings.Contains(err.Error(), "keep-target") {
 				t.Fatalf("clash: %v", err)
 			}
-			report, err = importPaths(t, uri, importer.Options{OnModelConflict: importer.ModelConflictKeepTarget}, clash)
+			report, err = importPaths(t, uri, importer.Options{OnModelConflict: rules.ModelConflictKeepTarget}, clash)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,7 +258,7 @@ func TestRegistryMergeByName(t *testing.T) {
 				t.Errorf("%d registered models", n)
 			}
 			d.close()
-			if vr := verifyPathsWith(t, uri, verify.Options{OnModelConflict: importer.ModelConflictKeepTarget}, clash); len(vr.Differences) != 0 || vr.Accepted.RegistryRowsKept == 0 {
+			if vr := verifyPathsWith(t, uri, verify.Options{OnModelConflict: rules.ModelConflictKeepTarget}, clash); len(vr.Differences) != 0 || vr.Accepted.RegistryRowsKept == 0 {
 				t.Errorf("verify --on-model-conflict keep-target: %+v, accepted %+v", vr.Differences, vr.Accepted)
 			}
 		})

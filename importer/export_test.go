@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync/atomic"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -42,12 +44,12 @@ func (c runReadCounter) RunsMetricCounts(ctx context.Context, ids []string) (map
 	return c.Store.RunsMetricCounts(ctx, ids)
 }
 
-func (c runReadCounter) RunsMetrics(ctx context.Context, ids []string, each func(string, PointKey)) error {
+func (c runReadCounter) RunsMetrics(ctx context.Context, ids []string, each func(string, rules.PointKey)) error {
 	c.reads.Add(1)
 	return c.Store.RunsMetrics(ctx, ids, each)
 }
 
-func (c runReadCounter) RunsLatestMetrics(ctx context.Context, ids []string, each func(string, MetricPoint)) error {
+func (c runReadCounter) RunsLatestMetrics(ctx context.Context, ids []string, each func(string, rules.MetricPoint)) error {
 	c.reads.Add(1)
 	return c.Store.RunsLatestMetrics(ctx, ids, each)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 )
 
@@ -323,7 +324,7 @@ func TestConflictWithinOneImport(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "earlier in this import") || strings.Count(err.Error(), "model.json") != 2 || strings.Contains(err.Error(), "the target's (") {
 		t.Fatalf("two exports of one model: %v", err)
 	}
-	report, err := importPaths(t, uri, importer.Options{SkipInvalid: true, OnModelConflict: importer.ModelConflictKeepTarget}, root)
+	report, err := importPaths(t, uri, importer.Options{SkipInvalid: true, OnModelConflict: rules.ModelConflictKeepTarget}, root)
 	if err != nil {
 		t.Fatal(err)
 	}

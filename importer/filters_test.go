@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 )
 
@@ -15,26 +16,26 @@ func TestFilters(t *testing.T) {
 	root := testenv.Sample(t, "packt-hyperparam-mlflow1.x/mlruns")
 	tests := []struct {
 		name            string
-		filter          importer.Filter
+		filter          rules.Filter
 		wantExperiments []string // besides Default
 		check           func(t *testing.T, d *db)
 	}{
-		{name: "experiment glob", filter: importer.Filter{Experiments: []string{"test*"}}, wantExperiments: []string{"test", "test1", "test2", "test3"}},
-		{name: "exclude", filter: importer.Filter{ExcludeExperiments: []string{"test?", "Default"}}, wantExperiments: []string{"example", "example1", "test"}},
-		{name: "without deleted", filter: importer.Filter{ExcludeDeleted: true}, wantExperiments: []string{"example1"},
+		{name: "experiment glob", filter: rules.Filter{Experiments: []string{"test*"}}, wantExperiments: []string{"test", "test1", "test2", "test3"}},
+		{name: "exclude", filter: rules.Filter{ExcludeExperiments: []string{"test?", "Default"}}, wantExperiments: []string{"example", "example1", "test"}},
+		{name: "without deleted", filter: rules.Filter{ExcludeDeleted: true}, wantExperiments: []string{"example1"},
 			check: func(t *testing.T, d *db) {
 				if n := d.count("SELECT COUNT(*) FROM runs WHERE lifecycle_stage = 'deleted'"); n != 0 {
 					t.Errorf("%d deleted runs imported", n)
 				}
 			}},
-		{name: "runs since", filter: importer.Filter{RunsSince: 1656994881395},
+		{name: "runs since", filter: rules.Filter{RunsSince: 1656994881395},
 			wantExperiments: []string{"example", "example1", "test", "test1", "test2", "test3"},
 			check: func(t *testing.T, d *db) {
 				if n := d.count("SELECT COUNT(*) FROM runs WHERE start_time < 1656994881395"); n != 0 || d.count("SELECT COUNT(*) FROM runs") == 0 {
 					t.Errorf("runs before the limit: %d", n)
 				}
 			}},
-		{name: "rename", filter: importer.Filter{Rename: map[string]string{"example1": "tuning", "Default": "was-default"}},
+		{name: "rename", filter: rules.Filter{Rename: map[string]string{"example1": "tuning", "Default": "was-default"}},
 			wantExperiments: []string{"example", "test", "test1", "test2", "test3", "tuning", "was-default"}},
 	}
 	for _, target := range targets {
@@ -75,7 +76,7 @@ func TestArtifactRootMap(t *testing.T) {
 		for _, c := range cases {
 			t.Run(target.name+"/"+strings.Split(c.sample, "/")[0], func(t *testing.T) {
 				uri := target.uri(t)
-				maps := []importer.ArtifactMapping{{Old: "/unrelated", New: "s3://wrong"}, {Old: c.old, New: c.new}}
+				maps := []rules.ArtifactMapping{{Old: "/unrelated", New: "s3://wrong"}, {Old: c.old, New: c.new}}
 				report, err := importPaths(t, uri, importer.Options{ArtifactMap: maps}, testenv.Sample(t, c.sample))
 				if err != nil {
 					t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
@@ -167,7 +168,7 @@ func TestKeysTheDatabaseMakesOne(t *testing.T) {
 	if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), "are one key under the target's collation") || !strings.Contains(err.Error(), run) {
 		t.Fatalf("fail policy: %v", err)
 	}
-	report, err := importPaths(t, uri, importer.Options{OnKeyCollision: importer.CollisionKeepFirst}, root)
+	report, err := importPaths(t, uri, importer.Options{OnKeyCollision: rules.CollisionKeepFirst}, root)
 	if err != nil {
 		t.Fatalf("keep-first: %v", err)
 	}

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/google/uuid"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -38,26 +40,26 @@ type Options struct {
 	// metrics) or experiment (tags) are one key under the target's collation, as "lr"
 	// and "LR" are on MySQL's case-insensitive collations: "fail" (default) treats the
 	// run as invalid input; "keep-first" keeps the first key and reports the others.
-	OnKeyCollision CollisionPolicy
+	OnKeyCollision rules.CollisionPolicy
 	// OnExistingRun decides what happens to a run the target already holds: "merge"
 	// (default) adds what the target lacks, "skip" leaves it, "fail" stops the import.
-	OnExistingRun ExistingRunPolicy
+	OnExistingRun rules.ExistingRunPolicy
 	// OnParamConflict decides what happens when a merged run's param has another value
 	// in the target: "fail" (default: the run is invalid input) or "keep-target".
-	OnParamConflict ParamConflictPolicy
+	OnParamConflict rules.ParamConflictPolicy
 	// OnModelConflict decides what happens when a registered model of the source has the
 	// name of one in the target with different content: "fail" (default) stops the
 	// import, "keep-target" keeps the target's and imports the rest.
-	OnModelConflict ModelConflictPolicy
+	OnModelConflict rules.ModelConflictPolicy
 	// SkipUnsupported goes on when a source holds tables or columns the target lacks,
 	// leaving them out and listing them in the report, instead of stopping before
 	// anything is written.
 	SkipUnsupported bool
 	// Filter chooses the experiments and runs imported.
-	Filter Filter
+	Filter rules.Filter
 	// ArtifactMap rewrites experiment artifact locations and run artifact URIs (the
 	// longest matching prefix wins), for artifacts copied to another store.
-	ArtifactMap []ArtifactMapping
+	ArtifactMap []rules.ArtifactMapping
 	// TargetExperiment puts every run into the experiment of this name (created if the
 	// target lacks it), whatever experiment the sources had them in.
 	TargetExperiment string
@@ -132,7 +134,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		seenRuns:     map[string]seenRun{},
 		expIDs:       map[expKey]int64{},
 		datasets:     map[datasetKey]string{},
-		latest:       NewLatestMetrics(),
+		latest:       rules.NewLatestMetrics(),
 		notedOnce:    map[string]bool{},
 		tableColumns: map[string]map[string]schema.Column{},
 		filtered:     map[expKey]bool{},
@@ -172,7 +174,7 @@ func (im *importer) mapLocation(location string) (string, bool) {
 	if im.artifactRewrites == nil {
 		im.artifactRewrites = make([]int64, len(im.opts.ArtifactMap))
 	}
-	mapped, i := mapArtifactBy(im.opts.ArtifactMap, location)
+	mapped, i := rules.MapArtifactBy(im.opts.ArtifactMap, location)
 	if i < 0 {
 		if im.unmappedLocation == "" && location != "" {
 			im.unmappedLocation = location
@@ -243,7 +245,7 @@ type runState struct {
 	// run is rejected.
 	read      map[string]int64
 	savepoint bool // part of it was flushed under a savepoint
-	points    *PointSet
+	points    *rules.PointSet
 	// metricKeys maps folded metric keys to the key kept, where the target's collation
 	// folds; dropped holds keys left out under keep-first.
 	metricKeys map[string]string
@@ -279,7 +281,7 @@ type importer struct {
 	collation                 schema.Collation
 	// asm assembles runs by MLflow's rules for the target (assemble.go); keys folds keys
 	// as the target's collation compares them (collation.go).
-	asm  assembler
+	asm  rules.Assembler
 	keys *keyFolder
 	// store is the target in MLflow's terms (store.go); the bulk paths use tx.
 	store  Store
@@ -290,7 +292,7 @@ type importer struct {
 	// run what the current run adds (merged into batch when the run is complete).
 	committed, batch, run tally
 
-	runs      *buffer[runRow]
+	runs      *buffer[rules.RunRow]
 	params    *buffer[keyValueRow]
 	tags      *buffer[keyValueRow]
 	metrics   *buffer[metricRow]
@@ -302,7 +304,7 @@ type importer struct {
 	batchRows int       // rows of complete runs since the last commit
 
 	cur           *runState
-	latest        *LatestMetrics
+	latest        *rules.LatestMetrics
 	targetHasRuns bool
 	// ahead holds runs back to ask the target about them together; stored is what the
 	// target answered for the window (readahead.go).

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
 // mergeState is what the target already holds of a run being merged.
 type mergeState struct {
-	storedLatest map[string]MetricPoint
+	storedLatest map[string]rules.MetricPoint
 	// moved is set when the stored run's status, end or lifecycle moved forward;
 	// update holds those columns, written when the run is complete.
 	moved  bool
@@ -36,7 +38,7 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 			return err
 		}
 	}
-	cur.merge = &mergeState{storedLatest: map[string]MetricPoint{}}
+	cur.merge = &mergeState{storedLatest: map[string]rules.MetricPoint{}}
 	out, err := im.runRows(r, expID)
 	row, params, tags := out.Row, out.Params, out.Tags
 	im.run["params"].Skipped += out.DroppedParams
@@ -48,7 +50,7 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 		params, err = im.newParams(ctx, r, params)
 	}
 	if err != nil {
-		return im.invalid(ctx, runInputError(r, err))
+		return im.invalid(ctx, rules.RunInputError(r, err))
 	}
 	for _, p := range params {
 		im.params.add(keyValueRow{key: p.Key, value: p.Value, runUUID: r.RunID})
@@ -84,7 +86,7 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 // further along: a run still running in the target that ended in the source takes its
 // status and end time; a run deleted in the source is deleted. A run is never moved back
 // (restored, reopened). finishRun writes it.
-func (im *importer) moveRunForward(ctx context.Context, src runRow) error {
+func (im *importer) moveRunForward(ctx context.Context, src rules.RunRow) error {
 	stored, found, err := im.storedProgress(ctx, src.RunUUID)
 	if err != nil || !found {
 		return err
@@ -162,7 +164,7 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 			out = append(out, p)
 		case v == p.Value:
 			im.run["params"].Skipped++
-		case im.opts.OnParamConflict == ParamConflictKeepTarget:
+		case im.opts.OnParamConflict == rules.ParamConflictKeepTarget:
 			im.run["params"].Skipped++
 			im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (--on-param-conflict keep-target)", r.RunID, p.Key, v, p.Value))
 		default:
@@ -177,7 +179,7 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
 	keys := map[string]bool{}
 	cur.points.Whole = true // new points are told apart from all the stored ones
-	add := func(k PointKey) {
+	add := func(k rules.PointKey) {
 		cur.points.Add(k)
 		keys[k.Key] = true
 	}
@@ -186,7 +188,7 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 			add(k)
 		}
 		d.metrics = nil
-	} else if err := im.store.RunsMetrics(ctx, []string{cur.id}, func(_ string, k PointKey) { add(k) }); err != nil {
+	} else if err := im.store.RunsMetrics(ctx, []string{cur.id}, func(_ string, k rules.PointKey) { add(k) }); err != nil {
 		return err
 	}
 	for k := range keys { // folded after the read: see storedKeyValues
@@ -195,7 +197,7 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 	if !im.rev.HasTable("latest_metrics") {
 		return nil
 	}
-	observe := func(p MetricPoint) {
+	observe := func(p rules.MetricPoint) {
 		cur.merge.storedLatest[p.Key] = p
 		im.latest.Observe(p)
 	}
@@ -205,7 +207,7 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 		}
 		return nil
 	}
-	return im.store.RunsLatestMetrics(ctx, []string{cur.id}, func(_ string, p MetricPoint) { observe(p) })
+	return im.store.RunsLatestMetrics(ctx, []string{cur.id}, func(_ string, p rules.MetricPoint) { observe(p) })
 }
 
 // storedInputs are the inputs rows the target holds of the run, read only when the

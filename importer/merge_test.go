@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
@@ -107,7 +108,7 @@ func TestParamConflict(t *testing.T) {
 			if !errors.Is(err, importer.ErrTargetConflict) || errors.Is(err, importer.ErrInvalidInput) || strings.Contains(err.Error(), "fix the input") {
 				t.Errorf("a conflict with the target reads as bad input: %v", err)
 			}
-			report, err := importPaths(t, uri, importer.Options{OnParamConflict: importer.ParamConflictKeepTarget}, root)
+			report, err := importPaths(t, uri, importer.Options{OnParamConflict: rules.ParamConflictKeepTarget}, root)
 			if err != nil || !strings.Contains(strings.Join(noteReasons(report), " "), "the target's is kept") {
 				t.Fatalf("keep-target: %v, %v", err, report.Skipped)
 			}
@@ -119,10 +120,10 @@ func TestParamConflict(t *testing.T) {
 			if diffs := verifyPaths(t, uri, root).Differences; len(diffs) != 1 || diffs[0].Kind != "param differs" {
 				t.Errorf("verify without keep-target: %+v", diffs)
 			}
-			if vr := verifyPathsWith(t, uri, verify.Options{OnParamConflict: importer.ParamConflictKeepTarget}, root); len(vr.Differences) != 0 || vr.Accepted.ParamsKept != 1 {
+			if vr := verifyPathsWith(t, uri, verify.Options{OnParamConflict: rules.ParamConflictKeepTarget}, root); len(vr.Differences) != 0 || vr.Accepted.ParamsKept != 1 {
 				t.Errorf("verify --on-param-conflict keep-target: %+v, accepted %+v", vr.Differences, vr.Accepted)
 			}
-			if _, err := importPaths(t, uri, importer.Options{OnExistingRun: importer.ExistingRunFail}, root); err == nil || !strings.Contains(err.Error(), "already in the target") {
+			if _, err := importPaths(t, uri, importer.Options{OnExistingRun: rules.ExistingRunFail}, root); err == nil || !strings.Contains(err.Error(), "already in the target") {
 				t.Errorf("--on-existing-run fail: %v", err)
 			}
 		})

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -74,7 +76,7 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 		}
 		var value any
 		if mm.Value != nil {
-			value, _ = Sanitize(*mm.Value)
+			value, _ = rules.Sanitize(*mm.Value)
 		}
 		metricExp, ok := im.expIDs[expKey{source, mm.ExperimentSourceID}]
 		if !ok {
@@ -182,7 +184,7 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 }
 
 func (im *importer) modelConflict(name, what string) error {
-	if im.opts.OnModelConflict == ModelConflictKeepTarget {
+	if im.opts.OnModelConflict == rules.ModelConflictKeepTarget {
 		im.noteSkipped("", fmt.Sprintf("registered model %q: %s; the target's is kept (--on-model-conflict keep-target)", name, what))
 		return nil
 	}
@@ -327,7 +329,7 @@ func (im *importer) newExperimentEntity(ctx context.Context, entity string, targ
 func (im *importer) modelNameCollision(ctx context.Context, m *sources.RegisteredModel, stored string) error {
 	what := fmt.Sprintf("registered model %q and the target's %q are one name under the target's collation %s, which MLflow on this database keeps as one model",
 		m.Name, stored, im.collation.Name)
-	if im.opts.OnKeyCollision == CollisionKeepFirst {
+	if im.opts.OnKeyCollision == rules.CollisionKeepFirst {
 		im.committed["registered_models"].Skipped++
 		im.committed["model_versions"].Skipped += int64(len(m.Versions))
 		im.committed["model_aliases"].Read += int64(len(m.Aliases))

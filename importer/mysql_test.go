@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -223,7 +224,7 @@ func TestKeyCollisions(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), `"LR" and "lr"`) || !strings.Contains(err.Error(), "keep-first") {
 				t.Fatalf("want a collision error naming both keys and the way out, got %v", err)
 			}
-			report, err := importPaths(t, uri, importer.Options{OnKeyCollision: importer.CollisionKeepFirst}, root)
+			report, err := importPaths(t, uri, importer.Options{OnKeyCollision: rules.CollisionKeepFirst}, root)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +293,7 @@ func TestModelNamesOnlyCaseApart(t *testing.T) {
 	if !errors.Is(err, importer.ErrTargetConflict) || !strings.Contains(err.Error(), `registered model "Churn" and the target's "churn" are one name`) {
 		t.Fatalf("a model name only case apart: %v", err)
 	}
-	report, err := importPaths(t, uri, importer.Options{OnKeyCollision: importer.CollisionKeepFirst}, upper)
+	report, err := importPaths(t, uri, importer.Options{OnKeyCollision: rules.CollisionKeepFirst}, upper)
 	if err != nil || !strings.Contains(fmt.Sprint(report.Skipped), "this one is left out with its versions") {
 		t.Fatalf("keep-first: %v, %v", err, report.Skipped)
 	}

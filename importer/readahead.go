@@ -4,6 +4,8 @@ import (
 	"context"
 	"slices"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -74,11 +76,11 @@ type storedRunData struct {
 	// complete is set when params, tags and latest metrics were read with the window.
 	complete     bool
 	params, tags []sources.Tag
-	latest       []MetricPoint
+	latest       []rules.MetricPoint
 	// metricsRead is set when the stored history was read with the window (it was
 	// within aheadStoredPoints).
 	metricsRead bool
-	metrics     []PointKey
+	metrics     []rules.PointKey
 	// inputs is nil unless read with the window (only runs whose source has inputs).
 	inputs map[inputEdge]bool
 }
@@ -196,7 +198,7 @@ func (im *importer) readStored(ctx context.Context, records []aheadRecord) error
 			present = append(present, id)
 		}
 	}
-	if policy := im.opts.OnExistingRun; len(present) == 0 || policy == ExistingRunSkip || policy == ExistingRunFail {
+	if policy := im.opts.OnExistingRun; len(present) == 0 || policy == rules.ExistingRunSkip || policy == rules.ExistingRunFail {
 		return nil // only a merge (the default) reads what a stored run holds
 	}
 	err = im.store.RunsKeyValues(ctx, "params", present, func(id string, t sources.Tag) {
@@ -208,7 +210,7 @@ func (im *importer) readStored(ctx context.Context, records []aheadRecord) error
 		})
 	}
 	if err == nil && im.rev.HasTable("latest_metrics") {
-		err = im.store.RunsLatestMetrics(ctx, present, func(id string, p MetricPoint) {
+		err = im.store.RunsLatestMetrics(ctx, present, func(id string, p rules.MetricPoint) {
 			im.stored[id].latest = append(im.stored[id].latest, p)
 		})
 	}
@@ -254,7 +256,7 @@ func (im *importer) readStoredMetrics(ctx context.Context, present []string) err
 		within = append(within, id)
 		im.stored[id].metricsRead = true
 	}
-	return im.store.RunsMetrics(ctx, within, func(id string, k PointKey) {
+	return im.store.RunsMetrics(ctx, within, func(id string, k rules.PointKey) {
 		im.stored[id].metrics = append(im.stored[id].metrics, k)
 	})
 }

@@ -3,10 +3,12 @@ package importer
 import (
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// Entities in report order.
+// entities are the entities in report order.
 var entities = []string{
 	"experiments", "experiment_tags", "datasets", "runs", "params", "tags",
 	"metrics", "latest_metrics", "inputs", "input_tags",
@@ -54,11 +56,11 @@ type ExperimentMapping struct {
 // LatestDifference is one run and key whose source latest metric differs from the
 // recomputed one.
 type LatestDifference struct {
-	Source      string      `json:"source"`
-	RunID       string      `json:"run_id"`
-	Key         string      `json:"key"`
-	SourceValue MetricPoint `json:"source_value"`
-	Recomputed  MetricPoint `json:"recomputed"`
+	Source      string            `json:"source"`
+	RunID       string            `json:"run_id"`
+	Key         string            `json:"key"`
+	SourceValue rules.MetricPoint `json:"source_value"`
+	Recomputed  rules.MetricPoint `json:"recomputed"`
 	// InHistory is false when the run has no history for the key at all.
 	InHistory bool `json:"in_history"`
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
@@ -15,7 +17,7 @@ import (
 type keyValueRow struct{ key, value, runUUID string }
 
 type metricRow struct {
-	MetricPoint
+	rules.MetricPoint
 	runUUID string
 }
 
@@ -33,21 +35,21 @@ func optional(v *int64) any {
 	return *v
 }
 
-var runColumns = map[string]func(*runRow) any{
-	"run_uuid":         func(r *runRow) any { return r.RunUUID },
-	"name":             func(r *runRow) any { return r.Name },
-	"source_type":      func(r *runRow) any { return r.SourceType },
-	"source_name":      func(r *runRow) any { return r.SourceName },
-	"entry_point_name": func(r *runRow) any { return r.EntryPointName },
-	"user_id":          func(r *runRow) any { return r.UserID },
-	"status":           func(r *runRow) any { return r.Status },
-	"start_time":       func(r *runRow) any { return optional(r.StartTime) },
-	"end_time":         func(r *runRow) any { return optional(r.EndTime) },
-	"source_version":   func(r *runRow) any { return r.SourceVersion },
-	"lifecycle_stage":  func(r *runRow) any { return r.LifecycleStage },
-	"artifact_uri":     func(r *runRow) any { return r.ArtifactURI },
-	"experiment_id":    func(r *runRow) any { return r.ExperimentID },
-	"deleted_time":     func(r *runRow) any { return optional(r.DeletedTime) },
+var runColumns = map[string]func(*rules.RunRow) any{
+	"run_uuid":         func(r *rules.RunRow) any { return r.RunUUID },
+	"name":             func(r *rules.RunRow) any { return r.Name },
+	"source_type":      func(r *rules.RunRow) any { return r.SourceType },
+	"source_name":      func(r *rules.RunRow) any { return r.SourceName },
+	"entry_point_name": func(r *rules.RunRow) any { return r.EntryPointName },
+	"user_id":          func(r *rules.RunRow) any { return r.UserID },
+	"status":           func(r *rules.RunRow) any { return r.Status },
+	"start_time":       func(r *rules.RunRow) any { return optional(r.StartTime) },
+	"end_time":         func(r *rules.RunRow) any { return optional(r.EndTime) },
+	"source_version":   func(r *rules.RunRow) any { return r.SourceVersion },
+	"lifecycle_stage":  func(r *rules.RunRow) any { return r.LifecycleStage },
+	"artifact_uri":     func(r *rules.RunRow) any { return r.ArtifactURI },
+	"experiment_id":    func(r *rules.RunRow) any { return r.ExperimentID },
+	"deleted_time":     func(r *rules.RunRow) any { return optional(r.DeletedTime) },
 }
 
 var keyValueColumns = map[string]func(*keyValueRow) any{

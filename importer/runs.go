@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -16,7 +18,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	for entity, n := range read {
 		im.committed[entity].Read += n
 	}
-	im.cur = &runState{id: r.RunID, points: NewPointSet(), metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics, read: read}
+	im.cur = &runState{id: r.RunID, points: rules.NewPointSet(), metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics, read: read}
 	for i, f := range im.flushers {
 		im.marks[i] = f.len()
 	}
@@ -58,14 +60,14 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	}
 	if present {
 		switch im.opts.OnExistingRun {
-		case ExistingRunSkip:
+		case rules.ExistingRunSkip:
 			im.cur.skip = true
 			im.committed["runs"].Skipped++
 			for entity, n := range read {
 				im.committed[entity].Skipped += n
 			}
 			return nil
-		case ExistingRunFail:
+		case rules.ExistingRunFail:
 			return fmt.Errorf("%s: run %s is already in the target (--on-existing-run fail); merge adds what it lacks, skip leaves it as it is", r.Origin.File, r.RunID)
 		}
 		return im.startMerge(ctx, source, r, expID)
@@ -73,7 +75,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	out, err := im.runRows(r, expID)
 	row, params, tags := out.Row, out.Params, out.Tags
 	if err != nil {
-		return im.invalid(ctx, runInputError(r, err))
+		return im.invalid(ctx, rules.RunInputError(r, err))
 	}
 	im.runs.add(row)
 	im.run["runs"].Created++
@@ -127,7 +129,7 @@ func (im *importer) runPresent(ctx context.Context, id string) (bool, error) {
 
 // runRows assembles a run (assemble.go) and puts what changed on the way in the report.
 // The caller counts the keys left out (out.droppedParams, out.droppedTags).
-func (im *importer) runRows(r *sources.Run, expID int64) (assembledRun, error) {
+func (im *importer) runRows(r *sources.Run, expID int64) (rules.AssembledRun, error) {
 	out, err := im.asm.Run(r, expID)
 	for _, n := range out.Notes {
 		path := n.Path
@@ -226,9 +228,9 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 			im.run["metrics"].Skipped++
 			continue
 		}
-		value, isNaN := Sanitize(p.Value)
-		pt := MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
-		k := PointKey{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
+		value, isNaN := rules.Sanitize(p.Value)
+		pt := rules.MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
+		k := rules.PointKey{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		if cur.points.Has(k) {
 			im.run["metrics"].Skipped++
 			continue
@@ -238,7 +240,7 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 				return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: err})
 			}
 			if first := im.asm.KeyCollision(cur.metricKeys, p.Key); first != "" {
-				if im.asm.Policy() != CollisionKeepFirst {
+				if im.asm.Policy() != rules.CollisionKeepFirst {
 					return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: im.asm.CollisionError("metric", first, p.Key)})
 				}
 				cur.dropped[p.Key] = true
@@ -253,7 +255,7 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		}
 		if cur.points.Add(k) {
 			im.noteOnce(fmt.Sprintf("run %s has over %d metric points: past that, a point is compared with the last %d for repeats (logging one twice puts it next to itself), "+
-				"not with all, to keep memory flat; a repeat further apart meets the database's key (PostgreSQL into a new database removes it before building the key; elsewhere it stops the import)", cur.id, exactPoints, windowPoints))
+				"not with all, to keep memory flat; a repeat further apart meets the database's key (PostgreSQL into a new database removes it before building the key; elsewhere it stops the import)", cur.id, rules.ExactPoints, rules.WindowPoints))
 		}
 		im.latest.Observe(pt)
 		im.metrics.add(metricRow{MetricPoint: pt, runUUID: cur.id})
@@ -332,13 +334,13 @@ func (im *importer) compareLatest(cur *runState) {
 	if len(cur.sourceLatest) == 0 {
 		return
 	}
-	recomputed := map[string]MetricPoint{}
+	recomputed := map[string]rules.MetricPoint{}
 	for _, p := range im.latest.Points() {
 		recomputed[p.Key] = p
 	}
 	for _, m := range cur.sourceLatest {
-		value, isNaN := Sanitize(m.Value)
-		theirs := MetricPoint{Key: m.Key, Value: value, Timestamp: m.Timestamp, Step: m.Step, IsNaN: isNaN}
+		value, isNaN := rules.Sanitize(m.Value)
+		theirs := rules.MetricPoint{Key: m.Key, Value: value, Timestamp: m.Timestamp, Step: m.Step, IsNaN: isNaN}
 		ours, ok := recomputed[m.Key]
 		if ok && ours == theirs {
 			continue

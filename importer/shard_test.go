@@ -7,6 +7,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -26,7 +27,7 @@ func TestShards(t *testing.T) {
 			uri := target.uri(t)
 			// The schema first, as a deployment would (schema init), so no shard races
 			// to create it.
-			if _, err := importPaths(t, uri, importer.Options{Filter: importer.Filter{Experiments: []string{"none"}}}, root); err != nil {
+			if _, err := importPaths(t, uri, importer.Options{Filter: rules.Filter{Experiments: []string{"none"}}}, root); err != nil {
 				t.Fatal(err)
 			}
 			var wg sync.WaitGroup
@@ -48,7 +49,7 @@ func TestShards(t *testing.T) {
 						return
 					}
 					defer src.Close()
-					report, err := importer.Import(ctx, sink, []sources.Source{src}, importer.Options{BatchRows: 200, Filter: importer.Filter{Shard: k, ShardCount: 3}})
+					report, err := importer.Import(ctx, sink, []sources.Source{src}, importer.Options{BatchRows: 200, Filter: rules.Filter{Shard: k, ShardCount: 3}})
 					if err != nil {
 						t.Error(err)
 						return

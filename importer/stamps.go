@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -86,7 +88,7 @@ func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) er
 			stampers = append(stampers, s)
 		}
 	}
-	if len(stampers) == 0 || im.opts.Reread || im.opts.OnExistingRun == ExistingRunFail {
+	if len(stampers) == 0 || im.opts.Reread || im.opts.OnExistingRun == rules.ExistingRunFail {
 		return nil
 	}
 	exists, err := schema.HasRunStamps(ctx, im.tx, im.dialect)

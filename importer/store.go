@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -56,12 +58,12 @@ type Store interface {
 	// RunsMetricCounts is how many metric points each stored run has.
 	RunsMetricCounts(ctx context.Context, ids []string) (map[string]int64, error)
 	// RunsMetrics hands over every stored metric point of the runs.
-	RunsMetrics(ctx context.Context, ids []string, each func(runID string, k PointKey)) error
+	RunsMetrics(ctx context.Context, ids []string, each func(runID string, k rules.PointKey)) error
 	// RunsLatestMetrics hands over the runs' stored latest metrics.
-	RunsLatestMetrics(ctx context.Context, ids []string, each func(runID string, p MetricPoint)) error
+	RunsLatestMetrics(ctx context.Context, ids []string, each func(runID string, p rules.MetricPoint)) error
 	// RunsInputEdges hands over the inputs rows that name the runs.
 	RunsInputEdges(ctx context.Context, ids []string, each func(runID string, e inputEdge)) error
-	UpdateLatestMetric(ctx context.Context, runID string, p MetricPoint) error
+	UpdateLatestMetric(ctx context.Context, runID string, p rules.MetricPoint) error
 
 	// Exists reports whether an entity the importer writes whole (a logged model, a
 	// trace) is stored, by the key column of its table.
@@ -359,14 +361,14 @@ func (s sqlStore) RunsMetricCounts(ctx context.Context, ids []string) (map[strin
 	return out, nil
 }
 
-func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID string, k PointKey)) error {
+func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID string, k rules.PointKey)) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
-			var k PointKey
+			var k rules.PointKey
 			if err := scan(&id, &k.Key, &k.Value, &k.Timestamp, &k.Step, &k.IsNaN); err != nil {
 				return err
 			}
@@ -379,14 +381,14 @@ func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID
 	return nil
 }
 
-func (s sqlStore) RunsLatestMetrics(ctx context.Context, ids []string, each func(runID string, p MetricPoint)) error {
+func (s sqlStore) RunsLatestMetrics(ctx context.Context, ids []string, each func(runID string, p rules.MetricPoint)) error {
 	if len(ids) == 0 {
 		return nil
 	}
 	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
-			var p MetricPoint
+			var p rules.MetricPoint
 			var ts *int64
 			if err := scan(&id, &p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
 				return err
@@ -434,7 +436,7 @@ func (s sqlStore) RunsInputEdges(ctx context.Context, ids []string, each func(ru
 	return nil
 }
 
-func (s sqlStore) UpdateLatestMetric(ctx context.Context, runID string, p MetricPoint) error {
+func (s sqlStore) UpdateLatestMetric(ctx context.Context, runID string, p rules.MetricPoint) error {
 	err := s.exec(ctx, `UPDATE latest_metrics SET value = ?, "timestamp" = ?, step = ?, is_nan = ? WHERE run_uuid = ? AND "key" = ?`,
 		p.Value, p.Timestamp, p.Step, p.IsNaN, runID, p.Key)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -126,20 +128,20 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	if counts, err := s.RunsMetricCounts(ctx, []string{run, other, absent}); err != nil || len(counts) != 2 || counts[run] != 2 || counts[other] != 1 {
 		t.Errorf("RunsMetricCounts: %v %v", counts, err)
 	}
-	points := map[string][]PointKey{}
-	must(s.RunsMetrics(ctx, []string{run, other}, func(id string, k PointKey) { points[id] = append(points[id], k) }))
+	points := map[string][]rules.PointKey{}
+	must(s.RunsMetrics(ctx, []string{run, other}, func(id string, k rules.PointKey) { points[id] = append(points[id], k) }))
 	if len(points[run]) != 2 || points[run][0].Key != "loss" || len(points[other]) != 1 || !points[other][0].IsNaN {
 		t.Errorf("RunsMetrics: %+v", points)
 	}
-	must(s.UpdateLatestMetric(ctx, run, MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}))
-	var latest []MetricPoint
-	must(s.RunsLatestMetrics(ctx, []string{run, other}, func(id string, p MetricPoint) {
+	must(s.UpdateLatestMetric(ctx, run, rules.MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}))
+	var latest []rules.MetricPoint
+	must(s.RunsLatestMetrics(ctx, []string{run, other}, func(id string, p rules.MetricPoint) {
 		if id != run {
 			t.Errorf("RunsLatestMetrics: a row of run %s", id)
 		}
 		latest = append(latest, p)
 	}))
-	if len(latest) != 1 || latest[0] != (MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}) {
+	if len(latest) != 1 || latest[0] != (rules.MetricPoint{Key: "loss", Value: 0.25, Timestamp: 20, Step: 2}) {
 		t.Errorf("RunsLatestMetrics after the update: %+v", latest)
 	}
 	edges := map[string][]inputEdge{}
@@ -149,7 +151,9 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	}
 	for _, empty := range []func() error{
 		func() error { _, err := s.RunsProgress(ctx, nil); return err },
-		func() error { return s.RunsMetrics(ctx, nil, func(string, PointKey) { t.Error("a point of no run") }) },
+		func() error {
+			return s.RunsMetrics(ctx, nil, func(string, rules.PointKey) { t.Error("a point of no run") })
+		},
 		func() error {
 			return s.RunsInputEdges(ctx, nil, func(string, inputEdge) { t.Error("an input of no run") })
 		},

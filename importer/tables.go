@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -186,7 +188,7 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 			fresh = append(fresh, row)
 		case SameRow(row, held):
 			count.Merged++
-		case im.opts.OnExistingRun == ExistingRunFail:
+		case im.opts.OnExistingRun == rules.ExistingRunFail:
 			return fmt.Errorf("%s: a row of %s with key %s is in the target with other values (--on-existing-run fail); merge or skip keeps the target's row and reports it",
 				c.Origin.File, name, strings.ReplaceAll(RowKey(row, key), "\x1f", ", "))
 		default:

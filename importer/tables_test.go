@@ -17,6 +17,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/export"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -499,7 +500,7 @@ func TestRowHeldWithOtherValues(t *testing.T) {
 	} else {
 		d.close()
 	}
-	if _, err := importPaths(t, uri, importer.Options{OnExistingRun: importer.ExistingRunFail}, src); err == nil || !strings.Contains(err.Error(), "a row of jobs") {
+	if _, err := importPaths(t, uri, importer.Options{OnExistingRun: rules.ExistingRunFail}, src); err == nil || !strings.Contains(err.Error(), "a row of jobs") {
 		t.Errorf("--on-existing-run fail: %v", err)
 	}
 	vr := verifyPaths(t, uri, src)

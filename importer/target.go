@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -72,7 +74,7 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		return err
 	}
 	im.keys = &keyFolder{im: im, ctx: ctx, weights: map[string]string{}}
-	im.asm = assembler{Rev: rev, Db: im.dialect.Database(), Collation: im.collation, Collisions: im.opts.OnKeyCollision, Fold: im.keys.fold}
+	im.asm = rules.Assembler{Rev: rev, Db: im.dialect.Database(), Collation: im.collation, Collisions: im.opts.OnKeyCollision, Fold: im.keys.fold}
 	if n, ok := im.sink.(sinks.Noticer); ok {
 		im.report.Notices = append(im.report.Notices, n.Notices()...)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -73,7 +75,7 @@ func (im *importer) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
 	return MapTraceArtifactTag(im.opts.ArtifactMap, tr)
 }
 
-func MapTraceArtifactTag(maps []ArtifactMapping, tr *sources.Trace) *sources.Trace {
+func MapTraceArtifactTag(maps []rules.ArtifactMapping, tr *sources.Trace) *sources.Trace {
 	out := *tr
 	out.Tables = append([]sources.TableRows{}, tr.Tables...)
 	for ti, t := range out.Tables {
@@ -88,7 +90,7 @@ func MapTraceArtifactTag(maps []ArtifactMapping, tr *sources.Trace) *sources.Tra
 			if row[key] != traceArtifactTag || !isText {
 				continue
 			}
-			if mapped, ok := MapArtifact(maps, location); ok {
+			if mapped, ok := rules.MapArtifact(maps, location); ok {
 				rows[i] = append([]any{}, row...)
 				rows[i][value] = mapped
 			}

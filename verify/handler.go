@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -41,10 +42,10 @@ func (h *verifyHandler) Metrics(_ context.Context, r *sources.Metrics) error {
 		return nil
 	}
 	for _, p := range r.Points {
-		value, isNaN := importer.Sanitize(p.Value)
+		value, isNaN := rules.Sanitize(p.Value)
 		// Each point once, as the import stores it, with the import's bounded memory.
-		point := importer.MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
-		k := importer.KeyOf(point)
+		point := rules.MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
+		k := rules.KeyOf(point)
 		if run.seen.Has(k) {
 			continue
 		}

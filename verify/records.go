@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -66,7 +67,7 @@ func loggedModelRows(m *sources.LoggedModel, runInTarget func(string) bool) []re
 		}
 		var value any
 		if mm.Value != nil {
-			value, _ = importer.Sanitize(*mm.Value)
+			value, _ = rules.Sanitize(*mm.Value)
 		}
 		metrics.rows = append(metrics.rows, []any{m.ModelID, mm.Name, mm.Timestamp, mm.Step, value, mm.ExperimentSourceID, mm.RunID,
 			textOrNil(mm.DatasetName), textOrNil(mm.DatasetDigest)})

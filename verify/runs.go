@@ -11,8 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
-
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -23,7 +22,7 @@ type verifyRun struct {
 	metricsOnly bool // a history only: the target may hold other keys
 	// seen tells repeated points apart, as the import does; points sums up the
 	// source's history per key.
-	seen   *importer.PointSet
+	seen   *rules.PointSet
 	points map[string]*history
 }
 
@@ -44,28 +43,28 @@ func (r *verifyRun) history(key string) *history {
 type history struct {
 	n      int64
 	h1, h2 uint64
-	latest importer.MetricPoint
-	first  []importer.MetricPoint
+	latest rules.MetricPoint
+	first  []rules.MetricPoint
 }
 
 // firstKept bounds the points a history keeps to show where two histories part.
 const firstKept = 16
 
 // keepFirst keeps p among the first firstKept points in pointOrder.
-func (h *history) keepFirst(p importer.MetricPoint) {
+func (h *history) keepFirst(p rules.MetricPoint) {
 	i := sort.Search(len(h.first), func(i int) bool { return pointOrder(p, h.first[i]) })
 	if i >= firstKept {
 		return
 	}
 	if len(h.first) < firstKept {
-		h.first = append(h.first, importer.MetricPoint{})
+		h.first = append(h.first, rules.MetricPoint{})
 	}
 	copy(h.first[i+1:], h.first[i:])
 	h.first[i] = p
 }
 
 // pointOrder orders points by step, timestamp, then value.
-func pointOrder(a, b importer.MetricPoint) bool {
+func pointOrder(a, b rules.MetricPoint) bool {
 	if a.Step != b.Step {
 		return a.Step < b.Step
 	}
@@ -95,7 +94,7 @@ func firstDifference(src, have *history) string {
 	return ""
 }
 
-func (h *history) add(p importer.MetricPoint) {
+func (h *history) add(p rules.MetricPoint) {
 	buf := make([]byte, 0, len(p.Key)+26)
 	buf = append(append(buf, p.Key...), 0)
 	buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(p.Value))
@@ -136,7 +135,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	}
 	v.runExperiment[r.RunID] = r.ExperimentSourceID
 	v.report.Runs++
-	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, seen: importer.NewPointSet(), points: map[string]*history{}}
+	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, seen: rules.NewPointSet(), points: map[string]*history{}}
 	if len(r.Inputs) > 0 {
 		v.notChecked["inputs and input tags (they name datasets by the target's ids)"] = true
 	}
@@ -154,7 +153,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		return err
 	}
 	limits := v.rev.Limits()
-	_, expectedTags, _ := importer.RunNameAndTags(r) // the tags as the import writes them
+	_, expectedTags, _ := rules.RunNameAndTags(r) // the tags as the import writes them
 	for _, set := range []struct {
 		table, what string
 		kvs         []sources.Tag
@@ -183,11 +182,11 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 			case !ok:
 				v.differ(r.RunID, set.what+" missing", kv.Key, fmt.Sprintf("%s %q is not in the target", set.what, kv.Key))
 			case have.value == kv.Value:
-			case limits.Truncates && utf8.RuneCountInString(kv.Value) > set.limit && have.value == importer.TruncateRunes(kv.Value, set.limit):
+			case limits.Truncates && utf8.RuneCountInString(kv.Value) > set.limit && have.value == rules.TruncateRunes(kv.Value, set.limit):
 				v.report.Accepted.ValuesTruncated++ // truncated as that MLflow does
 			case have.key != kv.Key:
 				v.report.Accepted.KeysLeftOut++ // another key under the target's collation, kept first
-			case !set.mutable && v.opts.OnParamConflict == importer.ParamConflictKeepTarget:
+			case !set.mutable && v.opts.OnParamConflict == rules.ParamConflictKeepTarget:
 				v.report.Accepted.ParamsKept++ // the target's value kept, as the import reported
 			case set.mutable:
 				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("tag %q is %q in the target, %q in the source (an import keeps the target's tag values)", kv.Key, have.value, kv.Value))
@@ -210,9 +209,9 @@ func (v *verifier) runRow(ctx context.Context, r *sources.Run) error {
 	if v.rev.HasColumn("runs", "deleted_time") {
 		cols = append(cols, "deleted_time")
 	}
-	name, _, _ := importer.RunNameAndTags(r)
+	name, _, _ := rules.RunNameAndTags(r)
 	artifact := r.ArtifactURI
-	if mapped, ok := importer.MapArtifact(v.opts.ArtifactMap, artifact); ok {
+	if mapped, ok := rules.MapArtifact(v.opts.ArtifactMap, artifact); ok {
 		artifact = mapped
 	}
 	text := func(s string) string { return s }
@@ -290,7 +289,7 @@ func (v *verifier) finishRun(ctx context.Context) error {
 	}
 	stored := map[string]*history{}
 	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
-		var p importer.MetricPoint
+		var p rules.MetricPoint
 		if err := scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
 			return err
 		}
@@ -357,9 +356,9 @@ func (v *verifier) finishRun(ctx context.Context) error {
 // target's history. Equal (step, timestamp, value) tuples are a tie the history's order
 // would decide, so either point is accepted there.
 func (v *verifier) checkLatest(ctx context.Context, runID string, stored map[string]*history) error {
-	latest := map[string]importer.MetricPoint{}
+	latest := map[string]rules.MetricPoint{}
 	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
-		var p importer.MetricPoint
+		var p rules.MetricPoint
 		var ts *int64
 		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {
 			return err
@@ -402,7 +401,7 @@ func (v *verifier) foldedKeyStored(key string, stored map[string]*history) bool 
 }
 
 // pointText is a metric point as a person reads it: step, timestamp, value.
-func pointText(p importer.MetricPoint) string {
+func pointText(p rules.MetricPoint) string {
 	value := strconv.FormatFloat(p.Value, 'g', -1, 64)
 	if p.IsNaN {
 		value = "NaN"
@@ -411,7 +410,7 @@ func pointText(p importer.MetricPoint) string {
 }
 
 // samePoint compares points bit for bit (NaN is NaN).
-func samePoint(a, b importer.MetricPoint) bool {
+func samePoint(a, b rules.MetricPoint) bool {
 	return a.Key == b.Key && a.Step == b.Step && a.Timestamp == b.Timestamp && a.IsNaN == b.IsNaN && math.Float64bits(a.Value) == math.Float64bits(b.Value)
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -83,16 +84,16 @@ type Options struct {
 	// TargetExperiment: the runs were imported into the experiment of this name.
 	TargetExperiment string
 	// Filter: what the import left out is not looked for; renames are followed.
-	Filter importer.Filter
+	Filter rules.Filter
 	// ArtifactMap: the import rewrote artifact locations with these mappings.
-	ArtifactMap []importer.ArtifactMapping
+	ArtifactMap []rules.ArtifactMapping
 	// SkipUnsupported: the import left out rows of tables the target lacks.
 	SkipUnsupported bool
 	// OnModelConflict: with keep-target, the import kept the target's registry rows
 	// where they differed from the source's.
-	OnModelConflict importer.ModelConflictPolicy
+	OnModelConflict rules.ModelConflictPolicy
 	// OnParamConflict: with keep-target, the import kept the target's param values.
-	OnParamConflict importer.ParamConflictPolicy
+	OnParamConflict rules.ParamConflictPolicy
 }
 
 // Verify compares the target with the sources without changing anything: every run of
@@ -293,7 +294,7 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 		v.sameExperiments[id] = e.Name
 	}
 	want := e.ArtifactLocation
-	if mapped, ok := importer.MapArtifact(v.opts.ArtifactMap, want); ok {
+	if mapped, ok := rules.MapArtifact(v.opts.ArtifactMap, want); ok {
 		want = mapped
 	}
 	deref := func(p *string) string {
@@ -370,7 +371,7 @@ func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, column
 		switch {
 		case !ok:
 			v.differ("", "row missing", info.Name, fmt.Sprintf("%s has no row with key %s", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
-		case !importer.SameRow(row, got) && registryTables[info.Name] && v.opts.OnModelConflict == importer.ModelConflictKeepTarget:
+		case !importer.SameRow(row, got) && registryTables[info.Name] && v.opts.OnModelConflict == rules.ModelConflictKeepTarget:
 			v.report.Accepted.RegistryRowsKept++
 		case !importer.SameRow(row, got):
 			v.differ("", "row differs", info.Name, fmt.Sprintf("the row of %s with key %s differs from the source's", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))

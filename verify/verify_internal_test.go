@@ -3,7 +3,7 @@ package verify
 import (
 	"testing"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 )
 
 // TestFirstDifference: two histories that part among their first points show where;
@@ -12,7 +12,7 @@ func TestFirstDifference(t *testing.T) {
 	build := func(values ...float64) *history {
 		h := &history{}
 		for i := len(values) - 1; i >= 0; i-- { // out of order: kept in order regardless
-			h.add(importer.MetricPoint{Key: "loss", Step: int64(i), Timestamp: 100 + int64(i), Value: values[i]})
+			h.add(rules.MetricPoint{Key: "loss", Step: int64(i), Timestamp: 100 + int64(i), Value: values[i]})
 		}
 		return h
 	}

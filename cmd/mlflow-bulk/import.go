@@ -12,6 +12,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/dryrun"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
@@ -34,11 +35,11 @@ type ImportOptions struct {
 	BatchRows           int
 	DefaultArtifactRoot string
 	Progress            string
-	OnKeyCollision      importer.CollisionPolicy
+	OnKeyCollision      rules.CollisionPolicy
 	SkipUnsupported     bool
-	OnModelConflict     importer.ModelConflictPolicy
-	OnExistingRun       importer.ExistingRunPolicy
-	OnParamConflict     importer.ParamConflictPolicy
+	OnModelConflict     rules.ModelConflictPolicy
+	OnExistingRun       rules.ExistingRunPolicy
+	OnParamConflict     rules.ParamConflictPolicy
 	DryRun              bool
 	Reread              bool
 	PasswordFile        string

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 )
@@ -341,8 +341,8 @@ func TestCommandsTakeTheirOptions(t *testing.T) {
 	if err := cmd.Execute(); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(v.Sources, ",") != "a,b" || v.Target != "sqlite:///x.db" || !v.Accept.SkipUnsupported || v.Accept.OnParamConflict != importer.ParamConflictKeepTarget ||
-		v.Accept.OnModelConflict != importer.ModelConflictFail || v.Experiments[0] != "e*" || !v.JSON || v.Drivers == nil {
+	if strings.Join(v.Sources, ",") != "a,b" || v.Target != "sqlite:///x.db" || !v.Accept.SkipUnsupported || v.Accept.OnParamConflict != rules.ParamConflictKeepTarget ||
+		v.Accept.OnModelConflict != rules.ModelConflictFail || v.Experiments[0] != "e*" || !v.JSON || v.Drivers == nil {
 		t.Errorf("verify options %+v", v)
 	}
 	var e *ExportOptions

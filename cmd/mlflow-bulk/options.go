@@ -11,10 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/spf13/pflag"
-
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 )
 
 // parseRunsSince reads --runs-since: RFC 3339 (or a date) or epoch milliseconds.
@@ -47,7 +46,7 @@ func parseRenames(values []string) (map[string]string, error) {
 			}
 			continue
 		}
-		old, nw, err := importer.ParseMapping(v)
+		old, nw, err := rules.ParseMapping(v)
 		if err != nil {
 			return nil, &usageError{fmt.Errorf("--rename-experiment: %w", err)}
 		}
@@ -81,14 +80,14 @@ func readRenameFile(path string, into map[string]string) error {
 	return nil
 }
 
-func parseArtifactMap(values []string) ([]importer.ArtifactMapping, error) {
-	var out []importer.ArtifactMapping
+func parseArtifactMap(values []string) ([]rules.ArtifactMapping, error) {
+	var out []rules.ArtifactMapping
 	for _, v := range values {
-		old, nw, err := importer.ParseMapping(v)
+		old, nw, err := rules.ParseMapping(v)
 		if err != nil {
 			return nil, &usageError{fmt.Errorf("--artifact-root-map: %w", err)}
 		}
-		out = append(out, importer.ArtifactMapping{Old: old, New: nw})
+		out = append(out, rules.ArtifactMapping{Old: old, New: nw})
 	}
 	return out, nil
 }
@@ -194,8 +193,8 @@ func (s *Selection) noteRetiredFlags(errOut io.Writer) {
 	}
 }
 
-func (s *Selection) resolve() (importer.Filter, []importer.ArtifactMapping, sources.Options, error) {
-	var filter importer.Filter
+func (s *Selection) resolve() (rules.Filter, []rules.ArtifactMapping, sources.Options, error) {
+	var filter rules.Filter
 	since, err := parseRunsSince(s.RunsSince)
 	if err != nil {
 		return filter, nil, sources.Options{}, err
@@ -216,7 +215,7 @@ func (s *Selection) resolve() (importer.Filter, []importer.ArtifactMapping, sour
 			}
 		}
 	}
-	filter = importer.Filter{Experiments: s.Experiments, ExcludeExperiments: s.ExcludeExperiments, RunsSince: since, ExcludeDeleted: !s.IncludeDeleted, Rename: renames}
+	filter = rules.Filter{Experiments: s.Experiments, ExcludeExperiments: s.ExcludeExperiments, RunsSince: since, ExcludeDeleted: !s.IncludeDeleted, Rename: renames}
 	if filter.Shard, filter.ShardCount, err = parseShard(s.Shard); err != nil {
 		return filter, nil, sources.Options{}, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/inspect"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
@@ -313,15 +314,15 @@ func TestRedactionKeepsTheChain(t *testing.T) {
 
 func TestChoiceFlag(t *testing.T) {
 	t.Parallel()
-	var p importer.ExistingRunPolicy
+	var p rules.ExistingRunPolicy
 	c := newChoice("on-existing-run", &p, p.Values())
-	if p != importer.ExistingRunMerge || c.String() != "merge" || c.Type() != "merge|skip|fail" {
+	if p != rules.ExistingRunMerge || c.String() != "merge" || c.Type() != "merge|skip|fail" {
 		t.Fatalf("default %q, type %q", p, c.Type())
 	}
-	if err := c.Set("skip"); err != nil || p != importer.ExistingRunSkip {
+	if err := c.Set("skip"); err != nil || p != rules.ExistingRunSkip {
 		t.Errorf("Set skip: %v, %q", err, p)
 	}
-	if err := c.Set("merged"); err == nil || !strings.Contains(err.Error(), `--on-existing-run must be merge, skip or fail, not "merged"`) || p != importer.ExistingRunSkip {
+	if err := c.Set("merged"); err == nil || !strings.Contains(err.Error(), `--on-existing-run must be merge, skip or fail, not "merged"`) || p != rules.ExistingRunSkip {
 		t.Errorf("Set merged: %v, %q", err, p)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -39,7 +40,7 @@ type VerifyOptions struct {
 // NewCmdVerify builds `mlflow-bulk verify`. runF replaces the behaviour in tests.
 func NewCmdVerify(f *Factory, runF func(context.Context, *VerifyOptions) error) *cobra.Command {
 	opts := &VerifyOptions{IO: f.IOStreams, Drivers: f.Drivers, Progress: "auto",
-		Accept: verify.Options{OnModelConflict: importer.ModelConflictFail, OnParamConflict: importer.ParamConflictFail}}
+		Accept: verify.Options{OnModelConflict: rules.ModelConflictFail, OnParamConflict: rules.ParamConflictFail}}
 	cmd := &cobra.Command{
 		Use:   "verify SOURCE... --to URI",
 		Short: "Check that a database holds exactly what the sources hold, changing nothing",

@@ -1,4 +1,4 @@
-package importer
+package rules
 
 // PointSet remembers the metric points of the run being imported, so that each point is
 // stored once (MLflow's key is the whole point: key, timestamp, step, value, is_nan).
@@ -19,8 +19,8 @@ type PointSet struct {
 }
 
 const (
-	exactPoints  = 250_000
-	windowPoints = 1 << 16
+	ExactPoints  = 250_000
+	WindowPoints = 1 << 16
 )
 
 func NewPointSet() *PointSet {
@@ -47,7 +47,7 @@ func (s *PointSet) Add(k PointKey) bool {
 		return false
 	}
 	s.exact[k] = struct{}{}
-	if len(s.exact) < exactPoints {
+	if len(s.exact) < ExactPoints {
 		return false
 	}
 	s.bounded, s.exact = true, nil // from here on only the window
@@ -55,7 +55,7 @@ func (s *PointSet) Add(k PointKey) bool {
 }
 
 func (s *PointSet) push(k PointKey) {
-	if len(s.ring) < windowPoints {
+	if len(s.ring) < WindowPoints {
 		s.ring = append(s.ring, k)
 	} else {
 		old := s.ring[s.next]
@@ -63,7 +63,7 @@ func (s *PointSet) push(k PointKey) {
 			delete(s.window, old)
 		}
 		s.ring[s.next] = k
-		s.next = (s.next + 1) % windowPoints
+		s.next = (s.next + 1) % WindowPoints
 	}
 	s.window[k]++
 }

@@ -1,4 +1,9 @@
-package importer
+// Package rules holds MLflow's write rules that the import pipeline (importer) and the
+// proof of an import (verify) share, as data in and data out: how a run becomes rows
+// (names, limits, truncation, keys one collation makes one, what a database cannot
+// store), NaN and infinities, the latest-metric rule, a bounded set of points, the
+// selection (filters, renames, shards, artifact locations) and the conflict policies.
+package rules
 
 // The policies an import follows where the sources and the target disagree. Each is a
 // string type of its own, so one cannot be passed for another; Values lists a policy's

@@ -1,4 +1,4 @@
-package importer
+package rules
 
 import "testing"
 
@@ -11,17 +11,17 @@ func TestPointSetBounded(t *testing.T) {
 		return PointKey{Key: "loss", Value: float64(i), Timestamp: int64(i), Step: int64(i)}
 	}
 	bounded := false
-	for i := 0; i < exactPoints+windowPoints*2; i++ {
+	for i := 0; i < ExactPoints+WindowPoints*2; i++ {
 		if s.Has(point(i)) {
 			t.Fatalf("point %d seen before it was added", i)
 		}
 		bounded = s.Add(point(i)) || bounded
 	}
-	if !bounded || s.exact != nil || len(s.window) != windowPoints {
+	if !bounded || s.exact != nil || len(s.window) != WindowPoints {
 		t.Fatalf("bounded %v, exact %d, window %d", bounded, len(s.exact), len(s.window))
 	}
-	last := exactPoints + windowPoints*2 - 1
-	if !s.Has(point(last)) || !s.Has(point(last-windowPoints+1)) {
+	last := ExactPoints + WindowPoints*2 - 1
+	if !s.Has(point(last)) || !s.Has(point(last-WindowPoints+1)) {
 		t.Error("a recent point is not remembered")
 	}
 	if s.Has(point(0)) {
@@ -29,16 +29,16 @@ func TestPointSetBounded(t *testing.T) {
 	}
 	// A repeat across the moment the set became bounded is caught too.
 	across := NewPointSet()
-	for i := 0; i < exactPoints-1; i++ {
+	for i := 0; i < ExactPoints-1; i++ {
 		across.Add(point(i))
 	}
-	across.Add(point(exactPoints - 1)) // bounded from here
-	if !across.Has(point(exactPoints - 10)) {
+	across.Add(point(ExactPoints - 1)) // bounded from here
+	if !across.Has(point(ExactPoints - 10)) {
 		t.Error("a point just before the set became bounded was let go")
 	}
 	whole := NewPointSet()
 	whole.Whole = true
-	for i := 0; i < exactPoints+10; i++ {
+	for i := 0; i < ExactPoints+10; i++ {
 		whole.Add(point(i))
 	}
 	if whole.bounded || !whole.Has(point(0)) {

@@ -1,4 +1,4 @@
-package importer
+package rules
 
 import (
 	"errors"
@@ -13,13 +13,13 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// assembler turns what a source holds into the rows the target takes, by MLflow's
+// Assembler turns what a source holds into the rows the target takes, by MLflow's
 // rules at the target's revision: a param never changes, run tags are last-write-wins,
 // the run's name and its mlflow.runName tag agree, values over MLflow's limits are cut
 // or refused as that MLflow does, keys the target's collation makes one follow the
 // collision policy, and what the target's columns cannot store is refused by name. It
 // reads no database, so every rule is tested without one (assemble_test.go).
-type assembler struct {
+type Assembler struct {
 	Rev        *schema.Revision
 	Db         *schema.Database
 	Collation  schema.Collation
@@ -29,9 +29,9 @@ type assembler struct {
 	Fold func(string) string
 }
 
-// assembledRun is a run as the target takes it, with what was changed on the way.
-type assembledRun struct {
-	Row          runRow
+// AssembledRun is a run as the target takes it, with what was changed on the way.
+type AssembledRun struct {
+	Row          RunRow
 	Params, Tags []sources.Tag
 	// Notes are lines for the report (values cut, keys left out); dropped counts the
 	// params and tags left out as collisions.
@@ -39,7 +39,7 @@ type assembledRun struct {
 	DroppedParams, DroppedTags int64
 }
 
-func (a assembler) Policy() CollisionPolicy {
+func (a Assembler) Policy() CollisionPolicy {
 	if a.Collisions == "" {
 		return CollisionFail
 	}
@@ -47,8 +47,8 @@ func (a assembler) Policy() CollisionPolicy {
 }
 
 // Run assembles a Run's row, params and tags; an error is invalid input of the Run.
-func (a assembler) Run(r *sources.Run, expID int64) (assembledRun, error) {
-	out := assembledRun{Row: runRow{
+func (a Assembler) Run(r *sources.Run, expID int64) (AssembledRun, error) {
+	out := AssembledRun{Row: RunRow{
 		RunUUID: r.RunID, Name: r.Name, SourceType: string(r.SourceType), SourceName: r.SourceName,
 		EntryPointName: r.EntryPointName, UserID: r.UserID, Status: string(r.Status),
 		SourceVersion: r.SourceVersion, LifecycleStage: string(r.LifecycleStage), ArtifactURI: r.ArtifactURI,
@@ -129,7 +129,7 @@ func RunNameAndTags(r *sources.Run) (name string, tags []sources.Tag, replaced *
 // limitValues applies MLflow's value limit of the target's revision, on every database:
 // values over it are cut where that MLflow truncates (2.11 and later) and noted,
 // otherwise the run is invalid, as MLflow would have refused them.
-func (a assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, limit int, notes *[]runNote) error {
+func (a Assembler) limitValues(r *sources.Run, what string, kvs []sources.Tag, limit int, notes *[]runNote) error {
 	truncates := a.Rev.Limits().Truncates
 	for i, kv := range kvs {
 		if len(kv.Value) <= limit {
@@ -163,7 +163,7 @@ func TruncateRunes(s string, n int) string {
 
 // dropCollisions applies the key-collision policy to a run's params or tags; it returns
 // the keys kept and how many were left out.
-func (a assembler) dropCollisions(r *sources.Run, what string, kvs []sources.Tag, notes *[]runNote) ([]sources.Tag, int64, error) {
+func (a Assembler) dropCollisions(r *sources.Run, what string, kvs []sources.Tag, notes *[]runNote) ([]sources.Tag, int64, error) {
 	if a.Collation.Exact() {
 		return kvs, 0, nil
 	}
@@ -187,7 +187,7 @@ func (a assembler) dropCollisions(r *sources.Run, what string, kvs []sources.Tag
 
 // KeyCollision checks key against the keys seen so far (folded key -> kept key) under
 // the target's collation. It returns the earlier key it collides with, or "".
-func (a assembler) KeyCollision(seen map[string]string, key string) string {
+func (a Assembler) KeyCollision(seen map[string]string, key string) string {
 	if a.Collation.Exact() {
 		return ""
 	}
@@ -203,13 +203,13 @@ func (a assembler) KeyCollision(seen map[string]string, key string) string {
 }
 
 // CollisionError is the message for colliding keys under the fail policy.
-func (a assembler) CollisionError(what, first, later string) error {
+func (a Assembler) CollisionError(what, first, later string) error {
 	return fmt.Errorf("%s keys %q and %q are one key under the target's collation %s; re-run with --on-key-collision keep-first to keep %q and leave %q out",
 		what, first, later, a.Collation.Name, first, later)
 }
 
 // checkRun rejects values the target cannot store, naming the run's field.
-func (a assembler) checkRun(row runRow, params, tags []sources.Tag) error {
+func (a Assembler) checkRun(row RunRow, params, tags []sources.Tag) error {
 	fields := []struct{ column, value string }{
 		{"run_uuid", row.RunUUID}, {"name", row.Name}, {"source_type", row.SourceType},
 		{"source_name", row.SourceName}, {"entry_point_name", row.EntryPointName},
@@ -247,9 +247,9 @@ type keyValueError struct {
 func (e *keyValueError) Error() string { return e.err.Error() }
 func (e *keyValueError) Unwrap() error { return e.err }
 
-// runInputError is invalid input of a run: it names the param or tag file at fault
+// RunInputError is invalid input of a run: it names the param or tag file at fault
 // where the source keeps one file per key, the run's own file otherwise.
-func runInputError(r *sources.Run, err error) *sources.InputError {
+func RunInputError(r *sources.Run, err error) *sources.InputError {
 	file := r.Origin.File
 	var kv *keyValueError
 	if errors.As(err, &kv) && r.KeyFolder != "" {
@@ -260,7 +260,7 @@ func runInputError(r *sources.Run, err error) *sources.InputError {
 
 // CheckText enforces what the target cannot store: values wider than the column on
 // databases that refuse them (never cut silently), and what checkValue refuses.
-func (a assembler) CheckText(table, column, what, value string) error {
+func (a Assembler) CheckText(table, column, what, value string) error {
 	if max := a.Rev.MaxChars(table, column); max > 0 && a.Db.EnforcesWidths && len(value) > max {
 		if n := utf8.RuneCountInString(value); n > max {
 			return fmt.Errorf("%s is %d characters; %s.%s holds %d at revision %s", what, n, table, column, max, a.Rev.ID)
@@ -273,7 +273,7 @@ func (a assembler) CheckText(table, column, what, value string) error {
 // not UTF-8 (MLflow reads and writes text as UTF-8; MariaDB would turn them into '?',
 // PostgreSQL refuse them with a message naming no input), and NUL characters where the
 // database cannot hold them. Values other than strings pass.
-func (a assembler) CheckValue(what string, v any) error {
+func (a Assembler) CheckValue(what string, v any) error {
 	s, ok := v.(string)
 	if !ok {
 		return nil
@@ -297,11 +297,11 @@ func (a assembler) CheckValue(what string, v any) error {
 
 // CheckRecord checks every text of a record (a logged model, a registered model, a
 // dataset) with checkValue, naming the field of the first it refuses.
-func (a assembler) CheckRecord(what string, record any) error {
+func (a Assembler) CheckRecord(what string, record any) error {
 	return a.checkFields(what, reflect.ValueOf(record))
 }
 
-func (a assembler) checkFields(path string, v reflect.Value) error {
+func (a Assembler) checkFields(path string, v reflect.Value) error {
 	switch v.Kind() {
 	case reflect.Pointer, reflect.Interface:
 		if v.IsNil() {
@@ -332,7 +332,7 @@ func (a assembler) checkFields(path string, v reflect.Value) error {
 
 // CheckRow checks every value of a row copied as it is (a table without rules, a
 // trace's rows); what names the row.
-func (a assembler) CheckRow(what string, columns []string, row []any) error {
+func (a Assembler) CheckRow(what string, columns []string, row []any) error {
 	for i, v := range row {
 		if i < len(columns) {
 			if err := a.CheckValue(what+" column "+columns[i], v); err != nil {
@@ -358,7 +358,7 @@ func keyFile(r *sources.Run, table, key string) string {
 // runNameTag is the tag MLflow keeps equal to runs.name.
 const runNameTag = "mlflow.runName"
 
-type runRow struct {
+type RunRow struct {
 	RunUUID, Name, SourceType, SourceName, EntryPointName, UserID, Status string
 	SourceVersion, LifecycleStage, ArtifactURI                            string
 	StartTime, EndTime, DeletedTime                                       *int64

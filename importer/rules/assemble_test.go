@@ -1,4 +1,4 @@
-package importer
+package rules
 
 import (
 	"strings"
@@ -30,7 +30,7 @@ func tagValue(tags []sources.Tag, key string) (string, bool) {
 // MLflow wrote itself are left as they are.
 func TestAssembleRunNames(t *testing.T) {
 	t.Parallel()
-	a := assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}
+	a := Assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}
 	for _, c := range []struct {
 		name, tag        string
 		hasTag, verbatim bool
@@ -62,7 +62,7 @@ func TestAssembleRunNames(t *testing.T) {
 // TestAssembleParamsAndTags: a param never changes; a tag's last value wins.
 func TestAssembleParamsAndTags(t *testing.T) {
 	t.Parallel()
-	a := assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}
+	a := Assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}
 	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "lr", Value: "0.1"}, {Key: "lr", Value: "0.1"}},
 		Tags: []sources.Tag{{Key: "t", Value: "1"}, {Key: "t", Value: "2"}}}
 	out, err := a.Run(r, 1)
@@ -84,7 +84,7 @@ func TestAssembleLimits(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", 6001)
 	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "p", Value: long}}}
-	out, err := assembler{Rev: rev(t, "0584bdc529eb"), Db: schema.Postgres.Database()}.Run(r, 1)
+	out, err := Assembler{Rev: rev(t, "0584bdc529eb"), Db: schema.Postgres.Database()}.Run(r, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestAssembleLimits(t *testing.T) {
 		t.Errorf("truncation: %d characters, notes %v", len([]rune(got)), out.Notes)
 	}
 	r.Params[0].Value = strings.Repeat("x", 501)
-	if _, err := (assembler{Rev: rev(t, "97727af70f4d"), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "refuses values over 500") {
+	if _, err := (Assembler{Rev: rev(t, "97727af70f4d"), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "refuses values over 500") {
 		t.Errorf("1.29 refuses a 501-character param: %v", err)
 	}
 }
@@ -103,7 +103,7 @@ func TestAssembleCollisions(t *testing.T) {
 	t.Parallel()
 	ci := schema.Collation{Name: "utf8mb4_general_ci", CaseInsensitive: true, PadSpace: true}
 	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "lr", Value: "1"}, {Key: "LR", Value: "2"}}, Tags: []sources.Tag{{Key: "x", Value: "1"}, {Key: "x ", Value: "2"}}}
-	a := assembler{Rev: schema.Newest(), Db: schema.MySQL.Database(), Collation: ci}
+	a := Assembler{Rev: schema.Newest(), Db: schema.MySQL.Database(), Collation: ci}
 	if _, err := a.Run(r, 1); err == nil || !strings.Contains(err.Error(), "--on-key-collision keep-first") {
 		t.Errorf("fail policy: %v", err)
 	}
@@ -115,7 +115,7 @@ func TestAssembleCollisions(t *testing.T) {
 	if len(out.Params) != 1 || out.Params[0].Key != "lr" || out.DroppedParams != 1 || out.DroppedTags != 1 || len(out.Notes) != 2 {
 		t.Errorf("keep-first: params %v, dropped %d/%d, notes %v", out.Params, out.DroppedParams, out.DroppedTags, out.Notes)
 	}
-	exact := assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}
+	exact := Assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}
 	if out, err := exact.Run(r, 1); err != nil || len(out.Params) != 2 {
 		t.Errorf("an exact collation keeps both: %v %v", out.Params, err)
 	}
@@ -126,17 +126,17 @@ func TestAssembleCollisions(t *testing.T) {
 func TestAssembleWhatTheTargetCannotStore(t *testing.T) {
 	t.Parallel()
 	r := &sources.Run{RunID: "r1", ArtifactURI: strings.Repeat("a", 201)}
-	if _, err := (assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "runs.artifact_uri holds 200") {
+	if _, err := (Assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "runs.artifact_uri holds 200") {
 		t.Errorf("PostgreSQL: %v", err)
 	}
-	if _, err := (assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}).Run(r, 1); err != nil {
+	if _, err := (Assembler{Rev: schema.Newest(), Db: schema.SQLite.Database()}).Run(r, 1); err != nil {
 		t.Errorf("SQLite stores wide values: %v", err)
 	}
 	r = &sources.Run{RunID: "r1", Tags: []sources.Tag{{Key: "t", Value: "a\x00b"}}}
-	if _, err := (assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "NUL") {
+	if _, err := (Assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}).Run(r, 1); err == nil || !strings.Contains(err.Error(), "NUL") {
 		t.Errorf("NUL on PostgreSQL: %v", err)
 	}
-	if _, err := (assembler{Rev: schema.Newest(), Db: schema.MySQL.Database()}).Run(r, 1); err != nil {
+	if _, err := (Assembler{Rev: schema.Newest(), Db: schema.MySQL.Database()}).Run(r, 1); err != nil {
 		t.Errorf("NUL on MySQL: %v", err)
 	}
 }
@@ -146,7 +146,7 @@ func TestAssembleWhatTheTargetCannotStore(t *testing.T) {
 func TestAssembleInvalidUTF8(t *testing.T) {
 	t.Parallel()
 	for _, db := range schema.Databases() {
-		a := assembler{Rev: schema.Newest(), Db: db}
+		a := Assembler{Rev: schema.Newest(), Db: db}
 		r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "p", Value: "ok\xff\xfebad"}}}
 		if _, err := a.Run(r, 1); err == nil || !strings.Contains(err.Error(), `param "p" value is not UTF-8 (byte 0xff at offset 2)`) {
 			t.Errorf("%s: %v", db.Name, err)
@@ -174,7 +174,7 @@ func TestAssembleInvalidUTF8(t *testing.T) {
 // written, so a key holding NUL (as an export-import source builds it) passes on
 // PostgreSQL, while NUL in a written field is still refused.
 func TestDatasetKeyIsNotData(t *testing.T) {
-	a := assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}
+	a := Assembler{Rev: schema.Newest(), Db: schema.Postgres.Database()}
 	d := &sources.Dataset{Key: "wine\x00abc123", Name: "wine", Digest: "abc123", SourceType: "local", Source: "{}"}
 	if err := a.CheckRecord("dataset", d); err != nil {
 		t.Errorf("a dataset whose key holds NUL is refused: %v", err)

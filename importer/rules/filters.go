@@ -1,4 +1,4 @@
-package importer
+package rules
 
 import (
 	"fmt"
@@ -88,13 +88,13 @@ type ArtifactMapping struct {
 // backslashes read as slashes, drive letters in either case, and a leading "./" of
 // relative locations ignored.
 func MapArtifact(maps []ArtifactMapping, location string) (string, bool) {
-	mapped, i := mapArtifactBy(maps, location)
+	mapped, i := MapArtifactBy(maps, location)
 	return mapped, i >= 0
 }
 
-// mapArtifactBy is mapArtifact that also says which mapping rewrote the location (-1
+// MapArtifactBy is mapArtifact that also says which mapping rewrote the location (-1
 // for none).
-func mapArtifactBy(maps []ArtifactMapping, location string) (string, int) {
+func MapArtifactBy(maps []ArtifactMapping, location string) (string, int) {
 	best, bestLen, which := "", -1, -1
 	norm := normalizeLocation(location)
 	for i, m := range maps {
