@@ -51,41 +51,41 @@ type Database struct {
 	// binary.
 	KeyWeight func(collation string) string
 
-	listTables  string
-	listIndexes string
-	// columnWidths: (column, width as text) of one table, the argument.
-	columnWidths string
-	// insertable: (column, type) of one table's columns that take values.
-	insertable    string
-	introspection introspection
-	// keyCollation reads the collation of params.key; empty where comparisons are binary.
-	keyCollation string
-	// sequenceReset moves the experiment id generator past explicit ids; empty where the
+	ListTables  string
+	ListIndexes string
+	// ColumnWidths: (column, width as text) of one table, the argument.
+	ColumnWidths string
+	// Insertable: (column, type) of one table's columns that take values.
+	Insertable    string
+	Introspection Introspection
+	// CollationQuery reads the collation of params.key; empty where comparisons are binary.
+	CollationQuery string
+	// SequenceReset moves the experiment id generator past explicit ids; empty where the
 	// database does that itself.
-	sequenceReset string
-	// deferredKeys take metrics' keys off for a bulk load into a new database and put
+	SequenceReset string
+	// DeferredKeys take metrics' keys off for a bulk load into a new database and put
 	// them back; nil where the keys stay (see DeferKeys).
-	deferredKeys *deferredKeys
+	DeferredKeys *DeferredKeys
 }
 
-type deferredKeys struct {
-	// statements are those that take the keys off a new database of revision r, and
+type DeferredKeys struct {
+	// Statements are those that take the keys off a new database of revision r, and
 	// those that put them back; none where r's metrics has no keys to defer.
-	statements func(r *Revision) (drop, add []string)
-	// pending tells whether metrics is without its keys (a load not finished).
-	pending string
-	// dedupe removes the extra copies of rows equal on MLflow's whole key, which a
+	Statements func(r *Revision) (drop, add []string)
+	// Pending tells whether metrics is without its keys (a load not finished).
+	Pending string
+	// Dedupe removes the extra copies of rows equal on MLflow's whole key, which a
 	// table without its key can take (a second writer, a kill at the wrong moment).
-	dedupe string
-	// lock takes, in one order, every lock building the keys needs, so that a live
+	Dedupe string
+	// Lock takes, in one order, every Lock building the keys needs, so that a live
 	// MLflow server writing meanwhile waits instead of deadlocking with the build.
-	lock []string
-	// orphans counts metric rows naming no run, where the key build does not check
+	Lock []string
+	// Orphans counts metric rows naming no run, where the key build does not check
 	// the foreign key itself; "" where it does.
-	orphans string
-	// resume builds, ahead of the others, the index an import resuming an interrupted
+	Orphans string
+	// Resume builds, ahead of the others, the index an import resuming an interrupted
 	// load needs to find the runs it already wrote without a scan per run.
-	resume []string
+	Resume []string
 }
 
 // databases is the table of every database mlflow-bulk reads and writes.
@@ -140,4 +140,4 @@ func (db *Database) Query(query string) string {
 
 func (db *Database) String() string { return fmt.Sprintf("%s (%s)", db.Name, db.Dialect) }
 
-func doubleQuote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+func DoubleQuote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }

@@ -7,39 +7,39 @@ var sqliteDatabase = &Database{
 	Dialect:          SQLite,
 	Name:             "SQLite",
 	Schemes:          []string{"sqlite"},
-	Quote:            doubleQuote,
+	Quote:            DoubleQuote,
 	TransactionalDDL: true,
 	// INTEGER is 64-bit: MLflow 2's 18-digit file-store experiment ids fit.
 	MaxExperimentID: 1<<63 - 1,
 	MetricOrder:     "rowid",
 
-	listTables:   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-	listIndexes:  "SELECT name FROM sqlite_master WHERE type = 'index'",
-	columnWidths: "SELECT name, '0' FROM pragma_table_info(?)", // widths are not enforced
+	ListTables:   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+	ListIndexes:  "SELECT name FROM sqlite_master WHERE type = 'index'",
+	ColumnWidths: "SELECT name, '0' FROM pragma_table_info(?)", // widths are not enforced
 	// hidden 2 and 3 are generated columns.
-	insertable: "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",
-	introspection: introspection{
-		columns: `SELECT m.name, p.name, LOWER(p.type), COALESCE(p.dflt_value, ''), CASE WHEN p.hidden IN (2, 3) THEN '1' ELSE '0' END,
+	Insertable: "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",
+	Introspection: Introspection{
+		Columns: `SELECT m.name, p.name, LOWER(p.type), COALESCE(p.dflt_value, ''), CASE WHEN p.hidden IN (2, 3) THEN '1' ELSE '0' END,
 			CASE WHEN p."notnull" = 1 AND p.dflt_value IS NULL AND p.hidden NOT IN (2, 3) AND NOT (p.pk = 1 AND LOWER(p.type) = 'integer') THEN '1' ELSE '0' END
 			FROM sqlite_master m, pragma_table_xinfo(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`,
-		primaryKeys: `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
+		PrimaryKeys: `SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
 			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND p.pk > 0 ORDER BY m.name, p.pk`,
-		foreignKeys: `SELECT m.name || '#' || f.id, m.name, f."from", f."table", COALESCE(f."to", '') FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+		ForeignKeys: `SELECT m.name || '#' || f.id, m.name, f."from", f."table", COALESCE(f."to", '') FROM sqlite_master m, pragma_foreign_key_list(m.name) f
 			WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, f.id, f.seq`,
 	},
 }
 
 func init() {
-	sqliteDatabase.deferredKeys = &deferredKeys{
-		statements: sqliteDeferredKeys,
-		resume:     []string{"CREATE INDEX IF NOT EXISTS index_metrics_run_uuid ON metrics (run_uuid)"},
+	sqliteDatabase.DeferredKeys = &DeferredKeys{
+		Statements: sqliteDeferredKeys,
+		Resume:     []string{"CREATE INDEX IF NOT EXISTS index_metrics_run_uuid ON metrics (run_uuid)"},
 		// MLflow's metrics always has its primary key: a table without one is only ever
 		// left by the statements sqliteDeferredKeys gives.
-		pending: "SELECT COUNT(*) FROM pragma_index_list('metrics') WHERE origin = 'pk'",
-		dedupe:  `DELETE FROM metrics WHERE rowid NOT IN (SELECT MIN(rowid) FROM metrics GROUP BY "key", "timestamp", step, run_uuid, value, is_nan)`,
+		Pending: "SELECT COUNT(*) FROM pragma_index_list('metrics') WHERE origin = 'pk'",
+		Dedupe:  `DELETE FROM metrics WHERE rowid NOT IN (SELECT MIN(rowid) FROM metrics GROUP BY "key", "timestamp", step, run_uuid, value, is_nan)`,
 		// The table held no foreign key while it was loaded: no row may name a run that
 		// is not there (the importer always writes the run first).
-		orphans: "SELECT COUNT(*) FROM (SELECT DISTINCT run_uuid FROM metrics) AS m WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_uuid = m.run_uuid)",
+		Orphans: "SELECT COUNT(*) FROM (SELECT DISTINCT run_uuid FROM metrics) AS m WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_uuid = m.run_uuid)",
 	}
 }
 

@@ -248,7 +248,7 @@ func listTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) 
 
 // allTables lists every table of the database.
 func allTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
-	rows, err := db.Query(ctx, d.Database().listTables)
+	rows, err := db.Query(ctx, d.Database().ListTables)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
@@ -267,7 +267,7 @@ func allTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
 // ExperimentIDSequenceReset is the statement that moves the dialect's experiment id
 // generator past explicitly inserted ids, "" where the database does that itself
 // (MySQL's AUTO_INCREMENT, SQLite's rowid).
-func ExperimentIDSequenceReset(d Dialect) string { return d.Database().sequenceReset }
+func ExperimentIDSequenceReset(d Dialect) string { return d.Database().SequenceReset }
 
 // Collation says how the target compares the key columns of params, tags and metrics.
 // MySQL and MariaDB usually compare case-insensitively and ignore trailing spaces (PAD
@@ -297,7 +297,7 @@ func (c Collation) Fold(s string) string {
 
 // KeyCollation reads the collation of the tracking tables' key columns.
 func KeyCollation(ctx context.Context, db DB, d Dialect) (Collation, error) {
-	query := d.Database().keyCollation
+	query := d.Database().CollationQuery
 	if query == "" {
 		return Collation{Name: "binary"}, nil
 	}
@@ -376,7 +376,7 @@ func existingObjects(ctx context.Context, db DB, d Dialect) (map[string]bool, er
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, d.Database().listIndexes)
+	rows, err := db.Query(ctx, d.Database().ListIndexes)
 	if err != nil {
 		return nil, fmt.Errorf("list indexes: %w", err)
 	}

@@ -96,23 +96,23 @@ func (c *ColumnInfo) LiteralDefault() (string, bool) {
 	return d, true
 }
 
-// introspection holds a dialect's queries for the live schema. Each returns rows of
+// Introspection holds a dialect's queries for the live schema. Each returns rows of
 // (table, ...) for every table of the current database or schema.
-type introspection struct {
-	// columns: table, column, type, default, generated ("1"/"0"), required ("1"/"0":
+type Introspection struct {
+	// Columns: table, column, type, default, generated ("1"/"0"), required ("1"/"0":
 	// NOT NULL with no default, not generated), in column order.
-	columns string
-	// primaryKeys: table, column, in key order.
-	primaryKeys string
-	// foreignKeys: constraint, table, column, referenced table, referenced column, in
+	Columns string
+	// PrimaryKeys: table, column, in key order.
+	PrimaryKeys string
+	// ForeignKeys: constraint, table, column, referenced table, referenced column, in
 	// key order.
-	foreignKeys string
+	ForeignKeys string
 }
 
 // Inspect reads every table of the database with its columns, primary key and foreign
 // keys. Names are lower case, as MLflow writes them.
 func Inspect(ctx context.Context, db DB, d Dialect) (map[string]*TableInfo, error) {
-	q := d.Database().introspection
+	q := d.Database().Introspection
 	tables := map[string]*TableInfo{}
 	get := func(name string) *TableInfo {
 		name = strings.ToLower(name)
@@ -123,7 +123,7 @@ func Inspect(ctx context.Context, db DB, d Dialect) (map[string]*TableInfo, erro
 		}
 		return t
 	}
-	err := EachRow(ctx, db, q.columns, nil, func(scan func(...any) error) error {
+	err := EachRow(ctx, db, q.Columns, nil, func(scan func(...any) error) error {
 		var table, name, typ, def, generated, required string
 		if err := scan(&table, &name, &typ, &def, &generated, &required); err != nil {
 			return err
@@ -139,7 +139,7 @@ func Inspect(ctx context.Context, db DB, d Dialect) (map[string]*TableInfo, erro
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of the database's tables: %w", err)
 	}
-	err = EachRow(ctx, db, q.primaryKeys, nil, func(scan func(...any) error) error {
+	err = EachRow(ctx, db, q.PrimaryKeys, nil, func(scan func(...any) error) error {
 		var table, column string
 		if err := scan(&table, &column); err != nil {
 			return err
@@ -152,7 +152,7 @@ func Inspect(ctx context.Context, db DB, d Dialect) (map[string]*TableInfo, erro
 		return nil, fmt.Errorf("read the primary keys of the database's tables: %w", err)
 	}
 	var lastKey string
-	err = EachRow(ctx, db, q.foreignKeys, nil, func(scan func(...any) error) error {
+	err = EachRow(ctx, db, q.ForeignKeys, nil, func(scan func(...any) error) error {
 		var name, table, column, refTable, refColumn string
 		if err := scan(&name, &table, &column, &refTable, &refColumn); err != nil {
 			return err

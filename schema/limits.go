@@ -110,7 +110,7 @@ func CheckColumns(ctx context.Context, db DB, d Dialect, r *Revision) error {
 		if !r.HasTable(t.name) {
 			continue
 		}
-		rows, err := db.Query(ctx, d.Database().columnWidths, t.name)
+		rows, err := db.Query(ctx, d.Database().ColumnWidths, t.name)
 		if err != nil {
 			return fmt.Errorf("read columns of %s: %w", t.name, err)
 		}
@@ -154,7 +154,7 @@ type Column struct {
 // ones left out), as the database has them; nil when the table does not exist. It serves
 // tables whose shape mlflow-bulk copies rather than models (traces).
 func InsertableColumns(ctx context.Context, db DB, d Dialect, table string) ([]Column, error) {
-	rows, err := db.Query(ctx, d.Database().insertable, table)
+	rows, err := db.Query(ctx, d.Database().Insertable, table)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s: %w", table, err)
 	}
@@ -174,18 +174,18 @@ func InsertableColumns(ctx context.Context, db DB, d Dialect, table string) ([]C
 // those that put them back; none where the dialect keeps them. The revision decides
 // whether the newer (run_uuid, key, step) index is part of it.
 func DeferKeys(d Dialect, r *Revision) (drop, add []string) {
-	k := d.Database().deferredKeys
+	k := d.Database().DeferredKeys
 	if k == nil || !r.AtLeast("bd07f7e963c5") {
 		return nil, nil
 	}
-	return k.statements(r)
+	return k.Statements(r)
 }
 
 // LockForKeys are the statements that take every lock building the deferred keys
 // needs, in one order; none where the database needs none.
 func LockForKeys(d Dialect) []string {
-	if k := d.Database().deferredKeys; k != nil {
-		return k.lock
+	if k := d.Database().DeferredKeys; k != nil {
+		return k.Lock
 	}
 	return nil
 }
@@ -193,8 +193,8 @@ func LockForKeys(d Dialect) []string {
 // ResumeIndexes are the statements that build, ahead of the other deferred keys, the
 // index a resumed load needs to find its runs' metrics; none where none is needed.
 func ResumeIndexes(d Dialect) []string {
-	if k := d.Database().deferredKeys; k != nil {
-		return k.resume
+	if k := d.Database().DeferredKeys; k != nil {
+		return k.Resume
 	}
 	return nil
 }
@@ -202,8 +202,8 @@ func ResumeIndexes(d Dialect) []string {
 // DedupeDeferred is the statement that removes the extra copies of metric rows equal on
 // MLflow's whole key while the keys are deferred, "" where keys are never deferred.
 func DedupeDeferred(d Dialect) string {
-	if k := d.Database().deferredKeys; k != nil {
-		return k.dedupe
+	if k := d.Database().DeferredKeys; k != nil {
+		return k.Dedupe
 	}
 	return ""
 }
@@ -212,8 +212,8 @@ func DedupeDeferred(d Dialect) string {
 // deferred keys must refuse where the database does not check the foreign key itself;
 // "" where it does.
 func OrphanMetrics(d Dialect) string {
-	if k := d.Database().deferredKeys; k != nil {
-		return k.orphans
+	if k := d.Database().DeferredKeys; k != nil {
+		return k.Orphans
 	}
 	return ""
 }
@@ -237,11 +237,11 @@ func Count(ctx context.Context, db DB, query string) (int64, error) {
 // KeysDeferred reports whether metrics is in the state DeferKeys leaves it in: a bulk
 // load into a new database that has not finished (its keys are still to be built).
 func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
-	k := d.Database().deferredKeys
+	k := d.Database().DeferredKeys
 	if k == nil {
 		return false, nil
 	}
-	n, err := Count(ctx, db, k.pending)
+	n, err := Count(ctx, db, k.Pending)
 	if err != nil {
 		return false, fmt.Errorf("read metrics' keys: %w", err)
 	}
