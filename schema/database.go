@@ -9,9 +9,8 @@ import (
 // Database is everything mlflow-bulk knows of one SQL database product, in one value that
 // schema, sources, sinks and the command line all read: the URI schemes that name it,
 // how queries are written for it, how it describes its own schema, how a bulk load
-// defers its keys, and what it can and cannot store. Each lives in a file of its own
-// (database_sqlite.go, database_postgres.go, database_mysql.go); adding a database is one
-// such file, its DDL under ddl/, a sink, and the conformance runs (docs/ARCHITECTURE.md).
+// defers its keys, and what it can and cannot store. Each database's driver package
+// defines its own (drivers/<name>/database.go) and registers it (Register).
 type Database struct {
 	Dialect Dialect
 	// Name is the product's name, for messages ("PostgreSQL").
@@ -88,8 +87,20 @@ type DeferredKeys struct {
 	Resume []string
 }
 
-// databases is the table of every database mlflow-bulk reads and writes.
-var databases = []*Database{sqliteDatabase, postgresDatabase, mysqlDatabase}
+// databases are the descriptors the drivers registered (drivers/all loads them all).
+var databases []*Database
+
+// Register adds a database's descriptor. Its driver package calls it as it loads, as
+// database/sql's drivers do; a dialect or scheme registered twice is a programming
+// error.
+func Register(db *Database) {
+	for _, have := range databases {
+		if have.Dialect == db.Dialect {
+			panic("schema: database " + string(db.Dialect) + " registered twice")
+		}
+	}
+	databases = append(databases, db)
+}
 
 // Database returns the descriptor of the dialect.
 func (d Dialect) Database() *Database {
@@ -98,7 +109,7 @@ func (d Dialect) Database() *Database {
 			return db
 		}
 	}
-	panic("schema: no database for dialect " + string(d))
+	panic("schema: no driver registered the database " + string(d) + ": import its package under drivers/ (drivers/all imports them all)")
 }
 
 // DatabaseFor returns the database a URI scheme names ("postgresql+psycopg2" names

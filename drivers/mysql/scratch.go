@@ -106,15 +106,3 @@ func (s *mysqlSink) scratchNames(ctx context.Context) ([]string, error) {
 	}
 	return names, rows.Err()
 }
-
-// collationName keeps a character set or collation name (read from information_schema)
-// to the letters, digits and underscores such names have, since it is written into SQL.
-func collationName(name string) string {
-	out := make([]rune, 0, len(name))
-	for _, r := range name {
-		if r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			out = append(out, r)
-		}
-	}
-	return string(out)
-}

@@ -152,7 +152,7 @@ type pgTx struct {
 func (t *pgTx) Waited() bool { return false }
 
 func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := t.tx.Exec(ctx, schema.DollarPlaceholders(query), args...)
+	tag, err := t.tx.Exec(ctx, DollarPlaceholders(query), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -160,7 +160,7 @@ func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, erro
 }
 
 func (t *pgTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
-	rows, err := t.tx.Query(ctx, schema.DollarPlaceholders(query), args...)
+	rows, err := t.tx.Query(ctx, DollarPlaceholders(query), args...)
 	if err != nil {
 		return nil, err
 	}

@@ -78,5 +78,5 @@ type PointKey struct {
 
 // KeyOf is the key a point is stored under, as MLflow's metrics table keys it.
 func KeyOf(p MetricPoint) PointKey {
-	return PointKey{Key: p.Key, Value: p.Value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: p.IsNaN}
+	return PointKey(p)
 }

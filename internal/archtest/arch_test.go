@@ -98,12 +98,13 @@ func TestDriversAreListedOnce(t *testing.T) {
 	}
 }
 
-// TestNoDatabaseNamedBelowTheDrivers: outside the drivers and schema's descriptors, no
-// code picks a database by name.
+// TestNoDatabaseNamedBelowTheDrivers: outside the drivers (and the dialects' names in
+// schema/dialect.go, which MLflow's schema dumps are filed under), no code picks a
+// database by name.
 func TestNoDatabaseNamedBelowTheDrivers(t *testing.T) {
 	named := regexp.MustCompile(`\bschema\.(Postgres|MySQL|SQLite)\b|\bDialect\("`)
 	for _, file := range goFiles(t, false) {
-		if strings.HasPrefix(file, "drivers/") || strings.HasPrefix(file, "schema/") || hasPrefix(file, libraryExceptions) || strings.HasPrefix(file, "internal/schemagen/") {
+		if strings.HasPrefix(file, "drivers/") || file == "schema/dialect.go" || hasPrefix(file, libraryExceptions) || strings.HasPrefix(file, "internal/schemagen/") {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(root, file))

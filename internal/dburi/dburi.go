@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // URI is a parsed database location in MLflow's backend-store URI forms:
@@ -40,8 +42,16 @@ func malformed(format string, args ...any) error {
 // schemeLike is a text that starts like a URI scheme ("postgres:", "sqlite:").
 var schemeLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:/`)
 
-// knownSchemes are the database families MLflow's URIs name, with SQLAlchemy's aliases.
-var knownSchemes = map[string]bool{"sqlite": true, "postgresql": true, "postgres": true, "mysql": true, "mariadb": true}
+// knownScheme tells a database family a driver registered (with SQLAlchemy's aliases:
+// postgresql and postgres, mysql and mariadb); sqlite is known whatever is registered,
+// as its URI form is MLflow's own.
+func knownScheme(base string) bool {
+	if base == "sqlite" {
+		return true
+	}
+	_, ok := schema.DatabaseFor(base)
+	return ok
+}
 
 // Parse parses a database URI. A libpq key=value string (host=… dbname=…) is a
 // PostgreSQL location; any other string without "scheme://" is an SQLite file path, as
@@ -71,7 +81,7 @@ func Parse(raw string) (*URI, error) {
 		return nil, malformed("%s is an MLflow tracking server, not a database: mlflow-bulk writes the server's database itself, so give the URI the server was started with (--backend-store-uri)", Redact(raw))
 	case base == "file":
 		return nil, malformed("%s is a file store, not a database", Redact(raw))
-	case !knownSchemes[base]:
+	case !knownScheme(base):
 		return nil, malformed("%s: unknown database scheme %q", Redact(raw), scheme)
 	}
 	if base == "sqlite" {

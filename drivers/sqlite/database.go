@@ -1,13 +1,17 @@
-package schema
+package sqlite
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
 
 // SQLite: MLflow's default database, and the embedded target of mlflow-bulk.
-var sqliteDatabase = &Database{
-	Dialect:          SQLite,
+var sqliteDatabase = &schema.Database{
+	Dialect:          schema.SQLite,
 	Name:             "SQLite",
 	Schemes:          []string{"sqlite"},
-	Quote:            DoubleQuote,
+	Quote:            schema.DoubleQuote,
 	TransactionalDDL: true,
 	// INTEGER is 64-bit: MLflow 2's 18-digit file-store experiment ids fit.
 	MaxExperimentID: 1<<63 - 1,
@@ -18,7 +22,7 @@ var sqliteDatabase = &Database{
 	ColumnWidths: "SELECT name, '0' FROM pragma_table_info(?)", // widths are not enforced
 	// hidden 2 and 3 are generated columns.
 	Insertable: "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",
-	Introspection: Introspection{
+	Introspection: schema.Introspection{
 		Columns: `SELECT m.name, p.name, LOWER(p.type), COALESCE(p.dflt_value, ''), CASE WHEN p.hidden IN (2, 3) THEN '1' ELSE '0' END,
 			CASE WHEN p."notnull" = 1 AND p.dflt_value IS NULL AND p.hidden NOT IN (2, 3) AND NOT (p.pk = 1 AND LOWER(p.type) = 'integer') THEN '1' ELSE '0' END
 			FROM sqlite_master m, pragma_table_xinfo(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`,
@@ -30,7 +34,7 @@ var sqliteDatabase = &Database{
 }
 
 func init() {
-	sqliteDatabase.DeferredKeys = &DeferredKeys{
+	sqliteDatabase.DeferredKeys = &schema.DeferredKeys{
 		Statements: sqliteDeferredKeys,
 		Resume:     []string{"CREATE INDEX IF NOT EXISTS index_metrics_run_uuid ON metrics (run_uuid)"},
 		// MLflow's metrics always has its primary key: a table without one is only ever
@@ -48,15 +52,15 @@ func init() {
 const sqliteLoadIndex = "mlflow_bulk_metric_pk"
 
 // sqliteDeferredKeys takes metrics' primary key, foreign key and index off a new
-// database, and puts them back with MLflow's exact schema. SQLite cannot drop a primary
+// database, and puts them back with MLflow's exact schema. schema.SQLite cannot drop a primary
 // key, so metrics is created again without it; it keeps its rowids, in the order the
 // points were written, which is the order MLflow's readers get them in. Afterwards the
 // key's index is built once by sorting rather than row by row, and made the key's own
 // by writing MLflow's CREATE TABLE text back into sqlite_master with the index named as
-// SQLite names a primary key's (sqlite_autoindex_metrics_1): the database is then the
+// schema.SQLite names a primary key's (sqlite_autoindex_metrics_1): the database is then the
 // one MLflow creates, byte for byte in its schema, which PRAGMA integrity_check confirms.
-func sqliteDeferredKeys(r *Revision) (drop, add []string) {
-	stmts, err := Statements(r, SQLite)
+func sqliteDeferredKeys(r *schema.Revision) (drop, add []string) {
+	stmts, err := schema.Statements(r, schema.SQLite)
 	if err != nil {
 		return nil, nil
 	}
@@ -79,7 +83,7 @@ func sqliteDeferredKeys(r *Revision) (drop, add []string) {
 	drop = append(drop, "DROP TABLE metrics", bare)
 	add = []string{
 		// The sorter keeps this much in memory before it spills to merge passes: a
-		// fifth off the build for 30 MB, given back at the end (SQLite's default).
+		// fifth off the build for 30 MB, given back at the end (schema.SQLite's default).
 		"PRAGMA cache_size = -8192",
 		"CREATE UNIQUE INDEX " + sqliteLoadIndex + " ON metrics (" + keyColumns + ")",
 		"PRAGMA writable_schema = ON",
@@ -150,3 +154,5 @@ func splitTopLevel(s string) []string {
 	}
 	return append(parts, s[start:])
 }
+
+func init() { schema.Register(sqliteDatabase) }

@@ -1,17 +1,19 @@
-package schema
+package postgres
 
 import (
 	"fmt"
 	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // PostgreSQL.
-var postgresDatabase = &Database{
-	Dialect:          Postgres,
+var postgresDatabase = &schema.Database{
+	Dialect:          schema.Postgres,
 	Name:             "PostgreSQL",
 	Schemes:          []string{"postgresql", "postgres"},
 	Placeholders:     DollarPlaceholders,
-	Quote:            DoubleQuote,
+	Quote:            schema.DoubleQuote,
 	EnforcesWidths:   true,
 	RejectsNUL:       true,
 	NativeBooleans:   true,
@@ -24,7 +26,7 @@ var postgresDatabase = &Database{
 	ListIndexes:  "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() UNION SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
 	ColumnWidths: "SELECT column_name::text, COALESCE(character_maximum_length, 0)::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
 	Insertable:   "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER'",
-	Introspection: Introspection{
+	Introspection: schema.Introspection{
 		Columns: `SELECT table_name::text, column_name::text, LOWER(data_type::text), COALESCE(column_default::text, ''), CASE WHEN is_generated = 'NEVER' THEN '0' ELSE '1' END,
 			CASE WHEN is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO' AND is_generated = 'NEVER' THEN '1' ELSE '0' END
 			FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
@@ -44,8 +46,8 @@ var postgresDatabase = &Database{
 	SequenceReset: "SELECT setval(pg_get_serial_sequence('experiments', 'experiment_id'), m) " +
 		"FROM (SELECT MAX(experiment_id) AS m FROM experiments) AS x WHERE m >= 1",
 	// Indexes built after a load are about twice as fast here; elsewhere the keys stay.
-	DeferredKeys: &DeferredKeys{
-		Statements: func(r *Revision) (drop, add []string) {
+	DeferredKeys: &schema.DeferredKeys{
+		Statements: func(r *schema.Revision) (drop, add []string) {
 			drop = []string{
 				"ALTER TABLE metrics DROP CONSTRAINT metric_pk, DROP CONSTRAINT metrics_run_uuid_fkey",
 				"DROP INDEX index_metrics_run_uuid",
@@ -97,3 +99,5 @@ func DollarPlaceholders(query string) string {
 	}
 	return b.String()
 }
+
+func init() { schema.Register(postgresDatabase) }

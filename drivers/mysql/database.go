@@ -1,27 +1,31 @@
-package schema
+package mysql
 
-import "strings"
+import (
+	"strings"
 
-// MySQL and MariaDB.
-var mysqlDatabase = &Database{
-	Dialect:        MySQL,
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// schema.MySQL and MariaDB.
+var mysqlDatabase = &schema.Database{
+	Dialect:        schema.MySQL,
 	Name:           "MySQL/MariaDB",
 	Schemes:        []string{"mysql", "mariadb"},
 	Quote:          func(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" },
 	EnforcesWidths: true,
-	// MySQL commits each CREATE at once: a crash can leave half a schema (ErrPartialSchema).
+	// schema.MySQL commits each CREATE at once: a crash can leave half a schema (ErrPartialSchema).
 	TransactionalDDL: false,
 	MaxExperimentID:  1<<31 - 1,
 	// ASCII: it compares with runs.run_uuid under any collation MLflow's tables have.
 	RunIDColumn: "VARCHAR(32) CHARACTER SET ascii COLLATE ascii_bin",
-	// MySQL keeps no insertion order: the history's own order serves.
+	// schema.MySQL keeps no insertion order: the history's own order serves.
 	MetricOrder: `"timestamp", step, "key", value`,
 
 	ListTables:   "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
 	ListIndexes:  "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
 	ColumnWidths: "SELECT COLUMN_NAME, CAST(COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
 	Insertable:   "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%'",
-	Introspection: Introspection{
+	Introspection: schema.Introspection{
 		Columns: `SELECT TABLE_NAME, COLUMN_NAME, LOWER(COLUMN_TYPE), COALESCE(COLUMN_DEFAULT, ''), CASE WHEN EXTRA LIKE '%GENERATED%' THEN '1' ELSE '0' END,
 			CASE WHEN IS_NULLABLE = 'NO' AND COLUMN_DEFAULT IS NULL AND EXTRA NOT LIKE '%auto_increment%' AND EXTRA NOT LIKE '%GENERATED%' THEN '1' ELSE '0' END
 			FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
@@ -46,3 +50,5 @@ func collationName(name string) string {
 		return -1
 	}, name)
 }
+
+func init() { schema.Register(mysqlDatabase) }
