@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/export"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/sourcetest"
 )
@@ -25,7 +26,7 @@ const fixture = "../testdata/mlruns"
 // differently (a dump streams a run's metrics as one record), never change them.
 func stream(t *testing.T, location string) []string {
 	t.Helper()
-	src, err := formats.Open(context.Background(), location, sources.Options{Drivers: all.Registry()})
+	src, err := formats.Open(context.Background(), location, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +55,7 @@ func stream(t *testing.T, location string) []string {
 
 func exportFixture(t *testing.T, opts export.Options) (string, *export.Report) {
 	t.Helper()
-	src, err := formats.Open(context.Background(), fixture, sources.Options{Drivers: all.Registry()})
+	src, err := formats.Open(context.Background(), fixture, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +103,7 @@ func TestDumpStreamsTheSameRecords(t *testing.T) {
 func TestDumpConformance(t *testing.T) {
 	dir, _ := exportFixture(t, export.Options{})
 	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-		src, err := formats.Open(ctx, dir, sources.Options{Drivers: all.Registry()})
+		src, err := formats.Open(ctx, dir, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +117,7 @@ func TestExportRefusesAFullFolder(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, err := formats.Open(context.Background(), fixture, sources.Options{Drivers: all.Registry()})
+	src, err := formats.Open(context.Background(), fixture, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func TestTextThatIsNotUTF8(t *testing.T) {
 		if err := os.WriteFile(path, []byte(strings.Join(changed, "\n")+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		s, err := formats.Open(context.Background(), dir, sources.Options{Drivers: all.Registry()})
+		s, err := formats.Open(context.Background(), dir, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
@@ -33,7 +34,7 @@ func BenchmarkImportFileStoreSQLite(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		src, err := formats.Open(ctx, root, sources.Options{Drivers: all.Registry()})
+		src, err := formats.Open(ctx, root, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 		if err != nil {
 			b.Fatal(err)
 		}

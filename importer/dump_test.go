@@ -10,13 +10,13 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 func exportTo(t *testing.T, location, dir string, gz bool) *export.Report {
 	ctx := context.Background()
-	src, err := formats.Open(ctx, location, sources.Options{Drivers: all.Registry()})
+	src, err := formats.Open(ctx, location, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}

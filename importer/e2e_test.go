@@ -17,6 +17,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"gopkg.in/yaml.v3"
 )
@@ -55,7 +56,7 @@ func importPaths(t *testing.T, uri string, opts importer.Options, paths ...strin
 	defer sink.Close()
 	var srcs []sources.Source
 	for _, p := range paths {
-		src, err := formats.Open(ctx, p, sources.Options{Drivers: all.Registry(), MetricChunk: 7}) // small chunks: exercise chunking
+		src, err := formats.Open(ctx, p, formats.Options{Options: sources.Options{MetricChunk: 7}, Database: database.Options{Drivers: all.Registry()}}) // small chunks: exercise chunking
 		if err != nil {
 			t.Fatalf("open source: %v", err)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
@@ -158,7 +159,7 @@ func TestCancelledImportCommitsNothingOfTheOpenBatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			src, err := formats.Open(ctx, root, sources.Options{Drivers: all.Registry()})
+			src, err := formats.Open(ctx, root, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 			if err != nil {
 				t.Fatal(err)
 			}

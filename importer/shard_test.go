@@ -11,6 +11,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
@@ -43,7 +44,7 @@ func TestShards(t *testing.T) {
 						return
 					}
 					defer sink.Close()
-					src, err := formats.Open(ctx, root, sources.Options{Drivers: all.Registry()})
+					src, err := formats.Open(ctx, root, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 					if err != nil {
 						t.Error(err)
 						return

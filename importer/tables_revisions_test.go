@@ -15,6 +15,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
@@ -43,7 +44,7 @@ func TestTableOfANewerMLflow(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer sink.Close()
-				s, err := formats.Open(ctx, src, sources.Options{Drivers: all.Registry()})
+				s, err := formats.Open(ctx, src, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -110,7 +111,7 @@ func TestDumpTablesTheTargetLacks(t *testing.T) {
 	ctx := ctxT(t)
 	src, _ := everyTableDB(t)
 	dir := filepath.Join(t.TempDir(), "dump")
-	s, err := formats.Open(ctx, src, sources.Options{Drivers: all.Registry()})
+	s, err := formats.Open(ctx, src, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}

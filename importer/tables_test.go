@@ -437,7 +437,7 @@ func TestSourceConnectionLostHalfway(t *testing.T) {
 	if _, err := importPaths(t, srcURI, importer.Options{}, "sqlite:///"+filepath.ToSlash(testenv.Sample(t, "sqlite-peco602-zoomcamp-mlflow1.26/02-experiment-tracking/mlflow.db"))); err != nil {
 		t.Fatal(err)
 	}
-	src, err := formats.Open(ctx, srcURI, sources.Options{Drivers: all.Registry()})
+	src, err := formats.Open(ctx, srcURI, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -515,7 +515,7 @@ func TestEveryTableThroughADump(t *testing.T) {
 	ctx := ctxT(t)
 	src, tables := everyTableDB(t)
 	dir := filepath.Join(t.TempDir(), "dump")
-	s, err := formats.Open(ctx, src, sources.Options{Drivers: all.Registry()})
+	s, err := formats.Open(ctx, src, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
@@ -41,7 +42,7 @@ func verifyPathsWith(t *testing.T, uri string, opts verify.Options, paths ...str
 	defer sink.Close()
 	var srcs []sources.Source
 	for _, p := range paths {
-		src, err := formats.Open(ctx, p, sources.Options{Drivers: all.Registry()})
+		src, err := formats.Open(ctx, p, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 		if err != nil {
 			t.Fatal(err)
 		}

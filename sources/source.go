@@ -19,7 +19,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
@@ -98,35 +97,10 @@ func (e *InputError) Unwrap() error { return e.Err }
 // reads. Callers try the next format or tell the user which formats exist.
 var ErrNotRecognised = errors.New("not a recognised MLflow source")
 
-// Opener opens a source at a location. All configuration comes from the location and
-// Options, never from the environment.
-type Opener func(ctx context.Context, location string, opts Options) (Source, error)
-
-// Options configure how sources read.
+// Options are what every format takes; each format's own options embed them.
 type Options struct {
-	// CSVParams, CSVMetrics and CSVTags name the columns of a UI "Download CSV" file
-	// that are params, metrics and tags; columns not named are inferred.
-	CSVParams, CSVMetrics, CSVTags []string
-	// Password overrides the password of a database source's URI (--password-file).
-	Password string
-	// CSVTimeFormat is the strftime format of a CSV's times (%d-%m-%Y %H:%M) where the
-	// file does not say whether a date puts the day or the month first.
-	CSVTimeFormat string
-	// CSVTimezone is the IANA time zone (Asia/Kolkata, Europe/Berlin, UTC) of a CSV's
-	// times that carry none: the MLflow UI writes them in the browser's local time.
-	// Empty reads them as UTC, and the report says so.
-	CSVTimezone string
 	// MetricChunk is the largest number of points in one Metrics record (default 4096).
 	MetricChunk int
-	// Workers is how many goroutines read runs of a file store side by side (records
-	// still come in order); 0 or 1 reads on one.
-	Workers int
-	// FollowSymlinks reads files of a file store that are symbolic links to places
-	// outside the store; by default they are invalid input, so a store from someone else
-	// cannot pull this machine's files into the database.
-	FollowSymlinks bool
-	// Drivers open MLflow databases to read; the command passes the set it built.
-	Drivers *drivers.Registry
 }
 
 // PointsPerRecord is MetricChunk, or its default where it is not set.

@@ -7,7 +7,8 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/export"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/spf13/cobra"
 )
 
@@ -63,7 +64,7 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := openSources(ctx, opts.Drivers, []string{opts.Source}, sources.Options{Password: password})
+	srcs, err := openSources(ctx, opts.Drivers, []string{opts.Source}, formats.Options{Database: database.Options{Password: password}})
 	defer closeSources(srcs)
 	if err != nil {
 		return err

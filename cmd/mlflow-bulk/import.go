@@ -172,7 +172,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	srcOpts.Workers = opts.Workers
+	srcOpts.FileStore.Workers = opts.Workers
 	srcs, err := openSources(ctx, opts.Drivers, opts.Sources, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
@@ -229,7 +229,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	var vr *verify.Report
 	if opts.Verify && !opts.DryRun {
 		sink.Close()
-		srcOpts.Workers = 0
+		srcOpts.FileStore.Workers = 0
 		shown := opts.IO.Progress(opts.Progress).Start()
 		shown.Update(importer.Progress{Phase: progress.PhaseVerify})
 		vr, err = verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,

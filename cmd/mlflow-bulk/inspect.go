@@ -7,7 +7,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/inspect"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/spf13/cobra"
 )
 
@@ -45,7 +45,7 @@ duplicate points, invalid input.`,
 
 // runInspect is the inspect command.
 func runInspect(ctx context.Context, opts *InspectOptions) error {
-	srcs, err := openSources(ctx, opts.Drivers, []string{opts.Source}, sources.Options{})
+	srcs, err := openSources(ctx, opts.Drivers, []string{opts.Source}, formats.Options{})
 	defer closeSources(srcs)
 	if err != nil {
 		return err

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/spf13/pflag"
 )
 
@@ -193,32 +195,34 @@ func (s *Selection) noteRetiredFlags(errOut io.Writer) {
 	}
 }
 
-func (s *Selection) resolve() (rules.Filter, []rules.ArtifactMapping, sources.Options, error) {
+func (s *Selection) resolve() (rules.Filter, []rules.ArtifactMapping, formats.Options, error) {
 	var filter rules.Filter
 	since, err := parseRunsSince(s.RunsSince)
 	if err != nil {
-		return filter, nil, sources.Options{}, err
+		return filter, nil, formats.Options{}, err
 	}
 	renames, err := parseRenames(s.Renames)
 	if err != nil {
-		return filter, nil, sources.Options{}, err
+		return filter, nil, formats.Options{}, err
 	}
 	artifactMap, err := parseArtifactMap(s.ArtifactRootMap)
 	if err != nil {
-		return filter, nil, sources.Options{}, err
+		return filter, nil, formats.Options{}, err
 	}
 	for flag, patterns := range map[string][]string{"--experiment": s.Experiments, "--exclude-experiment": s.ExcludeExperiments} {
 		for _, p := range patterns {
 			// A pattern that is not one would silently match nothing.
 			if _, err := path.Match(p, ""); err != nil {
-				return filter, nil, sources.Options{}, &usageError{fmt.Errorf("%s %q is not a name or a glob pattern (*, ?, [a-z]); escape a literal [ as \\[", flag, p)}
+				return filter, nil, formats.Options{}, &usageError{fmt.Errorf("%s %q is not a name or a glob pattern (*, ?, [a-z]); escape a literal [ as \\[", flag, p)}
 			}
 		}
 	}
 	filter = rules.Filter{Experiments: s.Experiments, ExcludeExperiments: s.ExcludeExperiments, RunsSince: since, ExcludeDeleted: !s.IncludeDeleted, Rename: renames}
 	if filter.Shard, filter.ShardCount, err = parseShard(s.Shard); err != nil {
-		return filter, nil, sources.Options{}, err
+		return filter, nil, formats.Options{}, err
 	}
-	return filter, artifactMap, sources.Options{CSVParams: s.CSVParams, CSVMetrics: s.CSVMetrics, CSVTags: s.CSVTags, CSVTimeFormat: s.CSVTimeFormat, CSVTimezone: s.CSVTimezone,
-		FollowSymlinks: s.FollowSymlinks}, nil
+	return filter, artifactMap, formats.Options{
+		FileStore: filestore.Options{FollowSymlinks: s.FollowSymlinks},
+		CSV:       csvfile.Options{Params: s.CSVParams, Metrics: s.CSVMetrics, Tags: s.CSVTags, TimeFormat: s.CSVTimeFormat, Timezone: s.CSVTimezone},
+	}, nil
 }

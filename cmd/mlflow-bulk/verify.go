@@ -102,7 +102,7 @@ func runVerify(ctx context.Context, opts *VerifyOptions) error {
 	return printVerify(opts.IO, report, opts.JSON)
 }
 
-func verifyTarget(ctx context.Context, registry *drivers.Registry, locations []string, target, password string, srcOpts sources.Options, opts verify.Options) (*verify.Report, error) {
+func verifyTarget(ctx context.Context, registry *drivers.Registry, locations []string, target, password string, srcOpts formats.Options, opts verify.Options) (*verify.Report, error) {
 	srcs, err := openSources(ctx, registry, locations, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
@@ -199,8 +199,8 @@ func writeVerify(out io.Writer, r *verify.Report) {
 // differencesShownPerKind bounds the lines of one kind of difference in the text.
 const differencesShownPerKind = 20
 
-func openSources(ctx context.Context, registry *drivers.Registry, locations []string, opts sources.Options) ([]sources.Source, error) {
-	opts.Drivers = registry
+func openSources(ctx context.Context, registry *drivers.Registry, locations []string, opts formats.Options) ([]sources.Source, error) {
+	opts.Database.Drivers = registry
 	var srcs []sources.Source
 	for _, loc := range locations {
 		src, err := formats.Open(ctx, loc, opts)

@@ -95,7 +95,22 @@ func Detect(path string) bool {
 }
 
 // Open opens a CSV file of runs or metric histories.
-func Open(ctx context.Context, path string, opts sources.Options) (sources.Source, error) {
+// Options are the CSV reader's.
+type Options struct {
+	sources.Options
+	// Params, Metrics and Tags name the columns of a UI "Download CSV" file that are
+	// params, metrics and tags; columns not named are inferred.
+	Params, Metrics, Tags []string
+	// TimeFormat is the strftime format of the times (%d-%m-%Y %H:%M) where the file
+	// does not say whether a date puts the day or the month first.
+	TimeFormat string
+	// Timezone is the IANA time zone (Asia/Kolkata, Europe/Berlin, UTC) of times that
+	// carry none: the MLflow UI writes them in the browser's local time. Empty reads
+	// them as UTC, and the report says so.
+	Timezone string
+}
+
+func Open(ctx context.Context, path string, opts Options) (sources.Source, error) {
 	_, header, f, err := openCSV(path)
 	if errors.Is(err, io.EOF) || errors.As(err, new(*csv.ParseError)) {
 		return nil, fmt.Errorf("%s: %w", path, sources.ErrNotRecognised)
@@ -105,9 +120,9 @@ func Open(ctx context.Context, path string, opts sources.Options) (sources.Sourc
 	}
 	f.Close()
 	s := &csvSource{path: path, layout: detectCSV(header), opts: opts, chunk: opts.PointsPerRecord(), loc: time.UTC}
-	if opts.CSVTimezone != "" {
-		if s.loc, err = time.LoadLocation(opts.CSVTimezone); err != nil {
-			return nil, fmt.Errorf("--csv-timezone %q: not a time zone such as Europe/Berlin, Asia/Kolkata or UTC: %w", opts.CSVTimezone, err)
+	if opts.Timezone != "" {
+		if s.loc, err = time.LoadLocation(opts.Timezone); err != nil {
+			return nil, fmt.Errorf("--csv-timezone %q: not a time zone such as Europe/Berlin, Asia/Kolkata or UTC: %w", opts.Timezone, err)
 		}
 	}
 	if s.layout == csvNone {
@@ -121,7 +136,7 @@ type csvSource struct {
 	sources.Producer
 	path   string
 	layout csvLayout
-	opts   sources.Options
+	opts   Options
 	chunk  int
 	// unknownStatuses holds the status values not of MLflow already named in the
 	// report, so each is named once however many rows carry it.
@@ -201,7 +216,7 @@ func (s *csvSource) reportCells(ctx context.Context) error {
 	switch {
 	case !s.zoneless:
 		return nil
-	case s.opts.CSVTimezone == "":
+	case s.opts.Timezone == "":
 		return s.Emit(ctx, &sources.Notice{Path: s.path, Message: "its times carry no time zone and were read as UTC; the MLflow UI writes them in the browser's local time, " +
 			"so give that zone with --csv-timezone (for example Europe/Berlin or Asia/Kolkata) if they came from it"})
 	}
@@ -236,7 +251,7 @@ func (s *csvSource) prepare(ctx context.Context, inferRoles bool) (ok bool, err 
 	if err != nil {
 		return false, &sources.InputError{File: s.path, Err: err}
 	}
-	if s.dates, err = st.dates(s.opts.CSVTimeFormat); err != nil {
+	if s.dates, err = st.dates(s.opts.TimeFormat); err != nil {
 		return false, s.Emit(ctx, &sources.Invalid{Err: &sources.InputError{File: s.path, Err: err}})
 	}
 	if s.dates.how != "" {
@@ -271,7 +286,7 @@ func (s *csvSource) inferRoles(ctx context.Context, header []string, st *csvColu
 		roles, how = strippedColumnRoles(cols, st.numeric[fixed:], st.seen[fixed:], st.floatText[fixed:])
 	}
 	named := map[string]csvRole{}
-	for role, names := range map[csvRole][]string{roleParam: s.opts.CSVParams, roleMetric: s.opts.CSVMetrics, roleTag: s.opts.CSVTags} {
+	for role, names := range map[csvRole][]string{roleParam: s.opts.Params, roleMetric: s.opts.Metrics, roleTag: s.opts.Tags} {
 		for _, n := range names {
 			named[n] = role
 		}

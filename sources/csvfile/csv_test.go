@@ -11,6 +11,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/sourcetest"
 )
@@ -23,8 +24,8 @@ func writeCSV(t *testing.T, name, content string) string {
 	return p
 }
 
-func readCSV(t *testing.T, path string, opts sources.Options) (runs []*sources.Run, points map[string][]sources.Metric, notices []string, invalid []*sources.InputError) {
-	src, err := formats.Open(context.Background(), path, opts)
+func readCSV(t *testing.T, path string, opts csvfile.Options) (runs []*sources.Run, points map[string][]sources.Metric, notices []string, invalid []*sources.InputError) {
+	src, err := csvfile.Open(context.Background(), path, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func TestSearchRunsCSV(t *testing.T) {
 	path := writeCSV(t, "nightly.csv", "\ufeffrun_id,experiment_id,status,artifact_uri,start_time,end_time,metrics.loss,params.note,params.depth,tags.mlflow.runName\r\n"+
 		runA+",3,FINISHED,s3://a,2026-05-25 09:31:08.198000+00:00,2026-05-25 09:32:11.295000+00:00,0.5,\"two\r\nlines, with a comma\",None,first\r\n"+
 		runB+",3,FAILED,,1700000000000,,,,,\r\n")
-	runs, points, _, invalid := readCSV(t, path, sources.Options{})
+	runs, points, _, invalid := readCSV(t, path, csvfile.Options{})
 	if len(invalid) != 0 || len(runs) != 2 {
 		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
 	}
@@ -81,7 +82,7 @@ func TestSearchRunsCSV(t *testing.T) {
 func TestCSVUnknownStatus(t *testing.T) {
 	runC := strings.Repeat("c", 32)
 	path := writeCSV(t, "odd.csv", "run_id,status\n"+runA+",Done\n"+runB+",Done\n"+runC+",Killed\n")
-	runs, _, notices, invalid := readCSV(t, path, sources.Options{})
+	runs, _, notices, invalid := readCSV(t, path, csvfile.Options{})
 	if len(invalid) != 0 || len(runs) != 3 {
 		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
 	}
@@ -103,7 +104,7 @@ func TestUICSVRoles(t *testing.T) {
 	content := "Start Time,Duration,Run ID,Name,Source Type,Source Name,User,Status,lr,optimizer,accuracy,loss,git\n" +
 		"2021-12-08 00:32:32,1.5s," + runA + ",run a,LOCAL,train.py,amr,FINISHED,0.1,adam,0.9,0.2,abc\n"
 	path := writeCSV(t, "ui.csv", content)
-	runs, points, notices, _ := readCSV(t, path, sources.Options{})
+	runs, points, notices, _ := readCSV(t, path, csvfile.Options{})
 	// The names fall into three sorted groups: params, metrics, tags.
 	if n := strings.Join(notices, "\n"); !strings.Contains(n, `["lr" "optimizer"] read as params, ["accuracy" "loss"] as metrics, ["git"] as tags`) {
 		t.Errorf("notice %v", notices)
@@ -115,7 +116,7 @@ func TestUICSVRoles(t *testing.T) {
 		t.Errorf("metrics %+v", points[runA])
 	}
 	// Named: lr is a metric after all, git a param.
-	runs, points, notices, _ = readCSV(t, path, sources.Options{CSVMetrics: []string{"lr"}, CSVParams: []string{"git"}})
+	runs, points, notices, _ = readCSV(t, path, csvfile.Options{Metrics: []string{"lr"}, Params: []string{"git"}})
 	if len(points[runA]) != 3 || len(runs[0].Params) != 2 {
 		t.Errorf("named roles: metrics %+v params %+v notices %v", points[runA], runs[0].Params, notices)
 	}
@@ -123,7 +124,7 @@ func TestUICSVRoles(t *testing.T) {
 
 func TestLongCSV(t *testing.T) {
 	path := writeCSV(t, "history.csv", "run_id,key,value,timestamp,step\n"+runA+",loss,0.5,10,0\n"+runA+",loss,nan,11,1\n"+runB+",acc,0.7,12,0\n"+runA+",loss,0.25,13,2\n"+runB+",acc,oops,14,1\n")
-	runs, points, _, invalid := readCSV(t, path, sources.Options{})
+	runs, points, _, invalid := readCSV(t, path, csvfile.Options{})
 	if len(runs) != 3 || !runs[0].MetricsOnly || runs[2].RunID != runA {
 		t.Errorf("a run record whenever the run changes: %+v", runs)
 	}
@@ -138,7 +139,7 @@ func TestLongCSV(t *testing.T) {
 func TestCSVConformance(t *testing.T) {
 	path := writeCSV(t, "history.csv", "run_id,key,value,timestamp,step\n"+runA+",loss,0.5,10,0\n")
 	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-		src, err := formats.Open(ctx, path, sources.Options{Drivers: all.Registry()})
+		src, err := formats.Open(ctx, path, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -160,7 +161,7 @@ func uiCSV(cols string, rows ...string) string {
 func TestUICSVSortOrder(t *testing.T) {
 	path := writeCSV(t, "ui.csv", uiCSV("batch_size,learning_rate,n_estimators,vocab_size,warmup_steps,weight_decay,accuracy,learning_rate_final,loss",
 		"2024-08-04 14:28:00,2s,"+runA+",a,LOCAL,t.py,u,FINISHED,32,0.001,100,30000,500,0.01,0.9,0.0001,0.3"))
-	runs, points, notices, invalid := readCSV(t, path, sources.Options{})
+	runs, points, notices, invalid := readCSV(t, path, csvfile.Options{})
 	if len(invalid) != 0 || len(runs) != 1 {
 		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
 	}
@@ -184,7 +185,7 @@ func TestUICSVSortOrder(t *testing.T) {
 func TestUICSVSpreadsheetEscape(t *testing.T) {
 	path := writeCSV(t, "ui.csv", uiCSV("note,offset,delta",
 		"2024-08-04 14:28:00,2s,"+runA+",'=name,LOCAL,t.py,u,FINISHED,'quoted,'-1,'-0.5"))
-	runs, points, _, invalid := readCSV(t, path, sources.Options{CSVParams: []string{"note", "offset"}, CSVMetrics: []string{"delta"}})
+	runs, points, _, invalid := readCSV(t, path, csvfile.Options{Params: []string{"note", "offset"}, Metrics: []string{"delta"}})
 	if len(invalid) != 0 || len(runs) != 1 {
 		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
 	}
@@ -201,7 +202,7 @@ func TestUICSVSpreadsheetEscape(t *testing.T) {
 func TestCSVDayFirstTimes(t *testing.T) {
 	row := func(start, id string) string { return start + ",1s," + id + ",,LOCAL,t.py,u,FINISHED,1" }
 	path := writeCSV(t, "ui.csv", uiCSV("m", row("04-08-2024 14:28", runA), row("13-08-2024 09:05", runB)))
-	runs, _, notices, invalid := readCSV(t, path, sources.Options{})
+	runs, _, notices, invalid := readCSV(t, path, csvfile.Options{})
 	if len(invalid) != 0 || len(runs) != 2 {
 		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
 	}
@@ -212,11 +213,11 @@ func TestCSVDayFirstTimes(t *testing.T) {
 		t.Errorf("the report does not say which order: %v", notices)
 	}
 	ambiguous := writeCSV(t, "ambiguous.csv", uiCSV("m", row("04-08-2024 14:28", runA)))
-	runs, _, _, invalid = readCSV(t, ambiguous, sources.Options{})
+	runs, _, _, invalid = readCSV(t, ambiguous, csvfile.Options{})
 	if len(runs) != 0 || len(invalid) != 1 || !strings.Contains(invalid[0].Error(), "--csv-time-format") {
 		t.Fatalf("an ambiguous date: runs %d, invalid %v", len(runs), invalid)
 	}
-	runs, _, _, invalid = readCSV(t, ambiguous, sources.Options{CSVTimeFormat: "%m-%d-%Y %H:%M"})
+	runs, _, _, invalid = readCSV(t, ambiguous, csvfile.Options{TimeFormat: "%m-%d-%Y %H:%M"})
 	if len(invalid) != 0 || len(runs) != 1 || *runs[0].StartTime != 1712586480000 { // 2024-04-08 14:28 UTC
 		t.Fatalf("--csv-time-format: runs %+v (start %v), invalid %v", runs, *runs[0].StartTime, invalid)
 	}
@@ -228,7 +229,7 @@ func TestCSVDayFirstTimes(t *testing.T) {
 func TestSearchRunsCSVStrippedPrefixes(t *testing.T) {
 	path := writeCSV(t, "runs.csv", "run_id,experiment_id,status,artifact_uri,start_time,end_time,loss,acc,optimizer,depth,mlflow.runName,mlflow.user,team\n"+
 		runA+",1,FINISHED,s3://a,1700000000000,1700000001000,0.5,0.9,adam,3,bright-owl,alice,ml\n")
-	runs, points, notices, invalid := readCSV(t, path, sources.Options{})
+	runs, points, notices, invalid := readCSV(t, path, csvfile.Options{})
 	if len(invalid) != 0 || len(runs) != 1 {
 		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
 	}
@@ -243,7 +244,7 @@ func TestSearchRunsCSVStrippedPrefixes(t *testing.T) {
 	if !strings.Contains(joined, "13 non-empty cells read, 12 imported") || !strings.Contains(joined, `not imported: "experiment_id" (1 cells)`) {
 		t.Errorf("cell counts: %v", notices)
 	}
-	runs, points, _, _ = readCSV(t, path, sources.Options{CSVParams: []string{"acc"}})
+	runs, points, _, _ = readCSV(t, path, csvfile.Options{Params: []string{"acc"}})
 	if len(runs[0].Params) != 3 || len(points[runA]) != 1 {
 		t.Errorf("--csv-params acc: params %+v metrics %+v", runs[0].Params, points[runA])
 	}
@@ -255,21 +256,21 @@ func TestSearchRunsCSVStrippedPrefixes(t *testing.T) {
 func TestCSVTimezone(t *testing.T) {
 	row := func(start, id string) string { return start + ",1s," + id + ",,LOCAL,t.py,u,FINISHED,1" }
 	path := writeCSV(t, "ui.csv", uiCSV("m", row("2024-08-13 09:05:00", runA)))
-	runs, _, notices, invalid := readCSV(t, path, sources.Options{})
+	runs, _, notices, invalid := readCSV(t, path, csvfile.Options{})
 	if len(invalid) != 0 || len(runs) != 1 || *runs[0].StartTime != 1723539900000 {
 		t.Fatalf("as UTC: runs %d, invalid %v", len(runs), invalid)
 	}
 	if !strings.Contains(strings.Join(notices, "\n"), "read as UTC") || !strings.Contains(strings.Join(notices, "\n"), "--csv-timezone") {
 		t.Errorf("the report does not say the times were read as UTC: %v", notices)
 	}
-	runs, _, notices, invalid = readCSV(t, path, sources.Options{CSVTimezone: "Asia/Kolkata"})
+	runs, _, notices, invalid = readCSV(t, path, csvfile.Options{Timezone: "Asia/Kolkata"})
 	if len(invalid) != 0 || len(runs) != 1 || *runs[0].StartTime != 1723539900000-5*3600_000-30*60_000 {
 		t.Fatalf("in Asia/Kolkata: runs %d (%v), invalid %v", len(runs), runs, invalid)
 	}
 	if !strings.Contains(strings.Join(notices, "\n"), "read in Asia/Kolkata") {
 		t.Errorf("the report does not name the zone: %v", notices)
 	}
-	if _, err := csvfile.Open(context.Background(), path, sources.Options{CSVTimezone: "Mars/Olympus"}); err == nil || !strings.Contains(err.Error(), "--csv-timezone") {
+	if _, err := csvfile.Open(context.Background(), path, csvfile.Options{Timezone: "Mars/Olympus"}); err == nil || !strings.Contains(err.Error(), "--csv-timezone") {
 		t.Errorf("an unknown zone: %v", err)
 	}
 }
@@ -281,7 +282,7 @@ func TestSearchRunsCSVIntegerColumnsAreParams(t *testing.T) {
 	path := writeCSV(t, "runs.csv", "run_id,experiment_id,status,artifact_uri,start_time,end_time,rmse,r2,n_estimators,max_depth,criterion,mlflow.runName\n"+
 		runA+",1,FINISHED,s3://a,1700000000000,1700000001000,5.0,0.93,250,10,gini,a\n"+
 		runB+",1,FINISHED,s3://b,1700000000000,1700000001000,4.5,0.95,100,3,gini,b\n")
-	runs, points, notices, invalid := readCSV(t, path, sources.Options{})
+	runs, points, notices, invalid := readCSV(t, path, csvfile.Options{})
 	if len(invalid) != 0 || len(runs) != 2 {
 		t.Fatalf("runs %d, invalid %v", len(runs), invalid)
 	}

@@ -44,13 +44,22 @@ func Detect(location string) bool {
 // Open opens an MLflow database read-only, through the driver of its database
 // (opts.Drivers): SQLite without a file beside it changing, servers in read-only
 // sessions.
-func Open(ctx context.Context, location string, opts sources.Options) (sources.Source, error) {
+// Options are the database reader's.
+type Options struct {
+	sources.Options
+	// Password overrides the password of the URI (--password-file).
+	Password string
+	// Drivers open the database to read; the command passes the set it built.
+	Drivers *drivers.Registry
+}
+
+func Open(ctx context.Context, location string, opts Options) (sources.Source, error) {
 	u, err := dburi.Parse(location)
 	if err != nil {
 		return nil, err
 	}
 	if opts.Drivers == nil {
-		return nil, fmt.Errorf("%s: reading an MLflow database needs the database drivers (sources.Options.Drivers)", u.Redacted())
+		return nil, fmt.Errorf("%s: reading an MLflow database needs the database drivers (database.Options.Drivers)", u.Redacted())
 	}
 	reader, err := opts.Drivers.OpenReader(ctx, location, opts.Password)
 	if err != nil {
@@ -61,7 +70,7 @@ func Open(ctx context.Context, location string, opts sources.Options) (sources.S
 	return src, u.RedactError(err)
 }
 
-func openDatabase(ctx context.Context, u *dburi.URI, reader *drivers.Reader, opts sources.Options) (sources.Source, error) {
+func openDatabase(ctx context.Context, u *dburi.URI, reader *drivers.Reader, opts Options) (sources.Source, error) {
 	reader.DB.SetMaxOpenConns(1)
 	s := &dbSource{reader: reader, db: reader.DB, dialect: reader.Dialect, chunk: opts.PointsPerRecord(), where: u.Redacted()}
 	if err := s.connect(ctx); err != nil {

@@ -50,7 +50,7 @@ func folderState(t *testing.T, dir string) string {
 // sourceContent reads a database source whole: its experiment tags and run count, and
 // its notices.
 func sourceContent(t *testing.T, path string) (tags map[string]string, runs int, notices []string) {
-	src, err := database.Open(context.Background(), "sqlite:///"+filepath.ToSlash(path), sources.Options{Drivers: all.Registry()})
+	src, err := database.Open(context.Background(), "sqlite:///"+filepath.ToSlash(path), database.Options{Drivers: all.Registry()})
 	if err != nil {
 		t.Fatal(err)
 	}

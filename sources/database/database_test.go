@@ -38,7 +38,7 @@ func TestDatabaseConformance(t *testing.T) {
 
 func conformance(t *testing.T, uri string) {
 	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-		src, err := database.Open(ctx, uri, sources.Options{Drivers: all.Registry(), MetricChunk: 5})
+		src, err := database.Open(ctx, uri, database.Options{Options: sources.Options{MetricChunk: 5}, Drivers: all.Registry()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +54,7 @@ func load(t *testing.T, uri, from string) {
 		t.Fatal(err)
 	}
 	defer sink.Close()
-	src, err := formats.Open(ctx, from, sources.Options{Drivers: all.Registry()})
+	src, err := formats.Open(ctx, from, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/sourcetest"
 )
@@ -27,7 +28,7 @@ func TestExportImportConformance(t *testing.T) {
 		t.Run(rel, func(t *testing.T) {
 			root := exportSample(t, rel)
 			sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-				src, err := formats.Open(ctx, root, sources.Options{Drivers: all.Registry(), MetricChunk: 2})
+				src, err := formats.Open(ctx, root, formats.Options{Options: sources.Options{MetricChunk: 2}, Database: database.Options{Drivers: all.Registry()}})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -98,7 +99,7 @@ func TestExportImportListedRunMissing(t *testing.T) {
 }
 
 func readAllFrom(t *testing.T, root string) []sources.Record {
-	src, err := formats.Open(context.Background(), root, sources.Options{Drivers: all.Registry()})
+	src, err := formats.Open(context.Background(), root, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +169,7 @@ func TestRunJSONNotUTF8(t *testing.T) {
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	src, err := formats.Open(context.Background(), dir, sources.Options{})
+	src, err := formats.Open(context.Background(), dir, formats.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

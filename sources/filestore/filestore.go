@@ -57,7 +57,19 @@ func Detect(dir string) bool {
 // Open opens an MLflow file store for reading. Reading happens in a goroutine
 // that stays at most a bounded number of records ahead of the consumer, so parsing
 // overlaps writing and memory does not grow with the store.
-func Open(ctx context.Context, root string, opts sources.Options) (sources.Source, error) {
+// Options are the file store reader's.
+type Options struct {
+	sources.Options
+	// Workers is how many goroutines read runs side by side (records still come in
+	// order); 0 or 1 reads on one.
+	Workers int
+	// FollowSymlinks reads files that are symbolic links to places outside the store; by
+	// default they are invalid input, so a store from someone else cannot pull this
+	// machine's files into the database.
+	FollowSymlinks bool
+}
+
+func Open(ctx context.Context, root string, opts Options) (sources.Source, error) {
 	info, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("open file store: %w", err)

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
@@ -89,7 +88,7 @@ func writeStore(t *testing.T, files map[string]string) string {
 	return root
 }
 
-func readAll(t *testing.T, root string, opts sources.Options) []sources.Record {
+func readAll(t *testing.T, root string, opts filestore.Options) []sources.Record {
 	t.Helper()
 	src, err := filestore.Open(context.Background(), root, opts)
 	if err != nil {
@@ -142,7 +141,7 @@ func mixedStore(t *testing.T) string {
 }
 
 func TestFileStoreDialects(t *testing.T) {
-	recs := readAll(t, mixedStore(t), sources.Options{MetricChunk: 2})
+	recs := readAll(t, mixedStore(t), filestore.Options{Options: sources.Options{MetricChunk: 2}})
 	exps := map[string]*sources.Experiment{}
 	runs := map[string]*sources.Run{}
 	points := map[string][]sources.Metric{}
@@ -230,7 +229,7 @@ func TestFileStoreInvalidInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	var invalid []*sources.InputError
-	for _, r := range readAll(t, root, sources.Options{}) {
+	for _, r := range readAll(t, root, filestore.Options{}) {
 		if inv, ok := r.(*sources.Invalid); ok {
 			invalid = append(invalid, inv.Err)
 		}
@@ -255,7 +254,7 @@ func TestFileStoreEmptyMetricFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "1", run1x, "metrics", "loss"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range readAll(t, root, sources.Options{}) {
+	for _, r := range readAll(t, root, filestore.Options{}) {
 		if inv, ok := r.(*sources.Invalid); ok && strings.Contains(inv.Err.Error(), "no data") {
 			return
 		}
@@ -266,7 +265,7 @@ func TestFileStoreEmptyMetricFile(t *testing.T) {
 func TestFileStoreNeverWrites(t *testing.T) {
 	root := mixedStore(t)
 	before := snapshot(t, root)
-	readAll(t, root, sources.Options{})
+	readAll(t, root, filestore.Options{})
 	if after := snapshot(t, root); after != before {
 		t.Fatal("reading changed the store")
 	}
@@ -283,7 +282,7 @@ func snapshot(t *testing.T, root string) string {
 }
 
 func TestOpenRejectsNonStores(t *testing.T) {
-	_, err := formats.Open(context.Background(), t.TempDir(), sources.Options{Drivers: all.Registry()})
+	_, err := formats.Open(context.Background(), t.TempDir(), formats.Options{})
 	if !errors.Is(err, sources.ErrNotRecognised) {
 		t.Fatalf("empty folder: %v", err)
 	}
@@ -293,7 +292,7 @@ func TestFileStoreConformance(t *testing.T) {
 	t.Run("synthetic", func(t *testing.T) {
 		root := mixedStore(t)
 		sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-			src, err := formats.Open(ctx, "file://"+root, sources.Options{Drivers: all.Registry(), MetricChunk: 1})
+			src, err := formats.Open(ctx, "file://"+root, formats.Options{Options: sources.Options{MetricChunk: 1}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -304,7 +303,7 @@ func TestFileStoreConformance(t *testing.T) {
 		t.Run(sample, func(t *testing.T) {
 			root := testenv.Sample(t, sample+"/mlruns")
 			sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-				src, err := filestore.Open(ctx, root, sources.Options{})
+				src, err := filestore.Open(ctx, root, filestore.Options{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -349,15 +348,15 @@ func TestFileStoreWorkersKeepOrder(t *testing.T) {
 		return out
 	}
 	for _, root := range roots {
-		one := render(readAll(t, root, sources.Options{Workers: 1, MetricChunk: 3}))
+		one := render(readAll(t, root, filestore.Options{Workers: 1, Options: sources.Options{MetricChunk: 3}}))
 		for _, workers := range []int{2, 4, 16} {
-			many := render(readAll(t, root, sources.Options{Workers: workers, MetricChunk: 3}))
+			many := render(readAll(t, root, filestore.Options{Workers: workers, Options: sources.Options{MetricChunk: 3}}))
 			if strings.Join(one, "\n") != strings.Join(many, "\n") {
 				t.Errorf("%s with %d workers: the stream differs (%d records, want %d)", root, workers, len(many), len(one))
 			}
 		}
 		sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
-			src, err := filestore.Open(ctx, root, sources.Options{Workers: 4})
+			src, err := filestore.Open(ctx, root, filestore.Options{Workers: 4})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -393,7 +392,7 @@ func TestFileStoreEntitiesAfterRuns(t *testing.T) {
 	var invalid []string
 	var models []*sources.LoggedModel
 	skipped := ""
-	for i, r := range readAll(t, root, sources.Options{Workers: 3}) {
+	for i, r := range readAll(t, root, filestore.Options{Workers: 3}) {
 		switch r := r.(type) {
 		case *sources.Run, *sources.Metrics:
 			lastRun = i
@@ -441,7 +440,7 @@ func TestFileStoreReadsAsMLflow(t *testing.T) {
 	}
 	var names []string
 	var invalid []*sources.InputError
-	for _, r := range readAll(t, root, sources.Options{}) {
+	for _, r := range readAll(t, root, filestore.Options{}) {
 		switch r := r.(type) {
 		case *sources.Experiment:
 			names = append(names, r.Name)
@@ -466,7 +465,7 @@ func TestFileStoreNameTakenTwice(t *testing.T) {
 	})
 	names := map[string]string{}
 	notices := ""
-	for _, r := range readAll(t, root, sources.Options{}) {
+	for _, r := range readAll(t, root, filestore.Options{}) {
 		switch r := r.(type) {
 		case *sources.Experiment:
 			names[r.SourceID] = r.Name

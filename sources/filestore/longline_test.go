@@ -28,7 +28,7 @@ func TestMetricLineTooLong(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	src, err := filestore.Open(context.Background(), root, sources.Options{})
+	src, err := filestore.Open(context.Background(), root, filestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,12 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
 // readStore reads a source through, with the invalid records' messages and the runs' params.
-func readStore(t *testing.T, root string, opts sources.Options) (invalid []string, params map[string]string) {
+func readStore(t *testing.T, root string, opts formats.Options) (invalid []string, params map[string]string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
@@ -62,7 +63,7 @@ func TestStoreFilesStayInTheStore(t *testing.T) {
 	if err := os.Symlink(params[0], inside); err != nil {
 		t.Fatal(err)
 	}
-	invalid, got := readStore(t, root, sources.Options{})
+	invalid, got := readStore(t, root, formats.Options{})
 	if len(invalid) != 1 || !strings.Contains(invalid[0], "outside the store") || !strings.Contains(invalid[0], "stolen") {
 		t.Errorf("invalid: %v", invalid)
 	}
@@ -72,13 +73,13 @@ func TestStoreFilesStayInTheStore(t *testing.T) {
 	if _, ok := got["inside"]; !ok {
 		t.Error("a link inside the store was not read")
 	}
-	if _, got := readStore(t, root, sources.Options{FollowSymlinks: true}); got["stolen"] != "root:x:0:0" {
+	if _, got := readStore(t, root, formats.Options{FileStore: filestore.Options{FollowSymlinks: true}}); got["stolen"] != "root:x:0:0" {
 		t.Errorf("FollowSymlinks: %q", got["stolen"])
 	}
 	if err := syscall.Mkfifo(filepath.Join(runs[1], "metrics", "fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	invalid, _ = readStore(t, root, sources.Options{FollowSymlinks: true})
+	invalid, _ = readStore(t, root, formats.Options{FileStore: filestore.Options{FollowSymlinks: true}})
 	if len(invalid) != 1 || !strings.Contains(invalid[0], "not a regular file") {
 		t.Errorf("a FIFO: %v", invalid)
 	}

@@ -17,28 +17,58 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
 )
 
+// Options are every format's options together, as a command gathers them from its
+// flags; Open hands each format its own.
+type Options struct {
+	sources.Options
+	FileStore filestore.Options
+	Database  database.Options
+	CSV       csvfile.Options
+}
+
 // Format is one input format mlflow-bulk reads.
 type Format struct {
 	Name string
 	// Detect reports whether the location holds this format. It must be cheap.
 	Detect func(location string) bool
-	Open   sources.Opener
+	Open   func(ctx context.Context, location string, opts Options) (sources.Source, error)
 }
 
 // Formats is the explicit table of input formats, tried in order.
 func Formats() []Format {
 	return []Format{
-		{Name: "MLflow database (sqlite:///mlflow.db, a .db file, postgresql://, mysql://)", Detect: database.Detect, Open: database.Open},
-		{Name: "mlflow-bulk dump (manifest.json)", Detect: dump.Detect, Open: dump.Open},
-		{Name: "MLflow file store (mlruns)", Detect: filestore.Detect, Open: filestore.Open},
-		{Name: "mlflow-export-import export (experiment.json, run.json)", Detect: exportimport.Detect, Open: exportimport.Open},
-		{Name: "CSV (a runs CSV, the UI's Download CSV, or run_id,key,value,timestamp,step)", Detect: csvfile.Detect, Open: csvfile.Open},
+		{Name: "MLflow database (sqlite:///mlflow.db, a .db file, postgresql://, mysql://)", Detect: database.Detect,
+			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
+				own := o.Database
+				own.Options = o.Options
+				return database.Open(ctx, loc, own)
+			}},
+		{Name: "mlflow-bulk dump (manifest.json)", Detect: dump.Detect,
+			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
+				return dump.Open(ctx, loc, o.Options)
+			}},
+		{Name: "MLflow file store (mlruns)", Detect: filestore.Detect,
+			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
+				own := o.FileStore
+				own.Options = o.Options
+				return filestore.Open(ctx, loc, own)
+			}},
+		{Name: "mlflow-export-import export (experiment.json, run.json)", Detect: exportimport.Detect,
+			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
+				return exportimport.Open(ctx, loc, o.Options)
+			}},
+		{Name: "CSV (a runs CSV, the UI's Download CSV, or run_id,key,value,timestamp,step)", Detect: csvfile.Detect,
+			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
+				own := o.CSV
+				own.Options = o.Options
+				return csvfile.Open(ctx, loc, own)
+			}},
 	}
 }
 
 // Open opens a source location with the first format that recognises it. MLflow's
 // file-store URIs (file:///path/mlruns) are accepted as well as plain paths.
-func Open(ctx context.Context, location string, opts sources.Options) (sources.Source, error) {
+func Open(ctx context.Context, location string, opts Options) (sources.Source, error) {
 	path := location
 	if strings.HasPrefix(location, "file://") {
 		path = strings.TrimPrefix(location, "file://")

@@ -11,6 +11,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 )
 
@@ -41,7 +42,7 @@ func TestWrongFolderSaysWhatToGive(t *testing.T) {
 		dbOnly:                    "holds " + filepath.Join(dbOnly, "mlflow.db") + " (MLflow database",
 		"sqlite:///" + filepath.ToSlash(filepath.Join(project, "nope.db")): "does not exist",
 	} {
-		src, err := formats.Open(context.Background(), location, sources.Options{Drivers: all.Registry()})
+		src, err := formats.Open(context.Background(), location, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 		if src != nil {
 			src.Close()
 		}
@@ -61,7 +62,7 @@ func TestUnfinishedDumpSaysSo(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "runs.jsonl"), []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := formats.Open(context.Background(), dir, sources.Options{})
+	_, err := formats.Open(context.Background(), dir, formats.Options{})
 	if !errors.Is(err, sources.ErrNotRecognised) || !strings.Contains(err.Error(), "without its manifest.json") {
 		t.Errorf("an unfinished dump: %v", err)
 	}
