@@ -16,7 +16,7 @@ import (
 type Driver struct{}
 
 // Database describes MySQL and MariaDB.
-func (Driver) Database() *schema.Database { return schema.MySQL.Database() }
+func (Driver) Database() *schema.Database { return mysqlDatabase }
 
 // Open connects to write, holding the import lock (see openSink).
 func (Driver) Open(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Sink, error) {

@@ -16,7 +16,7 @@ import (
 type Driver struct{}
 
 // Database describes PostgreSQL.
-func (Driver) Database() *schema.Database { return schema.Postgres.Database() }
+func (Driver) Database() *schema.Database { return postgresDatabase }
 
 // Open connects to write, holding the import lock (see openSink).
 func (Driver) Open(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Sink, error) {

@@ -14,7 +14,7 @@ import (
 type Driver struct{}
 
 // Database describes SQLite.
-func (Driver) Database() *schema.Database { return schema.SQLite.Database() }
+func (Driver) Database() *schema.Database { return sqliteDatabase }
 
 // Open opens (creating it when missing) the SQLite file of uri to write.
 func (Driver) Open(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Sink, error) {
