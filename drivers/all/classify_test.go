@@ -2,6 +2,8 @@ package all_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
@@ -40,5 +42,50 @@ func TestClassifyUniqueViolation(t *testing.T) {
 				t.Errorf("a cancelled context classified %d", kind)
 			}
 		})
+	}
+}
+
+// TestMariaDBConnectionLostSaysSo: a session the server closed (here killed from
+// another session) is named as a lost connection with what to do, not the driver's
+// "invalid connection".
+func TestMariaDBConnectionLostSaysSo(t *testing.T) {
+	ctx := context.Background()
+	uri := testenv.MySQL(t)
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	rows, err := tx.Query(ctx, "SELECT CONNECTION_ID()")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows.Close()
+	killer, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killer.Close()
+	ktx, err := killer.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ktx.Exec(ctx, fmt.Sprintf("KILL %d", id)); err != nil {
+		t.Fatal(err)
+	}
+	_ = ktx.Rollback(ctx)
+	_, err = tx.Exec(ctx, "SELECT 1")
+	if err == nil || !strings.Contains(err.Error(), "lost the connection to the server") || !strings.Contains(err.Error(), "same command") {
+		t.Errorf("a killed session: %v", err)
 	}
 }

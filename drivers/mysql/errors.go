@@ -1,7 +1,9 @@
 package mysql
 
 import (
+	"database/sql/driver"
 	"errors"
+	"fmt"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -25,4 +27,15 @@ func classify(err error) sinks.ErrorKind {
 		return sinks.Deadlock
 	}
 	return sinks.OtherError
+}
+
+// connectionLost says in words what the driver calls "invalid connection" or a bad
+// connection: the server closed the session (it restarted, or a timeout such as
+// wait_timeout ran out). What was committed stays; the same command finishes the job.
+func (s *mysqlSink) connectionLost(err error) error {
+	if !errors.Is(err, mysql.ErrInvalidConn) && !errors.Is(err, driver.ErrBadConn) {
+		return err
+	}
+	return fmt.Errorf("lost the connection to the server of %s (it restarted, or a timeout such as wait_timeout closed the session): %w; "+
+		"what was committed stays, and running the same command again finishes the job", s.Describe(), err)
 }

@@ -187,21 +187,25 @@ func (t *mysqlTx) Waited() bool { return false }
 func (t *mysqlTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.tx.ExecContext(ctx, query, args...)
 	if err != nil {
-		return 0, err
+		return 0, t.sink.connectionLost(err)
 	}
 	n, _ := res.RowsAffected()
 	return n, nil
 }
 
 func (t *mysqlTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
-	return t.tx.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
+	rows, err := t.tx.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
+	if err != nil {
+		return nil, t.sink.connectionLost(err)
+	}
+	return rows, nil
 }
 
 func (t *mysqlTx) Commit(ctx context.Context) error {
 	err := t.tx.Commit()
 	errLock := t.release()
 	if err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return fmt.Errorf("commit: %w", t.sink.connectionLost(err))
 	}
 	t.done = true
 	return errLock

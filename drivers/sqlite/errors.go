@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"errors"
+	"fmt"
+	"os"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"modernc.org/sqlite"
@@ -23,4 +25,16 @@ func classify(err error) sinks.ErrorKind {
 		return sinks.UniqueViolation
 	}
 	return sinks.OtherError
+}
+
+// diskFull says where the space ran out: SQLite's "database or disk is full" may mean
+// the target's disk or the temporary folder its sorter writes to (building an index
+// after a bulk load sorts there), and the two are often different disks.
+func diskFull(err error, path string) error {
+	var liteErr *sqlite.Error
+	if !errors.As(err, &liteErr) || liteErr.Code()&0xff != sqlite3.SQLITE_FULL {
+		return err
+	}
+	return fmt.Errorf("%w: the disk of %s, or of the folder SQLite sorts in (%s, TMPDIR), is full; free space there, or point TMPDIR at a disk with room, "+
+		"and run the same command again: what was committed stays", err, path, os.TempDir())
 }

@@ -118,7 +118,7 @@ func (s *sqliteSink) Begin(ctx context.Context) (sinks.Tx, error) {
 		}
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}
-	t := &sqliteTx{conn: s.conn, stmts: map[string]*sql.Stmt{}}
+	t := &sqliteTx{path: s.uri.Path, conn: s.conn, stmts: map[string]*sql.Stmt{}}
 	// data_version changes when another connection commits: then what this sink read
 	// before may be stale.
 	var v int64
@@ -132,6 +132,7 @@ func (s *sqliteSink) Begin(ctx context.Context) (sinks.Tx, error) {
 }
 
 type sqliteTx struct {
+	path   string // the database file, for messages
 	conn   *sql.Conn
 	stmts  map[string]*sql.Stmt
 	done   bool
@@ -143,7 +144,7 @@ func (t *sqliteTx) Waited() bool { return t.waited }
 func (t *sqliteTx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
 	res, err := t.conn.ExecContext(ctx, query, sqliteArgs(args)...)
 	if err != nil {
-		return 0, err
+		return 0, diskFull(err, t.path)
 	}
 	n, _ := res.RowsAffected()
 	return n, nil

@@ -477,3 +477,35 @@ func TestFileStoreNameTakenTwice(t *testing.T) {
 		t.Errorf("names %v, notices %q", names, notices)
 	}
 }
+
+// TestMetaYAMLAliases: a meta.yaml that names a value once and refers to it with an
+// alias (valid YAML, which PyYAML reads) reads as the values it stands for.
+func TestMetaYAMLAliases(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "mlruns")
+	run := strings.Repeat("b", 32)
+	files := map[string]string{
+		filepath.Join(root, "1", "meta.yaml"):        "experiment_id: &id '1'\nname: aliased\nartifact_location: /a\nlifecycle_stage: &stage active\n",
+		filepath.Join(root, "1", run, "meta.yaml"):   "run_id: &rid " + run + "\nrun_uuid: *rid\nexperiment_id: '1'\nstatus: 3\nlifecycle_stage: active\nstart_time: 1\nuser_id: &u alice\nrun_name: *u\n",
+		filepath.Join(root, "1", run, "params", "p"): "1",
+	}
+	for path, content := range files {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got *sources.Run
+	for _, r := range readAll(t, root, filestore.Options{}) {
+		switch r := r.(type) {
+		case *sources.Run:
+			got = r
+		case *sources.Invalid:
+			t.Fatalf("invalid: %v", r.Err)
+		}
+	}
+	if got == nil || got.RunID != run || got.Name != "alice" || got.UserID != "alice" {
+		t.Errorf("run read from a meta.yaml with aliases: %+v", got)
+	}
+}

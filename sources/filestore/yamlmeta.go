@@ -51,9 +51,18 @@ func readMeta(files storeFiles, path string) (*meta, error) {
 	m := &meta{file: path, fields: map[string]*yaml.Node{}}
 	content := doc.Content[0].Content
 	for i := 0; i+1 < len(content); i += 2 {
-		m.fields[content[i].Value] = content[i+1]
+		m.fields[content[i].Value] = deref(content[i+1])
 	}
 	return m, nil
+}
+
+// deref follows a YAML alias (*name) to the node it names, as PyYAML's loader does; a
+// node that is not an alias is itself.
+func deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
 }
 
 // yamlErrorLine pulls the line number out of a yaml.v3 error ("yaml: line 3: ...").
@@ -163,7 +172,7 @@ func (m *meta) stringMap(key string) ([]sources.Tag, error) {
 	}
 	var tags []sources.Tag
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
+		k, v := deref(n.Content[i]), deref(n.Content[i+1])
 		value := v.Value
 		if isNull(v) {
 			value = ""

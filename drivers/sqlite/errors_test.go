@@ -1,0 +1,35 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestDiskFullSaysWhere: SQLite's "database or disk is full" names the target's disk and
+// the folder the sorter writes to, and what to do. A page limit stands in for a full disk.
+func TestDiskFullSaysWhere(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "full.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=max_page_count(8)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, "CREATE TABLE t (v TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.ExecContext(ctx, "INSERT INTO t SELECT hex(randomblob(4000)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100) SELECT i FROM n)")
+	if err == nil {
+		t.Fatal("the insert fit in 8 pages")
+	}
+	msg := diskFull(err, path).Error()
+	if !strings.Contains(msg, "TMPDIR") || !strings.Contains(msg, path) || !strings.Contains(msg, "same command") {
+		t.Errorf("a full database: %s", msg)
+	}
+	if other := diskFull(context.Canceled, path); other != context.Canceled {
+		t.Errorf("another error changed: %v", other)
+	}
+}
