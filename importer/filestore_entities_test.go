@@ -350,11 +350,21 @@ func TestImportFileStoreEntitiesSynthetic(t *testing.T) {
 func TestLoggedModelsIntoAnOlderSchema(t *testing.T) {
 	root := testenv.Sample(t, "dmatrix-logged-models/mlruns")
 	older, _ := schema.Lookup("acf3f17fdcc7")
+	dumped := filepath.Join(t.TempDir(), "dump")
+	exportTo(t, root, dumped, false)
 	for _, target := range targets {
 		t.Run(target.name, func(t *testing.T) {
+			// A dump of the same store is checked the same way before writing.
 			uri := target.uri(t)
 			createAt(t, uri, older)
-			_, err := importPaths(t, uri, importer.Options{}, root)
+			_, err := importPaths(t, uri, importer.Options{}, dumped)
+			if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "table logged_models, 3 rows") || !strings.Contains(err.Error(), "Nothing was written") {
+				t.Fatalf("a dump into a schema without logged_models: %v", err)
+			}
+			if n := count(t, uri, "runs"); n != 0 {
+				t.Errorf("%d runs of the dump written before the refusal", n)
+			}
+			_, err = importPaths(t, uri, importer.Options{}, root)
 			if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "table logged_models, 3 rows") || !strings.Contains(err.Error(), "Nothing was written") {
 				t.Fatalf("into a schema without logged_models: %v", err)
 			}

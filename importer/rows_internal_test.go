@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
 func TestNewUUID(t *testing.T) {
@@ -27,12 +28,12 @@ func TestNewUUID(t *testing.T) {
 func TestComparableText(t *testing.T) {
 	t.Parallel()
 	for _, same := range [][2]any{{true, int64(1)}, {false, int64(0)}, {int64(3), float64(3)}, {[]byte("x"), "x"}, {2.5, 2.5}, {int32(7), int64(7)}} {
-		if comparableText(same[0]) != comparableText(same[1]) {
+		if sources.ComparableText(same[0]) != sources.ComparableText(same[1]) {
 			t.Errorf("%#v and %#v differ", same[0], same[1])
 		}
 	}
 	for _, other := range [][2]any{{nil, ""}, {nil, "\x00null "}, {int64(1), "1.5"}, {2.5, 2.4999999999999996}, {math.Inf(1), math.MaxFloat64}} {
-		if comparableText(other[0]) == comparableText(other[1]) {
+		if sources.ComparableText(other[0]) == sources.ComparableText(other[1]) {
 			t.Errorf("%#v and %#v compare equal", other[0], other[1])
 		}
 	}

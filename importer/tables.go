@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,31 +89,7 @@ func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source)
 // rows of a table the target lacks, or values of a column it lacks: an error, or under
 // --skip-unsupported a note. A database source's are named before anything is written.
 func (im *importer) unsupportedRows(c *sources.TableChunk, target *schema.TableInfo) error {
-	var what string
-	var n int
-	if target == nil {
-		what, n = "table "+c.Table.Name, len(c.Rows)
-	} else {
-		for i, col := range c.Columns {
-			info := c.Table.Column(col)
-			if target.Column(col) != nil || (info != nil && info.Generated) {
-				continue
-			}
-			def, hasDefault := "", false
-			if info != nil {
-				def, hasDefault = info.LiteralDefault()
-			}
-			for _, row := range c.Rows {
-				if i < len(row) && row[i] != nil && (!hasDefault || comparableText(row[i]) != def) {
-					n++
-				}
-			}
-			if n > 0 {
-				what = "column " + c.Table.Name + "." + col
-				break
-			}
-		}
-	}
+	what, n := c.UnsupportedIn(target)
 	if n == 0 {
 		return nil
 	}
@@ -335,49 +310,17 @@ func KeyColumns(t *schema.TableInfo, names []string) []int {
 	return key
 }
 
-// comparableText renders a value so that what one database wrote and another read back
-// compare equal: booleans and integers as digits, floats exactly, bytes as text.
-func comparableText(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "\x00null"
-	case bool:
-		if x {
-			return "1"
-		}
-		return "0"
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int32:
-		return strconv.FormatInt(int64(x), 10)
-	case int:
-		return strconv.Itoa(x)
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
-			return strconv.FormatInt(int64(x), 10)
-		}
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	case float32:
-		return strconv.FormatFloat(float64(x), 'g', -1, 32)
-	case []byte:
-		return string(x)
-	case string:
-		return x
-	}
-	return fmt.Sprint(v)
-}
-
 func RowKey(row []any, key []int) string {
 	parts := make([]string, len(key))
 	for i, k := range key {
-		parts[i] = comparableText(row[k])
+		parts[i] = sources.ComparableText(row[k])
 	}
 	return strings.Join(parts, "\x1f")
 }
 
 func SameRow(a, b []any) bool {
 	for i := range a {
-		if comparableText(a[i]) != comparableText(b[i]) {
+		if sources.ComparableText(a[i]) != sources.ComparableText(b[i]) {
 			return false
 		}
 	}

@@ -1,0 +1,75 @@
+package sources
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// Rows copied as they are (TableChunk) are compared by the text of their values: the
+// same value as different Go types (an int64 and a float64 of it, a bool and 1) is the
+// same text.
+
+// comparableText renders a value so that what one database wrote and another read back
+// compare equal: booleans and integers as digits, floats exactly, bytes as text.
+func ComparableText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "\x00null"
+	case bool:
+		if x {
+			return "1"
+		}
+		return "0"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1<<53 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	case []byte:
+		return string(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// UnsupportedIn says what of the chunk the target table cannot hold: the whole table
+// where the target has none, or the first column it lacks that holds values other than
+// its default (generated columns aside); rows is how many rows hold such values, 0
+// when the target holds it all.
+func (c *TableChunk) UnsupportedIn(target *schema.TableInfo) (what string, rows int) {
+	if target == nil {
+		return "table " + c.Table.Name, len(c.Rows)
+	}
+	for i, col := range c.Columns {
+		info := c.Table.Column(col)
+		if target.Column(col) != nil || (info != nil && info.Generated) {
+			continue
+		}
+		def, hasDefault := "", false
+		if info != nil {
+			def, hasDefault = info.LiteralDefault()
+		}
+		n := 0
+		for _, row := range c.Rows {
+			if i < len(row) && row[i] != nil && (!hasDefault || ComparableText(row[i]) != def) {
+				n++
+			}
+		}
+		if n > 0 {
+			return "column " + c.Table.Name + "." + col, n
+		}
+	}
+	return "", 0
+}
