@@ -22,7 +22,16 @@ import (
 const scratchPrefix = "mlflow_bulk_dry_run_"
 
 // scratchName is mlflow_bulk_dry_run_<connection id>_<unix nanoseconds>.
-var scratchName = regexp.MustCompile(`^` + scratchPrefix + `([0-9]+)_[0-9]+$`)
+var scratchName = regexp.MustCompile(`^` + scratchPrefix + `([0-9]+)_([0-9]+)$`)
+
+// unseenScratchAge is how old a scratch database must be before a user who cannot see
+// other users' sessions (no PROCESS privilege) takes it for one a killed dry run left:
+// its session may be another user's, still running.
+const unseenScratchAge = 24 * time.Hour
+
+// processPrivilege counts the PROCESS privilege of the session's user ('user'@'host').
+const processPrivilege = `SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'PROCESS'
+	AND GRANTEE = CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')`
 
 // Scratch implements sinks.Scratcher.
 func (s *mysqlSink) Scratch(ctx context.Context, opts sinks.Options) (sinks.Sink, string, func() error, error) {
@@ -67,6 +76,14 @@ func (s *mysqlSink) dropLeftScratch(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("list scratch databases on the server of %s: %w", s.Describe(), err)
 	}
+	if len(names) == 0 {
+		return 0, nil
+	}
+	// Without the PROCESS privilege, PROCESSLIST shows this user's sessions alone.
+	var seesAll int
+	if err := s.conn.QueryRowContext(ctx, processPrivilege).Scan(&seesAll); err != nil {
+		return 0, fmt.Errorf("read the privileges of the session on %s: %w", s.Describe(), err)
+	}
 	dropped := 0
 	for _, name := range names {
 		m := scratchName.FindStringSubmatch(name)
@@ -74,6 +91,10 @@ func (s *mysqlSink) dropLeftScratch(ctx context.Context) (int, error) {
 			continue // not named as mlflow-bulk names them: not ours to drop
 		}
 		id, _ := strconv.ParseInt(m[1], 10, 64)
+		made, _ := strconv.ParseInt(m[2], 10, 64)
+		if seesAll == 0 && time.Since(time.Unix(0, made)) < unseenScratchAge {
+			continue // perhaps another user's dry run, whose session this one cannot see
+		}
 		var alive int
 		if err := s.conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = ?", id).Scan(&alive); err != nil {
 			return dropped, fmt.Errorf("check the session of scratch database %s: %w", name, err)
