@@ -13,8 +13,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"reflect"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/dump"
@@ -130,9 +130,17 @@ func (w *writer) write(entity string, v any) error {
 		f.enc.SetEscapeHTML(false)
 		w.files[entity] = f
 	}
-	if bad := invalidText(reflect.ValueOf(v), entity); bad != "" {
-		return fmt.Errorf("%s holds text that is not UTF-8, which JSON cannot carry unchanged: the dump is refused rather than altered; "+
-			"fix the value in the source (MLflow keeps text as UTF-8)", bad)
+	// JSON carries text as UTF-8 only: the encoder would write U+FFFD for bytes that are
+	// not, and the dump would hold another value than the source without a word.
+	err := sources.EachText(entity, v, func(path, text string) error {
+		if utf8.ValidString(text) {
+			return nil
+		}
+		return fmt.Errorf("%s (%q) holds text that is not UTF-8, which JSON cannot carry unchanged: the dump is refused rather than altered; "+
+			"fix the value in the source (MLflow keeps text as UTF-8)", path, text)
+	})
+	if err != nil {
+		return err
 	}
 	w.report.Counts[entity]++
 	return f.enc.Encode(v)

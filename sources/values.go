@@ -3,6 +3,7 @@ package sources
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -72,4 +73,52 @@ func (c *TableChunk) UnsupportedIn(target *schema.TableInfo) (what string, rows 
 		}
 	}
 	return "", 0
+}
+
+// EachText calls fn with every text of a record and the path that names it
+// ("runs.Params[0].Value"), stopping at the first error fn returns. Origin says where a
+// record was read (a file name, not data), and a field tagged check:"-" links records
+// without being data: both are passed over. Bytes are not text.
+func EachText(path string, record any, fn func(path, text string) error) error {
+	return eachText(path, reflect.ValueOf(record), fn)
+}
+
+func eachText(path string, v reflect.Value, fn func(path, text string) error) error {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil
+		}
+		return eachText(path, v.Elem(), fn)
+	case reflect.String:
+		return fn(path, v.String())
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil
+		}
+		for i := 0; i < v.Len(); i++ {
+			if err := eachText(fmt.Sprintf("%s[%d]", path, i), v.Index(i), fn); err != nil {
+				return err
+			}
+		}
+	case reflect.Map:
+		iter := v.MapRange()
+		for iter.Next() {
+			if err := eachText(path+" key", iter.Key(), fn); err != nil {
+				return err
+			}
+			if err := eachText(fmt.Sprintf("%s[%v]", path, iter.Key()), iter.Value(), fn); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Type().Field(i); f.IsExported() && f.Type != reflect.TypeOf(Origin{}) && f.Tag.Get("check") != "-" {
+				if err := eachText(path+"."+f.Name, v.Field(i), fn); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -296,38 +295,9 @@ func (a Assembler) CheckValue(what string, v any) error {
 }
 
 // CheckRecord checks every text of a record (a logged model, a registered model, a
-// dataset) with checkValue, naming the field of the first it refuses.
+// dataset) with CheckValue, naming the field of the first it refuses.
 func (a Assembler) CheckRecord(what string, record any) error {
-	return a.checkFields(what, reflect.ValueOf(record))
-}
-
-func (a Assembler) checkFields(path string, v reflect.Value) error {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return nil
-		}
-		return a.checkFields(path, v.Elem())
-	case reflect.String:
-		return a.CheckValue(path, v.String())
-	case reflect.Slice:
-		for i := 0; i < v.Len(); i++ {
-			if err := a.checkFields(fmt.Sprintf("%s[%d]", path, i), v.Index(i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Struct:
-		for i := 0; i < v.NumField(); i++ {
-			// Origin says where the record was read: a file name, not data; a field
-			// tagged check:"-" links records and is never written.
-			if f := v.Type().Field(i); f.IsExported() && f.Type != reflect.TypeOf(sources.Origin{}) && f.Tag.Get("check") != "-" {
-				if err := a.checkFields(path+"."+f.Name, v.Field(i)); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	return sources.EachText(what, record, func(path, text string) error { return a.CheckValue(path, text) })
 }
 
 // CheckRow checks every value of a row copied as it is (a table without rules, a

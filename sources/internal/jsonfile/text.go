@@ -2,6 +2,7 @@ package jsonfile
 
 import (
 	"fmt"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -81,19 +82,6 @@ func hex4(data []byte, i int) (rune, bool) {
 	if i+4 > len(data) {
 		return 0, false
 	}
-	var r rune
-	for _, c := range data[i : i+4] {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c-'a') + 10
-		case c >= 'A' && c <= 'F':
-			r |= rune(c-'A') + 10
-		default:
-			return 0, false
-		}
-	}
-	return r, true
+	r, err := strconv.ParseUint(string(data[i:i+4]), 16, 32)
+	return rune(r), err == nil
 }
