@@ -229,7 +229,9 @@ func (s *fileStore) walkExperiments(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read file store: %w", err)
 	}
-	s.models = s.scanLoggedModels()
+	if s.models == nil { // Unsupported may have listed them already
+		s.models = s.scanLoggedModels()
+	}
 	active := map[string]bool{}
 	names := map[string]bool{}
 	for _, e := range entries {

@@ -451,7 +451,9 @@ func readAliases(files storeFiles, m *meta, dir string) ([]sources.ModelAlias, e
 func (s *fileStore) Unsupported(ctx context.Context, target map[string]*schema.TableInfo) ([]sources.Unsupported, error) {
 	var out []sources.Unsupported
 	if target["logged_models"] == nil {
-		if n := len(s.scanLoggedModels()); n > 0 {
+		// Listed once: the read that follows (at the first Next) takes this list.
+		s.models = s.scanLoggedModels()
+		if n := len(s.models); n > 0 {
 			out = append(out, sources.Unsupported{Table: "logged_models", Rows: int64(n)})
 		}
 	}
