@@ -402,6 +402,14 @@ func (im *importer) noteOnce(reason string) {
 	}
 }
 
+// noticeOnce adds a line to the report's notes, once per import.
+func (im *importer) noticeOnce(notice string) {
+	if !im.notedOnce[notice] {
+		im.notedOnce[notice] = true
+		im.report.Notices = append(im.report.Notices, notice)
+	}
+}
+
 // invalid handles bad input: stop, or (SkipInvalid) drop what it spoils and go on.
 func (im *importer) invalid(ctx context.Context, inErr *sources.InputError) error {
 	if !im.opts.SkipInvalid {

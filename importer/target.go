@@ -26,20 +26,16 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		err = nil
 	}
 	var unknown *schema.UnknownRevisionError
-	if errors.As(err, &unknown) {
+	switch {
+	case errors.As(err, &unknown):
 		// A newer MLflow's database (or a branch's) is written by what it has.
-		tables, ierr := schema.Inspect(ctx, tx, im.dialect)
-		if ierr != nil {
-			return fmt.Errorf("%s: %w", im.sink.Describe(), ierr)
+		if rev, err = im.fitTarget(ctx, tx, unknown.ID, schema.Newest()); err != nil {
+			return err
 		}
-		left, ferr := schema.Fit(ctx, tx, im.dialect, schema.Newest(), unknown.ID, tables)
-		if ferr != nil {
-			return fmt.Errorf("%s: %w", im.sink.Describe(), ferr)
-		}
-		rev, err = schema.Newest(), nil
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it was written as %s", unknown.ID, rev))
-		if len(left) > 0 {
-			im.report.Notices = append(im.report.Notices, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
+	case err == nil && rev != nil && !rev.Described():
+		// A release mlflow-bulk knows of but holds no schema of: the same.
+		if rev, err = im.fitTarget(ctx, tx, rev.ID, rev); err != nil {
+			return err
 		}
 	}
 	if err != nil {
@@ -128,4 +124,27 @@ func (im *importer) newBuffers(rev *schema.Revision) {
 	im.inputTags = newBuffer(rev, "input_tags", inputTagColumns)
 	im.flushers = []flusher{im.runs, im.params, im.tags, im.metrics, im.latestBuf, im.inputs, im.inputTags}
 	im.marks = make([]int, len(im.flushers))
+}
+
+// fitTarget checks a target whose schema mlflow-bulk does not hold in full (a revision it
+// does not know, or one newer than its DDL) by what its tables hold, and notes what it
+// leaves at defaults. It returns the revision the import writes as.
+func (im *importer) fitTarget(ctx context.Context, tx sinks.Tx, id string, rev *schema.Revision) (*schema.Revision, error) {
+	tables, err := schema.Inspect(ctx, tx, im.dialect)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", im.sink.Describe(), err)
+	}
+	left, err := schema.Fit(ctx, tx, im.dialect, rev, id, tables)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", im.sink.Describe(), err)
+	}
+	if _, known := schema.Lookup(id); known {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target is at %s, newer than the schema mlflow-bulk holds (%s): it was written by what its tables hold", rev, schema.Newest()))
+	} else {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it was written as %s", id, rev))
+	}
+	if len(left) > 0 {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
+	}
+	return rev, nil
 }

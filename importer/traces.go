@@ -38,6 +38,12 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 		}
 	}
 	tr = im.mapTraceArtifacts(tr)
+	shape, err := im.targetTraceShape(ctx)
+	if err != nil {
+		return err
+	}
+	tr, notes := rules.ShapeTrace(tr, shape)
+	im.report.Notices = append(im.report.Notices, notes...)
 	for _, t := range tr.Tables {
 		cols, err := im.targetColumns(ctx, t.Table)
 		if err != nil {
@@ -60,7 +66,35 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 		}
 	}
 	im.batch["traces"].Created++
+	if rollups, err := im.targetColumns(ctx, traceRollupTable); err != nil {
+		return err
+	} else if rollups != nil {
+		im.noticeOnce("the target's trace rollup tables (sql_trace_metric_daily_rollups and the others) are left empty, as MLflow's own upgrade leaves them: `mlflow db build-trace-rollups` fills them")
+	}
 	return nil
+}
+
+// traceRollupTable is one of the tables of daily trace summaries MLflow 3.17 added,
+// which MLflow builds from the traces on request.
+const traceRollupTable = "sql_trace_metric_daily_rollups"
+
+// targetTraceShape is how the target holds a trace's name, session, tokens and costs
+// (MLflow 3.17 moved them from rows into columns).
+func (im *importer) targetTraceShape(ctx context.Context) (rules.TraceShape, error) {
+	var err error
+	shape := rules.TraceShapeOf(func(table, column string) bool {
+		cols, e := im.targetColumns(ctx, table)
+		if e != nil {
+			err = e
+			return false
+		}
+		if column == "" {
+			return cols != nil
+		}
+		_, ok := cols[column]
+		return ok
+	})
+	return shape, err
 }
 
 // traceArtifactTag is the trace tag that holds where a trace's spans are.

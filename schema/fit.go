@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -50,7 +51,15 @@ func Fit(ctx context.Context, db DB, d Dialect, r *Revision, id string, tables m
 // sides have, so a source's trace columns are all read, but a target's unknown ones are
 // left at their defaults (MLflow 3.17's trace analytics columns, for one).
 func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo, traces bool) (required, others []string) {
-	inDDL := ddlColumns(r, d)
+	inDDL := ddlColumns(r.DescribedBase(), d)
+	for table, cols := range filledColumns {
+		if inDDL[table] == nil {
+			inDDL[table] = map[string]bool{}
+		}
+		for _, c := range cols {
+			inDDL[table][c] = true
+		}
+	}
 	names := make([]string, 0, len(trackingTables)+len(traceTables))
 	for _, t := range trackingTables {
 		if r.HasTable(t.name) {
@@ -88,6 +97,41 @@ func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo, traces
 	sort.Strings(others)
 	return required, others
 }
+
+// filledColumns are columns of MLflow releases newer than the newest schema mlflow-bulk
+// holds that it fills all the same: MLflow 3.17's trace analytics columns, which
+// importer/rules fills as MLflow's migration does.
+var filledColumns = map[string][]string{
+	"trace_info": {"trace_name", "session_id", "input_tokens", "output_tokens", "total_tokens", "cache_read_input_tokens",
+		"cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr", "input_cost", "output_cost", "total_cost"},
+	"spans":       {"input_cost", "output_cost", "total_cost", "model_name", "model_provider"},
+	"assessments": {"experiment_id", "trace_timestamp_ms", "aggregate_value", "is_numeric_value"},
+}
+
+// HeldElsewhere reports whether a column of a trace table that a target lacks is held
+// there all the same: MLflow 3.17's analytics columns go back into the tags, request
+// metadata, span_metrics and spans.dimension_attributes an older target keeps them in
+// (or are derived, as the assessments' are), and spans.dimension_attributes of an older
+// source goes into a newer target's model columns.
+func HeldElsewhere(table, column string, target map[string]*TableInfo) bool {
+	has := func(table, column string) bool {
+		t := target[table]
+		return t != nil && (column == "" || t.Column(column) != nil)
+	}
+	switch {
+	case table == "spans" && column == "dimension_attributes":
+		return has("spans", "model_name")
+	case table == "spans" && (column == "model_name" || column == "model_provider"):
+		return has("spans", "dimension_attributes")
+	case table == "spans":
+		return slices.Contains(filledColumns["spans"], column) && has("span_metrics", "")
+	}
+	return slices.Contains(filledColumns[table], column) && table != "spans"
+}
+
+// DerivedTables are tables MLflow builds from other rows on request (3.17's daily trace
+// rollups, by `mlflow db build-trace-rollups`): never copied, left for MLflow to build.
+var DerivedTables = []string{"sql_trace_metric_daily_rollups", "sql_span_cost_daily_rollups", "sql_assessment_daily_rollups", "sql_trace_rollup_rebuild_queue"}
 
 // traceTables are the tables a trace is written into, copied by the columns both sides
 // have.

@@ -36,6 +36,9 @@ func (r *Revision) Limits() ValueLimits {
 	if r.AtLeast("f5a4f2784254") {
 		l.TagValue = 8000
 	}
+	if r.AtLeast("17e22815139b") {
+		l.ExperimentTagValue = 20000
+	}
 	l.Truncates = r.AtLeast("acf3f17fdcc7")
 	return l
 }

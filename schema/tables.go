@@ -35,7 +35,7 @@ var trackingTables = []table{
 	}},
 	{name: "experiment_tags", since: "df50e92ffc5e", columns: []column{
 		{name: "key", widths: w(250)},
-		{name: "value", widths: w(5000)},
+		{name: "value", widths: []width{{"", 5000}, {"17e22815139b", 0}}},
 		{name: "experiment_id"},
 	}},
 	{name: "runs", columns: []column{

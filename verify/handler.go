@@ -69,6 +69,12 @@ func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 	if len(h.opts.ArtifactMap) > 0 {
 		r = importer.MapTraceArtifactTag(h.opts.ArtifactMap, r)
 	}
+	// As the import wrote it: in the columns of MLflow 3.17's trace analytics, or in the
+	// rows older releases keep them in.
+	r, _ = rules.ShapeTrace(r, rules.TraceShapeOf(func(table, column string) bool {
+		t := h.tables[table]
+		return t != nil && (column == "" || t.Column(column) != nil)
+	}))
 	return h.afterRun(ctx, func() error {
 		for _, t := range r.Tables {
 			info := h.tables[t.Table]

@@ -60,7 +60,7 @@ const sqliteLoadIndex = "mlflow_bulk_metric_pk"
 // schema.SQLite names a primary key's (sqlite_autoindex_metrics_1): the database is then the
 // one MLflow creates, byte for byte in its schema, which PRAGMA integrity_check confirms.
 func sqliteDeferredKeys(r *schema.Revision) (drop, add []string) {
-	stmts, err := schema.Statements(r, schema.SQLite)
+	stmts, err := schema.Statements(r.DescribedBase(), schema.SQLite)
 	if err != nil {
 		return nil, nil
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,7 +41,7 @@ const tableChunkRows = 500
 func (s *dbSource) otherTables() []string {
 	var names []string
 	for name := range s.tables {
-		if !modelledTables[name] {
+		if !modelledTables[name] && !slices.Contains(schema.DerivedTables, name) {
 			names = append(names, name)
 		}
 	}
@@ -49,6 +50,21 @@ func (s *dbSource) otherTables() []string {
 
 // readOtherTables streams every table without rules, one query per table in key order.
 func (s *dbSource) readOtherTables(ctx context.Context) error {
+	for _, name := range schema.DerivedTables {
+		if s.tables[name] == nil {
+			continue
+		}
+		// On the reading connection: the source reads through that one alone.
+		var n int64
+		if err := s.conn.QueryRowContext(ctx, connDB{s.conn, s.dialect}.query("SELECT COUNT(*) FROM "+s.dialect.Quote(name))).Scan(&n); err != nil {
+			return s.readError(ctx, err)
+		}
+		if n > 0 {
+			if err := s.Emit(ctx, &sources.Notice{Path: s.where, Message: fmt.Sprintf("%d rows of %s were not copied: MLflow builds that table from the traces (`mlflow db build-trace-rollups`)", n, name)}); err != nil {
+				return err
+			}
+		}
+	}
 	for _, name := range s.otherTables() {
 		if err := s.readTable(ctx, s.tables[name]); err != nil {
 			return err
@@ -148,7 +164,7 @@ func (s *dbSource) Unsupported(ctx context.Context, target map[string]*schema.Ta
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if name == "alembic_version" {
+		if name == "alembic_version" || slices.Contains(schema.DerivedTables, name) {
 			continue
 		}
 		src, dst := s.tables[name], target[name]
@@ -174,7 +190,7 @@ func (s *dbSource) Unsupported(ctx context.Context, target map[string]*schema.Ta
 			}
 		}
 		for _, c := range src.Columns {
-			if c.Generated || dst.Column(c.Name) != nil {
+			if c.Generated || dst.Column(c.Name) != nil || schema.HeldElsewhere(name, c.Name, target) {
 				continue
 			}
 			query := fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s IS NOT NULL", s.dialect.Quote(name), s.dialect.Quote(c.Name))
