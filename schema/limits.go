@@ -69,7 +69,14 @@ func ForRelease(version string) (*Revision, error) {
 			return r, nil
 		}
 	}
-	return nil, fmt.Errorf("mlflow-bulk does not know which schema MLflow %s uses; it knows %s", version, SupportedReleases())
+	return nil, fmt.Errorf("mlflow-bulk does not know which schema MLflow %s uses; it knows %s. %s", version, SupportedReleases(), UpgradePath())
+}
+
+// UpgradePath says how a user gets the schema of a release whose schema mlflow-bulk
+// cannot create: create the newest it can, let that release's MLflow upgrade it.
+func UpgradePath() string {
+	return fmt.Sprintf("To get the schema of a newer MLflow, create the newest one mlflow-bulk holds (--revision %s), "+
+		"let that MLflow upgrade it (`mlflow db upgrade <uri>`), then import into it", Newest().ID)
 }
 
 func parseVersion(v string) ([]int, error) {

@@ -201,6 +201,9 @@ func initSchema(ctx context.Context, registry *drivers.Registry, target, passwor
 		return err
 	}
 	defer sink.Close()
+	if !rev.Described() {
+		return &usageError{fmt.Errorf("mlflow-bulk knows of revision %s but holds no DDL to create it. %s", rev, schema.UpgradePath())}
+	}
 	if !schema.CanCreate(rev, sink.Dialect()) {
 		return &usageError{fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", rev, sink.Dialect(), creatable(sink.Dialect()))}
 	}

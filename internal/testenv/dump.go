@@ -9,12 +9,16 @@ import (
 )
 
 // MLflowDump returns the statements that build a database from MLflow's own schema dump
-// of a revision (../shared/mlflow-reference/schemas/<rev>/<dialect>.sql), made
+// of a revision (../shared/mlflow-reference/schemas/<rev>/<dialect>.sql, or
+// schemas-after-3.14/ for the revisions after MLflow 3.14), made
 // executable: split at blank lines, in foreign-key order, the sequence PostgreSQL's dump
 // refers to created, the reserved words MySQL's dump leaves bare quoted.
 func MLflowDump(t testing.TB, revision, dialect string) []string {
 	t.Helper()
 	path := filepath.Join(filepath.Dir(Samples(t)), "mlflow-reference", "schemas", revision, dialect+".sql")
+	if _, err := os.Stat(path); err != nil {
+		path = filepath.Join(filepath.Dir(Samples(t)), "mlflow-reference", "schemas-after-3.14", revision, dialect+".sql")
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("MLflow's dump: %v", err)
