@@ -23,7 +23,7 @@ const maxCachedExperiments = 2_000_000
 
 // experimentCache is the target's experiments as this import knows them.
 type experimentCache struct {
-	byName map[string]int64 // the default workspace's names
+	byName map[string]int64 // by workspaceName(workspace, name)
 	ids    map[int64]bool   // every experiment's id, all workspaces
 	maxID  int64
 }
@@ -59,7 +59,8 @@ func (im *importer) experimentCache(ctx context.Context) (*experimentCache, erro
 // forgetExperiments drops the cache: another writer may have changed the target.
 func (im *importer) forgetExperiments() { im.expCache = nil }
 
-// noteCreatedExperiment keeps the cache current and the id sequence to move.
+// noteCreatedExperiment keeps the cache current and the id sequence to move; name is
+// workspaceName(workspace, name).
 func (im *importer) noteCreatedExperiment(id int64, name string) {
 	im.experimentsCreated = true
 	if c := im.expCache; c != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -40,8 +41,22 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 	if err := im.checkExperiment(e); err != nil {
 		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
 	}
-	mapping := ExperimentMapping{Source: im.sourceName, SourceID: e.SourceID, Name: e.Name}
-	id, found, err := im.experimentByName(ctx, e.Name)
+	ws := im.workspaceOf(e.Workspace)
+	if ws != "" || e.Workspace != "" {
+		im.noteWorkspaceMerge("experiment", ws, e.Name, e.Workspace)
+		placed := *e
+		placed.Workspace, placed.ArtifactLocation = ws, im.workspaceLocation(ws, e.ArtifactLocation)
+		e = &placed
+	}
+	if err := im.ensureWorkspace(ctx, ws); err != nil {
+		return err
+	}
+	if im.workspaces.of == nil {
+		im.workspaces.of = map[expKey]string{}
+	}
+	im.workspaces.of[key] = ws
+	mapping := ExperimentMapping{Source: im.sourceName, SourceID: e.SourceID, Name: e.Name, Workspace: ws}
+	id, found, err := im.experimentByName(ctx, ws, e.Name)
 	var colliding *collidingNameError
 	if errors.As(err, &colliding) {
 		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
@@ -52,7 +67,7 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 	if found {
 		mapping.Action = "merged"
 		im.committed["experiments"].Merged++
-		if id == 0 && im.freshDefault {
+		if id == 0 && im.freshDefault && (ws == "" || ws == rules.DefaultWorkspace) {
 			if err := im.adoptDefault(ctx, e); err != nil {
 				return err
 			}
@@ -105,16 +120,16 @@ func (im *importer) checkExperiment(e *sources.Experiment) error {
 // "résumé" and "resume", "trail" and "trail " on MariaDB's usual ones), the two cannot
 // both exist there, and merging them would put two experiments' runs in one: that is
 // an error naming both.
-func (im *importer) experimentByName(ctx context.Context, name string) (int64, bool, error) {
+func (im *importer) experimentByName(ctx context.Context, ws, name string) (int64, bool, error) {
 	cache, err := im.experimentCache(ctx)
 	if err != nil {
 		return 0, false, err
 	}
 	if cache != nil {
-		id, found := cache.byName[name]
+		id, found := cache.byName[workspaceName(ws, name)]
 		return id, found, nil // names compare exactly: no other spelling can match
 	}
-	id, stored, found, err := im.store.ExperimentByName(ctx, name)
+	id, stored, found, err := im.store.ExperimentByName(ctx, ws, name)
 	if err == nil && found && stored != name {
 		return 0, false, &collidingNameError{name: name, stored: stored, id: id, collation: im.collation.Name}
 	}
@@ -142,7 +157,7 @@ func (im *importer) createExperiment(ctx context.Context, e *sources.Experiment)
 	if err := im.store.CreateExperiment(ctx, id, e); err != nil {
 		return 0, err
 	}
-	im.noteCreatedExperiment(id, e.Name)
+	im.noteCreatedExperiment(id, workspaceName(e.Workspace, e.Name))
 	return id, nil
 }
 

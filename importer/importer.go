@@ -63,6 +63,12 @@ type Options struct {
 	// TargetExperiment puts every run into the experiment of this name (created if the
 	// target lacks it), whatever experiment the sources had them in.
 	TargetExperiment string
+	// Workspace puts everything of the sources into this workspace of the target
+	// (created when missing, with WorkspaceDescription): experiments and models merge
+	// by name within it. Empty keeps each row's workspace. Into a target without
+	// workspaces it merges the sources' workspaces into its one namespace.
+	Workspace            string
+	WorkspaceDescription string
 	// DryRun reads and validates everything and writes it inside one transaction that
 	// is rolled back: the report says what would be created, merged, skipped or
 	// rejected, and the target is left as it was.
@@ -123,6 +129,9 @@ var ErrInvalidInput = errors.New("invalid input")
 // MLflow's schema first when the database is empty.
 func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Options) (*Report, error) {
 	started := time.Now()
+	if err := checkWorkspaceOptions(opts); err != nil {
+		return nil, err
+	}
 	im := &importer{
 		opts:         opts,
 		sink:         sink,
@@ -161,6 +170,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (--experiment, --exclude-experiment, --runs-since, --include-deleted)", im.filteredRuns))
 	}
 	im.reportArtifactMaps()
+	im.reportWorkspaceLocations()
 	im.report.finish(im.committed, started, err == nil)
 	return im.report, err
 }
@@ -339,6 +349,8 @@ type importer struct {
 	// stampSalt is mixed into them: the options the runs were imported under.
 	stamps    *stampBuffer
 	stampSalt uint64
+	// workspaces is what the import knows of the target's workspaces (workspaces.go).
+	workspaces workspaceState
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {

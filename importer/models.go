@@ -47,6 +47,11 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 		remapped.ArtifactLocation = mapped
 		m = &remapped
 	}
+	if placed := im.workspaceLocation(im.experimentWorkspace(expKey{source, m.ExperimentSourceID}), m.ArtifactLocation); placed != m.ArtifactLocation {
+		moved := *m
+		moved.ArtifactLocation = placed
+		m = &moved
+	}
 	err = im.insertRow(ctx, "logged_models", map[string]any{
 		"model_id": m.ModelID, "experiment_id": expID, "name": m.Name, "artifact_location": m.ArtifactLocation,
 		"creation_timestamp_ms": m.CreationTimestamp, "last_updated_timestamp_ms": m.LastUpdatedTimestamp, "status": m.Status,
@@ -119,7 +124,17 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	if err := im.flushAll(ctx); err != nil {
 		return err
 	}
-	stored, exists, err := im.store.RegisteredModelName(ctx, m.Name)
+	// Names are unique within a workspace: the model merges with the one of its
+	// workspace in the target, never another's.
+	ws := im.workspaceOf(m.Workspace)
+	if err := im.ensureWorkspace(ctx, ws); err != nil {
+		return err
+	}
+	im.noteWorkspaceMerge("registered model", ws, m.Name, m.Workspace)
+	placed := *m
+	placed.Workspace = ws
+	m = &placed
+	stored, exists, err := im.store.RegisteredModelName(ctx, ws, m.Name)
 	if err != nil {
 		return err
 	}
@@ -129,8 +144,8 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 		return im.modelNameCollision(ctx, m, stored)
 	}
 	if !exists {
-		err := im.insertRow(ctx, "registered_models", map[string]any{"name": m.Name, "creation_time": optional(m.CreationTime),
-			"last_updated_time": optional(m.LastUpdatedTime), "description": text(m.Description)})
+		err := im.insertRow(ctx, "registered_models", inWorkspace(ws, map[string]any{"name": m.Name, "creation_time": optional(m.CreationTime),
+			"last_updated_time": optional(m.LastUpdatedTime), "description": text(m.Description)}))
 		if err != nil {
 			return err
 		}
@@ -138,22 +153,23 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	} else {
 		count.Merged++
 	}
-	target, err := im.targetVersions(ctx, m.Name)
+	target, err := im.store.ModelVersions(ctx, ws, m.Name)
 	if err != nil {
 		return err
 	}
 	// Where the target's model came from, for conflict messages: this very import (an
 	// earlier source, or an earlier file of this one) or the target as it was.
 	theirs := "the target's"
-	if from, ok := im.modelsWritten[m.Name]; ok {
+	written := workspaceName(ws, m.Name)
+	if from, ok := im.modelsWritten[written]; ok {
 		theirs = "the one imported from " + from + " earlier in this import"
 	} else {
 		if im.modelsWritten == nil {
 			im.modelsWritten = map[string]string{}
 		}
-		im.modelsWritten[m.Name] = im.sourceName
+		im.modelsWritten[written] = im.sourceName
 		if m.Origin.File != "" {
-			im.modelsWritten[m.Name] = m.Origin.File
+			im.modelsWritten[written] = m.Origin.File
 		}
 	}
 	if m.Origin.File != "" {
@@ -171,7 +187,7 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 			versions.Skipped++
 			continue
 		}
-		if err := im.insertVersion(ctx, m.Name, v); err != nil {
+		if err := im.insertVersion(ctx, m, v); err != nil {
 			return err
 		}
 		target[v.Version] = versionSignature(v)
@@ -202,17 +218,23 @@ func versionSignature(v sources.ModelVersion) string {
 	return fmt.Sprintf("source=%s run=%s status=%s stage=%s", s(v.Source), s(v.RunID), s(v.Status), s(v.CurrentStage))
 }
 
-func (im *importer) targetVersions(ctx context.Context, name string) (map[int64]string, error) {
-	return im.store.ModelVersions(ctx, name)
+// inWorkspace adds the workspace column to a registry row's values where the target
+// has workspaces.
+func inWorkspace(ws string, values map[string]any) map[string]any {
+	if ws != "" {
+		values["workspace"] = ws
+	}
+	return values
 }
 
-func (im *importer) insertVersion(ctx context.Context, name string, v sources.ModelVersion) error {
-	err := im.insertRow(ctx, "model_versions", map[string]any{
+func (im *importer) insertVersion(ctx context.Context, m *sources.RegisteredModel, v sources.ModelVersion) error {
+	name := m.Name
+	err := im.insertRow(ctx, "model_versions", inWorkspace(m.Workspace, map[string]any{
 		"name": name, "version": v.Version, "creation_time": optional(v.CreationTime), "last_updated_time": optional(v.LastUpdatedTime),
 		"description": text(v.Description), "user_id": text(v.UserID), "current_stage": text(v.CurrentStage), "source": text(v.Source),
 		"run_id": text(v.RunID), "status": text(v.Status), "status_message": text(v.StatusMessage), "run_link": text(v.RunLink),
 		"storage_location": text(v.StorageLocation),
-	})
+	}))
 	if err != nil {
 		return err
 	}
@@ -221,7 +243,7 @@ func (im *importer) insertVersion(ctx context.Context, name string, v sources.Mo
 		return nil
 	}
 	for _, t := range v.Tags {
-		if err := im.insertRow(ctx, "model_version_tags", map[string]any{"key": t.Key, "value": t.Value, "name": name, "version": v.Version}); err != nil {
+		if err := im.insertRow(ctx, "model_version_tags", inWorkspace(m.Workspace, map[string]any{"key": t.Key, "value": t.Value, "name": name, "version": v.Version})); err != nil {
 			return err
 		}
 	}
@@ -237,7 +259,7 @@ func (im *importer) registryTags(ctx context.Context, m *sources.RegisteredModel
 		return nil
 	}
 	for _, t := range m.Tags {
-		have, found, err := im.store.RegisteredModelTag(ctx, m.Name, t.Key)
+		have, found, err := im.store.RegisteredModelTag(ctx, m.Workspace, m.Name, t.Key)
 		if err != nil {
 			return err
 		}
@@ -249,7 +271,7 @@ func (im *importer) registryTags(ctx context.Context, m *sources.RegisteredModel
 			}
 			continue
 		}
-		if err := im.insertRow(ctx, "registered_model_tags", map[string]any{"key": t.Key, "value": t.Value, "name": m.Name}); err != nil {
+		if err := im.insertRow(ctx, "registered_model_tags", inWorkspace(m.Workspace, map[string]any{"key": t.Key, "value": t.Value, "name": m.Name})); err != nil {
 			return err
 		}
 	}
@@ -268,7 +290,7 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 		return nil
 	}
 	for _, a := range m.Aliases {
-		have, found, err := im.store.ModelAliasVersion(ctx, m.Name, a.Alias)
+		have, found, err := im.store.ModelAliasVersion(ctx, m.Workspace, m.Name, a.Alias)
 		if err != nil {
 			return err
 		}
@@ -286,7 +308,7 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 				im.noteSkipped("", fmt.Sprintf("registered model %q: alias %q left out: version %d is not in the target", m.Name, a.Alias, a.Version))
 				continue
 			}
-			if err := im.insertRow(ctx, "registered_model_aliases", map[string]any{"alias": a.Alias, "version": a.Version, "name": m.Name}); err != nil {
+			if err := im.insertRow(ctx, "registered_model_aliases", inWorkspace(m.Workspace, map[string]any{"alias": a.Alias, "version": a.Version, "name": m.Name})); err != nil {
 				return err
 			}
 			im.batch["model_aliases"].Created++

@@ -51,6 +51,8 @@ type ExperimentMapping struct {
 	Action string `json:"action"`
 	// IDChanged is set when the experiment could not keep its source id.
 	IDChanged bool `json:"id_changed"`
+	// Workspace is the target workspace, empty where the target has none.
+	Workspace string `json:"workspace,omitempty"`
 }
 
 // LatestDifference is one run and key whose source latest metric differs from the

@@ -193,14 +193,14 @@ func TestUnknownRevision(t *testing.T) {
 			}
 			setUp(t, uri, "UPDATE alembic_version SET version_num = 'aaaabbbbcccc'",
 				"ALTER TABLE runs ADD COLUMN future_flag VARCHAR(10)",
-				"ALTER TABLE trace_info ADD COLUMN trace_name VARCHAR(4096)",
+				"ALTER TABLE trace_info ADD COLUMN future_note VARCHAR(4096)",
 				"CREATE TABLE future_registry (id VARCHAR(36) NOT NULL, PRIMARY KEY (id))")
 			report, err := importPaths(t, uri, importer.Options{}, root)
 			if err != nil || report.Count("params").Created != 1 {
 				t.Fatalf("into an unknown revision: %v", err)
 			}
 			notes := strings.Join(report.Notices, "\n")
-			if !strings.Contains(notes, "revision aaaabbbbcccc is unknown to mlflow-bulk") || !strings.Contains(notes+"\n", "left at their defaults: runs.future_flag, trace_info.trace_name\n") {
+			if !strings.Contains(notes, "revision aaaabbbbcccc is unknown to mlflow-bulk") || !strings.Contains(notes+"\n", "left at their defaults: runs.future_flag, trace_info.future_note\n") {
 				t.Errorf("the report does not name the revision and the column left at its default: %s", notes)
 			}
 			runsBefore := count(t, uri, "runs")

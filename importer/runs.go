@@ -54,6 +54,11 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		remapped.ArtifactURI = mapped
 		r = &remapped
 	}
+	if placed := im.workspaceLocation(im.experimentWorkspace(expKey{source, r.ExperimentSourceID}), r.ArtifactURI); placed != r.ArtifactURI {
+		moved := *r
+		moved.ArtifactURI = placed
+		r = &moved
+	}
 	present, err := im.runPresent(ctx, r.RunID)
 	if err != nil {
 		return err

@@ -25,17 +25,21 @@ type Store interface {
 	// which largest id.
 	TargetState(ctx context.Context) (hasRuns bool, experiments, maxExperimentID int64, err error)
 
-	// ExperimentByName finds an experiment of the default workspace by name, as the
-	// database compares names; storedName is the name as it is stored.
-	ExperimentByName(ctx context.Context, name string) (id int64, storedName string, found bool, err error)
+	// ExperimentByName finds an experiment of a workspace ("" where the target has
+	// none) by name, as the database compares names; storedName is the name as stored.
+	ExperimentByName(ctx context.Context, workspace, name string) (id int64, storedName string, found bool, err error)
 	ExperimentIDTaken(ctx context.Context, id int64) (bool, error)
 	MaxExperimentID(ctx context.Context) (int64, error)
-	// Experiments lists the default workspace's experiment names and every experiment
-	// id, or nil names when there are more than limit experiments.
+	// Experiments lists the experiments by workspaceName(workspace, name) and every
+	// experiment id, or nil names when there are more than limit experiments.
 	Experiments(ctx context.Context, limit int) (names map[string]int64, ids []int64, err error)
-	// CreateExperiment writes an experiment with the id given. The importer moves the
-	// database's id generator past it before the batch commits.
+	// CreateExperiment writes an experiment with the id given, in e.Workspace where the
+	// target has workspaces. The importer moves the database's id generator past it
+	// before the batch commits.
 	CreateExperiment(ctx context.Context, id int64, e *sources.Experiment) error
+	// Workspace finds a workspace's row; CreateWorkspace writes one.
+	Workspace(ctx context.Context, name string) (description *string, found bool, err error)
+	CreateWorkspace(ctx context.Context, name string, description any) error
 	// AdoptDefault gives the Default experiment (id 0) the attributes of e.
 	AdoptDefault(ctx context.Context, e *sources.Experiment) error
 	// ExperimentTags are an experiment's tags, a NULL value as "".
@@ -68,14 +72,14 @@ type Store interface {
 	// Exists reports whether an entity the importer writes whole (a logged model, a
 	// trace) is stored, by the key column of its table.
 	Exists(ctx context.Context, table, keyColumn, id string) (bool, error)
-	// RegisteredModelName finds a registered model of the default workspace as the
-	// target compares names, and returns the name it holds (on a case-insensitive
-	// collation, perhaps another spelling).
-	RegisteredModelName(ctx context.Context, name string) (stored string, found bool, err error)
-	ModelVersions(ctx context.Context, name string) (map[int64]string, error)
+	// RegisteredModelName finds a registered model of a workspace ("" where the target
+	// has none) as the target compares names, and returns the name it holds (on a
+	// case-insensitive collation, perhaps another spelling).
+	RegisteredModelName(ctx context.Context, workspace, name string) (stored string, found bool, err error)
+	ModelVersions(ctx context.Context, workspace, name string) (map[int64]string, error)
 	// RegisteredModelTag is a registered model's tag value (nil for NULL).
-	RegisteredModelTag(ctx context.Context, name, key string) (value *string, found bool, err error)
-	ModelAliasVersion(ctx context.Context, name, alias string) (version int64, found bool, err error)
+	RegisteredModelTag(ctx context.Context, workspace, name, key string) (value *string, found bool, err error)
+	ModelAliasVersion(ctx context.Context, workspace, name, alias string) (version int64, found bool, err error)
 	// InsertRow writes one row of the registry or of a logged model, the columns the
 	// target's revision has.
 	InsertRow(ctx context.Context, table string, values map[string]any) error
@@ -131,14 +135,17 @@ func (s sqlStore) exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-// workspace restricts look-ups to the default workspace where the revision has
-// workspaces (names are unique per workspace there).
-func (s sqlStore) workspace() string {
-	if s.rev.AtLeast("1b5f0d9ad7c1") {
-		return " AND workspace = 'default'"
+// inWorkspace restricts a look-up to a workspace where the target has workspaces
+// (names are unique per workspace there): a condition to append and its argument.
+func (s sqlStore) inWorkspace(args []any, workspace string) (string, []any) {
+	if workspace == "" || !s.rev.HasColumn("experiments", "workspace") {
+		return "", args
 	}
-	return ""
+	return " AND workspace = ?", append(args, workspace)
 }
+
+// workspaceName keys an experiment name within its workspace.
+func workspaceName(workspace, name string) string { return workspace + "\x00" + name }
 
 func (s sqlStore) TargetState(ctx context.Context) (bool, int64, int64, error) {
 	hasRuns, err := s.count(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM runs LIMIT 1) AS r")
@@ -150,11 +157,25 @@ func (s sqlStore) TargetState(ctx context.Context) (bool, int64, int64, error) {
 	return false, experiments, maxID, err
 }
 
-func (s sqlStore) ExperimentByName(ctx context.Context, name string) (int64, string, bool, error) {
+func (s sqlStore) ExperimentByName(ctx context.Context, workspace, name string) (int64, string, bool, error) {
 	var id int64
 	var stored string
-	found, err := s.queryRow(ctx, []any{&id, &stored}, "SELECT experiment_id, name FROM experiments WHERE name = ?"+s.workspace(), name)
+	cond, args := s.inWorkspace([]any{name}, workspace)
+	found, err := s.queryRow(ctx, []any{&id, &stored}, "SELECT experiment_id, name FROM experiments WHERE name = ?"+cond, args...)
 	return id, stored, found, err
+}
+
+func (s sqlStore) Workspace(ctx context.Context, name string) (*string, bool, error) {
+	var description *string
+	found, err := s.queryRow(ctx, []any{&description}, "SELECT description FROM workspaces WHERE name = ?", name)
+	return description, found, err
+}
+
+func (s sqlStore) CreateWorkspace(ctx context.Context, name string, description any) error {
+	if err := s.exec(ctx, "INSERT INTO workspaces (name, description) VALUES (?, ?)", name, description); err != nil {
+		return fmt.Errorf("create workspace %q: %w", name, err)
+	}
+	return nil
 }
 
 func (s sqlStore) ExperimentIDTaken(ctx context.Context, id int64) (bool, error) {
@@ -174,6 +195,10 @@ func (s sqlStore) CreateExperiment(ctx context.Context, id int64, e *sources.Exp
 		cols = append(cols, "creation_time", "last_update_time")
 		args = append(args, optional(e.CreationTime), optional(e.LastUpdateTime))
 	}
+	if s.rev.HasColumn("experiments", "workspace") && e.Workspace != "" {
+		cols = append(cols, "workspace")
+		args = append(args, e.Workspace)
+	}
 	query := fmt.Sprintf("INSERT INTO experiments (%s) VALUES (%s)", strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
 	if err := s.exec(ctx, query, args...); err != nil {
 		return fmt.Errorf("create experiment %q: %w", e.Name, err)
@@ -188,17 +213,19 @@ func (s sqlStore) Experiments(ctx context.Context, limit int) (map[string]int64,
 	}
 	var ids []int64
 	names := map[string]int64{}
-	err := schema.EachRow(ctx, s.tx(), "SELECT experiment_id, name, CASE WHEN 1 = 1"+s.workspace()+" THEN 1 ELSE 0 END FROM experiments", nil,
+	workspace := "''"
+	if s.rev.HasColumn("experiments", "workspace") {
+		workspace = "workspace"
+	}
+	err := schema.EachRow(ctx, s.tx(), "SELECT experiment_id, name, "+workspace+" FROM experiments", nil,
 		func(scan func(...any) error) error {
-			var id, inDefault int64
-			var name string
-			if err := scan(&id, &name, &inDefault); err != nil {
+			var id int64
+			var name, ws string
+			if err := scan(&id, &name, &ws); err != nil {
 				return err
 			}
 			ids = append(ids, id)
-			if inDefault == 1 {
-				names[name] = id
-			}
+			names[workspaceName(ws, name)] = id
 			return nil
 		})
 	if err != nil {
@@ -449,15 +476,17 @@ func (s sqlStore) Exists(ctx context.Context, table, keyColumn, id string) (bool
 	return s.count(ctx, "SELECT COUNT(*) FROM "+table+" WHERE "+keyColumn+" = ?", id)
 }
 
-func (s sqlStore) RegisteredModelName(ctx context.Context, name string) (string, bool, error) {
+func (s sqlStore) RegisteredModelName(ctx context.Context, workspace, name string) (string, bool, error) {
 	var stored string
-	found, err := s.queryRow(ctx, []any{&stored}, "SELECT name FROM registered_models WHERE name = ?"+s.workspace(), name)
+	cond, args := s.inWorkspace([]any{name}, workspace)
+	found, err := s.queryRow(ctx, []any{&stored}, "SELECT name FROM registered_models WHERE name = ?"+cond, args...)
 	return stored, found, err
 }
 
-func (s sqlStore) ModelVersions(ctx context.Context, name string) (map[int64]string, error) {
+func (s sqlStore) ModelVersions(ctx context.Context, workspace, name string) (map[int64]string, error) {
 	out := map[int64]string{}
-	err := schema.EachRow(ctx, s.tx(), "SELECT version, source, run_id, status, current_stage FROM model_versions WHERE name = ?"+s.workspace(), []any{name},
+	cond, args := s.inWorkspace([]any{name}, workspace)
+	err := schema.EachRow(ctx, s.tx(), "SELECT version, source, run_id, status, current_stage FROM model_versions WHERE name = ?"+cond, args,
 		func(scan func(...any) error) error {
 			var v sources.ModelVersion
 			if err := scan(&v.Version, &v.Source, &v.RunID, &v.Status, &v.CurrentStage); err != nil {
@@ -472,15 +501,17 @@ func (s sqlStore) ModelVersions(ctx context.Context, name string) (map[int64]str
 	return out, nil
 }
 
-func (s sqlStore) RegisteredModelTag(ctx context.Context, name, key string) (*string, bool, error) {
+func (s sqlStore) RegisteredModelTag(ctx context.Context, workspace, name, key string) (*string, bool, error) {
 	var have *string
-	found, err := s.queryRow(ctx, []any{&have}, `SELECT value FROM registered_model_tags WHERE "key" = ? AND name = ?`+s.workspace(), key, name)
+	cond, args := s.inWorkspace([]any{key, name}, workspace)
+	found, err := s.queryRow(ctx, []any{&have}, `SELECT value FROM registered_model_tags WHERE "key" = ? AND name = ?`+cond, args...)
 	return have, found, err
 }
 
-func (s sqlStore) ModelAliasVersion(ctx context.Context, name, alias string) (int64, bool, error) {
+func (s sqlStore) ModelAliasVersion(ctx context.Context, workspace, name, alias string) (int64, bool, error) {
 	var v int64
-	found, err := s.queryRow(ctx, []any{&v}, "SELECT version FROM registered_model_aliases WHERE alias = ? AND name = ?"+s.workspace(), alias, name)
+	cond, args := s.inWorkspace([]any{alias, name}, workspace)
+	found, err := s.queryRow(ctx, []any{&v}, "SELECT version FROM registered_model_aliases WHERE alias = ? AND name = ?"+cond, args...)
 	return v, found, err
 }
 

@@ -59,7 +59,7 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	}
 	e := &sources.Experiment{Name: "exp-a", ArtifactLocation: "s3://b/7", LifecycleStage: sources.LifecycleActive}
 	must(s.CreateExperiment(ctx, 7, e))
-	id, stored, found, err := s.ExperimentByName(ctx, "exp-a")
+	id, stored, found, err := s.ExperimentByName(ctx, "default", "exp-a")
 	must(err)
 	if !found || id != 7 || stored != "exp-a" {
 		t.Errorf("ExperimentByName: %d %q %v", id, stored, found)
@@ -165,17 +165,28 @@ func storeContract(t *testing.T, s Store, exec func(query string, args ...any)) 
 	must(s.InsertRow(ctx, "model_versions", map[string]any{"name": "m", "version": int64(1), "source": "s3://m/1", "status": "READY", "current_stage": "None", "run_id": run}))
 	must(s.InsertRow(ctx, "registered_model_tags", map[string]any{"key": "k", "value": "v", "name": "m"}))
 	must(s.InsertRow(ctx, "registered_model_aliases", map[string]any{"alias": "champion", "version": int64(1), "name": "m"}))
-	if name, ok, err := s.RegisteredModelName(ctx, "m"); err != nil || !ok || name != "m" {
+	if name, ok, err := s.RegisteredModelName(ctx, "default", "m"); err != nil || !ok || name != "m" {
 		t.Errorf("RegisteredModelName: %q %v %v", name, ok, err)
 	}
-	if v, err := s.ModelVersions(ctx, "m"); err != nil || len(v) != 1 || v[1] == "" {
+	if v, err := s.ModelVersions(ctx, "default", "m"); err != nil || len(v) != 1 || v[1] == "" {
 		t.Errorf("ModelVersions: %v %v", v, err)
 	}
-	if v, found, err := s.RegisteredModelTag(ctx, "m", "k"); err != nil || !found || v == nil || *v != "v" {
+	if v, found, err := s.RegisteredModelTag(ctx, "default", "m", "k"); err != nil || !found || v == nil || *v != "v" {
 		t.Errorf("RegisteredModelTag: %v %v %v", v, found, err)
 	}
-	if v, found, err := s.ModelAliasVersion(ctx, "m", "champion"); err != nil || !found || v != 1 {
+	if v, found, err := s.ModelAliasVersion(ctx, "default", "m", "champion"); err != nil || !found || v != 1 {
 		t.Errorf("ModelAliasVersion: %d %v %v", v, found, err)
+	}
+	// Names are per workspace: another workspace's look-up finds nothing.
+	if _, ok, err := s.RegisteredModelName(ctx, "team-b", "m"); err != nil || ok {
+		t.Errorf("RegisteredModelName in another workspace: %v %v", ok, err)
+	}
+	if _, _, found, err := s.ExperimentByName(ctx, "team-b", "exp-a"); err != nil || found {
+		t.Errorf("ExperimentByName in another workspace: %v %v", found, err)
+	}
+	must(s.CreateWorkspace(ctx, "team-b", "B's"))
+	if d, found, err := s.Workspace(ctx, "team-b"); err != nil || !found || d == nil || *d != "B's" {
+		t.Errorf("Workspace: %v %v %v", d, found, err)
 	}
 	if ok, err := s.Exists(ctx, "trace_info", "request_id", "tr-none"); err != nil || ok {
 		t.Errorf("Exists of no trace: %v %v", ok, err)

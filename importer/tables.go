@@ -58,6 +58,10 @@ func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source)
 			return err
 		}
 		for _, u := range found {
+			if im.workspaceUnsupported(u) {
+				// --workspace merges the source's workspaces: nothing is missing.
+				continue
+			}
 			im.report.Unsupported = append(im.report.Unsupported, UnsupportedData{Source: src.Describe(), Unsupported: u})
 			what := "table " + u.Table
 			if u.Column != "" {
@@ -80,9 +84,24 @@ func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source)
 	if len(problems) == 0 || im.opts.SkipUnsupported {
 		return nil
 	}
+	if workspaceProblem(im.report.Unsupported) {
+		return fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Put the sources' workspaces into one with --workspace NAME (or --flatten-workspaces for the default one), "+
+			"import into a target of MLflow 3.10 or later, or re-run with --skip-unsupported to import the rest and list these in the report",
+			ErrUnsupported, im.sink.Describe(), im.rev.ID, strings.Join(problems, "\n"))
+	}
 	return fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Create the target with a newer schema ('mlflow-bulk schema init --revision ...' on an empty database), "+
 		"upgrade it with 'mlflow db upgrade' from the MLflow release the source comes from, or re-run with --skip-unsupported to import the rest and list these in the report",
 		ErrUnsupported, im.sink.Describe(), im.rev.ID, strings.Join(problems, "\n"))
+}
+
+// workspaceProblem reports whether what a target lacks is workspaces.
+func workspaceProblem(found []UnsupportedData) bool {
+	for _, u := range found {
+		if u.Column == "workspace" || u.Table == "workspaces" {
+			return true
+		}
+	}
+	return false
 }
 
 // unsupportedRows catches, for sources the check before writing cannot ask (a dump),
@@ -90,7 +109,7 @@ func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source)
 // --skip-unsupported a note. A database source's are named before anything is written.
 func (im *importer) unsupportedRows(c *sources.TableChunk, target *schema.TableInfo) error {
 	what, n := c.UnsupportedIn(target)
-	if n == 0 {
+	if n == 0 || (im.opts.Workspace != "" && (c.Table.Name == "workspaces" || what == "column "+c.Table.Name+".workspace")) {
 		return nil
 	}
 	if !im.opts.SkipUnsupported {
@@ -113,6 +132,11 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 			return err
 		}
 	}
+	sourceRows, copied := im.workspaceRows(name, c.Columns, c.Rows)
+	if !copied {
+		count.Merged += int64(len(c.Rows))
+		return nil
+	}
 	if target == nil {
 		count.Skipped += int64(len(c.Rows)) // --skip-unsupported; unsupportedRows noted it
 		return nil
@@ -121,6 +145,7 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	if err := im.flushAll(ctx); err != nil {
 		return err
 	}
+	c = &sources.TableChunk{Table: c.Table, Columns: c.Columns, Rows: sourceRows, Origin: c.Origin}
 	cols, names := WritableColumns(target, c.Columns)
 	expCols := ExperimentColumns(c.Table, c.Columns)
 	rows := make([][]any, 0, len(c.Rows))
@@ -162,6 +187,13 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		case !ok:
 			fresh = append(fresh, row)
 		case SameRow(row, held):
+			count.Merged++
+		case bareWorkspace(name, names, held):
+			// A workspace this or an earlier import created for the experiments it
+			// wrote takes the source's description and settings.
+			if err := im.fillWorkspace(ctx, names, row); err != nil {
+				return err
+			}
 			count.Merged++
 		case im.opts.OnExistingRun == rules.ExistingRunFail:
 			return fmt.Errorf("%s: a row of %s with key %s is in the target with other values (--on-existing-run fail); merge or skip keeps the target's row and reports it",

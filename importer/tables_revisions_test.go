@@ -84,23 +84,19 @@ func TestTableOfANewerMLflow(t *testing.T) {
 	}
 }
 
-// TestOtherWorkspacesNamedBeforeWriting: experiments of a workspace other than the
-// default would move into the default one (the rules write that); the import says so
-// before writing.
-func TestOtherWorkspacesNamedBeforeWriting(t *testing.T) {
+// TestOtherWorkspacesKept: an experiment of a workspace other than the default keeps
+// its workspace in the target, which gets the workspace's row.
+func TestOtherWorkspacesKept(t *testing.T) {
 	src, _ := everyTableDB(t)
 	setUp(t, src, fmt.Sprintf("UPDATE experiments SET workspace = 'team-a' WHERE experiment_id = %d", sourceExperiment))
 	uri := testenv.SQLite(t)
-	_, err := importPaths(t, uri, importer.Options{}, src)
-	if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "column experiments.workspace, 1 rows: rows in workspaces other than 'default'") {
-		t.Fatalf("err = %v", err)
-	}
-	report, err := importPaths(t, uri, importer.Options{SkipUnsupported: true}, src)
-	if err != nil {
+	if _, err := importPaths(t, uri, importer.Options{}, src); err != nil {
 		t.Fatal(err)
 	}
-	if len(report.Unsupported) != 1 || report.Unsupported[0].Reason == "" {
-		t.Errorf("unsupported: %+v", report.Unsupported)
+	d := openDB(t, uri)
+	defer d.close()
+	if n := d.count("SELECT COUNT(*) FROM experiments e JOIN workspaces w ON w.name = e.workspace WHERE e.workspace = 'team-a'"); n != 1 {
+		t.Errorf("experiments in team-a with the workspace's row: %d", n)
 	}
 }
 

@@ -38,6 +38,12 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 		}
 	}
 	tr = im.mapTraceArtifacts(tr)
+	if ws := im.experimentWorkspace(expKey{source, tr.ExperimentSourceID}); ws != "" {
+		tr = MapTraceArtifact(tr, func(location string) (string, bool) {
+			placed := im.workspaceLocation(ws, location)
+			return placed, placed != location
+		})
+	}
 	shape, err := im.targetTraceShape(ctx)
 	if err != nil {
 		return err
@@ -109,7 +115,13 @@ func (im *importer) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
 	return MapTraceArtifactTag(im.opts.ArtifactMap, tr)
 }
 
+// MapTraceArtifactTag rewrites the location of a trace's spans by --artifact-root-map.
 func MapTraceArtifactTag(maps []rules.ArtifactMapping, tr *sources.Trace) *sources.Trace {
+	return MapTraceArtifact(tr, func(location string) (string, bool) { return rules.MapArtifact(maps, location) })
+}
+
+// MapTraceArtifact rewrites the location of a trace's spans with mapLocation.
+func MapTraceArtifact(tr *sources.Trace, mapLocation func(string) (string, bool)) *sources.Trace {
 	out := *tr
 	out.Tables = append([]sources.TableRows{}, tr.Tables...)
 	for ti, t := range out.Tables {
@@ -124,7 +136,7 @@ func MapTraceArtifactTag(maps []rules.ArtifactMapping, tr *sources.Trace) *sourc
 			if row[key] != traceArtifactTag || !isText {
 				continue
 			}
-			if mapped, ok := rules.MapArtifact(maps, location); ok {
+			if mapped, ok := mapLocation(location); ok {
 				rows[i] = append([]any{}, row...)
 				rows[i][value] = mapped
 			}

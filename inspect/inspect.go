@@ -25,6 +25,17 @@ type Inspection struct {
 	// ids that need mapping, keys that collide on case-insensitive databases, NaN.
 	Anomalies []string `json:"anomalies"`
 	Notes     []string `json:"notes"`
+	// Workspaces lists the source's MLflow workspaces with what each holds; empty for a
+	// source without workspaces.
+	Workspaces []InspectedWorkspace `json:"workspaces"`
+}
+
+// InspectedWorkspace is one workspace of the source and what it holds.
+type InspectedWorkspace struct {
+	Name             string `json:"name"`
+	Experiments      int64  `json:"experiments"`
+	Runs             int64  `json:"runs"`
+	RegisteredModels int64  `json:"registered_models"`
 }
 
 // InspectedExp is one experiment of the source.
@@ -33,6 +44,7 @@ type InspectedExp struct {
 	Name           string            `json:"name"`
 	LifecycleStage sources.Lifecycle `json:"lifecycle_stage"`
 	Runs           int64             `json:"runs"`
+	Workspace      string            `json:"workspace,omitempty"`
 }
 
 // maxAnomalies bounds the list; the rest are counted.
@@ -41,8 +53,9 @@ const maxAnomalies = 200
 // Inspect reads a source through and describes it.
 func Inspect(ctx context.Context, src sources.Source) (*Inspection, error) {
 	ins := &inspector{
-		in:       &Inspection{Source: src.Describe(), Counts: map[string]int64{}, Experiments: []InspectedExp{}, Evidence: []string{}, Anomalies: []string{}, Notes: []string{}},
-		evidence: map[string]bool{}, limits: schema.Newest().Limits(), metricKeys: map[string]bool{}, seenPoints: map[string]bool{},
+		in: &Inspection{Source: src.Describe(), Counts: map[string]int64{}, Experiments: []InspectedExp{}, Evidence: []string{}, Anomalies: []string{}, Notes: []string{},
+			Workspaces: []InspectedWorkspace{}},
+		evidence: map[string]bool{}, limits: schema.Newest().Limits(), metricKeys: map[string]bool{}, seenPoints: map[string]bool{}, models: map[string]int64{},
 	}
 	err := sources.Each(ctx, src, ins)
 	return ins.finish(), err
@@ -56,6 +69,8 @@ type inspector struct {
 	anomalies int
 	// metricKeys and seenPoints are the current run's, for histories and repeats.
 	metricKeys, seenPoints map[string]bool
+	// models counts registered models by workspace.
+	models map[string]int64
 }
 
 func (ins *inspector) anomaly(format string, args ...any) {
@@ -77,6 +92,7 @@ func (ins *inspector) LoggedModel(context.Context, *sources.LoggedModel) error {
 
 func (ins *inspector) RegisteredModel(_ context.Context, r *sources.RegisteredModel) error {
 	ins.in.Counts["registered_models"]++
+	ins.models[r.Workspace]++
 	ins.in.Counts["model_versions"] += int64(len(r.Versions))
 	ins.in.Counts["model_aliases"] += int64(len(r.Aliases))
 	return nil
@@ -123,7 +139,10 @@ func (ins *inspector) Experiment(_ context.Context, r *sources.Experiment) error
 	in := ins.in
 	in.Counts["experiments"]++
 	in.Counts["experiment_tags"] += int64(len(r.Tags))
-	in.Experiments = append(in.Experiments, InspectedExp{ID: r.SourceID, Name: r.Name, LifecycleStage: r.LifecycleStage})
+	in.Experiments = append(in.Experiments, InspectedExp{ID: r.SourceID, Name: r.Name, LifecycleStage: r.LifecycleStage, Workspace: r.Workspace})
+	if r.Workspace != "" {
+		ins.evidence["workspaces: MLflow 3.10 or later"] = true
+	}
 	if id, err := strconv.ParseInt(r.SourceID, 10, 64); err == nil && id > math.MaxInt32 {
 		ins.evidence["experiment ids of 18 digits: MLflow 2.0 or later (file store)"] = true
 		ins.anomaly("experiment %s %q: its id does not fit PostgreSQL's or MySQL's INTEGER and gets a new one there", r.SourceID, r.Name)
@@ -211,7 +230,37 @@ func (ins *inspector) finish() *Inspection {
 		in.Evidence = append(in.Evidence, e)
 	}
 	sort.Strings(in.Evidence)
+	in.Workspaces = ins.workspaces()
 	return in
+}
+
+// workspaces sums what each workspace holds; none where the source has none.
+func (ins *inspector) workspaces() []InspectedWorkspace {
+	by := map[string]*InspectedWorkspace{}
+	get := func(name string) *InspectedWorkspace {
+		if by[name] == nil {
+			by[name] = &InspectedWorkspace{Name: name}
+		}
+		return by[name]
+	}
+	for _, e := range ins.in.Experiments {
+		if e.Workspace != "" {
+			w := get(e.Workspace)
+			w.Experiments++
+			w.Runs += e.Runs
+		}
+	}
+	for name, n := range ins.models {
+		if name != "" {
+			get(name).RegisteredModels += n
+		}
+	}
+	out := []InspectedWorkspace{}
+	for _, w := range by {
+		out = append(out, *w)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // checkKeys reports values over MLflow's limits and keys that differ only in case or

@@ -133,7 +133,7 @@ func Create(ctx context.Context, db DB, d Dialect, r *Revision, opts CreateOptio
 		return fmt.Errorf("stamp schema revision: %w", err)
 	}
 	if r.AtLeast("1b5f0d9ad7c1") {
-		if _, err := db.Exec(ctx, "INSERT INTO workspaces (name, description) VALUES ('default', 'Default workspace for legacy resources')"); err != nil {
+		if _, err := db.Exec(ctx, "INSERT INTO workspaces (name, description) VALUES ('default', ?)", DefaultWorkspaceDescription); err != nil {
 			return fmt.Errorf("create default workspace: %w", err)
 		}
 	}
@@ -183,6 +183,10 @@ func (e *UnknownRevisionError) Error() string {
 		"(a newer MLflow, or a branch); it writes into %s. Upgrade mlflow-bulk, or use a database of a supported MLflow version",
 		e.ID, SupportedReleases())
 }
+
+// DefaultWorkspaceDescription is the description MLflow's migration gives the default
+// workspace.
+const DefaultWorkspaceDescription = "Default workspace for legacy resources"
 
 // ErrPartialSchema means the target holds only empty tables of MLflow's schema and no
 // revision: a creation that was interrupted (MySQL commits each CREATE at once, so a

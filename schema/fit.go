@@ -53,6 +53,10 @@ func Fit(ctx context.Context, db DB, d Dialect, r *Revision, id string, tables m
 func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo, traces bool) (required, others []string) {
 	inDDL := ddlColumns(r.DescribedBase(), d)
 	for table, cols := range filledColumns {
+		// Filled only where the table has the whole set, as MLflow's migration adds it.
+		if info := tables[table]; info == nil || !hasAll(info, cols) {
+			continue
+		}
 		if inDDL[table] == nil {
 			inDDL[table] = map[string]bool{}
 		}
@@ -106,6 +110,15 @@ var filledColumns = map[string][]string{
 		"cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr", "input_cost", "output_cost", "total_cost"},
 	"spans":       {"input_cost", "output_cost", "total_cost", "model_name", "model_provider"},
 	"assessments": {"experiment_id", "trace_timestamp_ms", "aggregate_value", "is_numeric_value"},
+}
+
+func hasAll(t *TableInfo, columns []string) bool {
+	for _, c := range columns {
+		if t.Column(c) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // HeldElsewhere reports whether a column of a trace table that a target lacks is held

@@ -109,6 +109,7 @@ var trackingTables = []table{
 		{name: "creation_time"},
 		{name: "last_updated_time"},
 		{name: "description", widths: w(5000)},
+		{name: "workspace", since: "1b5f0d9ad7c1", widths: w(63)},
 	}},
 	{name: "model_versions", since: "2b4d017a5e9b", columns: []column{
 		{name: "name", widths: w(256)},
@@ -124,22 +125,26 @@ var trackingTables = []table{
 		{name: "status_message", widths: w(500)},
 		{name: "run_link", since: "84291f40a231", widths: w(500)},
 		{name: "storage_location", since: "acf3f17fdcc7", widths: w(500)},
+		{name: "workspace", since: "1b5f0d9ad7c1", widths: w(63)},
 	}},
 	{name: "registered_model_tags", since: "728d730b5ebd", columns: []column{
 		{name: "key", widths: w(250)},
 		{name: "value", widths: w(5000)},
 		{name: "name", widths: w(256)},
+		{name: "workspace", since: "1b5f0d9ad7c1", widths: w(63)},
 	}},
 	{name: "model_version_tags", since: "27a6a02d2cf1", columns: []column{
 		{name: "key", widths: w(250)},
 		{name: "value", widths: []width{{"", 5000}, {"bda7b8c39065", 0}}},
 		{name: "name", widths: w(256)},
 		{name: "version"},
+		{name: "workspace", since: "1b5f0d9ad7c1", widths: w(63)},
 	}},
 	{name: "registered_model_aliases", since: "3500859a5d39", columns: []column{
 		{name: "alias", widths: w(256)},
 		{name: "version"},
 		{name: "name", widths: w(256)},
+		{name: "workspace", since: "1b5f0d9ad7c1", widths: w(63)},
 	}},
 	// Logged models (MLflow 3).
 	{name: "logged_models", since: "400f98739977", columns: []column{

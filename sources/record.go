@@ -101,7 +101,10 @@ type Experiment struct {
 	CreationTime   *int64    `json:"creation_time,omitempty"` // epoch ms; nil before MLflow 1.29
 	LastUpdateTime *int64    `json:"last_update_time,omitempty"`
 	Tags           []Tag     `json:"tags,omitempty"`
-	Origin         Origin    `json:"-"`
+	// Workspace is the MLflow workspace (3.10 and later) the experiment belongs to;
+	// empty where the source has none, which is the default workspace.
+	Workspace string `json:"workspace,omitempty"`
+	Origin    Origin `json:"-"`
 }
 
 // Dataset is a dataset logged to an experiment (MLflow ≥ 2.4).
@@ -260,7 +263,9 @@ type RegisteredModel struct {
 	Tags            []Tag          `json:"tags,omitempty"`
 	Versions        []ModelVersion `json:"versions,omitempty"`
 	Aliases         []ModelAlias   `json:"aliases,omitempty"`
-	Origin          Origin         `json:"-"`
+	// Workspace is the MLflow workspace the model belongs to; empty is the default one.
+	Workspace string `json:"workspace,omitempty"`
+	Origin    Origin `json:"-"`
 }
 
 // ModelVersion is one version of a registered model.

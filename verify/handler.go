@@ -62,12 +62,21 @@ func (h *verifyHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel)
 }
 
 func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.RegisteredModel) error {
-	return h.afterRun(ctx, func() error { return h.v().verifyRecordRows(ctx, registryRows(r)) })
+	return h.afterRun(ctx, func() error {
+		sets := registryRows(r)
+		for i := range sets {
+			sets[i].workspace = h.v().workspaceOf(r.Workspace)
+		}
+		return h.v().verifyRecordRows(ctx, sets)
+	})
 }
 
 func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 	if len(h.opts.ArtifactMap) > 0 {
 		r = importer.MapTraceArtifactTag(h.opts.ArtifactMap, r)
+	}
+	if ws := h.expWorkspace[r.ExperimentSourceID]; ws != "" {
+		r = importer.MapTraceArtifact(r, func(location string) (string, bool) { return rules.WorkspaceArtifact(location, ws) })
 	}
 	// As the import wrote it: in the columns of MLflow 3.17's trace analytics, or in the
 	// rows older releases keep them in.

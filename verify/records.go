@@ -21,6 +21,8 @@ type recordRows struct {
 	table   string
 	columns []string
 	rows    [][]any
+	// workspace is the target workspace of registry rows ("" is the default one).
+	workspace string
 }
 
 func textOrNil(s *string) any {
@@ -43,13 +45,13 @@ func datasetRows(d *sources.Dataset) []recordRows {
 	if d.UUID != "" {
 		cols, row = append(cols, "dataset_uuid"), append(row, d.UUID)
 	}
-	return []recordRows{{"datasets", cols, [][]any{row}}}
+	return []recordRows{{table: "datasets", columns: cols, rows: [][]any{row}}}
 }
 
 func loggedModelRows(m *sources.LoggedModel, runInTarget func(string) bool) []recordRows {
-	out := []recordRows{{"logged_models",
-		[]string{"model_id", "experiment_id", "name", "creation_timestamp_ms", "last_updated_timestamp_ms", "status", "lifecycle_stage", "model_type", "source_run_id", "status_message"},
-		[][]any{{m.ModelID, m.ExperimentSourceID, m.Name, m.CreationTimestamp, m.LastUpdatedTimestamp, m.Status,
+	out := []recordRows{{table: "logged_models",
+		columns: []string{"model_id", "experiment_id", "name", "creation_timestamp_ms", "last_updated_timestamp_ms", "status", "lifecycle_stage", "model_type", "source_run_id", "status_message"},
+		rows: [][]any{{m.ModelID, m.ExperimentSourceID, m.Name, m.CreationTimestamp, m.LastUpdatedTimestamp, m.Status,
 			textOrNil(m.LifecycleStage), textOrNil(m.ModelType), textOrNil(m.SourceRunID), textOrNil(m.StatusMessage)}}}}
 	params := recordRows{table: "logged_model_params", columns: []string{"model_id", "experiment_id", "param_key", "param_value"}}
 	for _, p := range m.Params {
@@ -76,8 +78,8 @@ func loggedModelRows(m *sources.LoggedModel, runInTarget func(string) bool) []re
 }
 
 func registryRows(m *sources.RegisteredModel) []recordRows {
-	out := []recordRows{{"registered_models", []string{"name", "creation_time", "last_updated_time", "description"},
-		[][]any{{m.Name, int64OrNil(m.CreationTime), int64OrNil(m.LastUpdatedTime), textOrNil(m.Description)}}}}
+	out := []recordRows{{table: "registered_models", columns: []string{"name", "creation_time", "last_updated_time", "description"},
+		rows: [][]any{{m.Name, int64OrNil(m.CreationTime), int64OrNil(m.LastUpdatedTime), textOrNil(m.Description)}}}}
 	versions := recordRows{table: "model_versions", columns: []string{"name", "version", "creation_time", "last_updated_time", "description", "user_id",
 		"current_stage", "source", "run_id", "status", "status_message", "run_link", "storage_location"}}
 	versionTags := recordRows{table: "model_version_tags", columns: []string{"name", "version", "key", "value"}}
@@ -117,8 +119,12 @@ func (v *verifier) verifyRecordRows(ctx context.Context, sets []recordRows) erro
 		if target.Column("workspace") != nil && importer.IndexOf(columns, "workspace") < 0 && !hasExperimentColumn(target) {
 			columns = append(append([]string{}, columns...), "workspace")
 			rows = make([][]any, len(set.rows))
+			ws := set.workspace
+			if ws == "" {
+				ws = rules.DefaultWorkspace
+			}
 			for i, r := range set.rows {
-				rows[i] = append(append([]any{}, r...), "default")
+				rows[i] = append(append([]any{}, r...), ws)
 			}
 		}
 		if err := v.tableRows(ctx, target, columns, rows); err != nil {

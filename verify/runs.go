@@ -214,6 +214,7 @@ func (v *verifier) runRow(ctx context.Context, r *sources.Run) error {
 	if mapped, ok := rules.MapArtifact(v.opts.ArtifactMap, artifact); ok {
 		artifact = mapped
 	}
+	artifact, _ = rules.WorkspaceArtifact(artifact, v.expWorkspace[r.ExperimentSourceID])
 	text := func(s string) string { return s }
 	num := func(p *int64) string {
 		if p == nil {

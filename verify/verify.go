@@ -87,6 +87,9 @@ type Options struct {
 	Filter rules.Filter
 	// ArtifactMap: the import rewrote artifact locations with these mappings.
 	ArtifactMap []rules.ArtifactMapping
+	// Workspace: the import put everything into this workspace (--workspace); empty,
+	// each row kept its own.
+	Workspace string
 	// SkipUnsupported: the import left out rows of tables the target lacks.
 	SkipUnsupported bool
 	// OnModelConflict: with keep-target, the import kept the target's registry rows
@@ -132,6 +135,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		v.experiments = map[string]bool{}
 		v.missingExperiment = map[string]bool{}
 		v.expTarget = map[string]int64{}
+		v.expWorkspace = map[string]string{}
 		v.runExperiment = map[string]string{}
 		v.sourceRuns = map[string]bool{}
 		v.sameExperiments = map[int64]string{}
@@ -165,6 +169,9 @@ type verifier struct {
 	checked     map[string]int64 // rows compared per table copied as rows
 	notChecked  map[string]bool
 	expTarget   map[string]int64 // source experiment id -> the target's, by name
+	// expWorkspace is the target workspace of each source experiment ("" where the
+	// target has none).
+	expWorkspace map[string]string
 	collation   schema.Collation
 	report      *Report
 	source      string
@@ -227,6 +234,21 @@ func sortedInt64Keys[V any](m map[int64]V) []int64 {
 	return out
 }
 
+// workspaceOf is the target workspace the import put a source's row of workspace
+// source into, as importer does: --workspace, else its own, else the default one; ""
+// where the target has no workspaces.
+func (v *verifier) workspaceOf(source string) string {
+	switch {
+	case !v.rev.HasColumn("experiments", "workspace"):
+		return ""
+	case v.opts.Workspace != "":
+		return v.opts.Workspace
+	case source == "":
+		return rules.DefaultWorkspace
+	}
+	return source
+}
+
 func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error {
 	if ok, _ := v.opts.Filter.TakesExperiment(e); !ok {
 		return nil
@@ -241,12 +263,15 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 		renamed.Name = v.opts.TargetExperiment
 		e = &renamed
 	}
-	where := "name = ?"
-	if v.rev.HasColumn("experiments", "workspace") {
-		where += " AND workspace = 'default'"
+	where, args := "name = ?", []any{e.Name}
+	ws := v.workspaceOf(e.Workspace)
+	if ws != "" {
+		where += " AND workspace = ?"
+		args = append(args, ws)
 	}
+	v.expWorkspace[e.SourceID] = ws
 	var n, id int64
-	err := schema.EachRow(ctx, v.tx, "SELECT experiment_id FROM experiments WHERE "+where, []any{e.Name}, func(scan func(...any) error) error {
+	err := schema.EachRow(ctx, v.tx, "SELECT experiment_id FROM experiments WHERE "+where, args, func(scan func(...any) error) error {
 		n++
 		return scan(&id)
 	})
@@ -297,6 +322,7 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 	if mapped, ok := rules.MapArtifact(v.opts.ArtifactMap, want); ok {
 		want = mapped
 	}
+	want, _ = rules.WorkspaceArtifact(want, v.expWorkspace[e.SourceID])
 	deref := func(p *string) string {
 		if p == nil {
 			return ""

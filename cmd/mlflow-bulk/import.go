@@ -198,21 +198,27 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 
 	shown := opts.IO.Progress(opts.Progress).Start()
 	shown.VerifyAfter(opts.Verify && !opts.DryRun)
+	workspace, err := opts.workspace()
+	if err != nil {
+		return err
+	}
 	impOpts := importer.Options{
-		SkipInvalid:         opts.SkipInvalid,
-		BatchRows:           opts.BatchRows,
-		DefaultArtifactRoot: opts.DefaultArtifactRoot,
-		OnKeyCollision:      opts.OnKeyCollision,
-		SkipUnsupported:     opts.SkipUnsupported,
-		OnModelConflict:     opts.OnModelConflict,
-		OnExistingRun:       opts.OnExistingRun,
-		DryRun:              opts.DryRun,
-		Reread:              opts.Reread,
-		TargetExperiment:    opts.TargetExperiment,
-		Filter:              filter,
-		ArtifactMap:         artifactMap,
-		OnParamConflict:     opts.OnParamConflict,
-		Progress:            shown.Update,
+		Workspace:            workspace,
+		WorkspaceDescription: opts.WorkspaceDescription,
+		SkipInvalid:          opts.SkipInvalid,
+		BatchRows:            opts.BatchRows,
+		DefaultArtifactRoot:  opts.DefaultArtifactRoot,
+		OnKeyCollision:       opts.OnKeyCollision,
+		SkipUnsupported:      opts.SkipUnsupported,
+		OnModelConflict:      opts.OnModelConflict,
+		OnExistingRun:        opts.OnExistingRun,
+		DryRun:               opts.DryRun,
+		Reread:               opts.Reread,
+		TargetExperiment:     opts.TargetExperiment,
+		Filter:               filter,
+		ArtifactMap:          artifactMap,
+		OnParamConflict:      opts.OnParamConflict,
+		Progress:             shown.Update,
 	}
 	report, err := importer.Import(ctx, sink, srcs, impOpts)
 	if errors.Is(err, importer.ErrDryRunNeedsSchema) {
@@ -233,7 +239,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		shown := opts.IO.Progress(opts.Progress).Start()
 		shown.Update(importer.Progress{Phase: progress.PhaseVerify})
 		vr, err = verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
-			verify.Options{TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap,
+			verify.Options{Workspace: workspace, TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap,
 				SkipUnsupported: opts.SkipUnsupported, OnModelConflict: opts.OnModelConflict, OnParamConflict: opts.OnParamConflict})
 		shown.Finish()
 		if err != nil {

@@ -67,9 +67,19 @@ func runInspect(ctx context.Context, opts *InspectOptions) error {
 	for _, k := range keys {
 		fmt.Fprintf(out, "  %-18s %d\n", k, in.Counts[k])
 	}
+	if len(in.Workspaces) > 0 {
+		fmt.Fprintln(out, "\nWorkspaces:")
+		for _, w := range in.Workspaces {
+			fmt.Fprintf(out, "  %-20s %d experiments, %d runs, %d registered models\n", w.Name, w.Experiments, w.Runs, w.RegisteredModels)
+		}
+	}
 	fmt.Fprintln(out, "\nExperiments:")
 	for _, e := range in.Experiments {
-		fmt.Fprintf(out, "  %s  %q  %s  %d runs\n", e.ID, e.Name, e.LifecycleStage, e.Runs)
+		where := ""
+		if e.Workspace != "" {
+			where = "  workspace " + e.Workspace
+		}
+		fmt.Fprintf(out, "  %s  %q  %s  %d runs%s\n", e.ID, e.Name, e.LifecycleStage, e.Runs, where)
 	}
 	for _, section := range []struct {
 		title string

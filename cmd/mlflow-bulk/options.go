@@ -156,6 +156,23 @@ type Selection struct {
 	CSVTimeFormat, CSVTimezone      string
 	AllowUnknown, FollowSymlinks    bool
 	Shard                           string
+	Workspace, WorkspaceDescription string
+	FlattenWorkspaces               bool
+}
+
+// workspace is the one workspace the sources go into ("" keeps each row's own).
+func (s *Selection) workspace() (string, error) {
+	switch {
+	case s.FlattenWorkspaces && s.Workspace != "":
+		return "", &usageError{errors.New("--workspace and --flatten-workspaces both say where the sources' workspaces go: give one")}
+	case s.FlattenWorkspaces:
+		return rules.DefaultWorkspace, nil
+	case s.Workspace != "":
+		if err := rules.CheckWorkspaceName(s.Workspace); err != nil {
+			return "", &usageError{fmt.Errorf("--workspace: %w", err)}
+		}
+	}
+	return s.Workspace, nil
 }
 
 // addFlags adds the selection's flags; verb says what the command does with a source
@@ -175,6 +192,11 @@ func (s *Selection) addFlags(f *pflag.FlagSet, verb string) {
 	f.StringArrayVar(&s.Renames, "rename-experiment", nil, say("import experiment OLD under the name NEW: OLD=NEW (repeatable), or a CSV file of old,new lines", "the import renamed experiments: OLD=NEW (repeatable), or a CSV file of old,new lines"))
 	f.StringArrayVar(&s.ArtifactRootMap, "artifact-root-map", nil, say("rewrite artifact locations starting with OLD to start with NEW: OLD=NEW (repeatable; the longest match wins)", "the import rewrote artifact locations: OLD=NEW (repeatable)"))
 	f.StringVar(&s.Shard, "shard", "", say("K/N: import only the runs whose id hashes to shard K of N (0-based), so N processes load one source into one database side by side", "the import took only shard K of N"))
+	f.StringVar(&s.Workspace, "workspace", "", say("put everything of the sources into this workspace of the target (created when missing); experiments and models merge by name within it. Without it, each row keeps its workspace", "the import put everything into this workspace"))
+	f.BoolVar(&s.FlattenWorkspaces, "flatten-workspaces", false, say("put the sources' workspaces together into the default one (what a target without workspaces needs)", "the import put the sources' workspaces into the default one"))
+	if took {
+		f.StringVar(&s.WorkspaceDescription, "workspace-description", "", "the description of the workspace --workspace creates")
+	}
 	f.StringVar(&s.TargetExperiment, "target-experiment", "", say("put every run into the experiment of this name (CSV files, which carry no experiment names, otherwise go into one named after the file)", "the import put every run into the experiment of this name"))
 	f.StringSliceVar(&s.CSVParams, "csv-params", nil, "columns of a UI \"Download CSV\" file that are params (others are inferred)")
 	f.StringSliceVar(&s.CSVMetrics, "csv-metrics", nil, "columns of a UI \"Download CSV\" file that are metrics")

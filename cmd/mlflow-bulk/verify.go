@@ -94,6 +94,9 @@ func runVerify(ctx context.Context, opts *VerifyOptions) error {
 	shown.Update(importer.Progress{Phase: progress.PhaseVerify})
 	accept := opts.Accept
 	accept.TargetExperiment, accept.Filter, accept.ArtifactMap = opts.TargetExperiment, filter, artifactMap
+	if accept.Workspace, err = opts.workspace(); err != nil {
+		return err
+	}
 	report, err := verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts, accept)
 	shown.Finish()
 	if err != nil {

@@ -57,8 +57,13 @@ type TraceShape struct {
 // TraceShapeOf reads a database's shape from has, which reports whether a table has a
 // column (column "" asks whether the table exists).
 func TraceShapeOf(has func(table, column string) bool) TraceShape {
+	columns := true
+	for _, c := range append(append([]string{"trace_name", "session_id"}, tokenKeys...), costKeys...) {
+		columns = columns && has("trace_info", c)
+	}
 	return TraceShape{
-		Columns:             has("trace_info", "trace_name"),
+		// All of them, as MLflow's migration adds them: a part would lose the rest.
+		Columns:             columns,
 		TraceMetrics:        has("trace_metrics", ""),
 		SpanMetrics:         has("span_metrics", ""),
 		DimensionAttributes: has("spans", "dimension_attributes"),

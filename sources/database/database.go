@@ -267,13 +267,17 @@ func (s *dbSource) readExperiments(ctx context.Context) error {
 	if s.rev.HasColumn("experiments", "creation_time") {
 		times = "creation_time, last_update_time"
 	}
+	workspace := "NULL"
+	if s.rev.HasColumn("experiments", "workspace") {
+		workspace = "workspace"
+	}
 	var exps []*sources.Experiment
-	err := s.each(ctx, "SELECT experiment_id, name, artifact_location, lifecycle_stage, "+times+" FROM experiments ORDER BY experiment_id", nil, func(scan func(...any) error) error {
+	err := s.each(ctx, "SELECT experiment_id, name, artifact_location, lifecycle_stage, "+times+", "+workspace+" FROM experiments ORDER BY experiment_id", nil, func(scan func(...any) error) error {
 		var id int64
 		var name string
-		var loc, stage sql.NullString
+		var loc, stage, ws sql.NullString
 		var created, updated sql.NullInt64
-		if err := scan(&id, &name, &loc, &stage, &created, &updated); err != nil {
+		if err := scan(&id, &name, &loc, &stage, &created, &updated, &ws); err != nil {
 			return err
 		}
 		lifecycle := sources.Lifecycle(stage.String)
@@ -281,7 +285,7 @@ func (s *dbSource) readExperiments(ctx context.Context) error {
 			lifecycle = sources.LifecycleActive
 		}
 		exps = append(exps, &sources.Experiment{SourceID: fmt.Sprint(id), Name: name, ArtifactLocation: loc.String, LifecycleStage: lifecycle,
-			CreationTime: nullable(created), LastUpdateTime: nullable(updated), Tags: tags[id], Origin: s.origin("experiments")})
+			CreationTime: nullable(created), LastUpdateTime: nullable(updated), Tags: tags[id], Workspace: ws.String, Origin: s.origin("experiments")})
 		return nil
 	})
 	if err != nil {

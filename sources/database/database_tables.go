@@ -169,7 +169,12 @@ func (s *dbSource) Unsupported(ctx context.Context, target map[string]*schema.Ta
 		}
 		src, dst := s.tables[name], target[name]
 		if dst == nil {
-			n, err := s.count(ctx, "SELECT COUNT(*) FROM "+s.dialect.Quote(name))
+			query := "SELECT COUNT(*) FROM " + s.dialect.Quote(name)
+			if name == "workspaces" {
+				// The default workspace is every database's, with or without workspaces.
+				query += " WHERE name <> 'default'"
+			}
+			n, err := s.count(ctx, query)
 			if err != nil {
 				return nil, err
 			}
@@ -177,17 +182,6 @@ func (s *dbSource) Unsupported(ctx context.Context, target map[string]*schema.Ta
 				out = append(out, sources.Unsupported{Table: name, Rows: n})
 			}
 			continue
-		}
-		if c := src.Column("workspace"); c != nil && modelledTables[name] && dst.Column("workspace") != nil {
-			// Tables with rules write the default workspace: rows of others would move.
-			n, err := s.count(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s <> 'default'", s.dialect.Quote(name), s.dialect.Quote("workspace")))
-			if err != nil {
-				return nil, err
-			}
-			if n > 0 {
-				out = append(out, sources.Unsupported{Table: name, Column: "workspace", Rows: n,
-					Reason: "rows in workspaces other than 'default', which mlflow-bulk imports into the default workspace only"})
-			}
 		}
 		for _, c := range src.Columns {
 			if c.Generated || dst.Column(c.Name) != nil || schema.HeldElsewhere(name, c.Name, target) {
@@ -202,12 +196,43 @@ func (s *dbSource) Unsupported(ctx context.Context, target map[string]*schema.Ta
 			if err != nil {
 				return nil, err
 			}
-			if n > 0 {
-				out = append(out, sources.Unsupported{Table: name, Column: c.Name, Rows: n})
+			if n == 0 {
+				continue
 			}
+			u := sources.Unsupported{Table: name, Column: c.Name, Rows: n}
+			if c.Name == "workspace" {
+				if u.Reason, err = s.workspaceCounts(ctx, name); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, u)
 		}
 	}
 	return out, nil
+}
+
+// workspaceCounts names the workspaces other than the default one that rows of a table
+// are in, with their row counts, for a target without workspaces.
+func (s *dbSource) workspaceCounts(ctx context.Context, table string) (string, error) {
+	ws := s.dialect.Quote("workspace")
+	rows, err := s.db.QueryContext(ctx, connDB{dialect: s.dialect}.query(fmt.Sprintf("SELECT %s, COUNT(*) FROM %s WHERE %s <> 'default' GROUP BY %s ORDER BY %s", ws, s.dialect.Quote(table), ws, ws, ws)))
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", s.where, err)
+	}
+	defer rows.Close()
+	var parts []string
+	for rows.Next() {
+		var name string
+		var n int64
+		if err := rows.Scan(&name, &n); err != nil {
+			return "", fmt.Errorf("read %s: %w", s.where, err)
+		}
+		parts = append(parts, fmt.Sprintf("%q (%d)", name, n))
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("read %s: %w", s.where, err)
+	}
+	return "rows in workspaces " + strings.Join(parts, ", ") + ", which a target without workspaces cannot keep apart", nil
 }
 
 func (s *dbSource) count(ctx context.Context, query string, args ...any) (int64, error) {

@@ -87,20 +87,26 @@ func (s *dbSource) keyValuesOf(ctx context.Context, query string, ids []any, add
 }
 
 // readRegistry streams the model registry, a page of registered models at a time, each
-// with its versions, tags and aliases, one query per table and page.
+// with its versions, tags and aliases, one query per table and page. A model is its
+// workspace and name (MLflow 3.10 on): rows of a same-named model of another workspace
+// that a page's query brings along are left to that model's page.
 func (s *dbSource) readRegistry(ctx context.Context) error {
+	ws := func(table string) string {
+		if s.rev.HasColumn(table, "workspace") {
+			return "workspace"
+		}
+		return "''"
+	}
 	var models []*sources.RegisteredModel
-	byName := map[string]*sources.RegisteredModel{}
-	err := s.each(ctx, "SELECT name, creation_time, last_updated_time, description FROM registered_models ORDER BY name", nil, func(scan func(...any) error) error {
+	err := s.each(ctx, "SELECT "+ws("registered_models")+", name, creation_time, last_updated_time, description FROM registered_models ORDER BY name", nil, func(scan func(...any) error) error {
 		m := &sources.RegisteredModel{Origin: s.origin("registered_models")}
 		var created, updated sql.NullInt64
 		var desc sql.NullString
-		if err := scan(&m.Name, &created, &updated, &desc); err != nil {
+		if err := scan(&m.Workspace, &m.Name, &created, &updated, &desc); err != nil {
 			return err
 		}
 		m.CreationTime, m.LastUpdatedTime, m.Description = nullable(created), nullable(updated), nullString(desc)
 		models = append(models, m)
-		byName[m.Name] = m
 		return nil
 	})
 	if err != nil {
@@ -114,41 +120,61 @@ func (s *dbSource) readRegistry(ctx context.Context) error {
 		storage = "storage_location"
 	}
 	return pagesOf(models, func(m *sources.RegisteredModel) any { return m.Name }, func(page []*sources.RegisteredModel, ids []any, in string) error {
-		err := s.each(ctx, "SELECT name, version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, status, status_message, "+
+		inPage := map[string]*sources.RegisteredModel{}
+		for _, m := range page {
+			inPage[m.Workspace+"\x00"+m.Name] = m
+		}
+		model := func(workspace, name string) *sources.RegisteredModel { return inPage[workspace+"\x00"+name] }
+		err := s.each(ctx, "SELECT "+ws("model_versions")+", name, version, creation_time, last_updated_time, description, user_id, current_stage, source, run_id, status, status_message, "+
 			link+", "+storage+" FROM model_versions WHERE name IN ("+in+") ORDER BY name, version", ids, func(scan func(...any) error) error {
-			var name string
+			var workspace, name string
 			var v sources.ModelVersion
 			var created, updated sql.NullInt64
 			var desc, user, stage, src, run, status, msg, rl, sl sql.NullString
-			if err := scan(&name, &v.Version, &created, &updated, &desc, &user, &stage, &src, &run, &status, &msg, &rl, &sl); err != nil {
+			if err := scan(&workspace, &name, &v.Version, &created, &updated, &desc, &user, &stage, &src, &run, &status, &msg, &rl, &sl); err != nil {
 				return err
 			}
 			v.CreationTime, v.LastUpdatedTime = nullable(created), nullable(updated)
 			v.Description, v.UserID, v.CurrentStage, v.Source, v.RunID = nullString(desc), nullString(user), nullString(stage), nullString(src), nullString(run)
 			v.Status, v.StatusMessage, v.RunLink, v.StorageLocation = nullString(status), nullString(msg), nullString(rl), nullString(sl)
-			byName[name].Versions = append(byName[name].Versions, v)
+			if m := model(workspace, name); m != nil {
+				m.Versions = append(m.Versions, v)
+			}
 			return nil
 		})
 		if err != nil {
 			return err
 		}
 		if s.rev.HasTable("registered_model_tags") {
-			err := s.keyValuesOf(ctx, `SELECT name, "key", value FROM registered_model_tags WHERE name IN (`+in+`) ORDER BY name, "key"`, ids,
-				func(name string, t sources.Tag) { byName[name].Tags = append(byName[name].Tags, t) })
+			err := s.each(ctx, "SELECT "+ws("registered_model_tags")+`, name, "key", value FROM registered_model_tags WHERE name IN (`+in+`) ORDER BY name, "key"`, ids,
+				func(scan func(...any) error) error {
+					var workspace, name, k string
+					var v sql.NullString
+					if err := scan(&workspace, &name, &k, &v); err != nil {
+						return err
+					}
+					if m := model(workspace, name); m != nil {
+						m.Tags = append(m.Tags, sources.Tag{Key: k, Value: v.String})
+					}
+					return nil
+				})
 			if err != nil {
 				return err
 			}
 		}
 		if s.rev.HasTable("model_version_tags") {
-			err := s.each(ctx, `SELECT name, version, "key", value FROM model_version_tags WHERE name IN (`+in+`) ORDER BY name, version, "key"`, ids,
+			err := s.each(ctx, "SELECT "+ws("model_version_tags")+`, name, version, "key", value FROM model_version_tags WHERE name IN (`+in+`) ORDER BY name, version, "key"`, ids,
 				func(scan func(...any) error) error {
-					var name, k string
+					var workspace, name, k string
 					var version int64
 					var v sql.NullString
-					if err := scan(&name, &version, &k, &v); err != nil {
+					if err := scan(&workspace, &name, &version, &k, &v); err != nil {
 						return err
 					}
-					m := byName[name]
+					m := model(workspace, name)
+					if m == nil {
+						return nil
+					}
 					for i := range m.Versions {
 						if m.Versions[i].Version == version {
 							m.Versions[i].Tags = append(m.Versions[i].Tags, sources.Tag{Key: k, Value: v.String})
@@ -161,14 +187,16 @@ func (s *dbSource) readRegistry(ctx context.Context) error {
 			}
 		}
 		if s.rev.HasTable("registered_model_aliases") {
-			err := s.each(ctx, "SELECT name, alias, version FROM registered_model_aliases WHERE name IN ("+in+") ORDER BY name, alias", ids,
+			err := s.each(ctx, "SELECT "+ws("registered_model_aliases")+", name, alias, version FROM registered_model_aliases WHERE name IN ("+in+") ORDER BY name, alias", ids,
 				func(scan func(...any) error) error {
-					var name string
+					var workspace, name string
 					var a sources.ModelAlias
-					if err := scan(&name, &a.Alias, &a.Version); err != nil {
+					if err := scan(&workspace, &name, &a.Alias, &a.Version); err != nil {
 						return err
 					}
-					byName[name].Aliases = append(byName[name].Aliases, a)
+					if m := model(workspace, name); m != nil {
+						m.Aliases = append(m.Aliases, a)
+					}
 					return nil
 				})
 			if err != nil {

@@ -104,6 +104,10 @@ func (s *fileStore) parseExperiment(dir, id string, trashed bool) (*sources.Expe
 	if exp.ArtifactLocation, err = m.str("artifact_location"); err != nil {
 		return nil, err
 	}
+	// A workspace-aware MLflow (3.10 on) names the experiment's workspace.
+	if exp.Workspace, err = m.str("workspace"); err != nil {
+		return nil, err
+	}
 	stage, err := m.str("lifecycle_stage")
 	if err != nil {
 		return nil, err

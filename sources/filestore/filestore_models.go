@@ -305,6 +305,9 @@ func parseRegisteredModel(files storeFiles, dir, folder string) (*sources.Regist
 	if rm.Name == "" {
 		rm.Name = folder
 	}
+	if rm.Workspace, err = m.str("workspace"); err != nil {
+		return nil, nil, err
+	}
 	if rm.CreationTime, err = m.optInt("creation_timestamp"); err != nil {
 		return nil, nil, err
 	}

@@ -1,0 +1,224 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Workspaces (MLflow 3.10 on) scope experiments and registered models, and the names
+// MLflow keeps unique, to a team. An import keeps each source row's workspace, or puts
+// everything into the one --workspace names; experiments and models merge by name
+// within a workspace, never across. Into a target without workspaces, a source's
+// workspaces can only be merged into its one namespace, which the user must ask for.
+
+// workspaceState is what the import knows of the target's workspaces.
+type workspaceState struct {
+	// ready: workspaces the target holds a row of (checked or created).
+	ready map[string]bool
+	// firstFrom: for a target workspace and experiment name, the source workspace the
+	// first experiment of that name came from (to report merges across workspaces).
+	firstFrom map[string]string
+	// of: the target workspace each imported experiment went to.
+	of map[expKey]string
+	// moved counts, per target workspace, the artifact locations put under it.
+	moved map[string]int64
+}
+
+// targetHasWorkspaces reports whether the target's revision has workspaces.
+func (im *importer) targetHasWorkspaces() bool { return im.rev.HasColumn("experiments", "workspace") }
+
+// workspaceOf is the target workspace of an entity the source has in workspace source
+// ("" for a source without workspaces): --workspace, else the source's own, else the
+// default one; "" where the target has no workspaces.
+func (im *importer) workspaceOf(source string) string {
+	if !im.targetHasWorkspaces() {
+		return ""
+	}
+	if im.opts.Workspace != "" {
+		return im.opts.Workspace
+	}
+	if source == "" {
+		return rules.DefaultWorkspace
+	}
+	return source
+}
+
+// sourceWorkspace names a source's workspace for messages.
+func sourceWorkspace(ws string) string {
+	if ws == "" {
+		return rules.DefaultWorkspace
+	}
+	return ws
+}
+
+// ensureWorkspace makes sure the target holds the row of workspace ws, creating it (with
+// --workspace-description for the workspace --workspace names) where it is missing.
+func (im *importer) ensureWorkspace(ctx context.Context, ws string) error {
+	if ws == "" || im.workspaces.ready[ws] || im.targetTables["workspaces"] == nil {
+		return nil
+	}
+	description, found, err := im.store.Workspace(ctx, ws)
+	if err != nil {
+		return err
+	}
+	want := im.opts.WorkspaceDescription
+	switch {
+	case !found:
+		var value any
+		switch {
+		case ws == im.opts.Workspace && want != "":
+			value = want
+		case ws == rules.DefaultWorkspace:
+			value = schema.DefaultWorkspaceDescription // as MLflow creates it
+		}
+		if err := im.store.CreateWorkspace(ctx, ws, value); err != nil {
+			return err
+		}
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("workspace %q created", ws))
+	case ws == im.opts.Workspace && want != "" && (description == nil || *description != want):
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("workspace %q exists; its description was kept (--workspace-description is for a workspace the import creates)", ws))
+	}
+	if im.workspaces.ready == nil {
+		im.workspaces.ready = map[string]bool{}
+	}
+	im.workspaces.ready[ws] = true
+	return nil
+}
+
+// noteWorkspaceMerge reports a name that experiments (or registered models) of two
+// source workspaces share and that one target workspace (--workspace, or a target
+// without workspaces) now holds once: what they hold is merged into one.
+func (im *importer) noteWorkspaceMerge(kind, target, name, sourceWS string) {
+	if im.workspaces.firstFrom == nil {
+		im.workspaces.firstFrom = map[string]string{}
+	}
+	key := kind + "\x00" + target + "\x00" + name
+	from := sourceWorkspace(sourceWS)
+	first, seen := im.workspaces.firstFrom[key]
+	if !seen {
+		im.workspaces.firstFrom[key] = from
+		return
+	}
+	if first != from {
+		where := fmt.Sprintf("workspace %q", target)
+		if target == "" {
+			where = "the target, which has no workspaces"
+		}
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%s %q of source workspaces %q and %q is one %s in %s: the two were merged into it", kind, name, first, from, kind, where))
+	}
+}
+
+// workspaceLocation puts an artifact location where the target workspace's server
+// serves it (rules.WorkspaceArtifact), counting what it moved for the report.
+func (im *importer) workspaceLocation(ws, location string) string {
+	mapped, moved := rules.WorkspaceArtifact(location, ws)
+	if moved {
+		if im.workspaces.moved == nil {
+			im.workspaces.moved = map[string]int64{}
+		}
+		im.workspaces.moved[ws]++
+	}
+	return mapped
+}
+
+// experimentWorkspace is the target workspace of a source experiment's entities.
+func (im *importer) experimentWorkspace(exp expKey) string { return im.workspaces.of[exp] }
+
+// reportWorkspaceLocations says what workspaceLocation did, so that the user moves the
+// artifact files the same way.
+func (im *importer) reportWorkspaceLocations() {
+	names := make([]string, 0, len(im.workspaces.moved))
+	for ws := range im.workspaces.moved {
+		names = append(names, ws)
+	}
+	sort.Strings(names)
+	for _, ws := range names {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d artifact locations served by MLflow (mlflow-artifacts:/…) were put under mlflow-artifacts:/workspaces/%s/, where a workspace-enabled server serves workspace %q's artifacts: "+
+			"move those files under the server's artifacts destination the same way (locations elsewhere, s3:// or a path, are kept as they are)", im.workspaces.moved[ws], ws, ws))
+	}
+}
+
+// workspaceUnsupported tells, of what a source holds that the target cannot, the rows
+// that --workspace merges into one workspace and so are not missing.
+func (im *importer) workspaceUnsupported(u sources.Unsupported) bool {
+	return im.opts.Workspace != "" && (u.Column == "workspace" || u.Table == "workspaces")
+}
+
+// workspaceRows rewrites the workspace column of rows copied as they are (jobs, gateway
+// endpoints, …) to --workspace; the source's workspaces rows themselves are not copied
+// then, as the one workspace was created by the import.
+func (im *importer) workspaceRows(table string, columns []string, rows [][]any) ([][]any, bool) {
+	if im.opts.Workspace == "" {
+		return rows, true
+	}
+	if table == "workspaces" {
+		if !im.notedOnce["workspaces rows"] {
+			im.notedOnce["workspaces rows"] = true
+			im.report.Notices = append(im.report.Notices, fmt.Sprintf("the source's workspaces were merged into workspace %q (--workspace); their own rows were not copied", im.opts.Workspace))
+		}
+		return nil, false
+	}
+	i := IndexOf(columns, "workspace")
+	if i < 0 {
+		return rows, true
+	}
+	out := make([][]any, len(rows))
+	for r, row := range rows {
+		out[r] = append([]any(nil), row...)
+		out[r][i] = im.opts.Workspace
+	}
+	return out, true
+}
+
+// checkWorkspaceOptions refuses --workspace names MLflow would not accept.
+func checkWorkspaceOptions(o Options) error {
+	if o.Workspace == "" {
+		return nil
+	}
+	if err := rules.CheckWorkspaceName(o.Workspace); err != nil {
+		return fmt.Errorf("--workspace: %w", err)
+	}
+	return nil
+}
+
+// bareWorkspace reports whether a target's row of the workspaces table is one an import
+// created: a name and nothing else.
+func bareWorkspace(table string, names []string, held []any) bool {
+	if table != "workspaces" {
+		return false
+	}
+	for i, c := range names {
+		if c != "name" && held[i] != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// fillWorkspace gives a bare workspace row the source's values.
+func (im *importer) fillWorkspace(ctx context.Context, names []string, row []any) error {
+	var set []string
+	var args []any
+	var name any
+	for i, c := range names {
+		if c == "name" {
+			name = row[i]
+			continue
+		}
+		set = append(set, im.dialect.Quote(c)+" = ?")
+		args = append(args, row[i])
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	if _, err := im.tx.Exec(ctx, "UPDATE workspaces SET "+strings.Join(set, ", ")+" WHERE name = ?", append(args, name)...); err != nil {
+		return fmt.Errorf("fill workspace %v: %w", name, err)
+	}
+	return nil
+}

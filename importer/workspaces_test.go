@@ -1,0 +1,188 @@
+package importer_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
+)
+
+const sharedModel = "sk-learn-random-forest-reg-model"
+
+// teamStores are two teams' real file stores that share an experiment name (Default)
+// and, in team B's copy, the name of team A's registered model.
+func teamStores(t *testing.T) (a, b string) {
+	a = testenv.Sample(t, "shisian512-registry-aliases/mlruns")
+	b = filepath.Join(t.TempDir(), "mlruns")
+	if err := os.CopyFS(b, os.DirFS(testenv.Sample(t, "dmatrix-logged-models/mlruns"))); err != nil {
+		t.Fatal(err)
+	}
+	setUpFile(t, b, "models/"+sharedModel+"/meta.yaml", "creation_timestamp: 1756406830000\ndescription: team B's\nlast_updated_timestamp: 1756406830000\nname: "+sharedModel+"\n")
+	setUpFile(t, b, "models/"+sharedModel+"/version-1/meta.yaml", "creation_timestamp: 1756406830000\ncurrent_stage: None\nlast_updated_timestamp: 1756406830000\n"+
+		"name: "+sharedModel+"\nrun_id: 199979c812f844b4aeb4f156fe79180a\nsource: s3://team-b/model\nstatus: READY\nversion: 1\n")
+	return a, b
+}
+
+// workspaceRows lists where experiments, models and versions are, by workspace.
+func workspaceRows(t *testing.T, uri string) []string {
+	d := openDB(t, uri)
+	defer d.close()
+	var out []string
+	for _, q := range []struct{ what, query string }{
+		{"experiment", "SELECT workspace, name FROM experiments"},
+		{"model", "SELECT workspace, name FROM registered_models"},
+		{"version", "SELECT workspace, name, version FROM model_versions"},
+		{"runs", "SELECT e.workspace, COUNT(*) FROM runs r JOIN experiments e ON e.experiment_id = r.experiment_id GROUP BY e.workspace"},
+		{"workspace", "SELECT name FROM workspaces"},
+	} {
+		for _, row := range rowsAsText(t, d.tx, q.query) {
+			out = append(out, q.what+"|"+row)
+		}
+	}
+	return out
+}
+
+// TestTeamsIntoWorkspaces imports two teams' stores into workspaces team-a and team-b of
+// one database on every dialect: the experiment and model names they share stay apart,
+// each verifies clean within its workspace, and the database moves to each dialect with
+// every row in its workspace.
+func TestTeamsIntoWorkspaces(t *testing.T) {
+	a, b := teamStores(t)
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{Workspace: "team-a", WorkspaceDescription: "Team A"}, a); err != nil {
+				t.Fatal(err)
+			}
+			report, err := importPaths(t, uri, importer.Options{Workspace: "team-b"}, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(report.Notices, "\n"), `workspace "team-b" created`) {
+				t.Errorf("notes: %v", report.Notices)
+			}
+			runsA, runsB := countStore(t, a).runs, countStore(t, b).runs
+			got := workspaceRows(t, uri)
+			want := []string{"experiment|default|Default", "experiment|team-a|Default", "experiment|team-b|Default", "experiment|team-b|simple-house-prediction",
+				"model|team-a|" + sharedModel, "model|team-b|" + sharedModel, "version|team-b|" + sharedModel + "|1",
+				"runs|team-a|" + itoa(runsA), "runs|team-b|" + itoa(runsB), "workspace|default", "workspace|team-a", "workspace|team-b"}
+			for v := 1; v <= 5; v++ {
+				want = append(want, "version|team-a|"+sharedModel+"|"+itoa(v))
+			}
+			compareSets(t, "rows by workspace", got, want)
+			d := openDB(t, uri)
+			if n := d.count("SELECT COUNT(*) FROM workspaces WHERE name = 'team-a' AND description = 'Team A'"); n != 1 {
+				t.Errorf("team-a's description: %d rows", n)
+			}
+			d.close()
+			for _, c := range []struct {
+				store, ws string
+			}{{a, "team-a"}, {b, "team-b"}} {
+				if r := verifyPathsWith(t, uri, verify.Options{Workspace: c.ws}, c.store); len(r.Differences) != 0 {
+					t.Errorf("verify %s in %s: %v", filepath.Base(filepath.Dir(c.store)), c.ws, r.Differences)
+				}
+			}
+			if r := verifyPathsWith(t, uri, verify.Options{Workspace: "team-b"}, a); len(r.Differences) == 0 {
+				t.Error("team A's store verified clean against team B's workspace")
+			}
+
+			// Its export carries the workspaces back in.
+			dir := filepath.Join(t.TempDir(), "dump")
+			exportTo(t, uri, dir, false)
+			fromDump := testenv.SQLite(t)
+			if _, err := importPaths(t, fromDump, importer.Options{}, dir); err != nil {
+				t.Fatal(err)
+			}
+			compareSets(t, "rows by workspace from the export", workspaceRows(t, fromDump), want)
+
+			// The database, workspaces and all, into a new database of each dialect.
+			for _, next := range targets {
+				copyURI := next.uri(t)
+				if _, err := importPaths(t, copyURI, importer.Options{}, uri); err != nil {
+					t.Fatalf("into %s: %v", next.name, err)
+				}
+				compareSets(t, "rows by workspace in "+next.name, workspaceRows(t, copyURI), want)
+				if r := verifyPaths(t, copyURI, uri); len(r.Differences) != 0 {
+					t.Errorf("verify the copy in %s: %v", next.name, r.Differences)
+				}
+			}
+		})
+	}
+}
+
+// TestWorkspacesIntoTargetWithout imports a database with two workspaces into a real
+// MLflow 3.8 database (no workspaces): it stops before writing, naming the workspaces,
+// and goes through with --workspace, naming the experiment names it merged.
+func TestWorkspacesIntoTargetWithout(t *testing.T) {
+	a, b := teamStores(t)
+	src := testenv.SQLite(t)
+	for store, ws := range map[string]string{a: "team-a", b: "team-b"} {
+		if _, err := importPaths(t, src, importer.Options{Workspace: ws}, store); err != nil {
+			t.Fatal(err)
+		}
+	}
+	target := emptiedCopy(t, testenv.Sample(t, "yizhehong-ecu-agent-sqlite/mlflow.db"))
+	_, err := importPaths(t, target, importer.Options{}, src)
+	if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), `"team-a" (`) || !strings.Contains(err.Error(), `"team-b" (`) ||
+		!strings.Contains(err.Error(), "--workspace NAME") {
+		t.Fatalf("into a target without workspaces: %v", err)
+	}
+	d := openDB(t, target)
+	if d.count("SELECT COUNT(*) FROM runs") != 0 {
+		t.Error("rows were written before the stop")
+	}
+	d.close()
+	// The teams' models of one name have different versions 1: a conflict, as
+	// between any two models merged by name.
+	if _, err := importPaths(t, target, importer.Options{Workspace: "merged"}, src); err == nil || !strings.Contains(err.Error(), sharedModel+`": version 1 differs`) {
+		t.Fatalf("two workspaces' models of one name merged: %v", err)
+	}
+	report, err := importPaths(t, target, importer.Options{Workspace: "merged", OnModelConflict: "keep-target"}, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(report.Notices, "\n")
+	for _, merged := range []string{`experiment "Default" of source workspaces`, `registered model "` + sharedModel + `" of source workspaces "team-a" and "team-b"`} {
+		if !strings.Contains(notes, merged) {
+			t.Errorf("not reported: %s in\n%s", merged, notes)
+		}
+	}
+	d = openDB(t, target)
+	defer d.close()
+	if n, want := d.count("SELECT COUNT(*) FROM runs"), countStore(t, a).runs+countStore(t, b).runs; n != want {
+		t.Errorf("%d runs, want %d", n, want)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// emptiedCopy is a copy of a real MLflow SQLite database with every row deleted but
+// its alembic_version and the Default experiment: the schema that MLflow release made.
+func emptiedCopy(t *testing.T, db string) string {
+	t.Helper()
+	data, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "mlflow.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uri := "sqlite:///" + path
+	d := openDB(t, uri)
+	tables := rowsAsText(t, d.tx, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('alembic_version', 'sqlite_sequence')")
+	d.close()
+	stmts := []string{"PRAGMA defer_foreign_keys = ON"} // inside the transaction setUp holds
+	for _, table := range tables {
+		stmts = append(stmts, "DELETE FROM "+table)
+	}
+	stmts = append(stmts, "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage) VALUES (0, 'Default', 'mlflow-artifacts:/0', 'active')")
+	setUp(t, uri, stmts...)
+	return uri
+}
