@@ -161,21 +161,21 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 type verifier struct {
-	opts        Options
-	tx          sinks.Tx
-	dialect     schema.Dialect
-	rev         *schema.Revision
-	tables      map[string]*schema.TableInfo
-	checked     map[string]int64 // rows compared per table copied as rows
-	notChecked  map[string]bool
-	expTarget   map[string]int64 // source experiment id -> the target's, by name
+	opts       Options
+	tx         sinks.Tx
+	dialect    schema.Dialect
+	rev        *schema.Revision
+	tables     map[string]*schema.TableInfo
+	checked    map[string]int64 // rows compared per table copied as rows
+	notChecked map[string]bool
+	expTarget  map[string]int64 // source experiment id -> the target's, by name
 	// expWorkspace is the target workspace of each source experiment ("" where the
 	// target has none).
 	expWorkspace map[string]string
-	collation   schema.Collation
-	report      *Report
-	source      string
-	experiments map[string]bool // source experiment ids the target holds (by name)
+	collation    schema.Collation
+	report       *Report
+	source       string
+	experiments  map[string]bool // source experiment ids the target holds (by name)
 	// missingExperiment: source experiments the target lacks (their runs are missing too)
 	missingExperiment map[string]bool
 	// runExperiment: the experiment each run of the source was first seen in
