@@ -186,3 +186,48 @@ func emptiedCopy(t *testing.T, db string) string {
 	setUp(t, uri, stmts...)
 	return uri
 }
+
+// TestFileStoreWorkspaces reads the workspace a workspace-aware MLflow writes into an
+// experiment's meta.yaml: kept in a target with workspaces, named before writing in one
+// without.
+func TestFileStoreWorkspaces(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "mlruns")
+	if err := os.CopyFS(store, os.DirFS(testenv.Sample(t, "dmatrix-logged-models/mlruns"))); err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Join(store, "445108229672134057", "meta.yaml")
+	data, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(meta, append(data, "workspace: team-x\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uri := testenv.SQLite(t)
+	if _, err := importPaths(t, uri, importer.Options{}, store); err != nil {
+		t.Fatal(err)
+	}
+	d := openDB(t, uri)
+	compareSets(t, "experiments", rowsAsText(t, d.tx, "SELECT workspace, name FROM experiments"), []string{"default|Default", "team-x|simple-house-prediction"})
+	compareSets(t, "workspaces", rowsAsText(t, d.tx, "SELECT name FROM workspaces"), []string{"default", "team-x"})
+	d.close()
+	if r := verifyPaths(t, uri, store); len(r.Differences) != 0 {
+		t.Errorf("verify: %v", r.Differences)
+	}
+
+	older := emptiedCopy(t, testenv.Sample(t, "yizhehong-ecu-agent-sqlite/mlflow.db"))
+	_, err = importPaths(t, older, importer.Options{}, store)
+	if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), `"team-x" (1)`) {
+		t.Fatalf("into a target without workspaces: %v", err)
+	}
+	// A dump of the database says the same before writing.
+	dir := filepath.Join(t.TempDir(), "dump")
+	exportTo(t, uri, dir, true)
+	_, err = importPaths(t, older, importer.Options{}, dir)
+	if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), `"team-x" (1)`) {
+		t.Fatalf("a dump into a target without workspaces: %v", err)
+	}
+	if _, err := importPaths(t, older, importer.Options{Workspace: "default"}, dir); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
@@ -121,4 +123,20 @@ func eachText(path string, v reflect.Value, fn func(path, text string) error) er
 		}
 	}
 	return nil
+}
+
+// WorkspacesReason says, for the rows of a source in workspaces other than the default
+// one (counts by workspace), why a target without workspaces cannot take them as they
+// are.
+func WorkspacesReason(counts map[string]int64) string {
+	names := make([]string, 0, len(counts))
+	for name := range counts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = fmt.Sprintf("%q (%d)", name, counts[name])
+	}
+	return "rows in workspaces " + strings.Join(parts, ", ") + ", which a target without workspaces cannot keep apart"
 }

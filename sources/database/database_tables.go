@@ -220,19 +220,19 @@ func (s *dbSource) workspaceCounts(ctx context.Context, table string) (string, e
 		return "", fmt.Errorf("read %s: %w", s.where, err)
 	}
 	defer rows.Close()
-	var parts []string
+	counts := map[string]int64{}
 	for rows.Next() {
 		var name string
 		var n int64
 		if err := rows.Scan(&name, &n); err != nil {
 			return "", fmt.Errorf("read %s: %w", s.where, err)
 		}
-		parts = append(parts, fmt.Sprintf("%q (%d)", name, n))
+		counts[name] = n
 	}
 	if err := rows.Err(); err != nil {
 		return "", fmt.Errorf("read %s: %w", s.where, err)
 	}
-	return "rows in workspaces " + strings.Join(parts, ", ") + ", which a target without workspaces cannot keep apart", nil
+	return sources.WorkspacesReason(counts), nil
 }
 
 func (s *dbSource) count(ctx context.Context, query string, args ...any) (int64, error) {

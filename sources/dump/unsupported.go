@@ -26,6 +26,15 @@ func (s *dumpSource) Unsupported(ctx context.Context, target map[string]*schema.
 			out = append(out, sources.Unsupported{Table: e.table, Rows: n})
 		}
 	}
+	if e := target["experiments"]; e != nil && e.Column("workspace") == nil {
+		u, err := s.workspacesUnsupported(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil {
+			out = append(out, *u)
+		}
+	}
 	l, err := s.open("tables")
 	if err != nil || l == nil {
 		return out, err
@@ -60,4 +69,43 @@ func (s *dumpSource) Unsupported(ctx context.Context, target map[string]*schema.
 		found[what] = len(out)
 		out = append(out, u)
 	}
+}
+
+// workspacesUnsupported counts the experiments and registered models of the dump in
+// workspaces other than the default one, which a target without workspaces cannot keep
+// apart; nil when there are none.
+func (s *dumpSource) workspacesUnsupported(ctx context.Context) (*sources.Unsupported, error) {
+	counts := map[string]int64{}
+	var total int64
+	for _, entity := range []string{"experiments", "registered_models"} {
+		l, err := s.open(entity)
+		if err != nil {
+			return nil, err
+		}
+		if l == nil {
+			continue
+		}
+		for {
+			if err := ctx.Err(); err != nil {
+				l.close()
+				return nil, err
+			}
+			b, err := l.next()
+			if err != nil || b == nil {
+				break // bad lines are the read's to report, with their line
+			}
+			var row struct {
+				Workspace string `json:"workspace"`
+			}
+			if l.decode(b, &row) == nil && row.Workspace != "" && row.Workspace != "default" {
+				counts[row.Workspace]++
+				total++
+			}
+		}
+		l.close()
+	}
+	if total == 0 {
+		return nil, nil
+	}
+	return &sources.Unsupported{Table: "experiments", Column: "workspace", Rows: total, Reason: sources.WorkspacesReason(counts)}, nil
 }

@@ -470,7 +470,41 @@ func (s *fileStore) Unsupported(ctx context.Context, target map[string]*schema.T
 			out = append(out, sources.Unsupported{Table: "trace_info", Rows: n})
 		}
 	}
+	if e := target["experiments"]; e != nil && e.Column("workspace") == nil {
+		if counts := s.countWorkspaces(); len(counts) > 0 {
+			var n int64
+			for _, c := range counts {
+				n += c
+			}
+			out = append(out, sources.Unsupported{Table: "experiments", Column: "workspace", Rows: n, Reason: sources.WorkspacesReason(counts)})
+		}
+	}
 	return out, ctx.Err()
+}
+
+// countWorkspaces counts the experiments and registered models of the store that a
+// workspace-aware MLflow put in a workspace other than the default one, by workspace.
+// A meta.yaml that cannot be read is left to the read, which names it.
+func (s *fileStore) countWorkspaces() map[string]int64 {
+	counts := map[string]int64{}
+	count := func(dir string) {
+		m, err := readMeta(s.files, filepath.Join(dir, metaFile))
+		if err != nil {
+			return
+		}
+		if ws, err := m.str("workspace"); err == nil && ws != "" && ws != "default" {
+			counts[ws]++
+		}
+	}
+	for _, parent := range []string{s.root, filepath.Join(s.root, trashFolder), filepath.Join(s.root, modelsFolder)} {
+		entries, _ := os.ReadDir(parent)
+		for _, e := range entries {
+			if e.IsDir() && !(parent == s.root && (e.Name() == modelsFolder || e.Name() == trashFolder)) {
+				count(filepath.Join(parent, e.Name()))
+			}
+		}
+	}
+	return counts
 }
 
 // countTraces counts the trace folders of every experiment, active and trashed.
