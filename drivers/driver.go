@@ -72,6 +72,17 @@ func (r *Registry) Schemes() []string {
 	return out
 }
 
+// FileURI is the URI of a new database in a local file, written by a driver whose
+// database lives in files (readers' scratch databases); false when none does.
+func (r *Registry) FileURI(path string) (string, bool) {
+	for _, d := range r.drivers {
+		if uri := d.Database().FileURI; uri != nil {
+			return uri(path), true
+		}
+	}
+	return "", false
+}
+
 // For returns the driver of a URI scheme ("postgresql+psycopg2" is PostgreSQL's).
 func (r *Registry) For(scheme string) (Driver, bool) {
 	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")

@@ -17,6 +17,9 @@ type Database struct {
 	Name string
 	// Schemes are the URI schemes that name it, before any SQLAlchemy "+driver" suffix.
 	Schemes []string
+	// FileURI is the URI of a database of this product in a local file, for one that
+	// lives in a file without a server (scratch databases of readers); nil for servers.
+	FileURI func(path string) string
 
 	// Placeholders rewrites the '?' placeholders of mlflow-bulk's queries into the
 	// database's own; nil where '?' is its own.

@@ -105,6 +105,9 @@ type Options struct {
 	// starts to wait for it, with what the database says of the holder ("" when it
 	// cannot tell).
 	OnLockWait func(holder string)
+	// Unchecked opens a scratch database that a reader fills table by table in the
+	// order a dump holds them: foreign keys are not checked as rows arrive.
+	Unchecked bool
 }
 
 // NotifyLockWait tells the caller that Open waits for the lock.

@@ -11,6 +11,7 @@ var sqliteDatabase = &schema.Database{
 	Dialect:          schema.SQLite,
 	Name:             "SQLite",
 	Schemes:          []string{"sqlite"},
+	FileURI:          func(path string) string { return "sqlite:///" + path },
 	Quote:            schema.DoubleQuote,
 	TransactionalDDL: true,
 	// INTEGER is 64-bit: MLflow 2's 18-digit file-store experiment ids fit.

@@ -35,8 +35,12 @@ func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Si
 	// busy_timeout is SQLite's wait for the single writer's lock: the import lock.
 	// threads lets SQLite's sorter use the other cores: building metrics' keys after a
 	// bulk load (CREATE INDEX sorts) takes about a sixth less time with a second core.
+	foreignKeys := 1
+	if opts.Unchecked {
+		foreignKeys = 0
+	}
 	dsn := "file:" + (&url.URL{Path: uri.Path}).EscapedPath() +
-		fmt.Sprintf("?_pragma=foreign_keys(1)&_pragma=busy_timeout(%d)&_pragma=threads(%d)", opts.LockWaitLimit().Milliseconds(), sorterThreads())
+		fmt.Sprintf("?_pragma=foreign_keys(%d)&_pragma=busy_timeout(%d)&_pragma=threads(%d)", foreignKeys, opts.LockWaitLimit().Milliseconds(), sorterThreads())
 	if opts.ReadOnly {
 		// Reading never creates a file.
 		if _, err := os.Stat(uri.Path); errors.Is(err, fs.ErrNotExist) {

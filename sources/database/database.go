@@ -51,6 +51,9 @@ type Options struct {
 	Password string
 	// Drivers open the database to read; the command passes the set it built.
 	Drivers *drivers.Registry
+	// Name, when set, names the source in messages and reports instead of its URI: a
+	// dump file loaded into a scratch database is the dump to the user.
+	Name string
 }
 
 func Open(ctx context.Context, location string, opts Options) (sources.Source, error) {
@@ -73,11 +76,15 @@ func Open(ctx context.Context, location string, opts Options) (sources.Source, e
 func openDatabase(ctx context.Context, u *dburi.URI, reader *drivers.Reader, opts Options) (sources.Source, error) {
 	reader.DB.SetMaxOpenConns(1)
 	s := &dbSource{reader: reader, db: reader.DB, dialect: reader.Dialect, chunk: opts.PointsPerRecord(), where: u.Redacted()}
+	describe := "MLflow database " + u.Redacted()
+	if opts.Name != "" {
+		s.where, describe = opts.Name, opts.Name
+	}
 	if err := s.connect(ctx); err != nil {
 		_ = reader.Close()
 		return nil, err
 	}
-	s.Start(ctx, "MLflow database "+u.Redacted(), s.read)
+	s.Start(ctx, describe, s.read)
 	return s, nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources/dump"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/exportimport"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/sqldump"
 )
 
 // Options are every format's options together, as a command gathers them from its
@@ -42,6 +43,12 @@ func Formats() []Format {
 				own := o.Database
 				own.Options = o.Options
 				return database.Open(ctx, loc, own)
+			}},
+		{Name: "SQL dump of an MLflow database (mysqldump, pg_dump plain, sqlite3 .dump; .sql or .sql.gz)", Detect: sqldump.Detect,
+			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
+				own := o.Database
+				own.Options = o.Options
+				return sqldump.Open(ctx, loc, own)
 			}},
 		{Name: "mlflow-bulk dump (manifest.json)", Detect: dump.Detect,
 			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {

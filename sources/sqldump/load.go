@@ -1,0 +1,300 @@
+package sqldump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
+)
+
+// rowsPerCopy bounds the rows held before they go into the scratch database.
+const rowsPerCopy = 1000
+
+// load reads the dump twice: first its schema (pg_dump adds keys after the data), then
+// its rows, into the scratch database at uri, in one transaction.
+func load(ctx context.Context, path string, t tool, uri string, opts database.Options) error {
+	tables, err := readSchema(ctx, path, t)
+	if err != nil {
+		return err
+	}
+	if tables["alembic_version"] == nil {
+		return &sources.InputError{File: path, Err: fmt.Errorf("a %s dump without MLflow's alembic_version table: not a dump of an MLflow database (or not of all its tables)", t)}
+	}
+	sink, err := opts.Drivers.Open(ctx, uri, sinks.Options{Unchecked: true})
+	if err != nil {
+		return fmt.Errorf("%s: a scratch database to read it: %w", path, err)
+	}
+	defer sink.Close()
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: a scratch database to read it: %w", path, err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }() // after Commit it does nothing
+	quote := sink.Dialect().Quote
+	for _, tb := range tables.ordered() {
+		if _, err := tx.Exec(ctx, tb.scratchDDL(quote, true)); err != nil {
+			// An expression this database cannot compute: the column is filled from the
+			// dump's values instead, as the target computes its own anyway.
+			if _, err := tx.Exec(ctx, tb.scratchDDL(quote, false)); err != nil {
+				return &sources.InputError{File: path, Line: tb.line, Err: fmt.Errorf("table %s: %w", tb.name, err)}
+			}
+			for i := range tb.columns {
+				tb.columns[i].generated = ""
+			}
+		}
+	}
+	l := &loader{ctx: ctx, path: path, tool: t, tables: tables, tx: tx}
+	if err := l.loadRows(); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// schemaTables are the dump's tables by name, in the order it creates them.
+type schemaTables map[string]*table
+
+func (s schemaTables) ordered() []*table {
+	out := make([]*table, 0, len(s))
+	for _, tb := range s {
+		out = append(out, tb)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].line < out[j-1].line; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// readSchema is the first pass: every CREATE TABLE, and the keys ALTER TABLE adds.
+func readSchema(ctx context.Context, path string, t tool) (schemaTables, error) {
+	tables := schemaTables{}
+	err := eachStatement(ctx, path, t, func(s *scanner, st statement) error {
+		switch {
+		case hasPrefixFold(st.text, "CREATE TABLE"):
+			tb, err := parseCreateTable(st.text, t, st.line)
+			if err != nil {
+				return err
+			}
+			tables[tb.name] = tb
+		case hasPrefixFold(st.text, "ALTER TABLE"):
+			return parseAlterTable(st.text, t, tables)
+		case s.inCopy:
+			for {
+				_, more, err := s.copyLine()
+				if err != nil || !more {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return tables, err
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// eachStatement streams the dump's statements to fn; an error names the dump and line.
+func eachStatement(ctx context.Context, path string, t tool, fn func(*scanner, statement) error) error {
+	r, closeText, err := openText(path)
+	if err != nil {
+		return err
+	}
+	defer closeText()
+	s := newScanner(r, t)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		st, err := s.next()
+		if errors.Is(err, io.EOF) {
+			if !s.complete() {
+				return &sources.InputError{File: path, Line: s.line, Err: fmt.Errorf("the dump ends before %s's closing line: it was cut short (a copy or a dump that did not finish); "+
+					"mlflow-bulk reads only complete dumps", t)}
+			}
+			return nil
+		}
+		if err != nil {
+			return &sources.InputError{File: path, Err: err}
+		}
+		if err := fn(s, st); err != nil {
+			var in *sources.InputError
+			if errors.As(err, &in) || errors.Is(err, context.Canceled) {
+				return err
+			}
+			return &sources.InputError{File: path, Line: st.line, Err: err}
+		}
+	}
+}
+
+// loader is the second pass: the dump's rows into the scratch database.
+type loader struct {
+	ctx    context.Context
+	path   string
+	tool   tool
+	tables schemaTables
+	tx     sinks.Tx
+	// pending rows of one table, written together.
+	table   *table
+	columns []string
+	rows    [][]any
+}
+
+func (l *loader) loadRows() error {
+	err := eachStatement(l.ctx, l.path, l.tool, func(s *scanner, st statement) error {
+		switch {
+		case hasPrefixFold(st.text, "INSERT"):
+			return l.insert(st)
+		case s.inCopy:
+			return l.copyBlock(s, st)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return l.flush()
+}
+
+// insert takes the rows of an INSERT statement.
+func (l *loader) insert(st statement) error {
+	ins, err := parseInsert(st.text, l.tool)
+	if err != nil {
+		return err
+	}
+	tb := l.tables[ins.table]
+	if tb == nil {
+		return fmt.Errorf("rows for table %s, which the dump does not create", ins.table)
+	}
+	cols, err := targetColumns(tb, ins.columns)
+	if err != nil {
+		return err
+	}
+	for i, row := range ins.rows {
+		if err := l.add(tb, cols, row); err != nil {
+			return &sources.InputError{File: l.path, Line: st.line + ins.rowLines[i], Err: fmt.Errorf("table %s: %w", tb.name, err)}
+		}
+	}
+	return nil
+}
+
+// copyBlock takes the data lines of a pg_dump COPY block.
+func (l *loader) copyBlock(s *scanner, st statement) error {
+	lx := &lexer{src: st.text, tool: l.tool}
+	if err := expectWords(lx, "COPY"); err != nil {
+		return err
+	}
+	name, err := qualifiedName(lx)
+	if err != nil {
+		return err
+	}
+	var named []string
+	if lx.peekPunct('(') {
+		if named, err = nameList(lx); err != nil {
+			return err
+		}
+	}
+	tb := l.tables[name]
+	if tb == nil {
+		return fmt.Errorf("COPY into table %s, which the dump does not create", name)
+	}
+	cols, err := targetColumns(tb, named)
+	if err != nil {
+		return err
+	}
+	for {
+		line, more, err := s.copyLine()
+		if err != nil || !more {
+			return err
+		}
+		fields, err := copyFields(line)
+		if err == nil {
+			err = l.add(tb, cols, fields)
+		}
+		if err != nil {
+			return &sources.InputError{File: l.path, Line: s.line - 1, Err: fmt.Errorf("table %s: %w", tb.name, err)}
+		}
+	}
+}
+
+// targetColumns are the table's columns a statement's values go to, in its order (its
+// own list, or all of the table's).
+func targetColumns(tb *table, named []string) ([]*column, error) {
+	if len(named) == 0 {
+		cols := make([]*column, len(tb.columns))
+		for i := range tb.columns {
+			cols[i] = &tb.columns[i]
+		}
+		return cols, nil
+	}
+	cols := make([]*column, len(named))
+	for i, n := range named {
+		if cols[i] = tb.column(n); cols[i] == nil {
+			return nil, fmt.Errorf("table %s has no column %s", tb.name, n)
+		}
+	}
+	return cols, nil
+}
+
+// add converts one row and queues it; a generated column's value is the database's.
+func (l *loader) add(tb *table, cols []*column, values []literal) error {
+	if len(values) != len(cols) {
+		return fmt.Errorf("a row of %d values for %d columns", len(values), len(cols))
+	}
+	if l.table != tb {
+		if err := l.flush(); err != nil {
+			return err
+		}
+		l.table, l.columns = tb, nil
+		for _, c := range cols {
+			if c.generated == "" {
+				l.columns = append(l.columns, c.name)
+			}
+		}
+	}
+	row := make([]any, 0, len(l.columns))
+	for i, c := range cols {
+		if c.generated != "" {
+			continue
+		}
+		v, err := convert(values[i], c.kind, l.tool)
+		if err != nil {
+			return fmt.Errorf("column %s: %w", c.name, err)
+		}
+		row = append(row, v)
+	}
+	l.rows = append(l.rows, row)
+	if len(l.rows) >= rowsPerCopy {
+		return l.flush()
+	}
+	return nil
+}
+
+func (l *loader) flush() error {
+	if len(l.rows) == 0 {
+		return nil
+	}
+	src := &sliceRows{rows: l.rows, i: -1}
+	if _, err := l.tx.CopyFrom(l.ctx, l.table.name, l.columns, src); err != nil {
+		return fmt.Errorf("table %s: %w", l.table.name, err)
+	}
+	l.rows = l.rows[:0]
+	return nil
+}
+
+// sliceRows hands buffered rows to CopyFrom.
+type sliceRows struct {
+	rows [][]any
+	i    int
+}
+
+func (s *sliceRows) Next() bool             { s.i++; return s.i < len(s.rows) }
+func (s *sliceRows) Values() ([]any, error) { return s.rows[s.i], nil }
+func (s *sliceRows) Err() error             { return nil }

@@ -1,0 +1,348 @@
+package sqldump
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// A dump is read one statement at a time, never whole: the scanner follows the quoting
+// rules of the tool that wrote it far enough to know where a statement ends, and hands
+// the data lines of a pg_dump COPY block over one by one.
+
+// maxStatement bounds one statement: mysqldump splits its multi-row INSERTs at its
+// buffer length (1 MiB by default, 16 MiB at most); anything far longer is not a dump
+// this reader takes, most likely a value that never ends.
+const maxStatement = 256 << 20
+
+// tool is the program that wrote a dump; each quotes differently.
+type tool int
+
+const (
+	toolMySQL    tool = iota // mysqldump, mariadb-dump
+	toolPostgres             // pg_dump, plain format
+	toolSQLite               // the sqlite3 shell's .dump
+)
+
+func (t tool) String() string {
+	return [...]string{"mysqldump", "pg_dump", "sqlite3 .dump"}[t]
+}
+
+// statement is one SQL statement of the dump, without its ';'.
+type statement struct {
+	text string
+	line int // where it starts
+}
+
+// scanner splits a dump into statements.
+type scanner struct {
+	r    *bufio.Reader
+	tool tool
+	line int
+	// inCopy: the last statement was a COPY … FROM stdin; its data lines come next.
+	inCopy bool
+	// trailer: the tool's closing comment came after the last statement; lastStatement
+	// is the last statement. A complete dump ends with its tool's closing line.
+	trailer       bool
+	lastStatement string
+}
+
+func newScanner(r io.Reader, t tool) *scanner {
+	return &scanner{r: bufio.NewReaderSize(r, 1<<20), tool: t, line: 1}
+}
+
+// errNoEnd is a statement or a quoted value that the end of the file cut off.
+var errNoEnd = errors.New("never ends")
+
+// next returns the next statement, or io.EOF after the last one. Comments, psql
+// meta-commands (\restrict) and blank space between statements are skipped.
+func (s *scanner) next() (statement, error) {
+	var b bytes.Buffer
+	start := 0
+	for {
+		c, err := s.r.ReadByte()
+		if err == io.EOF {
+			if strings.TrimSpace(b.String()) == "" {
+				return statement{}, io.EOF
+			}
+			return statement{}, fmt.Errorf("line %d: the statement that starts there %w", start, errNoEnd)
+		}
+		if err != nil {
+			return statement{}, err
+		}
+		if b.Len() == 0 {
+			switch {
+			case c == '\n':
+				s.line++
+				continue
+			case c == ' ' || c == '\t' || c == '\r':
+				continue
+			case c == '\\' && s.tool == toolPostgres:
+				// A psql meta-command (\restrict, \connect): one line, not SQL.
+				if err := s.skipLine(); err != nil {
+					return statement{}, err
+				}
+				continue
+			}
+			start = s.line
+		}
+		switch {
+		case c == '\n':
+			s.line++
+			b.WriteByte(c)
+		case c == ';':
+			text := strings.TrimSpace(b.String())
+			if text == "" {
+				b.Reset()
+				continue
+			}
+			s.lastStatement, s.trailer = text, false
+			if s.tool == toolPostgres && isCopyFromStdin(text) {
+				s.inCopy = true
+				if err := s.skipLine(); err != nil { // the rest of the COPY line
+					return statement{}, err
+				}
+			}
+			return statement{text: text, line: start}, nil
+		case c == '-' && s.peekIs('-'):
+			if b.Len() == 0 {
+				comment, err := s.r.ReadString('\n')
+				if err != nil && err != io.EOF {
+					return statement{}, err
+				}
+				if err == nil {
+					s.line++
+				}
+				comment = strings.TrimSpace(strings.TrimLeft(comment, "-"))
+				if strings.HasPrefix(comment, "Dump completed") || strings.HasPrefix(comment, "PostgreSQL database dump complete") {
+					s.trailer = true
+				}
+				continue
+			}
+			if isSpaceEnded(b.Bytes()) {
+				if err := s.skipLine(); err != nil {
+					return statement{}, err
+				}
+				if b.Len() > 0 {
+					b.WriteByte('\n')
+				}
+				continue
+			}
+			b.WriteByte(c)
+		case c == '/' && s.peekIs('*'):
+			if err := s.block(&b); err != nil {
+				return statement{}, err
+			}
+		case c == '\'' || c == '"' || c == '`':
+			b.WriteByte(c)
+			if err := s.quoted(&b, c); err != nil {
+				return statement{}, err
+			}
+		case c == '$' && s.tool == toolPostgres:
+			b.WriteByte(c)
+			if err := s.dollarQuoted(&b); err != nil {
+				return statement{}, err
+			}
+		default:
+			b.WriteByte(c)
+		}
+		if b.Len() > maxStatement {
+			return statement{}, fmt.Errorf("line %d: the statement that starts there is over %d MiB, more than any dump tool writes: a value that never ends?", start, maxStatement>>20)
+		}
+	}
+}
+
+func isSpaceEnded(b []byte) bool {
+	last := b[len(b)-1]
+	return last == ' ' || last == '\n' || last == '\t' || last == ',' || last == '(' || last == ')'
+}
+
+func (s *scanner) peekIs(c byte) bool {
+	next, err := s.r.Peek(1)
+	return err == nil && next[0] == c
+}
+
+// skipLine reads up to and including the end of the line.
+func (s *scanner) skipLine() error {
+	_, err := s.r.ReadSlice('\n')
+	for errors.Is(err, bufio.ErrBufferFull) {
+		_, err = s.r.ReadSlice('\n')
+	}
+	if err == nil {
+		s.line++
+	}
+	if err == io.EOF {
+		return nil
+	}
+	return err
+}
+
+// block copies or skips a /* … */ comment. MySQL's /*!NNNNN … */ executes on MySQL; the
+// statements mlflow-bulk needs never hide in one, so they are dropped too.
+func (s *scanner) block(b *bytes.Buffer) error {
+	start := s.line
+	if _, err := s.r.ReadByte(); err != nil { // the '*'
+		return err
+	}
+	prev := byte(0)
+	for {
+		c, err := s.r.ReadByte()
+		if err == io.EOF {
+			return fmt.Errorf("line %d: the comment that starts there %w", start, errNoEnd)
+		}
+		if err != nil {
+			return err
+		}
+		if c == '\n' {
+			s.line++
+		}
+		if prev == '*' && c == '/' {
+			b.WriteByte(' ')
+			return nil
+		}
+		prev = c
+	}
+}
+
+// quoted copies a quoted string or name up to its closing quote. A doubled quote is
+// one quote in every dialect; MySQL also escapes with a backslash (in strings, not in
+// `names`), and so do PostgreSQL's E'…' strings.
+func (s *scanner) quoted(b *bytes.Buffer, q byte) error {
+	start := s.line
+	backslashes := q != '`' && (s.tool == toolMySQL || q == '\'' && s.tool == toolPostgres && endsWithE(b.Bytes()[:b.Len()-1]))
+	for {
+		c, err := s.r.ReadByte()
+		if err == io.EOF {
+			return fmt.Errorf("line %d: the value that starts there %w", start, errNoEnd)
+		}
+		if err != nil {
+			return err
+		}
+		b.WriteByte(c)
+		switch {
+		case c == '\n':
+			s.line++
+		case c == '\\' && backslashes:
+			next, err := s.r.ReadByte()
+			if err != nil {
+				return fmt.Errorf("line %d: the value that starts there %w", start, errNoEnd)
+			}
+			if next == '\n' {
+				s.line++
+			}
+			b.WriteByte(next)
+		case c == q:
+			if s.peekIs(q) {
+				next, _ := s.r.ReadByte()
+				b.WriteByte(next)
+				continue
+			}
+			return nil
+		}
+		if b.Len() > maxStatement {
+			return fmt.Errorf("line %d: the value that starts there is over %d MiB: it never ends?", start, maxStatement>>20)
+		}
+	}
+}
+
+// endsWithE reports whether the text before a quote is an E prefix (E'…').
+func endsWithE(b []byte) bool {
+	if len(b) == 0 || b[len(b)-1]|0x20 != 'e' {
+		return false
+	}
+	if len(b) == 1 {
+		return true
+	}
+	p := b[len(b)-2]
+	return !(p >= 'a' && p <= 'z' || p >= 'A' && p <= 'Z' || p >= '0' && p <= '9' || p == '_')
+}
+
+// dollarQuoted copies a PostgreSQL $tag$ … $tag$ string, when the '$' starts one.
+func (s *scanner) dollarQuoted(b *bytes.Buffer) error {
+	start := s.line
+	var tag []byte
+	for {
+		next, err := s.r.Peek(1)
+		if err != nil {
+			return nil
+		}
+		c := next[0]
+		if c == '$' {
+			_, _ = s.r.ReadByte()
+			b.WriteByte(c)
+			break
+		}
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || len(tag) > 0 && c >= '0' && c <= '9') {
+			return nil // a positional parameter or part of a name, not a quote
+		}
+		_, _ = s.r.ReadByte()
+		b.WriteByte(c)
+		tag = append(tag, c)
+	}
+	closing := "$" + string(tag) + "$"
+	for {
+		c, err := s.r.ReadByte()
+		if err == io.EOF {
+			return fmt.Errorf("line %d: the value that starts there %w", start, errNoEnd)
+		}
+		if err != nil {
+			return err
+		}
+		if c == '\n' {
+			s.line++
+		}
+		b.WriteByte(c)
+		if c == '$' && bytes.HasSuffix(b.Bytes(), []byte(closing)) && b.Len() > len(closing) {
+			return nil
+		}
+	}
+}
+
+// complete reports whether the dump ended as its tool ends one: mysqldump with
+// "-- Dump completed", pg_dump with "-- PostgreSQL database dump complete" (before its
+// \unrestrict line), sqlite3's .dump with COMMIT.
+func (s *scanner) complete() bool {
+	if s.tool != toolSQLite {
+		return s.trailer
+	}
+	return strings.EqualFold(s.lastStatement, "COMMIT") || strings.EqualFold(s.lastStatement, "END TRANSACTION")
+}
+
+// isCopyFromStdin reports whether a pg_dump statement is a COPY whose rows follow it.
+func isCopyFromStdin(text string) bool {
+	upper := strings.ToUpper(text)
+	return strings.HasPrefix(upper, "COPY ") && strings.HasSuffix(upper, "FROM STDIN")
+}
+
+// copyLine returns the next data line of a COPY block, without its newline, and false
+// at the block's end (\.).
+func (s *scanner) copyLine() (string, bool, error) {
+	var b []byte
+	for {
+		chunk, err := s.r.ReadSlice('\n')
+		b = append(b, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			if len(b) > maxStatement {
+				return "", false, fmt.Errorf("line %d: a COPY row of over %d MiB: it never ends?", s.line, maxStatement>>20)
+			}
+			continue
+		}
+		if err == io.EOF {
+			return "", false, fmt.Errorf("line %d: the COPY block %w (no \\. line)", s.line, errNoEnd)
+		}
+		if err != nil {
+			return "", false, err
+		}
+		break
+	}
+	s.line++
+	text := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if text == `\.` {
+		s.inCopy = false
+		return "", false, nil
+	}
+	return text, true, nil
+}

@@ -1,0 +1,157 @@
+// Package sqldump reads a plain-text SQL dump of an MLflow database (mysqldump or
+// mariadb-dump output, pg_dump's plain format, the sqlite3 shell's .dump), also gzipped,
+// without a server: the dump is streamed into a scratch database in the temporary
+// folder, one statement at a time, and then read as any MLflow database is (every table,
+// the same feature detection, the same checks). The scratch database is removed at
+// Close; the dump is only read.
+package sqldump
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
+)
+
+// Detect reports whether location is an SQL dump file: a file named *.sql or *.sql.gz
+// (the content decides the rest).
+func Detect(location string) bool {
+	lower := strings.ToLower(location)
+	if !strings.HasSuffix(lower, ".sql") && !strings.HasSuffix(lower, ".sql.gz") {
+		return false
+	}
+	info, err := os.Stat(location)
+	return err == nil && info.Mode().IsRegular()
+}
+
+// pgCustomMagic starts pg_dump's custom-format archives (-Fc).
+var pgCustomMagic = []byte("PGDMP")
+
+// openText opens the dump's text, decompressing it where it is gzipped.
+func openText(path string) (io.Reader, func() error, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<20)
+	head, _ := br.Peek(2)
+	if bytes.Equal(head, []byte{0x1f, 0x8b}) {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, nil, &sources.InputError{File: path, Err: fmt.Errorf("not a readable gzip file: %w", err)}
+		}
+		return bufio.NewReaderSize(gz, 1<<20), func() error { gz.Close(); return f.Close() }, nil
+	}
+	return br, f.Close, nil
+}
+
+// sniff tells which tool wrote the dump from its first bytes.
+func sniff(path string, head []byte) (tool, error) {
+	text := string(head)
+	switch {
+	case bytes.HasPrefix(head, pgCustomMagic):
+		return 0, &sources.InputError{File: path, Line: 1, Err: errors.New("a pg_dump archive in custom format (-Fc), which mlflow-bulk does not read: " +
+			"make a plain SQL file of it with `pg_restore -f dump.sql FILE` (or dump again with `pg_dump -Fp`) and import that")}
+	case len(head) > 262 && string(head[257:262]) == "ustar":
+		return 0, &sources.InputError{File: path, Line: 1, Err: errors.New("a tar archive (pg_dump -Ft?), not plain SQL: make a plain SQL file of it with `pg_restore -f dump.sql FILE` and import that")}
+	case strings.Contains(text, "-- MySQL dump") || strings.Contains(text, "-- MariaDB dump") || strings.Contains(text, "/*!40101 SET") ||
+		strings.Contains(text, "LOCK TABLES `") || strings.Contains(text, "CREATE TABLE `"):
+		return toolMySQL, nil
+	case strings.Contains(text, "-- PostgreSQL database dump") || strings.Contains(text, "SET standard_conforming_strings") ||
+		strings.Contains(text, "\nCOPY public.") || strings.Contains(text, "CREATE TABLE public."):
+		return toolPostgres, nil
+	case strings.Contains(text, "PRAGMA foreign_keys=OFF;") || strings.Contains(text, "BEGIN TRANSACTION;"):
+		return toolSQLite, nil
+	}
+	return 0, &sources.InputError{File: path, Line: 1, Err: errors.New("not an SQL dump mlflow-bulk reads: it takes mysqldump/mariadb-dump output, pg_dump's plain format and the sqlite3 shell's .dump of an MLflow database")}
+}
+
+// Open loads the dump into a scratch database and opens that as an MLflow database
+// source that names the dump.
+func Open(ctx context.Context, path string, opts database.Options) (sources.Source, error) {
+	if opts.Drivers == nil {
+		return nil, fmt.Errorf("%s: reading an SQL dump needs the database drivers (database.Options.Drivers)", path)
+	}
+	r, closeText, err := openText(path)
+	if err != nil {
+		return nil, err
+	}
+	head, _ := r.(*bufio.Reader).Peek(64 << 10)
+	t, err := sniff(path, head)
+	closeText()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "mlflow-bulk-sqldump-")
+	if err != nil {
+		return nil, fmt.Errorf("%s: a scratch folder to read it: %w", path, err)
+	}
+	scratch := filepath.Join(dir, "dump.db")
+	uri, ok := opts.Drivers.FileURI(scratch)
+	if !ok {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("%s: reading an SQL dump needs a database driver that writes files", path)
+	}
+	if err := load(ctx, path, t, uri, opts); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	dbOpts := opts
+	dbOpts.Name = fmt.Sprintf("SQL dump %s (%s)", path, t)
+	src, err := database.Open(ctx, uri, dbOpts)
+	if err != nil {
+		os.RemoveAll(dir)
+		if errors.Is(err, sources.ErrNotRecognised) {
+			return nil, &sources.InputError{File: path, Err: fmt.Errorf("a %s dump without MLflow's tables (no alembic_version row): not a dump of an MLflow database", t)}
+		}
+		return nil, err
+	}
+	return newDumpSource(src, dir), nil
+}
+
+// dumpSource is the scratch database's source, which removes the scratch at Close.
+type dumpSource struct {
+	sources.Source
+	dir string
+}
+
+// tableDumpSource is a dumpSource whose tables are checked against the target before
+// writing, as a database's are.
+type tableDumpSource struct {
+	*dumpSource
+	sources.TableSource
+}
+
+func newDumpSource(src sources.Source, dir string) sources.Source {
+	d := &dumpSource{Source: src, dir: dir}
+	if ts, ok := src.(sources.TableSource); ok {
+		return &tableDumpSource{dumpSource: d, TableSource: ts}
+	}
+	return d
+}
+
+func (d *dumpSource) Close() error {
+	err := d.Source.Close()
+	if rmErr := os.RemoveAll(d.dir); rmErr != nil && err == nil {
+		err = fmt.Errorf("remove the scratch copy of the dump: %w", rmErr)
+	}
+	return err
+}
+
+// CountRuns passes the scratch database's count on, for progress.
+func (d *dumpSource) CountRuns(ctx context.Context) (int64, error) {
+	if s, ok := d.Source.(sources.Sizer); ok {
+		return s.CountRuns(ctx)
+	}
+	return 0, nil
+}
