@@ -97,7 +97,13 @@ func firstDifference(src, have *history) string {
 func (h *history) add(p rules.MetricPoint) {
 	buf := make([]byte, 0, len(p.Key)+26)
 	buf = append(append(buf, p.Key...), 0)
-	buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(p.Value))
+	value := p.Value
+	if value == 0 {
+		// -0 and 0 are one point: SQLite stores -0.0 as 0 (so MLflow on SQLite shows 0),
+		// and MLflow compares them equal.
+		value = 0
+	}
+	buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(value))
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Timestamp))
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(p.Step))
 	if p.IsNaN {

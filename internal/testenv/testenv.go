@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -163,4 +164,16 @@ func MySQL(t testing.TB) string {
 	})
 	u.Path = "/" + name
 	return u.String()
+}
+
+// Tool returns the path of a program a test runs (pg_dump, mariadb-dump, sqlite3),
+// which scripts/test-servers installs with the servers; the test fails when it is
+// missing, as one that needs a server does.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		unavailable(t, name+" is not installed; 'make test' (scripts/test-servers run) installs it with the test servers")
+	}
+	return path
 }

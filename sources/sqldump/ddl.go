@@ -198,7 +198,10 @@ func (tb *table) addColumn(item []token, t tool) error {
 	for ; i < len(item); i++ {
 		tk := item[i]
 		if depth == 0 && tk.kind == tokWord && columnKeywords[strings.ToUpper(tk.text)] {
-			break
+			// CHARACTER starts PostgreSQL's "character varying" and MySQL's "CHARACTER SET".
+			if !isWord(tk, "CHARACTER") || i+1 < len(item) && isWord(item[i+1], "SET") {
+				break
+			}
 		}
 		switch {
 		case tk.kind == tokPunct && tk.text == "(":
@@ -276,6 +279,8 @@ func expression(tokens []token, t tool) string {
 	return strings.TrimSpace(b.String())
 }
 
+var aroundPunct = regexp.MustCompile(`\s*([(),])\s*`)
+
 var varcharWidth = regexp.MustCompile(`^(?:var)?char(?:acter)?(?: varying)?\s*\(\s*(\d+)\s*\)`)
 
 // typeOf reduces a declared type to how its values are read and stored, and the type
@@ -283,7 +288,7 @@ var varcharWidth = regexp.MustCompile(`^(?:var)?char(?:acter)?(?: varying)?\s*\(
 // own SQLite schema has them).
 func typeOf(declared string) (columnKind, string) {
 	d := strings.ToLower(strings.Join(strings.Fields(declared), " "))
-	d = strings.ReplaceAll(d, " (", "(")
+	d = aroundPunct.ReplaceAllString(d, "$1")
 	switch {
 	case d == "tinyint(1)" || strings.HasPrefix(d, "bool"):
 		return kindBoolean, "BOOLEAN"
