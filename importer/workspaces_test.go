@@ -231,3 +231,38 @@ func TestFileStoreWorkspaces(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestVerifyTwoSourcesSharingARun: two stores whose experiment and one run are the same
+// (a store and a later copy) merge into one run and one experiment; verify of both is
+// clean, and what neither holds is still a difference.
+func TestVerifyTwoSourcesSharingARun(t *testing.T) {
+	const run = "0123456789abcdef0123456789abcdef"
+	stores := map[string]string{}
+	for _, s := range []string{"a", "b"} {
+		root := filepath.Join(t.TempDir(), "mlruns")
+		other := strings.Repeat(s, 32)
+		setUpFile(t, root, "1/meta.yaml", "artifact_location: /a/1\ncreation_time: 1700000000000\nexperiment_id: '1'\nlifecycle_stage: active\nname: shared\n")
+		for _, r := range []string{run, other} {
+			setUpFile(t, root, "1/"+r+"/meta.yaml", "artifact_uri: /a\nexperiment_id: '1'\nlifecycle_stage: active\nrun_id: "+r+"\nrun_name: r\nstart_time: 1\nstatus: 3\nuser_id: u\n")
+		}
+		setUpFile(t, root, "1/"+run+"/params/p_"+s, "v"+s)
+		setUpFile(t, root, "1/"+run+"/metrics/m_"+s, "1 0.5 0\n")
+		stores[s] = root
+	}
+	uri := testenv.SQLite(t)
+	if _, err := importPaths(t, uri, importer.Options{}, stores["a"], stores["b"]); err != nil {
+		t.Fatal(err)
+	}
+	if r := verifyPaths(t, uri, stores["a"], stores["b"]); len(r.Differences) != 0 {
+		t.Errorf("verify of both: %v", r.Differences)
+	}
+	// One of them alone: the other's run and keys are extra.
+	if r := verifyPaths(t, uri, stores["a"]); len(r.Differences) != 3 {
+		t.Errorf("verify of one: %v", r.Differences)
+	}
+	setUp(t, uri, "INSERT INTO params (\"key\", value, run_uuid) VALUES ('by_hand', 'x', '"+run+"')")
+	r := verifyPaths(t, uri, stores["a"], stores["b"])
+	if len(r.Differences) != 1 || r.Differences[0].Key != "by_hand" {
+		t.Errorf("a param neither store has: %v", r.Differences)
+	}
+}

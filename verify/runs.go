@@ -178,7 +178,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		if !r.MetricsOnly {
 			for folded, have := range stored {
 				if !inSource[folded] {
-					v.differ(r.RunID, set.what+" extra", have.key, fmt.Sprintf("the target has %s %q = %q, which the source does not", set.what, have.key, have.value))
+					v.extra(r.RunID, set.what+" extra", have.key, fmt.Sprintf("the target has %s %q = %q, which the source does not", set.what, have.key, have.value))
 				}
 			}
 		}
@@ -291,7 +291,17 @@ func (v *verifier) keyValues(ctx context.Context, table, runID string) (map[stri
 func (v *verifier) finishRun(ctx context.Context) error {
 	run := v.run
 	v.run = nil
-	if run == nil || run.missing {
+	if run == nil {
+		return nil
+	}
+	err := v.compareRun(ctx, run)
+	v.settleExtras(run.id)
+	return err
+}
+
+// compareRun compares a run's metrics and latest metrics with the target's.
+func (v *verifier) compareRun(ctx context.Context, run *verifyRun) error {
+	if run.missing {
 		return nil
 	}
 	stored := map[string]*history{}
@@ -349,7 +359,7 @@ func (v *verifier) finishRun(ctx context.Context) error {
 	if !run.metricsOnly {
 		for key, h := range stored {
 			if _, ok := run.points[key]; !ok && (v.collation.Exact() || !v.foldedKeyStored(key, run.points)) {
-				v.differ(run.id, "metric key extra", key, fmt.Sprintf("the target has %d points of metric %q, which the source does not have", h.n, key))
+				v.extra(run.id, "metric key extra", key, fmt.Sprintf("the target has %d points of metric %q, which the source does not have", h.n, key))
 			}
 		}
 	}

@@ -128,6 +128,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
 	}
 	v := &verifier{tx: tx, dialect: sink.Dialect(), rev: rev, collation: collation, opts: opts, tables: tables, checked: map[string]int64{}, notChecked: map[string]bool{},
+		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(),
 		report: &Report{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}}}
 	for _, src := range srcs {
 		v.report.Sources = append(v.report.Sources, src.Describe())
@@ -137,12 +138,16 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		v.expTarget = map[string]int64{}
 		v.expWorkspace = map[string]string{}
 		v.runExperiment = map[string]string{}
-		v.sourceRuns = map[string]bool{}
-		v.sameExperiments = map[int64]string{}
 		if err := v.verifySource(ctx, src); err != nil {
 			return v.report, err
 		}
 	}
+	// Runs and keys are judged extra against every source at once: an import of
+	// several sources merges them into one experiment, one run.
+	if err := v.extraRuns(ctx); err != nil {
+		return v.report, err
+	}
+	v.reportExtras()
 	for _, name := range sortedKeys(v.checked) {
 		v.report.Tables = append(v.report.Tables, TableCheck{Table: name, Rows: v.checked[name]})
 	}
@@ -180,11 +185,14 @@ type verifier struct {
 	missingExperiment map[string]bool
 	// runExperiment: the experiment each run of the source was first seen in
 	runExperiment map[string]string
-	// sourceRuns are every run id of the source, filtered or not; sameExperiments the
-	// target's experiments that are the source's own, by id, with their names.
+	// sourceRuns are every run id of the sources, filtered or not; sameExperiments the
+	// target's experiments that are a source's own, by id, with their names.
 	sourceRuns      map[string]bool
 	sameExperiments map[int64]string
 	run             *verifyRun
+	// across settles what the target holds beyond a run of one source against the
+	// others (extras.go).
+	across *acrossSources
 }
 
 func (v *verifier) differ(runID, kind, key, detail string) {
@@ -197,15 +205,12 @@ func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
 	if err := sources.Each(ctx, src, (*verifyHandler)(v)); err != nil {
 		return err
 	}
-	if err := v.finishRun(ctx); err != nil {
-		return err
-	}
-	return v.extraRuns(ctx)
+	return v.finishRun(ctx)
 }
 
-// extraRuns reports the runs the target holds, in an experiment that is the source's
-// own (the same creation time), that the source does not: added since, or deleted from
-// the source. An experiment merged by name from elsewhere gathers other runs rightly.
+// extraRuns reports the runs the target holds, in an experiment that is a source's own
+// (the same creation time), that no source does: added since, or deleted from the
+// source. An experiment merged by name from elsewhere gathers other runs rightly.
 func (v *verifier) extraRuns(ctx context.Context) error {
 	for _, id := range sortedInt64Keys(v.sameExperiments) {
 		err := schema.EachRow(ctx, v.tx, "SELECT run_uuid FROM runs WHERE experiment_id = ?", []any{id}, func(scan func(...any) error) error {
@@ -214,7 +219,7 @@ func (v *verifier) extraRuns(ctx context.Context) error {
 				return err
 			}
 			if !v.sourceRuns[run] {
-				v.differ(run, "run extra", "", fmt.Sprintf("experiment %d %q holds this run, which the source does not (added since, or deleted from the source)", id, v.sameExperiments[id]))
+				v.differ(run, "run extra", "", fmt.Sprintf("experiment %d %q holds this run, which no source does (added since, or deleted from the source)", id, v.sameExperiments[id]))
 			}
 			return nil
 		})
