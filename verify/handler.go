@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
@@ -29,7 +30,12 @@ func (h *verifyHandler) Experiment(ctx context.Context, r *sources.Experiment) e
 }
 
 func (h *verifyHandler) Dataset(ctx context.Context, r *sources.Dataset) error {
-	return h.afterRun(ctx, func() error { return h.v().verifyRecordRows(ctx, datasetRows(r)) })
+	return h.afterRun(ctx, func() error {
+		if id, ok := h.expTarget[r.ExperimentSourceID]; ok {
+			h.owned.datasets[datasetKey(id, r.Name, r.Digest)] = true
+		}
+		return h.v().verifyRecordRows(ctx, datasetRows(r))
+	})
 }
 
 func (h *verifyHandler) Run(ctx context.Context, r *sources.Run) error {
@@ -56,6 +62,7 @@ func (h *verifyHandler) Metrics(_ context.Context, r *sources.Metrics) error {
 }
 
 func (h *verifyHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel) error {
+	h.owned.models[r.ModelID] = true
 	return h.afterRun(ctx, func() error {
 		return h.v().verifyRecordRows(ctx, loggedModelRows(r, func(id string) bool { return h.v().runInTarget(ctx, id) }))
 	})
@@ -64,8 +71,16 @@ func (h *verifyHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel)
 func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.RegisteredModel) error {
 	return h.afterRun(ctx, func() error {
 		sets := registryRows(r)
+		ws := h.v().workspaceOf(r.Workspace)
+		own, err := h.v().ownModel(ctx, ws, r)
+		if err != nil {
+			return err
+		}
 		for i := range sets {
-			sets[i].workspace = h.v().workspaceOf(r.Workspace)
+			sets[i].workspace = ws
+			if own && i > 0 {
+				sets[i].scope = &scope{column: "name", value: r.Name, workspace: ws}
+			}
 		}
 		return h.v().verifyRecordRows(ctx, sets)
 	})
@@ -84,14 +99,25 @@ func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 		t := h.tables[table]
 		return t != nil && (column == "" || t.Column(column) != nil)
 	}))
+	h.owned.traces[r.RequestID] = true
 	return h.afterRun(ctx, func() error {
+		compared := map[string]bool{}
 		for _, t := range r.Tables {
 			info := h.tables[t.Table]
 			if info == nil {
 				info = &schema.TableInfo{Name: t.Table}
 			}
-			if err := h.v().tableRows(ctx, info, t.Columns, t.Rows); err != nil {
+			compared[t.Table] = true
+			if err := h.v().tableRowsIn(ctx, info, t.Columns, t.Rows, traceScope(t.Table, r.RequestID)); err != nil {
 				return err
+			}
+		}
+		// The trace is the source's own (its id): rows of tables it has none of are extra.
+		for _, child := range traceChildren {
+			if info := h.tables[child.table]; info != nil && !compared[child.table] {
+				if err := h.v().tableRowsIn(ctx, info, nil, nil, traceScope(child.table, r.RequestID)); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -113,4 +139,39 @@ func (h *verifyHandler) Notice(ctx context.Context, _ *sources.Notice) error {
 func (h *verifyHandler) Invalid(_ context.Context, r *sources.Invalid) error {
 	h.v().differ(r.Err.RunID, "source invalid", "", r.Err.Error())
 	return nil
+}
+
+// traceChildren are the tables that hang off a trace, by the column naming it.
+var traceChildren = []struct{ table, column string }{
+	{"trace_tags", "request_id"}, {"trace_request_metadata", "request_id"}, {"trace_metrics", "request_id"},
+	{"assessments", "trace_id"}, {"spans", "trace_id"}, {"span_metrics", "trace_id"},
+}
+
+// traceScope is the scope of a trace's rows in a child table; nil for trace_info.
+func traceScope(table, requestID string) *scope {
+	for _, c := range traceChildren {
+		if c.table == table {
+			return &scope{column: c.column, value: requestID}
+		}
+	}
+	return nil
+}
+
+// ownModel reports whether the target's registered model of that name is the source's
+// own (the same creation time), whose rows the source holds all of; one merged by name
+// from elsewhere keeps its own.
+func (v *verifier) ownModel(ctx context.Context, ws string, m *sources.RegisteredModel) (bool, error) {
+	if m.CreationTime == nil || v.opts.OnModelConflict == rules.ModelConflictKeepTarget || v.tables["registered_models"] == nil {
+		return false, nil
+	}
+	query, args := "SELECT creation_time FROM registered_models WHERE name = ?", []any{m.Name}
+	if ws != "" {
+		query, args = query+" AND workspace = ?", append(args, ws)
+	}
+	var created *int64
+	err := schema.EachRow(ctx, v.tx, query, args, func(scan func(...any) error) error { return scan(&created) })
+	if err != nil {
+		return false, fmt.Errorf("read registered model %q of the target: %w", m.Name, err)
+	}
+	return created != nil && *created == *m.CreationTime, nil
 }

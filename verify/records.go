@@ -23,6 +23,9 @@ type recordRows struct {
 	rows    [][]any
 	// workspace is the target workspace of registry rows ("" is the default one).
 	workspace string
+	// scope, when set, names the rows of the table an entity of the source owns: the
+	// target's others are differences.
+	scope *scope
 }
 
 func textOrNil(s *string) any {
@@ -74,6 +77,8 @@ func loggedModelRows(m *sources.LoggedModel, runInTarget func(string) bool) []re
 		metrics.rows = append(metrics.rows, []any{m.ModelID, mm.Name, mm.Timestamp, mm.Step, value, mm.ExperimentSourceID, mm.RunID,
 			textOrNil(mm.DatasetName), textOrNil(mm.DatasetDigest)})
 	}
+	owned := &scope{column: "model_id", value: m.ModelID}
+	params.scope, tags.scope, metrics.scope = owned, owned, owned
 	return append(out, params, tags, metrics)
 }
 
@@ -127,7 +132,7 @@ func (v *verifier) verifyRecordRows(ctx context.Context, sets []recordRows) erro
 				rows[i] = append(append([]any{}, r...), ws)
 			}
 		}
-		if err := v.tableRows(ctx, target, columns, rows); err != nil {
+		if err := v.tableRowsIn(ctx, target, columns, rows, set.scope); err != nil {
 			return err
 		}
 	}

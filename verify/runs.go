@@ -170,14 +170,14 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		if err != nil {
 			return err
 		}
-		inSource := map[string]bool{}
+		inSource := map[string]int{} // keys per folded key: more than one collide
 		for _, kv := range set.kvs {
-			inSource[v.collation.Fold(kv.Key)] = true
+			inSource[v.collation.Fold(kv.Key)]++
 		}
 		// What the target holds of the run beyond the source: added since, or by hand.
 		if !r.MetricsOnly {
 			for folded, have := range stored {
-				if !inSource[folded] {
+				if inSource[folded] == 0 {
 					v.extra(r.RunID, set.what+" extra", have.key, fmt.Sprintf("the target has %s %q = %q, which the source does not", set.what, have.key, have.value))
 				}
 			}
@@ -187,6 +187,10 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 			switch {
 			case !ok:
 				v.differ(r.RunID, set.what+" missing", kv.Key, fmt.Sprintf("%s %q is not in the target", set.what, kv.Key))
+			case have.key != kv.Key && inSource[v.collation.Fold(kv.Key)] == 1:
+				// The import writes the source's spelling; a collation that folds case
+				// found the target's other one.
+				v.differ(r.RunID, set.what+" differs", kv.Key, fmt.Sprintf("%s %q is spelled %q in the target", set.what, kv.Key, have.key))
 			case have.value == kv.Value:
 			case limits.Truncates && utf8.RuneCountInString(kv.Value) > set.limit && have.value == rules.TruncateRunes(kv.Value, set.limit):
 				v.report.Accepted.ValuesTruncated++ // truncated as that MLflow does
@@ -330,7 +334,11 @@ func (v *verifier) compareRun(ctx context.Context, run *verifyRun) error {
 		v.report.MetricKeys++
 		src, have := run.points[key], stored[key]
 		if have == nil && !v.collation.Exact() && v.foldedKeyStored(key, stored) {
-			v.report.Accepted.KeysLeftOut++ // left out as a collision under keep-first
+			if v.foldedKeyIn(key, run.points) {
+				v.report.Accepted.KeysLeftOut++ // left out as a collision under keep-first
+			} else {
+				v.differ(run.id, "metric key differs", key, fmt.Sprintf("metric %q is spelled otherwise in the target (its collation takes them for one)", key))
+			}
 			continue
 		}
 		var held int64
@@ -410,6 +418,17 @@ func (v *verifier) checkLatest(ctx context.Context, runID string, stored map[str
 
 func (v *verifier) foldedKeyStored(key string, stored map[string]*history) bool {
 	for k := range stored {
+		if k != key && v.collation.Fold(k) == v.collation.Fold(key) {
+			return true
+		}
+	}
+	return false
+}
+
+// foldedKeyIn reports whether the source's run has another key the collation folds to
+// the same: a collision, of which the import kept the first.
+func (v *verifier) foldedKeyIn(key string, points map[string]*history) bool {
+	for k := range points {
 		if k != key && v.collation.Fold(k) == v.collation.Fold(key) {
 			return true
 		}

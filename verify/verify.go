@@ -128,7 +128,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
 	}
 	v := &verifier{tx: tx, dialect: sink.Dialect(), rev: rev, collation: collation, opts: opts, tables: tables, checked: map[string]int64{}, notChecked: map[string]bool{},
-		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(),
+		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(), owned: newOwnedEntities(),
 		report: &Report{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}}}
 	for _, src := range srcs {
 		v.report.Sources = append(v.report.Sources, src.Describe())
@@ -145,6 +145,9 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	// Runs and keys are judged extra against every source at once: an import of
 	// several sources merges them into one experiment, one run.
 	if err := v.extraRuns(ctx); err != nil {
+		return v.report, err
+	}
+	if err := v.extraEntities(ctx); err != nil {
 		return v.report, err
 	}
 	v.reportExtras()
@@ -193,6 +196,8 @@ type verifier struct {
 	// across settles what the target holds beyond a run of one source against the
 	// others (extras.go).
 	across *acrossSources
+	// owned are the traces, logged models and datasets of the sources (scoped.go).
+	owned ownedEntities
 }
 
 func (v *verifier) differ(runID, kind, key, detail string) {
@@ -276,9 +281,10 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 	}
 	v.expWorkspace[e.SourceID] = ws
 	var n, id int64
-	err := schema.EachRow(ctx, v.tx, "SELECT experiment_id FROM experiments WHERE "+where, args, func(scan func(...any) error) error {
+	var stored string
+	err := schema.EachRow(ctx, v.tx, "SELECT experiment_id, name FROM experiments WHERE "+where, args, func(scan func(...any) error) error {
 		n++
-		return scan(&id)
+		return scan(&id, &stored)
 	})
 	if err != nil {
 		return fmt.Errorf("read experiments of the target: %w", err)
@@ -287,6 +293,11 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 		v.missingExperiment[e.SourceID] = true
 		v.differ("", "experiment missing", e.Name, fmt.Sprintf("experiment %s %q is not in the target", e.SourceID, e.Name))
 		return nil
+	}
+	if stored != e.Name {
+		// The import writes the source's name or stops: a collation that folds case
+		// found one renamed since.
+		v.differ("", "experiment differs", e.Name, fmt.Sprintf("experiment %d is named %q in the target, %q in the source", id, stored, e.Name))
 	}
 	v.experiments[e.SourceID] = true
 	v.expTarget[e.SourceID] = id
@@ -362,7 +373,20 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 // tableRows compares rows a source holds of a table (one copied as rows, or a trace's)
 // with the target's, by primary key, after mapping experiment ids as the import did.
 func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, columns []string, rows [][]any) error {
+	return v.tableRowsIn(ctx, info, columns, rows, nil)
+}
+
+// tableRowsIn is tableRows that also reports the target's rows in sc (the rows an entity
+// of the source owns) that the source does not hold.
+func (v *verifier) tableRowsIn(ctx context.Context, info *schema.TableInfo, columns []string, rows [][]any, sc *scope) error {
 	if len(rows) == 0 {
+		if target := v.tables[info.Name]; sc != nil && target != nil && len(target.PrimaryKey) > 0 {
+			key := make([]int, len(target.PrimaryKey))
+			for i := range key {
+				key[i] = i
+			}
+			return v.scopedExtras(ctx, target, target.PrimaryKey, key, nil, *sc)
+		}
 		return nil
 	}
 	target := v.tables[info.Name]
@@ -409,5 +433,8 @@ func (v *verifier) tableRows(ctx context.Context, info *schema.TableInfo, column
 		}
 	}
 	v.checked[info.Name] += int64(len(want))
+	if sc != nil {
+		return v.scopedExtras(ctx, target, names, key, want, *sc)
+	}
 	return nil
 }

@@ -1,0 +1,131 @@
+package importer_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
+)
+
+// tamper is one change made to a target behind an import's back, and how to undo it.
+type tamper struct {
+	name       string
+	do, undo   []string
+	wantKind   string // a difference of this kind must be reported
+	caseFolded bool   // only where the target's collation folds case
+}
+
+var tampers = []tamper{
+	{name: "trace tag", wantKind: "row extra",
+		do:   []string{`INSERT INTO trace_tags ("key", value, request_id) SELECT 'tampered', 'x', MIN(request_id) FROM trace_info`},
+		undo: []string{`DELETE FROM trace_tags WHERE "key" = 'tampered'`}},
+	{name: "request metadata", wantKind: "row extra",
+		do:   []string{`INSERT INTO trace_request_metadata ("key", value, request_id) SELECT 'tampered', 'x', MIN(request_id) FROM trace_info`},
+		undo: []string{`DELETE FROM trace_request_metadata WHERE "key" = 'tampered'`}},
+	{name: "assessment", wantKind: "row extra",
+		do: []string{`INSERT INTO assessments (assessment_id, trace_id, name, assessment_type, value, created_timestamp, last_updated_timestamp, source_type, valid)
+			SELECT 'a-tampered', MIN(request_id), 'n', 'feedback', '1', 1, 1, 'HUMAN', 0 FROM trace_info`},
+		undo: []string{`DELETE FROM assessments WHERE assessment_id = 'a-tampered'`}},
+	{name: "span", wantKind: "row extra",
+		do: []string{`INSERT INTO spans (trace_id, experiment_id, span_id, name, type, status, start_time_unix_nano, content)
+			SELECT request_id, experiment_id, 'tampered', 'n', 'LLM', 'OK', 1, '{}' FROM trace_info WHERE request_id = (SELECT MIN(request_id) FROM trace_info)`},
+		undo: []string{`DELETE FROM spans WHERE span_id = 'tampered'`}},
+	{name: "model version tag", wantKind: "row extra",
+		do:   []string{`INSERT INTO model_version_tags ("key", value, name, version) SELECT 'tampered', 'x', name, MIN(version) FROM model_versions GROUP BY name`},
+		undo: []string{`DELETE FROM model_version_tags WHERE "key" = 'tampered'`}},
+	{name: "registered model tag", wantKind: "row extra",
+		do:   []string{`INSERT INTO registered_model_tags ("key", value, name) SELECT 'tampered', 'x', name FROM registered_models`},
+		undo: []string{`DELETE FROM registered_model_tags WHERE "key" = 'tampered'`}},
+	{name: "alias", wantKind: "row extra",
+		do:   []string{`INSERT INTO registered_model_aliases (alias, version, name) SELECT 'tampered', MIN(version), name FROM model_versions GROUP BY name`},
+		undo: []string{`DELETE FROM registered_model_aliases WHERE alias = 'tampered'`}},
+	{name: "model version", wantKind: "row extra",
+		do: []string{`INSERT INTO model_versions (name, version, creation_time, last_updated_time, current_stage, source, status)
+			SELECT name, 999, 1, 1, 'None', 's3://x', 'READY' FROM registered_models`},
+		undo: []string{`DELETE FROM model_versions WHERE version = 999`}},
+	{name: "logged model param", wantKind: "row extra",
+		do:   []string{`INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) SELECT model_id, experiment_id, 'tampered', 'x' FROM logged_models`},
+		undo: []string{`DELETE FROM logged_model_params WHERE param_key = 'tampered'`}},
+	{name: "logged model tag", wantKind: "row extra",
+		do:   []string{`INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, tag_value) SELECT model_id, experiment_id, 'tampered', 'x' FROM logged_models`},
+		undo: []string{`DELETE FROM logged_model_tags WHERE tag_key = 'tampered'`}},
+	{name: "trace", wantKind: "trace extra",
+		do:   []string{`INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, status) SELECT 'tr-tampered', MIN(experiment_id), 1, 'OK' FROM trace_info`},
+		undo: []string{`DELETE FROM trace_info WHERE request_id = 'tr-tampered'`}},
+	{name: "logged model", wantKind: "logged model extra",
+		do: []string{`INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp_ms, last_updated_timestamp_ms, status)
+			SELECT 'm-tampered', MAX(experiment_id), 'x', 'a', 1, 1, 1 FROM logged_models`},
+		undo: []string{`DELETE FROM logged_models WHERE model_id = 'm-tampered'`}},
+	{name: "dataset", wantKind: "dataset extra",
+		do: []string{`INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source)
+			SELECT 'd-tampered', MAX(experiment_id), 'tampered', 'y', 'local', 's' FROM datasets`},
+		undo: []string{`DELETE FROM datasets WHERE dataset_uuid = 'd-tampered'`}},
+	{name: "param key case", wantKind: "param differs", caseFolded: true,
+		do:   []string{`UPDATE params SET "key" = 'SQL' WHERE "key" = 'sql'`},
+		undo: []string{`UPDATE params SET "key" = 'sql' WHERE "key" = 'SQL'`}},
+	{name: "tag key case", wantKind: "tag differs", caseFolded: true,
+		do:   []string{`UPDATE tags SET "key" = 'MULTI' WHERE "key" = 'multi'`},
+		undo: []string{`UPDATE tags SET "key" = 'multi' WHERE "key" = 'MULTI'`}},
+	{name: "metric key case", wantKind: "metric key differs", caseFolded: true,
+		do:   []string{`UPDATE metrics SET "key" = 'LOSS' WHERE "key" = 'loss'`, `UPDATE latest_metrics SET "key" = 'LOSS' WHERE "key" = 'loss'`},
+		undo: []string{`UPDATE metrics SET "key" = 'loss' WHERE "key" = 'LOSS'`, `UPDATE latest_metrics SET "key" = 'loss' WHERE "key" = 'LOSS'`}},
+	{name: "experiment name case", wantKind: "experiment differs", caseFolded: true,
+		do:   []string{`UPDATE experiments SET name = 'TRAPS' WHERE name = 'traps'`},
+		undo: []string{`UPDATE experiments SET name = 'traps' WHERE name = 'TRAPS'`}},
+}
+
+// TestVerifySeesRowsAddedOutsideRuns tampers with an imported target, one change at a
+// time, beside the runs (traces, the registry, logged models, datasets) and, where the
+// collation folds case, in the spelling of keys and names: verify reports each, and is
+// clean again once it is undone.
+func TestVerifySeesRowsAddedOutsideRuns(t *testing.T) {
+	srcs := []string{
+		hostileStore(t),
+		testenv.Sample(t, "yizhehong-ecu-agent-sqlite/mlflow.db"),
+		testenv.Sample(t, "sqlite-bloodglucose-mlflow3/mlflow/mlflow.db"),
+		testenv.Sample(t, "dmatrix-logged-models/mlruns"), // datasets in an experiment of its own
+	}
+	for _, target := range []struct {
+		name   string
+		uri    func(testing.TB) string
+		folded bool
+	}{{"sqlite", testenv.SQLite, false}, {"mariadb", testenv.MySQL, true}} {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, srcs...); err != nil {
+				t.Fatal(err)
+			}
+			if r := verifyPaths(t, uri, srcs...); len(r.Differences) != 0 {
+				t.Fatalf("verify before tampering: %v", r.Differences)
+			}
+			for _, tp := range tampers {
+				if tp.caseFolded && !target.folded {
+					continue
+				}
+				setUp(t, uri, tp.do...)
+				r := verifyPathsWith(t, uri, verify.Options{}, srcs...)
+				found := false
+				for _, d := range r.Differences {
+					found = found || d.Kind == tp.wantKind
+				}
+				if !found {
+					t.Errorf("%s: no %q among %v", tp.name, tp.wantKind, kinds(r.Differences))
+				}
+				setUp(t, uri, tp.undo...)
+			}
+			if r := verifyPaths(t, uri, srcs...); len(r.Differences) != 0 {
+				t.Errorf("verify after undoing: %v", r.Differences)
+			}
+		})
+	}
+}
+
+func kinds(ds []verify.Difference) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Kind+" "+d.Key)
+	}
+	return strings.Join(out, "; ")
+}
