@@ -52,6 +52,23 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 	if err := l.loadRows(); err != nil {
 		return err
 	}
+	// The database reader asks for a run's rows by run id, a trace's by its id: each
+	// foreign key gets an index (built once, after the rows), as MLflow's schema has.
+	for _, tb := range tables.ordered() {
+		for i, fk := range tb.foreignKeys {
+			if len(fk.columns) == 0 {
+				continue
+			}
+			cols := make([]string, len(fk.columns))
+			for j, c := range fk.columns {
+				cols[j] = quote(c)
+			}
+			stmt := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", quote(fmt.Sprintf("mlflow_bulk_scratch_%s_%d", tb.name, i)), quote(tb.name), strings.Join(cols, ", "))
+			if _, err := tx.Exec(ctx, stmt); err != nil {
+				return fmt.Errorf("%s: index the scratch copy's table %s: %w", path, tb.name, err)
+			}
+		}
+	}
 	return tx.Commit(ctx)
 }
 
