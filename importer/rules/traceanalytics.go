@@ -400,28 +400,8 @@ func demoteSpans(tr *sources.Trace, target TraceShape) {
 		}
 	}
 	if len(metrics) > 0 {
-		sm := table(tr, "span_metrics")
-		if sm == nil {
-			tr.Tables = append(tr.Tables, sources.TableRows{Table: "span_metrics", Columns: []string{"trace_id", "span_id", "key", "value"}})
-			sm = &tr.Tables[len(tr.Tables)-1]
-		}
-		for _, m := range metrics {
-			r := make([]any, len(sm.Columns))
-			for i, c := range sm.Columns {
-				switch c {
-				case "trace_id":
-					r[i] = m[0]
-				case "span_id":
-					r[i] = m[1]
-				case "key":
-					r[i] = m[2]
-				case "value":
-					r[i] = m[3]
-				}
-			}
-			sm.Rows = append(sm.Rows, r)
-		}
-		spans = table(tr, "spans") // the append above may have moved the tables
+		appendSpanMetrics(tr, metrics)
+		spans = table(tr, "spans") // the append may have moved the tables
 	}
 	if target.SpanMetrics || !spansHaveCosts(spans) {
 		for _, k := range costKeys {
@@ -431,6 +411,31 @@ func demoteSpans(tr *sources.Trace, target TraceShape) {
 	if target.DimensionAttributes || !spansHaveModels(spans) {
 		dropColumn(spans, "model_name")
 		dropColumn(spans, "model_provider")
+	}
+}
+
+// appendSpanMetrics adds span_metrics rows (trace id, span id, key, value) to the trace.
+func appendSpanMetrics(tr *sources.Trace, metrics [][]any) {
+	sm := table(tr, "span_metrics")
+	if sm == nil {
+		tr.Tables = append(tr.Tables, sources.TableRows{Table: "span_metrics", Columns: []string{"trace_id", "span_id", "key", "value"}})
+		sm = &tr.Tables[len(tr.Tables)-1]
+	}
+	for _, m := range metrics {
+		r := make([]any, len(sm.Columns))
+		for i, c := range sm.Columns {
+			switch c {
+			case "trace_id":
+				r[i] = m[0]
+			case "span_id":
+				r[i] = m[1]
+			case "key":
+				r[i] = m[2]
+			case "value":
+				r[i] = m[3]
+			}
+		}
+		sm.Rows = append(sm.Rows, r)
 	}
 }
 

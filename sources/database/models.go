@@ -163,26 +163,7 @@ func (s *dbSource) readRegistry(ctx context.Context) error {
 			}
 		}
 		if s.rev.HasTable("model_version_tags") {
-			err := s.each(ctx, "SELECT "+ws("model_version_tags")+`, name, version, "key", value FROM model_version_tags WHERE name IN (`+in+`) ORDER BY name, version, "key"`, ids,
-				func(scan func(...any) error) error {
-					var workspace, name, k string
-					var version int64
-					var v sql.NullString
-					if err := scan(&workspace, &name, &version, &k, &v); err != nil {
-						return err
-					}
-					m := model(workspace, name)
-					if m == nil {
-						return nil
-					}
-					for i := range m.Versions {
-						if m.Versions[i].Version == version {
-							m.Versions[i].Tags = append(m.Versions[i].Tags, sources.Tag{Key: k, Value: v.String})
-						}
-					}
-					return nil
-				})
-			if err != nil {
+			if err := s.readVersionTags(ctx, ws("model_version_tags"), in, ids, model); err != nil {
 				return err
 			}
 		}
@@ -210,4 +191,28 @@ func (s *dbSource) readRegistry(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// readVersionTags adds the tags of a page's model versions; model finds a model of the
+// page by workspace and name (nil for another page's).
+func (s *dbSource) readVersionTags(ctx context.Context, workspace, in string, ids []any, model func(workspace, name string) *sources.RegisteredModel) error {
+	return s.each(ctx, "SELECT "+workspace+`, name, version, "key", value FROM model_version_tags WHERE name IN (`+in+`) ORDER BY name, version, "key"`, ids,
+		func(scan func(...any) error) error {
+			var ws, name, k string
+			var version int64
+			var v sql.NullString
+			if err := scan(&ws, &name, &version, &k, &v); err != nil {
+				return err
+			}
+			m := model(ws, name)
+			if m == nil {
+				return nil
+			}
+			for i := range m.Versions {
+				if m.Versions[i].Version == version {
+					m.Versions[i].Tags = append(m.Versions[i].Tags, sources.Tag{Key: k, Value: v.String})
+				}
+			}
+			return nil
+		})
 }

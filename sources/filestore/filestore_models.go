@@ -499,7 +499,7 @@ func (s *fileStore) countWorkspaces() map[string]int64 {
 	for _, parent := range []string{s.root, filepath.Join(s.root, trashFolder), filepath.Join(s.root, modelsFolder)} {
 		entries, _ := os.ReadDir(parent)
 		for _, e := range entries {
-			if e.IsDir() && !(parent == s.root && (e.Name() == modelsFolder || e.Name() == trashFolder)) {
+			if e.IsDir() && (parent != s.root || e.Name() != modelsFolder && e.Name() != trashFolder) {
 				count(filepath.Join(parent, e.Name()))
 			}
 		}

@@ -212,7 +212,15 @@ func (tb *table) addColumn(item []token, t tool) error {
 		typ = append(typ, tk.text)
 	}
 	c.kind, c.declared = typeOf(strings.Join(typ, " "))
-	for ; i < len(item); i++ {
+	tb.attributes(&c, item[i:], t)
+	tb.columns = append(tb.columns, c)
+	return nil
+}
+
+// attributes reads what follows a column's type: NOT NULL, a literal DEFAULT,
+// GENERATED … AS (expr), an inline PRIMARY KEY or REFERENCES.
+func (tb *table) attributes(c *column, item []token, t tool) {
+	for i := 0; i < len(item); i++ {
 		switch {
 		case isWord(item[i], "NOT") && i+1 < len(item) && isWord(item[i+1], "NULL"):
 			c.notNull = true
@@ -228,8 +236,6 @@ func (tb *table) addColumn(item []token, t tool) error {
 			tb.foreignKeys = append(tb.foreignKeys, fk)
 		}
 	}
-	tb.columns = append(tb.columns, c)
-	return nil
 }
 
 // literalDefault keeps a default that is a plain literal; a function's (nextval(…),

@@ -77,43 +77,45 @@ func (l *lexer) next() (token, error) {
 		}
 		return l.number(), nil
 	case isWordStart(c):
-		word := l.word()
-		upper := strings.ToUpper(word)
-		if l.pos < len(l.src) && l.src[l.pos] == '\'' {
-			switch {
-			case upper == "X":
-				s, err := l.stringLiteral(false)
-				if err != nil {
-					return token{}, err
-				}
-				b, err := hex.DecodeString(s)
-				if err != nil {
-					return token{}, fmt.Errorf("X'%s' is not hexadecimal", s)
-				}
-				return token{kind: tokBytes, raw: b}, nil
-			case upper == "E" && l.tool == toolPostgres:
-				s, err := l.stringLiteral(true)
-				return token{kind: tokString, text: s}, err
-			}
-		}
-		if strings.HasPrefix(word, "_") && l.tool == toolMySQL {
-			// A character set introducer (_binary, _utf8mb4) before a literal.
-			l.skipSpace()
-			if l.pos < len(l.src) && (l.src[l.pos] == '\'' || l.src[l.pos] == '0') {
-				t, err := l.next()
-				if err != nil || upper != "_BINARY" {
-					return t, err
-				}
-				if t.kind == tokString {
-					return token{kind: tokBytes, raw: []byte(t.text)}, nil
-				}
-				return t, nil
-			}
-		}
-		return token{kind: tokWord, text: word}, nil
+		return l.wordToken()
 	}
 	l.pos++
 	return token{kind: tokPunct, text: string(c)}, nil
+}
+
+// wordToken reads a bare word, or the literal a word prefixes: X'…' bytes, E'…'
+// strings, MySQL's _binary '…' and other character set introducers.
+func (l *lexer) wordToken() (token, error) {
+	word := l.word()
+	upper := strings.ToUpper(word)
+	if l.pos < len(l.src) && l.src[l.pos] == '\'' {
+		switch {
+		case upper == "X":
+			s, err := l.stringLiteral(false)
+			if err != nil {
+				return token{}, err
+			}
+			b, err := hex.DecodeString(s)
+			if err != nil {
+				return token{}, fmt.Errorf("x'%s' is not hexadecimal", s)
+			}
+			return token{kind: tokBytes, raw: b}, nil
+		case upper == "E" && l.tool == toolPostgres:
+			s, err := l.stringLiteral(true)
+			return token{kind: tokString, text: s}, err
+		}
+	}
+	if strings.HasPrefix(word, "_") && l.tool == toolMySQL {
+		l.skipSpace()
+		if l.pos < len(l.src) && (l.src[l.pos] == '\'' || l.src[l.pos] == '0') {
+			t, err := l.next()
+			if err != nil || upper != "_BINARY" || t.kind != tokString {
+				return t, err
+			}
+			return token{kind: tokBytes, raw: []byte(t.text)}, nil
+		}
+	}
+	return token{kind: tokWord, text: word}, nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

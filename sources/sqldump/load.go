@@ -124,7 +124,7 @@ func eachStatement(ctx context.Context, path string, t tool, fn func(*scanner, s
 	if err != nil {
 		return err
 	}
-	defer closeText()
+	defer func() { _ = closeText() }() // read only: closing cannot lose anything
 	s := newScanner(r, t)
 	for {
 		if err := ctx.Err(); err != nil {

@@ -74,85 +74,95 @@ func (s *scanner) next() (statement, error) {
 			return statement{}, err
 		}
 		if b.Len() == 0 {
-			switch {
-			case c == '\n':
-				s.line++
-				continue
-			case c == ' ' || c == '\t' || c == '\r':
-				continue
-			case c == '\\' && s.tool == toolPostgres:
-				// A psql meta-command (\restrict, \connect): one line, not SQL.
-				if err := s.skipLine(); err != nil {
-					return statement{}, err
-				}
+			skip, err := s.between(c)
+			if err != nil {
+				return statement{}, err
+			}
+			if skip {
 				continue
 			}
 			start = s.line
 		}
-		switch {
-		case c == '\n':
-			s.line++
-			b.WriteByte(c)
-		case c == ';':
+		if c == ';' {
 			text := strings.TrimSpace(b.String())
 			if text == "" {
 				b.Reset()
 				continue
 			}
-			s.lastStatement, s.trailer = text, false
-			if s.tool == toolPostgres && isCopyFromStdin(text) {
-				s.inCopy = true
-				if err := s.skipLine(); err != nil { // the rest of the COPY line
-					return statement{}, err
-				}
-			}
-			return statement{text: text, line: start}, nil
-		case c == '-' && s.peekIs('-'):
-			if b.Len() == 0 {
-				comment, err := s.r.ReadString('\n')
-				if err != nil && err != io.EOF {
-					return statement{}, err
-				}
-				if err == nil {
-					s.line++
-				}
-				comment = strings.TrimSpace(strings.TrimLeft(comment, "-"))
-				if strings.HasPrefix(comment, "Dump completed") || strings.HasPrefix(comment, "PostgreSQL database dump complete") {
-					s.trailer = true
-				}
-				continue
-			}
-			if isSpaceEnded(b.Bytes()) {
-				if err := s.skipLine(); err != nil {
-					return statement{}, err
-				}
-				if b.Len() > 0 {
-					b.WriteByte('\n')
-				}
-				continue
-			}
-			b.WriteByte(c)
-		case c == '/' && s.peekIs('*'):
-			if err := s.block(&b); err != nil {
-				return statement{}, err
-			}
-		case c == '\'' || c == '"' || c == '`':
-			b.WriteByte(c)
-			if err := s.quoted(&b, c); err != nil {
-				return statement{}, err
-			}
-		case c == '$' && s.tool == toolPostgres:
-			b.WriteByte(c)
-			if err := s.dollarQuoted(&b); err != nil {
-				return statement{}, err
-			}
-		default:
-			b.WriteByte(c)
+			return s.ended(text, start)
+		}
+		if err := s.take(c, &b); err != nil {
+			return statement{}, err
 		}
 		if b.Len() > maxStatement {
 			return statement{}, fmt.Errorf("line %d: the statement that starts there is over %d MiB, more than any dump tool writes: a value that never ends?", start, maxStatement>>20)
 		}
 	}
+}
+
+// between handles a byte read between statements: blank space, a comment line (the
+// tool's closing line among them) and a psql meta-command (\restrict) are skipped.
+func (s *scanner) between(c byte) (bool, error) {
+	switch {
+	case c == '\n':
+		s.line++
+		return true, nil
+	case c == ' ' || c == '\t' || c == '\r':
+		return true, nil
+	case c == '\\' && s.tool == toolPostgres:
+		return true, s.skipLine() // one line, not SQL
+	case c == '-' && s.peekIs('-'):
+		comment, err := s.r.ReadString('\n')
+		if err != nil && err != io.EOF {
+			return true, err
+		}
+		if err == nil {
+			s.line++
+		}
+		comment = strings.TrimSpace(strings.TrimLeft(comment, "-"))
+		if strings.HasPrefix(comment, "Dump completed") || strings.HasPrefix(comment, "PostgreSQL database dump complete") {
+			s.trailer = true
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// ended returns a statement read up to its ';'.
+func (s *scanner) ended(text string, start int) (statement, error) {
+	s.lastStatement, s.trailer = text, false
+	if s.tool == toolPostgres && isCopyFromStdin(text) {
+		s.inCopy = true
+		if err := s.skipLine(); err != nil { // the rest of the COPY line
+			return statement{}, err
+		}
+	}
+	return statement{text: text, line: start}, nil
+}
+
+// take adds a byte of a statement, and the whole of a quoted value or comment it starts.
+func (s *scanner) take(c byte, b *bytes.Buffer) error {
+	switch {
+	case c == '\n':
+		s.line++
+		b.WriteByte(c)
+	case c == '-' && s.peekIs('-') && isSpaceEnded(b.Bytes()):
+		if err := s.skipLine(); err != nil {
+			return err
+		}
+		b.WriteByte('\n')
+	case c == '/' && s.peekIs('*'):
+		return s.block(b)
+	case c == '\'' || c == '"' || c == '`':
+		b.WriteByte(c)
+		return s.quoted(b, c)
+	case c == '$' && s.tool == toolPostgres:
+		b.WriteByte(c)
+		return s.dollarQuoted(b)
+	default:
+		b.WriteByte(c)
+	}
+	return nil
 }
 
 func isSpaceEnded(b []byte) bool {
@@ -257,7 +267,7 @@ func endsWithE(b []byte) bool {
 		return true
 	}
 	p := b[len(b)-2]
-	return !(p >= 'a' && p <= 'z' || p >= 'A' && p <= 'Z' || p >= '0' && p <= '9' || p == '_')
+	return (p < 'a' || p > 'z') && (p < 'A' || p > 'Z') && (p < '0' || p > '9') && p != '_'
 }
 
 // dollarQuoted copies a PostgreSQL $tag$ … $tag$ string, when the '$' starts one.
@@ -275,7 +285,7 @@ func (s *scanner) dollarQuoted(b *bytes.Buffer) error {
 			b.WriteByte(c)
 			break
 		}
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || len(tag) > 0 && c >= '0' && c <= '9') {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && c != '_' && (len(tag) == 0 || c < '0' || c > '9') {
 			return nil // a positional parameter or part of a name, not a quote
 		}
 		_, _ = s.r.ReadByte()

@@ -88,7 +88,7 @@ func Open(ctx context.Context, path string, opts database.Options) (sources.Sour
 	}
 	head, _ := r.(*bufio.Reader).Peek(64 << 10)
 	t, err := sniff(path, head)
-	closeText()
+	_ = closeText() // read only: closing cannot lose anything
 	if err != nil {
 		return nil, err
 	}

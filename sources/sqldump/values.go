@@ -329,7 +329,8 @@ func convert(v literal, k columnKind, t tool) (any, error) {
 	case kindFloat:
 		f, err := strconv.ParseFloat(v.text, 64)
 		var numErr *strconv.NumError
-		if err != nil && !(errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)) {
+		outOfRange := errors.As(err, &numErr) && errors.Is(numErr.Err, strconv.ErrRange)
+		if err != nil && !outOfRange {
 			return nil, fmt.Errorf("%q is not a number", v.text)
 		}
 		return f, nil // 1e999, as sqlite3 writes infinity, reads as +Inf
