@@ -163,3 +163,38 @@ func TestSQLDumpOfAnOlderRevision(t *testing.T) {
 		})
 	}
 }
+
+// TestSQLDumpsKeepNUL: text holding NUL, which MariaDB stores, goes through mariadb-dump
+// into a database of its kind as it was. (PostgreSQL cannot hold NUL, and the sqlite3
+// shell's .dump cuts text at one: those dumps never carry it.)
+func TestSQLDumpsKeepNUL(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		uri  func(testing.TB) string
+		nul  string
+	}{{"mariadb", testenv.MySQL, "CONCAT('a', CHAR(0), 'b')"}} {
+		t.Run(c.name, func(t *testing.T) {
+			live := c.uri(t)
+			store := hostileStore(t)
+			if _, err := importPaths(t, live, importer.Options{}, store); err != nil {
+				t.Fatal(err)
+			}
+			setUp(t, live, `UPDATE params SET value = `+c.nul+` WHERE "key" = 'sql'`)
+			for _, dump := range dumpsOf(t, c.name, live) {
+				uri := c.uri(t)
+				if _, err := importPaths(t, uri, importer.Options{}, dump); err != nil {
+					t.Fatalf("%s: %v", filepath.Base(dump), err)
+				}
+				d := openDB(t, uri)
+				got := d.rows(`SELECT value FROM params WHERE "key" = 'sql'`)
+				d.close()
+				if len(got) != 1 || got[0] != "a\x00b" {
+					t.Errorf("%s: param %q", filepath.Base(dump), got)
+				}
+				if r := verifyPaths(t, uri, live); len(r.Differences) != 0 {
+					t.Errorf("%s: verify against the live database: %v", filepath.Base(dump), r.Differences)
+				}
+			}
+		})
+	}
+}
