@@ -163,6 +163,9 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		im.rollback(ctx, &err)
 	}
 	im.report.DryRun = opts.DryRun
+	if im.stampsShort > 0 {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were read again although their files had not changed: the target held fewer of their params, tags and metric rows than when they were imported (rows deleted from it), which this import put back", im.stampsShort))
+	}
 	if im.report.UnchangedRuns > 0 {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were not read again: their files have the sizes and modification times they had when the target took them, and the target still holds them (--reread reads and compares them)", im.report.UnchangedRuns))
 	}
@@ -349,6 +352,9 @@ type importer struct {
 	// stampSalt is mixed into them: the options the runs were imported under.
 	stamps    *stampBuffer
 	stampSalt uint64
+	// stampsShort counts stamped runs the target holds fewer rows of than it did when
+	// they were stamped: read again.
+	stampsShort int64
 	// workspaces is what the import knows of the target's workspaces (workspaces.go).
 	workspaces workspaceState
 }

@@ -321,7 +321,15 @@ func (im *importer) finishRun(ctx context.Context) error {
 		im.batchMerged = append(im.batchMerged, cur.id)
 	}
 	im.seenRuns[cur.id] = seenRun{source: cur.source, experiment: cur.experiment, file: cur.file}
-	im.keepStamp(cur.id, cur.stamp)
+	// What the target now holds of the run: what this import wrote, and, for a run it
+	// merged into, what the target held before where that was read (-1: not known).
+	held := im.run["params"].Created + im.run["tags"].Created + im.run["metrics"].Created
+	if st := cur.stored; cur.merge != nil && (st == nil || !st.complete || !st.metricsRead) {
+		held = -1
+	} else if cur.merge != nil {
+		held += int64(len(st.params) + len(st.tags) + len(st.metrics))
+	}
+	im.keepStamp(cur.id, cur.stamp, held)
 	im.batchRows += im.run.rowsWritten()
 	im.batch.merge(im.run)
 	im.run.reset()

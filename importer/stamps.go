@@ -36,10 +36,11 @@ func runKey(id string) ([16]byte, bool) {
 	return k, err == nil
 }
 
-// stampRow is a row of the stamps table.
+// stampRow is a row of the stamps table; rows is -1 where it is not known.
 type stampRow struct {
 	runUUID string
 	stamp   uint64
+	rows    int64
 }
 
 // stampBuffer holds the stamps of runs until they are written with the runs' rows.
@@ -65,7 +66,7 @@ func (b *stampBuffer) flush(ctx context.Context, tx sinks.Tx, from, to int) (int
 		return 0, nil
 	}
 	src := &bufferSource[stampRow]{rows: b.rows[from:to], getters: stampGetters, pos: -1, values: make([]any, len(stampGetters))}
-	return tx.CopyFrom(ctx, schema.RunStampsTable, []string{"run_uuid", "stamp"}, src)
+	return tx.CopyFrom(ctx, schema.RunStampsTable, []string{"run_uuid", "stamp", schema.RunStampsRows}, src)
 }
 
 // stampDeleteChunk bounds the ids of one DELETE.
@@ -75,6 +76,12 @@ const stampDeleteChunk = 500
 var stampGetters = []func(*stampRow) any{
 	func(r *stampRow) any { return r.runUUID },
 	func(r *stampRow) any { return int64(r.stamp) },
+	func(r *stampRow) any {
+		if r.rows < 0 {
+			return nil
+		}
+		return r.rows
+	},
 }
 
 // prepareStamps sets up stamps for the sources that can stamp runs: it makes the
@@ -102,22 +109,12 @@ func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) er
 		if _, err := im.tx.Exec(ctx, schema.RunStampsDDL(im.dialect)); err != nil {
 			return fmt.Errorf("%s: create %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
 		}
+	} else if err := im.upgradeStamps(ctx); err != nil {
+		return err
 	}
 	kept := runStamps{}
 	if exists && im.targetHasRuns {
-		query := fmt.Sprintf("SELECT s.run_uuid, s.stamp FROM %s s JOIN runs r ON r.run_uuid = s.run_uuid", schema.RunStampsTable)
-		err := schema.EachRow(ctx, im.tx, query, nil, func(scan func(...any) error) error {
-			var id string
-			var stamp int64
-			if err := scan(&id, &stamp); err != nil {
-				return err
-			}
-			if k, ok := runKey(id); ok {
-				kept[k] = uint64(stamp)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := im.readStamps(ctx, kept); err != nil {
 			return fmt.Errorf("%s: read %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
 		}
 	}
@@ -158,11 +155,84 @@ func (im *importer) unchangedRun(source int, r *sources.Run) bool {
 	return true
 }
 
-// keepStamp buffers the stamp of a run the target now holds whole.
-func (im *importer) keepStamp(id string, stamp uint64) {
+// keepStamp buffers the stamp of a run the target now holds whole, with the params,
+// tags and metric rows it holds of it (-1 where that is not known).
+func (im *importer) keepStamp(id string, stamp uint64, rows int64) {
 	if im.stamps != nil && stamp != 0 && !im.opts.DryRun {
-		im.stamps.rows = append(im.stamps.rows, stampRow{runUUID: id, stamp: stamp ^ im.stampSalt})
+		im.stamps.rows = append(im.stamps.rows, stampRow{runUUID: id, stamp: stamp ^ im.stampSalt, rows: rows})
 	}
+}
+
+// upgradeStamps adds the rows column to a stamps table an earlier version made.
+func (im *importer) upgradeStamps(ctx context.Context) error {
+	cols, err := schema.InsertableColumns(ctx, im.tx, im.dialect, schema.RunStampsTable)
+	if err != nil {
+		return err
+	}
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, schema.RunStampsRows) {
+			return nil
+		}
+	}
+	if im.opts.DryRun {
+		return nil // read as it is; a real import adds the column
+	}
+	if _, err := im.tx.Exec(ctx, schema.AddRunStampsRows()); err != nil {
+		return fmt.Errorf("%s: add %s to %s: %w", im.sink.Describe(), schema.RunStampsRows, schema.RunStampsTable, err)
+	}
+	return nil
+}
+
+// readStamps reads the stamps of the runs the target holds. A run whose params, tags
+// and metric rows are now fewer than when it was stamped (rows deleted from the target
+// behind the stamp) is left out: it is read again and what the target lost goes back.
+// The counts are read through the run id indexes (MLflow 1.25 on).
+func (im *importer) readStamps(ctx context.Context, kept runStamps) error {
+	held := "NULL"
+	if im.rev.AtLeast("bd07f7e963c5") && im.stampsHaveRows(ctx) {
+		held = "s." + schema.RunStampsRows
+	}
+	count := func(table string) string {
+		return fmt.Sprintf("(SELECT COUNT(*) FROM %s x WHERE x.run_uuid = s.run_uuid)", table)
+	}
+	now := "0"
+	if held != "NULL" {
+		now = count("params") + " + " + count("tags") + " + " + count("metrics")
+	}
+	query := fmt.Sprintf("SELECT s.run_uuid, s.stamp, %s, CASE WHEN %s IS NULL THEN 0 ELSE %s END FROM %s s JOIN runs r ON r.run_uuid = s.run_uuid",
+		held, held, now, schema.RunStampsTable)
+	return schema.EachRow(ctx, im.tx, query, nil, func(scan func(...any) error) error {
+		var id string
+		var stamp int64
+		var rows *int64
+		var holds int64
+		if err := scan(&id, &stamp, &rows, &holds); err != nil {
+			return err
+		}
+		if rows != nil && holds < *rows {
+			im.stampsShort++
+			return nil
+		}
+		if k, ok := runKey(id); ok {
+			kept[k] = uint64(stamp)
+		}
+		return nil
+	})
+}
+
+// stampsHaveRows reports whether the stamps table has its rows column (a dry run reads
+// an earlier version's table as it is).
+func (im *importer) stampsHaveRows(ctx context.Context) bool {
+	cols, err := schema.InsertableColumns(ctx, im.tx, im.dialect, schema.RunStampsTable)
+	if err != nil {
+		return false
+	}
+	for _, c := range cols {
+		if strings.EqualFold(c.Name, schema.RunStampsRows) {
+			return true
+		}
+	}
+	return false
 }
 
 // optionsStamp sums up the options that change what a run becomes in the target, so

@@ -3,6 +3,7 @@ package importer_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +147,53 @@ func appendLine(t *testing.T, path, line string) {
 	}
 	if err := f.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRowsDeletedBehindAStamp: metric rows deleted from the target while the run's files
+// stay as they were (stamp and all) are put back by the next import, which reads that
+// run again and says why; the run then stays a no-op; an upgraded stamps table from an
+// earlier version (no rows column) gets it.
+func TestRowsDeletedBehindAStamp(t *testing.T) {
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			root, st := synthStore(t, synth.Options{Runs: 3, MetricKeys: 2, Steps: 5, Params: 2, Tags: 1, Seed: 7})
+			age(t, root, time.Hour)
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			before := count(t, uri, "metrics")
+			d := openDB(t, uri)
+			run := d.rows("SELECT MIN(run_uuid) FROM runs")[0]
+			d.close()
+			setUp(t, uri, "DELETE FROM metrics WHERE run_uuid = '"+run+"' AND step > 0")
+			again, err := importPaths(t, uri, importer.Options{}, root)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := count(t, uri, "metrics"); n != before {
+				t.Errorf("%d metric rows after the re-import, %d before the deletion", n, before)
+			}
+			if int(again.UnchangedRuns) != st.Runs-1 || !strings.Contains(strings.Join(again.Notices, "\n"), "1 runs were read again") {
+				t.Errorf("re-import: %d unchanged, notes %v", again.UnchangedRuns, again.Notices)
+			}
+			if r := verifyPaths(t, uri, root); len(r.Differences) != 0 {
+				t.Errorf("verify: %v", r.Differences)
+			}
+			third, err := importPaths(t, uri, importer.Options{}, root)
+			if err != nil || int(third.UnchangedRuns) != st.Runs {
+				t.Errorf("third import: %d unchanged of %d, %v", third.UnchangedRuns, st.Runs, err)
+			}
+			// A stamps table of an earlier version: its stamps still count, the column comes.
+			setUp(t, uri, "DROP TABLE "+schema.RunStampsTable,
+				"CREATE TABLE "+schema.RunStampsTable+" (run_uuid VARCHAR(32) NOT NULL, stamp BIGINT NOT NULL, PRIMARY KEY (run_uuid))")
+			if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+				t.Fatal(err)
+			}
+			if n := count(t, uri, schema.RunStampsTable); n != st.Runs {
+				t.Errorf("%d stamps after the upgrade, want %d", n, st.Runs)
+			}
+		})
 	}
 }

@@ -20,7 +20,18 @@ func RunStampsDDL(d Dialect) string {
 	if runUUID == "" {
 		runUUID = "VARCHAR(32)"
 	}
-	return "CREATE TABLE IF NOT EXISTS " + RunStampsTable + " (run_uuid " + runUUID + " NOT NULL, stamp BIGINT NOT NULL, PRIMARY KEY (run_uuid))"
+	return "CREATE TABLE IF NOT EXISTS " + RunStampsTable + " (run_uuid " + runUUID + " NOT NULL, stamp BIGINT NOT NULL, " + RunStampsRows + " BIGINT, PRIMARY KEY (run_uuid))"
+}
+
+// RunStampsRows is the column of RunStampsTable that holds how many params, tags and
+// metric rows the target held of the run when it was stamped (NULL where the import
+// could not tell: a run it merged into one the target held). Tables of earlier versions
+// lack it; AddRunStampsRows adds it.
+const RunStampsRows = "rows_held"
+
+// AddRunStampsRows is the statement that adds RunStampsRows to a table without it.
+func AddRunStampsRows() string {
+	return "ALTER TABLE " + RunStampsTable + " ADD COLUMN " + RunStampsRows + " BIGINT"
 }
 
 // OwnTable reports whether a table is mlflow-bulk's rather than MLflow's.
