@@ -62,6 +62,13 @@ var tampers = []tamper{
 		do: []string{`INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, dataset_source)
 			SELECT 'd-tampered', MAX(experiment_id), 'tampered', 'y', 'local', 's' FROM datasets`},
 		undo: []string{`DELETE FROM datasets WHERE dataset_uuid = 'd-tampered'`}},
+	{name: "input", wantKind: "input extra",
+		do: []string{`INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id)
+			SELECT 'i-tampered', 'DATASET', MIN(dataset_uuid), 'RUN', '0123456789abcdef0123456789abcdef' FROM datasets`},
+		undo: []string{`DELETE FROM inputs WHERE input_uuid = 'i-tampered'`}},
+	{name: "input tag", wantKind: "input differs",
+		do:   []string{`INSERT INTO input_tags (input_uuid, name, value) SELECT MIN(input_uuid), 'tampered', 'x' FROM inputs WHERE source_type = 'DATASET'`},
+		undo: []string{`DELETE FROM input_tags WHERE name = 'tampered'`}},
 	{name: "param key case", wantKind: "param differs", caseFolded: true,
 		do:   []string{`UPDATE params SET "key" = 'SQL' WHERE "key" = 'sql'`},
 		undo: []string{`UPDATE params SET "key" = 'sql' WHERE "key" = 'SQL'`}},

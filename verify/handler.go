@@ -34,6 +34,7 @@ func (h *verifyHandler) Dataset(ctx context.Context, r *sources.Dataset) error {
 		if id, ok := h.expTarget[r.ExperimentSourceID]; ok {
 			h.owned.datasets[datasetKey(id, r.Name, r.Digest)] = true
 		}
+		h.datasetNames[r.ExperimentSourceID+"\x00"+r.Key] = datasetIdentity(r.Name, r.Digest)
 		return h.v().verifyRecordRows(ctx, datasetRows(r))
 	})
 }

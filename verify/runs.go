@@ -142,9 +142,6 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	v.runExperiment[r.RunID] = r.ExperimentSourceID
 	v.report.Runs++
 	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, seen: rules.NewPointSet(), points: map[string]*history{}}
-	if len(r.Inputs) > 0 {
-		v.notChecked["inputs and input tags (they name datasets by the target's ids)"] = true
-	}
 	var n int64
 	err := schema.EachRow(ctx, v.tx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error { return scan(&n) })
 	if err != nil {
@@ -156,6 +153,9 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 		return nil
 	}
 	if err := v.runRow(ctx, r); err != nil {
+		return err
+	}
+	if err := v.compareInputs(ctx, r); err != nil {
 		return err
 	}
 	limits := v.rev.Limits()

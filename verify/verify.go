@@ -137,6 +137,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		v.missingExperiment = map[string]bool{}
 		v.expTarget = map[string]int64{}
 		v.expWorkspace = map[string]string{}
+		v.datasetNames = map[string]string{}
 		v.runExperiment = map[string]string{}
 		if err := v.verifySource(ctx, src); err != nil {
 			return v.report, err
@@ -198,6 +199,8 @@ type verifier struct {
 	across *acrossSources
 	// owned are the traces, logged models and datasets of the sources (scoped.go).
 	owned ownedEntities
+	// datasetNames: the source's datasets as inputs name them, by experiment and key.
+	datasetNames map[string]string
 }
 
 func (v *verifier) differ(runID, kind, key, detail string) {
