@@ -26,7 +26,7 @@ var tampers = []tamper{
 		undo: []string{`DELETE FROM trace_request_metadata WHERE "key" = 'tampered'`}},
 	{name: "assessment", wantKind: "row extra",
 		do: []string{`INSERT INTO assessments (assessment_id, trace_id, name, assessment_type, value, created_timestamp, last_updated_timestamp, source_type, valid)
-			SELECT 'a-tampered', MIN(request_id), 'n', 'feedback', '1', 1, 1, 'HUMAN', 0 FROM trace_info`},
+			SELECT 'a-tampered', MIN(request_id), 'n', 'feedback', '1', 1, 1, 'HUMAN', false FROM trace_info`},
 		undo: []string{`DELETE FROM assessments WHERE assessment_id = 'a-tampered'`}},
 	{name: "span", wantKind: "row extra",
 		do: []string{`INSERT INTO spans (trace_id, experiment_id, span_id, name, type, status, start_time_unix_nano, content)
@@ -98,7 +98,7 @@ func TestVerifySeesRowsAddedOutsideRuns(t *testing.T) {
 		name   string
 		uri    func(testing.TB) string
 		folded bool
-	}{{"sqlite", testenv.SQLite, false}, {"mariadb", testenv.MySQL, true}} {
+	}{{"sqlite", testenv.SQLite, false}, {"postgres", testenv.Postgres, false}, {"mariadb", testenv.MySQL, true}} {
 		t.Run(target.name, func(t *testing.T) {
 			uri := target.uri(t)
 			if _, err := importPaths(t, uri, importer.Options{}, srcs...); err != nil {
