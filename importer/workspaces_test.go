@@ -266,3 +266,29 @@ func TestVerifyTwoSourcesSharingARun(t *testing.T) {
 		t.Errorf("a param neither store has: %v", r.Differences)
 	}
 }
+
+// TestVerifyTwoExportsOfOneModel: two stores holding one registered model (the same
+// creation time) with different versions merge into one model; verify of both is clean,
+// of one alone names the other's version.
+func TestVerifyTwoExportsOfOneModel(t *testing.T) {
+	stores := map[int]string{}
+	for _, v := range []int{1, 2} {
+		root := filepath.Join(t.TempDir(), "mlruns")
+		setUpFile(t, root, "0/meta.yaml", "artifact_location: /a/0\nexperiment_id: '0'\nlifecycle_stage: active\nname: Default\n")
+		setUpFile(t, root, "models/wine/meta.yaml", "creation_timestamp: 1700000000000\nlast_updated_timestamp: 1700000000000\nname: wine\n")
+		setUpFile(t, root, "models/wine/version-"+itoa(v)+"/meta.yaml", "creation_timestamp: 1700000000000\ncurrent_stage: None\nlast_updated_timestamp: 1700000000000\n"+
+			"name: wine\nsource: s3://m/"+itoa(v)+"\nstatus: READY\nversion: "+itoa(v)+"\n")
+		stores[v] = root
+	}
+	uri := testenv.SQLite(t)
+	if _, err := importPaths(t, uri, importer.Options{}, stores[1], stores[2]); err != nil {
+		t.Fatal(err)
+	}
+	if r := verifyPaths(t, uri, stores[1], stores[2]); len(r.Differences) != 0 {
+		t.Errorf("verify of both: %v", r.Differences)
+	}
+	r := verifyPaths(t, uri, stores[1])
+	if len(r.Differences) != 1 || r.Differences[0].Kind != "row extra" || !strings.Contains(r.Differences[0].Detail, "model_versions") {
+		t.Errorf("verify of one: %v", r.Differences)
+	}
+}

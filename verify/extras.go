@@ -25,14 +25,21 @@ func newAcrossSources() *acrossSources {
 
 // extra notes what the target holds of a run beyond the source.
 func (v *verifier) extra(runID, kind, key, detail string) {
+	v.extraOf(Difference{Source: v.source, RunID: runID, Kind: kind, Key: key, Detail: detail})
+}
+
+// extraOf notes what the target holds of the entity being compared (a run, a trace, a
+// model) beyond the source; settleExtras closes the entity.
+func (v *verifier) extraOf(d Difference) {
 	if v.across.cur == nil {
 		v.across.cur = map[string]Difference{}
 	}
-	v.across.cur[kind+"\x00"+key] = Difference{Source: v.source, RunID: runID, Kind: kind, Key: key, Detail: detail}
+	v.across.cur[d.Kind+"\x00"+d.Key+"\x00"+d.Detail] = d
 }
 
-// settleExtras closes the comparison of a run: its extras become pending, or narrow
-// the pending extras of the same run of earlier sources.
+// settleExtras closes the comparison of a run (or of another entity, by a key of its
+// own): its extras become pending, or narrow the pending extras of the same entity of
+// earlier sources.
 func (v *verifier) settleExtras(runID string) {
 	a := v.across
 	cur := a.cur

@@ -65,7 +65,9 @@ func (h *verifyHandler) Metrics(_ context.Context, r *sources.Metrics) error {
 func (h *verifyHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel) error {
 	h.owned.models[r.ModelID] = true
 	return h.afterRun(ctx, func() error {
-		return h.v().verifyRecordRows(ctx, loggedModelRows(r, func(id string) bool { return h.v().runInTarget(ctx, id) }))
+		err := h.v().verifyRecordRows(ctx, loggedModelRows(r, func(id string) bool { return h.v().runInTarget(ctx, id) }))
+		h.v().settleExtras("logged model " + r.ModelID)
+		return err
 	})
 }
 
@@ -83,7 +85,9 @@ func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.Register
 				sets[i].scope = &scope{column: "name", value: r.Name, workspace: ws}
 			}
 		}
-		return h.v().verifyRecordRows(ctx, sets)
+		err = h.v().verifyRecordRows(ctx, sets)
+		h.v().settleExtras("registered model " + ws + "\x00" + r.Name)
+		return err
 	})
 }
 
@@ -121,6 +125,7 @@ func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 				}
 			}
 		}
+		h.v().settleExtras("trace " + r.RequestID)
 		return nil
 	})
 }

@@ -57,7 +57,10 @@ func (v *verifier) scopedExtras(ctx context.Context, target *schema.TableInfo, n
 			row[k] = plain(values[i])
 		}
 		if k := importer.RowKey(row, key); !held[k] {
-			v.differ("", "row extra", target.Name, fmt.Sprintf("%s holds a row with key %s for %s %v, which the source does not", target.Name, strings.ReplaceAll(k, "\x1f", ", "), sc.column, sc.value))
+			// Judged against every source at once: two exports of one model may each
+			// hold versions the other lacks.
+			v.extraOf(Difference{Source: v.source, Kind: "row extra", Key: target.Name,
+				Detail: fmt.Sprintf("%s holds a row with key %s for %s %v, which the source does not", target.Name, strings.ReplaceAll(k, "\x1f", ", "), sc.column, sc.value)})
 		}
 		return nil
 	})
