@@ -109,12 +109,16 @@ func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) er
 		if _, err := im.tx.Exec(ctx, schema.RunStampsDDL(im.dialect)); err != nil {
 			return fmt.Errorf("%s: create %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
 		}
-	} else if err := im.upgradeStamps(ctx); err != nil {
-		return err
+	}
+	hasRows := !exists
+	if exists {
+		if hasRows, err = im.upgradeStamps(ctx); err != nil {
+			return err
+		}
 	}
 	kept := runStamps{}
 	if exists && im.targetHasRuns {
-		if err := im.readStamps(ctx, kept); err != nil {
+		if err := im.readStamps(ctx, kept, hasRows); err != nil {
 			return fmt.Errorf("%s: read %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
 		}
 	}
@@ -163,33 +167,34 @@ func (im *importer) keepStamp(id string, stamp uint64, rows int64) {
 	}
 }
 
-// upgradeStamps adds the rows column to a stamps table an earlier version made.
-func (im *importer) upgradeStamps(ctx context.Context) error {
+// upgradeStamps adds the rows column to a stamps table an earlier version made (not in
+// a dry run, which reads the table as it is), and reports whether the table has it.
+func (im *importer) upgradeStamps(ctx context.Context) (bool, error) {
 	cols, err := schema.InsertableColumns(ctx, im.tx, im.dialect, schema.RunStampsTable)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, c := range cols {
 		if strings.EqualFold(c.Name, schema.RunStampsRows) {
-			return nil
+			return true, nil
 		}
 	}
 	if im.opts.DryRun {
-		return nil // read as it is; a real import adds the column
+		return false, nil
 	}
 	if _, err := im.tx.Exec(ctx, schema.AddRunStampsRows()); err != nil {
-		return fmt.Errorf("%s: add %s to %s: %w", im.sink.Describe(), schema.RunStampsRows, schema.RunStampsTable, err)
+		return false, fmt.Errorf("%s: add %s to %s: %w", im.sink.Describe(), schema.RunStampsRows, schema.RunStampsTable, err)
 	}
-	return nil
+	return true, nil
 }
 
 // readStamps reads the stamps of the runs the target holds. A run whose params, tags
 // and metric rows are now fewer than when it was stamped (rows deleted from the target
 // behind the stamp) is left out: it is read again and what the target lost goes back.
 // The counts are read through the run id indexes (MLflow 1.25 on).
-func (im *importer) readStamps(ctx context.Context, kept runStamps) error {
+func (im *importer) readStamps(ctx context.Context, kept runStamps, hasRows bool) error {
 	held := "NULL"
-	if im.rev.AtLeast("bd07f7e963c5") && im.stampsHaveRows(ctx) {
+	if im.rev.AtLeast("bd07f7e963c5") && hasRows {
 		held = "s." + schema.RunStampsRows
 	}
 	count := func(table string) string {
@@ -219,22 +224,6 @@ func (im *importer) readStamps(ctx context.Context, kept runStamps) error {
 		return nil
 	})
 }
-
-// stampsHaveRows reports whether the stamps table has its rows column (a dry run reads
-// an earlier version's table as it is).
-func (im *importer) stampsHaveRows(ctx context.Context) bool {
-	cols, err := schema.InsertableColumns(ctx, im.tx, im.dialect, schema.RunStampsTable)
-	if err != nil {
-		return false
-	}
-	for _, c := range cols {
-		if strings.EqualFold(c.Name, schema.RunStampsRows) {
-			return true
-		}
-	}
-	return false
-}
-
 // optionsStamp sums up the options that change what a run becomes in the target, so
 // that a run imported under other ones is read again.
 func (im *importer) optionsStamp() uint64 {

@@ -34,19 +34,9 @@ type workspaceState struct {
 func (im *importer) targetHasWorkspaces() bool { return im.rev.HasColumn("experiments", "workspace") }
 
 // workspaceOf is the target workspace of an entity the source has in workspace source
-// ("" for a source without workspaces): --workspace, else the source's own, else the
-// default one; "" where the target has no workspaces.
+// (rules.TargetWorkspace).
 func (im *importer) workspaceOf(source string) string {
-	if !im.targetHasWorkspaces() {
-		return ""
-	}
-	if im.opts.Workspace != "" {
-		return im.opts.Workspace
-	}
-	if source == "" {
-		return rules.DefaultWorkspace
-	}
-	return source
+	return rules.TargetWorkspace(im.targetHasWorkspaces(), im.opts.Workspace, source)
 }
 
 // sourceWorkspace names a source's workspace for messages.

@@ -248,18 +248,9 @@ func sortedInt64Keys[V any](m map[int64]V) []int64 {
 }
 
 // workspaceOf is the target workspace the import put a source's row of workspace
-// source into, as importer does: --workspace, else its own, else the default one; ""
-// where the target has no workspaces.
+// source into (rules.TargetWorkspace).
 func (v *verifier) workspaceOf(source string) string {
-	switch {
-	case !v.rev.HasColumn("experiments", "workspace"):
-		return ""
-	case v.opts.Workspace != "":
-		return v.opts.Workspace
-	case source == "":
-		return rules.DefaultWorkspace
-	}
-	return source
+	return rules.TargetWorkspace(v.rev.HasColumn("experiments", "workspace"), v.opts.Workspace, source)
 }
 
 func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error {

@@ -33,6 +33,22 @@ func CheckWorkspaceName(name string) error {
 	return nil
 }
 
+// TargetWorkspace is the target workspace of a row a source holds in workspace source
+// ("" for a source without workspaces): the one the import names (--workspace), else
+// the source's own, else the default one; "" where the target has no workspaces. The
+// import and verify both place rows by it.
+func TargetWorkspace(targetHasWorkspaces bool, named, source string) string {
+	switch {
+	case !targetHasWorkspaces:
+		return ""
+	case named != "":
+		return named
+	case source == "":
+		return DefaultWorkspace
+	}
+	return source
+}
+
 // proxiedScheme is the scheme of artifacts an MLflow server serves itself
 // (--serve-artifacts).
 const proxiedScheme = "mlflow-artifacts:"
