@@ -224,6 +224,7 @@ func (im *importer) readStamps(ctx context.Context, kept runStamps, hasRows bool
 		return nil
 	})
 }
+
 // optionsStamp sums up the options that change what a run becomes in the target, so
 // that a run imported under other ones is read again.
 func (im *importer) optionsStamp() uint64 {

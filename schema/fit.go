@@ -52,7 +52,7 @@ func Fit(ctx context.Context, db DB, d Dialect, r *Revision, id string, tables m
 // left at their defaults (MLflow 3.17's trace analytics columns, for one).
 func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo, traces bool) (required, others []string) {
 	inDDL := ddlColumns(r.DescribedBase(), d)
-	for table, cols := range filledColumns {
+	for table, cols := range TraceAnalyticsColumns {
 		// Filled only where the table has the whole set, as MLflow's migration adds it.
 		if info := tables[table]; info == nil || !hasAll(info, cols) {
 			continue
@@ -102,10 +102,10 @@ func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo, traces
 	return required, others
 }
 
-// filledColumns are columns of MLflow releases newer than the newest schema mlflow-bulk
-// holds that it fills all the same: MLflow 3.17's trace analytics columns, which
-// importer/rules fills as MLflow's migration does.
-var filledColumns = map[string][]string{
+// TraceAnalyticsColumns are the columns MLflow 3.17 (75868b020152) added to the trace
+// tables, newer than the newest schema mlflow-bulk holds, which it fills all the same
+// (importer/rules, as MLflow's migration does).
+var TraceAnalyticsColumns = map[string][]string{
 	"trace_info": {"trace_name", "session_id", "input_tokens", "output_tokens", "total_tokens", "cache_read_input_tokens",
 		"cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr", "input_cost", "output_cost", "total_cost"},
 	"spans":       {"input_cost", "output_cost", "total_cost", "model_name", "model_provider"},
@@ -137,9 +137,9 @@ func HeldElsewhere(table, column string, target map[string]*TableInfo) bool {
 	case table == "spans" && (column == "model_name" || column == "model_provider"):
 		return has("spans", "dimension_attributes")
 	case table == "spans":
-		return slices.Contains(filledColumns["spans"], column) && has("span_metrics", "")
+		return slices.Contains(TraceAnalyticsColumns["spans"], column) && has("span_metrics", "")
 	}
-	return slices.Contains(filledColumns[table], column) && table != "spans"
+	return slices.Contains(TraceAnalyticsColumns[table], column) && table != "spans"
 }
 
 // DerivedTables are tables MLflow builds from other rows on request (3.17's daily trace

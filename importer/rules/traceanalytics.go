@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/pyvalue"
 )
@@ -58,7 +59,7 @@ type TraceShape struct {
 // column (column "" asks whether the table exists).
 func TraceShapeOf(has func(table, column string) bool) TraceShape {
 	columns := true
-	for _, c := range append(append([]string{"trace_name", "session_id"}, tokenKeys...), costKeys...) {
+	for _, c := range schema.TraceAnalyticsColumns["trace_info"] {
 		columns = columns && has("trace_info", c)
 	}
 	return TraceShape{
@@ -353,7 +354,7 @@ func demote(tr *sources.Trace, target TraceShape) {
 		addKeyed(tr, "trace_request_metadata", []string{"key", "value", "request_id"}, costMetadata, pyvalue.JSONDumps(cost))
 	}
 	// Adding rows above may have moved the tables: take trace_info afresh.
-	for _, col := range append(append([]string{"trace_name", "session_id"}, tokenKeys...), costKeys...) {
+	for _, col := range schema.TraceAnalyticsColumns["trace_info"] {
 		dropColumn(&tr.Tables[0], col)
 	}
 	demoteSpans(tr, target)

@@ -35,20 +35,23 @@ type Format struct {
 	Open   func(ctx context.Context, location string, opts Options) (sources.Source, error)
 }
 
+// database is the options of the readers of MLflow databases (live, or a dump of one).
+func (o Options) database() database.Options {
+	own := o.Database
+	own.Options = o.Options
+	return own
+}
+
 // Formats is the explicit table of input formats, tried in order.
 func Formats() []Format {
 	return []Format{
 		{Name: "MLflow database (sqlite:///mlflow.db, a .db file, postgresql://, mysql://)", Detect: database.Detect,
 			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
-				own := o.Database
-				own.Options = o.Options
-				return database.Open(ctx, loc, own)
+				return database.Open(ctx, loc, o.database())
 			}},
 		{Name: "SQL dump of an MLflow database (mysqldump, pg_dump plain, sqlite3 .dump; .sql or .sql.gz)", Detect: sqldump.Detect,
 			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
-				own := o.Database
-				own.Options = o.Options
-				return sqldump.Open(ctx, loc, own)
+				return sqldump.Open(ctx, loc, o.database())
 			}},
 		{Name: "mlflow-bulk dump (manifest.json)", Detect: dump.Detect,
 			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {

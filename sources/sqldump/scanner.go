@@ -165,6 +165,19 @@ func (s *scanner) take(c byte, b *bytes.Buffer) error {
 	return nil
 }
 
+// inside reads the next byte of a comment or quoted value that started on line start,
+// counting lines; the end of the file there is what never ends.
+func (s *scanner) inside(start int, what string) (byte, error) {
+	c, err := s.r.ReadByte()
+	if err == io.EOF {
+		return 0, fmt.Errorf("line %d: the %s that starts there %w", start, what, errNoEnd)
+	}
+	if err == nil && c == '\n' {
+		s.line++
+	}
+	return c, err
+}
+
 func isSpaceEnded(b []byte) bool {
 	last := b[len(b)-1]
 	return last == ' ' || last == '\n' || last == '\t' || last == ',' || last == '(' || last == ')'
@@ -199,15 +212,9 @@ func (s *scanner) block(b *bytes.Buffer) error {
 	}
 	prev := byte(0)
 	for {
-		c, err := s.r.ReadByte()
-		if err == io.EOF {
-			return fmt.Errorf("line %d: the comment that starts there %w", start, errNoEnd)
-		}
+		c, err := s.inside(start, "comment")
 		if err != nil {
 			return err
-		}
-		if c == '\n' {
-			s.line++
 		}
 		if prev == '*' && c == '/' {
 			b.WriteByte(' ')
@@ -224,24 +231,16 @@ func (s *scanner) quoted(b *bytes.Buffer, q byte) error {
 	start := s.line
 	backslashes := q != '`' && (s.tool == toolMySQL || q == '\'' && s.tool == toolPostgres && endsWithE(b.Bytes()[:b.Len()-1]))
 	for {
-		c, err := s.r.ReadByte()
-		if err == io.EOF {
-			return fmt.Errorf("line %d: the value that starts there %w", start, errNoEnd)
-		}
+		c, err := s.inside(start, "value")
 		if err != nil {
 			return err
 		}
 		b.WriteByte(c)
 		switch {
-		case c == '\n':
-			s.line++
 		case c == '\\' && backslashes:
-			next, err := s.r.ReadByte()
+			next, err := s.inside(start, "value")
 			if err != nil {
-				return fmt.Errorf("line %d: the value that starts there %w", start, errNoEnd)
-			}
-			if next == '\n' {
-				s.line++
+				return err
 			}
 			b.WriteByte(next)
 		case c == q:
@@ -294,15 +293,9 @@ func (s *scanner) dollarQuoted(b *bytes.Buffer) error {
 	}
 	closing := "$" + string(tag) + "$"
 	for {
-		c, err := s.r.ReadByte()
-		if err == io.EOF {
-			return fmt.Errorf("line %d: the value that starts there %w", start, errNoEnd)
-		}
+		c, err := s.inside(start, "value")
 		if err != nil {
 			return err
-		}
-		if c == '\n' {
-			s.line++
 		}
 		b.WriteByte(c)
 		if c == '$' && bytes.HasSuffix(b.Bytes(), []byte(closing)) && b.Len() > len(closing) {
