@@ -370,18 +370,9 @@ func ReadRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *
 	if len(rows) == 0 {
 		return out, nil
 	}
-	table := target.Name
-	quoted := make([]string, len(names))
-	selected := make([]string, len(names))
-	for i, n := range names {
-		quoted[i], selected[i] = d.Quote(n), d.Quote(n)
-		if c, text := target.Column(n), d.Database().JSONText; text != nil && c != nil && (c.Type == "json" || c.Type == "jsonb") {
-			selected[i] = text(quoted[i])
-		}
-	}
 	cond := make([]string, len(key))
 	for i, k := range key {
-		cond[i] = quoted[k] + " = ?"
+		cond[i] = d.Quote(names[k]) + " = ?"
 	}
 	match := "(" + strings.Join(cond, " AND ") + ")"
 	per := max(1, maxParams/len(key))
@@ -395,20 +386,36 @@ func ReadRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *
 				args = append(args, row[k])
 			}
 		}
-		query := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(selected, ", "), d.Quote(table), strings.Join(where, " OR "))
-		err := schema.EachRow(ctx, db, query, args, func(scan func(...any) error) error {
-			values, err := schema.ScanValues(scan, len(names))
-			if err != nil {
-				return err
-			}
-			out[RowKey(values, key)] = values
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", table, err)
+		if err := ReadRows(ctx, db, d, target, names, key, strings.Join(where, " OR "), args, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// ReadRows adds to out the rows of target that match where (args its parameters): the
+// columns names, keyed by RowKey over key, JSON columns as the text stored.
+func ReadRows(ctx context.Context, db schema.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, where string, args []any, out map[string][]any) error {
+	selected := make([]string, len(names))
+	for i, n := range names {
+		selected[i] = d.Quote(n)
+		if c, text := target.Column(n), d.Database().JSONText; text != nil && c != nil && (c.Type == "json" || c.Type == "jsonb") {
+			selected[i] = text(selected[i])
+		}
+	}
+	query := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(selected, ", "), d.Quote(target.Name), where)
+	err := schema.EachRow(ctx, db, query, args, func(scan func(...any) error) error {
+		values, err := schema.ScanValues(scan, len(names))
+		if err != nil {
+			return err
+		}
+		out[RowKey(values, key)] = values
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read %s: %w", target.Name, err)
+	}
+	return nil
 }
 
 // insertRows writes rows with multi-row INSERTs.

@@ -23,55 +23,32 @@ type scope struct {
 	workspace string // "" where the table has none or it does not apply
 }
 
-// scopedExtras reports the target's rows of table in scope whose keys are not among the
-// source's rows (want, as tableRows compared them: columns names, key positions key).
-func (v *verifier) scopedExtras(ctx context.Context, target *schema.TableInfo, names []string, key []int, want [][]any, sc scope) error {
-	if len(key) == 0 {
-		return nil
-	}
-	held := map[string]bool{}
-	for _, row := range want {
-		held[importer.RowKey(row, key)] = true
-	}
-	keyNames := make([]string, len(key))
-	for i, k := range key {
-		keyNames[i] = v.dialect.Quote(names[k])
-	}
-	query := fmt.Sprintf("SELECT %s FROM %s WHERE %s = ?", strings.Join(keyNames, ", "), v.dialect.Quote(target.Name), v.dialect.Quote(sc.column))
-	args := []any{sc.value}
+// scopedRows reads the target's rows of table in scope: the columns names, keyed by
+// RowKey over key, as importer.ReadRowsByKey reads rows by key.
+func (v *verifier) scopedRows(ctx context.Context, target *schema.TableInfo, names []string, key []int, sc scope) (map[string][]any, error) {
+	where, args := v.dialect.Quote(sc.column)+" = ?", []any{sc.value}
 	if sc.workspace != "" && target.Column("workspace") != nil {
-		query += " AND " + v.dialect.Quote("workspace") + " = ?"
+		where += " AND " + v.dialect.Quote("workspace") + " = ?"
 		args = append(args, sc.workspace)
 	}
-	return schema.EachRow(ctx, v.tx, query, args, func(scan func(...any) error) error {
-		values := make([]any, len(key))
-		ptrs := make([]any, len(key))
-		for i := range values {
-			ptrs[i] = &values[i]
-		}
-		if err := scan(ptrs...); err != nil {
-			return err
-		}
-		row := make([]any, len(names))
-		for i, k := range key {
-			row[k] = plain(values[i])
-		}
-		if k := importer.RowKey(row, key); !held[k] {
-			// Judged against every source at once: two exports of one model may each
-			// hold versions the other lacks.
+	held := map[string][]any{}
+	return held, importer.ReadRows(ctx, v.tx, v.dialect, target, names, key, where, args, held)
+}
+
+// scopedExtras reports the rows held in a scope whose keys are not among the source's
+// rows (want), judged against every source at once: two exports of one model may each
+// hold versions the other lacks.
+func (v *verifier) scopedExtras(target *schema.TableInfo, key []int, want [][]any, held map[string][]any, sc scope) {
+	wanted := make(map[string]bool, len(want))
+	for _, row := range want {
+		wanted[importer.RowKey(row, key)] = true
+	}
+	for _, k := range sortedKeys(held) {
+		if !wanted[k] {
 			v.extraOf(Difference{Source: v.source, Kind: "row extra", Key: target.Name,
 				Detail: fmt.Sprintf("%s holds a row with key %s for %s %v, which the source does not", target.Name, strings.ReplaceAll(k, "\x1f", ", "), sc.column, sc.value)})
 		}
-		return nil
-	})
-}
-
-// plain turns the bytes a driver returns for text into a string, as rows compare.
-func plain(v any) any {
-	if b, ok := v.([]byte); ok {
-		return string(b)
 	}
-	return v
 }
 
 // ownedEntities are the ids of what the sources hold in experiments, for the check of

@@ -379,7 +379,11 @@ func (v *verifier) tableRowsIn(ctx context.Context, info *schema.TableInfo, colu
 			for i := range key {
 				key[i] = i
 			}
-			return v.scopedExtras(ctx, target, target.PrimaryKey, key, nil, *sc)
+			held, err := v.scopedRows(ctx, target, target.PrimaryKey, key, *sc)
+			if err != nil {
+				return fmt.Errorf("read the target: %w", err)
+			}
+			v.scopedExtras(target, key, nil, held, *sc)
 		}
 		return nil
 	}
@@ -410,7 +414,14 @@ func (v *verifier) tableRowsIn(ctx context.Context, info *schema.TableInfo, colu
 		want = append(want, picked)
 	}
 	key := importer.KeyColumns(target, names)
-	held, err := importer.ReadRowsByKey(ctx, v.tx, v.dialect, target, names, key, want)
+	// In a scope (the rows an entity owns), one read serves both ways.
+	var held map[string][]any
+	var err error
+	if sc != nil {
+		held, err = v.scopedRows(ctx, target, names, key, *sc)
+	} else {
+		held, err = importer.ReadRowsByKey(ctx, v.tx, v.dialect, target, names, key, want)
+	}
 	if err != nil {
 		return fmt.Errorf("read the target: %w", err)
 	}
@@ -428,7 +439,7 @@ func (v *verifier) tableRowsIn(ctx context.Context, info *schema.TableInfo, colu
 	}
 	v.checked[info.Name] += int64(len(want))
 	if sc != nil {
-		return v.scopedExtras(ctx, target, names, key, want, *sc)
+		v.scopedExtras(target, key, want, held, *sc)
 	}
 	return nil
 }
