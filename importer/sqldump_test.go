@@ -60,7 +60,7 @@ func dumpsOf(t *testing.T, name, uri string) []string {
 	case "postgres":
 		return []string{
 			run("plain.sql", nil, "pg_dump", uri),
-			run("inserts.sql", nil, "pg_dump", "--inserts", uri),
+			run("inserts.sql", nil, "pg_dump", "--inserts", "--on-conflict-do-nothing", uri),
 			run("column-inserts.sql", nil, "pg_dump", "--column-inserts", "--rows-per-insert=7", uri),
 		}
 	default:
@@ -69,6 +69,7 @@ func dumpsOf(t *testing.T, name, uri string) []string {
 		return []string{
 			run("mariadb.sql", []string{"MYSQL_PWD=" + pw}, "mariadb-dump", args...),
 			run("mariadb-hex.sql", []string{"MYSQL_PWD=" + pw}, "mariadb-dump", append([]string{"--hex-blob", "--skip-extended-insert"}, args...)...),
+			run("mariadb-replace.sql", []string{"MYSQL_PWD=" + pw}, "mariadb-dump", append([]string{"--replace", "--complete-insert"}, args...)...),
 		}
 	}
 }

@@ -167,10 +167,14 @@ type loader struct {
 func (l *loader) loadRows() error {
 	err := eachStatement(l.ctx, l.path, l.tool, func(s *scanner, st statement) error {
 		switch {
-		case hasPrefixFold(st.text, "INSERT"):
+		case hasPrefixFold(st.text, "INSERT") || hasPrefixFold(st.text, "REPLACE"):
 			return l.insert(st)
 		case s.inCopy:
 			return l.copyBlock(s, st)
+		case hasPrefixFold(st.text, "UPDATE") || hasPrefixFold(st.text, "DELETE") || hasPrefixFold(st.text, "MERGE"):
+			// Rows changed after they were dumped: not a plain dump, and taking the
+			// inserts alone would import rows the database no longer held as they were.
+			return fmt.Errorf("a statement that changes rows (%s), which a dump of a database does not hold: give mlflow-bulk the dump as its tool wrote it", strings.Fields(st.text)[0])
 		}
 		return nil
 	})

@@ -100,6 +100,23 @@ func TestValuesDecodeAsEachToolWrites(t *testing.T) {
 	}
 }
 
+func TestInsertFormsOfDumpOptions(t *testing.T) {
+	for _, c := range []struct {
+		stmt string
+		tl   tool
+	}{
+		{"REPLACE INTO `t` VALUES (1,'a')", toolMySQL},
+		{"INSERT IGNORE INTO `t` VALUES (1,'a')", toolMySQL},
+		{"INSERT OR REPLACE INTO \"t\" VALUES(1,'a')", toolSQLite},
+		{"INSERT INTO public.t VALUES (1, 'a') ON CONFLICT DO NOTHING", toolPostgres},
+	} {
+		ins, err := parseInsert(c.stmt, c.tl)
+		if err != nil || ins.table != "t" || len(ins.rows) != 1 || ins.rows[0][1].text != "a" {
+			t.Errorf("%s: %+v %v", c.stmt, ins, err)
+		}
+	}
+}
+
 func TestCopyFieldsAndConversions(t *testing.T) {
 	fields, err := copyFields("a\\tb\\nc\\\\d\t\\N\tt\t-Infinity\t\\\\x41")
 	if err != nil {

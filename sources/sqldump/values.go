@@ -32,7 +32,23 @@ type literal struct {
 // parseInsert takes an INSERT statement apart.
 func parseInsert(text string, t tool) (*insert, error) {
 	l := &lexer{src: text, tool: t}
-	if err := expectWords(l, "INSERT", "INTO"); err != nil {
+	// INSERT INTO, and the forms dump options write: REPLACE INTO (mysqldump --replace),
+	// INSERT IGNORE INTO (--insert-ignore), INSERT OR REPLACE/IGNORE INTO (SQLite).
+	first, err := l.next()
+	if err != nil {
+		return nil, err
+	}
+	if !isWord(first, "INSERT") && !isWord(first, "REPLACE") {
+		return nil, fmt.Errorf("expected INSERT, found %q", first.text)
+	}
+	switch {
+	case l.peekWord("IGNORE"):
+		_, _ = l.next()
+	case l.peekWord("OR"):
+		_, _ = l.next()
+		_, _ = l.next()
+	}
+	if err := expectWords(l, "INTO"); err != nil {
 		return nil, err
 	}
 	name, err := qualifiedName(l)
@@ -73,13 +89,10 @@ func parseInsert(text string, t tool) (*insert, error) {
 			}
 		}
 		ins.rows = append(ins.rows, row)
-		if l.done() {
-			return ins, nil
+		if l.done() || l.peekWord("ON") {
+			return ins, nil // ON CONFLICT / ON DUPLICATE KEY: the rows are what count
 		}
 		if _, err := expectPunct(l, ","); err != nil {
-			if l.peekWord("ON") {
-				return ins, nil // ON CONFLICT / ON DUPLICATE KEY: the rows are what count
-			}
 			return nil, err
 		}
 	}
