@@ -46,8 +46,12 @@ type Rows interface {
 //go:embed ddl
 var ddlFiles embed.FS
 
-// CanCreate reports whether mlflow-bulk holds the DDL of revision r for dialect d.
-func CanCreate(r *Revision, d Dialect) bool {
+// CanCreate reports whether mlflow-bulk can create revision r on dialect d: it holds
+// its DDL, or derives it from a newer revision's (history.go).
+func CanCreate(r *Revision, d Dialect) bool { return held(r, d) || derivable(r, d) }
+
+// held reports whether mlflow-bulk holds the DDL of revision r for dialect d as a file.
+func held(r *Revision, d Dialect) bool {
 	_, err := ddlFiles.ReadFile(ddlPath(r, d))
 	return err == nil
 }
@@ -68,9 +72,28 @@ func ddlPath(r *Revision, d Dialect) string { return fmt.Sprintf("ddl/%s/%s.sql"
 // Statements returns the DDL of a complete MLflow database at revision r: every table,
 // constraint and index, without the rows Create adds.
 func Statements(r *Revision, d Dialect) ([]string, error) {
+	if held(r, d) {
+		return heldStatements(r, d)
+	}
+	if base, ok := heldBase(r, d); ok && derivable(r, d) {
+		return derive(r, base, d)
+	}
+	return nil, fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", r.ID, d, creatableRange(d))
+}
+
+// creatableRange names the creatable revisions by their first and last.
+func creatableRange(d Dialect) string {
+	revs := CreatableRevisions(d)
+	if len(revs) == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%s to %s", revs[0], revs[len(revs)-1])
+}
+
+func heldStatements(r *Revision, d Dialect) ([]string, error) {
 	data, err := ddlFiles.ReadFile(ddlPath(r, d))
 	if err != nil {
-		return nil, fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", r.ID, d, revisionList(CreatableRevisions(d)))
+		return nil, err
 	}
 	// Comment lines go first: they may hold ';' themselves.
 	var code []string
@@ -86,14 +109,6 @@ func Statements(r *Revision, d Dialect) ([]string, error) {
 		}
 	}
 	return stmts, nil
-}
-
-func revisionList(revs []*Revision) string {
-	var ids []string
-	for _, r := range revs {
-		ids = append(ids, r.String())
-	}
-	return strings.Join(ids, ", ")
 }
 
 // CreateOptions are the values MLflow itself would choose when it creates a database.

@@ -1,0 +1,312 @@
+package schema
+
+import (
+	"fmt"
+)
+
+// What each revision did to the schema, so that a revision's DDL can be derived from the
+// nearest newer one mlflow-bulk holds (schema/ddl): walking the chain back, each step's
+// changes are taken back in reverse order. mlflow-bulk holds complete DDL at a few
+// revisions (MLflow's own dumps and real databases); every other revision, and so every
+// release head from 1.0 to 3.14, is derived, and the tests check each derivation that
+// reaches a held revision against it (docs/REVISIONS.md).
+
+// step is one revision's changes, as alembic applied them, oldest first.
+type step struct {
+	rev     string
+	changes []change
+}
+
+// change is one change a migration made, which undo takes back in a dialect's DDL.
+type change interface {
+	undo(doc *ddlDoc, d Dialect) error
+}
+
+// texts is a text per dialect; the "" key is the text for every dialect not named.
+type texts map[Dialect]string
+
+func (t texts) in(d Dialect) (string, bool) {
+	if v, ok := t[d]; ok {
+		return v, v != ""
+	}
+	v, ok := t[""]
+	return v, ok && v != ""
+}
+
+func all(text string) texts { return texts{"": text} }
+
+// addedTables: tables the revision created (their indexes go with them).
+type addedTables []string
+
+func (c addedTables) undo(doc *ddlDoc, _ Dialect) error {
+	for _, name := range c {
+		if _, err := doc.findTable(name); err != nil {
+			return err
+		}
+		kept := doc.stmts[:0]
+		for _, st := range doc.stmts {
+			if st.table != name && st.on != name {
+				kept = append(kept, st)
+			}
+		}
+		doc.stmts = kept
+	}
+	return nil
+}
+
+// addedColumns: columns the revision added to a table.
+type addedColumns struct {
+	table string
+	names []string
+}
+
+func columns(table string, names ...string) addedColumns { return addedColumns{table, names} }
+
+func (c addedColumns) undo(doc *ddlDoc, _ Dialect) error {
+	st, err := doc.findTable(c.table)
+	if err != nil {
+		return err
+	}
+	for _, name := range c.names {
+		i, err := st.lineOf(name, true)
+		if err != nil {
+			return err
+		}
+		st.removeLine(i)
+	}
+	return nil
+}
+
+// addedIndexes: indexes the revision created.
+type addedIndexes []string
+
+func (c addedIndexes) undo(doc *ddlDoc, _ Dialect) error {
+	for _, name := range c {
+		found := false
+		kept := doc.stmts[:0]
+		for _, st := range doc.stmts {
+			if st.index == name {
+				found = true
+				continue
+			}
+			kept = append(kept, st)
+		}
+		doc.stmts = kept
+		if !found {
+			return fmt.Errorf("no index %s", name)
+		}
+	}
+	return nil
+}
+
+// addedLine: a constraint the revision added to a table, found by a fragment of its line.
+type addedLine struct{ table, fragment string }
+
+func (c addedLine) undo(doc *ddlDoc, _ Dialect) error {
+	st, err := doc.findTable(c.table)
+	if err != nil {
+		return err
+	}
+	i, err := st.lineOf(c.fragment, false)
+	if err != nil {
+		return err
+	}
+	st.removeLine(i)
+	return nil
+}
+
+// changedColumn: a column whose definition (type, nullability, default) the revision
+// changed; before is the definition after the column's name, as it was.
+type changedColumn struct {
+	table, name string
+	before      texts
+}
+
+func (c changedColumn) undo(doc *ddlDoc, d Dialect) error {
+	before, ok := c.before.in(d)
+	if !ok {
+		return nil
+	}
+	st, err := doc.findTable(c.table)
+	if err != nil {
+		return err
+	}
+	i, err := st.lineOf(c.name, true)
+	if err != nil {
+		return err
+	}
+	st.lines[i] = columnName(d, c.name) + " " + before
+	return nil
+}
+
+// renamedColumn: a column the revision renamed from `from`, with its definition before.
+type renamedColumn struct {
+	table, from, to string
+	before          texts
+}
+
+func (c renamedColumn) undo(doc *ddlDoc, d Dialect) error {
+	st, err := doc.findTable(c.table)
+	if err != nil {
+		return err
+	}
+	i, err := st.lineOf(c.to, true)
+	if err != nil {
+		return err
+	}
+	before, ok := c.before.in(d)
+	if !ok {
+		return fmt.Errorf("table %s: no earlier definition of %s on %s", c.table, c.from, d)
+	}
+	st.lines[i] = columnName(d, c.from) + " " + before
+	return nil
+}
+
+// changedLine: a constraint line the revision replaced; before is the whole line as it was.
+type changedLine struct {
+	table, fragment string
+	before          texts
+}
+
+func (c changedLine) undo(doc *ddlDoc, d Dialect) error {
+	before, ok := c.before.in(d)
+	if !ok {
+		return nil
+	}
+	st, err := doc.findTable(c.table)
+	if err != nil {
+		return err
+	}
+	i, err := st.lineOf(c.fragment, false)
+	if err != nil {
+		return err
+	}
+	st.lines[i] = before
+	return nil
+}
+
+// droppedLine: a constraint line the revision removed; undo puts it back after the line
+// holding `after` (a column name or a constraint's fragment), or at the end.
+type droppedLine struct {
+	table, after string
+	line         texts
+}
+
+func (c droppedLine) undo(doc *ddlDoc, d Dialect) error {
+	line, ok := c.line.in(d)
+	if !ok {
+		return nil
+	}
+	st, err := doc.findTable(c.table)
+	if err != nil {
+		return err
+	}
+	if c.after == "" {
+		st.lines = append(st.lines, line)
+		return nil
+	}
+	i, err := st.lineOf(c.after, false)
+	if err != nil {
+		return err
+	}
+	st.insertLine(i+1, line)
+	return nil
+}
+
+// droppedIndex: an index the revision removed; undo creates it again, after the indexes
+// of its table (or at the end).
+type droppedIndex struct {
+	name, table string
+	text        texts
+}
+
+func (c droppedIndex) undo(doc *ddlDoc, d Dialect) error {
+	text, ok := c.text.in(d)
+	if !ok {
+		return nil
+	}
+	st := &ddlStmt{index: c.name, on: c.table, text: text}
+	at := len(doc.stmts)
+	for i, s := range doc.stmts {
+		if s.on == c.table {
+			at = i + 1
+		}
+	}
+	doc.stmts = append(doc.stmts[:at], append([]*ddlStmt{st}, doc.stmts[at:]...)...)
+	return nil
+}
+
+// onlyOn: a change made on some dialects only.
+type onlyOn struct {
+	dialects []Dialect
+	change   change
+}
+
+func (c onlyOn) undo(doc *ddlDoc, d Dialect) error {
+	for _, x := range c.dialects {
+		if x == d {
+			return c.change.undo(doc, d)
+		}
+	}
+	return nil
+}
+
+var stepsByRev = func() map[string]*step {
+	m := map[string]*step{}
+	for _, list := range [][]step{steps1x, steps2x, steps3x} {
+		for i := range list {
+			m[list[i].rev] = &list[i]
+		}
+	}
+	return m
+}()
+
+// heldBase is the nearest revision at or after r whose DDL mlflow-bulk holds for d.
+func heldBase(r *Revision, d Dialect) (*Revision, bool) {
+	for i := r.index; i < len(chain) && chain[i].Described(); i++ {
+		if held(&chain[i], d) {
+			return &chain[i], true
+		}
+	}
+	return nil, false
+}
+
+// derivable reports whether the DDL of r can be derived for d: every step between it
+// and the held revision above it is recorded.
+func derivable(r *Revision, d Dialect) bool {
+	base, ok := heldBase(r, d)
+	if !ok {
+		return false
+	}
+	for i := base.index; i > r.index; i-- {
+		if stepsByRev[chain[i].ID] == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// derive builds the DDL of r for d from the held DDL of base (a revision at or after r),
+// taking back each later revision's changes, newest first.
+func derive(r, base *Revision, d Dialect) ([]string, error) {
+	stmts, err := heldStatements(base, d)
+	if err != nil {
+		return nil, err
+	}
+	doc, err := parseDDL(stmts)
+	if err != nil {
+		return nil, err
+	}
+	for i := base.index; i > r.index; i-- {
+		s := stepsByRev[chain[i].ID]
+		if s == nil {
+			return nil, fmt.Errorf("mlflow-bulk has no record of what revision %s changed", chain[i].ID)
+		}
+		for j := len(s.changes) - 1; j >= 0; j-- {
+			if err := s.changes[j].undo(doc, d); err != nil {
+				return nil, fmt.Errorf("schema %s on %s, taking back %s: %w", r.ID, d, s.rev, err)
+			}
+		}
+	}
+	return doc.statements(), nil
+}

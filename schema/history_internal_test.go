@@ -1,0 +1,116 @@
+package schema
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestDerivationReachesHeldDDL: taking back the recorded steps from each held revision
+// down to the next held one gives that one's DDL, on every dialect. This is what vouches
+// for the release heads derived in between.
+func TestDerivationReachesHeldDDL(t *testing.T) {
+	t.Parallel()
+	for _, d := range []Dialect{SQLite, Postgres, MySQL} {
+		var heldRevs []*Revision
+		for i := range chain {
+			if held(&chain[i], d) {
+				heldRevs = append(heldRevs, &chain[i])
+			}
+		}
+		if len(heldRevs) < 5 {
+			t.Fatalf("%s: %d held revisions", d, len(heldRevs))
+		}
+		for k := 0; k+1 < len(heldRevs); k++ {
+			lower, upper := heldRevs[k], heldRevs[k+1]
+			got, err := derive(lower, upper, d)
+			if err != nil {
+				t.Errorf("%s from %s: %v", lower.ID, upper.ID, err)
+				continue
+			}
+			want, err := heldStatements(lower, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok, diffs := sameDDL(got, want); !ok {
+				t.Errorf("%s: %s derived from %s differs from the held DDL:\n%s", d, lower.ID, upper.ID, diffs)
+			}
+		}
+	}
+}
+
+// TestEveryReleaseCreatable: every release head of the chain up to the newest held
+// revision can be created on every dialect.
+func TestEveryReleaseCreatable(t *testing.T) {
+	t.Parallel()
+	for _, d := range []Dialect{SQLite, Postgres, MySQL} {
+		for i := range chain {
+			r := &chain[i]
+			if r.Releases == "" || !r.Described() {
+				continue
+			}
+			stmts, err := Statements(r, d)
+			if err != nil {
+				t.Errorf("%s %s: %v", d, r, err)
+				continue
+			}
+			if len(stmts) < 6 {
+				t.Errorf("%s %s: %d statements", d, r, len(stmts))
+			}
+		}
+	}
+}
+
+// checkParens: PostgreSQL prints a CHECK's expression with more or fewer parentheses
+// across versions, without changing it.
+var checkParens = regexp.MustCompile(`[()]`)
+
+// sameDDL tells whether two statement lists create the same schema: the same tables with
+// the same columns in order, the same constraints and indexes in any order.
+func sameDDL(a, b []string) (bool, string) {
+	da, _ := parseDDL(a)
+	db, _ := parseDDL(b)
+	norm := func(doc *ddlDoc) map[string]string {
+		m := map[string]string{}
+		for _, st := range doc.stmts {
+			switch {
+			case st.table != "":
+				var cols, cons []string
+				for _, l := range st.lines {
+					if strings.HasPrefix(l, "CONSTRAINT ") || strings.HasPrefix(l, "PRIMARY KEY") || strings.HasPrefix(l, "UNIQUE") ||
+						strings.HasPrefix(l, "FOREIGN KEY") || strings.HasPrefix(l, "CHECK") {
+						if strings.Contains(l, " CHECK ") {
+							l = checkParens.ReplaceAllString(l, "")
+						}
+						cons = append(cons, l)
+					} else {
+						cols = append(cols, l)
+					}
+				}
+				sort.Strings(cons)
+				m["table "+st.table] = strings.Join(cols, "\n") + "\n--\n" + strings.Join(cons, "\n")
+			case st.index != "":
+				m["index "+st.index] = st.text
+			default:
+				m[st.text] = st.text
+			}
+		}
+		return m
+	}
+	ma, mb := norm(da), norm(db)
+	var diffs []string
+	for k, v := range ma {
+		if mb[k] != v {
+			diffs = append(diffs, fmt.Sprintf("%s:\n%s\n  vs\n%s", k, v, mb[k]))
+		}
+	}
+	for k := range mb {
+		if _, ok := ma[k]; !ok {
+			diffs = append(diffs, k+": missing")
+		}
+	}
+	sort.Strings(diffs)
+	return len(diffs) == 0, strings.Join(diffs, "\n\n")
+}

@@ -1,0 +1,63 @@
+package schema_test
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// TestDerivedMatchesRealDatabases: the schema mlflow-bulk derives for a release head
+// equals, item by item, the schema of a database that release of MLflow created.
+func TestDerivedMatchesRealDatabases(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ rev, sample string }{
+		{"bd07f7e963c5", "sqlite-peco602-zoomcamp-mlflow1.26/02-experiment-tracking/mlflow.db"},
+		{"0584bdc529eb", "sqlite-arnaud-p7sentiment-mlflow2.2x/notebooks/mlflow.db"},
+		{"bda7b8c39065", "sqlite-bloodglucose-mlflow3/mlflow/mlflow.db"},
+		{"1bd49d398cd23", "yizhehong-ecu-agent-sqlite/mlflow.db"},
+		{"b7e4c1a90f23", "hcigu-pgpt-sqlite-prompts/backend/mlflow.db"},
+	} {
+		t.Run(c.rev, func(t *testing.T) {
+			ctx := context.Background()
+			real, err := sql.Open("sqlite", "file:"+testenv.Sample(t, c.sample)+"?mode=ro")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer real.Close()
+			var stamped string
+			if err := real.QueryRow("SELECT version_num FROM alembic_version").Scan(&stamped); err != nil || stamped != c.rev {
+				t.Fatalf("sample at %q (%v), want %s", stamped, err, c.rev)
+			}
+			rev, _ := schema.Lookup(c.rev)
+			s := open(t, testenv.SQLite(t))
+			tx, err := s.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = tx.Rollback(ctx) }()
+			if err := schema.Create(ctx, tx, schema.SQLite, rev, schema.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			ours := withoutTableSQL(describe(t, tx, schema.SQLite))
+			theirs := withoutTableSQL(describe(t, sqlDB{real}, schema.SQLite))
+			diff(t, ours, theirs, nil)
+			diff(t, checksOnly(describe(t, tx, schema.SQLite)), checksOnly(describe(t, sqlDB{real}, schema.SQLite)), nil)
+		})
+	}
+}
+
+// withoutTableSQL drops the SQLite description's table SQL, whose text shows the ALTERs
+// that built a table over the years; columns, keys and indexes stay.
+func withoutTableSQL(items []string) []string {
+	var out []string
+	for _, s := range items {
+		if !strings.Contains(s, " CREATE TABLE ") {
+			out = append(out, s)
+		}
+	}
+	return out
+}
