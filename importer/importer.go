@@ -36,6 +36,10 @@ type Options struct {
 	// DefaultArtifactRoot is the artifact root of the Default experiment when the
 	// importer creates the schema. Default "mlflow-artifacts:/", MLflow's server default.
 	DefaultArtifactRoot string
+	// SchemaRevision is the revision an empty target is created at (an MLflow release's,
+	// so that that release opens it); nil is the newest mlflow-bulk holds. A target that
+	// holds a schema keeps its own.
+	SchemaRevision *schema.Revision
 	// OnKeyCollision decides what happens when two keys of one run (params, tags,
 	// metrics) or experiment (tags) are one key under the target's collation, as "lr"
 	// and "LR" are on MySQL's case-insensitive collations: "fail" (default) treats the

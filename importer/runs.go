@@ -234,6 +234,10 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 			continue
 		}
 		value, isNaN := rules.Sanitize(p.Value)
+		if isNaN && !im.rev.HasColumn("metrics", "is_nan") {
+			return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: fmt.Errorf(
+				"metric %q has a NaN value, which a database at %s cannot hold (MLflow 1.1 added metrics.is_nan): create the target for MLflow 1.1 or later", p.Key, im.rev)})
+		}
 		pt := rules.MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		k := rules.PointKey{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		if cur.points.Has(k) {

@@ -392,7 +392,7 @@ func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID
 	if len(ids) == 0 {
 		return nil
 	}
-	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
+	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, `+s.rev.IsNaNColumn()+` FROM metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
 			var k rules.PointKey

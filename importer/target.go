@@ -54,12 +54,16 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		}
 		im.progress.KeysAfter = im.keysDeferred
 	}
+	if want := im.opts.SchemaRevision; want != nil && want != rev && !im.report.SchemaCreated {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target already holds MLflow's schema at %s: it was written as it is, not at %s (which is only created in an empty database)", rev, want))
+	}
 	im.rev = rev
 	im.report.Revision = rev.String()
 	im.store = wrapStore(sqlStore{tx: func() sinks.Tx { return im.tx }, rev: rev, dialect: im.dialect})
 	if im.targetTables, err = schema.Inspect(ctx, tx, im.dialect); err != nil {
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
+	im.noteSinglePrecision()
 	if err := im.refreshTargetState(ctx); err != nil {
 		return err
 	}
@@ -96,6 +100,9 @@ func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool) 
 		return nil, fmt.Errorf("%s is empty: %w, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe(), ErrDryRunNeedsSchema)
 	}
 	rev := schema.Newest()
+	if im.opts.SchemaRevision != nil {
+		rev = im.opts.SchemaRevision
+	}
 	im.phase(PhaseSchema)
 	if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
 		return nil, err
@@ -111,6 +118,20 @@ func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool) 
 		}
 	}
 	return rev, nil
+}
+
+// noteSinglePrecision says when the target keeps metric values in single precision, as
+// MLflow 1.0 created metrics.value on MySQL (FLOAT, until 1.1 made it DOUBLE): values are
+// stored rounded to about 7 digits, as that MLflow stored them, and verify shows them.
+func (im *importer) noteSinglePrecision() {
+	for _, table := range []string{"metrics", "latest_metrics"} {
+		if t := im.targetTables[table]; t != nil {
+			if c := t.Column("value"); c != nil && (c.Type == "float" || c.Type == "real") && im.dialect != schema.SQLite {
+				im.report.Notices = append(im.report.Notices, fmt.Sprintf(
+					"the target's %s.value is single-precision %s (MLflow 1.0's schema on this database): metric values are stored rounded to about 7 digits, as that MLflow stored them; verify reports them as differing", table, strings.ToUpper(c.Type)))
+			}
+		}
+	}
 }
 
 // newBuffers makes the buffers of the tables written run by run.

@@ -69,7 +69,33 @@ func ForRelease(version string) (*Revision, error) {
 			return r, nil
 		}
 	}
-	return nil, fmt.Errorf("mlflow-bulk does not know which schema MLflow %s uses; it knows %s. %s", version, SupportedReleases(), UpgradePath())
+	return nil, fmt.Errorf("mlflow-bulk does not know which schema MLflow %s uses; it knows %s. %s", version, SupportedReleases(), upgradePathTo(version, want))
+}
+
+// upgradePathTo says how to get the schema of a release whose head mlflow-bulk does not
+// know: from the newest known release before it that mlflow-bulk creates, which that
+// MLflow upgrades (MLflow 3.12 and 3.13 lie between heads mlflow-bulk creates).
+func upgradePathTo(version string, want []int) string {
+	for i := Newest().index; i >= 0; i-- {
+		r := &chain[i]
+		if r.Releases == "" {
+			continue
+		}
+		lo, hi, _ := strings.Cut(r.Releases, " – ")
+		if hi == "" {
+			hi = lo
+		}
+		high, _ := parseVersion(strings.Fields(hi)[0])
+		if compareVersions(high, want) >= 0 {
+			continue
+		}
+		if i == Newest().index {
+			return UpgradePath()
+		}
+		return fmt.Sprintf("To get the schema of MLflow %s, create MLflow %s's (--mlflow-version %s), let MLflow %s upgrade it (`mlflow db upgrade <uri>`), then import into it",
+			version, hi, hi, version)
+	}
+	return "MLflow's SQL schema has alembic revisions from MLflow 1.0 on: use a schema of 1.0 or later (--mlflow-version 1.0)"
 }
 
 // UpgradePath says how a user gets the schema of a release whose schema mlflow-bulk

@@ -61,3 +61,43 @@ func withoutTableSQL(items []string) []string {
 	}
 	return out
 }
+
+// TestEveryReleaseHead creates the schema of every MLflow release from 1.0 to the newest
+// mlflow-bulk describes, on every dialect: the DDL runs, the database reads back as that
+// revision, and its tables hold the columns the importer writes at it.
+func TestEveryReleaseHead(t *testing.T) {
+	var heads []*schema.Revision
+	for _, r := range schema.Chain() {
+		if r.Releases != "" && r.Described() {
+			heads = append(heads, r)
+		}
+	}
+	if len(heads) < 34 {
+		t.Fatalf("only %d release heads", len(heads))
+	}
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			t.Parallel()
+			for _, rev := range heads {
+				t.Run(rev.ID, func(t *testing.T) {
+					ctx := context.Background()
+					s := open(t, d.uri(t))
+					tx, err := s.Begin(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer func() { _ = tx.Rollback(ctx) }()
+					if err := schema.Create(ctx, tx, d.dialect, rev, schema.CreateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+					if got, err := schema.Detect(ctx, tx, d.dialect); err != nil || got != rev {
+						t.Fatalf("Detect = %v, %v", got, err)
+					}
+					if err := schema.CheckColumns(ctx, tx, d.dialect, rev); err != nil {
+						t.Fatal(err)
+					}
+				})
+			}
+		})
+	}
+}

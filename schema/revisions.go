@@ -194,3 +194,12 @@ func SupportedReleases() string {
 	}
 	return fmt.Sprintf("MLflow %s to %s (alembic %s to %s)", first, last, Oldest().ID, Head().ID)
 }
+
+// Chain lists every revision mlflow-bulk knows, oldest first.
+func Chain() []*Revision {
+	out := make([]*Revision, len(chain))
+	for i := range chain {
+		out[i] = &chain[i]
+	}
+	return out
+}

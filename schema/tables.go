@@ -214,6 +214,15 @@ func (r *Revision) HasColumn(tableName, columnName string) bool {
 	return false
 }
 
+// IsNaNColumn is what a query selects for a metrics row's is_nan: the column, or FALSE before
+// MLflow 1.1 added it (such a database holds no NaN).
+func (r *Revision) IsNaNColumn() string {
+	if r.HasColumn("metrics", "is_nan") {
+		return "is_nan"
+	}
+	return "FALSE"
+}
+
 // Columns lists the columns of a tracking table at this revision, in table order;
 // nil when the table does not exist yet.
 func (r *Revision) Columns(tableName string) []string {

@@ -309,7 +309,7 @@ func (v *verifier) compareRun(ctx context.Context, run *verifyRun) error {
 		return nil
 	}
 	stored := map[string]*history{}
-	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
+	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, `+v.rev.IsNaNColumn()+` FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
 		var p rules.MetricPoint
 		if err := scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
 			return err

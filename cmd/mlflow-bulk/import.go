@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
@@ -34,6 +35,7 @@ type ImportOptions struct {
 	JSON                bool
 	BatchRows           int
 	DefaultArtifactRoot string
+	MLflowVersion       string
 	Progress            string
 	OnKeyCollision      rules.CollisionPolicy
 	SkipUnsupported     bool
@@ -114,6 +116,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	flags.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
 	flags.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	flags.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
+	flags.StringVar(&opts.MLflowVersion, "mlflow-version", "", "into an empty target, create the schema this MLflow release uses, e.g. 2.9 (default: the newest mlflow-bulk holds)")
 	flags.Var(newChoice("progress", &opts.Progress, progress.Modes), "progress", progressHelp)
 	flags.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	flags.BoolVar(&opts.Reread, "reread", false, "read and compare every run, also those whose files have the sizes and modification times they had when the target took them (by default these are skipped unread)")
@@ -161,6 +164,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// targetSettings reads the target's password file and resolves --mlflow-version to the
+// revision an empty target is created at (nil without the flag: the newest).
+func (opts *ImportOptions) targetSettings() (password string, rev *schema.Revision, err error) {
+	if password, err = readPasswordFile(opts.PasswordFile); err != nil || opts.MLflowVersion == "" {
+		return password, nil, err
+	}
+	if rev, err = schema.ForRelease(opts.MLflowVersion); err != nil {
+		return "", nil, &usageError{err}
+	}
+	if !rev.Described() {
+		return "", nil, &usageError{fmt.Errorf("mlflow-bulk knows MLflow %s's revision %s but does not create it. %s", opts.MLflowVersion, rev.ID, schema.UpgradePath())}
+	}
+	return password, rev, nil
+}
+
 func importCommand(ctx context.Context, opts *ImportOptions) error {
 	opts.startedAt = opts.IO.Clock.Now()
 	opts.noteRetiredFlags(opts.IO.ErrOut)
@@ -168,7 +186,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	password, err := readPasswordFile(opts.PasswordFile)
+	password, schemaRevision, err := opts.targetSettings()
 	if err != nil {
 		return err
 	}
@@ -208,6 +226,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		SkipInvalid:          opts.SkipInvalid,
 		BatchRows:            opts.BatchRows,
 		DefaultArtifactRoot:  opts.DefaultArtifactRoot,
+		SchemaRevision:       schemaRevision,
 		OnKeyCollision:       opts.OnKeyCollision,
 		SkipUnsupported:      opts.SkipUnsupported,
 		OnModelConflict:      opts.OnModelConflict,

@@ -136,12 +136,14 @@ func schemaStatus(ctx context.Context, registry *drivers.Registry, target, passw
 	return st, nil
 }
 
+// creatable names the schemas schema init creates: every revision from the first to the
+// last, which is every MLflow release between them.
 func creatable(d schema.Dialect) string {
-	var ids []string
-	for _, r := range schema.CreatableRevisions(d) {
-		ids = append(ids, r.String())
+	revs := schema.CreatableRevisions(d)
+	if len(revs) == 0 {
+		return "none"
 	}
-	return strings.Join(ids, ", ")
+	return fmt.Sprintf("every revision from %s to %s (--mlflow-version names a release)", revs[0], revs[len(revs)-1])
 }
 
 func newCmdSchemaInit(f *Factory) *cobra.Command {

@@ -435,7 +435,7 @@ func TestMissingSource(t *testing.T) {
 func TestFailedSchemaInitLeavesNoFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mlflow.db")
 	io, _, errOut := TestStreams()
-	if code := Main([]string{"schema", "init", "--to", "sqlite:///" + path, "--revision", "451aebb31d03"}, io); code != ExitUsage {
+	if code := Main([]string{"schema", "init", "--to", "sqlite:///" + path, "--revision", "e8f9a0b1c2d3"}, io); code != ExitUsage {
 		t.Fatalf("exit %d, %q", code, errOut.String())
 	}
 	if _, err := os.Stat(path); err == nil {

@@ -161,10 +161,7 @@ func (s *dbSource) readInputs(ctx context.Context, ids []any, in string, byID ma
 }
 
 func (s *dbSource) readMetrics(ctx context.Context, runID string) error {
-	isNaN := "is_nan"
-	if !s.rev.HasColumn("metrics", "is_nan") {
-		isNaN = "0"
-	}
+	isNaN := s.rev.IsNaNColumn()
 	points := make([]sources.Metric, 0, s.chunk)
 	err := s.each(ctx, `SELECT "key", value, "timestamp", step, `+isNaN+` FROM metrics WHERE run_uuid = ? ORDER BY `+s.dialect.Database().MetricOrder, []any{runID},
 		func(scan func(...any) error) error {
