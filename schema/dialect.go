@@ -72,13 +72,20 @@ func ddlPath(r *Revision, d Dialect) string { return fmt.Sprintf("ddl/%s/%s.sql"
 // Statements returns the DDL of a complete MLflow database at revision r: every table,
 // constraint and index, without the rows Create adds.
 func Statements(r *Revision, d Dialect) ([]string, error) {
-	if held(r, d) {
-		return heldStatements(r, d)
+	var stmts []string
+	var err error
+	switch base, ok := heldBase(r, d); {
+	case held(r, d):
+		stmts, err = heldStatements(r, d)
+	case ok && derivable(r, d):
+		stmts, err = derive(r, base, d)
+	default:
+		return nil, fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", r.ID, d, creatableRange(d))
 	}
-	if base, ok := heldBase(r, d); ok && derivable(r, d) {
-		return derive(r, base, d)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", r.ID, d, creatableRange(d))
+	return append(stmts, triggerStatements(r, d)...), nil
 }
 
 // creatableRange names the creatable revisions by their first and last.

@@ -46,6 +46,8 @@ func TestDerivedMatchesRealDatabases(t *testing.T) {
 			theirs := withoutTableSQL(describe(t, sqlDB{real}, schema.SQLite))
 			diff(t, ours, theirs, nil)
 			diff(t, checksOnly(describe(t, tx, schema.SQLite)), checksOnly(describe(t, sqlDB{real}, schema.SQLite)), nil)
+			triggers := "SELECT name || ' ' || tbl_name FROM sqlite_master WHERE type = 'trigger'"
+			diff(t, describeWith(t, tx, triggers), describeWith(t, sqlDB{real}, triggers), nil)
 		})
 	}
 }
@@ -96,8 +98,22 @@ func TestEveryReleaseHead(t *testing.T) {
 					if err := schema.CheckColumns(ctx, tx, d.dialect, rev); err != nil {
 						t.Fatal(err)
 					}
+					// MLflow 3.8 and later guard the secrets table with a trigger.
+					var n int64
+					if err := schema.EachRow(ctx, tx, triggerQuery[d.dialect], nil, func(scan func(...any) error) error { return scan(&n) }); err != nil {
+						t.Fatal(err)
+					}
+					if want := rev.AtLeast("1bd49d398cd23"); (n == 1) != want {
+						t.Errorf("%d secrets triggers, want one: %v", n, want)
+					}
 				})
 			}
 		})
 	}
+}
+
+var triggerQuery = map[schema.Dialect]string{
+	schema.SQLite:   "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'prevent_secrets_aad_mutation'",
+	schema.Postgres: "SELECT COUNT(*) FROM pg_trigger WHERE tgname = 'prevent_secrets_aad_mutation'",
+	schema.MySQL:    "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = 'prevent_secrets_aad_mutation'",
 }

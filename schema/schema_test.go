@@ -315,7 +315,7 @@ func TestMySQLUniqueKeys(t *testing.T) {
 			var index string
 			err = schema.EachRow(ctx, tx, "SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'experiment_tags' AND INDEX_NAME <> 'PRIMARY'", nil,
 				func(scan func(...any) error) error { return scan(&index) })
-			if err != nil || index != "experiment_id" {
+			if rev.HasTable("experiment_tags") && (err != nil || index != "experiment_id") {
 				t.Errorf("experiment_tags' foreign-key index: %q, %v", index, err)
 			}
 			if rev.AtLeast("71994744cf8e") {
@@ -371,9 +371,14 @@ var describeQueries = map[schema.Dialect][]string{
 }
 
 func describe(t *testing.T, db schema.DB, d schema.Dialect) []string {
+	return describeWith(t, db, describeQueries[d]...)
+}
+
+// describeWith runs queries that each return one text column, whitespace folded, sorted.
+func describeWith(t *testing.T, db schema.DB, queries ...string) []string {
 	var out []string
 	space := regexp.MustCompile(`\s+`)
-	for _, q := range describeQueries[d] {
+	for _, q := range queries {
 		rows, err := db.Query(context.Background(), q)
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)

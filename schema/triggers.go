@@ -1,0 +1,39 @@
+package schema
+
+// MLflow 3.8 (1bd49d398cd23) guards the secrets table with a trigger: a secret's id and
+// name are the associated data of its encryption, so an UPDATE that changes either is
+// refused, on every database. Trigger bodies hold ';', so they live here rather than in
+// the held DDL files, which are split at ';'. Each is dropped first, so that completing
+// an interrupted creation (CreateOptions.Resume) can run them again.
+
+const secretsTriggerMessage = "secret_id and secret_name are immutable (used as AAD in encryption)"
+
+var secretsTrigger = map[Dialect][]string{
+	SQLite: {
+		"DROP TRIGGER IF EXISTS prevent_secrets_aad_mutation",
+		"CREATE TRIGGER prevent_secrets_aad_mutation\nBEFORE UPDATE ON secrets\nFOR EACH ROW\n" +
+			"WHEN OLD.secret_id != NEW.secret_id OR OLD.secret_name != NEW.secret_name\n" +
+			"BEGIN\n    SELECT RAISE(ABORT, '" + secretsTriggerMessage + "');\nEND",
+	},
+	Postgres: {
+		"CREATE OR REPLACE FUNCTION prevent_secrets_aad_mutation()\nRETURNS TRIGGER AS $$\nBEGIN\n" +
+			"    IF OLD.secret_id != NEW.secret_id OR OLD.secret_name != NEW.secret_name THEN\n" +
+			"        RAISE EXCEPTION '" + secretsTriggerMessage + "';\n    END IF;\n    RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql",
+		"DROP TRIGGER IF EXISTS prevent_secrets_aad_mutation ON secrets",
+		"CREATE TRIGGER prevent_secrets_aad_mutation\nBEFORE UPDATE ON secrets\nFOR EACH ROW\nEXECUTE FUNCTION prevent_secrets_aad_mutation()",
+	},
+	MySQL: {
+		"DROP TRIGGER IF EXISTS prevent_secrets_aad_mutation",
+		"CREATE TRIGGER prevent_secrets_aad_mutation\nBEFORE UPDATE ON secrets\nFOR EACH ROW\nBEGIN\n" +
+			"    IF OLD.secret_id != NEW.secret_id OR OLD.secret_name != NEW.secret_name THEN\n" +
+			"        SIGNAL SQLSTATE '45000'\n        SET MESSAGE_TEXT = '" + secretsTriggerMessage + "';\n    END IF;\nEND",
+	},
+}
+
+// triggerStatements are the triggers of a database at r.
+func triggerStatements(r *Revision, d Dialect) []string {
+	if !r.AtLeast("1bd49d398cd23") {
+		return nil
+	}
+	return secretsTrigger[d]
+}
