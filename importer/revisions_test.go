@@ -72,9 +72,9 @@ func TestImportIntoMLflowCreatedDatabases(t *testing.T) {
 	}
 }
 
-// bd07Target builds a database at bd07f7e963c5 (MLflow 1.25 to 1.27): the 97727af70f4d
-// schema without the columns added after it and with params.value back at 250.
-func bd07Target(t *testing.T, uri, name string) {
+// bd07Target builds a database at bd07f7e963c5 (MLflow 1.25 to 1.27), as schema init
+// --mlflow-version 1.26 creates it.
+func bd07Target(t *testing.T, uri string) {
 	ctx := context.Background()
 	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
 	if err != nil {
@@ -83,26 +83,9 @@ func bd07Target(t *testing.T, uri, name string) {
 	defer sink.Close()
 	tx, _ := sink.Begin(ctx)
 	defer func() { _ = tx.Rollback(ctx) }()
-	old, _ := schema.Lookup("97727af70f4d")
-	if err := schema.Create(ctx, tx, sink.Dialect(), old, schema.CreateOptions{}); err != nil {
+	rev, _ := schema.Lookup("bd07f7e963c5")
+	if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{}); err != nil {
 		t.Fatal(err)
-	}
-	stmts := []string{
-		"ALTER TABLE experiments DROP COLUMN creation_time",
-		"ALTER TABLE experiments DROP COLUMN last_update_time",
-		"ALTER TABLE runs DROP COLUMN deleted_time",
-		"UPDATE alembic_version SET version_num = 'bd07f7e963c5'",
-	}
-	switch name {
-	case "postgres":
-		stmts = append(stmts, "ALTER TABLE params ALTER COLUMN value TYPE VARCHAR(250)")
-	case "mariadb":
-		stmts = append(stmts, "ALTER TABLE params MODIFY value VARCHAR(250) NOT NULL")
-	}
-	for _, s := range stmts {
-		if _, err := tx.Exec(ctx, s); err != nil {
-			t.Fatalf("%s: %v", s, err)
-		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -117,7 +100,7 @@ func TestOldRevisionLimits(t *testing.T) {
 	for _, target := range targets {
 		t.Run(target.name, func(t *testing.T) {
 			uri := target.uri(t)
-			bd07Target(t, uri, target.name)
+			bd07Target(t, uri)
 			_, err := importPaths(t, uri, importer.Options{}, root)
 			if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), `param "long" value is 300 characters`) ||
 				!strings.Contains(err.Error(), "0123456789abcdef0123456789abcdef") || !strings.Contains(err.Error(), "over 250") {

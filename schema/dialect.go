@@ -148,6 +148,12 @@ func Create(ctx context.Context, db DB, d Dialect, r *Revision, opts CreateOptio
 			continue
 		}
 		if _, err := db.Exec(ctx, stmt); err != nil {
+			if strings.Contains(stmt, "TRIGGER prevent_secrets_aad_mutation") {
+				// MySQL and MariaDB with binary logging refuse triggers to users without
+				// SUPER (error 1419): MLflow's own migration needs the same.
+				return fmt.Errorf("create schema %s: the secrets table's trigger, which MLflow creates too: %w "+
+					"(with binary logging on, MySQL and MariaDB need log_bin_trust_function_creators=1 or the SUPER privilege for it)", r.ID, err)
+			}
 			return fmt.Errorf("create schema %s: %w", r.ID, err)
 		}
 	}
