@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"fmt"
 	"database/sql"
 	"errors"
 	"regexp"
@@ -504,6 +505,37 @@ func TestForRelease(t *testing.T) {
 	for _, bad := range []string{"9.0", "x.y", "0.9"} {
 		if _, err := schema.ForRelease(bad); err == nil {
 			t.Errorf("ForRelease(%s) found a revision", bad)
+		}
+	}
+	// Every minor release from 1.0 to 3.14 gets a schema schema init creates on every
+	// dialect, except 3.12 and 3.13, whose heads are not established: those are told to
+	// start from 3.11's.
+	var lines []string
+	for minor := 0; minor <= 30; minor++ {
+		lines = append(lines, fmt.Sprintf("1.%d", minor))
+	}
+	for minor := 0; minor <= 22; minor++ {
+		lines = append(lines, fmt.Sprintf("2.%d", minor))
+	}
+	for minor := 0; minor <= 14; minor++ {
+		lines = append(lines, fmt.Sprintf("3.%d", minor))
+	}
+	for _, version := range lines {
+		r, err := schema.ForRelease(version)
+		if version == "3.12" || version == "3.13" {
+			if err == nil || !strings.Contains(err.Error(), "create MLflow 3.11's (--mlflow-version 3.11)") {
+				t.Errorf("ForRelease(%s) = %v, %v", version, r, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ForRelease(%s): %v", version, err)
+			continue
+		}
+		for _, d := range []schema.Dialect{schema.SQLite, schema.Postgres, schema.MySQL} {
+			if !schema.CanCreate(r, d) {
+				t.Errorf("MLflow %s (%s) cannot be created on %s", version, r, d)
+			}
 		}
 	}
 }
