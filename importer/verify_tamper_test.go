@@ -69,6 +69,13 @@ var tampers = []tamper{
 	{name: "input tag", wantKind: "input differs",
 		do:   []string{`INSERT INTO input_tags (input_uuid, name, value) SELECT MIN(input_uuid), 'tampered', 'x' FROM inputs WHERE source_type = 'DATASET'`},
 		undo: []string{`DELETE FROM input_tags WHERE name = 'tampered'`}},
+	{name: "scorer", wantKind: "row extra",
+		do:   []string{`INSERT INTO scorers (experiment_id, scorer_name, scorer_id) SELECT MIN(experiment_id), 'tampered', 's-tampered' FROM trace_info`},
+		undo: []string{`DELETE FROM scorers WHERE scorer_id = 's-tampered'`}},
+	{name: "issue", wantKind: "row extra",
+		do: []string{`INSERT INTO issues (issue_id, experiment_id, name, description, status, created_timestamp, last_updated_timestamp)
+			SELECT 'i-tampered', MIN(experiment_id), 'n', 'd', 'open', 1, 1 FROM trace_info`},
+		undo: []string{`DELETE FROM issues WHERE issue_id = 'i-tampered'`}},
 	{name: "param key case", wantKind: "param differs", caseFolded: true,
 		do:   []string{`UPDATE params SET "key" = 'SQL' WHERE "key" = 'sql'`},
 		undo: []string{`UPDATE params SET "key" = 'sql' WHERE "key" = 'SQL'`}},
@@ -135,4 +142,48 @@ func kinds(ds []verify.Difference) string {
 		out = append(out, d.Kind+" "+d.Key)
 	}
 	return strings.Join(out, "; ")
+}
+
+// TestVerifySeesRowsAddedToCopiedTables: a table copied as rows belongs to an experiment
+// by a column naming it (scorers) or through its parent (a scorer's versions). A row
+// added to either in an experiment of the source's own is reported; the source's own
+// rows are not.
+func TestVerifySeesRowsAddedToCopiedTables(t *testing.T) {
+	source := testenv.SQLite(t)
+	store := storeWith(t, map[string]string{"params/p": "1", "metrics/m": "1 2 3\n"})
+	// An experiment with a creation time is the source's own in the target.
+	setUpFile(t, store, "1/meta.yaml", "artifact_location: /a/1\ncreation_time: 1000\nexperiment_id: '1'\nlifecycle_stage: active\nname: traps\n")
+	if _, err := importPaths(t, source, importer.Options{}, store); err != nil {
+		t.Fatal(err)
+	}
+	setUp(t, source, `INSERT INTO scorers (experiment_id, scorer_name, scorer_id) SELECT MAX(experiment_id), 'mine', 's-1' FROM runs`,
+		`INSERT INTO scorer_versions (scorer_id, scorer_version, serialized_scorer, creation_time) VALUES ('s-1', 1, '{}', 1)`)
+	src := strings.TrimPrefix(source, "sqlite:///")
+	for _, target := range targets {
+		t.Run(target.name, func(t *testing.T) {
+			uri := target.uri(t)
+			if _, err := importPaths(t, uri, importer.Options{}, src); err != nil {
+				t.Fatal(err)
+			}
+			if r := verifyPaths(t, uri, src); len(r.Differences) != 0 {
+				t.Fatalf("verify after the import: %v", r.Differences)
+			}
+			for _, tp := range []tamper{
+				{name: "scorer_versions", do: []string{`INSERT INTO scorer_versions (scorer_id, scorer_version, serialized_scorer, creation_time) VALUES ('s-1', 2, '{}', 2)`},
+					undo: []string{`DELETE FROM scorer_versions WHERE scorer_version = 2`}},
+				{name: "scorers", do: []string{`INSERT INTO scorers (experiment_id, scorer_name, scorer_id) SELECT MAX(experiment_id), 'theirs', 's-2' FROM runs`},
+					undo: []string{`DELETE FROM scorers WHERE scorer_id = 's-2'`}},
+			} {
+				setUp(t, uri, tp.do...)
+				r := verifyPaths(t, uri, src)
+				if len(r.Differences) != 1 || r.Differences[0].Kind != "row extra" || !strings.Contains(r.Differences[0].Detail, "a row of "+tp.name+" ") {
+					t.Errorf("%s: %v", tp.name, r.Differences)
+				}
+				setUp(t, uri, tp.undo...)
+			}
+			if r := verifyPaths(t, uri, src); len(r.Differences) != 0 {
+				t.Errorf("verify after undoing: %v", r.Differences)
+			}
+		})
+	}
 }

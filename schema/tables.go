@@ -186,6 +186,23 @@ var trackingTables = []table{
 	}},
 }
 
+// modelled are the tables mlflow-bulk reads and writes with MLflow's rules (experiments,
+// runs, the registry, logged models, traces); every other table of MLflow's is copied as
+// rows, by the columns the databases have.
+var modelled = map[string]bool{
+	"alembic_version": true,
+	"experiments":     true, "experiment_tags": true,
+	"runs": true, "params": true, "tags": true, "metrics": true, "latest_metrics": true,
+	"datasets": true, "inputs": true, "input_tags": true,
+	"registered_models": true, "model_versions": true, "registered_model_tags": true, "model_version_tags": true, "registered_model_aliases": true,
+	"logged_models": true, "logged_model_params": true, "logged_model_tags": true, "logged_model_metrics": true,
+	"trace_info": true, "trace_tags": true, "trace_request_metadata": true, "assessments": true, "spans": true, "trace_metrics": true, "span_metrics": true,
+}
+
+// Modelled reports whether mlflow-bulk reads and writes a table with rules of its own
+// rather than copying it as rows.
+func Modelled(table string) bool { return modelled[table] }
+
 func findTable(name string) *table {
 	for i := range trackingTables {
 		if trackingTables[i].name == name {

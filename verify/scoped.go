@@ -55,10 +55,13 @@ func (v *verifier) scopedExtras(target *schema.TableInfo, key []int, want [][]an
 // what the target holds beyond them in the experiments that are a source's own.
 type ownedEntities struct {
 	traces, models, datasets map[string]bool
+	// copied holds, per table copied as rows, the keys of the target's rows that a
+	// source's row matched (copied.go).
+	copied map[string]map[string]bool
 }
 
 func newOwnedEntities() ownedEntities {
-	return ownedEntities{traces: map[string]bool{}, models: map[string]bool{}, datasets: map[string]bool{}}
+	return ownedEntities{traces: map[string]bool{}, models: map[string]bool{}, datasets: map[string]bool{}, copied: map[string]map[string]bool{}}
 }
 
 func datasetKey(experimentID int64, name, digest string) string {

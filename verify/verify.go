@@ -151,6 +151,9 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	if err := v.extraEntities(ctx); err != nil {
 		return v.report, err
 	}
+	if err := v.extraCopiedRows(ctx); err != nil {
+		return v.report, err
+	}
 	v.reportExtras()
 	for _, name := range sortedKeys(v.checked) {
 		v.report.Tables = append(v.report.Tables, TableCheck{Table: name, Rows: v.checked[name]})
@@ -431,10 +434,14 @@ func (v *verifier) tableRowsIn(ctx context.Context, info *schema.TableInfo, colu
 		switch {
 		case !ok:
 			v.differ("", "row missing", info.Name, fmt.Sprintf("%s has no row with key %s", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
+			continue
 		case !importer.SameRow(row, got) && registryTables[info.Name] && v.opts.OnModelConflict == rules.ModelConflictKeepTarget:
 			v.report.Accepted.RegistryRowsKept++
 		case !importer.SameRow(row, got):
 			v.differ("", "row differs", info.Name, fmt.Sprintf("the row of %s with key %s differs from the source's", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
+		}
+		if sc == nil {
+			v.noteCopied(target, names, key, k)
 		}
 	}
 	v.checked[info.Name] += int64(len(want))

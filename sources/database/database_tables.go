@@ -18,21 +18,9 @@ import (
 // describes itself at run time, so tables of releases newer than mlflow-bulk are copied
 // too.
 
-// modelledTables are read into records with MLflow's rules (experiments, runs, the
-// registry, logged models, traces); every other table is copied as rows.
-var modelledTables = map[string]bool{
-	"alembic_version": true,
-	"experiments":     true, "experiment_tags": true,
-	"runs": true, "params": true, "tags": true, "metrics": true, "latest_metrics": true,
-	"datasets": true, "inputs": true, "input_tags": true,
-	"registered_models": true, "model_versions": true, "registered_model_tags": true, "model_version_tags": true, "registered_model_aliases": true,
-	"logged_models": true, "logged_model_params": true, "logged_model_tags": true, "logged_model_metrics": true,
-	"trace_info": true, "trace_tags": true, "trace_request_metadata": true, "assessments": true, "spans": true, "trace_metrics": true, "span_metrics": true,
-}
-
 // IsModelledTable reports whether a table of MLflow's is read with rules of its own
 // rather than copied as rows.
-func IsModelledTable(name string) bool { return modelledTables[name] }
+func IsModelledTable(name string) bool { return schema.Modelled(name) }
 
 // tableChunkRows bounds the rows of one TableChunk.
 const tableChunkRows = 500
@@ -41,7 +29,7 @@ const tableChunkRows = 500
 func (s *dbSource) otherTables() []string {
 	var names []string
 	for name := range s.tables {
-		if !modelledTables[name] && !slices.Contains(schema.DerivedTables, name) {
+		if !schema.Modelled(name) && !slices.Contains(schema.DerivedTables, name) {
 			names = append(names, name)
 		}
 	}
