@@ -35,6 +35,25 @@ func (t texts) in(d Dialect) (string, bool) {
 
 func all(text string) texts { return texts{"": text} }
 
+// locate finds the one line of a table that holds fragment (a column's name when column).
+func (doc *ddlDoc) locate(table, fragment string, column bool) (*ddlStmt, int, error) {
+	st, err := doc.findTable(table)
+	if err != nil {
+		return nil, 0, err
+	}
+	i, err := st.lineOf(fragment, column)
+	return st, i, err
+}
+
+// replace sets the one line of a table that holds fragment to text.
+func (doc *ddlDoc) replace(table, fragment string, column bool, text string) error {
+	st, i, err := doc.locate(table, fragment, column)
+	if err == nil {
+		st.lines[i] = text
+	}
+	return err
+}
+
 // addedTables: tables the revision created (their indexes go with them).
 type addedTables []string
 
@@ -63,12 +82,8 @@ type addedColumns struct {
 func columns(table string, names ...string) addedColumns { return addedColumns{table, names} }
 
 func (c addedColumns) undo(doc *ddlDoc, _ Dialect) error {
-	st, err := doc.findTable(c.table)
-	if err != nil {
-		return err
-	}
 	for _, name := range c.names {
-		i, err := st.lineOf(name, true)
+		st, i, err := doc.locate(c.table, name, true)
 		if err != nil {
 			return err
 		}
@@ -103,11 +118,7 @@ func (c addedIndexes) undo(doc *ddlDoc, _ Dialect) error {
 type addedLine struct{ table, fragment string }
 
 func (c addedLine) undo(doc *ddlDoc, _ Dialect) error {
-	st, err := doc.findTable(c.table)
-	if err != nil {
-		return err
-	}
-	i, err := st.lineOf(c.fragment, false)
+	st, i, err := doc.locate(c.table, c.fragment, false)
 	if err != nil {
 		return err
 	}
@@ -127,16 +138,7 @@ func (c changedColumn) undo(doc *ddlDoc, d Dialect) error {
 	if !ok {
 		return nil
 	}
-	st, err := doc.findTable(c.table)
-	if err != nil {
-		return err
-	}
-	i, err := st.lineOf(c.name, true)
-	if err != nil {
-		return err
-	}
-	st.lines[i] = columnName(d, c.name) + " " + before
-	return nil
+	return doc.replace(c.table, c.name, true, columnName(d, c.name)+" "+before)
 }
 
 // renamedColumn: a column the revision renamed from `from`, with its definition before.
@@ -146,20 +148,11 @@ type renamedColumn struct {
 }
 
 func (c renamedColumn) undo(doc *ddlDoc, d Dialect) error {
-	st, err := doc.findTable(c.table)
-	if err != nil {
-		return err
-	}
-	i, err := st.lineOf(c.to, true)
-	if err != nil {
-		return err
-	}
 	before, ok := c.before.in(d)
 	if !ok {
 		return fmt.Errorf("table %s: no earlier definition of %s on %s", c.table, c.from, d)
 	}
-	st.lines[i] = columnName(d, c.from) + " " + before
-	return nil
+	return doc.replace(c.table, c.to, true, columnName(d, c.from)+" "+before)
 }
 
 // changedLine: a constraint line the revision replaced; before is the whole line as it was.
@@ -173,16 +166,7 @@ func (c changedLine) undo(doc *ddlDoc, d Dialect) error {
 	if !ok {
 		return nil
 	}
-	st, err := doc.findTable(c.table)
-	if err != nil {
-		return err
-	}
-	i, err := st.lineOf(c.fragment, false)
-	if err != nil {
-		return err
-	}
-	st.lines[i] = before
-	return nil
+	return doc.replace(c.table, c.fragment, false, before)
 }
 
 // droppedLine: a constraint line the revision removed; undo puts it back after the line
@@ -205,7 +189,7 @@ func (c droppedLine) undo(doc *ddlDoc, d Dialect) error {
 		st.lines = append(st.lines, line)
 		return nil
 	}
-	i, err := st.lineOf(c.after, false)
+	_, i, err := doc.locate(c.table, c.after, false)
 	if err != nil {
 		return err
 	}

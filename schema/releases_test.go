@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
 // TestDerivedMatchesRealDatabases: the schema mlflow-bulk derives for a release head
@@ -22,7 +23,6 @@ func TestDerivedMatchesRealDatabases(t *testing.T) {
 		{"b7e4c1a90f23", "hcigu-pgpt-sqlite-prompts/backend/mlflow.db"},
 	} {
 		t.Run(c.rev, func(t *testing.T) {
-			ctx := context.Background()
 			real, err := sql.Open("sqlite", "file:"+testenv.Sample(t, c.sample)+"?mode=ro")
 			if err != nil {
 				t.Fatal(err)
@@ -33,15 +33,7 @@ func TestDerivedMatchesRealDatabases(t *testing.T) {
 				t.Fatalf("sample at %q (%v), want %s", stamped, err, c.rev)
 			}
 			rev, _ := schema.Lookup(c.rev)
-			s := open(t, testenv.SQLite(t))
-			tx, err := s.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = tx.Rollback(ctx) }()
-			if err := schema.Create(ctx, tx, schema.SQLite, rev, schema.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
+			tx := created(t, dialects[0], rev)
 			ours := withoutTableSQL(describe(t, tx, schema.SQLite))
 			theirs := withoutTableSQL(describe(t, sqlDB{real}, schema.SQLite))
 			diff(t, ours, theirs, nil)
@@ -83,15 +75,7 @@ func TestEveryReleaseHead(t *testing.T) {
 			for _, rev := range heads {
 				t.Run(rev.ID, func(t *testing.T) {
 					ctx := context.Background()
-					s := open(t, d.uri(t))
-					tx, err := s.Begin(ctx)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer func() { _ = tx.Rollback(ctx) }()
-					if err := schema.Create(ctx, tx, d.dialect, rev, schema.CreateOptions{}); err != nil {
-						t.Fatal(err)
-					}
+					tx := created(t, d, rev)
 					if got, err := schema.Detect(ctx, tx, d.dialect); err != nil || got != rev {
 						t.Fatalf("Detect = %v, %v", got, err)
 					}
@@ -116,4 +100,20 @@ var triggerQuery = map[schema.Dialect]string{
 	schema.SQLite:   "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'prevent_secrets_aad_mutation'",
 	schema.Postgres: "SELECT COUNT(*) FROM pg_trigger WHERE tgname = 'prevent_secrets_aad_mutation'",
 	schema.MySQL:    "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND TRIGGER_NAME = 'prevent_secrets_aad_mutation'",
+}
+
+// created is a transaction on a new database of the dialect holding the schema of rev,
+// rolled back when the test ends.
+func created(t *testing.T, d dialectCase, rev *schema.Revision) sinks.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := open(t, d.uri(t)).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	if err := schema.Create(ctx, tx, d.dialect, rev, schema.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }

@@ -135,7 +135,6 @@ func compareWithDump(t *testing.T, d dialectCase, rev, base *schema.Revision, de
 // on SQLite item by item, and on the servers by what 3.14 adds to 7d34483879f0 (itself
 // checked against MLflow's dumps above): the same tables, columns and indexes.
 func TestCreate314MatchesMLflow(t *testing.T) {
-	ctx := context.Background()
 	rev314, _ := schema.Lookup("b7e4c1a90f23")
 	rev311, _ := schema.Lookup("7d34483879f0")
 	real, err := sql.Open("sqlite", "file:"+testenv.Sample(t, "hcigu-pgpt-sqlite-prompts/backend/mlflow.db")+"?mode=ro")
@@ -145,16 +144,7 @@ func TestCreate314MatchesMLflow(t *testing.T) {
 	defer real.Close()
 	theirs := describe(t, sqlDB{real}, schema.SQLite)
 	create := func(t *testing.T, d dialectCase, rev *schema.Revision) []string {
-		s := open(t, d.uri(t))
-		tx, err := s.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = tx.Rollback(ctx) }()
-		if err := schema.Create(ctx, tx, d.dialect, rev, schema.CreateOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		return describe(t, tx, d.dialect)
+		return describe(t, created(t, d, rev), d.dialect)
 	}
 	// The items MLflow 3.14 has that 7d34483879f0 lacks, as "table.column" and index names.
 	wantAdded := columnsOf(added(checksOnly(create(t, dialects[0], rev311)), checksOnly(theirs)))
