@@ -88,7 +88,7 @@ func schemaStatus(ctx context.Context, registry *drivers.Registry, target, passw
 	sink, err := registry.Open(ctx, target, sinks.Options{Password: password, ReadOnly: true})
 	if errors.Is(err, fs.ErrNotExist) {
 		return &SchemaStatus{Target: sinks.Redact(target), Empty: true, Writable: true,
-			Reason: "the database file does not exist yet: import creates it with MLflow's schema at " + schema.Newest().ID + "; schema init can create another revision"}, nil
+			Reason: "the database file does not exist yet: import creates it with MLflow's schema at " + schema.Newest().ID + " (import or schema init --mlflow-version X: the schema of MLflow X)"}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func schemaStatus(ctx context.Context, registry *drivers.Registry, target, passw
 		return nil, err
 	case rev == nil:
 		st.Empty, st.Writable = true, true
-		st.Reason = "import creates MLflow's schema at " + schema.Newest().ID + "; schema init creates any of " + creatable(sink.Dialect())
+		st.Reason = "import creates MLflow's schema at " + schema.Newest().ID + " (--mlflow-version X: the schema of MLflow X); schema init creates " + creatable(sink.Dialect())
 	default:
 		st.Revision, st.Releases, st.Known, st.Writable = rev.ID, rev.OpenedBy(), true, true
 	}
