@@ -1,15 +1,13 @@
 package schema
 
-import (
-	"fmt"
-)
+import "fmt"
 
 // What each revision did to the schema, so that a revision's DDL can be derived from the
 // nearest newer one mlflow-bulk holds (schema/ddl): walking the chain back, each step's
 // changes are taken back in reverse order. mlflow-bulk holds complete DDL at a few
 // revisions (MLflow's own dumps and real databases); every other revision, and so every
 // release head from 1.0 to 3.14, is derived, and the tests check each derivation that
-// reaches a held revision against it (docs/REVISIONS.md).
+// reaches a held revision against it (docs/schema-data.md).
 
 // step is one revision's changes, as alembic applied them, oldest first.
 type step struct {
