@@ -126,7 +126,7 @@ func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool) 
 func (im *importer) noteSinglePrecision() {
 	for _, table := range []string{"metrics", "latest_metrics"} {
 		if t := im.targetTables[table]; t != nil {
-			if c := t.Column("value"); c != nil && (c.Type == "float" || c.Type == "real") && im.dialect != schema.SQLite {
+			if c := t.Column("value"); c != nil && im.dialect.SinglePrecision(c.Type) {
 				im.report.Notices = append(im.report.Notices, fmt.Sprintf(
 					"the target's %s.value is single-precision %s (MLflow 1.0's schema on this database): metric values are stored rounded to about 7 digits, as that MLflow stored them; verify reports them as differing", table, strings.ToUpper(c.Type)))
 			}

@@ -28,6 +28,13 @@ func (d Dialect) EnforcesWidths() bool { return d.Database().EnforcesWidths }
 // MaxExperimentID is the largest experiment id the dialect's INTEGER column holds.
 func (d Dialect) MaxExperimentID() int64 { return d.Database().MaxExperimentID }
 
+// SinglePrecision reports whether a column of this type, as Inspect reports it, keeps
+// floating-point values in single precision (MySQL's FLOAT, PostgreSQL's REAL); SQLite
+// stores every REAL in eight bytes.
+func (d Dialect) SinglePrecision(columnType string) bool {
+	return d != SQLite && (columnType == "float" || columnType == "real")
+}
+
 // DB is what schema needs of a connection or transaction. Queries use '?' placeholders;
 // sinks translate them for their dialect.
 type DB interface {

@@ -38,9 +38,17 @@ func TestGenerateReproducesDDL(t *testing.T) {
 			}
 			r, _ := schema.Lookup(rev)
 			for _, d := range schemagen.Dialects {
-				want, err := schema.Statements(r, schema.Dialect(d))
+				stmts, err := schema.Statements(r, schema.Dialect(d))
 				if err != nil {
 					t.Fatal(err)
+				}
+				// The secrets trigger is not in the DDL files the generator writes:
+				// schema/triggers.go adds it.
+				var want []string
+				for _, s := range stmts {
+					if !strings.Contains(s, "prevent_secrets_aad_mutation") {
+						want = append(want, s)
+					}
 				}
 				got := statements(out[d])
 				if strings.Join(normalize(got), "\n") != strings.Join(normalize(want), "\n") {
