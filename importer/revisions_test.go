@@ -1,19 +1,16 @@
 package importer_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
-	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
 var dialectOf = map[string]string{"sqlite": "sqlite", "postgres": "postgresql", "mariadb": "mysql"}
@@ -72,26 +69,6 @@ func TestImportIntoMLflowCreatedDatabases(t *testing.T) {
 	}
 }
 
-// bd07Target builds a database at bd07f7e963c5 (MLflow 1.25 to 1.27), as schema init
-// --mlflow-version 1.26 creates it.
-func bd07Target(t *testing.T, uri string) {
-	ctx := context.Background()
-	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	tx, _ := sink.Begin(ctx)
-	defer func() { _ = tx.Rollback(ctx) }()
-	rev, _ := schema.Lookup("bd07f7e963c5")
-	if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestOldRevisionLimits: MLflow 1.26 refused param values over 250 characters; an import
 // into its schema does the same, on every database, naming the run and the key.
 func TestOldRevisionLimits(t *testing.T) {
@@ -100,7 +77,8 @@ func TestOldRevisionLimits(t *testing.T) {
 	for _, target := range targets {
 		t.Run(target.name, func(t *testing.T) {
 			uri := target.uri(t)
-			bd07Target(t, uri)
+			bd07, _ := schema.Lookup("bd07f7e963c5") // MLflow 1.25 to 1.27
+			createAt(t, uri, bd07)
 			_, err := importPaths(t, uri, importer.Options{}, root)
 			if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), `param "long" value is 300 characters`) ||
 				!strings.Contains(err.Error(), "0123456789abcdef0123456789abcdef") || !strings.Contains(err.Error(), "over 250") {

@@ -58,7 +58,7 @@ func everyTableDB(t *testing.T) (string, []string) {
 	}
 	var names []string
 	for name := range tables {
-		if !database.IsModelledTable(name) {
+		if !schema.Modelled(name) {
 			names = append(names, name)
 		}
 	}

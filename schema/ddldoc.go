@@ -27,7 +27,7 @@ var (
 	createIndexRe = regexp.MustCompile(`^CREATE (?:UNIQUE )?INDEX (\w+) ON (\w+) \(`)
 )
 
-func parseDDL(stmts []string) (*ddlDoc, error) {
+func parseDDL(stmts []string) *ddlDoc {
 	doc := &ddlDoc{}
 	for _, s := range stmts {
 		if m := createTableRe.FindStringSubmatch(s); m != nil {
@@ -44,7 +44,7 @@ func parseDDL(stmts []string) (*ddlDoc, error) {
 		}
 		doc.stmts = append(doc.stmts, &ddlStmt{text: s})
 	}
-	return doc, nil
+	return doc
 }
 
 func (doc *ddlDoc) statements() []string {

@@ -275,10 +275,7 @@ func derive(r, base *Revision, d Dialect) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc, err := parseDDL(stmts)
-	if err != nil {
-		return nil, err
-	}
+	doc := parseDDL(stmts)
 	for i := base.index; i > r.index; i-- {
 		s := stepsByRev[chain[i].ID]
 		if s == nil {

@@ -70,8 +70,7 @@ var checkParens = regexp.MustCompile(`[()]`)
 // sameDDL tells whether two statement lists create the same schema: the same tables with
 // the same columns in order, the same constraints and indexes in any order.
 func sameDDL(a, b []string) (bool, string) {
-	da, _ := parseDDL(a)
-	db, _ := parseDDL(b)
+	da, db := parseDDL(a), parseDDL(b)
 	norm := func(doc *ddlDoc) map[string]string {
 		m := map[string]string{}
 		for _, st := range doc.stmts {

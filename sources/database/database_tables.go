@@ -18,10 +18,6 @@ import (
 // describes itself at run time, so tables of releases newer than mlflow-bulk are copied
 // too.
 
-// IsModelledTable reports whether a table of MLflow's is read with rules of its own
-// rather than copied as rows.
-func IsModelledTable(name string) bool { return schema.Modelled(name) }
-
 // tableChunkRows bounds the rows of one TableChunk.
 const tableChunkRows = 500
 
