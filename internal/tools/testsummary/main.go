@@ -25,9 +25,16 @@ type event struct {
 // tally is what the stream said, once read.
 type tally struct {
 	passed, failed, skipped int
-	failedPackages          []string
+	// failedPackages names each package that failed, with why when no test of it
+	// failed on its own (a timeout, a panic outside a test, a build error).
+	failedPackages []string
 	// skipReasons lists skipped tests by the reason they gave.
 	skipReasons map[string][]string
+	// running holds, by package, the tests that started and have not ended: a package
+	// that fails with tests still running timed out or panicked in them.
+	running map[string]map[string]bool
+	// failedIn counts, by package, the tests that ended failed.
+	failedIn map[string]int
 }
 
 func main() {
@@ -43,7 +50,7 @@ func main() {
 
 // summarize reads events from r and writes the report to w.
 func summarize(r io.Reader, w io.Writer) (tally, error) {
-	t := tally{skipReasons: map[string][]string{}}
+	t := tally{skipReasons: map[string][]string{}, running: map[string]map[string]bool{}, failedIn: map[string]int{}}
 	outputs := map[string]*strings.Builder{} // test output so far, by package and test
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
@@ -63,6 +70,9 @@ func summarize(r io.Reader, w io.Writer) (tally, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return t, err
+	}
+	for _, name := range t.failedPackages {
+		fmt.Fprintf(w, "FAILED package %s\n", name)
 	}
 	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", t.passed, t.failed, t.skipped)
 	reasons := make([]string, 0, len(t.skipReasons))
@@ -115,16 +125,45 @@ func (t *tally) packageEvent(w io.Writer, e event, outputs map[string]*strings.B
 			fmt.Fprint(w, e.Output)
 		}
 	case "fail":
-		t.failedPackages = append(t.failedPackages, e.Package)
-		// A test that never ended (a panic, a timeout) is shown with its package.
-		for k, b := range outputs {
-			if strings.HasPrefix(k, e.Package+"\x00") {
-				fmt.Fprint(w, b.String())
-				delete(outputs, k)
-			}
-		}
+		t.packageFailed(w, e.Package, outputs)
 	}
 	// "skip" is a package without tests; "pass", "start" and "run" say nothing to count.
+}
+
+// packageFailed counts a failed package. A test that never ended (a panic, a timeout)
+// is counted failed and shown with its package; a package whose failure no test
+// carries (a build error, a panic in TestMain or init) counts as one failure, so that the
+// closing line can never say 0 failed after one.
+func (t *tally) packageFailed(w io.Writer, pkg string, outputs map[string]*strings.Builder) {
+	why := ""
+	if unfinished := t.running[pkg]; len(unfinished) > 0 {
+		names := make([]string, 0, len(unfinished))
+		for name := range unfinished {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		// Subtests run inside their parent: count the outermost tests only.
+		top := 0
+		for _, name := range names {
+			if !strings.Contains(name, "/") {
+				top++
+			}
+		}
+		t.failed += max(top, 1)
+		t.failedIn[pkg] += max(top, 1)
+		why = " (did not finish: " + strings.Join(names[:min(len(names), 3)], ", ") + ")"
+		delete(t.running, pkg)
+	} else if t.failedIn[pkg] == 0 {
+		t.failed++
+		why = " (no test failed: a build error, a panic outside a test, or a timeout)"
+	}
+	t.failedPackages = append(t.failedPackages, pkg+why)
+	for k, b := range outputs {
+		if strings.HasPrefix(k, pkg+"\x00") {
+			fmt.Fprint(w, b.String())
+			delete(outputs, k)
+		}
+	}
 }
 
 // testEvent handles an event of one test: its output is held until it ends, and shown
@@ -132,6 +171,11 @@ func (t *tally) packageEvent(w io.Writer, e event, outputs map[string]*strings.B
 func (t *tally) testEvent(w io.Writer, e event, outputs map[string]*strings.Builder) {
 	key := e.Package + "\x00" + e.Test
 	switch e.Action {
+	case "run":
+		if t.running[e.Package] == nil {
+			t.running[e.Package] = map[string]bool{}
+		}
+		t.running[e.Package][e.Test] = true
 	case "output":
 		b := outputs[key]
 		if b == nil {
@@ -141,14 +185,18 @@ func (t *tally) testEvent(w io.Writer, e event, outputs map[string]*strings.Buil
 		b.WriteString(e.Output)
 	case "pass":
 		t.passed++
+		delete(t.running[e.Package], e.Test)
 		delete(outputs, key)
 	case "skip":
 		t.skipped++
+		delete(t.running[e.Package], e.Test)
 		reason := skipReason(outputs[key])
 		t.skipReasons[reason] = append(t.skipReasons[reason], e.Test)
 		delete(outputs, key)
 	case "fail":
 		t.failed++
+		t.failedIn[e.Package]++
+		delete(t.running[e.Package], e.Test)
 		if b := outputs[key]; b != nil {
 			fmt.Fprint(w, b.String())
 		}

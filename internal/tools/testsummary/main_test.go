@@ -58,3 +58,48 @@ func TestSummaryPassesBuildErrorsThrough(t *testing.T) {
 		t.Errorf("output:\n%s", out.String())
 	}
 }
+
+// TestSummaryCountsATimedOutPackage: a package killed by its timeout ends with tests that
+// started and never ended and no test "fail" event; the closing line counts them failed
+// and the package is named.
+func TestSummaryCountsATimedOutPackage(t *testing.T) {
+	stream := `{"Action":"run","Package":"p","Test":"TestA"}
+{"Action":"pass","Package":"p","Test":"TestA"}
+{"Action":"run","Package":"p","Test":"TestKill"}
+{"Action":"run","Package":"p","Test":"TestKill/sqlite"}
+{"Action":"output","Package":"p","Test":"TestKill/sqlite","Output":"panic: test timed out after 20m0s\n"}
+{"Action":"output","Package":"p","Output":"FAIL\tp\t1200.0s\n"}
+{"Action":"fail","Package":"p"}
+`
+	var out bytes.Buffer
+	got, err := summarize(strings.NewReader(stream), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.passed != 1 || got.failed != 1 {
+		t.Errorf("tally %+v", got)
+	}
+	for _, want := range []string{"1 passed, 1 failed, 0 skipped\n", "FAILED package p (did not finish: TestKill, TestKill/sqlite)", "panic: test timed out"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestSummaryCountsAPackageThatFailedOutsideTests: a build error or a panic in TestMain
+// fails a package with no test event at all; it still counts as a failure.
+func TestSummaryCountsAPackageThatFailedOutsideTests(t *testing.T) {
+	stream := `{"Action":"run","Package":"q","Test":"TestA"}
+{"Action":"pass","Package":"q","Test":"TestA"}
+{"Action":"output","Package":"p","Output":"FAIL\tp [build failed]\n"}
+{"Action":"fail","Package":"p"}
+`
+	var out bytes.Buffer
+	got, err := summarize(strings.NewReader(stream), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.failed != 1 || !strings.Contains(out.String(), "1 passed, 1 failed, 0 skipped\n") || !strings.Contains(out.String(), "FAILED package p (no test failed") {
+		t.Errorf("tally %+v, output:\n%s", got, out.String())
+	}
+}
