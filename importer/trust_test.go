@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -219,14 +220,33 @@ func binary(t *testing.T) string {
 	return binaryPath
 }
 
-// TestKillAtAnyMoment kills the import process with SIGKILL at random moments (7 per
-// target, 21 in all): no run is ever half-visible, and running the same command again
-// ends with exactly what an uninterrupted import gives.
+// killMoments is how many moments TestKillAtAnyMoment samples per target and run of the
+// suite. Each run draws new moments (its seed is logged, MLFLOW_BULK_KILL_SEED replays
+// it), so the suite covers more moments over time than one run could afford.
+const killMoments = 3
+
+// killSeed is the seed of the kill moments: MLFLOW_BULK_KILL_SEED when set, else new.
+func killSeed(t *testing.T) uint64 {
+	if s := os.Getenv("MLFLOW_BULK_KILL_SEED"); s != "" {
+		seed, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("MLFLOW_BULK_KILL_SEED=%q: not a whole number", s)
+		}
+		return seed
+	}
+	return uint64(time.Now().UnixNano())
+}
+
+// TestKillAtAnyMoment kills the import process with SIGKILL at random moments
+// (killMoments per target): no run is ever half-visible, and running the same command
+// again ends with exactly what an uninterrupted import gives.
 func TestKillAtAnyMoment(t *testing.T) {
 	bin := binary(t)
 	o := synth.Options{Experiments: 2, Runs: 40, MetricKeys: 3, Steps: 300, Params: 3, Tags: 2, Seed: 21}
 	root, _ := synthStore(t, o)
-	rng := rand.New(rand.NewPCG(42, 7))
+	seed := killSeed(t)
+	t.Logf("kill moments drawn with seed %d (MLFLOW_BULK_KILL_SEED=%d replays them)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 7))
 	for _, target := range targets {
 		t.Run(target.name, func(t *testing.T) {
 			clean := target.uri(t)
@@ -240,7 +260,7 @@ func TestKillAtAnyMoment(t *testing.T) {
 				t.Fatalf("uninterrupted run: %v\n%s", err, out)
 			}
 			full := time.Since(start)
-			for k := 0; k < 7; k++ {
+			for k := 0; k < killMoments; k++ {
 				uri := target.uri(t)
 				args := []string{"import", root, "--to", uri, "--batch-size", "2000", "--json"}
 				cmd := exec.Command(bin, args...)
