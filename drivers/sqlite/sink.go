@@ -15,7 +15,8 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
+	"modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // sqliteMaxVariables is SQLite's limit on bound parameters in one statement (since 3.32).
@@ -71,6 +72,15 @@ func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Si
 		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
 	}
 	if err := conn.PingContext(ctx); err != nil {
+		conn.Close()
+		db.Close()
+		unlockFile(lock)
+		return nil, fmt.Errorf("open %s: %w", uri.Raw, err)
+	}
+	// mlflow-bulk never attaches another database: with the limit at zero, no statement
+	// (such as one built from a hostile SQL dump into a scratch copy) can reach a file
+	// other than this one.
+	if _, err := sqlite.Limit(conn, sqlite3.SQLITE_LIMIT_ATTACHED, 0); err != nil {
 		conn.Close()
 		db.Close()
 		unlockFile(lock)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // A dump's CREATE TABLE statements (and, in pg_dump's, the ALTER TABLE statements that
@@ -132,7 +134,11 @@ func (tb *table) addItem(item []token, t tool) error {
 		tb.primaryKey = parenNames(item[i:])
 		return nil
 	case isWord(item[i], "FOREIGN"):
-		tb.foreignKeys = append(tb.foreignKeys, parseForeignKey(item[i:]))
+		fk, err := parseForeignKey(item[i:])
+		if err != nil {
+			return err
+		}
+		tb.foreignKeys = append(tb.foreignKeys, fk)
 		return nil
 	case isWord(item[i], "UNIQUE"), isWord(item[i], "CHECK"), isWord(item[i], "EXCLUDE"):
 		return nil
@@ -163,7 +169,11 @@ func parenNames(tokens []token) []string {
 	return names
 }
 
-func parseForeignKey(tokens []token) foreignKey {
+// deleteActions are the ON DELETE actions a scratch key may carry: a closed list, so
+// that no text of the dump reaches the scratch database's DDL.
+var deleteActions = map[string]bool{"CASCADE": true, "RESTRICT": true, "NO ACTION": true, "SET NULL": true, "SET DEFAULT": true}
+
+func parseForeignKey(tokens []token) (foreignKey, error) {
 	fk := foreignKey{columns: parenNames(tokens)}
 	for i, tk := range tokens {
 		if isWord(tk, "REFERENCES") && i+1 < len(tokens) {
@@ -175,14 +185,32 @@ func parseForeignKey(tokens []token) foreignKey {
 			}
 			fk.refCols = parenNames(tokens[j:])
 		}
-		if isWord(tk, "DELETE") && i > 0 && isWord(tokens[i-1], "ON") && i+1 < len(tokens) {
-			fk.onDelete = strings.ToUpper(tokens[i+1].text)
-			if fk.onDelete == "SET" && i+2 < len(tokens) {
-				fk.onDelete += " " + strings.ToUpper(tokens[i+2].text)
+		if isWord(tk, "DELETE") && i > 0 && isWord(tokens[i-1], "ON") {
+			action, err := deleteAction(tokens[i+1:])
+			if err != nil {
+				return fk, err
 			}
+			fk.onDelete = action
 		}
 	}
-	return fk
+	return fk, nil
+}
+
+// deleteAction reads the action after ON DELETE, which must be one of deleteActions.
+func deleteAction(tokens []token) (string, error) {
+	var words []string
+	for _, tk := range tokens[:min(len(tokens), 2)] {
+		if tk.kind != tokWord {
+			break
+		}
+		words = append(words, strings.ToUpper(tk.text))
+	}
+	for n := len(words); n > 0; n-- {
+		if action := strings.Join(words[:n], " "); deleteActions[action] {
+			return action, nil
+		}
+	}
+	return "", fmt.Errorf("a foreign key's ON DELETE action is not one of CASCADE, RESTRICT, NO ACTION, SET NULL, SET DEFAULT")
 }
 
 // addColumn reads name, type and the attributes that matter: NOT NULL, a literal
@@ -212,14 +240,16 @@ func (tb *table) addColumn(item []token, t tool) error {
 		typ = append(typ, tk.text)
 	}
 	c.kind, c.declared = typeOf(strings.Join(typ, " "))
-	tb.attributes(&c, item[i:], t)
+	if err := tb.attributes(&c, item[i:]); err != nil {
+		return fmt.Errorf("column %s: %w", c.name, err)
+	}
 	tb.columns = append(tb.columns, c)
 	return nil
 }
 
 // attributes reads what follows a column's type: NOT NULL, a literal DEFAULT,
 // GENERATED … AS (expr), an inline PRIMARY KEY or REFERENCES.
-func (tb *table) attributes(c *column, item []token, t tool) {
+func (tb *table) attributes(c *column, item []token) error {
 	for i := 0; i < len(item); i++ {
 		switch {
 		case isWord(item[i], "NOT") && i+1 < len(item) && isWord(item[i+1], "NULL"):
@@ -228,14 +258,22 @@ func (tb *table) attributes(c *column, item []token, t tool) {
 		case isWord(item[i], "DEFAULT") && i+1 < len(item):
 			c.def = literalDefault(item[i+1])
 		case isWord(item[i], "AS") && i+1 < len(item) && item[i+1].kind == tokPunct && item[i+1].text == "(":
-			c.generated = expression(item[i+1:], t)
+			expr, err := expression(item[i+1:])
+			if err != nil {
+				return err
+			}
+			c.generated = expr
 		case isWord(item[i], "PRIMARY"):
 			tb.primaryKey = []string{c.name}
 		case isWord(item[i], "REFERENCES") && i+1 < len(item):
-			fk := parseForeignKey(append([]token{{kind: tokPunct, text: "("}, {kind: tokName, text: c.name}, {kind: tokPunct, text: ")"}}, item[i:]...))
+			fk, err := parseForeignKey(append([]token{{kind: tokPunct, text: "("}, {kind: tokName, text: c.name}, {kind: tokPunct, text: ")"}}, item[i:]...))
+			if err != nil {
+				return err
+			}
 			tb.foreignKeys = append(tb.foreignKeys, fk)
 		}
 	}
+	return nil
 }
 
 // literalDefault keeps a default that is a plain literal; a function's (nextval(…),
@@ -257,32 +295,56 @@ func literalDefault(tk token) string {
 	return ""
 }
 
-// expression is a generated column's expression, from its opening parenthesis, with
-// names double-quoted.
-func expression(tokens []token, t tool) string {
-	var b strings.Builder
+// expressionPunct is the punctuation a generated column's expression may hold: no ';',
+// no quote, nothing that starts a comment on its own (tokens are written apart).
+const expressionPunct = "()+-*/%,<>=!|."
+
+var (
+	expressionWord   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	expressionNumber = regexp.MustCompile(`^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$`)
+)
+
+// expression is a generated column's expression, from its opening parenthesis, rebuilt
+// token by token from a closed grammar (names quoted with their quotes doubled, strings
+// with theirs, plain words, numbers and arithmetic), so that nothing of the dump's text
+// reaches the scratch database as SQL. Anything else is refused.
+func expression(tokens []token) (string, error) {
+	var parts []string
 	depth := 0
 	for _, tk := range tokens {
-		switch {
-		case tk.kind == tokPunct && tk.text == "(":
-			depth++
-		case tk.kind == tokPunct && tk.text == ")":
-			depth--
-		}
 		switch tk.kind {
 		case tokName:
-			b.WriteString(`"` + tk.text + `"`)
+			parts = append(parts, schema.DoubleQuote(tk.text))
 		case tokString:
-			b.WriteString("'" + strings.ReplaceAll(tk.text, "'", "''") + "'")
+			parts = append(parts, "'"+strings.ReplaceAll(tk.text, "'", "''")+"'")
+		case tokNumber:
+			if !expressionNumber.MatchString(tk.text) {
+				return "", fmt.Errorf("a generated column's expression holds %q, which is not a number", tk.text)
+			}
+			parts = append(parts, tk.text)
+		case tokWord:
+			if !expressionWord.MatchString(tk.text) {
+				return "", fmt.Errorf("a generated column's expression holds the word %q", tk.text)
+			}
+			parts = append(parts, tk.text)
+		case tokPunct:
+			if len(tk.text) != 1 || !strings.Contains(expressionPunct, tk.text) {
+				return "", fmt.Errorf("a generated column's expression holds %q, which mlflow-bulk does not read there", tk.text)
+			}
+			parts = append(parts, tk.text)
 		default:
-			b.WriteString(tk.text)
+			return "", fmt.Errorf("a generated column's expression holds a binary value")
 		}
-		b.WriteByte(' ')
+		if tk.kind == tokPunct && tk.text == "(" {
+			depth++
+		} else if tk.kind == tokPunct && tk.text == ")" {
+			depth--
+		}
 		if depth == 0 {
-			return strings.TrimSpace(b.String())
+			break
 		}
 	}
-	return strings.TrimSpace(b.String())
+	return strings.Join(parts, " "), nil
 }
 
 var aroundPunct = regexp.MustCompile(`\s*([(),])\s*`)

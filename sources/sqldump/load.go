@@ -37,10 +37,10 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 	defer func() { _ = tx.Rollback(ctx) }() // after Commit it does nothing
 	quote := sink.Dialect().Quote
 	for _, tb := range tables.ordered() {
-		if _, err := tx.Exec(ctx, tb.scratchDDL(quote, true)); err != nil {
+		if err := execOne(ctx, tx, tb.scratchDDL(quote, true)); err != nil {
 			// An expression this database cannot compute: the column is filled from the
 			// dump's values instead, as the target computes its own anyway.
-			if _, err := tx.Exec(ctx, tb.scratchDDL(quote, false)); err != nil {
+			if err := execOne(ctx, tx, tb.scratchDDL(quote, false)); err != nil {
 				return &sources.InputError{File: path, Line: tb.line, Err: fmt.Errorf("table %s: %w", tb.name, err)}
 			}
 			for i := range tb.columns {
@@ -64,12 +64,30 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 				cols[j] = quote(c)
 			}
 			stmt := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", quote(fmt.Sprintf("mlflow_bulk_scratch_%s_%d", tb.name, i)), quote(tb.name), strings.Join(cols, ", "))
-			if _, err := tx.Exec(ctx, stmt); err != nil {
+			if err := execOne(ctx, tx, stmt); err != nil {
 				return fmt.Errorf("%s: index the scratch copy's table %s: %w", path, tb.name, err)
 			}
 		}
 	}
 	return tx.Commit(ctx)
+}
+
+// execOne runs one statement mlflow-bulk built for the scratch database. It is built
+// from parsed and checked parts only; as a second guard, a text that would hold a second
+// statement is refused before it reaches a database that runs several per call.
+func execOne(ctx context.Context, tx sinks.Tx, stmt string) error {
+	l := &lexer{src: stmt, tool: toolSQLite}
+	for !l.done() {
+		tk, err := l.next()
+		if err != nil {
+			return fmt.Errorf("a statement for the scratch database that does not read back: %w", err)
+		}
+		if tk.kind == tokPunct && tk.text == ";" {
+			return fmt.Errorf("a statement for the scratch database that holds more than one")
+		}
+	}
+	_, err := tx.Exec(ctx, stmt)
+	return err
 }
 
 // schemaTables are the dump's tables by name, in the order it creates them.

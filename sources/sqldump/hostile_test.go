@@ -1,0 +1,149 @@
+package sqldump
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
+)
+
+// hostileHeads start a dump of each tool, so that the lines after them are read as that
+// tool writes.
+var hostileHeads = map[tool]string{
+	toolSQLite:   "PRAGMA foreign_keys=OFF;\nBEGIN TRANSACTION;\nCREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL);\n",
+	toolMySQL:    "-- MariaDB dump 10.19\n/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE `alembic_version` (`version_num` varchar(32) NOT NULL);\n",
+	toolPostgres: "--\n-- PostgreSQL database dump\n--\nSET standard_conforming_strings = on;\nCREATE TABLE public.alembic_version (version_num character varying(32) NOT NULL);\n",
+}
+
+var hostileTails = map[tool]string{
+	toolSQLite:   "COMMIT;\n",
+	toolMySQL:    "-- Dump completed on 2026-12-07\n",
+	toolPostgres: "--\n-- PostgreSQL database dump complete\n--\n",
+}
+
+// readDumpIn reads text as a dump of tl in a new working folder (where a relative ATTACH
+// would create its file) and returns the files that folder and the scratch's parent then
+// hold besides the dump.
+func readDumpIn(t testing.TB, tl tool, body string) []string {
+	dir := t.TempDir()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Chdir(dir)
+	return readDump(t, dir, tmp, tl, body)
+}
+
+// readDump reads text as a dump of tl from dir, with the working folder dir and TMPDIR
+// tmp, and returns the files both then hold besides the dump (which it removes).
+func readDump(t testing.TB, dir, tmp string, tl tool, body string) []string {
+	path := filepath.Join(dir, "dump.sql")
+	if err := os.WriteFile(path, []byte(hostileHeads[tl]+body+hostileTails[tl]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(path)
+	src, err := Open(context.Background(), path, database.Options{Drivers: all.Registry()})
+	if err == nil {
+		_ = src.Close()
+	}
+	var stray []string
+	for _, d := range []string{dir, tmp} {
+		_ = filepath.WalkDir(d, func(p string, e os.DirEntry, err error) error {
+			if err == nil && !e.IsDir() && p != path {
+				stray = append(stray, p)
+			}
+			return nil
+		})
+	}
+	sort.Strings(stray)
+	return stray
+}
+
+// TestHostileDDLReachesNoOtherFile: names, generated expressions and ON DELETE actions
+// that close the scratch's statement and ATTACH another file, in each tool's quoting,
+// neither create that file nor touch another database.
+func TestHostileDDLReachesNoOtherFile(t *testing.T) {
+	escape := `) STORED); COMMIT; ATTACH DATABASE 'pwned.db' AS pw; CREATE TABLE pw.x(y INTEGER); BEGIN; CREATE TABLE zz(q INTEGER --`
+	for _, c := range []struct {
+		name string
+		tl   tool
+		body string
+	}{
+		{"sqlite3 generated name", toolSQLite, `CREATE TABLE evil (a INTEGER, b INTEGER GENERATED ALWAYS AS ("a""` + escape + `"));` + "\n"},
+		{"mysqldump generated name", toolMySQL, "CREATE TABLE `evil` (`a` int, `b` int GENERATED ALWAYS AS (`a\"" + escape + "`) STORED);\n"},
+		{"pg_dump generated name", toolPostgres, `CREATE TABLE public.evil (a integer, b integer GENERATED ALWAYS AS ("a""` + escape + `") STORED);` + "\n"},
+		{"sqlite3 table name", toolSQLite, `CREATE TABLE "evil"" (a INTEGER); ATTACH DATABASE 'pwned.db' AS pw; --" (a INTEGER);` + "\n"},
+		{"sqlite3 column name", toolSQLite, `CREATE TABLE evil ("a"" INTEGER); ATTACH DATABASE 'pwned.db' AS pw; --" INTEGER);` + "\n"},
+		{"on delete", toolSQLite, `CREATE TABLE p (id INTEGER PRIMARY KEY);` + "\n" +
+			`CREATE TABLE evil (a INTEGER, FOREIGN KEY (a) REFERENCES p (id) ON DELETE "CASCADE); COMMIT; ATTACH DATABASE 'pwned.db' AS V; CREATE TABLE V.metrics(x INTEGER); BEGIN; CREATE TABLE q (b INTEGER");` + "\n"},
+		{"generated semicolon", toolSQLite, `CREATE TABLE evil (a INTEGER, b INTEGER GENERATED ALWAYS AS (a ; ATTACH DATABASE 'pwned.db' AS pw) STORED);` + "\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if stray := readDumpIn(t, c.tl, c.body); len(stray) > 0 {
+				t.Errorf("reading the dump left files behind: %v", stray)
+			}
+		})
+	}
+}
+
+// TestHostileGeneratedExpressionIsRefused: an expression outside the closed grammar is
+// invalid input that names the column; one inside it is rebuilt with its names quoted.
+func TestHostileGeneratedExpressionIsRefused(t *testing.T) {
+	_, err := parseCreateTable("CREATE TABLE t (a INTEGER, b INTEGER GENERATED ALWAYS AS (a ; DROP TABLE t) STORED)", toolSQLite, 1)
+	if err == nil || !strings.Contains(err.Error(), "column b") || !strings.Contains(err.Error(), `";"`) {
+		t.Errorf("err = %v", err)
+	}
+	tb, err := parseCreateTable("CREATE TABLE `spans` (`end` bigint, `start` bigint, `d` bigint GENERATED ALWAYS AS ((`end` - `start`)) STORED)", toolMySQL, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.columns[2].generated; got != `( ( "end" - "start" ) )` {
+		t.Errorf("generated = %q", got)
+	}
+	tb, err = parseCreateTable(`CREATE TABLE t (a INTEGER, b INTEGER GENERATED ALWAYS AS ("a""b") STORED)`, toolSQLite, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tb.columns[1].generated; got != `( "a""b" )` {
+		t.Errorf("generated = %q", got)
+	}
+	_, err = parseCreateTable(`CREATE TABLE t (a INTEGER REFERENCES p (id) ON DELETE "CASCADE; x")`, toolSQLite, 1)
+	if err == nil || !strings.Contains(err.Error(), "ON DELETE") {
+		t.Errorf("err = %v", err)
+	}
+	tb, err = parseCreateTable(`CREATE TABLE t (a INTEGER REFERENCES p (id) ON DELETE SET NULL, b INTEGER REFERENCES p (id) ON DELETE NO ACTION)`, toolSQLite, 1)
+	if err != nil || tb.foreignKeys[0].onDelete != "SET NULL" || tb.foreignKeys[1].onDelete != "NO ACTION" {
+		t.Errorf("%+v, %v", tb, err)
+	}
+}
+
+// FuzzDumpReaders reads any text as each tool's dump: whatever it holds, the read
+// leaves no file behind (besides the dump) in the working folder or TMPDIR.
+func FuzzDumpReaders(f *testing.F) {
+	for _, seed := range []string{
+		`CREATE TABLE evil (a INTEGER, b INTEGER GENERATED ALWAYS AS ("a"") STORED); COMMIT; ATTACH DATABASE 'pwned.db' AS pw; CREATE TABLE pw.x(y INTEGER); BEGIN; CREATE TABLE zz(q INTEGER --"));`,
+		"CREATE TABLE `t` (`a` int, CONSTRAINT `f` FOREIGN KEY (`a`) REFERENCES `p` (`id`) ON DELETE CASCADE);\nINSERT INTO `t` VALUES (1);",
+		"CREATE TABLE public.t (a integer);\nCOPY public.t (a) FROM stdin;\n1\n\\.\n",
+		"INSERT INTO alembic_version VALUES('1b5f0d9ad7c1');",
+		"ATTACH DATABASE 'pwned.db' AS pw;\nCREATE TABLE pw.x (y INTEGER);",
+	} {
+		for tl := range hostileHeads {
+			f.Add(uint8(tl), seed)
+		}
+	}
+	dir, tmp := f.TempDir(), f.TempDir()
+	f.Setenv("TMPDIR", tmp)
+	f.Chdir(dir)
+	f.Fuzz(func(t *testing.T, which uint8, body string) {
+		tl := tool(int(which) % 3)
+		if stray := readDump(t, dir, tmp, tl, body); len(stray) > 0 {
+			for _, p := range stray {
+				_ = os.RemoveAll(p)
+			}
+			t.Errorf("reading the dump left files behind: %v", stray)
+		}
+	})
+}
