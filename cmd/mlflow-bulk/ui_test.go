@@ -336,6 +336,13 @@ func TestQueryStringPasswordsNeverShown(t *testing.T) {
 		{"import", "postgresql://u@127.0.0.1:1/db?sslmode=bogus&password=Qs3cretPW", "--to", "sqlite:///" + filepath.ToSlash(filepath.Join(t.TempDir(), "t.db"))},
 		{"import", "mysql://u@127.0.0.1:1/db?password=Qs3cretPW&bogus=1", "--to", "sqlite:///" + filepath.ToSlash(filepath.Join(t.TempDir(), "t.db"))},
 		{"schema", "show", "--to", "mysql+pymysql://u@127.0.0.1:1/db?password=Qs3cretPW", "--json"},
+		// A libpq key=value string as a source: a PostgreSQL database, its password hidden.
+		{"import", "host=127.0.0.1 port=1 password='Qs3cretPW x' dbname=db user=u", "--to", "sqlite:///" + filepath.ToSlash(filepath.Join(t.TempDir(), "t.db"))},
+		{"import", "host=127.0.0.1 port=1 password=Qs3cretPW dbname=db user=u", "--to", "sqlite:///" + filepath.ToSlash(filepath.Join(t.TempDir(), "t.db")), "--json"},
+		{"inspect", "host=127.0.0.1 port=1 password=Qs3cretPW dbname=db user=u"},
+		{"inspect", "host=127.0.0.1 port=1 password=Qs3cretPW dbname=db user=u", "--json"},
+		{"export", "host=127.0.0.1 port=1 password=Qs3cretPW dbname=db user=u", filepath.Join(t.TempDir(), "out")},
+		{"verify", "host=127.0.0.1 port=1 password=Qs3cretPW dbname=db user=u", "--to", "sqlite:///" + filepath.ToSlash(filepath.Join(t.TempDir(), "t.db"))},
 	} {
 		io, out, errOut := TestStreams()
 		code := Main(args, io)

@@ -11,6 +11,12 @@ import (
 // keywordValue matches the start of a libpq connection string: host=… dbname=… .
 var keywordValue = regexp.MustCompile(`^\s*[a-z_]+\s*=`)
 
+// IsKeywordValue tells a libpq keyword/value connection string (host=… dbname=…),
+// which names a PostgreSQL database, from a path.
+func IsKeywordValue(raw string) bool {
+	return !strings.Contains(raw, "://") && keywordValue.MatchString(raw)
+}
+
 // parseKeywordValue reads a libpq keyword/value connection string (what psql and
 // PGPASSWORD users write) as the PostgreSQL URI it is equivalent to. Values may be
 // quoted with single quotes, with \' and \\ inside, as libpq reads them.

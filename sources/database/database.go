@@ -27,6 +27,9 @@ var sqliteMagic = []byte("SQLite format 3\x00")
 // Detect reports whether location names an MLflow database: a URI with a database
 // scheme, or a file that is an SQLite database.
 func Detect(location string) bool {
+	if dburi.IsKeywordValue(location) {
+		return true
+	}
 	if scheme, _, ok := strings.Cut(location, "://"); ok {
 		_, known := schema.DatabaseFor(scheme)
 		return known

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
@@ -98,18 +99,18 @@ func Open(ctx context.Context, location string, opts Options) (sources.Source, e
 		}
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %w", location, err) // permission denied, say
+			return nil, fmt.Errorf("cannot read %s: %w", dburi.Redact(location), err) // permission denied, say
 		}
 		f.Close()
 	}
 	if hint := whatIsThere(path); hint != "" {
-		return nil, fmt.Errorf("%s: %w: %s", location, sources.ErrNotRecognised, hint)
+		return nil, fmt.Errorf("%s: %w: %s", dburi.Redact(location), sources.ErrNotRecognised, hint)
 	}
 	var names []string
 	for _, f := range Formats() {
 		names = append(names, f.Name)
 	}
-	return nil, fmt.Errorf("%s: %w; mlflow-bulk reads: %s", location, sources.ErrNotRecognised, strings.Join(names, ", "))
+	return nil, fmt.Errorf("%s: %w; mlflow-bulk reads: %s", dburi.Redact(location), sources.ErrNotRecognised, strings.Join(names, ", "))
 }
 
 // whatIsThere says, of a folder no format recognises, what it holds that one would: a
@@ -152,7 +153,7 @@ func whatIsThere(path string) string {
 type missingSourceError struct{ location string }
 
 func (e *missingSourceError) Error() string {
-	return e.location + " does not exist: give the path of a file store (mlruns), an MLflow database, a dump, an export or a CSV"
+	return dburi.Redact(e.location) + " does not exist: give the path of a file store (mlruns), an MLflow database, a dump, an export or a CSV"
 }
 
 func (e *missingSourceError) Unwrap() error { return sources.ErrNotRecognised }
