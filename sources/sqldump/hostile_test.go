@@ -2,7 +2,10 @@ package sqldump
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -146,4 +149,33 @@ func FuzzDumpReaders(f *testing.F) {
 			t.Errorf("reading the dump left files behind: %v", stray)
 		}
 	})
+}
+
+// TestStaleScratchIsRemoved: a scratch folder a killed process left in TMPDIR (its
+// process id no longer runs) is removed by the next read; one of a running process stays.
+func TestStaleScratchIsRemoved(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(tmp, fmt.Sprintf("%s%d-123", scratchPrefix, dead.Process.Pid))
+	live := filepath.Join(tmp, fmt.Sprintf("%s%d-456", scratchPrefix, os.Getppid()))
+	for _, d := range []string{stale, live} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "dump.db"), []byte("secrets"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	readDump(t, dir, tmp, toolSQLite, "")
+	if _, err := os.Stat(stale); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the dead process's scratch is still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("a running process's scratch was removed: %v", err)
+	}
 }

@@ -16,7 +16,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
@@ -92,7 +94,8 @@ func Open(ctx context.Context, path string, opts database.Options) (sources.Sour
 	if err != nil {
 		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "mlflow-bulk-sqldump-")
+	removeStaleScratches()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", scratchPrefix, os.Getpid()))
 	if err != nil {
 		return nil, fmt.Errorf("%s: a scratch folder to read it: %w", path, err)
 	}
@@ -117,6 +120,35 @@ func Open(ctx context.Context, path string, opts database.Options) (sources.Sour
 		return nil, err
 	}
 	return newDumpSource(src, dir), nil
+}
+
+// scratchPrefix starts the name of a scratch folder in TMPDIR, followed by the id of the
+// process that made it, so that a later run can tell the folders of dead processes.
+const scratchPrefix = "mlflow-bulk-sqldump-"
+
+// removeStaleScratches removes the scratch folders that processes no longer running left
+// in TMPDIR (killed before they could remove them): a scratch copy may hold a dump's
+// secrets table. A folder whose process still runs, or that it cannot tell, stays.
+func removeStaleScratches() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), scratchPrefix+"*"))
+	for _, dir := range dirs {
+		pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(dir), scratchPrefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || processRuns(pid) {
+			continue
+		}
+		_ = os.RemoveAll(dir) // best effort: another run may be removing it too
+	}
+}
+
+// processRuns tells whether a process with this id runs (or may: when it cannot tell).
+func processRuns(pid int) bool {
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	err = p.Signal(syscall.Signal(0))
+	return err == nil || !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH)
 }
 
 // dumpSource is the scratch database's source, which removes the scratch at Close.
