@@ -70,7 +70,7 @@ func Parse(raw string) (*URI, error) {
 		case raw == "databricks" || strings.HasPrefix(raw, "databricks"):
 			return nil, malformed("%s is a Databricks tracking URI, not a database: mlflow-bulk writes an MLflow database itself", Redact(raw))
 		case !strings.ContainsAny(raw, `/\.`):
-			return nil, malformed("%s is neither a URI nor an SQLite file path: write sqlite:///%s.db for a new SQLite file, or the database's URI", Redact(raw), raw)
+			return nil, malformed("%s is neither a URI nor an SQLite file path: write sqlite:///%s.db for a new SQLite file, or the database's URI", Redact(raw), Redact(raw))
 		}
 		return &URI{Scheme: "sqlite", Raw: raw, Path: raw}, nil
 	}
@@ -88,11 +88,11 @@ func Parse(raw string) (*URI, error) {
 		// SQLAlchemy: sqlite:///rel.db is relative, sqlite:////abs.db absolute; with two
 		// slashes what follows is a host, which SQLite has not.
 		if rest != "" && !strings.HasPrefix(rest, "/") {
-			return nil, malformed("%s has two slashes: SQLite URIs take three for a file relative to here (sqlite:///%s) and four for an absolute path", raw, rest)
+			return nil, malformed("%s has two slashes: SQLite URIs take three for a file relative to here (sqlite:///%s) and four for an absolute path", Redact(raw), Redact(rest))
 		}
 		path, _, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "?")
 		if path == "" {
-			return nil, malformed("%s: in-memory SQLite is not a place to import into; name a file", raw)
+			return nil, malformed("%s: in-memory SQLite is not a place to import into; name a file", Redact(raw))
 		}
 		u.Path = filepath.FromSlash(path)
 		return u, nil

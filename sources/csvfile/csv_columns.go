@@ -268,6 +268,11 @@ func uiColumnRoles(cols []string, numeric, seen []bool) (roles []csvRole, how st
 	return roles, "the column names are sorted as one group, so the order cannot tell params from metrics and the values decided: the last run of numeric columns was taken for metrics, what comes before for params, what comes after for tags"
 }
 
+// strftimeLiterals are the characters a strftime format may hold between its
+// directives: a Go layout reads digits and most letters as parts of a time, so these
+// alone keep their literal meaning.
+const strftimeLiterals = " -/:.,TZ()[]"
+
 // strftimeLayout turns a strftime format (%d-%m-%Y %H:%M, as Python writes them) into a
 // Go time layout.
 func strftimeLayout(format string) (string, error) {
@@ -276,6 +281,9 @@ func strftimeLayout(format string) (string, error) {
 	var b strings.Builder
 	for i := 0; i < len(format); i++ {
 		if format[i] != '%' {
+			if !strings.ContainsRune(strftimeLiterals, rune(format[i])) {
+				return "", fmt.Errorf("--csv-time-format %q holds %q between its directives; mlflow-bulk reads formats whose other characters are among %q", format, format[i], strftimeLiterals)
+			}
 			b.WriteByte(format[i])
 			continue
 		}
