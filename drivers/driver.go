@@ -55,10 +55,30 @@ func (r *Reader) Close() error {
 // builds it once, tests and embedders can build their own.
 type Registry struct {
 	drivers []Driver
+	// getenv reads the environment the command was given; nil reads none.
+	getenv func(string) string
 }
 
-// NewRegistry returns a registry of the given drivers.
+// NewRegistry returns a registry of the given drivers, which reads no environment.
 func NewRegistry(drivers ...Driver) *Registry { return &Registry{drivers: drivers} }
+
+// WithEnvironment returns the registry reading passwords a URI lacks from the
+// environment variable each database's client reads (Database.PasswordEnv), through
+// getenv: the command's environment, which drivers never read themselves.
+func (r *Registry) WithEnvironment(getenv func(string) string) *Registry {
+	c := *r
+	c.getenv = getenv
+	return &c
+}
+
+// password is the password to connect with: the one given, else the URI's, else the
+// environment's.
+func (r *Registry) password(uri *dburi.URI, d Driver, given string) string {
+	if given != "" || uri.Password() != "" || r.getenv == nil || d.Database().PasswordEnv == "" {
+		return given
+	}
+	return r.getenv(d.Database().PasswordEnv)
+}
 
 // Schemes lists the accepted schemes, for usage text and errors.
 func (r *Registry) Schemes() []string {
@@ -115,6 +135,7 @@ func (r *Registry) Open(ctx context.Context, raw string, opts sinks.Options) (si
 	if err != nil {
 		return nil, err
 	}
+	opts.Password = r.password(uri, d, opts.Password)
 	sink, err := d.Open(ctx, uri, opts)
 	// Drivers repeat the URI in their errors, query-string passwords included.
 	return sink, uri.RedactError(err)
@@ -126,6 +147,6 @@ func (r *Registry) OpenReader(ctx context.Context, raw, password string) (*Reade
 	if err != nil {
 		return nil, err
 	}
-	reader, err := d.OpenReader(ctx, uri, password)
+	reader, err := d.OpenReader(ctx, uri, r.password(uri, d, password))
 	return reader, uri.RedactError(err)
 }

@@ -17,6 +17,11 @@ type Database struct {
 	Name string
 	// Schemes are the URI schemes that name it, before any SQLAlchemy "+driver" suffix.
 	Schemes []string
+	// PasswordEnv is the environment variable the database's own client reads a
+	// password from (a password kept out of argv, where ps shows it), which the
+	// registry passes on when a URI has none; empty where the client library reads its
+	// own (libpq's PGPASSWORD, which pgx reads).
+	PasswordEnv string
 	// FileURI is the URI of a database of this product in a local file, for one that
 	// lives in a file without a server (scratch databases of readers); nil for servers.
 	FileURI func(path string) string

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 )
@@ -13,7 +15,8 @@ type Factory struct {
 	Drivers   *drivers.Registry
 }
 
-// NewFactory returns the factory of a real run: every database driver.
+// NewFactory returns the factory of a real run: every database driver, reading the
+// passwords a URI lacks from the variables each database's own client reads.
 func NewFactory(io *IOStreams) *Factory {
-	return &Factory{IOStreams: io, Drivers: all.Registry()}
+	return &Factory{IOStreams: io, Drivers: all.Registry().WithEnvironment(os.Getenv)}
 }

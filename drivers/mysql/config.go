@@ -3,7 +3,6 @@ package mysql
 import (
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -36,10 +35,6 @@ func config(u *dburi.URI) (*mysql.Config, map[string]string, error) {
 	if u.URL.User != nil {
 		cfg.User = u.URL.User.Username()
 		cfg.Passwd, _ = u.URL.User.Password()
-	}
-	if cfg.Passwd == "" {
-		// As the mysql client does: a password kept out of argv, where ps shows it.
-		cfg.Passwd = os.Getenv("MYSQL_PWD")
 	}
 	tool := map[string]string{}
 	for key, values := range u.URL.Query() {

@@ -6,11 +6,12 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
-// schema.MySQL and MariaDB.
+// mysqlDatabase describes MySQL and MariaDB, which share one dialect.
 var mysqlDatabase = &schema.Database{
 	Dialect:        schema.MySQL,
 	Name:           "MySQL/MariaDB",
 	Schemes:        []string{"mysql", "mariadb"},
+	PasswordEnv:    "MYSQL_PWD",
 	Quote:          func(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" },
 	EnforcesWidths: true,
 	// schema.MySQL commits each CREATE at once: a crash can leave half a schema (ErrPartialSchema).

@@ -27,6 +27,13 @@ func classify(err error) sinks.ErrorKind {
 	return sinks.OtherError
 }
 
+// busy tells SQLite's "database is locked" (SQLITE_BUSY and its extended codes): the
+// other writer held the lock for all of busy_timeout.
+func busy(err error) bool {
+	var liteErr *sqlite.Error
+	return errors.As(err, &liteErr) && liteErr.Code()&0xff == sqlite3.SQLITE_BUSY
+}
+
 // diskFull says where the space ran out: SQLite's "database or disk is full" may mean
 // the target's disk or the temporary folder its sorter writes to (building an index
 // after a bulk load sorts there), and the two are often different disks.

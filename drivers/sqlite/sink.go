@@ -127,7 +127,7 @@ func (s *sqliteSink) Begin(ctx context.Context) (sinks.Tx, error) {
 		begin = "BEGIN"
 	}
 	if _, err := s.conn.ExecContext(ctx, begin); err != nil {
-		if strings.Contains(err.Error(), "SQLITE_BUSY") {
+		if busy(err) {
 			return nil, fmt.Errorf("%s: %w (%s)", s.Describe(), sinks.ErrLocked, sinks.Waited(s.opts.LockWaitLimit()))
 		}
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)

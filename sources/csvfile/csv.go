@@ -94,7 +94,6 @@ func Detect(path string) bool {
 	return detectCSV(header) != csvNone
 }
 
-// Open opens a CSV file of runs or metric histories.
 // Options are the CSV reader's.
 type Options struct {
 	sources.Options
@@ -110,6 +109,7 @@ type Options struct {
 	Timezone string
 }
 
+// Open opens a CSV file of runs or metric histories.
 func Open(ctx context.Context, path string, opts Options) (sources.Source, error) {
 	_, header, f, err := openCSV(path)
 	if errors.Is(err, io.EOF) || errors.As(err, new(*csv.ParseError)) {

@@ -44,9 +44,6 @@ func Detect(location string) bool {
 	return n == len(head) && bytes.Equal(head, sqliteMagic)
 }
 
-// Open opens an MLflow database read-only, through the driver of its database
-// (opts.Drivers): SQLite without a file beside it changing, servers in read-only
-// sessions.
 // Options are the database reader's.
 type Options struct {
 	sources.Options
@@ -59,6 +56,9 @@ type Options struct {
 	Name string
 }
 
+// Open opens an MLflow database read-only, through the driver of its database
+// (opts.Drivers): SQLite without a file beside it changing, servers in read-only
+// sessions.
 func Open(ctx context.Context, location string, opts Options) (sources.Source, error) {
 	u, err := dburi.Parse(location)
 	if err != nil {

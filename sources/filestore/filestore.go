@@ -54,9 +54,6 @@ func Detect(dir string) bool {
 	return false
 }
 
-// Open opens an MLflow file store for reading. Reading happens in a goroutine
-// that stays at most a bounded number of records ahead of the consumer, so parsing
-// overlaps writing and memory does not grow with the store.
 // Options are the file store reader's.
 type Options struct {
 	sources.Options
@@ -69,6 +66,9 @@ type Options struct {
 	FollowSymlinks bool
 }
 
+// Open opens an MLflow file store for reading. Reading happens in a goroutine
+// that stays at most a bounded number of records ahead of the consumer, so parsing
+// overlaps writing and memory does not grow with the store.
 func Open(ctx context.Context, root string, opts Options) (sources.Source, error) {
 	info, err := os.Stat(root)
 	if err != nil {
