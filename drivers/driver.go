@@ -80,6 +80,15 @@ func (r *Registry) password(uri *dburi.URI, d Driver, given string) string {
 	return r.getenv(d.Database().PasswordEnv)
 }
 
+// Databases lists the descriptors of the registry's drivers.
+func (r *Registry) Databases() []*schema.Database {
+	out := make([]*schema.Database, len(r.drivers))
+	for i, d := range r.drivers {
+		out[i] = d.Database()
+	}
+	return out
+}
+
 // Schemes lists the accepted schemes, for usage text and errors.
 func (r *Registry) Schemes() []string {
 	var out []string

@@ -46,3 +46,21 @@ func TestDatabases(t *testing.T) {
 		t.Errorf("PostgreSQL placeholders: %s", q)
 	}
 }
+
+// TestEveryRegisteredDatabaseHasEveryText: each database the command's registry holds has
+// a form of every recorded schema change, of the triggers, and held DDL at the newest
+// revision, so that a database added without them fails here rather than getting
+// derived DDL that silently lacks constraints.
+func TestEveryRegisteredDatabaseHasEveryText(t *testing.T) {
+	t.Parallel()
+	for _, db := range all.Registry().Databases() {
+		if missing := schema.MissingTexts(db.Dialect); len(missing) > 0 {
+			t.Errorf("%s: no text for %d recorded changes: %s", db, len(missing), strings.Join(missing, "; "))
+		}
+		for _, r := range []*schema.Revision{schema.Newest(), schema.CreatableRevisions(db.Dialect)[0]} {
+			if _, err := schema.Statements(r, db.Dialect); err != nil {
+				t.Errorf("%s at %s: %v", db, r, err)
+			}
+		}
+	}
+}

@@ -92,7 +92,11 @@ func Statements(r *Revision, d Dialect) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(stmts, triggerStatements(r, d)...), nil
+	triggers, err := triggerStatements(r, d)
+	if err != nil {
+		return nil, err
+	}
+	return append(stmts, triggers...), nil
 }
 
 // creatableRange names the creatable revisions by their first and last.

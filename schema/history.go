@@ -20,15 +20,49 @@ type change interface {
 	undo(doc *ddlDoc, d Dialect) error
 }
 
-// texts is a text per dialect; the "" key is the text for every dialect not named.
+// texts is a text per dialect; the "" key is the text for every dialect not named. An
+// empty text says the change did nothing on that dialect; a dialect with neither its
+// own text nor the common one lacks a text, which is an error, not "nothing".
 type texts map[Dialect]string
 
-func (t texts) in(d Dialect) (string, bool) {
+func (t texts) in(d Dialect) (string, bool, error) {
 	if v, ok := t[d]; ok {
-		return v, v != ""
+		return v, v != "", nil
 	}
-	v, ok := t[""]
-	return v, ok && v != ""
+	if v, ok := t[""]; ok {
+		return v, v != "", nil
+	}
+	return "", false, fmt.Errorf("mlflow-bulk has no %s form of this change", d)
+}
+
+func (t texts) lacks(d Dialect) bool { _, _, err := t.in(d); return err != nil }
+
+// textual is a change whose effect is written per dialect; lacks tells a dialect it has
+// no text for.
+type textual interface {
+	lacks(d Dialect) bool
+}
+
+// MissingTexts names the recorded changes that have no text for d: a database added
+// without them would get derived DDL that silently lacks what those changes made.
+func MissingTexts(d Dialect) []string {
+	var out []string
+	for _, list := range [][]step{steps1x, steps2x, steps3x} {
+		for _, s := range list {
+			for i, c := range s.changes {
+				if o, ok := c.(onlyOn); ok {
+					if !o.on(d) {
+						continue
+					}
+					c = o.change
+				}
+				if tx, ok := c.(textual); ok && tx.lacks(d) {
+					out = append(out, fmt.Sprintf("revision %s, change %d (%T)", s.rev, i+1, c))
+				}
+			}
+		}
+	}
+	return out
 }
 
 func all(text string) texts { return texts{"": text} }
@@ -131,10 +165,12 @@ type changedColumn struct {
 	before      texts
 }
 
+func (c changedColumn) lacks(d Dialect) bool { return c.before.lacks(d) }
+
 func (c changedColumn) undo(doc *ddlDoc, d Dialect) error {
-	before, ok := c.before.in(d)
+	before, ok, err := c.before.in(d)
 	if !ok {
-		return nil
+		return err
 	}
 	return doc.replace(c.table, c.name, true, columnName(d, c.name)+" "+before)
 }
@@ -145,8 +181,13 @@ type renamedColumn struct {
 	before          texts
 }
 
+func (c renamedColumn) lacks(d Dialect) bool { return c.before.lacks(d) }
+
 func (c renamedColumn) undo(doc *ddlDoc, d Dialect) error {
-	before, ok := c.before.in(d)
+	before, ok, err := c.before.in(d)
+	if err != nil {
+		return err
+	}
 	if !ok {
 		return fmt.Errorf("table %s: no earlier definition of %s on %s", c.table, c.from, d)
 	}
@@ -159,10 +200,12 @@ type changedLine struct {
 	before          texts
 }
 
+func (c changedLine) lacks(d Dialect) bool { return c.before.lacks(d) }
+
 func (c changedLine) undo(doc *ddlDoc, d Dialect) error {
-	before, ok := c.before.in(d)
+	before, ok, err := c.before.in(d)
 	if !ok {
-		return nil
+		return err
 	}
 	return doc.replace(c.table, c.fragment, false, before)
 }
@@ -174,10 +217,12 @@ type droppedLine struct {
 	line         texts
 }
 
+func (c droppedLine) lacks(d Dialect) bool { return c.line.lacks(d) }
+
 func (c droppedLine) undo(doc *ddlDoc, d Dialect) error {
-	line, ok := c.line.in(d)
+	line, ok, err := c.line.in(d)
 	if !ok {
-		return nil
+		return err
 	}
 	st, err := doc.findTable(c.table)
 	if err != nil {
@@ -202,10 +247,12 @@ type droppedIndex struct {
 	text        texts
 }
 
+func (c droppedIndex) lacks(d Dialect) bool { return c.text.lacks(d) }
+
 func (c droppedIndex) undo(doc *ddlDoc, d Dialect) error {
-	text, ok := c.text.in(d)
+	text, ok, err := c.text.in(d)
 	if !ok {
-		return nil
+		return err
 	}
 	st := &ddlStmt{index: c.name, on: c.table, text: text}
 	at := len(doc.stmts)
@@ -225,12 +272,19 @@ type onlyOn struct {
 }
 
 func (c onlyOn) undo(doc *ddlDoc, d Dialect) error {
-	for _, x := range c.dialects {
-		if x == d {
-			return c.change.undo(doc, d)
-		}
+	if c.on(d) {
+		return c.change.undo(doc, d)
 	}
 	return nil
+}
+
+func (c onlyOn) on(d Dialect) bool {
+	for _, x := range c.dialects {
+		if x == d {
+			return true
+		}
+	}
+	return false
 }
 
 var stepsByRev = func() map[string]*step {

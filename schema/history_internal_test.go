@@ -113,3 +113,25 @@ func sameDDL(a, b []string) (bool, string) {
 	sort.Strings(diffs)
 	return len(diffs) == 0, strings.Join(diffs, "\n\n")
 }
+
+// TestNewDialectLacksTexts: a dialect no change was written for is named by
+// MissingTexts, and deriving its DDL or its triggers fails instead of leaving out what
+// the changes made.
+func TestNewDialectLacksTexts(t *testing.T) {
+	t.Parallel()
+	fourth := Dialect("fourth")
+	if missing := MissingTexts(fourth); len(missing) == 0 {
+		t.Error("a dialect no change was written for lacks no text")
+	}
+	for _, d := range []Dialect{SQLite, Postgres, MySQL} {
+		if missing := MissingTexts(d); len(missing) > 0 {
+			t.Errorf("%s lacks texts: %v", d, missing)
+		}
+	}
+	if _, err := triggerStatements(Newest(), fourth); err == nil {
+		t.Error("the secrets trigger of a dialect without its text: no error")
+	}
+	if err := (changedColumn{table: "t", name: "c", before: texts{SQLite: "INTEGER"}}).undo(parseDDL([]string{"CREATE TABLE t (\n\tc BIGINT\n)"}), fourth); err == nil {
+		t.Error("a change without a text for the dialect: taken back without an error")
+	}
+}

@@ -1,5 +1,7 @@
 package schema
 
+import "fmt"
+
 // MLflow 3.8 (1bd49d398cd23) guards the secrets table with a trigger: a secret's id and
 // name are the associated data of its encryption, so an UPDATE that changes either is
 // refused, on every database. Trigger bodies hold ';', so they live here rather than in
@@ -30,10 +32,16 @@ var secretsTrigger = map[Dialect][]string{
 	},
 }
 
-// triggerStatements are the triggers of a database at r.
-func triggerStatements(r *Revision, d Dialect) []string {
+// triggerStatements are the triggers of a database at r; a dialect without a text of a
+// trigger its revision has is an error, so that a new database cannot be created
+// without it.
+func triggerStatements(r *Revision, d Dialect) ([]string, error) {
 	if !r.AtLeast("1bd49d398cd23") {
-		return nil
+		return nil, nil
 	}
-	return secretsTrigger[d]
+	stmts, ok := secretsTrigger[d]
+	if !ok {
+		return nil, fmt.Errorf("mlflow-bulk has no %s form of MLflow's secrets trigger (prevent_secrets_aad_mutation), which revision %s has", d, r.ID)
+	}
+	return stmts, nil
 }
