@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -18,26 +18,6 @@ import (
 // and whatever a newer MLflow adds) are copied row by row as the source database holds
 // them. The only values that change are experiment ids, mapped as the experiments were;
 // a row the target already holds (same primary key) is left as the target has it.
-
-// polymorphicRefs are references that no foreign key declares: a type column saying
-// what an id column names. Where the type is EXPERIMENT the id is an experiment id.
-var polymorphicRefs = map[string][][2]string{
-	"entity_associations": {{"source_type", "source_id"}, {"destination_type", "destination_id"}},
-}
-
-// ExperimentColumns are the columns of a table that hold experiment ids: those whose
-// foreign key refers to experiments, and columns named experiment_id that no foreign key
-// declares (spans.experiment_id).
-func ExperimentColumns(t *schema.TableInfo, columns []string) []int {
-	var out []int
-	for i, c := range columns {
-		ref, refCol := t.References(c)
-		if (ref == "experiments" && refCol == "experiment_id") || (ref == "" && c == "experiment_id") {
-			out = append(out, i)
-		}
-	}
-	return out
-}
 
 // ErrUnsupported stops an import whose sources hold data the target has no place for.
 var ErrUnsupported = errors.New("the target cannot hold everything the sources have")
@@ -146,8 +126,8 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		return err
 	}
 	c = &sources.TableChunk{Table: c.Table, Columns: c.Columns, Rows: sourceRows, Origin: c.Origin}
-	cols, names := WritableColumns(target, c.Columns)
-	expCols := ExperimentColumns(c.Table, c.Columns)
+	cols, names := tablerows.WritableColumns(target, c.Columns)
+	expCols := tablerows.ExperimentColumns(c.Table, c.Columns)
 	rows := make([][]any, 0, len(c.Rows))
 	var unmapped int64
 	for i, row := range c.Rows {
@@ -174,19 +154,19 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		count.Skipped += unmapped
 		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s left out: they belong to experiments not imported (filtered out, or not in the source)", unmapped, name))
 	}
-	key := KeyColumns(target, names)
-	existing, err := ReadRowsByKey(ctx, im.tx, im.dialect, target, names, key, rows)
+	key := tablerows.KeyColumns(target, names)
+	existing, err := tablerows.ReadRowsByKey(ctx, im.tx, im.dialect, target, names, key, rows)
 	if err != nil {
 		return err
 	}
 	var fresh [][]any
 	var differ int64
 	for _, row := range rows {
-		held, ok := existing[RowKey(row, key)]
+		held, ok := existing[tablerows.RowKey(row, key)]
 		switch {
 		case !ok:
 			fresh = append(fresh, row)
-		case SameRow(row, held):
+		case tablerows.SameRow(row, held):
 			count.Merged++
 		case bareWorkspace(name, names, held):
 			// A workspace this or an earlier import created for the experiments it
@@ -197,7 +177,7 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 			count.Merged++
 		case im.opts.OnExistingRun == rules.ExistingRunFail:
 			return fmt.Errorf("%s: a row of %s with key %s is in the target with other values (--on-existing-run fail); merge or skip keeps the target's row and reports it",
-				c.Origin.File, name, strings.ReplaceAll(RowKey(row, key), "\x1f", ", "))
+				c.Origin.File, name, strings.ReplaceAll(tablerows.RowKey(row, key), "\x1f", ", "))
 		default:
 			count.Skipped++
 			differ++
@@ -222,86 +202,13 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	return nil
 }
 
-// WritableColumns are the positions and names of the columns a target table takes
-// values for: those it has, generated ones left out.
-func WritableColumns(target *schema.TableInfo, columns []string) ([]int, []string) {
-	var positions []int
-	var names []string
-	for i, col := range columns {
-		if tc := target.Column(col); tc != nil && !tc.Generated {
-			positions = append(positions, i)
-			names = append(names, col)
-		}
-	}
-	return positions, names
-}
-
 // mapRow maps the experiment ids of a row; false when one names an experiment that was
 // not imported.
 func (im *importer) mapRow(source int, c *sources.TableChunk, row []any, expCols []int) ([]any, bool) {
-	return MapExperimentIDs(c.Table.Name, c.Columns, row, expCols, func(id string) (int64, bool) {
+	return tablerows.MapExperimentIDs(c.Table.Name, c.Columns, row, expCols, func(id string) (int64, bool) {
 		target, ok := im.expIDs[expKey{source, id}]
 		return target, ok
 	})
-}
-
-// MapExperimentIDs rewrites the experiment ids of a row (the columns expCols, and the
-// polymorphic references of the table) with lookup; false when lookup knows one not.
-// The row itself is not changed.
-func MapExperimentIDs(table string, columns []string, row []any, expCols []int, lookup func(string) (int64, bool)) ([]any, bool) {
-	out := row
-	cloned := false
-	set := func(i int, v any) {
-		if !cloned {
-			out = append([]any(nil), row...)
-			cloned = true
-		}
-		out[i] = v
-	}
-	for _, i := range expCols {
-		if row[i] == nil {
-			continue
-		}
-		id, ok := lookup(idText(row[i]))
-		if !ok {
-			return nil, false
-		}
-		set(i, id)
-	}
-	for _, ref := range polymorphicRefs[table] {
-		ti, ii := IndexOf(columns, ref[0]), IndexOf(columns, ref[1])
-		if ti < 0 || ii < 0 || idText(row[ti]) != "EXPERIMENT" || row[ii] == nil {
-			continue
-		}
-		id, ok := lookup(idText(row[ii]))
-		if !ok {
-			return nil, false
-		}
-		set(ii, strconv.FormatInt(id, 10))
-	}
-	return out, true
-}
-
-func IndexOf(list []string, s string) int {
-	for i, x := range list {
-		if x == s {
-			return i
-		}
-	}
-	return -1
-}
-
-// idText is an id value as text, as experiment ids are keyed.
-func idText(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case []byte:
-		return string(x)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
-	}
-	return fmt.Sprint(v)
 }
 
 // targetValue converts a value to what the target's column takes where drivers differ:
@@ -324,100 +231,6 @@ func targetValue(v any, col *schema.ColumnInfo, d schema.Dialect) any {
 	return v
 }
 
-// KeyColumns are the positions of the target's primary key among the written columns;
-// all columns where the table has no primary key.
-func KeyColumns(t *schema.TableInfo, names []string) []int {
-	var key []int
-	for _, k := range t.PrimaryKey {
-		if i := IndexOf(names, k); i >= 0 {
-			key = append(key, i)
-		}
-	}
-	if len(key) == 0 || len(key) != len(t.PrimaryKey) {
-		key = key[:0]
-		for i := range names {
-			key = append(key, i)
-		}
-	}
-	return key
-}
-
-func RowKey(row []any, key []int) string {
-	parts := make([]string, len(key))
-	for i, k := range key {
-		parts[i] = sources.ComparableText(row[k])
-	}
-	return strings.Join(parts, "\x1f")
-}
-
-func SameRow(a, b []any) bool {
-	for i := range a {
-		if sources.ComparableText(a[i]) != sources.ComparableText(b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// maxParams bounds the placeholders of one statement, well inside every dialect's limit.
-const maxParams = 900
-
-// ReadRowsByKey reads the rows of a table that have the keys of rows (the columns at
-// the positions key), keyed by rowKey.
-// JSON documents are read as the text stored, as the source's are.
-func ReadRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, rows [][]any) (map[string][]any, error) {
-	out := map[string][]any{}
-	if len(rows) == 0 {
-		return out, nil
-	}
-	cond := make([]string, len(key))
-	for i, k := range key {
-		cond[i] = d.Quote(names[k]) + " = ?"
-	}
-	match := "(" + strings.Join(cond, " AND ") + ")"
-	per := max(1, maxParams/len(key))
-	for start := 0; start < len(rows); start += per {
-		end := min(start+per, len(rows))
-		var where []string
-		var args []any
-		for _, row := range rows[start:end] {
-			where = append(where, match)
-			for _, k := range key {
-				args = append(args, row[k])
-			}
-		}
-		if err := ReadRows(ctx, db, d, target, names, key, strings.Join(where, " OR "), args, out); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
-// ReadRows adds to out the rows of target that match where (args its parameters): the
-// columns names, keyed by RowKey over key, JSON columns as the text stored.
-func ReadRows(ctx context.Context, db schema.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, where string, args []any, out map[string][]any) error {
-	selected := make([]string, len(names))
-	for i, n := range names {
-		selected[i] = d.Quote(n)
-		if c, text := target.Column(n), d.Database().JSONText; text != nil && c != nil && (c.Type == "json" || c.Type == "jsonb") {
-			selected[i] = text(selected[i])
-		}
-	}
-	query := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(selected, ", "), d.Quote(target.Name), where)
-	err := schema.EachRow(ctx, db, query, args, func(scan func(...any) error) error {
-		values, err := schema.ScanValues(scan, len(names))
-		if err != nil {
-			return err
-		}
-		out[RowKey(values, key)] = values
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("read %s: %w", target.Name, err)
-	}
-	return nil
-}
-
 // insertRows writes rows with multi-row INSERTs.
 func (im *importer) insertRows(ctx context.Context, table string, names []string, rows [][]any) error {
 	if len(rows) == 0 {
@@ -428,7 +241,7 @@ func (im *importer) insertRows(ctx context.Context, table string, names []string
 		quoted[i] = im.dialect.Quote(n)
 	}
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
-	per := max(1, maxParams/len(names))
+	per := max(1, tablerows.MaxParams/len(names))
 	for start := 0; start < len(rows); start += per {
 		end := min(start+per, len(rows))
 		var args []any

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -39,7 +40,7 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 	}
 	tr = im.mapTraceArtifacts(tr)
 	if ws := im.experimentWorkspace(expKey{source, tr.ExperimentSourceID}); ws != "" {
-		tr = MapTraceArtifact(tr, func(location string) (string, bool) {
+		tr = tablerows.MapTraceArtifact(tr, func(location string) (string, bool) {
 			placed := im.workspaceLocation(ws, location)
 			return placed, placed != location
 		})
@@ -103,47 +104,13 @@ func (im *importer) targetTraceShape(ctx context.Context) (rules.TraceShape, err
 	return shape, err
 }
 
-// traceArtifactTag is the trace tag that holds where a trace's spans are.
-const traceArtifactTag = "mlflow.artifactLocation"
-
 // mapTraceArtifacts rewrites the location of a trace's spans by --artifact-root-map, as
 // experiment and run locations are; the source's record is left as it is.
 func (im *importer) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
 	if len(im.opts.ArtifactMap) == 0 {
 		return tr
 	}
-	return MapTraceArtifactTag(im.opts.ArtifactMap, tr)
-}
-
-// MapTraceArtifactTag rewrites the location of a trace's spans by --artifact-root-map.
-func MapTraceArtifactTag(maps []rules.ArtifactMapping, tr *sources.Trace) *sources.Trace {
-	return MapTraceArtifact(tr, func(location string) (string, bool) { return rules.MapArtifact(maps, location) })
-}
-
-// MapTraceArtifact rewrites the location of a trace's spans with mapLocation.
-func MapTraceArtifact(tr *sources.Trace, mapLocation func(string) (string, bool)) *sources.Trace {
-	out := *tr
-	out.Tables = append([]sources.TableRows{}, tr.Tables...)
-	for ti, t := range out.Tables {
-		key, value := IndexOf(t.Columns, "key"), IndexOf(t.Columns, "value")
-		if t.Table != "trace_tags" || key < 0 || value < 0 {
-			continue
-		}
-		rows := make([][]any, len(t.Rows))
-		for i, row := range t.Rows {
-			rows[i] = row
-			location, isText := row[value].(string)
-			if row[key] != traceArtifactTag || !isText {
-				continue
-			}
-			if mapped, ok := mapLocation(location); ok {
-				rows[i] = append([]any{}, row...)
-				rows[i][value] = mapped
-			}
-		}
-		out.Tables[ti].Rows = rows
-	}
-	return &out
+	return tablerows.MapTraceArtifactTag(im.opts.ArtifactMap, tr)
 }
 
 // targetColumns are the insertable columns of a table in the target, read once.
@@ -183,10 +150,10 @@ func (im *importer) insertTraceRow(ctx context.Context, source int, t sources.Ta
 		v := row[i]
 		switch {
 		case name == "experiment_id" && v != nil:
-			own, ok := im.expIDs[expKey{source, idText(v)}]
+			own, ok := im.expIDs[expKey{source, tablerows.IDText(v)}]
 			if !ok {
 				own = expID
-				im.report.Notices = append(im.report.Notices, fmt.Sprintf("%s.experiment_id %s of a row of trace %s names no imported experiment: written as the trace's experiment %d", t.Table, idText(v), idText(row[0]), expID))
+				im.report.Notices = append(im.report.Notices, fmt.Sprintf("%s.experiment_id %s of a row of trace %s names no imported experiment: written as the trace's experiment %d", t.Table, tablerows.IDText(v), tablerows.IDText(row[0]), expID))
 			}
 			v = own
 		case col.Boolean:

@@ -9,6 +9,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 )
 
 // Workspaces (MLflow 3.10 on) scope experiments and registered models, and the names
@@ -154,7 +155,7 @@ func (im *importer) workspaceRows(table string, columns []string, rows [][]any) 
 		}
 		return nil, false
 	}
-	i := IndexOf(columns, "workspace")
+	i := tablerows.IndexOf(columns, "workspace")
 	if i < 0 {
 		return rows, true
 	}

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 )
 
 // Tables copied as rows (scorers, online scoring configs, issues, review queues, …) hang
@@ -58,7 +58,7 @@ func experimentColumn(t *schema.TableInfo) string {
 	for i, c := range t.Columns {
 		names[i] = c.Name
 	}
-	if cols := importer.ExperimentColumns(t, names); len(cols) > 0 {
+	if cols := tablerows.ExperimentColumns(t, names); len(cols) > 0 {
 		return names[cols[0]]
 	}
 	return ""
@@ -85,7 +85,7 @@ func (v *verifier) extraCopiedRows(ctx context.Context) error {
 		}
 		for _, id := range sortedInt64Keys(v.sameExperiments) {
 			held := map[string][]any{}
-			if err := importer.ReadRows(ctx, v.tx, v.dialect, t, t.PrimaryKey, key, where, []any{id}, held); err != nil {
+			if err := tablerows.ReadRows(ctx, v.tx, v.dialect, t, t.PrimaryKey, key, where, []any{id}, held); err != nil {
 				return fmt.Errorf("read the %s of experiment %d in the target: %w", name, id, err)
 			}
 			for _, k := range sortedKeys(held) {

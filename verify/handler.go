@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -93,10 +93,10 @@ func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.Register
 
 func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 	if len(h.opts.ArtifactMap) > 0 {
-		r = importer.MapTraceArtifactTag(h.opts.ArtifactMap, r)
+		r = tablerows.MapTraceArtifactTag(h.opts.ArtifactMap, r)
 	}
 	if ws := h.expWorkspace[r.ExperimentSourceID]; ws != "" {
-		r = importer.MapTraceArtifact(r, func(location string) (string, bool) { return rules.WorkspaceArtifact(location, ws) })
+		r = tablerows.MapTraceArtifact(r, func(location string) (string, bool) { return rules.WorkspaceArtifact(location, ws) })
 	}
 	// As the import wrote it: in the columns of MLflow 3.17's trace analytics, or in the
 	// rows older releases keep them in.

@@ -3,8 +3,8 @@ package verify
 import (
 	"context"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -121,7 +121,7 @@ func (v *verifier) verifyRecordRows(ctx context.Context, sets []recordRows) erro
 			continue
 		}
 		columns, rows := set.columns, set.rows
-		if target.Column("workspace") != nil && importer.IndexOf(columns, "workspace") < 0 && !hasExperimentColumn(target) {
+		if target.Column("workspace") != nil && tablerows.IndexOf(columns, "workspace") < 0 && !hasExperimentColumn(target) {
 			columns = append(append([]string{}, columns...), "workspace")
 			rows = make([][]any, len(set.rows))
 			ws := set.workspace

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 )
 
 // Rows an entity owns in the target beyond what the source holds of it (a tag added to
@@ -24,7 +24,7 @@ type scope struct {
 }
 
 // scopedRows reads the target's rows of table in scope: the columns names, keyed by
-// RowKey over key, as importer.ReadRowsByKey reads rows by key.
+// RowKey over key, as tablerows.ReadRowsByKey reads rows by key.
 func (v *verifier) scopedRows(ctx context.Context, target *schema.TableInfo, names []string, key []int, sc scope) (map[string][]any, error) {
 	where, args := v.dialect.Quote(sc.column)+" = ?", []any{sc.value}
 	if sc.workspace != "" && target.Column("workspace") != nil {
@@ -32,7 +32,7 @@ func (v *verifier) scopedRows(ctx context.Context, target *schema.TableInfo, nam
 		args = append(args, sc.workspace)
 	}
 	held := map[string][]any{}
-	return held, importer.ReadRows(ctx, v.tx, v.dialect, target, names, key, where, args, held)
+	return held, tablerows.ReadRows(ctx, v.tx, v.dialect, target, names, key, where, args, held)
 }
 
 // scopedExtras reports the rows held in a scope whose keys are not among the source's
@@ -41,7 +41,7 @@ func (v *verifier) scopedRows(ctx context.Context, target *schema.TableInfo, nam
 func (v *verifier) scopedExtras(target *schema.TableInfo, key []int, want [][]any, held map[string][]any, sc scope) {
 	wanted := make(map[string]bool, len(want))
 	for _, row := range want {
-		wanted[importer.RowKey(row, key)] = true
+		wanted[tablerows.RowKey(row, key)] = true
 	}
 	for _, k := range sortedKeys(held) {
 		if !wanted[k] {

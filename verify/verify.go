@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -399,11 +399,11 @@ func (v *verifier) tableRowsIn(ctx context.Context, info *schema.TableInfo, colu
 		v.differ("", "table missing", info.Name, fmt.Sprintf("the target has no table %s for %d rows of the source", info.Name, len(rows)))
 		return nil
 	}
-	positions, names := importer.WritableColumns(target, columns)
-	expCols := importer.ExperimentColumns(info, columns)
+	positions, names := tablerows.WritableColumns(target, columns)
+	expCols := tablerows.ExperimentColumns(info, columns)
 	var want [][]any
 	for _, row := range rows {
-		mapped, ok := importer.MapExperimentIDs(info.Name, columns, row, expCols, func(id string) (int64, bool) {
+		mapped, ok := tablerows.MapExperimentIDs(info.Name, columns, row, expCols, func(id string) (int64, bool) {
 			target, ok := v.expTarget[id]
 			return target, ok
 		})
@@ -416,28 +416,28 @@ func (v *verifier) tableRowsIn(ctx context.Context, info *schema.TableInfo, colu
 		}
 		want = append(want, picked)
 	}
-	key := importer.KeyColumns(target, names)
+	key := tablerows.KeyColumns(target, names)
 	// In a scope (the rows an entity owns), one read serves both ways.
 	var held map[string][]any
 	var err error
 	if sc != nil {
 		held, err = v.scopedRows(ctx, target, names, key, *sc)
 	} else {
-		held, err = importer.ReadRowsByKey(ctx, v.tx, v.dialect, target, names, key, want)
+		held, err = tablerows.ReadRowsByKey(ctx, v.tx, v.dialect, target, names, key, want)
 	}
 	if err != nil {
 		return fmt.Errorf("read the target: %w", err)
 	}
 	for _, row := range want {
-		k := importer.RowKey(row, key)
+		k := tablerows.RowKey(row, key)
 		got, ok := held[k]
 		switch {
 		case !ok:
 			v.differ("", "row missing", info.Name, fmt.Sprintf("%s has no row with key %s", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
 			continue
-		case !importer.SameRow(row, got) && registryTables[info.Name] && v.opts.OnModelConflict == rules.ModelConflictKeepTarget:
+		case !tablerows.SameRow(row, got) && registryTables[info.Name] && v.opts.OnModelConflict == rules.ModelConflictKeepTarget:
 			v.report.Accepted.RegistryRowsKept++
-		case !importer.SameRow(row, got):
+		case !tablerows.SameRow(row, got):
 			v.differ("", "row differs", info.Name, fmt.Sprintf("the row of %s with key %s differs from the source's", info.Name, strings.ReplaceAll(k, "\x1f", ", ")))
 		}
 		if sc == nil {
