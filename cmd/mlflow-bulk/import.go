@@ -359,7 +359,7 @@ func redactPassword(err error, password string) error {
 // not exist now and is empty then; it does nothing for other targets.
 func removeIfCreated(target string) func() {
 	uri, err := sinks.ParseURI(target)
-	if err != nil || uri.Scheme != "sqlite" {
+	if err != nil || uri.Path == "" { // a server, not a file
 		return func() {}
 	}
 	if _, err := os.Stat(uri.Path); err == nil {

@@ -4,15 +4,17 @@
 package archtest
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 )
 
 // root is the module's folder, two levels up from this package.
@@ -45,92 +47,177 @@ func goFiles(t *testing.T, withTests bool) []string {
 	return out
 }
 
-func imports(t *testing.T, file string) []string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(root, file), nil, parser.ImportsOnly)
-	if err != nil {
-		t.Fatal(err)
+// libraryExceptions may use the database libraries directly: test databases and the DDL
+// tool.
+var libraryExceptions = []string{"internal/testenv", "scripts/schemagen", "internal/schemagen"}
+
+// driverLibraries are the libraries of other modules each driver package imports (its
+// database's client), found by pattern: whatever a package under drivers/<name> brings
+// in that no package outside the drivers imports too.
+func driverLibraries(pkgs map[string]pkg) map[string]string {
+	shared := map[string]bool{}
+	for path, p := range pkgs {
+		if !isDriver(path) && !hasPrefix(path, libraryExceptions) {
+			for _, imp := range p.imports {
+				shared[imp] = true
+			}
+		}
 	}
-	var out []string
-	for _, imp := range f.Imports {
-		p, _ := strconv.Unquote(imp.Path.Value)
-		out = append(out, p)
-	}
-	return out
-}
-
-// databaseLibraries are the client libraries of the databases; only their driver
-// packages import them (and the tools that make test databases and DDL).
-var databaseLibraries = map[string]string{
-	"github.com/jackc/pgx":           "drivers/postgres/",
-	"github.com/go-sql-driver/mysql": "drivers/mysql/",
-	"modernc.org/sqlite":             "drivers/sqlite/",
-}
-
-// libraryExceptions may use the libraries directly: test databases and the DDL tool.
-var libraryExceptions = []string{"internal/testenv/", "scripts/schemagen/"}
-
-func TestDatabaseLibrariesStayInTheirDrivers(t *testing.T) {
-	for _, file := range goFiles(t, false) {
-		if hasPrefix(file, libraryExceptions) {
+	libs := map[string]string{}
+	for path, p := range pkgs {
+		if !isDriver(path) {
 			continue
 		}
-		for _, imp := range imports(t, file) {
-			for lib, home := range databaseLibraries {
-				if strings.HasPrefix(imp, lib) && !strings.HasPrefix(file, home) {
-					t.Errorf("%s imports %s, which only %s may", file, imp, home)
+		for _, imp := range p.imports {
+			if thirdParty(imp) && !shared[imp] {
+				libs[imp] = path
+			}
+		}
+	}
+	return libs
+}
+
+// TestDatabaseLibrariesStayInTheirDrivers: a database's client library is imported by its
+// driver package alone (the test servers and the DDL tool aside), and nothing but the
+// drivers and what lists them (drivers/all, the command) links one.
+func TestDatabaseLibrariesStayInTheirDrivers(t *testing.T) {
+	pkgs := listPackages(t)
+	libs := driverLibraries(pkgs)
+	if len(libs) < 3 {
+		t.Fatalf("found the libraries %v of the drivers: fewer than the databases", libs)
+	}
+	for path, p := range pkgs {
+		if isDriver(path) || hasPrefix(path, libraryExceptions) {
+			continue
+		}
+		for _, imp := range p.imports {
+			for lib, home := range libs {
+				if strings.HasPrefix(imp, lib) {
+					t.Errorf("%s imports %s, which only %s may", path, imp, home)
 				}
 			}
 		}
+		if path != "drivers/all" && linksDriver(p) && !linksAllDrivers(p) {
+			t.Errorf("%s links a driver package without drivers/all", path)
+		}
 	}
 }
 
-// TestDriversAreListedOnce: the driver packages are imported by drivers/all alone (tests
-// aside), so a new database is one package and one line there.
+func linksDriver(p pkg) bool {
+	for _, d := range p.deps {
+		if isDriver(rel(d)) {
+			return true
+		}
+	}
+	return false
+}
+
+func linksAllDrivers(p pkg) bool {
+	for _, d := range p.deps {
+		if rel(d) == "drivers/all" {
+			return true
+		}
+	}
+	return false
+}
+
+// TestDriversAreListedOnce: a driver package (any package drivers/<name>) is imported by
+// drivers/all alone (tests aside), so a new database is one package and one line there.
 func TestDriversAreListedOnce(t *testing.T) {
-	driver := regexp.MustCompile(`^github\.com/mlflow-bulk/mlflow-bulk/drivers/(postgres|mysql|sqlite)$`)
-	for _, file := range goFiles(t, false) {
-		for _, imp := range imports(t, file) {
-			if driver.MatchString(imp) && !strings.HasPrefix(file, "drivers/all/") {
-				t.Errorf("%s imports %s; only drivers/all lists the drivers", file, imp)
+	pkgs := listPackages(t)
+	drivers := 0
+	for path, p := range pkgs {
+		if isDriver(path) {
+			drivers++
+		}
+		for _, imp := range p.imports {
+			if isDriver(rel(imp)) && path != "drivers/all" {
+				t.Errorf("%s imports %s; only drivers/all lists the drivers", path, rel(imp))
 			}
 		}
 	}
+	if drivers < 3 {
+		t.Errorf("found %d driver packages", drivers)
+	}
 }
 
-// TestNoDatabaseNamedBelowTheDrivers: outside the drivers (and the dialects' names in
-// schema/dialect.go, which MLflow's schema dumps are filed under), no code picks a
-// database by name.
-func TestNoDatabaseNamedBelowTheDrivers(t *testing.T) {
-	named := regexp.MustCompile(`\bschema\.(Postgres|MySQL|SQLite)\b|\bDialect\("`)
-	for _, file := range goFiles(t, false) {
-		if strings.HasPrefix(file, "drivers/") || file == "schema/dialect.go" || hasPrefix(file, libraryExceptions) || strings.HasPrefix(file, "internal/schemagen/") {
+// databaseReaders are the source packages that read MLflow databases, and so link the
+// database reader: every other package under sources/ links none.
+var databaseReaders = map[string]string{
+	"sources/database": "reads MLflow databases through the drivers",
+	"sources/sqldump":  "loads a dump into a scratch database and reads that",
+	"sources/formats":  "the table of every format",
+}
+
+// TestFormatReadersLinkNoDatabase: a reader under sources/ (a file store, an export, a
+// CSV, a dump, and any format added later) links no driver, no database library and not
+// the database reader.
+func TestFormatReadersLinkNoDatabase(t *testing.T) {
+	pkgs := listPackages(t)
+	libs := driverLibraries(pkgs)
+	guarded := 0
+	for path, p := range pkgs {
+		if !strings.HasPrefix(path, "sources/") || databaseReaders[path] != "" {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(root, file))
+		guarded++
+		for _, d := range p.deps {
+			_, isLib := libs[d]
+			if r := rel(d); strings.HasPrefix(r, "drivers") || r == "sources/database" || isLib {
+				t.Errorf("%s links %s", path, d)
+			}
+		}
+	}
+	if guarded < 6 {
+		t.Errorf("guarded %d readers", guarded)
+	}
+}
+
+// namingExceptions may name a database: where the names are defined and MLflow's facts
+// filed per dialect (schema), and URI parsing, which still knows SQLite's path form and
+// libpq's key=value form itself.
+var namingExceptions = []string{"drivers/", "schema/", "internal/testenv/", "scripts/schemagen/", "internal/schemagen/", "internal/dburi/"}
+
+// TestNoDatabaseNamedBelowTheDrivers: outside the drivers (and the namingExceptions), no
+// code picks a database by name: not through schema's dialect constants, not by
+// converting a name to a dialect, not by a string that is a database's dialect or URI
+// scheme.
+func TestNoDatabaseNamedBelowTheDrivers(t *testing.T) {
+	names := map[string]bool{}
+	for _, db := range all.Registry().Databases() {
+		names[strings.ToLower(string(db.Dialect))] = true
+		for _, s := range db.Schemes {
+			names[strings.ToLower(s)] = true
+		}
+	}
+	for _, file := range goFiles(t, false) {
+		if hasPrefix(file, namingExceptions) {
+			continue
+		}
+		fset := token.NewFileSet()
+		f, err := parser.ParseFile(fset, filepath.Join(root, file), nil, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, line := range strings.Split(string(data), "\n") {
-			if named.MatchString(line) && !strings.HasPrefix(strings.TrimSpace(line), "//") {
-				t.Errorf("%s:%d names a database: %s", file, i+1, strings.TrimSpace(line))
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.SelectorExpr:
+				if id, ok := x.X.(*ast.Ident); ok && id.Name == "schema" && (x.Sel.Name == "Postgres" || x.Sel.Name == "MySQL" || x.Sel.Name == "SQLite") {
+					t.Errorf("%s names a database: schema.%s", fset.Position(x.Pos()), x.Sel.Name)
+				}
+			case *ast.CallExpr:
+				if sel, ok := x.Fun.(*ast.SelectorExpr); ok && sel.Sel.Name == "Dialect" && len(x.Args) == 1 {
+					if _, lit := x.Args[0].(*ast.BasicLit); lit {
+						t.Errorf("%s names a database: a dialect made of a literal", fset.Position(x.Pos()))
+					}
+				}
+			case *ast.BasicLit:
+				if v, err := strconv.Unquote(x.Value); err == nil && x.Kind == token.STRING && names[strings.ToLower(v)] {
+					t.Errorf("%s names a database: %s", fset.Position(x.Pos()), x.Value)
+				}
 			}
-		}
-	}
-}
-
-// TestFormatReadersLinkNoDatabase: a file-store, export, CSV or dump reader imports
-// nothing that links a database library.
-func TestFormatReadersLinkNoDatabase(t *testing.T) {
-	for _, file := range goFiles(t, false) {
-		if !hasPrefix(file, []string{"sources/filestore/", "sources/exportimport/", "sources/csvfile/", "sources/dump/", "sources/pyvalue/"}) {
-			continue
-		}
-		for _, imp := range imports(t, file) {
-			if strings.Contains(imp, "mlflow-bulk/drivers/") || strings.Contains(imp, "mlflow-bulk/sources/database") {
-				t.Errorf("%s imports %s", file, imp)
-			}
-		}
+			return true
+		})
 	}
 }
 
