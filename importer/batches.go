@@ -6,9 +6,12 @@ import (
 )
 
 // rowsWritten is how many rows of this tally went into buffers or the transaction.
-func (t tally) rowsWritten() int {
+func (t *tally) rowsWritten() int {
 	n := 0
-	for _, c := range t {
+	for _, c := range t.entities {
+		n += int(c.Created)
+	}
+	for _, c := range t.tables {
 		n += int(c.Created)
 	}
 	return n

@@ -16,10 +16,10 @@ import (
 // its source id when the target's column holds it and no experiment has it.
 func (im *importer) experiment(ctx context.Context, source int, e *sources.Experiment) error {
 	key := expKey{source, e.SourceID}
-	im.committed["experiments"].Read++
+	im.committed.of(entityExperiments).Read++
 	if ok, why := im.opts.Filter.TakesExperiment(e); !ok {
 		im.filtered[key] = true
-		im.committed["experiments"].Skipped++
+		im.committed.of(entityExperiments).Skipped++
 		im.noteFiltered(fmt.Sprintf("experiment %q left out: %s", e.Name, why))
 		return nil
 	}
@@ -66,7 +66,7 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 	}
 	if found {
 		mapping.Action = "merged"
-		im.committed["experiments"].Merged++
+		im.committed.of(entityExperiments).Merged++
 		if id == 0 && im.freshDefault && (ws == "" || ws == rules.DefaultWorkspace) {
 			if err := im.adoptDefault(ctx, e); err != nil {
 				return err
@@ -77,7 +77,7 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 			return err
 		}
 		mapping.Action = "created"
-		im.batch["experiments"].Created++
+		im.batch.of(entityExperiments).Created++
 	}
 	mapping.TargetID = id
 	mapping.IDChanged = strconv.FormatInt(id, 10) != e.SourceID
@@ -194,7 +194,7 @@ func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (in
 // experimentTags writes a source experiment's tags. Into an experiment that already
 // existed only keys it lacks are added: an import never overwrites the target's tags.
 func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources.Tag, created bool) error {
-	count := im.committed["experiment_tags"]
+	count := im.committed.of(entityExperimentTags)
 	count.Read += int64(len(tags))
 	if len(tags) == 0 {
 		return nil
@@ -234,7 +234,7 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 			return fmt.Errorf("experiment %d: %w", id, err)
 		}
 		existing[im.keys.fold(t.Key)] = t
-		im.batch["experiment_tags"].Created++
+		im.batch.of(entityExperimentTags).Created++
 	}
 	return nil
 }
@@ -242,7 +242,7 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 // dataset maps a source dataset to the target's row for (experiment, name, digest),
 // creating it when missing, as MLflow's log_inputs does.
 func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset) error {
-	count := im.committed["datasets"]
+	count := im.committed.of(entityDatasets)
 	count.Read++
 	exp := expKey{source, d.ExperimentSourceID}
 	expID, ok := im.expIDs[exp]
@@ -283,7 +283,7 @@ func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset)
 		if err := im.store.CreateDataset(ctx, uuid, expID, d); err != nil {
 			return err
 		}
-		im.batch["datasets"].Created++
+		im.batch.of(entityDatasets).Created++
 	}
 	im.datasets[datasetKey{exp, d.Key}] = uuid
 	return nil

@@ -260,7 +260,7 @@ type runState struct {
 	rejected bool   // left out as invalid input: what follows of it counts as rejected
 	// read counts what the source held of the run, by entity, for the report when the
 	// run is rejected.
-	read      map[string]int64
+	read      [numEntities]int64
 	savepoint bool // part of it was flushed under a savepoint
 	points    *rules.PointSet
 	// metricKeys maps folded metric keys to the key kept, where the target's collation
@@ -307,7 +307,7 @@ type importer struct {
 
 	// committed counts what is in the target; batch what the open transaction holds;
 	// run what the current run adds (merged into batch when the run is complete).
-	committed, batch, run tally
+	committed, batch, run *tally
 
 	runs      *buffer[rules.RunRow]
 	params    *buffer[keyValueRow]
@@ -449,7 +449,7 @@ func (im *importer) invalid(ctx context.Context, inErr *sources.InputError) erro
 		return err
 	}
 	if inErr.RunID != "" {
-		im.committed["runs"].Rejected++
+		im.committed.of(entityRuns).Rejected++
 	}
 	return nil
 }
@@ -475,10 +475,10 @@ func (im *importer) dropRun(ctx context.Context) error {
 	}
 	im.run.reset()
 	im.latest.Reset()
-	im.committed["runs"].Rejected++
+	im.committed.of(entityRuns).Rejected++
 	cur.rejected = true
-	for entity, n := range cur.read {
-		im.committed[entity].Rejected += n
+	for e, n := range cur.read {
+		im.committed.of(entity(e)).Rejected += n
 	}
 	return nil
 }

@@ -41,8 +41,8 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	cur.merge = &mergeState{storedLatest: map[string]rules.MetricPoint{}}
 	out, err := im.runRows(r, expID)
 	row, params, tags := out.Row, out.Params, out.Tags
-	im.run["params"].Skipped += out.DroppedParams
-	im.run["tags"].Skipped += out.DroppedTags
+	im.run.of(entityParams).Skipped += out.DroppedParams
+	im.run.of(entityTags).Skipped += out.DroppedTags
 	if err == nil && !r.MetricsOnly {
 		err = im.moveRunForward(ctx, row)
 	}
@@ -55,18 +55,18 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	for _, p := range params {
 		im.params.add(keyValueRow{key: p.Key, value: p.Value, runUUID: r.RunID})
 	}
-	im.run["params"].Created += int64(len(params))
+	im.run.of(entityParams).Created += int64(len(params))
 	storedTags, err := im.storedKeyValues(ctx, "tags", r.RunID)
 	if err != nil {
 		return err
 	}
 	for _, t := range tags {
 		if _, ok := storedTags[im.keys.fold(t.Key)]; ok {
-			im.run["tags"].Skipped++
+			im.run.of(entityTags).Skipped++
 			continue
 		}
 		im.tags.add(keyValueRow{key: t.Key, value: t.Value, runUUID: r.RunID})
-		im.run["tags"].Created++
+		im.run.of(entityTags).Created++
 	}
 	if err := im.loadStoredMetrics(ctx, cur); err != nil {
 		return err
@@ -78,7 +78,7 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 	if err := im.runInputs(r, expKey{source, r.ExperimentSourceID}, existing); err != nil {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
-	im.run["runs"].Merged++
+	im.run.of(entityRuns).Merged++
 	return nil
 }
 
@@ -163,9 +163,9 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 		case !ok:
 			out = append(out, p)
 		case v == p.Value:
-			im.run["params"].Skipped++
+			im.run.of(entityParams).Skipped++
 		case im.opts.OnParamConflict == rules.ParamConflictKeepTarget:
-			im.run["params"].Skipped++
+			im.run.of(entityParams).Skipped++
 			im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (--on-param-conflict keep-target)", r.RunID, p.Key, v, p.Value))
 		default:
 			return nil, fmt.Errorf("%w: param %q is %q in the target and %q in the source; MLflow never changes a param: re-run with --on-param-conflict keep-target to keep the target's", ErrTargetConflict, p.Key, v, p.Value)
@@ -232,12 +232,12 @@ func (im *importer) writeMergedLatest(ctx context.Context, cur *runState) error 
 		switch {
 		case !ok:
 			im.latestBuf.add(metricRow{MetricPoint: p, runUUID: cur.id})
-			im.run["latest_metrics"].Created++
+			im.run.of(entityLatestMetrics).Created++
 		case stored != p:
 			if err := im.store.UpdateLatestMetric(ctx, cur.id, p); err != nil {
 				return err
 			}
-			im.run["latest_metrics"].Merged++
+			im.run.of(entityLatestMetrics).Merged++
 		}
 	}
 	return nil

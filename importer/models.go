@@ -33,11 +33,11 @@ func text(s *string) any {
 // went to. A model the target already holds (same id) is skipped, as runs are.
 func (im *importer) loggedModel(ctx context.Context, source int, m *sources.LoggedModel) error {
 	if err := im.asm.CheckRecord("logged model "+m.ModelID, m); err != nil {
-		im.committed["logged_models"].Read++
-		im.committed["logged_models"].Rejected++
+		im.committed.of(entityLoggedModels).Read++
+		im.committed.of(entityLoggedModels).Rejected++
 		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
 	}
-	expID, write, err := im.newExperimentEntity(ctx, "logged_models", im.rev.HasTable("logged_models"), expKey{source, m.ExperimentSourceID},
+	expID, write, err := im.newExperimentEntity(ctx, entityLoggedModels, im.rev.HasTable("logged_models"), expKey{source, m.ExperimentSourceID},
 		"logged_models", "model_id", m.ModelID)
 	if err != nil || !write {
 		return err
@@ -95,7 +95,7 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 			return err
 		}
 	}
-	im.batch["logged_models"].Created++
+	im.batch.of(entityLoggedModels).Created++
 	return nil
 }
 
@@ -103,21 +103,21 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 // versions, tags and aliases; into an existing model only what it lacks is added, and a
 // version or alias that differs from the target's is a conflict, handled by the policy.
 func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredModel) error {
-	count, versions := im.committed["registered_models"], im.committed["model_versions"]
+	count, versions := im.committed.of(entityRegisteredModels), im.committed.of(entityModelVersions)
 	count.Read++
 	versions.Read += int64(len(m.Versions))
 	if err := im.asm.CheckRecord("registered model "+strconv.Quote(m.Name), m); err != nil {
 		count.Rejected++
 		versions.Rejected += int64(len(m.Versions))
-		im.committed["model_aliases"].Read += int64(len(m.Aliases))
-		im.committed["model_aliases"].Rejected += int64(len(m.Aliases))
+		im.committed.of(entityModelAliases).Read += int64(len(m.Aliases))
+		im.committed.of(entityModelAliases).Rejected += int64(len(m.Aliases))
 		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
 	}
 	if !im.rev.HasTable("registered_models") {
 		count.Skipped++
 		versions.Skipped += int64(len(m.Versions))
-		im.committed["model_aliases"].Read += int64(len(m.Aliases))
-		im.committed["model_aliases"].Skipped += int64(len(m.Aliases))
+		im.committed.of(entityModelAliases).Read += int64(len(m.Aliases))
+		im.committed.of(entityModelAliases).Skipped += int64(len(m.Aliases))
 		im.noteOnce(fmt.Sprintf("model registry left out: the target's revision %s has none", im.rev.ID))
 		return nil
 	}
@@ -149,7 +149,7 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 		if err != nil {
 			return err
 		}
-		im.batch["registered_models"].Created++
+		im.batch.of(entityRegisteredModels).Created++
 	} else {
 		count.Merged++
 	}
@@ -191,7 +191,7 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 			return err
 		}
 		target[v.Version] = versionSignature(v)
-		im.batch["model_versions"].Created++
+		im.batch.of(entityModelVersions).Created++
 	}
 	if err := im.registryTags(ctx, m); err != nil {
 		return err
@@ -279,7 +279,7 @@ func (im *importer) registryTags(ctx context.Context, m *sources.RegisteredModel
 }
 
 func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredModel, versions map[int64]string) error {
-	count := im.committed["model_aliases"]
+	count := im.committed.of(entityModelAliases)
 	count.Read += int64(len(m.Aliases))
 	if len(m.Aliases) == 0 {
 		return nil
@@ -311,7 +311,7 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 			if err := im.insertRow(ctx, "registered_model_aliases", inWorkspace(m.Workspace, map[string]any{"alias": a.Alias, "version": a.Version, "name": m.Name})); err != nil {
 				return err
 			}
-			im.batch["model_aliases"].Created++
+			im.batch.of(entityModelAliases).Created++
 		}
 	}
 	return nil
@@ -322,12 +322,12 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 // and the target does not hold it yet (same id), as for runs. It counts the entity as
 // read, and as skipped when not written; before a write it flushes the buffered runs,
 // which the entity may refer to.
-func (im *importer) newExperimentEntity(ctx context.Context, entity string, targetHasIt bool, exp expKey, table, keyColumn, id string) (int64, bool, error) {
-	count := im.committed[entity]
+func (im *importer) newExperimentEntity(ctx context.Context, e entity, targetHasIt bool, exp expKey, table, keyColumn, id string) (int64, bool, error) {
+	count := im.committed.of(e)
 	count.Read++
 	if !targetHasIt {
 		count.Skipped++
-		im.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no table for them", strings.ReplaceAll(entity, "_", " "), im.rev.ID))
+		im.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no table for them", strings.ReplaceAll(e.String(), "_", " "), im.rev.ID))
 		return 0, false, nil
 	}
 	expID, ok := im.expIDs[exp]
@@ -352,15 +352,15 @@ func (im *importer) modelNameCollision(ctx context.Context, m *sources.Registere
 	what := fmt.Sprintf("registered model %q and the target's %q are one name under the target's collation %s, which MLflow on this database keeps as one model",
 		m.Name, stored, im.collation.Name)
 	if im.opts.OnKeyCollision == rules.CollisionKeepFirst {
-		im.committed["registered_models"].Skipped++
-		im.committed["model_versions"].Skipped += int64(len(m.Versions))
-		im.committed["model_aliases"].Read += int64(len(m.Aliases))
-		im.committed["model_aliases"].Skipped += int64(len(m.Aliases))
+		im.committed.of(entityRegisteredModels).Skipped++
+		im.committed.of(entityModelVersions).Skipped += int64(len(m.Versions))
+		im.committed.of(entityModelAliases).Read += int64(len(m.Aliases))
+		im.committed.of(entityModelAliases).Skipped += int64(len(m.Aliases))
 		im.noteSkipped(m.Origin.File, what+": this one is left out with its versions (--on-key-collision keep-first)")
 		return nil
 	}
-	im.committed["registered_models"].Rejected++
-	im.committed["model_versions"].Rejected += int64(len(m.Versions))
+	im.committed.of(entityRegisteredModels).Rejected++
+	im.committed.of(entityModelVersions).Rejected += int64(len(m.Versions))
 	return im.invalid(ctx, &sources.InputError{File: m.Origin.File,
 		Err: fmt.Errorf("%w: %s; rename one, or re-run with --on-key-collision keep-first to keep the first", ErrTargetConflict, what)})
 }

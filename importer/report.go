@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"sort"
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
@@ -8,12 +9,38 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// entities are the entities in report order.
-var entities = []string{
+// entity is an entity the report counts, in report order; tables copied as rows are
+// counted beside them by table name.
+type entity int
+
+const (
+	entityExperiments entity = iota
+	entityExperimentTags
+	entityDatasets
+	entityRuns
+	entityParams
+	entityTags
+	entityMetrics
+	entityLatestMetrics
+	entityInputs
+	entityInputTags
+	entityLoggedModels
+	entityRegisteredModels
+	entityModelVersions
+	entityModelAliases
+	entityTraces
+	entityAssessments
+	numEntities
+)
+
+// entityNames are the entities' names in the report.
+var entityNames = [numEntities]string{
 	"experiments", "experiment_tags", "datasets", "runs", "params", "tags",
 	"metrics", "latest_metrics", "inputs", "input_tags",
 	"logged_models", "registered_models", "model_versions", "model_aliases", "traces", "assessments",
 }
+
+func (e entity) String() string { return entityNames[e] }
 
 // Count tallies one entity. Read counts what the sources held; Created rows were
 // written; Merged source items went into something the target already had; Skipped
@@ -157,52 +184,63 @@ func (r *Report) addRunIDs(created, merged []string) {
 	}
 }
 
-// tally is a set of counts being accumulated.
-type tally map[string]*Count
-
-func newTally() tally {
-	t := tally{}
-	for _, e := range entities {
-		t[e] = &Count{}
-	}
-	return t
+// tally is a set of counts being accumulated: one per entity, and one per table copied
+// as rows.
+type tally struct {
+	entities [numEntities]Count
+	tables   map[string]*Count
 }
 
-// get returns the count of an entity, adding it for tables copied as rows.
-func (t tally) get(e string) *Count {
-	c, ok := t[e]
+func newTally() *tally { return &tally{tables: map[string]*Count{}} }
+
+// of is the count of an entity.
+func (t *tally) of(e entity) *Count { return &t.entities[e] }
+
+// table is the count of a table copied as rows, added when first asked for.
+func (t *tally) table(name string) *Count {
+	c, ok := t.tables[name]
 	if !ok {
 		c = &Count{}
-		t[e] = c
+		t.tables[name] = c
 	}
 	return c
 }
 
-func (t tally) merge(o tally) {
-	for e, c := range o {
-		t.get(e).add(*c)
+func (t *tally) merge(o *tally) {
+	for e := range o.entities {
+		t.entities[e].add(o.entities[e])
+	}
+	for name, c := range o.tables {
+		t.table(name).add(*c)
 	}
 }
 
-func (t tally) reset() {
-	for _, c := range t {
+func (t *tally) reset() {
+	t.entities = [numEntities]Count{}
+	for _, c := range t.tables {
 		*c = Count{}
 	}
 }
 
-func (t tally) ordered() []EntityCount {
-	out := make([]EntityCount, 0, len(entities))
-	for _, e := range entities {
-		out = append(out, EntityCount{Entity: e, Count: *t[e]})
+// ordered is the report's counts: the entities in their order, then the tables copied as
+// rows by name.
+func (t *tally) ordered() []EntityCount {
+	out := make([]EntityCount, 0, int(numEntities)+len(t.tables))
+	for e := range numEntities {
+		out = append(out, EntityCount{Entity: e.String(), Count: t.entities[e]})
 	}
-	// Then the tables copied as rows, by name.
-	for _, e := range sortedExtra(t) {
-		out = append(out, EntityCount{Entity: e, Count: *t[e]})
+	names := make([]string, 0, len(t.tables))
+	for name := range t.tables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		out = append(out, EntityCount{Entity: name, Count: *t.tables[name]})
 	}
 	return out
 }
 
-func (r *Report) finish(committed tally, started time.Time, complete bool) {
+func (r *Report) finish(committed *tally, started time.Time, complete bool) {
 	r.Counts = committed.ordered()
 	r.Seconds = time.Since(started).Seconds()
 	r.Complete = complete

@@ -13,10 +13,11 @@ import (
 // startRun begins a run: it decides whether to write it and buffers its row, params,
 // tags and inputs. Its metrics follow in addMetrics; finishRun completes it.
 func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) error {
-	read := map[string]int64{"params": int64(len(r.Params)), "tags": int64(len(r.Tags)), "inputs": int64(len(r.Inputs)), "input_tags": inputTagCount(r.Inputs)}
-	im.committed["runs"].Read++
-	for entity, n := range read {
-		im.committed[entity].Read += n
+	var read [numEntities]int64
+	read[entityParams], read[entityTags], read[entityInputs], read[entityInputTags] = int64(len(r.Params)), int64(len(r.Tags)), int64(len(r.Inputs)), inputTagCount(r.Inputs)
+	im.committed.of(entityRuns).Read++
+	for e, n := range read {
+		im.committed.of(entity(e)).Read += n
 	}
 	im.cur = &runState{id: r.RunID, points: rules.NewPointSet(), metricKeys: map[string]string{}, dropped: map[string]bool{}, file: r.Origin.File, sourceLatest: r.LatestMetrics, read: read}
 	for i, f := range im.flushers {
@@ -36,15 +37,15 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		if !ok && !im.filteredExp(source, r.ExperimentSourceID) {
 			// Its experiment was rejected; the rejection names it.
 			im.cur.rejected = true
-			im.committed["runs"].Rejected++
-			for entity, n := range read {
-				im.committed[entity].Rejected += n
+			im.committed.of(entityRuns).Rejected++
+			for e, n := range read {
+				im.committed.of(entity(e)).Rejected += n
 			}
 		} else {
-			im.committed["runs"].Skipped++
+			im.committed.of(entityRuns).Skipped++
 			im.filteredRuns++
-			for entity, n := range read {
-				im.committed[entity].Skipped += n
+			for e, n := range read {
+				im.committed.of(entity(e)).Skipped += n
 			}
 		}
 		return nil
@@ -67,9 +68,9 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		switch im.opts.OnExistingRun {
 		case rules.ExistingRunSkip:
 			im.cur.skip = true
-			im.committed["runs"].Skipped++
-			for entity, n := range read {
-				im.committed[entity].Skipped += n
+			im.committed.of(entityRuns).Skipped++
+			for e, n := range read {
+				im.committed.of(entity(e)).Skipped += n
 			}
 			return nil
 		case rules.ExistingRunFail:
@@ -83,17 +84,17 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		return im.invalid(ctx, rules.RunInputError(r, err))
 	}
 	im.runs.add(row)
-	im.run["runs"].Created++
+	im.run.of(entityRuns).Created++
 	for _, p := range params {
 		im.params.add(keyValueRow{key: p.Key, value: p.Value, runUUID: r.RunID})
 	}
-	im.run["params"].Created += int64(len(params))
-	im.run["params"].Skipped += int64(len(r.Params) - len(params))
+	im.run.of(entityParams).Created += int64(len(params))
+	im.run.of(entityParams).Skipped += int64(len(r.Params) - len(params))
 	for _, t := range tags {
 		im.tags.add(keyValueRow{key: t.Key, value: t.Value, runUUID: r.RunID})
 	}
-	im.run["tags"].Created += int64(len(tags))
-	im.run["tags"].Skipped += out.DroppedTags // params left out are in the difference above
+	im.run.of(entityTags).Created += int64(len(tags))
+	im.run.of(entityTags).Skipped += out.DroppedTags // params left out are in the difference above
 	if err := im.runInputs(r, expKey{source, r.ExperimentSourceID}, nil); err != nil {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
@@ -153,8 +154,8 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 		return nil
 	}
 	if !im.rev.HasTable("inputs") {
-		im.run["inputs"].Skipped += int64(len(r.Inputs))
-		im.run["input_tags"].Skipped += inputTagCount(r.Inputs)
+		im.run.of(entityInputs).Skipped += int64(len(r.Inputs))
+		im.run.of(entityInputTags).Skipped += inputTagCount(r.Inputs)
 		im.noteOnce(fmt.Sprintf("datasets and inputs left out: the target's revision %s has no inputs table", im.rev.ID))
 		return nil
 	}
@@ -165,8 +166,8 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 	for _, in := range r.Inputs {
 		if isModelEdge(in) && !im.rev.HasTable("logged_models") {
 			// The model is left out with its table: an edge to it would point at nothing.
-			im.run["inputs"].Skipped++
-			im.run["input_tags"].Skipped += int64(len(in.Tags))
+			im.run.of(entityInputs).Skipped++
+			im.run.of(entityInputTags).Skipped += int64(len(in.Tags))
 			im.noteOnce(fmt.Sprintf("run inputs and outputs of logged models left out: the target's revision %s has no logged_models table for the models they name", im.rev.ID))
 			continue
 		}
@@ -180,8 +181,8 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 		}
 		e := inputEdge{in.SourceType, sourceID, in.DestinationType, in.DestinationID}
 		if seen[e] {
-			im.run["inputs"].Skipped++
-			im.run["input_tags"].Skipped += int64(len(in.Tags))
+			im.run.of(entityInputs).Skipped++
+			im.run.of(entityInputTags).Skipped += int64(len(in.Tags))
 			continue
 		}
 		seen[e] = true
@@ -195,7 +196,7 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 			uuid = newUUID()
 		}
 		im.inputs.add(inputRow{inputUUID: uuid, sourceType: e.sourceType, sourceID: e.sourceID, destinationType: e.destType, destinationID: e.destID, step: in.Step})
-		im.run["inputs"].Created++
+		im.run.of(entityInputs).Created++
 		for _, t := range in.Tags {
 			if err := im.asm.CheckText("input_tags", "name", "input tag "+strconv.Quote(t.Key), t.Key); err != nil {
 				return err
@@ -204,7 +205,7 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 				return err
 			}
 			im.inputTags.add(inputTagRow{inputUUID: uuid, name: t.Key, value: t.Value})
-			im.run["input_tags"].Created++
+			im.run.of(entityInputTags).Created++
 		}
 	}
 	return nil
@@ -217,9 +218,9 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 	if cur == nil || cur.id != m.RunID {
 		return fmt.Errorf("%s: metrics of run %s arrived outside that run (a bug in the source reader)", m.Origin.File, m.RunID)
 	}
-	count := im.committed["metrics"]
+	count := im.committed.of(entityMetrics)
 	count.Read += int64(len(m.Points))
-	cur.read["metrics"] += int64(len(m.Points))
+	cur.read[entityMetrics] += int64(len(m.Points))
 	switch {
 	case cur.rejected:
 		count.Rejected += int64(len(m.Points))
@@ -230,7 +231,7 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 	}
 	for _, p := range m.Points {
 		if cur.dropped[p.Key] {
-			im.run["metrics"].Skipped++
+			im.run.of(entityMetrics).Skipped++
 			continue
 		}
 		value, isNaN := rules.Sanitize(p.Value)
@@ -241,7 +242,7 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		pt := rules.MetricPoint{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		k := rules.PointKey{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		if cur.points.Has(k) {
-			im.run["metrics"].Skipped++
+			im.run.of(entityMetrics).Skipped++
 			continue
 		}
 		if !im.latest.Seen(p.Key) {
@@ -253,7 +254,7 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 					return im.invalid(ctx, &sources.InputError{File: m.Origin.File, RunID: m.RunID, Err: im.asm.CollisionError("metric", first, p.Key)})
 				}
 				cur.dropped[p.Key] = true
-				im.run["metrics"].Skipped++
+				im.run.of(entityMetrics).Skipped++
 				im.noteSkipped(m.Origin.File, fmt.Sprintf("run %s: metric %q left out: it is the same key as %q under the target's collation %s", m.RunID, p.Key, first, im.collation.Name))
 				continue
 			}
@@ -268,7 +269,7 @@ func (im *importer) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		}
 		im.latest.Observe(pt)
 		im.metrics.add(metricRow{MetricPoint: pt, runUUID: cur.id})
-		im.run["metrics"].Created++
+		im.run.of(entityMetrics).Created++
 	}
 	im.progress.MetricRows += int64(len(m.Points))
 	if im.buffered() > im.memoryRows() {
@@ -301,7 +302,7 @@ func (im *importer) finishRun(ctx context.Context) error {
 	} else if hasLatest {
 		for _, p := range im.latest.Points() {
 			im.latestBuf.add(metricRow{MetricPoint: p, runUUID: cur.id})
-			im.run["latest_metrics"].Created++
+			im.run.of(entityLatestMetrics).Created++
 		}
 	}
 	if cur.merge == nil {
@@ -315,19 +316,19 @@ func (im *importer) finishRun(ctx context.Context) error {
 	}
 	if cur.merge != nil && !cur.merge.moved && im.run.rowsWritten() == 0 {
 		// The target held all of it: nothing was merged, the run was already there.
-		im.run["runs"].Merged--
-		im.run["runs"].Skipped++
+		im.run.of(entityRuns).Merged--
+		im.run.of(entityRuns).Skipped++
 	}
 	switch {
-	case im.run["runs"].Created > 0:
+	case im.run.of(entityRuns).Created > 0:
 		im.batchCreated = append(im.batchCreated, cur.id)
-	case im.run["runs"].Merged > 0:
+	case im.run.of(entityRuns).Merged > 0:
 		im.batchMerged = append(im.batchMerged, cur.id)
 	}
 	im.seenRuns[cur.id] = seenRun{source: cur.source, experiment: cur.experiment, file: cur.file}
 	// What the target now holds of the run: what this import wrote, and, for a run it
 	// merged into, what the target held before where that was read (-1: not known).
-	held := im.run["params"].Created + im.run["tags"].Created + im.run["metrics"].Created
+	held := im.run.of(entityParams).Created + im.run.of(entityTags).Created + im.run.of(entityMetrics).Created
 	if st := cur.stored; cur.merge != nil && (st == nil || !st.complete || !st.metricsRead) {
 		held = -1
 	} else if cur.merge != nil {

@@ -150,8 +150,8 @@ func (im *importer) unchangedRun(source int, r *sources.Run) bool {
 	if _, seen := im.seenRuns[r.RunID]; seen {
 		return false // a second copy of a run this import took: startRun rejects it
 	}
-	im.committed["runs"].Read++
-	im.committed["runs"].Skipped++
+	im.committed.of(entityRuns).Read++
+	im.committed.of(entityRuns).Skipped++
 	im.report.UnchangedRuns++
 	im.seenRuns[r.RunID] = seenRun{source: source, experiment: r.ExperimentSourceID, file: r.Origin.File}
 	im.progress.Runs++

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
@@ -104,7 +103,7 @@ func (im *importer) unsupportedRows(c *sources.TableChunk, target *schema.TableI
 // tableChunk copies rows of a table without rules.
 func (im *importer) tableChunk(ctx context.Context, source int, c *sources.TableChunk) error {
 	name := c.Table.Name
-	count := im.committed.get(name)
+	count := im.committed.table(name)
 	count.Read += int64(len(c.Rows))
 	target := im.targetTables[name]
 	if !im.tablesChecked[source] {
@@ -194,7 +193,7 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		im.report.Notices = append(im.report.Notices, "gateway secrets were copied encrypted, as they are: the target's MLflow server reads them only with the "+
 			"source server's key (the same MLFLOW_CRYPTO_KEK_PASSPHRASE and MLFLOW_CRYPTO_KEK_VERSION)")
 	}
-	im.batch.get(name).Created += int64(len(fresh))
+	im.batch.table(name).Created += int64(len(fresh))
 	im.batchRows += len(fresh)
 	if im.batchRows >= im.opts.batchRows() {
 		return im.commit(ctx, true)
@@ -255,20 +254,4 @@ func (im *importer) insertRows(ctx context.Context, table string, names []string
 		}
 	}
 	return nil
-}
-
-// sortedExtra lists the names of a tally beyond the fixed entities, for the report.
-func sortedExtra(t tally) []string {
-	fixed := map[string]bool{}
-	for _, e := range entities {
-		fixed[e] = true
-	}
-	var out []string
-	for e := range t {
-		if !fixed[e] {
-			out = append(out, e)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

@@ -22,18 +22,18 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 			assessments += int64(len(t.Rows))
 		}
 	}
-	im.committed["assessments"].Read += assessments
-	expID, write, err := im.newExperimentEntity(ctx, "traces", im.rev.AtLeast("867495a8f9d4"), expKey{source, tr.ExperimentSourceID},
+	im.committed.of(entityAssessments).Read += assessments
+	expID, write, err := im.newExperimentEntity(ctx, entityTraces, im.rev.AtLeast("867495a8f9d4"), expKey{source, tr.ExperimentSourceID},
 		"trace_info", "request_id", tr.RequestID)
 	if err != nil || !write {
-		im.committed["assessments"].Skipped += assessments
+		im.committed.of(entityAssessments).Skipped += assessments
 		return err
 	}
 	for _, t := range tr.Tables {
 		for _, row := range t.Rows {
 			if err := im.asm.CheckRow("trace "+tr.RequestID+" "+t.Table, t.Columns, row); err != nil {
-				im.committed["traces"].Rejected++
-				im.committed["assessments"].Rejected += assessments
+				im.committed.of(entityTraces).Rejected++
+				im.committed.of(entityAssessments).Rejected += assessments
 				return im.invalid(ctx, &sources.InputError{File: tr.Origin.File, Err: err})
 			}
 		}
@@ -59,12 +59,12 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 		if cols == nil {
 			im.noteOnce(fmt.Sprintf("trace rows of table %s left out: the target has no such table", t.Table))
 			if t.Table == "assessments" {
-				im.committed["assessments"].Skipped += int64(len(t.Rows))
+				im.committed.of(entityAssessments).Skipped += int64(len(t.Rows))
 			}
 			continue
 		}
 		if t.Table == "assessments" {
-			im.batch["assessments"].Created += int64(len(t.Rows))
+			im.batch.of(entityAssessments).Created += int64(len(t.Rows))
 		}
 		for _, row := range t.Rows {
 			if err := im.insertTraceRow(ctx, source, t, row, cols, expID); err != nil {
@@ -72,7 +72,7 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 			}
 		}
 	}
-	im.batch["traces"].Created++
+	im.batch.of(entityTraces).Created++
 	if rollups, err := im.targetColumns(ctx, traceRollupTable); err != nil {
 		return err
 	} else if rollups != nil {
