@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -85,11 +86,14 @@ type storedRunData struct {
 	inputs map[inputEdge]bool
 }
 
-// windowRead is a window whose stored state is being read on its own goroutine.
+// windowRead is a window whose stored state is being read on its own goroutine. The
+// goroutine shares nothing with the importer: it gets a storedReader and the ids to ask
+// for, and hands back what it read in stored, read once done is closed.
 type windowRead struct {
 	records []aheadRecord
-	err     error         // the read's, once done is closed
-	done    chan struct{} // closed when the read is over
+	stored  map[string]*storedRunData // the read's result, once done is closed
+	err     error                     // the read's, once done is closed
+	done    chan struct{}             // closed when the read is over
 }
 
 // rotate starts reading the stored state of the window just filled, once the window
@@ -100,9 +104,10 @@ func (h *importHandler) rotate(ctx context.Context) error {
 	}
 	records := h.im.ahead.take()
 	w := &windowRead{records: records, done: make(chan struct{})}
+	reader, ids := h.im.storedReader(), h.im.storedToAsk(records)
 	go func() {
 		defer close(w.done)
-		w.err = h.im.readStored(ctx, records)
+		w.stored, w.err = reader.read(ctx, ids)
 	}()
 	h.reading = w
 	return nil
@@ -119,6 +124,7 @@ func (h *importHandler) importRead(ctx context.Context) error {
 	if w.err != nil {
 		return w.err
 	}
+	h.im.stored = w.stored
 	return h.replay(ctx, w.records)
 }
 
@@ -131,9 +137,11 @@ func (h *importHandler) drain(ctx context.Context) error {
 	if len(records) == 0 {
 		return nil
 	}
-	if err := h.im.readStored(ctx, records); err != nil {
+	stored, err := h.im.storedReader().read(ctx, h.im.storedToAsk(records))
+	if err != nil {
 		return err
 	}
+	h.im.stored = stored
 	return h.replay(ctx, records)
 }
 
@@ -167,81 +175,112 @@ func (h *importHandler) replay(ctx context.Context, records []aheadRecord) error
 // about. An empty target is never asked, so its first import streams straight through.
 func (im *importer) readsAhead() bool { return im.targetHasRuns }
 
-// readStored reads what the target holds of the runs of a window. A run already seen in
-// this import is left to be read when merged: rows of it may still be in the buffers.
-func (im *importer) readStored(ctx context.Context, records []aheadRecord) error {
-	im.stored = map[string]*storedRunData{}
-	var ids []string
-	withInputs := map[string]bool{}
+// storedAsk is what a window asks the target: its runs' ids, and which of them have
+// inputs in the source.
+type storedAsk struct {
+	ids        []string
+	withInputs map[string]bool
+}
+
+// storedToAsk lists the runs of a window whose stored state to read. A run already seen
+// in this import is left to be read when merged: rows of it may still be in the buffers.
+func (im *importer) storedToAsk(records []aheadRecord) storedAsk {
+	ask := storedAsk{withInputs: map[string]bool{}}
+	asked := map[string]bool{}
 	for _, rec := range records {
 		r := rec.run
-		if r == nil || r.Unchanged || im.stored[r.RunID] != nil {
+		if r == nil || r.Unchanged || asked[r.RunID] {
 			continue
 		}
 		if _, seen := im.seenRuns[r.RunID]; seen {
 			continue
 		}
-		im.stored[r.RunID] = &storedRunData{}
-		ids = append(ids, r.RunID)
+		asked[r.RunID] = true
+		ask.ids = append(ask.ids, r.RunID)
 		if len(r.Inputs) > 0 {
-			withInputs[r.RunID] = true
+			ask.withInputs[r.RunID] = true
 		}
 	}
-	progress, err := im.store.RunsProgress(ctx, ids)
+	return ask
+}
+
+// storedReader reads what the target holds of a window's runs. It holds only what the
+// read needs (the store, whose transaction is the read's alone while it runs), so that
+// it can run beside the importer filling the next window.
+type storedReader struct {
+	store Store
+	rev   *schema.Revision
+	// merge: stored runs are merged (the default policy), so what they hold is read.
+	merge bool
+}
+
+func (im *importer) storedReader() storedReader {
+	policy := im.opts.OnExistingRun
+	return storedReader{store: im.store, rev: im.rev, merge: policy != rules.ExistingRunSkip && policy != rules.ExistingRunFail}
+}
+
+// read reads what the target holds of the runs asked for.
+func (r storedReader) read(ctx context.Context, ask storedAsk) (map[string]*storedRunData, error) {
+	stored := map[string]*storedRunData{}
+	for _, id := range ask.ids {
+		stored[id] = &storedRunData{}
+	}
+	progress, err := r.store.RunsProgress(ctx, ask.ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var present []string
-	for _, id := range ids {
+	for _, id := range ask.ids {
 		if p, ok := progress[id]; ok {
-			im.stored[id].present, im.stored[id].progress = true, p
+			stored[id].present, stored[id].progress = true, p
 			present = append(present, id)
 		}
 	}
-	if policy := im.opts.OnExistingRun; len(present) == 0 || policy == rules.ExistingRunSkip || policy == rules.ExistingRunFail {
-		return nil // only a merge (the default) reads what a stored run holds
+	if len(present) == 0 || !r.merge {
+		return stored, nil
 	}
-	err = im.store.RunsKeyValues(ctx, "params", present, func(id string, t sources.Tag) {
-		im.stored[id].params = append(im.stored[id].params, t)
+	err = r.store.RunsKeyValues(ctx, "params", present, func(id string, t sources.Tag) {
+		stored[id].params = append(stored[id].params, t)
 	})
 	if err == nil {
-		err = im.store.RunsKeyValues(ctx, "tags", present, func(id string, t sources.Tag) {
-			im.stored[id].tags = append(im.stored[id].tags, t)
+		err = r.store.RunsKeyValues(ctx, "tags", present, func(id string, t sources.Tag) {
+			stored[id].tags = append(stored[id].tags, t)
 		})
 	}
-	if err == nil && im.rev.HasTable("latest_metrics") {
-		err = im.store.RunsLatestMetrics(ctx, present, func(id string, p rules.MetricPoint) {
-			im.stored[id].latest = append(im.stored[id].latest, p)
+	if err == nil && r.rev.HasTable("latest_metrics") {
+		err = r.store.RunsLatestMetrics(ctx, present, func(id string, p rules.MetricPoint) {
+			stored[id].latest = append(stored[id].latest, p)
 		})
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, id := range present {
-		im.stored[id].complete = true
+		stored[id].complete = true
 	}
-	if err := im.readStoredMetrics(ctx, present); err != nil {
-		return err
+	if err := r.readMetrics(ctx, present, stored); err != nil {
+		return nil, err
 	}
-	if !im.rev.HasTable("inputs") {
-		return nil
+	if !r.rev.HasTable("inputs") {
+		return stored, nil
 	}
 	var inputsOf []string
 	for _, id := range present {
-		if withInputs[id] {
+		if ask.withInputs[id] {
 			inputsOf = append(inputsOf, id)
-			im.stored[id].inputs = map[inputEdge]bool{}
+			stored[id].inputs = map[inputEdge]bool{}
 		}
 	}
-	return im.store.RunsInputEdges(ctx, inputsOf, func(id string, e inputEdge) {
-		im.stored[id].inputs[e] = true
+	err = r.store.RunsInputEdges(ctx, inputsOf, func(id string, e inputEdge) {
+		stored[id].inputs[e] = true
 	})
+	return stored, err
 }
 
-// readStoredMetrics reads the stored histories of the window's runs, as many whole as
-// fit in aheadStoredPoints.
-func (im *importer) readStoredMetrics(ctx context.Context, present []string) error {
-	counts, err := im.store.RunsMetricCounts(ctx, present)
+// readMetrics reads the stored histories of the window's runs, as many whole as fit in
+// aheadStoredPoints.
+func (r storedReader) readMetrics(ctx context.Context, present []string, stored map[string]*storedRunData) error {
+	counts, err := r.store.RunsMetricCounts(ctx, present)
 	if err != nil {
 		return err
 	}
@@ -254,10 +293,10 @@ func (im *importer) readStoredMetrics(ctx context.Context, present []string) err
 		}
 		total += n
 		within = append(within, id)
-		im.stored[id].metricsRead = true
+		stored[id].metricsRead = true
 	}
-	return im.store.RunsMetrics(ctx, within, func(id string, k rules.PointKey) {
-		im.stored[id].metrics = append(im.stored[id].metrics, k)
+	return r.store.RunsMetrics(ctx, within, func(id string, k rules.PointKey) {
+		stored[id].metrics = append(stored[id].metrics, k)
 	})
 }
 
