@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin/mlflow-bulk
 SHELL := /bin/bash
 
-.PHONY: build test unit-test check vet demo clean bench bench-go
+.PHONY: build test race ci unit-test check vet demo clean bench bench-go
 
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/mlflow-bulk
@@ -25,6 +25,20 @@ vet: check
 test: check
 	$(GO) build -o bin/testsummary ./internal/tools/testsummary
 	set -o pipefail; scripts/test-servers run $(GO) test -json -count=1 -p 1 -timeout 20m ./... 2>&1 | bin/testsummary
+
+# The packages that run goroutines side by side (the producer of a source, the file
+# store's workers, the import's read-ahead, MySQL's LOAD DATA pipe, progress), under the
+# race detector. Of the importer, the tests that drive its read-ahead and concurrent
+# imports: its whole suite under -race would take most of an hour on two cores.
+RACE_PACKAGES := ./sources/... ./drivers/... ./internal/progress ./cmd/...
+RACE_IMPORTER := TestReadAheadMerge|TestNoOpReimportAsksPerWindow|TestConcurrentImports|TestImportRealFileStores|TestSQLDumpsImportAsTheLiveDatabase
+race:
+	$(GO) build -o bin/testsummary ./internal/tools/testsummary
+	set -o pipefail; scripts/test-servers run bash -c '$(GO) test -race -json -count=1 -p 1 -timeout 20m $(RACE_PACKAGES) && $(GO) test -race -json -count=1 -timeout 20m -run "^($(RACE_IMPORTER))$$" ./importer' 2>&1 | bin/testsummary
+
+# What CI runs: the linter, the race detector on the concurrent code, then every test
+# (last, so that the closing line is the whole suite's).
+ci: vet race test
 
 # Tests that need no server (the others skip, saying why).
 unit-test:
