@@ -237,7 +237,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		Filter:               filter,
 		ArtifactMap:          artifactMap,
 		OnParamConflict:      opts.OnParamConflict,
-		Progress:             shown.Update,
+		Progress:             func(p importer.Progress) { shown.Update(snapshotOf(p)) },
 	}
 	report, err := importer.Import(ctx, sink, srcs, impOpts)
 	if errors.Is(err, importer.ErrDryRunNeedsSchema) {
@@ -256,7 +256,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		sink.Close()
 		srcOpts.FileStore.Workers = 0
 		shown := opts.IO.Progress(opts.Progress).Start()
-		shown.Update(importer.Progress{Phase: progress.PhaseVerify})
+		shown.Update(progress.Snapshot{Phase: progress.PhaseVerify})
 		vr, err = verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
 			verify.Options{Workspace: workspace, TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap,
 				SkipUnsupported: opts.SkipUnsupported, OnModelConflict: opts.OnModelConflict, OnParamConflict: opts.OnParamConflict})

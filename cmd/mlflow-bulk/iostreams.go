@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"golang.org/x/term"
 )
@@ -50,4 +51,17 @@ func (s *IOStreams) SetStderrTTY(tty bool) { s.stderrTTY = tty }
 // Progress returns a display of a command's progress on ErrOut in mode (--progress).
 func (s *IOStreams) Progress(mode string) *progress.Display {
 	return progress.New(s.ErrOut, progress.Mode(mode), s.stderrTTY, s.Clock)
+}
+
+// importStages tells the display what kind of work each of the import's phases is.
+var importStages = map[string]progress.Stage{
+	importer.PhaseImport: progress.StageRows,
+	importer.PhaseCommit: progress.StageCommit,
+	importer.PhaseKeys:   progress.StageKeys,
+}
+
+// snapshotOf is the import's progress as the display takes it.
+func snapshotOf(p importer.Progress) progress.Snapshot {
+	return progress.Snapshot{Phase: p.Phase, Stage: importStages[p.Phase], Source: p.Source, Runs: p.Runs,
+		MetricRows: p.MetricRows, TotalRuns: p.TotalRuns, KeysAfter: p.KeysAfter}
 }

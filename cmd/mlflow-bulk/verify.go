@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -91,7 +90,7 @@ func runVerify(ctx context.Context, opts *VerifyOptions) error {
 		return err
 	}
 	shown := opts.IO.Progress(opts.Progress).Start()
-	shown.Update(importer.Progress{Phase: progress.PhaseVerify})
+	shown.Update(progress.Snapshot{Phase: progress.PhaseVerify})
 	accept := opts.Accept
 	accept.TargetExperiment, accept.Filter, accept.ArtifactMap = opts.TargetExperiment, filter, artifactMap
 	if accept.Workspace, err = opts.workspace(); err != nil {

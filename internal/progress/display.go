@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -34,6 +33,35 @@ const LogEvery = 5 * time.Second
 
 // PhaseVerify is the phase of verify, shown as the import's phases are.
 const PhaseVerify = "verifying the target against the sources"
+
+// Stage is what kind of work a phase is, which decides how it is shown and what its
+// time left counts.
+type Stage int
+
+const (
+	// StageOther is a phase shown by its name and how long it lasts.
+	StageOther Stage = iota
+	// StageRows moves rows: the bar, or a plain line of counts.
+	StageRows
+	// StageCommit and StageKeys come after the rows and last in proportion to them.
+	StageCommit
+	StageKeys
+)
+
+// Snapshot is the work done so far, as the command tells the display.
+type Snapshot struct {
+	// Phase is what is being done, in words; Stage what kind of work it is.
+	Phase string
+	Stage Stage
+	// Source is what is being read.
+	Source     string
+	Runs       int64
+	MetricRows int64
+	// TotalRuns is how many runs the sources hold, 0 when they cannot tell.
+	TotalRuns int64
+	// KeysAfter says that metrics' keys and indexes are built once the rows are in.
+	KeysAfter bool
+}
 
 // Clock tells the time. The heartbeat's ticks come from Start's ticker, or from a test
 // calling Tick with the times it chooses.
@@ -65,7 +93,7 @@ type Display struct {
 	// mu guards what the heartbeat reads: the last snapshot, when its phase began, when
 	// a line was last written, and whether a phase line is on the terminal.
 	mu         sync.Mutex
-	last       importer.Progress
+	last       Snapshot
 	phaseStart time.Time
 	logged     time.Time
 	phaseShown bool
@@ -117,7 +145,7 @@ func (d *Display) Tick(now time.Time) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	phase, since := d.last.Phase, now.Sub(d.phaseStart)
-	if d.quiet || phase == "" || phase == importer.PhaseImport || since < time.Second {
+	if d.quiet || phase == "" || d.last.Stage == StageRows || since < time.Second {
 		return
 	}
 	left := withComma(d.eta.leftText(d.last, now))
@@ -142,18 +170,18 @@ func (d *Display) Tick(now time.Time) {
 }
 
 // Update takes the import's latest snapshot.
-func (d *Display) Update(pr importer.Progress) {
+func (d *Display) Update(pr Snapshot) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.clock.Now()
-	d.eta.observe(pr, d.last.Phase, now)
+	d.eta.observe(pr, d.last, now)
 	if pr.Phase != d.last.Phase {
 		d.phaseStart = now
 		d.clearPhaseLine()
 	}
 	d.last = pr
-	if d.quiet || pr.Phase != importer.PhaseImport {
-		if d.bar != nil && pr.Phase != importer.PhaseImport {
+	if d.quiet || pr.Stage != StageRows {
+		if d.bar != nil && pr.Stage != StageRows {
 			// The rows are in: the bar makes way for the phases' own lines.
 			_ = d.bar.Finish()
 			d.bar = nil
@@ -180,7 +208,7 @@ func (d *Display) Update(pr importer.Progress) {
 
 // showBar draws the bar: runs against the total (the time left in its text) when the
 // sources can count them, metric rows otherwise.
-func (d *Display) showBar(pr importer.Progress, now time.Time) {
+func (d *Display) showBar(pr Snapshot, now time.Time) {
 	if d.bar == nil {
 		d.bar = newBar(d.errOut, pr.TotalRuns)
 	}

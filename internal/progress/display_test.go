@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 )
 
 // fakeClock is a clock the test moves by hand.
@@ -30,9 +28,9 @@ func TestPlainLinesNameEveryLongPhase(t *testing.T) {
 	var out bytes.Buffer
 	clock := newFakeClock()
 	d := New(&out, Auto, false, clock)
-	d.Update(importer.Progress{Phase: importer.PhaseCommit})
+	d.Update(Snapshot{Phase: phaseCommit, Stage: stageOf(phaseCommit)})
 	d.Tick(clock.advance(500 * time.Millisecond))
-	d.Update(importer.Progress{Phase: importer.PhaseKeys, Runs: 3, MetricRows: 7})
+	d.Update(Snapshot{Phase: phaseKeys, Stage: stageOf(phaseKeys), Runs: 3, MetricRows: 7})
 	d.Tick(clock.advance(999 * time.Millisecond))
 	if out.Len() != 0 {
 		t.Fatalf("a phase under a second spoke: %q", out.String())
@@ -43,13 +41,13 @@ func TestPlainLinesNameEveryLongPhase(t *testing.T) {
 	d.Finish()
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	want := []string{
-		"mlflow-bulk: " + importer.PhaseKeys,
-		"mlflow-bulk: " + importer.PhaseKeys + ", for 7s so far (3 runs, 7 metric rows imported)",
+		"mlflow-bulk: " + phaseKeys,
+		"mlflow-bulk: " + phaseKeys + ", for 7s so far (3 runs, 7 metric rows imported)",
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("lines:\n%s\nwant:\n%s", out.String(), strings.Join(want, "\n"))
 	}
-	if strings.Contains(out.String(), importer.PhaseCommit) {
+	if strings.Contains(out.String(), phaseCommit) {
 		t.Errorf("the short phase was named: %q", out.String())
 	}
 }
@@ -61,16 +59,16 @@ func TestTerminalShowsThePhasesAfterTheBar(t *testing.T) {
 	var out bytes.Buffer
 	clock := newFakeClock()
 	d := New(&out, Auto, true, clock)
-	d.Update(importer.Progress{Phase: importer.PhaseImport, Source: "s", Runs: 1, TotalRuns: 2})
+	d.Update(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Source: "s", Runs: 1, TotalRuns: 2})
 	clock.advance(time.Second)
-	d.Update(importer.Progress{Phase: importer.PhaseImport, Source: "s", Runs: 2, TotalRuns: 2})
+	d.Update(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Source: "s", Runs: 2, TotalRuns: 2})
 	if !strings.Contains(out.String(), "/2") || strings.Contains(out.String(), "runs/hr") {
 		t.Errorf("no bar with the run total: %q", out.String())
 	}
-	d.Update(importer.Progress{Phase: importer.PhaseKeys, Runs: 2, TotalRuns: 2})
+	d.Update(Snapshot{Phase: phaseKeys, Stage: stageOf(phaseKeys), Runs: 2, TotalRuns: 2})
 	out.Reset()
 	d.Tick(clock.advance(3 * time.Second))
-	if got := out.String(); !strings.HasPrefix(got, "\r\033[Kmlflow-bulk: "+importer.PhaseKeys+" (3s") || strings.Contains(got, "\n") {
+	if got := out.String(); !strings.HasPrefix(got, "\r\033[Kmlflow-bulk: "+phaseKeys+" (3s") || strings.Contains(got, "\n") {
 		t.Errorf("the key build on a terminal shows %q", got)
 	}
 	out.Reset()
@@ -85,10 +83,10 @@ func TestNeverIsSilent(t *testing.T) {
 	var out bytes.Buffer
 	clock := newFakeClock()
 	d := New(&out, Never, true, clock)
-	d.Update(importer.Progress{Phase: importer.PhaseImport, Runs: 1, TotalRuns: 5})
+	d.Update(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Runs: 1, TotalRuns: 5})
 	clock.advance(LogEvery * 2)
-	d.Update(importer.Progress{Phase: importer.PhaseImport, Runs: 2, TotalRuns: 5})
-	d.Update(importer.Progress{Phase: importer.PhaseKeys})
+	d.Update(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Runs: 2, TotalRuns: 5})
+	d.Update(Snapshot{Phase: phaseKeys, Stage: stageOf(phaseKeys)})
 	d.Tick(clock.advance(LogEvery * 3))
 	d.Finish()
 	if out.Len() != 0 {
@@ -103,7 +101,7 @@ func TestPlainRowLinesAreEnglish(t *testing.T) {
 	clock := newFakeClock()
 	d := New(&out, Auto, false, clock)
 	clock.advance(LogEvery)
-	d.Update(importer.Progress{Phase: importer.PhaseImport, Source: "store", Runs: 1, MetricRows: 50})
+	d.Update(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Source: "store", Runs: 1, MetricRows: 50})
 	if got := out.String(); got != "mlflow-bulk: store: 1 run, 50 metric rows, 10 rows/s\n" {
 		t.Errorf("row line %q", got)
 	}

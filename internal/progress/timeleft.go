@@ -1,10 +1,6 @@
 package progress
 
-import (
-	"time"
-
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
-)
+import "time"
 
 // The time left that the progress shows counts the phases after the rows too: on a new
 // PostgreSQL database metrics' keys and indexes are built once the rows are in, in time
@@ -29,17 +25,17 @@ type timeLeft struct {
 }
 
 // observe notes a change of phase at now.
-func (t *timeLeft) observe(pr importer.Progress, previous string, now time.Time) {
-	if pr.Phase == previous {
+func (t *timeLeft) observe(pr Snapshot, previous Snapshot, now time.Time) {
+	if pr.Phase == previous.Phase {
 		return
 	}
 	switch {
-	case pr.Phase == importer.PhaseImport && t.rowsStart.IsZero():
+	case pr.Stage == StageRows && t.rowsStart.IsZero():
 		t.rowsStart = now
-	case previous == importer.PhaseImport:
+	case previous.Stage == StageRows:
 		t.rowsTook, t.metricRows = now.Sub(t.rowsStart), pr.MetricRows
 	}
-	if pr.Phase == importer.PhaseKeys {
+	if pr.Stage == StageKeys {
 		t.keysStart = now
 	}
 	t.keysAfter = t.keysAfter || pr.KeysAfter
@@ -47,11 +43,11 @@ func (t *timeLeft) observe(pr importer.Progress, previous string, now time.Time)
 
 // after is what the phases after the rows add, for rows that take rows and hold
 // metricRows, less what of them is done.
-func (t *timeLeft) after(rows time.Duration, metricRows int64, phase string, now time.Time) time.Duration {
+func (t *timeLeft) after(rows time.Duration, metricRows int64, stage Stage, now time.Time) time.Duration {
 	var left time.Duration
 	if t.keysAfter {
 		keys := time.Duration(float64(metricRows) / keysRowsPerSecond * float64(time.Second))
-		if phase == importer.PhaseKeys {
+		if stage == StageKeys {
 			keys = max(0, keys-now.Sub(t.keysStart))
 		}
 		left += keys
@@ -64,27 +60,27 @@ func (t *timeLeft) after(rows time.Duration, metricRows int64, phase string, now
 
 // left estimates the time left at now; false when nothing can be told yet (the sources
 // cannot count their runs, or none is done).
-func (t *timeLeft) left(pr importer.Progress, now time.Time) (time.Duration, bool) {
-	switch pr.Phase {
-	case importer.PhaseImport:
+func (t *timeLeft) left(pr Snapshot, now time.Time) (time.Duration, bool) {
+	switch pr.Stage {
+	case StageRows:
 		if pr.TotalRuns <= 0 || pr.Runs <= 0 || t.rowsStart.IsZero() {
 			return 0, false
 		}
 		elapsed := now.Sub(t.rowsStart)
 		share := float64(pr.TotalRuns) / float64(pr.Runs)
 		rows := time.Duration(float64(elapsed) * share)
-		return rows - elapsed + t.after(rows, int64(float64(pr.MetricRows)*share), pr.Phase, now), true
-	case importer.PhaseCommit, importer.PhaseKeys:
+		return rows - elapsed + t.after(rows, int64(float64(pr.MetricRows)*share), pr.Stage, now), true
+	case StageCommit, StageKeys:
 		if t.rowsTook == 0 || pr.TotalRuns <= 0 {
 			return 0, false
 		}
-		return t.after(t.rowsTook, t.metricRows, pr.Phase, now), true
+		return t.after(t.rowsTook, t.metricRows, pr.Stage, now), true
 	}
 	return 0, false
 }
 
 // leftText is the estimate as the progress shows it, "" when there is none.
-func (t *timeLeft) leftText(pr importer.Progress, now time.Time) string {
+func (t *timeLeft) leftText(pr Snapshot, now time.Time) string {
 	d, ok := t.left(pr, now)
 	switch {
 	case !ok:

@@ -3,8 +3,6 @@ package progress
 import (
 	"testing"
 	"time"
-
-	"github.com/mlflow-bulk/mlflow-bulk/importer"
 )
 
 // TestTimeLeftCountsThePhasesAfterTheRows follows an import through its phases on a
@@ -14,8 +12,8 @@ func TestTimeLeftCountsThePhasesAfterTheRows(t *testing.T) {
 	start := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return start.Add(time.Duration(s * float64(time.Second))) }
 	// Each run holds 26,500 metric rows: 100 runs are 10 s of building keys.
-	rows := func(runs int64, keys bool) importer.Progress {
-		return importer.Progress{Phase: importer.PhaseImport, Runs: runs, MetricRows: runs * keysRowsPerSecond / 10, TotalRuns: 100, KeysAfter: keys}
+	rows := func(runs int64, keys bool) Snapshot {
+		return Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Runs: runs, MetricRows: runs * keysRowsPerSecond / 10, TotalRuns: 100, KeysAfter: keys}
 	}
 	for _, c := range []struct {
 		name         string
@@ -28,8 +26,8 @@ func TestTimeLeftCountsThePhasesAfterTheRows(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			eta := timeLeft{verify: c.verify}
-			eta.observe(importer.Progress{Phase: importer.PhaseSchema}, "", at(0))
-			eta.observe(rows(0, c.keys), importer.PhaseSchema, at(5))
+			eta.observe(Snapshot{Phase: phaseSchema, Stage: stageOf(phaseSchema)}, Snapshot{}, at(0))
+			eta.observe(rows(0, c.keys), Snapshot{Phase: phaseSchema, Stage: stageOf(phaseSchema)}, at(5))
 			got, ok := eta.left(rows(10, c.keys), at(15))
 			if !ok || got != c.want {
 				t.Errorf("after 10 of 100 runs in 10 s: %v %v, want %v", got, ok, c.want)
@@ -38,11 +36,11 @@ func TestTimeLeftCountsThePhasesAfterTheRows(t *testing.T) {
 	}
 
 	eta := timeLeft{verify: true}
-	eta.observe(rows(0, true), "", at(0))
+	eta.observe(rows(0, true), Snapshot{}, at(0))
 	done := rows(100, true)
-	eta.observe(importer.Progress{Phase: importer.PhaseCommit, MetricRows: done.MetricRows, TotalRuns: 100}, importer.PhaseImport, at(100))
-	keys := importer.Progress{Phase: importer.PhaseKeys, MetricRows: done.MetricRows, TotalRuns: 100}
-	eta.observe(keys, importer.PhaseCommit, at(101))
+	eta.observe(Snapshot{Phase: phaseCommit, Stage: stageOf(phaseCommit), MetricRows: done.MetricRows, TotalRuns: 100}, Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport)}, at(100))
+	keys := Snapshot{Phase: phaseKeys, Stage: stageOf(phaseKeys), MetricRows: done.MetricRows, TotalRuns: 100}
+	eta.observe(keys, Snapshot{Phase: phaseCommit, Stage: stageOf(phaseCommit)}, at(101))
 	wantKeys := 10*time.Second - 4*time.Second
 	wantVerify := time.Duration(verifyShare * 100 * float64(time.Second))
 	if got, ok := eta.left(keys, at(105)); !ok || got != wantKeys+wantVerify {
@@ -52,15 +50,15 @@ func TestTimeLeftCountsThePhasesAfterTheRows(t *testing.T) {
 		t.Errorf("keys overrunning their estimate: %v, want the verify part %v alone", got, wantVerify)
 	}
 	noVerify := timeLeft{}
-	noVerify.observe(rows(0, true), "", at(0))
-	noVerify.observe(keys, importer.PhaseImport, at(10))
+	noVerify.observe(rows(0, true), Snapshot{}, at(0))
+	noVerify.observe(keys, Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport)}, at(10))
 	if text := noVerify.leftText(keys, at(1000)); text != "under a second left" {
 		t.Errorf("past the estimate: %q, want finishing", text)
 	}
 
 	uncounted := timeLeft{}
-	uncounted.observe(importer.Progress{Phase: importer.PhaseImport}, "", at(0))
-	if text := uncounted.leftText(importer.Progress{Phase: importer.PhaseImport, Runs: 10}, at(10)); text != "" {
+	uncounted.observe(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport)}, Snapshot{}, at(0))
+	if text := uncounted.leftText(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Runs: 10}, at(10)); text != "" {
 		t.Errorf("sources that cannot count their runs: %q, want no estimate", text)
 	}
 	if text := uncounted.leftText(rows(10, false), at(10)); text != "about 1m30s left" {
