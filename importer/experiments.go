@@ -39,6 +39,7 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 		e = &renamed
 	}
 	if err := im.checkExperiment(e); err != nil {
+		im.committed.of(entityExperiments).Rejected++
 		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
 	}
 	ws := im.workspaceOf(e.Workspace)
@@ -59,6 +60,7 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 	id, found, err := im.experimentByName(ctx, ws, e.Name)
 	var colliding *collidingNameError
 	if errors.As(err, &colliding) {
+		im.committed.of(entityExperiments).Rejected++
 		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
 	}
 	if err != nil {
@@ -96,6 +98,12 @@ func (im *importer) checkExperiment(e *sources.Experiment) error {
 	}
 	if err := im.asm.CheckText("experiments", "artifact_location", what+" artifact_location", e.ArtifactLocation); err != nil {
 		return err
+	}
+	if err := rules.CheckArtifactLocation(e.ArtifactLocation); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := im.checkSourceWorkspace(e.Workspace); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	if !im.rev.HasTable("experiment_tags") {
 		return nil

@@ -32,7 +32,11 @@ func text(s *string) any {
 // loggedModel writes an MLflow 3 logged model into the experiment its source experiment
 // went to. A model the target already holds (same id) is skipped, as runs are.
 func (im *importer) loggedModel(ctx context.Context, source int, m *sources.LoggedModel) error {
-	if err := im.asm.CheckRecord("logged model "+m.ModelID, m); err != nil {
+	err := im.asm.CheckRecord("logged model "+m.ModelID, m)
+	if locErr := rules.CheckArtifactLocation(m.ArtifactLocation); err == nil && locErr != nil {
+		err = fmt.Errorf("logged model %s: %w", m.ModelID, locErr)
+	}
+	if err != nil {
 		im.committed.of(entityLoggedModels).Read++
 		im.committed.of(entityLoggedModels).Rejected++
 		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
@@ -126,6 +130,9 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 	}
 	// Names are unique within a workspace: the model merges with the one of its
 	// workspace in the target, never another's.
+	if err := im.checkSourceWorkspace(m.Workspace); err != nil {
+		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: fmt.Errorf("registered model %q: %w", m.Name, err)})
+	}
 	ws := im.workspaceOf(m.Workspace)
 	if err := im.ensureWorkspace(ctx, ws); err != nil {
 		return err

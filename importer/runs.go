@@ -50,6 +50,9 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 		}
 		return nil
 	}
+	if err := rules.CheckArtifactLocation(r.ArtifactURI); err != nil {
+		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
+	}
 	if mapped, ok := im.mapLocation(r.ArtifactURI); ok {
 		remapped := *r
 		remapped.ArtifactURI = mapped

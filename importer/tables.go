@@ -129,8 +129,18 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	expCols := tablerows.ExperimentColumns(c.Table, c.Columns)
 	rows := make([][]any, 0, len(c.Rows))
 	var unmapped int64
+	wsCol := tablerows.IndexOf(c.Columns, "workspace")
+	if name == "workspaces" {
+		wsCol = tablerows.IndexOf(c.Columns, "name")
+	}
 	for i, row := range c.Rows {
-		if err := im.asm.CheckRow("a row of "+name, c.Columns, row); err != nil {
+		err := im.asm.CheckRow("a row of "+name, c.Columns, row)
+		if ws, isText := cellText(row, wsCol); err == nil && isText {
+			if wsErr := im.checkSourceWorkspace(ws); wsErr != nil {
+				err = fmt.Errorf("a row of %s: %w", name, wsErr)
+			}
+		}
+		if err != nil {
 			count.Rejected++
 			inErr := &sources.InputError{File: c.Origin.File, Line: c.Origin.Line + i, Err: err}
 			if err := im.invalid(ctx, inErr); err != nil {
@@ -254,4 +264,18 @@ func (im *importer) insertRows(ctx context.Context, table string, names []string
 		}
 	}
 	return nil
+}
+
+// cellText is the text of a row's cell at i, false when there is none.
+func cellText(row []any, i int) (string, bool) {
+	if i < 0 || i >= len(row) {
+		return "", false
+	}
+	switch v := row[i].(type) {
+	case string:
+		return v, true
+	case []byte:
+		return string(v), true
+	}
+	return "", false
 }

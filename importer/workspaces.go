@@ -40,6 +40,15 @@ func (im *importer) workspaceOf(source string) string {
 	return rules.TargetWorkspace(im.targetHasWorkspaces(), im.opts.Workspace, source)
 }
 
+// checkSourceWorkspace refuses a source's workspace name MLflow would not accept, where
+// the import would write it (no --workspace replaces it, and the target has workspaces).
+func (im *importer) checkSourceWorkspace(name string) error {
+	if im.opts.Workspace != "" || !im.targetHasWorkspaces() {
+		return nil
+	}
+	return rules.CheckSourceWorkspace(name)
+}
+
 // sourceWorkspace names a source's workspace for messages.
 func sourceWorkspace(ws string) string {
 	if ws == "" {

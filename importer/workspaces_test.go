@@ -292,3 +292,80 @@ func TestVerifyTwoExportsOfOneModel(t *testing.T) {
 		t.Errorf("verify of one: %v", r.Differences)
 	}
 }
+
+// TestHostileWorkspacesAndLocations: a source workspace named against MLflow's rules and
+// a served location that climbs out of its root are invalid input: the import stops
+// naming them, and --skip-invalid leaves them out, writing no such name or location.
+func TestHostileWorkspacesAndLocations(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "mlruns")
+	if err := os.CopyFS(store, os.DirFS(testenv.Sample(t, "dmatrix-logged-models/mlruns"))); err != nil {
+		t.Fatal(err)
+	}
+	meta := filepath.Join(store, "445108229672134057", "meta.yaml")
+	data, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(meta, append(data, "workspace: ../evil\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uri := testenv.SQLite(t)
+	if _, err := importPaths(t, uri, importer.Options{}, store); !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), `"../evil"`) {
+		t.Fatalf("a workspace named ../evil: %v", err)
+	}
+	report, err := importPaths(t, uri, importer.Options{SkipInvalid: true}, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Count("experiments").Rejected != 1 {
+		t.Errorf("experiments: %+v", report.Count("experiments"))
+	}
+	d := openDB(t, uri)
+	if n := d.count("SELECT COUNT(*) FROM workspaces WHERE name LIKE '%evil%'"); n != 0 {
+		t.Errorf("%d workspaces named after ../evil", n)
+	}
+	d.close()
+
+	// A run whose served location climbs out of its root, into a workspace.
+	if err := os.WriteFile(meta, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var patched string
+	var runData []byte
+	entries, err := os.ReadDir(filepath.Join(store, "445108229672134057"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		m := filepath.Join(store, "445108229672134057", e.Name(), "meta.yaml")
+		if b, err := os.ReadFile(m); err == nil && strings.Contains(string(b), "run_id:") {
+			patched, runData = m, b
+			break
+		}
+	}
+	if patched == "" {
+		t.Fatal("no run in the sample")
+	}
+	lines := strings.Split(string(runData), "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "artifact_uri:") {
+			lines[i] = "artifact_uri: mlflow-artifacts:/../../workspaces/team-c/1"
+		}
+	}
+	if err := os.WriteFile(patched, []byte(strings.Join(lines, "\n")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uri = testenv.SQLite(t)
+	_, err = importPaths(t, uri, importer.Options{Workspace: "team-a"}, store)
+	if !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), "climbs out") {
+		t.Fatalf("a run whose location climbs out: %v", err)
+	}
+	if _, err := importPaths(t, uri, importer.Options{Workspace: "team-a", SkipInvalid: true}, store); err != nil {
+		t.Fatal(err)
+	}
+	d = openDB(t, uri)
+	if n := d.count("SELECT COUNT(*) FROM runs WHERE artifact_uri LIKE '%..%'"); n != 0 {
+		t.Errorf("%d runs with a location that climbs", n)
+	}
+	d.close()
+}

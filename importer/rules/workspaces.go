@@ -33,6 +33,35 @@ func CheckWorkspaceName(name string) error {
 	return nil
 }
 
+// CheckSourceWorkspace applies MLflow's rules for workspace names to a source's, which
+// the import writes as it is where --workspace does not replace it: none ("") and the
+// default one pass.
+func CheckSourceWorkspace(name string) error {
+	if name == "" || name == DefaultWorkspace {
+		return nil
+	}
+	if err := CheckWorkspaceName(name); err != nil {
+		return fmt.Errorf("the source's %w", err)
+	}
+	return nil
+}
+
+// CheckArtifactLocation refuses a location the server serves (mlflow-artifacts:) whose
+// path climbs out of where it starts with "..": MLflow's server refuses such paths, and
+// placed under a workspace it would name another workspace's files.
+func CheckArtifactLocation(location string) error {
+	rest, ok := strings.CutPrefix(location, proxiedScheme)
+	if !ok {
+		return nil
+	}
+	for _, segment := range strings.FieldsFunc(rest, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if segment == ".." {
+			return fmt.Errorf("artifact location %q climbs out of the server's artifact root (..): MLflow serves no such location", location)
+		}
+	}
+	return nil
+}
+
 // TargetWorkspace is the target workspace of a row a source holds in workspace source
 // ("" for a source without workspaces): the one the import names (--workspace), else
 // the source's own, else the default one; "" where the target has no workspaces. The
@@ -72,8 +101,12 @@ func WorkspaceArtifact(location, ws string) (string, bool) {
 	}
 	path := strings.TrimPrefix(rest, "/")
 	if other, ok := strings.CutPrefix(path, "workspaces/"); ok {
-		// Already a workspace's: that of another workspace moves to this one.
-		_, path, _ = strings.Cut(other, "/")
+		// Already a workspace's (workspaces/<name>/…): that of another workspace moves
+		// to this one. A path workspaces/<name> alone is not under a workspace, as the
+		// server reads it, and is kept whole.
+		if _, inside, found := strings.Cut(other, "/"); found {
+			path = inside
+		}
 	}
 	mapped := proxiedScheme + host + "/workspaces/" + ws + "/" + path
 	return mapped, mapped != location
