@@ -190,6 +190,10 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
+	workspace, err := opts.workspace()
+	if err != nil {
+		return err
+	}
 	srcOpts.FileStore.Workers = opts.Workers
 	srcs, err := openSources(ctx, opts.Drivers, opts.Sources, srcOpts)
 	defer closeSources(srcs)
@@ -216,10 +220,6 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 
 	shown := opts.IO.Progress(opts.Progress).Start()
 	shown.VerifyAfter(opts.Verify && !opts.DryRun)
-	workspace, err := opts.workspace()
-	if err != nil {
-		return err
-	}
 	impOpts := importer.Options{
 		Workspace:            workspace,
 		WorkspaceDescription: opts.WorkspaceDescription,

@@ -158,11 +158,31 @@ type Selection struct {
 	Shard                           string
 	Workspace, WorkspaceDescription string
 	FlattenWorkspaces               bool
+	// workspaceGiven: --workspace was on the command line, even as "".
+	workspaceGiven bool
 }
+
+// givenString is a string flag that notes whether it was given at all, so that an empty
+// value given on purpose is told from a flag left out.
+type givenString struct {
+	value *string
+	given *bool
+}
+
+func (g givenString) String() string {
+	if g.value == nil {
+		return ""
+	}
+	return *g.value
+}
+func (g givenString) Set(v string) error { *g.value, *g.given = v, true; return nil }
+func (g givenString) Type() string       { return "string" }
 
 // workspace is the one workspace the sources go into ("" keeps each row's own).
 func (s *Selection) workspace() (string, error) {
 	switch {
+	case s.workspaceGiven && s.Workspace == "":
+		return "", &usageError{errors.New(`--workspace "" names no workspace: give its name, or leave --workspace out to keep each row's workspace`)}
 	case s.FlattenWorkspaces && s.Workspace != "":
 		return "", &usageError{errors.New("--workspace and --flatten-workspaces both say where the sources' workspaces go: give one")}
 	case s.FlattenWorkspaces:
@@ -192,7 +212,7 @@ func (s *Selection) addFlags(f *pflag.FlagSet, verb string) {
 	f.StringArrayVar(&s.Renames, "rename-experiment", nil, say("import experiment OLD under the name NEW: OLD=NEW (repeatable), or a CSV file of old,new lines", "the import renamed experiments: OLD=NEW (repeatable), or a CSV file of old,new lines"))
 	f.StringArrayVar(&s.ArtifactRootMap, "artifact-root-map", nil, say("rewrite artifact locations starting with OLD to start with NEW: OLD=NEW (repeatable; the longest match wins)", "the import rewrote artifact locations: OLD=NEW (repeatable)"))
 	f.StringVar(&s.Shard, "shard", "", say("K/N: import only the runs whose id hashes to shard K of N (0-based), so N processes load one source into one database side by side", "the import took only shard K of N"))
-	f.StringVar(&s.Workspace, "workspace", "", say("put everything of the sources into this workspace of the target (created when missing); experiments and models merge by name within it. Without it, each row keeps its workspace", "the import put everything into this workspace"))
+	f.Var(givenString{&s.Workspace, &s.workspaceGiven}, "workspace", say("put everything of the sources into this workspace of the target (created when missing); experiments and models merge by name within it. Without it, each row keeps its workspace", "the import put everything into this workspace"))
 	f.BoolVar(&s.FlattenWorkspaces, "flatten-workspaces", false, say("put the sources' workspaces together into the default one (what a target without workspaces needs)", "the import put the sources' workspaces into the default one"))
 	if took {
 		f.StringVar(&s.WorkspaceDescription, "workspace-description", "", "the description of the workspace --workspace creates")

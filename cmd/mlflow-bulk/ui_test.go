@@ -553,3 +553,23 @@ func TestDryRunIntoEmptyMariaDB(t *testing.T) {
 		t.Errorf("%d tables in the target, %d scratch databases left", tables, scratch)
 	}
 }
+
+// TestEmptyWorkspaceIsAUsageError: --workspace "" is a mistake (a variable that was
+// empty), not the flag left out: import and verify say so and write nothing.
+func TestEmptyWorkspaceIsAUsageError(t *testing.T) {
+	t.Parallel()
+	target := filepath.Join(t.TempDir(), "t.db")
+	for _, args := range [][]string{
+		{"import", "../../testdata/mlruns", "--to", "sqlite:///" + filepath.ToSlash(target), "--workspace", ""},
+		{"import", "../../testdata/mlruns", "--to", "sqlite:///" + filepath.ToSlash(target), "--workspace="},
+		{"verify", "../../testdata/mlruns", "--to", "sqlite:///" + filepath.ToSlash(target), "--workspace", ""},
+	} {
+		io, _, errOut := TestStreams()
+		if code := Main(args, io); code != ExitUsage || !strings.Contains(errOut.String(), `--workspace "" names no workspace`) {
+			t.Errorf("%v: exit %d, %s", args, code, errOut.String())
+		}
+	}
+	if _, err := os.Stat(target); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the target was created: %v", err)
+	}
+}
