@@ -199,3 +199,38 @@ func TestSQLDumpsKeepNUL(t *testing.T) {
 		})
 	}
 }
+
+// TestPgDumpOtherSchemasLeftOut: a pg_dump of a database whose other schema holds a
+// table named as one of MLflow's gives MLflow's tables alone; the other schema's tables
+// are named in the report, and none of their rows is imported.
+func TestPgDumpOtherSchemasLeftOut(t *testing.T) {
+	live := testenv.Postgres(t)
+	store := hostileStore(t)
+	if _, err := importPaths(t, live, importer.Options{}, store); err != nil {
+		t.Fatal(err)
+	}
+	setUp(t, live, "CREATE SCHEMA other",
+		"CREATE TABLE other.experiment_tags (key VARCHAR(250) NOT NULL, value VARCHAR(5000), experiment_id INTEGER NOT NULL, PRIMARY KEY (key, experiment_id))",
+		"INSERT INTO other.experiment_tags VALUES ('intruder', 'x', 0)")
+	dump := dumpsOf(t, "postgres", live)[0]
+	uri := testenv.SQLite(t)
+	report, err := importPaths(t, uri, importer.Options{}, dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named bool
+	for _, n := range report.Skipped {
+		named = named || strings.Contains(n.Reason, "other.experiment_tags")
+	}
+	if !named {
+		t.Errorf("the other schema's table is not named: %+v", report.Skipped)
+	}
+	d := openDB(t, uri)
+	if n := d.count("SELECT COUNT(*) FROM experiment_tags WHERE key = 'intruder'"); n != 0 {
+		t.Errorf("%d rows of other.experiment_tags were imported", n)
+	}
+	d.close()
+	if r := verifyPaths(t, uri, store); len(r.Differences) != 0 {
+		t.Errorf("verify against the store: %v", r.Differences)
+	}
+}

@@ -31,6 +31,7 @@ type foreignKey struct {
 
 type table struct {
 	name        string
+	schema      string // the schema the dump puts it in, "" where it names none
 	columns     []column
 	primaryKey  []string
 	foreignKeys []foreignKey
@@ -62,11 +63,12 @@ func parseCreateTable(text string, t tool, line int) (*table, error) {
 			return nil, err
 		}
 	}
-	name, err := qualifiedName(l)
+	key, err := qualifiedName(l)
 	if err != nil {
 		return nil, err
 	}
-	tb := &table{name: name, line: line}
+	name := key.name
+	tb := &table{name: name, schema: key.schema, line: line}
 	if _, err := expectPunct(l, "("); err != nil {
 		return nil, err
 	}
@@ -382,7 +384,7 @@ func typeOf(declared string) (columnKind, string) {
 
 // parseAlterTable reads pg_dump's ALTER TABLE [ONLY] t ADD CONSTRAINT c PRIMARY KEY
 // (…) / FOREIGN KEY (…) REFERENCES …, adding the key to the table it names.
-func parseAlterTable(text string, t tool, tables map[string]*table) error {
+func parseAlterTable(text string, t tool, tables map[tableKey]*table) error {
 	l := &lexer{src: text, tool: t}
 	if err := expectWords(l, "ALTER", "TABLE"); err != nil {
 		return nil //nolint:nilerr // not an ALTER TABLE this reader needs
@@ -390,11 +392,11 @@ func parseAlterTable(text string, t tool, tables map[string]*table) error {
 	if l.peekWord("ONLY") {
 		_, _ = l.next()
 	}
-	name, err := qualifiedName(l)
+	key, err := qualifiedName(l)
 	if err != nil {
 		return err
 	}
-	tb := tables[name]
+	tb := tables[key]
 	var rest []token
 	for !l.done() {
 		tk, err := l.next()

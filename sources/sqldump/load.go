@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -17,22 +18,25 @@ const rowsPerCopy = 1000
 
 // load reads the dump twice: first its schema (pg_dump adds keys after the data), then
 // its rows, into the scratch database at uri, in one transaction.
-func load(ctx context.Context, path string, t tool, uri string, opts database.Options) error {
-	tables, err := readSchema(ctx, path, t)
+//
+// It returns the tables of the dump that are not MLflow's: those of other schemas.
+func load(ctx context.Context, path string, t tool, uri string, opts database.Options) ([]tableKey, error) {
+	all, err := readSchema(ctx, path, t)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if tables["alembic_version"] == nil {
-		return &sources.InputError{File: path, Err: fmt.Errorf("a %s dump without MLflow's alembic_version table: not a dump of an MLflow database (or not of all its tables)", t)}
+	tables, others, err := all.mlflowSchema()
+	if err != nil {
+		return nil, &sources.InputError{File: path, Err: fmt.Errorf("a %s dump %w", t, err)}
 	}
 	sink, err := opts.Drivers.Open(ctx, uri, sinks.Options{Unchecked: true})
 	if err != nil {
-		return fmt.Errorf("%s: a scratch database to read it: %w", path, err)
+		return nil, fmt.Errorf("%s: a scratch database to read it: %w", path, err)
 	}
 	defer sink.Close()
 	tx, err := sink.Begin(ctx)
 	if err != nil {
-		return fmt.Errorf("%s: a scratch database to read it: %w", path, err)
+		return nil, fmt.Errorf("%s: a scratch database to read it: %w", path, err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // after Commit it does nothing
 	quote := sink.Dialect().Quote
@@ -41,16 +45,19 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 			// An expression this database cannot compute: the column is filled from the
 			// dump's values instead, as the target computes its own anyway.
 			if err := execOne(ctx, tx, tb.scratchDDL(quote, false)); err != nil {
-				return &sources.InputError{File: path, Line: tb.line, Err: fmt.Errorf("table %s: %w", tb.name, err)}
+				return nil, &sources.InputError{File: path, Line: tb.line, Err: fmt.Errorf("table %s: %w", tb.name, err)}
 			}
 			for i := range tb.columns {
 				tb.columns[i].generated = ""
 			}
 		}
 	}
-	l := &loader{ctx: ctx, path: path, tool: t, tables: tables, tx: tx}
+	l := &loader{ctx: ctx, path: path, tool: t, tables: tables, others: map[tableKey]bool{}, tx: tx}
+	for _, k := range others {
+		l.others[k] = true
+	}
 	if err := l.loadRows(); err != nil {
-		return err
+		return nil, err
 	}
 	// The database reader asks for a run's rows by run id, a trace's by its id: each
 	// foreign key gets an index (built once, after the rows), as MLflow's schema has.
@@ -65,11 +72,11 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 			}
 			stmt := fmt.Sprintf("CREATE INDEX %s ON %s (%s)", quote(fmt.Sprintf("mlflow_bulk_scratch_%s_%d", tb.name, i)), quote(tb.name), strings.Join(cols, ", "))
 			if err := execOne(ctx, tx, stmt); err != nil {
-				return fmt.Errorf("%s: index the scratch copy's table %s: %w", path, tb.name, err)
+				return nil, fmt.Errorf("%s: index the scratch copy's table %s: %w", path, tb.name, err)
 			}
 		}
 	}
-	return tx.Commit(ctx)
+	return others, tx.Commit(ctx)
 }
 
 // execOne runs one statement mlflow-bulk built for the scratch database. It is built
@@ -98,17 +105,46 @@ func (s schemaTables) ordered() []*table {
 	for _, tb := range s {
 		out = append(out, tb)
 	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].line < out[j-1].line; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
+	sort.Slice(out, func(i, j int) bool { return out[i].line < out[j].line })
 	return out
 }
 
+// dumpTables are every table a dump creates, by schema and name.
+type dumpTables map[tableKey]*table
+
+// mlflowSchema picks the tables of the schema MLflow's tables are in (the one holding
+// alembic_version), by name, and lists the others, which are left out: a table of the
+// same name in another schema is not MLflow's.
+func (d dumpTables) mlflowSchema() (schemaTables, []tableKey, error) {
+	var homes []string
+	for k := range d {
+		if k.name == "alembic_version" {
+			homes = append(homes, k.schema)
+		}
+	}
+	switch len(homes) {
+	case 0:
+		return nil, nil, fmt.Errorf("without MLflow's alembic_version table: not a dump of an MLflow database (or not of all its tables)")
+	case 1:
+	default:
+		sort.Strings(homes)
+		return nil, nil, fmt.Errorf("with MLflow's tables in %d schemas (%s): dump one of them (pg_dump -n SCHEMA) and import each dump on its own", len(homes), strings.Join(homes, ", "))
+	}
+	tables, others := schemaTables{}, []tableKey{}
+	for k, tb := range d {
+		if k.schema == homes[0] {
+			tables[k.name] = tb
+		} else {
+			others = append(others, k)
+		}
+	}
+	sort.Slice(others, func(i, j int) bool { return others[i].String() < others[j].String() })
+	return tables, others, nil
+}
+
 // readSchema is the first pass: every CREATE TABLE, and the keys ALTER TABLE adds.
-func readSchema(ctx context.Context, path string, t tool) (schemaTables, error) {
-	tables := schemaTables{}
+func readSchema(ctx context.Context, path string, t tool) (dumpTables, error) {
+	tables := dumpTables{}
 	err := eachStatement(ctx, path, t, func(s *scanner, st statement) error {
 		switch {
 		case hasPrefixFold(st.text, "CREATE TABLE"):
@@ -116,7 +152,7 @@ func readSchema(ctx context.Context, path string, t tool) (schemaTables, error) 
 			if err != nil {
 				return err
 			}
-			tables[tb.name] = tb
+			tables[tableKey{schema: tb.schema, name: tb.name}] = tb
 		case hasPrefixFold(st.text, "ALTER TABLE"):
 			return parseAlterTable(st.text, t, tables)
 		case s.inCopy:
@@ -175,6 +211,8 @@ type loader struct {
 	path   string
 	tool   tool
 	tables schemaTables
+	// others are the tables of schemas that are not MLflow's: their rows are passed over.
+	others map[tableKey]bool
 	tx     sinks.Tx
 	// pending rows of one table, written together.
 	table   *table
@@ -208,9 +246,9 @@ func (l *loader) insert(st statement) error {
 	if err != nil {
 		return err
 	}
-	tb := l.tables[ins.table]
-	if tb == nil {
-		return fmt.Errorf("rows for table %s, which the dump does not create", ins.table)
+	tb, err := l.lookup(ins.table)
+	if tb == nil || err != nil {
+		return err
 	}
 	cols, err := targetColumns(tb, ins.columns)
 	if err != nil {
@@ -240,9 +278,17 @@ func (l *loader) copyBlock(s *scanner, st statement) error {
 			return err
 		}
 	}
-	tb := l.tables[name]
-	if tb == nil {
-		return fmt.Errorf("COPY into table %s, which the dump does not create", name)
+	tb, err := l.lookup(name)
+	if err != nil {
+		return err
+	}
+	if tb == nil { // another schema's: its lines are passed over
+		for {
+			_, more, err := s.copyLine()
+			if err != nil || !more {
+				return err
+			}
+		}
 	}
 	cols, err := targetColumns(tb, named)
 	if err != nil {
@@ -261,6 +307,18 @@ func (l *loader) copyBlock(s *scanner, st statement) error {
 			return &sources.InputError{File: l.path, Line: s.line - 1, Err: fmt.Errorf("table %s: %w", tb.name, err)}
 		}
 	}
+}
+
+// lookup is the MLflow table rows go into; nil for a table of another schema, whose rows
+// are passed over.
+func (l *loader) lookup(key tableKey) (*table, error) {
+	if l.others[key] {
+		return nil, nil
+	}
+	if tb := l.tables[key.name]; tb != nil && (key.schema == "" || key.schema == tb.schema) {
+		return tb, nil
+	}
+	return nil, fmt.Errorf("rows for table %s, which the dump does not create", key)
 }
 
 // targetColumns are the table's columns a statement's values go to, in its order (its

@@ -105,7 +105,8 @@ func Open(ctx context.Context, path string, opts database.Options) (sources.Sour
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("%s: reading an SQL dump needs a database driver that writes files", path)
 	}
-	if err := load(ctx, path, t, uri, opts); err != nil {
+	others, err := load(ctx, path, t, uri, opts)
+	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
 	}
@@ -119,7 +120,25 @@ func Open(ctx context.Context, path string, opts database.Options) (sources.Sour
 		}
 		return nil, err
 	}
-	return newDumpSource(src, dir), nil
+	d := newDumpSource(src, dir)
+	if len(others) > 0 {
+		d.prelude(&sources.Skipped{Path: path, Reason: othersLeftOut(others)})
+	}
+	return d, nil
+}
+
+// othersLeftOut says which tables of the dump, in schemas other than MLflow's, were
+// left out.
+func othersLeftOut(others []tableKey) string {
+	names := make([]string, 0, min(len(others), 10))
+	for _, k := range others[:min(len(others), 10)] {
+		names = append(names, k.String())
+	}
+	more := ""
+	if len(others) > len(names) {
+		more = fmt.Sprintf(" and %d more", len(others)-len(names))
+	}
+	return fmt.Sprintf("%d tables in schemas other than MLflow's left out (%s%s): they are not MLflow's, even where their names are", len(others), strings.Join(names, ", "), more)
 }
 
 // scratchPrefix starts the name of a scratch folder in TMPDIR, followed by the id of the
@@ -151,10 +170,39 @@ func processRuns(pid int) bool {
 	return err == nil || !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH)
 }
 
-// dumpSource is the scratch database's source, which removes the scratch at Close.
+// dumpSource is the scratch database's source, which removes the scratch at Close; it
+// gives first what reading the dump itself found (tables it left out).
 type dumpSource struct {
 	sources.Source
-	dir string
+	dir   string
+	first []sources.Record
+	// inFirst: the record given is the next of first.
+	inFirst bool
+}
+
+// preluder is a dump source that can give records of its own before the database's.
+type preluder interface {
+	sources.Source
+	prelude(r sources.Record)
+}
+
+func (d *dumpSource) prelude(r sources.Record) { d.first = append(d.first, r) }
+
+// Next gives the dump's own records first, then the database's.
+func (d *dumpSource) Next() bool {
+	if d.inFirst {
+		d.first = d.first[1:]
+	}
+	d.inFirst = len(d.first) > 0
+	return d.inFirst || d.Source.Next()
+}
+
+// Record is the record Next moved to.
+func (d *dumpSource) Record() sources.Record {
+	if d.inFirst {
+		return d.first[0]
+	}
+	return d.Source.Record()
 }
 
 // tableDumpSource is a dumpSource whose tables are checked against the target before
@@ -164,7 +212,7 @@ type tableDumpSource struct {
 	sources.TableSource
 }
 
-func newDumpSource(src sources.Source, dir string) sources.Source {
+func newDumpSource(src sources.Source, dir string) preluder {
 	d := &dumpSource{Source: src, dir: dir}
 	if ts, ok := src.(sources.TableSource); ok {
 		return &tableDumpSource{dumpSource: d, TableSource: ts}

@@ -111,7 +111,7 @@ func TestInsertFormsOfDumpOptions(t *testing.T) {
 		{"INSERT INTO public.t VALUES (1, 'a') ON CONFLICT DO NOTHING", toolPostgres},
 	} {
 		ins, err := parseInsert(c.stmt, c.tl)
-		if err != nil || ins.table != "t" || len(ins.rows) != 1 || ins.rows[0][1].text != "a" {
+		if err != nil || ins.table.name != "t" || len(ins.rows) != 1 || ins.rows[0][1].text != "a" {
 			t.Errorf("%s: %+v %v", c.stmt, ins, err)
 		}
 	}
@@ -164,7 +164,7 @@ func TestCreateTableOfEachTool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tables := schemaTables{"params": pg}
+	tables := dumpTables{{schema: "public", name: "params"}: pg}
 	for _, alter := range []string{"ALTER TABLE ONLY public.params\n    ADD CONSTRAINT param_pk PRIMARY KEY (key)",
 		"ALTER TABLE ONLY public.params\n    ADD CONSTRAINT fk FOREIGN KEY (key) REFERENCES public.runs(run_uuid)"} {
 		if err := parseAlterTable(alter, toolPostgres, tables); err != nil {

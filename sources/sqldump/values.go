@@ -13,7 +13,7 @@ import (
 // insert is one INSERT statement: its table, the columns it names (none: all, in the
 // table's order) and its rows of literals, not yet converted to the columns' types.
 type insert struct {
-	table   string
+	table   tableKey
 	columns []string
 	rows    [][]literal
 	// rowLines: for each row, the lines before it within the statement.
@@ -56,6 +56,7 @@ func parseInsert(text string, t tool) (*insert, error) {
 		return nil, err
 	}
 	ins := &insert{table: name}
+
 	if l.peekPunct('(') {
 		if ins.columns, err = nameList(l); err != nil {
 			return nil, err
@@ -134,25 +135,40 @@ func expectPunct(l *lexer, options ...string) (string, error) {
 	return "", fmt.Errorf("expected %s, found %q", strings.Join(options, " or "), t.text)
 }
 
-// qualifiedName reads a table name, dropping a schema before it (public.t).
-func qualifiedName(l *lexer) (string, error) {
+// tableKey is a table's name with the schema the dump puts it in ("" where it names
+// none): pg_dump writes every table of every schema it dumps, and only those of the
+// schema MLflow's tables are in are MLflow's.
+type tableKey struct{ schema, name string }
+
+func (k tableKey) String() string {
+	if k.schema == "" {
+		return k.name
+	}
+	return k.schema + "." + k.name
+}
+
+// qualifiedName reads a table name and the schema before it, if any (public.t).
+func qualifiedName(l *lexer) (tableKey, error) {
 	t, err := l.next()
 	if err != nil {
-		return "", err
+		return tableKey{}, err
 	}
 	if t.kind != tokWord && t.kind != tokName {
-		return "", fmt.Errorf("expected a table name, found %q", t.text)
+		return tableKey{}, fmt.Errorf("expected a table name, found %q", t.text)
 	}
-	name := t.text
+	key := tableKey{name: t.text}
 	for l.peekPunct('.') {
 		l.pos++
 		t, err := l.next()
 		if err != nil {
-			return "", err
+			return tableKey{}, err
 		}
-		name = t.text
+		if t.kind != tokWord && t.kind != tokName {
+			return tableKey{}, fmt.Errorf("expected a table name after %s., found %q", key.name, t.text)
+		}
+		key = tableKey{schema: key.name, name: t.text}
 	}
-	return name, nil
+	return key, nil
 }
 
 // nameList reads ( name, name … ).
