@@ -36,6 +36,8 @@ type table struct {
 	primaryKey  []string
 	foreignKeys []foreignKey
 	line        int // of its CREATE TABLE
+	// hasRows: the dump holds rows of it; created: the scratch database has it.
+	hasRows, created bool
 }
 
 func (t *table) column(name string) *column {

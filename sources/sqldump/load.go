@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
@@ -41,6 +42,10 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 	defer func() { _ = tx.Rollback(ctx) }() // after Commit it does nothing
 	quote := sink.Dialect().Quote
 	for _, tb := range tables.ordered() {
+		if !tb.hasRows && !schema.Modelled(tb.name) && tb.name != "alembic_version" {
+			continue // empty, and not one of MLflow's own: nothing of it to read
+		}
+		tb.created = true
 		if err := execOne(ctx, tx, tb.scratchDDL(quote, true)); err != nil {
 			// An expression this database cannot compute: the column is filled from the
 			// dump's values instead, as the target computes its own anyway.
@@ -63,7 +68,7 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 	// foreign key gets an index (built once, after the rows), as MLflow's schema has.
 	for _, tb := range tables.ordered() {
 		for i, fk := range tb.foreignKeys {
-			if len(fk.columns) == 0 {
+			if len(fk.columns) == 0 || !tb.created {
 				continue
 			}
 			cols := make([]string, len(fk.columns))
@@ -143,6 +148,9 @@ func (d dumpTables) mlflowSchema() (schemaTables, []tableKey, error) {
 }
 
 // readSchema is the first pass: every CREATE TABLE, and the keys ALTER TABLE adds.
+// It notes the tables rows go into, so that an empty table that is not one of MLflow's
+// own is not created in the scratch database: SQLite takes longer to create each table
+// the more it holds, and a dump may hold tens of thousands of empty ones.
 func readSchema(ctx context.Context, path string, t tool) (dumpTables, error) {
 	tables := dumpTables{}
 	err := eachStatement(ctx, path, t, func(s *scanner, st statement) error {
@@ -155,17 +163,42 @@ func readSchema(ctx context.Context, path string, t tool) (dumpTables, error) {
 			tables[tableKey{schema: tb.schema, name: tb.name}] = tb
 		case hasPrefixFold(st.text, "ALTER TABLE"):
 			return parseAlterTable(st.text, t, tables)
+		case hasPrefixFold(st.text, "INSERT") || hasPrefixFold(st.text, "REPLACE"):
+			if key, err := insertTarget(&lexer{src: st.text, tool: t}); err == nil && tables[key] != nil {
+				tables[key].hasRows = true
+			}
 		case s.inCopy:
+			key, _ := copyTarget(st.text, t)
 			for {
 				_, more, err := s.copyLine()
 				if err != nil || !more {
 					return err
+				}
+				if tables[key] != nil {
+					tables[key].hasRows = true
 				}
 			}
 		}
 		return nil
 	})
 	return tables, err
+}
+
+// copyTarget is the table of a COPY statement, and the columns it names.
+func copyTarget(text string, t tool) (tableKey, []string) {
+	lx := &lexer{src: text, tool: t}
+	if err := expectWords(lx, "COPY"); err != nil {
+		return tableKey{}, nil
+	}
+	key, err := qualifiedName(lx)
+	if err != nil {
+		return tableKey{}, nil
+	}
+	var named []string
+	if lx.peekPunct('(') {
+		named, _ = nameList(lx)
+	}
+	return key, named
 }
 
 func hasPrefixFold(s, prefix string) bool {

@@ -32,14 +32,23 @@ type literal struct {
 // parseInsert takes an INSERT statement apart.
 func parseInsert(text string, t tool) (*insert, error) {
 	l := &lexer{src: text, tool: t}
-	// INSERT INTO, and the forms dump options write: REPLACE INTO (mysqldump --replace),
-	// INSERT IGNORE INTO (--insert-ignore), INSERT OR REPLACE/IGNORE INTO (SQLite).
-	first, err := l.next()
+	name, err := insertTarget(l)
 	if err != nil {
 		return nil, err
 	}
+	return parseInsertRest(l, text, &insert{table: name})
+}
+
+// insertTarget reads an INSERT statement up to its table: INSERT INTO, and the forms
+// dump options write: REPLACE INTO (mysqldump --replace), INSERT IGNORE INTO
+// (--insert-ignore), INSERT OR REPLACE/IGNORE INTO (SQLite).
+func insertTarget(l *lexer) (tableKey, error) {
+	first, err := l.next()
+	if err != nil {
+		return tableKey{}, err
+	}
 	if !isWord(first, "INSERT") && !isWord(first, "REPLACE") {
-		return nil, fmt.Errorf("expected INSERT, found %q", first.text)
+		return tableKey{}, fmt.Errorf("expected INSERT, found %q", first.text)
 	}
 	switch {
 	case l.peekWord("IGNORE"):
@@ -49,14 +58,14 @@ func parseInsert(text string, t tool) (*insert, error) {
 		_, _ = l.next()
 	}
 	if err := expectWords(l, "INTO"); err != nil {
-		return nil, err
+		return tableKey{}, err
 	}
-	name, err := qualifiedName(l)
-	if err != nil {
-		return nil, err
-	}
-	ins := &insert{table: name}
+	return qualifiedName(l)
+}
 
+// parseInsertRest reads what follows an INSERT's table.
+func parseInsertRest(l *lexer, text string, ins *insert) (*insert, error) {
+	var err error
 	if l.peekPunct('(') {
 		if ins.columns, err = nameList(l); err != nil {
 			return nil, err
@@ -78,7 +87,7 @@ func parseInsert(text string, t tool) (*insert, error) {
 		for {
 			v, err := value(l)
 			if err != nil {
-				return nil, fmt.Errorf("value %d of a row of %s: %w", len(row)+1, name, err)
+				return nil, fmt.Errorf("value %d of a row of %s: %w", len(row)+1, ins.table, err)
 			}
 			row = append(row, v)
 			p, err := expectPunct(l, ",", ")")
