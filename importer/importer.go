@@ -59,6 +59,10 @@ type Options struct {
 	// leaving them out and listing them in the report, instead of stopping before
 	// anything is written.
 	SkipUnsupported bool
+	// AllowTriggers writes into a target whose tables have triggers (or rules) MLflow
+	// does not create, naming them in the report; without it the import stops before
+	// writing. Either way a write that stores fewer rows than it wrote stops it.
+	AllowTriggers bool
 	// Filter chooses the experiments and runs imported.
 	Filter rules.Filter
 	// ArtifactMap rewrites experiment artifact locations and run artifact URIs (the
@@ -125,6 +129,10 @@ var ErrDryRunNeedsSchema = errors.New("a dry run would have to create MLflow's s
 // ErrTargetConflict marks a source whose value contradicts one the target holds where
 // MLflow never changes it (a param): neither is wrong, they disagree.
 var ErrTargetConflict = errors.New("conflict with the target")
+
+// ErrForeignTriggers stops an import into a target whose tables have triggers MLflow
+// does not create (without AllowTriggers).
+var ErrForeignTriggers = errors.New("the target has triggers MLflow does not create")
 
 // ErrInvalidInput wraps the input error that stopped an import (without SkipInvalid).
 var ErrInvalidInput = errors.New("invalid input")

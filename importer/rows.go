@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
@@ -119,7 +120,25 @@ func (b *buffer[T]) flush(ctx context.Context, tx sinks.Tx, from, to int) (int64
 		return 0, nil
 	}
 	src := &bufferSource[T]{rows: b.rows[from:to], getters: b.getters, pos: -1, values: make([]any, len(b.getters))}
-	return tx.CopyFrom(ctx, b.name, b.columns, src)
+	n, err := tx.CopyFrom(ctx, b.name, b.columns, src)
+	if err == nil {
+		err = checkStored(b.name, int64(to-from), n)
+	}
+	return n, err
+}
+
+// ErrRowsNotStored: the target stored fewer rows than were written, without an error (a
+// trigger or rule of the target's own that drops rows): the import stops rather than
+// report rows that are not there.
+var ErrRowsNotStored = errors.New("the target did not store every row written")
+
+// checkStored compares what a write stored with what it wrote.
+func checkStored(table string, written, stored int64) error {
+	if stored == written {
+		return nil
+	}
+	return fmt.Errorf("%w: %s stored %d of %d rows; a trigger or rule of the target's drops or diverts rows (MLflow creates none that do). "+
+		"Nothing of this batch was committed: remove it from the target and run the same command again", ErrRowsNotStored, table, stored, written)
 }
 
 // bufferSource streams buffered rows as a sinks.RowSource without copying them.

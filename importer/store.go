@@ -525,10 +525,11 @@ func (s sqlStore) InsertRow(ctx context.Context, table string, values map[string
 		}
 	}
 	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", table, strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
-	if err := s.exec(ctx, query, args...); err != nil {
+	stored, err := s.tx().Exec(ctx, query, args...)
+	if err != nil {
 		return fmt.Errorf("insert into %s: %w", table, err)
 	}
-	return nil
+	return checkStored(table, 1, stored)
 }
 
 func (s sqlStore) KeyWeight(ctx context.Context, collation, key string) (string, bool, error) {

@@ -259,8 +259,12 @@ func (im *importer) insertRows(ctx context.Context, table string, names []string
 		}
 		query := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", im.dialect.Quote(table), strings.Join(quoted, ", "),
 			strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", "))
-		if _, err := im.tx.Exec(ctx, query, args...); err != nil {
+		stored, err := im.tx.Exec(ctx, query, args...)
+		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		if err := checkStored(table, int64(end-start), stored); err != nil {
+			return err
 		}
 	}
 	return nil

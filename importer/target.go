@@ -73,6 +73,9 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	if im.collation, err = schema.KeyCollation(ctx, tx, im.dialect); err != nil {
 		return err
 	}
+	if err := im.checkTriggers(ctx, tx); err != nil {
+		return err
+	}
 	im.keys = &keyFolder{im: im, ctx: ctx, weights: map[string]string{}}
 	im.asm = rules.Assembler{Rev: rev, Db: im.dialect.Database(), Collation: im.collation, Collisions: im.opts.OnKeyCollision, Fold: im.keys.fold}
 	if n, ok := im.sink.(sinks.Noticer); ok {
@@ -168,4 +171,25 @@ func (im *importer) fitTarget(ctx context.Context, tx sinks.Tx, id string, rev *
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
 	}
 	return rev, nil
+}
+
+// checkTriggers names, before anything is written, the triggers on the target's tables
+// that MLflow does not create: one may drop, change or divert the rows the import
+// writes while the report counts them as written.
+func (im *importer) checkTriggers(ctx context.Context, tx sinks.Tx) error {
+	foreign, err := schema.ForeignTriggers(ctx, tx, im.dialect)
+	if err != nil || len(foreign) == 0 {
+		return err
+	}
+	names := make([]string, len(foreign))
+	for i, t := range foreign {
+		names[i] = t.String()
+	}
+	if !im.opts.AllowTriggers {
+		return fmt.Errorf("%s: %w: %s. A trigger may drop, change or divert the rows mlflow-bulk writes; nothing was written. "+
+			"Remove them, or re-run with --allow-triggers to write anyway (a write that stores fewer rows than it wrote still stops the import)",
+			im.sink.Describe(), ErrForeignTriggers, strings.Join(names, ", "))
+	}
+	im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's tables have triggers MLflow does not create (%s); written with --allow-triggers", strings.Join(names, ", ")))
+	return nil
 }

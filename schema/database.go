@@ -60,6 +60,9 @@ type Database struct {
 
 	ListTables  string
 	ListIndexes string
+	// ListTriggers: (name, table) of the triggers, and of the rules that rewrite writes
+	// where the database has such, on the tables of the database.
+	ListTriggers string
 	// ColumnWidths: (column, width as text) of one table, the argument.
 	ColumnWidths string
 	// Insertable: (column, type) of one table's columns that take values.

@@ -1,6 +1,10 @@
 package schema
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"sort"
+)
 
 // MLflow 3.8 (1bd49d398cd23) guards the secrets table with a trigger: a secret's id and
 // name are the associated data of its encryption, so an UPDATE that changes either is
@@ -44,4 +48,37 @@ func triggerStatements(r *Revision, d Dialect) ([]string, error) {
 		return nil, fmt.Errorf("mlflow-bulk has no %s form of MLflow's secrets trigger (prevent_secrets_aad_mutation), which revision %s has", d, r.ID)
 	}
 	return stmts, nil
+}
+
+// mlflowTriggers are the triggers MLflow's own migrations create.
+var mlflowTriggers = map[string]bool{"prevent_secrets_aad_mutation": true}
+
+// Trigger is a trigger (or a rule that rewrites writes) on a table of the database.
+type Trigger struct{ Name, Table string }
+
+func (t Trigger) String() string { return fmt.Sprintf("%s on %s", t.Name, t.Table) }
+
+// ForeignTriggers lists the triggers on the database's tables that MLflow does not
+// create: one may drop, change or divert the rows mlflow-bulk writes.
+func ForeignTriggers(ctx context.Context, db DB, d Dialect) ([]Trigger, error) {
+	query := d.Database().ListTriggers
+	if query == "" {
+		return nil, fmt.Errorf("mlflow-bulk cannot list the triggers of a %s database", d)
+	}
+	var out []Trigger
+	err := EachRow(ctx, db, query, nil, func(scan func(...any) error) error {
+		var t Trigger
+		if err := scan(&t.Name, &t.Table); err != nil {
+			return err
+		}
+		if !mlflowTriggers[t.Name] {
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list triggers: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
+	return out, nil
 }

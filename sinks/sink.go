@@ -39,7 +39,8 @@ type Sink interface {
 type Tx interface {
 	schema.DB
 	// CopyFrom appends rows to table. The rows must not conflict with existing ones.
-	// It returns the number of rows written.
+	// It returns the number of rows the database stored, as it counts them (a trigger
+	// that drops a row makes it fewer than were given).
 	CopyFrom(ctx context.Context, table string, columns []string, rows RowSource) (int64, error)
 	Commit(ctx context.Context) error
 	// Rollback aborts the transaction; after Commit it does nothing.

@@ -39,6 +39,7 @@ type ImportOptions struct {
 	Progress            string
 	OnKeyCollision      rules.CollisionPolicy
 	SkipUnsupported     bool
+	AllowTriggers       bool
 	OnModelConflict     rules.ModelConflictPolicy
 	OnExistingRun       rules.ExistingRunPolicy
 	OnParamConflict     rules.ParamConflictPolicy
@@ -128,6 +129,7 @@ anything of the bad run is committed, unless --skip-invalid.
 		"a merged run's param with another value in the target (MLflow never changes a param): fail (the run is invalid input) or keep-target")
 	flags.Var(newChoice("on-model-conflict", &opts.OnModelConflict, opts.OnModelConflict.Values()), "on-model-conflict",
 		"a registered model whose name the target has, with a version or alias that differs: fail, or keep-target (keep the target's, import the rest, report it)")
+	flags.BoolVar(&opts.AllowTriggers, "allow-triggers", false, "write into a target whose tables have triggers (or PostgreSQL rules) MLflow does not create; without it the import names them and stops before writing. A row a trigger drops still stops the import")
 	flags.BoolVar(&opts.SkipUnsupported, "skip-unsupported", false, "when a source holds tables or columns the target lacks, leave them out and list them in the report instead of stopping before writing")
 	flags.Var(newChoice("on-key-collision", &opts.OnKeyCollision, opts.OnKeyCollision.Values()), "on-key-collision",
 		"keys of one run that the target's collation treats as one (\"lr\"/\"LR\" on MySQL's case-insensitive collations): fail (the run is invalid input) or keep-first (keep the first, report the rest)")
@@ -229,6 +231,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		SchemaRevision:       schemaRevision,
 		OnKeyCollision:       opts.OnKeyCollision,
 		SkipUnsupported:      opts.SkipUnsupported,
+		AllowTriggers:        opts.AllowTriggers,
 		OnModelConflict:      opts.OnModelConflict,
 		OnExistingRun:        opts.OnExistingRun,
 		DryRun:               opts.DryRun,

@@ -24,6 +24,9 @@ var postgresDatabase = &schema.Database{
 
 	ListTables:   "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
 	ListIndexes:  "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() UNION SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
+	ListTriggers: "SELECT t.tgname::text, c.relname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace " +
+		"WHERE NOT t.tgisinternal AND n.nspname = current_schema() " +
+		"UNION ALL SELECT rulename::text, tablename::text FROM pg_rules WHERE schemaname = current_schema()",
 	ColumnWidths: "SELECT column_name::text, COALESCE(character_maximum_length, 0)::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
 	Insertable:   "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER'",
 	Introspection: schema.Introspection{

@@ -194,10 +194,16 @@ func (t *sqliteTx) CopyFrom(ctx context.Context, table string, columns []string,
 		if err != nil {
 			return err
 		}
-		if _, err := stmt.ExecContext(ctx, sqliteArgs(args)...); err != nil {
+		res, err := stmt.ExecContext(ctx, sqliteArgs(args)...)
+		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
-		total += int64(len(args) / len(columns))
+		// What SQLite stored: a trigger's RAISE(IGNORE) drops a row without an error.
+		stored, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		total += stored
 		args = args[:0]
 		return nil
 	}
