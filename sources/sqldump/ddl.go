@@ -20,6 +20,9 @@ type column struct {
 	notNull   bool
 	def       string // a literal default, as SQL
 	generated string // the expression of a generated column, "" for others
+	// declaredGenerated: the dump declares it generated (even where the scratch
+	// database cannot compute it and stores the dump's values instead).
+	declaredGenerated bool
 }
 
 type foreignKey struct {
@@ -266,7 +269,7 @@ func (tb *table) attributes(c *column, item []token) error {
 			if err != nil {
 				return err
 			}
-			c.generated = expr
+			c.generated, c.declaredGenerated = expr, true
 		case isWord(item[i], "PRIMARY"):
 			tb.primaryKey = []string{c.name}
 		case isWord(item[i], "REFERENCES") && i+1 < len(item):

@@ -283,7 +283,11 @@ func (l *loader) insert(st statement) error {
 	if tb == nil || err != nil {
 		return err
 	}
-	cols, err := targetColumns(tb, ins.columns)
+	width := 0
+	if len(ins.rows) > 0 {
+		width = len(ins.rows[0])
+	}
+	cols, err := targetColumns(tb, ins.columns, width)
 	if err != nil {
 		return err
 	}
@@ -323,7 +327,7 @@ func (l *loader) copyBlock(s *scanner, st statement) error {
 			}
 		}
 	}
-	cols, err := targetColumns(tb, named)
+	cols, err := targetColumns(tb, named, -1)
 	if err != nil {
 		return err
 	}
@@ -355,12 +359,21 @@ func (l *loader) lookup(key tableKey) (*table, error) {
 }
 
 // targetColumns are the table's columns a statement's values go to, in its order (its
-// own list, or all of the table's).
-func targetColumns(tb *table, named []string) ([]*column, error) {
+// own list, or all of the table's). Without a list, rows of width values (-1: unknown)
+// that leave out exactly the generated columns go to the others: the sqlite3 shell's
+// .dump writes such INSERTs, without a list, for a table with a generated column.
+func targetColumns(tb *table, named []string, width int) ([]*column, error) {
 	if len(named) == 0 {
-		cols := make([]*column, len(tb.columns))
+		cols := make([]*column, 0, len(tb.columns))
+		var stored []*column
 		for i := range tb.columns {
-			cols[i] = &tb.columns[i]
+			cols = append(cols, &tb.columns[i])
+			if !tb.columns[i].declaredGenerated {
+				stored = append(stored, &tb.columns[i])
+			}
+		}
+		if width >= 0 && width != len(cols) && width == len(stored) {
+			return stored, nil
 		}
 		return cols, nil
 	}
@@ -378,7 +391,9 @@ func (l *loader) add(tb *table, cols []*column, values []literal) error {
 	if len(values) != len(cols) {
 		return fmt.Errorf("a row of %d values for %d columns", len(values), len(cols))
 	}
-	if l.table != tb {
+	if l.table != tb || !sameColumns(l.columns, cols) {
+		// Another table, or the same with another column list: what is pending goes
+		// first, as it was listed.
 		if err := l.flush(); err != nil {
 			return err
 		}
@@ -405,6 +420,21 @@ func (l *loader) add(tb *table, cols []*column, values []literal) error {
 		return l.flush()
 	}
 	return nil
+}
+
+// sameColumns tells whether the columns written of cols are names, in order.
+func sameColumns(names []string, cols []*column) bool {
+	i := 0
+	for _, c := range cols {
+		if c.generated != "" {
+			continue
+		}
+		if i >= len(names) || names[i] != c.name {
+			return false
+		}
+		i++
+	}
+	return i == len(names)
 }
 
 func (l *loader) flush() error {
