@@ -164,6 +164,10 @@ func TestUnknownRevision(t *testing.T) {
 			if !strings.Contains(notes, "revision aaaabbbbcccc is unknown to mlflow-bulk") || !strings.Contains(notes+"\n", "left at their defaults: runs.future_flag, trace_info.future_note\n") {
 				t.Errorf("the report does not name the revision and the column left at its default: %s", notes)
 			}
+			// verify judges the target by what its tables hold, as the import did.
+			if r := verifyPaths(t, uri, root); len(r.Differences) != 0 || !strings.Contains(strings.Join(r.Notices, "\n"), "revision aaaabbbbcccc is unknown") {
+				t.Errorf("verify of a target at an unknown revision: %v, notes %v", r.Differences, r.Notices)
+			}
 			runsBefore := count(t, uri, "runs")
 			// A table a newer MLflow gave a column every row must fill (built anew: SQLite
 			// cannot add a NOT NULL column without a default).

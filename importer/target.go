@@ -20,24 +20,14 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		return err
 	}
 	im.tx = tx
-	rev, err := schema.Detect(ctx, tx, im.dialect)
+	// A newer MLflow's database (or a branch's), or a release's whose schema
+	// mlflow-bulk does not hold, is written by what its tables have.
+	rev, notes, err := schema.DetectOrFit(ctx, tx, im.dialect)
 	resume := errors.Is(err, schema.ErrPartialSchema)
 	if resume {
 		err = nil
 	}
-	var unknown *schema.UnknownRevisionError
-	switch {
-	case errors.As(err, &unknown):
-		// A newer MLflow's database (or a branch's) is written by what it has.
-		if rev, err = im.fitTarget(ctx, tx, unknown.ID, schema.Newest()); err != nil {
-			return err
-		}
-	case err == nil && rev != nil && !rev.Described():
-		// A release mlflow-bulk knows of but holds no schema of: the same.
-		if rev, err = im.fitTarget(ctx, tx, rev.ID, rev); err != nil {
-			return err
-		}
-	}
+	im.report.Notices = append(im.report.Notices, notes...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
@@ -148,29 +138,6 @@ func (im *importer) newBuffers(rev *schema.Revision) {
 	im.inputTags = newBuffer(rev, "input_tags", inputTagColumns)
 	im.flushers = []flusher{im.runs, im.params, im.tags, im.metrics, im.latestBuf, im.inputs, im.inputTags}
 	im.marks = make([]int, len(im.flushers))
-}
-
-// fitTarget checks a target whose schema mlflow-bulk does not hold in full (a revision it
-// does not know, or one newer than its DDL) by what its tables hold, and notes what it
-// leaves at defaults. It returns the revision the import writes as.
-func (im *importer) fitTarget(ctx context.Context, tx sinks.Tx, id string, rev *schema.Revision) (*schema.Revision, error) {
-	tables, err := schema.Inspect(ctx, tx, im.dialect)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", im.sink.Describe(), err)
-	}
-	left, err := schema.Fit(ctx, tx, im.dialect, rev, id, tables)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", im.sink.Describe(), err)
-	}
-	if _, known := schema.Lookup(id); known {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target is at %s, newer than the schema mlflow-bulk holds (%s): it was written by what its tables hold", rev, schema.Newest()))
-	} else {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it was written as %s", id, rev))
-	}
-	if len(left) > 0 {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
-	}
-	return rev, nil
 }
 
 // checkTriggers names, before anything is written, the triggers on the target's tables

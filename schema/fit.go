@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -192,4 +193,40 @@ func ddlColumns(r *Revision, d Dialect) map[string]map[string]bool {
 		out[strings.ToLower(strings.Trim(name, "`\""))] = cols
 	}
 	return out
+}
+
+// DetectOrFit is the revision a database is read and written as: the one it records,
+// or, where mlflow-bulk does not know that revision (a newer MLflow, a branch) or holds
+// no schema of it, the one whose columns its tables fit (Fit). notes say what the
+// caller should report of the choice. An empty database is a nil revision;
+// ErrPartialSchema passes through.
+func DetectOrFit(ctx context.Context, db DB, d Dialect) (rev *Revision, notes []string, err error) {
+	rev, err = Detect(ctx, db, d)
+	var unknown *UnknownRevisionError
+	id, fitAs := "", (*Revision)(nil)
+	switch {
+	case errors.As(err, &unknown):
+		id, fitAs = unknown.ID, Newest()
+	case err == nil && rev != nil && !rev.Described():
+		id, fitAs = rev.ID, rev
+	default:
+		return rev, nil, err
+	}
+	tables, err := Inspect(ctx, db, d)
+	if err != nil {
+		return nil, nil, err
+	}
+	left, err := Fit(ctx, db, d, fitAs, id, tables)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, known := Lookup(id); known {
+		notes = append(notes, fmt.Sprintf("the target is at %s, newer than the schema mlflow-bulk holds (%s): it was read and written by what its tables hold", fitAs, Newest()))
+	} else {
+		notes = append(notes, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it was read and written as %s", id, fitAs))
+	}
+	if len(left) > 0 {
+		notes = append(notes, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
+	}
+	return fitAs, notes, nil
 }

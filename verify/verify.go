@@ -39,6 +39,9 @@ type Report struct {
 	Tables []TableCheck `json:"tables_checked"`
 	// NotChecked names what the sources held that verify does not compare.
 	NotChecked []string `json:"not_checked"`
+	// Notices are facts about the target that shaped the comparison (a revision judged
+	// by what its tables hold).
+	Notices []string `json:"notices,omitempty"`
 	// Accepted counts what the target holds otherwise than the sources, the way the
 	// import was entitled to: keys left out as another key under the target's collation
 	// (--on-key-collision keep-first), and values cut to the revision's limit.
@@ -112,7 +115,9 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		return nil, err
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to undo
-	rev, err := schema.Detect(ctx, tx, sink.Dialect())
+	// A target at a revision mlflow-bulk does not know is judged by what its tables
+	// hold, as the import wrote it.
+	rev, notes, err := schema.DetectOrFit(ctx, tx, sink.Dialect())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
 	}
@@ -129,7 +134,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	}
 	v := &verifier{tx: tx, dialect: sink.Dialect(), rev: rev, collation: collation, opts: opts, tables: tables, checked: map[string]int64{}, notChecked: map[string]bool{},
 		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(), owned: newOwnedEntities(),
-		report: &Report{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}}}
+		report: &Report{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}, Notices: notes}}
 	for _, src := range srcs {
 		v.report.Sources = append(v.report.Sources, src.Describe())
 		v.source = src.Describe()

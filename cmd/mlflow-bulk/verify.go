@@ -146,6 +146,9 @@ func writeVerify(out io.Writer, r *verify.Report) {
 		}
 		fmt.Fprintf(out, "Rows compared by primary key: %s.\n", strings.Join(parts, ", "))
 	}
+	for _, n := range r.Notices {
+		fmt.Fprintf(out, "Note: %s.\n", n)
+	}
 	if len(r.NotChecked) > 0 {
 		fmt.Fprintf(out, "Not compared: %s.\n", strings.Join(r.NotChecked, ", "))
 	}
