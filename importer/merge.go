@@ -95,7 +95,9 @@ func (im *importer) moveRunForward(ctx context.Context, src rules.RunRow) error 
 		// The same run id in two experiments (two stores, or a run moved between
 		// imports): MLflow keeps a run in one experiment, and a merge would mix them.
 		return fmt.Errorf("%w: the run is in experiment %d of the target, and this copy belongs in experiment %d; MLflow keeps a run in one experiment, so this copy is left out "+
-			"(import it with --target-experiment, or into another database, to keep both)", ErrTargetConflict, *stored.experiment, src.ExperimentID)
+			"(import it with --target-experiment, or into another database, to keep both). Where the import's placement changed since the run was imported "+
+			"(--workspace, --rename-experiment, --target-experiment), runs the target holds stay where they are: import into a new database, "+
+			"or move them with MLflow (mlflow db move-resources moves them between workspaces)", ErrTargetConflict, *stored.experiment, src.ExperimentID)
 	}
 	var set []columnValue
 	status := ""

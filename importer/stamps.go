@@ -230,6 +230,10 @@ func (im *importer) readStamps(ctx context.Context, kept runStamps, hasRows bool
 func (im *importer) optionsStamp() uint64 {
 	h := fnv.New64a()
 	fmt.Fprintf(h, "%q|%q|%q|%q|%v|%v", im.opts.TargetExperiment, im.opts.OnKeyCollision, im.opts.OnParamConflict, im.opts.OnExistingRun, im.opts.ArtifactMap, sortedRename(im.opts.Filter.Rename))
+	if im.opts.Workspace != "" {
+		// Only when given, so that the stamps of imports without it stay as they were.
+		fmt.Fprintf(h, "|workspace %q", im.opts.Workspace)
+	}
 	return h.Sum64()
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
@@ -368,4 +369,25 @@ func TestHostileWorkspacesAndLocations(t *testing.T) {
 		t.Errorf("%d runs with a location that climbs", n)
 	}
 	d.close()
+}
+
+// TestWorkspaceAfterAPlainImport: a nightly import that puts the sources into a
+// workspace after a plain import reads the runs again rather than skipping them as
+// unchanged, and refuses to leave them where they were while saying so.
+func TestWorkspaceAfterAPlainImport(t *testing.T) {
+	root, _ := synthStore(t, synth.Options{Experiments: 1, Runs: 2, MetricKeys: 1, Steps: 3, Params: 1, Seed: 41})
+	uri := testenv.SQLite(t)
+	if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+		t.Fatal(err)
+	}
+	report, err := importPaths(t, uri, importer.Options{Workspace: "team-a"}, root)
+	if !errors.Is(err, importer.ErrTargetConflict) || !strings.Contains(err.Error(), "--workspace") {
+		t.Fatalf("runs moved to another workspace: %v", err)
+	}
+	if report != nil && report.UnchangedRuns != 0 {
+		t.Errorf("%d runs skipped as unchanged under another placement", report.UnchangedRuns)
+	}
+	if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
+		t.Errorf("the plain import again: %v", err)
+	}
 }
