@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
@@ -376,6 +377,7 @@ func TestHostileWorkspacesAndLocations(t *testing.T) {
 // unchanged, and refuses to leave them where they were while saying so.
 func TestWorkspaceAfterAPlainImport(t *testing.T) {
 	root, _ := synthStore(t, synth.Options{Experiments: 1, Runs: 2, MetricKeys: 1, Steps: 3, Params: 1, Seed: 41})
+	age(t, root, time.Hour) // stamped: its files are as old as a night's
 	uri := testenv.SQLite(t)
 	if _, err := importPaths(t, uri, importer.Options{}, root); err != nil {
 		t.Fatal(err)
