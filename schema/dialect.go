@@ -150,6 +150,9 @@ func Create(ctx context.Context, db DB, d Dialect, r *Revision, opts CreateOptio
 	}
 	var have map[string]bool
 	if opts.Resume {
+		if err := checkResumable(ctx, db, d, r, stmts); err != nil {
+			return err
+		}
 		if have, err = existingObjects(ctx, db, d); err != nil {
 			return err
 		}

@@ -1,0 +1,41 @@
+package schema_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+)
+
+// TestResumeRefusesAnotherRevisionsTables: completing an interrupted creation of the
+// newest schema as MLflow 2.9's stops, naming the tables that are not 2.9's, instead of
+// leaving a database of two revisions.
+func TestResumeRefusesAnotherRevisionsTables(t *testing.T) {
+	ctx := context.Background()
+	older, err := schema.ForRelease("2.9")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dialects {
+		t.Run(string(d.dialect), func(t *testing.T) {
+			stmts, err := schema.Statements(schema.Newest(), d.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := open(t, d.uri(t))
+			tx, _ := s.Begin(ctx)
+			defer func() { _ = tx.Rollback(ctx) }()
+			for _, stmt := range stmts[:len(stmts)*2/3] {
+				if _, err := tx.Exec(ctx, stmt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err = schema.Create(ctx, tx, d.dialect, older, schema.CreateOptions{Resume: true})
+			if !errors.Is(err, schema.ErrStrayTables) || !strings.Contains(err.Error(), "table registered_models has workspace") {
+				t.Fatalf("resumed as 2.9 over the newest schema's tables: %v", err)
+			}
+		})
+	}
+}
