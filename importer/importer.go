@@ -158,6 +158,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		latest:       rules.NewLatestMetrics(),
 		notedOnce:    map[string]bool{},
 		tableColumns: map[string]map[string]schema.Column{},
+		widths:       newColumnWidths(sink.Dialect()),
 		filtered:     map[expKey]bool{},
 	}
 	for _, s := range srcs {
@@ -354,8 +355,10 @@ type importer struct {
 	// filtered holds source experiments the filter left out; filteredRuns counts runs.
 	filtered     map[expKey]bool
 	filteredRuns int
-	// tableColumns caches the target's columns of tables copied as rows (traces).
+	// tableColumns caches the target's columns of tables copied as rows (traces), and
+	// widths their widths.
 	tableColumns map[string]map[string]schema.Column
+	widths       *columnWidths
 	// targetTables is the target's schema as it describes itself; tablesChecked the
 	// sources whose tables were compared with it before writing.
 	targetTables  map[string]*schema.TableInfo

@@ -135,6 +135,13 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 	}
 	for i, row := range c.Rows {
 		err := im.asm.CheckRow("a row of "+name, c.Columns, row)
+		if err == nil {
+			err = im.widths.overLong(ctx, im.tx, "a row of "+name+rowKeyText(c.Columns, row, target.PrimaryKey), name, c.Columns, row)
+			var tooLong *tooLongError
+			if err != nil && !errors.As(err, &tooLong) {
+				return err // reading the target's columns failed
+			}
+		}
 		if ws, isText := cellText(row, wsCol); err == nil && isText {
 			if wsErr := im.checkSourceWorkspace(ws); wsErr != nil {
 				err = fmt.Errorf("a row of %s: %w", name, wsErr)

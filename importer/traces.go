@@ -2,6 +2,7 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -51,6 +52,19 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 	}
 	tr, notes := rules.ShapeTrace(tr, shape)
 	im.report.Notices = append(im.report.Notices, notes...)
+	for _, t := range tr.Tables {
+		for _, row := range t.Rows {
+			if err := im.widths.overLong(ctx, im.tx, "trace "+tr.RequestID+" "+t.Table, t.Table, t.Columns, row); err != nil {
+				var tooLong *tooLongError
+				if !errors.As(err, &tooLong) {
+					return err // reading the target's columns failed
+				}
+				im.committed.of(entityTraces).Rejected++
+				im.committed.of(entityAssessments).Rejected += assessments
+				return im.invalid(ctx, &sources.InputError{File: tr.Origin.File, Err: err})
+			}
+		}
+	}
 	for _, t := range tr.Tables {
 		cols, err := im.targetColumns(ctx, t.Table)
 		if err != nil {
@@ -165,7 +179,11 @@ func (im *importer) insertTraceRow(ctx context.Context, source int, t sources.Ta
 		args = append(args, v)
 	}
 	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", t.Table, strings.Join(names, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", "))
-	if _, err := im.tx.Exec(ctx, query, args...); err != nil {
+	stored, err := im.tx.Exec(ctx, query, args...)
+	if err == nil {
+		err = checkStored(t.Table, 1, stored)
+	}
+	if err != nil {
 		return fmt.Errorf("insert into %s: %w", t.Table, err)
 	}
 	return nil

@@ -146,20 +146,10 @@ func CheckColumns(ctx context.Context, db DB, d Dialect, r *Revision) error {
 		if !r.HasTable(t.name) {
 			continue
 		}
-		rows, err := db.Query(ctx, d.Database().ColumnWidths, t.name)
+		have, err := ColumnWidths(ctx, db, d, t.name)
 		if err != nil {
-			return fmt.Errorf("read columns of %s: %w", t.name, err)
+			return err
 		}
-		have := map[string]int{} // column -> width, 0 = unbounded or unknown
-		for rows.Next() {
-			var name, width string
-			if err := rows.Scan(&name, &width); err != nil {
-				rows.Close()
-				return fmt.Errorf("read columns of %s: %w", t.name, err)
-			}
-			have[strings.ToLower(name)], _ = strconv.Atoi(width)
-		}
-		rows.Close()
 		if len(have) == 0 {
 			problems = append(problems, "table "+t.name+" is missing")
 			continue
@@ -282,4 +272,26 @@ func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
 		return false, fmt.Errorf("read metrics' keys: %w", err)
 	}
 	return n == 0, nil
+}
+
+// ColumnWidths are the columns of a table, lower case, with how many characters each
+// holds: 0 where that is unbounded or unknown. An empty map: no such table.
+func ColumnWidths(ctx context.Context, db DB, d Dialect, table string) (map[string]int, error) {
+	rows, err := db.Query(ctx, d.Database().ColumnWidths, table)
+	if err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	have := map[string]int{}
+	for rows.Next() {
+		var name, width string
+		if err := rows.Scan(&name, &width); err != nil {
+			return nil, fmt.Errorf("read columns of %s: %w", table, err)
+		}
+		have[strings.ToLower(name)], _ = strconv.Atoi(width)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read columns of %s: %w", table, err)
+	}
+	return have, nil
 }
