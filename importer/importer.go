@@ -452,7 +452,7 @@ func (im *importer) invalid(ctx context.Context, inErr *sources.InputError) erro
 		}
 		return fmt.Errorf("%w: %w\nNothing of the invalid run or experiment was committed; fix the input, or re-run with --skip-invalid to import everything else", ErrInvalidInput, inErr)
 	}
-	im.report.Rejected = append(im.report.Rejected, Note{Source: im.sourceName, Path: inErr.File, Reason: inErr.Error()})
+	im.report.Rejected = append(im.report.Rejected, Note{Source: im.sourceName, Path: inErr.File, Reason: inErr.Error(), RunID: inErr.RunID})
 	if im.cur != nil && inErr.RunID == im.cur.id {
 		return im.dropRun(ctx)
 	}

@@ -105,6 +105,19 @@ type Note struct {
 	Source string `json:"source"`
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+	// RunID is the run a rejection left out, where it is one run.
+	RunID string `json:"run_id,omitempty"`
+}
+
+// RejectedRuns are the ids of the runs the import left out as invalid input.
+func (r *Report) RejectedRuns() map[string]bool {
+	out := map[string]bool{}
+	for _, n := range r.Rejected {
+		if n.RunID != "" {
+			out[n.RunID] = true
+		}
+	}
+	return out
 }
 
 // maxNotes bounds the notes kept in a report; the rest are only counted.

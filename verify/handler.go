@@ -143,6 +143,11 @@ func (h *verifyHandler) Notice(ctx context.Context, _ *sources.Notice) error {
 }
 
 func (h *verifyHandler) Invalid(_ context.Context, r *sources.Invalid) error {
+	if v := h.v(); v.opts.SkipInvalid {
+		v.report.Accepted.InvalidLeftOut++ // the import left it out, as it said
+		v.leftOutRun(r.Err.RunID)
+		return nil
+	}
 	h.v().differ(r.Err.RunID, "source invalid", "", r.Err.Error())
 	return nil
 }

@@ -149,6 +149,10 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	}
 	if n == 0 {
 		v.run.missing = true
+		if v.opts.RejectedRuns[r.RunID] {
+			v.report.Accepted.InvalidLeftOut++ // rejected by the import as invalid input
+			return nil
+		}
 		v.differ(r.RunID, "run missing", "", "the run is not in the target")
 		return nil
 	}

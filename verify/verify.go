@@ -62,11 +62,14 @@ type Accepted struct {
 	// RegistryRowsKept are registry rows the import kept as the target had them
 	// (--on-model-conflict keep-target).
 	RegistryRowsKept int64 `json:"registry_rows_kept_from_target"`
+	// InvalidLeftOut are what the sources hold that is invalid input, and runs the
+	// import rejected, which it left out (--skip-invalid).
+	InvalidLeftOut int64 `json:"invalid_left_out"`
 }
 
 // Total is how many things verify accepted.
 func (a Accepted) Total() int64 {
-	return a.KeysLeftOut + a.ValuesTruncated + a.UnsupportedRows + a.ParamsKept + a.RegistryRowsKept
+	return a.KeysLeftOut + a.ValuesTruncated + a.UnsupportedRows + a.ParamsKept + a.RegistryRowsKept + a.InvalidLeftOut
 }
 
 // registryTables are the tables --on-model-conflict keep-target may leave as the
@@ -100,6 +103,11 @@ type Options struct {
 	OnModelConflict rules.ModelConflictPolicy
 	// OnParamConflict: with keep-target, the import kept the target's param values.
 	OnParamConflict rules.ParamConflictPolicy
+	// SkipInvalid: the import left out what the sources hold that cannot be read
+	// (--skip-invalid); RejectedRuns are the runs it left out as invalid input (an
+	// import with --verify knows them).
+	SkipInvalid  bool
+	RejectedRuns map[string]bool
 }
 
 // Verify compares the target with the sources without changing anything: every run of
@@ -214,6 +222,24 @@ type verifier struct {
 func (v *verifier) differ(runID, kind, key, detail string) {
 	if len(v.report.Differences) < maxDifferences {
 		v.report.Differences = append(v.report.Differences, Difference{Source: v.source, RunID: runID, Kind: kind, Key: key, Detail: detail})
+	}
+}
+
+// leftOutRun accepts the absence of a run the import left out whole as invalid input:
+// what was found missing of it is no difference, nor is what follows of it.
+func (v *verifier) leftOutRun(runID string) {
+	if runID == "" {
+		return
+	}
+	kept := v.report.Differences[:0]
+	for _, d := range v.report.Differences {
+		if d.RunID != runID || d.Source != v.source {
+			kept = append(kept, d)
+		}
+	}
+	v.report.Differences = kept
+	if v.run != nil && v.run.id == runID {
+		v.run.missing = true
 	}
 }
 

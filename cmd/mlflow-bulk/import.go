@@ -262,7 +262,8 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		shown.Update(progress.Snapshot{Phase: progress.PhaseVerify})
 		vr, err = verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
 			verify.Options{Workspace: workspace, TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap,
-				SkipUnsupported: opts.SkipUnsupported, OnModelConflict: opts.OnModelConflict, OnParamConflict: opts.OnParamConflict})
+				SkipUnsupported: opts.SkipUnsupported, OnModelConflict: opts.OnModelConflict, OnParamConflict: opts.OnParamConflict,
+				SkipInvalid: opts.SkipInvalid, RejectedRuns: report.RejectedRuns()})
 		shown.Finish()
 		if err != nil {
 			if !opts.JSON {

@@ -145,6 +145,23 @@ func TestSkipInvalidExitCode(t *testing.T) {
 	if !strings.Contains(out.String(), "Rejected (invalid input)") {
 		t.Errorf("report does not list the rejected run:\n%s", out)
 	}
+	// verify accepts what --skip-invalid left out, as the import's own options say.
+	target := testenv.SQLite(t)
+	io, out, errOut = TestStreams()
+	if code := Main([]string{"import", root, "--to", target, "--skip-invalid", "--verify"}, io); code != ExitSkippedInvalid {
+		t.Fatalf("--skip-invalid --verify: exit %d, want %d\n%s%s", code, ExitSkippedInvalid, out, errOut)
+	}
+	if !strings.Contains(out.String(), "invalid runs and records left out (--skip-invalid)") {
+		t.Errorf("verify does not say what it accepted:\n%s", out)
+	}
+	io, out, _ = TestStreams()
+	if code := Main([]string{"verify", root, "--to", target, "--skip-invalid"}, io); code != ExitOK {
+		t.Errorf("verify --skip-invalid: exit %d\n%s", code, out)
+	}
+	io, _, _ = TestStreams()
+	if code := Main([]string{"verify", root, "--to", target}, io); code != ExitDifferences {
+		t.Errorf("verify without --skip-invalid: exit %d, want %d", code, ExitDifferences)
+	}
 }
 
 func TestWrongPasswordNeverPrinted(t *testing.T) {

@@ -70,6 +70,7 @@ otherwise.`,
 	addPasswordFile(flags, &opts.PasswordFile)
 	flags.Var(newChoice("progress", &opts.Progress, progress.Modes), "progress", progressHelp)
 	opts.addFlags(flags, "verify")
+	flags.BoolVar(&opts.Accept.SkipInvalid, "skip-invalid", false, "the import left out what the sources hold that is invalid input: accept its absence, and count it")
 	flags.BoolVar(&opts.Accept.SkipUnsupported, "skip-unsupported", false, "the import left out tables the target lacks: accept their rows' absence, and count them")
 	flags.Var(newChoice("on-param-conflict", &opts.Accept.OnParamConflict, opts.Accept.OnParamConflict.Values()), "on-param-conflict",
 		"as the import was given: keep-target accepts params whose target value differs, and counts them")
@@ -163,6 +164,7 @@ func writeVerify(out io.Writer, r *verify.Report) {
 			{a.UnsupportedRows, "rows of tables the target lacks (--skip-unsupported)"},
 			{a.ParamsKept, "params whose target value was kept (--on-param-conflict keep-target)"},
 			{a.RegistryRowsKept, "registry rows kept as the target had them (--on-model-conflict keep-target)"},
+			{a.InvalidLeftOut, "invalid runs and records left out (--skip-invalid)"},
 		} {
 			if p.n > 0 {
 				parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
