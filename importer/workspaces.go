@@ -157,23 +157,12 @@ func (im *importer) workspaceRows(table string, columns []string, rows [][]any) 
 	if im.opts.Workspace == "" {
 		return rows, true
 	}
-	if table == "workspaces" {
-		if !im.notedOnce["workspaces rows"] {
-			im.notedOnce["workspaces rows"] = true
-			im.report.Notices = append(im.report.Notices, fmt.Sprintf("the source's workspaces were merged into workspace %q (--workspace); their own rows were not copied", im.opts.Workspace))
-		}
-		return nil, false
+	placed, copied := tablerows.PlaceInWorkspace(table, columns, rows, im.opts.Workspace)
+	if !copied && !im.notedOnce["workspaces rows"] {
+		im.notedOnce["workspaces rows"] = true
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the source's workspaces were merged into workspace %q (--workspace); their own rows were not copied", im.opts.Workspace))
 	}
-	i := tablerows.IndexOf(columns, "workspace")
-	if i < 0 {
-		return rows, true
-	}
-	out := make([][]any, len(rows))
-	for r, row := range rows {
-		out[r] = append([]any(nil), row...)
-		out[r][i] = im.opts.Workspace
-	}
-	return out, true
+	return placed, copied
 }
 
 // checkWorkspaceOptions refuses --workspace names MLflow would not accept.

@@ -393,3 +393,26 @@ func TestWorkspaceAfterAPlainImport(t *testing.T) {
 		t.Errorf("the plain import again: %v", err)
 	}
 }
+
+// TestVerifyAWorkspaceImportOfADatabase: a database of two workspaces imported into one
+// workspace of another (--workspace) verifies clean with the same option: the source's
+// own workspaces rows, which the import does not copy, are not looked for, and the rows
+// copied as they are sit in the named workspace.
+func TestVerifyAWorkspaceImportOfADatabase(t *testing.T) {
+	a := testenv.Sample(t, "shisian512-registry-aliases/mlruns")
+	b := testenv.Sample(t, "dmatrix-logged-models/mlruns")
+	teams := testenv.SQLite(t)
+	if _, err := importPaths(t, teams, importer.Options{Workspace: "team-a"}, a); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importPaths(t, teams, importer.Options{Workspace: "team-b"}, b); err != nil {
+		t.Fatal(err)
+	}
+	uri := testenv.SQLite(t)
+	if _, err := importPaths(t, uri, importer.Options{Workspace: "team-c"}, teams); err != nil {
+		t.Fatal(err)
+	}
+	if r := verifyPathsWith(t, uri, verify.Options{Workspace: "team-c"}, teams); len(r.Differences) != 0 {
+		t.Errorf("verify with --workspace team-c: %v", r.Differences)
+	}
+}

@@ -76,3 +76,26 @@ func IDText(v any) string {
 	}
 	return fmt.Sprint(v)
 }
+
+// PlaceInWorkspace puts rows copied as they are (jobs, gateway endpoints, …) into
+// workspace ws (--workspace): their workspace column says ws. The rows of the workspaces
+// table itself are not copied then (false), as the one workspace is the import's own.
+// The rows given are not changed.
+func PlaceInWorkspace(table string, columns []string, rows [][]any, ws string) ([][]any, bool) {
+	if ws == "" {
+		return rows, true
+	}
+	if table == "workspaces" {
+		return nil, false
+	}
+	i := IndexOf(columns, "workspace")
+	if i < 0 {
+		return rows, true
+	}
+	out := make([][]any, len(rows))
+	for r, row := range rows {
+		out[r] = append([]any(nil), row...)
+		out[r][i] = ws
+	}
+	return out, true
+}

@@ -131,7 +131,15 @@ func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 }
 
 func (h *verifyHandler) TableChunk(ctx context.Context, r *sources.TableChunk) error {
-	return h.afterRun(ctx, func() error { return h.v().tableRows(ctx, r.Table, r.Columns, r.Rows) })
+	return h.afterRun(ctx, func() error {
+		// Placed as the import placed them: into the one workspace --workspace names,
+		// the source's own workspaces rows not copied.
+		rows, copied := tablerows.PlaceInWorkspace(r.Table.Name, r.Columns, r.Rows, h.v().opts.Workspace)
+		if !copied {
+			return nil
+		}
+		return h.v().tableRows(ctx, r.Table, r.Columns, rows)
+	})
 }
 
 func (h *verifyHandler) Skipped(ctx context.Context, _ *sources.Skipped) error {
