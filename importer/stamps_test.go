@@ -168,6 +168,10 @@ func TestRowsDeletedBehindAStamp(t *testing.T) {
 			run := d.rows("SELECT MIN(run_uuid) FROM runs")[0]
 			d.close()
 			setUp(t, uri, "DELETE FROM metrics WHERE run_uuid = '"+run+"' AND step > 0")
+			// verify sees the loss, and that a re-read can explain it: the run is stamped.
+			if r := verifyPaths(t, uri, root); len(r.Differences) == 0 || !r.RereadCanHelp {
+				t.Errorf("verify after rows were deleted behind a stamp: %d differences, reread can help: %t", len(r.Differences), r.RereadCanHelp)
+			}
 			again, err := importPaths(t, uri, importer.Options{}, root)
 			if err != nil {
 				t.Fatal(err)

@@ -158,9 +158,12 @@ func TestSkipInvalidExitCode(t *testing.T) {
 	if code := Main([]string{"verify", root, "--to", target, "--skip-invalid"}, io); code != ExitOK {
 		t.Errorf("verify --skip-invalid: exit %d\n%s", code, out)
 	}
-	io, _, _ = TestStreams()
+	io, out, _ = TestStreams()
 	if code := Main([]string{"verify", root, "--to", target}, io); code != ExitDifferences {
 		t.Errorf("verify without --skip-invalid: exit %d, want %d", code, ExitDifferences)
+	}
+	if strings.Contains(out.String(), "--reread") {
+		t.Errorf("the --reread advice for a run that is not in the target, so not stamped:\n%s", out)
 	}
 }
 

@@ -198,7 +198,7 @@ func writeVerify(out io.Writer, r *verify.Report) {
 	for _, kind := range kinds {
 		fmt.Fprintf(out, "  … and %d more %q (--json lists every difference)\n", more[kind], kind)
 	}
-	if len(r.Differences) > 0 {
+	if r.RereadCanHelp {
 		fmt.Fprintln(out, "A nightly import does not read again the runs whose files have not changed: `mlflow-bulk import --reread` reads every run and puts back what the target lost.")
 	}
 }
