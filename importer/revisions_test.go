@@ -189,3 +189,29 @@ func TestUnknownRevision(t *testing.T) {
 		})
 	}
 }
+
+// TestKnownRevisionChangedBehindIt: a target at a revision mlflow-bulk knows whose table
+// gained a column every row must fill, or whose runs table is a view, stops the import
+// before anything is written, saying which.
+func TestKnownRevisionChangedBehindIt(t *testing.T) {
+	root := storeWith(t, map[string]string{"params/p": "1", "metrics/m": "1 2 3\n"})
+	uri := testenv.SQLite(t)
+	createAt(t, uri, schema.Newest())
+	setUp(t, uri, "DROP TABLE input_tags", "CREATE TABLE input_tags (input_uuid VARCHAR(36) NOT NULL, name VARCHAR(255) NOT NULL, "+
+		"value VARCHAR(500) NOT NULL, site_required VARCHAR(10) NOT NULL, PRIMARY KEY (input_uuid, name))")
+	_, err := importPaths(t, uri, importer.Options{}, root)
+	var required *schema.RequiredColumnError
+	if !errors.As(err, &required) || !required.Known || !strings.Contains(err.Error(), "input_tags.site_required") {
+		t.Fatalf("a known revision with a required column of its own: %v", err)
+	}
+	if n := count(t, uri, "runs"); n != 0 {
+		t.Errorf("%d runs written", n)
+	}
+
+	uri = testenv.SQLite(t)
+	createAt(t, uri, schema.Newest())
+	setUp(t, uri, "ALTER TABLE runs RENAME TO runs_data", "CREATE VIEW runs AS SELECT * FROM runs_data")
+	if _, err := importPaths(t, uri, importer.Options{}, root); !errors.Is(err, schema.ErrViewInPlace) || !strings.Contains(err.Error(), "runs") {
+		t.Fatalf("runs is a view: %v", err)
+	}
+}

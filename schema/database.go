@@ -60,6 +60,8 @@ type Database struct {
 
 	ListTables  string
 	ListIndexes string
+	// ListViews: the names of the views of the database.
+	ListViews string
 	// ListTriggers: (name, table) of the triggers, and of the rules that rewrite writes
 	// where the database has such, on the tables of the database.
 	ListTriggers string

@@ -21,12 +21,18 @@ import (
 type RequiredColumnError struct {
 	Revision string
 	Columns  []string // "table.column"
+	// Known: the revision is one mlflow-bulk knows, whose tables were changed since.
+	Known bool
 }
 
 // Unwrap makes it an unknown revision to errors.As too.
 func (e *RequiredColumnError) Unwrap() error { return &UnknownRevisionError{ID: e.Revision} }
 
 func (e *RequiredColumnError) Error() string {
+	if e.Known {
+		return fmt.Sprintf("the target is at alembic revision %s, but its tables have columns that MLflow's schema of it lacks, that every row must fill, "+
+			"and that mlflow-bulk does not write: %s. Nothing was written; drop those columns or give them defaults, or import into a database MLflow made", e.Revision, strings.Join(e.Columns, ", "))
+	}
 	return fmt.Sprintf("the target is at alembic revision %s, which mlflow-bulk does not know, and its tables have columns that every row must fill and that mlflow-bulk does not write: %s. "+
 		"Nothing was written; upgrade mlflow-bulk, or import into a database of an MLflow release it knows (%s)", e.Revision, strings.Join(e.Columns, ", "), SupportedReleases())
 }
@@ -209,8 +215,15 @@ func DetectOrFit(ctx context.Context, db DB, d Dialect) (rev *Revision, notes []
 		id, fitAs = unknown.ID, Newest()
 	case err == nil && rev != nil && !rev.Described():
 		id, fitAs = rev.ID, rev
+	case err == nil && rev != nil:
+		// A known revision: still, a table may have become a view, or gained a column
+		// every row must fill, which no import of it can write.
+		return rev, nil, checkKnown(ctx, db, d, rev)
 	default:
 		return rev, nil, err
+	}
+	if err := checkNoViews(ctx, db, d); err != nil {
+		return nil, nil, err
 	}
 	tables, err := Inspect(ctx, db, d)
 	if err != nil {
@@ -229,4 +242,52 @@ func DetectOrFit(ctx context.Context, db DB, d Dialect) (rev *Revision, notes []
 		notes = append(notes, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
 	}
 	return fitAs, notes, nil
+}
+
+// ErrViewInPlace stops reading or writing a database where one of MLflow's tables is a
+// view: what it shows is not what was written to it.
+var ErrViewInPlace = errors.New("one of MLflow's tables is a view, not a table")
+
+// checkNoViews refuses a database where a table of MLflow's is a view.
+func checkNoViews(ctx context.Context, db DB, d Dialect) error {
+	query := d.Database().ListViews
+	if query == "" {
+		return nil
+	}
+	var views []string
+	err := EachRow(ctx, db, query, nil, func(scan func(...any) error) error {
+		var name string
+		if err := scan(&name); err != nil {
+			return err
+		}
+		if isTrackingTable(strings.ToLower(name)) || Modelled(strings.ToLower(name)) {
+			views = append(views, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list views: %w", err)
+	}
+	if len(views) > 0 {
+		sort.Strings(views)
+		return fmt.Errorf("%w: %s; mlflow-bulk reads and writes MLflow's own tables: point it at the database MLflow writes", ErrViewInPlace, strings.Join(views, ", "))
+	}
+	return nil
+}
+
+// checkKnown checks a database at a revision mlflow-bulk knows before anything is
+// written: no table of MLflow's is a view, and no table has gained a column every row
+// must fill.
+func checkKnown(ctx context.Context, db DB, d Dialect, r *Revision) error {
+	if err := checkNoViews(ctx, db, d); err != nil {
+		return err
+	}
+	tables, err := Inspect(ctx, db, d)
+	if err != nil {
+		return err
+	}
+	if required, _ := UnknownColumns(r, d, tables, true); len(required) > 0 {
+		return &RequiredColumnError{Revision: r.ID, Columns: required, Known: true}
+	}
+	return nil
 }

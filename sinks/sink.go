@@ -78,6 +78,8 @@ const (
 	LockTimeout
 	// Deadlock is a transaction the database chose to abort to break a deadlock.
 	Deadlock
+	// DiskFull is a write refused because the disk the database writes to is full.
+	DiskFull
 )
 
 // Scratcher is implemented by sinks of databases that cannot roll back DDL: a dry run

@@ -24,6 +24,7 @@ var mysqlDatabase = &schema.Database{
 
 	ListTables:   "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
 	ListIndexes:  "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
+	ListViews:    "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE()",
 	ListTriggers: "SELECT trigger_name, event_object_table FROM information_schema.triggers WHERE trigger_schema = DATABASE()",
 	ColumnWidths: "SELECT COLUMN_NAME, CAST(COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
 	Insertable:   "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%'",

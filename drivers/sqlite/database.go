@@ -21,6 +21,7 @@ var sqliteDatabase = &schema.Database{
 	ListTables:   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
 	ListIndexes:  "SELECT name FROM sqlite_master WHERE type = 'index'",
 	ListTriggers: "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'",
+	ListViews:    "SELECT name FROM sqlite_master WHERE type = 'view'",
 	ColumnWidths: "SELECT name, '0' FROM pragma_table_info(?)", // widths are not enforced
 	// hidden 2 and 3 are generated columns.
 	Insertable: "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",

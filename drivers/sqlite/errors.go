@@ -24,6 +24,9 @@ func classify(err error) sinks.ErrorKind {
 	case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE:
 		return sinks.UniqueViolation
 	}
+	if liteErr.Code()&0xff == sqlite3.SQLITE_FULL {
+		return sinks.DiskFull
+	}
 	return sinks.OtherError
 }
 

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
 // TestDiskFullSaysWhere: SQLite's "database or disk is full" names the target's disk and
@@ -24,6 +26,9 @@ func TestDiskFullSaysWhere(t *testing.T) {
 	_, err = db.ExecContext(ctx, "INSERT INTO t SELECT hex(randomblob(4000)) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 100) SELECT i FROM n)")
 	if err == nil {
 		t.Fatal("the insert fit in 8 pages")
+	}
+	if classify(err) != sinks.DiskFull || classify(diskFull(err, path)) != sinks.DiskFull {
+		t.Errorf("a full database is classified %v", classify(err))
 	}
 	msg := diskFull(err, path).Error()
 	if !strings.Contains(msg, "TMPDIR") || !strings.Contains(msg, path) || !strings.Contains(msg, "same command") {

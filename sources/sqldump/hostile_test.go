@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 )
 
@@ -300,5 +301,22 @@ func TestInsertsWithOtherColumnLists(t *testing.T) {
 		"SELECT a, b, c FROM t ORDER BY a")
 	if strings.Join(got, "|") != "1 b1 <nil>|2 <nil> c2" {
 		t.Errorf("rows: %q", got)
+	}
+}
+
+// TestRowsCollidingInTheScratchNameTheirLines: two rows of one key (what INSERT … ON
+// CONFLICT DO UPDATE rows make) are invalid input naming the dump's lines.
+func TestRowsCollidingInTheScratchNameTheirLines(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "dump.sql")
+	body := "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);\nINSERT INTO t VALUES(1,'a');\nINSERT INTO t VALUES(1,'b') ON CONFLICT (id) DO UPDATE SET v = 'b';\n"
+	if err := os.WriteFile(path, []byte(hostileHeads[toolSQLite]+body+hostileTails[toolSQLite]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	uri, _ := all.Registry().FileURI(filepath.Join(dir, "scratch.db"))
+	_, err := load(context.Background(), path, toolSQLite, uri, database.Options{Drivers: all.Registry()})
+	var in *sources.InputError
+	if !errors.As(err, &in) || in.File != path || in.Line != 5 || !strings.Contains(err.Error(), "lines 5 to 6") {
+		t.Errorf("colliding rows: %v", err)
 	}
 }

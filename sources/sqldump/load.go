@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 
@@ -21,7 +22,7 @@ const rowsPerCopy = 1000
 // its rows, into the scratch database at uri, in one transaction.
 //
 // It returns the tables of the dump that are not MLflow's: those of other schemas.
-func load(ctx context.Context, path string, t tool, uri string, opts database.Options) ([]tableKey, error) {
+func load(ctx context.Context, path string, t tool, uri string, opts database.Options) (others []tableKey, err error) {
 	all, err := readSchema(ctx, path, t)
 	if err != nil {
 		return nil, err
@@ -35,6 +36,12 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 		return nil, fmt.Errorf("%s: a scratch database to read it: %w", path, err)
 	}
 	defer sink.Close()
+	defer func() {
+		if err != nil && sink.Classify(err) == sinks.DiskFull {
+			err = fmt.Errorf("%s: the temporary folder %s (TMPDIR), where mlflow-bulk loads the dump to read it, is full: "+
+				"point TMPDIR at a disk with room for about the dump's size and run the same command again: %w", path, os.TempDir(), err)
+		}
+	}()
 	tx, err := sink.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s: a scratch database to read it: %w", path, err)
@@ -57,7 +64,7 @@ func load(ctx context.Context, path string, t tool, uri string, opts database.Op
 			}
 		}
 	}
-	l := &loader{ctx: ctx, path: path, tool: t, tables: tables, others: map[tableKey]bool{}, tx: tx}
+	l := &loader{ctx: ctx, path: path, tool: t, tables: tables, others: map[tableKey]bool{}, tx: tx, classify: sink.Classify}
 	for _, k := range others {
 		l.others[k] = true
 	}
@@ -251,6 +258,10 @@ type loader struct {
 	table   *table
 	columns []string
 	rows    [][]any
+	// lines are where the pending rows start in the dump: the first and the last.
+	lines [2]int
+	// classify tells the scratch database's failures apart.
+	classify func(error) sinks.ErrorKind
 }
 
 func (l *loader) loadRows() error {
@@ -292,7 +303,7 @@ func (l *loader) insert(st statement) error {
 		return err
 	}
 	for i, row := range ins.rows {
-		if err := l.add(tb, cols, row); err != nil {
+		if err := l.add(tb, cols, row, st.line+ins.rowLines[i]); err != nil {
 			return &sources.InputError{File: l.path, Line: st.line + ins.rowLines[i], Err: fmt.Errorf("table %s: %w", tb.name, err)}
 		}
 	}
@@ -338,7 +349,7 @@ func (l *loader) copyBlock(s *scanner, st statement) error {
 		}
 		fields, err := copyFields(line)
 		if err == nil {
-			err = l.add(tb, cols, fields)
+			err = l.add(tb, cols, fields, s.line-1)
 		}
 		if err != nil {
 			return &sources.InputError{File: l.path, Line: s.line - 1, Err: fmt.Errorf("table %s: %w", tb.name, err)}
@@ -387,7 +398,7 @@ func targetColumns(tb *table, named []string, width int) ([]*column, error) {
 }
 
 // add converts one row and queues it; a generated column's value is the database's.
-func (l *loader) add(tb *table, cols []*column, values []literal) error {
+func (l *loader) add(tb *table, cols []*column, values []literal, line int) error {
 	if len(values) != len(cols) {
 		return fmt.Errorf("a row of %d values for %d columns", len(values), len(cols))
 	}
@@ -415,6 +426,10 @@ func (l *loader) add(tb *table, cols []*column, values []literal) error {
 		}
 		row = append(row, v)
 	}
+	if len(l.rows) == 0 {
+		l.lines[0] = line
+	}
+	l.lines[1] = line
 	l.rows = append(l.rows, row)
 	if len(l.rows) >= rowsPerCopy {
 		return l.flush()
@@ -443,6 +458,11 @@ func (l *loader) flush() error {
 	}
 	src := &sliceRows{rows: l.rows, i: -1}
 	if _, err := l.tx.CopyFrom(l.ctx, l.table.name, l.columns, src); err != nil {
+		if l.classify(err) == sinks.UniqueViolation {
+			return &sources.InputError{File: l.path, Line: l.lines[0], Err: fmt.Errorf("table %s: a row of lines %d to %d has the key of another row of the dump "+
+				"(INSERT … ON DUPLICATE KEY UPDATE and ON CONFLICT DO UPDATE change a row: such a file is not a dump of one state of a database); "+
+				"give mlflow-bulk the dump as its tool wrote it: %w", l.table.name, l.lines[0], l.lines[1], err)}
+		}
 		return fmt.Errorf("table %s: %w", l.table.name, err)
 	}
 	l.rows = l.rows[:0]
