@@ -193,7 +193,7 @@ func TestRunJSONNotUTF8(t *testing.T) {
 func TestRunIDFromRunJSON(t *testing.T) {
 	root := t.TempDir()
 	for rel, content := range map[string]string{
-		"exp/experiment.json": `{"mlflow": {"experiment": {"experiment_id": "3", "name": "e"}, "runs": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}}`,
+		"exp/experiment.json":                                `{"mlflow": {"experiment": {"experiment_id": "3", "name": "e"}, "runs": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}}`,
 		"exp/runs/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/run.json": `{"mlflow": {"info": {"run_id": "cccccccccccccccccccccccccccccccc", "status": "FINISHED", "start_time": 1}, "params": {"p": "1"}}}`,
 	} {
 		p := filepath.Join(root, rel)
