@@ -552,18 +552,13 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 	run := &sources.Run{ExperimentSourceID: expID, Origin: sources.Origin{File: path},
 		Name: info.RunName, UserID: info.UserID, Status: sources.RunStatus(strings.ToUpper(info.Status)), StartTime: info.StartTime, EndTime: info.EndTime,
 		LifecycleStage: sources.Lifecycle(info.LifecycleStage), ArtifactURI: info.ArtifactURI, SourceType: sources.SourceLocal}
-	// run.json's own run_id is the run's, as mlflow-export-import's import takes it (the
-	// source run id it records); the folder, which experiment.json lists, names the run
-	// only where run.json has no run id.
-	own := info.RunID
-	if own == "" {
-		own = info.RunUUID // older MLflow's name for it
-	}
-	run.RunID = own
-	if !sources.RunIDPattern.MatchString(own) {
-		run.RunID = folder
-	} else if own != folder && sources.RunIDPattern.MatchString(folder) {
-		if err := s.Emit(ctx, &sources.Notice{Path: path, Message: "run.json says run_id " + own + " in the folder " + folder + ": imported as run " + own + ", as mlflow-export-import takes it"}); err != nil {
+	// The folder names the run (experiment.json lists runs by it); run.json's own id is
+	// used only when the folder is not a run id.
+	run.RunID = folder
+	if !sources.RunIDPattern.MatchString(folder) {
+		run.RunID = info.RunID
+	} else if info.RunID != "" && info.RunID != folder {
+		if err := s.Skip(ctx, path, "run.json says run_id "+info.RunID+"; the folder name "+folder+" is used, as experiment.json lists it"); err != nil {
 			return err
 		}
 	}

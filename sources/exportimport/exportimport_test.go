@@ -187,36 +187,3 @@ func TestRunJSONNotUTF8(t *testing.T) {
 		t.Errorf("a run.json with byte 0xff: %v", inErr)
 	}
 }
-
-// TestRunIDFromRunJSON: a run.json whose run_id differs from its folder's name is the run
-// of its own run_id, as mlflow-export-import's import takes it, and a notice says so.
-func TestRunIDFromRunJSON(t *testing.T) {
-	root := t.TempDir()
-	for rel, content := range map[string]string{
-		"exp/experiment.json":                                `{"mlflow": {"experiment": {"experiment_id": "3", "name": "e"}, "runs": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}}`,
-		"exp/runs/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/run.json": `{"mlflow": {"info": {"run_id": "cccccccccccccccccccccccccccccccc", "status": "FINISHED", "start_time": 1}, "params": {"p": "1"}}}`,
-	} {
-		p := filepath.Join(root, rel)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var ids, notices []string
-	for _, r := range readAllFrom(t, root) {
-		switch r := r.(type) {
-		case *sources.Run:
-			ids = append(ids, r.RunID)
-		case *sources.Notice:
-			notices = append(notices, r.Message)
-		}
-	}
-	if strings.Join(ids, ",") != "cccccccccccccccccccccccccccccccc" {
-		t.Errorf("runs %v", ids)
-	}
-	if !strings.Contains(strings.Join(notices, "\n"), "imported as run cccccccccccccccccccccccccccccccc") {
-		t.Errorf("notices %v", notices)
-	}
-}
