@@ -85,7 +85,7 @@ func (im *importer) experiment(ctx context.Context, source int, e *sources.Exper
 	mapping.IDChanged = strconv.FormatInt(id, 10) != e.SourceID
 	im.expIDs[key] = id
 	im.report.Experiments = append(im.report.Experiments, mapping)
-	return im.experimentTags(ctx, id, e.Tags, !found)
+	return im.experimentTags(ctx, id, e.Tags, !found, e.Origin.File)
 }
 
 func (im *importer) checkExperiment(e *sources.Experiment) error {
@@ -201,7 +201,7 @@ func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (in
 
 // experimentTags writes a source experiment's tags. Into an experiment that already
 // existed only keys it lacks are added: an import never overwrites the target's tags.
-func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources.Tag, created bool) error {
+func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources.Tag, created bool, origin string) error {
 	count := im.committed.of(entityExperimentTags)
 	count.Read += int64(len(tags))
 	if len(tags) == 0 {
@@ -209,8 +209,7 @@ func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources
 	}
 	if !im.rev.HasTable("experiment_tags") {
 		count.Skipped += int64(len(tags))
-		im.noteOnce(fmt.Sprintf("experiment tags left out: the target's revision %s has no experiment_tags table", im.rev.ID))
-		return nil
+		return im.lacking(origin, "experiment_tags", "", int64(len(tags)), "experiment tags")
 	}
 	// Keys are compared as the target compares them, so a collation that folds case
 	// cannot turn an existing key into a duplicate-key error.
@@ -260,8 +259,7 @@ func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset)
 	}
 	if !im.rev.HasTable("datasets") {
 		count.Skipped++
-		im.noteOnce(fmt.Sprintf("datasets and inputs left out: the target's revision %s has no datasets table", im.rev.ID))
-		return nil
+		return im.lacking(d.Origin.File, "datasets", "", 1, "datasets")
 	}
 	what := fmt.Sprintf("dataset %q", d.Name)
 	if err := im.asm.CheckRecord(what, d); err != nil {

@@ -42,7 +42,7 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 		return im.invalid(ctx, &sources.InputError{File: m.Origin.File, Err: err})
 	}
 	expID, write, err := im.newExperimentEntity(ctx, entityLoggedModels, im.rev.HasTable("logged_models"), expKey{source, m.ExperimentSourceID},
-		"logged_models", "model_id", m.ModelID)
+		m.Origin.File, "logged_models", "model_id", m.ModelID)
 	if err != nil || !write {
 		return err
 	}
@@ -122,8 +122,7 @@ func (im *importer) registeredModel(ctx context.Context, m *sources.RegisteredMo
 		versions.Skipped += int64(len(m.Versions))
 		im.committed.of(entityModelAliases).Read += int64(len(m.Aliases))
 		im.committed.of(entityModelAliases).Skipped += int64(len(m.Aliases))
-		im.noteOnce(fmt.Sprintf("model registry left out: the target's revision %s has none", im.rev.ID))
-		return nil
+		return im.lacking(m.Origin.File, "registered_models", "", 1, "registered models (the model registry)")
 	}
 	if err := im.flushAll(ctx); err != nil {
 		return err
@@ -246,8 +245,7 @@ func (im *importer) insertVersion(ctx context.Context, m *sources.RegisteredMode
 		return err
 	}
 	if len(v.Tags) > 0 && !im.rev.HasTable("model_version_tags") {
-		im.noteOnce(fmt.Sprintf("model version tags left out: the target's revision %s has no model_version_tags table", im.rev.ID))
-		return nil
+		return im.lacking(m.Origin.File, "model_version_tags", "", int64(len(v.Tags)), "model version tags")
 	}
 	for _, t := range v.Tags {
 		if err := im.insertRow(ctx, "model_version_tags", inWorkspace(m.Workspace, map[string]any{"key": t.Key, "value": t.Value, "name": name, "version": v.Version})); err != nil {
@@ -262,8 +260,7 @@ func (im *importer) registryTags(ctx context.Context, m *sources.RegisteredModel
 		return nil
 	}
 	if !im.rev.HasTable("registered_model_tags") {
-		im.noteOnce(fmt.Sprintf("registered model tags left out: the target's revision %s has no registered_model_tags table", im.rev.ID))
-		return nil
+		return im.lacking(m.Origin.File, "registered_model_tags", "", int64(len(m.Tags)), "registered model tags")
 	}
 	for _, t := range m.Tags {
 		have, found, err := im.store.RegisteredModelTag(ctx, m.Workspace, m.Name, t.Key)
@@ -293,8 +290,7 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 	}
 	if !im.rev.HasTable("registered_model_aliases") {
 		count.Skipped += int64(len(m.Aliases))
-		im.noteOnce(fmt.Sprintf("model aliases left out: the target's revision %s has no registered_model_aliases table", im.rev.ID))
-		return nil
+		return im.lacking(m.Origin.File, "registered_model_aliases", "", int64(len(m.Aliases)), "registered model aliases")
 	}
 	for _, a := range m.Aliases {
 		have, found, err := im.store.ModelAliasVersion(ctx, m.Workspace, m.Name, a.Alias)
@@ -329,13 +325,12 @@ func (im *importer) registryAliases(ctx context.Context, m *sources.RegisteredMo
 // and the target does not hold it yet (same id), as for runs. It counts the entity as
 // read, and as skipped when not written; before a write it flushes the buffered runs,
 // which the entity may refer to.
-func (im *importer) newExperimentEntity(ctx context.Context, e entity, targetHasIt bool, exp expKey, table, keyColumn, id string) (int64, bool, error) {
+func (im *importer) newExperimentEntity(ctx context.Context, e entity, targetHasIt bool, exp expKey, file, table, keyColumn, id string) (int64, bool, error) {
 	count := im.committed.of(e)
 	count.Read++
 	if !targetHasIt {
 		count.Skipped++
-		im.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no table for them", strings.ReplaceAll(e.String(), "_", " "), im.rev.ID))
-		return 0, false, nil
+		return 0, false, im.lacking(file, table, "", 1, strings.ReplaceAll(e.String(), "_", " "))
 	}
 	expID, ok := im.expIDs[exp]
 	if !ok {

@@ -87,3 +87,39 @@ func TestNaNBeforeIsNaN(t *testing.T) {
 		})
 	}
 }
+
+// TestOneRuleForWhatTheTargetLacks: from a file store as from a database, data the
+// target has no place for (logged models in MLflow 2.9's schema, datasets and inputs in
+// 1.26's) stops the import unless --skip-unsupported, which leaves it out and lists it.
+func TestOneRuleForWhatTheTargetLacks(t *testing.T) {
+	for _, c := range []struct {
+		release, store, table string
+	}{
+		{"2.9", "dmatrix-logged-models/mlruns", "logged_models"},
+		{"1.26", "khangtt-zoomcamp-datasets-mlflow2/mlruns", "datasets"},
+	} {
+		t.Run(c.release, func(t *testing.T) {
+			rev, err := schema.ForRelease(c.release)
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := testenv.Sample(t, c.store)
+			uri := testenv.SQLite(t)
+			createAt(t, uri, rev)
+			if _, err := importPaths(t, uri, importer.Options{}, store); !errors.Is(err, importer.ErrUnsupported) {
+				t.Fatalf("into %s without --skip-unsupported: %v", c.release, err)
+			}
+			report, err := importPaths(t, uri, importer.Options{SkipUnsupported: true}, store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var listed bool
+			for _, u := range report.Unsupported {
+				listed = listed || u.Table == c.table
+			}
+			if !listed {
+				t.Errorf("unsupported: %+v", report.Unsupported)
+			}
+		})
+	}
+}

@@ -45,7 +45,8 @@ func TestImportIntoMLflowCreatedDatabases(t *testing.T) {
 					want.latest += c.latest
 					want.inputs += c.inputs
 				}
-				report, err := importPaths(t, uri, importer.Options{}, stores...)
+				// What an older revision has no table for is left out as asked.
+				report, err := importPaths(t, uri, importer.Options{SkipUnsupported: !r.HasTable("inputs")}, stores...)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -159,8 +159,7 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 	if !im.rev.HasTable("inputs") {
 		im.run.of(entityInputs).Skipped += int64(len(r.Inputs))
 		im.run.of(entityInputTags).Skipped += inputTagCount(r.Inputs)
-		im.noteOnce(fmt.Sprintf("datasets and inputs left out: the target's revision %s has no inputs table", im.rev.ID))
-		return nil
+		return im.lacking(r.Origin.File, "inputs", "", int64(len(r.Inputs)), "run inputs (datasets a run used)")
 	}
 	seen := map[inputEdge]bool{}
 	for e := range existing {
@@ -171,7 +170,9 @@ func (im *importer) runInputs(r *sources.Run, exp expKey, existing map[inputEdge
 			// The model is left out with its table: an edge to it would point at nothing.
 			im.run.of(entityInputs).Skipped++
 			im.run.of(entityInputTags).Skipped += int64(len(in.Tags))
-			im.noteOnce(fmt.Sprintf("run inputs and outputs of logged models left out: the target's revision %s has no logged_models table for the models they name", im.rev.ID))
+			if err := im.lacking(r.Origin.File, "logged_models", "", 1, "run inputs and outputs of logged models"); err != nil {
+				return err
+			}
 			continue
 		}
 		sourceID := in.SourceID

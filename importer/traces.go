@@ -25,7 +25,7 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 	}
 	im.committed.of(entityAssessments).Read += assessments
 	expID, write, err := im.newExperimentEntity(ctx, entityTraces, im.rev.AtLeast("867495a8f9d4"), expKey{source, tr.ExperimentSourceID},
-		"trace_info", "request_id", tr.RequestID)
+		tr.Origin.File, "trace_info", "request_id", tr.RequestID)
 	if err != nil || !write {
 		im.committed.of(entityAssessments).Skipped += assessments
 		return err
@@ -71,7 +71,9 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 			return err
 		}
 		if cols == nil {
-			im.noteOnce(fmt.Sprintf("trace rows of table %s left out: the target has no such table", t.Table))
+			if err := im.lacking(tr.Origin.File, t.Table, "", int64(len(t.Rows)), "trace rows of table "+t.Table); err != nil {
+				return err
+			}
 			if t.Table == "assessments" {
 				im.committed.of(entityAssessments).Skipped += int64(len(t.Rows))
 			}
@@ -81,7 +83,7 @@ func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) er
 			im.batch.of(entityAssessments).Created += int64(len(t.Rows))
 		}
 		for _, row := range t.Rows {
-			if err := im.insertTraceRow(ctx, source, t, row, cols, expID); err != nil {
+			if err := im.insertTraceRow(ctx, source, tr.Origin.File, t, row, cols, expID); err != nil {
 				return fmt.Errorf("trace %s: %w", tr.RequestID, err)
 			}
 		}
@@ -150,14 +152,16 @@ func (im *importer) targetColumns(ctx context.Context, table string) (map[string
 // insertTraceRow writes one row of a trace. Experiment ids are mapped by their own value
 // (a span may name another experiment than its trace, as MLflow allows); one the import
 // did not map takes the trace's experiment, which the report says.
-func (im *importer) insertTraceRow(ctx context.Context, source int, t sources.TableRows, row []any, cols map[string]schema.Column, expID int64) error {
+func (im *importer) insertTraceRow(ctx context.Context, source int, file string, t sources.TableRows, row []any, cols map[string]schema.Column, expID int64) error {
 	var names []string
 	var args []any
 	for i, name := range t.Columns {
 		col, ok := cols[name]
 		if !ok {
 			if row[i] != nil {
-				im.noteOnce(fmt.Sprintf("trace column %s.%s left out: the target's revision %s has no such column", t.Table, name, im.rev.ID))
+				if err := im.lacking(file, t.Table, name, 1, "trace column "+t.Table+"."+name); err != nil {
+					return err
+				}
 			}
 			continue
 		}

@@ -1,0 +1,31 @@
+package importer
+
+import (
+	"fmt"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// One rule for data a source holds that the target has no place for, whatever the
+// source: a database's is named before anything is written (checkUnsupported); what
+// other sources hold is met while they are read, and is handled here the same way. Under
+// --skip-unsupported it is left out and listed in the report; without it the import stops.
+
+// lacking handles rows of table (column, where only a column is missing) that the target
+// cannot hold, what saying which in words; file is where they were read.
+func (im *importer) lacking(file, table, column string, rows int64, what string) error {
+	if !im.opts.SkipUnsupported {
+		return fmt.Errorf("%w: %s: %s: the target at revision %s has no place for them. Create the target with a newer schema "+
+			"('mlflow-bulk schema init' on an empty database), upgrade it with 'mlflow db upgrade', or re-run with --skip-unsupported "+
+			"to import the rest and list these in the report", ErrUnsupported, file, what, im.rev.ID)
+	}
+	im.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no place for them (--skip-unsupported)", what, im.rev.ID))
+	for i, u := range im.report.Unsupported {
+		if u.Source == im.sourceName && u.Table == table && u.Column == column {
+			im.report.Unsupported[i].Rows += rows
+			return nil
+		}
+	}
+	im.report.Unsupported = append(im.report.Unsupported, UnsupportedData{Source: im.sourceName, Unsupported: sources.Unsupported{Table: table, Column: column, Rows: rows}})
+	return nil
+}
