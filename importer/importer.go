@@ -372,6 +372,9 @@ type importer struct {
 	stampsShort int64
 	// workspaces is what the import knows of the target's workspaces (workspaces.go).
 	workspaces workspaceState
+	// metWhileReading marks the entries of report.Unsupported that lacking made, as
+	// it met them, rather than the check before writing.
+	metWhileReading map[int]bool
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {

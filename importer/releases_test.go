@@ -106,8 +106,11 @@ func TestOneRuleForWhatTheTargetLacks(t *testing.T) {
 			store := testenv.Sample(t, c.store)
 			uri := testenv.SQLite(t)
 			createAt(t, uri, rev)
-			if _, err := importPaths(t, uri, importer.Options{}, store); !errors.Is(err, importer.ErrUnsupported) {
+			if _, err := importPaths(t, uri, importer.Options{}, store); !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "Nothing was written") {
 				t.Fatalf("into %s without --skip-unsupported: %v", c.release, err)
+			}
+			if n := count(t, uri, "runs"); n != 0 {
+				t.Errorf("%d runs written before the stop", n)
 			}
 			report, err := importPaths(t, uri, importer.Options{SkipUnsupported: true}, store)
 			if err != nil {

@@ -13,6 +13,7 @@ var dumpTables = []struct{ entity, table string }{
 	{"logged_models", "logged_models"},
 	{"registered_models", "registered_models"},
 	{"traces", "trace_info"},
+	{"datasets", "datasets"},
 }
 
 // Unsupported implements sources.TableSource: what of the dump the target has no table

@@ -466,8 +466,13 @@ func (s *fileStore) Unsupported(ctx context.Context, target map[string]*schema.T
 		}
 	}
 	if target["trace_info"] == nil {
-		if n := s.countTraces(); n > 0 {
+		if n := s.countInExperiments("traces"); n > 0 {
 			out = append(out, sources.Unsupported{Table: "trace_info", Rows: n})
+		}
+	}
+	if target["datasets"] == nil {
+		if n := s.countInExperiments("datasets"); n > 0 {
+			out = append(out, sources.Unsupported{Table: "datasets", Rows: n})
 		}
 	}
 	if e := target["experiments"]; e != nil && e.Column("workspace") == nil {
@@ -507,8 +512,9 @@ func (s *fileStore) countWorkspaces() map[string]int64 {
 	return counts
 }
 
-// countTraces counts the trace folders of every experiment, active and trashed.
-func (s *fileStore) countTraces() int64 {
+// countInExperiments counts the entries of a folder of every experiment (its traces, its
+// datasets), active and trashed.
+func (s *fileStore) countInExperiments(folder string) int64 {
 	var n int64
 	for _, parent := range []string{s.root, filepath.Join(s.root, trashFolder)} {
 		exps, _ := os.ReadDir(parent)
@@ -516,8 +522,8 @@ func (s *fileStore) countTraces() int64 {
 			if !e.IsDir() || e.Name() == modelsFolder && parent == s.root {
 				continue
 			}
-			traces, _ := os.ReadDir(filepath.Join(parent, e.Name(), "traces"))
-			n += int64(len(traces))
+			entries, _ := os.ReadDir(filepath.Join(parent, e.Name(), folder))
+			n += int64(len(entries))
 		}
 	}
 	return n
