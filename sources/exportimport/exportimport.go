@@ -558,7 +558,10 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 	if !sources.RunIDPattern.MatchString(folder) {
 		run.RunID = info.RunID
 	} else if info.RunID != "" && info.RunID != folder {
-		if err := s.Skip(ctx, path, "run.json says run_id "+info.RunID+"; the folder name "+folder+" is used, as experiment.json lists it"); err != nil {
+		// Nothing is left out: each folder is a run, as mlflow-export-import imports it
+		// (a real export holds two folders whose run.json say one run_id).
+		notice := "run.json says run_id " + info.RunID + " in the folder " + folder + ": imported as run " + folder + ", the folder's name, as experiment.json lists it"
+		if err := s.Emit(ctx, &sources.Notice{Path: path, Message: notice}); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -185,5 +186,43 @@ func TestRunJSONNotUTF8(t *testing.T) {
 	}
 	if inErr == nil || inErr.File != path || inErr.Line != 3 || !strings.Contains(inErr.Error(), "0xff is not UTF-8") {
 		t.Errorf("a run.json with byte 0xff: %v", inErr)
+	}
+}
+
+// TestRunFolderNamesTheRun: each run folder is a run, as mlflow-export-import imports it,
+// even where its run.json says another run's id (a real bulk/models export holds two
+// folders whose run.json say one run_id); a notice says which id was used.
+func TestRunFolderNamesTheRun(t *testing.T) {
+	root := t.TempDir()
+	for rel, content := range map[string]string{
+		"exp/experiment.json":                                `{"mlflow": {"experiment": {"experiment_id": "3", "name": "e"}, "runs": ["aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "cccccccccccccccccccccccccccccccc"]}}`,
+		"exp/runs/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/run.json": `{"mlflow": {"info": {"run_id": "cccccccccccccccccccccccccccccccc", "status": "FINISHED", "start_time": 1}, "params": {"p": "1"}}}`,
+		"exp/runs/cccccccccccccccccccccccccccccccc/run.json": `{"mlflow": {"info": {"run_id": "cccccccccccccccccccccccccccccccc", "status": "FINISHED", "start_time": 2}, "params": {"p": "2"}}}`,
+	} {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ids, notices, skipped []string
+	for _, r := range readAllFrom(t, root) {
+		switch r := r.(type) {
+		case *sources.Run:
+			ids = append(ids, r.RunID)
+		case *sources.Notice:
+			notices = append(notices, r.Message)
+		case *sources.Skipped:
+			skipped = append(skipped, r.Reason)
+		}
+	}
+	sort.Strings(ids)
+	if strings.Join(ids, ",") != "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa,cccccccccccccccccccccccccccccccc" || len(skipped) != 0 {
+		t.Errorf("runs %v, skipped %v", ids, skipped)
+	}
+	if !strings.Contains(strings.Join(notices, "\n"), "imported as run aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa") {
+		t.Errorf("notices %v", notices)
 	}
 }
