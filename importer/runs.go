@@ -53,16 +53,7 @@ func (im *importer) startRun(ctx context.Context, source int, r *sources.Run) er
 	if err := rules.CheckArtifactLocation(r.ArtifactURI); err != nil {
 		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
-	if mapped, ok := im.mapLocation(r.ArtifactURI); ok {
-		remapped := *r
-		remapped.ArtifactURI = mapped
-		r = &remapped
-	}
-	if placed := im.workspaceLocation(im.experimentWorkspace(expKey{source, r.ExperimentSourceID}), r.ArtifactURI); placed != r.ArtifactURI {
-		moved := *r
-		moved.ArtifactURI = placed
-		r = &moved
-	}
+	r = im.placeRunArtifacts(source, r)
 	present, err := im.runPresent(ctx, r.RunID)
 	if err != nil {
 		return err
@@ -384,4 +375,21 @@ func (im *importer) sameTargetExperiment(source int, a, b string) bool {
 	ta, okA := im.expIDs[expKey{source, a}]
 	tb, okB := im.expIDs[expKey{source, b}]
 	return okA && okB && ta == tb
+}
+
+// placeRunArtifacts is the run with its artifact location as the target keeps it:
+// rewritten by --artifact-root-map, then under its workspace where the server serves it
+// from there. The run given is not changed.
+func (im *importer) placeRunArtifacts(source int, r *sources.Run) *sources.Run {
+	if mapped, ok := im.mapLocation(r.ArtifactURI); ok {
+		remapped := *r
+		remapped.ArtifactURI = mapped
+		r = &remapped
+	}
+	if placed := im.workspaceLocation(im.experimentWorkspace(expKey{source, r.ExperimentSourceID}), r.ArtifactURI); placed != r.ArtifactURI {
+		moved := *r
+		moved.ArtifactURI = placed
+		r = &moved
+	}
+	return r
 }

@@ -125,50 +125,9 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		return err
 	}
 	c = &sources.TableChunk{Table: c.Table, Columns: c.Columns, Rows: sourceRows, Origin: c.Origin}
-	cols, names := tablerows.WritableColumns(target, c.Columns)
-	expCols := tablerows.ExperimentColumns(c.Table, c.Columns)
-	rows := make([][]any, 0, len(c.Rows))
-	var unmapped int64
-	wsCol := tablerows.IndexOf(c.Columns, "workspace")
-	if name == "workspaces" {
-		wsCol = tablerows.IndexOf(c.Columns, "name")
-	}
-	for i, row := range c.Rows {
-		err := im.asm.CheckRow("a row of "+name, c.Columns, row)
-		if err == nil {
-			err = im.widths.overLong(ctx, im.tx, "a row of "+name+rowKeyText(c.Columns, row, target.PrimaryKey), name, c.Columns, row)
-			var tooLong *tooLongError
-			if err != nil && !errors.As(err, &tooLong) {
-				return err // reading the target's columns failed
-			}
-		}
-		if ws, isText := cellText(row, wsCol); err == nil && isText {
-			if wsErr := im.checkSourceWorkspace(ws); wsErr != nil {
-				err = fmt.Errorf("a row of %s: %w", name, wsErr)
-			}
-		}
-		if err != nil {
-			count.Rejected++
-			inErr := &sources.InputError{File: c.Origin.File, Line: c.Origin.Line + i, Err: err}
-			if err := im.invalid(ctx, inErr); err != nil {
-				return err
-			}
-			continue
-		}
-		out, ok := im.mapRow(source, c, row, expCols)
-		if !ok {
-			unmapped++
-			continue
-		}
-		picked := make([]any, len(cols))
-		for j, i := range cols {
-			picked[j] = targetValue(out[i], target.Column(c.Columns[i]), im.dialect)
-		}
-		rows = append(rows, picked)
-	}
-	if unmapped > 0 {
-		count.Skipped += unmapped
-		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s left out: they belong to experiments not imported (filtered out, or not in the source)", unmapped, name))
+	rows, names, err := im.copiedRows(ctx, source, c, target, count)
+	if err != nil {
+		return err
 	}
 	key := tablerows.KeyColumns(target, names)
 	existing, err := tablerows.ReadRowsByKey(ctx, im.tx, im.dialect, target, names, key, rows)
@@ -289,4 +248,77 @@ func cellText(row []any, i int) (string, bool) {
 		return string(v), true
 	}
 	return "", false
+}
+
+// copiedRows are the rows of a chunk as the target takes them, in its columns names:
+// invalid ones left out (or the import stopped), experiment ids mapped, rows of
+// experiments not imported left out.
+func (im *importer) copiedRows(ctx context.Context, source int, c *sources.TableChunk, target *schema.TableInfo, count *Count) ([][]any, []string, error) {
+	cols, names := tablerows.WritableColumns(target, c.Columns)
+	expCols := tablerows.ExperimentColumns(c.Table, c.Columns)
+	rows := make([][]any, 0, len(c.Rows))
+	var unmapped int64
+	for i, row := range c.Rows {
+		err := im.checkCopiedRow(ctx, c, target, row)
+		var invalid *invalidRowError
+		if err != nil && !errors.As(err, &invalid) {
+			return nil, nil, err // reading the target failed
+		}
+		if err != nil {
+			count.Rejected++
+			if err := im.invalid(ctx, &sources.InputError{File: c.Origin.File, Line: c.Origin.Line + i, Err: err}); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		out, ok := im.mapRow(source, c, row, expCols)
+		if !ok {
+			unmapped++
+			continue
+		}
+		picked := make([]any, len(cols))
+		for j, i := range cols {
+			picked[j] = targetValue(out[i], target.Column(c.Columns[i]), im.dialect)
+		}
+		rows = append(rows, picked)
+	}
+	if unmapped > 0 {
+		count.Skipped += unmapped
+		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s left out: they belong to experiments not imported (filtered out, or not in the source)", unmapped, c.Table.Name))
+	}
+	return rows, names, nil
+}
+
+// invalidRowError is a row copied as it is that is invalid input.
+type invalidRowError struct{ err error }
+
+func (e *invalidRowError) Error() string { return e.err.Error() }
+func (e *invalidRowError) Unwrap() error { return e.err }
+
+// checkCopiedRow checks a row of a table copied as it is before it is written: its
+// values as MLflow keeps them, their widths in the target's columns, and the workspace
+// it names. Invalid input is an *invalidRowError; any other error is the target's.
+func (im *importer) checkCopiedRow(ctx context.Context, c *sources.TableChunk, target *schema.TableInfo, row []any) error {
+	name := c.Table.Name
+	if err := im.asm.CheckRow("a row of "+name, c.Columns, row); err != nil {
+		return &invalidRowError{err}
+	}
+	err := im.widths.overLong(ctx, im.tx, "a row of "+name+rowKeyText(c.Columns, row, target.PrimaryKey), name, c.Columns, row)
+	var tooLong *tooLongError
+	switch {
+	case errors.As(err, &tooLong):
+		return &invalidRowError{err}
+	case err != nil:
+		return err
+	}
+	wsCol := tablerows.IndexOf(c.Columns, "workspace")
+	if name == "workspaces" {
+		wsCol = tablerows.IndexOf(c.Columns, "name")
+	}
+	if ws, isText := cellText(row, wsCol); isText {
+		if err := im.checkSourceWorkspace(ws); err != nil {
+			return &invalidRowError{fmt.Errorf("a row of %s: %w", name, err)}
+		}
+	}
+	return nil
 }
