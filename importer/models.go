@@ -46,12 +46,7 @@ func (im *importer) loggedModel(ctx context.Context, source int, m *sources.Logg
 	if err != nil || !write {
 		return err
 	}
-	if mapped, ok := im.mapLocation(m.ArtifactLocation); ok {
-		remapped := *m
-		remapped.ArtifactLocation = mapped
-		m = &remapped
-	}
-	if placed := im.workspaceLocation(im.experimentWorkspace(expKey{source, m.ExperimentSourceID}), m.ArtifactLocation); placed != m.ArtifactLocation {
+	if placed := im.placedLocation(expKey{source, m.ExperimentSourceID}, m.ArtifactLocation); placed != m.ArtifactLocation {
 		moved := *m
 		moved.ArtifactLocation = placed
 		m = &moved

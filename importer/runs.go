@@ -377,19 +377,23 @@ func (im *importer) sameTargetExperiment(source int, a, b string) bool {
 	return okA && okB && ta == tb
 }
 
-// placeRunArtifacts is the run with its artifact location as the target keeps it:
-// rewritten by --artifact-root-map, then under its workspace where the server serves it
-// from there. The run given is not changed.
+// placeRunArtifacts is the run with its artifact location as the target keeps it
+// (placedLocation). The run given is not changed.
 func (im *importer) placeRunArtifacts(source int, r *sources.Run) *sources.Run {
-	if mapped, ok := im.mapLocation(r.ArtifactURI); ok {
-		remapped := *r
-		remapped.ArtifactURI = mapped
-		r = &remapped
-	}
-	if placed := im.workspaceLocation(im.experimentWorkspace(expKey{source, r.ExperimentSourceID}), r.ArtifactURI); placed != r.ArtifactURI {
+	if placed := im.placedLocation(expKey{source, r.ExperimentSourceID}, r.ArtifactURI); placed != r.ArtifactURI {
 		moved := *r
 		moved.ArtifactURI = placed
 		r = &moved
 	}
 	return r
+}
+
+// placedLocation is an artifact location of an entity of experiment exp as the target
+// keeps it: rewritten by --artifact-root-map, then under the experiment's workspace
+// where the server serves it from there.
+func (im *importer) placedLocation(exp expKey, location string) string {
+	if mapped, ok := im.mapLocation(location); ok {
+		location = mapped
+	}
+	return im.workspaceLocation(im.experimentWorkspace(exp), location)
 }

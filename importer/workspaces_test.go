@@ -191,22 +191,31 @@ func emptiedCopy(t *testing.T, db string) string {
 	return uri
 }
 
-// TestFileStoreWorkspaces reads the workspace a workspace-aware MLflow writes into an
-// experiment's meta.yaml: kept in a target with workspaces, named before writing in one
-// without.
-func TestFileStoreWorkspaces(t *testing.T) {
-	store := filepath.Join(t.TempDir(), "mlruns")
+// storeInWorkspace is a copy of a real file store whose experiment says it is in
+// workspace ws, as a workspace-aware MLflow writes it; it returns the store, the
+// experiment's meta.yaml and what that held before.
+func storeInWorkspace(t *testing.T, ws string) (store, meta string, data []byte) {
+	t.Helper()
+	store = filepath.Join(t.TempDir(), "mlruns")
 	if err := os.CopyFS(store, os.DirFS(testenv.Sample(t, "dmatrix-logged-models/mlruns"))); err != nil {
 		t.Fatal(err)
 	}
-	meta := filepath.Join(store, "445108229672134057", "meta.yaml")
+	meta = filepath.Join(store, "445108229672134057", "meta.yaml")
 	data, err := os.ReadFile(meta)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(meta, append(data, "workspace: team-x\n"...), 0o600); err != nil {
+	if err := os.WriteFile(meta, append(append([]byte{}, data...), "workspace: "+ws+"\n"...), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return store, meta, data
+}
+
+// TestFileStoreWorkspaces reads the workspace a workspace-aware MLflow writes into an
+// experiment's meta.yaml: kept in a target with workspaces, named before writing in one
+// without.
+func TestFileStoreWorkspaces(t *testing.T) {
+	store, _, _ := storeInWorkspace(t, "team-x")
 	uri := testenv.SQLite(t)
 	if _, err := importPaths(t, uri, importer.Options{}, store); err != nil {
 		t.Fatal(err)
@@ -220,7 +229,7 @@ func TestFileStoreWorkspaces(t *testing.T) {
 	}
 
 	older := emptiedCopy(t, testenv.Sample(t, "yizhehong-ecu-agent-sqlite/mlflow.db"))
-	_, err = importPaths(t, older, importer.Options{}, store)
+	_, err := importPaths(t, older, importer.Options{}, store)
 	if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), `"team-x" (1)`) {
 		t.Fatalf("into a target without workspaces: %v", err)
 	}
@@ -301,18 +310,7 @@ func TestVerifyTwoExportsOfOneModel(t *testing.T) {
 // a served location that climbs out of its root are invalid input: the import stops
 // naming them, and --skip-invalid leaves them out, writing no such name or location.
 func TestHostileWorkspacesAndLocations(t *testing.T) {
-	store := filepath.Join(t.TempDir(), "mlruns")
-	if err := os.CopyFS(store, os.DirFS(testenv.Sample(t, "dmatrix-logged-models/mlruns"))); err != nil {
-		t.Fatal(err)
-	}
-	meta := filepath.Join(store, "445108229672134057", "meta.yaml")
-	data, err := os.ReadFile(meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(meta, append(data, "workspace: ../evil\n"...), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	store, meta, data := storeInWorkspace(t, "../evil")
 	uri := testenv.SQLite(t)
 	if _, err := importPaths(t, uri, importer.Options{}, store); !errors.Is(err, importer.ErrInvalidInput) || !strings.Contains(err.Error(), `"../evil"`) {
 		t.Fatalf("a workspace named ../evil: %v", err)

@@ -192,43 +192,7 @@ func TestEmptyTablesAreNotCopied(t *testing.T) {
 		fmt.Fprintf(&b, "CREATE TABLE empty_%d (id INTEGER PRIMARY KEY, v TEXT);\n", i)
 	}
 	b.WriteString("CREATE TABLE jobs (id INTEGER PRIMARY KEY, v TEXT);\nINSERT INTO jobs VALUES(1,'x');\n")
-	dir := t.TempDir()
-	path := filepath.Join(dir, "dump.sql")
-	if err := os.WriteFile(path, []byte(hostileHeads[toolSQLite]+b.String()+hostileTails[toolSQLite]), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	tables, err := readSchema(context.Background(), path, toolSQLite)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := tables.mlflowSchema(); err != nil {
-		t.Fatal(err)
-	}
-	uri, _ := all.Registry().FileURI(filepath.Join(dir, "scratch.db"))
-	if _, err := load(context.Background(), path, toolSQLite, uri, database.Options{Drivers: all.Registry()}); err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("sqlite", filepath.Join(dir, "scratch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var names []string
-	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		names = append(names, n)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	names := scratchRows(t, toolSQLite, b.String(), "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
 	if strings.Join(names, ",") != "alembic_version,experiments,jobs" {
 		t.Errorf("the scratch database holds %d tables: %.200v", len(names), names)
 	}
