@@ -15,7 +15,8 @@ import (
 // message halfway through, naming neither the row nor the source.
 
 // columnWidths are the widths of the target's columns of tables copied as rows, read
-// once per table; nil where the target does not enforce widths (SQLite).
+// once per table, and only where the target enforces widths (not SQLite, which stores
+// any length).
 type columnWidths struct {
 	dialect schema.Dialect
 	read    map[string]map[string]int
