@@ -166,14 +166,25 @@ func (w *writer) writeAll(ctx context.Context, src sources.Source) error {
 }
 
 func (w *writer) Experiment(_ context.Context, r *sources.Experiment) error {
-	return w.write("experiments", r)
+	return w.writeRecord("experiments", r)
 }
 
-func (w *writer) Dataset(_ context.Context, r *sources.Dataset) error { return w.write("datasets", r) }
+func (w *writer) Dataset(_ context.Context, r *sources.Dataset) error {
+	return w.writeRecord("datasets", r)
+}
 
 func (w *writer) Run(_ context.Context, r *sources.Run) error {
 	w.runID = r.RunID
-	return w.write("runs", r)
+	return w.writeRecord("runs", r)
+}
+
+// writeRecord writes a record as the line of the dump's own wire type.
+func (w *writer) writeRecord(entity string, r sources.Record) error {
+	line, ok := dump.Line(r)
+	if !ok {
+		return fmt.Errorf("export: no line of %s for a %T", entity, r)
+	}
+	return w.write(entity, line)
 }
 
 func (w *writer) Metrics(_ context.Context, r *sources.Metrics) error {
@@ -186,17 +197,17 @@ func (w *writer) Metrics(_ context.Context, r *sources.Metrics) error {
 }
 
 func (w *writer) LoggedModel(_ context.Context, r *sources.LoggedModel) error {
-	return w.write("logged_models", r)
+	return w.writeRecord("logged_models", r)
 }
 
 func (w *writer) RegisteredModel(_ context.Context, r *sources.RegisteredModel) error {
-	return w.write("registered_models", r)
+	return w.writeRecord("registered_models", r)
 }
 
-func (w *writer) Trace(_ context.Context, r *sources.Trace) error { return w.write("traces", r) }
+func (w *writer) Trace(_ context.Context, r *sources.Trace) error { return w.writeRecord("traces", r) }
 
 func (w *writer) TableChunk(_ context.Context, r *sources.TableChunk) error {
-	return w.write("tables", r)
+	return w.writeRecord("tables", r)
 }
 
 func (w *writer) Skipped(_ context.Context, r *sources.Skipped) error {

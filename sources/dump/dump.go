@@ -190,29 +190,22 @@ func (l *lines) decode(b []byte, into any) *sources.InputError {
 }
 
 func (s *dumpSource) read(ctx context.Context) error {
-	if err := s.readEach(ctx, "experiments", func() sources.Record { return &sources.Experiment{} }); err != nil {
-		return err
+	for _, entity := range []string{"experiments", "datasets", "runs", "logged_models", "registered_models", "traces", "tables"} {
+		var err error
+		if entity == "runs" {
+			err = s.readRuns(ctx)
+		} else {
+			err = s.readEach(ctx, entity)
+		}
+		if err != nil {
+			return err
+		}
 	}
-	if err := s.readEach(ctx, "datasets", func() sources.Record { return &sources.Dataset{} }); err != nil {
-		return err
-	}
-	if err := s.readRuns(ctx); err != nil {
-		return err
-	}
-	if err := s.readEach(ctx, "logged_models", func() sources.Record { return &sources.LoggedModel{} }); err != nil {
-		return err
-	}
-	if err := s.readEach(ctx, "registered_models", func() sources.Record { return &sources.RegisteredModel{} }); err != nil {
-		return err
-	}
-	if err := s.readEach(ctx, "traces", func() sources.Record { return &sources.Trace{} }); err != nil {
-		return err
-	}
-	return s.readEach(ctx, "tables", func() sources.Record { return &sources.TableChunk{} })
+	return nil
 }
 
 // readEach emits every line of an entity file as a record.
-func (s *dumpSource) readEach(ctx context.Context, entity string, make func() sources.Record) error {
+func (s *dumpSource) readEach(ctx context.Context, entity string) error {
 	l, err := s.open(entity)
 	if err != nil || l == nil {
 		return err
@@ -226,9 +219,9 @@ func (s *dumpSource) readEach(ctx context.Context, entity string, make func() so
 		if b == nil {
 			return nil
 		}
-		rec := make()
-		if err := l.decode(b, rec); err != nil {
-			if err := s.InvalidOrFatal(ctx, err); err != nil {
+		rec, inErr := recordOf(entity, func(into any) *sources.InputError { return l.decode(b, into) })
+		if inErr != nil {
+			if err := s.InvalidOrFatal(ctx, inErr); err != nil {
 				return err
 			}
 			continue
@@ -345,10 +338,11 @@ func (s *dumpSource) readRuns(ctx context.Context) error {
 		if b == nil {
 			break
 		}
-		run := &sources.Run{}
-		if err := runs.decode(b, run); err != nil {
+		var w wireRun
+		if err := runs.decode(b, &w); err != nil {
 			return s.InvalidOrFatal(ctx, err)
 		}
+		run := w.record()
 		run.Origin = sources.Origin{File: runs.path, Line: runs.line}
 		drop := s.rejected[run.RunID]
 		if !drop {

@@ -50,10 +50,11 @@ func (s *dumpSource) Unsupported(ctx context.Context, target map[string]*schema.
 		if err != nil || b == nil {
 			return out, nil // bad lines are the read's to report, with their line
 		}
-		var c sources.TableChunk
-		if l.decode(b, &c) != nil || c.Table == nil {
+		var w wireTableChunk
+		if l.decode(b, &w) != nil || w.Table == nil {
 			continue
 		}
+		c := sources.TableChunk{Table: w.Table.info(), Columns: w.Columns, Rows: w.Rows}
 		numbersToValues(c.Rows)
 		what, n := c.UnsupportedIn(target[c.Table.Name])
 		if n == 0 {
