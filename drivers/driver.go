@@ -59,8 +59,14 @@ type Registry struct {
 	getenv func(string) string
 }
 
-// NewRegistry returns a registry of the given drivers, which reads no environment.
-func NewRegistry(drivers ...Driver) *Registry { return &Registry{drivers: drivers} }
+// NewRegistry returns a registry of the given drivers, which reads no environment. Their
+// descriptors become the ones schema knows the dialects by.
+func NewRegistry(drivers ...Driver) *Registry {
+	for _, d := range drivers {
+		schema.Register(d.Database())
+	}
+	return &Registry{drivers: drivers}
+}
 
 // WithEnvironment returns the registry reading passwords a URI lacks from the
 // environment variable each database's client reads (Database.PasswordEnv), through

@@ -6,11 +6,14 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
-	_ "github.com/mlflow-bulk/mlflow-bulk/drivers/all" // the URI schemes dburi knows
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
+
+// The registry the command builds gives schema (and so dburi) the drivers' schemes.
+var _ = all.Registry()
 
 // passwordProbe is a driver that records the password it is asked to connect with and
 // connects to nothing.

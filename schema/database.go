@@ -103,13 +103,17 @@ type DeferredKeys struct {
 // databases are the descriptors the drivers registered (drivers/all loads them all).
 var databases []*Database
 
-// Register adds a database's descriptor. Its driver package calls it as it loads, as
-// database/sql's drivers do; a dialect or scheme registered twice is a programming
-// error.
+// Register makes a database's descriptor the one of its dialect. drivers.NewRegistry
+// calls it for each driver of the registry the command builds (no driver registers
+// itself as it loads); registering the same descriptor again does nothing, another of
+// the same dialect is a programming error.
 func Register(db *Database) {
 	for _, have := range databases {
+		if have == db {
+			return
+		}
 		if have.Dialect == db.Dialect {
-			panic("schema: database " + string(db.Dialect) + " registered twice")
+			panic("schema: two descriptors of the database " + string(db.Dialect))
 		}
 	}
 	databases = append(databases, db)

@@ -53,5 +53,3 @@ func collationName(name string) string {
 		return -1
 	}, name)
 }
-
-func init() { schema.Register(mysqlDatabase) }

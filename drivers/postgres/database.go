@@ -103,5 +103,3 @@ func DollarPlaceholders(query string) string {
 	}
 	return b.String()
 }
-
-func init() { schema.Register(postgresDatabase) }

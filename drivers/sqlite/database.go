@@ -157,5 +157,3 @@ func splitTopLevel(s string) []string {
 	}
 	return append(parts, s[start:])
 }
-
-func init() { schema.Register(sqliteDatabase) }

@@ -2,7 +2,9 @@ package archtest
 
 import (
 	"bufio"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -88,6 +90,23 @@ func TestVerifyUsesNoImporterInternals(t *testing.T) {
 			if r := rel(d); r == "importer" || strings.HasPrefix(r, "importer/") && r != "importer/rules" {
 				t.Errorf("%s links %s", path, r)
 			}
+		}
+	}
+}
+
+// TestNoDriverRegistersItself: only the registry the command builds hands the databases'
+// descriptors to schema (drivers.NewRegistry); no package registers one as it loads.
+func TestNoDriverRegistersItself(t *testing.T) {
+	for _, file := range goFiles(t, false) {
+		if file == "drivers/driver.go" || file == "schema/database.go" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(root, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), "schema.Register(") {
+			t.Errorf("%s registers a database with schema; the registry (drivers.NewRegistry) does", file)
 		}
 	}
 }

@@ -1,4 +1,7 @@
 package dburi_test
 
 // Which schemes name a database is the drivers' to say: they register it as they load.
-import _ "github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+import "github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+
+// The registry the command builds gives schema the drivers' descriptors.
+var _ = all.Registry()
