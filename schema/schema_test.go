@@ -575,18 +575,7 @@ func TestResumePartialSchema(t *testing.T) {
 	ctx := context.Background()
 	for _, d := range dialects {
 		t.Run(string(d.dialect), func(t *testing.T) {
-			stmts, err := schema.Statements(schema.Newest(), d.dialect)
-			if err != nil {
-				t.Fatal(err)
-			}
-			s := open(t, d.uri(t))
-			tx, _ := s.Begin(ctx)
-			defer func() { _ = tx.Rollback(ctx) }()
-			for _, stmt := range stmts[:len(stmts)/2] {
-				if _, err := tx.Exec(ctx, stmt); err != nil {
-					t.Fatal(err)
-				}
-			}
+			tx := partialSchema(t, d.dialect, d.uri(t), 2)
 			if _, err := schema.Detect(ctx, tx, d.dialect); !errors.Is(err, schema.ErrPartialSchema) {
 				t.Fatalf("Detect: %v, want ErrPartialSchema", err)
 			}
@@ -626,4 +615,27 @@ func TestOpenedBy(t *testing.T) {
 	if got := between.OpenedBy(); !strings.Contains(got, "between MLflow 3.11 and 3.14") || !strings.Contains(got, "mlflow db upgrade") {
 		t.Errorf("7d34483879f0: %s", got)
 	}
+}
+
+// partialSchema is a transaction on a new database holding the first 1/part of the
+// newest schema's statements, as an interrupted creation leaves it; it is rolled back
+// when the test ends.
+func partialSchema(t *testing.T, d schema.Dialect, uri string, part int) sinks.Tx {
+	t.Helper()
+	ctx := context.Background()
+	stmts, err := schema.Statements(schema.Newest(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := open(t, uri).Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	for _, stmt := range stmts[:len(stmts)/part] {
+		if _, err := tx.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tx
 }
