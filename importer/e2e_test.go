@@ -14,11 +14,9 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
-	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
-	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"gopkg.in/yaml.v3"
 )
 
@@ -48,22 +46,7 @@ func ctxT(t *testing.T) context.Context {
 // importPaths runs an import of the given file stores into uri.
 func importPaths(t *testing.T, uri string, opts importer.Options, paths ...string) (*importer.Report, error) {
 	t.Helper()
-	ctx := ctxT(t)
-	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
-	if err != nil {
-		t.Fatalf("open target: %v", err)
-	}
-	defer sink.Close()
-	var srcs []sources.Source
-	for _, p := range paths {
-		src, err := formats.Open(ctx, p, formats.Options{Options: sources.Options{MetricChunk: 7}, Database: database.Options{Drivers: all.Registry()}}) // small chunks: exercise chunking
-		if err != nil {
-			t.Fatalf("open source: %v", err)
-		}
-		defer src.Close()
-		srcs = append(srcs, src)
-	}
-	return importer.Import(ctx, sink, srcs, opts)
+	return importtest.Import(t, uri, opts, paths...)
 }
 
 // db queries a target for assertions.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -295,24 +296,8 @@ func TestTargetChecks(t *testing.T) {
 }
 
 func setUp(t *testing.T, uri string, stmts ...string) {
-	ctx := context.Background()
-	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	tx, err := sink.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stmts {
-		if _, err := tx.Exec(ctx, s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	t.Helper()
+	importtest.SetUp(t, uri, stmts...)
 }
 
 // TestMergeExperimentsByName imports two stores that share an experiment name: one

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -157,19 +157,8 @@ func TestMariaDBSameContentAsPostgres(t *testing.T) {
 // storeWith writes a store of one experiment and one run holding the given files
 // (paths relative to the run folder).
 func storeWith(t *testing.T, files map[string]string) string {
-	root := filepath.Join(t.TempDir(), "mlruns")
-	const run = "0123456789abcdef0123456789abcdef"
-	all := map[string]string{
-		"1/meta.yaml":             "artifact_location: /a/1\nexperiment_id: '1'\nlifecycle_stage: active\nname: traps\n",
-		"1/" + run + "/meta.yaml": "artifact_uri: /a\nexperiment_id: '1'\nlifecycle_stage: active\nrun_id: " + run + "\nrun_name: r\nstart_time: 1\nstatus: 3\nuser_id: u\n",
-	}
-	for p, c := range files {
-		all["1/"+run+"/"+p] = c
-	}
-	for p, c := range all {
-		setUpFile(t, root, p, c)
-	}
-	return root
+	t.Helper()
+	return importtest.StoreWith(t, files)
 }
 
 func TestFourByteUTF8(t *testing.T) {
@@ -257,13 +246,7 @@ func TestKeyCollisions(t *testing.T) {
 // setUpFile writes one more file into a store.
 func setUpFile(t *testing.T, root, rel, content string) {
 	t.Helper()
-	full := filepath.Join(root, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	importtest.WriteFile(t, root, rel, content)
 }
 
 func equalContent(a, b map[string][]string) bool {

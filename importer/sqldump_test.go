@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
@@ -17,14 +18,8 @@ import (
 // hostileStore is a file store whose values are the ones dump formats escape: tabs,
 // newlines, backslashes, both quotes, emoji, and NaN and ±inf metrics.
 func hostileStore(t *testing.T) string {
-	return storeWith(t, map[string]string{
-		"params/tabbed":   "a\tb\nc\\d'e\"f 😀",
-		"params/sql":      "'); DROP TABLE runs; --",
-		"params/percent":  `50% \_ \% \N \. \\N`,
-		"tags/multi":      "line 1\r\nline 2\n\\.\n",
-		"metrics/loss":    "1 0.5 0\n2 nan 1\n3 inf 2\n4 -inf 3\n5 1e-300 4\n",
-		"metrics/a b/c d": "7 -0.0 0\n",
-	})
+	t.Helper()
+	return importtest.HostileStore(t)
 }
 
 // dumpsOf runs the dump tool of the database behind uri, in every form it offers that

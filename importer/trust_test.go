@@ -1,7 +1,6 @@
 package importer_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -15,15 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
-	"github.com/mlflow-bulk/mlflow-bulk/sinks"
-	"github.com/mlflow-bulk/mlflow-bulk/sources"
-	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
-	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
 
@@ -35,26 +30,7 @@ func verifyPaths(t *testing.T, uri string, paths ...string) *verify.Report {
 // verifyPathsWith is verifyPaths told what the import's options accepted.
 func verifyPathsWith(t *testing.T, uri string, opts verify.Options, paths ...string) *verify.Report {
 	t.Helper()
-	ctx := context.Background()
-	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	var srcs []sources.Source
-	for _, p := range paths {
-		src, err := formats.Open(ctx, p, formats.Options{Database: database.Options{Drivers: all.Registry()}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close()
-		srcs = append(srcs, src)
-	}
-	report, err := verify.Verify(ctx, sink, srcs, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return report
+	return importtest.Verify(t, uri, opts, paths...)
 }
 
 // TestVerifyFindsDifferences: verify passes on a faithful import and names the run of

@@ -174,9 +174,9 @@ func TestFormatReadersLinkNoDatabase(t *testing.T) {
 }
 
 // namingExceptions may name a database: where the names are defined and MLflow's facts
-// filed per dialect (schema), and URI parsing, which still knows SQLite's path form and
-// libpq's key=value form itself.
-var namingExceptions = []string{"drivers/", "schema/", "internal/testenv/", "scripts/schemagen/", "internal/schemagen/", "internal/dburi/"}
+// filed per dialect (schema), the tests' servers and targets (testenv, importtest), and
+// URI parsing, which still knows SQLite's path form and libpq's key=value form itself.
+var namingExceptions = []string{"drivers/", "schema/", "internal/testenv/", "internal/importtest/", "scripts/schemagen/", "internal/schemagen/", "internal/dburi/"}
 
 // TestNoDatabaseNamedBelowTheDrivers: outside the drivers (and the namingExceptions), no
 // code picks a database by name: not through schema's dialect constants, not by

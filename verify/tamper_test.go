@@ -1,10 +1,11 @@
-package importer_test
+package verify_test
 
 import (
 	"strings"
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
@@ -96,30 +97,26 @@ var tampers = []tamper{
 // clean again once it is undone.
 func TestVerifySeesRowsAddedOutsideRuns(t *testing.T) {
 	srcs := []string{
-		hostileStore(t),
+		importtest.HostileStore(t),
 		testenv.Sample(t, "yizhehong-ecu-agent-sqlite/mlflow.db"),
 		testenv.Sample(t, "sqlite-bloodglucose-mlflow3/mlflow/mlflow.db"),
 		testenv.Sample(t, "dmatrix-logged-models/mlruns"), // datasets in an experiment of its own
 	}
-	for _, target := range []struct {
-		name   string
-		uri    func(testing.TB) string
-		folded bool
-	}{{"sqlite", testenv.SQLite, false}, {"postgres", testenv.Postgres, false}, {"mariadb", testenv.MySQL, true}} {
-		t.Run(target.name, func(t *testing.T) {
-			uri := target.uri(t)
-			if _, err := importPaths(t, uri, importer.Options{}, srcs...); err != nil {
+	for _, target := range importtest.Targets {
+		t.Run(target.Name, func(t *testing.T) {
+			uri := target.URI(t)
+			if _, err := importtest.Import(t, uri, importer.Options{}, srcs...); err != nil {
 				t.Fatal(err)
 			}
-			if r := verifyPaths(t, uri, srcs...); len(r.Differences) != 0 {
+			if r := importtest.Verify(t, uri, verify.Options{}, srcs...); len(r.Differences) != 0 {
 				t.Fatalf("verify before tampering: %v", r.Differences)
 			}
 			for _, tp := range tampers {
-				if tp.caseFolded && !target.folded {
+				if tp.caseFolded && !target.Folds {
 					continue
 				}
-				setUp(t, uri, tp.do...)
-				r := verifyPathsWith(t, uri, verify.Options{}, srcs...)
+				importtest.SetUp(t, uri, tp.do...)
+				r := importtest.Verify(t, uri, verify.Options{}, srcs...)
 				found := false
 				for _, d := range r.Differences {
 					found = found || d.Kind == tp.wantKind
@@ -127,9 +124,9 @@ func TestVerifySeesRowsAddedOutsideRuns(t *testing.T) {
 				if !found {
 					t.Errorf("%s: no %q among %v", tp.name, tp.wantKind, kinds(r.Differences))
 				}
-				setUp(t, uri, tp.undo...)
+				importtest.SetUp(t, uri, tp.undo...)
 			}
-			if r := verifyPaths(t, uri, srcs...); len(r.Differences) != 0 {
+			if r := importtest.Verify(t, uri, verify.Options{}, srcs...); len(r.Differences) != 0 {
 				t.Errorf("verify after undoing: %v", r.Differences)
 			}
 		})
@@ -150,22 +147,22 @@ func kinds(ds []verify.Difference) string {
 // rows are not.
 func TestVerifySeesRowsAddedToCopiedTables(t *testing.T) {
 	source := testenv.SQLite(t)
-	store := storeWith(t, map[string]string{"params/p": "1", "metrics/m": "1 2 3\n"})
+	store := importtest.StoreWith(t, map[string]string{"params/p": "1", "metrics/m": "1 2 3\n"})
 	// An experiment with a creation time is the source's own in the target.
-	setUpFile(t, store, "1/meta.yaml", "artifact_location: /a/1\ncreation_time: 1000\nexperiment_id: '1'\nlifecycle_stage: active\nname: traps\n")
-	if _, err := importPaths(t, source, importer.Options{}, store); err != nil {
+	importtest.WriteFile(t, store, "1/meta.yaml", "artifact_location: /a/1\ncreation_time: 1000\nexperiment_id: '1'\nlifecycle_stage: active\nname: traps\n")
+	if _, err := importtest.Import(t, source, importer.Options{}, store); err != nil {
 		t.Fatal(err)
 	}
-	setUp(t, source, `INSERT INTO scorers (experiment_id, scorer_name, scorer_id) SELECT MAX(experiment_id), 'mine', 's-1' FROM runs`,
+	importtest.SetUp(t, source, `INSERT INTO scorers (experiment_id, scorer_name, scorer_id) SELECT MAX(experiment_id), 'mine', 's-1' FROM runs`,
 		`INSERT INTO scorer_versions (scorer_id, scorer_version, serialized_scorer, creation_time) VALUES ('s-1', 1, '{}', 1)`)
 	src := strings.TrimPrefix(source, "sqlite:///")
-	for _, target := range targets {
-		t.Run(target.name, func(t *testing.T) {
-			uri := target.uri(t)
-			if _, err := importPaths(t, uri, importer.Options{}, src); err != nil {
+	for _, target := range importtest.Targets {
+		t.Run(target.Name, func(t *testing.T) {
+			uri := target.URI(t)
+			if _, err := importtest.Import(t, uri, importer.Options{}, src); err != nil {
 				t.Fatal(err)
 			}
-			if r := verifyPaths(t, uri, src); len(r.Differences) != 0 {
+			if r := importtest.Verify(t, uri, verify.Options{}, src); len(r.Differences) != 0 {
 				t.Fatalf("verify after the import: %v", r.Differences)
 			}
 			for _, tp := range []tamper{
@@ -174,14 +171,14 @@ func TestVerifySeesRowsAddedToCopiedTables(t *testing.T) {
 				{name: "scorers", do: []string{`INSERT INTO scorers (experiment_id, scorer_name, scorer_id) SELECT MAX(experiment_id), 'theirs', 's-2' FROM runs`},
 					undo: []string{`DELETE FROM scorers WHERE scorer_id = 's-2'`}},
 			} {
-				setUp(t, uri, tp.do...)
-				r := verifyPaths(t, uri, src)
+				importtest.SetUp(t, uri, tp.do...)
+				r := importtest.Verify(t, uri, verify.Options{}, src)
 				if len(r.Differences) != 1 || r.Differences[0].Kind != "row extra" || !strings.Contains(r.Differences[0].Detail, "a row of "+tp.name+" ") {
 					t.Errorf("%s: %v", tp.name, r.Differences)
 				}
-				setUp(t, uri, tp.undo...)
+				importtest.SetUp(t, uri, tp.undo...)
 			}
-			if r := verifyPaths(t, uri, src); len(r.Differences) != 0 {
+			if r := importtest.Verify(t, uri, verify.Options{}, src); len(r.Differences) != 0 {
 				t.Errorf("verify after undoing: %v", r.Differences)
 			}
 		})
