@@ -22,7 +22,7 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	im.tx = tx
 	// A newer MLflow's database (or a branch's), or a release's whose schema
 	// mlflow-bulk does not hold, is written by what its tables have.
-	rev, notes, err := schema.DetectOrFit(ctx, tx, im.dialect)
+	rev, tables, notes, err := schema.DetectOrFit(ctx, tx, im.dialect)
 	resume := errors.Is(err, schema.ErrPartialSchema)
 	if resume {
 		err = nil
@@ -35,6 +35,7 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		if rev, err = im.createSchema(ctx, tx, resume); err != nil {
 			return err
 		}
+		tables = nil // the tables are new: read them below
 	}
 	if !im.opts.DryRun {
 		// Also true when an earlier import into a new database was interrupted before
@@ -50,8 +51,10 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	im.rev = rev
 	im.report.Revision = rev.String()
 	im.store = wrapStore(sqlStore{tx: func() sinks.Tx { return im.tx }, rev: rev, dialect: im.dialect})
-	if im.targetTables, err = schema.Inspect(ctx, tx, im.dialect); err != nil {
-		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
+	if im.targetTables = tables; tables == nil {
+		if im.targetTables, err = schema.Inspect(ctx, tx, im.dialect); err != nil {
+			return fmt.Errorf("%s: %w", im.sink.Describe(), err)
+		}
 	}
 	im.noteSinglePrecision()
 	if err := im.refreshTargetState(ctx); err != nil {

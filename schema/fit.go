@@ -203,36 +203,43 @@ func ddlColumns(r *Revision, d Dialect) map[string]map[string]bool {
 
 // DetectOrFit is the revision a database is read and written as: the one it records,
 // or, where mlflow-bulk does not know that revision (a newer MLflow, a branch) or holds
-// no schema of it, the one whose columns its tables fit (Fit). notes say what the
-// caller should report of the choice. An empty database is a nil revision;
+// no schema of it, the one whose columns its tables fit (Fit). It returns the tables as
+// the database describes them, read once for the checks and for the caller (nil for an
+// empty database), and notes of what the caller should report of the choice. In every
+// case no table of MLflow's may be a view, nor have gained a column every row must fill.
 // ErrPartialSchema passes through.
-func DetectOrFit(ctx context.Context, db DB, d Dialect) (rev *Revision, notes []string, err error) {
-	rev, err = Detect(ctx, db, d)
+func DetectOrFit(ctx context.Context, db DB, d Dialect) (*Revision, map[string]*TableInfo, []string, error) {
+	rev, err := Detect(ctx, db, d)
 	var unknown *UnknownRevisionError
-	id, fitAs := "", (*Revision)(nil)
-	switch {
-	case errors.As(err, &unknown):
-		id, fitAs = unknown.ID, Newest()
-	case err == nil && rev != nil && !rev.Described():
-		id, fitAs = rev.ID, rev
-	case err == nil && rev != nil:
-		// A known revision: still, a table may have become a view, or gained a column
-		// every row must fill, which no import of it can write.
-		return rev, nil, checkKnown(ctx, db, d, rev)
-	default:
-		return rev, nil, err
+	isUnknown := errors.As(err, &unknown)
+	if !isUnknown && (err != nil || rev == nil) {
+		return rev, nil, nil, err
 	}
 	if err := checkNoViews(ctx, db, d); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	tables, err := Inspect(ctx, db, d)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	var id string
+	var fitAs *Revision
+	switch {
+	case isUnknown:
+		id, fitAs = unknown.ID, Newest()
+	case !rev.Described():
+		id, fitAs = rev.ID, rev
+	default:
+		if required, _ := UnknownColumns(rev, d, tables, true); len(required) > 0 {
+			return nil, nil, nil, &RequiredColumnError{Revision: rev.ID, Columns: required, Known: true}
+		}
+		return rev, tables, nil, nil
 	}
 	left, err := Fit(ctx, db, d, fitAs, id, tables)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	var notes []string
 	if _, known := Lookup(id); known {
 		notes = append(notes, fmt.Sprintf("the target is at %s, newer than the schema mlflow-bulk holds (%s): it was read and written by what its tables hold", fitAs, Newest()))
 	} else {
@@ -241,7 +248,7 @@ func DetectOrFit(ctx context.Context, db DB, d Dialect) (rev *Revision, notes []
 	if len(left) > 0 {
 		notes = append(notes, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
 	}
-	return fitAs, notes, nil
+	return fitAs, tables, notes, nil
 }
 
 // ErrViewInPlace stops reading or writing a database where one of MLflow's tables is a
@@ -271,23 +278,6 @@ func checkNoViews(ctx context.Context, db DB, d Dialect) error {
 	if len(views) > 0 {
 		sort.Strings(views)
 		return fmt.Errorf("%w: %s; mlflow-bulk reads and writes MLflow's own tables: point it at the database MLflow writes", ErrViewInPlace, strings.Join(views, ", "))
-	}
-	return nil
-}
-
-// checkKnown checks a database at a revision mlflow-bulk knows before anything is
-// written: no table of MLflow's is a view, and no table has gained a column every row
-// must fill.
-func checkKnown(ctx context.Context, db DB, d Dialect, r *Revision) error {
-	if err := checkNoViews(ctx, db, d); err != nil {
-		return err
-	}
-	tables, err := Inspect(ctx, db, d)
-	if err != nil {
-		return err
-	}
-	if required, _ := UnknownColumns(r, d, tables, true); len(required) > 0 {
-		return &RequiredColumnError{Revision: r.ID, Columns: required, Known: true}
 	}
 	return nil
 }

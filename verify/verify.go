@@ -128,7 +128,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to undo
 	// A target at a revision mlflow-bulk does not know is judged by what its tables
 	// hold, as the import wrote it.
-	rev, notes, err := schema.DetectOrFit(ctx, tx, sink.Dialect())
+	rev, tables, notes, err := schema.DetectOrFit(ctx, tx, sink.Dialect())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
 	}
@@ -138,10 +138,6 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	collation, err := schema.KeyCollation(ctx, tx, sink.Dialect())
 	if err != nil {
 		return nil, err
-	}
-	tables, err := schema.Inspect(ctx, tx, sink.Dialect())
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
 	}
 	v := &verifier{tx: tx, dialect: sink.Dialect(), rev: rev, collation: collation, opts: opts, tables: tables, checked: map[string]int64{}, notChecked: map[string]bool{},
 		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(), owned: newOwnedEntities(),

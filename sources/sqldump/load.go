@@ -175,7 +175,7 @@ func readSchema(ctx context.Context, path string, t tool) (dumpTables, error) {
 				tables[key].hasRows = true
 			}
 		case s.inCopy:
-			key, _ := copyTarget(st.text, t)
+			key, _, _ := copyTarget(st.text, t) // a bad COPY line is the second pass's to name
 			for {
 				_, more, err := s.copyLine()
 				if err != nil || !more {
@@ -192,20 +192,22 @@ func readSchema(ctx context.Context, path string, t tool) (dumpTables, error) {
 }
 
 // copyTarget is the table of a COPY statement, and the columns it names.
-func copyTarget(text string, t tool) (tableKey, []string) {
+func copyTarget(text string, t tool) (tableKey, []string, error) {
 	lx := &lexer{src: text, tool: t}
 	if err := expectWords(lx, "COPY"); err != nil {
-		return tableKey{}, nil
+		return tableKey{}, nil, err
 	}
 	key, err := qualifiedName(lx)
 	if err != nil {
-		return tableKey{}, nil
+		return tableKey{}, nil, err
 	}
 	var named []string
 	if lx.peekPunct('(') {
-		named, _ = nameList(lx)
+		if named, err = nameList(lx); err != nil {
+			return tableKey{}, nil, err
+		}
 	}
-	return key, named
+	return key, named, nil
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -312,19 +314,9 @@ func (l *loader) insert(st statement) error {
 
 // copyBlock takes the data lines of a pg_dump COPY block.
 func (l *loader) copyBlock(s *scanner, st statement) error {
-	lx := &lexer{src: st.text, tool: l.tool}
-	if err := expectWords(lx, "COPY"); err != nil {
-		return err
-	}
-	name, err := qualifiedName(lx)
+	name, named, err := copyTarget(st.text, l.tool)
 	if err != nil {
 		return err
-	}
-	var named []string
-	if lx.peekPunct('(') {
-		if named, err = nameList(lx); err != nil {
-			return err
-		}
 	}
 	tb, err := l.lookup(name)
 	if err != nil {
