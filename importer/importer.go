@@ -372,9 +372,9 @@ type importer struct {
 	stampsShort int64
 	// workspaces is what the import knows of the target's workspaces (workspaces.go).
 	workspaces workspaceState
-	// metWhileReading marks the entries of report.Unsupported that lacking made, as
-	// it met them, rather than the check before writing.
-	metWhileReading map[int]bool
+	// countedBeforeWriting is how many entries of report.Unsupported the check before
+	// writing made; lacking adds to the others as it meets their rows.
+	countedBeforeWriting int
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {

@@ -22,16 +22,12 @@ func (im *importer) lacking(file, table, column string, rows int64, what string)
 	im.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no place for them (--skip-unsupported)", what, im.rev.ID))
 	for i, u := range im.report.Unsupported {
 		if u.Source == im.sourceName && u.Table == table && u.Column == column {
-			if im.metWhileReading[i] {
+			if i >= im.countedBeforeWriting { // else counted before writing, when the source could tell
 				im.report.Unsupported[i].Rows += rows
 			}
-			return nil // counted before writing, when the source could tell
+			return nil
 		}
 	}
-	if im.metWhileReading == nil {
-		im.metWhileReading = map[int]bool{}
-	}
-	im.metWhileReading[len(im.report.Unsupported)] = true
 	im.report.Unsupported = append(im.report.Unsupported, UnsupportedData{Source: im.sourceName, Unsupported: sources.Unsupported{Table: table, Column: column, Rows: rows}})
 	return nil
 }

@@ -60,6 +60,7 @@ func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source)
 			}
 		}
 	}
+	im.countedBeforeWriting = len(im.report.Unsupported)
 	if len(problems) == 0 || im.opts.SkipUnsupported {
 		return nil
 	}
