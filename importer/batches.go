@@ -3,6 +3,10 @@ package importer
 import (
 	"context"
 	"fmt"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
 // rowsWritten is how many rows of this tally went into buffers or the transaction.
@@ -30,24 +34,24 @@ func (im *importer) refreshTargetState(ctx context.Context) error {
 		return err
 	}
 	im.targetHasRuns = hasRuns
-	im.stored = nil // read before another import wrote: ask again
-	im.freshDefault = !hasRuns && experiments == 1 && maxID == 0
+	im.runs.stored = nil // read before another import wrote: ask again
+	im.exps.freshDefault = !hasRuns && experiments == 1 && maxID == 0
 	return nil
 }
 
 // commit writes all buffered rows and commits; reopen starts the next transaction. A
 // dry run only writes: its one transaction is rolled back at the end.
 func (im *importer) commit(ctx context.Context, reopen bool) error {
-	if err := im.flushAll(ctx); err != nil {
+	if err := im.runs.flushAll(ctx); err != nil {
 		return err
 	}
-	if err := im.advanceExperimentIDs(ctx); err != nil {
+	if err := im.exps.advanceExperimentIDs(ctx); err != nil {
 		return err
 	}
 	im.committed.merge(im.batch)
 	im.batch.reset()
-	im.report.addRunIDs(im.batchCreated, im.batchMerged)
-	im.batchCreated, im.batchMerged = im.batchCreated[:0], im.batchMerged[:0]
+	im.report.addRunIDs(im.runs.batchCreated, im.runs.batchMerged)
+	im.runs.batchCreated, im.runs.batchMerged = im.runs.batchCreated[:0], im.runs.batchMerged[:0]
 	im.batchRows = 0
 	if im.opts.DryRun {
 		return nil
@@ -66,57 +70,104 @@ func (im *importer) commit(ctx context.Context, reopen bool) error {
 	im.tx = tx
 	// Another import wrote in between: what was read of the target may be stale.
 	if tx.Waited() {
-		im.forgetExperiments()
+		im.exps.forgetExperiments()
 		return im.refreshTargetState(ctx)
 	}
 	return nil
 }
 
-func (im *importer) flushAll(ctx context.Context) error {
-	for _, f := range im.flushers {
-		if _, err := f.flush(ctx, im.tx, 0, f.len()); err != nil {
+// runBuffers are the buffers of the tables written run by run, in foreign-key order,
+// with their lengths when the current run started: what is before a mark belongs to
+// complete runs.
+type runBuffers struct {
+	runs      *buffer[rules.RunRow]
+	params    *buffer[keyValueRow]
+	tags      *buffer[keyValueRow]
+	metrics   *buffer[metricRow]
+	latest    *buffer[metricRow]
+	inputs    *buffer[inputRow]
+	inputTags *buffer[inputTagRow]
+	flushers  []flusher
+	marks     []int
+}
+
+// newRunBuffers makes the buffers of the tables written run by run, for revision rev.
+func newRunBuffers(rev *schema.Revision) *runBuffers {
+	b := &runBuffers{
+		runs:      newBuffer(rev, "runs", runColumns),
+		params:    newBuffer(rev, "params", keyValueColumns),
+		tags:      newBuffer(rev, "tags", keyValueColumns),
+		metrics:   newBuffer(rev, "metrics", metricColumns),
+		latest:    newBuffer(rev, "latest_metrics", metricColumns),
+		inputs:    newBuffer(rev, "inputs", inputColumns),
+		inputTags: newBuffer(rev, "input_tags", inputTagColumns),
+	}
+	b.flushers = []flusher{b.runs, b.params, b.tags, b.metrics, b.latest, b.inputs, b.inputTags}
+	b.marks = make([]int, len(b.flushers))
+	return b
+}
+
+// mark notes where the current run starts.
+func (b *runBuffers) mark() {
+	for i, f := range b.flushers {
+		b.marks[i] = f.len()
+	}
+}
+
+// dropCurrent drops what the current run buffered.
+func (b *runBuffers) dropCurrent() {
+	for i, f := range b.flushers {
+		f.truncate(b.marks[i])
+	}
+}
+
+// flushAll writes every buffered row.
+func (b *runBuffers) flushAll(ctx context.Context, tx sinks.Tx) error {
+	for _, f := range b.flushers {
+		if _, err := f.flush(ctx, tx, 0, f.len()); err != nil {
 			return err
 		}
 		f.truncate(0)
 	}
-	clear(im.marks)
+	clear(b.marks)
 	return nil
 }
 
-// memoryRows bounds the rows buffered in memory; past it the current run is flushed
-// into the open transaction before it is complete.
-func (im *importer) memoryRows() int { return 2 * im.opts.batchRows() }
-
-func (im *importer) buffered() int {
+func (b *runBuffers) len() int {
 	n := 0
-	for _, f := range im.flushers {
+	for _, f := range b.flushers {
 		n += f.len()
 	}
 	return n
 }
 
+// memoryRows bounds the rows buffered in memory; past it the current run is flushed
+// into the open transaction before it is complete.
+func (w *runWriter) memoryRows() int { return 2 * w.opts.batchRows() }
+
 // flushRunEarly writes the buffers while a run is open: complete runs first, then a
 // savepoint, then the open run's rows, so the run can still be dropped whole.
-func (im *importer) flushRunEarly(ctx context.Context) error {
-	for i, f := range im.flushers {
-		if _, err := f.flush(ctx, im.tx, 0, im.marks[i]); err != nil {
+func (w *runWriter) flushRunEarly(ctx context.Context) error {
+	b := w.buf
+	for i, f := range b.flushers {
+		if _, err := f.flush(ctx, w.tx, 0, b.marks[i]); err != nil {
 			return err
 		}
 	}
-	if !im.cur.savepoint {
-		if _, err := im.tx.Exec(ctx, "SAVEPOINT mlflow_bulk_run"); err != nil {
+	if !w.cur.savepoint {
+		if _, err := w.tx.Exec(ctx, "SAVEPOINT mlflow_bulk_run"); err != nil {
 			return fmt.Errorf("savepoint: %w", err)
 		}
-		im.cur.savepoint = true
+		w.cur.savepoint = true
 	}
-	for i, f := range im.flushers {
-		if _, err := f.flush(ctx, im.tx, im.marks[i], f.len()); err != nil {
+	for i, f := range b.flushers {
+		if _, err := f.flush(ctx, w.tx, b.marks[i], f.len()); err != nil {
 			return err
 		}
 	}
-	for _, f := range im.flushers {
+	for _, f := range b.flushers {
 		f.truncate(0)
 	}
-	clear(im.marks)
+	clear(b.marks)
 	return nil
 }

@@ -16,7 +16,7 @@ const maxWeights = 100_000
 
 // keyFolder folds keys as the target's collation compares them.
 type keyFolder struct {
-	im      *importer
+	target  *session
 	ctx     context.Context // the import's: fold is called deep in code that takes none
 	weights map[string]string
 	err     error // the first look-up that failed; the import reports it
@@ -24,7 +24,7 @@ type keyFolder struct {
 
 // fold is what the target compares key as; keys with equal folds are one key there.
 func (f *keyFolder) fold(key string) string {
-	c := f.im.collation
+	c := f.target.collation
 	if c.Exact() {
 		return key
 	}
@@ -39,7 +39,7 @@ func (f *keyFolder) fold(key string) string {
 	if c.PadSpace {
 		asked = strings.TrimRight(asked, " ")
 	}
-	w, ok, err := f.im.store.KeyWeight(f.ctx, c.Name, asked)
+	w, ok, err := f.target.store.KeyWeight(f.ctx, c.Name, asked)
 	if err != nil {
 		f.err = fmt.Errorf("ask the target how its collation %s compares %q: %w", c.Name, key, err)
 		return c.Fold(key)

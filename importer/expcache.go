@@ -30,21 +30,21 @@ type experimentCache struct {
 
 // experimentCache returns the cache, reading it at first use; nil when the database
 // must be asked (a collation that folds names, or too many experiments).
-func (im *importer) experimentCache(ctx context.Context) (*experimentCache, error) {
-	if im.expCache != nil || im.expCacheOff {
-		return im.expCache, nil
+func (m *experimentMapper) experimentCache(ctx context.Context) (*experimentCache, error) {
+	if m.cache != nil || m.cacheOff {
+		return m.cache, nil
 	}
 	// Shards of one import create experiments side by side: each must ask the database.
-	if !im.collation.Exact() || im.opts.Filter.ShardCount > 1 {
-		im.expCacheOff = true
+	if !m.collation.Exact() || m.opts.Filter.ShardCount > 1 {
+		m.cacheOff = true
 		return nil, nil
 	}
-	names, ids, err := im.store.Experiments(ctx, maxCachedExperiments)
+	names, ids, err := m.store.Experiments(ctx, maxCachedExperiments)
 	if err != nil {
 		return nil, fmt.Errorf("read the target's experiments: %w", err)
 	}
 	if names == nil {
-		im.expCacheOff = true
+		m.cacheOff = true
 		return nil, nil
 	}
 	c := &experimentCache{byName: names, ids: map[int64]bool{}}
@@ -52,18 +52,18 @@ func (im *importer) experimentCache(ctx context.Context) (*experimentCache, erro
 		c.ids[id] = true
 		c.maxID = max(c.maxID, id)
 	}
-	im.expCache = c
+	m.cache = c
 	return c, nil
 }
 
 // forgetExperiments drops the cache: another writer may have changed the target.
-func (im *importer) forgetExperiments() { im.expCache = nil }
+func (m *experimentMapper) forgetExperiments() { m.cache = nil }
 
 // noteCreatedExperiment keeps the cache current and the id sequence to move; name is
 // workspaceName(workspace, name).
-func (im *importer) noteCreatedExperiment(id int64, name string) {
-	im.experimentsCreated = true
-	if c := im.expCache; c != nil {
+func (m *experimentMapper) noteCreatedExperiment(id int64, name string) {
+	m.created = true
+	if c := m.cache; c != nil {
 		c.byName[name] = id
 		c.ids[id] = true
 		c.maxID = max(c.maxID, id)
@@ -72,14 +72,14 @@ func (im *importer) noteCreatedExperiment(id int64, name string) {
 
 // advanceExperimentIDs moves the database's id generator past the experiments created
 // in the batch, before it commits: MLflow's next create_experiment must not collide.
-func (im *importer) advanceExperimentIDs(ctx context.Context) error {
+func (m *experimentMapper) advanceExperimentIDs(ctx context.Context) error {
 	// A dry run moves nothing: a sequence's move would outlive its rollback.
-	if !im.experimentsCreated || im.opts.DryRun {
+	if !m.created || m.opts.DryRun {
 		return nil
 	}
-	im.experimentsCreated = false
-	if q := schema.ExperimentIDSequenceReset(im.dialect); q != "" {
-		if _, err := im.tx.Exec(ctx, q); err != nil {
+	m.created = false
+	if q := schema.ExperimentIDSequenceReset(m.dialect); q != "" {
+		if _, err := m.tx.Exec(ctx, q); err != nil {
 			return fmt.Errorf("advance the experiment id sequence: %w", err)
 		}
 	}

@@ -11,112 +11,138 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
+// experimentMapper maps the sources' experiments, their datasets and workspaces to the
+// target's, creating what the target lacks.
+type experimentMapper struct {
+	base
+	locations *locations
+	// expIDs is the target experiment each source experiment went to; datasets the
+	// target dataset each source dataset went to; filtered the source experiments the
+	// filters left out.
+	expIDs   map[expKey]int64
+	datasets map[datasetKey]string
+	filtered map[expKey]bool
+	// cache is the target's experiments (expcache.go); cacheOff: ask the database
+	// instead. created: the id sequence must move before commit.
+	cache             *experimentCache
+	cacheOff, created bool
+	// freshDefault: the Default experiment was created by this import, so the first
+	// source Default merged into it lends it its attributes, as if MLflow had made it.
+	freshDefault bool
+	// workspaces is what the import knows of the target's workspaces (workspaces.go).
+	workspaces workspaceState
+}
+
+func newExperimentMapper(b base, l *locations) *experimentMapper {
+	return &experimentMapper{base: b, locations: l, expIDs: map[expKey]int64{}, datasets: map[datasetKey]string{}, filtered: map[expKey]bool{}}
+}
+
 // experiment maps a source experiment to the target. Names are unique in MLflow, so an
 // experiment whose name the target has is merged into it; any other is created, keeping
 // its source id when the target's column holds it and no experiment has it.
-func (im *importer) experiment(ctx context.Context, source int, e *sources.Experiment) error {
+func (m *experimentMapper) experiment(ctx context.Context, source int, e *sources.Experiment) error {
 	key := expKey{source, e.SourceID}
-	im.committed.of(entityExperiments).Read++
-	if ok, why := im.opts.Filter.TakesExperiment(e); !ok {
-		im.filtered[key] = true
-		im.committed.of(entityExperiments).Skipped++
-		im.noteFiltered(fmt.Sprintf("experiment %q left out: %s", e.Name, why))
+	m.committed.of(entityExperiments).Read++
+	if ok, why := m.opts.Filter.TakesExperiment(e); !ok {
+		m.filtered[key] = true
+		m.committed.of(entityExperiments).Skipped++
+		m.noteFiltered(fmt.Sprintf("experiment %q left out: %s", e.Name, why))
 		return nil
 	}
-	if newName, ok := im.opts.Filter.Rename[e.Name]; ok {
+	if newName, ok := m.opts.Filter.Rename[e.Name]; ok {
 		renamed := *e
 		renamed.Name = newName
 		e = &renamed
 	}
-	if mapped, ok := im.mapLocation(e.ArtifactLocation); ok {
+	if mapped, ok := m.locations.mapLocation(e.ArtifactLocation); ok {
 		remapped := *e
 		remapped.ArtifactLocation = mapped
 		e = &remapped
 	}
-	if im.opts.TargetExperiment != "" {
+	if m.opts.TargetExperiment != "" {
 		renamed := *e
-		renamed.Name, renamed.Tags = im.opts.TargetExperiment, nil
+		renamed.Name, renamed.Tags = m.opts.TargetExperiment, nil
 		e = &renamed
 	}
-	if err := im.checkExperiment(e); err != nil {
-		im.committed.of(entityExperiments).Rejected++
-		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
+	if err := m.checkExperiment(e); err != nil {
+		m.committed.of(entityExperiments).Rejected++
+		return m.invalid(&sources.InputError{File: e.Origin.File, Err: err})
 	}
-	ws := im.workspaceOf(e.Workspace)
+	ws := m.workspaceOf(e.Workspace)
 	if ws != "" || e.Workspace != "" {
-		im.noteWorkspaceMerge("experiment", ws, e.Name, e.Workspace)
+		m.noteWorkspaceMerge("experiment", ws, e.Name, e.Workspace)
 		placed := *e
-		placed.Workspace, placed.ArtifactLocation = ws, im.workspaceLocation(ws, e.ArtifactLocation)
+		placed.Workspace, placed.ArtifactLocation = ws, m.workspaceLocation(ws, e.ArtifactLocation)
 		e = &placed
 	}
-	if err := im.ensureWorkspace(ctx, ws); err != nil {
+	if err := m.ensureWorkspace(ctx, ws); err != nil {
 		return err
 	}
-	if im.workspaces.of == nil {
-		im.workspaces.of = map[expKey]string{}
+	if m.workspaces.of == nil {
+		m.workspaces.of = map[expKey]string{}
 	}
-	im.workspaces.of[key] = ws
-	mapping := ExperimentMapping{Source: im.sourceName, SourceID: e.SourceID, Name: e.Name, Workspace: ws}
-	id, found, err := im.experimentByName(ctx, ws, e.Name)
+	m.workspaces.of[key] = ws
+	mapping := ExperimentMapping{Source: m.sourceName, SourceID: e.SourceID, Name: e.Name, Workspace: ws}
+	id, found, err := m.experimentByName(ctx, ws, e.Name)
 	var colliding *collidingNameError
 	if errors.As(err, &colliding) {
-		im.committed.of(entityExperiments).Rejected++
-		return im.invalid(ctx, &sources.InputError{File: e.Origin.File, Err: err})
+		m.committed.of(entityExperiments).Rejected++
+		return m.invalid(&sources.InputError{File: e.Origin.File, Err: err})
 	}
 	if err != nil {
 		return err
 	}
 	if found {
 		mapping.Action = "merged"
-		im.committed.of(entityExperiments).Merged++
-		if id == 0 && im.freshDefault && (ws == "" || ws == rules.DefaultWorkspace) {
-			if err := im.adoptDefault(ctx, e); err != nil {
+		m.committed.of(entityExperiments).Merged++
+		if id == 0 && m.freshDefault && (ws == "" || ws == rules.DefaultWorkspace) {
+			if err := m.adoptDefault(ctx, e); err != nil {
 				return err
 			}
 		}
 	} else {
-		if id, err = im.createExperiment(ctx, e); err != nil {
+		if id, err = m.createExperiment(ctx, e); err != nil {
 			return err
 		}
 		mapping.Action = "created"
-		im.batch.of(entityExperiments).Created++
+		m.batch.of(entityExperiments).Created++
 	}
 	mapping.TargetID = id
 	mapping.IDChanged = strconv.FormatInt(id, 10) != e.SourceID
-	im.expIDs[key] = id
-	im.report.Experiments = append(im.report.Experiments, mapping)
-	return im.experimentTags(ctx, id, e.Tags, !found, e.Origin.File)
+	m.expIDs[key] = id
+	m.report.Experiments = append(m.report.Experiments, mapping)
+	return m.experimentTags(ctx, id, e.Tags, !found, e.Origin.File)
 }
 
-func (im *importer) checkExperiment(e *sources.Experiment) error {
+func (m *experimentMapper) checkExperiment(e *sources.Experiment) error {
 	if e.Name == "" {
 		return fmt.Errorf("experiment %s has no name", e.SourceID)
 	}
 	what := fmt.Sprintf("experiment %s", e.SourceID)
-	if err := im.asm.CheckText("experiments", "name", what+" name", e.Name); err != nil {
+	if err := m.asm.CheckText("experiments", "name", what+" name", e.Name); err != nil {
 		return err
 	}
-	if err := im.asm.CheckText("experiments", "artifact_location", what+" artifact_location", e.ArtifactLocation); err != nil {
+	if err := m.asm.CheckText("experiments", "artifact_location", what+" artifact_location", e.ArtifactLocation); err != nil {
 		return err
 	}
 	if err := rules.CheckArtifactLocation(e.ArtifactLocation); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := im.checkSourceWorkspace(e.Workspace); err != nil {
+	if err := m.checkSourceWorkspace(e.Workspace); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	if !im.rev.HasTable("experiment_tags") {
+	if !m.rev.HasTable("experiment_tags") {
 		return nil
 	}
 	for _, t := range e.Tags {
-		if err := im.asm.CheckText("experiment_tags", "key", what+" tag key "+strconv.Quote(t.Key), t.Key); err != nil {
+		if err := m.asm.CheckText("experiment_tags", "key", what+" tag key "+strconv.Quote(t.Key), t.Key); err != nil {
 			return err
 		}
-		if err := im.asm.CheckText("experiment_tags", "value", what+" tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
+		if err := m.asm.CheckText("experiment_tags", "value", what+" tag "+strconv.Quote(t.Key)+" value", t.Value); err != nil {
 			return err
 		}
 		// MLflow rejects, never truncates, long experiment tag values, whatever the database.
-		if limit := im.rev.Limits().ExperimentTagValue; len(t.Value) > limit && utf8.RuneCountInString(t.Value) > limit {
+		if limit := m.rev.Limits().ExperimentTagValue; len(t.Value) > limit && utf8.RuneCountInString(t.Value) > limit {
 			return fmt.Errorf("%s tag %q value is %d characters; MLflow refuses experiment tag values over %d", what, t.Key, utf8.RuneCountInString(t.Value), limit)
 		}
 	}
@@ -128,8 +154,8 @@ func (im *importer) checkExperiment(e *sources.Experiment) error {
 // "résumé" and "resume", "trail" and "trail " on MariaDB's usual ones), the two cannot
 // both exist there, and merging them would put two experiments' runs in one: that is
 // an error naming both.
-func (im *importer) experimentByName(ctx context.Context, ws, name string) (int64, bool, error) {
-	cache, err := im.experimentCache(ctx)
+func (m *experimentMapper) experimentByName(ctx context.Context, ws, name string) (int64, bool, error) {
+	cache, err := m.experimentCache(ctx)
 	if err != nil {
 		return 0, false, err
 	}
@@ -137,9 +163,9 @@ func (im *importer) experimentByName(ctx context.Context, ws, name string) (int6
 		id, found := cache.byName[workspaceName(ws, name)]
 		return id, found, nil // names compare exactly: no other spelling can match
 	}
-	id, stored, found, err := im.store.ExperimentByName(ctx, ws, name)
+	id, stored, found, err := m.store.ExperimentByName(ctx, ws, name)
 	if err == nil && found && stored != name {
-		return 0, false, &collidingNameError{name: name, stored: stored, id: id, collation: im.collation.Name}
+		return 0, false, &collidingNameError{name: name, stored: stored, id: id, collation: m.collation.Name}
 	}
 	return id, found, err
 }
@@ -157,30 +183,30 @@ func (e *collidingNameError) Error() string {
 		"would merge them; import it under another name with --rename-experiment %q=NEW", e.name, e.id, e.stored, e.collation, e.name)
 }
 
-func (im *importer) createExperiment(ctx context.Context, e *sources.Experiment) (int64, error) {
-	id, err := im.chooseExperimentID(ctx, e.SourceID)
+func (m *experimentMapper) createExperiment(ctx context.Context, e *sources.Experiment) (int64, error) {
+	id, err := m.chooseExperimentID(ctx, e.SourceID)
 	if err != nil {
 		return 0, err
 	}
-	if err := im.store.CreateExperiment(ctx, id, e); err != nil {
+	if err := m.store.CreateExperiment(ctx, id, e); err != nil {
 		return 0, err
 	}
-	im.noteCreatedExperiment(id, workspaceName(e.Workspace, e.Name))
+	m.noteCreatedExperiment(id, workspaceName(e.Workspace, e.Name))
 	return id, nil
 }
 
 // chooseExperimentID keeps the source id when it is an integer the target's column
 // holds and no experiment uses; otherwise it takes the next id after the largest.
-func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (int64, error) {
-	cache, err := im.experimentCache(ctx)
+func (m *experimentMapper) chooseExperimentID(ctx context.Context, sourceID string) (int64, error) {
+	cache, err := m.experimentCache(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if id, err := strconv.ParseInt(sourceID, 10, 64); err == nil && id >= 0 && id <= im.dialect.MaxExperimentID() {
+	if id, err := strconv.ParseInt(sourceID, 10, 64); err == nil && id >= 0 && id <= m.dialect.MaxExperimentID() {
 		var taken bool
 		if cache != nil {
 			taken = cache.ids[id]
-		} else if taken, err = im.store.ExperimentIDTaken(ctx, id); err != nil {
+		} else if taken, err = m.store.ExperimentIDTaken(ctx, id); err != nil {
 			return 0, err
 		}
 		if !taken {
@@ -190,10 +216,10 @@ func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (in
 	var maxID int64
 	if cache != nil {
 		maxID = cache.maxID
-	} else if maxID, err = im.store.MaxExperimentID(ctx); err != nil {
+	} else if maxID, err = m.store.MaxExperimentID(ctx); err != nil {
 		return 0, err
 	}
-	if maxID >= im.dialect.MaxExperimentID() {
+	if maxID >= m.dialect.MaxExperimentID() {
 		return 0, errors.New("no experiment id left in the target: its largest id is the column's maximum")
 	}
 	return maxID + 1, nil
@@ -201,77 +227,77 @@ func (im *importer) chooseExperimentID(ctx context.Context, sourceID string) (in
 
 // experimentTags writes a source experiment's tags. Into an experiment that already
 // existed only keys it lacks are added: an import never overwrites the target's tags.
-func (im *importer) experimentTags(ctx context.Context, id int64, tags []sources.Tag, created bool, origin string) error {
-	count := im.committed.of(entityExperimentTags)
+func (m *experimentMapper) experimentTags(ctx context.Context, id int64, tags []sources.Tag, created bool, origin string) error {
+	count := m.committed.of(entityExperimentTags)
 	count.Read += int64(len(tags))
 	if len(tags) == 0 {
 		return nil
 	}
-	if !im.rev.HasTable("experiment_tags") {
+	if !m.rev.HasTable("experiment_tags") {
 		count.Skipped += int64(len(tags))
-		return im.lacking(origin, "experiment_tags", "", int64(len(tags)), "experiment tags")
+		return m.lacking(origin, "experiment_tags", "", int64(len(tags)), "experiment tags")
 	}
 	// Keys are compared as the target compares them, so a collation that folds case
 	// cannot turn an existing key into a duplicate-key error.
 	existing := map[string]sources.Tag{}
 	if !created {
-		stored, err := im.store.ExperimentTags(ctx, id)
+		stored, err := m.store.ExperimentTags(ctx, id)
 		if err != nil {
 			return err
 		}
 		for _, t := range stored { // folded after the read: see storedKeyValues
-			existing[im.keys.fold(t.Key)] = t
+			existing[m.keys.fold(t.Key)] = t
 		}
 	}
 	for _, t := range tags {
-		if first, ok := existing[im.keys.fold(t.Key)]; ok {
+		if first, ok := existing[m.keys.fold(t.Key)]; ok {
 			switch {
 			case first.Key != t.Key:
 				count.Skipped++
-				im.noteSkipped("", fmt.Sprintf("experiment %d: tag %q left out: the experiment has %q, the same key under the target's collation %s", id, t.Key, first.Key, im.collation.Name))
+				m.noteSkipped("", fmt.Sprintf("experiment %d: tag %q left out: the experiment has %q, the same key under the target's collation %s", id, t.Key, first.Key, m.collation.Name))
 			case first.Value != t.Value:
 				count.Skipped++
-				im.noteSkipped("", fmt.Sprintf("experiment %d: tag %q = %q left out: the experiment has it as %q, and an import keeps the target's tags", id, t.Key, t.Value, first.Value))
+				m.noteSkipped("", fmt.Sprintf("experiment %d: tag %q = %q left out: the experiment has it as %q, and an import keeps the target's tags", id, t.Key, t.Value, first.Value))
 			default:
 				count.Merged++
 			}
 			continue
 		}
-		if err := im.store.AddExperimentTag(ctx, id, t); err != nil {
+		if err := m.store.AddExperimentTag(ctx, id, t); err != nil {
 			return fmt.Errorf("experiment %d: %w", id, err)
 		}
-		existing[im.keys.fold(t.Key)] = t
-		im.batch.of(entityExperimentTags).Created++
+		existing[m.keys.fold(t.Key)] = t
+		m.batch.of(entityExperimentTags).Created++
 	}
 	return nil
 }
 
 // dataset maps a source dataset to the target's row for (experiment, name, digest),
 // creating it when missing, as MLflow's log_inputs does.
-func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset) error {
-	count := im.committed.of(entityDatasets)
+func (m *experimentMapper) dataset(ctx context.Context, source int, d *sources.Dataset) error {
+	count := m.committed.of(entityDatasets)
 	count.Read++
 	exp := expKey{source, d.ExperimentSourceID}
-	expID, ok := im.expIDs[exp]
+	expID, ok := m.expIDs[exp]
 	if !ok {
 		count.Skipped++
 		return nil
 	}
-	if !im.rev.HasTable("datasets") {
+	if !m.rev.HasTable("datasets") {
 		count.Skipped++
-		return im.lacking(d.Origin.File, "datasets", "", 1, "datasets")
+		return m.lacking(d.Origin.File, "datasets", "", 1, "datasets")
 	}
 	what := fmt.Sprintf("dataset %q", d.Name)
-	if err := im.asm.CheckRecord(what, d); err != nil {
+	if err := m.asm.CheckRecord(what, d); err != nil {
 		count.Rejected++
-		return im.invalid(ctx, &sources.InputError{File: d.Origin.File, Err: err})
+		return m.invalid(&sources.InputError{File: d.Origin.File, Err: err})
 	}
 	for _, c := range []struct{ column, value string }{{"name", d.Name}, {"digest", d.Digest}, {"dataset_source_type", d.SourceType}} {
-		if err := im.asm.CheckText("datasets", c.column, what+" "+c.column, c.value); err != nil {
-			return im.invalid(ctx, &sources.InputError{File: d.Origin.File, Err: err})
+		if err := m.asm.CheckText("datasets", c.column, what+" "+c.column, c.value); err != nil {
+			return m.invalid(&sources.InputError{File: d.Origin.File, Err: err})
 		}
 	}
-	uuid, found, err := im.store.DatasetUUID(ctx, expID, d.Name, d.Digest)
+	uuid, found, err := m.store.DatasetUUID(ctx, expID, d.Name, d.Digest)
 	if err != nil {
 		return err
 	}
@@ -281,17 +307,17 @@ func (im *importer) dataset(ctx context.Context, source int, d *sources.Dataset)
 		uuid = d.UUID
 		if uuid == "" {
 			uuid = newUUID()
-		} else if taken, err := im.store.DatasetUUIDTaken(ctx, uuid); err != nil {
+		} else if taken, err := m.store.DatasetUUIDTaken(ctx, uuid); err != nil {
 			return err
 		} else if taken {
 			uuid = newUUID()
 		}
-		if err := im.store.CreateDataset(ctx, uuid, expID, d); err != nil {
+		if err := m.store.CreateDataset(ctx, uuid, expID, d); err != nil {
 			return err
 		}
-		im.batch.of(entityDatasets).Created++
+		m.batch.of(entityDatasets).Created++
 	}
-	im.datasets[datasetKey{exp, d.Key}] = uuid
+	m.datasets[datasetKey{exp, d.Key}] = uuid
 	return nil
 }
 
@@ -304,16 +330,35 @@ func optionalText(s *string) any {
 
 // adoptDefault gives the Default experiment this import created the attributes of the
 // source's Default: the target then holds what the source's MLflow made.
-func (im *importer) adoptDefault(ctx context.Context, e *sources.Experiment) error {
-	im.freshDefault = false
-	return im.store.AdoptDefault(ctx, e)
+func (m *experimentMapper) adoptDefault(ctx context.Context, e *sources.Experiment) error {
+	m.freshDefault = false
+	return m.store.AdoptDefault(ctx, e)
 }
 
 // noteFiltered records an experiment the filter left out.
-func (im *importer) noteFiltered(reason string) {
-	im.report.Notices = append(im.report.Notices, reason)
+func (m *experimentMapper) noteFiltered(reason string) {
+	m.report.Notices = append(m.report.Notices, reason)
 }
 
-func (im *importer) filteredExp(source int, id string) bool {
-	return im.filtered[expKey{source, id}]
+func (m *experimentMapper) filteredExp(source int, id string) bool {
+	return m.filtered[expKey{source, id}]
+}
+
+// sameTargetExperiment tells whether two experiments of one source go into the same
+// experiment of the target (an export that holds one experiment twice, under
+// bulk/experiments and bulk/models/experiments): a run in both is one run.
+func (m *experimentMapper) sameTargetExperiment(source int, a, b string) bool {
+	ta, okA := m.expIDs[expKey{source, a}]
+	tb, okB := m.expIDs[expKey{source, b}]
+	return okA && okB && ta == tb
+}
+
+// placedLocation is an artifact location of an entity of experiment exp as the target
+// keeps it: rewritten by --artifact-root-map, then under the experiment's workspace
+// where the server serves it from there.
+func (m *experimentMapper) placedLocation(exp expKey, location string) string {
+	if mapped, ok := m.locations.mapLocation(location); ok {
+		location = mapped
+	}
+	return m.workspaceLocation(m.experimentWorkspace(exp), location)
 }

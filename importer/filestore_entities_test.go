@@ -386,3 +386,32 @@ func TestLoggedModelsIntoAnOlderSchema(t *testing.T) {
 		})
 	}
 }
+
+// TestLoggedModelMetricOfAnAbsentRun: a logged model whose metric names a run neither
+// the import nor the target holds is imported with that metric left out and named, also
+// into a target that holds runs (where the run is looked up there, outside any run).
+func TestLoggedModelMetricOfAnAbsentRun(t *testing.T) {
+	const absentRun = "00000000000000000000000000000abc"
+	uri := testenv.SQLite(t)
+	if _, err := importPaths(t, uri, importer.Options{}, entityStore(t)); err != nil {
+		t.Fatal(err)
+	}
+	second := writeFiles(t, map[string]string{
+		"0/meta.yaml": "artifact_location: file:///s/0\nexperiment_id: '0'\nlifecycle_stage: active\nname: Default\n",
+		"1/meta.yaml": "artifact_location: file:///s/1\nexperiment_id: '1'\nlifecycle_stage: active\nname: agents\n",
+		"1/models/m-00000000000000000000000000000002/meta.yaml": "artifact_location: file:///s/1/models/m-2/artifacts\ncreation_timestamp: 100\nexperiment_id: '1'\n" +
+			"last_updated_timestamp: 200\nmodel_id: m-00000000000000000000000000000002\nmodel_type: agent\nname: second\nsource_run_id: null\nstatus: READY\nstatus_message: null\n",
+		"1/models/m-00000000000000000000000000000002/metrics/accuracy": "150 0.75 1 " + absentRun + "\n160 0.8 2 " + entityRun + "\n",
+	})
+	report, err := importPaths(t, uri, importer.Options{}, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := fmt.Sprint(report.Skipped); !strings.Contains(notes, "run "+absentRun+" left out: the run is not in the target") {
+		t.Errorf("the report does not name the metric of the absent run: %s", notes)
+	}
+	d := openDB(t, uri)
+	defer d.close()
+	compareSets(t, "logged_model_metrics of the second model", d.strRows(2, "SELECT metric_step, run_id FROM logged_model_metrics WHERE model_id = ?", "m-00000000000000000000000000000002"),
+		[]string{"2|" + entityRun})
+}

@@ -21,14 +21,14 @@ func (h *importHandler) closeRun(ctx context.Context) error {
 	if err := h.drain(ctx); err != nil {
 		return err
 	}
-	return h.im.finishRun(ctx)
+	return h.im.runs.finishRun(ctx)
 }
 
 func (h *importHandler) Experiment(ctx context.Context, r *sources.Experiment) error {
 	if err := h.closeRun(ctx); err != nil {
 		return err
 	}
-	return h.keysAsked(h.im.experiment(ctx, h.source, r))
+	return h.keysAsked(h.im.exps.experiment(ctx, h.source, r))
 }
 
 // keysAsked returns err, or the failure of a look-up of how the target compares keys.
@@ -43,39 +43,39 @@ func (h *importHandler) Dataset(ctx context.Context, r *sources.Dataset) error {
 	if err := h.closeRun(ctx); err != nil {
 		return err
 	}
-	return h.im.dataset(ctx, h.source, r)
+	return h.im.exps.dataset(ctx, h.source, r)
 }
 
 func (h *importHandler) Run(ctx context.Context, r *sources.Run) error {
-	if !h.im.readsAhead() {
+	if !h.im.runs.readsAhead() {
 		return h.run(ctx, r)
 	}
-	if h.im.ahead.runs >= aheadRuns {
+	if h.im.runs.ahead.runs >= aheadRuns {
 		if err := h.rotate(ctx); err != nil {
 			return err
 		}
 	}
-	h.im.ahead.holdRun(r)
+	h.im.runs.ahead.holdRun(r)
 	return nil
 }
 
 // run completes the run before and starts r.
 func (h *importHandler) run(ctx context.Context, r *sources.Run) error {
-	if err := h.im.finishRun(ctx); err != nil {
+	if err := h.im.runs.finishRun(ctx); err != nil {
 		return err
 	}
-	if h.im.unchangedRun(h.source, r) {
+	if h.im.runs.unchangedRun(h.source, r) {
 		return nil
 	}
-	return h.keysAsked(h.im.startRun(ctx, h.source, r))
+	return h.keysAsked(h.im.runs.startRun(ctx, h.source, r))
 }
 
 func (h *importHandler) Metrics(ctx context.Context, r *sources.Metrics) error {
-	if len(h.im.ahead.records) == 0 && h.reading == nil {
-		return h.keysAsked(h.im.addMetrics(ctx, r))
+	if len(h.im.runs.ahead.records) == 0 && h.reading == nil {
+		return h.keysAsked(h.im.runs.addMetrics(ctx, r))
 	}
-	h.im.ahead.holdMetrics(r) // the history of the last run held
-	if h.im.ahead.points >= aheadPoints {
+	h.im.runs.ahead.holdMetrics(r) // the history of the last run held
+	if h.im.runs.ahead.points >= aheadPoints {
 		return h.rotate(ctx)
 	}
 	return nil
@@ -90,19 +90,19 @@ func (h *importHandler) outsideRuns(ctx context.Context, write func() error) err
 }
 
 func (h *importHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel) error {
-	return h.outsideRuns(ctx, func() error { return h.im.loggedModel(ctx, h.source, r) })
+	return h.outsideRuns(ctx, func() error { return h.im.entities.loggedModel(ctx, h.source, r) })
 }
 
 func (h *importHandler) RegisteredModel(ctx context.Context, r *sources.RegisteredModel) error {
-	return h.outsideRuns(ctx, func() error { return h.im.registeredModel(ctx, r) })
+	return h.outsideRuns(ctx, func() error { return h.im.entities.registeredModel(ctx, r) })
 }
 
 func (h *importHandler) Trace(ctx context.Context, r *sources.Trace) error {
-	return h.outsideRuns(ctx, func() error { return h.im.trace(ctx, h.source, r) })
+	return h.outsideRuns(ctx, func() error { return h.im.entities.trace(ctx, h.source, r) })
 }
 
 func (h *importHandler) TableChunk(ctx context.Context, r *sources.TableChunk) error {
-	return h.outsideRuns(ctx, func() error { return h.im.tableChunk(ctx, h.source, r) })
+	return h.outsideRuns(ctx, func() error { return h.im.copier.tableChunk(ctx, h.source, r) })
 }
 
 func (h *importHandler) Skipped(_ context.Context, r *sources.Skipped) error {
@@ -120,5 +120,5 @@ func (h *importHandler) Invalid(ctx context.Context, r *sources.Invalid) error {
 	if err := h.drain(ctx); err != nil {
 		return err
 	}
-	return h.im.invalid(ctx, r.Err)
+	return h.im.runs.invalidRun(ctx, r.Err)
 }

@@ -144,23 +144,7 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	if err := checkWorkspaceOptions(opts); err != nil {
 		return nil, err
 	}
-	im := &importer{
-		opts:         opts,
-		sink:         sink,
-		dialect:      sink.Dialect(),
-		report:       &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}, Notices: []string{}, Unsupported: []UnsupportedData{}},
-		committed:    newTally(),
-		batch:        newTally(),
-		run:          newTally(),
-		seenRuns:     map[string]seenRun{},
-		expIDs:       map[expKey]int64{},
-		datasets:     map[datasetKey]string{},
-		latest:       rules.NewLatestMetrics(),
-		notedOnce:    map[string]bool{},
-		tableColumns: map[string]map[string]schema.Column{},
-		widths:       newColumnWidths(sink.Dialect()),
-		filtered:     map[expKey]bool{},
-	}
+	im := newImporter(sink, opts)
 	for _, s := range srcs {
 		im.report.Sources = append(im.report.Sources, s.Describe())
 	}
@@ -176,8 +160,37 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		im.rollback(ctx, &err)
 	}
 	im.report.DryRun = opts.DryRun
-	if im.stampsShort > 0 {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were read again although their files had not changed: the target held fewer of their params, tags and metric rows than when they were imported (rows deleted from it), which this import put back", im.stampsShort))
+	im.closingNotices()
+	im.report.finish(im.committed, started, err == nil)
+	return im.report, err
+}
+
+// newImporter wires the parts of one import to the base they share.
+func newImporter(sink sinks.Sink, opts Options) *importer {
+	report := &Report{Target: sink.Describe(), Skipped: []Note{}, Rejected: []Note{}, Experiments: []ExperimentMapping{}, Notices: []string{}, Unsupported: []UnsupportedData{}}
+	b := base{session: &session{opts: opts, sink: sink, dialect: sink.Dialect()}, ledger: newLedger(report, opts.Progress)}
+	locs := newLocations(opts.ArtifactMap)
+	exps := newExperimentMapper(b, locs)
+	widths := newColumnWidths(sink.Dialect())
+	stamps := &stampKeeper{base: b}
+	im := &importer{
+		base:      b,
+		locations: locs,
+		exps:      exps,
+		runs:      &runWriter{base: b, exps: exps, stamps: stamps, latest: rules.NewLatestMetrics(), seenRuns: map[string]seenRun{}},
+		entities:  &entityWriter{base: b, exps: exps, widths: widths, tableColumns: map[string]map[string]schema.Column{}},
+		copier:    &tableCopier{base: b, exps: exps, widths: widths},
+		stamps:    stamps,
+	}
+	im.runs.commit, im.copier.commit = im.commit, im.commit
+	im.entities.runs, im.copier.runs = im.runs, im.runs
+	return im
+}
+
+// closingNotices add to the report what the parts counted over the whole import.
+func (im *importer) closingNotices() {
+	if short := im.stamps.short; short > 0 {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were read again although their files had not changed: the target held fewer of their params, tags and metric rows than when they were imported (rows deleted from it), which this import put back", short))
 	}
 	if im.report.UnchangedRuns > 0 {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were not read again: their files have the sizes and modification times they had when the target took them, and the target still holds them (--reread reads and compares them)", im.report.UnchangedRuns))
@@ -185,50 +198,8 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	if im.filteredRuns > 0 {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (--experiment, --exclude-experiment, --runs-since, --include-deleted)", im.filteredRuns))
 	}
-	im.reportArtifactMaps()
-	im.reportWorkspaceLocations()
-	im.report.finish(im.committed, started, err == nil)
-	return im.report, err
-}
-
-// mapLocation rewrites an artifact location by --artifact-root-map, counting what each
-// mapping rewrote and keeping a location none matched, for the report.
-func (im *importer) mapLocation(location string) (string, bool) {
-	if len(im.opts.ArtifactMap) == 0 {
-		return "", false
-	}
-	if im.artifactRewrites == nil {
-		im.artifactRewrites = make([]int64, len(im.opts.ArtifactMap))
-	}
-	mapped, i := rules.MapArtifactBy(im.opts.ArtifactMap, location)
-	if i < 0 {
-		if im.unmappedLocation == "" && location != "" {
-			im.unmappedLocation = location
-		}
-		return "", false
-	}
-	im.artifactRewrites[i]++
-	return mapped, true
-}
-
-// reportArtifactMaps says how many locations each --artifact-root-map rewrote, and
-// warns about one that matched nothing (a typo in its prefix, most likely).
-func (im *importer) reportArtifactMaps() {
-	for i, m := range im.opts.ArtifactMap {
-		var n int64
-		if i < len(im.artifactRewrites) {
-			n = im.artifactRewrites[i]
-		}
-		if n > 0 {
-			im.report.Notices = append(im.report.Notices, fmt.Sprintf("--artifact-root-map %s=%s rewrote %d artifact locations", m.Old, m.New, n))
-			continue
-		}
-		msg := fmt.Sprintf("warning: --artifact-root-map %s=%s matched no artifact location", m.Old, m.New)
-		if im.unmappedLocation != "" {
-			msg += fmt.Sprintf(" (the sources' locations look like %q): check its prefix", im.unmappedLocation)
-		}
-		im.report.Notices = append(im.report.Notices, msg)
-	}
+	im.report.Notices = append(im.report.Notices, im.locations.notices()...)
+	im.exps.reportWorkspaceLocations()
 }
 
 // rollback ends a transaction left open by an error; its own failure is reported only
@@ -289,92 +260,18 @@ type runState struct {
 	stored *storedRunData
 }
 
+// importer runs one import: it prepares the target, hands each source's records to the
+// parts below, commits batches at run boundaries and builds what is deferred to the end.
+// Each part keeps its own state; what they all read (the target as detected, the open
+// transaction, the report) is the base they share.
 type importer struct {
-	// expCache is the target's experiments (expcache.go); expCacheOff: ask the
-	// database instead. experimentsCreated: the id sequence must move before commit.
-	expCache                        *experimentCache
-	expCacheOff, experimentsCreated bool
-	// modelsWritten names where each registered model this import wrote came from, so a
-	// conflict between two of its sources names both.
-	modelsWritten map[string]string
-	// batchCreated and batchMerged are the ids of the runs of the open batch, listed in
-	// the report once it commits.
-	batchCreated, batchMerged []string
-	opts                      Options
-	sink                      sinks.Sink
-	dialect                   schema.Dialect
-	rev                       *schema.Revision
-	collation                 schema.Collation
-	// asm assembles runs by MLflow's rules for the target (assemble.go); keys folds keys
-	// as the target's collation compares them (collation.go).
-	asm  rules.Assembler
-	keys *keyFolder
-	// store is the target in MLflow's terms (store.go); the bulk paths use tx.
-	store  Store
-	tx     sinks.Tx
-	report *Report
-
-	// committed counts what is in the target; batch what the open transaction holds;
-	// run what the current run adds (merged into batch when the run is complete).
-	committed, batch, run *tally
-
-	runs      *buffer[rules.RunRow]
-	params    *buffer[keyValueRow]
-	tags      *buffer[keyValueRow]
-	metrics   *buffer[metricRow]
-	latestBuf *buffer[metricRow]
-	inputs    *buffer[inputRow]
-	inputTags *buffer[inputTagRow]
-	flushers  []flusher // in foreign-key order
-	marks     []int     // buffer lengths when the current run started
-	batchRows int       // rows of complete runs since the last commit
-
-	cur           *runState
-	latest        *rules.LatestMetrics
-	targetHasRuns bool
-	// ahead holds runs back to ask the target about them together; stored is what the
-	// target answered for the window (readahead.go).
-	ahead      readAhead
-	stored     map[string]*storedRunData
-	seenRuns   map[string]seenRun
-	expIDs     map[expKey]int64
-	datasets   map[datasetKey]string
-	sourceName string
-	notedOnce  map[string]bool
-	// freshDefault: the Default experiment was created by this import, so the first
-	// source Default merged into it lends it its attributes, as if MLflow had made it.
-	freshDefault bool
-	// artifactRewrites counts the locations each --artifact-root-map rewrote;
-	// unmappedLocation is one none of them matched.
-	artifactRewrites []int64
-	unmappedLocation string
-	// keysDeferred: metrics has no keys or indexes yet (a bulk load into a new
-	// database); they are built at the end.
-	keysDeferred bool
-	progress     Progress
-	// filtered holds source experiments the filter left out; filteredRuns counts runs.
-	filtered     map[expKey]bool
-	filteredRuns int
-	// tableColumns caches the target's columns of tables copied as rows (traces), and
-	// widths their widths.
-	tableColumns map[string]map[string]schema.Column
-	widths       *columnWidths
-	// targetTables is the target's schema as it describes itself; tablesChecked the
-	// sources whose tables were compared with it before writing.
-	targetTables  map[string]*schema.TableInfo
-	tablesChecked map[int]bool
-	// stamps buffers the stamps of the runs written (stamps.go), nil when unused;
-	// stampSalt is mixed into them: the options the runs were imported under.
-	stamps    *stampBuffer
-	stampSalt uint64
-	// stampsShort counts stamped runs the target holds fewer rows of than it did when
-	// they were stamped: read again.
-	stampsShort int64
-	// workspaces is what the import knows of the target's workspaces (workspaces.go).
-	workspaces workspaceState
-	// countedBeforeWriting is how many entries of report.Unsupported the check before
-	// writing made; lacking adds to the others as it meets their rows.
-	countedBeforeWriting int
+	base
+	locations *locations
+	exps      *experimentMapper
+	runs      *runWriter
+	entities  *entityWriter
+	copier    *tableCopier
+	stamps    *stampKeeper
 }
 
 func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error {
@@ -382,7 +279,7 @@ func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error 
 	if err := im.prepareTarget(ctx, srcs); err != nil {
 		return err
 	}
-	if err := im.checkUnsupported(ctx, srcs); err != nil {
+	if err := im.copier.checkUnsupported(ctx, srcs); err != nil {
 		return err
 	}
 	im.phase(PhaseImport)
@@ -400,19 +297,6 @@ func (im *importer) importAll(ctx context.Context, srcs []sources.Source) error 
 	return im.buildDeferredKeys(ctx)
 }
 
-// phase tells the progress display what the import does now.
-func (im *importer) phase(name string) {
-	im.progress.Phase = name
-	im.notifyProgress()
-}
-
-// notifyProgress hands the totals so far to the progress display, if any.
-func (im *importer) notifyProgress() {
-	if im.opts.Progress != nil {
-		im.opts.Progress(im.progress)
-	}
-}
-
 func (im *importer) importSource(ctx context.Context, index int, src sources.Source) error {
 	h := &importHandler{im: im, source: index}
 	if err := sources.Each(ctx, src, h); err != nil {
@@ -420,81 +304,6 @@ func (im *importer) importSource(ctx context.Context, index int, src sources.Sou
 		return err
 	}
 	return h.closeRun(ctx)
-}
-
-func (im *importer) noteSkipped(path, reason string) {
-	if len(im.report.Skipped) >= maxNotes {
-		im.report.SkippedMore++
-		return
-	}
-	im.report.Skipped = append(im.report.Skipped, Note{Source: im.sourceName, Path: path, Reason: reason})
-}
-
-// noteOnce records a limitation of the target once per import.
-func (im *importer) noteOnce(reason string) {
-	if !im.notedOnce[reason] {
-		im.notedOnce[reason] = true
-		im.noteSkipped("", reason)
-	}
-}
-
-// noticeOnce adds a line to the report's notes, once per import.
-func (im *importer) noticeOnce(notice string) {
-	if !im.notedOnce[notice] {
-		im.notedOnce[notice] = true
-		im.report.Notices = append(im.report.Notices, notice)
-	}
-}
-
-// invalid handles bad input: stop, or (SkipInvalid) drop what it spoils and go on.
-func (im *importer) invalid(ctx context.Context, inErr *sources.InputError) error {
-	if !im.opts.SkipInvalid {
-		if errors.Is(inErr, ErrTargetConflict) {
-			return fmt.Errorf("%w\nNothing of the run was committed. The input is not wrong: the target holds another value (changed there since the last import?); "+
-				"keep the target's with the flag above, or re-run with --skip-invalid to leave the run out", inErr)
-		}
-		return fmt.Errorf("%w: %w\nNothing of the invalid run or experiment was committed; fix the input, or re-run with --skip-invalid to import everything else", ErrInvalidInput, inErr)
-	}
-	im.report.Rejected = append(im.report.Rejected, Note{Source: im.sourceName, Path: inErr.File, Reason: inErr.Error(), RunID: inErr.RunID})
-	if im.cur != nil && inErr.RunID == im.cur.id {
-		return im.dropRun(ctx)
-	}
-	if err := im.finishRun(ctx); err != nil {
-		return err
-	}
-	if inErr.RunID != "" {
-		im.committed.of(entityRuns).Rejected++
-	}
-	return nil
-}
-
-// dropRun discards everything of the current run. The run stays current, marked
-// skip, so the rest of its records pass by unwritten.
-func (im *importer) dropRun(ctx context.Context) error {
-	cur := im.cur
-	if cur.skip {
-		return nil
-	}
-	cur.skip = true
-	if cur.savepoint {
-		if _, err := im.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT mlflow_bulk_run"); err != nil {
-			return fmt.Errorf("drop run %s: %w", cur.id, err)
-		}
-		if _, err := im.tx.Exec(ctx, "RELEASE SAVEPOINT mlflow_bulk_run"); err != nil {
-			return fmt.Errorf("drop run %s: %w", cur.id, err)
-		}
-	}
-	for i, f := range im.flushers {
-		f.truncate(im.marks[i])
-	}
-	im.run.reset()
-	im.latest.Reset()
-	im.committed.of(entityRuns).Rejected++
-	cur.rejected = true
-	for e, n := range cur.read {
-		im.committed.of(entity(e)).Rejected += n
-	}
-	return nil
 }
 
 // newUUID returns a random (version 4) UUID as 32 hex digits, the form MLflow's SQL

@@ -13,21 +13,21 @@ import (
 
 // lacking handles rows of table (column, where only a column is missing) that the target
 // cannot hold, what saying which in words; file is where they were read.
-func (im *importer) lacking(file, table, column string, rows int64, what string) error {
-	if !im.opts.SkipUnsupported {
+func (b base) lacking(file, table, column string, rows int64, what string) error {
+	if !b.opts.SkipUnsupported {
 		return fmt.Errorf("%w: %s: %s: the target at revision %s has no place for them. Create the target with a newer schema "+
 			"('mlflow-bulk schema init' on an empty database), upgrade it with 'mlflow db upgrade', or re-run with --skip-unsupported "+
-			"to import the rest and list these in the report", ErrUnsupported, file, what, im.rev.ID)
+			"to import the rest and list these in the report", ErrUnsupported, file, what, b.rev.ID)
 	}
-	im.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no place for them (--skip-unsupported)", what, im.rev.ID))
-	for i, u := range im.report.Unsupported {
-		if u.Source == im.sourceName && u.Table == table && u.Column == column {
-			if i >= im.countedBeforeWriting { // else counted before writing, when the source could tell
-				im.report.Unsupported[i].Rows += rows
+	b.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no place for them (--skip-unsupported)", what, b.rev.ID))
+	for i, u := range b.report.Unsupported {
+		if u.Source == b.sourceName && u.Table == table && u.Column == column {
+			if i >= b.countedBeforeWriting { // else counted before writing, when the source could tell
+				b.report.Unsupported[i].Rows += rows
 			}
 			return nil
 		}
 	}
-	im.report.Unsupported = append(im.report.Unsupported, UnsupportedData{Source: im.sourceName, Unsupported: sources.Unsupported{Table: table, Column: column, Rows: rows}})
+	b.report.Unsupported = append(b.report.Unsupported, UnsupportedData{Source: b.sourceName, Unsupported: sources.Unsupported{Table: table, Column: column, Rows: rows}})
 	return nil
 }

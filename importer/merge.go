@@ -30,55 +30,55 @@ var terminalStatus = map[string]bool{string(sources.StatusFinished): true, strin
 // latest metric of each touched key is recomputed against the stored one. Nothing is
 // written to the target before the run is complete, except under the savepoint a long
 // run's early flush takes, so the run can still be dropped whole.
-func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, expID int64) error {
-	cur := im.cur
-	if _, seen := im.seenRuns[r.RunID]; seen {
+func (w *runWriter) startMerge(ctx context.Context, source int, r *sources.Run, expID int64) error {
+	cur := w.cur
+	if _, seen := w.seenRuns[r.RunID]; seen {
 		// Rows of this run written earlier in this import must be visible to the reads below.
-		if err := im.flushAll(ctx); err != nil {
+		if err := w.flushAll(ctx); err != nil {
 			return err
 		}
 	}
 	cur.merge = &mergeState{storedLatest: map[string]rules.MetricPoint{}}
-	out, err := im.runRows(r, expID)
+	out, err := w.runRows(r, expID)
 	row, params, tags := out.Row, out.Params, out.Tags
-	im.run.of(entityParams).Skipped += out.DroppedParams
-	im.run.of(entityTags).Skipped += out.DroppedTags
+	w.run.of(entityParams).Skipped += out.DroppedParams
+	w.run.of(entityTags).Skipped += out.DroppedTags
 	if err == nil && !r.MetricsOnly {
-		err = im.moveRunForward(ctx, row)
+		err = w.moveRunForward(ctx, row)
 	}
 	if err == nil {
-		params, err = im.newParams(ctx, r, params)
+		params, err = w.newParams(ctx, r, params)
 	}
 	if err != nil {
-		return im.invalid(ctx, rules.RunInputError(r, err))
+		return w.invalidRun(ctx, rules.RunInputError(r, err))
 	}
 	for _, p := range params {
-		im.params.add(keyValueRow{key: p.Key, value: p.Value, runUUID: r.RunID})
+		w.buf.params.add(keyValueRow{key: p.Key, value: p.Value, runUUID: r.RunID})
 	}
-	im.run.of(entityParams).Created += int64(len(params))
-	storedTags, err := im.storedKeyValues(ctx, "tags", r.RunID)
+	w.run.of(entityParams).Created += int64(len(params))
+	storedTags, err := w.storedKeyValues(ctx, "tags", r.RunID)
 	if err != nil {
 		return err
 	}
 	for _, t := range tags {
-		if _, ok := storedTags[im.keys.fold(t.Key)]; ok {
-			im.run.of(entityTags).Skipped++
+		if _, ok := storedTags[w.keys.fold(t.Key)]; ok {
+			w.run.of(entityTags).Skipped++
 			continue
 		}
-		im.tags.add(keyValueRow{key: t.Key, value: t.Value, runUUID: r.RunID})
-		im.run.of(entityTags).Created++
+		w.buf.tags.add(keyValueRow{key: t.Key, value: t.Value, runUUID: r.RunID})
+		w.run.of(entityTags).Created++
 	}
-	if err := im.loadStoredMetrics(ctx, cur); err != nil {
+	if err := w.loadStoredMetrics(ctx, cur); err != nil {
 		return err
 	}
-	existing, err := im.storedInputs(ctx, r)
+	existing, err := w.storedInputs(ctx, r)
 	if err != nil {
 		return err
 	}
-	if err := im.runInputs(r, expKey{source, r.ExperimentSourceID}, existing); err != nil {
-		return im.invalid(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
+	if err := w.runInputs(r, expKey{source, r.ExperimentSourceID}, existing); err != nil {
+		return w.invalidRun(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
-	im.run.of(entityRuns).Merged++
+	w.run.of(entityRuns).Merged++
 	return nil
 }
 
@@ -86,8 +86,8 @@ func (im *importer) startMerge(ctx context.Context, source int, r *sources.Run, 
 // further along: a run still running in the target that ended in the source takes its
 // status and end time; a run deleted in the source is deleted. A run is never moved back
 // (restored, reopened). finishRun writes it.
-func (im *importer) moveRunForward(ctx context.Context, src rules.RunRow) error {
-	stored, found, err := im.storedProgress(ctx, src.RunUUID)
+func (w *runWriter) moveRunForward(ctx context.Context, src rules.RunRow) error {
+	stored, found, err := w.storedProgress(ctx, src.RunUUID)
 	if err != nil || !found {
 		return err
 	}
@@ -111,22 +111,22 @@ func (im *importer) moveRunForward(ctx context.Context, src rules.RunRow) error 
 	}
 	if (stored.lifecycle == nil || *stored.lifecycle == string(sources.LifecycleActive)) && src.LifecycleStage == string(sources.LifecycleDeleted) {
 		set = append(set, columnValue{"lifecycle_stage", string(sources.LifecycleDeleted)})
-		if im.rev.HasColumn("runs", "deleted_time") {
+		if w.rev.HasColumn("runs", "deleted_time") {
 			set = append(set, columnValue{"deleted_time", optional(src.DeletedTime)})
 		}
 	}
 	if len(set) > 0 {
-		im.cur.merge.moved, im.cur.merge.update = true, set
+		w.cur.merge.moved, w.cur.merge.update = true, set
 	}
 	return nil
 }
 
 // storedProgress is how far the stored run is, as read with its window where it was.
-func (im *importer) storedProgress(ctx context.Context, id string) (storedRun, bool, error) {
-	if d := im.cur.stored; d != nil {
+func (w *runWriter) storedProgress(ctx context.Context, id string) (storedRun, bool, error) {
+	if d := w.cur.stored; d != nil {
 		return d.progress, d.present, nil
 	}
-	progress, err := im.store.RunsProgress(ctx, []string{id})
+	progress, err := w.store.RunsProgress(ctx, []string{id})
 	p, ok := progress[id]
 	return p, ok, err
 }
@@ -134,41 +134,41 @@ func (im *importer) storedProgress(ctx context.Context, id string) (storedRun, b
 // storedKeyValues reads a run's params or tags, keyed as the target compares keys. The
 // keys are folded after the read: folding may ask the database, which MySQL cannot
 // answer while rows are open on the connection.
-func (im *importer) storedKeyValues(ctx context.Context, table, runID string) (map[string]string, error) {
+func (w *runWriter) storedKeyValues(ctx context.Context, table, runID string) (map[string]string, error) {
 	var stored []sources.Tag
-	if d := im.cur.stored; d != nil && d.complete {
+	if d := w.cur.stored; d != nil && d.complete {
 		stored = d.tags
 		if table == "params" {
 			stored = d.params
 		}
-	} else if err := im.store.RunsKeyValues(ctx, table, []string{runID}, func(_ string, t sources.Tag) { stored = append(stored, t) }); err != nil {
+	} else if err := w.store.RunsKeyValues(ctx, table, []string{runID}, func(_ string, t sources.Tag) { stored = append(stored, t) }); err != nil {
 		return nil, err
 	}
 	out := make(map[string]string, len(stored))
 	for _, t := range stored {
-		out[im.keys.fold(t.Key)] = t.Value
+		out[w.keys.fold(t.Key)] = t.Value
 	}
 	return out, nil
 }
 
 // newParams keeps the params the target lacks. One the target has with another value
 // is a conflict: the run is invalid input, or (keep-target) the stored value stays.
-func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sources.Tag) ([]sources.Tag, error) {
-	stored, err := im.storedKeyValues(ctx, "params", r.RunID)
+func (w *runWriter) newParams(ctx context.Context, r *sources.Run, params []sources.Tag) ([]sources.Tag, error) {
+	stored, err := w.storedKeyValues(ctx, "params", r.RunID)
 	if err != nil {
 		return nil, err
 	}
 	var out []sources.Tag
 	for _, p := range params {
-		v, ok := stored[im.keys.fold(p.Key)]
+		v, ok := stored[w.keys.fold(p.Key)]
 		switch {
 		case !ok:
 			out = append(out, p)
 		case v == p.Value:
-			im.run.of(entityParams).Skipped++
-		case im.opts.OnParamConflict == rules.ParamConflictKeepTarget:
-			im.run.of(entityParams).Skipped++
-			im.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (--on-param-conflict keep-target)", r.RunID, p.Key, v, p.Value))
+			w.run.of(entityParams).Skipped++
+		case w.opts.OnParamConflict == rules.ParamConflictKeepTarget:
+			w.run.of(entityParams).Skipped++
+			w.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (--on-param-conflict keep-target)", r.RunID, p.Key, v, p.Value))
 		default:
 			return nil, fmt.Errorf("%w: param %q is %q in the target and %q in the source; MLflow never changes a param: re-run with --on-param-conflict keep-target to keep the target's", ErrTargetConflict, p.Key, v, p.Value)
 		}
@@ -178,7 +178,7 @@ func (im *importer) newParams(ctx context.Context, r *sources.Run, params []sour
 
 // loadStoredMetrics makes the run's stored history part of the de-duplication and its
 // stored latest metrics the first points of the latest-metric rule, as if logged first.
-func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error {
+func (w *runWriter) loadStoredMetrics(ctx context.Context, cur *runState) error {
 	keys := map[string]bool{}
 	cur.points.Whole = true // new points are told apart from all the stored ones
 	add := func(k rules.PointKey) {
@@ -190,18 +190,18 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 			add(k)
 		}
 		d.metrics = nil
-	} else if err := im.store.RunsMetrics(ctx, []string{cur.id}, func(_ string, k rules.PointKey) { add(k) }); err != nil {
+	} else if err := w.store.RunsMetrics(ctx, []string{cur.id}, func(_ string, k rules.PointKey) { add(k) }); err != nil {
 		return err
 	}
 	for k := range keys { // folded after the read: see storedKeyValues
-		cur.metricKeys[im.keys.fold(k)] = k
+		cur.metricKeys[w.keys.fold(k)] = k
 	}
-	if !im.rev.HasTable("latest_metrics") {
+	if !w.rev.HasTable("latest_metrics") {
 		return nil
 	}
 	observe := func(p rules.MetricPoint) {
 		cur.merge.storedLatest[p.Key] = p
-		im.latest.Observe(p)
+		w.latest.Observe(p)
 	}
 	if d := cur.stored; d != nil && d.complete {
 		for _, p := range d.latest {
@@ -209,37 +209,37 @@ func (im *importer) loadStoredMetrics(ctx context.Context, cur *runState) error 
 		}
 		return nil
 	}
-	return im.store.RunsLatestMetrics(ctx, []string{cur.id}, func(_ string, p rules.MetricPoint) { observe(p) })
+	return w.store.RunsLatestMetrics(ctx, []string{cur.id}, func(_ string, p rules.MetricPoint) { observe(p) })
 }
 
 // storedInputs are the inputs rows the target holds of the run, read only when the
 // source has inputs to compare with them.
-func (im *importer) storedInputs(ctx context.Context, r *sources.Run) (map[inputEdge]bool, error) {
-	if len(r.Inputs) == 0 || !im.rev.HasTable("inputs") {
+func (w *runWriter) storedInputs(ctx context.Context, r *sources.Run) (map[inputEdge]bool, error) {
+	if len(r.Inputs) == 0 || !w.rev.HasTable("inputs") {
 		return map[inputEdge]bool{}, nil
 	}
-	if d := im.cur.stored; d != nil && d.inputs != nil {
+	if d := w.cur.stored; d != nil && d.inputs != nil {
 		return d.inputs, nil
 	}
 	out := map[inputEdge]bool{}
-	err := im.store.RunsInputEdges(ctx, []string{r.RunID}, func(_ string, e inputEdge) { out[e] = true })
+	err := w.store.RunsInputEdges(ctx, []string{r.RunID}, func(_ string, e inputEdge) { out[e] = true })
 	return out, err
 }
 
 // writeMergedLatest writes the latest metrics of a merged run: changed keys updated in
 // place, new keys added.
-func (im *importer) writeMergedLatest(ctx context.Context, cur *runState) error {
-	for _, p := range im.latest.Points() {
+func (w *runWriter) writeMergedLatest(ctx context.Context, cur *runState) error {
+	for _, p := range w.latest.Points() {
 		stored, ok := cur.merge.storedLatest[p.Key]
 		switch {
 		case !ok:
-			im.latestBuf.add(metricRow{MetricPoint: p, runUUID: cur.id})
-			im.run.of(entityLatestMetrics).Created++
+			w.buf.latest.add(metricRow{MetricPoint: p, runUUID: cur.id})
+			w.run.of(entityLatestMetrics).Created++
 		case stored != p:
-			if err := im.store.UpdateLatestMetric(ctx, cur.id, p); err != nil {
+			if err := w.store.UpdateLatestMetric(ctx, cur.id, p); err != nil {
 				return err
 			}
-			im.run.of(entityLatestMetrics).Merged++
+			w.run.of(entityLatestMetrics).Merged++
 		}
 	}
 	return nil

@@ -102,9 +102,9 @@ func (h *importHandler) rotate(ctx context.Context) error {
 	if err := h.importRead(ctx); err != nil {
 		return err
 	}
-	records := h.im.ahead.take()
+	records := h.im.runs.ahead.take()
 	w := &windowRead{records: records, done: make(chan struct{})}
-	reader, ids := h.im.storedReader(), h.im.storedToAsk(records)
+	reader, ids := h.im.runs.storedReader(), h.im.runs.storedToAsk(records)
 	go func() {
 		defer close(w.done)
 		w.stored, w.err = reader.read(ctx, ids)
@@ -124,7 +124,7 @@ func (h *importHandler) importRead(ctx context.Context) error {
 	if w.err != nil {
 		return w.err
 	}
-	h.im.stored = w.stored
+	h.im.runs.stored = w.stored
 	return h.replay(ctx, w.records)
 }
 
@@ -133,15 +133,15 @@ func (h *importHandler) drain(ctx context.Context) error {
 	if err := h.importRead(ctx); err != nil {
 		return err
 	}
-	records := h.im.ahead.take()
+	records := h.im.runs.ahead.take()
 	if len(records) == 0 {
 		return nil
 	}
-	stored, err := h.im.storedReader().read(ctx, h.im.storedToAsk(records))
+	stored, err := h.im.runs.storedReader().read(ctx, h.im.runs.storedToAsk(records))
 	if err != nil {
 		return err
 	}
-	h.im.stored = stored
+	h.im.runs.stored = stored
 	return h.replay(ctx, records)
 }
 
@@ -152,7 +152,7 @@ func (h *importHandler) abandon() {
 		<-h.reading.done
 		h.reading = nil
 	}
-	h.im.ahead.take()
+	h.im.runs.ahead.take()
 }
 
 // replay imports held records in the order the source gave them.
@@ -162,7 +162,7 @@ func (h *importHandler) replay(ctx context.Context, records []aheadRecord) error
 		if rec.run != nil {
 			err = h.run(ctx, rec.run)
 		} else {
-			err = h.keysAsked(h.im.addMetrics(ctx, rec.metrics))
+			err = h.keysAsked(h.im.runs.addMetrics(ctx, rec.metrics))
 		}
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (h *importHandler) replay(ctx context.Context, records []aheadRecord) error
 
 // readsAhead says whether runs are held back: only where the target holds runs to ask
 // about. An empty target is never asked, so its first import streams straight through.
-func (im *importer) readsAhead() bool { return im.targetHasRuns }
+func (w *runWriter) readsAhead() bool { return w.targetHasRuns }
 
 // storedAsk is what a window asks the target: its runs' ids, and which of them have
 // inputs in the source.
@@ -184,7 +184,7 @@ type storedAsk struct {
 
 // storedToAsk lists the runs of a window whose stored state to read. A run already seen
 // in this import is left to be read when merged: rows of it may still be in the buffers.
-func (im *importer) storedToAsk(records []aheadRecord) storedAsk {
+func (w *runWriter) storedToAsk(records []aheadRecord) storedAsk {
 	ask := storedAsk{withInputs: map[string]bool{}}
 	asked := map[string]bool{}
 	for _, rec := range records {
@@ -192,7 +192,7 @@ func (im *importer) storedToAsk(records []aheadRecord) storedAsk {
 		if r == nil || r.Unchanged || asked[r.RunID] {
 			continue
 		}
-		if _, seen := im.seenRuns[r.RunID]; seen {
+		if _, seen := w.seenRuns[r.RunID]; seen {
 			continue
 		}
 		asked[r.RunID] = true
@@ -214,9 +214,9 @@ type storedReader struct {
 	merge bool
 }
 
-func (im *importer) storedReader() storedReader {
-	policy := im.opts.OnExistingRun
-	return storedReader{store: im.store, rev: im.rev, merge: policy != rules.ExistingRunSkip && policy != rules.ExistingRunFail}
+func (w *runWriter) storedReader() storedReader {
+	policy := w.opts.OnExistingRun
+	return storedReader{store: w.store, rev: w.rev, merge: policy != rules.ExistingRunSkip && policy != rules.ExistingRunFail}
 }
 
 // read reads what the target holds of the runs asked for.
@@ -302,8 +302,8 @@ func (r storedReader) readMetrics(ctx context.Context, present []string, stored 
 
 // takeStored hands over what the window read of a run, once: a second copy of the run
 // in the same import finds the target changed by the first.
-func (im *importer) takeStored(id string) *storedRunData {
-	d := im.stored[id]
-	delete(im.stored, id)
+func (w *runWriter) takeStored(id string) *storedRunData {
+	d := w.stored[id]
+	delete(w.stored, id)
 	return d
 }

@@ -84,53 +84,66 @@ var stampGetters = []func(*stampRow) any{
 	},
 }
 
-// prepareStamps sets up stamps for the sources that can stamp runs: it makes the
+// stampKeeper keeps the stamps of the runs written (a run's stamp sums up its source
+// files), so that a re-import skips runs whose files have not changed.
+type stampKeeper struct {
+	base
+	// buf buffers the stamps of the runs written, nil when unused; salt is mixed into
+	// them: the options the runs were imported under.
+	buf  *stampBuffer
+	salt uint64
+	// short counts stamped runs the target holds fewer rows of than it did when they
+	// were stamped: read again.
+	short int64
+}
+
+// prepare sets up stamps for the sources that can stamp runs: it makes the
 // target's stamps table if it has none and reads the stamps of the runs it holds. A dry
 // run uses the stamps but writes none; --reread and --on-existing-run fail use none (a
 // run found whole must then be seen).
-func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) error {
+func (sk *stampKeeper) prepare(ctx context.Context, srcs []sources.Source, buf *runBuffers) error {
 	var stampers []sources.RunStamper
 	for _, src := range srcs {
 		if s, ok := src.(sources.RunStamper); ok {
 			stampers = append(stampers, s)
 		}
 	}
-	if len(stampers) == 0 || im.opts.Reread || im.opts.OnExistingRun == rules.ExistingRunFail {
+	if len(stampers) == 0 || sk.opts.Reread || sk.opts.OnExistingRun == rules.ExistingRunFail {
 		return nil
 	}
-	exists, err := schema.HasRunStamps(ctx, im.tx, im.dialect)
+	exists, err := schema.HasRunStamps(ctx, sk.tx, sk.dialect)
 	if err != nil {
 		return err
 	}
-	if !exists && im.opts.DryRun {
+	if !exists && sk.opts.DryRun {
 		return nil
 	}
 	if !exists {
-		if _, err := im.tx.Exec(ctx, schema.RunStampsDDL(im.dialect)); err != nil {
-			return fmt.Errorf("%s: create %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
+		if _, err := sk.tx.Exec(ctx, schema.RunStampsDDL(sk.dialect)); err != nil {
+			return fmt.Errorf("%s: create %s: %w", sk.sink.Describe(), schema.RunStampsTable, err)
 		}
 	}
 	hasRows := !exists
 	if exists {
-		if hasRows, err = im.upgradeStamps(ctx); err != nil {
+		if hasRows, err = sk.upgradeStamps(ctx); err != nil {
 			return err
 		}
 	}
 	kept := runStamps{}
-	if exists && im.targetHasRuns {
-		if err := im.readStamps(ctx, kept, hasRows); err != nil {
-			return fmt.Errorf("%s: read %s: %w", im.sink.Describe(), schema.RunStampsTable, err)
+	if exists && sk.targetHasRuns {
+		if err := sk.readStamps(ctx, kept, hasRows); err != nil {
+			return fmt.Errorf("%s: read %s: %w", sk.sink.Describe(), schema.RunStampsTable, err)
 		}
 	}
-	im.stamps = &stampBuffer{}
-	if !im.opts.DryRun {
-		im.flushers = append(im.flushers, im.stamps)
-		im.marks = make([]int, len(im.flushers))
+	sk.buf = &stampBuffer{}
+	if !sk.opts.DryRun {
+		buf.flushers = append(buf.flushers, sk.buf)
+		buf.marks = make([]int, len(buf.flushers))
 	}
-	im.stampSalt = im.optionsStamp()
+	sk.salt = sk.optionsStamp()
 	unchanged := func(runID string, stamp uint64) bool {
 		k, ok := runKey(runID)
-		return ok && kept[k] == stamp^im.stampSalt
+		return ok && kept[k] == stamp^sk.salt
 	}
 	for _, s := range stampers {
 		s.SkipUnchanged(unchanged)
@@ -143,34 +156,34 @@ func (im *importer) prepareStamps(ctx context.Context, srcs []sources.Source) er
 // any other run, and for an unread run of an experiment left out or rejected, or of
 // another shard, or a second copy of a run, which startRun counts as it counts any
 // run of those.
-func (im *importer) unchangedRun(source int, r *sources.Run) bool {
-	if _, ok := im.expIDs[expKey{source, r.ExperimentSourceID}]; !r.Unchanged || !ok || !im.opts.Filter.InShard(r.RunID) {
+func (w *runWriter) unchangedRun(source int, r *sources.Run) bool {
+	if _, ok := w.exps.expIDs[expKey{source, r.ExperimentSourceID}]; !r.Unchanged || !ok || !w.opts.Filter.InShard(r.RunID) {
 		return false
 	}
-	if _, seen := im.seenRuns[r.RunID]; seen {
+	if _, seen := w.seenRuns[r.RunID]; seen {
 		return false // a second copy of a run this import took: startRun rejects it
 	}
-	im.committed.of(entityRuns).Read++
-	im.committed.of(entityRuns).Skipped++
-	im.report.UnchangedRuns++
-	im.seenRuns[r.RunID] = seenRun{source: source, experiment: r.ExperimentSourceID, file: r.Origin.File}
-	im.progress.Runs++
-	im.notifyProgress()
+	w.committed.of(entityRuns).Read++
+	w.committed.of(entityRuns).Skipped++
+	w.report.UnchangedRuns++
+	w.seenRuns[r.RunID] = seenRun{source: source, experiment: r.ExperimentSourceID, file: r.Origin.File}
+	w.progress.Runs++
+	w.notifyProgress()
 	return true
 }
 
 // keepStamp buffers the stamp of a run the target now holds whole, with the params,
 // tags and metric rows it holds of it (-1 where that is not known).
-func (im *importer) keepStamp(id string, stamp uint64, rows int64) {
-	if im.stamps != nil && stamp != 0 && !im.opts.DryRun {
-		im.stamps.rows = append(im.stamps.rows, stampRow{runUUID: id, stamp: stamp ^ im.stampSalt, rows: rows})
+func (sk *stampKeeper) keepStamp(id string, stamp uint64, rows int64) {
+	if sk.buf != nil && stamp != 0 && !sk.opts.DryRun {
+		sk.buf.rows = append(sk.buf.rows, stampRow{runUUID: id, stamp: stamp ^ sk.salt, rows: rows})
 	}
 }
 
 // upgradeStamps adds the rows column to a stamps table an earlier version made (not in
 // a dry run, which reads the table as it is), and reports whether the table has it.
-func (im *importer) upgradeStamps(ctx context.Context) (bool, error) {
-	cols, err := schema.InsertableColumns(ctx, im.tx, im.dialect, schema.RunStampsTable)
+func (sk *stampKeeper) upgradeStamps(ctx context.Context) (bool, error) {
+	cols, err := schema.InsertableColumns(ctx, sk.tx, sk.dialect, schema.RunStampsTable)
 	if err != nil {
 		return false, err
 	}
@@ -179,11 +192,11 @@ func (im *importer) upgradeStamps(ctx context.Context) (bool, error) {
 			return true, nil
 		}
 	}
-	if im.opts.DryRun {
+	if sk.opts.DryRun {
 		return false, nil
 	}
-	if _, err := im.tx.Exec(ctx, schema.AddRunStampsRows()); err != nil {
-		return false, fmt.Errorf("%s: add %s to %s: %w", im.sink.Describe(), schema.RunStampsRows, schema.RunStampsTable, err)
+	if _, err := sk.tx.Exec(ctx, schema.AddRunStampsRows()); err != nil {
+		return false, fmt.Errorf("%s: add %s to %s: %w", sk.sink.Describe(), schema.RunStampsRows, schema.RunStampsTable, err)
 	}
 	return true, nil
 }
@@ -192,9 +205,9 @@ func (im *importer) upgradeStamps(ctx context.Context) (bool, error) {
 // and metric rows are now fewer than when it was stamped (rows deleted from the target
 // behind the stamp) is left out: it is read again and what the target lost goes back.
 // The counts are read through the run id indexes (MLflow 1.25 on).
-func (im *importer) readStamps(ctx context.Context, kept runStamps, hasRows bool) error {
+func (sk *stampKeeper) readStamps(ctx context.Context, kept runStamps, hasRows bool) error {
 	held := "NULL"
-	if im.rev.AtLeast("bd07f7e963c5") && hasRows {
+	if sk.rev.AtLeast("bd07f7e963c5") && hasRows {
 		held = "s." + schema.RunStampsRows
 	}
 	count := func(table string) string {
@@ -206,7 +219,7 @@ func (im *importer) readStamps(ctx context.Context, kept runStamps, hasRows bool
 	}
 	query := fmt.Sprintf("SELECT s.run_uuid, s.stamp, %s, CASE WHEN %s IS NULL THEN 0 ELSE %s END FROM %s s JOIN runs r ON r.run_uuid = s.run_uuid",
 		held, held, now, schema.RunStampsTable)
-	return schema.EachRow(ctx, im.tx, query, nil, func(scan func(...any) error) error {
+	return schema.EachRow(ctx, sk.tx, query, nil, func(scan func(...any) error) error {
 		var id string
 		var stamp int64
 		var rows *int64
@@ -215,7 +228,7 @@ func (im *importer) readStamps(ctx context.Context, kept runStamps, hasRows bool
 			return err
 		}
 		if rows != nil && holds < *rows {
-			im.stampsShort++
+			sk.short++
 			return nil
 		}
 		if k, ok := runKey(id); ok {
@@ -227,12 +240,12 @@ func (im *importer) readStamps(ctx context.Context, kept runStamps, hasRows bool
 
 // optionsStamp sums up the options that change what a run becomes in the target, so
 // that a run imported under other ones is read again.
-func (im *importer) optionsStamp() uint64 {
+func (sk *stampKeeper) optionsStamp() uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%q|%q|%q|%q|%v|%v", im.opts.TargetExperiment, im.opts.OnKeyCollision, im.opts.OnParamConflict, im.opts.OnExistingRun, im.opts.ArtifactMap, sortedRename(im.opts.Filter.Rename))
-	if im.opts.Workspace != "" {
+	fmt.Fprintf(h, "%q|%q|%q|%q|%v|%v", sk.opts.TargetExperiment, sk.opts.OnKeyCollision, sk.opts.OnParamConflict, sk.opts.OnExistingRun, sk.opts.ArtifactMap, sortedRename(sk.opts.Filter.Rename))
+	if sk.opts.Workspace != "" {
 		// Only when given, so that the stamps of imports without it stay as they were.
-		fmt.Fprintf(h, "|workspace %q", im.opts.Workspace)
+		fmt.Fprintf(h, "|workspace %q", sk.opts.Workspace)
 	}
 	return h.Sum64()
 }

@@ -21,57 +21,71 @@ import (
 // ErrUnsupported stops an import whose sources hold data the target has no place for.
 var ErrUnsupported = errors.New("the target cannot hold everything the sources have")
 
+// tableCopier writes the tables a source copies as rows (a database's or a dump's tables
+// mlflow-bulk has no entity of its own for), and names before anything is written what a
+// source holds that the target has no place for.
+type tableCopier struct {
+	base
+	exps *experimentMapper
+	runs runLookup
+	// commit ends the batch once copied rows fill it (the importer's).
+	commit func(ctx context.Context, reopen bool) error
+	widths *columnWidths
+	// checked: the sources whose tables were compared with the target before writing.
+	checked map[int]bool
+}
+
 // checkUnsupported compares, before anything is written, what table sources hold with
 // what the target's tables can hold.
-func (im *importer) checkUnsupported(ctx context.Context, srcs []sources.Source) error {
+func (tc *tableCopier) checkUnsupported(ctx context.Context, srcs []sources.Source) error {
 	var problems []string
-	im.tablesChecked = map[int]bool{}
+	tc.checked = map[int]bool{}
 	for i, src := range srcs {
 		ts, ok := src.(sources.TableSource)
 		if !ok {
 			continue
 		}
-		im.tablesChecked[i] = true
-		found, err := ts.Unsupported(ctx, im.targetTables)
+		tc.checked[i] = true
+		found, err := ts.Unsupported(ctx, tc.targetTables)
 		if err != nil {
 			return err
 		}
 		for _, u := range found {
-			if im.workspaceUnsupported(u) {
+			if tc.exps.workspaceUnsupported(u) {
 				// --workspace merges the source's workspaces: nothing is missing.
 				continue
 			}
-			im.report.Unsupported = append(im.report.Unsupported, UnsupportedData{Source: src.Describe(), Unsupported: u})
+			tc.report.Unsupported = append(tc.report.Unsupported, UnsupportedData{Source: src.Describe(), Unsupported: u})
 			what := "table " + u.Table
 			if u.Column != "" {
 				what = "column " + u.Table + "." + u.Column
 			}
-			why := fmt.Sprintf("the target at revision %s has no such %s", im.rev.ID, strings.Fields(what)[0])
+			why := fmt.Sprintf("the target at revision %s has no such %s", tc.rev.ID, strings.Fields(what)[0])
 			if u.Reason != "" {
 				why = u.Reason
 			}
 			problems = append(problems, fmt.Sprintf("  %s: %s, %d rows: %s", src.Describe(), what, u.Rows, why))
-			if im.opts.SkipUnsupported {
+			if tc.opts.SkipUnsupported {
 				done := "left out"
 				if u.Reason != "" {
 					done = "imported as that says"
 				}
-				im.noteSkipped(src.Describe()+" "+u.Table, fmt.Sprintf("%s, %d rows: %s; %s (--skip-unsupported)", what, u.Rows, why, done))
+				tc.noteSkipped(src.Describe()+" "+u.Table, fmt.Sprintf("%s, %d rows: %s; %s (--skip-unsupported)", what, u.Rows, why, done))
 			}
 		}
 	}
-	im.countedBeforeWriting = len(im.report.Unsupported)
-	if len(problems) == 0 || im.opts.SkipUnsupported {
+	tc.countedBeforeWriting = len(tc.report.Unsupported)
+	if len(problems) == 0 || tc.opts.SkipUnsupported {
 		return nil
 	}
-	if workspaceProblem(im.report.Unsupported) {
+	if workspaceProblem(tc.report.Unsupported) {
 		return fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Put the sources' workspaces into one with --workspace NAME (or --flatten-workspaces for the default one), "+
 			"import into a target of MLflow 3.10 or later, or re-run with --skip-unsupported to import the rest and list these in the report",
-			ErrUnsupported, im.sink.Describe(), im.rev.ID, strings.Join(problems, "\n"))
+			ErrUnsupported, tc.sink.Describe(), tc.rev.ID, strings.Join(problems, "\n"))
 	}
 	return fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Create the target with a newer schema ('mlflow-bulk schema init --revision ...' on an empty database), "+
 		"upgrade it with 'mlflow db upgrade' from the MLflow release the source comes from, or re-run with --skip-unsupported to import the rest and list these in the report",
-		ErrUnsupported, im.sink.Describe(), im.rev.ID, strings.Join(problems, "\n"))
+		ErrUnsupported, tc.sink.Describe(), tc.rev.ID, strings.Join(problems, "\n"))
 }
 
 // workspaceProblem reports whether what a target lacks is workspaces.
@@ -87,32 +101,32 @@ func workspaceProblem(found []UnsupportedData) bool {
 // unsupportedRows catches, for sources the check before writing cannot ask (a dump),
 // rows of a table the target lacks, or values of a column it lacks: an error, or under
 // --skip-unsupported a note. A database source's are named before anything is written.
-func (im *importer) unsupportedRows(c *sources.TableChunk, target *schema.TableInfo) error {
+func (tc *tableCopier) unsupportedRows(c *sources.TableChunk, target *schema.TableInfo) error {
 	what, n := c.UnsupportedIn(target)
-	if n == 0 || (im.opts.Workspace != "" && (c.Table.Name == "workspaces" || what == "column "+c.Table.Name+".workspace")) {
+	if n == 0 || (tc.opts.Workspace != "" && (c.Table.Name == "workspaces" || what == "column "+c.Table.Name+".workspace")) {
 		return nil
 	}
-	if !im.opts.SkipUnsupported {
+	if !tc.opts.SkipUnsupported {
 		return fmt.Errorf("%w: %s: %s, %d rows: the target at revision %s has no such %s; create the target with a newer schema, "+
 			"upgrade it with 'mlflow db upgrade', or re-run with --skip-unsupported to import the rest",
-			ErrUnsupported, c.Origin.File, what, n, im.rev.ID, strings.Fields(what)[0])
+			ErrUnsupported, c.Origin.File, what, n, tc.rev.ID, strings.Fields(what)[0])
 	}
-	im.noteSkipped(c.Origin.File, fmt.Sprintf("%s, %d rows: the target at revision %s has no such %s; left out (--skip-unsupported)", what, n, im.rev.ID, strings.Fields(what)[0]))
+	tc.noteSkipped(c.Origin.File, fmt.Sprintf("%s, %d rows: the target at revision %s has no such %s; left out (--skip-unsupported)", what, n, tc.rev.ID, strings.Fields(what)[0]))
 	return nil
 }
 
 // tableChunk copies rows of a table without rules.
-func (im *importer) tableChunk(ctx context.Context, source int, c *sources.TableChunk) error {
+func (tc *tableCopier) tableChunk(ctx context.Context, source int, c *sources.TableChunk) error {
 	name := c.Table.Name
-	count := im.committed.table(name)
+	count := tc.committed.table(name)
 	count.Read += int64(len(c.Rows))
-	target := im.targetTables[name]
-	if !im.tablesChecked[source] {
-		if err := im.unsupportedRows(c, target); err != nil {
+	target := tc.targetTables[name]
+	if !tc.checked[source] {
+		if err := tc.unsupportedRows(c, target); err != nil {
 			return err
 		}
 	}
-	sourceRows, copied := im.workspaceRows(name, c.Columns, c.Rows)
+	sourceRows, copied := tc.exps.workspaceRows(name, c.Columns, c.Rows)
 	if !copied {
 		count.Merged += int64(len(c.Rows))
 		return nil
@@ -122,16 +136,16 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		return nil
 	}
 	// Rows of earlier records (runs that issues refer to, say) go first.
-	if err := im.flushAll(ctx); err != nil {
+	if err := tc.runs.flushAll(ctx); err != nil {
 		return err
 	}
 	c = &sources.TableChunk{Table: c.Table, Columns: c.Columns, Rows: sourceRows, Origin: c.Origin}
-	rows, names, err := im.copiedRows(ctx, source, c, target, count)
+	rows, names, err := tc.copiedRows(ctx, source, c, target, count)
 	if err != nil {
 		return err
 	}
 	key := tablerows.KeyColumns(target, names)
-	existing, err := tablerows.ReadRowsByKey(ctx, im.tx, im.dialect, target, names, key, rows)
+	existing, err := tablerows.ReadRowsByKey(ctx, tc.tx, tc.dialect, target, names, key, rows)
 	if err != nil {
 		return err
 	}
@@ -147,11 +161,11 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		case bareWorkspace(name, names, held):
 			// A workspace this or an earlier import created for the experiments it
 			// wrote takes the source's description and settings.
-			if err := im.fillWorkspace(ctx, names, row); err != nil {
+			if err := tc.exps.fillWorkspace(ctx, names, row); err != nil {
 				return err
 			}
 			count.Merged++
-		case im.opts.OnExistingRun == rules.ExistingRunFail:
+		case tc.opts.OnExistingRun == rules.ExistingRunFail:
 			return fmt.Errorf("%s: a row of %s with key %s is in the target with other values (--on-existing-run fail); merge or skip keeps the target's row and reports it",
 				c.Origin.File, name, strings.ReplaceAll(tablerows.RowKey(row, key), "\x1f", ", "))
 		default:
@@ -160,29 +174,29 @@ func (im *importer) tableChunk(ctx context.Context, source int, c *sources.Table
 		}
 	}
 	if differ > 0 {
-		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s kept as the target has them: the target holds rows with the same primary key and other values", differ, name))
+		tc.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s kept as the target has them: the target holds rows with the same primary key and other values", differ, name))
 	}
-	if err := im.insertRows(ctx, name, names, fresh); err != nil {
+	if err := tc.insertRows(ctx, name, names, fresh); err != nil {
 		return fmt.Errorf("%s: %w", c.Origin.File, err)
 	}
-	if name == "secrets" && len(fresh) > 0 && !im.notedOnce["secrets"] {
-		im.notedOnce["secrets"] = true
-		im.report.Notices = append(im.report.Notices, "gateway secrets were copied encrypted, as they are: the target's MLflow server reads them only with the "+
+	if name == "secrets" && len(fresh) > 0 && !tc.notedOnce["secrets"] {
+		tc.notedOnce["secrets"] = true
+		tc.report.Notices = append(tc.report.Notices, "gateway secrets were copied encrypted, as they are: the target's MLflow server reads them only with the "+
 			"source server's key (the same MLFLOW_CRYPTO_KEK_PASSPHRASE and MLFLOW_CRYPTO_KEK_VERSION)")
 	}
-	im.batch.table(name).Created += int64(len(fresh))
-	im.batchRows += len(fresh)
-	if im.batchRows >= im.opts.batchRows() {
-		return im.commit(ctx, true)
+	tc.batch.table(name).Created += int64(len(fresh))
+	tc.batchRows += len(fresh)
+	if tc.batchRows >= tc.opts.batchRows() {
+		return tc.commit(ctx, true)
 	}
 	return nil
 }
 
 // mapRow maps the experiment ids of a row; false when one names an experiment that was
 // not imported.
-func (im *importer) mapRow(source int, c *sources.TableChunk, row []any, expCols []int) ([]any, bool) {
+func (tc *tableCopier) mapRow(source int, c *sources.TableChunk, row []any, expCols []int) ([]any, bool) {
 	return tablerows.MapExperimentIDs(c.Table.Name, c.Columns, row, expCols, func(id string) (int64, bool) {
-		target, ok := im.expIDs[expKey{source, id}]
+		target, ok := tc.exps.expIDs[expKey{source, id}]
 		return target, ok
 	})
 }
@@ -208,13 +222,13 @@ func targetValue(v any, col *schema.ColumnInfo, d schema.Dialect) any {
 }
 
 // insertRows writes rows with multi-row INSERTs.
-func (im *importer) insertRows(ctx context.Context, table string, names []string, rows [][]any) error {
+func (tc *tableCopier) insertRows(ctx context.Context, table string, names []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	quoted := make([]string, len(names))
 	for i, n := range names {
-		quoted[i] = im.dialect.Quote(n)
+		quoted[i] = tc.dialect.Quote(n)
 	}
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", ") + ")"
 	per := max(1, tablerows.MaxParams/len(names))
@@ -224,9 +238,9 @@ func (im *importer) insertRows(ctx context.Context, table string, names []string
 		for _, row := range rows[start:end] {
 			args = append(args, row...)
 		}
-		query := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", im.dialect.Quote(table), strings.Join(quoted, ", "),
+		query := fmt.Sprintf("INSERT INTO %s (%s) VALUES %s", tc.dialect.Quote(table), strings.Join(quoted, ", "),
 			strings.TrimSuffix(strings.Repeat(one+", ", end-start), ", "))
-		stored, err := im.tx.Exec(ctx, query, args...)
+		stored, err := tc.tx.Exec(ctx, query, args...)
 		if err != nil {
 			return fmt.Errorf("insert into %s: %w", table, err)
 		}
@@ -254,38 +268,38 @@ func cellText(row []any, i int) (string, bool) {
 // copiedRows are the rows of a chunk as the target takes them, in its columns names:
 // invalid ones left out (or the import stopped), experiment ids mapped, rows of
 // experiments not imported left out.
-func (im *importer) copiedRows(ctx context.Context, source int, c *sources.TableChunk, target *schema.TableInfo, count *Count) ([][]any, []string, error) {
+func (tc *tableCopier) copiedRows(ctx context.Context, source int, c *sources.TableChunk, target *schema.TableInfo, count *Count) ([][]any, []string, error) {
 	cols, names := tablerows.WritableColumns(target, c.Columns)
 	expCols := tablerows.ExperimentColumns(c.Table, c.Columns)
 	rows := make([][]any, 0, len(c.Rows))
 	var unmapped int64
 	for i, row := range c.Rows {
-		err := im.checkCopiedRow(ctx, c, target, row)
+		err := tc.checkCopiedRow(ctx, c, target, row)
 		var invalid *invalidRowError
 		if err != nil && !errors.As(err, &invalid) {
 			return nil, nil, err // reading the target failed
 		}
 		if err != nil {
 			count.Rejected++
-			if err := im.invalid(ctx, &sources.InputError{File: c.Origin.File, Line: c.Origin.Line + i, Err: err}); err != nil {
+			if err := tc.invalid(&sources.InputError{File: c.Origin.File, Line: c.Origin.Line + i, Err: err}); err != nil {
 				return nil, nil, err
 			}
 			continue
 		}
-		out, ok := im.mapRow(source, c, row, expCols)
+		out, ok := tc.mapRow(source, c, row, expCols)
 		if !ok {
 			unmapped++
 			continue
 		}
 		picked := make([]any, len(cols))
 		for j, i := range cols {
-			picked[j] = targetValue(out[i], target.Column(c.Columns[i]), im.dialect)
+			picked[j] = targetValue(out[i], target.Column(c.Columns[i]), tc.dialect)
 		}
 		rows = append(rows, picked)
 	}
 	if unmapped > 0 {
 		count.Skipped += unmapped
-		im.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s left out: they belong to experiments not imported (filtered out, or not in the source)", unmapped, c.Table.Name))
+		tc.noteSkipped(c.Origin.File, fmt.Sprintf("%d rows of %s left out: they belong to experiments not imported (filtered out, or not in the source)", unmapped, c.Table.Name))
 	}
 	return rows, names, nil
 }
@@ -299,12 +313,12 @@ func (e *invalidRowError) Unwrap() error { return e.err }
 // checkCopiedRow checks a row of a table copied as it is before it is written: its
 // values as MLflow keeps them, their widths in the target's columns, and the workspace
 // it names. Invalid input is an *invalidRowError; any other error is the target's.
-func (im *importer) checkCopiedRow(ctx context.Context, c *sources.TableChunk, target *schema.TableInfo, row []any) error {
+func (tc *tableCopier) checkCopiedRow(ctx context.Context, c *sources.TableChunk, target *schema.TableInfo, row []any) error {
 	name := c.Table.Name
-	if err := im.asm.CheckRow("a row of "+name, c.Columns, row); err != nil {
+	if err := tc.asm.CheckRow("a row of "+name, c.Columns, row); err != nil {
 		return &invalidRowError{err}
 	}
-	err := im.widths.overLong(ctx, im.tx, "a row of "+name+rowKeyText(c.Columns, row, target.PrimaryKey), name, c.Columns, row)
+	err := tc.widths.overLong(ctx, tc.tx, "a row of "+name+rowKeyText(c.Columns, row, target.PrimaryKey), name, c.Columns, row)
 	var tooLong *tooLongError
 	switch {
 	case errors.As(err, &tooLong):
@@ -317,7 +331,7 @@ func (im *importer) checkCopiedRow(ctx context.Context, c *sources.TableChunk, t
 		wsCol = tablerows.IndexOf(c.Columns, "name")
 	}
 	if ws, isText := cellText(row, wsCol); isText {
-		if err := im.checkSourceWorkspace(ws); err != nil {
+		if err := tc.exps.checkSourceWorkspace(ws); err != nil {
 			return &invalidRowError{fmt.Errorf("a row of %s: %w", name, err)}
 		}
 	}

@@ -69,7 +69,7 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	if err := im.checkTriggers(ctx, tx); err != nil {
 		return err
 	}
-	im.keys = &keyFolder{im: im, ctx: ctx, weights: map[string]string{}}
+	im.keys = &keyFolder{target: im.session, ctx: ctx, weights: map[string]string{}}
 	im.asm = rules.Assembler{Rev: rev, Db: im.dialect.Database(), Collation: im.collation, Collisions: im.opts.OnKeyCollision, Fold: im.keys.fold}
 	if n, ok := im.sink.(sinks.Noticer); ok {
 		im.report.Notices = append(im.report.Notices, n.Notices()...)
@@ -78,10 +78,10 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target compares keys with collation %s (case-insensitive: %t, trailing spaces ignored: %t); keys that collide under it are handled by --on-key-collision=%s",
 			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.asm.Policy()))
 	}
-	im.newBuffers(rev)
+	im.runs.buf = newRunBuffers(rev)
 	// Here, as MySQL commits DDL at once and leaves the session outside a transaction:
 	// the commit below begins the import's first one.
-	if err := im.prepareStamps(ctx, srcs); err != nil {
+	if err := im.stamps.prepare(ctx, srcs, im.runs.buf); err != nil {
 		return err
 	}
 	// The schema is committed on its own: an import that fails later still leaves a
@@ -128,19 +128,6 @@ func (im *importer) noteSinglePrecision() {
 			}
 		}
 	}
-}
-
-// newBuffers makes the buffers of the tables written run by run.
-func (im *importer) newBuffers(rev *schema.Revision) {
-	im.runs = newBuffer(rev, "runs", runColumns)
-	im.params = newBuffer(rev, "params", keyValueColumns)
-	im.tags = newBuffer(rev, "tags", keyValueColumns)
-	im.metrics = newBuffer(rev, "metrics", metricColumns)
-	im.latestBuf = newBuffer(rev, "latest_metrics", metricColumns)
-	im.inputs = newBuffer(rev, "inputs", inputColumns)
-	im.inputTags = newBuffer(rev, "input_tags", inputTagColumns)
-	im.flushers = []flusher{im.runs, im.params, im.tags, im.metrics, im.latestBuf, im.inputs, im.inputTags}
-	im.marks = make([]int, len(im.flushers))
 }
 
 // checkTriggers names, before anything is written, the triggers on the target's tables

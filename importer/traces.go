@@ -16,83 +16,83 @@ import (
 // trace writes an MLflow trace, row by row, into the trace tables the target has: the
 // columns both sides have are copied, experiment ids mapped, generated columns left to
 // the database. A trace the target holds (same request id) is skipped, as runs are.
-func (im *importer) trace(ctx context.Context, source int, tr *sources.Trace) error {
+func (ew *entityWriter) trace(ctx context.Context, source int, tr *sources.Trace) error {
 	assessments := int64(0)
 	for _, t := range tr.Tables {
 		if t.Table == "assessments" {
 			assessments += int64(len(t.Rows))
 		}
 	}
-	im.committed.of(entityAssessments).Read += assessments
-	expID, write, err := im.newExperimentEntity(ctx, entityTraces, im.rev.AtLeast("867495a8f9d4"), expKey{source, tr.ExperimentSourceID},
+	ew.committed.of(entityAssessments).Read += assessments
+	expID, write, err := ew.newExperimentEntity(ctx, entityTraces, ew.rev.AtLeast("867495a8f9d4"), expKey{source, tr.ExperimentSourceID},
 		tr.Origin.File, "trace_info", "request_id", tr.RequestID)
 	if err != nil || !write {
-		im.committed.of(entityAssessments).Skipped += assessments
+		ew.committed.of(entityAssessments).Skipped += assessments
 		return err
 	}
 	for _, t := range tr.Tables {
 		for _, row := range t.Rows {
-			if err := im.asm.CheckRow("trace "+tr.RequestID+" "+t.Table, t.Columns, row); err != nil {
-				im.committed.of(entityTraces).Rejected++
-				im.committed.of(entityAssessments).Rejected += assessments
-				return im.invalid(ctx, &sources.InputError{File: tr.Origin.File, Err: err})
+			if err := ew.asm.CheckRow("trace "+tr.RequestID+" "+t.Table, t.Columns, row); err != nil {
+				ew.committed.of(entityTraces).Rejected++
+				ew.committed.of(entityAssessments).Rejected += assessments
+				return ew.invalid(&sources.InputError{File: tr.Origin.File, Err: err})
 			}
 		}
 	}
-	tr = im.mapTraceArtifacts(tr)
-	if ws := im.experimentWorkspace(expKey{source, tr.ExperimentSourceID}); ws != "" {
+	tr = ew.mapTraceArtifacts(tr)
+	if ws := ew.exps.experimentWorkspace(expKey{source, tr.ExperimentSourceID}); ws != "" {
 		tr = tablerows.MapTraceArtifact(tr, func(location string) (string, bool) {
-			placed := im.workspaceLocation(ws, location)
+			placed := ew.exps.workspaceLocation(ws, location)
 			return placed, placed != location
 		})
 	}
-	shape, err := im.targetTraceShape(ctx)
+	shape, err := ew.targetTraceShape(ctx)
 	if err != nil {
 		return err
 	}
 	tr, notes := rules.ShapeTrace(tr, shape)
-	im.report.Notices = append(im.report.Notices, notes...)
+	ew.report.Notices = append(ew.report.Notices, notes...)
 	for _, t := range tr.Tables {
 		for _, row := range t.Rows {
-			if err := im.widths.overLong(ctx, im.tx, "trace "+tr.RequestID+" "+t.Table, t.Table, t.Columns, row); err != nil {
+			if err := ew.widths.overLong(ctx, ew.tx, "trace "+tr.RequestID+" "+t.Table, t.Table, t.Columns, row); err != nil {
 				var tooLong *tooLongError
 				if !errors.As(err, &tooLong) {
 					return err // reading the target's columns failed
 				}
-				im.committed.of(entityTraces).Rejected++
-				im.committed.of(entityAssessments).Rejected += assessments
-				return im.invalid(ctx, &sources.InputError{File: tr.Origin.File, Err: err})
+				ew.committed.of(entityTraces).Rejected++
+				ew.committed.of(entityAssessments).Rejected += assessments
+				return ew.invalid(&sources.InputError{File: tr.Origin.File, Err: err})
 			}
 		}
 	}
 	for _, t := range tr.Tables {
-		cols, err := im.targetColumns(ctx, t.Table)
+		cols, err := ew.targetColumns(ctx, t.Table)
 		if err != nil {
 			return err
 		}
 		if cols == nil {
-			if err := im.lacking(tr.Origin.File, t.Table, "", int64(len(t.Rows)), "trace rows of table "+t.Table); err != nil {
+			if err := ew.lacking(tr.Origin.File, t.Table, "", int64(len(t.Rows)), "trace rows of table "+t.Table); err != nil {
 				return err
 			}
 			if t.Table == "assessments" {
-				im.committed.of(entityAssessments).Skipped += int64(len(t.Rows))
+				ew.committed.of(entityAssessments).Skipped += int64(len(t.Rows))
 			}
 			continue
 		}
 		if t.Table == "assessments" {
-			im.batch.of(entityAssessments).Created += int64(len(t.Rows))
+			ew.batch.of(entityAssessments).Created += int64(len(t.Rows))
 		}
 		for _, row := range t.Rows {
-			if err := im.insertTraceRow(ctx, source, tr.Origin.File, t, row, cols, expID); err != nil {
+			if err := ew.insertTraceRow(ctx, source, tr.Origin.File, t, row, cols, expID); err != nil {
 				return fmt.Errorf("trace %s: %w", tr.RequestID, err)
 			}
 		}
 	}
-	im.batch.of(entityTraces).Created++
-	if rollups, err := im.targetColumns(ctx, traceRollupTable); err != nil {
+	ew.batch.of(entityTraces).Created++
+	if rollups, err := ew.targetColumns(ctx, traceRollupTable); err != nil {
 		return err
 	} else if rollups != nil {
-		im.noticeOnce("the target's trace rollup tables (sql_trace_metric_daily_rollups and the others) are left empty, as MLflow's own upgrade leaves them: `mlflow db build-trace-rollups` fills them")
+		ew.noticeOnce("the target's trace rollup tables (sql_trace_metric_daily_rollups and the others) are left empty, as MLflow's own upgrade leaves them: `mlflow db build-trace-rollups` fills them")
 	}
 	return nil
 }
@@ -103,10 +103,10 @@ const traceRollupTable = "sql_trace_metric_daily_rollups"
 
 // targetTraceShape is how the target holds a trace's name, session, tokens and costs
 // (MLflow 3.17 moved them from rows into columns).
-func (im *importer) targetTraceShape(ctx context.Context) (rules.TraceShape, error) {
+func (ew *entityWriter) targetTraceShape(ctx context.Context) (rules.TraceShape, error) {
 	var err error
 	shape := rules.TraceShapeOf(func(table, column string) bool {
-		cols, e := im.targetColumns(ctx, table)
+		cols, e := ew.targetColumns(ctx, table)
 		if e != nil {
 			err = e
 			return false
@@ -122,19 +122,19 @@ func (im *importer) targetTraceShape(ctx context.Context) (rules.TraceShape, err
 
 // mapTraceArtifacts rewrites the location of a trace's spans by --artifact-root-map, as
 // experiment and run locations are; the source's record is left as it is.
-func (im *importer) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
-	if len(im.opts.ArtifactMap) == 0 {
+func (ew *entityWriter) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
+	if len(ew.opts.ArtifactMap) == 0 {
 		return tr
 	}
-	return tablerows.MapTraceArtifactTag(im.opts.ArtifactMap, tr)
+	return tablerows.MapTraceArtifactTag(ew.opts.ArtifactMap, tr)
 }
 
 // targetColumns are the insertable columns of a table in the target, read once.
-func (im *importer) targetColumns(ctx context.Context, table string) (map[string]schema.Column, error) {
-	if cols, ok := im.tableColumns[table]; ok {
+func (ew *entityWriter) targetColumns(ctx context.Context, table string) (map[string]schema.Column, error) {
+	if cols, ok := ew.tableColumns[table]; ok {
 		return cols, nil
 	}
-	list, err := schema.InsertableColumns(ctx, im.tx, im.dialect, table)
+	list, err := schema.InsertableColumns(ctx, ew.tx, ew.dialect, table)
 	if err != nil {
 		return nil, err
 	}
@@ -145,21 +145,21 @@ func (im *importer) targetColumns(ctx context.Context, table string) (map[string
 			cols[c.Name] = c
 		}
 	}
-	im.tableColumns[table] = cols
+	ew.tableColumns[table] = cols
 	return cols, nil
 }
 
 // insertTraceRow writes one row of a trace. Experiment ids are mapped by their own value
 // (a span may name another experiment than its trace, as MLflow allows); one the import
 // did not map takes the trace's experiment, which the report says.
-func (im *importer) insertTraceRow(ctx context.Context, source int, file string, t sources.TableRows, row []any, cols map[string]schema.Column, expID int64) error {
+func (ew *entityWriter) insertTraceRow(ctx context.Context, source int, file string, t sources.TableRows, row []any, cols map[string]schema.Column, expID int64) error {
 	var names []string
 	var args []any
 	for i, name := range t.Columns {
 		col, ok := cols[name]
 		if !ok {
 			if row[i] != nil {
-				if err := im.lacking(file, t.Table, name, 1, "trace column "+t.Table+"."+name); err != nil {
+				if err := ew.lacking(file, t.Table, name, 1, "trace column "+t.Table+"."+name); err != nil {
 					return err
 				}
 			}
@@ -168,10 +168,10 @@ func (im *importer) insertTraceRow(ctx context.Context, source int, file string,
 		v := row[i]
 		switch {
 		case name == "experiment_id" && v != nil:
-			own, ok := im.expIDs[expKey{source, tablerows.IDText(v)}]
+			own, ok := ew.exps.expIDs[expKey{source, tablerows.IDText(v)}]
 			if !ok {
 				own = expID
-				im.report.Notices = append(im.report.Notices, fmt.Sprintf("%s.experiment_id %s of a row of trace %s names no imported experiment: written as the trace's experiment %d", t.Table, tablerows.IDText(v), tablerows.IDText(row[0]), expID))
+				ew.report.Notices = append(ew.report.Notices, fmt.Sprintf("%s.experiment_id %s of a row of trace %s names no imported experiment: written as the trace's experiment %d", t.Table, tablerows.IDText(v), tablerows.IDText(row[0]), expID))
 			}
 			v = own
 		case col.Boolean:
@@ -183,7 +183,7 @@ func (im *importer) insertTraceRow(ctx context.Context, source int, file string,
 		args = append(args, v)
 	}
 	query := fmt.Sprintf("INSERT INTO %s (%s) VALUES (%s)", t.Table, strings.Join(names, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(names)), ", "))
-	stored, err := im.tx.Exec(ctx, query, args...)
+	stored, err := ew.tx.Exec(ctx, query, args...)
 	if err == nil {
 		err = checkStored(t.Table, 1, stored)
 	}

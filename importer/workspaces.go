@@ -31,19 +31,16 @@ type workspaceState struct {
 	moved map[string]int64
 }
 
-// targetHasWorkspaces reports whether the target's revision has workspaces.
-func (im *importer) targetHasWorkspaces() bool { return im.rev.HasColumn("experiments", "workspace") }
-
 // workspaceOf is the target workspace of an entity the source has in workspace source
 // (rules.TargetWorkspace).
-func (im *importer) workspaceOf(source string) string {
-	return rules.TargetWorkspace(im.targetHasWorkspaces(), im.opts.Workspace, source)
+func (m *experimentMapper) workspaceOf(source string) string {
+	return rules.TargetWorkspace(m.targetHasWorkspaces(), m.opts.Workspace, source)
 }
 
 // checkSourceWorkspace refuses a source's workspace name MLflow would not accept, where
 // the import would write it (no --workspace replaces it, and the target has workspaces).
-func (im *importer) checkSourceWorkspace(name string) error {
-	if im.opts.Workspace != "" || !im.targetHasWorkspaces() {
+func (m *experimentMapper) checkSourceWorkspace(name string) error {
+	if m.opts.Workspace != "" || !m.targetHasWorkspaces() {
 		return nil
 	}
 	return rules.CheckSourceWorkspace(name)
@@ -59,50 +56,50 @@ func sourceWorkspace(ws string) string {
 
 // ensureWorkspace makes sure the target holds the row of workspace ws, creating it (with
 // --workspace-description for the workspace --workspace names) where it is missing.
-func (im *importer) ensureWorkspace(ctx context.Context, ws string) error {
-	if ws == "" || im.workspaces.ready[ws] || im.targetTables["workspaces"] == nil {
+func (m *experimentMapper) ensureWorkspace(ctx context.Context, ws string) error {
+	if ws == "" || m.workspaces.ready[ws] || m.targetTables["workspaces"] == nil {
 		return nil
 	}
-	description, found, err := im.store.Workspace(ctx, ws)
+	description, found, err := m.store.Workspace(ctx, ws)
 	if err != nil {
 		return err
 	}
-	want := im.opts.WorkspaceDescription
+	want := m.opts.WorkspaceDescription
 	switch {
 	case !found:
 		var value any
 		switch {
-		case ws == im.opts.Workspace && want != "":
+		case ws == m.opts.Workspace && want != "":
 			value = want
 		case ws == rules.DefaultWorkspace:
 			value = schema.DefaultWorkspaceDescription // as MLflow creates it
 		}
-		if err := im.store.CreateWorkspace(ctx, ws, value); err != nil {
+		if err := m.store.CreateWorkspace(ctx, ws, value); err != nil {
 			return err
 		}
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("workspace %q created", ws))
-	case ws == im.opts.Workspace && want != "" && (description == nil || *description != want):
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("workspace %q exists; its description was kept (--workspace-description is for a workspace the import creates)", ws))
+		m.report.Notices = append(m.report.Notices, fmt.Sprintf("workspace %q created", ws))
+	case ws == m.opts.Workspace && want != "" && (description == nil || *description != want):
+		m.report.Notices = append(m.report.Notices, fmt.Sprintf("workspace %q exists; its description was kept (--workspace-description is for a workspace the import creates)", ws))
 	}
-	if im.workspaces.ready == nil {
-		im.workspaces.ready = map[string]bool{}
+	if m.workspaces.ready == nil {
+		m.workspaces.ready = map[string]bool{}
 	}
-	im.workspaces.ready[ws] = true
+	m.workspaces.ready[ws] = true
 	return nil
 }
 
 // noteWorkspaceMerge reports a name that experiments (or registered models) of two
 // source workspaces share and that one target workspace (--workspace, or a target
 // without workspaces) now holds once: what they hold is merged into one.
-func (im *importer) noteWorkspaceMerge(kind, target, name, sourceWS string) {
-	if im.workspaces.firstFrom == nil {
-		im.workspaces.firstFrom = map[string]string{}
+func (m *experimentMapper) noteWorkspaceMerge(kind, target, name, sourceWS string) {
+	if m.workspaces.firstFrom == nil {
+		m.workspaces.firstFrom = map[string]string{}
 	}
 	key := kind + "\x00" + target + "\x00" + name
 	from := sourceWorkspace(sourceWS)
-	first, seen := im.workspaces.firstFrom[key]
+	first, seen := m.workspaces.firstFrom[key]
 	if !seen {
-		im.workspaces.firstFrom[key] = from
+		m.workspaces.firstFrom[key] = from
 		return
 	}
 	if first != from {
@@ -110,57 +107,57 @@ func (im *importer) noteWorkspaceMerge(kind, target, name, sourceWS string) {
 		if target == "" {
 			where = "the target, which has no workspaces"
 		}
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%s %q of source workspaces %q and %q is one %s in %s: the two were merged into it", kind, name, first, from, kind, where))
+		m.report.Notices = append(m.report.Notices, fmt.Sprintf("%s %q of source workspaces %q and %q is one %s in %s: the two were merged into it", kind, name, first, from, kind, where))
 	}
 }
 
 // workspaceLocation puts an artifact location where the target workspace's server
 // serves it (rules.WorkspaceArtifact), counting what it moved for the report.
-func (im *importer) workspaceLocation(ws, location string) string {
+func (m *experimentMapper) workspaceLocation(ws, location string) string {
 	mapped, moved := rules.WorkspaceArtifact(location, ws)
 	if moved {
-		if im.workspaces.moved == nil {
-			im.workspaces.moved = map[string]int64{}
+		if m.workspaces.moved == nil {
+			m.workspaces.moved = map[string]int64{}
 		}
-		im.workspaces.moved[ws]++
+		m.workspaces.moved[ws]++
 	}
 	return mapped
 }
 
 // experimentWorkspace is the target workspace of a source experiment's entities.
-func (im *importer) experimentWorkspace(exp expKey) string { return im.workspaces.of[exp] }
+func (m *experimentMapper) experimentWorkspace(exp expKey) string { return m.workspaces.of[exp] }
 
 // reportWorkspaceLocations says what workspaceLocation did, so that the user moves the
 // artifact files the same way.
-func (im *importer) reportWorkspaceLocations() {
-	names := make([]string, 0, len(im.workspaces.moved))
-	for ws := range im.workspaces.moved {
+func (m *experimentMapper) reportWorkspaceLocations() {
+	names := make([]string, 0, len(m.workspaces.moved))
+	for ws := range m.workspaces.moved {
 		names = append(names, ws)
 	}
 	sort.Strings(names)
 	for _, ws := range names {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d artifact locations served by MLflow (mlflow-artifacts:/…) were put under mlflow-artifacts:/workspaces/%s/, where a workspace-enabled server serves workspace %q's artifacts: "+
-			"move those files under the server's artifacts destination the same way (locations elsewhere, s3:// or a path, are kept as they are)", im.workspaces.moved[ws], ws, ws))
+		m.report.Notices = append(m.report.Notices, fmt.Sprintf("%d artifact locations served by MLflow (mlflow-artifacts:/…) were put under mlflow-artifacts:/workspaces/%s/, where a workspace-enabled server serves workspace %q's artifacts: "+
+			"move those files under the server's artifacts destination the same way (locations elsewhere, s3:// or a path, are kept as they are)", m.workspaces.moved[ws], ws, ws))
 	}
 }
 
 // workspaceUnsupported tells, of what a source holds that the target cannot, the rows
 // that --workspace merges into one workspace and so are not missing.
-func (im *importer) workspaceUnsupported(u sources.Unsupported) bool {
-	return im.opts.Workspace != "" && (u.Column == "workspace" || u.Table == "workspaces")
+func (m *experimentMapper) workspaceUnsupported(u sources.Unsupported) bool {
+	return m.opts.Workspace != "" && (u.Column == "workspace" || u.Table == "workspaces")
 }
 
 // workspaceRows rewrites the workspace column of rows copied as they are (jobs, gateway
 // endpoints, …) to --workspace; the source's workspaces rows themselves are not copied
 // then, as the one workspace was created by the import.
-func (im *importer) workspaceRows(table string, columns []string, rows [][]any) ([][]any, bool) {
-	if im.opts.Workspace == "" {
+func (m *experimentMapper) workspaceRows(table string, columns []string, rows [][]any) ([][]any, bool) {
+	if m.opts.Workspace == "" {
 		return rows, true
 	}
-	placed, copied := tablerows.PlaceInWorkspace(table, columns, rows, im.opts.Workspace)
-	if !copied && !im.notedOnce["workspaces rows"] {
-		im.notedOnce["workspaces rows"] = true
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the source's workspaces were merged into workspace %q (--workspace); their own rows were not copied", im.opts.Workspace))
+	placed, copied := tablerows.PlaceInWorkspace(table, columns, rows, m.opts.Workspace)
+	if !copied && !m.notedOnce["workspaces rows"] {
+		m.notedOnce["workspaces rows"] = true
+		m.report.Notices = append(m.report.Notices, fmt.Sprintf("the source's workspaces were merged into workspace %q (--workspace); their own rows were not copied", m.opts.Workspace))
 	}
 	return placed, copied
 }
@@ -191,7 +188,7 @@ func bareWorkspace(table string, names []string, held []any) bool {
 }
 
 // fillWorkspace gives a bare workspace row the source's values.
-func (im *importer) fillWorkspace(ctx context.Context, names []string, row []any) error {
+func (m *experimentMapper) fillWorkspace(ctx context.Context, names []string, row []any) error {
 	var set []string
 	var args []any
 	var name any
@@ -200,13 +197,13 @@ func (im *importer) fillWorkspace(ctx context.Context, names []string, row []any
 			name = row[i]
 			continue
 		}
-		set = append(set, im.dialect.Quote(c)+" = ?")
+		set = append(set, m.dialect.Quote(c)+" = ?")
 		args = append(args, row[i])
 	}
 	if len(set) == 0 {
 		return nil
 	}
-	if _, err := im.tx.Exec(ctx, "UPDATE workspaces SET "+strings.Join(set, ", ")+" WHERE name = ?", append(args, name)...); err != nil {
+	if _, err := m.tx.Exec(ctx, "UPDATE workspaces SET "+strings.Join(set, ", ")+" WHERE name = ?", append(args, name)...); err != nil {
 		return fmt.Errorf("fill workspace %v: %w", name, err)
 	}
 	return nil
