@@ -58,20 +58,9 @@ type Database struct {
 	// binary.
 	KeyWeight func(collation string) string
 
-	ListTables  string
-	ListIndexes string
-	// ListViews: the names of the views of the database.
-	ListViews string
-	// ListTriggers: (name, table) of the triggers, and of the rules that rewrite writes
-	// where the database has such, on the tables of the database.
-	ListTriggers string
-	// ColumnWidths: (column, width as text) of one table, the argument.
-	ColumnWidths string
-	// Insertable: (column, type) of one table's columns that take values.
-	Insertable    string
+	// Introspection is how the database describes its own schema: the queries the
+	// live reading of a database runs (Inspect, views, triggers, widths, collation).
 	Introspection Introspection
-	// CollationQuery reads the collation of params.key; empty where comparisons are binary.
-	CollationQuery string
 	// SequenceReset moves the experiment id generator past explicit ids; empty where the
 	// database does that itself.
 	SequenceReset string

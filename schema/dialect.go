@@ -294,7 +294,7 @@ func listTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) 
 
 // allTables lists every table of the database.
 func allTables(ctx context.Context, db DB, d Dialect) (map[string]bool, error) {
-	rows, err := db.Query(ctx, d.Database().ListTables)
+	rows, err := db.Query(ctx, d.Database().Introspection.Tables)
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
@@ -343,7 +343,7 @@ func (c Collation) Fold(s string) string {
 
 // KeyCollation reads the collation of the tracking tables' key columns.
 func KeyCollation(ctx context.Context, db DB, d Dialect) (Collation, error) {
-	query := d.Database().CollationQuery
+	query := d.Database().Introspection.Collation
 	if query == "" {
 		return Collation{Name: "binary"}, nil
 	}
@@ -422,7 +422,7 @@ func existingObjects(ctx context.Context, db DB, d Dialect) (map[string]bool, er
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.Query(ctx, d.Database().ListIndexes)
+	rows, err := db.Query(ctx, d.Database().Introspection.Indexes)
 	if err != nil {
 		return nil, fmt.Errorf("list indexes: %w", err)
 	}

@@ -257,7 +257,7 @@ var ErrViewInPlace = errors.New("one of MLflow's tables is a view, not a table")
 
 // checkNoViews refuses a database where a table of MLflow's is a view.
 func checkNoViews(ctx context.Context, db DB, d Dialect) error {
-	query := d.Database().ListViews
+	query := d.Database().Introspection.Views
 	if query == "" {
 		return nil
 	}

@@ -99,6 +99,18 @@ func (c *ColumnInfo) LiteralDefault() (string, bool) {
 // Introspection holds a dialect's queries for the live schema. Each returns rows of
 // (table, ...) for every table of the current database or schema.
 type Introspection struct {
+	// Tables: the names of the tables; Indexes: of the indexes (and, where the
+	// database has them apart, sequences); Views: of the views.
+	Tables, Indexes, Views string
+	// Triggers: (name, table) of the triggers, and of the rules that rewrite writes
+	// where the database has such, on the tables of the database.
+	Triggers string
+	// ColumnWidths: (column, width as text) of one table, the argument.
+	ColumnWidths string
+	// Insertable: (column, type) of one table's columns that take values.
+	Insertable string
+	// Collation reads the collation of params.key; empty where comparisons are binary.
+	Collation string
 	// Columns: table, column, type, default, generated ("1"/"0"), required ("1"/"0":
 	// NOT NULL with no default, not generated), in column order.
 	Columns string

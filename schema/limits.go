@@ -180,7 +180,7 @@ type Column struct {
 // ones left out), as the database has them; nil when the table does not exist. It serves
 // tables whose shape mlflow-bulk copies rather than models (traces).
 func InsertableColumns(ctx context.Context, db DB, d Dialect, table string) ([]Column, error) {
-	rows, err := db.Query(ctx, d.Database().Insertable, table)
+	rows, err := db.Query(ctx, d.Database().Introspection.Insertable, table)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s: %w", table, err)
 	}
@@ -277,7 +277,7 @@ func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
 // ColumnWidths are the columns of a table, lower case, with how many characters each
 // holds: 0 where that is unbounded or unknown. An empty map: no such table.
 func ColumnWidths(ctx context.Context, db DB, d Dialect, table string) (map[string]int, error) {
-	rows, err := db.Query(ctx, d.Database().ColumnWidths, table)
+	rows, err := db.Query(ctx, d.Database().Introspection.ColumnWidths, table)
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s: %w", table, err)
 	}

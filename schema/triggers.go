@@ -61,7 +61,7 @@ func (t Trigger) String() string { return fmt.Sprintf("%s on %s", t.Name, t.Tabl
 // ForeignTriggers lists the triggers on the database's tables that MLflow does not
 // create: one may drop, change or divert the rows mlflow-bulk writes.
 func ForeignTriggers(ctx context.Context, db DB, d Dialect) ([]Trigger, error) {
-	query := d.Database().ListTriggers
+	query := d.Database().Introspection.Triggers
 	if query == "" {
 		return nil, fmt.Errorf("mlflow-bulk cannot list the triggers of a %s database", d)
 	}

@@ -22,13 +22,14 @@ var mysqlDatabase = &schema.Database{
 	// schema.MySQL keeps no insertion order: the history's own order serves.
 	MetricOrder: `"timestamp", step, "key", value`,
 
-	ListTables:   "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
-	ListIndexes:  "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
-	ListViews:    "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE()",
-	ListTriggers: "SELECT trigger_name, event_object_table FROM information_schema.triggers WHERE trigger_schema = DATABASE()",
-	ColumnWidths: "SELECT COLUMN_NAME, CAST(COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-	Insertable:   "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%'",
 	Introspection: schema.Introspection{
+		Tables:       "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+		Indexes:      "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
+		Views:        "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE()",
+		Triggers:     "SELECT trigger_name, event_object_table FROM information_schema.triggers WHERE trigger_schema = DATABASE()",
+		ColumnWidths: "SELECT COLUMN_NAME, CAST(COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+		Insertable:   "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND EXTRA NOT LIKE '%GENERATED%'",
+		Collation:    "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'params' AND COLUMN_NAME = 'key'",
 		Columns: `SELECT TABLE_NAME, COLUMN_NAME, LOWER(COLUMN_TYPE), COALESCE(COLUMN_DEFAULT, ''), CASE WHEN EXTRA LIKE '%GENERATED%' THEN '1' ELSE '0' END,
 			CASE WHEN IS_NULLABLE = 'NO' AND COLUMN_DEFAULT IS NULL AND EXTRA NOT LIKE '%auto_increment%' AND EXTRA NOT LIKE '%GENERATED%' THEN '1' ELSE '0' END
 			FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION`,
@@ -40,7 +41,6 @@ var mysqlDatabase = &schema.Database{
 	KeyWeight: func(collation string) string {
 		return "HEX(WEIGHT_STRING(CONVERT(? USING utf8mb4) COLLATE " + collationName(collation) + "))"
 	},
-	CollationQuery: "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'params' AND COLUMN_NAME = 'key'",
 }
 
 // collationName keeps a collation name (read from information_schema) to the letters,

@@ -22,15 +22,15 @@ var postgresDatabase = &schema.Database{
 	MetricOrder:      "ctid", // rows are never updated, so ctid follows insertion
 	JSONText:         func(quoted string) string { return "CAST(" + quoted + " AS TEXT)" },
 
-	ListTables:  "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
-	ListIndexes: "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() UNION SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
-	ListViews:   "SELECT table_name::text FROM information_schema.views WHERE table_schema = current_schema()",
-	ListTriggers: "SELECT t.tgname::text, c.relname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace " +
-		"WHERE NOT t.tgisinternal AND n.nspname = current_schema() " +
-		"UNION ALL SELECT rulename::text, tablename::text FROM pg_rules WHERE schemaname = current_schema()",
-	ColumnWidths: "SELECT column_name::text, COALESCE(character_maximum_length, 0)::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
-	Insertable:   "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER'",
 	Introspection: schema.Introspection{
+		Tables:  "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
+		Indexes: "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() UNION SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
+		Views:   "SELECT table_name::text FROM information_schema.views WHERE table_schema = current_schema()",
+		Triggers: "SELECT t.tgname::text, c.relname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace " +
+			"WHERE NOT t.tgisinternal AND n.nspname = current_schema() " +
+			"UNION ALL SELECT rulename::text, tablename::text FROM pg_rules WHERE schemaname = current_schema()",
+		ColumnWidths: "SELECT column_name::text, COALESCE(character_maximum_length, 0)::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
+		Insertable:   "SELECT column_name::text, data_type::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND is_generated = 'NEVER'",
 		Columns: `SELECT table_name::text, column_name::text, LOWER(data_type::text), COALESCE(column_default::text, ''), CASE WHEN is_generated = 'NEVER' THEN '0' ELSE '1' END,
 			CASE WHEN is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO' AND is_generated = 'NEVER' THEN '1' ELSE '0' END
 			FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,

@@ -18,14 +18,14 @@ var sqliteDatabase = &schema.Database{
 	MaxExperimentID: 1<<63 - 1,
 	MetricOrder:     "rowid",
 
-	ListTables:   "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-	ListIndexes:  "SELECT name FROM sqlite_master WHERE type = 'index'",
-	ListTriggers: "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'",
-	ListViews:    "SELECT name FROM sqlite_master WHERE type = 'view'",
-	ColumnWidths: "SELECT name, '0' FROM pragma_table_info(?)", // widths are not enforced
-	// hidden 2 and 3 are generated columns.
-	Insertable: "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",
 	Introspection: schema.Introspection{
+		Tables:       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+		Indexes:      "SELECT name FROM sqlite_master WHERE type = 'index'",
+		Triggers:     "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'",
+		Views:        "SELECT name FROM sqlite_master WHERE type = 'view'",
+		ColumnWidths: "SELECT name, '0' FROM pragma_table_info(?)", // widths are not enforced
+		// hidden 2 and 3 are generated columns.
+		Insertable: "SELECT name, CASE WHEN UPPER(type) = 'BOOLEAN' THEN 'boolean' ELSE '' END FROM pragma_table_xinfo(?) WHERE hidden NOT IN (2, 3)",
 		Columns: `SELECT m.name, p.name, LOWER(p.type), COALESCE(p.dflt_value, ''), CASE WHEN p.hidden IN (2, 3) THEN '1' ELSE '0' END,
 			CASE WHEN p."notnull" = 1 AND p.dflt_value IS NULL AND p.hidden NOT IN (2, 3) AND NOT (p.pk = 1 AND LOWER(p.type) = 'integer') THEN '1' ELSE '0' END
 			FROM sqlite_master m, pragma_table_xinfo(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`,

@@ -50,6 +50,46 @@ func manyRows(n int) [][]any {
 // createTable is the table the suite writes.
 const createTable = "CREATE TABLE t (id BIGINT NOT NULL PRIMARY KEY, s VARCHAR(10), v DOUBLE PRECISION, b BOOLEAN, n BIGINT)"
 
+// suite is the sink under test and what its checks share.
+type suite struct {
+	ctx  context.Context
+	s    sinks.Sink
+	open func(t *testing.T) sinks.Sink
+}
+
+// columns are the columns of the suite's table.
+var columns = []string{"id", "s", "v", "b", "n"}
+
+func (x *suite) exec(t *testing.T, tx sinks.Tx, q string, args ...any) {
+	t.Helper()
+	if _, err := tx.Exec(x.ctx, q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// count is how many rows of the table hold the text every row has.
+func (x *suite) count(t *testing.T) int {
+	t.Helper()
+	tx, err := x.s.Begin(x.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(x.ctx) }()
+	r, err := tx.Query(x.ctx, "SELECT COUNT(*) FROM t WHERE s = ?", "k?'x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var n int64
+	if !r.Next() {
+		t.Fatal("no row")
+	}
+	if err := r.Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return int(n)
+}
+
 // Run checks a sink against an empty database opened by open.
 func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -59,178 +99,168 @@ func Run(t *testing.T, open func(t *testing.T) sinks.Sink) {
 	if s.Describe() == "" {
 		t.Error("Describe is empty")
 	}
-	exec := func(tx sinks.Tx, q string, args ...any) {
-		t.Helper()
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	count := func() int {
-		t.Helper()
-		tx, err := s.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = tx.Rollback(ctx) }()
-		r, err := tx.Query(ctx, "SELECT COUNT(*) FROM t WHERE s = ?", "k?'x")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		var n int64
-		if !r.Next() {
-			t.Fatal("no row")
-		}
-		if err := r.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return int(n)
-	}
+	x := &suite{ctx: ctx, s: s, open: open}
 	tx, err := s.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	exec(tx, createTable)
+	x.exec(t, tx, createTable)
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	cols := []string{"id", "s", "v", "b", "n"}
+	t.Run("copy and commit", x.copyAndCommit)
+	t.Run("rollback leaves nothing", x.rollbackLeavesNothing)
+	t.Run("failing row source aborts and the connection stays usable", x.failingSource)
+	t.Run("a cancelled context aborts the copy", x.cancelledCopy)
+	t.Run("close with an open transaction", x.closeWhileOpen)
+	t.Run("savepoints", x.savepoints)
+}
 
-	t.Run("copy and commit", func(t *testing.T) {
-		tx, _ := s.Begin(ctx)
-		defer func() { _ = tx.Rollback(ctx) }()
-		n, err := tx.CopyFrom(ctx, "t", cols, &rows{data: manyRows(1234)})
-		if err != nil || n != 1234 {
-			t.Fatalf("CopyFrom = %d, %v", n, err)
+// copyAndCommit checks that a copy commits its rows and reads back as written.
+func (x *suite) copyAndCommit(t *testing.T) {
+	tx, _ := x.s.Begin(x.ctx)
+	defer func() { _ = tx.Rollback(x.ctx) }()
+	n, err := tx.CopyFrom(x.ctx, "t", columns, &rows{data: manyRows(1234)})
+	if err != nil || n != 1234 {
+		t.Fatalf("CopyFrom = %d, %v", n, err)
+	}
+	if err := tx.Commit(x.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := x.count(t); got != 1234 {
+		t.Fatalf("%d rows visible, want 1234", got)
+	}
+	tx, _ = x.s.Begin(x.ctx)
+	defer func() { _ = tx.Rollback(x.ctx) }()
+	r, err := tx.Query(x.ctx, "SELECT v, b, n FROM t WHERE id = ?", int64(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var v float64
+	var b bool
+	var nn *int64
+	if !r.Next() || r.Scan(&v, &b, &nn) != nil || v != 1.0 || b || nn != nil {
+		t.Fatalf("row 3 read back as %v %v %v", v, b, nn)
+	}
+}
+
+// rollbackLeavesNothing checks that a rollback leaves nothing of a copy.
+func (x *suite) rollbackLeavesNothing(t *testing.T) {
+	before := x.count(t)
+	tx, _ := x.s.Begin(x.ctx)
+	defer func() { _ = tx.Rollback(x.ctx) }()
+	data := manyRows(2000)[1500:]
+	if _, err := tx.CopyFrom(x.ctx, "t", columns, &rows{data: data}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Rollback(x.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := x.count(t); got != before {
+		t.Fatalf("%d rows after rollback, want %d", got, before)
+	}
+}
+
+// failingSource checks that a failing row source aborts the copy and the connection stays usable.
+func (x *suite) failingSource(t *testing.T) {
+	before := x.count(t)
+	tx, _ := x.s.Begin(x.ctx)
+	defer func() { _ = tx.Rollback(x.ctx) }()
+	boom := errors.New("source failed")
+	_, err := tx.CopyFrom(x.ctx, "t", columns, &rows{data: manyRows(3000)[2000:], fail: boom, at: 700})
+	if !errors.Is(err, boom) {
+		t.Fatalf("CopyFrom error %v, want the source's", err)
+	}
+	if err := tx.Rollback(x.ctx); err != nil {
+		t.Fatalf("rollback after a failed copy: %v", err)
+	}
+	if got := x.count(t); got != before {
+		t.Fatalf("%d rows after a failed copy, want %d", got, before)
+	}
+}
+
+// cancelledCopy checks that a cancelled context aborts the copy and never commits half of it.
+func (x *suite) cancelledCopy(t *testing.T) {
+	// On a sink of its own: a cancel may take the connection down with it (pgx
+	// closes it), which ends that import but must never commit half a copy.
+	s3 := x.open(t)
+	setup, err := s3.Begin(x.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.exec(t, setup, createTable)
+	if err := setup.Commit(x.ctx); err != nil {
+		t.Fatal(err)
+	}
+	copyCtx, cancelCopy := context.WithCancel(x.ctx)
+	defer cancelCopy()
+	tx, err := s3.Begin(copyCtx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = tx.CopyFrom(copyCtx, "t", columns, &rows{data: manyRows(3000)[2000:], cancel: cancelCopy, cancelAt: 400})
+	if err == nil {
+		err = tx.Commit(copyCtx)
+	}
+	if err == nil {
+		t.Fatal("a copy whose context was cancelled half-way committed")
+	}
+	_ = tx.Rollback(x.ctx) // the connection may be gone: nothing to undo then
+	if check, err := s3.Begin(x.ctx); err == nil {
+		var n int64
+		if err := schema.EachRow(x.ctx, check, "SELECT COUNT(*) FROM t", nil, func(scan func(...any) error) error { return scan(&n) }); err == nil && n != 0 {
+			t.Errorf("%d rows visible after a cancelled copy", n)
 		}
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if got := count(); got != 1234 {
-			t.Fatalf("%d rows visible, want 1234", got)
-		}
-		tx, _ = s.Begin(ctx)
-		defer func() { _ = tx.Rollback(ctx) }()
-		r, err := tx.Query(ctx, "SELECT v, b, n FROM t WHERE id = ?", int64(3))
+		_ = check.Rollback(x.ctx)
+	}
+	done := make(chan struct{})
+	go func() { _ = s3.Close(); close(done) }() // its error is the connection the cancel closed
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs after a cancelled copy")
+	}
+}
+
+// closeWhileOpen checks that Close returns while a transaction is open.
+func (x *suite) closeWhileOpen(t *testing.T) {
+	s2 := x.open(t)
+	tx, err := s2.Begin(x.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(x.ctx, "SELECT 1"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s2.Close() }()
+	select {
+	case err := <-done:
 		if err != nil {
-			t.Fatal(err)
+			t.Errorf("Close with an open transaction: %v", err)
 		}
-		defer r.Close()
-		var v float64
-		var b bool
-		var nn *int64
-		if !r.Next() || r.Scan(&v, &b, &nn) != nil || v != 1.0 || b || nn != nil {
-			t.Fatalf("row 3 read back as %v %v %v", v, b, nn)
-		}
-	})
-	t.Run("rollback leaves nothing", func(t *testing.T) {
-		before := count()
-		tx, _ := s.Begin(ctx)
-		defer func() { _ = tx.Rollback(ctx) }()
-		data := manyRows(2000)[1500:]
-		if _, err := tx.CopyFrom(ctx, "t", cols, &rows{data: data}); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Rollback(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if got := count(); got != before {
-			t.Fatalf("%d rows after rollback, want %d", got, before)
-		}
-	})
-	t.Run("failing row source aborts and the connection stays usable", func(t *testing.T) {
-		before := count()
-		tx, _ := s.Begin(ctx)
-		defer func() { _ = tx.Rollback(ctx) }()
-		boom := errors.New("source failed")
-		_, err := tx.CopyFrom(ctx, "t", cols, &rows{data: manyRows(3000)[2000:], fail: boom, at: 700})
-		if !errors.Is(err, boom) {
-			t.Fatalf("CopyFrom error %v, want the source's", err)
-		}
-		if err := tx.Rollback(ctx); err != nil {
-			t.Fatalf("rollback after a failed copy: %v", err)
-		}
-		if got := count(); got != before {
-			t.Fatalf("%d rows after a failed copy, want %d", got, before)
-		}
-	})
-	t.Run("a cancelled context aborts the copy", func(t *testing.T) {
-		// On a sink of its own: a cancel may take the connection down with it (pgx
-		// closes it), which ends that import but must never commit half a copy.
-		s3 := open(t)
-		setup, err := s3.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		exec(setup, createTable)
-		if err := setup.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-		copyCtx, cancelCopy := context.WithCancel(ctx)
-		defer cancelCopy()
-		tx, err := s3.Begin(copyCtx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = tx.CopyFrom(copyCtx, "t", cols, &rows{data: manyRows(3000)[2000:], cancel: cancelCopy, cancelAt: 400})
-		if err == nil {
-			err = tx.Commit(copyCtx)
-		}
-		if err == nil {
-			t.Fatal("a copy whose context was cancelled half-way committed")
-		}
-		_ = tx.Rollback(ctx) // the connection may be gone: nothing to undo then
-		if check, err := s3.Begin(ctx); err == nil {
-			var n int64
-			if err := schema.EachRow(ctx, check, "SELECT COUNT(*) FROM t", nil, func(scan func(...any) error) error { return scan(&n) }); err == nil && n != 0 {
-				t.Errorf("%d rows visible after a cancelled copy", n)
-			}
-			_ = check.Rollback(ctx)
-		}
-		done := make(chan struct{})
-		go func() { _ = s3.Close(); close(done) }() // its error is the connection the cancel closed
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			t.Fatal("Close hangs after a cancelled copy")
-		}
-	})
-	t.Run("close with an open transaction", func(t *testing.T) {
-		s2 := open(t)
-		tx, err := s2.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Exec(ctx, "SELECT 1"); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- s2.Close() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Close with an open transaction: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatal("Close hangs while a transaction is open")
-		}
-	})
-	t.Run("savepoints", func(t *testing.T) {
-		before := count()
-		tx, _ := s.Begin(ctx)
-		defer func() { _ = tx.Rollback(ctx) }()
-		exec(tx, "INSERT INTO t (id, s) VALUES (?, ?)", int64(90001), "k?'x")
-		exec(tx, "SAVEPOINT p")
-		exec(tx, "INSERT INTO t (id, s) VALUES (?, ?)", int64(90002), "k?'x")
-		exec(tx, "ROLLBACK TO SAVEPOINT p")
-		exec(tx, "RELEASE SAVEPOINT p")
-		if err := tx.Commit(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if got := count(); got != before+1 {
-			t.Fatalf("%d rows, want %d", got, before+1)
-		}
-	})
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close hangs while a transaction is open")
+	}
+}
+
+// savepoints checks that a rollback to a savepoint undoes what followed it.
+func (x *suite) savepoints(t *testing.T) {
+	before := x.count(t)
+	tx, _ := x.s.Begin(x.ctx)
+	defer func() { _ = tx.Rollback(x.ctx) }()
+	x.exec(t, tx, "INSERT INTO t (id, s) VALUES (?, ?)", int64(90001), "k?'x")
+	x.exec(t, tx, "SAVEPOINT p")
+	x.exec(t, tx, "INSERT INTO t (id, s) VALUES (?, ?)", int64(90002), "k?'x")
+	x.exec(t, tx, "ROLLBACK TO SAVEPOINT p")
+	x.exec(t, tx, "RELEASE SAVEPOINT p")
+	if err := tx.Commit(x.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := x.count(t); got != before+1 {
+		t.Fatalf("%d rows, want %d", got, before+1)
+	}
 }
 
 // RunLock checks the import lock on one database: a writing sink holds it from Open
