@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/dump"
 )
@@ -27,6 +28,9 @@ type Options struct {
 	// SkipInvalid leaves invalid runs out (listed in the manifest) instead of stopping.
 	SkipInvalid bool
 }
+
+// OptionSkipInvalid is Options.SkipInvalid, as an error names it (package remedy).
+const OptionSkipInvalid remedy.Option = "export.Options.SkipInvalid"
 
 // Report is what an export wrote.
 type Report struct {
@@ -221,7 +225,7 @@ func (w *writer) Notice(context.Context, *sources.Notice) error { return nil }
 
 func (w *writer) Invalid(_ context.Context, r *sources.Invalid) error {
 	if !w.opts.SkipInvalid {
-		return fmt.Errorf("%w: %w; fix the input, or re-run with --skip-invalid to export everything else", ErrInvalidInput, r.Err)
+		return remedy.With(fmt.Errorf("%w: %w; fix the input", ErrInvalidInput, r.Err), remedy.Remedy{Option: OptionSkipInvalid, Does: "to export everything else"})
 	}
 	w.report.Rejected = append(w.report.Rejected, r.Err.Error())
 	if r.Err.RunID != "" && r.Err.RunID == w.runID {

@@ -240,7 +240,7 @@ func TestRegistryMergeByName(t *testing.T) {
 			}
 			// Another model of the same name: version 1 differs.
 			_, err = importPaths(t, uri, importer.Options{}, clash)
-			if err == nil || !strings.Contains(err.Error(), `registered model "churn": version 1 differs`) || !strings.Contains(err.Error(), "keep-target") {
+			if err == nil || !strings.Contains(err.Error(), `registered model "churn": version 1 differs`) || !hasRemedy(err, importer.OptionOnModelConflict) {
 				t.Fatalf("clash: %v", err)
 			}
 			report, err = importPaths(t, uri, importer.Options{OnModelConflict: rules.ModelConflictKeepTarget}, clash)

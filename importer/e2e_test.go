@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"gopkg.in/yaml.v3"
 )
@@ -453,4 +455,9 @@ func compareSets(t *testing.T, what string, got, want []string) {
 	if len(got) != len(want) || missing+extra > 0 {
 		t.Errorf("%s: %d rows, want %d (%d missing, %d unexpected)", what, len(got), len(want), missing, extra)
 	}
+}
+
+// hasRemedy reports whether err names option as a way past it.
+func hasRemedy(err error, option remedy.Option) bool {
+	return slices.ContainsFunc(remedy.Of(err), func(r remedy.Remedy) bool { return r.Option == option })
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -165,7 +166,8 @@ func (m *experimentMapper) experimentByName(ctx context.Context, ws, name string
 	}
 	id, stored, found, err := m.store.ExperimentByName(ctx, ws, name)
 	if err == nil && found && stored != name {
-		return 0, false, &collidingNameError{name: name, stored: stored, id: id, collation: m.collation.Name}
+		return 0, false, remedy.With(&collidingNameError{name: name, stored: stored, id: id, collation: m.collation.Name},
+			remedy.Remedy{Option: OptionRename, Value: strconv.Quote(name + "=NEW"), Does: "to import it under another name"})
 	}
 	return id, found, err
 }
@@ -180,7 +182,7 @@ type collidingNameError struct {
 
 func (e *collidingNameError) Error() string {
 	return fmt.Sprintf("experiment %q is the same name as the target's experiment %d %q under the target's collation %s, so the database cannot hold both and MLflow "+
-		"would merge them; import it under another name with --rename-experiment %q=NEW", e.name, e.id, e.stored, e.collation, e.name)
+		"would merge them", e.name, e.id, e.stored, e.collation)
 }
 
 func (m *experimentMapper) createExperiment(ctx context.Context, e *sources.Experiment) (int64, error) {

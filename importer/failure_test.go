@@ -102,7 +102,7 @@ func TestInvalidInputStopsBeforeCommittingTheRun(t *testing.T) {
 			if !errors.Is(err, importer.ErrInvalidInput) || !errors.As(err, &inErr) {
 				t.Fatalf("error %v is not an input error", err)
 			}
-			if inErr.RunID != badID || inErr.Line != 51 || !strings.Contains(err.Error(), "--skip-invalid") {
+			if inErr.RunID != badID || inErr.Line != 51 || !hasRemedy(err, importer.OptionSkipInvalid) {
 				t.Errorf("error does not name run, line and the way out: %v", err)
 			}
 			d := openDB(t, uri)

@@ -3,6 +3,7 @@ package importer
 import (
 	"fmt"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -15,9 +16,8 @@ import (
 // cannot hold, what saying which in words; file is where they were read.
 func (b base) lacking(file, table, column string, rows int64, what string) error {
 	if !b.opts.SkipUnsupported {
-		return fmt.Errorf("%w: %s: %s: the target at revision %s has no place for them. Create the target with a newer schema "+
-			"('mlflow-bulk schema init' on an empty database), upgrade it with 'mlflow db upgrade', or re-run with --skip-unsupported "+
-			"to import the rest and list these in the report", ErrUnsupported, file, what, b.rev.ID)
+		return remedy.With(fmt.Errorf("%w: %s: %s: the target at revision %s has no place for them. Create the target with a newer schema "+
+			"('mlflow-bulk schema init' on an empty database), or upgrade it with 'mlflow db upgrade'", ErrUnsupported, file, what, b.rev.ID), skipUnsupported)
 	}
 	b.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no place for them (--skip-unsupported)", what, b.rev.ID))
 	for i, u := range b.report.Unsupported {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -94,10 +95,11 @@ func (w *runWriter) moveRunForward(ctx context.Context, src rules.RunRow) error 
 	if stored.experiment != nil && *stored.experiment != src.ExperimentID {
 		// The same run id in two experiments (two stores, or a run moved between
 		// imports): MLflow keeps a run in one experiment, and a merge would mix them.
-		return fmt.Errorf("%w: the run is in experiment %d of the target, and this copy belongs in experiment %d; MLflow keeps a run in one experiment, so this copy is left out "+
-			"(import it with --target-experiment, or into another database, to keep both). Where the import's placement changed since the run was imported "+
-			"(--workspace, --rename-experiment, --target-experiment), runs the target holds stay where they are: import into a new database, "+
-			"or move them with MLflow (mlflow db move-resources moves them between workspaces)", ErrTargetConflict, *stored.experiment, src.ExperimentID)
+		return remedy.With(fmt.Errorf("%w: the run is in experiment %d of the target, and this copy belongs in experiment %d; MLflow keeps a run in one experiment, so this copy is left out "+
+			"(import it into another database to keep both). Where the import's placement (workspace, renamed or target experiment) changed since the run was imported, "+
+			"runs the target holds stay where they are: import into a new database, "+
+			"or move them with MLflow (mlflow db move-resources moves them between workspaces)", ErrTargetConflict, *stored.experiment, src.ExperimentID),
+			remedy.Remedy{Option: OptionTargetExperiment, Value: "NAME", Does: "to put every run into one experiment and keep both"})
 	}
 	var set []columnValue
 	status := ""
@@ -170,7 +172,8 @@ func (w *runWriter) newParams(ctx context.Context, r *sources.Run, params []sour
 			w.run.of(entityParams).Skipped++
 			w.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (--on-param-conflict keep-target)", r.RunID, p.Key, v, p.Value))
 		default:
-			return nil, fmt.Errorf("%w: param %q is %q in the target and %q in the source; MLflow never changes a param: re-run with --on-param-conflict keep-target to keep the target's", ErrTargetConflict, p.Key, v, p.Value)
+			return nil, remedy.With(fmt.Errorf("%w: param %q is %q in the target and %q in the source; MLflow never changes a param", ErrTargetConflict, p.Key, v, p.Value),
+				remedy.Remedy{Option: OptionOnParamConflict, Value: string(rules.ParamConflictKeepTarget), Does: "to keep the target's"})
 		}
 	}
 	return out, nil

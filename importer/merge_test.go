@@ -101,7 +101,7 @@ func TestParamConflict(t *testing.T) {
 			}
 			setUpFile(t, run, "params/param_0", "changed")
 			_, err := importPaths(t, uri, importer.Options{}, root)
-			if err == nil || !strings.Contains(err.Error(), `param "param_0"`) || !strings.Contains(err.Error(), filepath.Base(run)) || !strings.Contains(err.Error(), "keep-target") {
+			if err == nil || !strings.Contains(err.Error(), `param "param_0"`) || !strings.Contains(err.Error(), filepath.Base(run)) || !hasRemedy(err, importer.OptionOnParamConflict) {
 				t.Fatalf("conflict: %v", err)
 			}
 			// A conflict with the target is not called invalid input to fix.

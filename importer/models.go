@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -220,7 +221,8 @@ func (ew *entityWriter) modelConflict(name, what string) error {
 		ew.noteSkipped("", fmt.Sprintf("registered model %q: %s; the target's is kept (--on-model-conflict keep-target)", name, what))
 		return nil
 	}
-	return fmt.Errorf("registered model %q: %s; re-run with --on-model-conflict keep-target to keep the target's and import the rest", name, what)
+	return remedy.With(fmt.Errorf("registered model %q: %s", name, what),
+		remedy.Remedy{Option: OptionOnModelConflict, Value: string(rules.ModelConflictKeepTarget), Does: "to keep the target's and import the rest"})
 }
 
 // versionSignature is what makes two versions of a model the same version.
@@ -374,5 +376,6 @@ func (ew *entityWriter) modelNameCollision(ctx context.Context, m *sources.Regis
 	ew.committed.of(entityRegisteredModels).Rejected++
 	ew.committed.of(entityModelVersions).Rejected += int64(len(m.Versions))
 	return ew.invalid(&sources.InputError{File: m.Origin.File,
-		Err: fmt.Errorf("%w: %s; rename one, or re-run with --on-key-collision keep-first to keep the first", ErrTargetConflict, what)})
+		Err: remedy.With(fmt.Errorf("%w: %s; rename one", ErrTargetConflict, what),
+			remedy.Remedy{Option: OptionOnKeyCollision, Value: string(rules.CollisionKeepFirst), Does: "to keep the first"})})
 }

@@ -210,7 +210,7 @@ func TestKeyCollisions(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), `"LR" and "lr"`) || !strings.Contains(err.Error(), "keep-first") {
+			if err == nil || !strings.Contains(err.Error(), `"LR" and "lr"`) || !hasRemedy(err, importer.OptionOnKeyCollision) {
 				t.Fatalf("want a collision error naming both keys and the way out, got %v", err)
 			}
 			report, err := importPaths(t, uri, importer.Options{OnKeyCollision: rules.CollisionKeepFirst}, root)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -95,7 +96,9 @@ func (w *runWriter) startRun(ctx context.Context, source int, r *sources.Run) er
 			}
 			return nil
 		case rules.ExistingRunFail:
-			return fmt.Errorf("%s: run %s is already in the target (--on-existing-run fail); merge adds what it lacks, skip leaves it as it is", r.Origin.File, r.RunID)
+			return remedy.With(fmt.Errorf("%s: run %s is already in the target, and the import was to stop at a run the target holds", r.Origin.File, r.RunID),
+				remedy.Remedy{Option: OptionOnExistingRun, Value: string(rules.ExistingRunMerge), Does: "to add what it lacks"},
+				remedy.Remedy{Option: OptionOnExistingRun, Value: string(rules.ExistingRunSkip), Does: "to leave it as it is"})
 		}
 		return w.startMerge(ctx, source, r, expID)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -111,10 +112,11 @@ func (l *ledger) noticeOnce(notice string) {
 func (b base) reject(inErr *sources.InputError) error {
 	if !b.opts.SkipInvalid {
 		if errors.Is(inErr, ErrTargetConflict) {
-			return fmt.Errorf("%w\nNothing of the run was committed. The input is not wrong: the target holds another value (changed there since the last import?); "+
-				"keep the target's with the flag above, or re-run with --skip-invalid to leave the run out", inErr)
+			return remedy.With(fmt.Errorf("%w\nNothing of the run was committed. The input is not wrong: the target holds another value (changed there since the last import?)", inErr),
+				skipInvalid("to leave the run out"))
 		}
-		return fmt.Errorf("%w: %w\nNothing of the invalid run or experiment was committed; fix the input, or re-run with --skip-invalid to import everything else", ErrInvalidInput, inErr)
+		return remedy.With(fmt.Errorf("%w: %w\nNothing of the invalid run or experiment was committed; fix the input", ErrInvalidInput, inErr),
+			skipInvalid("to import everything else"))
 	}
 	b.report.Rejected = append(b.report.Rejected, Note{Source: b.sourceName, Path: inErr.File, Reason: inErr.Error(), RunID: inErr.RunID})
 	return nil

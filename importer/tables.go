@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -79,13 +80,14 @@ func (tc *tableCopier) checkUnsupported(ctx context.Context, srcs []sources.Sour
 		return nil
 	}
 	if workspaceProblem(tc.report.Unsupported) {
-		return fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Put the sources' workspaces into one with --workspace NAME (or --flatten-workspaces for the default one), "+
-			"import into a target of MLflow 3.10 or later, or re-run with --skip-unsupported to import the rest and list these in the report",
-			ErrUnsupported, tc.sink.Describe(), tc.rev.ID, strings.Join(problems, "\n"))
+		return remedy.With(fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Import into a target of MLflow 3.10 or later, or put the sources' workspaces into one",
+			ErrUnsupported, tc.sink.Describe(), tc.rev.ID, strings.Join(problems, "\n")),
+			remedy.Remedy{Option: OptionWorkspace, Value: "NAME", Does: "to put them into workspace NAME"},
+			remedy.Remedy{Option: OptionDefaultWorkspace, Does: "to put them into the default one"}, skipUnsupported)
 	}
-	return fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Create the target with a newer schema ('mlflow-bulk schema init --revision ...' on an empty database), "+
-		"upgrade it with 'mlflow db upgrade' from the MLflow release the source comes from, or re-run with --skip-unsupported to import the rest and list these in the report",
-		ErrUnsupported, tc.sink.Describe(), tc.rev.ID, strings.Join(problems, "\n"))
+	return remedy.With(fmt.Errorf("%w: %s at revision %s lacks\n%s\nNothing was written. Create the target with a newer schema ('mlflow-bulk schema init --revision ...' on an empty database), "+
+		"or upgrade it with 'mlflow db upgrade' from the MLflow release the source comes from",
+		ErrUnsupported, tc.sink.Describe(), tc.rev.ID, strings.Join(problems, "\n")), skipUnsupported)
 }
 
 // workspaceProblem reports whether what a target lacks is workspaces.
@@ -107,9 +109,9 @@ func (tc *tableCopier) unsupportedRows(c *sources.TableChunk, target *schema.Tab
 		return nil
 	}
 	if !tc.opts.SkipUnsupported {
-		return fmt.Errorf("%w: %s: %s, %d rows: the target at revision %s has no such %s; create the target with a newer schema, "+
-			"upgrade it with 'mlflow db upgrade', or re-run with --skip-unsupported to import the rest",
-			ErrUnsupported, c.Origin.File, what, n, tc.rev.ID, strings.Fields(what)[0])
+		return remedy.With(fmt.Errorf("%w: %s: %s, %d rows: the target at revision %s has no such %s; create the target with a newer schema, "+
+			"or upgrade it with 'mlflow db upgrade'",
+			ErrUnsupported, c.Origin.File, what, n, tc.rev.ID, strings.Fields(what)[0]), skipUnsupported)
 	}
 	tc.noteSkipped(c.Origin.File, fmt.Sprintf("%s, %d rows: the target at revision %s has no such %s; left out (--skip-unsupported)", what, n, tc.rev.ID, strings.Fields(what)[0]))
 	return nil
@@ -166,8 +168,9 @@ func (tc *tableCopier) tableChunk(ctx context.Context, source int, c *sources.Ta
 			}
 			count.Merged++
 		case tc.opts.OnExistingRun == rules.ExistingRunFail:
-			return fmt.Errorf("%s: a row of %s with key %s is in the target with other values (--on-existing-run fail); merge or skip keeps the target's row and reports it",
-				c.Origin.File, name, strings.ReplaceAll(tablerows.RowKey(row, key), "\x1f", ", "))
+			return remedy.With(fmt.Errorf("%s: a row of %s with key %s is in the target with other values, and the import was to stop at what the target holds",
+				c.Origin.File, name, strings.ReplaceAll(tablerows.RowKey(row, key), "\x1f", ", ")),
+				remedy.Remedy{Option: OptionOnExistingRun, Value: string(rules.ExistingRunMerge), Does: "to keep the target's row and report it"})
 		default:
 			count.Skipped++
 			differ++

@@ -19,6 +19,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -306,8 +307,11 @@ func TestUnsupportedStopsBeforeWriting(t *testing.T) {
 			if !errors.Is(err, importer.ErrUnsupported) {
 				t.Fatalf("err = %v", err)
 			}
+			if !hasRemedy(err, importer.OptionSkipUnsupported) {
+				t.Errorf("the error does not name the way past it: %+v", remedy.Of(err))
+			}
 			for _, want := range []string{"table review_queues, 1 rows", "table label_schemas, 1 rows", "table review_queue_items, 1 rows",
-				"column workspaces.trace_archival_location, 1 rows", "column workspaces.trace_archival_retention, 1 rows", "Nothing was written", "--skip-unsupported"} {
+				"column workspaces.trace_archival_location, 1 rows", "column workspaces.trace_archival_retention, 1 rows", "Nothing was written"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("the error does not say %q:\n%v", want, err)
 				}

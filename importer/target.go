@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -143,9 +144,9 @@ func (im *importer) checkTriggers(ctx context.Context, tx sinks.Tx) error {
 		names[i] = t.String()
 	}
 	if !im.opts.AllowTriggers {
-		return fmt.Errorf("%s: %w: %s. A trigger may drop, change or divert the rows mlflow-bulk writes; nothing was written. "+
-			"Remove them, or re-run with --allow-triggers to write anyway (a write that stores fewer rows than it wrote still stops the import)",
-			im.sink.Describe(), ErrForeignTriggers, strings.Join(names, ", "))
+		return remedy.With(fmt.Errorf("%s: %w: %s. A trigger may drop, change or divert the rows mlflow-bulk writes; nothing was written. Remove them",
+			im.sink.Describe(), ErrForeignTriggers, strings.Join(names, ", ")),
+			remedy.Remedy{Option: OptionAllowTriggers, Does: "to write anyway (a write that stores fewer rows than it wrote still stops the import)"})
 	}
 	im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's tables have triggers MLflow does not create (%s); written with --allow-triggers", strings.Join(names, ", ")))
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
@@ -168,7 +169,7 @@ func checkWorkspaceOptions(o Options) error {
 		return nil
 	}
 	if err := rules.CheckWorkspaceName(o.Workspace); err != nil {
-		return fmt.Errorf("--workspace: %w", err)
+		return remedy.Value(OptionWorkspace, o.Workspace, err)
 	}
 	return nil
 }

@@ -132,7 +132,7 @@ func TestWorkspacesIntoTargetWithout(t *testing.T) {
 	target := emptiedCopy(t, testenv.Sample(t, "yizhehong-ecu-agent-sqlite/mlflow.db"))
 	_, err := importPaths(t, target, importer.Options{}, src)
 	if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), `"team-a" (`) || !strings.Contains(err.Error(), `"team-b" (`) ||
-		!strings.Contains(err.Error(), "--workspace NAME") {
+		!hasRemedy(err, importer.OptionWorkspace) || !hasRemedy(err, importer.OptionDefaultWorkspace) {
 		t.Fatalf("into a target without workspaces: %v", err)
 	}
 	d := openDB(t, target)
@@ -383,7 +383,7 @@ func TestWorkspaceAfterAPlainImport(t *testing.T) {
 		t.Fatal(err)
 	}
 	report, err := importPaths(t, uri, importer.Options{Workspace: "team-a"}, root)
-	if !errors.Is(err, importer.ErrTargetConflict) || !strings.Contains(err.Error(), "--workspace") {
+	if !errors.Is(err, importer.ErrTargetConflict) || !strings.Contains(err.Error(), "placement (workspace") {
 		t.Fatalf("runs moved to another workspace: %v", err)
 	}
 	if report != nil && report.UnchangedRuns != 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 )
 
 // ValueLimits are the limits MLflow's own validation applies to values when it logs
@@ -69,13 +71,13 @@ func ForRelease(version string) (*Revision, error) {
 			return r, nil
 		}
 	}
-	return nil, fmt.Errorf("mlflow-bulk does not know which schema MLflow %s uses; it knows %s. %s", version, SupportedReleases(), upgradePathTo(version, want))
+	return nil, upgradePathTo(fmt.Errorf("mlflow-bulk does not know which schema MLflow %s uses; it knows %s", version, SupportedReleases()), version, want)
 }
 
-// upgradePathTo says how to get the schema of a release whose head mlflow-bulk does not
-// know: from the newest known release before it that mlflow-bulk creates, which that
-// MLflow upgrades (MLflow 3.12 and 3.13 lie between heads mlflow-bulk creates).
-func upgradePathTo(version string, want []int) string {
+// upgradePathTo adds to err how to get the schema of a release whose head mlflow-bulk
+// does not know: from the newest known release before it that mlflow-bulk creates, which
+// that MLflow upgrades (MLflow 3.12 and 3.13 lie between heads mlflow-bulk creates).
+func upgradePathTo(err error, version string, want []int) error {
 	for i := Newest().index; i >= 0; i-- {
 		r := &chain[i]
 		if r.Releases == "" {
@@ -90,19 +92,28 @@ func upgradePathTo(version string, want []int) string {
 			continue
 		}
 		if i == Newest().index {
-			return UpgradePath()
+			return UpgradePath(err)
 		}
-		return fmt.Sprintf("To get the schema of MLflow %s, create MLflow %s's (--mlflow-version %s), let MLflow %s upgrade it (`mlflow db upgrade <uri>`), then import into it",
-			version, hi, hi, version)
+		return remedy.With(err, remedy.Remedy{Option: OptionRelease, Value: hi,
+			Does: fmt.Sprintf("to create MLflow %s's schema, let MLflow %s upgrade it (`mlflow db upgrade <uri>`), then import into it", hi, version)})
 	}
-	return "MLflow's SQL schema has alembic revisions from MLflow 1.0 on: use a schema of 1.0 or later (--mlflow-version 1.0)"
+	return remedy.With(fmt.Errorf("%w. MLflow's SQL schema has alembic revisions from MLflow 1.0 on: use a schema of 1.0 or later", err),
+		remedy.Remedy{Option: OptionRelease, Value: "1.0"})
 }
 
-// UpgradePath says how a user gets the schema of a release whose schema mlflow-bulk
-// cannot create: create the newest it can, let that release's MLflow upgrade it.
-func UpgradePath() string {
-	return fmt.Sprintf("To get the schema of a newer MLflow, create the newest one mlflow-bulk holds (--revision %s), "+
-		"let that MLflow upgrade it (`mlflow db upgrade <uri>`), then import into it", Newest().ID)
+// The options of a schema's creation that its errors name (package remedy): the
+// release whose schema is created (ForRelease), or the revision itself (Lookup).
+const (
+	OptionRelease  remedy.Option = "schema.ForRelease"
+	OptionRevision remedy.Option = "schema.Lookup"
+)
+
+// UpgradePath adds to err how a user gets the schema of a release whose schema
+// mlflow-bulk cannot create: create the newest it can, let that release's MLflow
+// upgrade it.
+func UpgradePath(err error) error {
+	return remedy.With(err, remedy.Remedy{Option: OptionRevision, Value: Newest().ID,
+		Does: "to create the newest schema mlflow-bulk holds, let the newer MLflow upgrade it (`mlflow db upgrade <uri>`), then import into it"})
 }
 
 func parseVersion(v string) ([]int, error) {

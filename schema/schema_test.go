@@ -12,6 +12,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
@@ -513,7 +514,7 @@ func TestForRelease(t *testing.T) {
 	for _, version := range lines {
 		r, err := schema.ForRelease(version)
 		if version == "3.12" || version == "3.13" {
-			if err == nil || !strings.Contains(err.Error(), "create MLflow 3.11's (--mlflow-version 3.11)") {
+			if rs := remedy.Of(err); err == nil || len(rs) != 1 || rs[0].Option != schema.OptionRelease || rs[0].Value != "3.11" {
 				t.Errorf("ForRelease(%s) = %v, %v", version, r, err)
 			}
 			continue

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
@@ -131,12 +132,16 @@ func (o Options) LockWaitLimit() time.Duration {
 // ErrLocked means another import held the target's lock for longer than LockTimeout.
 var ErrLocked = errors.New("another mlflow-bulk import is writing to the target")
 
-// Waited says how long a sink waited for the lock, for ErrLocked's message.
-func Waited(d time.Duration) string {
-	if d <= time.Millisecond {
-		return "did not wait: --lock-timeout 0"
+// OptionLockTimeout is Options.LockTimeout, as the lock's error names it as a remedy.
+const OptionLockTimeout remedy.Option = "sinks.Options.LockTimeout"
+
+// Locked is ErrLocked after a wait of d, naming the option that waits longer.
+func Locked(d time.Duration) error {
+	waited := "did not wait: the lock timeout is 0"
+	if d > time.Millisecond {
+		waited = fmt.Sprintf("waited %s", d)
 	}
-	return fmt.Sprintf("waited %s; --lock-timeout waits longer", d)
+	return remedy.With(fmt.Errorf("%w (%s)", ErrLocked, waited), remedy.Remedy{Option: OptionLockTimeout, Value: "DURATION", Does: "to wait longer"})
 }
 
 // ImportLockKey is the PostgreSQL advisory lock key of mlflow-bulk imports ("mlflow"

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
@@ -143,3 +144,7 @@ func CheckContext(ctx context.Context) error {
 	}
 	return nil
 }
+
+// OptionExperiments is the import's choice of experiments by name, which a reader's
+// advice may name (package remedy); importer/rules keeps the filter itself.
+const OptionExperiments remedy.Option = "importer.Options.Filter.Experiments"

@@ -176,7 +176,7 @@ func (opts *ImportOptions) targetSettings() (password string, rev *schema.Revisi
 		return "", nil, &usageError{err}
 	}
 	if !rev.Described() {
-		return "", nil, &usageError{fmt.Errorf("mlflow-bulk knows MLflow %s's revision %s but does not create it. %s", opts.MLflowVersion, rev.ID, schema.UpgradePath())}
+		return "", nil, &usageError{schema.UpgradePath(fmt.Errorf("mlflow-bulk knows MLflow %s's revision %s but does not create it", opts.MLflowVersion, rev.ID))}
 	}
 	return password, rev, nil
 }

@@ -66,7 +66,7 @@ func newImportJSON(opts *ImportOptions, report *importer.Report, vr *verify.Repo
 		StartedAt: started.UTC().Format(time.RFC3339), FinishedAt: opts.IO.Clock.Now().UTC().Format(time.RFC3339),
 		NothingNew: err == nil && report.Complete && !report.DryRun && report.NothingNew()}
 	if err != nil {
-		out.Error = err.Error()
+		out.Error = errorText(err)
 	}
 	return out
 }

@@ -25,7 +25,7 @@ func Main(args []string, io *IOStreams) ExitCode {
 		err = &usageError{fmt.Errorf("%w\nRun 'mlflow-bulk --help' for the commands", err)}
 	}
 	if err != nil && !errors.Is(err, errSkippedInvalid) && !errors.Is(err, errDifferences) {
-		msg := err.Error()
+		msg := errorText(err)
 		if ctx.Err() != nil {
 			msg = "interrupted: nothing of the open batch was committed; run the same command again to finish"
 		}

@@ -204,7 +204,7 @@ func initSchema(ctx context.Context, registry *drivers.Registry, target, passwor
 	}
 	defer sink.Close()
 	if !rev.Described() {
-		return &usageError{fmt.Errorf("mlflow-bulk knows of revision %s but holds no DDL to create it. %s", rev, schema.UpgradePath())}
+		return &usageError{schema.UpgradePath(fmt.Errorf("mlflow-bulk knows of revision %s but holds no DDL to create it", rev))}
 	}
 	if !schema.CanCreate(rev, sink.Dialect()) {
 		return &usageError{fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", rev, sink.Dialect(), creatable(sink.Dialect()))}

@@ -155,7 +155,7 @@ func (s *mysqlSink) lock(ctx context.Context) error {
 			return fmt.Errorf("take the import lock: %w", err)
 		}
 		if got.Int64 != 1 {
-			return fmt.Errorf("%s: %w (%s)", s.Describe(), sinks.ErrLocked, sinks.Waited(s.opts.LockWaitLimit()))
+			return fmt.Errorf("%s: %w", s.Describe(), sinks.Locked(s.opts.LockWaitLimit()))
 		}
 	}
 	return nil

@@ -117,7 +117,7 @@ func (s *pgSink) lock(ctx context.Context) (err error) {
 	if _, err := s.conn.Exec(ctx, "SELECT pg_advisory_lock($1)", int64(sinks.ImportLockKey)); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
-			return fmt.Errorf("%s: %w (%s)", s.Describe(), sinks.ErrLocked, sinks.Waited(s.opts.LockWaitLimit()))
+			return fmt.Errorf("%s: %w", s.Describe(), sinks.Locked(s.opts.LockWaitLimit()))
 		}
 		return fmt.Errorf("take the import lock: %w", err)
 	}

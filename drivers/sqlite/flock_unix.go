@@ -37,7 +37,7 @@ func lockFile(ctx context.Context, path string, timeout time.Duration, onWait fu
 		}
 		if time.Now().After(deadline) {
 			f.Close()
-			return nil, fmt.Errorf("%w (%s)", sinks.ErrLocked, sinks.Waited(timeout))
+			return nil, sinks.Locked(timeout)
 		}
 		select {
 		case <-ctx.Done():

@@ -128,7 +128,7 @@ func (s *sqliteSink) Begin(ctx context.Context) (sinks.Tx, error) {
 	}
 	if _, err := s.conn.ExecContext(ctx, begin); err != nil {
 		if busy(err) {
-			return nil, fmt.Errorf("%s: %w (%s)", s.Describe(), sinks.ErrLocked, sinks.Waited(s.opts.LockWaitLimit()))
+			return nil, fmt.Errorf("%s: %w", s.Describe(), sinks.Locked(s.opts.LockWaitLimit()))
 		}
 		return nil, fmt.Errorf("begin transaction on %s: %w", s.Describe(), err)
 	}

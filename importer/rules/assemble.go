@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -203,8 +204,8 @@ func (a Assembler) KeyCollision(seen map[string]string, key string) string {
 
 // CollisionError is the message for colliding keys under the fail policy.
 func (a Assembler) CollisionError(what, first, later string) error {
-	return fmt.Errorf("%s keys %q and %q are one key under the target's collation %s; re-run with --on-key-collision keep-first to keep %q and leave %q out",
-		what, first, later, a.Collation.Name, first, later)
+	return remedy.With(fmt.Errorf("%s keys %q and %q are one key under the target's collation %s", what, first, later, a.Collation.Name),
+		remedy.Remedy{Option: OptionOnKeyCollision, Value: string(CollisionKeepFirst), Does: fmt.Sprintf("to keep %q and leave %q out", first, later)})
 }
 
 // checkRun rejects values the target cannot store, naming the run's field.

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -104,8 +105,9 @@ func TestAssembleCollisions(t *testing.T) {
 	ci := schema.Collation{Name: "utf8mb4_general_ci", CaseInsensitive: true, PadSpace: true}
 	r := &sources.Run{RunID: "r1", Params: []sources.Tag{{Key: "lr", Value: "1"}, {Key: "LR", Value: "2"}}, Tags: []sources.Tag{{Key: "x", Value: "1"}, {Key: "x ", Value: "2"}}}
 	a := Assembler{Rev: schema.Newest(), Db: schema.MySQL.Database(), Collation: ci}
-	if _, err := a.Run(r, 1); err == nil || !strings.Contains(err.Error(), "--on-key-collision keep-first") {
-		t.Errorf("fail policy: %v", err)
+	_, err := a.Run(r, 1)
+	if rs := remedy.Of(err); err == nil || len(rs) != 1 || rs[0].Option != OptionOnKeyCollision || rs[0].Value != string(CollisionKeepFirst) {
+		t.Errorf("fail policy: %v, remedies %+v", err, rs)
 	}
 	a.Collisions = CollisionKeepFirst
 	out, err := a.Run(r, 1)

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -122,7 +123,7 @@ func Open(ctx context.Context, path string, opts Options) (sources.Source, error
 	s := &csvSource{path: path, layout: detectCSV(header), opts: opts, chunk: opts.PointsPerRecord(), loc: time.UTC}
 	if opts.Timezone != "" {
 		if s.loc, err = time.LoadLocation(opts.Timezone); err != nil {
-			return nil, fmt.Errorf("--csv-timezone %q: not a time zone such as Europe/Berlin, Asia/Kolkata or UTC: %w", opts.Timezone, err)
+			return nil, remedy.Value(OptionTimezone, opts.Timezone, fmt.Errorf("not a time zone such as Europe/Berlin, Asia/Kolkata or UTC: %w", err))
 		}
 	}
 	if s.layout == csvNone {
@@ -399,3 +400,14 @@ func (s *csvSource) readRows(ctx context.Context, each func(ctx context.Context,
 func (s *csvSource) invalid(ctx context.Context, line int, runID string, err error) error {
 	return s.Emit(ctx, &sources.Invalid{Err: &sources.InputError{File: s.path, Line: line, RunID: runID, Err: err}})
 }
+
+// The options a CSV file's errors name (package remedy).
+const (
+	OptionTimeFormat remedy.Option = "csvfile.Options.TimeFormat"
+	OptionTimezone   remedy.Option = "csvfile.Options.Timezone"
+)
+
+// RemedyOptions lists every option the reader's errors may name.
+var RemedyOptions = []remedy.Option{OptionTimeFormat, OptionTimezone}
+
+var giveTimeFormat = remedy.Remedy{Option: OptionTimeFormat, Value: "FORMAT", Does: "to give their format (for example '%d-%m-%Y %H:%M')"}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 )
 
 // How the columns of a CSV without prefixes are told apart, and how its times are read.
@@ -102,19 +104,18 @@ func (st *csvColumnStats) dates(given string) (csvDates, error) {
 	case given != "":
 		layout, err := strftimeLayout(given)
 		if err != nil {
-			return csvDates{}, err
+			return csvDates{}, remedy.Value(OptionTimeFormat, given, err)
 		}
 		return csvDates{layout: layout, how: fmt.Sprintf("times read as %s (--csv-time-format)", given)}, nil
 	case st.dayFirst > 0 && st.monthFirst > 0:
-		return csvDates{}, fmt.Errorf("numeric dates put the day first in %d cells and the month first in %d: give the format with --csv-time-format (for example '%%d-%%m-%%Y %%H:%%M')",
-			st.dayFirst, st.monthFirst)
+		return csvDates{}, remedy.With(fmt.Errorf("numeric dates put the day first in %d cells and the month first in %d", st.dayFirst, st.monthFirst), giveTimeFormat)
 	case st.dayFirst > 0:
 		return csvDates{dayFirst: true, order: true, how: "numeric dates read day first (DD-MM-YYYY), the only order all of them allow"}, nil
 	case st.monthFirst > 0:
 		return csvDates{order: true, how: "numeric dates read month first (MM-DD-YYYY), the only order all of them allow"}, nil
 	case st.ambiguousTime != "":
-		return csvDates{}, fmt.Errorf("times such as %q are valid dates with the day first and with the month first: give the format with --csv-time-format "+
-			"(for example '%%d-%%m-%%Y %%H:%%M' or '%%m-%%d-%%Y %%H:%%M')", st.ambiguousTime)
+		return csvDates{}, remedy.With(fmt.Errorf("times such as %q are valid dates with the day first and with the month first", st.ambiguousTime),
+			remedy.Remedy{Option: OptionTimeFormat, Value: "FORMAT", Does: "to give their format (for example '%d-%m-%Y %H:%M' or '%m-%d-%Y %H:%M')"})
 	}
 	return csvDates{}, nil
 }
@@ -282,18 +283,18 @@ func strftimeLayout(format string) (string, error) {
 	for i := 0; i < len(format); i++ {
 		if format[i] != '%' {
 			if !strings.ContainsRune(strftimeLiterals, rune(format[i])) {
-				return "", fmt.Errorf("--csv-time-format %q holds %q between its directives; mlflow-bulk reads formats whose other characters are among %q", format, format[i], strftimeLiterals)
+				return "", fmt.Errorf("it holds %q between its directives; mlflow-bulk reads formats whose other characters are among %q", format[i], strftimeLiterals)
 			}
 			b.WriteByte(format[i])
 			continue
 		}
 		if i+1 == len(format) {
-			return "", fmt.Errorf("--csv-time-format %q ends with a lone %%", format)
+			return "", errors.New("it ends with a lone %")
 		}
 		i++
 		d, ok := directives[format[i]]
 		if !ok {
-			return "", fmt.Errorf("--csv-time-format %q: %%%c is not a directive mlflow-bulk reads (%%d %%m %%Y %%y %%H %%M %%S %%f %%z %%b %%B %%p %%I)", format, format[i])
+			return "", fmt.Errorf("%%%c is not a directive mlflow-bulk reads (%%d %%m %%Y %%y %%H %%M %%S %%f %%z %%b %%B %%p %%I)", format[i])
 		}
 		b.WriteString(d)
 	}

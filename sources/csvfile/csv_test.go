@@ -2,13 +2,16 @@ package csvfile_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
@@ -214,7 +217,7 @@ func TestCSVDayFirstTimes(t *testing.T) {
 	}
 	ambiguous := writeCSV(t, "ambiguous.csv", uiCSV("m", row("04-08-2024 14:28", runA)))
 	runs, _, _, invalid = readCSV(t, ambiguous, csvfile.Options{})
-	if len(runs) != 0 || len(invalid) != 1 || !strings.Contains(invalid[0].Error(), "--csv-time-format") {
+	if len(runs) != 0 || len(invalid) != 1 || !slices.ContainsFunc(remedy.Of(invalid[0]), func(r remedy.Remedy) bool { return r.Option == csvfile.OptionTimeFormat }) {
 		t.Fatalf("an ambiguous date: runs %d, invalid %v", len(runs), invalid)
 	}
 	runs, _, _, invalid = readCSV(t, ambiguous, csvfile.Options{TimeFormat: "%m-%d-%Y %H:%M"})
@@ -270,7 +273,8 @@ func TestCSVTimezone(t *testing.T) {
 	if !strings.Contains(strings.Join(notices, "\n"), "read in Asia/Kolkata") {
 		t.Errorf("the report does not name the zone: %v", notices)
 	}
-	if _, err := csvfile.Open(context.Background(), path, csvfile.Options{Timezone: "Mars/Olympus"}); err == nil || !strings.Contains(err.Error(), "--csv-timezone") {
+	var valueErr *remedy.ValueError
+	if _, err := csvfile.Open(context.Background(), path, csvfile.Options{Timezone: "Mars/Olympus"}); !errors.As(err, &valueErr) || valueErr.Option != csvfile.OptionTimezone {
 		t.Errorf("an unknown zone: %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -41,7 +42,7 @@ func (s *csvSource) parseTime(v string) (*int64, error) {
 			return &ms, nil
 		}
 	}
-	return nil, fmt.Errorf("time %q is not a date such as 2026-05-25 09:31:08+00:00 or epoch milliseconds; give its format with --csv-time-format (for example '%%d-%%m-%%Y %%H:%%M')", v)
+	return nil, remedy.With(fmt.Errorf("time %q is not a date such as 2026-05-25 09:31:08+00:00 or epoch milliseconds", v), giveTimeFormat)
 }
 
 // status reads a run status as MLflow or its UI writes it (RUNNING or Running); an empty

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 
 	"golang.org/x/sync/errgroup"
@@ -332,11 +333,12 @@ func (s *fileStore) sendInvalidOrFatal(ctx context.Context, err error) error {
 }
 
 // Misplaced says what dir is when it is part of a file store rather than its root (an
-// experiment's or a run's folder), and what to give instead; "" otherwise.
-func Misplaced(dir string) string {
+// experiment's or a run's folder), and what to give instead, with the option that takes
+// one experiment of the root; "" otherwise.
+func Misplaced(dir string) (string, []remedy.Remedy) {
 	data, err := os.ReadFile(filepath.Join(dir, metaFile))
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	abs, err := filepath.Abs(dir)
 	if err != nil {
@@ -346,10 +348,15 @@ func Misplaced(dir string) string {
 	switch {
 	case strings.Contains(text, "run_uuid:") || strings.Contains(text, "run_id:"):
 		root := filepath.Dir(filepath.Dir(abs))
-		return fmt.Sprintf("it is a run's folder of the file store %s: give the store's root, with --experiment to take one experiment", root)
+		return fmt.Sprintf("it is a run's folder of the file store %s: give the store's root", root),
+			[]remedy.Remedy{{Option: sources.OptionExperiments, Value: "NAME", Does: "to take one experiment of it"}}
 	case strings.Contains(text, "experiment_id:"):
 		root := filepath.Dir(abs)
-		return fmt.Sprintf("it is an experiment's folder of the file store %s: give the store's root, with --experiment NAME to import this experiment alone", root)
+		return fmt.Sprintf("it is an experiment's folder of the file store %s: give the store's root", root),
+			[]remedy.Remedy{{Option: sources.OptionExperiments, Value: "NAME", Does: "to import this experiment alone"}}
 	}
-	return ""
+	return "", nil
 }
+
+// OptionFollowSymlinks is Options.FollowSymlinks, as an error names it (package remedy).
+const OptionFollowSymlinks remedy.Option = "filestore.Options.FollowSymlinks"

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 )
 
 // storeFiles decides which files of a file store are read: regular files only (a FIFO
@@ -52,7 +54,8 @@ func (f storeFiles) check(path string) error {
 			target = abs
 		}
 		if rel, err := filepath.Rel(f.root, target); !f.followLinks && (err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator))) {
-			return fmt.Errorf("a symbolic link to %s, outside the store: a store must not pull this machine's files into the database; --follow-symlinks reads it anyway", target)
+			return remedy.With(fmt.Errorf("a symbolic link to %s, outside the store: a store must not pull this machine's files into the database", target),
+				remedy.Remedy{Option: OptionFollowSymlinks, Does: "to read it anyway"})
 		}
 		if info, err = os.Stat(path); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
@@ -103,8 +104,8 @@ func Open(ctx context.Context, location string, opts Options) (sources.Source, e
 		}
 		f.Close()
 	}
-	if hint := whatIsThere(path); hint != "" {
-		return nil, fmt.Errorf("%s: %w: %s", dburi.Redact(location), sources.ErrNotRecognised, hint)
+	if hint, remedies := whatIsThere(path); hint != "" {
+		return nil, remedy.With(fmt.Errorf("%s: %w: %s", dburi.Redact(location), sources.ErrNotRecognised, hint), remedies...)
 	}
 	var names []string
 	for _, f := range Formats() {
@@ -116,18 +117,18 @@ func Open(ctx context.Context, location string, opts Options) (sources.Source, e
 // whatIsThere says, of a folder no format recognises, what it holds that one would: a
 // part of a file store (an experiment's or a run's folder), or sources one level down
 // (a project folder that holds mlruns/, a folder that holds mlflow.db). "" when nothing.
-func whatIsThere(path string) string {
-	if hint := filestore.Misplaced(path); hint != "" {
-		return hint
+func whatIsThere(path string) (string, []remedy.Remedy) {
+	if hint, remedies := filestore.Misplaced(path); hint != "" {
+		return hint, remedies
 	}
 	if jsonl, _ := filepath.Glob(filepath.Join(path, "*.jsonl*")); len(jsonl) > 0 {
 		if _, err := os.Stat(filepath.Join(path, "manifest.json")); err != nil {
-			return "it looks like an mlflow-bulk dump without its manifest.json, which an export writes last: the export that wrote it did not finish; export again"
+			return "it looks like an mlflow-bulk dump without its manifest.json, which an export writes last: the export that wrote it did not finish; export again", nil
 		}
 	}
 	entries, err := os.ReadDir(path)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	var found []string
 	for _, e := range entries {
@@ -143,9 +144,9 @@ func whatIsThere(path string) string {
 		}
 	}
 	if len(found) == 0 {
-		return ""
+		return "", nil
 	}
-	return "it is not a source itself, but holds " + strings.Join(found, ", ") + ": give that instead (several sources go in one command)"
+	return "it is not a source itself, but holds " + strings.Join(found, ", ") + ": give that instead (several sources go in one command)", nil
 }
 
 // missingSourceError is a source path that names nothing. It counts as a source not
