@@ -20,3 +20,7 @@ type Factory struct {
 func NewFactory(io *IOStreams) *Factory {
 	return &Factory{IOStreams: io, Drivers: all.Registry().WithEnvironment(os.Getenv)}
 }
+
+// environment is where the command reads variables it hands to libraries, which read
+// none themselves (a tracking server's credentials).
+var environment = os.Getenv

@@ -197,6 +197,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		return err
 	}
 	srcOpts.FileStore.Workers = opts.Workers
+	srcOpts.Server.Workers = opts.Workers
 	srcs, err := openSources(ctx, opts.Drivers, opts.Sources, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {

@@ -208,6 +208,8 @@ const differencesShownPerKind = 20
 
 func openSources(ctx context.Context, registry *drivers.Registry, locations []string, opts formats.Options) ([]sources.Source, error) {
 	opts.Database.Drivers = registry
+	// A tracking server's credentials are in the variables MLflow's client reads.
+	opts.Server.Getenv = environment
 	var srcs []sources.Source
 	for _, loc := range locations {
 		src, err := formats.Open(ctx, loc, opts)

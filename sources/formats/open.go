@@ -18,6 +18,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources/exportimport"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/sqldump"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/trackingserver"
 )
 
 // Options are every format's options together, as a command gathers them from its
@@ -27,6 +28,7 @@ type Options struct {
 	FileStore filestore.Options
 	Database  database.Options
 	CSV       csvfile.Options
+	Server    trackingserver.Options
 }
 
 // Format is one input format mlflow-bulk reads.
@@ -47,6 +49,12 @@ func (o Options) database() database.Options {
 // Formats is the explicit table of input formats, tried in order.
 func Formats() []Format {
 	return []Format{
+		{Name: "MLflow tracking server (http://, https://, databricks, databricks://PROFILE)", Detect: trackingserver.Detect,
+			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
+				own := o.Server
+				own.Options = o.Options
+				return trackingserver.Open(ctx, loc, own)
+			}},
 		{Name: "MLflow database (sqlite:///mlflow.db, a .db file, postgresql://, mysql://)", Detect: database.Detect,
 			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
 				return database.Open(ctx, loc, o.database())

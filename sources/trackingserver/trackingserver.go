@@ -1,0 +1,233 @@
+// Package trackingserver reads an MLflow tracking server through MLflow's REST API
+// (self-hosted, or managed: Databricks), as a source: experiments with their tags, runs
+// with params, tags, inputs and complete metric histories, datasets, the model registry
+// and workspaces where the server has them. Run and experiment ids and every time are
+// kept as the server shows them. What the REST API does not carry is named in a notice,
+// column by column.
+package trackingserver
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// Options control how a server is read.
+type Options struct {
+	sources.Options
+	// Workers is how many requests run side by side (default 4).
+	Workers int
+	// Getenv reads the variables MLflow's client reads for credentials
+	// (MLFLOW_TRACKING_TOKEN, …); nil reads none. Readers read no environment of their
+	// own: the command passes its own.
+	Getenv func(string) string
+	// Sleep waits between retries; nil waits for real. Tests pass a clock of their own.
+	Sleep func(context.Context, time.Duration) error
+	// Transport is the HTTP transport; nil is Go's default with the TLS MLflow's
+	// variables ask for.
+	Transport http.RoundTripper
+}
+
+func (o Options) workers() int {
+	if o.Workers <= 0 {
+		return 4
+	}
+	return o.Workers
+}
+
+// Page sizes: the largest each endpoint takes where memory allows (a page of runs holds
+// their params and tags, so it is kept smaller than the server's 50,000).
+const (
+	experimentsPage = 1000
+	runsPage        = 1000
+	historyPage     = 25_000
+	modelsPage      = 1000
+	versionsPage    = 10_000
+)
+
+// Detect reports whether location is a tracking server: http://, https:// or one of
+// MLflow's Databricks forms.
+func Detect(location string) bool {
+	l := strings.ToLower(location)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || isDatabricks(location)
+}
+
+// server is the open source.
+type server struct {
+	sources.Producer
+	client *client
+	opts   Options
+	// experiments lists the experiment ids read, by workspace, for the searches that
+	// come after all runs (logged models); modelLocations the artifact location of each
+	// logged model, where a model version's storage location points (models:/m-…).
+	experiments    map[string][]string
+	modelLocations map[string]string
+}
+
+// Open opens the tracking server at location. Nothing is asked before the first record
+// is: a server that does not answer makes the stream's error.
+func Open(ctx context.Context, location string, opts Options) (sources.Source, error) {
+	conn, err := connect(location, opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	transport := opts.Transport
+	if transport == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = conn.tls
+		t.MaxIdleConnsPerHost = opts.workers() + 2
+		transport = t
+	}
+	sleep := opts.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	s := &server{opts: opts, experiments: map[string][]string{}, modelLocations: map[string]string{}, client: &client{base: conn.base, auth: conn.auth, sleep: sleep,
+		http: &http.Client{Transport: transport, Timeout: 10 * time.Minute}}}
+	s.Start(ctx, "MLflow tracking server "+conn.base.Redacted(), s.read)
+	return s, nil
+}
+
+func (s *server) read(ctx context.Context) error {
+	workspaces, err := s.workspaces(ctx)
+	if err != nil {
+		return err
+	}
+	out := newPipeline(ctx, s.opts.workers(), s.Emit)
+	err = s.readAll(out.ctx, out, workspaces)
+	if waitErr := out.wait(err); waitErr != nil {
+		return waitErr
+	}
+	return s.Emit(ctx, &sources.Notice{Path: s.Describe(), Message: notCarried})
+}
+
+// notCarried names what MLflow's REST API does not give, and what stands in its place.
+const notCarried = "MLflow's REST API does not carry runs.deleted_time (left empty), the legacy run columns source_type, source_name, entry_point_name and " +
+	"source_version (written as MLflow writes a run it creates: UNKNOWN and empty), the ids of dataset and input rows (datasets.dataset_uuid, " +
+	"inputs.input_uuid: new ones are made), logged models that were deleted, a logged model metric's own experiment and dataset ids (its model's experiment, none), " +
+	"model versions that were deleted, registered_models.description where it is empty or none (written empty, as MLflow's server writes a model created without one), and the storage location of a model version " +
+	"whose source is another version (models:/NAME/VERSION); traces are not read from a tracking server yet"
+
+func (s *server) readAll(ctx context.Context, out *pipeline, workspaces []string) error {
+	// Runs first, in every workspace: the registry comes after all of them.
+	for _, ws := range workspaces {
+		if err := s.readExperiments(ctx, s.client.in(ws), ws, out); err != nil {
+			return err
+		}
+	}
+	for _, ws := range workspaces {
+		if err := s.readLoggedModels(ctx, s.client.in(ws), s.experiments[ws], out); err != nil {
+			return err
+		}
+	}
+	for _, ws := range workspaces {
+		if err := s.readRegistry(ctx, s.client.in(ws), ws, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// workspaces lists the server's workspaces; one unnamed where it has none (a server
+// started without --enable-workspaces answers 404 or 503).
+func (s *server) workspaces(ctx context.Context) ([]string, error) {
+	var list listWorkspaces
+	err := s.client.probe(ctx, "/api/3.0/mlflow/workspaces", &list)
+	switch {
+	case notFound(err) || unavailable(err):
+		return []string{""}, nil
+	case err != nil:
+		return nil, fmt.Errorf("%s: %w", s.Describe(), err)
+	}
+	names := make([]string, 0, len(list.Workspaces))
+	for _, w := range list.Workspaces {
+		names = append(names, w.Name)
+	}
+	if len(names) == 0 {
+		return []string{""}, nil
+	}
+	return names, nil
+}
+
+// in is the client asking about workspace ws ("": the server's default).
+func (c *client) in(ws string) *client {
+	cc := *c
+	cc.workspace = ws
+	return &cc
+}
+
+func (s *server) readExperiments(ctx context.Context, c *client, ws string, out *pipeline) error {
+	token := ""
+	for {
+		var page searchExperiments
+		body := map[string]any{"max_results": experimentsPage, "view_type": "ALL"}
+		if token != "" {
+			body["page_token"] = token
+		}
+		if err := c.post(ctx, "/api/2.0/mlflow/experiments/search", body, &page); err != nil {
+			return fmt.Errorf("%s: %w", s.Describe(), err)
+		}
+		for _, e := range page.Experiments {
+			origin := sources.Origin{File: s.Describe() + " experiment " + e.ExperimentID}
+			s.experiments[ws] = append(s.experiments[ws], e.ExperimentID)
+			if err := out.record(ctx, e.record(ws, origin)); err != nil {
+				return err
+			}
+			if err := s.readRuns(ctx, c, e.ExperimentID, out); err != nil {
+				return err
+			}
+		}
+		if token = page.NextPageToken; token == "" || len(page.Experiments) == 0 {
+			return nil
+		}
+	}
+}
+
+// readRuns streams an experiment's runs, each followed by its metric histories, with
+// the datasets their inputs name before the first run that names each.
+func (s *server) readRuns(ctx context.Context, c *client, experimentID string, out *pipeline) error {
+	seen := map[string]bool{}
+	token := ""
+	for {
+		var page searchRuns
+		body := map[string]any{"experiment_ids": []string{experimentID}, "run_view_type": "ALL", "max_results": runsPage}
+		if token != "" {
+			body["page_token"] = token
+		}
+		if err := c.post(ctx, "/api/2.0/mlflow/runs/search", body, &page); err != nil {
+			return fmt.Errorf("%s: experiment %s: %w", s.Describe(), experimentID, err)
+		}
+		for i := range page.Runs {
+			r := &page.Runs[i]
+			for _, in := range r.Inputs.DatasetInputs {
+				key := datasetKey(in.Dataset)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				d := in.Dataset
+				if err := out.record(ctx, &sources.Dataset{ExperimentSourceID: experimentID, Key: key, Name: d.Name, Digest: d.Digest,
+					SourceType: d.SourceType, Source: d.Source, Schema: d.Schema, Profile: d.Profile,
+					Origin: sources.Origin{File: s.Describe() + " experiment " + experimentID}}); err != nil {
+					return err
+				}
+			}
+			run := r.record(sources.Origin{File: s.Describe() + " run " + r.Info.RunID})
+			if err := out.record(ctx, run); err != nil {
+				return err
+			}
+			for _, m := range r.Data.Metrics {
+				if err := out.history(ctx, c, run.RunID, m.Key, s.opts.PointsPerRecord()); err != nil {
+					return err
+				}
+			}
+		}
+		if token = page.NextPageToken; token == "" || len(page.Runs) == 0 {
+			return nil
+		}
+	}
+}
