@@ -111,7 +111,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	flags := cmd.Flags()
 	flags.StringVar(&opts.Target, "to", defaultTargetURI(os.Getenv), "target MLflow database URI (MLFLOW_TRACKING_URI when it names a database)")
 	opts.addFlags(flags, "import")
-	flags.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs side by side (the machine's CPUs unless given)")
+	flags.IntVar(&opts.Workers, "workers", runtime.NumCPU(), "goroutines reading a file store's runs, or requests to a tracking server, side by side (the machine's CPUs unless given)")
 	addPasswordFile(flags, &opts.PasswordFile)
 	flags.BoolVar(&opts.SkipInvalid, "skip-invalid", false, "leave invalid runs and experiments out, report them and go on (exit code 4)")
 	flags.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")

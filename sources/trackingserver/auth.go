@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -129,22 +130,8 @@ func databricksHost(location string, getenv func(string) string) (string, string
 		return "", "", fmt.Errorf("%w: %s needs DATABRICKS_HOST and DATABRICKS_TOKEN, or the profile %s in %s: %w", ErrCredentials, location, profile, file, err)
 	}
 	defer f.Close()
-	values := map[string]string{}
-	section := ""
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		switch {
-		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
-		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
-			section = strings.TrimSpace(line[1 : len(line)-1])
-		case section == profile:
-			if k, v, ok := strings.Cut(line, "="); ok {
-				values[strings.TrimSpace(k)] = strings.TrimSpace(v)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	values, err := readProfile(f, profile)
+	if err != nil {
 		return "", "", fmt.Errorf("%w: %s: %w", ErrCredentials, file, err)
 	}
 	if values["host"] == "" || values["token"] == "" {
@@ -170,4 +157,24 @@ func redact(location string) string {
 		return location
 	}
 	return u.Redacted()
+}
+
+// readProfile reads the keys of one profile of an INI file such as ~/.databrickscfg.
+func readProfile(r io.Reader, profile string) (map[string]string, error) {
+	values := map[string]string{}
+	section := ""
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		switch {
+		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			section = strings.TrimSpace(line[1 : len(line)-1])
+		case section == profile:
+			if k, v, ok := strings.Cut(line, "="); ok {
+				values[strings.TrimSpace(k)] = strings.TrimSpace(v)
+			}
+		}
+	}
+	return values, sc.Err()
 }

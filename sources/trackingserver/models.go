@@ -71,9 +71,9 @@ func (s *server) readLoggedModels(ctx context.Context, c *client, experiments []
 				return fmt.Errorf("%s: %w", s.Describe(), err)
 			}
 			for i := range page.Models {
-				rec, err := page.Models[i].record(s.Describe())
-				if err != nil {
-					err = out.record(ctx, &sources.Invalid{Err: err.(*sources.InputError)})
+				rec, inErr := page.Models[i].record(s.Describe())
+				if inErr != nil {
+					err = out.record(ctx, &sources.Invalid{Err: inErr})
 				} else {
 					s.modelLocations[rec.ModelID] = rec.ArtifactLocation
 					err = out.record(ctx, rec)
@@ -90,7 +90,7 @@ func (s *server) readLoggedModels(ctx context.Context, c *client, experiments []
 	return nil
 }
 
-func (m *wireLoggedModel) record(server string) (*sources.LoggedModel, error) {
+func (m *wireLoggedModel) record(server string) (*sources.LoggedModel, *sources.InputError) {
 	origin := sources.Origin{File: server + " logged model " + m.Info.ModelID}
 	status, ok := loggedModelStatus[m.Info.Status]
 	if !ok {

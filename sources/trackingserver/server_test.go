@@ -2,7 +2,6 @@ package trackingserver_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -200,7 +199,7 @@ func readTables(t *testing.T, uri string) map[string]map[string][]any {
 		out[name] = rows
 	}
 	if len(out) == 0 {
-		t.Fatal(fmt.Sprintf("%s holds no tables", uri))
+		t.Fatalf("%s holds no tables", uri)
 	}
 	return out
 }

@@ -1,0 +1,208 @@
+package trackingserver_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/sourcetest"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/trackingserver"
+)
+
+// servedSample starts MLflow's server over a database filled from a real sample, and
+// returns its URL and the database's URI.
+func servedSample(t *testing.T, sample string, args ...string) (string, string) {
+	t.Helper()
+	rev311, err := schema.ForRelease("3.11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src := "sqlite:///" + filepath.Join(dir, "src.db")
+	path := testenv.Sample(t, sample)
+	if strings.HasSuffix(path, ".db") {
+		path = "sqlite:///" + path
+	}
+	if _, err := importtest.Import(t, src, importer.Options{SchemaRevision: rev311}, path); err != nil {
+		t.Fatal(err)
+	}
+	served := filepath.Join(dir, "served.db")
+	copyFile(t, filepath.Join(dir, "src.db"), served)
+	return testenv.MLflowServer(t, "sqlite:///"+served, args...), src
+}
+
+// flakyProxy stands in front of MLflow's server as a gateway would: it checks the
+// credentials, and fails the first requests of each path, by turns with 503 and a
+// Retry-After, 429, and a connection closed mid-request.
+type flakyProxy struct {
+	check func(*http.Request) bool
+	proxy *httputil.ReverseProxy
+	mu    sync.Mutex
+	seen  map[string]int
+	// refused counts the 503 and 429 answers, dropped the connections closed.
+	refused, dropped int
+}
+
+func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !p.check(r) {
+		http.Error(w, `{"error_code": "UNAUTHENTICATED", "message": "credentials refused"}`, http.StatusUnauthorized)
+		return
+	}
+	p.mu.Lock()
+	p.seen[r.URL.Path]++
+	n := p.seen[r.URL.Path]
+	switch n {
+	case 1:
+		p.refused++
+	case 2:
+		p.dropped++
+	}
+	p.mu.Unlock()
+	switch n {
+	case 1:
+		if len(p.seen)%2 == 0 {
+			w.Header().Set("Retry-After", "7")
+			http.Error(w, "restarting", http.StatusServiceUnavailable)
+		} else {
+			http.Error(w, `{"error_code": "REQUEST_LIMIT_EXCEEDED", "message": "slow down"}`, http.StatusTooManyRequests)
+		}
+		return
+	case 2:
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			_ = conn.Close() // the connection goes away without an answer
+		}
+		return
+	}
+	p.proxy.ServeHTTP(w, r)
+}
+
+func newFlakyProxy(t *testing.T, server string, check func(*http.Request) bool) (*flakyProxy, string) {
+	t.Helper()
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &flakyProxy{check: check, proxy: httputil.NewSingleHostReverseProxy(u), seen: map[string]int{}}
+	front := httptest.NewServer(p)
+	t.Cleanup(front.Close)
+	return p, front.URL
+}
+
+// importThrough imports the server at location into a new SQLite database.
+func importThrough(t *testing.T, location string, opts trackingserver.Options) (string, *importer.Report, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	uri := testenv.SQLite(t)
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	src, err := trackingserver.Open(ctx, location, opts)
+	if err != nil {
+		return uri, nil, err
+	}
+	defer src.Close()
+	report, err := importer.Import(ctx, sink, []sources.Source{src}, importer.Options{})
+	return uri, report, err
+}
+
+func env(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+
+// TestRetriesAndCredentials: behind a gateway that checks MLflow's client credentials and
+// refuses or drops the first requests of every endpoint, the import waits as asked
+// (Retry-After, else backing off), goes on, and ends equal to a direct import; refused
+// credentials stop it with an error that names the endpoint and not the secret.
+func TestRetriesAndCredentials(t *testing.T) {
+	server, src := servedSample(t, "shisian512-registry-aliases/mlruns")
+	direct := testenv.SQLite(t)
+	if _, err := importtest.Import(t, direct, importer.Options{}, src); err != nil {
+		t.Fatal(err)
+	}
+	const token = "s3cret-token-value"
+	cases := []struct {
+		name  string
+		check func(*http.Request) bool
+		vars  map[string]string
+	}{
+		{"token", func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer "+token }, map[string]string{"MLFLOW_TRACKING_TOKEN": token}},
+		{"basic", func(r *http.Request) bool { u, p, ok := r.BasicAuth(); return ok && u == "ana" && p == token },
+			map[string]string{"MLFLOW_TRACKING_USERNAME": "ana", "MLFLOW_TRACKING_PASSWORD": token}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			proxy, front := newFlakyProxy(t, server, c.check)
+			var mu sync.Mutex
+			var waits []time.Duration
+			sleep := func(_ context.Context, d time.Duration) error {
+				mu.Lock()
+				defer mu.Unlock()
+				waits = append(waits, d)
+				return nil
+			}
+			uri, _, err := importThrough(t, front, trackingserver.Options{Getenv: env(c.vars), Sleep: sleep})
+			if err != nil {
+				t.Fatalf("through the flaky gateway: %v", err)
+			}
+			compareTargets(t, direct, uri)
+			// Every refusal is waited out; a dropped connection Go's transport may retry
+			// itself, at once, for a request it knows it may repeat.
+			if proxy.refused == 0 || len(waits) < proxy.refused || len(waits) > proxy.refused+proxy.dropped {
+				t.Errorf("%d waits for %d refused and %d dropped requests", len(waits), proxy.refused, proxy.dropped)
+			}
+			asked := false
+			for _, w := range waits {
+				asked = asked || w == 7*time.Second
+			}
+			if !asked {
+				t.Errorf("Retry-After: 7 was not honoured: waits %v", waits)
+			}
+			_, _, err = importThrough(t, front, trackingserver.Options{Getenv: env(map[string]string{"MLFLOW_TRACKING_TOKEN": "wrong"}), Sleep: sleep})
+			if err == nil || !strings.Contains(err.Error(), "401") || strings.Contains(err.Error(), token) {
+				t.Errorf("refused credentials: %v", err)
+			}
+		})
+	}
+}
+
+// TestDescribeHidesPassword: a password in the URI is never in what the source says of
+// itself.
+func TestDescribeHidesPassword(t *testing.T) {
+	src, err := trackingserver.Open(context.Background(), "http://ana:pa55word@127.0.0.1:1/", trackingserver.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if d := src.Describe(); strings.Contains(d, "pa55word") || !strings.Contains(d, "127.0.0.1:1") {
+		t.Errorf("Describe() = %q", d)
+	}
+}
+
+// TestConformance: the server's stream keeps the source contract.
+func TestConformance(t *testing.T) {
+	// Workers of its own: the tests that cancel leave a request the server waits out.
+	server, _ := servedSample(t, "sqlite-bloodglucose-mlflow3/mlflow/mlflow.db", "--workers", "3")
+	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
+		src, err := trackingserver.Open(ctx, server, trackingserver.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src
+	})
+}
