@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
@@ -27,7 +28,7 @@ var sqliteSamples = []string{
 // readOnly is a source database opened for assertions, read-only.
 type readOnly struct{ db *sql.DB }
 
-func (r readOnly) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+func (r readOnly) Query(ctx context.Context, query string, args ...any) (live.Rows, error) {
 	return r.db.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 }
 
@@ -37,7 +38,7 @@ func openSQLiteReadOnly(t *testing.T, path string) (readOnly, *schema.Revision) 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	rev, err := schema.Detect(context.Background(), readOnly{db}, schema.SQLite)
+	rev, err := live.Detect(context.Background(), readOnly{db}, schema.SQLite)
 	if err != nil || rev == nil {
 		t.Fatalf("source revision: %v", err)
 	}
@@ -192,7 +193,7 @@ func createAt(t *testing.T, uri string, rev *schema.Revision) {
 	}
 	defer sink.Close()
 	tx, _ := sink.Begin(ctx)
-	if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{}); err != nil {
+	if err := live.Create(ctx, tx, sink.Dialect(), rev, live.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
@@ -252,7 +253,7 @@ func TestTargetChecks(t *testing.T) {
 			uri := target.uri(t)
 			setUp(t, uri, "CREATE TABLE other (x INTEGER)")
 			root, _ := synthStore(t, synth.Options{Runs: 1, Seed: 1})
-			if _, err := importPaths(t, uri, importer.Options{}, root); !errors.Is(err, schema.ErrNotMLflow) {
+			if _, err := importPaths(t, uri, importer.Options{}, root); !errors.Is(err, live.ErrNotMLflow) {
 				t.Fatalf("error %v, want ErrNotMLflow", err)
 			}
 		})
@@ -264,7 +265,7 @@ func TestTargetChecks(t *testing.T) {
 			}
 			tx, _ := sink.Begin(ctx)
 			old, _ := schema.Lookup("97727af70f4d")
-			if err := schema.Create(ctx, tx, sink.Dialect(), old, schema.CreateOptions{}); err != nil {
+			if err := live.Create(ctx, tx, sink.Dialect(), old, live.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if err := tx.Commit(ctx); err != nil {

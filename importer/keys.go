@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
@@ -62,7 +63,7 @@ func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 	im.tx = tx
 	// Parallel imports (--shard) into the same new database each get here; the first
 	// one builds the keys, the others find them built.
-	still, err := schema.KeysDeferred(ctx, tx, im.dialect)
+	still, err := live.KeysDeferred(ctx, tx, im.dialect)
 	if err != nil {
 		return err
 	}
@@ -89,7 +90,7 @@ func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 		}
 	}
 	if query := schema.OrphanMetrics(im.dialect); query != "" && still {
-		orphans, err := schema.Count(ctx, tx, query)
+		orphans, err := live.Count(ctx, tx, query)
 		if err != nil {
 			return fmt.Errorf("check metrics' runs after the load: %w", err)
 		}

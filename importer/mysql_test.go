@@ -16,11 +16,12 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 )
 
 // querier runs a read query: a target's transaction or a source's read-only handle.
 type querier interface {
-	Query(ctx context.Context, query string, args ...any) (schema.Rows, error)
+	Query(ctx context.Context, query string, args ...any) (live.Rows, error)
 }
 
 // content is every row of the tracking tables a database holds at revision rev,

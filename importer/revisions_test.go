@@ -11,6 +11,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 )
 
 var dialectOf = map[string]string{"sqlite": "sqlite", "postgres": "postgresql", "mariadb": "mysql"}
@@ -212,7 +213,7 @@ func TestKnownRevisionChangedBehindIt(t *testing.T) {
 	uri = testenv.SQLite(t)
 	createAt(t, uri, schema.Newest())
 	setUp(t, uri, "ALTER TABLE runs RENAME TO runs_data", "CREATE VIEW runs AS SELECT * FROM runs_data")
-	if _, err := importPaths(t, uri, importer.Options{}, root); !errors.Is(err, schema.ErrViewInPlace) || !strings.Contains(err.Error(), "runs") {
+	if _, err := importPaths(t, uri, importer.Options{}, root); !errors.Is(err, live.ErrViewInPlace) || !strings.Contains(err.Error(), "runs") {
 		t.Fatalf("runs is a view: %v", err)
 	}
 }

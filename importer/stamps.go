@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -111,7 +112,7 @@ func (sk *stampKeeper) prepare(ctx context.Context, srcs []sources.Source, buf *
 	if len(stampers) == 0 || sk.opts.Reread || sk.opts.OnExistingRun == rules.ExistingRunFail {
 		return nil
 	}
-	exists, err := schema.HasRunStamps(ctx, sk.tx, sk.dialect)
+	exists, err := live.HasRunStamps(ctx, sk.tx, sk.dialect)
 	if err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func (sk *stampKeeper) keepStamp(id string, stamp uint64, rows int64) {
 // upgradeStamps adds the rows column to a stamps table an earlier version made (not in
 // a dry run, which reads the table as it is), and reports whether the table has it.
 func (sk *stampKeeper) upgradeStamps(ctx context.Context) (bool, error) {
-	cols, err := schema.InsertableColumns(ctx, sk.tx, sk.dialect, schema.RunStampsTable)
+	cols, err := live.InsertableColumns(ctx, sk.tx, sk.dialect, schema.RunStampsTable)
 	if err != nil {
 		return false, err
 	}
@@ -219,7 +220,7 @@ func (sk *stampKeeper) readStamps(ctx context.Context, kept runStamps, hasRows b
 	}
 	query := fmt.Sprintf("SELECT s.run_uuid, s.stamp, %s, CASE WHEN %s IS NULL THEN 0 ELSE %s END FROM %s s JOIN runs r ON r.run_uuid = s.run_uuid",
 		held, held, now, schema.RunStampsTable)
-	return schema.EachRow(ctx, sk.tx, query, nil, func(scan func(...any) error) error {
+	return live.EachRow(ctx, sk.tx, query, nil, func(scan func(...any) error) error {
 		var id string
 		var stamp int64
 		var rows *int64

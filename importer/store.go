@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -111,7 +112,7 @@ type sqlStore struct {
 
 func (s sqlStore) queryRow(ctx context.Context, dest []any, query string, args ...any) (bool, error) {
 	found := false
-	err := schema.EachRow(ctx, s.tx(), query, args, func(scan func(...any) error) error {
+	err := live.EachRow(ctx, s.tx(), query, args, func(scan func(...any) error) error {
 		if found {
 			return nil
 		}
@@ -217,7 +218,7 @@ func (s sqlStore) Experiments(ctx context.Context, limit int) (map[string]int64,
 	if s.rev.HasColumn("experiments", "workspace") {
 		workspace = "workspace"
 	}
-	err := schema.EachRow(ctx, s.tx(), "SELECT experiment_id, name, "+workspace+" FROM experiments", nil,
+	err := live.EachRow(ctx, s.tx(), "SELECT experiment_id, name, "+workspace+" FROM experiments", nil,
 		func(scan func(...any) error) error {
 			var id int64
 			var name, ws string
@@ -249,7 +250,7 @@ func (s sqlStore) AdoptDefault(ctx context.Context, e *sources.Experiment) error
 
 func (s sqlStore) ExperimentTags(ctx context.Context, id int64) ([]sources.Tag, error) {
 	var tags []sources.Tag
-	err := schema.EachRow(ctx, s.tx(), `SELECT "key", value FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
+	err := live.EachRow(ctx, s.tx(), `SELECT "key", value FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
 		var k string
 		var v sql.NullString
 		if err := scan(&k, &v); err != nil {
@@ -315,7 +316,7 @@ func (s sqlStore) RunsProgress(ctx context.Context, ids []string) (map[string]st
 	if s.rev.HasColumn("runs", "deleted_time") {
 		deleted = "deleted_time"
 	}
-	err := schema.EachRow(ctx, s.tx(), "SELECT run_uuid, status, end_time, lifecycle_stage, "+deleted+", experiment_id FROM runs WHERE run_uuid IN ("+placeholders(len(ids))+")", idArgs(ids, 1),
+	err := live.EachRow(ctx, s.tx(), "SELECT run_uuid, status, end_time, lifecycle_stage, "+deleted+", experiment_id FROM runs WHERE run_uuid IN ("+placeholders(len(ids))+")", idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
 			var p storedRun
@@ -347,7 +348,7 @@ func (s sqlStore) RunsKeyValues(ctx context.Context, table string, ids []string,
 	if len(ids) == 0 {
 		return nil
 	}
-	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
+	err := live.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value FROM `+table+` WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
 			var t sources.Tag
@@ -372,7 +373,7 @@ func (s sqlStore) RunsMetricCounts(ctx context.Context, ids []string) (map[strin
 	if len(ids) == 0 {
 		return out, nil
 	}
-	err := schema.EachRow(ctx, s.tx(), "SELECT run_uuid, COUNT(*) FROM metrics WHERE run_uuid IN ("+placeholders(len(ids))+") GROUP BY run_uuid", idArgs(ids, 1),
+	err := live.EachRow(ctx, s.tx(), "SELECT run_uuid, COUNT(*) FROM metrics WHERE run_uuid IN ("+placeholders(len(ids))+") GROUP BY run_uuid", idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
 			var n int64
@@ -392,7 +393,7 @@ func (s sqlStore) RunsMetrics(ctx context.Context, ids []string, each func(runID
 	if len(ids) == 0 {
 		return nil
 	}
-	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, `+s.rev.IsNaNColumn()+` FROM metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
+	err := live.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, `+s.rev.IsNaNColumn()+` FROM metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
 			var k rules.PointKey
@@ -412,7 +413,7 @@ func (s sqlStore) RunsLatestMetrics(ctx context.Context, ids []string, each func
 	if len(ids) == 0 {
 		return nil
 	}
-	err := schema.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
+	err := live.EachRow(ctx, s.tx(), `SELECT run_uuid, "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid IN (`+placeholders(len(ids))+`)`, idArgs(ids, 1),
 		func(scan func(...any) error) error {
 			var id string
 			var p rules.MetricPoint
@@ -441,7 +442,7 @@ func (s sqlStore) RunsInputEdges(ctx context.Context, ids []string, each func(ru
 		want[id] = true
 	}
 	in := placeholders(len(ids))
-	err := schema.EachRow(ctx, s.tx(), "SELECT source_type, source_id, destination_type, destination_id FROM inputs WHERE destination_id IN ("+in+") OR source_id IN ("+in+")", idArgs(ids, 2),
+	err := live.EachRow(ctx, s.tx(), "SELECT source_type, source_id, destination_type, destination_id FROM inputs WHERE destination_id IN ("+in+") OR source_id IN ("+in+")", idArgs(ids, 2),
 		func(scan func(...any) error) error {
 			var e inputEdge
 			if err := scan(&e.sourceType, &e.sourceID, &e.destType, &e.destID); err != nil {
@@ -486,7 +487,7 @@ func (s sqlStore) RegisteredModelName(ctx context.Context, workspace, name strin
 func (s sqlStore) ModelVersions(ctx context.Context, workspace, name string) (map[int64]string, error) {
 	out := map[int64]string{}
 	cond, args := s.inWorkspace([]any{name}, workspace)
-	err := schema.EachRow(ctx, s.tx(), "SELECT version, source, run_id, status, current_stage FROM model_versions WHERE name = ?"+cond, args,
+	err := live.EachRow(ctx, s.tx(), "SELECT version, source, run_id, status, current_stage FROM model_versions WHERE name = ?"+cond, args,
 		func(scan func(...any) error) error {
 			var v sources.ModelVersion
 			if err := scan(&v.Version, &v.Source, &v.RunID, &v.Status, &v.CurrentStage); err != nil {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
@@ -30,7 +31,7 @@ func TestSQLStore(t *testing.T) {
 			}
 			defer func() { _ = tx.Rollback(ctx) }()
 			rev := schema.Newest()
-			if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{}); err != nil {
+			if err := live.Create(ctx, tx, sink.Dialect(), rev, live.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			storeContract(t, sqlStore{tx: func() sinks.Tx { return tx }, rev: rev, dialect: sink.Dialect()}, func(query string, args ...any) {

@@ -21,6 +21,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
@@ -53,7 +54,7 @@ func everyTableDB(t *testing.T) (string, []string) {
 	if _, err := tx.Exec(ctx, "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage) VALUES (?, 'second', 'mlflow-artifacts:/7', 'active')", sourceExperiment); err != nil {
 		t.Fatal(err)
 	}
-	tables, err := schema.Inspect(ctx, tx, schema.SQLite)
+	tables, err := live.Inspect(ctx, tx, schema.SQLite)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -351,7 +352,7 @@ func TestRealDatabasesEveryTable(t *testing.T) {
 		path := testenv.Sample(t, sample)
 		srcURI := "sqlite:///" + filepath.ToSlash(path)
 		ro, _ := openSQLiteReadOnly(t, path)
-		tables, err := schema.Inspect(context.Background(), ro, schema.SQLite)
+		tables, err := live.Inspect(context.Background(), ro, schema.SQLite)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -23,8 +24,8 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	im.tx = tx
 	// A newer MLflow's database (or a branch's), or a release's whose schema
 	// mlflow-bulk does not hold, is written by what its tables have.
-	rev, tables, notes, err := schema.DetectOrFit(ctx, tx, im.dialect)
-	resume := errors.Is(err, schema.ErrPartialSchema)
+	rev, tables, notes, err := live.DetectOrFit(ctx, tx, im.dialect)
+	resume := errors.Is(err, live.ErrPartialSchema)
 	if resume {
 		err = nil
 	}
@@ -41,7 +42,7 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	if !im.opts.DryRun {
 		// Also true when an earlier import into a new database was interrupted before
 		// it built the keys: this one finishes that.
-		if im.keysDeferred, err = schema.KeysDeferred(ctx, tx, im.dialect); err != nil {
+		if im.keysDeferred, err = live.KeysDeferred(ctx, tx, im.dialect); err != nil {
 			return err
 		}
 		im.progress.KeysAfter = im.keysDeferred
@@ -53,7 +54,7 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	im.report.Revision = rev.String()
 	im.store = wrapStore(sqlStore{tx: func() sinks.Tx { return im.tx }, rev: rev, dialect: im.dialect})
 	if im.targetTables = tables; tables == nil {
-		if im.targetTables, err = schema.Inspect(ctx, tx, im.dialect); err != nil {
+		if im.targetTables, err = live.Inspect(ctx, tx, im.dialect); err != nil {
 			return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 		}
 	}
@@ -64,7 +65,7 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	if err := im.indexForResume(ctx, tx); err != nil {
 		return err
 	}
-	if im.collation, err = schema.KeyCollation(ctx, tx, im.dialect); err != nil {
+	if im.collation, err = live.KeyCollation(ctx, tx, im.dialect); err != nil {
 		return err
 	}
 	if err := im.checkTriggers(ctx, tx); err != nil {
@@ -101,7 +102,7 @@ func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool) 
 		rev = im.opts.SchemaRevision
 	}
 	im.phase(PhaseSchema)
-	if err := schema.Create(ctx, tx, im.dialect, rev, schema.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
+	if err := live.Create(ctx, tx, im.dialect, rev, live.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
 		return nil, err
 	}
 	im.report.SchemaCreated = true
@@ -135,7 +136,7 @@ func (im *importer) noteSinglePrecision() {
 // that MLflow does not create: one may drop, change or divert the rows the import
 // writes while the report counts them as written.
 func (im *importer) checkTriggers(ctx context.Context, tx sinks.Tx) error {
-	foreign, err := schema.ForeignTriggers(ctx, tx, im.dialect)
+	foreign, err := live.ForeignTriggers(ctx, tx, im.dialect)
 	if err != nil || len(foreign) == 0 {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -134,7 +135,7 @@ func (ew *entityWriter) targetColumns(ctx context.Context, table string) (map[st
 	if cols, ok := ew.tableColumns[table]; ok {
 		return cols, nil
 	}
-	list, err := schema.InsertableColumns(ctx, ew.tx, ew.dialect, table)
+	list, err := live.InsertableColumns(ctx, ew.tx, ew.dialect, table)
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 )
 
 // Rows copied as they are (tables without rules of their own, a trace's rows) are
@@ -28,14 +29,14 @@ func newColumnWidths(d schema.Dialect) *columnWidths {
 
 // overLong names the first value of a row that its column in the target cannot hold:
 // what says which row it is (its table and key).
-func (w *columnWidths) overLong(ctx context.Context, db schema.DB, what, table string, columns []string, row []any) error {
+func (w *columnWidths) overLong(ctx context.Context, db live.DB, what, table string, columns []string, row []any) error {
 	if !w.dialect.EnforcesWidths() {
 		return nil
 	}
 	widths, ok := w.read[table]
 	if !ok {
 		var err error
-		if widths, err = schema.ColumnWidths(ctx, db, w.dialect, table); err != nil {
+		if widths, err = live.ColumnWidths(ctx, db, w.dialect, table); err != nil {
 			return err
 		}
 		w.read[table] = widths

@@ -108,3 +108,36 @@ func columnName(d Dialect, name string) string {
 	}
 	return name
 }
+
+// constraintWords start the lines of a CREATE TABLE that are not columns.
+var constraintWords = map[string]bool{"PRIMARY": true, "CONSTRAINT": true, "FOREIGN": true, "UNIQUE": true, "CHECK": true, "KEY": true, "INDEX": true}
+
+// isConstraintLine tells a CREATE TABLE's constraint or index line from a column's: a
+// column may be named key (MLflow's tags are), but MySQL's index lines are KEY name (…).
+func isConstraintLine(fields []string) bool {
+	word := strings.ToUpper(fields[0])
+	if word != "KEY" && word != "INDEX" {
+		return constraintWords[word]
+	}
+	return len(fields) > 1 && strings.HasPrefix(fields[1], "(") || len(fields) > 2 && strings.HasPrefix(fields[2], "(")
+}
+
+// DDLColumnsOf are the columns of each table of a revision's statements, lower case.
+func DDLColumnsOf(stmts []string) map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, st := range parseDDL(stmts).stmts {
+		if st.table == "" {
+			continue
+		}
+		cols := map[string]bool{}
+		for _, line := range st.lines {
+			fields := strings.Fields(line)
+			if len(fields) == 0 || isConstraintLine(fields) {
+				continue
+			}
+			cols[strings.ToLower(strings.Trim(fields[0], "\"`"))] = true
+		}
+		out[strings.ToLower(st.table)] = cols
+	}
+	return out
+}

@@ -1,8 +1,6 @@
 package schema
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -35,20 +33,6 @@ func (e *RequiredColumnError) Error() string {
 	}
 	return fmt.Sprintf("the target is at alembic revision %s, which mlflow-bulk does not know, and its tables have columns that every row must fill and that mlflow-bulk does not write: %s. "+
 		"Nothing was written; upgrade mlflow-bulk, or import into a database of an MLflow release it knows (%s)", e.Revision, strings.Join(e.Columns, ", "), SupportedReleases())
-}
-
-// Fit checks a database at an unknown revision, whose tables are tables, against what
-// mlflow-bulk writes at r: CheckColumns, then the columns no row can leave out. It
-// returns the columns of the tables it writes that it leaves at their defaults.
-func Fit(ctx context.Context, db DB, d Dialect, r *Revision, id string, tables map[string]*TableInfo) (leftAtDefault []string, err error) {
-	if err := CheckColumns(ctx, db, d, r); err != nil {
-		return nil, fmt.Errorf("%w; and %w", &UnknownRevisionError{ID: id}, err)
-	}
-	required, leftAtDefault := UnknownColumns(r, d, tables, true)
-	if len(required) > 0 {
-		return nil, &RequiredColumnError{Revision: id, Columns: required}
-	}
-	return leftAtDefault, nil
 }
 
 // UnknownColumns lists the columns of the tables mlflow-bulk has rules for that MLflow's
@@ -86,7 +70,7 @@ func UnknownColumns(r *Revision, d Dialect, tables map[string]*TableInfo, traces
 			continue
 		}
 		known := map[string]bool{}
-		if isTrackingTable(name) {
+		if IsTrackingTable(name) {
 			for _, c := range r.Columns(name) {
 				known[c] = true
 			}
@@ -157,7 +141,7 @@ var DerivedTables = []string{"sql_trace_metric_daily_rollups", "sql_span_cost_da
 // have.
 var traceTables = []string{"trace_info", "trace_tags", "trace_request_metadata", "assessments", "spans"}
 
-func isTrackingTable(name string) bool {
+func IsTrackingTable(name string) bool {
 	for _, t := range trackingTables {
 		if t.name == name {
 			return true
@@ -199,85 +183,4 @@ func ddlColumns(r *Revision, d Dialect) map[string]map[string]bool {
 		out[strings.ToLower(strings.Trim(name, "`\""))] = cols
 	}
 	return out
-}
-
-// DetectOrFit is the revision a database is read and written as: the one it records,
-// or, where mlflow-bulk does not know that revision (a newer MLflow, a branch) or holds
-// no schema of it, the one whose columns its tables fit (Fit). It returns the tables as
-// the database describes them, read once for the checks and for the caller (nil for an
-// empty database), and notes of what the caller should report of the choice. In every
-// case no table of MLflow's may be a view, nor have gained a column every row must fill.
-// ErrPartialSchema passes through.
-func DetectOrFit(ctx context.Context, db DB, d Dialect) (*Revision, map[string]*TableInfo, []string, error) {
-	rev, err := Detect(ctx, db, d)
-	var unknown *UnknownRevisionError
-	isUnknown := errors.As(err, &unknown)
-	if !isUnknown && (err != nil || rev == nil) {
-		return rev, nil, nil, err
-	}
-	if err := checkNoViews(ctx, db, d); err != nil {
-		return nil, nil, nil, err
-	}
-	tables, err := Inspect(ctx, db, d)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var id string
-	var fitAs *Revision
-	switch {
-	case isUnknown:
-		id, fitAs = unknown.ID, Newest()
-	case !rev.Described():
-		id, fitAs = rev.ID, rev
-	default:
-		if required, _ := UnknownColumns(rev, d, tables, true); len(required) > 0 {
-			return nil, nil, nil, &RequiredColumnError{Revision: rev.ID, Columns: required, Known: true}
-		}
-		return rev, tables, nil, nil
-	}
-	left, err := Fit(ctx, db, d, fitAs, id, tables)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var notes []string
-	if _, known := Lookup(id); known {
-		notes = append(notes, fmt.Sprintf("the target is at %s, newer than the schema mlflow-bulk holds (%s): it was read and written by what its tables hold", fitAs, Newest()))
-	} else {
-		notes = append(notes, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it was read and written as %s", id, fitAs))
-	}
-	if len(left) > 0 {
-		notes = append(notes, fmt.Sprintf("columns of the target that mlflow-bulk does not know were left at their defaults: %s", strings.Join(left, ", ")))
-	}
-	return fitAs, tables, notes, nil
-}
-
-// ErrViewInPlace stops reading or writing a database where one of MLflow's tables is a
-// view: what it shows is not what was written to it.
-var ErrViewInPlace = errors.New("one of MLflow's tables is a view, not a table")
-
-// checkNoViews refuses a database where a table of MLflow's is a view.
-func checkNoViews(ctx context.Context, db DB, d Dialect) error {
-	query := d.Database().Introspection.Views
-	if query == "" {
-		return nil
-	}
-	var views []string
-	err := EachRow(ctx, db, query, nil, func(scan func(...any) error) error {
-		var name string
-		if err := scan(&name); err != nil {
-			return err
-		}
-		if isTrackingTable(strings.ToLower(name)) || Modelled(strings.ToLower(name)) {
-			views = append(views, name)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("list views: %w", err)
-	}
-	if len(views) > 0 {
-		sort.Strings(views)
-		return fmt.Errorf("%w: %s; mlflow-bulk reads and writes MLflow's own tables: point it at the database MLflow writes", ErrViewInPlace, strings.Join(views, ", "))
-	}
-	return nil
 }

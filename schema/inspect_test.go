@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 )
 
 // TestInspect reads back a created 3.14 schema on every dialect: keys, references,
@@ -21,10 +22,10 @@ func TestInspect(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = tx.Rollback(ctx) }()
-			if err := schema.Create(ctx, tx, d.dialect, schema.Newest(), schema.CreateOptions{}); err != nil {
+			if err := live.Create(ctx, tx, d.dialect, schema.Newest(), live.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			tables, err := schema.Inspect(ctx, tx, d.dialect)
+			tables, err := live.Inspect(ctx, tx, d.dialect)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"context"
 	"fmt"
 	"strconv"
 	"strings"
@@ -148,63 +147,10 @@ func compareVersions(a, b []int) int {
 	return 0
 }
 
-// CheckColumns verifies that the database holds every tracking table and column of
-// revision r, at least as wide: the check for a target at an unknown revision. It
-// returns what is missing or too narrow.
-func CheckColumns(ctx context.Context, db DB, d Dialect, r *Revision) error {
-	var problems []string
-	for _, t := range trackingTables {
-		if !r.HasTable(t.name) {
-			continue
-		}
-		have, err := ColumnWidths(ctx, db, d, t.name)
-		if err != nil {
-			return err
-		}
-		if len(have) == 0 {
-			problems = append(problems, "table "+t.name+" is missing")
-			continue
-		}
-		for _, c := range r.Columns(t.name) {
-			w, ok := have[c]
-			switch {
-			case !ok:
-				problems = append(problems, fmt.Sprintf("column %s.%s is missing", t.name, c))
-			case d.EnforcesWidths() && w > 0 && w < r.MaxChars(t.name, c):
-				problems = append(problems, fmt.Sprintf("column %s.%s holds %d characters, mlflow-bulk writes up to %d", t.name, c, w, r.MaxChars(t.name, c)))
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return fmt.Errorf("the target's tables do not hold what mlflow-bulk writes: %s", strings.Join(problems, "; "))
-	}
-	return nil
-}
-
 // Column is a column of a target table as the database reports it.
 type Column struct {
 	Name    string
 	Boolean bool // a BOOLEAN of a database with NativeBooleans: integers from others need converting
-}
-
-// InsertableColumns lists the columns of a table that take inserted values (generated
-// ones left out), as the database has them; nil when the table does not exist. It serves
-// tables whose shape mlflow-bulk copies rather than models (traces).
-func InsertableColumns(ctx context.Context, db DB, d Dialect, table string) ([]Column, error) {
-	rows, err := db.Query(ctx, d.Database().Introspection.Insertable, table)
-	if err != nil {
-		return nil, fmt.Errorf("read columns of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var cols []Column
-	for rows.Next() {
-		var name, typ string
-		if err := rows.Scan(&name, &typ); err != nil {
-			return nil, fmt.Errorf("read columns of %s: %w", table, err)
-		}
-		cols = append(cols, Column{Name: strings.ToLower(name), Boolean: d.Database().NativeBooleans && typ == "boolean"})
-	}
-	return cols, rows.Err()
 }
 
 // DeferKeys returns the statements that take metrics' keys off for a bulk load, and
@@ -253,56 +199,4 @@ func OrphanMetrics(d Dialect) string {
 		return k.Orphans
 	}
 	return ""
-}
-
-// Count runs a query of one count (0 when it returns no row).
-func Count(ctx context.Context, db DB, query string) (int64, error) {
-	rows, err := db.Query(ctx, query)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var n int64
-	if rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
-}
-
-// KeysDeferred reports whether metrics is in the state DeferKeys leaves it in: a bulk
-// load into a new database that has not finished (its keys are still to be built).
-func KeysDeferred(ctx context.Context, db DB, d Dialect) (bool, error) {
-	k := d.Database().DeferredKeys
-	if k == nil {
-		return false, nil
-	}
-	n, err := Count(ctx, db, k.Pending)
-	if err != nil {
-		return false, fmt.Errorf("read metrics' keys: %w", err)
-	}
-	return n == 0, nil
-}
-
-// ColumnWidths are the columns of a table, lower case, with how many characters each
-// holds: 0 where that is unbounded or unknown. An empty map: no such table.
-func ColumnWidths(ctx context.Context, db DB, d Dialect, table string) (map[string]int, error) {
-	rows, err := db.Query(ctx, d.Database().Introspection.ColumnWidths, table)
-	if err != nil {
-		return nil, fmt.Errorf("read columns of %s: %w", table, err)
-	}
-	defer rows.Close()
-	have := map[string]int{}
-	for rows.Next() {
-		var name, width string
-		if err := rows.Scan(&name, &width); err != nil {
-			return nil, fmt.Errorf("read columns of %s: %w", table, err)
-		}
-		have[strings.ToLower(name)], _ = strconv.Atoi(width)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read columns of %s: %w", table, err)
-	}
-	return have, nil
 }

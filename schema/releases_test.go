@@ -8,6 +8,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
@@ -76,15 +77,15 @@ func TestEveryReleaseHead(t *testing.T) {
 				t.Run(rev.ID, func(t *testing.T) {
 					ctx := context.Background()
 					tx := created(t, d, rev)
-					if got, err := schema.Detect(ctx, tx, d.dialect); err != nil || got != rev {
+					if got, err := live.Detect(ctx, tx, d.dialect); err != nil || got != rev {
 						t.Fatalf("Detect = %v, %v", got, err)
 					}
-					if err := schema.CheckColumns(ctx, tx, d.dialect, rev); err != nil {
+					if err := live.CheckColumns(ctx, tx, d.dialect, rev); err != nil {
 						t.Fatal(err)
 					}
 					// MLflow 3.8 and later guard the secrets table with a trigger.
 					var n int64
-					if err := schema.EachRow(ctx, tx, triggerQuery[d.dialect], nil, func(scan func(...any) error) error { return scan(&n) }); err != nil {
+					if err := live.EachRow(ctx, tx, triggerQuery[d.dialect], nil, func(scan func(...any) error) error { return scan(&n) }); err != nil {
 						t.Fatal(err)
 					}
 					if want := rev.AtLeast("1bd49d398cd23"); (n == 1) != want {
@@ -112,7 +113,7 @@ func created(t *testing.T, d dialectCase, rev *schema.Revision) sinks.Tx {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tx.Rollback(ctx) })
-	if err := schema.Create(ctx, tx, d.dialect, rev, schema.CreateOptions{}); err != nil {
+	if err := live.Create(ctx, tx, d.dialect, rev, live.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	return tx

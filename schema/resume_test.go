@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 )
 
 // TestResumeRefusesAnotherRevisionsTables: completing an interrupted creation of the
@@ -21,8 +22,8 @@ func TestResumeRefusesAnotherRevisionsTables(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(string(d.dialect), func(t *testing.T) {
 			tx := partialSchema(t, d.dialect, d.uri(t), 1) // all of it, unstamped
-			err = schema.Create(ctx, tx, d.dialect, older, schema.CreateOptions{Resume: true})
-			if !errors.Is(err, schema.ErrStrayTables) || !strings.Contains(err.Error(), "table registered_models has workspace") {
+			err = live.Create(ctx, tx, d.dialect, older, live.CreateOptions{Resume: true})
+			if !errors.Is(err, live.ErrStrayTables) || !strings.Contains(err.Error(), "table registered_models has workspace") {
 				t.Fatalf("resumed as 2.9 over the newest schema's tables: %v", err)
 			}
 		})

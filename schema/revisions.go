@@ -1,8 +1,9 @@
 // Package schema is MLflow's SQL schema as mlflow-bulk knows it: the alembic revision
 // chain, which tracking tables and columns each revision has and how wide they are, the
-// DDL to create a complete database of a revision per dialect, and detection of the
-// revision a target is at. All of it is data; sinks and the importer ask, never branch
-// on revision ids themselves.
+// DDL to create a complete database of a revision per dialect, and each database's
+// descriptor. All of it is facts, read by no connection: schema/live reads and creates a
+// live database with them. Sinks and the importer ask, never branch on revision ids
+// themselves.
 package schema
 
 import (

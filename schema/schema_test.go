@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
@@ -95,14 +96,14 @@ func compareWithDump(t *testing.T, d dialectCase, rev, base *schema.Revision, de
 			}
 		}
 	} else {
-		if err := schema.Create(ctx, tx, d.dialect, rev, schema.CreateOptions{}); err != nil {
+		if err := live.Create(ctx, tx, d.dialect, rev, live.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := schema.Detect(ctx, tx, d.dialect); err != nil || got != rev {
+		if got, err := live.Detect(ctx, tx, d.dialect); err != nil || got != rev {
 			t.Fatalf("Detect = %v, %v", got, err)
 		}
 		// The column knowledge the importer writes by matches the DDL.
-		if err := schema.CheckColumns(ctx, tx, d.dialect, rev); err != nil {
+		if err := live.CheckColumns(ctx, tx, d.dialect, rev); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -249,7 +250,7 @@ func (s sqlDB) Exec(ctx context.Context, query string, args ...any) (int64, erro
 	return 0, errors.New("read-only")
 }
 
-func (s sqlDB) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+func (s sqlDB) Query(ctx context.Context, query string, args ...any) (live.Rows, error) {
 	return s.db.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 }
 
@@ -296,7 +297,7 @@ func TestMySQLUniqueKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer func() { _ = tx.Rollback(ctx) }()
-			if err := schema.Create(ctx, tx, schema.MySQL, rev, schema.CreateOptions{}); err != nil {
+			if err := live.Create(ctx, tx, schema.MySQL, rev, live.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := tx.Exec(ctx, "INSERT INTO experiments (name, lifecycle_stage) VALUES ('Default', 'active')"); err == nil {
@@ -305,14 +306,14 @@ func TestMySQLUniqueKeys(t *testing.T) {
 			// An unnamed foreign key gets MariaDB's names, as under MLflow's alembic:
 			// constraint experiment_tags_ibfk_1, index experiment_id.
 			var index string
-			err = schema.EachRow(ctx, tx, "SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'experiment_tags' AND INDEX_NAME <> 'PRIMARY'", nil,
+			err = live.EachRow(ctx, tx, "SELECT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'experiment_tags' AND INDEX_NAME <> 'PRIMARY'", nil,
 				func(scan func(...any) error) error { return scan(&index) })
 			if rev.HasTable("experiment_tags") && (err != nil || index != "experiment_id") {
 				t.Errorf("experiment_tags' foreign-key index: %q, %v", index, err)
 			}
 			if rev.AtLeast("71994744cf8e") {
 				var n int64
-				err := schema.EachRow(ctx, tx, "SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'unique_dataset_input'", nil,
+				err := live.EachRow(ctx, tx, "SELECT COUNT(*) FROM information_schema.TABLE_CONSTRAINTS WHERE TABLE_SCHEMA = DATABASE() AND CONSTRAINT_NAME = 'unique_dataset_input'", nil,
 					func(scan func(...any) error) error { return scan(&n) })
 				if err != nil || n != 1 {
 					t.Errorf("unique_dataset_input: %d, %v", n, err)
@@ -362,12 +363,12 @@ var describeQueries = map[schema.Dialect][]string{
 	},
 }
 
-func describe(t *testing.T, db schema.DB, d schema.Dialect) []string {
+func describe(t *testing.T, db live.DB, d schema.Dialect) []string {
 	return describeWith(t, db, describeQueries[d]...)
 }
 
 // describeWith runs queries that each return one text column, whitespace folded, sorted.
-func describeWith(t *testing.T, db schema.DB, queries ...string) []string {
+func describeWith(t *testing.T, db live.DB, queries ...string) []string {
 	var out []string
 	space := regexp.MustCompile(`\s+`)
 	for _, q := range queries {
@@ -445,7 +446,7 @@ func TestCreateIndexes(t *testing.T) {
 	s := open(t, testenv.SQLite(t))
 	tx, _ := s.Begin(ctx)
 	defer func() { _ = tx.Rollback(ctx) }()
-	if err := schema.Create(ctx, tx, schema.SQLite, schema.Newest(), schema.CreateOptions{}); err != nil {
+	if err := live.Create(ctx, tx, schema.SQLite, schema.Newest(), live.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := tx.Query(ctx, `SELECT i.name || ' unique=' || i."unique" FROM sqlite_master m, pragma_index_list(m.name) i WHERE m.type = 'table' AND i.origin = 'c'`)
@@ -553,16 +554,16 @@ func TestCheckColumns(t *testing.T) {
 			s := open(t, d.uri(t))
 			tx, _ := s.Begin(ctx)
 			defer func() { _ = tx.Rollback(ctx) }()
-			if err := schema.Create(ctx, tx, d.dialect, schema.Newest(), schema.CreateOptions{}); err != nil {
+			if err := live.Create(ctx, tx, d.dialect, schema.Newest(), live.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			if err := schema.CheckColumns(ctx, tx, d.dialect, schema.Newest()); err != nil {
+			if err := live.CheckColumns(ctx, tx, d.dialect, schema.Newest()); err != nil {
 				t.Fatalf("a schema mlflow-bulk created fails the check: %v", err)
 			}
 			if _, err := tx.Exec(ctx, "ALTER TABLE runs DROP COLUMN deleted_time"); err != nil {
 				t.Fatal(err)
 			}
-			err := schema.CheckColumns(ctx, tx, d.dialect, schema.Newest())
+			err := live.CheckColumns(ctx, tx, d.dialect, schema.Newest())
 			if err == nil || !strings.Contains(err.Error(), "runs.deleted_time is missing") {
 				t.Fatalf("error %v", err)
 			}
@@ -577,20 +578,20 @@ func TestResumePartialSchema(t *testing.T) {
 	for _, d := range dialects {
 		t.Run(string(d.dialect), func(t *testing.T) {
 			tx := partialSchema(t, d.dialect, d.uri(t), 2)
-			if _, err := schema.Detect(ctx, tx, d.dialect); !errors.Is(err, schema.ErrPartialSchema) {
+			if _, err := live.Detect(ctx, tx, d.dialect); !errors.Is(err, live.ErrPartialSchema) {
 				t.Fatalf("Detect: %v, want ErrPartialSchema", err)
 			}
-			if err := schema.Create(ctx, tx, d.dialect, schema.Newest(), schema.CreateOptions{Resume: true}); err != nil {
+			if err := live.Create(ctx, tx, d.dialect, schema.Newest(), live.CreateOptions{Resume: true}); err != nil {
 				t.Fatal(err)
 			}
-			if rev, err := schema.Detect(ctx, tx, d.dialect); err != nil || rev != schema.Newest() {
+			if rev, err := live.Detect(ctx, tx, d.dialect); err != nil || rev != schema.Newest() {
 				t.Fatalf("after resuming: %v %v", rev, err)
 			}
 			resumed := describe(t, tx, d.dialect)
 			full := open(t, d.uri(t))
 			tx2, _ := full.Begin(ctx)
 			defer func() { _ = tx2.Rollback(ctx) }()
-			if err := schema.Create(ctx, tx2, d.dialect, schema.Newest(), schema.CreateOptions{}); err != nil {
+			if err := live.Create(ctx, tx2, d.dialect, schema.Newest(), live.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			diff(t, resumed, describe(t, tx2, d.dialect), nil)
@@ -598,7 +599,7 @@ func TestResumePartialSchema(t *testing.T) {
 			if _, err := tx2.Exec(ctx, "DELETE FROM alembic_version"); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := schema.Detect(ctx, tx2, d.dialect); errors.Is(err, schema.ErrPartialSchema) {
+			if _, err := live.Detect(ctx, tx2, d.dialect); errors.Is(err, live.ErrPartialSchema) {
 				t.Error("a schema holding the Default experiment taken for an interrupted creation")
 			}
 		})

@@ -1,7 +1,6 @@
 package schema
 
 import (
-	"context"
 	"strings"
 )
 
@@ -36,14 +35,3 @@ func AddRunStampsRows() string {
 
 // OwnTable reports whether a table is mlflow-bulk's rather than MLflow's.
 func OwnTable(name string) bool { return strings.HasPrefix(strings.ToLower(name), "mlflow_bulk_") }
-
-// HasRunStamps reports whether the database holds RunStampsTable.
-func HasRunStamps(ctx context.Context, db DB, d Dialect) (bool, error) {
-	tables, err := allTables(ctx, db, d)
-	for name := range tables {
-		if strings.EqualFold(name, RunStampsTable) {
-			return true, err
-		}
-	}
-	return false, err
-}

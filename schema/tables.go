@@ -273,3 +273,12 @@ func (r *Revision) MaxChars(tableName, columnName string) int {
 	}
 	panic("schema: unknown column " + tableName + "." + columnName)
 }
+
+// TrackingTables names the tables mlflow-bulk writes with rules, in creation order.
+func TrackingTables() []string {
+	names := make([]string, len(trackingTables))
+	for i, t := range trackingTables {
+		names[i] = t.name
+	}
+	return names
+}

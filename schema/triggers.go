@@ -1,9 +1,7 @@
 package schema
 
 import (
-	"context"
 	"fmt"
-	"sort"
 )
 
 // MLflow 3.8 (1bd49d398cd23) guards the secrets table with a trigger: a secret's id and
@@ -58,27 +56,5 @@ type Trigger struct{ Name, Table string }
 
 func (t Trigger) String() string { return fmt.Sprintf("%s on %s", t.Name, t.Table) }
 
-// ForeignTriggers lists the triggers on the database's tables that MLflow does not
-// create: one may drop, change or divert the rows mlflow-bulk writes.
-func ForeignTriggers(ctx context.Context, db DB, d Dialect) ([]Trigger, error) {
-	query := d.Database().Introspection.Triggers
-	if query == "" {
-		return nil, fmt.Errorf("mlflow-bulk cannot list the triggers of a %s database", d)
-	}
-	var out []Trigger
-	err := EachRow(ctx, db, query, nil, func(scan func(...any) error) error {
-		var t Trigger
-		if err := scan(&t.Name, &t.Table); err != nil {
-			return err
-		}
-		if !mlflowTriggers[t.Name] {
-			out = append(out, t)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("list triggers: %w", err)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].String() < out[j].String() })
-	return out, nil
-}
+// MLflowTrigger reports whether a trigger of that name is one MLflow creates.
+func MLflowTrigger(name string) bool { return mlflowTriggers[name] }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 )
 
 // Sink is an open connection to a target database.
@@ -38,7 +39,7 @@ type Sink interface {
 
 // Tx is a transaction on the target. Queries use '?' placeholders.
 type Tx interface {
-	schema.DB
+	live.DB
 	// CopyFrom appends rows to table. The rows must not conflict with existing ones.
 	// It returns the number of rows the database stored, as it counts them (a trigger
 	// that drops a row makes it fewer than were given).

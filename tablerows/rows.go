@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -81,7 +82,7 @@ const MaxParams = 900
 // ReadRowsByKey reads the rows of a table that have the keys of rows (the columns at
 // the positions key), keyed by rowKey.
 // JSON documents are read as the text stored, as the source's are.
-func ReadRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, rows [][]any) (map[string][]any, error) {
+func ReadRowsByKey(ctx context.Context, db live.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, rows [][]any) (map[string][]any, error) {
 	out := map[string][]any{}
 	if len(rows) == 0 {
 		return out, nil
@@ -111,7 +112,7 @@ func ReadRowsByKey(ctx context.Context, db schema.DB, d schema.Dialect, target *
 
 // ReadRows adds to out the rows of target that match where (args its parameters): the
 // columns names, keyed by RowKey over key, JSON columns as the text stored.
-func ReadRows(ctx context.Context, db schema.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, where string, args []any, out map[string][]any) error {
+func ReadRows(ctx context.Context, db live.DB, d schema.Dialect, target *schema.TableInfo, names []string, key []int, where string, args []any, out map[string][]any) error {
 	selected := make([]string, len(names))
 	for i, n := range names {
 		selected[i] = d.Quote(n)
@@ -120,8 +121,8 @@ func ReadRows(ctx context.Context, db schema.DB, d schema.Dialect, target *schem
 		}
 	}
 	query := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(selected, ", "), d.Quote(target.Name), where)
-	err := schema.EachRow(ctx, db, query, args, func(scan func(...any) error) error {
-		values, err := schema.ScanValues(scan, len(names))
+	err := live.EachRow(ctx, db, query, args, func(scan func(...any) error) error {
+		values, err := live.ScanValues(scan, len(names))
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -188,7 +189,7 @@ func (v *verifier) ownModel(ctx context.Context, ws string, m *sources.Registere
 		query, args = query+" AND workspace = ?", append(args, ws)
 	}
 	var created *int64
-	err := schema.EachRow(ctx, v.tx, query, args, func(scan func(...any) error) error { return scan(&created) })
+	err := live.EachRow(ctx, v.tx, query, args, func(scan func(...any) error) error { return scan(&created) })
 	if err != nil {
 		return false, fmt.Errorf("read registered model %q of the target: %w", m.Name, err)
 	}

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -90,7 +90,7 @@ func (v *verifier) targetInputs(ctx context.Context, runID string) (map[string]i
 		WHERE i.destination_id = ? OR i.source_id = ?`, step)
 	held := map[string]inputEdge{}
 	byUUID := map[string]string{}
-	err := schema.EachRow(ctx, v.tx, query, []any{runID, runID}, func(scan func(...any) error) error {
+	err := live.EachRow(ctx, v.tx, query, []any{runID, runID}, func(scan func(...any) error) error {
 		var uuid, st, sid, dt, did string
 		var n int64
 		var name, digest *string
@@ -115,7 +115,7 @@ func (v *verifier) targetInputs(ctx context.Context, runID string) (map[string]i
 	}
 	tags := map[string][]sources.Tag{}
 	query = "SELECT input_uuid, name, value FROM input_tags WHERE input_uuid IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
-	err = schema.EachRow(ctx, v.tx, query, ids, func(scan func(...any) error) error {
+	err = live.EachRow(ctx, v.tx, query, ids, func(scan func(...any) error) error {
 		var id, k, val string
 		if err := scan(&id, &k, &val); err != nil {
 			return err

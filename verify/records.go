@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -144,6 +145,6 @@ func hasExperimentColumn(t *schema.TableInfo) bool { return t.Column("experiment
 // runInTarget reports whether the target holds a run.
 func (v *verifier) runInTarget(ctx context.Context, runID string) bool {
 	var n int64
-	err := schema.EachRow(ctx, v.tx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", []any{runID}, func(scan func(...any) error) error { return scan(&n) })
+	err := live.EachRow(ctx, v.tx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", []any{runID}, func(scan func(...any) error) error { return scan(&n) })
 	return err == nil && n > 0
 }

@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -143,7 +143,7 @@ func (v *verifier) startRun(ctx context.Context, r *sources.Run) error {
 	v.report.Runs++
 	v.run = &verifyRun{id: r.RunID, metricsOnly: r.MetricsOnly, seen: rules.NewPointSet(), points: map[string]*history{}}
 	var n int64
-	err := schema.EachRow(ctx, v.tx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error { return scan(&n) })
+	err := live.EachRow(ctx, v.tx, "SELECT COUNT(*) FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error { return scan(&n) })
 	if err != nil {
 		return fmt.Errorf("read runs of the target: %w", err)
 	}
@@ -243,7 +243,7 @@ func (v *verifier) runRow(ctx context.Context, r *sources.Run) error {
 		quoted[i] = `"` + c + `"`
 	}
 	var got []string
-	err := schema.EachRow(ctx, v.tx, "SELECT "+strings.Join(quoted, ", ")+" FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error {
+	err := live.EachRow(ctx, v.tx, "SELECT "+strings.Join(quoted, ", ")+" FROM runs WHERE run_uuid = ?", []any{r.RunID}, func(scan func(...any) error) error {
 		dest := make([]any, len(cols))
 		vals := make([]*string, len(cols))
 		for i := range dest {
@@ -276,7 +276,7 @@ type storedValue struct{ key, value string }
 
 func (v *verifier) keyValues(ctx context.Context, table, runID string) (map[string]storedValue, error) {
 	out := map[string]storedValue{}
-	err := schema.EachRow(ctx, v.tx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
+	err := live.EachRow(ctx, v.tx, `SELECT "key", value FROM `+table+` WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
 		var k string
 		var val *string
 		if err := scan(&k, &val); err != nil {
@@ -313,7 +313,7 @@ func (v *verifier) compareRun(ctx context.Context, run *verifyRun) error {
 		return nil
 	}
 	stored := map[string]*history{}
-	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, `+v.rev.IsNaNColumn()+` FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
+	err := live.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, `+v.rev.IsNaNColumn()+` FROM metrics WHERE run_uuid = ?`, []any{run.id}, func(scan func(...any) error) error {
 		var p rules.MetricPoint
 		if err := scan(&p.Key, &p.Value, &p.Timestamp, &p.Step, &p.IsNaN); err != nil {
 			return err
@@ -388,7 +388,7 @@ func (v *verifier) compareRun(ctx context.Context, run *verifyRun) error {
 // would decide, so either point is accepted there.
 func (v *verifier) checkLatest(ctx context.Context, runID string, stored map[string]*history) error {
 	latest := map[string]rules.MetricPoint{}
-	err := schema.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
+	err := live.EachRow(ctx, v.tx, `SELECT "key", value, "timestamp", step, is_nan FROM latest_metrics WHERE run_uuid = ?`, []any{runID}, func(scan func(...any) error) error {
 		var p rules.MetricPoint
 		var ts *int64
 		if err := scan(&p.Key, &p.Value, &ts, &p.Step, &p.IsNaN); err != nil {

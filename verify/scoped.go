@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 )
 
@@ -84,7 +85,7 @@ func (v *verifier) extraEntities(ctx context.Context) error {
 			if v.tables[c.table] == nil {
 				continue
 			}
-			err := schema.EachRow(ctx, v.tx, c.query, []any{id}, func(scan func(...any) error) error {
+			err := live.EachRow(ctx, v.tx, c.query, []any{id}, func(scan func(...any) error) error {
 				var key, name, digest string
 				if c.table == "datasets" {
 					if err := scan(&name, &digest); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -128,14 +129,14 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to undo
 	// A target at a revision mlflow-bulk does not know is judged by what its tables
 	// hold, as the import wrote it.
-	rev, tables, notes, err := schema.DetectOrFit(ctx, tx, sink.Dialect())
+	rev, tables, notes, err := live.DetectOrFit(ctx, tx, sink.Dialect())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sink.Describe(), err)
 	}
 	if rev == nil {
 		return nil, fmt.Errorf("%s is empty: nothing to verify", sink.Describe())
 	}
-	collation, err := schema.KeyCollation(ctx, tx, sink.Dialect())
+	collation, err := live.KeyCollation(ctx, tx, sink.Dialect())
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +193,7 @@ func (v *verifier) stampedRunsDiffer(ctx context.Context) (bool, error) {
 	if len(ids) == 0 {
 		return false, nil
 	}
-	has, err := schema.HasRunStamps(ctx, v.tx, v.dialect)
+	has, err := live.HasRunStamps(ctx, v.tx, v.dialect)
 	if err != nil || !has {
 		return false, err
 	}
@@ -200,7 +201,7 @@ func (v *verifier) stampedRunsDiffer(ctx context.Context) (bool, error) {
 		part := ids[start:min(start+tablerows.MaxParams, len(ids))]
 		query := fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE run_uuid IN (%s)", schema.RunStampsTable, strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", "))
 		var n int64
-		if err := schema.EachRow(ctx, v.tx, query, part, func(scan func(...any) error) error { return scan(&n) }); err != nil {
+		if err := live.EachRow(ctx, v.tx, query, part, func(scan func(...any) error) error { return scan(&n) }); err != nil {
 			return false, fmt.Errorf("read %s: %w", schema.RunStampsTable, err)
 		}
 		if n > 0 {
@@ -289,7 +290,7 @@ func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
 // source. An experiment merged by name from elsewhere gathers other runs rightly.
 func (v *verifier) extraRuns(ctx context.Context) error {
 	for _, id := range sortedInt64Keys(v.sameExperiments) {
-		err := schema.EachRow(ctx, v.tx, "SELECT run_uuid FROM runs WHERE experiment_id = ?", []any{id}, func(scan func(...any) error) error {
+		err := live.EachRow(ctx, v.tx, "SELECT run_uuid FROM runs WHERE experiment_id = ?", []any{id}, func(scan func(...any) error) error {
 			var run string
 			if err := scan(&run); err != nil {
 				return err
@@ -344,7 +345,7 @@ func (v *verifier) experiment(ctx context.Context, e *sources.Experiment) error 
 	v.expWorkspace[e.SourceID] = ws
 	var n, id int64
 	var stored string
-	err := schema.EachRow(ctx, v.tx, "SELECT experiment_id, name FROM experiments WHERE "+where, args, func(scan func(...any) error) error {
+	err := live.EachRow(ctx, v.tx, "SELECT experiment_id, name FROM experiments WHERE "+where, args, func(scan func(...any) error) error {
 		n++
 		return scan(&id, &stored)
 	})
@@ -382,7 +383,7 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 	}
 	var stage, location *string
 	var created *int64
-	err := schema.EachRow(ctx, v.tx, "SELECT lifecycle_stage, artifact_location, creation_time FROM experiments WHERE experiment_id = ?", []any{id},
+	err := live.EachRow(ctx, v.tx, "SELECT lifecycle_stage, artifact_location, creation_time FROM experiments WHERE experiment_id = ?", []any{id},
 		func(scan func(...any) error) error { return scan(&stage, &location, &created) })
 	if err != nil {
 		return fmt.Errorf("read experiment %d of the target: %w", id, err)
@@ -420,7 +421,7 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 	for _, t := range e.Tags {
 		inSource[v.collation.Fold(t.Key)] = true
 	}
-	return schema.EachRow(ctx, v.tx, `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
+	return live.EachRow(ctx, v.tx, `SELECT "key" FROM experiment_tags WHERE experiment_id = ?`, []any{id}, func(scan func(...any) error) error {
 		var k string
 		if err := scan(&k); err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/spf13/cobra"
 )
@@ -100,16 +101,16 @@ func schemaStatus(ctx context.Context, registry *drivers.Registry, target, passw
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // read only: nothing to undo
 	st := &SchemaStatus{Target: sink.Describe()}
-	rev, err := schema.Detect(ctx, tx, sink.Dialect())
+	rev, err := live.Detect(ctx, tx, sink.Dialect())
 	var unknown *schema.UnknownRevisionError
 	switch {
 	case errors.As(err, &unknown):
 		st.Revision = unknown.ID
-		tables, ierr := schema.Inspect(ctx, tx, sink.Dialect())
+		tables, ierr := live.Inspect(ctx, tx, sink.Dialect())
 		if ierr != nil {
 			return nil, ierr
 		}
-		left, ferr := schema.Fit(ctx, tx, sink.Dialect(), schema.Newest(), unknown.ID, tables)
+		left, ferr := live.Fit(ctx, tx, sink.Dialect(), schema.Newest(), unknown.ID, tables)
 		switch {
 		case ferr != nil:
 			st.Reason = ferr.Error()
@@ -120,9 +121,9 @@ func schemaStatus(ctx context.Context, registry *drivers.Registry, target, passw
 			st.Writable = true
 			st.Reason = "a revision mlflow-bulk does not know (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it is written as " + schema.Newest().ID
 		}
-	case errors.Is(err, schema.ErrNotMLflow):
+	case errors.Is(err, live.ErrNotMLflow):
 		st.Reason = err.Error()
-	case errors.Is(err, schema.ErrPartialSchema):
+	case errors.Is(err, live.ErrPartialSchema):
 		st.Writable = true
 		st.Reason = err.Error() + "; import or schema init completes it"
 	case err != nil:
@@ -214,8 +215,8 @@ func initSchema(ctx context.Context, registry *drivers.Registry, target, passwor
 		return err
 	}
 	defer func() { _ = tx.Rollback(ctx) }() // after Commit it does nothing
-	existing, err := schema.Detect(ctx, tx, sink.Dialect())
-	resume := errors.Is(err, schema.ErrPartialSchema)
+	existing, err := live.Detect(ctx, tx, sink.Dialect())
+	resume := errors.Is(err, live.ErrPartialSchema)
 	switch {
 	case resume:
 	case existing != nil:
@@ -223,7 +224,7 @@ func initSchema(ctx context.Context, registry *drivers.Registry, target, passwor
 	case err != nil:
 		return fmt.Errorf("%s is not empty (%w); schema init only fills an empty database", sink.Describe(), err)
 	}
-	if err := schema.Create(ctx, tx, sink.Dialect(), rev, schema.CreateOptions{DefaultArtifactRoot: artifactRoot, Resume: resume}); err != nil {
+	if err := live.Create(ctx, tx, sink.Dialect(), rev, live.CreateOptions{DefaultArtifactRoot: artifactRoot, Resume: resume}); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -19,7 +19,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/inspect"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
@@ -544,7 +544,7 @@ func TestDryRunIntoEmptyMariaDB(t *testing.T) {
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	var tables, scratch int
-	if err := schema.EachRow(context.Background(), tx, "SELECT (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()), "+
+	if err := live.EachRow(context.Background(), tx, "SELECT (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE()), "+
 		"(SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'mlflow_bulk_dry_run_%')", nil,
 		func(scan func(...any) error) error { return scan(&tables, &scratch) }); err != nil {
 		t.Fatal(err)

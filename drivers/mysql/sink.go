@@ -15,6 +15,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
@@ -193,7 +194,7 @@ func (t *mysqlTx) Exec(ctx context.Context, query string, args ...any) (int64, e
 	return n, nil
 }
 
-func (t *mysqlTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+func (t *mysqlTx) Query(ctx context.Context, query string, args ...any) (live.Rows, error) {
 	rows, err := t.tx.QueryContext(ctx, query, args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 	if err != nil {
 		return nil, t.sink.connectionLost(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
@@ -159,7 +160,7 @@ func (t *pgTx) Exec(ctx context.Context, query string, args ...any) (int64, erro
 	return tag.RowsAffected(), nil
 }
 
-func (t *pgTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+func (t *pgTx) Query(ctx context.Context, query string, args ...any) (live.Rows, error) {
 	rows, err := t.tx.Query(ctx, DollarPlaceholders(query), args...)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"modernc.org/sqlite" // registers the "sqlite" database/sql driver (pure Go, no cgo)
 	sqlite3 "modernc.org/sqlite/lib"
@@ -164,7 +165,7 @@ func (t *sqliteTx) Exec(ctx context.Context, query string, args ...any) (int64, 
 	return n, nil
 }
 
-func (t *sqliteTx) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+func (t *sqliteTx) Query(ctx context.Context, query string, args ...any) (live.Rows, error) {
 	return t.conn.QueryContext(ctx, query, sqliteArgs(args)...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 }
 

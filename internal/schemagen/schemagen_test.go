@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/schemagen"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
@@ -74,11 +75,11 @@ func sqliteIndexes(t *testing.T, rev string) []string {
 		t.Fatal(err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
-	if err := schema.Create(ctx, tx, schema.SQLite, r, schema.CreateOptions{}); err != nil {
+	if err := live.Create(ctx, tx, schema.SQLite, r, live.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	err = schema.EachRow(ctx, tx, "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL", nil, func(scan func(...any) error) error {
+	err = live.EachRow(ctx, tx, "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL", nil, func(scan func(...any) error) error {
 		var stmt string
 		if err := scan(&stmt); err != nil {
 			return err

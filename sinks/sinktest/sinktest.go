@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
 
@@ -209,7 +209,7 @@ func (x *suite) cancelledCopy(t *testing.T) {
 	_ = tx.Rollback(x.ctx) // the connection may be gone: nothing to undo then
 	if check, err := s3.Begin(x.ctx); err == nil {
 		var n int64
-		if err := schema.EachRow(x.ctx, check, "SELECT COUNT(*) FROM t", nil, func(scan func(...any) error) error { return scan(&n) }); err == nil && n != 0 {
+		if err := live.EachRow(x.ctx, check, "SELECT COUNT(*) FROM t", nil, func(scan func(...any) error) error { return scan(&n) }); err == nil && n != 0 {
 			t.Errorf("%d rows visible after a cancelled copy", n)
 		}
 		_ = check.Rollback(x.ctx)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
@@ -125,7 +126,7 @@ func (s *dbSource) connect(ctx context.Context) error {
 			return err
 		}
 	}
-	rev, err := schema.Detect(ctx, connDB{conn, s.dialect}, s.dialect)
+	rev, err := live.Detect(ctx, connDB{conn, s.dialect}, s.dialect)
 	var unknown *schema.UnknownRevisionError
 	if errors.As(err, &unknown) {
 		// A newer MLflow's database (or a branch's) is read by what it has: the tables
@@ -139,7 +140,7 @@ func (s *dbSource) connect(ctx context.Context) error {
 		return fmt.Errorf("%s: the database is empty: %w", s.where, sources.ErrNotRecognised)
 	}
 	s.rev = rev
-	if s.tables, err = schema.Inspect(ctx, connDB{conn, s.dialect}, s.dialect); err != nil {
+	if s.tables, err = live.Inspect(ctx, connDB{conn, s.dialect}, s.dialect); err != nil {
 		return fmt.Errorf("%s: %w", s.where, err)
 	}
 	return nil
@@ -164,12 +165,12 @@ func (c connDB) Exec(ctx context.Context, query string, args ...any) (int64, err
 	return 0, errors.New("the source is read-only")
 }
 
-func (c connDB) Query(ctx context.Context, query string, args ...any) (schema.Rows, error) {
+func (c connDB) Query(ctx context.Context, query string, args ...any) (live.Rows, error) {
 	return c.conn.QueryContext(ctx, c.query(query), args...) //nolint:rowserrcheck,sqlclosecheck // the caller reads, checks and closes them
 }
 
 func (s *dbSource) q(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), args...) //nolint:rowserrcheck,sqlclosecheck // callers scan them with schema.ScanRows
+	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), args...) //nolint:rowserrcheck,sqlclosecheck // callers scan them with live.ScanRows
 	if err != nil {
 		return nil, s.readError(ctx, err)
 	}
@@ -188,11 +189,11 @@ func (s *dbSource) readError(ctx context.Context, err error) error {
 // each runs a query and calls fn for every row. A read that fails half-way (a dropped
 // connection, a table gone) is an error, never a short stream.
 func (s *dbSource) each(ctx context.Context, query string, args []any, fn func(scan func(...any) error) error) error {
-	rows, err := s.q(ctx, query, args...) //nolint:rowserrcheck // schema.ScanRows checks them
+	rows, err := s.q(ctx, query, args...) //nolint:rowserrcheck // live.ScanRows checks them
 	if err != nil {
 		return err
 	}
-	if err := schema.ScanRows(rows, fn); err != nil {
+	if err := live.ScanRows(rows, fn); err != nil {
 		if ctx.Err() != nil {
 			return sources.CheckContext(ctx)
 		}

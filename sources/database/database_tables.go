@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -78,14 +79,14 @@ func (s *dbSource) readTable(ctx context.Context, t *schema.TableInfo) error {
 	}
 	// The argument makes MySQL's driver use its binary protocol, which types values.
 	query := fmt.Sprintf("SELECT %s FROM %s WHERE 1 = ? ORDER BY %s", selected, s.dialect.Quote(t.Name), strings.Join(order, ", "))
-	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), 1) //nolint:rowserrcheck // schema.ScanRows checks them
+	rows, err := s.conn.QueryContext(ctx, connDB{s.conn, s.dialect}.query(query), 1) //nolint:rowserrcheck // live.ScanRows checks them
 	if err != nil {
 		return s.readError(ctx, err)
 	}
 	chunk := &sources.TableChunk{Table: t, Columns: cols, Origin: s.origin(t.Name)}
 	line := 0
-	err = schema.ScanRows(rows, func(scan func(...any) error) error {
-		values, err := schema.ScanValues(scan, len(cols))
+	err = live.ScanRows(rows, func(scan func(...any) error) error {
+		values, err := live.ScanValues(scan, len(cols))
 		if err != nil {
 			return err
 		}

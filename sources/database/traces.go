@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -107,7 +107,7 @@ func (s *dbSource) selectList(table string) string {
 // tableRows reads a query's rows as generic values: text as strings, bytes of binary
 // columns as bytes, JSON documents re-encoded as text, numbers and booleans as they come.
 func (s *dbSource) tableRows(ctx context.Context, table, query string, args ...any) (sources.TableRows, error) {
-	rows, err := s.q(ctx, query, args...) //nolint:rowserrcheck // schema.ScanRows checks them
+	rows, err := s.q(ctx, query, args...) //nolint:rowserrcheck // live.ScanRows checks them
 	if err != nil {
 		return sources.TableRows{}, err
 	}
@@ -127,8 +127,8 @@ func (s *dbSource) tableRows(ctx context.Context, table, query string, args ...a
 			}
 		}
 	}
-	err = schema.ScanRows(rows, func(scan func(...any) error) error {
-		values, err := schema.ScanValues(scan, len(cols))
+	err = live.ScanRows(rows, func(scan func(...any) error) error {
+		values, err := live.ScanValues(scan, len(cols))
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
@@ -173,7 +174,7 @@ func readTables(t *testing.T, uri string) map[string]map[string][]any {
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 	d := sink.Dialect()
-	tables, err := schema.Inspect(ctx, tx, d)
+	tables, err := live.Inspect(ctx, tx, d)
 	if err != nil {
 		t.Fatal(err)
 	}
