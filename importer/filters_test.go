@@ -7,6 +7,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 )
 
 // TestFilters runs each filter over the real packt store: 7 experiments (5 of them in
@@ -83,8 +84,8 @@ func TestArtifactRootMap(t *testing.T) {
 				}
 				// Each mapping says what it rewrote; the one that matched nothing warns.
 				notes := strings.Join(report.Notices, "\n")
-				if !strings.Contains(notes, "warning: --artifact-root-map /unrelated=s3://wrong matched no artifact location") ||
-					!strings.Contains(notes, "--artifact-root-map "+c.old+"="+c.new+" rewrote ") {
+				if !strings.Contains(notes, "warning: "+remedy.Mention(importer.OptionArtifactMap)+" /unrelated=s3://wrong matched no artifact location") ||
+					!strings.Contains(notes, remedy.Mention(importer.OptionArtifactMap)+" "+c.old+"="+c.new+" rewrote ") {
 					t.Errorf("notices: %s", notes)
 				}
 				d := openDB(t, uri)

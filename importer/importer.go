@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 
 	"github.com/google/uuid"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -193,10 +194,11 @@ func (im *importer) closingNotices() {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were read again although their files had not changed: the target held fewer of their params, tags and metric rows than when they were imported (rows deleted from it), which this import put back", short))
 	}
 	if im.report.UnchangedRuns > 0 {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were not read again: their files have the sizes and modification times they had when the target took them, and the target still holds them (--reread reads and compares them)", im.report.UnchangedRuns))
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were not read again: their files have the sizes and modification times they had when the target took them, and the target still holds them (%s reads and compares them)", im.report.UnchangedRuns, remedy.Mention(OptionReread)))
 	}
 	if im.filteredRuns > 0 {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (--experiment, --exclude-experiment, --runs-since, --include-deleted)", im.filteredRuns))
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (%s, %s, %s, %s)", im.filteredRuns,
+			remedy.Mention(rules.OptionExperiments), remedy.Mention(rules.OptionExcludeExperiments), remedy.Mention(rules.OptionRunsSince), remedy.Mention(rules.OptionExcludeDeleted)))
 	}
 	im.report.Notices = append(im.report.Notices, im.locations.notices()...)
 	im.exps.reportWorkspaceLocations()

@@ -19,7 +19,7 @@ func (b base) lacking(file, table, column string, rows int64, what string) error
 		return remedy.With(fmt.Errorf("%w: %s: %s: the target at revision %s has no place for them. Create the target with a newer schema "+
 			"('mlflow-bulk schema init' on an empty database), or upgrade it with 'mlflow db upgrade'", ErrUnsupported, file, what, b.rev.ID), skipUnsupported)
 	}
-	b.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no place for them (--skip-unsupported)", what, b.rev.ID))
+	b.noteOnce(fmt.Sprintf("%s left out: the target's revision %s has no place for them (%s)", what, b.rev.ID, remedy.Mention(OptionSkipUnsupported)))
 	for i, u := range b.report.Unsupported {
 		if u.Source == b.sourceName && u.Table == table && u.Column == column {
 			if i >= b.countedBeforeWriting { // else counted before writing, when the source could tell

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 )
 
 // locations rewrites artifact locations by --artifact-root-map and counts what each
@@ -44,10 +45,10 @@ func (l *locations) notices() []string {
 	var out []string
 	for i, m := range l.maps {
 		if n := l.rewrites[i]; n > 0 {
-			out = append(out, fmt.Sprintf("--artifact-root-map %s=%s rewrote %d artifact locations", m.Old, m.New, n))
+			out = append(out, fmt.Sprintf("%s %s=%s rewrote %d artifact locations", remedy.Mention(OptionArtifactMap), m.Old, m.New, n))
 			continue
 		}
-		msg := fmt.Sprintf("warning: --artifact-root-map %s=%s matched no artifact location", m.Old, m.New)
+		msg := fmt.Sprintf("warning: %s %s=%s matched no artifact location", remedy.Mention(OptionArtifactMap), m.Old, m.New)
 		if l.unmapped != "" {
 			msg += fmt.Sprintf(" (the sources' locations look like %q): check its prefix", l.unmapped)
 		}

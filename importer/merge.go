@@ -170,7 +170,7 @@ func (w *runWriter) newParams(ctx context.Context, r *sources.Run, params []sour
 			w.run.of(entityParams).Skipped++
 		case w.opts.OnParamConflict == rules.ParamConflictKeepTarget:
 			w.run.of(entityParams).Skipped++
-			w.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (--on-param-conflict keep-target)", r.RunID, p.Key, v, p.Value))
+			w.noteSkipped(r.Origin.File, fmt.Sprintf("run %s: param %q is %q in the target and %q in the source; the target's is kept (%s keep-target)", r.RunID, p.Key, v, p.Value, remedy.Mention(OptionOnParamConflict)))
 		default:
 			return nil, remedy.With(fmt.Errorf("%w: param %q is %q in the target and %q in the source; MLflow never changes a param", ErrTargetConflict, p.Key, v, p.Value),
 				remedy.Remedy{Option: OptionOnParamConflict, Value: string(rules.ParamConflictKeepTarget), Does: "to keep the target's"})

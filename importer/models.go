@@ -218,7 +218,7 @@ func (ew *entityWriter) registeredModel(ctx context.Context, m *sources.Register
 
 func (ew *entityWriter) modelConflict(name, what string) error {
 	if ew.opts.OnModelConflict == rules.ModelConflictKeepTarget {
-		ew.noteSkipped("", fmt.Sprintf("registered model %q: %s; the target's is kept (--on-model-conflict keep-target)", name, what))
+		ew.noteSkipped("", fmt.Sprintf("registered model %q: %s; the target's is kept (%s keep-target)", name, what, remedy.Mention(OptionOnModelConflict)))
 		return nil
 	}
 	return remedy.With(fmt.Errorf("registered model %q: %s", name, what),
@@ -370,7 +370,7 @@ func (ew *entityWriter) modelNameCollision(ctx context.Context, m *sources.Regis
 		ew.committed.of(entityModelVersions).Skipped += int64(len(m.Versions))
 		ew.committed.of(entityModelAliases).Read += int64(len(m.Aliases))
 		ew.committed.of(entityModelAliases).Skipped += int64(len(m.Aliases))
-		ew.noteSkipped(m.Origin.File, what+": this one is left out with its versions (--on-key-collision keep-first)")
+		ew.noteSkipped(m.Origin.File, what+": this one is left out with its versions ("+remedy.Mention(OptionOnKeyCollision)+" keep-first)")
 		return nil
 	}
 	ew.committed.of(entityRegisteredModels).Rejected++

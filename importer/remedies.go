@@ -3,6 +3,7 @@ package importer
 import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
 // The options an import's errors name as remedies (package remedy), by their Go names;
@@ -15,17 +16,21 @@ const (
 	OptionOnParamConflict  remedy.Option = "importer.Options.OnParamConflict"
 	OptionOnModelConflict  remedy.Option = "importer.Options.OnModelConflict"
 	OptionOnKeyCollision                 = rules.OptionOnKeyCollision
-	OptionTargetExperiment remedy.Option = "importer.Options.TargetExperiment"
+	OptionTargetExperiment               = sources.OptionTargetExperiment
 	OptionRename                         = rules.OptionRename
 	OptionWorkspace        remedy.Option = "importer.Options.Workspace"
 	// OptionDefaultWorkspace is Workspace set to MLflow's default workspace.
-	OptionDefaultWorkspace remedy.Option = "importer.Options.Workspace=default"
+	OptionDefaultWorkspace     remedy.Option = "importer.Options.Workspace=default"
+	OptionWorkspaceDescription remedy.Option = "importer.Options.WorkspaceDescription"
+	OptionReread               remedy.Option = "importer.Options.Reread"
+	OptionArtifactMap                        = rules.OptionArtifactMap
 )
 
 // RemedyOptions lists every option the import's errors may name, for a caller that words
 // each of them.
 var RemedyOptions = []remedy.Option{OptionSkipInvalid, OptionSkipUnsupported, OptionAllowTriggers, OptionOnExistingRun,
-	OptionOnParamConflict, OptionOnModelConflict, OptionOnKeyCollision, OptionTargetExperiment, OptionRename, OptionWorkspace, OptionDefaultWorkspace}
+	OptionOnParamConflict, OptionOnModelConflict, OptionOnKeyCollision, OptionTargetExperiment, OptionRename, OptionWorkspace, OptionDefaultWorkspace, OptionWorkspaceDescription, OptionReread, OptionArtifactMap,
+	rules.OptionExperiments, rules.OptionExcludeExperiments, rules.OptionRunsSince, rules.OptionExcludeDeleted}
 
 var (
 	skipInvalid = func(does string) remedy.Remedy {

@@ -71,7 +71,7 @@ func (tc *tableCopier) checkUnsupported(ctx context.Context, srcs []sources.Sour
 				if u.Reason != "" {
 					done = "imported as that says"
 				}
-				tc.noteSkipped(src.Describe()+" "+u.Table, fmt.Sprintf("%s, %d rows: %s; %s (--skip-unsupported)", what, u.Rows, why, done))
+				tc.noteSkipped(src.Describe()+" "+u.Table, fmt.Sprintf("%s, %d rows: %s; %s (%s)", what, u.Rows, why, done, remedy.Mention(OptionSkipUnsupported)))
 			}
 		}
 	}
@@ -113,7 +113,7 @@ func (tc *tableCopier) unsupportedRows(c *sources.TableChunk, target *schema.Tab
 			"or upgrade it with 'mlflow db upgrade'",
 			ErrUnsupported, c.Origin.File, what, n, tc.rev.ID, strings.Fields(what)[0]), skipUnsupported)
 	}
-	tc.noteSkipped(c.Origin.File, fmt.Sprintf("%s, %d rows: the target at revision %s has no such %s; left out (--skip-unsupported)", what, n, tc.rev.ID, strings.Fields(what)[0]))
+	tc.noteSkipped(c.Origin.File, fmt.Sprintf("%s, %d rows: the target at revision %s has no such %s; left out (%s)", what, n, tc.rev.ID, strings.Fields(what)[0], remedy.Mention(OptionSkipUnsupported)))
 	return nil
 }
 

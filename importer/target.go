@@ -77,8 +77,8 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		im.report.Notices = append(im.report.Notices, n.Notices()...)
 	}
 	if !im.collation.Exact() {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target compares keys with collation %s (case-insensitive: %t, trailing spaces ignored: %t); keys that collide under it are handled by --on-key-collision=%s",
-			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, im.asm.Policy()))
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target compares keys with collation %s (case-insensitive: %t, trailing spaces ignored: %t); keys that collide under it are handled by %s %s",
+			im.collation.Name, im.collation.CaseInsensitive, im.collation.PadSpace, remedy.Mention(OptionOnKeyCollision), im.asm.Policy()))
 	}
 	im.runs.buf = newRunBuffers(rev)
 	// Here, as MySQL commits DDL at once and leaves the session outside a transaction:
@@ -149,6 +149,6 @@ func (im *importer) checkTriggers(ctx context.Context, tx sinks.Tx) error {
 			im.sink.Describe(), ErrForeignTriggers, strings.Join(names, ", ")),
 			remedy.Remedy{Option: OptionAllowTriggers, Does: "to write anyway (a write that stores fewer rows than it wrote still stops the import)"})
 	}
-	im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's tables have triggers MLflow does not create (%s); written with --allow-triggers", strings.Join(names, ", ")))
+	im.report.Notices = append(im.report.Notices, fmt.Sprintf("the target's tables have triggers MLflow does not create (%s); written with %s", strings.Join(names, ", "), remedy.Mention(OptionAllowTriggers)))
 	return nil
 }

@@ -80,7 +80,7 @@ func (m *experimentMapper) ensureWorkspace(ctx context.Context, ws string) error
 		}
 		m.report.Notices = append(m.report.Notices, fmt.Sprintf("workspace %q created", ws))
 	case ws == m.opts.Workspace && want != "" && (description == nil || *description != want):
-		m.report.Notices = append(m.report.Notices, fmt.Sprintf("workspace %q exists; its description was kept (--workspace-description is for a workspace the import creates)", ws))
+		m.report.Notices = append(m.report.Notices, fmt.Sprintf("workspace %q exists; its description was kept (%s is for a workspace the import creates)", ws, remedy.Mention(OptionWorkspaceDescription)))
 	}
 	if m.workspaces.ready == nil {
 		m.workspaces.ready = map[string]bool{}
@@ -158,7 +158,7 @@ func (m *experimentMapper) workspaceRows(table string, columns []string, rows []
 	placed, copied := tablerows.PlaceInWorkspace(table, columns, rows, m.opts.Workspace)
 	if !copied && !m.notedOnce["workspaces rows"] {
 		m.notedOnce["workspaces rows"] = true
-		m.report.Notices = append(m.report.Notices, fmt.Sprintf("the source's workspaces were merged into workspace %q (--workspace); their own rows were not copied", m.opts.Workspace))
+		m.report.Notices = append(m.report.Notices, fmt.Sprintf("the source's workspaces were merged into workspace %q (%s); their own rows were not copied", m.opts.Workspace, remedy.Mention(OptionWorkspace)))
 	}
 	return placed, copied
 }

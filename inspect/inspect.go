@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -189,7 +191,7 @@ func (ins *inspector) Run(_ context.Context, r *sources.Run) error {
 		}
 	}
 	if len(r.ArtifactURI) > 200 {
-		ins.anomaly("run %s: artifact URI of %d characters, over the column's 200 (PostgreSQL and MySQL refuse it; --artifact-root-map can shorten it)", r.RunID, len(r.ArtifactURI))
+		ins.anomaly("run %s: artifact URI of %d characters, over the column's 200 (PostgreSQL and MySQL refuse it; "+remedy.Mention(rules.OptionArtifactMap)+" can shorten it)", r.RunID, len(r.ArtifactURI))
 	}
 	checkKeys(r, "param", r.Params, ins.limits.ParamValue, ins.limits.Truncates, ins.anomaly)
 	checkKeys(r, "tag", r.Tags, ins.limits.TagValue, ins.limits.Truncates, ins.anomaly)
@@ -278,7 +280,7 @@ func checkKeys(r *sources.Run, what string, kvs []sources.Tag, limit int, trunca
 		}
 		f := fold.Fold(kv.Key)
 		if other, ok := folded[f]; ok && other != kv.Key {
-			anomaly("run %s: %s keys %q and %q are one key on MySQL/MariaDB's usual case-insensitive collations (see --on-key-collision)", r.RunID, what, other, kv.Key)
+			anomaly("run %s: %s keys %q and %q are one key on MySQL/MariaDB's usual case-insensitive collations (see "+remedy.Mention(rules.OptionOnKeyCollision)+")", r.RunID, what, other, kv.Key)
 		}
 		folded[f] = kv.Key
 	}

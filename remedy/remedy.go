@@ -117,3 +117,18 @@ func Render(err error, name func(Option) string) string {
 	}
 	return text
 }
+
+// Mention is how a library's text (a report's note) names one of its options: the Go
+// name in backquotes, which a caller words in its own terms (Word).
+func Mention(o Option) string { return "`" + string(o) + "`" }
+
+// Word replaces, in text, the mention of each option of names by its words.
+func Word(text string, names map[Option]string) string {
+	if !strings.Contains(text, "`") {
+		return text
+	}
+	for o, words := range names {
+		text = strings.ReplaceAll(text, Mention(o), words)
+	}
+	return text
+}

@@ -148,3 +148,7 @@ func CheckContext(ctx context.Context) error {
 // OptionExperiments is the import's choice of experiments by name, which a reader's
 // advice may name (package remedy); importer/rules keeps the filter itself.
 const OptionExperiments remedy.Option = "importer.Options.Filter.Experiments"
+
+// OptionTargetExperiment is the import's one experiment for every run, which a reader's
+// notice may name.
+const OptionTargetExperiment remedy.Option = "importer.Options.TargetExperiment"

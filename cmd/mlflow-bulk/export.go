@@ -73,6 +73,10 @@ func runExport(ctx context.Context, opts *ExportOptions) error {
 	if err != nil {
 		return err
 	}
+	wordAll(report.Rejected)
+	for i := range report.Skipped {
+		report.Skipped[i].Reason = wordText(report.Skipped[i].Reason)
+	}
 	out := opts.IO.Out
 	if opts.JSON {
 		if err := writeJSON(out, report); err != nil {

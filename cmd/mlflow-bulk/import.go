@@ -248,6 +248,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		report, err = dryrun.InScratch(ctx, sink, password, srcs, impOpts)
 	}
 	shown.Finish()
+	wordReport(report)
 	if err != nil {
 		err = redactError(redactPassword(err, password), opts.Target)
 		if !opts.JSON && !opts.DryRun && report != nil && report.Count("runs").Created > 0 {

@@ -54,6 +54,8 @@ func runInspect(ctx context.Context, opts *InspectOptions) error {
 	if err != nil {
 		return err
 	}
+	wordAll(in.Anomalies)
+	wordAll(in.Notes)
 	if opts.JSON {
 		return writeJSON(opts.IO.Out, in)
 	}

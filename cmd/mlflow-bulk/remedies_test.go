@@ -8,6 +8,8 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/export"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -41,7 +43,7 @@ func TestEveryRemedyHasAFlag(t *testing.T) {
 			t.Errorf("%s has no flag in optionFlags", o)
 			continue
 		}
-		if !defined[flag] {
+		if name, _, _ := strings.Cut(flag, "="); !defined[name] {
 			t.Errorf("%s is worded as %s, which no command defines", o, flag)
 		}
 	}
@@ -58,5 +60,24 @@ func TestErrorText(t *testing.T) {
 	}
 	if got := errorText(remedy.Value(csvfile.OptionTimezone, "Mars", errors.New("no such zone"))); !strings.HasPrefix(got, `--csv-timezone "Mars": `) {
 		t.Errorf("a value error: %s", got)
+	}
+}
+
+// TestReportNamesFlags: the notes of a report, in text and in JSON, name the flags, not
+// the options' Go names the libraries mention.
+func TestReportNamesFlags(t *testing.T) {
+	root := store(t, synth.Options{Runs: 2, MetricKeys: 1, Steps: 2, Seed: 29})
+	for _, asJSON := range []bool{false, true} {
+		args := []string{"import", root, "--to", testenv.SQLite(t), "--artifact-root-map", "/nowhere=s3://b"}
+		if asJSON {
+			args = append(args, "--json")
+		}
+		io, out, errOut := TestStreams()
+		if code := Main(args, io); code != ExitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		if text := out.String(); !strings.Contains(text, "warning: --artifact-root-map /nowhere=s3://b matched no artifact location") || strings.Contains(text, "importer.Options") {
+			t.Errorf("json %t: %s", asJSON, text)
+		}
 	}
 }

@@ -116,7 +116,11 @@ func verifyTarget(ctx context.Context, registry *drivers.Registry, locations []s
 		return nil, err
 	}
 	defer sink.Close()
-	return verify.Verify(ctx, sink, srcs, opts)
+	report, err := verify.Verify(ctx, sink, srcs, opts)
+	if report != nil {
+		wordAll(report.Notices)
+	}
+	return report, err
 }
 
 func printVerify(io *IOStreams, r *verify.Report, asJSON bool) error {

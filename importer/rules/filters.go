@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
@@ -58,11 +59,11 @@ func matchAny(patterns []string, name string) bool {
 func (f Filter) TakesExperiment(e *sources.Experiment) (bool, string) {
 	switch {
 	case len(f.Experiments) > 0 && !matchAny(f.Experiments, e.Name):
-		return false, "not among --experiment"
+		return false, "not among " + remedy.Mention(OptionExperiments)
 	case matchAny(f.ExcludeExperiments, e.Name):
-		return false, "matched by --exclude-experiment"
+		return false, "matched by " + remedy.Mention(OptionExcludeExperiments)
 	case f.ExcludeDeleted && e.LifecycleStage == sources.LifecycleDeleted:
-		return false, "deleted (--include-deleted=false)"
+		return false, "deleted (" + remedy.Mention(OptionExcludeDeleted) + ")"
 	}
 	return true, ""
 }

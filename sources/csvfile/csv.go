@@ -219,9 +219,9 @@ func (s *csvSource) reportCells(ctx context.Context) error {
 		return nil
 	case s.opts.Timezone == "":
 		return s.Emit(ctx, &sources.Notice{Path: s.path, Message: "its times carry no time zone and were read as UTC; the MLflow UI writes them in the browser's local time, " +
-			"so give that zone with --csv-timezone (for example Europe/Berlin or Asia/Kolkata) if they came from it"})
+			"so give that zone with " + remedy.Mention(OptionTimezone) + " (for example Europe/Berlin or Asia/Kolkata) if they came from it"})
 	}
-	return s.Emit(ctx, &sources.Notice{Path: s.path, Message: "its times carry no time zone and were read in " + s.loc.String() + " (--csv-timezone)"})
+	return s.Emit(ctx, &sources.Notice{Path: s.path, Message: "its times carry no time zone and were read in " + s.loc.String() + " (" + remedy.Mention(OptionTimezone) + ")"})
 }
 
 func sortedKeysOf(m map[string]int64) []string {
@@ -308,11 +308,11 @@ func (s *csvSource) inferRoles(ctx context.Context, header []string, st *csvColu
 		return nil
 	}
 	if given == len(cols) {
-		how = "the columns were named with --csv-params, --csv-metrics and --csv-tags"
+		how = "the columns were named with " + csvRoles + ""
 	} else if given > 0 {
-		how += "; the columns named with --csv-params, --csv-metrics or --csv-tags took those roles"
+		how += "; the columns named with " + csvRoles + " took those roles"
 	}
-	msg := fmt.Sprintf("columns without prefixes: %q read as params, %q as metrics, %q as tags (%s). Name them with --csv-params, --csv-metrics, --csv-tags if that is wrong",
+	msg := fmt.Sprintf("columns without prefixes: %q read as params, %q as metrics, %q as tags (%s). Name them with "+csvRoles+" if that is wrong",
 		byRole[roleParam], byRole[roleMetric], byRole[roleTag], how)
 	return s.Emit(ctx, &sources.Notice{Path: s.path, Message: msg})
 }
@@ -357,7 +357,7 @@ func strippedColumnRoles(cols []string, numeric, seen, floatText []bool) ([]csvR
 	}
 	how := "search_runs writes metrics, params and tags in that order: the leading columns written as floats were taken for metrics, the columns from the first mlflow.* one on for tags, the rest for params"
 	if len(byText) > 0 {
-		how += "; numeric columns written as integers (" + strings.Join(byText, ", ") + ") were taken for params, as search_runs writes every metric as a float (250.0); --csv-metrics says otherwise"
+		how += "; numeric columns written as integers (" + strings.Join(byText, ", ") + ") were taken for params, as search_runs writes every metric as a float (250.0); " + remedy.Mention(OptionMetrics) + " says otherwise"
 	}
 	return roles, how
 }
@@ -405,9 +405,15 @@ func (s *csvSource) invalid(ctx context.Context, line int, runID string, err err
 const (
 	OptionTimeFormat remedy.Option = "csvfile.Options.TimeFormat"
 	OptionTimezone   remedy.Option = "csvfile.Options.Timezone"
+	OptionParams     remedy.Option = "csvfile.Options.Params"
+	OptionMetrics    remedy.Option = "csvfile.Options.Metrics"
+	OptionTags       remedy.Option = "csvfile.Options.Tags"
 )
 
 // RemedyOptions lists every option the reader's errors may name.
-var RemedyOptions = []remedy.Option{OptionTimeFormat, OptionTimezone}
+var RemedyOptions = []remedy.Option{OptionTimeFormat, OptionTimezone, OptionParams, OptionMetrics, OptionTags}
 
 var giveTimeFormat = remedy.Remedy{Option: OptionTimeFormat, Value: "FORMAT", Does: "to give their format (for example '%d-%m-%Y %H:%M')"}
+
+// csvRoles names the options that give columns their roles.
+var csvRoles = remedy.Mention(OptionParams) + ", " + remedy.Mention(OptionMetrics) + " and " + remedy.Mention(OptionTags)

@@ -106,7 +106,7 @@ func (st *csvColumnStats) dates(given string) (csvDates, error) {
 		if err != nil {
 			return csvDates{}, remedy.Value(OptionTimeFormat, given, err)
 		}
-		return csvDates{layout: layout, how: fmt.Sprintf("times read as %s (--csv-time-format)", given)}, nil
+		return csvDates{layout: layout, how: fmt.Sprintf("times read as %s (%s)", given, remedy.Mention(OptionTimeFormat))}, nil
 	case st.dayFirst > 0 && st.monthFirst > 0:
 		return csvDates{}, remedy.With(fmt.Errorf("numeric dates put the day first in %d cells and the month first in %d", st.dayFirst, st.monthFirst), giveTimeFormat)
 	case st.dayFirst > 0:

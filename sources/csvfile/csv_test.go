@@ -263,7 +263,7 @@ func TestCSVTimezone(t *testing.T) {
 	if len(invalid) != 0 || len(runs) != 1 || *runs[0].StartTime != 1723539900000 {
 		t.Fatalf("as UTC: runs %d, invalid %v", len(runs), invalid)
 	}
-	if !strings.Contains(strings.Join(notices, "\n"), "read as UTC") || !strings.Contains(strings.Join(notices, "\n"), "--csv-timezone") {
+	if !strings.Contains(strings.Join(notices, "\n"), "read as UTC") || !strings.Contains(strings.Join(notices, "\n"), remedy.Mention(csvfile.OptionTimezone)) {
 		t.Errorf("the report does not say the times were read as UTC: %v", notices)
 	}
 	runs, _, notices, invalid = readCSV(t, path, csvfile.Options{Timezone: "Asia/Kolkata"})

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/internal/jsonfile"
 )
@@ -315,7 +316,7 @@ func (s *exportImport) readLoneRuns(ctx context.Context, runs []string) error {
 					name = "Exported runs"
 				}
 				exp := &sources.Experiment{SourceID: sourceID, Name: name, LifecycleStage: sources.LifecycleActive, Origin: sources.Origin{File: path}}
-				notice := fmt.Sprintf("runs exported without their experiment (such as %s) name experiment %q only by its id: they are imported into experiment %q; --target-experiment NAME puts them into another",
+				notice := fmt.Sprintf("runs exported without their experiment (such as %s) name experiment %q only by its id: they are imported into experiment %q; "+remedy.Mention(sources.OptionTargetExperiment)+" NAME puts them into another",
 					path, expID, name)
 				if err := s.Emit(ctx, &sources.Notice{Path: path, Message: notice}); err != nil {
 					return err
