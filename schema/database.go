@@ -25,6 +25,12 @@ type Database struct {
 	// FileURI is the URI of a database of this product in a local file, for one that
 	// lives in a file without a server (scratch databases of readers); nil for servers.
 	FileURI func(path string) string
+	// FileMagic is how a file of this database begins (SQLite's header), which tells
+	// such a file from others; nil for servers.
+	FileMagic []byte
+	// KeywordValue: the database's client takes libpq's key=value connection strings
+	// (host=… dbname=…) as well as URIs.
+	KeywordValue bool
 
 	// Placeholders rewrites the '?' placeholders of mlflow-bulk's queries into the
 	// database's own; nil where '?' is its own.
@@ -134,6 +140,27 @@ func DatabaseFor(scheme string) (*Database, bool) {
 
 // Databases lists every database mlflow-bulk knows.
 func Databases() []*Database { return append([]*Database(nil), databases...) }
+
+// FileDatabase is the registered database that lives in a file (its descriptor has a
+// FileURI), which a bare path names.
+func FileDatabase() (*Database, bool) {
+	for _, db := range databases {
+		if db.FileURI != nil {
+			return db, true
+		}
+	}
+	return nil, false
+}
+
+// KeywordValueDatabase is the registered database whose client takes key=value strings.
+func KeywordValueDatabase() (*Database, bool) {
+	for _, db := range databases {
+		if db.KeywordValue {
+			return db, true
+		}
+	}
+	return nil, false
+}
 
 // URISchemes lists the URI schemes of every database, as "scheme://", sorted.
 func URISchemes() []string {

@@ -12,6 +12,7 @@ var postgresDatabase = &schema.Database{
 	Dialect:          schema.Postgres,
 	Name:             "PostgreSQL",
 	Schemes:          []string{"postgresql", "postgres"},
+	KeywordValue:     true, // libpq's host=… dbname=… strings
 	Placeholders:     DollarPlaceholders,
 	Quote:            schema.DoubleQuote,
 	EnforcesWidths:   true,

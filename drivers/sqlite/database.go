@@ -12,6 +12,7 @@ var sqliteDatabase = &schema.Database{
 	Name:             "SQLite",
 	Schemes:          []string{"sqlite"},
 	FileURI:          func(path string) string { return "sqlite:///" + path },
+	FileMagic:        []byte("SQLite format 3\x00"),
 	Quote:            schema.DoubleQuote,
 	TransactionalDDL: true,
 	// INTEGER is 64-bit: MLflow 2's 18-digit file-store experiment ids fit.

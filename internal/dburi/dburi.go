@@ -43,12 +43,8 @@ func malformed(format string, args ...any) error {
 var schemeLike = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*:/`)
 
 // knownScheme tells a database family a driver registered (with SQLAlchemy's aliases:
-// postgresql and postgres, mysql and mariadb); sqlite is known whatever is registered,
-// as its URI form is MLflow's own.
+// postgresql and postgres, mysql and mariadb).
 func knownScheme(base string) bool {
-	if base == "sqlite" {
-		return true
-	}
 	_, ok := schema.DatabaseFor(base)
 	return ok
 }
@@ -69,10 +65,15 @@ func Parse(raw string) (*URI, error) {
 			return nil, malformed("%s has one slash after its scheme", Redact(raw))
 		case raw == "databricks" || strings.HasPrefix(raw, "databricks"):
 			return nil, malformed("%s is a Databricks tracking URI, not a database: mlflow-bulk writes an MLflow database itself", Redact(raw))
-		case !strings.ContainsAny(raw, `/\.`):
-			return nil, malformed("%s is neither a URI nor an SQLite file path: write sqlite:///%s.db for a new SQLite file, or the database's URI", Redact(raw), Redact(raw))
 		}
-		return &URI{Scheme: "sqlite", Raw: raw, Path: raw}, nil
+		file, ok := schema.FileDatabase()
+		switch {
+		case !ok:
+			return nil, malformed("%s is not a URI, and no database that lives in a file is registered", Redact(raw))
+		case !strings.ContainsAny(raw, `/\.`):
+			return nil, malformed("%s is neither a URI nor the path of %s file: write %s for a new one, or the database's URI", Redact(raw), file.Name, file.FileURI(Redact(raw)+".db"))
+		}
+		return &URI{Scheme: file.Schemes[0], Raw: raw, Path: raw}, nil
 	}
 	base, _, _ := strings.Cut(strings.ToLower(scheme), "+")
 	u := &URI{Scheme: base, Raw: raw}
@@ -84,15 +85,15 @@ func Parse(raw string) (*URI, error) {
 	case !knownScheme(base):
 		return nil, malformed("%s: unknown database scheme %q", Redact(raw), scheme)
 	}
-	if base == "sqlite" {
+	if db, _ := schema.DatabaseFor(base); db.FileURI != nil {
 		// SQLAlchemy: sqlite:///rel.db is relative, sqlite:////abs.db absolute; with two
-		// slashes what follows is a host, which SQLite has not.
+		// slashes what follows is a host, which a file database has not.
 		if rest != "" && !strings.HasPrefix(rest, "/") {
-			return nil, malformed("%s has two slashes: SQLite URIs take three for a file relative to here (sqlite:///%s) and four for an absolute path", Redact(raw), Redact(rest))
+			return nil, malformed("%s has two slashes: %s URIs take three for a file relative to here (%s) and four for an absolute path", Redact(raw), db.Name, db.FileURI(Redact(rest)))
 		}
 		path, _, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "?")
 		if path == "" {
-			return nil, malformed("%s: in-memory SQLite is not a place to import into; name a file", Redact(raw))
+			return nil, malformed("%s: an in-memory %s database is not a place to import into; name a file", Redact(raw), db.Name)
 		}
 		u.Path = filepath.FromSlash(path)
 		return u, nil
@@ -225,3 +226,4 @@ func (u *URI) PostgresURL() string {
 	c.Scheme = "postgres"
 	return c.String()
 }
+

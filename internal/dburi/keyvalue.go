@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // keywordValue matches the start of a libpq connection string: host=… dbname=… .
@@ -25,7 +27,11 @@ func parseKeywordValue(raw string) (*URI, error) {
 	if err != nil {
 		return nil, malformed("%s: %v", Redact(raw), err)
 	}
-	u := &url.URL{Scheme: "postgresql"}
+	db, ok := schema.KeywordValueDatabase()
+	if !ok {
+		return nil, malformed("%s: no registered database takes key=value strings", Redact(raw))
+	}
+	u := &url.URL{Scheme: db.Schemes[0]}
 	query := url.Values{}
 	host, port := "", ""
 	var user, password string
@@ -67,7 +73,7 @@ func parseKeywordValue(raw string) (*URI, error) {
 		u.User = url.User(user)
 	}
 	u.RawQuery = query.Encode()
-	return &URI{Scheme: "postgresql", Raw: raw, URL: u}, nil
+	return &URI{Scheme: db.Schemes[0], Raw: raw, URL: u}, nil
 }
 
 type keyValue struct{ key, value string }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -23,10 +24,8 @@ import (
 // runsPerPage bounds how many runs (with their params, tags and inputs) are in memory.
 const runsPerPage = 256
 
-var sqliteMagic = []byte("SQLite format 3\x00")
-
 // Detect reports whether location names an MLflow database: a URI with a database
-// scheme, or a file that is an SQLite database.
+// scheme, or a file a registered database keeps (its descriptor's FileMagic).
 func Detect(location string) bool {
 	if dburi.IsKeywordValue(location) {
 		return true
@@ -40,9 +39,14 @@ func Detect(location string) bool {
 		return false
 	}
 	defer f.Close()
-	head := make([]byte, len(sqliteMagic))
-	n, _ := f.Read(head)
-	return n == len(head) && bytes.Equal(head, sqliteMagic)
+	head := make([]byte, 64)
+	n, _ := io.ReadFull(f, head)
+	for _, db := range schema.Databases() {
+		if len(db.FileMagic) > 0 && bytes.HasPrefix(head[:n], db.FileMagic) {
+			return true
+		}
+	}
+	return false
 }
 
 // Options are the database reader's.
