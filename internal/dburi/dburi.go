@@ -226,4 +226,3 @@ func (u *URI) PostgresURL() string {
 	c.Scheme = "postgres"
 	return c.String()
 }
-
