@@ -194,7 +194,7 @@ func (im *importer) closingNotices() {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were read again although their files had not changed: the target held fewer of their params, tags and metric rows than when they were imported (rows deleted from it), which this import put back", short))
 	}
 	if im.report.UnchangedRuns > 0 {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were not read again: their files have the sizes and modification times they had when the target took them, and the target still holds them (%s reads and compares them)", im.report.UnchangedRuns, remedy.Mention(OptionReread)))
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were not read again: their sources show them as when the target took them (a file store's files have the same sizes and modification times; a tracking server shows the same status, end time, params, tags and latest metrics), and the target still holds them (%s reads and compares them)", im.report.UnchangedRuns, remedy.Mention(OptionReread)))
 	}
 	if im.filteredRuns > 0 {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (%s, %s, %s, %s)", im.filteredRuns,

@@ -79,7 +79,7 @@ func printReport(io *IOStreams, r *importer.Report) {
 	case r.DryRun:
 		fmt.Fprintln(out, "\nDry run: nothing was written.")
 	case r.NothingNew() && r.UnchangedRuns > 0:
-		fmt.Fprintf(out, "\nNothing new: the target already held everything; %d runs were not read again, as their files had not changed since they were imported (--reread reads and compares them, and finds what was changed in the target since).\n", r.UnchangedRuns)
+		fmt.Fprintf(out, "\nNothing new: the target already held everything; %d runs were not read again, as their sources show them as when they were imported (--reread reads and compares them, and finds what was changed in the target since).\n", r.UnchangedRuns)
 	case r.NothingNew():
 		fmt.Fprintln(out, "\nNothing new: the target already held everything.")
 	}

@@ -206,3 +206,83 @@ func TestConformance(t *testing.T) {
 		return src
 	})
 }
+
+// countingProxy counts the requests to each path on their way to the server.
+type countingProxy struct {
+	proxy *httputil.ReverseProxy
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (p *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.mu.Lock()
+	p.calls[r.URL.Path]++
+	p.mu.Unlock()
+	p.proxy.ServeHTTP(w, r)
+}
+
+func (p *countingProxy) count(path string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := p.calls[path]
+	p.calls = map[string]int{}
+	return n
+}
+
+// TestReimportSkipsUnchangedRuns: a second import from the same server reads no metric
+// history of a run it holds as the server shows it; a run that gained a point since is
+// read again, and the target gains the point.
+func TestReimportSkipsUnchangedRuns(t *testing.T) {
+	server, _ := servedSample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &countingProxy{proxy: httputil.NewSingleHostReverseProxy(u), calls: map[string]int{}}
+	front := httptest.NewServer(counter)
+	defer front.Close()
+	target := testenv.SQLite(t)
+	importInto := func() *importer.Report {
+		t.Helper()
+		ctx := context.Background()
+		sink, err := all.Registry().Open(ctx, target, sinks.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sink.Close()
+		src, err := trackingserver.Open(ctx, front.URL, trackingserver.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		report, err := importer.Import(ctx, sink, []sources.Source{src}, importer.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return report
+	}
+	first := importInto()
+	runs := first.Count("runs").Created
+	if histories := counter.count("/api/2.0/mlflow/metrics/get-history"); runs == 0 || histories == 0 {
+		t.Fatalf("the first import read %d runs with %d history requests", runs, histories)
+	}
+	again := importInto()
+	if again.UnchangedRuns != runs || !again.NothingNew() {
+		t.Errorf("the second import: %d runs unchanged of %d, counts %+v", again.UnchangedRuns, runs, again.Counts)
+	}
+	if n := counter.count("/api/2.0/mlflow/metrics/get-history"); n != 0 {
+		t.Errorf("the second import asked for %d histories", n)
+	}
+	// A point past the latest of a run's metric: that run is read again, the others not.
+	runID := first.CreatedRuns[0]
+	body := strings.NewReader(`{"run_id": "` + runID + `", "key": "late_metric", "value": 1.5, "timestamp": 1900000000000, "step": 99}`)
+	resp, err := http.Post(server+"/api/2.0/mlflow/runs/log-metric", "application/json", body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("log a metric on the server: %v %v", resp, err)
+	}
+	_ = resp.Body.Close()
+	third := importInto()
+	if third.UnchangedRuns != runs-1 || third.Count("metrics").Created != 1 {
+		t.Errorf("after a point was logged: %d runs unchanged of %d, metrics %+v", third.UnchangedRuns, runs, third.Count("metrics"))
+	}
+}

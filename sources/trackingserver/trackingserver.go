@@ -66,6 +66,9 @@ type server struct {
 	// logged model, where a model version's storage location points (models:/m-…).
 	experiments    map[string][]string
 	modelLocations map[string]string
+	// unchanged tells the runs the consumer holds as they are (RunStamper), nil to read
+	// every run.
+	unchanged func(runID string, stamp uint64) bool
 }
 
 // Open opens the tracking server at location. Nothing is asked before the first record
@@ -216,7 +219,16 @@ func (s *server) readRuns(ctx context.Context, c *client, experimentID string, o
 					return err
 				}
 			}
-			run := r.record(sources.Origin{File: s.Describe() + " run " + r.Info.RunID})
+			origin := sources.Origin{File: s.Describe() + " run " + r.Info.RunID}
+			held, stamp := s.unchangedRun(r, origin)
+			if held != nil {
+				if err := out.record(ctx, held); err != nil {
+					return err
+				}
+				continue
+			}
+			run := r.record(origin)
+			run.Stamp = stamp
 			if err := out.record(ctx, run); err != nil {
 				return err
 			}
