@@ -2,6 +2,7 @@ package trackingserver_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -24,8 +25,15 @@ import (
 )
 
 // servedSample starts MLflow's server over a database filled from a real sample, and
-// returns its URL and the database's URI.
+// returns its URL and the URI of the database as it was filled (the server upgrades its
+// own copy, which servedDB names).
 func servedSample(t *testing.T, sample string, args ...string) (string, string) {
+	url, src, _ := servedDB(t, sample, args...)
+	return url, src
+}
+
+// servedDB is servedSample, with the URI of the database the server writes.
+func servedDB(t *testing.T, sample string, args ...string) (string, string, string) {
 	t.Helper()
 	rev311, err := schema.ForRelease("3.11")
 	if err != nil {
@@ -42,7 +50,7 @@ func servedSample(t *testing.T, sample string, args ...string) (string, string) 
 	}
 	served := filepath.Join(dir, "served.db")
 	copyFile(t, filepath.Join(dir, "src.db"), served)
-	return testenv.MLflowServer(t, "sqlite:///"+served, args...), src
+	return testenv.MLflowServer(t, "sqlite:///"+served, args...), src, "sqlite:///" + served
 }
 
 // flakyProxy stands in front of MLflow's server as a gateway would: it checks the
@@ -284,5 +292,71 @@ func TestReimportSkipsUnchangedRuns(t *testing.T) {
 	third := importInto()
 	if third.UnchangedRuns != runs-1 || third.Count("metrics").Created != 1 {
 		t.Errorf("after a point was logged: %d runs unchanged of %d, metrics %+v", third.UnchangedRuns, runs, third.Count("metrics"))
+	}
+}
+
+// TestTraceAssessments: assessments MLflow's server records on a trace (a feedback with a
+// nested value, an error and metadata; an expectation on a span) come through its REST
+// API as its database holds them.
+func TestTraceAssessments(t *testing.T) {
+	server, _, served := servedDB(t, "janzheng-groq-traces/mlruns")
+	var found struct {
+		Traces []struct {
+			TraceID       string `json:"trace_id"`
+			TraceLocation struct {
+				MLflowExperiment struct {
+					ExperimentID string `json:"experiment_id"`
+				} `json:"mlflow_experiment"`
+			} `json:"trace_location"`
+		} `json:"traces"`
+	}
+	post := func(path, body string, out any) {
+		t.Helper()
+		resp, err := http.Post(server+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: HTTP %d", path, resp.StatusCode)
+		}
+		if out != nil {
+			if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var experiments struct {
+		Experiments []struct {
+			ID string `json:"experiment_id"`
+		} `json:"experiments"`
+	}
+	post("/api/2.0/mlflow/experiments/search", `{"max_results": 100}`, &experiments)
+	for _, e := range experiments.Experiments {
+		post("/api/3.0/mlflow/traces/search", `{"locations": [{"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "`+e.ID+`"}}], "max_results": 1}`, &found)
+		if len(found.Traces) > 0 {
+			break
+		}
+	}
+	if len(found.Traces) == 0 {
+		t.Fatal("the sample's server shows no trace")
+	}
+	id := found.Traces[0].TraceID
+	post("/api/3.0/mlflow/traces/"+id+"/assessments", `{"assessment": {"trace_id": "`+id+`", "assessment_name": "correct",
+		"source": {"source_type": "LLM_JUDGE", "source_id": "judge@x"},
+		"feedback": {"value": {"b": [1, 2.5], "a": "\u00e9"}, "error": {"error_code": "TIMEOUT", "error_message": "slow"}},
+		"rationale": "fine", "metadata": {"z": "1", "mlflow.assessment.sourceRunId": "abc"}}}`, nil)
+	post("/api/3.0/mlflow/traces/"+id+"/assessments", `{"assessment": {"trace_id": "`+id+`", "assessment_name": "expected", "span_id": "s1",
+		"source": {"source_type": "HUMAN", "source_id": "ann"}, "expectation": {"value": "PASS"}}}`, nil)
+	viaREST, direct := testenv.SQLite(t), testenv.SQLite(t)
+	if _, err := importtest.Import(t, viaREST, importer.Options{}, server); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importtest.Import(t, direct, importer.Options{}, served); err != nil {
+		t.Fatal(err)
+	}
+	compareTargets(t, direct, viaREST)
+	if n := len(readTables(t, viaREST)["assessments"]); n != 2 {
+		t.Errorf("%d assessments through REST, want 2", n)
 	}
 }

@@ -112,8 +112,9 @@ func (s *server) read(ctx context.Context) error {
 const notCarried = "MLflow's REST API does not carry runs.deleted_time (left empty), the legacy run columns source_type, source_name, entry_point_name and " +
 	"source_version (written as MLflow writes a run it creates: UNKNOWN and empty), the ids of dataset and input rows (datasets.dataset_uuid, " +
 	"inputs.input_uuid: new ones are made), logged models that were deleted, a logged model metric's own experiment and dataset ids (its model's experiment, none), " +
-	"model versions that were deleted, registered_models.description where it is empty or none (written empty, as MLflow's server writes a model created without one), and the storage location of a model version " +
-	"whose source is another version (models:/NAME/VERSION); traces are not read from a tracking server yet"
+	"model versions that were deleted, registered_models.description where it is empty or none (written empty, as MLflow's server writes a model created without one), the storage location of a model version " +
+	"whose source is another version (models:/NAME/VERSION), traces' spans (the REST API gives them only with a whole trace, which is not read), and the order of the keys in an assessment's JSON " +
+	"(MLflow's own writes keep none)"
 
 func (s *server) readAll(ctx context.Context, out *pipeline, workspaces []string) error {
 	// Runs first, in every workspace: the registry comes after all of them.
@@ -129,6 +130,11 @@ func (s *server) readAll(ctx context.Context, out *pipeline, workspaces []string
 	}
 	for _, ws := range workspaces {
 		if err := s.readRegistry(ctx, s.client.in(ws), ws, out); err != nil {
+			return err
+		}
+	}
+	for _, ws := range workspaces {
+		if err := s.readTraces(ctx, s.client.in(ws), s.experiments[ws], out); err != nil {
 			return err
 		}
 	}
