@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
@@ -32,10 +34,43 @@ type experimentMapper struct {
 	freshDefault bool
 	// workspaces is what the import knows of the target's workspaces (workspaces.go).
 	workspaces workspaceState
+	// matched counts the experiments the filters took; passedOver names some that the
+	// experiment names asked for did not match, for the error when none did.
+	matched    int
+	passedOver []string
 }
 
 func newExperimentMapper(b base, l *locations) *experimentMapper {
 	return &experimentMapper{base: b, locations: l, expIDs: map[expKey]int64{}, datasets: map[datasetKey]string{}, filtered: map[expKey]bool{}}
+}
+
+// maxPassedOver bounds the names an unmatched --experiment error lists.
+const maxPassedOver = 12
+
+// ErrNoExperimentMatched stops an import whose experiment names (Filter.Experiments)
+// match no experiment of the sources: nothing would be imported, most likely by mistake.
+var ErrNoExperimentMatched = errors.New("no experiment of the sources matches the experiments asked for")
+
+// checkMatched is ErrNoExperimentMatched, naming what the sources hold (and a name that
+// differs only in case), when experiment names were asked for and none matched.
+func (m *experimentMapper) checkMatched() error {
+	asked := m.opts.Filter.Experiments
+	if len(asked) == 0 || m.matched > 0 {
+		return nil
+	}
+	detail := fmt.Sprintf("%s %q", remedy.Mention(rules.OptionExperiments), asked)
+	if len(m.passedOver) == 0 {
+		return nil // the sources hold no experiment: there is nothing new, not a mistake
+	}
+	detail += fmt.Sprintf("; the sources hold %q", m.passedOver)
+	for _, name := range m.passedOver {
+		for _, a := range asked {
+			if strings.EqualFold(name, a) && name != a {
+				detail += fmt.Sprintf(" (names compare with case: %q is there)", name)
+			}
+		}
+	}
+	return fmt.Errorf("%w: %s", ErrNoExperimentMatched, detail)
 }
 
 // experiment maps a source experiment to the target. Names are unique in MLflow, so an
@@ -44,7 +79,13 @@ func newExperimentMapper(b base, l *locations) *experimentMapper {
 func (m *experimentMapper) experiment(ctx context.Context, source int, e *sources.Experiment) error {
 	key := expKey{source, e.SourceID}
 	m.committed.of(entityExperiments).Read++
-	if ok, why := m.opts.Filter.TakesExperiment(e); !ok {
+	ok, why := m.opts.Filter.TakesExperiment(e)
+	if ok {
+		m.matched++
+	} else if len(m.passedOver) < maxPassedOver && !slices.Contains(m.passedOver, e.Name) {
+		m.passedOver = append(m.passedOver, e.Name)
+	}
+	if !ok {
 		m.filtered[key] = true
 		m.committed.of(entityExperiments).Skipped++
 		m.noteFiltered(fmt.Sprintf("experiment %q left out: %s", e.Name, why))

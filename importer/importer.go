@@ -151,6 +151,9 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	}
 	im.progress.TotalRuns = countRuns(ctx, srcs)
 	err := im.importAll(ctx, srcs)
+	if err == nil {
+		err = im.exps.checkMatched()
+	}
 	im.rollback(ctx, &err)
 	if err != nil && im.keysDeferred && ctx.Err() == nil {
 		// Stopped by bad input, not by a cancel: what was committed is whole runs, so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 )
@@ -52,7 +53,7 @@ func exitCodeFor(err error) ExitCode {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &usage), errors.Is(err, dburi.ErrMalformed):
+	case errors.As(err, &usage), errors.Is(err, dburi.ErrMalformed), errors.Is(err, importer.ErrNoExperimentMatched):
 		return ExitUsage
 	case errors.Is(err, errSkippedInvalid):
 		return ExitSkippedInvalid

@@ -81,3 +81,23 @@ func TestReportNamesFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestNoExperimentMatched: experiment names that match nothing stop the import with a
+// usage error that names what the sources hold, and a name that differs only in case.
+func TestNoExperimentMatched(t *testing.T) {
+	root := store(t, synth.Options{Experiments: 1, Runs: 1, MetricKeys: 1, Steps: 1, Seed: 31})
+	for _, c := range []struct{ asked, want string }{
+		{"nosuch", `the sources hold ["Default" "synthetic-1"]`},
+		{"Synthetic-1", `(names compare with case: "synthetic-1" is there)`},
+	} {
+		io, out, errOut := TestStreams()
+		code := Main([]string{"import", root, "--to", testenv.SQLite(t), "--experiment", c.asked}, io)
+		if code != ExitUsage || !strings.Contains(errOut.String(), "--experiment") || !strings.Contains(errOut.String(), c.want) || strings.Contains(out.String(), "Nothing new") {
+			t.Errorf("--experiment %s: exit %d\n%s\n%s", c.asked, code, out, errOut)
+		}
+	}
+	io, _, errOut := TestStreams()
+	if code := Main([]string{"import", root, "--to", testenv.SQLite(t), "--experiment", "synthetic-*"}, io); code != ExitOK {
+		t.Errorf("a pattern that matches: exit %d %s", code, errOut)
+	}
+}
