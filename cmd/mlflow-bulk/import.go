@@ -13,6 +13,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/dryrun"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/dburi"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -52,6 +53,8 @@ type ImportOptions struct {
 
 	// startedAt is when the command began, for --json.
 	startedAt time.Time
+	// targetGiven: --to (or MLFLOW_TRACKING_URI naming a database) chose the target.
+	targetGiven bool
 }
 
 // sourceFormatsHelp lists the formats sources.Open reads, from its own table.
@@ -102,6 +105,7 @@ anything of the bad run is committed, unless --skip-invalid.
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Sources = args
+			opts.targetGiven = cmd.Flags().Changed("to") || opts.Target != defaultTarget
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -166,6 +170,22 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// checkForgottenTarget stops an import whose sources name a database server while no
+// --to names the target: more likely a forgotten --to than a wish to read that server
+// into ./mlflow.db, which --to sqlite:///mlflow.db says plainly.
+func (opts *ImportOptions) checkForgottenTarget() error {
+	if opts.targetGiven {
+		return nil
+	}
+	for _, src := range opts.Sources {
+		if u, err := dburi.Parse(src); err == nil && u.URL != nil {
+			return &usageError{fmt.Errorf("%s is a database server among the sources, and no --to names the target: did you mean --to %s?\n"+
+				"Without --to the target is %s; to read that server into it, give --to %s", u.Redacted(), u.Redacted(), defaultTarget, defaultTarget)}
+		}
+	}
+	return nil
+}
+
 // targetSettings reads the target's password file and resolves --mlflow-version to the
 // revision an empty target is created at (nil without the flag: the newest).
 func (opts *ImportOptions) targetSettings() (password string, rev *schema.Revision, err error) {
@@ -183,6 +203,9 @@ func (opts *ImportOptions) targetSettings() (password string, rev *schema.Revisi
 
 func importCommand(ctx context.Context, opts *ImportOptions) error {
 	opts.startedAt = opts.IO.Clock.Now()
+	if err := opts.checkForgottenTarget(); err != nil {
+		return err
+	}
 	opts.noteRetiredFlags(opts.IO.ErrOut)
 	filter, artifactMap, srcOpts, err := opts.resolve()
 	if err != nil {

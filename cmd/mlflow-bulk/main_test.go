@@ -67,6 +67,10 @@ func TestNewCmdImportFlags(t *testing.T) {
 				t.Fatalf("sources %v, want %v", got.Sources, tt.want.Sources)
 			}
 			got.Sources, tt.want.Sources = nil, nil
+			if got.targetGiven != (got.Target != defaultTarget) {
+				t.Errorf("--to %s: given %t", got.Target, got.targetGiven)
+			}
+			got.targetGiven = false
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Fatalf("options %+v, want %+v", *got, tt.want)
 			}

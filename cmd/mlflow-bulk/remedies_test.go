@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -99,5 +100,20 @@ func TestNoExperimentMatched(t *testing.T) {
 	io, _, errOut := TestStreams()
 	if code := Main([]string{"import", root, "--to", testenv.SQLite(t), "--experiment", "synthetic-*"}, io); code != ExitOK {
 		t.Errorf("a pattern that matches: exit %d %s", code, errOut)
+	}
+}
+
+// TestForgottenTarget: a database server among the sources with no --to stops before
+// anything is opened, asking whether --to was meant, its password masked.
+func TestForgottenTarget(t *testing.T) {
+	t.Setenv("MLFLOW_TRACKING_URI", "")
+	t.Chdir(t.TempDir())
+	io, _, errOut := TestStreams()
+	code := Main([]string{"import", "./mlruns", "postgresql://ana:s3cret@127.0.0.1:1/mlflow"}, io)
+	if msg := errOut.String(); code != ExitUsage || !strings.Contains(msg, "did you mean --to postgresql://ana:xxxxx@127.0.0.1:1/mlflow?") || strings.Contains(msg, "s3cret") {
+		t.Errorf("exit %d: %s", code, msg)
+	}
+	if _, err := os.Stat("mlflow.db"); !os.IsNotExist(err) {
+		t.Errorf("./mlflow.db was created: %v", err)
 	}
 }
