@@ -186,9 +186,13 @@ func (opts *ImportOptions) checkForgottenTarget() error {
 	return nil
 }
 
-// targetSettings reads the target's password file and resolves --mlflow-version to the
-// revision an empty target is created at (nil without the flag: the newest).
+// targetSettings checks that the target was not forgotten, reads its password file and
+// resolves --mlflow-version to the revision an empty target is created at (nil without
+// the flag: the newest).
 func (opts *ImportOptions) targetSettings() (password string, rev *schema.Revision, err error) {
+	if err := opts.checkForgottenTarget(); err != nil {
+		return "", nil, err
+	}
 	if password, err = readPasswordFile(opts.PasswordFile); err != nil || opts.MLflowVersion == "" {
 		return password, nil, err
 	}
@@ -203,9 +207,6 @@ func (opts *ImportOptions) targetSettings() (password string, rev *schema.Revisi
 
 func importCommand(ctx context.Context, opts *ImportOptions) error {
 	opts.startedAt = opts.IO.Clock.Now()
-	if err := opts.checkForgottenTarget(); err != nil {
-		return err
-	}
 	opts.noteRetiredFlags(opts.IO.ErrOut)
 	filter, artifactMap, srcOpts, err := opts.resolve()
 	if err != nil {
