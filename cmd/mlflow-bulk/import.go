@@ -276,7 +276,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		err = redactError(redactPassword(err, password), opts.Target)
 		if !opts.JSON && !opts.DryRun && report != nil && report.Count("runs").Created > 0 {
-			fmt.Fprintf(opts.IO.ErrOut, "mlflow-bulk: %d runs were committed before the failure; re-running the import skips them\n", report.Count("runs").Created)
+			fmt.Fprintln(opts.IO.ErrOut, "mlflow-bulk: "+committedBefore(report.Count("runs").Created, ctx.Err() != nil))
 		}
 		return failedJSON(opts, report, nil, err)
 	}
@@ -400,4 +400,13 @@ func removeIfCreated(target string) func() {
 			_ = os.Remove(uri.Path) // the command's own empty file; nothing else is there
 		}
 	}
+}
+
+// committedBefore says what an import that stopped left committed: an interruption (Ctrl-C,
+// SIGTERM) is not a failure, and the same command finishes the job.
+func committedBefore(runs int64, interrupted bool) string {
+	if interrupted {
+		return fmt.Sprintf("%d runs were committed before the interruption; the same command finishes the import, skipping them", runs)
+	}
+	return fmt.Sprintf("%d runs were committed before the failure; re-running the import skips them", runs)
 }

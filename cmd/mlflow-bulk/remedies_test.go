@@ -117,3 +117,14 @@ func TestForgottenTarget(t *testing.T) {
 		t.Errorf("./mlflow.db was created: %v", err)
 	}
 }
+
+// TestInterruptionIsNoFailure: what an interrupted import committed is not said to come
+// before a failure.
+func TestInterruptionIsNoFailure(t *testing.T) {
+	if got := committedBefore(3, true); strings.Contains(got, "failure") || !strings.Contains(got, "3 runs were committed before the interruption") {
+		t.Errorf("interrupted: %s", got)
+	}
+	if got := committedBefore(3, false); !strings.Contains(got, "before the failure") {
+		t.Errorf("failed: %s", got)
+	}
+}

@@ -102,7 +102,7 @@ func Open(ctx context.Context, location string, opts Options) (sources.Source, e
 			return src, err
 		}
 	}
-	if !strings.Contains(location, "://") {
+	if !strings.Contains(path, "://") { // a plain path, or a file:// one
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			return nil, &missingSourceError{location}
 		}

@@ -41,6 +41,7 @@ func TestWrongFolderSaysWhatToGive(t *testing.T) {
 		project:                   "holds " + store + " (MLflow file store",
 		dbOnly:                    "holds " + filepath.Join(dbOnly, "mlflow.db") + " (MLflow database",
 		"sqlite:///" + filepath.ToSlash(filepath.Join(project, "nope.db")): "does not exist",
+		"file://" + filepath.ToSlash(filepath.Join(project, "no-mlruns")):  "does not exist",
 	} {
 		src, err := formats.Open(context.Background(), location, formats.Options{Database: database.Options{Drivers: all.Registry()}})
 		if src != nil {
