@@ -55,6 +55,8 @@ type ImportOptions struct {
 	startedAt time.Time
 	// targetGiven: --to (or MLFLOW_TRACKING_URI naming a database) chose the target.
 	targetGiven bool
+	// targetFromEnv: the target is MLFLOW_TRACKING_URI's, which its errors say.
+	targetFromEnv bool
 }
 
 // sourceFormatsHelp lists the formats sources.Open reads, from its own table.
@@ -106,6 +108,7 @@ anything of the bad run is committed, unless --skip-invalid.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Sources = args
 			opts.targetGiven = cmd.Flags().Changed("to") || opts.Target != defaultTarget
+			opts.targetFromEnv = !cmd.Flags().Changed("to") && opts.Target != defaultTarget
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -241,7 +244,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		OnLockWait: waiting.Start})
 	waiting.Stop()
 	if err != nil {
-		return redactError(err, opts.Target)
+		return redactError(opts.targetFrom(err), opts.Target)
 	}
 	defer sink.Close()
 
@@ -409,4 +412,13 @@ func committedBefore(runs int64, interrupted bool) string {
 		return fmt.Sprintf("%d runs were committed before the interruption; the same command finishes the import, skipping them", runs)
 	}
 	return fmt.Sprintf("%d runs were committed before the failure; re-running the import skips them", runs)
+}
+
+// targetFrom says, of an error about the target, that the target came from
+// MLFLOW_TRACKING_URI when it did: the user gave no --to to look at.
+func (opts *ImportOptions) targetFrom(err error) error {
+	if !opts.targetFromEnv {
+		return err
+	}
+	return fmt.Errorf("%w\n(the target is MLFLOW_TRACKING_URI's, as no --to was given)", err)
 }

@@ -233,7 +233,8 @@ func TestTrackingURIDefault(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	io, _, errOut := TestStreams()
-	if code := Main([]string{"import", root}, io); code != ExitUsage || !strings.Contains(errOut.String(), "tracking server, not a database") {
+	if code := Main([]string{"import", root}, io); code != ExitUsage || !strings.Contains(errOut.String(), "tracking server, not a database") ||
+		!strings.Contains(errOut.String(), "the target is MLFLOW_TRACKING_URI's") {
 		t.Errorf("an HTTP tracking URI: exit %d, %q", code, errOut.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "mlflow.db")); err == nil {
