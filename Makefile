@@ -58,6 +58,7 @@ clean:
 # Speed and memory against each database's own bulk path (several minutes; BENCH_RUNS=200 for a quick run).
 bench:
 	scripts/bench
+	scripts/bench-server
 
 # The hot paths on their own (no server): go test benchmarks, figures in BENCHMARKS.md.
 bench-go:

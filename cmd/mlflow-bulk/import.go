@@ -57,6 +57,8 @@ type ImportOptions struct {
 	targetGiven bool
 	// targetFromEnv: the target is MLFLOW_TRACKING_URI's, which its errors say.
 	targetFromEnv bool
+	// serverWorkers is --workers when given, for a tracking server (0: its default).
+	serverWorkers int
 }
 
 // sourceFormatsHelp lists the formats sources.Open reads, from its own table.
@@ -109,6 +111,11 @@ anything of the bad run is committed, unless --skip-invalid.
 			opts.Sources = args
 			opts.targetGiven = cmd.Flags().Changed("to") || opts.Target != defaultTarget
 			opts.targetFromEnv = !cmd.Flags().Changed("to") && opts.Target != defaultTarget
+			if !cmd.Flags().Changed("workers") {
+				opts.serverWorkers = 0 // a tracking server's own default: requests wait on the network, not the CPUs
+			} else {
+				opts.serverWorkers = opts.Workers
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -224,7 +231,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		return err
 	}
 	srcOpts.FileStore.Workers = opts.Workers
-	srcOpts.Server.Workers = opts.Workers
+	srcOpts.Server.Workers = opts.serverWorkers
 	srcs, err := openSources(ctx, opts.Drivers, opts.Sources, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {

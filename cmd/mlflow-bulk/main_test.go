@@ -70,7 +70,7 @@ func TestNewCmdImportFlags(t *testing.T) {
 			if got.targetGiven != (got.Target != defaultTarget) {
 				t.Errorf("--to %s: given %t", got.Target, got.targetGiven)
 			}
-			got.targetGiven = false
+			got.targetGiven, got.serverWorkers = false, 0
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Fatalf("options %+v, want %+v", *got, tt.want)
 			}
