@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -27,6 +28,9 @@ type client struct {
 	sleep func(context.Context, time.Duration) error
 	// workspace, when set, is sent as the workspace every request is about.
 	workspace string
+	// answered is set once the server answered: a refused connection after that is a
+	// restart, worth waiting out; before, most likely a wrong address.
+	answered *atomic.Bool
 }
 
 // maxAttempts bounds the tries of one request; the waits between them double from
@@ -101,6 +105,13 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 	wait := firstBackoff
 	for attempt := 1; ; attempt++ {
 		data, retryAfter, err := c.once(ctx, method, u.String(), endpoint, body)
+		var te *transportError
+		if err == nil || !errors.As(err, &te) {
+			c.answered.Store(true)
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) && !c.answered.Load() {
+			return fmt.Errorf("%w: is the server running, and is the URI its address?", err)
+		}
 		if err == nil {
 			return jsonfile.Decode(u.Redacted(), data, out)
 		}

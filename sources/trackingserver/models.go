@@ -68,7 +68,7 @@ func (s *server) readLoggedModels(ctx context.Context, c *client, experiments []
 				return nil // a server before MLflow 3 has none
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %w", s.Describe(), err)
+				return err
 			}
 			for i := range page.Models {
 				rec, inErr := page.Models[i].record(s.Describe())

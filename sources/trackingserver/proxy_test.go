@@ -360,3 +360,22 @@ func TestTraceAssessments(t *testing.T) {
 		t.Errorf("%d assessments through REST, want 2", n)
 	}
 }
+
+// TestRefusedAtOnce: a server that refuses the first connection is most likely a wrong
+// address: the source says so at once, without waiting out retries.
+func TestRefusedAtOnce(t *testing.T) {
+	l := httptest.NewServer(http.NotFoundHandler())
+	addr := l.URL
+	l.Close() // nothing listens there now
+	waited := 0
+	src, err := trackingserver.Open(context.Background(), addr, trackingserver.Options{Sleep: func(context.Context, time.Duration) error { waited++; return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	for src.Next() {
+	}
+	if err := src.Err(); err == nil || !strings.Contains(err.Error(), "is the server running") || waited != 0 {
+		t.Errorf("a refused first connection: %v, after %d waits", err, waited)
+	}
+}

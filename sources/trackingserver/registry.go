@@ -72,7 +72,7 @@ func (s *server) readRegistry(ctx context.Context, c *client, ws string, out *pi
 				return out.record(ctx, &sources.Skipped{Path: s.Describe(), Reason: "the server has no model registry: " + err.Error()})
 			}
 			if err != nil {
-				return fmt.Errorf("%s: %w", s.Describe(), err)
+				return err
 			}
 			for _, m := range page.Models {
 				rec, err := s.model(ctx, c, ws, m)

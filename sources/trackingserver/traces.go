@@ -121,7 +121,7 @@ func (s *server) readTraces(ctx context.Context, c *client, experiments []string
 				return nil // a server before MLflow 3 keeps no traces this way
 			}
 			if err != nil {
-				return fmt.Errorf("%s: experiment %s: %w", s.Describe(), id, err)
+				return fmt.Errorf("experiment %s: %w", id, err)
 			}
 			for i := range page.Traces {
 				rec, inErr := page.Traces[i].record(s.Describe(), id)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -89,7 +90,7 @@ func Open(ctx context.Context, location string, opts Options) (sources.Source, e
 	if sleep == nil {
 		sleep = sleepCtx
 	}
-	s := &server{opts: opts, experiments: map[string][]string{}, modelLocations: map[string]string{}, client: &client{base: conn.base, auth: conn.auth, sleep: sleep,
+	s := &server{opts: opts, experiments: map[string][]string{}, modelLocations: map[string]string{}, client: &client{base: conn.base, auth: conn.auth, sleep: sleep, answered: &atomic.Bool{},
 		http: &http.Client{Transport: transport, Timeout: 10 * time.Minute}}}
 	s.Start(ctx, "MLflow tracking server "+conn.base.Redacted(), s.read)
 	return s, nil
@@ -150,7 +151,7 @@ func (s *server) workspaces(ctx context.Context) ([]string, error) {
 	case notFound(err) || unavailable(err):
 		return []string{""}, nil
 	case err != nil:
-		return nil, fmt.Errorf("%s: %w", s.Describe(), err)
+		return nil, err
 	}
 	names := make([]string, 0, len(list.Workspaces))
 	for _, w := range list.Workspaces {
@@ -178,7 +179,7 @@ func (s *server) readExperiments(ctx context.Context, c *client, ws string, out 
 			body["page_token"] = token
 		}
 		if err := c.post(ctx, "/api/2.0/mlflow/experiments/search", body, &page); err != nil {
-			return fmt.Errorf("%s: %w", s.Describe(), err)
+			return err
 		}
 		for _, e := range page.Experiments {
 			origin := sources.Origin{File: s.Describe() + " experiment " + e.ExperimentID}
@@ -208,7 +209,7 @@ func (s *server) readRuns(ctx context.Context, c *client, experimentID string, o
 			body["page_token"] = token
 		}
 		if err := c.post(ctx, "/api/2.0/mlflow/runs/search", body, &page); err != nil {
-			return fmt.Errorf("%s: experiment %s: %w", s.Describe(), experimentID, err)
+			return fmt.Errorf("experiment %s: %w", experimentID, err)
 		}
 		for i := range page.Runs {
 			r := &page.Runs[i]
