@@ -51,13 +51,15 @@ func TestKillAndRerun(t *testing.T) {
 	killed := false
 	for !killed {
 		select {
-		case <-done:
-			t.Log("the import finished before a batch was seen committed: the re-run is checked all the same")
+		case err := <-done:
+			t.Logf("the import ended (%v) before a batch was seen committed: the re-run is checked all the same", err)
 			killed = true
 		case <-time.After(20 * time.Millisecond):
 			if committedRuns(t, target) > 0 {
 				_ = cmd.Process.Signal(syscall.SIGKILL)
-				<-done
+				if err := <-done; err == nil {
+					t.Log("the import finished as it was killed")
+				}
 				killed = true
 			}
 		}
