@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -68,6 +69,8 @@ func Parse(raw string) (*URI, error) {
 		}
 		file, ok := schema.FileDatabase()
 		switch {
+		case isWindowsPath(raw) && runtime.GOOS != "windows":
+			return nil, malformed("%s is a Windows path, and this machine is not Windows: it would make a file of that name here. Give this machine's path of the database (or copy it here)", Redact(raw))
 		case !ok:
 			return nil, malformed("%s is not a URI, and no database that lives in a file is registered", Redact(raw))
 		case !strings.ContainsAny(raw, `/\.`):

@@ -3,6 +3,7 @@ package dburi
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -120,7 +121,13 @@ func TestMalformedURIs(t *testing.T) {
 			t.Errorf("Parse(%q): %v, want a usage error saying %q and the forms", raw, err, want)
 		}
 	}
-	for _, good := range []string{"sqlite:///mlflow.db", "sqlite:////abs/x.db", "mlflow.db", `C:\\x\\mlflow.db`, "C:/x/mlflow.db", "postgresql://u@h/db",
+	for _, windows := range []string{`C:\Users\me\mlflow.db`, "C:/x/mlflow.db"} {
+		_, err := Parse(windows)
+		if onWindows := runtime.GOOS == "windows"; onWindows != (err == nil) || !onWindows && !strings.Contains(fmt.Sprint(err), "is a Windows path") {
+			t.Errorf("Parse(%q) on %s: %v", windows, runtime.GOOS, err)
+		}
+	}
+	for _, good := range []string{"sqlite:///mlflow.db", "sqlite:////abs/x.db", "mlflow.db", "postgresql://u@h/db",
 		"postgresql+psycopg2://u:pw@h:5/db", "mysql+pymysql://u@h/db", "postgresql:///db?host=/var/run/postgresql"} {
 		if _, err := Parse(good); err != nil {
 			t.Errorf("Parse(%q): %v", good, err)
