@@ -11,6 +11,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 )
 
 // exportCounts counts what the valid run.json files under root hold, one run per run
@@ -323,6 +324,9 @@ func TestConflictWithinOneImport(t *testing.T) {
 	_, err := importPaths(t, uri, importer.Options{SkipInvalid: true}, root)
 	if err == nil || !strings.Contains(err.Error(), "earlier in this import") || strings.Count(err.Error(), "model.json") != 2 || strings.Contains(err.Error(), "the target's (") {
 		t.Fatalf("two exports of one model: %v", err)
+	}
+	if rs := remedy.Of(err); len(rs) != 1 || !strings.Contains(rs[0].Does, "keep the one imported first") {
+		t.Errorf("the way past a conflict between two sources offers %+v", rs)
 	}
 	report, err := importPaths(t, uri, importer.Options{SkipInvalid: true, OnModelConflict: rules.ModelConflictKeepTarget}, root)
 	if err != nil {

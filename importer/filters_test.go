@@ -6,6 +6,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 )
@@ -100,5 +101,21 @@ func TestArtifactRootMap(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRepeatedPointsAreNamed: a metric point logged twice is written once, and the report
+// says why the other is counted as skipped.
+func TestRepeatedPointsAreNamed(t *testing.T) {
+	root := importtest.StoreWith(t, map[string]string{"metrics/loss": "100 1.5 0\n100 1.5 0\n200 1.25 1\n"})
+	report, err := importPaths(t, testenv.SQLite(t), importer.Options{}, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := report.Count("metrics"); c.Created != 2 || c.Skipped != 1 {
+		t.Errorf("metrics %+v, want 2 created and 1 skipped", c)
+	}
+	if notes := strings.Join(report.Notices, "\n"); !strings.Contains(notes, "1 metric points were left out (counted as skipped) as repeats") {
+		t.Errorf("the report does not say why a point was skipped: %s", notes)
 	}
 }

@@ -203,6 +203,10 @@ func (im *importer) closingNotices() {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs left out by the filters (%s, %s, %s, %s)", im.filteredRuns,
 			remedy.Mention(rules.OptionExperiments), remedy.Mention(rules.OptionExcludeExperiments), remedy.Mention(rules.OptionRunsSince), remedy.Mention(rules.OptionExcludeDeleted)))
 	}
+	if n := im.repeatedPoints; n > 0 {
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d metric points were left out (counted as skipped) as repeats of a point their run already had, in the source or in the target: "+
+			"MLflow keeps one row for a key, timestamp, step and value", n))
+	}
 	im.report.Notices = append(im.report.Notices, im.locations.notices()...)
 	im.exps.reportWorkspaceLocations()
 }
@@ -258,6 +262,8 @@ type runState struct {
 	experiment string
 	// sourceLatest is the source's own latest_metrics, compared when the run is complete.
 	sourceLatest []sources.Metric
+	// repeats counts points left out as repeats of one the run already has.
+	repeats int64
 	// merge is set when the run is already in the target and is being merged.
 	merge *mergeState
 	// stored is what the target held of the run, read with its window (readahead.go)

@@ -43,6 +43,9 @@ type entityWriter struct {
 	modelsWritten map[string]string
 	// tableColumns caches the target's columns of the trace tables written as rows.
 	tableColumns map[string]map[string]schema.Column
+	// earlierInImport: the registered model being written is one an earlier source of
+	// this import wrote, not one the target held before.
+	earlierInImport bool
 }
 
 // loggedModel writes an MLflow 3 logged model into the experiment its source experiment
@@ -178,6 +181,7 @@ func (ew *entityWriter) registeredModel(ctx context.Context, m *sources.Register
 	// earlier source, or an earlier file of this one) or the target as it was.
 	theirs := "the target's"
 	written := workspaceName(ws, m.Name)
+	_, ew.earlierInImport = ew.modelsWritten[written]
 	if from, ok := ew.modelsWritten[written]; ok {
 		theirs = "the one imported from " + from + " earlier in this import"
 	} else {
@@ -217,12 +221,18 @@ func (ew *entityWriter) registeredModel(ctx context.Context, m *sources.Register
 }
 
 func (ew *entityWriter) modelConflict(name, what string) error {
+	// The model the target holds came from an earlier source of this very import, or
+	// was there before: keep-target keeps the one that is there either way.
+	kept := "the target's"
+	if ew.earlierInImport {
+		kept = "the one imported first"
+	}
 	if ew.opts.OnModelConflict == rules.ModelConflictKeepTarget {
-		ew.noteSkipped("", fmt.Sprintf("registered model %q: %s; the target's is kept (%s keep-target)", name, what, remedy.Mention(OptionOnModelConflict)))
+		ew.noteSkipped("", fmt.Sprintf("registered model %q: %s; %s is kept (%s keep-target)", name, what, kept, remedy.Mention(OptionOnModelConflict)))
 		return nil
 	}
 	return remedy.With(fmt.Errorf("registered model %q: %s", name, what),
-		remedy.Remedy{Option: OptionOnModelConflict, Value: string(rules.ModelConflictKeepTarget), Does: "to keep the target's and import the rest"})
+		remedy.Remedy{Option: OptionOnModelConflict, Value: string(rules.ModelConflictKeepTarget), Does: "to keep " + kept + " and import the rest"})
 }
 
 // versionSignature is what makes two versions of a model the same version.

@@ -288,6 +288,7 @@ func (w *runWriter) addMetrics(ctx context.Context, m *sources.Metrics) error {
 		k := rules.PointKey{Key: p.Key, Value: value, Timestamp: p.Timestamp, Step: p.Step, IsNaN: isNaN}
 		if cur.points.Has(k) {
 			w.run.of(entityMetrics).Skipped++
+			cur.repeats++
 			continue
 		}
 		if !w.latest.Seen(p.Key) {
@@ -380,6 +381,7 @@ func (w *runWriter) finishRun(ctx context.Context) error {
 		held += int64(len(st.params) + len(st.tags) + len(st.metrics))
 	}
 	w.stamps.keepStamp(cur.id, cur.stamp, held)
+	w.repeatedPoints += cur.repeats
 	w.batchRows += w.run.rowsWritten()
 	w.batch.merge(w.run)
 	w.run.reset()

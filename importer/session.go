@@ -55,6 +55,8 @@ type ledger struct {
 	batchRows int
 	// filteredRuns counts the runs the filters left out.
 	filteredRuns int
+	// repeatedPoints counts the metric points of complete runs left out as repeats.
+	repeatedPoints int64
 }
 
 func newLedger(report *Report, onProgress func(Progress)) *ledger {
