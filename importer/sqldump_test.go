@@ -65,6 +65,7 @@ func dumpsOf(t *testing.T, name, uri string) []string {
 			run("mariadb.sql", []string{"MYSQL_PWD=" + pw}, "mariadb-dump", args...),
 			run("mariadb-hex.sql", []string{"MYSQL_PWD=" + pw}, "mariadb-dump", append([]string{"--hex-blob", "--skip-extended-insert"}, args...)...),
 			run("mariadb-replace.sql", []string{"MYSQL_PWD=" + pw}, "mariadb-dump", append([]string{"--replace", "--complete-insert"}, args...)...),
+			run("mariadb-compact.sql", []string{"MYSQL_PWD=" + pw}, "mariadb-dump", append([]string{"--compact"}, args...)...),
 		}
 	}
 }

@@ -68,3 +68,19 @@ func TestUnfinishedDumpSaysSo(t *testing.T) {
 		t.Errorf("an unfinished dump: %v", err)
 	}
 }
+
+// TestPgDumpArchiveWhateverItsName: a pg_dump archive in custom format is named as one,
+// with how to make a plain dump of it, whatever the file is called.
+func TestPgDumpArchiveWhateverItsName(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mlflow-backup.dump")
+	if err := os.WriteFile(path, append([]byte("PGDMP\x01\x0e\x00\x04\x08\x01\x01"), make([]byte, 600)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := formats.Open(context.Background(), path, formats.Options{Database: database.Options{Drivers: all.Registry()}})
+	if src != nil {
+		src.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "a pg_dump archive in custom format") || !strings.Contains(err.Error(), "pg_restore -f dump.sql") {
+		t.Errorf("a pg_dump -Fc archive named .dump: %v", err)
+	}
+}

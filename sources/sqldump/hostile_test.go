@@ -285,3 +285,21 @@ func TestRowsCollidingInTheScratchNameTheirLines(t *testing.T) {
 		t.Errorf("colliding rows: %v", err)
 	}
 }
+
+// TestCutDumpNamesOneLine: a pg_dump cut inside a COPY block is bad input at the line
+// where the file ends, named once (not the statement's line and the scanner's both).
+func TestCutDumpNamesOneLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cut.sql")
+	text := hostileHeads[toolPostgres] + "COPY public.alembic_version (version_num) FROM stdin;\n1b2c3d4e5f60\n"
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src, err := Open(context.Background(), path, database.Options{Drivers: all.Registry()})
+	if src != nil {
+		src.Close()
+	}
+	var in *sources.InputError
+	if !errors.As(err, &in) || in.Line != 8 || strings.Contains(in.Err.Error(), "line 8") || !strings.Contains(err.Error(), "cut.sql:8: the COPY block never ends") {
+		t.Fatalf("a cut COPY block: %v", err)
+	}
+}

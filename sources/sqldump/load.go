@@ -235,14 +235,14 @@ func eachStatement(ctx context.Context, path string, t tool, fn func(*scanner, s
 			return nil
 		}
 		if err != nil {
-			return &sources.InputError{File: path, Err: err}
+			return inputError(path, 0, err)
 		}
 		if err := fn(s, st); err != nil {
 			var in *sources.InputError
 			if errors.As(err, &in) || errors.Is(err, context.Canceled) {
 				return err
 			}
-			return &sources.InputError{File: path, Line: st.line, Err: err}
+			return inputError(path, st.line, err)
 		}
 	}
 }
@@ -470,3 +470,13 @@ type sliceRows struct {
 func (s *sliceRows) Next() bool             { s.i++; return s.i < len(s.rows) }
 func (s *sliceRows) Values() ([]any, error) { return s.rows[s.i], nil }
 func (s *sliceRows) Err() error             { return nil }
+
+// inputError is err at line of the dump, or at the line err names itself (a COPY block
+// that never ends is at its own line, not the statement's), which is named once.
+func inputError(path string, line int, err error) *sources.InputError {
+	var at *lineError
+	if errors.As(err, &at) {
+		return &sources.InputError{File: path, Line: at.line, Err: at.err}
+	}
+	return &sources.InputError{File: path, Line: line, Err: err}
+}

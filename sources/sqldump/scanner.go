@@ -48,10 +48,27 @@ type scanner struct {
 	// is the last statement. A complete dump ends with its tool's closing line.
 	trailer       bool
 	lastStatement string
+	// headed: the dump began with its tool's header comment. mysqldump's --compact
+	// output has neither that nor the closing line, so it cannot show it is complete.
+	headed bool
 }
 
 func newScanner(r io.Reader, t tool) *scanner {
 	return &scanner{r: bufio.NewReaderSize(r, 1<<20), tool: t, line: 1}
+}
+
+// lineError is an error at a line of the dump, which the InputError made of it names
+// once.
+type lineError struct {
+	line int
+	err  error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %v", e.line, e.err) }
+func (e *lineError) Unwrap() error { return e.err }
+
+func atLine(line int, format string, args ...any) error {
+	return &lineError{line: line, err: fmt.Errorf(format, args...)}
 }
 
 // errNoEnd is a statement or a quoted value that the end of the file cut off.
@@ -68,7 +85,7 @@ func (s *scanner) next() (statement, error) {
 			if strings.TrimSpace(b.String()) == "" {
 				return statement{}, io.EOF
 			}
-			return statement{}, fmt.Errorf("line %d: the statement that starts there %w", start, errNoEnd)
+			return statement{}, atLine(start, "the statement that starts there %w", errNoEnd)
 		}
 		if err != nil {
 			return statement{}, err
@@ -95,7 +112,7 @@ func (s *scanner) next() (statement, error) {
 			return statement{}, err
 		}
 		if b.Len() > maxStatement {
-			return statement{}, fmt.Errorf("line %d: the statement that starts there is over %d MiB, more than any dump tool writes: a value that never ends?", start, maxStatement>>20)
+			return statement{}, atLine(start, "the statement that starts there is over %d MiB, more than any dump tool writes: a value that never ends?", maxStatement>>20)
 		}
 	}
 }
@@ -122,6 +139,9 @@ func (s *scanner) between(c byte) (bool, error) {
 		comment = strings.TrimSpace(strings.TrimLeft(comment, "-"))
 		if strings.HasPrefix(comment, "Dump completed") || strings.HasPrefix(comment, "PostgreSQL database dump complete") {
 			s.trailer = true
+		}
+		if s.lastStatement == "" && (strings.HasPrefix(comment, "MySQL dump") || strings.HasPrefix(comment, "MariaDB dump")) {
+			s.headed = true
 		}
 		return true, nil
 	}
@@ -170,7 +190,7 @@ func (s *scanner) take(c byte, b *bytes.Buffer) error {
 func (s *scanner) inside(start int, what string) (byte, error) {
 	c, err := s.r.ReadByte()
 	if err == io.EOF {
-		return 0, fmt.Errorf("line %d: the %s that starts there %w", start, what, errNoEnd)
+		return 0, atLine(start, "the %s that starts there %w", what, errNoEnd)
 	}
 	if err == nil && c == '\n' {
 		s.line++
@@ -252,7 +272,7 @@ func (s *scanner) quoted(b *bytes.Buffer, q byte) error {
 			return nil
 		}
 		if b.Len() > maxStatement {
-			return fmt.Errorf("line %d: the value that starts there is over %d MiB: it never ends?", start, maxStatement>>20)
+			return atLine(start, "the value that starts there is over %d MiB: it never ends?", maxStatement>>20)
 		}
 	}
 }
@@ -308,6 +328,9 @@ func (s *scanner) dollarQuoted(b *bytes.Buffer) error {
 // "-- Dump completed", pg_dump with "-- PostgreSQL database dump complete" (before its
 // \unrestrict line), sqlite3's .dump with COMMIT.
 func (s *scanner) complete() bool {
+	if s.tool == toolMySQL && !s.headed {
+		return true // --compact: no closing line to wait for (Open says so in the report)
+	}
 	if s.tool != toolSQLite {
 		return s.trailer
 	}
@@ -329,12 +352,12 @@ func (s *scanner) copyLine() (string, bool, error) {
 		b = append(b, chunk...)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(b) > maxStatement {
-				return "", false, fmt.Errorf("line %d: a COPY row of over %d MiB: it never ends?", s.line, maxStatement>>20)
+				return "", false, atLine(s.line, "a COPY row of over %d MiB: it never ends?", maxStatement>>20)
 			}
 			continue
 		}
 		if err == io.EOF {
-			return "", false, fmt.Errorf("line %d: the COPY block %w (no \\. line)", s.line, errNoEnd)
+			return "", false, atLine(s.line, "the COPY block %w (no \\. line)", errNoEnd)
 		}
 		if err != nil {
 			return "", false, err

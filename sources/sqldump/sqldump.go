@@ -25,14 +25,31 @@ import (
 )
 
 // Detect reports whether location is an SQL dump file: a file named *.sql or *.sql.gz
-// (the content decides the rest).
+// (the content decides the rest), or a pg_dump archive whatever its name (custom or tar
+// format, which Open names as such).
 func Detect(location string) bool {
-	lower := strings.ToLower(location)
-	if !strings.HasSuffix(lower, ".sql") && !strings.HasSuffix(lower, ".sql.gz") {
+	info, err := os.Stat(location)
+	if err != nil || !info.Mode().IsRegular() {
 		return false
 	}
-	info, err := os.Stat(location)
-	return err == nil && info.Mode().IsRegular()
+	lower := strings.ToLower(location)
+	if strings.HasSuffix(lower, ".sql") || strings.HasSuffix(lower, ".sql.gz") {
+		return true
+	}
+	f, err := os.Open(location)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	return pgArchive(head[:n])
+}
+
+// pgArchive reports whether a file's first bytes are a pg_dump archive's: custom format
+// (-Fc) or tar (-Ft) holding pg_dump's table of contents.
+func pgArchive(head []byte) bool {
+	return bytes.HasPrefix(head, pgCustomMagic) || len(head) > 262 && string(head[257:262]) == "ustar" && bytes.HasPrefix(head, []byte("toc.dat"))
 }
 
 // pgCustomMagic starts pg_dump's custom-format archives (-Fc).
@@ -121,10 +138,19 @@ func Open(ctx context.Context, path string, opts database.Options) (sources.Sour
 		return nil, err
 	}
 	d := newDumpSource(src, dir)
+	if compact(t, head) {
+		d.prelude(&sources.Notice{Path: path, Message: "a mysqldump without its header and closing comments (--compact): it cannot show that it is complete, " +
+			"so a dump cut between two statements would read as whole; verify the import against the database it came from"})
+	}
 	if len(others) > 0 {
 		d.prelude(&sources.Skipped{Path: path, Reason: othersLeftOut(others)})
 	}
 	return d, nil
+}
+
+// compact reports whether a MySQL dump was written with --compact: no header comment.
+func compact(t tool, head []byte) bool {
+	return t == toolMySQL && !bytes.Contains(head, []byte("-- MySQL dump")) && !bytes.Contains(head, []byte("-- MariaDB dump"))
 }
 
 // othersLeftOut says which tables of the dump, in schemas other than MLflow's, were
