@@ -90,8 +90,8 @@ The target (--to) takes MLflow's backend-store URI forms:
   postgresql://user:password@host:5432/db   (also postgresql+psycopg2://, postgres://)
   mysql://user:password@host:3306/db        (also mysql+pymysql://, mysql+mysqldb://, mariadb://;
                                              ?charset=utf8mb4; ?x-local-infile=false forces INSERTs)
-An empty database gets MLflow's complete schema first; a non-empty one must be an MLflow
-database at a revision mlflow-bulk knows.
+An empty database gets MLflow's complete schema first; a non-empty one is written at its
+own revision (one newer than mlflow-bulk knows by what its tables hold).
 
 Experiments are matched by name: a source experiment whose name the target has is merged
 into it (the source's Default into the target's Default, id 0); others keep their id
@@ -104,7 +104,9 @@ anything of the bad run is committed, unless --skip-invalid.
 
 ` + exitCodesHelp,
 		Example: `  mlflow-bulk import ./mlruns
-  mlflow-bulk import ./mlruns --to postgresql://user:pw@host:5432/mlflow
+  mlflow-bulk import ./mlruns --to postgresql://user:pw@host:5432/mlflow --dry-run
+  mlflow-bulk import ./mlruns --to postgresql://user:pw@host:5432/mlflow --verify
+  mlflow-bulk import https://mlflow.example.com --to postgresql://user:pw@host:5432/mlflow
   mlflow-bulk import ./a/mlruns ./b/mlruns --to sqlite:////abs/path/mlflow.db --json`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -30,6 +30,9 @@ what it contains), counts of everything in it, and what an import will have to h
 values over MLflow's limits, experiment ids that need new ones on PostgreSQL or MySQL,
 keys that collide on MySQL's case-insensitive collations, NaN and infinite values,
 duplicate points, invalid input.`,
+		Example: `  mlflow-bulk inspect ./mlruns
+  mlflow-bulk inspect sqlite:///mlflow.db --json
+  mlflow-bulk inspect mlflow-backup.sql.gz`,
 		Args: func(cmd *cobra.Command, args []string) error { return exactlyOne(cmd, args) },
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Source = args[0]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -126,5 +127,25 @@ func TestInterruptionIsNoFailure(t *testing.T) {
 	}
 	if got := committedBefore(3, false); !strings.Contains(got, "before the failure") {
 		t.Errorf("failed: %s", got)
+	}
+}
+
+// TestJSONLineOnUsageErrors: under --json a usage error (a wrong flag) and a verify that
+// cannot start still print one JSON line on stdout, with the error and the exit code.
+func TestJSONLineOnUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"import", "./mlruns", "--json", "--nosuchflag"},
+		{"verify", "./nowhere", "--to", "sqlite:///x.db", "--json"},
+	} {
+		t.Chdir(t.TempDir())
+		io, out, _ := TestStreams()
+		code := Main(args, io)
+		var line struct {
+			Error    string `json:"error"`
+			ExitCode int    `json:"exit_code"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &line); err != nil || line.Error == "" || line.ExitCode != int(code) || code == ExitOK || strings.Count(out.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stdout %q (%v)", args, code, out, err)
+		}
 	}
 }

@@ -18,7 +18,10 @@ var version = "dev"
 func Main(args []string, io *IOStreams) ExitCode {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	root := NewCmdRoot(NewFactory(io))
+	out := &countingWriter{w: io.Out}
+	counted := *io
+	counted.Out = out
+	root := NewCmdRoot(NewFactory(&counted))
 	root.SetArgs(args)
 	_, err := root.ExecuteContextC(ctx)
 	if err != nil && strings.HasPrefix(err.Error(), "unknown command") {
@@ -31,10 +34,32 @@ func Main(args []string, io *IOStreams) ExitCode {
 		}
 		fmt.Fprintln(io.ErrOut, "mlflow-bulk: "+strings.TrimSpace(msg))
 	}
+	code := exitCodeFor(err)
 	if err != nil && ctx.Err() != nil {
-		return ExitInterrupted
+		code = ExitInterrupted
 	}
-	return exitCodeFor(err)
+	if err != nil && out.n == 0 && wantsJSON(args) {
+		// A failure before the command could answer (a wrong flag, say): --json still
+		// prints its one line, so a log of JSON lines is never short of one.
+		_ = writeJSON(io.Out, struct {
+			Error    string   `json:"error"`
+			ExitCode ExitCode `json:"exit_code"`
+		}{errorText(err), code})
+	}
+	return code
+}
+
+// wantsJSON reports whether the arguments ask for --json output.
+func wantsJSON(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == "--json" || a == "--json=true" {
+			return true
+		}
+	}
+	return false
 }
 
 // NewCmdRoot builds the command tree.

@@ -156,6 +156,8 @@ func newCmdSchemaInit(f *Factory) *cobra.Command {
 		Long: `Create MLflow's complete schema (every table, constraint and index, the alembic_version
 row and the Default experiment) in an empty database, so that MLflow of that version
 starts on it without an upgrade. Refuses a database that holds any table.`,
+		Example: `  mlflow-bulk schema init --to postgresql://user:pw@host:5432/mlflow
+  mlflow-bulk schema init --to sqlite:///mlflow.db --mlflow-version 3.11`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rev := schema.Newest()

@@ -55,6 +55,9 @@ accepts what they left out or kept, and counts it.
 
 Exit code 0 when the target matches the sources, 3 with a list of differences per run
 otherwise.`,
+		Example: `  mlflow-bulk verify ./mlruns --to postgresql://user:pw@host:5432/mlflow
+  mlflow-bulk verify ./mlruns --to sqlite:///mlflow.db --experiment 'churn*' --json
+  mlflow-bulk verify https://mlflow.example.com --to postgresql://user:pw@host:5432/mlflow`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Sources = args

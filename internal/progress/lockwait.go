@@ -28,6 +28,11 @@ func (w *LockWait) Start(holder string) {
 	if holder != "" {
 		by = ", held by " + holder
 	}
+	if w.timeout <= time.Millisecond {
+		// --lock-timeout 0: the import gives up at once, which its error says; there is
+		// no wait to announce.
+		return
+	}
 	fmt.Fprintf(w.errOut, "mlflow-bulk: waiting for another import writing to %s to finish%s (up to %s, --lock-timeout)\n", w.target, by, w.timeout)
 	w.quit, w.done = make(chan struct{}), make(chan struct{})
 	began := w.clock.Now()
