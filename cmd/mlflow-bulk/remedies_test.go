@@ -10,6 +10,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/export"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/synth"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
@@ -147,5 +148,17 @@ func TestJSONLineOnUsageErrors(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &line); err != nil || line.Error == "" || line.ExitCode != int(code) || code == ExitOK || strings.Count(out.String(), "\n") != 1 {
 			t.Errorf("%v: exit %d, stdout %q (%v)", args, code, out, err)
 		}
+	}
+}
+
+// TestSchemaShowOfAnotherDatabase: a database that is not MLflow's says so, with no empty
+// Revision line.
+func TestSchemaShowOfAnotherDatabase(t *testing.T) {
+	uri := testenv.SQLite(t)
+	importtest.SetUp(t, uri, "CREATE TABLE notes (a INTEGER)")
+	io, out, _ := TestStreams()
+	Main([]string{"schema", "show", "--to", uri}, io)
+	if got := out.String(); !strings.Contains(got, "Schema:    not MLflow's") || strings.Contains(got, "Revision:") {
+		t.Errorf("schema show of a database that is not MLflow's:\n%s", got)
 	}
 }

@@ -60,6 +60,8 @@ func newCmdSchemaShow(f *Factory) *cobra.Command {
 			switch {
 			case st.Empty:
 				fmt.Fprintln(io.Out, "Schema:    none (empty database)")
+			case st.Revision == "":
+				fmt.Fprintln(io.Out, "Schema:    not MLflow's (no alembic_version)")
 			default:
 				fmt.Fprintf(io.Out, "Revision:  %s\n", st.Revision)
 				if st.Releases != "" {
