@@ -2,26 +2,23 @@ package progress
 
 import "time"
 
-// The time left that the progress shows counts the phases after the rows too: on a new
-// PostgreSQL database metrics' keys and indexes are built once the rows are in, in time
-// proportional to the metric rows; --verify reads the sources and the target again, in
-// about the time the rows took. Both figures were measured on the benchmark machine
-// (BENCHMARKS.md, "Time left"); once the keys are being built, the estimate counts down
-// from what was predicted.
+// The time left that the progress shows is grounded in this import alone: the rate its
+// rows go at, once enough of its runs are done for the rate to hold. The phases after the
+// rows (metrics' keys built on a new database, --verify) take times that nothing measured
+// in this import predicts, on this machine and under its load, so for them the display
+// shows how long they have run instead of a figure that may be wrong by minutes.
 const (
-	keysRowsPerSecond = 265_000
-	verifyShare       = 1.2
+	// groundedAfter and groundedShare: an estimate is shown once the rows have gone for
+	// that long and that share of the runs is done.
+	groundedAfter = 3 * time.Second
+	groundedShare = 0.05
 )
 
-// timeLeft follows the phases of an import to estimate what is left of it.
+// timeLeft follows the phases of an import to estimate what is left of its rows.
 type timeLeft struct {
 	verify    bool // --verify follows the import
+	keysAfter bool // metrics' keys are built after the rows
 	rowsStart time.Time
-	rowsTook  time.Duration // set when the rows are done
-	keysStart time.Time
-	keysAfter bool
-	// metricRows is the metric rows imported, once the rows are done.
-	metricRows int64
 }
 
 // observe notes a change of phase at now.
@@ -29,64 +26,41 @@ func (t *timeLeft) observe(pr Snapshot, previous Snapshot, now time.Time) {
 	if pr.Phase == previous.Phase {
 		return
 	}
-	switch {
-	case pr.Stage == StageRows && t.rowsStart.IsZero():
+	if pr.Stage == StageRows && t.rowsStart.IsZero() {
 		t.rowsStart = now
-	case previous.Stage == StageRows:
-		t.rowsTook, t.metricRows = now.Sub(t.rowsStart), pr.MetricRows
-	}
-	if pr.Stage == StageKeys {
-		t.keysStart = now
 	}
 	t.keysAfter = t.keysAfter || pr.KeysAfter
 }
 
-// after is what the phases after the rows add, for rows that take rows and hold
-// metricRows, less what of them is done.
-func (t *timeLeft) after(rows time.Duration, metricRows int64, stage Stage, now time.Time) time.Duration {
-	var left time.Duration
-	if t.keysAfter {
-		keys := time.Duration(float64(metricRows) / keysRowsPerSecond * float64(time.Second))
-		if stage == StageKeys {
-			keys = max(0, keys-now.Sub(t.keysStart))
-		}
-		left += keys
-	}
-	if t.verify {
-		left += time.Duration(verifyShare * float64(rows))
-	}
-	return left
-}
-
-// left estimates the time left at now; false when nothing can be told yet (the sources
-// cannot count their runs, or none is done).
+// left estimates the time left of the rows at now; false when it would not be grounded
+// (the sources cannot count their runs, too little is done yet, or the rows are over).
 func (t *timeLeft) left(pr Snapshot, now time.Time) (time.Duration, bool) {
-	switch pr.Stage {
-	case StageRows:
-		if pr.TotalRuns <= 0 || pr.Runs <= 0 || t.rowsStart.IsZero() {
-			return 0, false
-		}
-		elapsed := now.Sub(t.rowsStart)
-		share := float64(pr.TotalRuns) / float64(pr.Runs)
-		rows := time.Duration(float64(elapsed) * share)
-		return rows - elapsed + t.after(rows, int64(float64(pr.MetricRows)*share), pr.Stage, now), true
-	case StageCommit, StageKeys:
-		if t.rowsTook == 0 || pr.TotalRuns <= 0 {
-			return 0, false
-		}
-		return t.after(t.rowsTook, t.metricRows, pr.Stage, now), true
+	if pr.Stage != StageRows || pr.TotalRuns <= 0 || pr.Runs <= 0 || t.rowsStart.IsZero() {
+		return 0, false
 	}
-	return 0, false
+	elapsed := now.Sub(t.rowsStart)
+	share := float64(pr.Runs) / float64(pr.TotalRuns)
+	if elapsed < groundedAfter || share < groundedShare || share >= 1 {
+		return 0, false
+	}
+	return time.Duration(float64(elapsed)/share) - elapsed, true
 }
 
-// leftText is the estimate as the progress shows it, "" when there is none.
+// leftText is the estimate as the progress shows it, "" when there is none. Where a
+// phase follows the rows, it says the estimate is the rows'.
 func (t *timeLeft) leftText(pr Snapshot, now time.Time) string {
 	d, ok := t.left(pr, now)
-	switch {
-	case !ok:
+	if !ok {
 		return ""
-	case d < time.Second:
-		return "under a second left"
 	}
-	return "about " + d.Round(time.Second).String() + " left"
+	text := "about " + max(d, time.Second).Round(time.Second).String() + " left"
+	switch {
+	case t.keysAfter && t.verify:
+		text += " of the rows, then metrics' keys and the verification"
+	case t.keysAfter:
+		text += " of the rows, then metrics' keys"
+	case t.verify:
+		text += " of the rows, then the verification"
+	}
+	return text
 }

@@ -5,63 +5,47 @@ import (
 	"time"
 )
 
-// TestTimeLeftCountsThePhasesAfterTheRows follows an import through its phases on a
-// clock of its own: the estimate includes building the keys and verifying, counts down
-// through the key build, and says nothing where the sources cannot count their runs.
-func TestTimeLeftCountsThePhasesAfterTheRows(t *testing.T) {
+// TestTimeLeftIsGrounded follows an import on a clock of its own: the estimate is the
+// rows' left at the rate this import goes, shown only once enough is done, never for the
+// phases after the rows (whose times nothing here predicts), and it says when such a
+// phase follows.
+func TestTimeLeftIsGrounded(t *testing.T) {
 	start := time.Date(2026, 12, 2, 3, 0, 0, 0, time.UTC)
 	at := func(s float64) time.Time { return start.Add(time.Duration(s * float64(time.Second))) }
-	// Each run holds 26,500 metric rows: 100 runs are 10 s of building keys.
 	rows := func(runs int64, keys bool) Snapshot {
-		return Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Runs: runs, MetricRows: runs * keysRowsPerSecond / 10, TotalRuns: 100, KeysAfter: keys}
+		return Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Runs: runs, MetricRows: runs * 1000, TotalRuns: 100, KeysAfter: keys}
 	}
+	eta := timeLeft{}
+	eta.observe(Snapshot{Phase: phaseSchema, Stage: stageOf(phaseSchema)}, Snapshot{}, at(0))
+	eta.observe(rows(0, false), Snapshot{Phase: phaseSchema, Stage: stageOf(phaseSchema)}, at(5))
 	for _, c := range []struct {
-		name         string
-		keys, verify bool
-		want         time.Duration // left after 10 of 100 runs in 10 s
+		runs int64
+		at   float64
+		want string
 	}{
-		{"rows alone", false, false, 90 * time.Second},
-		{"keys built after", true, false, 100 * time.Second},
-		{"keys and verify", true, true, 100*time.Second + time.Duration(verifyShare*100*float64(time.Second))},
+		{2, 6, ""},                   // 2 % done: not grounded
+		{10, 6, ""},                  // 1 s in: not grounded
+		{10, 15, "about 1m30s left"}, // 10 of 100 in 10 s
+		{99, 104, "about 1s left"},
+		{100, 105, ""}, // the rows are over
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			eta := timeLeft{verify: c.verify}
-			eta.observe(Snapshot{Phase: phaseSchema, Stage: stageOf(phaseSchema)}, Snapshot{}, at(0))
-			eta.observe(rows(0, c.keys), Snapshot{Phase: phaseSchema, Stage: stageOf(phaseSchema)}, at(5))
-			got, ok := eta.left(rows(10, c.keys), at(15))
-			if !ok || got != c.want {
-				t.Errorf("after 10 of 100 runs in 10 s: %v %v, want %v", got, ok, c.want)
-			}
-		})
+		if got := eta.leftText(rows(c.runs, false), at(c.at)); got != c.want {
+			t.Errorf("%d runs at %vs: %q, want %q", c.runs, c.at, got, c.want)
+		}
 	}
-
-	eta := timeLeft{verify: true}
-	eta.observe(rows(0, true), Snapshot{}, at(0))
-	done := rows(100, true)
-	eta.observe(Snapshot{Phase: phaseCommit, Stage: stageOf(phaseCommit), MetricRows: done.MetricRows, TotalRuns: 100}, Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport)}, at(100))
-	keys := Snapshot{Phase: phaseKeys, Stage: stageOf(phaseKeys), MetricRows: done.MetricRows, TotalRuns: 100}
-	eta.observe(keys, Snapshot{Phase: phaseCommit, Stage: stageOf(phaseCommit)}, at(101))
-	wantKeys := 10*time.Second - 4*time.Second
-	wantVerify := time.Duration(verifyShare * 100 * float64(time.Second))
-	if got, ok := eta.left(keys, at(105)); !ok || got != wantKeys+wantVerify {
-		t.Errorf("4 s into building the keys: %v %v, want %v", got, ok, wantKeys+wantVerify)
+	keys := timeLeft{verify: true}
+	keys.observe(rows(0, true), Snapshot{}, at(0))
+	if got := keys.leftText(rows(10, true), at(10)); got != "about 1m30s left of the rows, then metrics' keys and the verification" {
+		t.Errorf("with keys and verify after: %q", got)
 	}
-	if got, _ := eta.left(keys, at(1000)); got != wantVerify {
-		t.Errorf("keys overrunning their estimate: %v, want the verify part %v alone", got, wantVerify)
+	building := Snapshot{Phase: phaseKeys, Stage: stageOf(phaseKeys), MetricRows: 100_000, TotalRuns: 100}
+	keys.observe(building, rows(100, true), at(100))
+	if got := keys.leftText(building, at(130)); got != "" {
+		t.Errorf("while the keys are built: %q, want no estimate", got)
 	}
-	noVerify := timeLeft{}
-	noVerify.observe(rows(0, true), Snapshot{}, at(0))
-	noVerify.observe(keys, Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport)}, at(10))
-	if text := noVerify.leftText(keys, at(1000)); text != "under a second left" {
-		t.Errorf("past the estimate: %q, want finishing", text)
-	}
-
 	uncounted := timeLeft{}
 	uncounted.observe(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport)}, Snapshot{}, at(0))
-	if text := uncounted.leftText(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Runs: 10}, at(10)); text != "" {
-		t.Errorf("sources that cannot count their runs: %q, want no estimate", text)
-	}
-	if text := uncounted.leftText(rows(10, false), at(10)); text != "about 1m30s left" {
-		t.Errorf("the text: %q", text)
+	if got := uncounted.leftText(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Runs: 10}, at(10)); got != "" {
+		t.Errorf("sources that cannot count their runs: %q, want no estimate", got)
 	}
 }
