@@ -75,7 +75,7 @@ func ForRelease(version string) (*Revision, error) {
 
 // upgradePathTo adds to err how to get the schema of a release whose head mlflow-bulk
 // does not know: from the newest known release before it that mlflow-bulk creates, which
-// that MLflow upgrades (MLflow 3.12 and 3.13 lie between heads mlflow-bulk creates).
+// that MLflow upgrades.
 func upgradePathTo(err error, version string, want []int) error {
 	for i := Newest().index; i >= 0; i-- {
 		r := &chain[i]

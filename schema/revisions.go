@@ -78,8 +78,8 @@ var chain = []Revision{
 	{ID: "c3d6457b6d8a", Releases: "3.11", Summary: "jobs.status_details"},
 	{ID: "a5b4c3d2e1f0", Summary: "metrics (run_uuid, key, step) index"},
 	{ID: "ae8bbe7743c9", Summary: "guardrails"},
-	{ID: "7d34483879f0", Summary: "registry tag indexes"},
-	{ID: "da6fb0208061", Summary: "workspaces trace archival, trace_info.db_payload_generation"},
+	{ID: "7d34483879f0", Releases: "3.12", Summary: "registry tag indexes"},
+	{ID: "da6fb0208061", Releases: "3.13", Summary: "workspaces trace archival, trace_info.db_payload_generation"},
 	{ID: "89d3d66ed43f", Summary: "label_schemas"},
 	{ID: "b7e4c1a90f23", Releases: "3.14", Summary: "review queues"},
 	// After 3.14 the chain is read from migration files without MLflow's history;

@@ -12,7 +12,6 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
-	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
@@ -500,8 +499,8 @@ func TestForRelease(t *testing.T) {
 		}
 	}
 	// Every minor release from 1.0 to 3.14 gets a schema schema init creates on every
-	// dialect, except 3.12 and 3.13, whose heads are not established: those are told to
-	// start from 3.11's.
+	// dialect; 3.12 and 3.13 at the heads real databases of theirs hold
+	// (mlflow-reference/RELEASE-HEADS.md).
 	var lines []string
 	for minor := 0; minor <= 30; minor++ {
 		lines = append(lines, fmt.Sprintf("1.%d", minor))
@@ -514,11 +513,8 @@ func TestForRelease(t *testing.T) {
 	}
 	for _, version := range lines {
 		r, err := schema.ForRelease(version)
-		if version == "3.12" || version == "3.13" {
-			if rs := remedy.Of(err); err == nil || len(rs) != 1 || rs[0].Option != schema.OptionRelease || rs[0].Value != "3.11" {
-				t.Errorf("ForRelease(%s) = %v, %v", version, r, err)
-			}
-			continue
+		if want := map[string]string{"3.12": "7d34483879f0", "3.13": "da6fb0208061"}[version]; want != "" && (err != nil || r.ID != want) {
+			t.Errorf("ForRelease(%s) = %v, %v; real databases of it are at %s", version, r, err, want)
 		}
 		if err != nil {
 			t.Errorf("ForRelease(%s): %v", version, err)
@@ -610,12 +606,12 @@ func TestResumePartialSchema(t *testing.T) {
 // which release opens it after an upgrade, not a date.
 func TestOpenedBy(t *testing.T) {
 	head, _ := schema.Lookup("b7e4c1a90f23")
-	between, _ := schema.Lookup("7d34483879f0")
+	between, _ := schema.Lookup("89d3d66ed43f")
 	if got := head.OpenedBy(); got != "MLflow 3.14" {
 		t.Errorf("b7e4c1a90f23: %s", got)
 	}
-	if got := between.OpenedBy(); !strings.Contains(got, "between MLflow 3.11 and 3.14") || !strings.Contains(got, "mlflow db upgrade") {
-		t.Errorf("7d34483879f0: %s", got)
+	if got := between.OpenedBy(); !strings.Contains(got, "between MLflow 3.13 and 3.14") || !strings.Contains(got, "mlflow db upgrade") {
+		t.Errorf("89d3d66ed43f: %s", got)
 	}
 }
 
