@@ -2,6 +2,7 @@ package trackingserver
 
 import (
 	"bufio"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -14,11 +15,14 @@ import (
 	"strings"
 )
 
+// authenticator adds a request's credentials, given its body (which a signature covers).
+type authenticator func(r *http.Request, body []byte) error
+
 // connection is where a tracking URI points and how to authenticate there, as MLflow's
 // own client reads it from the URI and the environment.
 type connection struct {
 	base *url.URL // without credentials
-	auth func(*http.Request)
+	auth authenticator
 	tls  *tls.Config
 }
 
@@ -31,9 +35,12 @@ var ErrCredentials = errors.New("cannot read the tracking server's credentials")
 // _PASSWORD, MLFLOW_TRACKING_INSECURE_TLS, MLFLOW_TRACKING_SERVER_CERT_PATH,
 // MLFLOW_TRACKING_CLIENT_CERT_PATH; for Databricks DATABRICKS_HOST and DATABRICKS_TOKEN,
 // or the profile of ~/.databrickscfg (DATABRICKS_CONFIG_FILE).
-func connect(location string, getenv func(string) string) (*connection, error) {
+func connect(ctx context.Context, location string, getenv func(string) string) (*connection, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
+	}
+	if isSageMaker(location) {
+		return connectSageMaker(ctx, location, getenv)
 	}
 	c := &connection{}
 	var token, user, password string
@@ -63,9 +70,9 @@ func connect(location string, getenv func(string) string) (*connection, error) {
 	}
 	switch {
 	case token != "":
-		c.auth = func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+		c.auth = func(r *http.Request, _ []byte) error { r.Header.Set("Authorization", "Bearer "+token); return nil }
 	case user != "":
-		c.auth = func(r *http.Request) { r.SetBasicAuth(user, password) }
+		c.auth = func(r *http.Request, _ []byte) error { r.SetBasicAuth(user, password); return nil }
 	}
 	if c.tls, err = tlsConfig(getenv); err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ import (
 type client struct {
 	base  *url.URL // scheme, host and path prefix, without credentials
 	http  *http.Client
-	auth  func(*http.Request)
+	auth  authenticator
 	sleep func(context.Context, time.Duration) error
 	// workspace, when set, is sent as the workspace every request is about.
 	workspace string
@@ -154,7 +154,9 @@ func (c *client) once(ctx context.Context, method, u, endpoint string, body []by
 		req.Header.Set("X-MLFLOW-WORKSPACE", c.workspace)
 	}
 	if c.auth != nil {
-		c.auth(req)
+		if err := c.auth(req, body); err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", endpoint, err)
+		}
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

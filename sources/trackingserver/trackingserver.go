@@ -54,7 +54,7 @@ const (
 // MLflow's Databricks forms.
 func Detect(location string) bool {
 	l := strings.ToLower(location)
-	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || isDatabricks(location)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || isDatabricks(location) || isSageMaker(location)
 }
 
 // server is the open source.
@@ -75,7 +75,7 @@ type server struct {
 // Open opens the tracking server at location. Nothing is asked before the first record
 // is: a server that does not answer makes the stream's error.
 func Open(ctx context.Context, location string, opts Options) (sources.Source, error) {
-	conn, err := connect(location, opts.Getenv)
+	conn, err := connect(ctx, location, opts.Getenv)
 	if err != nil {
 		return nil, err
 	}
