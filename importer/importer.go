@@ -194,7 +194,7 @@ func newImporter(sink sinks.Sink, opts Options) *importer {
 // closingNotices add to the report what the parts counted over the whole import.
 func (im *importer) closingNotices() {
 	if short := im.stamps.short; short > 0 {
-		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were read again although their files had not changed: the target held fewer of their params, tags and metric rows than when they were imported (rows deleted from it), which this import put back", short))
+		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were read again although their sources showed them unchanged: the target held fewer of their params, tags and metric rows than when they were imported (rows deleted from it), which this import put back", short))
 	}
 	if im.report.UnchangedRuns > 0 {
 		im.report.Notices = append(im.report.Notices, fmt.Sprintf("%d runs were not read again: their sources show them as when the target took them (a file store's files have the same sizes and modification times; a tracking server shows the same status, end time, params, tags and latest metrics), and the target still holds them (%s reads and compares them)", im.report.UnchangedRuns, remedy.Mention(OptionReread)))
