@@ -51,14 +51,8 @@ type ImportOptions struct {
 	Verify              bool
 	LockTimeout         time.Duration
 
-	// startedAt is when the command began, for --json.
-	startedAt time.Time
-	// targetGiven: --to (or MLFLOW_TRACKING_URI naming a database) chose the target.
-	targetGiven bool
-	// targetFromEnv: the target is MLFLOW_TRACKING_URI's, which its errors say.
-	targetFromEnv bool
-	// serverWorkers is --workers when given, for a tracking server (0: its default).
-	serverWorkers int
+	// invocation is what the command line said beyond the flags' values.
+	invocation invocation
 }
 
 // sourceFormatsHelp lists the formats sources.Open reads, from its own table.
@@ -111,13 +105,7 @@ anything of the bad run is committed, unless --skip-invalid.
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Sources = args
-			opts.targetGiven = cmd.Flags().Changed("to") || opts.Target != defaultTarget
-			opts.targetFromEnv = !cmd.Flags().Changed("to") && opts.Target != defaultTarget
-			if !cmd.Flags().Changed("workers") {
-				opts.serverWorkers = 0 // a tracking server's own default: requests wait on the network, not the CPUs
-			} else {
-				opts.serverWorkers = opts.Workers
-			}
+			opts.invocation = invocationOf(cmd, opts)
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -186,7 +174,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 // --to names the target: more likely a forgotten --to than a wish to read that server
 // into ./mlflow.db, which --to sqlite:///mlflow.db says plainly.
 func (opts *ImportOptions) checkForgottenTarget() error {
-	if opts.targetGiven {
+	if opts.invocation.targetGiven {
 		return nil
 	}
 	for _, src := range opts.Sources {
@@ -218,7 +206,7 @@ func (opts *ImportOptions) targetSettings() (password string, rev *schema.Revisi
 }
 
 func importCommand(ctx context.Context, opts *ImportOptions) error {
-	opts.startedAt = opts.IO.Clock.Now()
+	opts.invocation.startedAt = opts.IO.Clock.Now()
 	opts.noteRetiredFlags(opts.IO.ErrOut)
 	filter, artifactMap, srcOpts, err := opts.resolve()
 	if err != nil {
@@ -233,7 +221,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		return err
 	}
 	srcOpts.FileStore.Workers = opts.Workers
-	srcOpts.Server.Workers = opts.serverWorkers
+	srcOpts.Server.Workers = opts.invocation.serverWorkers
 	srcs, err := openSources(ctx, opts.Drivers, opts.Sources, srcOpts)
 	defer closeSources(srcs)
 	if err != nil {
@@ -426,8 +414,31 @@ func committedBefore(runs int64, interrupted bool) string {
 // targetFrom says, of an error about the target, that the target came from
 // MLFLOW_TRACKING_URI when it did: the user gave no --to to look at.
 func (opts *ImportOptions) targetFrom(err error) error {
-	if !opts.targetFromEnv {
+	if !opts.invocation.targetFromEnv {
 		return err
 	}
 	return fmt.Errorf("%w\n(the target is MLFLOW_TRACKING_URI's, as no --to was given)", err)
+}
+
+// invocation is what the command line said of an import beyond the flags' values.
+type invocation struct {
+	// startedAt is when the command began, for --json.
+	startedAt time.Time
+	// targetGiven: --to (or MLFLOW_TRACKING_URI naming a database) chose the target;
+	// targetFromEnv: the target is MLFLOW_TRACKING_URI's, which its errors say.
+	targetGiven, targetFromEnv bool
+	// serverWorkers is --workers when given, for a tracking server (0: its default:
+	// requests wait on the network, not on the CPUs).
+	serverWorkers int
+}
+
+func invocationOf(cmd *cobra.Command, opts *ImportOptions) invocation {
+	inv := invocation{
+		targetGiven:   cmd.Flags().Changed("to") || opts.Target != defaultTarget,
+		targetFromEnv: !cmd.Flags().Changed("to") && opts.Target != defaultTarget,
+	}
+	if cmd.Flags().Changed("workers") {
+		inv.serverWorkers = opts.Workers
+	}
+	return inv
 }

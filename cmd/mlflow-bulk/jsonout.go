@@ -58,7 +58,7 @@ func newImportJSON(opts *ImportOptions, report *importer.Report, vr *verify.Repo
 	if report.Unsupported == nil {
 		report.Unsupported = []importer.UnsupportedData{}
 	}
-	started := opts.startedAt
+	started := opts.invocation.startedAt
 	if started.IsZero() {
 		started = opts.IO.Clock.Now()
 	}

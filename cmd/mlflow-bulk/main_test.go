@@ -67,10 +67,10 @@ func TestNewCmdImportFlags(t *testing.T) {
 				t.Fatalf("sources %v, want %v", got.Sources, tt.want.Sources)
 			}
 			got.Sources, tt.want.Sources = nil, nil
-			if got.targetGiven != (got.Target != defaultTarget) {
-				t.Errorf("--to %s: given %t", got.Target, got.targetGiven)
+			if got.invocation.targetGiven != (got.Target != defaultTarget) {
+				t.Errorf("--to %s: given %t", got.Target, got.invocation.targetGiven)
 			}
-			got.targetGiven, got.serverWorkers = false, 0
+			got.invocation = invocation{}
 			if !reflect.DeepEqual(*got, tt.want) {
 				t.Fatalf("options %+v, want %+v", *got, tt.want)
 			}

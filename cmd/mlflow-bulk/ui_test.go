@@ -73,7 +73,7 @@ Rejected (invalid input):
 
 func TestReportJSON(t *testing.T) {
 	io, _, _ := TestStreams()
-	opts := &ImportOptions{IO: io, startedAt: io.Clock.Now().Add(-2 * time.Second)}
+	opts := &ImportOptions{IO: io, invocation: invocation{startedAt: io.Clock.Now().Add(-2 * time.Second)}}
 	b, err := json.Marshal(newImportJSON(opts, sampleReport(), nil, nil))
 	if err != nil {
 		t.Fatal(err)
