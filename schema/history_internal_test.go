@@ -135,3 +135,21 @@ func TestNewDialectLacksTexts(t *testing.T) {
 		t.Error("a change without a text for the dialect: taken back without an error")
 	}
 }
+
+// TestCheckAsIn: pg_dump's form of a CHECK is written as MLflow writes it.
+func TestCheckAsIn(t *testing.T) {
+	in := "CONSTRAINT runs_lifecycle_stage CHECK (lifecycle_stage::text = ANY (ARRAY['active'::character varying, 'deleted'::character varying]::text[])),"
+	want := "CONSTRAINT runs_lifecycle_stage CHECK (lifecycle_stage IN ('active', 'deleted')),"
+	if got := checkAsIn(in); got != want {
+		t.Errorf("got %s", got)
+	}
+	stmts, err := Statements(Newest(), Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stmts {
+		if strings.Contains(s, "= ANY (ARRAY") {
+			t.Errorf("a CHECK left in pg_dump's form: %s", s)
+		}
+	}
+}

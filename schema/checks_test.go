@@ -1,0 +1,84 @@
+package schema_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
+)
+
+// TestPostgresChecksAsMLflowWritesThem: on PostgreSQL, the CHECK constraints of a schema
+// mlflow-bulk creates read back exactly as those of the schema MLflow's own server
+// creates in an empty database (its head, 7d34483879f0): PostgreSQL stores a constraint
+// by how it was written, and MLflow writes x IN (…).
+func TestPostgresChecksAsMLflowWritesThem(t *testing.T) {
+	byMLflow := testenv.Postgres(t)
+	testenv.MLflowServer(t, byMLflow) // migrates the empty database to its head as it starts
+	rev, ok := schema.Lookup("7d34483879f0")
+	if !ok {
+		t.Fatal("7d34483879f0 unknown")
+	}
+	byBulk := testenv.Postgres(t)
+	ctx := context.Background()
+	writer, err := all.Registry().Open(ctx, byBulk, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := writer.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Create(ctx, tx, schema.Postgres, rev, live.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	writer.Close() // and its lock with it
+	want, got := checks(t, byMLflow), checks(t, byBulk)
+	if len(want) == 0 {
+		t.Fatal("MLflow's schema has no CHECK constraints: the query read nothing")
+	}
+	for key, def := range want {
+		if got[key] != def {
+			t.Errorf("%s: mlflow-bulk's reads %q, MLflow's %q", key, got[key], def)
+		}
+	}
+}
+
+// checks are a database's CHECK constraints, by table and a key of their definition's
+// column list (names differ where MLflow lets PostgreSQL name them), as PostgreSQL
+// writes them back.
+func checks(t *testing.T, uri string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	out := map[string]string{}
+	err = live.EachRow(ctx, tx, "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' AND connamespace = current_schema()::regnamespace", nil,
+		func(scan func(...any) error) error {
+			var table, def string
+			if err := scan(&table, &def); err != nil {
+				return err
+			}
+			out[table+" "+strings.SplitN(def, "::", 2)[0]] = def
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
