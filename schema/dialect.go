@@ -106,9 +106,6 @@ func heldStatements(r *Revision, d Dialect) ([]string, error) {
 	var stmts []string
 	for _, part := range strings.Split(strings.Join(code, "\n"), ";") {
 		if stmt := strings.TrimSpace(part); stmt != "" {
-			if d == Postgres {
-				stmt = checkAsIn(stmt)
-			}
 			stmts = append(stmts, stmt)
 		}
 	}
@@ -116,17 +113,25 @@ func heldStatements(r *Revision, d Dialect) ([]string, error) {
 }
 
 // anyOfArray is a CHECK as pg_dump writes it back (x::text = ANY (ARRAY['a'::character
-// varying, …]::text[])). Created from that text, PostgreSQL stores it in another form than
-// it stores MLflow's own CHECK (x IN ('a', …)), which SQLAlchemy writes: written as MLflow
-// writes it, the constraint reads back as MLflow's does.
-var anyOfArray = regexp.MustCompile(`(\w+)::text = ANY \(ARRAY\[((?:'[^']*'::character varying(?:, )?)+)\]::text\[\]\)`)
+// varying, …]::text[]), or with more parentheses). Created from that text, PostgreSQL stores it in another form than
+// it stores MLflow's own CHECK (x IN ('a', …)), which SQLAlchemy writes: the held DDL
+// writes it as MLflow does (internal/schemagen rewrites it), so that it reads back as
+// MLflow's does.
+var anyOfArray = []*regexp.Regexp{
+	regexp.MustCompile(`\((\w+)\)::text = ANY \(\(ARRAY\[((?:'[^']*'::character varying(?:, )?)+)\]\)::text\[\]\)`),
+	regexp.MustCompile(`(\w+)::text = ANY \(ARRAY\[((?:'[^']*'::character varying(?:, )?)+)\]::text\[\]\)`),
+}
 
-// checkAsIn rewrites a statement's CHECK constraints of that form as x IN (…).
-func checkAsIn(stmt string) string {
-	return anyOfArray.ReplaceAllStringFunc(stmt, func(m string) string {
-		parts := anyOfArray.FindStringSubmatch(m)
-		return parts[1] + " IN (" + strings.ReplaceAll(parts[2], "::character varying", "") + ")"
-	})
+// CheckAsIn rewrites a PostgreSQL statement's CHECK constraints of pg_dump's form as
+// x IN (…).
+func CheckAsIn(stmt string) string {
+	for _, re := range anyOfArray {
+		stmt = re.ReplaceAllStringFunc(stmt, func(m string) string {
+			parts := re.FindStringSubmatch(m)
+			return parts[1] + " IN (" + strings.ReplaceAll(parts[2], "::character varying", "") + ")"
+		})
+	}
+	return stmt
 }
 
 // JoinArtifactURI appends a path segment to an artifact root the way MLflow joins URIs:

@@ -25,7 +25,7 @@ var steps1x = []step{
 		changedColumn{"runs", "status", all("VARCHAR(20)")},
 		changedLine{"runs", "'KILLED'", texts{
 			SQLite:   "CONSTRAINT status CHECK (status IN ('SCHEDULED', 'FAILED', 'FINISHED', 'RUNNING'))",
-			Postgres: "CONSTRAINT status CHECK (((status)::text = ANY ((ARRAY['SCHEDULED'::character varying, 'FAILED'::character varying, 'FINISHED'::character varying, 'RUNNING'::character varying])::text[])))",
+			Postgres: "CONSTRAINT status CHECK ((status IN ('SCHEDULED', 'FAILED', 'FINISHED', 'RUNNING')))",
 			MySQL:    "CONSTRAINT status CHECK ((`status` in (_utf8mb4'SCHEDULED',_utf8mb4'FAILED',_utf8mb4'FINISHED',_utf8mb4'RUNNING')))",
 		}},
 	}},

@@ -136,12 +136,17 @@ func TestNewDialectLacksTexts(t *testing.T) {
 	}
 }
 
-// TestCheckAsIn: pg_dump's form of a CHECK is written as MLflow writes it.
+// TestCheckAsIn: pg_dump's form of a CHECK is written as MLflow writes it, and the held
+// DDL holds none of it.
 func TestCheckAsIn(t *testing.T) {
 	in := "CONSTRAINT runs_lifecycle_stage CHECK (lifecycle_stage::text = ANY (ARRAY['active'::character varying, 'deleted'::character varying]::text[])),"
 	want := "CONSTRAINT runs_lifecycle_stage CHECK (lifecycle_stage IN ('active', 'deleted')),"
-	if got := checkAsIn(in); got != want {
+	if got := CheckAsIn(in); got != want {
 		t.Errorf("got %s", got)
+	}
+	parenthesized := "CONSTRAINT runs_lifecycle_stage CHECK ((lifecycle_stage)::text = ANY ((ARRAY['active'::character varying, 'deleted'::character varying])::text[])),"
+	if got := CheckAsIn(parenthesized); got != want {
+		t.Errorf("the parenthesized form: got %s", got)
 	}
 	stmts, err := Statements(Newest(), Postgres)
 	if err != nil {

@@ -21,6 +21,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // Dialects are the dump files' names, as schema.Dialect spells them.
@@ -77,7 +79,8 @@ func Generate(in Input) (map[string]string, error) {
 		}
 		if d == "postgresql" {
 			for name, stmt := range tables {
-				tables[name] = strings.ReplaceAll(stmt, "DOUBLE_PRECISION", "DOUBLE PRECISION")
+				// CHECKs as MLflow writes them, so that they read back as MLflow's do.
+				tables[name] = schema.CheckAsIn(strings.ReplaceAll(stmt, "DOUBLE_PRECISION", "DOUBLE PRECISION"))
 			}
 		}
 		var b strings.Builder

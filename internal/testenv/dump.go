@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
 )
 
 // MLflowDump returns the statements that build a database from MLflow's own schema dump
@@ -28,7 +30,9 @@ func MLflowDump(t testing.TB, revision, dialect string) []string {
 	switch dialect {
 	case "postgresql":
 		out = append(out, "CREATE SEQUENCE experiments_experiment_id_seq AS integer")
-		dump = strings.ReplaceAll(dump, "DOUBLE_PRECISION", "DOUBLE PRECISION")
+		// MLflow creates its CHECKs as x IN (…); the dumps print them as PostgreSQL
+		// reads them back, which, created from that text, PostgreSQL stores otherwise.
+		dump = schema.CheckAsIn(strings.ReplaceAll(dump, "DOUBLE_PRECISION", "DOUBLE PRECISION"))
 	case "mysql":
 		// The dumps print reflected types, which lose the display width of the
 		// tinyint(1) that MLflow's booleans are created as.
