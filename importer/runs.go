@@ -146,15 +146,11 @@ func (w *runWriter) runPresent(ctx context.Context, id string) (bool, error) {
 	if w.cur.stored != nil {
 		return w.cur.stored.present, nil
 	}
-	progress, err := w.store.RunsProgress(ctx, []string{id})
-	if err != nil {
-		return false, err
-	}
-	p, ok := progress[id]
+	p, ok, err := w.targetRun(ctx, id)
 	if ok {
 		w.cur.stored = &storedRunData{present: true, progress: p}
 	}
-	return ok, nil
+	return ok, err
 }
 
 // hasRun reports whether a run was already imported or is in the target; it is asked
@@ -166,12 +162,18 @@ func (w *runWriter) hasRun(ctx context.Context, id string) (bool, error) {
 	if !w.targetHasRuns {
 		return false, nil
 	}
+	_, ok, err := w.targetRun(ctx, id)
+	return ok, err
+}
+
+// targetRun is what the target holds of a run, and whether it holds it.
+func (w *runWriter) targetRun(ctx context.Context, id string) (storedRun, bool, error) {
 	progress, err := w.store.RunsProgress(ctx, []string{id})
 	if err != nil {
-		return false, err
+		return storedRun{}, false, err
 	}
-	_, ok := progress[id]
-	return ok, nil
+	p, ok := progress[id]
+	return p, ok, nil
 }
 
 // flushAll writes every buffered row of runs, so that what refers to them finds them.
