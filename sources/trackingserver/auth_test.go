@@ -2,9 +2,11 @@ package trackingserver
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -78,6 +80,23 @@ func FuzzReadProfile(f *testing.F) {
 			again, err := readProfile(strings.NewReader(text+"\n[p]\nhost = the-host\n"), "p")
 			if err != nil || again["host"] != "the-host" {
 				t.Fatalf("an appended profile reads as %v, %v", again, err)
+			}
+		}
+	})
+}
+
+// FuzzDurationMillis: any text reads without a panic, and a duration written as
+// protobuf's JSON writes one reads back to its milliseconds.
+func FuzzDurationMillis(f *testing.F) {
+	for _, seed := range []string{"1.450s", "0s", "-2.5s", "3.000000001s", "s", "1.2.3s", "9223372036854775807s"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		_, _ = durationMillis(text)
+		if ms, err := strconv.ParseInt(text, 10, 32); err == nil && ms >= 0 {
+			written := fmt.Sprintf("%d.%03ds", ms/1000, ms%1000)
+			if got, ok := durationMillis(written); !ok || got != ms {
+				t.Fatalf("%q read as %d, %v; want %d", written, got, ok, ms)
 			}
 		}
 	})
