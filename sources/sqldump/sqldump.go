@@ -18,8 +18,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
+	"github.com/mlflow-bulk/mlflow-bulk/internal/procs"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
 )
@@ -179,21 +179,11 @@ func removeStaleScratches() {
 	for _, dir := range dirs {
 		pidText, _, ok := strings.Cut(strings.TrimPrefix(filepath.Base(dir), scratchPrefix), "-")
 		pid, err := strconv.Atoi(pidText)
-		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || processRuns(pid) {
+		if !ok || err != nil || pid <= 0 || pid == os.Getpid() || procs.Runs(pid) {
 			continue
 		}
 		_ = os.RemoveAll(dir) // best effort: another run may be removing it too
 	}
-}
-
-// processRuns tells whether a process with this id runs (or may: when it cannot tell).
-func processRuns(pid int) bool {
-	p, err := os.FindProcess(pid)
-	if err != nil {
-		return false
-	}
-	err = p.Signal(syscall.Signal(0))
-	return err == nil || !errors.Is(err, os.ErrProcessDone) && !errors.Is(err, syscall.ESRCH)
 }
 
 // dumpSource is the scratch database's source, which removes the scratch at Close; it

@@ -1,0 +1,66 @@
+package artifacts
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Layout is where a copy puts files and the locations it writes for them, laid out as
+// MLflow lays out a new experiment's files: <root>/<experiment id>/<run id>/artifacts,
+// <root>/<experiment id>/models/<model id>/artifacts and
+// <root>/<experiment id>/traces/<trace id>/artifacts.
+type Layout struct {
+	// Root is where the files go.
+	Root Place
+	// Served is the location written for Root: Root itself, or the prefix under which a
+	// tracking server serves it (mlflow-artifacts:/ when Root is the server's
+	// --artifacts-destination).
+	Served string
+}
+
+// NewLayout is the layout of a copy into dest, written as servedAs ("" for dest itself).
+func NewLayout(dest, servedAs string) (Layout, error) {
+	root, err := Parse(dest)
+	if err != nil {
+		return Layout{}, fmt.Errorf("artifact destination %q: %w", dest, err)
+	}
+	served := strings.TrimSuffix(root.String(), "/")
+	if servedAs != "" {
+		if !strings.Contains(servedAs, ":") {
+			return Layout{}, fmt.Errorf("artifact location prefix %q is not a URI (for a tracking server's artifacts, mlflow-artifacts:/)", servedAs)
+		}
+		served = strings.TrimSuffix(servedAs, "/")
+	}
+	return Layout{Root: root, Served: served}, nil
+}
+
+// ExperimentLocation is the artifact location of a new experiment with this id.
+func (l Layout) ExperimentLocation(id int64) string {
+	return l.Served + "/" + strconv.FormatInt(id, 10)
+}
+
+// Below is a location under a stored location (an experiment's): parts joined.
+func Below(location string, parts ...string) string {
+	location = strings.TrimSuffix(location, "/")
+	for _, p := range parts {
+		location += "/" + strings.Trim(p, "/")
+	}
+	return location
+}
+
+// Physical is where the files of a location the copy wrote live; ok is false for a
+// location outside the layout.
+func (l Layout) Physical(location string) (Place, bool) {
+	rest, ok := strings.CutPrefix(location, l.Served)
+	if !ok || rest != "" && !strings.HasPrefix(rest, "/") {
+		return Place{}, false
+	}
+	rest = strings.Trim(rest, "/")
+	for _, seg := range strings.Split(rest, "/") {
+		if seg == ".." || seg == "." {
+			return Place{}, false
+		}
+	}
+	return l.Root.Join(rest), true
+}
