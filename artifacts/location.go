@@ -170,12 +170,8 @@ func (s *Stores) Of(ctx context.Context, p Place) (Store, string, error) {
 		root := strings.TrimPrefix(filepath.ToSlash(s.writableRoot), "/")
 		if s.writableRoot != "" {
 			if rest, ok := (Place{Kind: "local", Prefix: root}).Within(p); ok {
-				st, err := s.open(ctx, "local-dest", func() (Store, error) {
-					if err := os.MkdirAll(s.writableRoot, 0o755); err != nil {
-						return nil, err
-					}
-					return newLocalStore(s.writableRoot, true), nil
-				})
+				// The root is made by the first file written: a dry run makes nothing.
+				st, err := s.open(ctx, "local-dest", func() (Store, error) { return newLocalStore(s.writableRoot, true), nil })
 				return st, rest, err
 			}
 		}

@@ -48,6 +48,12 @@ func (im *importer) commit(ctx context.Context, reopen bool) error {
 	if err := im.exps.advanceExperimentIDs(ctx); err != nil {
 		return err
 	}
+	if im.exps.mover != nil {
+		// The batch's rows commit once its files are copied.
+		if err := im.exps.mover.wait(); err != nil {
+			return err
+		}
+	}
 	im.committed.merge(im.batch)
 	im.batch.reset()
 	im.report.addRunIDs(im.runs.batchCreated, im.runs.batchMerged)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
@@ -38,6 +39,8 @@ type experimentMapper struct {
 	// experiment names asked for did not match, for the error when none did.
 	matched    int
 	passedOver []string
+	// mover copies artifact files, when the import copies them (artifacts.go).
+	mover *artifactMover
 }
 
 func newExperimentMapper(b base, l *locations) *experimentMapper {
@@ -231,6 +234,12 @@ func (m *experimentMapper) createExperiment(ctx context.Context, e *sources.Expe
 	if err != nil {
 		return 0, err
 	}
+	if m.mover != nil {
+		// Its runs' files are copied under the location MLflow would give it.
+		placed := *e
+		placed.ArtifactLocation = m.workspaceLocation(e.Workspace, m.mover.experimentLocation(id))
+		e = &placed
+	}
 	if err := m.store.CreateExperiment(ctx, id, e); err != nil {
 		return 0, err
 	}
@@ -375,6 +384,11 @@ func optionalText(s *string) any {
 // source's Default: the target then holds what the source's MLflow made.
 func (m *experimentMapper) adoptDefault(ctx context.Context, e *sources.Experiment) error {
 	m.freshDefault = false
+	if m.mover != nil {
+		placed := *e
+		placed.ArtifactLocation = m.workspaceLocation(e.Workspace, m.mover.experimentLocation(0))
+		e = &placed
+	}
 	return m.store.AdoptDefault(ctx, e)
 }
 
@@ -400,8 +414,19 @@ func (m *experimentMapper) sameTargetExperiment(source int, a, b string) bool {
 // keeps it: rewritten by --artifact-root-map, then under the experiment's workspace
 // where the server serves it from there.
 func (m *experimentMapper) placedLocation(exp expKey, location string) string {
+	if m.mover != nil {
+		return location // the copy writes the location (copiedLocation)
+	}
 	if mapped, ok := m.locations.mapLocation(location); ok {
 		location = mapped
 	}
 	return m.workspaceLocation(m.experimentWorkspace(exp), location)
+}
+
+// copiedLocation is where the copy puts an entity of experiment exp: under the location
+// MLflow gives the target experiment, whether the import created it or merged into it,
+// at parts (run id and "artifacts", say).
+func (m *experimentMapper) copiedLocation(exp expKey, parts ...string) string {
+	root := m.workspaceLocation(m.experimentWorkspace(exp), m.mover.experimentLocation(m.expIDs[exp]))
+	return artifacts.Below(root, parts...)
 }

@@ -69,6 +69,10 @@ type Options struct {
 	// ArtifactMap rewrites experiment artifact locations and run artifact URIs (the
 	// longest matching prefix wins), for artifacts copied to another store.
 	ArtifactMap []rules.ArtifactMapping
+	// CopyArtifacts, when set, copies the artifact files of the runs, logged models and
+	// traces the import creates, and writes the copies' locations (ArtifactMap is then
+	// not used).
+	CopyArtifacts *ArtifactCopy
 	// TargetExperiment puts every run into the experiment of this name (created if the
 	// target lacks it), whatever experiment the sources had them in.
 	TargetExperiment string
@@ -114,6 +118,8 @@ type Progress struct {
 	// KeysAfter says that metrics' keys and indexes are built once the rows are in (a
 	// new PostgreSQL database): a phase that lasts in proportion to the rows.
 	KeysAfter bool
+	// ArtifactFiles and ArtifactBytes are what the artifact copy copied so far.
+	ArtifactFiles, ArtifactBytes int64
 }
 
 func (o Options) batchRows() int {
@@ -155,6 +161,9 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		err = im.exps.checkMatched()
 	}
 	im.rollback(ctx, &err)
+	if im.exps.mover != nil {
+		im.exps.mover.close()
+	}
 	if err != nil && im.keysDeferred && ctx.Err() == nil {
 		// Stopped by bad input, not by a cancel: what was committed is whole runs, so
 		// metrics gets its keys now rather than waiting for the next import.
@@ -185,6 +194,10 @@ func newImporter(sink sinks.Sink, opts Options) *importer {
 		entities:  &entityWriter{base: b, exps: exps, widths: widths, tableColumns: map[string]map[string]schema.Column{}},
 		copier:    &tableCopier{base: b, exps: exps, widths: widths},
 		stamps:    stamps,
+	}
+	if opts.CopyArtifacts != nil {
+		exps.mover = newArtifactMover(b, opts.CopyArtifacts)
+		b.copied = func() (int64, int64) { s := exps.mover.copier.Stats(); return s.Files, s.Bytes }
 	}
 	im.runs.commit, im.copier.commit = im.commit, im.commit
 	im.entities.runs, im.copier.runs = im.runs, im.runs

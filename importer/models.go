@@ -70,6 +70,16 @@ func (ew *entityWriter) loggedModel(ctx context.Context, source int, m *sources.
 		moved.ArtifactLocation = placed
 		m = &moved
 	}
+	if mover := ew.exps.mover; mover != nil {
+		copied, err := mover.move(ctx, "logged model "+m.ModelID, m.Origin.File, "", m.ArtifactsAt, m.ArtifactLocation,
+			ew.exps.copiedLocation(expKey{source, m.ExperimentSourceID}, "models", m.ModelID, "artifacts"))
+		if err != nil {
+			return err
+		}
+		moved := *m
+		moved.ArtifactLocation = copied
+		m = &moved
+	}
 	err = ew.insertRow(ctx, "logged_models", map[string]any{
 		"model_id": m.ModelID, "experiment_id": expID, "name": m.Name, "artifact_location": m.ArtifactLocation,
 		"creation_timestamp_ms": m.CreationTimestamp, "last_updated_timestamp_ms": m.LastUpdatedTimestamp, "status": m.Status,

@@ -24,12 +24,13 @@ const (
 	OptionWorkspaceDescription remedy.Option = "importer.Options.WorkspaceDescription"
 	OptionReread               remedy.Option = "importer.Options.Reread"
 	OptionArtifactMap                        = rules.OptionArtifactMap
+	OptionArtifactsUnreadable  remedy.Option = "importer.Options.CopyArtifacts.StopOnUnreadable"
 )
 
 // RemedyOptions lists every option the import's errors may name, for a caller that words
 // each of them.
 var RemedyOptions = []remedy.Option{OptionSkipInvalid, OptionSkipUnsupported, OptionAllowTriggers, OptionOnExistingRun,
-	OptionOnParamConflict, OptionOnModelConflict, OptionOnKeyCollision, OptionTargetExperiment, OptionRename, OptionWorkspace, OptionDefaultWorkspace, OptionWorkspaceDescription, OptionReread, OptionArtifactMap,
+	OptionOnParamConflict, OptionOnModelConflict, OptionOnKeyCollision, OptionTargetExperiment, OptionRename, OptionWorkspace, OptionDefaultWorkspace, OptionWorkspaceDescription, OptionReread, OptionArtifactMap, OptionArtifactsUnreadable,
 	rules.OptionExperiments, rules.OptionExcludeExperiments, rules.OptionRunsSince, rules.OptionExcludeDeleted}
 
 var (

@@ -143,6 +143,8 @@ type Report struct {
 	// Notices are facts about the target that shaped the import (a slower write path, a
 	// collation that merges keys).
 	Notices []string `json:"notices"`
+	// Artifacts says what the artifact copy did, when there was one.
+	Artifacts *ArtifactsReport `json:"artifacts,omitempty"`
 	// UnchangedRuns counts the runs skipped unread, as the target took them (--reread).
 	UnchangedRuns int64 `json:"unchanged_runs"`
 	// CreatedRuns and MergedRuns are the ids of the runs the import created and merged

@@ -81,6 +81,7 @@ func (w *runWriter) startRun(ctx context.Context, source int, r *sources.Run) er
 	if err := rules.CheckArtifactLocation(r.ArtifactURI); err != nil {
 		return w.invalidRun(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID, Err: err})
 	}
+	sourceLocation := r.ArtifactURI
 	r = w.placeRunArtifacts(source, r)
 	present, err := w.runPresent(ctx, r.RunID)
 	if err != nil {
@@ -101,6 +102,16 @@ func (w *runWriter) startRun(ctx context.Context, source int, r *sources.Run) er
 				remedy.Remedy{Option: OptionOnExistingRun, Value: string(rules.ExistingRunSkip), Does: "to leave it as it is"})
 		}
 		return w.startMerge(ctx, source, r, expID)
+	}
+	if w.exps.mover != nil {
+		copied, err := w.exps.mover.move(ctx, "run "+r.RunID, r.Origin.File, r.RunID, r.ArtifactsAt, sourceLocation,
+			w.exps.copiedLocation(expKey{source, r.ExperimentSourceID}, r.RunID, "artifacts"))
+		if err != nil {
+			return err
+		}
+		moved := *r
+		moved.ArtifactURI = copied
+		r = &moved
 	}
 	out, err := w.runRows(r, expID)
 	row, params, tags := out.Row, out.Params, out.Tags

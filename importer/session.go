@@ -57,6 +57,8 @@ type ledger struct {
 	filteredRuns int
 	// repeatedPoints counts the metric points of complete runs left out as repeats.
 	repeatedPoints int64
+	// copied tells the files and bytes the artifact copy copied so far, when there is one.
+	copied func() (files, bytes int64)
 }
 
 func newLedger(report *Report, onProgress func(Progress)) *ledger {
@@ -81,6 +83,9 @@ func (l *ledger) phase(name string) {
 // notifyProgress hands the totals so far to the progress display, if any.
 func (l *ledger) notifyProgress() {
 	if l.onProgress != nil {
+		if l.copied != nil {
+			l.progress.ArtifactFiles, l.progress.ArtifactBytes = l.copied()
+		}
 		l.onProgress(l.progress)
 	}
 }

@@ -248,6 +248,9 @@ func (sk *stampKeeper) optionsStamp() uint64 {
 		// Only when given, so that the stamps of imports without it stay as they were.
 		fmt.Fprintf(h, "|workspace %q", sk.opts.Workspace)
 	}
+	if c := sk.opts.CopyArtifacts; c != nil {
+		fmt.Fprintf(h, "|artifacts %q %q", c.Layout.Root.String(), c.Layout.Served)
+	}
 	return h.Sum64()
 }
 

@@ -41,7 +41,10 @@ func (ew *entityWriter) trace(ctx context.Context, source int, tr *sources.Trace
 		}
 	}
 	tr = ew.mapTraceArtifacts(tr)
-	if ws := ew.exps.experimentWorkspace(expKey{source, tr.ExperimentSourceID}); ws != "" {
+	if tr, err = ew.copyTraceArtifacts(ctx, source, tr); err != nil {
+		return err
+	}
+	if ws := ew.exps.experimentWorkspace(expKey{source, tr.ExperimentSourceID}); ws != "" && ew.exps.mover == nil {
 		tr = tablerows.MapTraceArtifact(tr, func(location string) (string, bool) {
 			placed := ew.exps.workspaceLocation(ws, location)
 			return placed, placed != location
@@ -128,6 +131,26 @@ func (ew *entityWriter) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
 		return tr
 	}
 	return tablerows.MapTraceArtifactTag(ew.opts.ArtifactMap, tr)
+}
+
+// copyTraceArtifacts copies the spans of a trace whose tag names where they are, when
+// the import copies artifacts, and points the tag at the copy.
+func (ew *entityWriter) copyTraceArtifacts(ctx context.Context, source int, tr *sources.Trace) (*sources.Trace, error) {
+	mover := ew.exps.mover
+	if mover == nil {
+		return tr, nil
+	}
+	var moveErr error
+	to := ew.exps.copiedLocation(expKey{source, tr.ExperimentSourceID}, "traces", tr.RequestID, "artifacts")
+	out := tablerows.MapTraceArtifact(tr, func(location string) (string, bool) {
+		copied, err := mover.move(ctx, "trace "+tr.RequestID, tr.Origin.File, "", tr.ArtifactsAt, location, to)
+		if err != nil {
+			moveErr = err
+			return location, false
+		}
+		return copied, copied != location
+	})
+	return out, moveErr
 }
 
 // targetColumns are the insertable columns of a table in the target, read once.

@@ -142,6 +142,10 @@ type Run struct {
 	DeletedTime        *int64     `json:"deleted_time,omitempty"`
 	LifecycleStage     Lifecycle  `json:"lifecycle_stage"`
 	ArtifactURI        string     `json:"artifact_uri"`
+	// ArtifactsAt is a local folder that holds the run's artifacts where the source
+	// knows one (a file store's or an export's run folder): ArtifactURI may name where
+	// the files were when they were logged, on another machine.
+	ArtifactsAt string `json:"-"`
 	Params             []Tag      `json:"params,omitempty"`
 	Tags               []Tag      `json:"tags,omitempty"`
 	Inputs             []Input    `json:"inputs,omitempty"`
@@ -233,6 +237,9 @@ type LoggedModel struct {
 	ModelType            *string       `json:"model_type,omitempty"`
 	SourceRunID          *string       `json:"source_run_id,omitempty"`
 	StatusMessage        *string       `json:"status_message,omitempty"`
+	// ArtifactsAt is a local folder holding the model's files where the source knows
+	// one (see Run.ArtifactsAt).
+	ArtifactsAt string `json:"-"`
 	Params               []Tag         `json:"params,omitempty"`
 	Tags                 []Tag         `json:"tags,omitempty"`
 	Metrics              []ModelMetric `json:"metrics,omitempty"`
@@ -303,7 +310,10 @@ type Trace struct {
 	ExperimentSourceID string `json:"experiment_id"`
 	// Tables starts with trace_info; the others follow in foreign-key order.
 	Tables []TableRows `json:"tables,omitempty"`
-	Origin Origin      `json:"-"`
+	// ArtifactsAt is a local folder holding the trace's spans where the source knows one
+	// (see Run.ArtifactsAt).
+	ArtifactsAt string `json:"-"`
+	Origin      Origin `json:"-"`
 }
 
 // TableRows are rows of one table.

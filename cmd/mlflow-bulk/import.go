@@ -50,6 +50,8 @@ type ImportOptions struct {
 	Workers             int
 	Verify              bool
 	LockTimeout         time.Duration
+	ArtifactWorkers     int
+	ArtifactsUnreadable string
 
 	// invocation is what the command line said beyond the flags' values.
 	invocation invocation
@@ -67,7 +69,7 @@ func sourceFormatsHelp() string {
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
 func NewCmdImport(f *Factory, runF func(context.Context, *ImportOptions) error) *cobra.Command {
 	io := f.IOStreams
-	opts := &ImportOptions{IO: io, Drivers: f.Drivers}
+	opts := &ImportOptions{IO: io, Drivers: f.Drivers, ArtifactsUnreadable: "keep-location"}
 	cmd := &cobra.Command{
 		Use:   "import SOURCE... [--to URI]",
 		Short: "Import MLflow tracking data into an MLflow database",
@@ -126,6 +128,9 @@ anything of the bad run is committed, unless --skip-invalid.
 	flags.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	flags.BoolVar(&opts.Reread, "reread", false, "read and compare every run, also those whose files have the sizes and modification times they had when the target took them (by default these are skipped unread)")
 	flags.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
+	flags.IntVar(&opts.ArtifactWorkers, "artifact-workers", 8, "artifact files copied side by side with --copy-artifacts")
+	flags.Var(newChoice("artifacts-unreadable", &opts.ArtifactsUnreadable, []string{"keep-location", "stop"}), "artifacts-unreadable",
+		"with --copy-artifacts, a location mlflow-bulk cannot read (HDFS, dbfs:, a server's mlflow-artifacts:): keep-location (the run moves with its location as it was, named in the report) or stop")
 	flags.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
 	flags.Var(newChoice("on-existing-run", &opts.OnExistingRun, opts.OnExistingRun.Values()), "on-existing-run",
 		"a run the target already holds: merge (add its new metric points, params and tags; move status and end time forward), skip, or fail")
@@ -220,6 +225,14 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
+	layout, err := opts.artifactLayout()
+	if err != nil {
+		return err
+	}
+	var copyArtifacts *importer.ArtifactCopy
+	if layout != nil {
+		copyArtifacts = &importer.ArtifactCopy{Layout: *layout, Workers: opts.ArtifactWorkers, StopOnUnreadable: opts.ArtifactsUnreadable == "stop"}
+	}
 	srcOpts.FileStore.Workers = opts.Workers
 	srcOpts.Server.Workers = opts.invocation.serverWorkers
 	srcs, err := openSources(ctx, opts.Drivers, opts.Sources, srcOpts)
@@ -264,6 +277,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		TargetExperiment:     opts.TargetExperiment,
 		Filter:               filter,
 		ArtifactMap:          artifactMap,
+		CopyArtifacts:        copyArtifacts,
 		OnParamConflict:      opts.OnParamConflict,
 		Progress:             func(p importer.Progress) { shown.Update(snapshotOf(p)) },
 	}

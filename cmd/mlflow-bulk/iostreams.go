@@ -63,5 +63,5 @@ var importStages = map[string]progress.Stage{
 // snapshotOf is the import's progress as the display takes it.
 func snapshotOf(p importer.Progress) progress.Snapshot {
 	return progress.Snapshot{Phase: p.Phase, Stage: importStages[p.Phase], Source: p.Source, Runs: p.Runs,
-		MetricRows: p.MetricRows, TotalRuns: p.TotalRuns, KeysAfter: p.KeysAfter}
+		MetricRows: p.MetricRows, TotalRuns: p.TotalRuns, KeysAfter: p.KeysAfter, ArtifactFiles: p.ArtifactFiles, ArtifactBytes: p.ArtifactBytes}
 }

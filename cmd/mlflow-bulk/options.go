@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
@@ -158,6 +159,9 @@ type Selection struct {
 	Shard                           string
 	Workspace, WorkspaceDescription string
 	FlattenWorkspaces               bool
+	// CopyArtifacts is where the import copies artifact files; CopyArtifactsAs the
+	// location it writes for that place ("" for the place itself).
+	CopyArtifacts, CopyArtifactsAs string
 	// workspaceGiven: --workspace was on the command line, even as "".
 	workspaceGiven bool
 }
@@ -211,6 +215,10 @@ func (s *Selection) addFlags(f *pflag.FlagSet, verb string) {
 	f.BoolVar(&s.IncludeDeleted, "include-deleted", true, say("import deleted runs and experiments too (as deleted); --include-deleted=false leaves them out", "the import took deleted runs and experiments too (--include-deleted=false: it left them out)"))
 	f.StringArrayVar(&s.Renames, "rename-experiment", nil, say("import experiment OLD under the name NEW: OLD=NEW (repeatable), or a CSV file of old,new lines", "the import renamed experiments: OLD=NEW (repeatable), or a CSV file of old,new lines"))
 	f.StringArrayVar(&s.ArtifactRootMap, "artifact-root-map", nil, say("rewrite artifact locations starting with OLD to start with NEW: OLD=NEW (repeatable; the longest match wins)", "the import rewrote artifact locations: OLD=NEW (repeatable)"))
+	f.StringVar(&s.CopyArtifacts, "copy-artifacts", "", say("copy the artifact files of the runs, logged models and traces imported into this place (a folder, s3://, gs://, azure:// or wasbs://), laid out as MLflow lays them out (DEST/<experiment id>/<run id>/artifacts), and write the copies' locations; files already there with the same size and MD5 are not copied again",
+		"the import copied artifact files here: compare them with the sources' files"))
+	f.StringVar(&s.CopyArtifactsAs, "copy-artifacts-as", "", say("the location written for --copy-artifacts when a tracking server serves it: mlflow-artifacts:/ for a server whose --artifacts-destination is that place (default: the place itself)",
+		"the location the import wrote for --copy-artifacts"))
 	f.StringVar(&s.Shard, "shard", "", say("K/N: import only the runs whose id hashes to shard K of N (0-based), so N processes load one source into one database side by side", "the import took only shard K of N"))
 	f.Var(givenString{&s.Workspace, &s.workspaceGiven}, "workspace", say("put everything of the sources into this workspace of the target (created when missing); experiments and models merge by name within it. Without it, each row keeps its workspace", "the import put everything into this workspace"))
 	f.BoolVar(&s.FlattenWorkspaces, "flatten-workspaces", false, say("put the sources' workspaces together into the default one (what a target without workspaces needs)", "the import put the sources' workspaces into the default one"))
@@ -235,6 +243,24 @@ func (s *Selection) noteRetiredFlags(errOut io.Writer) {
 	if s.AllowUnknown {
 		fmt.Fprintln(errOut, "mlflow-bulk: --allow-unknown-revision is no longer needed and does nothing: a database at a revision mlflow-bulk does not know is read and written by what its tables hold")
 	}
+}
+
+// artifactLayout is where --copy-artifacts puts files and what it writes for them (nil
+// without it).
+func (s *Selection) artifactLayout() (*artifacts.Layout, error) {
+	switch {
+	case s.CopyArtifacts == "" && s.CopyArtifactsAs != "":
+		return nil, &usageError{errors.New("--copy-artifacts-as says how the place --copy-artifacts copies into is served: give --copy-artifacts too")}
+	case s.CopyArtifacts == "":
+		return nil, nil
+	case len(s.ArtifactRootMap) > 0:
+		return nil, &usageError{errors.New("--copy-artifacts writes the locations of the files it copies; --artifact-root-map rewrites locations whose files stay where they are: give one")}
+	}
+	l, err := artifacts.NewLayout(s.CopyArtifacts, s.CopyArtifactsAs)
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("--copy-artifacts: %w", err)}
+	}
+	return &l, nil
 }
 
 func (s *Selection) resolve() (rules.Filter, []rules.ArtifactMapping, formats.Options, error) {

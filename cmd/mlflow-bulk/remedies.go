@@ -29,6 +29,7 @@ var optionFlags = map[remedy.Option]string{
 	importer.OptionWorkspaceDescription: "--workspace-description",
 	importer.OptionReread:               "--reread",
 	importer.OptionArtifactMap:          "--artifact-root-map",
+	importer.OptionArtifactsUnreadable:  "--artifacts-unreadable",
 	rules.OptionExcludeExperiments:      "--exclude-experiment",
 	rules.OptionRunsSince:               "--runs-since",
 	rules.OptionExcludeDeleted:          "--include-deleted=false",

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"text/tabwriter"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/progress"
 )
 
 // printReport writes the human summary of an import to Out.
@@ -63,6 +65,7 @@ func printReport(io *IOStreams, r *importer.Report) {
 				d.SourceValue.Step, d.SourceValue.Timestamp, d.SourceValue.Value, d.Recomputed.Step, d.Recomputed.Timestamp, d.Recomputed.Value)
 		}
 	}
+	printArtifacts(out, r)
 	if len(r.Notices) > 0 {
 		fmt.Fprintln(out, "\nNotes:")
 		for _, n := range r.Notices {
@@ -82,5 +85,26 @@ func printReport(io *IOStreams, r *importer.Report) {
 		fmt.Fprintf(out, "\nNothing new: the target already held everything; %d runs were not read again, as their sources show them as when they were imported (--reread reads and compares them, and finds what was changed in the target since).\n", r.UnchangedRuns)
 	case r.NothingNew():
 		fmt.Fprintln(out, "\nNothing new: the target already held everything.")
+	}
+}
+
+// printArtifacts says what --copy-artifacts copied, and names the locations it could
+// not read.
+func printArtifacts(out io.Writer, r *importer.Report) {
+	a := r.Artifacts
+	if a == nil {
+		return
+	}
+	verb := "copied"
+	if r.DryRun {
+		verb = "would be copied"
+	}
+	fmt.Fprintf(out, "\nArtifacts into %s: %d files %s (%s); %d files (%s) were there already with the same size and MD5\n",
+		a.Destination, a.Files, verb, progress.Bytes(a.Bytes), a.SameFiles, progress.Bytes(a.SameBytes))
+	if len(a.NotCopied) > 0 {
+		fmt.Fprintf(out, "Not copied (%d locations mlflow-bulk cannot read; these moved with their locations as they were):\n", len(a.NotCopied))
+		for _, n := range a.NotCopied {
+			fmt.Fprintf(out, "  run %s: %s: %s\n", n.RunID, n.Path, n.Reason)
+		}
 	}
 }

@@ -61,6 +61,8 @@ type Snapshot struct {
 	TotalRuns int64
 	// KeysAfter says that metrics' keys and indexes are built once the rows are in.
 	KeysAfter bool
+	// ArtifactFiles and ArtifactBytes are the artifact files copied so far.
+	ArtifactFiles, ArtifactBytes int64
 }
 
 // Clock tells the time. The heartbeat's ticks come from Start's ticker, or from a test
@@ -202,7 +204,7 @@ func (d *Display) Update(pr Snapshot) {
 		if secs := now.Sub(d.started).Seconds(); secs >= LogEvery.Seconds() {
 			rate = fmt.Sprintf(", %.0f rows/s", float64(pr.MetricRows)/secs)
 		}
-		fmt.Fprintf(d.errOut, "mlflow-bulk: %s: %s%s, %s%s%s\n", pr.Source, plural(pr.Runs, "run"), of, plural(pr.MetricRows, "metric row"), rate, withComma(d.eta.leftText(pr, now)))
+		fmt.Fprintf(d.errOut, "mlflow-bulk: %s: %s%s, %s%s%s%s\n", pr.Source, plural(pr.Runs, "run"), of, plural(pr.MetricRows, "metric row"), rate, copiedText(pr, now.Sub(d.started)), withComma(d.eta.leftText(pr, now)))
 	}
 }
 
@@ -218,12 +220,39 @@ func (d *Display) showBar(pr Snapshot, now time.Time) {
 		rate = fmt.Sprintf(", %.1f runs/s", float64(pr.Runs)/secs)
 	}
 	if pr.TotalRuns > 0 {
-		d.bar.Describe(fmt.Sprintf("importing (%s%s%s)", plural(pr.MetricRows, "metric row"), rate, withComma(d.eta.leftText(pr, now))))
+		d.bar.Describe(fmt.Sprintf("importing (%s%s%s%s)", plural(pr.MetricRows, "metric row"), rate, copiedText(pr, now.Sub(d.started)), withComma(d.eta.leftText(pr, now))))
 		_ = d.bar.Set64(pr.Runs)
 		return
 	}
 	d.bar.Describe(fmt.Sprintf("importing: %s, metric rows", plural(pr.Runs, "run")))
 	_ = d.bar.Set64(pr.MetricRows)
+}
+
+// copiedText says what the artifact copy copied, with its rate once there is one: ""
+// when it copied nothing (or there is none).
+func copiedText(pr Snapshot, elapsed time.Duration) string {
+	if pr.ArtifactFiles == 0 {
+		return ""
+	}
+	text := fmt.Sprintf(", %s copied (%s", plural(pr.ArtifactFiles, "artifact file"), Bytes(pr.ArtifactBytes))
+	if elapsed >= LogEvery {
+		text += fmt.Sprintf(", %s/s", Bytes(int64(float64(pr.ArtifactBytes)/elapsed.Seconds())))
+	}
+	return text + ")"
+}
+
+// Bytes words a size in bytes with a binary unit (KiB, MiB, GiB).
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }
 
 // newBar makes the bar once the total is known. The bar's own prediction is off: it

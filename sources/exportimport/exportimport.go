@@ -552,7 +552,9 @@ func (s *exportImport) emitRun(ctx context.Context, f *eiFile, path, folder, exp
 	info := f.Mlflow.Info
 	run := &sources.Run{ExperimentSourceID: expID, Origin: sources.Origin{File: path},
 		Name: info.RunName, UserID: info.UserID, Status: sources.RunStatus(strings.ToUpper(info.Status)), StartTime: info.StartTime, EndTime: info.EndTime,
-		LifecycleStage: sources.Lifecycle(info.LifecycleStage), ArtifactURI: info.ArtifactURI, SourceType: sources.SourceLocal}
+		LifecycleStage: sources.Lifecycle(info.LifecycleStage), ArtifactURI: info.ArtifactURI, SourceType: sources.SourceLocal,
+		// mlflow-export-import writes a run's files beside its run.json.
+		ArtifactsAt: filepath.Join(filepath.Dir(path), "artifacts")}
 	// The folder names the run (experiment.json lists runs by it); run.json's own id is
 	// used only when the folder is not a run id.
 	run.RunID = folder

@@ -187,6 +187,7 @@ func parseLoggedModel(files storeFiles, dir, folder string, exp experimentFolder
 	if lm.Metrics, err = readModelMetrics(files, filepath.Join(dir, "metrics"), exp.sourceID); err != nil {
 		return nil, err
 	}
+	lm.ArtifactsAt = ownArtifacts(dir, lm.ArtifactLocation, exp.id, modelsFolder, folder, "artifacts")
 	return lm, nil
 }
 

@@ -29,6 +29,9 @@ import (
 
 const traceInfoFile = "trace_info.yaml"
 
+// traceArtifactTag is the tag naming where a trace's spans are.
+const traceArtifactTag = "mlflow.artifactLocation"
+
 // readTraces streams the traces of one experiment, in folder-name order.
 func (s *fileStore) readTraces(ctx context.Context, exp experimentFolder) error {
 	return s.readEntityFolders(ctx, filepath.Join(exp.dir, "traces"), "trace", traceInfoFile, func(path, folder string) (sources.Record, []sources.Record, error) {
@@ -104,6 +107,11 @@ func parseTrace(files storeFiles, dir, folder string, exp experimentFolder) (*so
 		}
 		if len(rows.Rows) > 0 {
 			tr.Tables = append(tr.Tables, rows)
+		}
+		for _, t := range values {
+			if kv.table == "trace_tags" && t.Key == traceArtifactTag {
+				tr.ArtifactsAt = ownArtifacts(dir, t.Value, exp.id, "traces", folder, "artifacts")
+			}
 		}
 	}
 	assessments, skips, err := readAssessments(files, filepath.Join(dir, "assessments"), id)

@@ -100,6 +100,7 @@ func parseRun(files storeFiles, dir, folder, expID string) (*sources.Run, error)
 			return fail(err)
 		}
 	}
+	run.ArtifactsAt = ownArtifacts(dir, run.ArtifactURI, expID, run.RunID, "artifacts")
 	stage, err := m.str("lifecycle_stage")
 	if err != nil {
 		return fail(err)
@@ -258,4 +259,21 @@ func readKeyValueFiles(files storeFiles, dir string) ([]sources.Tag, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ownArtifacts is the artifacts folder of an entity's folder dir (a run's, a logged
+// model's, a trace's) when its location is a local path in the store's own layout,
+// ending in tail (<experiment>/<run>/artifacts, say): the store may have been moved
+// since, and its files are where the store is now. A location elsewhere ("" here) is
+// read as it is.
+func ownArtifacts(dir, location string, tail ...string) string {
+	if strings.Contains(location, "://") && !strings.HasPrefix(location, "file://") {
+		return ""
+	}
+	clean := strings.TrimSuffix(filepath.ToSlash(location), "/")
+	suffix := strings.Join(tail, "/")
+	if strings.HasSuffix(clean, "/"+suffix) || clean == suffix {
+		return filepath.Join(dir, "artifacts")
+	}
+	return ""
 }

@@ -1,0 +1,114 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
+	"github.com/mlflow-bulk/mlflow-bulk/remedy"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+)
+
+// ArtifactCopy copies the artifact files of what an import writes into one place, laid
+// out as MLflow lays out a new experiment's files, and writes the copies' locations.
+type ArtifactCopy struct {
+	Layout artifacts.Layout
+	// Workers is how many files are copied side by side.
+	Workers int
+	// StopOnUnreadable stops the import at a location mlflow-bulk cannot read (an HDFS
+	// or Databricks path, a server's mlflow-artifacts: location); without it the run
+	// moves with its location as it was, named in the report.
+	StopOnUnreadable bool
+}
+
+// ArtifactsReport says what the copy of artifact files did (or, in a dry run, would do).
+type ArtifactsReport struct {
+	Destination string `json:"destination"`
+	// Files and Bytes were copied; SameFiles and SameBytes were at the destination
+	// already, with the same size and MD5.
+	Files     int64 `json:"files"`
+	Bytes     int64 `json:"bytes"`
+	SameFiles int64 `json:"same_files"`
+	SameBytes int64 `json:"same_bytes"`
+	// NotCopied names the folders that could not be read: their owners moved with their
+	// locations as they were.
+	NotCopied []Note `json:"not_copied"`
+}
+
+// artifactMover copies the files of the runs (and logged models and traces) an import
+// creates, while the import goes on: a batch commits only once its files are copied, so
+// no committed row points at a file still missing.
+type artifactMover struct {
+	base
+	layout artifacts.Layout
+	stores *artifacts.Stores
+	copier *artifacts.Copier
+}
+
+func newArtifactMover(b base, c *ArtifactCopy) *artifactMover {
+	stores := artifacts.NewStores(localRoot(c.Layout.Root))
+	b.report.Artifacts = &ArtifactsReport{Destination: c.Layout.Root.String(), NotCopied: []Note{}}
+	return &artifactMover{base: b, layout: c.Layout, stores: stores, copier: artifacts.NewCopier(stores, c.Workers, b.opts.DryRun, nil)}
+}
+
+// localRoot is the folder a copy may write into, when the destination is local.
+func localRoot(p artifacts.Place) string {
+	if p.Kind != "local" {
+		return ""
+	}
+	return "/" + p.Prefix
+}
+
+// experimentLocation is the artifact location of a new experiment of the target.
+func (a *artifactMover) experimentLocation(id int64) string { return a.layout.ExperimentLocation(id) }
+
+// move starts copying the folder at from (a local folder the source knows, or the
+// source's location) to the folder stored as to, and returns the location to write:
+// to, or the source's own location when it cannot be read (unless that stops the import).
+func (a *artifactMover) move(ctx context.Context, owner, file, runID, from, sourceLocation, to string) (string, error) {
+	if from == "" {
+		from = sourceLocation
+	}
+	if from == "" {
+		return to, nil // nothing was ever logged: MLflow's own empty folder
+	}
+	src, err := artifacts.Parse(from)
+	if err != nil {
+		inErr := &sources.InputError{File: file, RunID: runID, Err: fmt.Errorf("the artifacts of %s cannot be read: %w", owner, err)}
+		if a.opts.CopyArtifacts.StopOnUnreadable {
+			return "", remedy.With(fmt.Errorf("%w\nNothing of this batch was committed", inErr), remedy.Remedy{Option: OptionArtifactsUnreadable, Value: "keep-location", Does: "to move it with its location as it was, named in the report"})
+		}
+		a.report.Artifacts.NotCopied = append(a.report.Artifacts.NotCopied, Note{Source: a.sourceName, Path: sourceLocation, Reason: err.Error(), RunID: runID})
+		return sourceLocation, nil
+	}
+	dst, ok := a.layout.Physical(to)
+	if !ok {
+		return "", fmt.Errorf("internal error: %s is outside the copy's layout %s", to, a.layout.Served)
+	}
+	a.copier.Submit(ctx, artifacts.Job{From: src, To: dst, Owner: owner})
+	return to, nil
+}
+
+// wait waits for every copy started; the batch commits after it.
+func (a *artifactMover) wait() error {
+	err := a.copier.Wait()
+	a.tallyStats()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w\nNothing of this batch was committed; files already copied are kept, and the next import copies only what is missing", err)
+	}
+	return err
+}
+
+func (a *artifactMover) tallyStats() {
+	s := a.copier.Stats()
+	r := a.report.Artifacts
+	r.Files, r.Bytes, r.SameFiles, r.SameBytes = s.Files, s.Bytes, s.SameFiles, s.SameBytes
+}
+
+// close releases the stores; it waits for copies an error left running.
+func (a *artifactMover) close() {
+	_ = a.copier.Wait()
+	a.tallyStats()
+	_ = a.stores.Close()
+}
