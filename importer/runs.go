@@ -101,17 +101,15 @@ func (w *runWriter) startRun(ctx context.Context, source int, r *sources.Run) er
 				remedy.Remedy{Option: OptionOnExistingRun, Value: string(rules.ExistingRunMerge), Does: "to add what it lacks"},
 				remedy.Remedy{Option: OptionOnExistingRun, Value: string(rules.ExistingRunSkip), Does: "to leave it as it is"})
 		}
-		return w.startMerge(ctx, source, r, expID)
-	}
-	if w.exps.mover != nil {
-		copied, err := w.exps.mover.move(ctx, "run "+r.RunID, r.Origin.File, r.RunID, r.ArtifactsAt, sourceLocation,
-			w.exps.copiedLocation(expKey{source, r.ExperimentSourceID}, r.RunID, "artifacts"))
-		if err != nil {
+		// A run read again (--reread, changed files) gets back the files missing at the
+		// copy's location: files already there are not copied again.
+		if _, err := w.copyRunArtifacts(ctx, source, r, sourceLocation); err != nil {
 			return err
 		}
-		moved := *r
-		moved.ArtifactURI = copied
-		r = &moved
+		return w.startMerge(ctx, source, r, expID)
+	}
+	if r, err = w.copyRunArtifacts(ctx, source, r, sourceLocation); err != nil {
+		return err
 	}
 	out, err := w.runRows(r, expID)
 	row, params, tags := out.Row, out.Params, out.Tags
@@ -442,6 +440,22 @@ func (w *runWriter) placeRunArtifacts(source int, r *sources.Run) *sources.Run {
 		r = &moved
 	}
 	return r
+}
+
+// copyRunArtifacts starts copying a run's files, when the import copies them, and is
+// the run with the copy's location.
+func (w *runWriter) copyRunArtifacts(ctx context.Context, source int, r *sources.Run, sourceLocation string) (*sources.Run, error) {
+	if w.exps.mover == nil {
+		return r, nil
+	}
+	copied, err := w.exps.mover.move(ctx, "run "+r.RunID, r.Origin.File, r.RunID, r.ArtifactsAt, sourceLocation,
+		w.exps.copiedLocation(expKey{source, r.ExperimentSourceID}, r.RunID, "artifacts"))
+	if err != nil {
+		return nil, err
+	}
+	moved := *r
+	moved.ArtifactURI = copied
+	return &moved, nil
 }
 
 // invalidRun handles bad input while runs are read: stop, or (SkipInvalid) drop the run

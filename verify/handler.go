@@ -68,7 +68,13 @@ func (h *verifyHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel)
 	return h.afterRun(ctx, func() error {
 		err := h.v().verifyRecordRows(ctx, loggedModelRows(r, func(id string) bool { return h.v().runInTarget(ctx, id) }))
 		h.v().settleExtras("logged model " + r.ModelID)
-		return err
+		if err != nil || h.files == nil {
+			return err
+		}
+		want := h.files.expected(r.ArtifactsAt, r.ArtifactLocation, h.expWorkspace[r.ExperimentSourceID], h.expTarget[r.ExperimentSourceID], "models", r.ModelID, "artifacts")
+		return h.files.compare(ctx, r.ArtifactsAt, r.ArtifactLocation, want, func(path, detail string) {
+			h.v().differ("", KindArtifactFile, "logged model "+r.ModelID+" "+path, detail)
+		})
 	})
 }
 
@@ -96,7 +102,13 @@ func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 	if len(h.opts.ArtifactMap) > 0 {
 		r = tablerows.MapTraceArtifactTag(h.opts.ArtifactMap, r)
 	}
-	if ws := h.expWorkspace[r.ExperimentSourceID]; ws != "" {
+	source := r
+	if h.files != nil {
+		r = tablerows.MapTraceArtifact(r, func(location string) (string, bool) {
+			want := h.files.expected(r.ArtifactsAt, location, h.expWorkspace[r.ExperimentSourceID], h.expTarget[r.ExperimentSourceID], "traces", r.RequestID, "artifacts")
+			return want, true
+		})
+	} else if ws := h.expWorkspace[r.ExperimentSourceID]; ws != "" {
 		r = tablerows.MapTraceArtifact(r, func(location string) (string, bool) { return rules.WorkspaceArtifact(location, ws) })
 	}
 	// As the import wrote it: in the columns of MLflow 3.17's trace analytics, or in the
@@ -127,6 +139,12 @@ func (h *verifyHandler) Trace(ctx context.Context, r *sources.Trace) error {
 			}
 		}
 		h.v().settleExtras("trace " + r.RequestID)
+		if location, ok := traceArtifactLocation(source); ok && h.files != nil {
+			want := h.files.expected(source.ArtifactsAt, location, h.expWorkspace[source.ExperimentSourceID], h.expTarget[source.ExperimentSourceID], "traces", source.RequestID, "artifacts")
+			return h.files.compare(ctx, source.ArtifactsAt, location, want, func(path, detail string) {
+				h.v().differ("", KindArtifactFile, "trace "+source.RequestID+" "+path, detail)
+			})
+		}
 		return nil
 	})
 }

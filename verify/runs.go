@@ -229,6 +229,9 @@ func (v *verifier) runRow(ctx context.Context, r *sources.Run) error {
 		artifact = mapped
 	}
 	artifact, _ = rules.WorkspaceArtifact(artifact, v.expWorkspace[r.ExperimentSourceID])
+	if v.files != nil {
+		artifact = v.files.expected(r.ArtifactsAt, r.ArtifactURI, v.expWorkspace[r.ExperimentSourceID], v.expTarget[r.ExperimentSourceID], r.RunID, "artifacts")
+	}
 	text := func(s string) string { return s }
 	num := func(p *int64) string {
 		if p == nil {
@@ -268,6 +271,11 @@ func (v *verifier) runRow(ctx context.Context, r *sources.Run) error {
 		if i < len(got) && got[i] != want[i] && (want[i] != "" || got[i] != "NULL") {
 			v.differ(r.RunID, "run differs", c, fmt.Sprintf("runs.%s is %q in the target, %q in the source", c, got[i], want[i]))
 		}
+	}
+	if v.files != nil && len(got) > 7 && got[7] == artifact {
+		return v.files.compare(ctx, r.ArtifactsAt, r.ArtifactURI, artifact, func(path, detail string) {
+			v.differ(r.RunID, KindArtifactFile, path, detail)
+		})
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
@@ -35,6 +36,9 @@ type Report struct {
 	Sources    []string `json:"sources"`
 	Runs       int64    `json:"runs_checked"`
 	MetricKeys int64    `json:"metric_histories_checked"`
+	// ArtifactFiles counts the artifact files found the same at the target's locations
+	// as in the sources (after --copy-artifacts).
+	ArtifactFiles int64 `json:"artifact_files_checked,omitempty"`
 	// Tables lists the tables checked and how many source rows each compared, beyond
 	// the runs' own tables (runs, params, tags, metrics, latest_metrics), which always are.
 	Tables []TableCheck `json:"tables_checked"`
@@ -112,6 +116,9 @@ type Options struct {
 	// import with --verify knows them).
 	SkipInvalid  bool
 	RejectedRuns map[string]bool
+	// CopyArtifacts: the import copied artifact files into this layout; their listings
+	// are compared with the sources'.
+	CopyArtifacts *artifacts.Layout
 }
 
 // Verify compares the target with the sources without changing anything: every run of
@@ -141,8 +148,9 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		return nil, err
 	}
 	v := &verifier{tx: tx, dialect: sink.Dialect(), rev: rev, collation: collation, opts: opts, tables: tables, checked: map[string]int64{}, notChecked: map[string]bool{},
-		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(), owned: newOwnedEntities(),
+		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(), owned: newOwnedEntities(), files: newArtifactFiles(opts.CopyArtifacts),
 		report: &Report{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}, Notices: notes}}
+	defer v.files.close()
 	for _, src := range srcs {
 		v.report.Sources = append(v.report.Sources, src.Describe())
 		v.source = src.Describe()
@@ -175,6 +183,9 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		v.report.Tables = append(v.report.Tables, TableCheck{Table: name, Rows: v.checked[name]})
 	}
 	v.report.NotChecked = append(v.report.NotChecked, sortedKeys(v.notChecked)...)
+	if v.files != nil {
+		v.report.ArtifactFiles = v.files.checked
+	}
 	v.report.Seconds = time.Since(started).Seconds()
 	return v.report, nil
 }
@@ -252,6 +263,8 @@ type verifier struct {
 	owned ownedEntities
 	// datasetNames: the source's datasets as inputs name them, by experiment and key.
 	datasetNames map[string]string
+	// files compares artifact files after --copy-artifacts (nil without it).
+	files *artifactFiles
 }
 
 func (v *verifier) differ(runID, kind, key, detail string) {
@@ -402,6 +415,9 @@ func (v *verifier) experimentRow(ctx context.Context, e *sources.Experiment, id 
 		want = mapped
 	}
 	want, _ = rules.WorkspaceArtifact(want, v.expWorkspace[e.SourceID])
+	if v.files != nil {
+		want = v.files.experimentLocation(v.expWorkspace[e.SourceID], id)
+	}
 	deref := func(p *string) string {
 		if p == nil {
 			return ""

@@ -301,7 +301,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		shown := opts.IO.Progress(opts.Progress).Start()
 		shown.Update(progress.Snapshot{Phase: progress.PhaseVerify})
 		vr, err = verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
-			verify.Options{Workspace: workspace, TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap,
+			verify.Options{Workspace: workspace, TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap, CopyArtifacts: layout,
 				SkipUnsupported: opts.SkipUnsupported, OnModelConflict: opts.OnModelConflict, OnParamConflict: opts.OnParamConflict,
 				SkipInvalid: opts.SkipInvalid, RejectedRuns: report.RejectedRuns()})
 		shown.Finish()

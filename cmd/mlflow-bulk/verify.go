@@ -97,6 +97,9 @@ func runVerify(ctx context.Context, opts *VerifyOptions) error {
 	shown.Update(progress.Snapshot{Phase: progress.PhaseVerify})
 	accept := opts.Accept
 	accept.TargetExperiment, accept.Filter, accept.ArtifactMap = opts.TargetExperiment, filter, artifactMap
+	if accept.CopyArtifacts, err = opts.artifactLayout(); err != nil {
+		return err
+	}
 	if accept.Workspace, err = opts.workspace(); err != nil {
 		return err
 	}
@@ -154,6 +157,9 @@ func writeVerify(out io.Writer, r *verify.Report) {
 		}
 		fmt.Fprintf(out, "Rows compared by primary key: %s.\n", strings.Join(parts, ", "))
 	}
+	if r.ArtifactFiles > 0 {
+		fmt.Fprintf(out, "Artifact files the same (name, size, MD5) at the target's locations as in the sources: %d.\n", r.ArtifactFiles)
+	}
 	for _, n := range r.Notices {
 		fmt.Fprintf(out, "Note: %s.\n", n)
 	}
@@ -193,6 +199,10 @@ func writeVerify(out io.Writer, r *verify.Report) {
 		shown[d.Kind]++
 		where := "experiment"
 		switch {
+		case d.Kind == verify.KindArtifactFile && d.RunID != "":
+			where = fmt.Sprintf("run %s, file %s", d.RunID, d.Key)
+		case d.Kind == verify.KindArtifactFile:
+			where = d.Key
 		case d.RunID != "" && d.Key != "":
 			where = fmt.Sprintf("run %s, key %q", d.RunID, d.Key)
 		case d.RunID != "":

@@ -1,0 +1,118 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
+	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
+)
+
+// KindArtifactFile is the kind of a difference in artifact files.
+const KindArtifactFile = "artifact file differs"
+
+// artifactFiles compares, after an import with --copy-artifacts, each run's, logged
+// model's and trace's files at the location the target holds with the source's files:
+// names, sizes and MD5s, both ways.
+type artifactFiles struct {
+	layout artifacts.Layout
+	stores *artifacts.Stores
+	// checked counts the files found the same.
+	checked int64
+}
+
+func newArtifactFiles(l *artifacts.Layout) *artifactFiles {
+	if l == nil {
+		return nil
+	}
+	return &artifactFiles{layout: *l, stores: artifacts.NewStores("")}
+}
+
+func (f *artifactFiles) close() {
+	if f != nil {
+		_ = f.stores.Close()
+	}
+}
+
+// source is where the source keeps an entity's files: the local folder it knows, or
+// its location; ok is false for a location mlflow-bulk cannot read (which the import
+// kept as it was).
+func (f *artifactFiles) source(at, location string) (artifacts.Place, bool) {
+	if at == "" {
+		at = location
+	}
+	p, err := artifacts.Parse(at)
+	return p, err == nil
+}
+
+// expected is the location the import wrote for an entity of the target experiment
+// targetExp (in workspace ws) whose files were at at/location, below parts: the copy's,
+// or the source's own where it could not be read.
+func (f *artifactFiles) expected(at, location, ws string, targetExp int64, parts ...string) string {
+	if _, ok := f.source(at, location); !ok && location != "" {
+		return location
+	}
+	return f.copied(ws, targetExp, parts...)
+}
+
+func (f *artifactFiles) copied(ws string, targetExp int64, parts ...string) string {
+	root, _ := rules.WorkspaceArtifact(f.layout.ExperimentLocation(targetExp), ws)
+	return artifacts.Below(root, parts...)
+}
+
+// experimentLocation is the location the import gives a target experiment.
+func (f *artifactFiles) experimentLocation(ws string, id int64) string {
+	root, _ := rules.WorkspaceArtifact(f.layout.ExperimentLocation(id), ws)
+	return root
+}
+
+// compare lists the source's files and those at stored (a location the target holds)
+// and calls differ for each file that is not the same.
+func (f *artifactFiles) compare(ctx context.Context, at, location, stored string, differ func(path, detail string)) error {
+	from, ok := f.source(at, location)
+	if !ok {
+		return nil // the import could not read it either, and kept the location
+	}
+	to, ok := f.layout.Physical(stored)
+	if !ok {
+		differ("", fmt.Sprintf("the target's location %q is not in the copy's layout (%s)", stored, f.layout.Served))
+		return nil
+	}
+	diffs, same, err := artifacts.Compare(ctx, f.stores, from, to)
+	if err != nil {
+		return err
+	}
+	f.checked += int64(same)
+	for _, d := range diffs {
+		if d.What == "changed" {
+			f.checked--
+		}
+		switch d.What {
+		case "missing":
+			differ(d.Path, fmt.Sprintf("%s is in %s but not in %s", d.Path, from, to))
+		case "extra":
+			differ(d.Path, fmt.Sprintf("%s is in %s but not in the source's %s", d.Path, to, from))
+		default:
+			differ(d.Path, fmt.Sprintf("%s differs in size or MD5 between %s and %s", d.Path, from, to))
+		}
+	}
+	return nil
+}
+
+// traceArtifactLocation is the location a trace's tag names for its spans.
+func traceArtifactLocation(tr *sources.Trace) (string, bool) {
+	for _, t := range tr.Tables {
+		key, value := tablerows.IndexOf(t.Columns, "key"), tablerows.IndexOf(t.Columns, "value")
+		if t.Table != "trace_tags" || key < 0 || value < 0 {
+			continue
+		}
+		for _, row := range t.Rows {
+			if loc, ok := row[value].(string); ok && row[key] == tablerows.TraceArtifactTag {
+				return loc, true
+			}
+		}
+	}
+	return "", false
+}
