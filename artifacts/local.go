@@ -32,7 +32,13 @@ type localStore struct {
 }
 
 func newLocalStore(root string, writable bool) *localStore {
-	return &localStore{root: filepath.Clean(root), writable: writable}
+	s := &localStore{root: filepath.Clean(root), writable: writable}
+	if writable {
+		// What a killed copy left is removed before anything else is written.
+		removeStalePartials(filepath.Join(s.root, partialDir))
+		s.swept = true
+	}
+	return s
 }
 
 func (s *localStore) path(key string) (string, error) {

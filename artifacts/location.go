@@ -9,10 +9,13 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"gocloud.dev/blob"
+	"gocloud.dev/gcp"
+
 	// The object stores a location may name, registered with blob's URL mux.
-	_ "gocloud.dev/blob/azureblob"
-	_ "gocloud.dev/blob/gcsblob"
+	"gocloud.dev/blob/azureblob"
+	"gocloud.dev/blob/gcsblob"
 	_ "gocloud.dev/blob/s3blob"
 )
 
@@ -183,7 +186,7 @@ func (s *Stores) Of(ctx context.Context, p Place) (Store, string, error) {
 		return nil, "", err
 	}
 	st, err := s.open(ctx, u, func() (Store, error) {
-		b, err := blob.OpenBucket(ctx, u)
+		b, err := openBucket(ctx, p, u)
 		if err != nil {
 			return nil, fmt.Errorf("opening %s://%s: %w", p.Kind, p.Bucket, err)
 		}
@@ -246,4 +249,32 @@ func (p Place) bucketURL() (string, error) {
 		return (&url.URL{Scheme: "azblob", Host: p.Bucket, RawQuery: q.Encode()}).String(), nil
 	}
 	return "", fmt.Errorf("%w: %s", ErrUnsupported, p.Kind)
+}
+
+// openBucket opens p's bucket through its gocloud.dev URL, but for Google Cloud Storage
+// with no emulator: its URL opener prints a warning on stdout when no credentials are
+// found, which would spoil --json, so the credentials are looked up here and their
+// absence is an error.
+func openBucket(ctx context.Context, p Place, u string) (*blob.Bucket, error) {
+	if conn := os.Getenv("AZURE_STORAGE_CONNECTION_STRING"); p.Kind == "azure" && conn != "" {
+		// MLflow's own variable; its endpoint (an emulator's, a sovereign cloud's) is the
+		// connection string's, whatever a URL would say.
+		client, err := container.NewClientFromConnectionString(conn, p.Bucket, nil)
+		if err != nil {
+			return nil, fmt.Errorf("AZURE_STORAGE_CONNECTION_STRING: %w", err)
+		}
+		return azureblob.OpenBucket(ctx, client, nil)
+	}
+	if p.Kind != "gs" || os.Getenv("STORAGE_EMULATOR_HOST") != "" {
+		return blob.OpenBucket(ctx, u)
+	}
+	creds, err := gcp.DefaultCredentials(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("no Google Cloud credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, or the instance's): %w", err)
+	}
+	client, err := gcp.NewHTTPClient(gcp.DefaultTransport(), gcp.CredentialsTokenSource(creds))
+	if err != nil {
+		return nil, err
+	}
+	return gcsblob.OpenBucket(ctx, client, p.Bucket, nil)
 }
