@@ -145,10 +145,10 @@ type Run struct {
 	// ArtifactsAt is a local folder that holds the run's artifacts where the source
 	// knows one (a file store's or an export's run folder): ArtifactURI may name where
 	// the files were when they were logged, on another machine.
-	ArtifactsAt string `json:"-"`
-	Params             []Tag      `json:"params,omitempty"`
-	Tags               []Tag      `json:"tags,omitempty"`
-	Inputs             []Input    `json:"inputs,omitempty"`
+	ArtifactsAt string  `json:"-"`
+	Params      []Tag   `json:"params,omitempty"`
+	Tags        []Tag   `json:"tags,omitempty"`
+	Inputs      []Input `json:"inputs,omitempty"`
 	// LatestMetrics is the source's own latest_metrics (MLflow databases): the importer
 	// recomputes them from the history and reports where the two differ.
 	LatestMetrics []Metric `json:"-"`
@@ -226,24 +226,24 @@ func (*Invalid) isRecord()    {}
 // LoggedModel is an MLflow 3 logged model with its params, tags and metrics. It comes
 // after the runs of its source, which its metrics refer to.
 type LoggedModel struct {
-	ModelID              string        `json:"model_id"`
-	ExperimentSourceID   string        `json:"experiment_id"`
-	Name                 string        `json:"name"`
-	ArtifactLocation     string        `json:"artifact_location"`
-	CreationTimestamp    int64         `json:"creation_timestamp"`
-	LastUpdatedTimestamp int64         `json:"last_updated_timestamp"`
-	Status               int64         `json:"status"`
-	LifecycleStage       *string       `json:"lifecycle_stage,omitempty"`
-	ModelType            *string       `json:"model_type,omitempty"`
-	SourceRunID          *string       `json:"source_run_id,omitempty"`
-	StatusMessage        *string       `json:"status_message,omitempty"`
+	ModelID              string  `json:"model_id"`
+	ExperimentSourceID   string  `json:"experiment_id"`
+	Name                 string  `json:"name"`
+	ArtifactLocation     string  `json:"artifact_location"`
+	CreationTimestamp    int64   `json:"creation_timestamp"`
+	LastUpdatedTimestamp int64   `json:"last_updated_timestamp"`
+	Status               int64   `json:"status"`
+	LifecycleStage       *string `json:"lifecycle_stage,omitempty"`
+	ModelType            *string `json:"model_type,omitempty"`
+	SourceRunID          *string `json:"source_run_id,omitempty"`
+	StatusMessage        *string `json:"status_message,omitempty"`
 	// ArtifactsAt is a local folder holding the model's files where the source knows
 	// one (see Run.ArtifactsAt).
-	ArtifactsAt string `json:"-"`
-	Params               []Tag         `json:"params,omitempty"`
-	Tags                 []Tag         `json:"tags,omitempty"`
-	Metrics              []ModelMetric `json:"metrics,omitempty"`
-	Origin               Origin        `json:"-"`
+	ArtifactsAt string        `json:"-"`
+	Params      []Tag         `json:"params,omitempty"`
+	Tags        []Tag         `json:"tags,omitempty"`
+	Metrics     []ModelMetric `json:"metrics,omitempty"`
+	Origin      Origin        `json:"-"`
 }
 
 // ModelMetric is a metric logged against a logged model, as MLflow stores it.

@@ -71,4 +71,3 @@ func serveGCS(dir, addr string) error {
 	fmt.Printf("gcs on %s\n", srv.URL())
 	select {} // the server runs on its own goroutines until the process is killed
 }
-
