@@ -1,0 +1,298 @@
+package importer_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/verify"
+)
+
+// artifactSamples are real file stores whose runs, logged models and traces hold files.
+var artifactSamples = []string{"dmatrix-logged-models/mlruns", "sh0r0ukk-agentic-traces-v3/mlruns", "khangtt-zoomcamp-datasets-mlflow2/mlruns"}
+
+// sampleFiles counts the files under the artifacts folders of the stores' runs, logged
+// models and traces (<exp>/<run>/artifacts, <exp>/models/<id>/artifacts,
+// <exp>/traces/<id>/artifacts).
+func sampleFiles(t *testing.T, stores []string) (int64, int64) {
+	t.Helper()
+	var files, bytes int64
+	for _, s := range stores {
+		err := filepath.WalkDir(s, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			rel, _ := filepath.Rel(s, p)
+			parts := strings.Split(filepath.ToSlash(rel), "/")
+			inRun := len(parts) > 3 && parts[2] == "artifacts"
+			inEntity := len(parts) > 4 && (parts[1] == "models" || parts[1] == "traces") && parts[3] == "artifacts"
+			if inRun || inEntity {
+				fi, err := d.Info()
+				if err != nil {
+					return err
+				}
+				files++
+				bytes += fi.Size()
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return files, bytes
+}
+
+func copyInto(t *testing.T, dest, servedAs string) *importer.ArtifactCopy {
+	t.Helper()
+	l, err := artifacts.NewLayout(dest, servedAs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &importer.ArtifactCopy{Layout: l, Workers: 4}
+}
+
+// TestCopyArtifactsIntoEachStore imports real file stores with their files into a
+// database and each object store: every file arrives under MLflow's layout, verify
+// finds the same names, sizes and MD5s, and a second import copies nothing.
+func TestCopyArtifactsIntoEachStore(t *testing.T) {
+	var stores []string
+	for _, s := range artifactSamples {
+		stores = append(stores, testenv.Sample(t, s))
+	}
+	wantFiles, wantBytes := sampleFiles(t, stores)
+	if wantFiles < 40 {
+		t.Fatalf("the samples hold %d artifact files: fewer than this test was written for", wantFiles)
+	}
+	for _, kind := range append([]string{"local"}, testenv.ObjectStores...) {
+		t.Run(kind, func(t *testing.T) {
+			dest := filepath.Join(t.TempDir(), "artifacts")
+			target := testenv.SQLite(t)
+			if kind != "local" {
+				dest = testenv.Bucket(t, kind)
+			}
+			if kind == "s3" {
+				target = testenv.Postgres(t) // the issue's own case: PostgreSQL and S3
+			}
+			opts := importer.Options{SkipUnsupported: true, CopyArtifacts: copyInto(t, dest, "")}
+			report, err := importtest.Import(t, target, opts, stores...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := report.Artifacts
+			if a.Files != wantFiles || a.Bytes != wantBytes || len(a.NotCopied) != 0 {
+				t.Fatalf("copied %d files (%d bytes), want %d (%d); not copied: %v", a.Files, a.Bytes, wantFiles, wantBytes, a.NotCopied)
+			}
+			vr := importtest.Verify(t, target, verify.Options{SkipUnsupported: true, CopyArtifacts: &opts.CopyArtifacts.Layout}, stores...)
+			if len(vr.Differences) != 0 || vr.ArtifactFiles != wantFiles {
+				t.Fatalf("verify: %d files the same, want %d; %+v", vr.ArtifactFiles, wantFiles, vr.Differences)
+			}
+			for _, uri := range columnValues(t, target, "SELECT artifact_uri FROM runs") {
+				if !strings.HasPrefix(uri, strings.TrimSuffix(opts.CopyArtifacts.Layout.Served, "/")+"/") || !strings.HasSuffix(uri, "/artifacts") {
+					t.Errorf("a run's artifact_uri %q is not in the copy's layout", uri)
+				}
+			}
+			again, err := importtest.Import(t, target, opts, stores...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.Artifacts.Files != 0 {
+				t.Fatalf("the second import copied %d files", again.Artifacts.Files)
+			}
+		})
+	}
+}
+
+// TestVerifyCatchesTamperedArtifacts: a file removed, one added and one changed (same
+// size) at the destination are each a difference; a re-read import puts back the one
+// removed and the one changed.
+func TestVerifyCatchesTamperedArtifacts(t *testing.T) {
+	store := testenv.Sample(t, "dmatrix-logged-models/mlruns")
+	dest := filepath.Join(t.TempDir(), "artifacts")
+	target := testenv.SQLite(t)
+	opts := importer.Options{CopyArtifacts: copyInto(t, dest, "")}
+	if _, err := importtest.Import(t, target, opts, store); err != nil {
+		t.Fatal(err)
+	}
+	runFile := fileNamed(t, dest, "estimator.html")
+	if err := os.Remove(runFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(filepath.Dir(runFile), "added.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	modelFile := fileNamed(t, filepath.Join(dest, "445108229672134057", "models"), "MLmodel")
+	content, err := os.ReadFile(modelFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	content[0] ^= 1
+	if err := os.WriteFile(modelFile, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	vr := importtest.Verify(t, target, verify.Options{CopyArtifacts: &opts.CopyArtifacts.Layout}, store)
+	found := map[string]bool{}
+	for _, d := range vr.Differences {
+		if d.Kind != verify.KindArtifactFile {
+			t.Errorf("unexpected difference %+v", d)
+			continue
+		}
+		found[d.Key[strings.LastIndexAny(d.Key, " /")+1:]] = true
+	}
+	if len(vr.Differences) != 3 {
+		t.Errorf("%d differences, want 3", len(vr.Differences))
+	}
+	for _, name := range []string{"estimator.html", "added.txt", "MLmodel"} {
+		if !found[name] {
+			t.Errorf("verify missed the tampered %s: %+v", name, vr.Differences)
+		}
+	}
+	opts.Reread = true
+	report, err := importtest.Import(t, target, opts, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Artifacts.Files != 1 {
+		t.Errorf("a re-read import copied %d files, want the 1 removed", report.Artifacts.Files)
+	}
+}
+
+func fileNamed(t *testing.T, dir, name string) string {
+	t.Helper()
+	var found string
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && found == "" && d.Name() == name {
+			found = p
+		}
+		return err
+	})
+	if found == "" {
+		t.Fatalf("no %s under %s", name, dir)
+	}
+	return found
+}
+
+// TestMLflowServesCopiedArtifacts: MLflow's own server, pointed at the database and at
+// the copy as its --artifacts-destination, lists every file of every run and serves
+// each one byte for byte as the source holds it.
+func TestMLflowServesCopiedArtifacts(t *testing.T) {
+	store := testenv.Sample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
+	dir := t.TempDir()
+	dest := filepath.Join(dir, "served")
+	target := "sqlite:///" + filepath.ToSlash(filepath.Join(dir, "mlflow.db"))
+	rev311, err := schema.ForRelease("3.11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := importer.Options{SchemaRevision: rev311, CopyArtifacts: copyInto(t, dest, "mlflow-artifacts:/")}
+	report, err := importtest.Import(t, target, opts, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := testenv.MLflowServer(t, target, "--artifacts-destination", dest)
+	served := 0
+	for _, runID := range columnValues(t, target, "SELECT run_uuid FROM runs") {
+		var walk func(path string)
+		walk = func(path string) {
+			var listing struct {
+				Files []struct {
+					Path  string `json:"path"`
+					IsDir bool   `json:"is_dir"`
+				} `json:"files"`
+			}
+			getJSON(t, server+"/api/2.0/mlflow/artifacts/list?run_id="+runID+"&path="+url.QueryEscape(path), &listing)
+			for _, f := range listing.Files {
+				if f.IsDir {
+					walk(f.Path)
+					continue
+				}
+				got := getBytes(t, server+"/get-artifact?run_id="+runID+"&path="+url.QueryEscape(f.Path))
+				want, err := os.ReadFile(filepath.Join(runFolder(t, store, runID), "artifacts", filepath.FromSlash(f.Path)))
+				if err != nil {
+					t.Fatalf("MLflow serves %s of run %s, which the source lacks: %v", f.Path, runID, err)
+				}
+				if string(got) != string(want) {
+					t.Fatalf("MLflow serves %s of run %s with %d bytes, the source has %d", f.Path, runID, len(got), len(want))
+				}
+				served++
+			}
+		}
+		walk("")
+	}
+	if int64(served) != report.Artifacts.Files || served == 0 {
+		t.Fatalf("MLflow served %d files, the import copied %d", served, report.Artifacts.Files)
+	}
+}
+
+func runFolder(t *testing.T, store, runID string) string {
+	t.Helper()
+	matches, err := filepath.Glob(filepath.Join(store, "*", runID))
+	if err != nil || len(matches) != 1 {
+		t.Fatalf("run folder of %s: %v %v", runID, matches, err)
+	}
+	return matches[0]
+}
+
+func getJSON(t *testing.T, u string, out any) {
+	t.Helper()
+	if err := json.Unmarshal(getBytes(t, u), out); err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+}
+
+func getBytes(t *testing.T, u string) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s: %s", u, resp.Status, body)
+	}
+	return body
+}
+
+
+// columnValues are the values of a query's one text column.
+func columnValues(t *testing.T, uri, query string) []string {
+	t.Helper()
+	d := openDB(t, uri)
+	defer d.close()
+	rows, err := d.tx.Query(context.Background(), query)
+	if err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
