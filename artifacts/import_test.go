@@ -1,4 +1,4 @@
-package importer_test
+package artifacts_test
 
 import (
 	"context"
@@ -12,10 +12,12 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
+	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
 
@@ -272,13 +274,21 @@ func getBytes(t *testing.T, u string) []byte {
 	return body
 }
 
-
 // columnValues are the values of a query's one text column.
 func columnValues(t *testing.T, uri, query string) []string {
 	t.Helper()
-	d := openDB(t, uri)
-	defer d.close()
-	rows, err := d.tx.Query(context.Background(), query)
+	ctx := context.Background()
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	rows, err := tx.Query(ctx, query)
 	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
