@@ -306,3 +306,66 @@ func columnValues(t *testing.T, uri, query string) []string {
 	}
 	return out
 }
+
+// TestCopyFromDatabaseLocations: a database whose runs' locations are in an object
+// store is a source whose files are copied from there; a location mlflow-bulk cannot
+// read moves as it was, named in the report with its run, or stops the import when
+// asked to; a dry run says what it would copy and writes nothing.
+func TestCopyFromDatabaseLocations(t *testing.T) {
+	store := testenv.Sample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
+	wantFiles, _ := sampleFiles(t, []string{store})
+	middle := testenv.SQLite(t)
+	if _, err := importtest.Import(t, middle, importer.Options{CopyArtifacts: copyInto(t, testenv.Bucket(t, "s3"), "")}, store); err != nil {
+		t.Fatal(err)
+	}
+	middlePath := strings.TrimPrefix(middle, "sqlite:///")
+
+	dest := filepath.Join(t.TempDir(), "copied")
+	dry, err := importtest.Import(t, testenv.SQLite(t), importer.Options{DryRun: true, CopyArtifacts: copyInto(t, dest, "")}, middlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.Artifacts.Files != wantFiles {
+		t.Fatalf("the dry run would copy %d files, want %d", dry.Artifacts.Files, wantFiles)
+	}
+	if _, err := os.Stat(dest); !os.IsNotExist(err) {
+		t.Fatalf("a dry run made %s", dest)
+	}
+
+	target := testenv.SQLite(t)
+	opts := importer.Options{CopyArtifacts: copyInto(t, dest, "")}
+	report, err := importtest.Import(t, target, opts, middlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Artifacts.Files != wantFiles || len(filesUnder(t, dest)) != int(wantFiles) {
+		t.Fatalf("copied %d files out of S3 (%d at the destination), want %d", report.Artifacts.Files, len(filesUnder(t, dest)), wantFiles)
+	}
+	if vr := importtest.Verify(t, target, verify.Options{CopyArtifacts: &opts.CopyArtifacts.Layout}, middlePath); len(vr.Differences) != 0 || vr.ArtifactFiles != wantFiles {
+		t.Fatalf("verify: %d files, %+v", vr.ArtifactFiles, vr.Differences)
+	}
+
+	// One run's location becomes one no store here serves.
+	runID := columnValues(t, middle, "SELECT run_uuid FROM runs ORDER BY run_uuid")[0]
+	importtest.SetUp(t, middle, "UPDATE runs SET artifact_uri = 'hdfs://namenode/mlflow/"+runID+"' WHERE run_uuid = '"+runID+"'")
+	stopOpts := importer.Options{CopyArtifacts: copyInto(t, filepath.Join(t.TempDir(), "x"), "")}
+	stopOpts.CopyArtifacts.StopOnUnreadable = true
+	if _, err := importtest.Import(t, testenv.SQLite(t), stopOpts, middlePath); err == nil || !strings.Contains(err.Error(), runID) || !strings.Contains(err.Error(), "hdfs://") {
+		t.Fatalf("an unreadable location with StopOnUnreadable: %v", err)
+	}
+	kept := testenv.SQLite(t)
+	keepOpts := importer.Options{CopyArtifacts: copyInto(t, filepath.Join(t.TempDir(), "y"), "")}
+	report, err = importtest.Import(t, kept, keepOpts, middlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := report.Artifacts.NotCopied; len(n) != 1 || n[0].RunID != runID {
+		t.Fatalf("not copied: %+v", n)
+	}
+	if got := columnValues(t, kept, "SELECT artifact_uri FROM runs WHERE run_uuid = '"+runID+"'"); len(got) != 1 || !strings.HasPrefix(got[0], "hdfs://") {
+		t.Fatalf("the unreadable run's location became %v", got)
+	}
+	if vr := importtest.Verify(t, kept, verify.Options{CopyArtifacts: &keepOpts.CopyArtifacts.Layout}, middlePath); len(vr.Differences) != 0 {
+		t.Fatalf("verify after a location kept: %+v", vr.Differences)
+	}
+}
