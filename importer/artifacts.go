@@ -22,6 +22,14 @@ type ArtifactCopy struct {
 	StopOnUnreadable bool
 }
 
+// LayoutOrNil is the copy's layout, nil for no copy.
+func (c *ArtifactCopy) LayoutOrNil() *artifacts.Layout {
+	if c == nil {
+		return nil
+	}
+	return &c.Layout
+}
+
 // ArtifactsReport says what the copy of artifact files did (or, in a dry run, would do).
 type ArtifactsReport struct {
 	Destination string `json:"destination"`

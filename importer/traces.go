@@ -40,15 +40,8 @@ func (ew *entityWriter) trace(ctx context.Context, source int, tr *sources.Trace
 			}
 		}
 	}
-	tr = ew.mapTraceArtifacts(tr)
-	if tr, err = ew.copyTraceArtifacts(ctx, source, tr); err != nil {
+	if tr, err = ew.placeTraceArtifacts(ctx, source, tr); err != nil {
 		return err
-	}
-	if ws := ew.exps.experimentWorkspace(expKey{source, tr.ExperimentSourceID}); ws != "" && ew.exps.mover == nil {
-		tr = tablerows.MapTraceArtifact(tr, func(location string) (string, bool) {
-			placed := ew.exps.workspaceLocation(ws, location)
-			return placed, placed != location
-		})
 	}
 	shape, err := ew.targetTraceShape(ctx)
 	if err != nil {
@@ -131,6 +124,23 @@ func (ew *entityWriter) mapTraceArtifacts(tr *sources.Trace) *sources.Trace {
 		return tr
 	}
 	return tablerows.MapTraceArtifactTag(ew.opts.ArtifactMap, tr)
+}
+
+// placeTraceArtifacts points a trace's artifact tag where the target keeps its spans:
+// mapped by --artifact-root-map and placed in the experiment's workspace, or at the
+// copy the import makes of them.
+func (ew *entityWriter) placeTraceArtifacts(ctx context.Context, source int, tr *sources.Trace) (*sources.Trace, error) {
+	if ew.exps.mover != nil {
+		return ew.copyTraceArtifacts(ctx, source, tr)
+	}
+	tr = ew.mapTraceArtifacts(tr)
+	if ws := ew.exps.experimentWorkspace(expKey{source, tr.ExperimentSourceID}); ws != "" {
+		tr = tablerows.MapTraceArtifact(tr, func(location string) (string, bool) {
+			placed := ew.exps.workspaceLocation(ws, location)
+			return placed, placed != location
+		})
+	}
+	return tr, nil
 }
 
 // copyTraceArtifacts copies the spans of a trace whose tag names where they are, when

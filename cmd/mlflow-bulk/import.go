@@ -50,11 +50,32 @@ type ImportOptions struct {
 	Workers             int
 	Verify              bool
 	LockTimeout         time.Duration
-	ArtifactWorkers     int
-	ArtifactsUnreadable string
+	// Copying is how --copy-artifacts copies.
+	Copying ArtifactCopying
 
 	// invocation is what the command line said beyond the flags' values.
 	invocation invocation
+}
+
+// ArtifactCopying is how --copy-artifacts copies: files side by side, and what it does
+// at a location it cannot read.
+type ArtifactCopying struct {
+	Workers    int
+	Unreadable string
+}
+
+// placement is where the import puts what it writes: the one workspace --workspace
+// names ("" for each row's own), and the copy --copy-artifacts asks for (nil without it).
+func (opts *ImportOptions) placement() (string, *importer.ArtifactCopy, error) {
+	workspace, err := opts.workspace()
+	if err != nil {
+		return "", nil, err
+	}
+	layout, err := opts.artifactLayout()
+	if err != nil || layout == nil {
+		return workspace, nil, err
+	}
+	return workspace, &importer.ArtifactCopy{Layout: *layout, Workers: opts.Copying.Workers, StopOnUnreadable: opts.Copying.Unreadable == "stop"}, nil
 }
 
 // sourceFormatsHelp lists the formats sources.Open reads, from its own table.
@@ -69,7 +90,7 @@ func sourceFormatsHelp() string {
 // NewCmdImport builds `mlflow-bulk import`. runF replaces the behaviour in tests.
 func NewCmdImport(f *Factory, runF func(context.Context, *ImportOptions) error) *cobra.Command {
 	io := f.IOStreams
-	opts := &ImportOptions{IO: io, Drivers: f.Drivers, ArtifactsUnreadable: "keep-location"}
+	opts := &ImportOptions{IO: io, Drivers: f.Drivers, Copying: ArtifactCopying{Unreadable: "keep-location"}}
 	cmd := &cobra.Command{
 		Use:   "import SOURCE... [--to URI]",
 		Short: "Import MLflow tracking data into an MLflow database",
@@ -128,8 +149,8 @@ anything of the bad run is committed, unless --skip-invalid.
 	flags.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	flags.BoolVar(&opts.Reread, "reread", false, "read and compare every run, also those whose files have the sizes and modification times they had when the target took them (by default these are skipped unread)")
 	flags.BoolVar(&opts.Verify, "verify", false, "after the import, verify the target against the sources (exit code 3 on differences)")
-	flags.IntVar(&opts.ArtifactWorkers, "artifact-workers", 8, "artifact files copied side by side with --copy-artifacts")
-	flags.Var(newChoice("artifacts-unreadable", &opts.ArtifactsUnreadable, []string{"keep-location", "stop"}), "artifacts-unreadable",
+	flags.IntVar(&opts.Copying.Workers, "artifact-workers", 8, "artifact files copied side by side with --copy-artifacts")
+	flags.Var(newChoice("artifacts-unreadable", &opts.Copying.Unreadable, []string{"keep-location", "stop"}), "artifacts-unreadable",
 		"with --copy-artifacts, a location mlflow-bulk cannot read (HDFS, dbfs:, a server's mlflow-artifacts:): keep-location (the run moves with its location as it was, named in the report) or stop")
 	flags.DurationVar(&opts.LockTimeout, "lock-timeout", 10*time.Minute, "how long to wait while another mlflow-bulk import writes to the target (0: give up at once)")
 	flags.Var(newChoice("on-existing-run", &opts.OnExistingRun, opts.OnExistingRun.Values()), "on-existing-run",
@@ -221,17 +242,9 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 	if err != nil {
 		return err
 	}
-	workspace, err := opts.workspace()
+	workspace, copyArtifacts, err := opts.placement()
 	if err != nil {
 		return err
-	}
-	layout, err := opts.artifactLayout()
-	if err != nil {
-		return err
-	}
-	var copyArtifacts *importer.ArtifactCopy
-	if layout != nil {
-		copyArtifacts = &importer.ArtifactCopy{Layout: *layout, Workers: opts.ArtifactWorkers, StopOnUnreadable: opts.ArtifactsUnreadable == "stop"}
 	}
 	srcOpts.FileStore.Workers = opts.Workers
 	srcOpts.Server.Workers = opts.invocation.serverWorkers
@@ -301,7 +314,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		shown := opts.IO.Progress(opts.Progress).Start()
 		shown.Update(progress.Snapshot{Phase: progress.PhaseVerify})
 		vr, err = verifyTarget(ctx, opts.Drivers, opts.Sources, opts.Target, password, srcOpts,
-			verify.Options{Workspace: workspace, TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap, CopyArtifacts: layout,
+			verify.Options{Workspace: workspace, TargetExperiment: opts.TargetExperiment, Filter: filter, ArtifactMap: artifactMap, CopyArtifacts: copyArtifacts.LayoutOrNil(),
 				SkipUnsupported: opts.SkipUnsupported, OnModelConflict: opts.OnModelConflict, OnParamConflict: opts.OnParamConflict,
 				SkipInvalid: opts.SkipInvalid, RejectedRuns: report.RejectedRuns()})
 		shown.Finish()

@@ -25,16 +25,16 @@ func TestNewCmdImportFlags(t *testing.T) {
 		want    ImportOptions
 		wantErr string
 	}{
-		{args: []string{"./mlruns"}, want: ImportOptions{Sources: []string{"./mlruns"}, Target: defaultTarget, BatchRows: 100_000, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "auto", OnKeyCollision: "fail", OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Selection: Selection{IncludeDeleted: true}, Workers: runtime.NumCPU()}},
+		{args: []string{"./mlruns"}, want: ImportOptions{Sources: []string{"./mlruns"}, Target: defaultTarget, BatchRows: 100_000, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "auto", OnKeyCollision: "fail", OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Copying: ArtifactCopying{Workers: 8, Unreadable: "keep-location"}, Selection: Selection{IncludeDeleted: true}, Workers: runtime.NumCPU()}},
 		{args: []string{"a", "b", "--to", "postgresql://u:p@h/db", "--skip-invalid", "--json", "--batch-size", "10", "--progress", "never", "--on-key-collision", "keep-first"},
-			want: ImportOptions{Sources: []string{"a", "b"}, Target: "postgresql://u:p@h/db", SkipInvalid: true, JSON: true, BatchRows: 10, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "never", OnKeyCollision: "keep-first", OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Selection: Selection{IncludeDeleted: true}, Workers: runtime.NumCPU()}},
+			want: ImportOptions{Sources: []string{"a", "b"}, Target: "postgresql://u:p@h/db", SkipInvalid: true, JSON: true, BatchRows: 10, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "never", OnKeyCollision: "keep-first", OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Copying: ArtifactCopying{Workers: 8, Unreadable: "keep-location"}, Selection: Selection{IncludeDeleted: true}, Workers: runtime.NumCPU()}},
 		{args: []string{"x", "--experiment", "a*", "--experiment", "b", "--include-deleted=false", "--runs-since", "2026-01-01", "--artifact-root-map", "/old=s3://new"},
 			want: ImportOptions{Sources: []string{"x"}, Target: defaultTarget, BatchRows: 100_000, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "auto", OnKeyCollision: "fail",
-				OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Selection: Selection{Experiments: []string{"a*", "b"}, RunsSince: "2026-01-01",
+				OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Copying: ArtifactCopying{Workers: 8, Unreadable: "keep-location"}, Selection: Selection{Experiments: []string{"a*", "b"}, RunsSince: "2026-01-01",
 					ArtifactRootMap: []string{"/old=s3://new"}}, Workers: runtime.NumCPU()}},
 		{args: []string{"x", "--shard", "1/4", "--workers", "3"},
 			want: ImportOptions{Sources: []string{"x"}, Target: defaultTarget, BatchRows: 100_000, DefaultArtifactRoot: "mlflow-artifacts:/", Progress: "auto", OnKeyCollision: "fail",
-				OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Selection: Selection{IncludeDeleted: true, Shard: "1/4"}, Workers: 3}},
+				OnModelConflict: "fail", OnExistingRun: "merge", OnParamConflict: "fail", LockTimeout: 10 * time.Minute, Copying: ArtifactCopying{Workers: 8, Unreadable: "keep-location"}, Selection: Selection{IncludeDeleted: true, Shard: "1/4"}, Workers: 3}},
 		{args: []string{"x", "--on-key-collision", "merge"}, wantErr: "--on-key-collision must be"},
 		{args: []string{}, wantErr: "import needs at least 1 SOURCE"},
 		{args: []string{"x", "--progress", "sometimes"}, wantErr: "--progress must be"},

@@ -32,6 +32,22 @@ const traceInfoFile = "trace_info.yaml"
 // traceArtifactTag is the tag naming where a trace's spans are.
 const traceArtifactTag = "mlflow.artifactLocation"
 
+// traceArtifactsAt is the trace folder's artifacts folder when its tag names the
+// store's own layout (ownArtifacts).
+func traceArtifactsAt(tr *sources.Trace, dir, expFolder, folder string) string {
+	for _, t := range tr.Tables {
+		if t.Table != "trace_tags" {
+			continue
+		}
+		for _, row := range t.Rows {
+			if loc, ok := row[1].(string); ok && row[0] == traceArtifactTag {
+				return ownArtifacts(dir, loc, expFolder, "traces", folder, "artifacts")
+			}
+		}
+	}
+	return ""
+}
+
 // readTraces streams the traces of one experiment, in folder-name order.
 func (s *fileStore) readTraces(ctx context.Context, exp experimentFolder) error {
 	return s.readEntityFolders(ctx, filepath.Join(exp.dir, "traces"), "trace", traceInfoFile, func(path, folder string) (sources.Record, []sources.Record, error) {
@@ -108,12 +124,8 @@ func parseTrace(files storeFiles, dir, folder string, exp experimentFolder) (*so
 		if len(rows.Rows) > 0 {
 			tr.Tables = append(tr.Tables, rows)
 		}
-		for _, t := range values {
-			if kv.table == "trace_tags" && t.Key == traceArtifactTag {
-				tr.ArtifactsAt = ownArtifacts(dir, t.Value, exp.id, "traces", folder, "artifacts")
-			}
-		}
 	}
+	tr.ArtifactsAt = traceArtifactsAt(tr, dir, exp.id, folder)
 	assessments, skips, err := readAssessments(files, filepath.Join(dir, "assessments"), id)
 	if err != nil {
 		return nil, nil, err
