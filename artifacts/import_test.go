@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -367,5 +368,53 @@ func TestCopyFromDatabaseLocations(t *testing.T) {
 	}
 	if vr := importtest.Verify(t, kept, verify.Options{CopyArtifacts: &keepOpts.CopyArtifacts.Layout}, middlePath); len(vr.Differences) != 0 {
 		t.Fatalf("verify after a location kept: %+v", vr.Differences)
+	}
+}
+
+// TestCopyExportAndWorkspaceLayout: an mlflow-export-import export's run folders hold
+// their files beside run.json (the sample's were left out of it, so a copy of it gets
+// some), and into a workspace served by a tracking server they land under
+// workspaces/<name>/, where MLflow serves that workspace's files.
+func TestCopyExportAndWorkspaceLayout(t *testing.T) {
+	export := filepath.Join(t.TempDir(), "basic")
+	if out, err := exec.Command("cp", "-r", testenv.Sample(t, "export-mlflow-export-import-oss/oss_mlflow/single/experiments/basic"), export).CombinedOutput(); err != nil {
+		t.Fatalf("copy the sample: %v %s", err, out)
+	}
+	runJSONs, err := filepath.Glob(filepath.Join(export, "runs", "*", "run.json"))
+	if err != nil || len(runJSONs) == 0 {
+		t.Fatalf("no run.json in the export sample: %v", err)
+	}
+	runDir := filepath.Dir(runJSONs[0])
+	runID := filepath.Base(runDir)
+	for _, rel := range []string{"model/MLmodel", "plot.png"} {
+		p := filepath.Join(runDir, "artifacts", filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(rel), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dest := filepath.Join(t.TempDir(), "served")
+	target := testenv.SQLite(t)
+	opts := importer.Options{Workspace: "team-a", SkipUnsupported: true, CopyArtifacts: copyInto(t, dest, "mlflow-artifacts:/")}
+	report, err := importtest.Import(t, target, opts, export)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Artifacts.Files != 2 {
+		t.Fatalf("copied %d files of the export, want 2", report.Artifacts.Files)
+	}
+	uri := columnValues(t, target, "SELECT artifact_uri FROM runs WHERE run_uuid = '"+runID+"'")
+	if len(uri) != 1 || !strings.HasPrefix(uri[0], "mlflow-artifacts:/workspaces/team-a/") {
+		t.Fatalf("the run's artifact_uri is %v, want one under mlflow-artifacts:/workspaces/team-a/", uri)
+	}
+	rel := strings.TrimPrefix(uri[0], "mlflow-artifacts:/")
+	if got, err := os.ReadFile(filepath.Join(dest, filepath.FromSlash(rel), "model", "MLmodel")); err != nil || string(got) != "model/MLmodel" {
+		t.Fatalf("the copy is not where the location says: %q, %v", got, err)
+	}
+	vr := importtest.Verify(t, target, verify.Options{Workspace: "team-a", SkipUnsupported: true, CopyArtifacts: &opts.CopyArtifacts.Layout}, export)
+	if len(vr.Differences) != 0 || vr.ArtifactFiles != 2 {
+		t.Fatalf("verify: %d files, %+v", vr.ArtifactFiles, vr.Differences)
 	}
 }
