@@ -59,6 +59,7 @@ clean:
 bench:
 	scripts/bench
 	scripts/bench-server
+	scripts/bench-artifacts
 
 # The hot paths on their own (no server): go test benchmarks, figures in BENCHMARKS.md.
 bench-go:

@@ -6,6 +6,7 @@ import (
 	"crypto/md5" //nolint:gosec // MD5 is the checksum object stores keep, compared, not trusted for security
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,7 +163,13 @@ func (c *Copier) copyFile(ctx context.Context, src Store, obj Object, dst Store,
 	if err != nil {
 		return err
 	}
-	n, err := io.Copy(up, &ctxReader{ctx: ctx, r: r})
+	var from io.Reader = &ctxReader{ctx: ctx, r: r}
+	if f, ok := r.(*os.File); ok {
+		// A local file is copied by the kernel where the destination is local too; one
+		// file's copy is then not cut short by a cancel, the next one is.
+		from = f
+	}
+	n, err := io.Copy(up, from)
 	if err != nil {
 		up.Abort()
 		return err

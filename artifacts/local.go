@@ -152,6 +152,9 @@ type localUpload struct {
 
 func (u *localUpload) Write(p []byte) (int, error) { return u.f.Write(p) }
 
+// ReadFrom lets the kernel copy from a local file (copy_file_range), as cp does.
+func (u *localUpload) ReadFrom(r io.Reader) (int64, error) { return u.f.ReadFrom(r) }
+
 func (u *localUpload) Commit() error {
 	if err := u.f.Chmod(0o644); err != nil {
 		u.Abort()
