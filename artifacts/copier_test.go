@@ -224,3 +224,29 @@ func TestLayout(t *testing.T) {
 		t.Fatalf("%+v %v", plain, err)
 	}
 }
+
+func TestRelocate(t *testing.T) {
+	run := "0a1b2c"
+	cases := []struct{ in, marker, copied, want string }{
+		{"file:///old/mlruns/1/0a1b2c/artifacts/model", RunMarker(run), "s3://b/r/1/0a1b2c/artifacts", "s3://b/r/1/0a1b2c/artifacts/model"},
+		{"/old/mlruns/1/0a1b2c/artifacts", RunMarker(run), "mlflow-artifacts:/1/0a1b2c/artifacts/", "mlflow-artifacts:/1/0a1b2c/artifacts"},
+		{"file:///x/1/models/m-9f/artifacts", ModelMarker("m-9f"), "gs://b/1/models/m-9f/artifacts", "gs://b/1/models/m-9f/artifacts"},
+	}
+	for _, c := range cases {
+		got, ok := Relocate(c.in, c.marker, c.copied)
+		if !ok || got != c.want {
+			t.Errorf("Relocate(%q): %q %v, want %q", c.in, got, ok, c.want)
+		}
+	}
+	for _, in := range []string{"models:/m-9f", "runs:/0a1b2c/model", "/old/0a1b2c/artifactsX/model"} {
+		if got, ok := Relocate(in, RunMarker(run), "s3://b/x"); ok {
+			t.Errorf("Relocate(%q) moved it to %q", in, got)
+		}
+	}
+	if id := ModelIDIn("file:///x/1/models/m-9f/artifacts/MLmodel"); id != "m-9f" {
+		t.Errorf("ModelIDIn: %q", id)
+	}
+	if id := ModelIDIn("s3://b/models/other/artifacts"); id != "" {
+		t.Errorf("ModelIDIn of no model: %q", id)
+	}
+}

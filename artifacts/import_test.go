@@ -3,6 +3,7 @@ package artifacts_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -416,5 +417,42 @@ func TestCopyExportAndWorkspaceLayout(t *testing.T) {
 	vr := importtest.Verify(t, target, verify.Options{Workspace: "team-a", SkipUnsupported: true, CopyArtifacts: &opts.CopyArtifacts.Layout}, export)
 	if len(vr.Differences) != 0 || vr.ArtifactFiles != 2 {
 		t.Fatalf("verify: %d files, %+v", vr.ArtifactFiles, vr.Differences)
+	}
+}
+
+// TestModelVersionsFollowTheCopy: a model version whose source lies inside its run's
+// copied files, or whose storage location is a copied logged model's, points at the
+// copy; one that names neither (models:/…) stays; verify expects the same.
+func TestModelVersionsFollowTheCopy(t *testing.T) {
+	store := filepath.Join(t.TempDir(), "mlruns")
+	if out, err := exec.Command("cp", "-r", testenv.Sample(t, "dmatrix-logged-models/mlruns"), store).CombinedOutput(); err != nil {
+		t.Fatalf("copy the sample: %v %s", err, out)
+	}
+	const exp, run, model = "445108229672134057", "644bfaec4b5747b1b2e756e6537a4eca", "m-475814088cf549ea815234688a7a719e"
+	version := func(n int, source, storage string) string {
+		return fmt.Sprintf("creation_timestamp: %d\ncurrent_stage: None\ndescription: ''\nlast_updated_timestamp: %d\nname: reg\nrun_id: %s\nrun_link: ''\nsource: %s\nstatus: READY\nstatus_message: null\nstorage_location: %s\nuser_id: null\nversion: %d\n",
+			1000+n, 1000+n, run, source, storage, n)
+	}
+	importtest.WriteFile(t, store, "models/reg/meta.yaml", "creation_timestamp: 1000\ndescription: ''\nlast_updated_timestamp: 1003\nname: reg\n")
+	importtest.WriteFile(t, store, "models/reg/version-1/meta.yaml", version(1, "file:///Users/someone/mlruns/"+exp+"/"+run+"/artifacts/model", "null"))
+	importtest.WriteFile(t, store, "models/reg/version-2/meta.yaml", version(2, "models:/"+model, "file:///Users/someone/mlruns/"+exp+"/models/"+model+"/artifacts"))
+	importtest.WriteFile(t, store, "models/reg/version-3/meta.yaml", version(3, "s3://elsewhere/model", "null"))
+	dest := filepath.Join(t.TempDir(), "copied")
+	target := testenv.SQLite(t)
+	opts := importer.Options{CopyArtifacts: copyInto(t, dest, "")}
+	if _, err := importtest.Import(t, target, opts, store); err != nil {
+		t.Fatal(err)
+	}
+	got := columnValues(t, target, "SELECT source || ' ' || COALESCE(storage_location, '-') FROM model_versions ORDER BY version")
+	want := []string{
+		"file://" + dest + "/" + exp + "/" + run + "/artifacts/model -",
+		"models:/" + model + " file://" + dest + "/" + exp + "/models/" + model + "/artifacts",
+		"s3://elsewhere/model -",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("model versions:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if vr := importtest.Verify(t, target, verify.Options{CopyArtifacts: &opts.CopyArtifacts.Layout}, store); len(vr.Differences) != 0 {
+		t.Fatalf("verify: %+v", vr.Differences)
 	}
 }

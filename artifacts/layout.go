@@ -64,3 +64,39 @@ func (l Layout) Physical(location string) (Place, bool) {
 	}
 	return l.Root.Join(rest), true
 }
+
+// Relocate is a location that points into an entity's copied files (a model version's
+// source inside its run's artifacts: <anything>/<run id>/artifacts/model) moved to the
+// copy: marker is the entity's own tail ("/<run id>/artifacts", or
+// "/models/<model id>/artifacts") and copied the location the copy wrote for the entity.
+// ok is false for a location that does not point there.
+func Relocate(location, marker, copied string) (string, bool) {
+	i := strings.Index(location, marker)
+	if i < 0 || marker == "" || copied == "" {
+		return location, false
+	}
+	rest := location[i+len(marker):]
+	if rest != "" && !strings.HasPrefix(rest, "/") {
+		return location, false
+	}
+	return strings.TrimSuffix(copied, "/") + rest, true
+}
+
+// RunMarker and ModelMarker are the tails Relocate finds a run's or a logged model's
+// files by.
+func RunMarker(runID string) string     { return "/" + runID + "/artifacts" }
+func ModelMarker(modelID string) string { return "/models/" + modelID + "/artifacts" }
+
+// ModelIDIn is the logged model a location names in MLflow's layout
+// (…/models/<model id>/artifacts…), "" for none.
+func ModelIDIn(location string) string {
+	_, rest, ok := strings.Cut(location, "/models/")
+	if !ok {
+		return ""
+	}
+	id, tail, ok := strings.Cut(rest, "/")
+	if !ok || !strings.HasPrefix(tail, "artifacts") || !strings.HasPrefix(id, "m-") {
+		return ""
+	}
+	return id
+}

@@ -98,6 +98,12 @@ func (a *artifactMover) move(ctx context.Context, owner, file, runID, from, sour
 	return to, nil
 }
 
+// inLayout tells whether a stored location is one the copy wrote.
+func (a *artifactMover) inLayout(location string) bool {
+	_, ok := a.layout.Physical(location)
+	return ok
+}
+
 // wait waits for every copy started; the batch commits after it.
 func (a *artifactMover) wait() error {
 	err := a.copier.Wait()

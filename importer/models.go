@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -267,7 +268,11 @@ func inWorkspace(ws string, values map[string]any) map[string]any {
 
 func (ew *entityWriter) insertVersion(ctx context.Context, m *sources.RegisteredModel, v sources.ModelVersion) error {
 	name := m.Name
-	err := ew.insertRow(ctx, "model_versions", inWorkspace(m.Workspace, map[string]any{
+	v, err := ew.relocateVersion(ctx, v)
+	if err != nil {
+		return err
+	}
+	err = ew.insertRow(ctx, "model_versions", inWorkspace(m.Workspace, map[string]any{
 		"name": name, "version": v.Version, "creation_time": optional(v.CreationTime), "last_updated_time": optional(v.LastUpdatedTime),
 		"description": text(v.Description), "user_id": text(v.UserID), "current_stage": text(v.CurrentStage), "source": text(v.Source),
 		"run_id": text(v.RunID), "status": text(v.Status), "status_message": text(v.StatusMessage), "run_link": text(v.RunLink),
@@ -398,4 +403,43 @@ func (ew *entityWriter) modelNameCollision(ctx context.Context, m *sources.Regis
 	return ew.invalid(&sources.InputError{File: m.Origin.File,
 		Err: remedy.With(fmt.Errorf("%w: %s; rename one", ErrTargetConflict, what),
 			remedy.Remedy{Option: OptionOnKeyCollision, Value: string(rules.CollisionKeepFirst), Does: "to keep the first"})})
+}
+
+// relocateVersion points a model version's source and storage location at the copy of
+// the files they name, when the import copied them: a source inside its run's artifacts,
+// a storage location in a logged model's. Others (models:/…, runs:/…, elsewhere) stay.
+func (ew *entityWriter) relocateVersion(ctx context.Context, v sources.ModelVersion) (sources.ModelVersion, error) {
+	mover := ew.exps.mover
+	if mover == nil {
+		return v, nil
+	}
+	move := func(p *string, of locationOwner, id, marker string) (*string, error) {
+		if p == nil || id == "" {
+			return p, nil
+		}
+		copied, found, err := ew.store.StoredLocation(ctx, of, id)
+		if err != nil || !found || !mover.inLayout(copied) {
+			return p, err
+		}
+		if moved, ok := artifacts.Relocate(*p, marker, copied); ok {
+			return &moved, nil
+		}
+		return p, nil
+	}
+	var err error
+	if v.RunID != nil {
+		if v.Source, err = move(v.Source, locationOfRun, *v.RunID, artifacts.RunMarker(*v.RunID)); err != nil {
+			return v, err
+		}
+	}
+	for _, p := range []**string{&v.Source, &v.StorageLocation} {
+		if *p == nil || !ew.rev.HasTable("logged_models") {
+			continue
+		}
+		id := artifacts.ModelIDIn(**p)
+		if *p, err = move(*p, locationOfModel, id, artifacts.ModelMarker(id)); err != nil {
+			return v, err
+		}
+	}
+	return v, nil
 }

@@ -70,6 +70,9 @@ type Store interface {
 	RunsInputEdges(ctx context.Context, ids []string, each func(runID string, e inputEdge)) error
 	UpdateLatestMetric(ctx context.Context, runID string, p rules.MetricPoint) error
 
+	// StoredLocation is the artifact location the target holds for a run
+	// (locationOfRun) or a logged model (locationOfModel).
+	StoredLocation(ctx context.Context, of locationOwner, id string) (location string, found bool, err error)
 	// Exists reports whether an entity the importer writes whole (a logged model, a
 	// trace) is stored, by the key column of its table.
 	Exists(ctx context.Context, table, keyColumn, id string) (bool, error)
@@ -471,6 +474,27 @@ func (s sqlStore) UpdateLatestMetric(ctx context.Context, runID string, p rules.
 		return fmt.Errorf("update latest metric %q of run %s: %w", p.Key, runID, err)
 	}
 	return nil
+}
+
+// locationOwner names what has an artifact location, from a closed list.
+type locationOwner int
+
+const (
+	locationOfRun locationOwner = iota
+	locationOfModel
+)
+
+func (s sqlStore) StoredLocation(ctx context.Context, of locationOwner, id string) (string, bool, error) {
+	query := "SELECT artifact_uri FROM runs WHERE run_uuid = ?"
+	if of == locationOfModel {
+		query = "SELECT artifact_location FROM logged_models WHERE model_id = ?"
+	}
+	var location *string
+	found, err := s.queryRow(ctx, []any{&location}, query, id)
+	if location == nil {
+		return "", false, err
+	}
+	return *location, found, err
 }
 
 func (s sqlStore) Exists(ctx context.Context, table, keyColumn, id string) (bool, error) {

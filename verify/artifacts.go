@@ -6,6 +6,8 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
+	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/tablerows"
 )
@@ -115,4 +117,60 @@ func traceArtifactLocation(tr *sources.Trace) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// relocateVersions is a registered model with its versions' sources and storage
+// locations as an import copying artifacts wrote them: moved to the copy of the run's or
+// logged model's files they point into (the target's locations say where).
+func (f *artifactFiles) relocateVersions(ctx context.Context, tx sinks.Tx, hasModels bool, m *sources.RegisteredModel) (*sources.RegisteredModel, error) {
+	if f == nil {
+		return m, nil
+	}
+	stored := func(query, id string) (string, error) {
+		var location *string
+		err := live.EachRow(ctx, tx, query, []any{id}, func(scan func(...any) error) error { return scan(&location) })
+		if location == nil || !f.inLayout(*location) {
+			return "", err
+		}
+		return *location, err
+	}
+	move := func(p *string, query, id, marker string) (*string, error) {
+		if p == nil || id == "" {
+			return p, nil
+		}
+		copied, err := stored(query, id)
+		if err != nil {
+			return p, err
+		}
+		if moved, ok := artifacts.Relocate(*p, marker, copied); ok {
+			return &moved, nil
+		}
+		return p, nil
+	}
+	out := *m
+	out.Versions = make([]sources.ModelVersion, len(m.Versions))
+	for i, v := range m.Versions {
+		var err error
+		if v.RunID != nil {
+			if v.Source, err = move(v.Source, "SELECT artifact_uri FROM runs WHERE run_uuid = ?", *v.RunID, artifacts.RunMarker(*v.RunID)); err != nil {
+				return nil, err
+			}
+		}
+		for _, p := range []**string{&v.Source, &v.StorageLocation} {
+			if *p == nil || !hasModels {
+				continue
+			}
+			id := artifacts.ModelIDIn(**p)
+			if *p, err = move(*p, "SELECT artifact_location FROM logged_models WHERE model_id = ?", id, artifacts.ModelMarker(id)); err != nil {
+				return nil, err
+			}
+		}
+		out.Versions[i] = v
+	}
+	return &out, nil
+}
+
+func (f *artifactFiles) inLayout(location string) bool {
+	_, ok := f.layout.Physical(location)
+	return ok
 }

@@ -80,6 +80,10 @@ func (h *verifyHandler) LoggedModel(ctx context.Context, r *sources.LoggedModel)
 
 func (h *verifyHandler) RegisteredModel(ctx context.Context, r *sources.RegisteredModel) error {
 	return h.afterRun(ctx, func() error {
+		r, err := h.files.relocateVersions(ctx, h.tx, h.tables["logged_models"] != nil, r)
+		if err != nil {
+			return err
+		}
 		sets := registryRows(r)
 		ws := h.v().workspaceOf(r.Workspace)
 		own, err := h.v().ownModel(ctx, ws, r)
