@@ -84,3 +84,36 @@ func firstMeta(t *testing.T, dir string) string {
 	}
 	return filepath.Join(filepath.Dir(matches[0]), "MLmodel")
 }
+
+// TestCopyArtifactsCredentialsNeverShown: an object store that cannot be reached fails
+// the import with the run and place named, and the cloud's secret is in no output.
+func TestCopyArtifactsCredentialsNeverShown(t *testing.T) {
+	root := store(t, synth.Options{Runs: 1, Seed: 9})
+	metas, err := filepath.Glob(filepath.Join(root, "*", "*", "meta.yaml"))
+	if err != nil || len(metas) != 1 {
+		t.Fatalf("runs of the store: %v %v", metas, err)
+	}
+	art := filepath.Join(filepath.Dir(metas[0]), "artifacts")
+	if err := os.MkdirAll(art, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(art, "f.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "s3cr3t-never-shown"
+	t.Setenv("MLFLOW_S3_ENDPOINT_URL", "http://127.0.0.1:1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", secret)
+	t.Setenv("AWS_REGION", "us-east-1")
+	for _, extra := range [][]string{nil, {"--json"}} {
+		io, out, errOut := TestStreams()
+		code := Main(append([]string{"import", root, "--to", testenv.SQLite(t), "--copy-artifacts", "s3://bucket/mlflow"}, extra...), io)
+		all := out.String() + errOut.String()
+		if code != ExitFailed || !strings.Contains(all, "s3://bucket/mlflow") || !strings.Contains(all, "run ") {
+			t.Fatalf("exit %d, want a failure naming the run and the place:\n%s", code, all)
+		}
+		if strings.Contains(all, secret) {
+			t.Fatalf("the secret key is in the output:\n%s", all)
+		}
+	}
+}
