@@ -456,3 +456,36 @@ func TestModelVersionsFollowTheCopy(t *testing.T) {
 		t.Fatalf("verify: %+v", vr.Differences)
 	}
 }
+
+// TestCopyFromTrackingServer: a live MLflow server whose runs' files it serves
+// (mlflow-artifacts:/, its --artifacts-destination) is a source whose files come along
+// through its artifact API; verify against the server compares them.
+func TestCopyFromTrackingServer(t *testing.T) {
+	store := testenv.Sample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
+	wantFiles, _ := sampleFiles(t, []string{store})
+	dir := t.TempDir()
+	served := filepath.Join(dir, "served")
+	backend := "sqlite:///" + filepath.ToSlash(filepath.Join(dir, "mlflow.db"))
+	rev311, err := schema.ForRelease("3.11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := importtest.Import(t, backend, importer.Options{SchemaRevision: rev311, CopyArtifacts: copyInto(t, served, "mlflow-artifacts:/")}, store); err != nil {
+		t.Fatal(err)
+	}
+	server := testenv.MLflowServer(t, backend, "--artifacts-destination", served)
+	dest := filepath.Join(dir, "copied")
+	target := testenv.SQLite(t)
+	opts := importer.Options{CopyArtifacts: copyInto(t, dest, "")}
+	report, err := importtest.Import(t, target, opts, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Artifacts.Files != wantFiles || len(report.Artifacts.NotCopied) != 0 {
+		t.Fatalf("copied %d files from the server, want %d; not copied: %+v", report.Artifacts.Files, wantFiles, report.Artifacts.NotCopied)
+	}
+	vr := importtest.Verify(t, target, verify.Options{CopyArtifacts: &opts.CopyArtifacts.Layout}, server)
+	if len(vr.Differences) != 0 || vr.ArtifactFiles != wantFiles {
+		t.Fatalf("verify against the server: %d files, %+v", vr.ArtifactFiles, vr.Differences)
+	}
+}

@@ -25,6 +25,9 @@ func NewLayout(dest, servedAs string) (Layout, error) {
 	if err != nil {
 		return Layout{}, fmt.Errorf("artifact destination %q: %w", dest, err)
 	}
+	if root.Kind == "served" {
+		return Layout{}, fmt.Errorf("%w: files are copied where a tracking server keeps them (its --artifacts-destination), and mlflow-artifacts:/ is what the locations then say (--copy-artifacts-as)", ErrUnsupported)
+	}
 	served := strings.TrimSuffix(root.String(), "/")
 	if servedAs != "" {
 		if !strings.Contains(servedAs, ":") {

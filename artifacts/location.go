@@ -38,6 +38,11 @@ func (p Place) String() string {
 	switch p.Kind {
 	case "local":
 		return "file:///" + p.Prefix
+	case "served":
+		if p.Bucket != "" {
+			return "mlflow-artifacts://" + p.Bucket + "/" + p.Prefix
+		}
+		return "mlflow-artifacts:/" + p.Prefix
 	case "azure":
 		if p.azure.name != "" {
 			return "wasbs://" + p.Bucket + "@" + p.azure.name + "." + p.azure.domain + "/" + p.Prefix
@@ -89,6 +94,9 @@ func Parse(location string) (Place, error) {
 	}
 	scheme, rest, hasScheme := strings.Cut(location, "://")
 	if !hasScheme || len(scheme) == 1 { // a Windows drive letter is no scheme
+		if rest, ok := strings.CutPrefix(location, "mlflow-artifacts:"); ok {
+			return Place{Kind: "served", Prefix: cleanKey(rest)}, nil
+		}
 		if strings.HasPrefix(location, "file:") {
 			return localPlace(strings.TrimPrefix(location, "file:"))
 		}
@@ -98,6 +106,9 @@ func Parse(location string) (Place, error) {
 		return localPlace(location)
 	}
 	switch strings.ToLower(scheme) {
+	case "mlflow-artifacts":
+		host, key, _ := strings.Cut(rest, "/")
+		return Place{Kind: "served", Bucket: host, Prefix: cleanKey(key)}, nil
 	case "file":
 		u, err := url.Parse(location)
 		if err != nil {
@@ -155,6 +166,9 @@ type azureAccount struct {
 type Stores struct {
 	mu     sync.Mutex
 	stores map[string]Store
+	// servers read mlflow-artifacts: locations, by the host they name ("" for the one
+	// tracking server that is a source).
+	servers map[string]Store
 	// writableRoot is the one local folder that may be written: the destination.
 	writableRoot string
 }
@@ -162,7 +176,28 @@ type Stores struct {
 // NewStores opens stores on demand; writableRoot, when not "", is the local folder a
 // copy writes into (every other local store is read-only).
 func NewStores(writableRoot string) *Stores {
-	return &Stores{stores: map[string]Store{}, writableRoot: writableRoot}
+	return &Stores{stores: map[string]Store{}, servers: map[string]Store{}, writableRoot: writableRoot}
+}
+
+// Serve reads mlflow-artifacts: locations through st, a tracking server's artifact API:
+// those that name host, and those that name none.
+func (s *Stores) Serve(host string, st Store) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.servers[host] = st
+	if _, ok := s.servers[""]; !ok {
+		s.servers[""] = st
+	}
+}
+
+// Readable tells why p cannot be read, nil when it can be tried.
+func (s *Stores) Readable(p Place) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p.Kind == "served" && s.servers[p.Bucket] == nil {
+		return fmt.Errorf("%w: %s is served by an MLflow tracking server: give that server as the source to copy its files", ErrUnsupported, p)
+	}
+	return nil
 }
 
 // Of is the store holding p, and p's key prefix in it.
@@ -180,6 +215,12 @@ func (s *Stores) Of(ctx context.Context, p Place) (Store, string, error) {
 		}
 		st, err := s.open(ctx, "local", func() (Store, error) { return newLocalStore("/", false), nil })
 		return st, p.Prefix, err
+	}
+	if p.Kind == "served" {
+		if st := s.servers[p.Bucket]; st != nil {
+			return st, p.Prefix, nil
+		}
+		return nil, "", fmt.Errorf("%w: %s: no tracking server among the sources serves it", ErrUnsupported, p)
 	}
 	u, err := p.bucketURL()
 	if err != nil {

@@ -60,6 +60,22 @@ func newArtifactMover(b base, c *ArtifactCopy) *artifactMover {
 	return &artifactMover{base: b, layout: c.Layout, stores: stores, copier: artifacts.NewCopier(stores, c.Workers, b.opts.DryRun, nil)}
 }
 
+// artifactServer is a source that serves its own artifacts (a tracking server whose
+// locations are mlflow-artifacts:).
+type artifactServer interface {
+	ArtifactStore() (host string, st artifacts.Store)
+}
+
+// serveFrom reads the mlflow-artifacts: locations of the sources that serve them.
+func (a *artifactMover) serveFrom(srcs []sources.Source) {
+	for _, src := range srcs {
+		if s, ok := src.(artifactServer); ok {
+			host, st := s.ArtifactStore()
+			a.stores.Serve(host, st)
+		}
+	}
+}
+
 // localRoot is the folder a copy may write into, when the destination is local.
 func localRoot(p artifacts.Place) string {
 	if p.Kind != "local" {
@@ -82,6 +98,9 @@ func (a *artifactMover) move(ctx context.Context, owner, file, runID, from, sour
 		return to, nil // nothing was ever logged: MLflow's own empty folder
 	}
 	src, err := artifacts.Parse(from)
+	if err == nil {
+		err = a.stores.Readable(src)
+	}
 	if err != nil {
 		inErr := &sources.InputError{File: file, RunID: runID, Err: fmt.Errorf("the artifacts of %s cannot be read: %w", owner, err)}
 		if a.opts.CopyArtifacts.StopOnUnreadable {

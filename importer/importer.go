@@ -156,6 +156,9 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		im.report.Sources = append(im.report.Sources, s.Describe())
 	}
 	im.progress.TotalRuns = countRuns(ctx, srcs)
+	if im.exps.mover != nil {
+		im.exps.mover.serveFrom(srcs)
+	}
 	err := im.importAll(ctx, srcs)
 	if err == nil {
 		err = im.exps.checkMatched()

@@ -25,11 +25,20 @@ type artifactFiles struct {
 	checked int64
 }
 
-func newArtifactFiles(l *artifacts.Layout) *artifactFiles {
+func newArtifactFiles(l *artifacts.Layout, srcs []sources.Source) *artifactFiles {
 	if l == nil {
 		return nil
 	}
-	return &artifactFiles{layout: *l, stores: artifacts.NewStores("")}
+	stores := artifacts.NewStores("")
+	for _, src := range srcs {
+		// A tracking server among the sources serves its own mlflow-artifacts: files.
+		if s, ok := src.(interface {
+			ArtifactStore() (string, artifacts.Store)
+		}); ok {
+			stores.Serve(s.ArtifactStore())
+		}
+	}
+	return &artifactFiles{layout: *l, stores: stores}
 }
 
 func (f *artifactFiles) close() {
@@ -46,6 +55,9 @@ func (f *artifactFiles) source(at, location string) (artifacts.Place, bool) {
 		at = location
 	}
 	p, err := artifacts.Parse(at)
+	if err == nil {
+		err = f.stores.Readable(p)
+	}
 	return p, err == nil
 }
 

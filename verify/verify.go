@@ -148,7 +148,7 @@ func Verify(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		return nil, err
 	}
 	v := &verifier{tx: tx, dialect: sink.Dialect(), rev: rev, collation: collation, opts: opts, tables: tables, checked: map[string]int64{}, notChecked: map[string]bool{},
-		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(), owned: newOwnedEntities(), files: newArtifactFiles(opts.CopyArtifacts),
+		sourceRuns: map[string]bool{}, sameExperiments: map[int64]string{}, across: newAcrossSources(), owned: newOwnedEntities(), files: newArtifactFiles(opts.CopyArtifacts, srcs),
 		report: &Report{Target: sink.Describe(), Differences: []Difference{}, Tables: []TableCheck{}, NotChecked: []string{}, Notices: notes}}
 	defer v.files.close()
 	for _, src := range srcs {
