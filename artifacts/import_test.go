@@ -459,10 +459,11 @@ func TestModelVersionsFollowTheCopy(t *testing.T) {
 
 // TestCopyFromTrackingServer: a live MLflow server whose runs' files it serves
 // (mlflow-artifacts:/, its --artifacts-destination) is a source whose files come along
-// through its artifact API; verify against the server compares them.
+// through its artifact API (traces' spans among them); verify against the server
+// compares them.
 func TestCopyFromTrackingServer(t *testing.T) {
-	store := testenv.Sample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
-	wantFiles, _ := sampleFiles(t, []string{store})
+	stores := []string{testenv.Sample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns"), testenv.Sample(t, "sh0r0ukk-agentic-traces-v3/mlruns")}
+	wantFiles, _ := sampleFiles(t, stores)
 	dir := t.TempDir()
 	served := filepath.Join(dir, "served")
 	backend := "sqlite:///" + filepath.ToSlash(filepath.Join(dir, "mlflow.db"))
@@ -470,7 +471,7 @@ func TestCopyFromTrackingServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := importtest.Import(t, backend, importer.Options{SchemaRevision: rev311, CopyArtifacts: copyInto(t, served, "mlflow-artifacts:/")}, store); err != nil {
+	if _, err := importtest.Import(t, backend, importer.Options{SchemaRevision: rev311, CopyArtifacts: copyInto(t, served, "mlflow-artifacts:/")}, stores...); err != nil {
 		t.Fatal(err)
 	}
 	server := testenv.MLflowServer(t, backend, "--artifacts-destination", served)
