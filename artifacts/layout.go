@@ -26,7 +26,7 @@ func NewLayout(dest, servedAs string) (Layout, error) {
 		return Layout{}, fmt.Errorf("artifact destination %q: %w", dest, err)
 	}
 	if root.Kind == "served" {
-		return Layout{}, fmt.Errorf("%w: files are copied where a tracking server keeps them (its --artifacts-destination), and mlflow-artifacts:/ is what the locations then say (--copy-artifacts-as)", ErrUnsupported)
+		return Layout{}, fmt.Errorf("%w: files are copied where a tracking server keeps them (its artifacts destination), and mlflow-artifacts:/ is then the prefix the copies' locations are written with", ErrUnsupported)
 	}
 	served := strings.TrimSuffix(root.String(), "/")
 	if servedAs != "" {
