@@ -39,6 +39,8 @@ type ArtifactsReport struct {
 	Bytes     int64 `json:"bytes"`
 	SameFiles int64 `json:"same_files"`
 	SameBytes int64 `json:"same_bytes"`
+	// BytesPerSecond is the bytes copied over the import's time.
+	BytesPerSecond int64 `json:"bytes_per_second"`
 	// NotCopied names the folders that could not be read: their owners moved with their
 	// locations as they were.
 	NotCopied []Note `json:"not_copied"`

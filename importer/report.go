@@ -259,4 +259,7 @@ func (r *Report) finish(committed *tally, started time.Time, complete bool) {
 	r.Counts = committed.ordered()
 	r.Seconds = time.Since(started).Seconds()
 	r.Complete = complete
+	if a := r.Artifacts; a != nil && r.Seconds > 0 {
+		a.BytesPerSecond = int64(float64(a.Bytes) / r.Seconds)
+	}
 }

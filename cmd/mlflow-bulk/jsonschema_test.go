@@ -39,7 +39,11 @@ func TestImportJSONMatchesItsSchema(t *testing.T) {
 	first := run("import", root, "--to", target, "--json")
 	again := run("import", root, "--to", target, "--json")
 	failed := run("import", filepath.Join(t.TempDir(), "missing"), "--to", target, "--json")
-	for name, got := range map[string]map[string]any{"first": first, "again": again, "failed": failed} {
+	copied := run("import", root, "--to", testenv.SQLite(t), "--copy-artifacts", filepath.Join(t.TempDir(), "artifacts"), "--json")
+	if _, ok := copied["artifacts"].(map[string]any); !ok {
+		t.Errorf("an import with --copy-artifacts has no artifacts object: %v", copied)
+	}
+	for name, got := range map[string]map[string]any{"first": first, "again": again, "failed": failed, "copied": copied} {
 		for _, problem := range validate(schemaDoc, schemaDoc, got, "$") {
 			t.Errorf("%s: %s", name, problem)
 		}

@@ -99,8 +99,12 @@ func printArtifacts(out io.Writer, r *importer.Report) {
 	if r.DryRun {
 		verb = "would be copied"
 	}
-	fmt.Fprintf(out, "\nArtifacts into %s: %d files %s (%s); %d files (%s) were there already with the same size and MD5\n",
-		a.Destination, a.Files, verb, progress.Bytes(a.Bytes), a.SameFiles, progress.Bytes(a.SameBytes))
+	rate := ""
+	if !r.DryRun && a.Files > 0 && r.Seconds >= 1 {
+		rate = ", " + progress.Bytes(a.BytesPerSecond) + "/s"
+	}
+	fmt.Fprintf(out, "\nArtifacts into %s: %d files %s (%s%s); %d files (%s) were there already with the same size and MD5\n",
+		a.Destination, a.Files, verb, progress.Bytes(a.Bytes), rate, a.SameFiles, progress.Bytes(a.SameBytes))
 	if len(a.NotCopied) > 0 {
 		fmt.Fprintf(out, "Not copied (%d locations mlflow-bulk cannot read; these moved with their locations as they were):\n", len(a.NotCopied))
 		for _, n := range a.NotCopied {
