@@ -205,6 +205,38 @@ func TestMLflowServesCopiedArtifacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	server := testenv.MLflowServer(t, target, "--artifacts-destination", dest)
+	if served := serveEveryFile(t, server, target, store); int64(served) != report.Artifacts.Files || served == 0 {
+		t.Fatalf("MLflow served %d files, the import copied %d", served, report.Artifacts.Files)
+	}
+}
+
+// TestMLflowReadsCopyInS3: the issue's own case end to end. A real file store goes into
+// PostgreSQL and an S3 bucket in one import, and MLflow's own server, pointed at both,
+// lists every file of every run and serves each byte for byte, reading S3 with its own
+// artifact repository (boto3).
+func TestMLflowReadsCopyInS3(t *testing.T) {
+	store := testenv.Sample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
+	bucket := testenv.Bucket(t, "s3")
+	target := testenv.Postgres(t)
+	rev311, err := schema.ForRelease("3.11")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := importer.Options{SchemaRevision: rev311, CopyArtifacts: copyInto(t, bucket, "")}
+	report, err := importtest.Import(t, target, opts, store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := testenv.MLflowServer(t, target, "--default-artifact-root", bucket)
+	if served := serveEveryFile(t, server, target, store); int64(served) != report.Artifacts.Files || served == 0 {
+		t.Fatalf("MLflow served %d files from S3, the import copied %d", served, report.Artifacts.Files)
+	}
+}
+
+// serveEveryFile lists, through MLflow's server, every file of every run the target
+// holds, fetches each and compares it with the source's; it returns how many it served.
+func serveEveryFile(t *testing.T, server, target, store string) int {
+	t.Helper()
 	served := 0
 	for _, runID := range columnValues(t, target, "SELECT run_uuid FROM runs") {
 		var walk func(path string)
@@ -234,9 +266,7 @@ func TestMLflowServesCopiedArtifacts(t *testing.T) {
 		}
 		walk("")
 	}
-	if int64(served) != report.Artifacts.Files || served == 0 {
-		t.Fatalf("MLflow served %d files, the import copied %d", served, report.Artifacts.Files)
-	}
+	return served
 }
 
 func runFolder(t *testing.T, store, runID string) string {
