@@ -3,6 +3,7 @@ package artifacts
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 )
@@ -31,7 +32,7 @@ func Compare(ctx context.Context, stores *Stores, from, to Place) ([]Difference,
 	if err := src.List(ctx, srcPrefix, func(o Object) error {
 		want[relKey(srcPrefix, o.Key)] = o
 		return nil
-	}); err != nil {
+	}); err != nil && !errors.Is(err, ErrNoFolder) {
 		return nil, 0, fmt.Errorf("listing %s: %w", from, err)
 	}
 	var diffs []Difference
@@ -61,7 +62,7 @@ func Compare(ctx context.Context, stores *Stores, from, to Place) ([]Difference,
 			diffs = append(diffs, Difference{Path: rel, What: "changed"})
 		}
 		return nil
-	}); err != nil {
+	}); err != nil && !errors.Is(err, ErrNoFolder) {
 		return nil, 0, fmt.Errorf("listing %s: %w", to, err)
 	}
 	for rel := range want {

@@ -3,7 +3,8 @@ package artifacts
 import (
 	"bytes"
 	"context"
-	"crypto/md5" //nolint:gosec // MD5 is the checksum object stores keep, compared, not trusted for security
+	"crypto/md5"
+	"errors" //nolint:gosec // MD5 is the checksum object stores keep, compared, not trusted for security
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +30,10 @@ type Stats struct {
 	// SameFiles and SameBytes were at the destination already, with the same size and
 	// MD5, and were not copied again.
 	SameFiles, SameBytes int64
+	// NoFolder counts the local folders that did not exist (nothing to copy);
+	// FirstNoFolder names one.
+	NoFolder      int64
+	FirstNoFolder string
 }
 
 // Copier copies jobs' files with a bounded number of transfers side by side. Submit
@@ -41,7 +46,8 @@ type Copier struct {
 	// onProgress, when set, is called after each file with the totals so far.
 	onProgress func(Stats)
 
-	files, bytes, sameFiles, sameBytes atomic.Int64
+	files, bytes, sameFiles, sameBytes, noFolder atomic.Int64
+	firstNoFolder                                atomic.Value
 
 	mu      sync.Mutex
 	listing *errgroup.Group
@@ -60,7 +66,8 @@ func NewCopier(stores *Stores, workers int, dryRun bool, onProgress func(Stats))
 
 // Stats are the totals so far.
 func (c *Copier) Stats() Stats {
-	return Stats{Files: c.files.Load(), Bytes: c.bytes.Load(), SameFiles: c.sameFiles.Load(), SameBytes: c.sameBytes.Load()}
+	first, _ := c.firstNoFolder.Load().(string)
+	return Stats{Files: c.files.Load(), Bytes: c.bytes.Load(), SameFiles: c.sameFiles.Load(), SameBytes: c.sameBytes.Load(), NoFolder: c.noFolder.Load(), FirstNoFolder: first}
 }
 
 // Submit starts copying job's files. It blocks while as many folders as there are
@@ -128,6 +135,11 @@ func (c *Copier) copyFolder(ctx context.Context, copying *errgroup.Group, job Jo
 		return ctx.Err()
 	})
 	pending.Wait()
+	if errors.Is(err, ErrNoFolder) {
+		c.noFolder.Add(1)
+		c.firstNoFolder.CompareAndSwap(nil, job.From.String())
+		return fileErr
+	}
 	if err != nil {
 		return fmt.Errorf("listing the artifacts of %s at %s: %w", job.Owner, job.From, err)
 	}

@@ -2,6 +2,7 @@ package artifacts
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,7 +142,7 @@ func TestSourceIsNeverWritten(t *testing.T) {
 	// Listing a folder that does not exist is empty and creates nothing.
 	missing := filepath.Join(src, "no", "such")
 	n := 0
-	if err := st.List(context.Background(), place(t, missing).Prefix, func(Object) error { n++; return nil }); err != nil || n != 0 {
+	if err := st.List(context.Background(), place(t, missing).Prefix, func(Object) error { n++; return nil }); !errors.Is(err, ErrNoFolder) || n != 0 {
 		t.Fatalf("listing a missing folder: %d files, %v", n, err)
 	}
 	if _, err := os.Stat(missing); !os.IsNotExist(err) {

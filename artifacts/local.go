@@ -56,7 +56,7 @@ func (s *localStore) List(ctx context.Context, prefix string, fn func(Object) er
 	}
 	info, err := os.Stat(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil // MLflow lists a folder that was never made as empty.
+		return fmt.Errorf("%s: %w", dir, ErrNoFolder)
 	}
 	if err != nil {
 		return err

@@ -25,7 +25,8 @@ type Object struct {
 // Store is one place files live: a local folder or one bucket or container.
 type Store interface {
 	// List calls fn for every file under prefix (a folder: files whose key starts with
-	// prefix + "/"), in no promised order. A prefix with no file lists nothing.
+	// prefix + "/"), in no promised order. A prefix with no file lists nothing; a local
+	// folder that does not exist is ErrNoFolder.
 	List(ctx context.Context, prefix string, fn func(Object) error) error
 	// Stat is the file at key; ok is false when there is none.
 	Stat(ctx context.Context, key string) (obj Object, ok bool, err error)
@@ -46,6 +47,10 @@ type Upload interface {
 	// Abort drops what was written.
 	Abort()
 }
+
+// ErrNoFolder is a local folder that does not exist: nothing to list, as MLflow reads
+// it, but worth a word (the files may be on another machine).
+var ErrNoFolder = errors.New("no such folder")
 
 // ErrUnsupported is a location of a kind mlflow-bulk cannot read or write (an HDFS,
 // FTP or Databricks path, a server's mlflow-artifacts: location with no artifacts root

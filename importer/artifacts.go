@@ -43,7 +43,8 @@ type ArtifactsReport struct {
 	BytesPerSecond int64 `json:"bytes_per_second"`
 	// NotCopied names the folders that could not be read: their owners moved with their
 	// locations as they were.
-	NotCopied []Note `json:"not_copied"`
+	NotCopied     []Note `json:"not_copied"`
+	NotCopiedMore int64  `json:"not_copied_not_listed,omitempty"`
 }
 
 // artifactMover copies the files of the runs (and logged models and traces) an import
@@ -108,7 +109,11 @@ func (a *artifactMover) move(ctx context.Context, owner, file, runID, from, sour
 		if a.opts.CopyArtifacts.StopOnUnreadable {
 			return "", remedy.With(fmt.Errorf("%w\nNothing of this batch was committed", inErr), remedy.Remedy{Option: OptionArtifactsUnreadable, Value: "keep-location", Does: "to move it with its location as it was, named in the report"})
 		}
-		a.report.Artifacts.NotCopied = append(a.report.Artifacts.NotCopied, Note{Source: a.sourceName, Path: sourceLocation, Reason: err.Error(), RunID: runID})
+		if r := a.report.Artifacts; len(r.NotCopied) < maxNotes {
+			r.NotCopied = append(r.NotCopied, Note{Source: a.sourceName, Path: sourceLocation, Reason: err.Error(), RunID: runID})
+		} else {
+			r.NotCopiedMore++
+		}
 		return sourceLocation, nil
 	}
 	dst, ok := a.layout.Physical(to)
@@ -141,9 +146,14 @@ func (a *artifactMover) tallyStats() {
 	r.Files, r.Bytes, r.SameFiles, r.SameBytes = s.Files, s.Bytes, s.SameFiles, s.SameBytes
 }
 
-// close releases the stores; it waits for copies an error left running.
+// close releases the stores; it waits for copies an error left running, and says how
+// many locations named local folders that do not exist.
 func (a *artifactMover) close() {
 	_ = a.copier.Wait()
 	a.tallyStats()
 	_ = a.stores.Close()
+	if s := a.copier.Stats(); s.NoFolder > 0 {
+		a.report.Notices = append(a.report.Notices, fmt.Sprintf("%d artifact folders of runs, logged models or traces do not exist (%s, for one): there was nothing of them to copy, and MLflow shows them as empty. "+
+			"Where such files are kept on another machine, put them at those places and import again with %s", s.NoFolder, s.FirstNoFolder, remedy.Mention(OptionReread)))
+	}
 }
