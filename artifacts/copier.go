@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -249,9 +250,14 @@ func (cr *ctxReader) Read(p []byte) (int, error) {
 	return cr.r.Read(p)
 }
 
+// relKey is a file's path below the folder prefix; a file listed as the prefix itself
+// (a source's lone file) is its base name.
 func relKey(prefix, key string) string {
 	if prefix == "" {
 		return key
+	}
+	if key == prefix {
+		return path.Base(key)
 	}
 	return strings.TrimPrefix(key, prefix+"/")
 }

@@ -520,3 +520,36 @@ func TestCopyFromTrackingServer(t *testing.T) {
 		t.Fatalf("verify against the server: %d files, %+v", vr.ArtifactFiles, vr.Differences)
 	}
 }
+
+// TestCopyExportedTraceSpans: an export's traces.json beside a trace.json (the trace's
+// spans) is copied to the trace's place in the layout, under the name MLflow reads it
+// by, and the trace's tag points there.
+func TestCopyExportedTraceSpans(t *testing.T) {
+	tree := t.TempDir()
+	importtest.WriteFile(t, tree, "exp/experiment.json", `{"system": {}, "mlflow": {"experiment": {"experiment_id": "5", "name": "agents"}, "runs": []}}`)
+	importtest.WriteFile(t, tree, "exp/traces/tr-1/trace.json", `{"system": {}, "mlflow": {"info": {"trace_id": "tr-1", "trace_location": {"type": "MLFLOW_EXPERIMENT", "mlflow_experiment": {"experiment_id": "5"}},`+
+		` "request_time": 1700000000000, "state": "OK", "execution_duration": 42, "trace_metadata": {}, "tags": {"mlflow.artifactLocation": "file:///elsewhere/mlruns/5/traces/tr-1/artifacts"}}}}`)
+	spans := `{"spans": [{"name": "root", "trace_id": "tr-1", "span_id": "s1"}]}`
+	importtest.WriteFile(t, tree, "exp/traces/tr-1/traces.json", spans)
+	dest := filepath.Join(t.TempDir(), "copied")
+	target := testenv.SQLite(t)
+	opts := importer.Options{CopyArtifacts: copyInto(t, dest, "")}
+	report, err := importtest.Import(t, target, opts, tree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if report.Artifacts.Files != 1 {
+		t.Fatalf("copied %d files, want the trace's spans", report.Artifacts.Files)
+	}
+	got, err := os.ReadFile(filepath.Join(dest, "5", "traces", "tr-1", "artifacts", "traces.json"))
+	if err != nil || string(got) != spans {
+		t.Fatalf("the spans at the copy: %q, %v", got, err)
+	}
+	tag := columnValues(t, target, "SELECT value FROM trace_tags WHERE request_id = 'tr-1' AND key = 'mlflow.artifactLocation'")
+	if len(tag) != 1 || tag[0] != "file://"+dest+"/5/traces/tr-1/artifacts" {
+		t.Fatalf("the trace's artifact tag: %v", tag)
+	}
+	if vr := importtest.Verify(t, target, verify.Options{CopyArtifacts: &opts.CopyArtifacts.Layout}, tree); len(vr.Differences) != 0 || vr.ArtifactFiles != 1 {
+		t.Fatalf("verify: %d files, %+v", vr.ArtifactFiles, vr.Differences)
+	}
+}

@@ -61,8 +61,13 @@ func (s *localStore) List(ctx context.Context, prefix string, fn func(Object) er
 	if err != nil {
 		return err
 	}
+	if info.Mode().IsRegular() {
+		// One file a source keeps apart from any folder (an export's spans file): it is
+		// the folder's one file, under its own name.
+		return fn(Object{Key: prefix, Size: info.Size()})
+	}
 	if !info.IsDir() {
-		return fmt.Errorf("artifact location %s is a file, not a folder", dir)
+		return fmt.Errorf("artifact location %s is neither a file nor a folder", dir)
 	}
 	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {

@@ -391,9 +391,13 @@ func (s *exportImport) readTraces(ctx context.Context, files []string) error {
 			}
 			continue
 		}
+		if spans := filepath.Join(filepath.Dir(path), "traces.json"); regularFile(spans) {
+			tr.ArtifactsAt = spans
+		}
 		if !told {
 			told = true
-			msg := "the spans of exported traces are files of the export (traces.json beside each trace.json): copy them to the location each trace's mlflow.artifactLocation tag names for MLflow to show them"
+			msg := "the spans of exported traces are files of the export (traces.json beside each trace.json): copy them to the location each trace's mlflow.artifactLocation tag names for MLflow to show them, " +
+				"as an import that copies artifacts does"
 			if err := s.Emit(ctx, &sources.Notice{Path: path, Message: msg}); err != nil {
 				return err
 			}
@@ -629,4 +633,10 @@ func sortedTags(m map[string]string) []sources.Tag {
 		out = append(out, sources.Tag{Key: k, Value: m[k]})
 	}
 	return out
+}
+
+// regularFile tells whether p is a file (not a folder, not a link to elsewhere).
+func regularFile(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.Mode().IsRegular()
 }
