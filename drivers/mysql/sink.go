@@ -51,7 +51,7 @@ func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Si
 	}
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("connect to %s: %s", uri.Redacted(), describeMySQLError(err))
+		return nil, fmt.Errorf("connect to %s: %s%s", uri.Redacted(), describeMySQLError(err), missingDatabaseHint(err, cfg.DBName, opts.ReadOnly))
 	}
 	s := &mysqlSink{uri: uri, db: db, conn: conn, opts: opts, lockName: "mlflow-bulk:" + cfg.DBName}
 	if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@sql_mode, ''), '"+sessionSQLMode+"')"); err != nil {
@@ -80,6 +80,16 @@ func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Si
 		s.loadData = true
 	}
 	return s, nil
+}
+
+// missingDatabaseHint says how to create a target database that does not exist (error
+// 1049): an import does not create one, as MLflow's server does not.
+func missingDatabaseHint(err error, name string, readOnly bool) string {
+	var myErr *mysql.MySQLError
+	if readOnly || !errors.As(err, &myErr) || myErr.Number != 1049 {
+		return ""
+	}
+	return fmt.Sprintf("\nCreate it first, then run again: in the mariadb or mysql client, CREATE DATABASE %s CHARACTER SET utf8mb4;", "`"+strings.ReplaceAll(name, "`", "``")+"`")
 }
 
 func describeMySQLError(err error) string {

@@ -30,7 +30,7 @@ func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Si
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %s", uri.Redacted(), describeConnectError(err))
+		return nil, fmt.Errorf("connect to %s: %s%s", uri.Redacted(), describeConnectError(err), missingDatabaseHint(err, cfg, opts.ReadOnly))
 	}
 	s := &pgSink{uri: uri, conn: conn, opts: opts}
 	if !opts.ReadOnly && !opts.LockPerTransaction {
@@ -44,6 +44,17 @@ func openSink(ctx context.Context, uri *dburi.URI, opts sinks.Options) (sinks.Si
 
 // describeConnectError keeps the server's reason (wrong password, unknown database,
 // refused connection) and drops pgx's repetition of the connection string.
+// missingDatabaseHint says how to create a target database that does not exist
+// (invalid_catalog_name): an import does not create one, as MLflow's server does not.
+func missingDatabaseHint(err error, cfg *pgx.ConnConfig, readOnly bool) string {
+	var pgErr *pgconn.PgError
+	if readOnly || !errors.As(err, &pgErr) || pgErr.Code != "3D000" {
+		return ""
+	}
+	return fmt.Sprintf("\nCreate it first, then run again: createdb -h %s -p %d -U %s %s (or, in psql, CREATE DATABASE %s;)",
+		cfg.Host, cfg.Port, cfg.User, cfg.Database, pgx.Identifier{cfg.Database}.Sanitize())
+}
+
 func describeConnectError(err error) string {
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
