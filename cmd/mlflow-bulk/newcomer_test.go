@@ -90,3 +90,19 @@ func TestSchemaShowOfAnotherDatabase(t *testing.T) {
 		t.Errorf("schema show of a database that is not MLflow's:\n%s", got)
 	}
 }
+
+// TestInterruptionSaysWhatItLeft: a dry run or a command that only reads says an
+// interruption changed nothing; an import says a re-run finishes.
+func TestInterruptionSaysWhatItLeft(t *testing.T) {
+	for args, want := range map[string]string{
+		"import ./mlruns --to sqlite:///x.db":           "run the same command again to finish",
+		"import ./mlruns --to sqlite:///x.db --dry-run": "the dry run wrote nothing",
+		"--json verify ./mlruns --to sqlite:///x.db":    "nothing was changed",
+		"inspect ./mlruns":                              "nothing was changed",
+		"export ./mlruns --out d":                       "no dump was written",
+	} {
+		if got := interruptedText(strings.Fields(args)); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want %q", args, got, want)
+		}
+	}
+}

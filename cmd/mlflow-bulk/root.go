@@ -30,7 +30,7 @@ func Main(args []string, io *IOStreams) ExitCode {
 	if err != nil && !errors.Is(err, errSkippedInvalid) && !errors.Is(err, errDifferences) {
 		msg := errorText(err)
 		if ctx.Err() != nil {
-			msg = "interrupted: nothing of the open batch was committed; run the same command again to finish"
+			msg = interruptedText(args)
 		}
 		fmt.Fprintln(io.ErrOut, "mlflow-bulk: "+strings.TrimSpace(msg))
 	}
@@ -47,6 +47,30 @@ func Main(args []string, io *IOStreams) ExitCode {
 		}{errorText(err), code})
 	}
 	return code
+}
+
+// interruptedText says what an interruption left: a command that writes to a target
+// committed whole batches, which a re-run finishes; one that only reads, or a dry run,
+// changed nothing.
+func interruptedText(args []string) string {
+	command := ""
+	for _, a := range args {
+		if a == "--dry-run" || a == "--dry-run=true" {
+			return "interrupted: the dry run wrote nothing"
+		}
+		if command == "" && !strings.HasPrefix(a, "-") {
+			command = a
+		}
+	}
+	switch command {
+	case "import":
+		return "interrupted: nothing of the open batch was committed; run the same command again to finish"
+	case "export":
+		return "interrupted: no dump was written (its folder is only renamed into place once whole); run the same command again"
+	case "schema":
+		return "interrupted: run the same command again to finish (a schema creation resumes where it stopped)"
+	}
+	return "interrupted: nothing was changed"
 }
 
 // wantsJSON reports whether the arguments ask for --json output.
