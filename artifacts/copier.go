@@ -3,8 +3,8 @@ package artifacts
 import (
 	"bytes"
 	"context"
-	"crypto/md5"
-	"errors" //nolint:gosec // MD5 is the checksum object stores keep, compared, not trusted for security
+	"crypto/md5" //nolint:gosec // MD5 is the checksum object stores keep, compared, not trusted for security
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,8 +44,6 @@ type Copier struct {
 	stores  *Stores
 	workers int
 	dryRun  bool
-	// onProgress, when set, is called after each file with the totals so far.
-	onProgress func(Stats)
 
 	files, bytes, sameFiles, sameBytes, noFolder atomic.Int64
 	firstNoFolder                                atomic.Value
@@ -57,12 +55,12 @@ type Copier struct {
 }
 
 // NewCopier copies between the stores of stores, workers files at a time; a dry run
-// only counts what it would copy.
-func NewCopier(stores *Stores, workers int, dryRun bool, onProgress func(Stats)) *Copier {
+// only counts what it would copy. Stats tells the totals at any time, for progress.
+func NewCopier(stores *Stores, workers int, dryRun bool) *Copier {
 	if workers < 1 {
 		workers = 1
 	}
-	return &Copier{stores: stores, workers: workers, dryRun: dryRun, onProgress: onProgress}
+	return &Copier{stores: stores, workers: workers, dryRun: dryRun}
 }
 
 // Stats are the totals so far.
@@ -158,13 +156,11 @@ func (c *Copier) copyFile(ctx context.Context, src Store, obj Object, dst Store,
 	if same {
 		c.sameFiles.Add(1)
 		c.sameBytes.Add(obj.Size)
-		c.report()
 		return nil
 	}
 	if c.dryRun {
 		c.files.Add(1)
 		c.bytes.Add(obj.Size)
-		c.report()
 		return nil
 	}
 	r, err := src.Open(ctx, obj.Key)
@@ -192,14 +188,7 @@ func (c *Copier) copyFile(ctx context.Context, src Store, obj Object, dst Store,
 	}
 	c.files.Add(1)
 	c.bytes.Add(n)
-	c.report()
 	return nil
-}
-
-func (c *Copier) report() {
-	if c.onProgress != nil {
-		c.onProgress(c.Stats())
-	}
 }
 
 // sameFile tells whether dst holds obj already: the same size and the same MD5 (read

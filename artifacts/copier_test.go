@@ -57,7 +57,7 @@ func copyOnce(t *testing.T, dest string, dryRun bool, jobs ...Job) Stats {
 	t.Helper()
 	stores := NewStores(dest)
 	defer func() { _ = stores.Close() }()
-	c := NewCopier(stores, 3, dryRun, nil)
+	c := NewCopier(stores, 3, dryRun)
 	for _, j := range jobs {
 		c.Submit(context.Background(), j)
 	}

@@ -46,7 +46,7 @@ func TestObjectStores(t *testing.T) {
 			copyAll := func(dest string, job artifacts.Job) artifacts.Stats {
 				stores := artifacts.NewStores(dest)
 				defer func() { _ = stores.Close() }()
-				c := artifacts.NewCopier(stores, 4, false, nil)
+				c := artifacts.NewCopier(stores, 4, false)
 				c.Submit(ctx, job)
 				if err := c.Wait(); err != nil {
 					t.Fatal(err)

@@ -60,7 +60,7 @@ type artifactMover struct {
 func newArtifactMover(b base, c *ArtifactCopy) *artifactMover {
 	stores := artifacts.NewStores(localRoot(c.Layout.Root))
 	b.report.Artifacts = &ArtifactsReport{Destination: c.Layout.Root.String(), NotCopied: []Note{}}
-	return &artifactMover{base: b, layout: c.Layout, stores: stores, copier: artifacts.NewCopier(stores, c.Workers, b.opts.DryRun, nil)}
+	return &artifactMover{base: b, layout: c.Layout, stores: stores, copier: artifacts.NewCopier(stores, c.Workers, b.opts.DryRun)}
 }
 
 // artifactServer is a source that serves its own artifacts (a tracking server whose
