@@ -27,12 +27,12 @@ test: check
 	set -o pipefail; scripts/test-servers run $(GO) test -json -count=1 -p 1 -timeout 20m ./... 2>&1 | bin/testsummary
 
 # The packages that run goroutines side by side (the producer of a source, the file
-# store's workers, the import's read-ahead, MySQL's LOAD DATA pipe, progress), under the
+# store's workers, the import's read-ahead, MySQL's LOAD DATA pipe, progress, artifact copies), under the
 # race detector. Of the importer, the tests that drive its read-ahead and concurrent
 # imports: its whole suite under -race would take most of an hour on two cores. Of the
 # tracking server source, its pipeline runs under -race in the conformance and retry tests;
 # every real sample through a server is left to the plain run.
-RACE_PACKAGES := ./sources/... ./drivers/... ./internal/progress ./cmd/...
+RACE_PACKAGES := ./sources/... ./drivers/... ./internal/progress ./cmd/... ./artifacts/...
 RACE_IMPORTER := TestReadAheadMerge|TestNoOpReimportAsksPerWindow|TestConcurrentImports|TestImportRealFileStores|TestSQLDumpsImportAsTheLiveDatabase
 race:
 	$(GO) build -o bin/testsummary ./internal/tools/testsummary
