@@ -24,22 +24,7 @@ func TestPostgresChecksAsMLflowWritesThem(t *testing.T) {
 		t.Fatal("7d34483879f0 unknown")
 	}
 	byBulk := testenv.Postgres(t)
-	ctx := context.Background()
-	writer, err := all.Registry().Open(ctx, byBulk, sinks.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tx, err := writer.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := live.Create(ctx, tx, schema.Postgres, rev, live.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	writer.Close() // and its lock with it
+	createAt(t, byBulk, schema.Postgres, rev)
 	want, got := checks(t, byMLflow), checks(t, byBulk)
 	if len(want) == 0 {
 		t.Fatal("MLflow's schema has no CHECK constraints: the query read nothing")
@@ -81,4 +66,82 @@ func checks(t *testing.T, uri string) map[string]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// createAt creates MLflow's schema at rev in the database at uri, as schema init does.
+func createAt(t *testing.T, uri string, d schema.Dialect, rev *schema.Revision) {
+	t.Helper()
+	ctx := context.Background()
+	writer, err := all.Registry().Open(ctx, uri, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writer.Close() // and its lock with it
+	tx, err := writer.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := live.Create(ctx, tx, d, rev, live.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMariaDBChecksAsMLflowWritesThem: on MariaDB, the CHECK constraints of a schema
+// mlflow-bulk creates have the names and text of those MLflow's own server creates in an
+// empty database (its head, 7d34483879f0): MariaDB names an unnamed constraint
+// CONSTRAINT_N and keeps a literal as written, where MySQL's dumps, which the held DDL
+// comes from, say runs_chk_1 and _utf8mb4'…'.
+func TestMariaDBChecksAsMLflowWritesThem(t *testing.T) {
+	byMLflow := testenv.MySQL(t)
+	testenv.MLflowServer(t, byMLflow)
+	rev, ok := schema.Lookup("7d34483879f0")
+	if !ok {
+		t.Fatal("7d34483879f0 unknown")
+	}
+	byBulk := testenv.MySQL(t)
+	createAt(t, byBulk, schema.MySQL, rev)
+	read := func(uri string) map[string]bool {
+		ctx := context.Background()
+		sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sink.Close()
+		tx, err := sink.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = tx.Rollback(ctx) }()
+		out := map[string]bool{}
+		err = live.EachRow(ctx, tx, "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()", nil,
+			func(scan func(...any) error) error {
+				var table, name, clause string
+				if err := scan(&table, &name, &clause); err != nil {
+					return err
+				}
+				out[table+" "+name+" "+clause] = true
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	want, got := read(byMLflow), read(byBulk)
+	if len(want) == 0 {
+		t.Fatal("MLflow's schema has no CHECK constraints: the query read nothing")
+	}
+	for c := range want {
+		if !got[c] {
+			t.Errorf("MLflow's %q is not in mlflow-bulk's schema", c)
+		}
+	}
+	for c := range got {
+		if !want[c] {
+			t.Errorf("mlflow-bulk's %q is not in MLflow's schema", c)
+		}
+	}
 }

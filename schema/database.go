@@ -32,6 +32,13 @@ type Database struct {
 	// (host=… dbname=…) as well as URIs.
 	KeywordValue bool
 
+	// ServerVersion asks a server what it is; ServerDDL, where set, rewrites one
+	// statement of MLflow's held DDL into the form MLflow's own migrations leave on that
+	// server (the text comes from one product's dumps; a kindred product names and
+	// stores some things otherwise).
+	ServerVersion string
+	ServerDDL     func(version, stmt string) string
+
 	// Placeholders rewrites the '?' placeholders of mlflow-bulk's queries into the
 	// database's own; nil where '?' is its own.
 	Placeholders func(query string) string

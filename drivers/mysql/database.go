@@ -1,6 +1,7 @@
 package mysql
 
 import (
+	"regexp"
 	"strings"
 
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -22,6 +23,8 @@ var mysqlDatabase = &schema.Database{
 	// schema.MySQL keeps no insertion order: the history's own order serves.
 	MetricOrder: `"timestamp", step, "key", value`,
 
+	ServerVersion: "SELECT VERSION()",
+	ServerDDL:     mariaDBForm,
 	Introspection: schema.Introspection{
 		Tables:       "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
 		Indexes:      "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
@@ -52,4 +55,20 @@ func collationName(name string) string {
 		}
 		return -1
 	}, name)
+}
+
+// namedCheck is a CHECK constraint named as MySQL names an unnamed one (<table>_chk_N).
+var namedCheck = regexp.MustCompile("CONSTRAINT `?[A-Za-z0-9_]+_chk_[0-9]+`? CHECK")
+
+// mariaDBForm is a statement of the held DDL (dumps of MLflow's schema on MySQL) as
+// MLflow's migrations leave it on MariaDB: its CHECK constraints unnamed, so that MariaDB
+// names them itself (CONSTRAINT_1, …, where MySQL says runs_chk_1), and string literals
+// without MySQL's _utf8mb4 introducer, which MariaDB keeps in the constraint's text.
+// On MySQL the text is MLflow's own already.
+func mariaDBForm(version, stmt string) string {
+	if !strings.Contains(version, "MariaDB") {
+		return stmt
+	}
+	stmt = namedCheck.ReplaceAllString(stmt, "CHECK")
+	return strings.ReplaceAll(stmt, "_utf8mb4'", "'")
 }

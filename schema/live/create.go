@@ -30,6 +30,9 @@ func Create(ctx context.Context, db DB, d schema.Dialect, r *schema.Revision, op
 	if err != nil {
 		return err
 	}
+	if stmts, err = ServerForm(ctx, db, d, stmts); err != nil {
+		return err
+	}
 	var have map[string]bool
 	if opts.Resume {
 		if err := checkResumable(ctx, db, d, r, stmts); err != nil {
@@ -214,4 +217,23 @@ func checkResumable(ctx context.Context, db DB, d schema.Dialect, r *schema.Revi
 	sort.Strings(strays)
 	return fmt.Errorf("%w: the database holds part of a schema (an interrupted creation), but not of %s's: %s. "+
 		"It holds no data: drop those tables (or the database) and create the schema again", ErrStrayTables, r, strings.Join(strays, "; "))
+}
+
+// ServerForm is the statements as the server at hand takes them from MLflow's
+// migrations (the database's ServerDDL), or as they are.
+func ServerForm(ctx context.Context, db DB, d schema.Dialect, stmts []string) ([]string, error) {
+	desc := d.Database()
+	if desc.ServerDDL == nil || desc.ServerVersion == "" {
+		return stmts, nil
+	}
+	var version string
+	err := EachRow(ctx, db, desc.ServerVersion, nil, func(scan func(...any) error) error { return scan(&version) })
+	if err != nil {
+		return nil, fmt.Errorf("ask the server its version: %w", err)
+	}
+	out := make([]string, len(stmts))
+	for i, stmt := range stmts {
+		out[i] = desc.ServerDDL(version, stmt)
+	}
+	return out, nil
 }
