@@ -14,12 +14,10 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
-	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
-	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/verify"
 )
 
@@ -309,33 +307,13 @@ func getBytes(t *testing.T, u string) []byte {
 // columnValues are the values of a query's one text column.
 func columnValues(t *testing.T, uri, query string) []string {
 	t.Helper()
-	ctx := context.Background()
-	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	tx, err := sink.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	rows, err := tx.Query(ctx, query)
-	if err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
+	importtest.EachRow(t, uri, query, func(scan func(...any) error) error {
 		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
+		err := scan(&s)
 		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+		return err
+	})
 	return out
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
+	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
 	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
@@ -41,19 +42,8 @@ func TestPostgresChecksAsMLflowWritesThem(t *testing.T) {
 // writes them back.
 func checks(t *testing.T, uri string) map[string]string {
 	t.Helper()
-	ctx := context.Background()
-	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	tx, err := sink.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
 	out := map[string]string{}
-	err = live.EachRow(ctx, tx, "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' AND connamespace = current_schema()::regnamespace", nil,
+	importtest.EachRow(t, uri, "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c' AND connamespace = current_schema()::regnamespace",
 		func(scan func(...any) error) error {
 			var table, def string
 			if err := scan(&table, &def); err != nil {
@@ -62,9 +52,6 @@ func checks(t *testing.T, uri string) map[string]string {
 			out[table+" "+strings.SplitN(def, "::", 2)[0]] = def
 			return nil
 		})
-	if err != nil {
-		t.Fatal(err)
-	}
 	return out
 }
 
@@ -104,19 +91,8 @@ func TestMariaDBChecksAsMLflowWritesThem(t *testing.T) {
 	byBulk := testenv.MySQL(t)
 	createAt(t, byBulk, schema.MySQL, rev)
 	read := func(uri string) map[string]bool {
-		ctx := context.Background()
-		sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sink.Close()
-		tx, err := sink.Begin(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = tx.Rollback(ctx) }()
 		out := map[string]bool{}
-		err = live.EachRow(ctx, tx, "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()", nil,
+		importtest.EachRow(t, uri, "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
 			func(scan func(...any) error) error {
 				var table, name, clause string
 				if err := scan(&table, &name, &clause); err != nil {
@@ -125,9 +101,6 @@ func TestMariaDBChecksAsMLflowWritesThem(t *testing.T) {
 				out[table+" "+name+" "+clause] = true
 				return nil
 			})
-		if err != nil {
-			t.Fatal(err)
-		}
 		return out
 	}
 	want, got := read(byMLflow), read(byBulk)

@@ -13,6 +13,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/database"
@@ -154,4 +155,25 @@ func HostileStore(t *testing.T) string {
 		"metrics/loss":    "1 0.5 0\n2 nan 1\n3 inf 2\n4 -inf 3\n5 1e-300 4\n",
 		"metrics/a b/c d": "7 -0.0 0\n",
 	})
+}
+
+// EachRow runs a query on the database at uri in a read-only transaction, closed
+// before it returns (a SQLite reader left open would hold off the test's next import),
+// and hands fn each row.
+func EachRow(t *testing.T, uri, query string, fn func(scan func(...any) error) error) {
+	t.Helper()
+	ctx := context.Background()
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if err := live.EachRow(ctx, tx, query, nil, fn); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
 }
