@@ -36,7 +36,7 @@ func TestCopyArtifactsCommand(t *testing.T) {
 		return code, out.String(), errOut.String()
 	}
 	code, out, errOut := run("import", root, "--to", target, "--copy-artifacts", dest)
-	if code != ExitOK || !strings.Contains(out, "Artifacts into file://"+dest+": 3 files copied (36 B)") {
+	if code != ExitOK || !strings.Contains(out, "Artifacts into file://"+dest+": 3 files copied (36 B") {
 		t.Fatalf("import: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = run("import", root, "--to", target, "--copy-artifacts", dest, "--reread", "--json")
