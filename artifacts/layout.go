@@ -103,3 +103,45 @@ func ModelIDIn(location string) string {
 	}
 	return id
 }
+
+// Stored looks up the location a target holds for a run (model false) or a logged
+// model (true): "" when it holds none, or none the copy wrote.
+type Stored func(model bool, id string) (string, error)
+
+// RelocateVersion moves a model version's source and storage location to the copies
+// of the files they point into: a source inside its run's files (runID), a location in
+// a logged model's (models: the target has logged models). Others stay as they are.
+func RelocateVersion(source, storage, runID *string, models bool, stored Stored) (*string, *string, error) {
+	move := func(p *string, model bool, id, marker string) (*string, error) {
+		if p == nil || id == "" {
+			return p, nil
+		}
+		copied, err := stored(model, id)
+		if err != nil || copied == "" {
+			return p, err
+		}
+		if moved, ok := Relocate(*p, marker, copied); ok {
+			return &moved, nil
+		}
+		return p, nil
+	}
+	var err error
+	if runID != nil {
+		if source, err = move(source, false, *runID, RunMarker(*runID)); err != nil {
+			return source, storage, err
+		}
+	}
+	if !models {
+		return source, storage, nil
+	}
+	for _, p := range []**string{&source, &storage} {
+		if *p == nil {
+			continue
+		}
+		id := ModelIDIn(**p)
+		if *p, err = move(*p, true, id, ModelMarker(id)); err != nil {
+			return source, storage, err
+		}
+	}
+	return source, storage, nil
+}

@@ -413,33 +413,18 @@ func (ew *entityWriter) relocateVersion(ctx context.Context, v sources.ModelVers
 	if mover == nil {
 		return v, nil
 	}
-	move := func(p *string, of locationOwner, id, marker string) (*string, error) {
-		if p == nil || id == "" {
-			return p, nil
-		}
-		copied, found, err := ew.store.StoredLocation(ctx, of, id)
-		if err != nil || !found || !mover.inLayout(copied) {
-			return p, err
-		}
-		if moved, ok := artifacts.Relocate(*p, marker, copied); ok {
-			return &moved, nil
-		}
-		return p, nil
-	}
 	var err error
-	if v.RunID != nil {
-		if v.Source, err = move(v.Source, locationOfRun, *v.RunID, artifacts.RunMarker(*v.RunID)); err != nil {
-			return v, err
-		}
-	}
-	for _, p := range []**string{&v.Source, &v.StorageLocation} {
-		if *p == nil || !ew.rev.HasTable("logged_models") {
-			continue
-		}
-		id := artifacts.ModelIDIn(**p)
-		if *p, err = move(*p, locationOfModel, id, artifacts.ModelMarker(id)); err != nil {
-			return v, err
-		}
-	}
-	return v, nil
+	v.Source, v.StorageLocation, err = artifacts.RelocateVersion(v.Source, v.StorageLocation, v.RunID, ew.rev.HasTable("logged_models"),
+		func(model bool, id string) (string, error) {
+			of := locationOfRun
+			if model {
+				of = locationOfModel
+			}
+			copied, found, err := ew.store.StoredLocation(ctx, of, id)
+			if err != nil || !found || !mover.inLayout(copied) {
+				return "", err
+			}
+			return copied, nil
+		})
+	return v, err
 }

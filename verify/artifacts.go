@@ -138,7 +138,11 @@ func (f *artifactFiles) relocateVersions(ctx context.Context, tx sinks.Tx, hasMo
 	if f == nil {
 		return m, nil
 	}
-	stored := func(query, id string) (string, error) {
+	stored := func(model bool, id string) (string, error) {
+		query := "SELECT artifact_uri FROM runs WHERE run_uuid = ?"
+		if model {
+			query = "SELECT artifact_location FROM logged_models WHERE model_id = ?"
+		}
 		var location *string
 		err := live.EachRow(ctx, tx, query, []any{id}, func(scan func(...any) error) error { return scan(&location) })
 		if location == nil || !f.inLayout(*location) {
@@ -146,36 +150,12 @@ func (f *artifactFiles) relocateVersions(ctx context.Context, tx sinks.Tx, hasMo
 		}
 		return *location, err
 	}
-	move := func(p *string, query, id, marker string) (*string, error) {
-		if p == nil || id == "" {
-			return p, nil
-		}
-		copied, err := stored(query, id)
-		if err != nil {
-			return p, err
-		}
-		if moved, ok := artifacts.Relocate(*p, marker, copied); ok {
-			return &moved, nil
-		}
-		return p, nil
-	}
 	out := *m
 	out.Versions = make([]sources.ModelVersion, len(m.Versions))
 	for i, v := range m.Versions {
 		var err error
-		if v.RunID != nil {
-			if v.Source, err = move(v.Source, "SELECT artifact_uri FROM runs WHERE run_uuid = ?", *v.RunID, artifacts.RunMarker(*v.RunID)); err != nil {
-				return nil, err
-			}
-		}
-		for _, p := range []**string{&v.Source, &v.StorageLocation} {
-			if *p == nil || !hasModels {
-				continue
-			}
-			id := artifacts.ModelIDIn(**p)
-			if *p, err = move(*p, "SELECT artifact_location FROM logged_models WHERE model_id = ?", id, artifacts.ModelMarker(id)); err != nil {
-				return nil, err
-			}
+		if v.Source, v.StorageLocation, err = artifacts.RelocateVersion(v.Source, v.StorageLocation, v.RunID, hasModels, stored); err != nil {
+			return nil, err
 		}
 		out.Versions[i] = v
 	}
