@@ -37,8 +37,9 @@ func (d Dialect) SinglePrecision(columnType string) bool {
 var ddlFiles embed.FS
 
 // CanCreate reports whether mlflow-bulk can create revision r on dialect d: it holds
-// its DDL, or derives it from a newer revision's (history.go).
-func CanCreate(r *Revision, d Dialect) bool { return held(r, d) || derivable(r, d) }
+// its DDL, derives it back from a newer revision's (history.go) or forward from the
+// newest it holds (history_after.go).
+func CanCreate(r *Revision, d Dialect) bool { return held(r, d) || derivable(r, d) || forwardable(r) }
 
 // held reports whether mlflow-bulk holds the DDL of revision r for dialect d as a file.
 func held(r *Revision, d Dialect) bool {
@@ -69,6 +70,8 @@ func Statements(r *Revision, d Dialect) ([]string, error) {
 		stmts, err = heldStatements(r, d)
 	case ok && derivable(r, d):
 		stmts, err = derive(r, base, d)
+	case forwardable(r):
+		stmts, err = deriveForward(r, d)
 	default:
 		return nil, fmt.Errorf("mlflow-bulk cannot create revision %s on %s; it can create %s", r.ID, d, creatableRange(d))
 	}
@@ -91,8 +94,11 @@ func creatableRange(d Dialect) string {
 	return fmt.Sprintf("%s to %s", revs[0], revs[len(revs)-1])
 }
 
-func heldStatements(r *Revision, d Dialect) ([]string, error) {
-	data, err := ddlFiles.ReadFile(ddlPath(r, d))
+func heldStatements(r *Revision, d Dialect) ([]string, error) { return statementsIn(ddlPath(r, d)) }
+
+// statementsIn reads the statements of a held DDL file.
+func statementsIn(path string) ([]string, error) {
+	data, err := ddlFiles.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
