@@ -34,10 +34,18 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 		return fmt.Errorf("%s: %w", im.sink.Describe(), err)
 	}
 	if rev == nil {
-		if rev, err = im.createSchema(ctx, tx, resume); err != nil {
+		if rev, err = im.createSchema(ctx, tx, resume, srcs); err != nil {
 			return err
 		}
 		tables = nil // the tables are new: read them below
+		if !rev.Described() {
+			// A schema newer than the one mlflow-bulk holds is written by what its
+			// tables hold, as it is on every later run.
+			if rev, tables, notes, err = live.DetectOrFit(ctx, tx, im.dialect); err != nil {
+				return fmt.Errorf("%s: %w", im.sink.Describe(), err)
+			}
+			im.report.Notices = append(im.report.Notices, notes...)
+		}
 	}
 	if !im.opts.DryRun {
 		// Also true when an earlier import into a new database was interrupted before
@@ -91,15 +99,18 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	return im.commit(ctx, true)
 }
 
-// createSchema creates MLflow's newest schema in an empty target, metrics' keys
-// deferred for the bulk load.
-func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool) (*schema.Revision, error) {
+// createSchema creates MLflow's schema in an empty target, metrics' keys deferred for
+// the bulk load: the schema asked for, or the newest of the sources' own where that is
+// newer than the newest mlflow-bulk holds, or that.
+func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool, srcs []sources.Source) (*schema.Revision, error) {
 	if im.opts.DryRun && !im.opts.ScratchTarget && !im.dialect.Database().TransactionalDDL {
 		return nil, fmt.Errorf("%s is empty: %w, and "+im.dialect.Database().Name+" commits DDL at once; run 'mlflow-bulk schema init' first, or import for real", im.sink.Describe(), ErrDryRunNeedsSchema)
 	}
-	rev := schema.Newest()
-	if im.opts.SchemaRevision != nil {
-		rev = im.opts.SchemaRevision
+	rev := im.opts.SchemaRevision
+	if rev == nil {
+		var notes []string
+		rev, notes = sourcesRevision(srcs, im.dialect)
+		im.report.Notices = append(im.report.Notices, notes...)
 	}
 	im.phase(PhaseSchema)
 	if err := live.Create(ctx, tx, im.dialect, rev, live.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
@@ -116,6 +127,46 @@ func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool) 
 		}
 	}
 	return rev, nil
+}
+
+// sourcesRevision is the revision an empty target is created at when none is asked
+// for: the newest schema mlflow-bulk holds, or a database source's own revision where
+// that is newer and mlflow-bulk creates it (else the newest it creates before that). A
+// source left newer than the schema created is named, with what to do.
+func sourcesRevision(srcs []sources.Source, d schema.Dialect) (*schema.Revision, []string) {
+	rev := schema.Newest()
+	var from string
+	type newer struct{ source, id string }
+	var older []newer
+	for _, src := range srcs {
+		r, ok := src.(sources.Revisioned)
+		if !ok {
+			continue
+		}
+		id := r.SchemaRevision()
+		known, ok := schema.Lookup(id)
+		if ok && rev.AtLeast(id) {
+			continue
+		}
+		if ok {
+			if c := schema.NewestCreatableUpTo(known, d); c != nil && !rev.AtLeast(c.ID) {
+				rev, from = c, src.Describe()
+			}
+		}
+		older = append(older, newer{src.Describe(), id})
+	}
+	var notes []string
+	if from != "" {
+		notes = append(notes, fmt.Sprintf("the target was created at %s, the newest revision of the sources that mlflow-bulk creates (%s)", rev, from))
+	}
+	for _, o := range older {
+		if o.id == rev.ID {
+			continue
+		}
+		notes = append(notes, fmt.Sprintf("the target was created at %s, older than %s at %s, which mlflow-bulk does not create: "+
+			"to hold all it has, create the target with that MLflow (`mlflow db upgrade` on the empty database) and import into it", rev, o.source, o.id))
+	}
+	return rev, notes
 }
 
 // noteSinglePrecision says when the target keeps metric values in single precision, as

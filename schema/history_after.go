@@ -57,6 +57,30 @@ func traceAnalytics() []forward {
 	}
 }
 
+// Creatable reports whether mlflow-bulk can create revision r (on the dialects
+// CanCreate names): it holds r's schema, derives it back from a held one, or forward.
+func Creatable(r *Revision) bool { return r.Described() || forwardable(r) }
+
+// NewestCreatable is the newest revision mlflow-bulk can create.
+func NewestCreatable() *Revision {
+	for i := len(chain) - 1; ; i-- {
+		if Creatable(&chain[i]) {
+			return &chain[i]
+		}
+	}
+}
+
+// NewestCreatableUpTo is the newest revision at or before r that mlflow-bulk creates
+// on d, or nil.
+func NewestCreatableUpTo(r *Revision, d Dialect) *Revision {
+	for i := r.index; i >= 0; i-- {
+		if CanCreate(&chain[i], d) {
+			return &chain[i]
+		}
+	}
+	return nil
+}
+
 // forwardable reports whether the DDL of r is derived forward: r is after the newest
 // revision mlflow-bulk holds, and every step up to it is recorded.
 func forwardable(r *Revision) bool {

@@ -77,7 +77,7 @@ func ForRelease(version string) (*Revision, error) {
 // does not know: from the newest known release before it that mlflow-bulk creates, which
 // that MLflow upgrades.
 func upgradePathTo(err error, version string, want []int) error {
-	for i := Newest().index; i >= 0; i-- {
+	for i := NewestCreatable().index; i >= 0; i-- {
 		r := &chain[i]
 		if r.Releases == "" {
 			continue
@@ -90,7 +90,7 @@ func upgradePathTo(err error, version string, want []int) error {
 		if compareVersions(high, want) >= 0 {
 			continue
 		}
-		if i == Newest().index {
+		if i == NewestCreatable().index {
 			return UpgradePath(err)
 		}
 		return remedy.With(err, remedy.Remedy{Option: OptionRelease, Value: hi,
@@ -111,8 +111,8 @@ const (
 // mlflow-bulk cannot create: create the newest it can, let that release's MLflow
 // upgrade it.
 func UpgradePath(err error) error {
-	return remedy.With(err, remedy.Remedy{Option: OptionRevision, Value: Newest().ID,
-		Does: "to create the newest schema mlflow-bulk holds, let the newer MLflow upgrade it (`mlflow db upgrade <uri>`), then import into it"})
+	return remedy.With(err, remedy.Remedy{Option: OptionRevision, Value: NewestCreatable().ID,
+		Does: "to create the newest schema mlflow-bulk creates, let the newer MLflow upgrade it (`mlflow db upgrade <uri>`), then import into it"})
 }
 
 func parseVersion(v string) ([]int, error) {

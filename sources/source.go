@@ -63,6 +63,13 @@ type TableSource interface {
 	Unsupported(ctx context.Context, target map[string]*schema.TableInfo) ([]Unsupported, error)
 }
 
+// Revisioned is implemented by sources that are MLflow databases (or dumps of one):
+// the alembic revision the source is at, as its alembic_version row says, so that an
+// empty target can be created at the source's own schema.
+type Revisioned interface {
+	SchemaRevision() string
+}
+
 // Unsupported is data of a source the target cannot hold: a whole table (Column empty)
 // or one column, with the number of rows holding a value other than its default, and
 // why, where it is not that the target lacks the table or column.

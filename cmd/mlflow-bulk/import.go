@@ -225,7 +225,7 @@ func (opts *ImportOptions) targetSettings() (password string, rev *schema.Revisi
 	if rev, err = schema.ForRelease(opts.MLflowVersion); err != nil {
 		return "", nil, &usageError{err}
 	}
-	if !rev.Described() {
+	if !schema.Creatable(rev) {
 		return "", nil, &usageError{schema.UpgradePath(fmt.Errorf("mlflow-bulk knows MLflow %s's revision %s but does not create it", opts.MLflowVersion, rev.ID))}
 	}
 	return password, rev, nil

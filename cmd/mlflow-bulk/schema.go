@@ -208,7 +208,7 @@ func initSchema(ctx context.Context, registry *drivers.Registry, target, passwor
 		return err
 	}
 	defer sink.Close()
-	if !rev.Described() {
+	if !schema.Creatable(rev) {
 		return &usageError{schema.UpgradePath(fmt.Errorf("mlflow-bulk knows of revision %s but holds no DDL to create it", rev))}
 	}
 	if !schema.CanCreate(rev, sink.Dialect()) {

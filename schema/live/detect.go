@@ -172,7 +172,7 @@ func DetectOrFit(ctx context.Context, db DB, d schema.Dialect) (*schema.Revision
 	}
 	var notes []string
 	if _, known := schema.Lookup(id); known {
-		notes = append(notes, fmt.Sprintf("the target is at %s, newer than the schema mlflow-bulk holds (%s): it was read and written by what its tables hold", fitAs, schema.Newest()))
+		notes = append(notes, fmt.Sprintf("the target is at %s, newer than %s, the newest schema mlflow-bulk knows column by column: it was read and written by what its tables hold", fitAs, schema.Newest()))
 	} else {
 		notes = append(notes, fmt.Sprintf("the target's revision %s is unknown to mlflow-bulk (a newer MLflow, or a branch); its tables hold every column mlflow-bulk writes, so it was read and written as %s", id, fitAs))
 	}

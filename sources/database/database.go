@@ -150,6 +150,15 @@ func (s *dbSource) connect(ctx context.Context) error {
 	return nil
 }
 
+// SchemaRevision is the revision the source's alembic_version row names, known to
+// mlflow-bulk or not.
+func (s *dbSource) SchemaRevision() string {
+	if s.unknownRev != "" {
+		return s.unknownRev
+	}
+	return s.rev.ID
+}
+
 func (s *dbSource) Close() error {
 	err := s.Producer.Close()
 	s.conn.Close()

@@ -244,6 +244,14 @@ func (d *dumpSource) Close() error {
 	return err
 }
 
+// SchemaRevision is the revision of the database the dump was taken of.
+func (d *dumpSource) SchemaRevision() string {
+	if r, ok := d.Source.(sources.Revisioned); ok {
+		return r.SchemaRevision()
+	}
+	return ""
+}
+
 // CountRuns passes the scratch database's count on, for progress.
 func (d *dumpSource) CountRuns(ctx context.Context) (int64, error) {
 	if s, ok := d.Source.(sources.Sizer); ok {
