@@ -144,7 +144,7 @@ anything of the bad run is committed, unless --skip-invalid.
 	flags.BoolVar(&opts.JSON, "json", false, "print the report as one JSON object on stdout")
 	flags.IntVar(&opts.BatchRows, "batch-size", 100_000, "commit after about this many rows, at a run boundary")
 	flags.StringVar(&opts.DefaultArtifactRoot, "default-artifact-root", "mlflow-artifacts:/", "artifact root of the Default experiment when the schema is created")
-	flags.StringVar(&opts.MLflowVersion, "mlflow-version", "", "into an empty target, create the schema this MLflow release uses, e.g. 2.9 (default: the newest mlflow-bulk holds)")
+	flags.StringVar(&opts.MLflowVersion, "mlflow-version", "", "into an empty target, create the schema this MLflow release uses, e.g. 2.9 (default: "+schema.Newest().String()+", or a database source's own where newer)")
 	flags.Var(newChoice("progress", &opts.Progress, progress.Modes), "progress", progressHelp)
 	flags.BoolVar(&opts.DryRun, "dry-run", false, "read and validate everything and report what would be created, merged, skipped or rejected; write nothing")
 	flags.BoolVar(&opts.Reread, "reread", false, "read and compare every run, also those whose files have the sizes and modification times they had when the target took them (by default these are skipped unread)")

@@ -214,7 +214,7 @@ func TestSchemaCommands(t *testing.T) {
 	if code, _, errOut := run("schema", "init", "--to", target, "--revision", "ffffffffffff"); code != ExitUsage || !strings.Contains(errOut, "unknown revision") {
 		t.Errorf("unknown revision: exit %d, %s", code, errOut)
 	}
-	if code, _, errOut := run("schema", "init", "--to", target, "--revision", "6f8d9c3b2a1e"); code != ExitUsage || !strings.Contains(errOut, "holds no DDL to create it") {
+	if code, _, errOut := run("schema", "init", "--to", target, "--revision", "dc11669786a5"); code != ExitUsage || !strings.Contains(errOut, "holds no DDL to create it") {
 		t.Errorf("revision without DDL: exit %d, %s", code, errOut)
 	}
 	if code, out, errOut := run("schema", "init", "--to", target, "--mlflow-version", "2.20"); code != ExitOK || !strings.Contains(out, "0584bdc529eb") {
