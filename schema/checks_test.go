@@ -2,6 +2,7 @@ package schema_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -116,5 +117,55 @@ func TestMariaDBChecksAsMLflowWritesThem(t *testing.T) {
 		if !want[c] {
 			t.Errorf("mlflow-bulk's %q is not in MLflow's schema", c)
 		}
+	}
+	// Every index, with its columns and uniqueness, as MLflow's migrations leave them on
+	// MariaDB: the leftovers of 3.10's re-keyed tag tables included.
+	indexes := func(uri string) map[string]bool {
+		out := map[string]bool{}
+		importtest.EachRow(t, uri, "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX) FROM information_schema.STATISTICS "+
+			"WHERE TABLE_SCHEMA = DATABASE() GROUP BY TABLE_NAME, INDEX_NAME, NON_UNIQUE",
+			func(scan func(...any) error) error {
+				var table, name, cols string
+				var nonUnique int
+				if err := scan(&table, &name, &nonUnique, &cols); err != nil {
+					return err
+				}
+				out[fmt.Sprintf("%s %s unique=%t (%s)", table, name, nonUnique == 0, cols)] = true
+				return nil
+			})
+		return out
+	}
+	want, got = indexes(byMLflow), indexes(byBulk)
+	if !want["registered_model_tags name unique=false (name)"] {
+		t.Errorf("MLflow's schema lacks the leftover index the test expects: the query read %d indexes", len(want))
+	}
+	for c := range want {
+		if !got[c] {
+			t.Errorf("MLflow's index %q is not in mlflow-bulk's schema", c)
+		}
+	}
+	for c := range got {
+		if !want[c] {
+			t.Errorf("mlflow-bulk's index %q is not in MLflow's schema", c)
+		}
+	}
+}
+
+// TestMariaDBRegistryKeyBefore310: before 3.10 MLflow declares registered_models' name
+// unique besides its primary key, and on MySQL that is a key of its own, which MariaDB
+// names name (as a database MLflow 2.9's migrations made on MariaDB has it).
+func TestMariaDBRegistryKeyBefore310(t *testing.T) {
+	for _, id := range []string{"acf3f17fdcc7", "0584bdc529eb", "bda7b8c39065", "1b5f0d9ad7c1"} {
+		rev, _ := schema.Lookup(id)
+		t.Run(id, func(t *testing.T) {
+			uri := testenv.MySQL(t)
+			createAt(t, uri, schema.MySQL, rev)
+			n := 0
+			importtest.EachRow(t, uri, "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'registered_models' AND INDEX_NAME = 'name' AND NON_UNIQUE = 0",
+				func(scan func(...any) error) error { return scan(&n) })
+			if want := !rev.AtLeast("1b5f0d9ad7c1"); (n == 1) != want {
+				t.Errorf("registered_models has %d unique keys named name, want one: %v", n, want)
+			}
+		})
 	}
 }

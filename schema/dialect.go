@@ -82,7 +82,7 @@ func Statements(r *Revision, d Dialect) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(stmts, triggers...), nil
+	return append(append(stmts, leftoverStatements(r, d)...), triggers...), nil
 }
 
 // creatableRange names the creatable revisions by their first and last.

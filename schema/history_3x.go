@@ -65,7 +65,7 @@ func workspaceChanges() []change {
 		changedLine{"experiments", "uq_experiments_workspace_name", texts{
 			SQLite: "UNIQUE (name)", Postgres: "CONSTRAINT experiments_name_key UNIQUE (name)", MySQL: "UNIQUE (`name`)"}},
 		changedLine{"registered_models", "PRIMARY KEY", keyTexts("registered_model_pk", "name")},
-		droppedLine{"registered_models", "PRIMARY KEY", texts{SQLite: "UNIQUE (name)", "": ""}},
+		droppedLine{"registered_models", "PRIMARY KEY", texts{SQLite: "UNIQUE (name)", MySQL: "UNIQUE (`name`)", "": ""}},
 		changedLine{"model_versions", "PRIMARY KEY", keyTexts("model_version_pk", "name", "version")},
 		changedLine{"model_versions", "fk_model_versions_registered_models", texts{
 			SQLite:   "FOREIGN KEY(name) REFERENCES registered_models (name) ON UPDATE CASCADE",

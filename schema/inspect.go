@@ -97,8 +97,8 @@ func (c *ColumnInfo) LiteralDefault() (string, bool) {
 // Introspection holds a dialect's queries for the live schema. Each returns rows of
 // (table, ...) for every table of the current database or schema.
 type Introspection struct {
-	// Tables: the names of the tables; Indexes: of the indexes (and, where the
-	// database has them apart, sequences); Views: of the views.
+	// Tables: the names of the tables; Indexes: of the indexes as "table.index" (and,
+	// where the database has them apart, the names of sequences); Views: of the views.
 	Tables, Indexes, Views string
 	// Triggers: (name, table) of the triggers, and of the rules that rewrite writes
 	// where the database has such, on the tables of the database.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -175,6 +176,12 @@ func TestCreate314MatchesMLflow(t *testing.T) {
 				t.Errorf("3.14 adds the columns\n%s\nwhere MLflow's 3.14 database adds\n%s", strings.Join(got, "\n"), strings.Join(wantAdded, "\n"))
 			}
 			indexes := declaredIndexes(t, rev314, d.dialect)
+			if d.dialect == schema.MySQL {
+				// MySQL's leftovers of 3.10 (schema/leftovers.go), which an SQLite
+				// database has not: TestMariaDBChecksAsMLflowWritesThem compares them
+				// with MLflow's own schema on MariaDB.
+				indexes = slices.DeleteFunc(indexes, func(name string) bool { return name == "name" })
+			}
 			sort.Strings(indexes)
 			if theirs := indexNames(t, real); strings.Join(indexes, " ") != strings.Join(theirs, " ") {
 				t.Errorf("indexes\n%v\nwhere MLflow's 3.14 database has\n%v", indexes, theirs)

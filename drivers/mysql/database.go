@@ -27,7 +27,7 @@ var mysqlDatabase = &schema.Database{
 	ServerDDL:     mariaDBForm,
 	Introspection: schema.Introspection{
 		Tables:       "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
-		Indexes:      "SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
+		Indexes:      "SELECT DISTINCT CONCAT(TABLE_NAME, '.', INDEX_NAME) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE()",
 		Views:        "SELECT table_name FROM information_schema.views WHERE table_schema = DATABASE()",
 		Triggers:     "SELECT trigger_name, event_object_table FROM information_schema.triggers WHERE trigger_schema = DATABASE()",
 		ColumnWidths: "SELECT COLUMN_NAME, CAST(COALESCE(CHARACTER_MAXIMUM_LENGTH, 0) AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",

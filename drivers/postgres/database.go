@@ -25,7 +25,7 @@ var postgresDatabase = &schema.Database{
 
 	Introspection: schema.Introspection{
 		Tables:  "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()",
-		Indexes: "SELECT indexname::text FROM pg_indexes WHERE schemaname = current_schema() UNION SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
+		Indexes: "SELECT tablename::text || '.' || indexname::text FROM pg_indexes WHERE schemaname = current_schema() UNION SELECT sequencename::text FROM pg_sequences WHERE schemaname = current_schema()",
 		Views:   "SELECT table_name::text FROM information_schema.views WHERE table_schema = current_schema()",
 		Triggers: "SELECT t.tgname::text, c.relname::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace " +
 			"WHERE NOT t.tgisinternal AND n.nspname = current_schema() " +

@@ -21,7 +21,7 @@ var sqliteDatabase = &schema.Database{
 
 	Introspection: schema.Introspection{
 		Tables:       "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-		Indexes:      "SELECT name FROM sqlite_master WHERE type = 'index'",
+		Indexes:      "SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'index'",
 		Triggers:     "SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'",
 		Views:        "SELECT name FROM sqlite_master WHERE type = 'view'",
 		ColumnWidths: "SELECT name, '0' FROM pragma_table_info(?)", // widths are not enforced

@@ -73,8 +73,12 @@ func Generate(in Input) (map[string]string, error) {
 			if err != nil {
 				return nil, fmt.Errorf("postgresql dump: %w", err)
 			}
+			sqliteTables, _, err := splitTables(in.Dumps["sqlite"])
+			if err != nil {
+				return nil, fmt.Errorf("sqlite dump: %w", err)
+			}
 			for name, stmt := range tables {
-				tables[name] = mysqlTable(name, stmt, pgTables[name])
+				tables[name] = mysqlTable(name, stmt, pgTables[name]+"\n"+sqliteUniques(sqliteTables[name]))
 			}
 		}
 		if d == "postgresql" {
@@ -166,6 +170,24 @@ func parentsFirst(tables map[string]string) []string {
 		visit(n)
 	}
 	return out
+}
+
+// sqliteUnique is an unnamed unique key of an SQLite dump's table.
+var sqliteUnique = regexp.MustCompile(`(?m)^\tUNIQUE \(([^)]*)\)`)
+
+// sqliteUniques are the unnamed unique keys of an SQLite dump's table in PostgreSQL's
+// form (<table>_<columns>_key): MLflow's PostgreSQL dumps leave out registered_models'
+// UNIQUE (name) of 1.x and 2.x, which MLflow creates on MySQL (MariaDB names it name).
+func sqliteUniques(stmt string) string {
+	name := ""
+	if m := createTable.FindStringSubmatch(strings.TrimSpace(stmt)); m != nil {
+		name = m[1]
+	}
+	var out []string
+	for _, m := range sqliteUnique.FindAllStringSubmatch(stmt, -1) {
+		out = append(out, "\tCONSTRAINT "+name+"_"+strings.ReplaceAll(m[1], ", ", "_")+"_key UNIQUE ("+m[1]+")")
+	}
+	return strings.Join(out, "\n")
 }
 
 // mysqlTable makes a MySQL dump's CREATE TABLE executable and equal to what MLflow's

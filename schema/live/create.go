@@ -97,7 +97,8 @@ var ErrPartialSchema = errors.New("the target holds part of MLflow's schema, emp
 // isPartialSchema reports whether every table is one of MLflow's newest schema and all
 // of them, alembic_version included, are empty.
 func isPartialSchema(ctx context.Context, db DB, d schema.Dialect, tables map[string]bool) (bool, error) {
-	stmts, err := schema.Statements(schema.Newest(), d)
+	// The newest schema mlflow-bulk creates holds every table of the older ones.
+	stmts, err := schema.Statements(schema.NewestCreatable(), d)
 	if err != nil {
 		return false, nil
 	}
@@ -126,21 +127,24 @@ func isPartialSchema(ctx context.Context, db DB, d schema.Dialect, tables map[st
 	return true, nil
 }
 
-// createdObject is the table or index a DDL statement creates.
+// createdObject is the table, sequence or index a DDL statement creates; an index as
+// "table.index", as MySQL's index names are the table's own (MLflow's schema on MySQL
+// has two indexes named name).
 func createdObject(stmt string) string {
 	fields := strings.Fields(stmt)
 	switch {
-	case len(fields) > 2 && fields[1] == "TABLE":
+	case len(fields) > 2 && (fields[1] == "TABLE" || fields[1] == "SEQUENCE"):
 		return fields[2]
-	case len(fields) > 2 && (fields[1] == "INDEX" || fields[1] == "SEQUENCE"):
-		return fields[2]
-	case len(fields) > 3 && fields[1] == "UNIQUE" && fields[2] == "INDEX":
-		return fields[3]
+	case len(fields) > 4 && fields[1] == "INDEX" && fields[3] == "ON":
+		return strings.Trim(fields[4], "\"`") + "." + fields[2]
+	case len(fields) > 5 && fields[1] == "UNIQUE" && fields[2] == "INDEX" && fields[4] == "ON":
+		return strings.Trim(fields[5], "\"`") + "." + fields[3]
 	}
 	return ""
 }
 
-// existingObjects lists the tables, indexes and sequences the database has.
+// existingObjects lists the tables, sequences and indexes ("table.index") the database
+// has.
 func existingObjects(ctx context.Context, db DB, d schema.Dialect) (map[string]bool, error) {
 	have, err := listTables(ctx, db, d)
 	if err != nil {

@@ -108,7 +108,8 @@ CREATE TABLE registered_models (
 	`creation_time` BIGINT,
 	`last_updated_time` BIGINT,
 	`description` VARCHAR(5000),
-	PRIMARY KEY (`name`)
+	PRIMARY KEY (`name`),
+	UNIQUE (`name`)
 );
 
 CREATE TABLE model_versions (
