@@ -2,7 +2,6 @@ package importer_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +12,7 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
-	"github.com/mlflow-bulk/mlflow-bulk/verify"
+	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 )
 
 // The revision of a late-September 2026 MLflow master, after 3.17's trace analytics.
@@ -144,9 +143,10 @@ func TestTraceAnalyticsTarget(t *testing.T) {
 				t.Errorf("verify: %v", r.Differences)
 			}
 
-			// The other way: this database as a source into a 3.14 one.
+			// The other way: this database as a source into a 3.14 one (asked for: a new
+			// database is otherwise created at the source's own revision).
 			back := testenv.SQLite(t)
-			if _, err := importPaths(t, back, importer.Options{}, uri); err != nil {
+			if _, err := importPaths(t, back, importer.Options{SchemaRevision: schema.Newest()}, uri); err != nil {
 				t.Fatal(err)
 			}
 			b := openDB(t, back)
@@ -261,20 +261,35 @@ func TestMLflow315Database(t *testing.T) {
 		t.Errorf("MCP servers copied: %d", n)
 	}
 	s.close()
-	// Into a new database, which mlflow-bulk creates at 3.14: what it cannot hold is
-	// named before anything is written, and left out when the user says so.
+	// Into a new database, which mlflow-bulk creates at the source's own revision: whole,
+	// every table of MLflow 3.15.1's and the MCP registry's rows, and the report says why.
 	for _, target := range targets[1:] {
 		t.Run(target.name, func(t *testing.T) {
 			uri := target.uri(t)
-			_, err := importPaths(t, uri, importer.Options{}, db)
-			if !errors.Is(err, importer.ErrUnsupported) || !strings.Contains(err.Error(), "table mcp_servers, 1 rows") {
-				t.Fatalf("import into 3.14: %v", err)
-			}
-			if _, err := importPaths(t, uri, importer.Options{SkipUnsupported: true}, db); err != nil {
+			report, err := importPaths(t, uri, importer.Options{}, db)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if r := verifyPathsWith(t, uri, verify.Options{SkipUnsupported: true}, db); len(r.Differences) != 0 || r.Accepted.UnsupportedRows != 1 {
-				t.Errorf("verify: %v, unsupported rows accepted %d", r.Differences, r.Accepted.UnsupportedRows)
+			if !report.SchemaCreated || !strings.HasPrefix(report.Revision, "6f8d9c3b2a1e") {
+				t.Errorf("schema created %v at %s, want 6f8d9c3b2a1e", report.SchemaCreated, report.Revision)
+			}
+			if notes := strings.Join(report.Notices, "\n"); !strings.Contains(notes, "the target was created at 6f8d9c3b2a1e (MLflow 3.15), the newest revision of the sources") {
+				t.Errorf("the report does not say why the target is at 3.15: %s", notes)
+			}
+			d := openDB(t, uri)
+			tables, err := live.Inspect(ctxT(t), d.tx, schema.Dialect(dialectOf[target.name]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tables) < 59 {
+				t.Errorf("the target has %d tables, MLflow 3.15.1's database 59", len(tables))
+			}
+			if n := d.count("SELECT COUNT(*) FROM mcp_servers WHERE name = 'search'"); n != 1 {
+				t.Errorf("MCP servers copied: %d", n)
+			}
+			d.close()
+			if r := verifyPaths(t, uri, db); len(r.Differences) != 0 {
+				t.Errorf("verify: %v", r.Differences)
 			}
 		})
 	}
