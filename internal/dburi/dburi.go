@@ -36,8 +36,18 @@ var ErrMalformed = errors.New("not a database URI of the forms MLflow accepts")
 // Forms are the URI forms, for messages.
 const Forms = "sqlite:///mlflow.db (a file here), sqlite:////abs/path/mlflow.db, postgresql://user@host:5432/mlflow, mysql://user@host:3306/mlflow (or a path to a .db file)"
 
+// MalformedError is a location that is not a database URI: what is wrong with it, then,
+// as a sentence of its own, the forms that are. It is ErrMalformed to errors.Is.
+type MalformedError struct{ Problem string }
+
+func (e *MalformedError) Error() string {
+	return e.Problem + ". Database URIs take MLflow's forms: " + Forms
+}
+
+func (e *MalformedError) Is(target error) bool { return target == ErrMalformed }
+
 func malformed(format string, args ...any) error {
-	return fmt.Errorf("%s: %w; use one of %s", fmt.Sprintf(format, args...), ErrMalformed, Forms)
+	return &MalformedError{Problem: fmt.Sprintf(format, args...)}
 }
 
 // schemeLike is a text that starts like a URI scheme ("postgres:", "sqlite:").

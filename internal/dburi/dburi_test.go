@@ -120,6 +120,10 @@ func TestMalformedURIs(t *testing.T) {
 		if !errors.Is(err, ErrMalformed) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "sqlite:///mlflow.db") || strings.Contains(err.Error(), ":pw@") {
 			t.Errorf("Parse(%q): %v, want a usage error saying %q and the forms", raw, err, want)
 		}
+		// What is wrong is one sentence, the forms another: no clauses chained by colons.
+		if problem, _, ok := strings.Cut(err.Error(), ". Database URIs take MLflow's forms: "); !ok || strings.Contains(problem, ErrMalformed.Error()) {
+			t.Errorf("Parse(%q): %v, want the problem, then the forms as a sentence of their own", raw, err)
+		}
 	}
 	for _, windows := range []string{`C:\Users\me\mlflow.db`, "C:/x/mlflow.db"} {
 		_, err := Parse(windows)
