@@ -141,6 +141,11 @@ var ErrTargetConflict = errors.New("conflict with the target")
 // does not create (without AllowTriggers).
 var ErrForeignTriggers = errors.New("the target has triggers MLflow does not create")
 
+// ErrSchemaPartlyCreated: the import stopped while creating MLflow's schema in a
+// database that commits each table as it is made (MySQL, MariaDB), so part of the
+// schema is there; the next import into it completes it.
+var ErrSchemaPartlyCreated = errors.New("the schema was partly created")
+
 // ErrInvalidInput wraps the input error that stopped an import (without SkipInvalid).
 var ErrInvalidInput = errors.New("invalid input")
 

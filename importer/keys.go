@@ -104,6 +104,7 @@ func (im *importer) tryBuildKeys(ctx context.Context, dedupe bool) error {
 	}
 	im.tx = nil
 	im.keysDeferred = false
+	im.report.KeysFinished = still && !im.report.SchemaCreated
 	return nil
 }
 

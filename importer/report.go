@@ -125,15 +125,18 @@ const maxNotes = 1000
 
 // Report is the outcome of an import.
 type Report struct {
-	Target        string              `json:"target"`
-	Revision      string              `json:"revision"`
-	SchemaCreated bool                `json:"schema_created"`
-	Sources       []string            `json:"sources"`
-	Counts        []EntityCount       `json:"counts"`
-	Experiments   []ExperimentMapping `json:"experiment_ids"`
-	Skipped       []Note              `json:"skipped"`
-	SkippedMore   int                 `json:"skipped_not_listed,omitempty"`
-	Rejected      []Note              `json:"rejected"`
+	Target        string `json:"target"`
+	Revision      string `json:"revision"`
+	SchemaCreated bool   `json:"schema_created"`
+	// KeysFinished: an earlier import into this new database stopped before it built
+	// metrics' keys and indexes, and this one built them.
+	KeysFinished bool                `json:"keys_finished,omitempty"`
+	Sources      []string            `json:"sources"`
+	Counts       []EntityCount       `json:"counts"`
+	Experiments  []ExperimentMapping `json:"experiment_ids"`
+	Skipped      []Note              `json:"skipped"`
+	SkippedMore  int                 `json:"skipped_not_listed,omitempty"`
+	Rejected     []Note              `json:"rejected"`
 	// LatestMetricDifferences lists where a source's own latest_metrics disagreed with
 	// the one recomputed from its history; the recomputed one was written.
 	LatestMetricDifferences []LatestDifference `json:"latest_metric_differences"`

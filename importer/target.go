@@ -114,6 +114,9 @@ func (im *importer) createSchema(ctx context.Context, tx sinks.Tx, resume bool, 
 	}
 	im.phase(PhaseSchema)
 	if err := live.Create(ctx, tx, im.dialect, rev, live.CreateOptions{DefaultArtifactRoot: im.opts.DefaultArtifactRoot, Resume: resume}); err != nil {
+		if ctx.Err() != nil && !im.dialect.Database().TransactionalDDL {
+			return nil, fmt.Errorf("%w: %w", ErrSchemaPartlyCreated, err)
+		}
 		return nil, err
 	}
 	im.report.SchemaCreated = true

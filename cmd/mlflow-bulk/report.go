@@ -81,6 +81,8 @@ func printReport(io *IOStreams, r *importer.Report) {
 	switch {
 	case r.DryRun:
 		fmt.Fprintln(out, "\nDry run: nothing was written.")
+	case r.NothingNew() && r.KeysFinished:
+		fmt.Fprintln(out, "\nNothing new to import; this run finished what an interrupted import left undone: metrics' keys and indexes, which MLflow needs, are built now.")
 	case r.NothingNew() && r.UnchangedRuns > 0:
 		fmt.Fprintf(out, "\nNothing new: the target already held everything; %d runs were not read again, as their sources show them as when they were imported (--reread reads and compares them, and finds what was changed in the target since).\n", r.UnchangedRuns)
 	case r.NothingNew():

@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/mlflow-bulk/mlflow-bulk/importer"
 )
 
 // version is set at build time (-ldflags "-X main.version=…").
@@ -30,7 +32,7 @@ func Main(args []string, io *IOStreams) ExitCode {
 	if err != nil && !errors.Is(err, errSkippedInvalid) && !errors.Is(err, errDifferences) {
 		msg := errorText(err)
 		if ctx.Err() != nil {
-			msg = interruptedText(args)
+			msg = interruptedText(args, err)
 		}
 		fmt.Fprintln(io.ErrOut, "mlflow-bulk: "+strings.TrimSpace(msg))
 	}
@@ -52,7 +54,11 @@ func Main(args []string, io *IOStreams) ExitCode {
 // interruptedText says what an interruption left: a command that writes to a target
 // committed whole batches, which a re-run finishes; one that only reads, or a dry run,
 // changed nothing.
-func interruptedText(args []string) string {
+func interruptedText(args []string, err error) string {
+	if errors.Is(err, importer.ErrSchemaPartlyCreated) {
+		return "interrupted while creating MLflow's schema: this database commits each table as it is made, so part of the schema is there; " +
+			"run the same command again to complete it (nothing else was written)"
+	}
 	command := ""
 	for _, a := range args {
 		if a == "--dry-run" || a == "--dry-run=true" {
