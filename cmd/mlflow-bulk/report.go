@@ -78,6 +78,12 @@ func printReport(io *IOStreams, r *importer.Report) {
 			fmt.Fprintf(out, "  %s\n", n.Reason)
 		}
 	}
+	printClosing(out, r)
+}
+
+// printClosing is the report's last line where the counts alone would not say it: a dry
+// run, or an import that found nothing new.
+func printClosing(out io.Writer, r *importer.Report) {
 	switch {
 	case r.DryRun:
 		fmt.Fprintln(out, "\nDry run: nothing was written.")
