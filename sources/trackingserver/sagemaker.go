@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // SageMaker's managed MLflow: its tracking URI is the tracking server's ARN
@@ -27,6 +30,9 @@ const (
 	sageMakerARNHeader = "x-mlflow-sm-tracking-server-arn"
 )
 
+// iamRole is the ARN of an IAM role, in any partition.
+var iamRole = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+
 // isSageMaker reports whether location is the ARN of a SageMaker MLflow tracking server.
 func isSageMaker(location string) bool {
 	return strings.HasPrefix(location, "arn:aws") && strings.Contains(location, ":sagemaker:") && strings.Contains(location, ":mlflow-tracking-server/")
@@ -35,9 +41,11 @@ func isSageMaker(location string) bool {
 // connectSageMaker is the connection to a SageMaker tracking server: its endpoint
 // (SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT when set, as AWS's plugin reads it) and signed requests.
 func connectSageMaker(ctx context.Context, arn string, getenv func(string) string) (*connection, error) {
-	if strings.Contains(arn, "#") {
-		return nil, fmt.Errorf("%w: %s names a role to assume after '#', which mlflow-bulk does not do: "+
-			"give the role to a profile of the AWS config (role_arn, source_profile) and name it in AWS_PROFILE", ErrCredentials, arn)
+	// A role to assume may follow the ARN after '#', as AWS's plugin reads it: the SDK's
+	// chain gives the credentials that assume it.
+	arn, role, hasRole := strings.Cut(arn, "#")
+	if hasRole && !iamRole.MatchString(role) {
+		return nil, fmt.Errorf("%w: %q after '#' is not the ARN of an IAM role (arn:aws:iam::ACCOUNT:role/NAME)", ErrCredentials, role)
 	}
 	parts := strings.SplitN(arn, ":", 6)
 	if len(parts) != 6 || parts[3] == "" || !strings.HasPrefix(parts[5], "mlflow-tracking-server/") {
@@ -59,7 +67,13 @@ func connectSageMaker(ctx context.Context, arn string, getenv func(string) strin
 	if err != nil {
 		return nil, fmt.Errorf("%w: AWS configuration: %w", ErrCredentials, err)
 	}
-	conn := &connection{base: base, auth: sigV4(cfg.Credentials, arn, region, time.Now)}
+	creds := cfg.Credentials
+	if hasRole {
+		creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), role, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "mlflow-bulk"
+		}))
+	}
+	conn := &connection{base: base, auth: sigV4(creds, arn, region, time.Now)}
 	if conn.tls, err = tlsConfig(getenv); err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,7 +125,50 @@ func TestSageMakerSigV4(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "403") || strings.Contains(err.Error(), "not-the-secret") || strings.Contains(err.Error(), testSecret) {
 		t.Errorf("a wrong secret: %v", err)
 	}
-	if _, _, err := importThrough(t, testARN+"#arn:aws:iam::123456789012:role/x", trackingserver.Options{Getenv: getenv}); err == nil || !strings.Contains(err.Error(), "AWS_PROFILE") {
-		t.Errorf("a role after '#': %v", err)
+	if _, _, err := importThrough(t, testARN+"#not-a-role", trackingserver.Options{Getenv: getenv}); err == nil || !strings.Contains(err.Error(), "not the ARN of an IAM role") {
+		t.Errorf("a role after '#' that is not one: %v", err)
+	}
+}
+
+// TestSageMakerAssumesRole: a role after '#' in the ARN is assumed through STS with the
+// SDK chain's credentials, and the requests are signed with the role's: the gateway
+// takes only those, STS hands them only to a request signed with the chain's.
+func TestSageMakerAssumesRole(t *testing.T) {
+	const role = "arn:aws:iam::123456789012:role/mlflow-reader"
+	server, _ := servedSample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
+	gateway := sigV4Gateway(t, server)
+	source := aws.Credentials{AccessKeyID: "AKIAMLFLOWBULKSOURCE", SecretAccessKey: "source-secret-of-the-default-chain-000"}
+	var assumed atomic.Int32
+	sts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		m := authorization.FindStringSubmatch(r.Header.Get("Authorization"))
+		if m == nil || m[1] != source.AccessKeyID || m[4] != "sts" || form.Get("Action") != "AssumeRole" || form.Get("RoleArn") != role {
+			http.Error(w, "<ErrorResponse><Error><Code>AccessDenied</Code><Message>wrong caller or role</Message></Error></ErrorResponse>", http.StatusForbidden)
+			return
+		}
+		assumed.Add(1)
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = io.WriteString(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials>`+
+			`<AccessKeyId>`+testKeyID+`</AccessKeyId><SecretAccessKey>`+testSecret+`</SecretAccessKey><SessionToken>session-of-the-role</SessionToken>`+
+			`<Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/mlflow-reader/mlflow-bulk</Arn>`+
+			`<AssumedRoleId>AROAMLFLOWBULK:mlflow-bulk</AssumedRoleId></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata></AssumeRoleResponse>`)
+	}))
+	t.Cleanup(sts.Close)
+	none := filepath.Join(t.TempDir(), "none")
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": source.AccessKeyID, "AWS_SECRET_ACCESS_KEY": source.SecretAccessKey, "AWS_SESSION_TOKEN": "",
+		"AWS_PROFILE": "", "AWS_CONFIG_FILE": none, "AWS_SHARED_CREDENTIALS_FILE": none, "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL_STS": sts.URL} {
+		t.Setenv(k, v)
+	}
+	getenv := env(map[string]string{"SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT": gateway})
+	if _, _, err := importThrough(t, testARN+"#"+role, trackingserver.Options{Getenv: getenv}); err != nil {
+		t.Fatalf("with the role assumed: %v", err)
+	}
+	if assumed.Load() == 0 {
+		t.Error("STS was never asked for the role")
+	}
+	// Without the role the chain's own key signs, which the gateway refuses.
+	if _, _, err := importThrough(t, testARN, trackingserver.Options{Getenv: getenv}); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("without the role: %v", err)
 	}
 }
