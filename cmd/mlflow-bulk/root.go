@@ -56,8 +56,8 @@ func Main(args []string, io *IOStreams) ExitCode {
 // changed nothing.
 func interruptedText(args []string, err error) string {
 	if errors.Is(err, importer.ErrSchemaPartlyCreated) {
-		return "interrupted while creating MLflow's schema: this database commits each table as it is made, so part of the schema is there; " +
-			"run the same command again to complete it (nothing else was written)"
+		return "interrupted while creating MLflow's schema: this database commits each table as it is made, so part of the schema was committed, and no run; " +
+			"run the same command again to complete it and import"
 	}
 	command := ""
 	for _, a := range args {
