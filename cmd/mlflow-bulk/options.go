@@ -13,9 +13,11 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/artifacts"
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
+	"github.com/mlflow-bulk/mlflow-bulk/sources"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/csvfile"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/filestore"
 	"github.com/mlflow-bulk/mlflow-bulk/sources/formats"
+	"github.com/mlflow-bulk/mlflow-bulk/sources/trackingserver"
 	"github.com/spf13/pflag"
 )
 
@@ -289,7 +291,10 @@ func (s *Selection) resolve() (rules.Filter, []rules.ArtifactMapping, formats.Op
 	if filter.Shard, filter.ShardCount, err = parseShard(s.Shard); err != nil {
 		return filter, nil, formats.Options{}, err
 	}
+	takes := func(e *sources.Experiment) bool { ok, _ := filter.TakesExperiment(e); return ok }
 	return filter, artifactMap, formats.Options{
+		// A tracking server is asked only for the runs of the experiments taken.
+		Server:    trackingserver.Options{TakesExperiment: takes},
 		FileStore: filestore.Options{FollowSymlinks: s.FollowSymlinks},
 		CSV:       csvfile.Options{Params: s.CSVParams, Metrics: s.CSVMetrics, Tags: s.CSVTags, TimeFormat: s.CSVTimeFormat, Timezone: s.CSVTimezone},
 	}, nil

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/importer"
+	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/importtest"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
 	"github.com/mlflow-bulk/mlflow-bulk/schema"
@@ -377,5 +378,47 @@ func TestRefusedAtOnce(t *testing.T) {
 	}
 	if err := src.Err(); err == nil || !strings.Contains(err.Error(), "is the server running") || waited != 0 {
 		t.Errorf("a refused first connection: %v, after %d waits", err, waited)
+	}
+}
+
+// TestSelectionAsksOnlyForItsRuns: under an experiment selection the server is asked for
+// the runs of the experiments taken only; the others are still handed over, and the
+// import names them as left out.
+func TestSelectionAsksOnlyForItsRuns(t *testing.T) {
+	server, _ := servedSample(t, "packt-hyperparam-mlflow1.x/mlruns")
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &countingProxy{proxy: httputil.NewSingleHostReverseProxy(u), calls: map[string]int{}}
+	front := httptest.NewServer(counter)
+	defer front.Close()
+	filter := rules.Filter{Experiments: []string{"example1"}}
+	ctx := context.Background()
+	sink, err := all.Registry().Open(ctx, testenv.SQLite(t), sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	src, err := trackingserver.Open(ctx, front.URL, trackingserver.Options{TakesExperiment: func(e *sources.Experiment) bool {
+		ok, _ := filter.TakesExperiment(e)
+		return ok
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	report, err := importer.Import(ctx, sink, []sources.Source{src}, importer.Options{Filter: filter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := counter.count("/api/2.0/mlflow/runs/search"); n != 1 {
+		t.Errorf("%d runs searches, want one: of example1's runs alone", n)
+	}
+	if runs := report.Count("runs"); runs.Created != 2 || runs.Read != 2 {
+		t.Errorf("runs %+v, want example1's 2 read and created", runs)
+	}
+	if notes := strings.Join(report.Notices, "\n"); !strings.Contains(notes, `experiment "Default" left out`) {
+		t.Errorf("the experiment left out is not named: %s", notes)
 	}
 }

@@ -31,6 +31,10 @@ type Options struct {
 	// Transport is the HTTP transport; nil is Go's default with the TLS MLflow's
 	// variables ask for.
 	Transport http.RoundTripper
+	// TakesExperiment, when set, is the caller's choice of experiments: the runs,
+	// logged models and traces of the others are not asked of the server (each
+	// experiment is still handed over, so the caller says what it left out).
+	TakesExperiment func(*sources.Experiment) bool
 }
 
 func (o Options) workers() int {
@@ -183,10 +187,14 @@ func (s *server) readExperiments(ctx context.Context, c *client, ws string, out 
 		}
 		for _, e := range page.Experiments {
 			origin := sources.Origin{File: s.Describe() + " experiment " + e.ExperimentID}
-			s.experiments[ws] = append(s.experiments[ws], e.ExperimentID)
-			if err := out.record(ctx, e.record(ws, origin)); err != nil {
+			rec := e.record(ws, origin)
+			if err := out.record(ctx, rec); err != nil {
 				return err
 			}
+			if s.opts.TakesExperiment != nil && !s.opts.TakesExperiment(rec) {
+				continue
+			}
+			s.experiments[ws] = append(s.experiments[ws], e.ExperimentID)
 			if err := s.readRuns(ctx, c, e.ExperimentID, out); err != nil {
 				return err
 			}
