@@ -49,7 +49,7 @@ func (o Options) database() database.Options {
 // Formats is the explicit table of input formats, tried in order.
 func Formats() []Format {
 	return []Format{
-		{Name: "MLflow tracking server (http://, https://, databricks, databricks://PROFILE)", Detect: trackingserver.Detect,
+		{Name: "MLflow tracking server (http://, https://, databricks, databricks://PROFILE, a SageMaker ARN, azureml://)", Detect: trackingserver.Detect,
 			Open: func(ctx context.Context, loc string, o Options) (sources.Source, error) {
 				own := o.Server
 				own.Options = o.Options

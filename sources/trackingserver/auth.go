@@ -30,17 +30,22 @@ type connection struct {
 // certificate that does not parse).
 var ErrCredentials = errors.New("cannot read the tracking server's credentials")
 
-// connect reads location (http://, https://, databricks, databricks://PROFILE) and the
+// connect reads location (http://, https://, databricks, databricks://PROFILE, a
+// SageMaker tracking server's ARN, azureml://) and the
 // variables MLflow's client reads: MLFLOW_TRACKING_TOKEN, MLFLOW_TRACKING_USERNAME and
 // _PASSWORD, MLFLOW_TRACKING_INSECURE_TLS, MLFLOW_TRACKING_SERVER_CERT_PATH,
 // MLFLOW_TRACKING_CLIENT_CERT_PATH; for Databricks DATABRICKS_HOST and DATABRICKS_TOKEN,
 // or the profile of ~/.databrickscfg (DATABRICKS_CONFIG_FILE).
-func connect(ctx context.Context, location string, getenv func(string) string) (*connection, error) {
+func connect(ctx context.Context, location string, opts Options) (*connection, error) {
+	getenv := opts.Getenv
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
 	if isSageMaker(location) {
 		return connectSageMaker(ctx, location, getenv)
+	}
+	if isAzureML(location) {
+		return connectAzureML(location, getenv, opts.AzureCredential)
 	}
 	c := &connection{}
 	var token, user, password string

@@ -25,25 +25,25 @@ func TestConnect(t *testing.T) {
 		}
 		return r.Header.Get("Authorization")
 	}
-	c, err := connect(context.Background(), "https://ana:pw@mlflow.example:8443/prefix/?x=1", getenv(nil))
+	c, err := connect(context.Background(), "https://ana:pw@mlflow.example:8443/prefix/?x=1", Options{Getenv: getenv(nil)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.base.String() != "https://mlflow.example:8443/prefix/" || header(c) != "Basic YW5hOnB3" {
 		t.Errorf("URI credentials: base %s, header %q", c.base, header(c))
 	}
-	c, err = connect(context.Background(), "http://h:5000", getenv(map[string]string{"MLFLOW_TRACKING_TOKEN": "tok", "MLFLOW_TRACKING_USERNAME": "u"}))
+	c, err = connect(context.Background(), "http://h:5000", Options{Getenv: getenv(map[string]string{"MLFLOW_TRACKING_TOKEN": "tok", "MLFLOW_TRACKING_USERNAME": "u"})})
 	if err != nil || header(c) != "Bearer tok" {
 		t.Errorf("a token wins over a user: %q, %v", header(c), err)
 	}
-	c, err = connect(context.Background(), "http://h:5000", getenv(map[string]string{"MLFLOW_TRACKING_INSECURE_TLS": "true"}))
+	c, err = connect(context.Background(), "http://h:5000", Options{Getenv: getenv(map[string]string{"MLFLOW_TRACKING_INSECURE_TLS": "true"})})
 	if err != nil || c.tls == nil || !c.tls.InsecureSkipVerify {
 		t.Errorf("MLFLOW_TRACKING_INSECURE_TLS: %+v, %v", c.tls, err)
 	}
-	if _, err := connect(context.Background(), "http://h", getenv(map[string]string{"MLFLOW_TRACKING_SERVER_CERT_PATH": filepath.Join(t.TempDir(), "none.pem")})); err == nil {
+	if _, err := connect(context.Background(), "http://h", Options{Getenv: getenv(map[string]string{"MLFLOW_TRACKING_SERVER_CERT_PATH": filepath.Join(t.TempDir(), "none.pem")})}); err == nil {
 		t.Error("a missing server certificate is accepted")
 	}
-	c, err = connect(context.Background(), "databricks", getenv(map[string]string{"DATABRICKS_HOST": "adb-1.azuredatabricks.net", "DATABRICKS_TOKEN": "dapi1"}))
+	c, err = connect(context.Background(), "databricks", Options{Getenv: getenv(map[string]string{"DATABRICKS_HOST": "adb-1.azuredatabricks.net", "DATABRICKS_TOKEN": "dapi1"})})
 	if err != nil || c.base.String() != "https://adb-1.azuredatabricks.net" || header(c) != "Bearer dapi1" {
 		t.Errorf("databricks from the environment: %v, %q, %v", c.base, header(c), err)
 	}
@@ -51,11 +51,11 @@ func TestConnect(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("[DEFAULT]\nhost = https://a.cloud.databricks.com\ntoken = d1\n\n[prod]\n# comment\nhost = b.cloud.databricks.com\ntoken = d2\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err = connect(context.Background(), "databricks://prod", getenv(map[string]string{"DATABRICKS_CONFIG_FILE": cfg}))
+	c, err = connect(context.Background(), "databricks://prod", Options{Getenv: getenv(map[string]string{"DATABRICKS_CONFIG_FILE": cfg})})
 	if err != nil || c.base.String() != "https://b.cloud.databricks.com" || header(c) != "Bearer d2" {
 		t.Errorf("databricks://prod: %v, %q, %v", c.base, header(c), err)
 	}
-	if _, err = connect(context.Background(), "databricks://missing", getenv(map[string]string{"DATABRICKS_CONFIG_FILE": cfg})); err == nil || !strings.Contains(err.Error(), "profile missing") {
+	if _, err = connect(context.Background(), "databricks://missing", Options{Getenv: getenv(map[string]string{"DATABRICKS_CONFIG_FILE": cfg})}); err == nil || !strings.Contains(err.Error(), "profile missing") {
 		t.Errorf("a missing profile: %v", err)
 	}
 }

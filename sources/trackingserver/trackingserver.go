@@ -9,6 +9,7 @@ package trackingserver
 import (
 	"context"
 	"fmt"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -35,6 +36,8 @@ type Options struct {
 	// logged models and traces of the others are not asked of the server (each
 	// experiment is still handed over, so the caller says what it left out).
 	TakesExperiment func(*sources.Experiment) bool
+	// AzureCredential gives Azure ML's tokens; nil is the Azure SDK's default chain.
+	AzureCredential azcore.TokenCredential
 }
 
 func (o Options) workers() int {
@@ -54,11 +57,11 @@ const (
 	versionsPage    = 10_000
 )
 
-// Detect reports whether location is a tracking server: http://, https:// or one of
-// MLflow's Databricks forms.
+// Detect reports whether location is a tracking server: http://, https://, one of
+// MLflow's Databricks forms, a SageMaker tracking server's ARN or an Azure ML URI.
 func Detect(location string) bool {
 	l := strings.ToLower(location)
-	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || isDatabricks(location) || isSageMaker(location)
+	return strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || isDatabricks(location) || isSageMaker(location) || isAzureML(location)
 }
 
 // server is the open source.
@@ -79,7 +82,7 @@ type server struct {
 // Open opens the tracking server at location. Nothing is asked before the first record
 // is: a server that does not answer makes the stream's error.
 func Open(ctx context.Context, location string, opts Options) (sources.Source, error) {
-	conn, err := connect(ctx, location, opts.Getenv)
+	conn, err := connect(ctx, location, opts)
 	if err != nil {
 		return nil, err
 	}
