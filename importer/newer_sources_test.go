@@ -34,3 +34,22 @@ func TestSourceNewerThanCreatable(t *testing.T) {
 		})
 	}
 }
+
+// TestTwoSourcesOfNewerRevisions: of two database sources at 3.15 and 3.17, the newer
+// one's revision is created, and neither is said to be newer than the target.
+func TestTwoSourcesOfNewerRevisions(t *testing.T) {
+	a, b := testenv.SQLite(t), testenv.SQLite(t)
+	mlflow3151Target(t, a)
+	mlflow3151Target(t, b)
+	setUp(t, b, "UPDATE alembic_version SET version_num = '75868b020152'")
+	report, err := importPaths(t, testenv.SQLite(t), importer.Options{SkipUnsupported: true}, a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(report.Revision, "75868b020152") {
+		t.Errorf("created at %s, want 75868b020152", report.Revision)
+	}
+	if notes := strings.Join(report.Notices, "\n"); strings.Contains(notes, "older than") {
+		t.Errorf("a source is said to be newer than the target: %s", notes)
+	}
+}

@@ -163,8 +163,8 @@ func sourcesRevision(srcs []sources.Source, d schema.Dialect) (*schema.Revision,
 		notes = append(notes, fmt.Sprintf("the target was created at %s, the newest revision of the sources that mlflow-bulk creates (%s)", rev, from))
 	}
 	for _, o := range older {
-		if o.id == rev.ID {
-			continue
+		if _, known := schema.Lookup(o.id); known && rev.AtLeast(o.id) {
+			continue // another source's newer revision was created
 		}
 		notes = append(notes, fmt.Sprintf("the target was created at %s, older than %s at %s, which mlflow-bulk does not create: "+
 			"to hold all it has, create the target with that MLflow (`mlflow db upgrade` on the empty database) and import into it", rev, o.source, o.id))
