@@ -230,6 +230,19 @@ func (p *countingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.proxy.ServeHTTP(w, r)
 }
 
+// countedServer puts a countingProxy in front of server, closed when the test ends.
+func countedServer(t *testing.T, server string) (*countingProxy, *httptest.Server) {
+	t.Helper()
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &countingProxy{proxy: httputil.NewSingleHostReverseProxy(u), calls: map[string]int{}}
+	front := httptest.NewServer(counter)
+	t.Cleanup(front.Close)
+	return counter, front
+}
+
 func (p *countingProxy) count(path string) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -243,13 +256,7 @@ func (p *countingProxy) count(path string) int {
 // read again, and the target gains the point.
 func TestReimportSkipsUnchangedRuns(t *testing.T) {
 	server, _ := servedSample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	counter := &countingProxy{proxy: httputil.NewSingleHostReverseProxy(u), calls: map[string]int{}}
-	front := httptest.NewServer(counter)
-	defer front.Close()
+	counter, front := countedServer(t, server)
 	target := testenv.SQLite(t)
 	importInto := func() *importer.Report {
 		t.Helper()
@@ -386,13 +393,7 @@ func TestRefusedAtOnce(t *testing.T) {
 // import names them as left out.
 func TestSelectionAsksOnlyForItsRuns(t *testing.T) {
 	server, _ := servedSample(t, "packt-hyperparam-mlflow1.x/mlruns")
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	counter := &countingProxy{proxy: httputil.NewSingleHostReverseProxy(u), calls: map[string]int{}}
-	front := httptest.NewServer(counter)
-	defer front.Close()
+	counter, front := countedServer(t, server)
 	filter := rules.Filter{Experiments: []string{"example1"}}
 	ctx := context.Background()
 	sink, err := all.Registry().Open(ctx, testenv.SQLite(t), sinks.Options{})
