@@ -74,6 +74,8 @@ func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.seen[r.URL.Path]++
 	n := p.seen[r.URL.Path]
+	// Which refusal a path gets is read under the lock, as other requests add paths.
+	even := len(p.seen)%2 == 0
 	switch n {
 	case 1:
 		p.refused++
@@ -83,7 +85,7 @@ func (p *flakyProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Unlock()
 	switch n {
 	case 1:
-		if len(p.seen)%2 == 0 {
+		if even {
 			w.Header().Set("Retry-After", "7")
 			http.Error(w, "restarting", http.StatusServiceUnavailable)
 		} else {
