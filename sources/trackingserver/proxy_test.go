@@ -174,8 +174,11 @@ func TestRetriesAndCredentials(t *testing.T) {
 			compareTargets(t, direct, uri)
 			// Every refusal is waited out; a dropped connection Go's transport may retry
 			// itself, at once, for a request it knows it may repeat.
-			if proxy.refused == 0 || len(waits) < proxy.refused || len(waits) > proxy.refused+proxy.dropped {
-				t.Errorf("%d waits for %d refused and %d dropped requests", len(waits), proxy.refused, proxy.dropped)
+			proxy.mu.Lock()
+			refused, dropped := proxy.refused, proxy.dropped
+			proxy.mu.Unlock()
+			if refused == 0 || len(waits) < refused || len(waits) > refused+dropped {
+				t.Errorf("%d waits for %d refused and %d dropped requests", len(waits), refused, dropped)
 			}
 			asked := false
 			for _, w := range waits {
