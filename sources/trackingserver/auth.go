@@ -75,7 +75,7 @@ func connect(ctx context.Context, location string, opts Options) (*connection, e
 	}
 	switch {
 	case token != "":
-		c.auth = func(r *http.Request, _ []byte) error { r.Header.Set("Authorization", "Bearer "+token); return nil }
+		c.auth = bearer(token)
 	case user != "":
 		c.auth = func(r *http.Request, _ []byte) error { r.SetBasicAuth(user, password); return nil }
 	}
@@ -84,6 +84,13 @@ func connect(ctx context.Context, location string, opts Options) (*connection, e
 	}
 	return c, nil
 }
+
+// bearer sends token as MLflow's client sends MLFLOW_TRACKING_TOKEN.
+func bearer(token string) authenticator {
+	return func(r *http.Request, _ []byte) error { setBearer(r, token); return nil }
+}
+
+func setBearer(r *http.Request, token string) { r.Header.Set("Authorization", "Bearer "+token) }
 
 // tlsConfig is the TLS MLflow's client variables ask for; nil for Go's defaults.
 func tlsConfig(getenv func(string) string) (*tls.Config, error) {

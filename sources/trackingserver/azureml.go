@@ -40,7 +40,7 @@ func connectAzureML(location string, getenv func(string) string, cred azcore.Tok
 		return nil, err
 	}
 	if token := getenv("MLFLOW_TRACKING_TOKEN"); token != "" {
-		c.auth = func(r *http.Request, _ []byte) error { r.Header.Set("Authorization", "Bearer "+token); return nil }
+		c.auth = bearer(token)
 		return c, nil
 	}
 	if cred == nil {
@@ -60,7 +60,7 @@ func azureToken(cred azcore.TokenCredential) authenticator {
 		if err != nil {
 			return fmt.Errorf("%w: an Azure AD token for Azure ML (az login, a managed identity, or AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET): %w", ErrCredentials, err)
 		}
-		r.Header.Set("Authorization", "Bearer "+tok.Token)
+		setBearer(r, tok.Token)
 		return nil
 	}
 }
