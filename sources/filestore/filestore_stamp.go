@@ -40,6 +40,16 @@ func (s *fileStore) SkipUnchanged(unchanged func(runID string, stamp uint64) boo
 // rewritten to its old size with its old time put back moves the stamp. Linked folders
 // are not followed: the reader does not follow them either.
 func runStamp(ctx context.Context, dir, expID string) (uint64, error) {
+	root, err := openStampFolder(dir)
+	if err != nil {
+		return 0, nil
+	}
+	defer root.close()
+	return stampOf(ctx, root, expID)
+}
+
+// stampOf is runStamp over a folder however it is listed.
+func stampOf(ctx context.Context, root stampFolder, expID string) (uint64, error) {
 	h := fnv.New64a()
 	h.Write([]byte(expID + "\x00"))
 	recent := time.Now().Add(-stampRacyWindow).UnixNano()
@@ -49,9 +59,9 @@ func runStamp(ctx context.Context, dir, expID string) (uint64, error) {
 		h.Write(buf[:])
 	}
 	ok := true
-	var walk func(folder, rel string) error
-	walk = func(folder, rel string) error {
-		entries, err := os.ReadDir(folder)
+	var walk func(folder stampFolder, rel string) error
+	walk = func(folder stampFolder, rel string) error {
+		entries, err := folder.list()
 		if err != nil {
 			ok = false
 			return nil
@@ -64,42 +74,43 @@ func runStamp(ctx context.Context, dir, expID string) (uint64, error) {
 			if rel == "" && name != metaFile && !runStampFolders[name] {
 				continue
 			}
-			path := filepath.Join(folder, name)
-			info, err := e.Info()
-			if err != nil {
-				ok = false
-				return nil
-			}
+			kind := e.Type()
 			h.Write([]byte(rel + name))
-			h.Write([]byte{0, byte(info.Mode().Type() >> 24)})
-			if info.Mode()&fs.ModeSymlink != 0 {
-				// A link to a file is read through; one to a folder is not walked.
-				target, err := os.Stat(path)
-				if err != nil || target.IsDir() {
-					continue
+			h.Write([]byte{0, byte(kind >> 24)})
+			if kind.IsDir() {
+				sub, err := folder.sub(name)
+				if err != nil {
+					ok = false
+					return nil
 				}
-				info = target
-			}
-			if info.IsDir() {
-				if err := walk(path, rel+name+"/"); err != nil || !ok {
+				err = walk(sub, rel+name+"/")
+				sub.close()
+				if err != nil || !ok {
 					return err
 				}
 				continue
 			}
-			mtime := info.ModTime().UnixNano()
-			if mtime > recent {
+			// A link to a file is read through; one to a folder is not walked.
+			facts, err := folder.facts(name, kind&fs.ModeSymlink != 0)
+			if kind&fs.ModeSymlink != 0 && (err != nil || facts.dir) {
+				continue
+			}
+			if err != nil {
 				ok = false
 				return nil
 			}
-			word(uint64(info.Size()))
-			word(uint64(mtime))
-			inode, ctime := fileIdentity(info)
-			word(inode)
-			word(uint64(ctime))
+			if facts.mtime > recent {
+				ok = false
+				return nil
+			}
+			word(uint64(facts.size))
+			word(uint64(facts.mtime))
+			word(facts.inode)
+			word(uint64(facts.ctime))
 		}
 		return nil
 	}
-	if err := walk(dir, ""); err != nil || !ok {
+	if err := walk(root, ""); err != nil || !ok {
 		return 0, err
 	}
 	if sum := h.Sum64(); sum != 0 {
@@ -107,3 +118,47 @@ func runStamp(ctx context.Context, dir, expID string) (uint64, error) {
 	}
 	return 1, nil // 0 means no stamp
 }
+
+// stampFolder is a folder of a run as its stamp reads it: a listing sorted by name
+// (each entry's type as the listing gives it), a sub-folder, and the facts of a file.
+type stampFolder interface {
+	list() ([]fs.DirEntry, error)
+	sub(name string) (stampFolder, error)
+	// facts are those of the file name, or of what it links to when follow is set.
+	facts(name string, follow bool) (fileFacts, error)
+	close()
+}
+
+// fileFacts are what a stamp takes of a file: size, modification time, and what a user
+// cannot set back (inode and change time, 0 where the system has none).
+type fileFacts struct {
+	dir         bool
+	size, mtime int64
+	inode       uint64
+	ctime       int64
+}
+
+// pathFolder reads a folder by paths: where there is no folder descriptor to look up
+// names in, and as the reference the tests hold the faster one to.
+type pathFolder string
+
+func (p pathFolder) list() ([]fs.DirEntry, error) { return os.ReadDir(string(p)) }
+
+func (p pathFolder) sub(name string) (stampFolder, error) {
+	return pathFolder(filepath.Join(string(p), name)), nil
+}
+
+func (p pathFolder) facts(name string, follow bool) (fileFacts, error) {
+	path := filepath.Join(string(p), name)
+	info, err := os.Lstat(path)
+	if follow {
+		info, err = os.Stat(path)
+	}
+	if err != nil {
+		return fileFacts{}, err
+	}
+	inode, ctime := fileIdentity(info)
+	return fileFacts{dir: info.IsDir(), size: info.Size(), mtime: info.ModTime().UnixNano(), inode: inode, ctime: ctime}, nil
+}
+
+func (p pathFolder) close() {}

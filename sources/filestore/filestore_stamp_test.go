@@ -172,3 +172,62 @@ func TestRunStampWalksOnlyWhatMLflowReads(t *testing.T) {
 		t.Error("a cancelled context did not stop the walk")
 	}
 }
+
+// TestRunStampSameByPathsAndDescriptors: the stamp read through folder descriptors is
+// the one read by paths, for links to files and folders, dangling links, nested key
+// folders and entries outside the folders MLflow reads, so the stamps an import kept
+// still match after the reader changed.
+func TestRunStampSameByPathsAndDescriptors(t *testing.T) {
+	dir := t.TempDir()
+	outside := t.TempDir()
+	old := time.Now().Add(-time.Hour)
+	files := map[string]string{
+		"meta.yaml": "run_id: x\n", "params/lr": "0.1", "tags/a/b/c": "v", "tags/mlflow.runName": "r",
+		"metrics/loss": "1 0.5 0\n", "metrics/nested/acc": "1 0.9 0\n", "artifacts/model.pkl": "bytes",
+		"inputs/d1/meta.yaml": "x: 1\n", "notes.txt": "left alone",
+	}
+	for rel, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(outside, "value"), []byte("0.2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{
+		"params/linked":   filepath.Join(outside, "value"),
+		"params/folder":   outside,
+		"params/dangling": filepath.Join(outside, "missing"),
+		"tags/a/self":     "..",
+	}
+	for rel, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, filepath.FromSlash(rel))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, root := range []string{dir, outside} {
+		err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.Type()&os.ModeSymlink != 0 {
+				return err
+			}
+			return os.Chtimes(path, old, old)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, expID := range []string{"1", "2"} {
+		byDescriptors := runStampOf(t, dir, expID)
+		byPaths, err := stampOf(context.Background(), pathFolder(dir), expID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if byDescriptors == 0 || byDescriptors != byPaths {
+			t.Errorf("experiment %s: stamp %x by the folder's own reader, %x by paths", expID, byDescriptors, byPaths)
+		}
+	}
+}
