@@ -9,9 +9,13 @@ import (
 // Producer runs a reader in a goroutine that stays at most a bounded number of records
 // ahead of the consumer, so reading overlaps writing and memory does not grow with the
 // input. Formats embed it and implement only the reading.
+//
+// Records travel in batches: a store of many small runs otherwise pays a hand-over
+// between goroutines (a wake-up of the other side) per record, which is most of its time.
 type Producer struct {
 	name   string
-	out    chan Record
+	out    chan []Record
+	batch  []Record // what Next hands out one by one
 	cancel context.CancelFunc
 	done   chan struct{} // closed when read has returned
 	err    error         // set by read before done is closed
@@ -22,15 +26,30 @@ type Producer struct {
 	run    func()
 }
 
-// aheadRecords bounds how far a reader runs ahead of the importer.
-const aheadRecords = 64
+// aheadBatches bounds how far a reader runs ahead of the importer: batches of one
+// record, or of at most BatchRecords records and about BatchPoints metric points.
+const aheadBatches = 64
+
+// BatchRecords and BatchPoints bound a batch a reader hands over with EmitBatch.
+const (
+	BatchRecords = 64
+	BatchPoints  = 4096
+)
+
+// Weight is what a record counts toward BatchPoints: its metric points, or 1.
+func Weight(r Record) int {
+	if m, ok := r.(*Metrics); ok && len(m.Points) > 0 {
+		return len(m.Points)
+	}
+	return 1
+}
 
 // Start runs read in a goroutine; read emits records with p.Emit and returns nil at the
 // end of the input or the error that ends it.
 func (p *Producer) Start(ctx context.Context, name string, read func(context.Context) error) {
 	ctx, p.cancel = context.WithCancel(ctx)
 	p.name = name
-	p.out = make(chan Record, aheadRecords)
+	p.out = make(chan []Record, aheadBatches)
 	p.done = make(chan struct{})
 	p.run = func() {
 		go func() {
@@ -45,12 +64,22 @@ func (p *Producer) Describe() string { return p.name }
 
 func (p *Producer) Next() bool {
 	p.launch.Do(p.run)
-	rec, ok := <-p.out
+	if len(p.batch) > 1 {
+		p.batch[0] = nil // the consumer is done with it
+		p.batch = p.batch[1:]
+		p.cur = p.batch[0]
+		return true
+	}
+	batch, ok := <-p.out
+	for ok && len(batch) == 0 {
+		batch, ok = <-p.out
+	}
 	if !ok {
+		p.batch, p.cur = nil, nil
 		<-p.done
 		return false
 	}
-	p.cur = rec
+	p.batch, p.cur = batch, batch[0]
 	return true
 }
 
@@ -77,8 +106,18 @@ func (p *Producer) Close() error {
 
 // Emit hands a record to the consumer, or gives up when the context ends.
 func (p *Producer) Emit(ctx context.Context, r Record) error {
+	return p.EmitBatch(ctx, []Record{r})
+}
+
+// EmitBatch hands records to the consumer in one hand-over; the reader must not touch
+// the slice or its records afterwards. Batches are kept within BatchRecords and
+// BatchPoints, so memory stays bounded.
+func (p *Producer) EmitBatch(ctx context.Context, rs []Record) error {
+	if len(rs) == 0 {
+		return nil
+	}
 	select {
-	case p.out <- r:
+	case p.out <- rs:
 		return nil
 	case <-ctx.Done():
 		return CheckContext(ctx)

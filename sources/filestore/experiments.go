@@ -12,40 +12,92 @@ import (
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
 
-// readExperiment streams one experiment folder: the experiment, its datasets, its runs.
-// It returns only fatal errors; bad input is emitted as Invalid. names are the names of
-// the experiments streamed before, which a trashed experiment with a reused id must not
-// take (an import merges experiments by name).
-func (s *fileStore) readExperiment(ctx context.Context, folder experimentFolder, trashed bool, names map[string]bool) error {
+// experimentRead is what reading an experiment folder found, before any of it is
+// sent: the walk reads the experiments ahead of the one it sends side by side
+// (inOrder), and sends each in the walk's order.
+type experimentRead struct {
+	folder  experimentFolder
+	trashed bool
+	// exp is the experiment; err what kept it from being read (errEmptyMeta, bad input
+	// or a fatal error), with the Default experiment made up for folder 0 without
+	// meta.yaml (defaulted).
+	exp       *sources.Experiment
+	err       error
+	defaulted bool
+	// datasets are the records of its datasets folder, in order (datasets, skips and
+	// invalid ones); entries its folder's listing; fatal a failure to list either.
+	datasets []sources.Record
+	entries  []os.DirEntry
+	fatal    error
+}
+
+// loadExperiment reads an experiment folder without sending anything, so that several
+// can be read side by side. The folder is listed first: a tags or datasets folder it
+// does not hold is not looked for.
+func (s *fileStore) loadExperiment(folder experimentFolder, trashed bool) *experimentRead {
+	r := &experimentRead{folder: folder, trashed: trashed}
+	dir := folder.dir
+	entries, listErr := os.ReadDir(dir)
+	has := func(name string) bool {
+		if listErr != nil {
+			return true // not known: look, and let the read say what is wrong
+		}
+		for _, e := range entries {
+			if e.Name() == name {
+				return true
+			}
+		}
+		return false
+	}
+	r.exp, r.err = s.parseExperiment(dir, folder.id, trashed)
+	if errors.Is(r.err, errEmptyMeta) && folder.id == "0" {
+		// MLflow creates experiment 0 when it creates the store; stores copied around
+		// often lose its meta.yaml while keeping its runs.
+		r.exp, r.err, r.defaulted = &sources.Experiment{SourceID: "0", Name: "Default", LifecycleStage: sources.LifecycleActive, Origin: sources.Origin{File: dir}}, nil, true
+	}
+	if r.err != nil || r.exp == nil {
+		return r
+	}
+	if has("tags") {
+		if r.exp.Tags, r.err = readKeyValueFiles(s.files, filepath.Join(dir, "tags")); r.err != nil {
+			return r
+		}
+	}
+	if has("datasets") {
+		if r.datasets, r.fatal = s.loadDatasets(dir, folder.sourceID); r.fatal != nil {
+			return r
+		}
+	}
+	if listErr != nil {
+		r.fatal = fmt.Errorf("read experiment folder: %w", listErr)
+	}
+	r.entries = entries
+	return r
+}
+
+// sendExperiment streams an experiment folder read by loadExperiment: the experiment,
+// its datasets, its runs. It returns only fatal errors; bad input is emitted as
+// Invalid. names are the names of the experiments streamed before, which a trashed
+// experiment with a reused id must not take (an import merges experiments by name).
+func (s *fileStore) sendExperiment(ctx context.Context, r *experimentRead, names map[string]bool) error {
 	if err := sources.CheckContext(ctx); err != nil {
 		return err
 	}
-	dir, id := folder.dir, folder.id
-	exp, err := s.parseExperiment(dir, id, trashed)
-	if errors.Is(err, errEmptyMeta) {
-		if id != "0" {
-			return s.sendSkip(ctx, dir, "no meta.yaml, so not an experiment")
-		}
-		// MLflow creates experiment 0 when it creates the store; stores copied around
-		// often lose its meta.yaml while keeping its runs.
-		exp = &sources.Experiment{SourceID: "0", Name: "Default", LifecycleStage: sources.LifecycleActive, Origin: sources.Origin{File: dir}}
+	folder, dir, exp := r.folder, r.folder.dir, r.exp
+	if r.defaulted {
 		if err := s.sendSkip(ctx, filepath.Join(dir, metaFile), "missing; folder 0 read as MLflow's Default experiment"); err != nil {
 			return err
 		}
-	} else if err != nil {
-		var inErr *sources.InputError
-		if errors.As(err, &inErr) {
-			return s.send(ctx, &sources.Invalid{Err: inErr})
-		}
-		return err
 	}
-	if exp == nil { // its meta.yaml names another experiment
+	switch {
+	case errors.Is(r.err, errEmptyMeta):
+		return s.sendSkip(ctx, dir, "no meta.yaml, so not an experiment")
+	case r.err != nil:
+		return s.sendInvalidOrFatal(ctx, r.err)
+	case exp == nil: // its meta.yaml names another experiment
 		return s.sendSkip(ctx, dir, "experiment_id in meta.yaml differs from the folder name; MLflow ignores this experiment")
 	}
-	if exp.Tags, err = readKeyValueFiles(s.files, filepath.Join(dir, "tags")); err != nil {
-		return s.sendInvalidOrFatal(ctx, err)
-	}
-	if message := s.ownName(exp, folder, trashed, names); message != "" {
+	if message := s.ownName(exp, folder, r.trashed, names); message != "" {
 		if err := s.send(ctx, &sources.Notice{Path: dir, Message: message}); err != nil {
 			return err
 		}
@@ -54,15 +106,23 @@ func (s *fileStore) readExperiment(ctx context.Context, folder experimentFolder,
 	if err := s.send(ctx, exp); err != nil {
 		return err
 	}
-	s.experiments = append(s.experiments, folder)
-	if err := s.readDatasets(ctx, dir, folder.sourceID); err != nil {
-		return err
+	for _, e := range r.entries {
+		if (e.Name() == modelsFolder || e.Name() == "traces") && e.IsDir() {
+			// Only an experiment that holds logged models or traces is looked at again
+			// after the runs: a store of many experiments keeps no list of all of them.
+			s.experiments = append(s.experiments, folder)
+			break
+		}
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return fmt.Errorf("read experiment folder: %w", err)
+	for _, d := range r.datasets {
+		if err := s.send(ctx, d); err != nil {
+			return err
+		}
 	}
-	for _, e := range entries {
+	if r.fatal != nil {
+		return r.fatal
+	}
+	for _, e := range r.entries {
 		name, path := e.Name(), filepath.Join(dir, e.Name())
 		if name == metaFile {
 			continue
@@ -131,37 +191,36 @@ func (s *fileStore) parseExperiment(dir, id string, trashed bool) (*sources.Expe
 	return exp, nil
 }
 
-func (s *fileStore) readDatasets(ctx context.Context, expDir, expID string) error {
+// loadDatasets reads an experiment's datasets folder into records, in order: datasets,
+// skipped folders and invalid ones. Only a failure to list the folder is returned.
+func (s *fileStore) loadDatasets(expDir, expID string) ([]sources.Record, error) {
 	dir := filepath.Join(expDir, "datasets")
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("read datasets: %w", err)
+		return nil, fmt.Errorf("read datasets: %w", err)
 	}
+	var out []sources.Record
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
 		ds, err := parseDataset(s.files, filepath.Join(dir, e.Name(), metaFile), expID, e.Name())
-		if errors.Is(err, errEmptyMeta) {
-			if err := s.sendSkip(ctx, filepath.Join(dir, e.Name()), "dataset folder without meta.yaml"); err != nil {
-				return err
-			}
-			continue
-		}
-		if err != nil {
-			if err := s.sendInvalidOrFatal(ctx, err); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := s.send(ctx, ds); err != nil {
-			return err
+		var inErr *sources.InputError
+		switch {
+		case errors.Is(err, errEmptyMeta):
+			out = append(out, &sources.Skipped{Path: filepath.Join(dir, e.Name()), Reason: "dataset folder without meta.yaml"})
+		case errors.As(err, &inErr):
+			out = append(out, &sources.Invalid{Err: inErr})
+		case err != nil:
+			return nil, err
+		default:
+			out = append(out, ds)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func parseDataset(files storeFiles, path, expID, key string) (*sources.Dataset, error) {

@@ -97,7 +97,7 @@ type fileStore struct {
 	// With several workers every record travels in a unit: the records of one run, or a
 	// single record of the walk. Units are emitted in walk order, while workers fill the
 	// units of the runs ahead side by side.
-	order chan chan sources.Record
+	order chan unit
 	jobs  chan runJob
 	// unchanged, when set, says which runs are as the consumer holds them
 	// (filestore_stamp.go); runs are then stamped.
@@ -107,7 +107,7 @@ type fileStore struct {
 type runJob struct {
 	dir, folder string
 	exp         experimentFolder
-	out         chan sources.Record
+	out         unit
 }
 
 // experimentFolder is an experiment folder with the id its records carry: the folder's
@@ -119,29 +119,24 @@ type experimentFolder struct {
 // recordEmitter is where reading code sends records: the producer itself, or a unit.
 type recordEmitter func(ctx context.Context, r sources.Record) error
 
-// read walks the store, reading runs on several goroutines when workers > 1. The walk
-// puts a unit (a channel of records) in order for each thing it meets, in walk order;
-// workers fill the units of runs; one goroutine empties the units in order into the
-// stream. The first error of any of them cancels the others (errgroup), so none is left
-// blocked on a send.
+// read walks the store, reading runs on several goroutines when workers > 1 (units.go).
+// The first error of any of them cancels the others (errgroup), so none is left blocked
+// on a send.
 func (s *fileStore) read(ctx context.Context) error {
 	if s.workers <= 1 {
 		return s.walk(ctx)
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	s.order = make(chan chan sources.Record, 2*s.workers)
+	s.order = make(chan unit, orderWindow(s.workers))
 	s.jobs = make(chan runJob)
 	for i := 0; i < s.workers; i++ {
 		g.Go(func() error {
 			for job := range s.jobs {
-				err := s.readRun(ctx, func(ctx context.Context, r sources.Record) error {
-					select {
-					case job.out <- r:
-						return nil
-					case <-ctx.Done():
-						return sources.CheckContext(ctx)
-					}
-				}, job.dir, job.folder, job.exp)
+				b := toUnit(job.out)
+				err := s.readRun(ctx, b.add, job.dir, job.folder, job.exp)
+				if err == nil {
+					err = b.flush(ctx)
+				}
 				close(job.out)
 				if err != nil {
 					return err
@@ -150,16 +145,7 @@ func (s *fileStore) read(ctx context.Context) error {
 			return nil
 		})
 	}
-	g.Go(func() error {
-		for unit := range s.order {
-			for r := range unit {
-				if err := s.Emit(ctx, r); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
+	g.Go(func() error { return s.emitUnits(ctx) })
 	walkErr := s.walk(ctx)
 	// The walk is the only sender on both: nothing is sent after this.
 	close(s.jobs)
@@ -175,11 +161,11 @@ func (s *fileStore) send(ctx context.Context, r sources.Record) error {
 	if s.order == nil {
 		return s.Emit(ctx, r)
 	}
-	unit := make(chan sources.Record, 1)
-	unit <- r
-	close(unit)
+	u := make(unit, 1)
+	u <- []sources.Record{r}
+	close(u)
 	select {
-	case s.order <- unit:
+	case s.order <- u:
 		return nil
 	case <-ctx.Done():
 		return sources.CheckContext(ctx)
@@ -191,17 +177,17 @@ func (s *fileStore) dispatchRun(ctx context.Context, dir, folder string, exp exp
 	if s.order == nil {
 		return s.readRun(ctx, s.Emit, dir, folder, exp)
 	}
-	unit := make(chan sources.Record, 8)
+	u := make(unit, 2)
 	select {
-	case s.order <- unit:
+	case s.order <- u:
 	case <-ctx.Done():
 		return sources.CheckContext(ctx)
 	}
 	select {
-	case s.jobs <- runJob{dir: dir, folder: folder, exp: exp, out: unit}:
+	case s.jobs <- runJob{dir: dir, folder: folder, exp: exp, out: u}:
 		return nil
 	case <-ctx.Done():
-		close(unit)
+		close(u)
 		return sources.CheckContext(ctx)
 	}
 }
@@ -225,6 +211,18 @@ func (s *fileStore) walk(ctx context.Context) error {
 	return s.readRegistry(ctx, filepath.Join(s.root, modelsFolder))
 }
 
+// walkItem is one entry of the store's root or trash folder as the walk meets it: an
+// experiment folder to read (and, once loaded, what reading it found), or something to
+// report as skipped.
+type walkItem struct {
+	skip    *sources.Skipped
+	folder  experimentFolder
+	trashed bool
+	read    *experimentRead
+}
+
+// walkExperiments streams the active experiments, then the trashed ones. Both folders
+// are listed first; the experiments are then read ahead side by side and sent in order.
 func (s *fileStore) walkExperiments(ctx context.Context) error {
 	entries, err := os.ReadDir(s.root)
 	if err != nil {
@@ -233,61 +231,66 @@ func (s *fileStore) walkExperiments(ctx context.Context) error {
 	if s.models == nil { // Unsupported may have listed them already
 		s.models = s.scanLoggedModels()
 	}
+	var items []walkItem
+	skip := func(path, reason string) {
+		items = append(items, walkItem{skip: &sources.Skipped{Path: path, Reason: reason}})
+	}
 	active := map[string]bool{}
-	names := map[string]bool{}
 	for _, e := range entries {
 		name, path := e.Name(), filepath.Join(s.root, e.Name())
 		switch {
 		case name == trashFolder && e.IsDir():
 			continue // read after the active experiments
 		case !e.IsDir():
-			if err := s.sendSkip(ctx, path, "not a folder, so not an experiment"); err != nil {
-				return err
-			}
+			skip(path, "not a folder, so not an experiment")
 		case name == modelsFolder:
 			continue // the model registry, read last
 		case strings.HasPrefix(name, "."):
-			if err := s.sendSkip(ctx, path, "hidden folder, not an experiment"); err != nil {
-				return err
-			}
+			skip(path, "hidden folder, not an experiment")
 		case sources.RunIDPattern.MatchString(name) && !fileExists(filepath.Join(path, metaFile)):
-			if err := s.sendSkip(ctx, path, "run-id folder outside any experiment without meta.yaml (artifacts only), not a run"); err != nil {
-				return err
-			}
+			skip(path, "run-id folder outside any experiment without meta.yaml (artifacts only), not a run")
 		default:
 			active[name] = true
-			if err := s.readExperiment(ctx, experimentFolder{dir: path, id: name, sourceID: name}, false, names); err != nil {
-				return err
-			}
+			items = append(items, walkItem{folder: experimentFolder{dir: path, id: name, sourceID: name}})
 		}
 	}
 	trash := filepath.Join(s.root, trashFolder)
-	trashed, err := os.ReadDir(trash)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("read file store trash: %w", err)
+	trashed, trashErr := os.ReadDir(trash)
+	if errors.Is(trashErr, fs.ErrNotExist) {
+		trashErr = nil
 	}
 	for _, e := range trashed {
 		name, path := e.Name(), filepath.Join(trash, e.Name())
 		switch {
 		case !e.IsDir() || strings.HasPrefix(name, "."):
-			if err := s.sendSkip(ctx, path, "not an experiment folder"); err != nil {
-				return err
-			}
+			skip(path, "not an experiment folder")
 		case active[name]:
 			// Two experiments with one id (a store copied together from two, or ids reused
 			// by an old MLflow): MLflow shows the active one, and a database can hold only
 			// one of them under that id, so the trashed one gets an id of its own.
-			if err := s.readExperiment(ctx, experimentFolder{dir: path, id: name, sourceID: trashFolder + "/" + name}, true, names); err != nil {
-				return err
-			}
+			items = append(items, walkItem{folder: experimentFolder{dir: path, id: name, sourceID: trashFolder + "/" + name}, trashed: true})
 		default:
-			if err := s.readExperiment(ctx, experimentFolder{dir: path, id: name, sourceID: name}, true, names); err != nil {
-				return err
-			}
+			items = append(items, walkItem{folder: experimentFolder{dir: path, id: name, sourceID: name}, trashed: true})
 		}
+	}
+	names := map[string]bool{}
+	load := func(it walkItem) walkItem {
+		if it.skip == nil {
+			it.read = s.loadExperiment(it.folder, it.trashed)
+		}
+		return it
+	}
+	err = inOrder(ctx, s.workers, 2*s.workers, items, load, func(it walkItem) error {
+		if it.skip != nil {
+			return s.send(ctx, it.skip)
+		}
+		return s.sendExperiment(ctx, it.read, names)
+	})
+	if err != nil {
+		return err
+	}
+	if trashErr != nil {
+		return fmt.Errorf("read file store trash: %w", trashErr)
 	}
 	return nil
 }
