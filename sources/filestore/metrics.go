@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -56,7 +55,7 @@ func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path
 	if err := s.files.checkEntry(path, entry); err != nil {
 		return emit(ctx, &sources.Invalid{Err: &sources.InputError{File: path, RunID: runID, Err: err}})
 	}
-	f, err := os.Open(path)
+	f, err := openForRead(path)
 	if err != nil {
 		return emit(ctx, &sources.Invalid{Err: &sources.InputError{File: path, RunID: runID, Err: err}})
 	}
@@ -64,9 +63,9 @@ func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path
 	// Most metric files are small: buffers sized for the file, not for the largest one,
 	// keep a store of many short runs from allocating (and clearing) memory it never uses.
 	bufSize, chunk := 64*1024, s.chunk
-	if info, err := f.Stat(); err == nil {
-		bufSize = int(min(info.Size()+1, int64(bufSize)))
-		chunk = int(min(info.Size()/minMetricLine+1, int64(chunk)))
+	if size := f.size(); size >= 0 {
+		bufSize = int(min(size+1, int64(bufSize)))
+		chunk = int(min(size/minMetricLine+1, int64(chunk)))
 	}
 	scanner := bufio.NewScanner(f)
 	scanner.Buffer(make([]byte, 0, bufSize), 1024*1024)

@@ -251,7 +251,7 @@ func readKeyValueFiles(files storeFiles, dir string) ([]sources.Tag, error) {
 		if err := files.checkEntry(path, d); err != nil {
 			return &sources.InputError{File: path, Err: err}
 		}
-		value, err := os.ReadFile(path)
+		value, err := readWhole(path)
 		if err != nil {
 			return &sources.InputError{File: path, Err: err}
 		}

@@ -31,7 +31,7 @@ func readMeta(files storeFiles, path string) (*meta, error) {
 		}
 		return nil, &sources.InputError{File: path, Err: err}
 	}
-	data, err := os.ReadFile(path)
+	data, err := readWhole(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, errEmptyMeta
 	}
