@@ -73,7 +73,7 @@ func (im *importer) commit(ctx context.Context, reopen bool) error {
 	if err != nil {
 		return err
 	}
-	im.tx = tx
+	im.tx = newPendingTx(tx)
 	// Another import wrote in between: what was read of the target may be stale.
 	if tx.Waited() {
 		im.exps.forgetExperiments()

@@ -34,7 +34,8 @@ type Store interface {
 	// Experiments lists the experiments by workspaceName(workspace, name) and every
 	// experiment id, or nil names when there are more than limit experiments.
 	Experiments(ctx context.Context, limit int) (names map[string]int64, ids []int64, err error)
-	// CreateExperiment writes an experiment with the id given, in e.Workspace where the
+	// CreateExperiment writes an experiment with the id given (over an import's
+	// transaction, with the statement after it: pendingTx), in e.Workspace where the
 	// target has workspaces. The importer moves the database's id generator past it
 	// before the batch commits.
 	CreateExperiment(ctx context.Context, id int64, e *sources.Experiment) error
@@ -203,9 +204,14 @@ func (s sqlStore) CreateExperiment(ctx context.Context, id int64, e *sources.Exp
 		cols = append(cols, "workspace")
 		args = append(args, e.Workspace)
 	}
+	what := fmt.Sprintf("experiment %q", e.Name)
+	if later, ok := s.tx().(*pendingTx); ok {
+		later.insertLater("experiments", what, cols, args)
+		return nil
+	}
 	query := fmt.Sprintf("INSERT INTO experiments (%s) VALUES (%s)", strings.Join(cols, ", "), strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", "))
 	if err := s.exec(ctx, query, args...); err != nil {
-		return fmt.Errorf("create experiment %q: %w", e.Name, err)
+		return fmt.Errorf("create %s: %w", what, err)
 	}
 	return nil
 }

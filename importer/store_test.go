@@ -34,8 +34,10 @@ func TestSQLStore(t *testing.T) {
 			if err := live.Create(ctx, tx, sink.Dialect(), rev, live.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			storeContract(t, sqlStore{tx: func() sinks.Tx { return tx }, rev: rev, dialect: sink.Dialect()}, func(query string, args ...any) {
-				if _, err := tx.Exec(ctx, query, args...); err != nil {
+			// As the import uses it: experiments held back until the next statement.
+			held := newPendingTx(tx)
+			storeContract(t, sqlStore{tx: func() sinks.Tx { return held }, rev: rev, dialect: sink.Dialect()}, func(query string, args ...any) {
+				if _, err := held.Exec(ctx, query, args...); err != nil {
 					t.Fatalf("%s: %v", query, err)
 				}
 			})

@@ -21,7 +21,7 @@ func (im *importer) prepareTarget(ctx context.Context, srcs []sources.Source) er
 	if err != nil {
 		return err
 	}
-	im.tx = tx
+	im.tx = newPendingTx(tx)
 	// A newer MLflow's database (or a branch's), or a release's whose schema
 	// mlflow-bulk does not hold, is written by what its tables have.
 	rev, tables, notes, err := live.DetectOrFit(ctx, tx, im.dialect)
