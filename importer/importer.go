@@ -92,8 +92,11 @@ type Options struct {
 	// ScratchTarget marks a target made for a dry run alone (a scratch database): a dry
 	// run may create MLflow's schema in it even where DDL cannot be rolled back.
 	ScratchTarget bool
-	// Progress, when set, is called after every run with the totals so far.
-	Progress func(Progress)
+	// Progress, when set, is called after every run with the totals so far; with
+	// CountRuns the sources' runs are counted first, for its TotalRuns (a file store is
+	// walked once more for it).
+	Progress  func(Progress)
+	CountRuns bool
 }
 
 // Phases of an import, as Progress names them.
@@ -160,7 +163,9 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 	for _, s := range srcs {
 		im.report.Sources = append(im.report.Sources, s.Describe())
 	}
-	im.progress.TotalRuns = countRuns(ctx, srcs)
+	if opts.CountRuns {
+		im.progress.TotalRuns = countRuns(ctx, srcs)
+	}
 	if im.exps.mover != nil {
 		im.exps.mover.serveFrom(srcs)
 	}

@@ -293,6 +293,7 @@ func importCommand(ctx context.Context, opts *ImportOptions) error {
 		CopyArtifacts:        copyArtifacts,
 		OnParamConflict:      opts.OnParamConflict,
 		Progress:             func(p importer.Progress) { shown.Update(snapshotOf(p)) },
+		CountRuns:            shown.Shows(),
 	}
 	report, err := importer.Import(ctx, sink, srcs, impOpts)
 	if errors.Is(err, importer.ErrDryRunNeedsSchema) {

@@ -111,6 +111,10 @@ func New(errOut io.Writer, mode Mode, terminal bool, clock Clock) *Display {
 		started: now, logged: now, phaseStart: now}
 }
 
+// Shows says whether anything is shown: a display that shows nothing needs no total,
+// which a file store counts with a walk of its own.
+func (d *Display) Shows() bool { return !d.quiet }
+
 // VerifyAfter tells the time left that verify follows the import.
 func (d *Display) VerifyAfter(verify bool) {
 	d.mu.Lock()
