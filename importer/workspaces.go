@@ -25,7 +25,7 @@ type workspaceState struct {
 	ready map[string]bool
 	// firstFrom: for a target workspace and experiment name, the source workspace the
 	// first experiment of that name came from (to report merges across workspaces).
-	firstFrom map[string]string
+	firstFrom map[mergeKey]string
 	// of: the target workspace each imported experiment went to.
 	of map[expKey]string
 	// moved counts, per target workspace, the artifact locations put under it.
@@ -89,14 +89,19 @@ func (m *experimentMapper) ensureWorkspace(ctx context.Context, ws string) error
 	return nil
 }
 
+// mergeKey is a name in a target workspace, of an experiment or a registered model. Its
+// parts are the strings the import already holds, where one string made of them would
+// be a copy per experiment.
+type mergeKey struct{ kind, target, name string }
+
 // noteWorkspaceMerge reports a name that experiments (or registered models) of two
 // source workspaces share and that one target workspace (--workspace, or a target
 // without workspaces) now holds once: what they hold is merged into one.
 func (m *experimentMapper) noteWorkspaceMerge(kind, target, name, sourceWS string) {
 	if m.workspaces.firstFrom == nil {
-		m.workspaces.firstFrom = map[string]string{}
+		m.workspaces.firstFrom = map[mergeKey]string{}
 	}
-	key := kind + "\x00" + target + "\x00" + name
+	key := mergeKey{kind, target, name}
 	from := sourceWorkspace(sourceWS)
 	first, seen := m.workspaces.firstFrom[key]
 	if !seen {
