@@ -60,12 +60,16 @@ func Write(ctx context.Context, root string, o Options) (Stats, error) {
 		artifactRoot = "file://" + filepath.ToSlash(abs)
 	}
 	artifactRoot = strings.TrimSuffix(artifactRoot, "/")
-	if err := writeExperiment(root, artifactRoot, "0", "Default"); err != nil {
+	// Stores of other seeds are of other origins: their experiments of the same names
+	// were created at other times, which is how verify tells an experiment merged by
+	// name from the same one copied.
+	created := 1700000000000 + int64(o.Seed%1_000_000)
+	if err := writeExperiment(root, artifactRoot, "0", "Default", created); err != nil {
 		return st, err
 	}
 	for i := 1; i <= o.Experiments; i++ {
 		id := strconv.Itoa(i)
-		if err := writeExperiment(root, artifactRoot, id, fmt.Sprintf("synthetic-%d", i)); err != nil {
+		if err := writeExperiment(root, artifactRoot, id, fmt.Sprintf("synthetic-%d", i), created); err != nil {
 			return st, err
 		}
 		expIDs = append(expIDs, id)
@@ -86,13 +90,13 @@ func Write(ctx context.Context, root string, o Options) (Stats, error) {
 	return st, nil
 }
 
-func writeExperiment(root, artifactRoot, id, name string) error {
+func writeExperiment(root, artifactRoot, id, name string, created int64) error {
 	dir := filepath.Join(root, id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	meta := fmt.Sprintf("artifact_location: %s/%s\ncreation_time: 1700000000000\nexperiment_id: '%s'\nlast_update_time: 1700000000000\nlifecycle_stage: active\nname: %s\n",
-		artifactRoot, id, id, name)
+	meta := fmt.Sprintf("artifact_location: %s/%s\ncreation_time: %d\nexperiment_id: '%s'\nlast_update_time: %d\nlifecycle_stage: active\nname: %s\n",
+		artifactRoot, id, created, id, created, name)
 	return os.WriteFile(filepath.Join(dir, "meta.yaml"), []byte(meta), 0o644)
 }
 
