@@ -36,10 +36,11 @@ const (
 	BatchPoints  = 4096
 )
 
-// Weight is what a record counts toward BatchPoints: its metric points, or 1.
+// Weight is what a record counts toward BatchPoints: the metric points it holds memory
+// for, or 1.
 func Weight(r Record) int {
-	if m, ok := r.(*Metrics); ok && len(m.Points) > 0 {
-		return len(m.Points)
+	if m, ok := r.(*Metrics); ok && cap(m.Points) > 0 {
+		return cap(m.Points)
 	}
 	return 1
 }

@@ -47,9 +47,9 @@ func (s *fileStore) readMetrics(ctx context.Context, emit recordEmitter, dir, ru
 	return nil
 }
 
-// minMetricLine is the shortest line of a metric file ("0 0\n"), which bounds the
-// points a file of a given size can hold.
-const minMetricLine = 4
+// typicalMetricLine is about the length of a line of a metric file as MLflow writes it
+// ("1700000000000 0.123456789 12\n").
+const typicalMetricLine = 28
 
 func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path string, entry fs.DirEntry, key, runID string) error {
 	if err := s.files.checkEntry(path, entry); err != nil {
@@ -65,7 +65,10 @@ func (s *fileStore) readMetricFile(ctx context.Context, emit recordEmitter, path
 	bufSize, chunk := 64*1024, s.chunk
 	if size := f.size(); size >= 0 {
 		bufSize = int(min(size+1, int64(bufSize)))
-		chunk = int(min(size/minMetricLine+1, int64(chunk)))
+		// Sized for lines of a usual length rather than the shortest possible: records
+		// wait in the window ahead of the import, and points allocated but never used
+		// were most of its memory. Longer files grow the slice as they are read.
+		chunk = int(min(size/typicalMetricLine+16, int64(chunk)))
 	}
 	scanner := bufio.NewScanner(f)
 	scanner.Buffer(make([]byte, 0, bufSize), 1024*1024)
