@@ -302,15 +302,37 @@ func (v *verifier) verifySource(ctx context.Context, src sources.Source) error {
 // (the same creation time), that no source does: added since, or deleted from the
 // source. An experiment merged by name from elsewhere gathers other runs rightly.
 func (v *verifier) extraRuns(ctx context.Context) error {
+	extra := func(id int64, run string) {
+		if !v.sourceRuns[run] {
+			v.differ(run, "run extra", "", fmt.Sprintf("experiment %d %q holds this run, which no source does (added since, or deleted from the source)", id, v.sameExperiments[id]))
+		}
+	}
+	if len(v.sameExperiments) > extraRunsByExperiment {
+		// runs has no index on experiment_id: a look-up per experiment would read the
+		// whole table each time, so many experiments are checked in one read of it.
+		err := live.EachRow(ctx, v.tx, "SELECT experiment_id, run_uuid FROM runs ORDER BY experiment_id, run_uuid", nil, func(scan func(...any) error) error {
+			var id int64
+			var run string
+			if err := scan(&id, &run); err != nil {
+				return err
+			}
+			if _, ok := v.sameExperiments[id]; ok {
+				extra(id, run)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read the runs of the target: %w", err)
+		}
+		return nil
+	}
 	for _, id := range sortedInt64Keys(v.sameExperiments) {
-		err := live.EachRow(ctx, v.tx, "SELECT run_uuid FROM runs WHERE experiment_id = ?", []any{id}, func(scan func(...any) error) error {
+		err := live.EachRow(ctx, v.tx, "SELECT run_uuid FROM runs WHERE experiment_id = ? ORDER BY run_uuid", []any{id}, func(scan func(...any) error) error {
 			var run string
 			if err := scan(&run); err != nil {
 				return err
 			}
-			if !v.sourceRuns[run] {
-				v.differ(run, "run extra", "", fmt.Sprintf("experiment %d %q holds this run, which no source does (added since, or deleted from the source)", id, v.sameExperiments[id]))
-			}
+			extra(id, run)
 			return nil
 		})
 		if err != nil {
@@ -319,6 +341,10 @@ func (v *verifier) extraRuns(ctx context.Context) error {
 	}
 	return nil
 }
+
+// extraRunsByExperiment is how many experiments are checked for extra runs one by one;
+// past it, the target's runs are read once.
+const extraRunsByExperiment = 64
 
 func sortedInt64Keys[V any](m map[int64]V) []int64 {
 	out := make([]int64, 0, len(m))
