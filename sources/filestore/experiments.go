@@ -107,7 +107,7 @@ func (s *fileStore) sendExperiment(ctx context.Context, r *experimentRead, names
 		return err
 	}
 	for _, e := range r.entries {
-		if (e.Name() == modelsFolder || e.Name() == "traces") && e.IsDir() {
+		if (e.Name() == modelsFolder || e.Name() == "traces") && (e.IsDir() || e.Type()&fs.ModeSymlink != 0) {
 			// Only an experiment that holds logged models or traces is looked at again
 			// after the runs: a store of many experiments keeps no list of all of them.
 			s.experiments = append(s.experiments, folder)
