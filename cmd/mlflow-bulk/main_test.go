@@ -86,6 +86,28 @@ func store(t *testing.T, o synth.Options) string {
 	return root
 }
 
+// TestGenerateJSON: generate --json names its counts in snake case, as every other
+// command's JSON does.
+func TestGenerateJSON(t *testing.T) {
+	io, out, errOut := TestStreams()
+	dir := filepath.Join(t.TempDir(), "store")
+	if code := Main([]string{"generate", dir, "--experiments", "2", "--runs", "3", "--params", "2", "--json"}, io); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var counts map[string]int
+	if err := json.Unmarshal(out.Bytes(), &counts); err != nil {
+		t.Fatalf("stdout is not one JSON object: %v\n%s", err, out)
+	}
+	if counts["experiments"] != 3 || counts["runs"] != 3 || counts["params"] != 6 {
+		t.Errorf("counts %v", counts)
+	}
+	for key := range counts {
+		if strings.ToLower(key) != key {
+			t.Errorf("key %q is not in snake case", key)
+		}
+	}
+}
+
 func TestImportJSONAndExitCodes(t *testing.T) {
 	root := store(t, synth.Options{Experiments: 2, Runs: 3, MetricKeys: 2, Steps: 5, Seed: 9})
 	target := testenv.SQLite(t)

@@ -34,8 +34,8 @@ type Options struct {
 // Stats is what a generated store holds, as MLflow would count it.
 type Stats struct {
 	Experiments int `json:"experiments"` // including Default
-	Runs        int
-	Params      int
+	Runs        int `json:"runs"`
+	Params      int `json:"params"`
 	Tags        int `json:"tags"`         // including mlflow.runName
 	MetricLines int `json:"metric_lines"` // lines written, duplicates included
 	Metrics     int `json:"metric_rows"`  // distinct metric rows after de-duplication
