@@ -6,10 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mlflow-bulk/mlflow-bulk/drivers/all"
 	"github.com/mlflow-bulk/mlflow-bulk/internal/testenv"
-	"github.com/mlflow-bulk/mlflow-bulk/schema"
-	"github.com/mlflow-bulk/mlflow-bulk/schema/live"
 	"github.com/mlflow-bulk/mlflow-bulk/sinks"
 	"github.com/mlflow-bulk/mlflow-bulk/sources"
 )
@@ -21,19 +18,7 @@ func TestPendingExperiments(t *testing.T) {
 	for name, uri := range map[string]func(testing.TB) string{"sqlite": testenv.SQLite, "postgres": testenv.Postgres, "mariadb": testenv.MySQL} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			sink, err := all.Registry().Open(ctx, uri(t), sinks.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sink.Close()
-			raw, err := sink.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rev := schema.Newest()
-			if err := live.Create(ctx, raw, sink.Dialect(), rev, live.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
+			sink, raw, rev := newSchemaTx(t, uri(t))
 			tx := newPendingTx(raw)
 			store := sqlStore{tx: func() sinks.Tx { return tx }, rev: rev, dialect: sink.Dialect()}
 			count := func() int64 {
@@ -84,19 +69,7 @@ func TestPendingExperiments(t *testing.T) {
 // transaction commits, with nothing after them.
 func TestPendingExperimentsAtCommit(t *testing.T) {
 	ctx := context.Background()
-	sink, err := all.Registry().Open(ctx, testenv.SQLite(t), sinks.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sink.Close()
-	raw, err := sink.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rev := schema.Newest()
-	if err := live.Create(ctx, raw, sink.Dialect(), rev, live.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	sink, raw, rev := newSchemaTx(t, testenv.SQLite(t))
 	tx := newPendingTx(raw)
 	store := sqlStore{tx: func() sinks.Tx { return tx }, rev: rev, dialect: sink.Dialect()}
 	if err := store.CreateExperiment(ctx, 3, &sources.Experiment{Name: "last", LifecycleStage: sources.LifecycleActive}); err != nil {

@@ -20,20 +20,8 @@ func TestSQLStore(t *testing.T) {
 	for name, uri := range map[string]func(testing.TB) string{"sqlite": testenv.SQLite, "postgres": testenv.Postgres, "mariadb": testenv.MySQL} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			sink, err := all.Registry().Open(ctx, uri(t), sinks.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer sink.Close()
-			tx, err := sink.Begin(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			sink, tx, rev := newSchemaTx(t, uri(t))
 			defer func() { _ = tx.Rollback(ctx) }()
-			rev := schema.Newest()
-			if err := live.Create(ctx, tx, sink.Dialect(), rev, live.CreateOptions{}); err != nil {
-				t.Fatal(err)
-			}
 			// As the import uses it: experiments held back until the next statement.
 			held := newPendingTx(tx)
 			storeContract(t, sqlStore{tx: func() sinks.Tx { return held }, rev: rev, dialect: sink.Dialect()}, func(query string, args ...any) {
@@ -43,6 +31,27 @@ func TestSQLStore(t *testing.T) {
 			})
 		})
 	}
+}
+
+// newSchemaTx opens the database at uri (closed with the test) and a transaction that
+// has created MLflow's newest schema in it.
+func newSchemaTx(t *testing.T, uri string) (sinks.Sink, sinks.Tx, *schema.Revision) {
+	t.Helper()
+	ctx := context.Background()
+	sink, err := all.Registry().Open(ctx, uri, sinks.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sink.Close() })
+	tx, err := sink.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := schema.Newest()
+	if err := live.Create(ctx, tx, sink.Dialect(), rev, live.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return sink, tx, rev
 }
 
 // storeContract checks a Store on a new, empty MLflow target; exec writes a run row,
