@@ -106,13 +106,10 @@ func (s *fileStore) sendExperiment(ctx context.Context, r *experimentRead, names
 	if err := s.send(ctx, exp); err != nil {
 		return err
 	}
-	for _, e := range r.entries {
-		if (e.Name() == modelsFolder || e.Name() == "traces") && (e.IsDir() || e.Type()&fs.ModeSymlink != 0) {
-			// Only an experiment that holds logged models or traces is looked at again
-			// after the runs: a store of many experiments keeps no list of all of them.
-			s.experiments = append(s.experiments, folder)
-			break
-		}
+	if holdsModelsOrTraces(r.entries) {
+		// Only an experiment that holds logged models or traces is looked at again after
+		// the runs: a store of many experiments keeps no list of all of them.
+		s.experiments = append(s.experiments, folder)
 	}
 	for _, d := range r.datasets {
 		if err := s.send(ctx, d); err != nil {
@@ -189,6 +186,17 @@ func (s *fileStore) parseExperiment(dir, id string, trashed bool) (*sources.Expe
 		return nil, err
 	}
 	return exp, nil
+}
+
+// holdsModelsOrTraces says whether an experiment folder's listing has a folder (or a
+// link to one) of logged models or of traces.
+func holdsModelsOrTraces(entries []os.DirEntry) bool {
+	for _, e := range entries {
+		if (e.Name() == modelsFolder || e.Name() == "traces") && (e.IsDir() || e.Type()&fs.ModeSymlink != 0) {
+			return true
+		}
+	}
+	return false
 }
 
 // loadDatasets reads an experiment's datasets folder into records, in order: datasets,
