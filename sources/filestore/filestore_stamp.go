@@ -150,10 +150,11 @@ func (p pathFolder) sub(name string) (stampFolder, error) {
 
 func (p pathFolder) facts(name string, follow bool) (fileFacts, error) {
 	path := filepath.Join(string(p), name)
-	info, err := os.Lstat(path)
+	look := os.Lstat
 	if follow {
-		info, err = os.Stat(path)
+		look = os.Stat
 	}
+	info, err := look(path)
 	if err != nil {
 		return fileFacts{}, err
 	}

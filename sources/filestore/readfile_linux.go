@@ -3,7 +3,6 @@
 package filestore
 
 import (
-	"errors"
 	"io"
 	"io/fs"
 
@@ -22,20 +21,7 @@ func readWhole(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, 0, 512)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := f.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
+	return io.ReadAll(f)
 }
 
 // rawFile is a file read by its descriptor alone.
