@@ -252,11 +252,19 @@ func pyJSONValue(dec *json.Decoder) (Value, error) {
 // JSONDumps is json.dumps(v) with Python's defaults.
 func JSONDumps(v Value) string {
 	var b bytes.Buffer
-	pyJSONEncode(&b, v)
+	pyJSONEncode(&b, v, true)
 	return b.String()
 }
 
-func pyJSONEncode(b *bytes.Buffer, v Value) {
+// JSONDumpsUnicode is json.dumps(v, ensure_ascii=False), which MLflow uses for span
+// attributes: text outside ASCII stays as it is.
+func JSONDumpsUnicode(v Value) string {
+	var b bytes.Buffer
+	pyJSONEncode(&b, v, false)
+	return b.String()
+}
+
+func pyJSONEncode(b *bytes.Buffer, v Value, asciiOnly bool) {
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("null")
@@ -280,14 +288,14 @@ func pyJSONEncode(b *bytes.Buffer, v Value) {
 			b.WriteString(pyFloatRepr(x))
 		}
 	case string:
-		pyJSONString(b, x)
+		pyJSONString(b, x, asciiOnly)
 	case []Value:
 		b.WriteByte('[')
 		for i, e := range x {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			pyJSONEncode(b, e)
+			pyJSONEncode(b, e, asciiOnly)
 		}
 		b.WriteByte(']')
 	case Map:
@@ -296,19 +304,20 @@ func pyJSONEncode(b *bytes.Buffer, v Value) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			pyJSONString(b, p.Key)
+			pyJSONString(b, p.Key, asciiOnly)
 			b.WriteString(": ")
-			pyJSONEncode(b, p.Value)
+			pyJSONEncode(b, p.Value, asciiOnly)
 		}
 		b.WriteByte('}')
 	default:
-		pyJSONString(b, fmt.Sprint(x))
+		pyJSONString(b, fmt.Sprint(x), asciiOnly)
 	}
 }
 
-// pyJSONString writes a string as json.dumps does with ensure_ascii: everything outside
-// printable ASCII as \uXXXX (UTF-16 surrogate pairs above U+FFFF).
-func pyJSONString(b *bytes.Buffer, s string) {
+// pyJSONString writes a string as json.dumps does. With ensure_ascii (asciiOnly),
+// everything outside printable ASCII is written as \uXXXX (UTF-16 surrogate pairs above
+// U+FFFF); without it, only control characters are.
+func pyJSONString(b *bytes.Buffer, s string, asciiOnly bool) {
 	b.WriteByte('"')
 	for _, r := range s {
 		switch r {
@@ -328,7 +337,7 @@ func pyJSONString(b *bytes.Buffer, s string) {
 			b.WriteString(`\f`)
 		default:
 			switch {
-			case r >= 0x20 && r < 0x7f:
+			case r >= 0x20 && r < 0x7f, !asciiOnly && r >= 0x20:
 				b.WriteRune(r)
 			case r > 0xffff:
 				r1, r2 := utf16.EncodeRune(r)

@@ -34,6 +34,16 @@ func TestPyJSONDumps(t *testing.T) {
 	}
 }
 
+// TestPyJSONDumpsUnicode: json.dumps(v, ensure_ascii=False) escapes only quotes,
+// backslashes and control characters (the want is Python's own output).
+func TestPyJSONDumpsUnicode(t *testing.T) {
+	v := Map{{"a", []Value{int64(1), 2.5, true, nil}}, {"é", "ü😀\n\t\"\\\x01\x7f"}}
+	want := "{\"a\": [1, 2.5, true, null], \"é\": \"ü😀\\n\\t\\\"\\\\\\u0001\x7f\"}"
+	if got := JSONDumpsUnicode(v); got != want {
+		t.Errorf("json.dumps(ensure_ascii=False):\n got %q\nwant %q", got, want)
+	}
+}
+
 // PyYAML's safe loader reads YAML 1.1: these differ from what a YAML 1.2 reader gives.
 func TestPyFromYAML(t *testing.T) {
 	src := "b1: yes\nb2: Off\ni: 0x1F\no: 017\nbin: 0b101\ne: 1e5\nf: 1.5e+3\nd: 1_000\nq: 'yes'\nn: ~\ninf: -.inf\ns: text\nlist: [1, x]\n"

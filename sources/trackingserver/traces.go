@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -13,8 +14,9 @@ import (
 )
 
 // Traces as MLflow's v3 REST API shows them (TraceInfoV3): the trace_info row, its tags,
-// its metadata and its assessments. Spans are not read: they come only with a whole
-// trace, which a server without OpenTelemetry's SDK cannot build (the report says so).
+// its metadata and its assessments; and the spans of those whose spans MLflow keeps in
+// its database, which come with the whole trace (spans.go). Spans kept as artifacts are
+// copied as files with --copy-artifacts.
 
 type wireTrace struct {
 	TraceID         string `json:"trace_id"`
@@ -123,14 +125,8 @@ func (s *server) readTraces(ctx context.Context, c *client, experiments []string
 			if err != nil {
 				return fmt.Errorf("experiment %s: %w", id, err)
 			}
-			for i := range page.Traces {
-				rec, inErr := page.Traces[i].record(s.Describe(), id)
-				if inErr != nil {
-					err = out.record(ctx, &sources.Invalid{Err: inErr})
-				} else {
-					err = out.record(ctx, rec)
-				}
-				if err != nil {
+			for start := 0; start < len(page.Traces); start += spansPerRequest {
+				if err := s.emitTraces(ctx, c, page.Traces[start:min(start+spansPerRequest, len(page.Traces))], id, out); err != nil {
 					return err
 				}
 			}
@@ -337,4 +333,110 @@ func durationMillis(s string) (int64, bool) {
 		return secs*1000 - ms, true
 	}
 	return secs*1000 + ms, true
+}
+
+// spansPerRequest is how many traces one batchGet asks for: their ids fit in the
+// request line servers accept, and their spans in memory.
+const spansPerRequest = 25
+
+// emitTraces hands over a few traces of a page, each with its spans where the server
+// keeps them in its database.
+func (s *server) emitTraces(ctx context.Context, c *client, wire []wireTrace, experimentID string, out *pipeline) error {
+	recs := make([]*sources.Trace, len(wire))
+	var want []string
+	for i := range wire {
+		rec, inErr := wire[i].record(s.Describe(), experimentID)
+		if inErr != nil {
+			if err := out.record(ctx, &sources.Invalid{Err: inErr}); err != nil {
+				return err
+			}
+			continue
+		}
+		recs[i] = rec
+		if wire[i].Tags[spansLocationTag] == spansInTrackingDB {
+			want = append(want, wire[i].TraceID)
+		}
+	}
+	spans, err := s.fetchSpans(ctx, c, want)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if rec == nil {
+			continue
+		}
+		if list, ok := spans[rec.RequestID]; ok {
+			tables, err := spanTables(rec.RequestID, rec.ExperimentSourceID, list)
+			if err != nil {
+				if err := out.record(ctx, &sources.Invalid{Err: &sources.InputError{File: rec.Origin.File, Err: fmt.Errorf("spans: %w", err)}}); err != nil {
+					return err
+				}
+				continue
+			}
+			rec.Tables = append(rec.Tables, tables...)
+		}
+		if err := out.record(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type wholeTrace struct {
+	TraceInfo struct {
+		TraceID string `json:"trace_id"`
+	} `json:"trace_info"`
+	Spans []json.RawMessage `json:"spans"`
+}
+
+// fetchSpans reads the spans of the traces named, by trace id: complete traces many to
+// a request (batchGet), then each that batchGet leaves out (it returns only traces whose
+// spans are all in) alone, partial as it is.
+func (s *server) fetchSpans(ctx context.Context, c *client, ids []string) (map[string][]pyvalue.Value, error) {
+	out := map[string][]pyvalue.Value{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var batch struct {
+		Traces []wholeTrace `json:"traces"`
+	}
+	err := c.get(ctx, "/api/3.0/mlflow/traces/batchGet", url.Values{"trace_ids": ids}, &batch)
+	if err != nil && !notFound(err) {
+		return nil, fmt.Errorf("the spans of traces %s…: %w", ids[0], err)
+	}
+	for _, t := range batch.Traces {
+		if err := addSpans(out, t); err != nil {
+			return nil, err
+		}
+	}
+	for _, id := range ids {
+		if _, ok := out[id]; ok {
+			continue
+		}
+		var one struct {
+			Trace wholeTrace `json:"trace"`
+		}
+		err := c.get(ctx, "/api/3.0/mlflow/traces/get", url.Values{"trace_id": {id}, "allow_partial": {"true"}}, &one)
+		if err != nil {
+			return nil, fmt.Errorf("the spans of trace %s: %w", id, err)
+		}
+		one.Trace.TraceInfo.TraceID = id
+		if err := addSpans(out, one.Trace); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func addSpans(out map[string][]pyvalue.Value, t wholeTrace) error {
+	list := make([]pyvalue.Value, 0, len(t.Spans))
+	for _, raw := range t.Spans {
+		v, err := pyvalue.FromJSON(string(raw))
+		if err != nil {
+			return fmt.Errorf("trace %s: a span: %w", t.TraceInfo.TraceID, err)
+		}
+		list = append(list, v)
+	}
+	out[t.TraceInfo.TraceID] = list
+	return nil
 }

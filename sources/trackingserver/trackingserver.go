@@ -121,8 +121,10 @@ const notCarried = "MLflow's REST API does not carry runs.deleted_time (left emp
 	"source_version (written as MLflow writes a run it creates: UNKNOWN and empty), the ids of dataset and input rows (datasets.dataset_uuid, " +
 	"inputs.input_uuid: new ones are made), logged models that were deleted, a logged model metric's own experiment and dataset ids (its model's experiment, none), " +
 	"model versions that were deleted, registered_models.description where it is empty or none (written empty, as MLflow's server writes a model created without one), the storage location of a model version " +
-	"whose source is another version (models:/NAME/VERSION), traces' spans (the REST API gives them only with a whole trace, which is not read; an import that copies artifacts copies them as the files the server keeps them in), and the order of the keys in an assessment's JSON " +
-	"(MLflow's own writes keep none)"
+	"whose source is another version (models:/NAME/VERSION), the order of the keys in an assessment's JSON " +
+	"(MLflow's own writes keep none), and a span's content as it was stored: it is rebuilt from the span the server shows, as MLflow writes it " +
+	"(the same text for spans MLflow wrote; an attribute stored as text that is not JSON, or as an empty text, comes back JSON-encoded). " +
+	"Spans a server keeps as artifacts, not in its database, are copied as files with --copy-artifacts"
 
 func (s *server) readAll(ctx context.Context, out *pipeline, workspaces []string) error {
 	// Runs first, in every workspace: the registry comes after all of them.
