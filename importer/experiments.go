@@ -123,10 +123,12 @@ func (m *experimentMapper) experiment(ctx context.Context, source int, e *source
 	if err := m.ensureWorkspace(ctx, ws); err != nil {
 		return err
 	}
-	if m.workspaces.of == nil {
-		m.workspaces.of = map[expKey]string{}
+	if ws != "" && ws != rules.DefaultWorkspace { // the default places everything as no workspace does
+		if m.workspaces.of == nil {
+			m.workspaces.of = map[expKey]string{}
+		}
+		m.workspaces.of[key] = ws
 	}
-	m.workspaces.of[key] = ws
 	mapping := ExperimentMapping{Source: m.sourceName, SourceID: e.SourceID, Name: e.Name, Workspace: ws}
 	id, found, err := m.experimentByName(ctx, ws, e.Name)
 	var colliding *collidingNameError

@@ -263,8 +263,7 @@ type datasetKey struct {
 // (merged) from one its own source holds in two experiments (invalid).
 type seenRun struct {
 	source     int
-	experiment string
-	file       string
+	experiment string // not its file: the set grows with the runs, so each keeps little
 }
 
 // runState is the run being read.

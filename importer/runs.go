@@ -55,7 +55,7 @@ func (w *runWriter) startRun(ctx context.Context, source int, r *sources.Run) er
 	w.cur.stored = w.takeStored(r.RunID)
 	if prev, ok := w.seenRuns[r.RunID]; ok && prev.source == source && prev.experiment != r.ExperimentSourceID && !w.exps.sameTargetExperiment(source, prev.experiment, r.ExperimentSourceID) {
 		return w.invalidRun(ctx, &sources.InputError{File: r.Origin.File, RunID: r.RunID,
-			Err: fmt.Errorf("the run is also in experiment %s (%s), imported from there; MLflow keeps a run in one experiment, so this copy is left out", prev.experiment, prev.file)})
+			Err: fmt.Errorf("the run is also in experiment %s, imported from there; MLflow keeps a run in one experiment, so this copy is left out", prev.experiment)})
 	}
 	expID, ok := w.exps.expIDs[expKey{source, r.ExperimentSourceID}]
 	// An unread run (unchangedRun did not take it) is of an experiment left out or
@@ -382,7 +382,7 @@ func (w *runWriter) finishRun(ctx context.Context) error {
 	case w.run.of(entityRuns).Merged > 0:
 		w.batchMerged = append(w.batchMerged, cur.id)
 	}
-	w.seenRuns[cur.id] = seenRun{source: cur.source, experiment: cur.experiment, file: cur.file}
+	w.seenRuns[cur.id] = seenRun{source: cur.source, experiment: cur.experiment}
 	// What the target now holds of the run: what this import wrote, and, for a run it
 	// merged into, what the target held before where that was read (-1: not known).
 	held := w.run.of(entityParams).Created + w.run.of(entityTags).Created + w.run.of(entityMetrics).Created

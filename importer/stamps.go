@@ -167,7 +167,7 @@ func (w *runWriter) unchangedRun(source int, r *sources.Run) bool {
 	w.committed.of(entityRuns).Read++
 	w.committed.of(entityRuns).Skipped++
 	w.report.UnchangedRuns++
-	w.seenRuns[r.RunID] = seenRun{source: source, experiment: r.ExperimentSourceID, file: r.Origin.File}
+	w.seenRuns[r.RunID] = seenRun{source: source, experiment: r.ExperimentSourceID}
 	w.progress.Runs++
 	w.notifyProgress()
 	return true
