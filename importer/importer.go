@@ -93,8 +93,8 @@ type Options struct {
 	// run may create MLflow's schema in it even where DDL cannot be rolled back.
 	ScratchTarget bool
 	// Progress, when set, is called after every run with the totals so far; with
-	// CountRuns the sources' runs are counted first, for its TotalRuns (a file store is
-	// walked once more for it).
+	// CountRuns the sources' runs are counted beside the import, for its TotalRuns once
+	// known (a file store is walked once more for it).
 	Progress  func(Progress)
 	CountRuns bool
 }
@@ -164,7 +164,8 @@ func Import(ctx context.Context, sink sinks.Sink, srcs []sources.Source, opts Op
 		im.report.Sources = append(im.report.Sources, s.Describe())
 	}
 	if opts.CountRuns {
-		im.progress.TotalRuns = countRuns(ctx, srcs)
+		stop := im.countRunsBeside(ctx, srcs)
+		defer stop()
 	}
 	if im.exps.mover != nil {
 		im.exps.mover.serveFrom(srcs)
@@ -350,6 +351,22 @@ func newUUID() string {
 }
 
 // countRuns adds up what the sources can tell of their size; 0 when any cannot.
+// countRunsBeside counts the sources' runs while the import goes on, for the progress
+// display's total: counting first would delay the import by a walk of the whole store.
+// The returned function stops the count and waits for it.
+func (im *importer) countRunsBeside(ctx context.Context, srcs []sources.Source) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		im.totalRuns.Store(countRuns(ctx, srcs))
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
 func countRuns(ctx context.Context, srcs []sources.Source) int64 {
 	var total int64
 	for _, s := range srcs {

@@ -3,6 +3,7 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/mlflow-bulk/mlflow-bulk/importer/rules"
 	"github.com/mlflow-bulk/mlflow-bulk/remedy"
@@ -47,6 +48,8 @@ type ledger struct {
 	sourceName            string
 	progress              Progress
 	onProgress            func(Progress)
+	// totalRuns is the sources' runs as counted beside the import; 0 until known.
+	totalRuns atomic.Int64
 	// countedBeforeWriting is how many entries of report.Unsupported the check before
 	// writing made; lacking adds to the others as it meets their rows.
 	countedBeforeWriting int
@@ -86,6 +89,7 @@ func (l *ledger) notifyProgress() {
 		if l.copied != nil {
 			l.progress.ArtifactFiles, l.progress.ArtifactBytes = l.copied()
 		}
+		l.progress.TotalRuns = l.totalRuns.Load()
 		l.onProgress(l.progress)
 	}
 }

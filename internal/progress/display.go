@@ -91,7 +91,9 @@ type Display struct {
 	quiet   bool
 	wantBar bool
 	bar     *progressbar.ProgressBar
-	started time.Time
+	// barTotal is the total the bar was drawn for: 0 for a bar of metric rows.
+	barTotal int64
+	started  time.Time
 	// mu guards what the heartbeat reads: the last snapshot, when its phase began, when
 	// a line was last written, and whether a phase line is on the terminal.
 	mu         sync.Mutex
@@ -215,8 +217,14 @@ func (d *Display) Update(pr Snapshot) {
 // showBar draws the bar: runs against the total (the time left in its text) when the
 // sources can count them, metric rows otherwise.
 func (d *Display) showBar(pr Snapshot, now time.Time) {
+	if d.bar != nil && pr.TotalRuns > 0 && d.barTotal != pr.TotalRuns {
+		// The count, made beside the import, has come in: a bar of runs replaces the
+		// bar of metric rows.
+		_ = d.bar.Clear()
+		d.bar = nil
+	}
 	if d.bar == nil {
-		d.bar = newBar(d.errOut, pr.TotalRuns)
+		d.bar, d.barTotal = newBar(d.errOut, pr.TotalRuns), pr.TotalRuns
 	}
 	rate := ""
 	// The bar's own rate would say 0 runs/hr at the start: the rate shows once there is one.

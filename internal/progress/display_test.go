@@ -78,6 +78,24 @@ func TestTerminalShowsThePhasesAfterTheBar(t *testing.T) {
 	}
 }
 
+// TestBarTakesTheTotalWhenItComes: the runs are counted beside the import, so the bar
+// starts on metric rows and turns into a bar of runs once the count is in.
+func TestBarTakesTheTotalWhenItComes(t *testing.T) {
+	var out bytes.Buffer
+	clock := newFakeClock()
+	d := New(&out, Auto, true, clock)
+	d.Update(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Source: "s", Runs: 1, MetricRows: 10})
+	if got := out.String(); !strings.Contains(got, "metric rows") || strings.Contains(got, "/7") {
+		t.Errorf("before the count, the bar shows %q", got)
+	}
+	clock.advance(time.Second)
+	out.Reset()
+	d.Update(Snapshot{Phase: phaseImport, Stage: stageOf(phaseImport), Source: "s", Runs: 2, MetricRows: 20, TotalRuns: 7})
+	if got := out.String(); !strings.Contains(got, "/7)") {
+		t.Errorf("once counted, the bar shows %q", got)
+	}
+}
+
 // TestNeverIsSilent: --progress never writes nothing, whatever the phase or its length.
 func TestNeverIsSilent(t *testing.T) {
 	var out bytes.Buffer

@@ -315,9 +315,9 @@ func (s *fileStore) CountRuns(ctx context.Context) (int64, error) {
 					n++
 				}
 			}
-		}
-		if err := sources.CheckContext(ctx); err != nil {
-			return n, err
+			if err := sources.CheckContext(ctx); err != nil { // it runs beside the import, which may end first
+				return n, err
+			}
 		}
 	}
 	return n, nil
