@@ -24,7 +24,7 @@ const maxCachedExperiments = 2_000_000
 // experimentCache is the target's experiments as this import knows them.
 type experimentCache struct {
 	byName map[string]int64 // by workspaceName(workspace, name)
-	ids    map[int64]bool   // every experiment's id, all workspaces
+	ids    idSet            // every experiment's id, all workspaces
 	maxID  int64
 }
 
@@ -47,9 +47,9 @@ func (m *experimentMapper) experimentCache(ctx context.Context) (*experimentCach
 		m.cacheOff = true
 		return nil, nil
 	}
-	c := &experimentCache{byName: names, ids: map[int64]bool{}}
+	c := &experimentCache{byName: names}
 	for _, id := range ids {
-		c.ids[id] = true
+		c.ids.add(id)
 		c.maxID = max(c.maxID, id)
 	}
 	m.cache = c
@@ -65,7 +65,7 @@ func (m *experimentMapper) noteCreatedExperiment(id int64, name string) {
 	m.created = true
 	if c := m.cache; c != nil {
 		c.byName[name] = id
-		c.ids[id] = true
+		c.ids.add(id)
 		c.maxID = max(c.maxID, id)
 	}
 }

@@ -259,7 +259,7 @@ func (m *experimentMapper) chooseExperimentID(ctx context.Context, sourceID stri
 	if id, err := strconv.ParseInt(sourceID, 10, 64); err == nil && id >= 0 && id <= m.dialect.MaxExperimentID() {
 		var taken bool
 		if cache != nil {
-			taken = cache.ids[id]
+			taken = cache.ids.has(id)
 		} else if taken, err = m.store.ExperimentIDTaken(ctx, id); err != nil {
 			return 0, err
 		}
