@@ -25,8 +25,9 @@ type workspaceState struct {
 	ready map[string]bool
 	// firstFrom: for a target workspace and experiment name, the source workspace the
 	// first experiment of that name came from (to report merges across workspaces).
-	firstFrom map[mergeKey]string
-	// of: the target workspace each imported experiment went to.
+	firstFrom mergeSources
+	// of: the target workspace each imported experiment went to, where that is not the
+	// default one.
 	of map[expKey]string
 	// moved counts, per target workspace, the artifact locations put under it.
 	moved map[string]int64
@@ -89,23 +90,49 @@ func (m *experimentMapper) ensureWorkspace(ctx context.Context, ws string) error
 	return nil
 }
 
-// mergeKey is a name in a target workspace, of an experiment or a registered model. Its
-// parts are the strings the import already holds, where one string made of them would
-// be a copy per experiment.
-type mergeKey struct{ kind, target, name string }
+// mergeScope is a target workspace's experiments, or its registered models.
+type mergeScope struct{ kind, target string }
+
+// mergeSources keeps, for every name of a scope, the source workspace its first entity
+// came from: by the index of that workspace's name, since an import of many
+// experiments holds one entry each and most come from one or two workspaces.
+type mergeSources struct {
+	labels  []string
+	labelOf map[string]int32
+	first   map[mergeScope]map[string]int32
+}
+
+// note records the source workspace of a name, and returns the first one that name
+// came from, if one came before.
+func (ms *mergeSources) note(scope mergeScope, name, from string) (string, bool) {
+	label, ok := ms.labelOf[from]
+	if !ok {
+		if ms.labelOf == nil {
+			ms.labelOf, ms.first = map[string]int32{}, map[mergeScope]map[string]int32{}
+		}
+		label = int32(len(ms.labels))
+		ms.labels = append(ms.labels, from)
+		ms.labelOf[from] = label
+	}
+	names := ms.first[scope]
+	if names == nil {
+		names = map[string]int32{}
+		ms.first[scope] = names
+	}
+	if first, seen := names[name]; seen {
+		return ms.labels[first], true
+	}
+	names[name] = label
+	return "", false
+}
 
 // noteWorkspaceMerge reports a name that experiments (or registered models) of two
 // source workspaces share and that one target workspace (--workspace, or a target
 // without workspaces) now holds once: what they hold is merged into one.
 func (m *experimentMapper) noteWorkspaceMerge(kind, target, name, sourceWS string) {
-	if m.workspaces.firstFrom == nil {
-		m.workspaces.firstFrom = map[mergeKey]string{}
-	}
-	key := mergeKey{kind, target, name}
 	from := sourceWorkspace(sourceWS)
-	first, seen := m.workspaces.firstFrom[key]
+	first, seen := m.workspaces.firstFrom.note(mergeScope{kind, target}, name, from)
 	if !seen {
-		m.workspaces.firstFrom[key] = from
 		return
 	}
 	if first != from {
