@@ -53,6 +53,7 @@ func azureAD(t *testing.T, secret, token string) *httptest.Server {
 // SDK's credentials; the import ends equal to a direct one, and a credential Azure AD
 // refuses stops it without showing the secret.
 func TestAzureMLToken(t *testing.T) {
+	t.Parallel() // each waits on its own MLflow server starting
 	const issued = "aad-token-for-resource-manager"
 	server, src := servedSample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
 	u, err := url.Parse(server)

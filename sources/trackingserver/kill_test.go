@@ -23,6 +23,7 @@ import (
 // database, and verify against the server finds nothing. Where the kill lands varies
 // with the machine; what is checked holds wherever it lands.
 func TestKillAndRerun(t *testing.T) {
+	t.Parallel() // each waits on its own MLflow server starting
 	dir := t.TempDir()
 	store := filepath.Join(dir, "mlruns")
 	if _, err := synth.Write(context.Background(), store, synth.Options{Experiments: 2, Runs: 60, MetricKeys: 4, Steps: 300, Params: 3, Tags: 2, Seed: 43}); err != nil {

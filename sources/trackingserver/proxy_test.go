@@ -141,6 +141,7 @@ func env(vars map[string]string) func(string) string { return func(k string) str
 // (Retry-After, else backing off), goes on, and ends equal to a direct import; refused
 // credentials stop it with an error that names the endpoint and not the secret.
 func TestRetriesAndCredentials(t *testing.T) {
+	t.Parallel() // each waits on its own MLflow server starting
 	server, src := servedSample(t, "shisian512-registry-aliases/mlruns")
 	direct := testenv.SQLite(t)
 	if _, err := importtest.Import(t, direct, importer.Options{}, src); err != nil {
@@ -210,6 +211,7 @@ func TestDescribeHidesPassword(t *testing.T) {
 
 // TestConformance: the server's stream keeps the source contract.
 func TestConformance(t *testing.T) {
+	t.Parallel() // each waits on its own MLflow server starting
 	// Workers of its own: the tests that cancel leave a request the server waits out.
 	server, _ := servedSample(t, "sqlite-bloodglucose-mlflow3/mlflow/mlflow.db", "--workers", "3")
 	sourcetest.Run(t, func(t *testing.T, ctx context.Context) sources.Source {
@@ -260,6 +262,7 @@ func (p *countingProxy) count(path string) int {
 // history of a run it holds as the server shows it; a run that gained a point since is
 // read again, and the target gains the point.
 func TestReimportSkipsUnchangedRuns(t *testing.T) {
+	t.Parallel() // each waits on its own MLflow server starting
 	server, _ := servedSample(t, "khangtt-zoomcamp-datasets-mlflow2/mlruns")
 	counter, front := countedServer(t, server)
 	target := testenv.SQLite(t)
@@ -312,6 +315,7 @@ func TestReimportSkipsUnchangedRuns(t *testing.T) {
 // nested value, an error and metadata; an expectation on a span) come through its REST
 // API as its database holds them.
 func TestTraceAssessments(t *testing.T) {
+	t.Parallel() // each waits on its own MLflow server starting
 	server, _, served := servedDB(t, "janzheng-groq-traces/mlruns")
 	var found struct {
 		Traces []struct {
@@ -397,6 +401,7 @@ func TestRefusedAtOnce(t *testing.T) {
 // the runs of the experiments taken only; the others are still handed over, and the
 // import names them as left out.
 func TestSelectionAsksOnlyForItsRuns(t *testing.T) {
+	t.Parallel() // each waits on its own MLflow server starting
 	server, _ := servedSample(t, "packt-hyperparam-mlflow1.x/mlruns")
 	counter, front := countedServer(t, server)
 	filter := rules.Filter{Experiments: []string{"example1"}}

@@ -61,6 +61,7 @@ func notRead(table string) bool {
 // the columns the API does not carry, which the report names; verify against the server
 // finds nothing.
 func TestServerAsSource(t *testing.T) {
+	t.Parallel() // each waits on its own MLflow server starting
 	rev311, err := schema.ForRelease("3.11")
 	if err != nil {
 		t.Fatal(err)
