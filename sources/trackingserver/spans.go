@@ -78,7 +78,7 @@ func spanRow(traceID, experimentID string, span pyvalue.Map) ([]any, pyvalue.Map
 		return nil, nil, err
 	}
 	var parent, parentHex any
-	if p, ok := field(span, "parent_span_id"); ok && p != "" {
+	if p, ok := field(span, "parent_span_id"); ok && p != nil && p != "" { // a root span has none, or an empty one
 		b64, h, err := spanID(span, "parent_span_id", 8)
 		if err != nil {
 			return nil, nil, err

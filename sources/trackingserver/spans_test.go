@@ -76,3 +76,30 @@ func nullableInt(n sql.NullInt64) any {
 	}
 	return n.Int64
 }
+
+// TestRootSpanWithNullParent: a root span's parent may come as null, or not at all; its
+// row has no parent either way.
+func TestRootSpanWithNullParent(t *testing.T) {
+	for _, text := range []string{
+		`{"trace_id": "vvqAnCGJbEwpjLzLRYg66A==", "span_id": "Wyqhd3CjDXg=", "parent_span_id": null, "name": "root", "start_time_unix_nano": 5}`,
+		`{"trace_id": "vvqAnCGJbEwpjLzLRYg66A==", "span_id": "Wyqhd3CjDXg=", "name": "root", "start_time_unix_nano": 5}`,
+	} {
+		span, err := pyvalue.FromJSON(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables, err := trackingserver.SpanTables("tr-1", "1", []pyvalue.Value{span})
+		if err != nil {
+			t.Fatalf("%s: %v", text, err)
+		}
+		row := tables[0].Rows[0]
+		if row[3] != nil || row[2] != "5b2aa17770a30d78" || row[6] != "UNSET" {
+			t.Errorf("%s: span %v, parent %v, status %v", text, row[2], row[3], row[6])
+		}
+		want := `{"trace_id": "vvqAnCGJbEwpjLzLRYg66A==", "span_id": "Wyqhd3CjDXg=", "parent_span_id": null, "name": "root", "start_time_unix_nano": 5, ` +
+			`"end_time_unix_nano": null, "events": [], "status": {"code": "STATUS_CODE_UNSET", "message": ""}, "attributes": {}}`
+		if row[9] != want {
+			t.Errorf("content\n got %v\nwant %s", row[9], want)
+		}
+	}
+}
