@@ -350,7 +350,6 @@ func newUUID() string {
 	return hex.EncodeToString(u[:])
 }
 
-// countRuns adds up what the sources can tell of their size; 0 when any cannot.
 // countRunsBeside counts the sources' runs while the import goes on, for the progress
 // display's total: counting first would delay the import by a walk of the whole store.
 // The returned function stops the count and waits for it.
@@ -367,6 +366,7 @@ func (im *importer) countRunsBeside(ctx context.Context, srcs []sources.Source) 
 	}
 }
 
+// countRuns adds up what the sources can tell of their size; 0 when any cannot.
 func countRuns(ctx context.Context, srcs []sources.Source) int64 {
 	var total int64
 	for _, s := range srcs {
