@@ -216,13 +216,8 @@ func nanos(m pyvalue.Map, name string) (int64, error) {
 	if !ok || v == nil {
 		return 0, nil
 	}
-	switch x := v.(type) {
-	case int64:
-		return x, nil
-	case string:
-		if n, err := strconv.ParseInt(x, 10, 64); err == nil {
-			return n, nil
-		}
+	if n, ok := wholeNumber(v); ok {
+		return n, nil
 	}
 	return 0, fmt.Errorf("%s: %s is not a whole number of nanoseconds", name, pyvalue.JSONDumps(v))
 }
@@ -346,13 +341,8 @@ func anyValue(v pyvalue.Value) (pyvalue.Value, error) {
 			return b, nil
 		}
 	case "int":
-		switch n := x.(type) {
-		case int64:
+		if n, ok := wholeNumber(x); ok {
 			return n, nil
-		case string:
-			if i, err := strconv.ParseInt(n, 10, 64); err == nil {
-				return i, nil
-			}
 		}
 	case "double":
 		if f, ok := number(x); ok {
@@ -417,6 +407,20 @@ func dedupe(m pyvalue.Map) pyvalue.Map {
 		out = append(out, p)
 	}
 	return out
+}
+
+// wholeNumber is a 64-bit integer as MLflow's JSON writes it (a number) or protobuf's
+// (text).
+func wholeNumber(v pyvalue.Value) (int64, bool) {
+	switch x := v.(type) {
+	case int64:
+		return x, true
+	case string:
+		if n, err := strconv.ParseInt(x, 10, 64); err == nil {
+			return n, true
+		}
+	}
+	return 0, false
 }
 
 // number is a double as protobuf's JSON writes it: a number, or "NaN", "Infinity",
